@@ -1,0 +1,65 @@
+using System.Text.Json.Nodes;
+
+namespace Platform.Server.Storage;
+
+/// <summary>
+/// The storage port: everything the server asks of a database. Two providers implement it
+/// (<c>Storage/Sqlite</c>, <c>Storage/Mongo</c>) and one conformance suite pins these semantics:
+/// <list type="bullet">
+/// <item>A document is a JSON object that includes its system fields (<c>_id</c>, <c>_version</c>,
+/// <c>_createdAt</c>, <c>_updatedAt</c>, <c>_createdBy</c>). Providers store and return it as given:
+/// field order, strings, booleans, nulls, nested objects and arrays round-trip unchanged.</item>
+/// <item>Numbers: integers within the 64-bit range round-trip exactly; other numbers as IEEE doubles.
+/// Comparisons and sorts treat all numbers as one type (1 == 1.0).</item>
+/// <item>Dates are not a type: system timestamps are ISO-8601 UTC strings with milliseconds
+/// (<c>2026-01-02T03:04:05.678Z</c>), which sort chronologically as strings.</item>
+/// <item>String comparison and sorting are ordinal (binary UTF-8/UTF-16 order), case-sensitive,
+/// except for <c>$containsi</c>.</item>
+/// <item>Filters have MongoDB semantics, including matching any element of an array and missing = null
+/// (see <see cref="Filters.FilterNode"/>).</item>
+/// <item>Sorting uses MongoDB's type order: missing/null &lt; numbers &lt; strings &lt; objects &lt; arrays &lt; booleans.
+/// The service always ends a sort with <c>_id</c>, so the order is total.</item>
+/// <item>Writes never upsert implicitly: inserts fail on an existing id, replaces and deletes on a
+/// missing document or a different version.</item>
+/// <item><see cref="WriteAsync"/> is all-or-nothing and atomic per call: readers see all of a batch or none of it.</item>
+/// <item>Collection and index management is idempotent.</item>
+/// </list>
+/// Collections whose names start with <c>_</c> are system collections; the store treats them like any other.
+/// </summary>
+public interface IDocumentStore
+{
+    /// <summary>Prepares the store (files, schema, connections). Called once at start-up; idempotent.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>True when the store answers (used by <c>/health/ready</c>).</summary>
+    Task<bool> PingAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Creates the collection if it does not exist.</summary>
+    Task CreateCollectionAsync(string collection, CancellationToken cancellationToken = default);
+
+    /// <summary>Drops the collection, its documents and its indexes; no-op when absent.</summary>
+    Task DropCollectionAsync(string collection, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes the collection's user-defined indexes exactly <paramref name="indexes"/>: creates the
+    /// missing ones, drops the ones no longer listed. Throws <see cref="UniqueIndexViolationException"/>
+    /// (and changes nothing for that index) when existing documents break a new unique index.
+    /// </summary>
+    Task ApplyIndexesAsync(string collection, IReadOnlyList<IndexDefinition> indexes, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads one document by id, or null.</summary>
+    Task<JsonObject?> GetAsync(string collection, string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs a query: matching documents in sort order, after the keyset position, at most <c>Limit</c>.</summary>
+    Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts the documents matching the filter.</summary>
+    Task<long> CountAsync(string collection, Filters.FilterNode filter, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Applies the operations atomically, in order, all or nothing. Failures are
+    /// <see cref="DuplicateIdException"/>, <see cref="VersionMismatchException"/> and
+    /// <see cref="UniqueIndexViolationException"/>, each carrying the failing operation's index.
+    /// </summary>
+    Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default);
+}
