@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Server.Hosting;
 using Platform.Server.Storage.Mongo;
 using Platform.Server.Storage.Sqlite;
 
@@ -29,6 +30,7 @@ public static class StorageServiceCollectionExtensions
                 break;
         }
 
+        services.AddStartupTask<StoreInitializer>();
         return services;
     }
 }
