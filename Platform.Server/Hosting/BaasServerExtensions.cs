@@ -1,3 +1,5 @@
+using Platform.Server.Admin;
+using Platform.Server.Auth;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Hosting;
@@ -12,12 +14,17 @@ public static class BaasServerExtensions
         var services = builder.Services;
         services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddBaasStorage(builder.Configuration);
+        services.AddBaasAuth(builder.Configuration);
+        services.AddBaasAdmin(builder.Configuration);
         return builder;
     }
 
     public static WebApplication MapBaasApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapBaasAdminEndpoints();
         return app;
     }
 }
