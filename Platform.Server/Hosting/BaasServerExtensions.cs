@@ -1,4 +1,8 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Server.Admin;
+using Platform.Server.Auth;
+using Platform.Server.Collections;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Hosting;
@@ -19,13 +23,16 @@ public static class BaasServerExtensions
 
         var services = builder.Services;
         services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
 
         services.AddBaasStorage(builder.Configuration);
+        services.AddBaasAuth(builder.Configuration);
+        services.AddBaasAdmin(builder.Configuration);
+        services.AddBaasCollections();
         return builder;
     }
 
@@ -34,10 +41,15 @@ public static class BaasServerExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
 
         app.MapOpenApi();
         app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+
+        app.MapBaasAdminEndpoints();
+        app.MapCollectionEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
         return app;
     }
 }
