@@ -27,7 +27,7 @@ internal static class SystemDocuments
         var document = new JsonObject
         {
             [SystemFields.Id] = id,
-            [SystemFields.Version] = 1,
+            [SystemFields.Version] = 1L,
             [SystemFields.CreatedAt] = stamp,
             [SystemFields.UpdatedAt] = stamp,
             [SystemFields.CreatedBy] = createdBy,
@@ -44,7 +44,7 @@ internal static class SystemDocuments
     public static ReplaceOperation Update(string collection, JsonObject document, DateTimeOffset now, Action<JsonObject> change)
     {
         var copy = document.DeepClone().AsObject();
-        var version = copy[SystemFields.Version]!.GetValue<long>();
+        var version = GetVersion(copy);
         change(copy);
         copy[SystemFields.Version] = version + 1;
         copy[SystemFields.UpdatedAt] = FormatTimestamp(now);
@@ -54,6 +54,14 @@ internal static class SystemDocuments
     /// <summary>A query for at most <paramref name="limit"/> documents whose top-level <paramref name="field"/> equals <paramref name="value"/>.</summary>
     public static DocumentQuery WhereEquals(string field, string value, int limit = 1) =>
         new(new FieldNode(field, FieldOperator.Eq, JsonSerializer.SerializeToElement(value)), [new SortField(SystemFields.Id)], limit);
+
+    /// <summary>The stored <c>_version</c>, whichever integer type the node holds (parsed JSON or a value set in memory).</summary>
+    public static long GetVersion(JsonObject document) => document[SystemFields.Version] switch
+    {
+        JsonValue value when value.TryGetValue<long>(out var version) => version,
+        JsonValue value when value.TryGetValue<int>(out var version) => version,
+        _ => throw new InvalidOperationException("Stored document lacks an integer '_version'."),
+    };
 
     public static string GetString(JsonObject document, string field) =>
         document[field]?.GetValue<string>() ?? throw new InvalidOperationException($"Stored document lacks '{field}'.");
