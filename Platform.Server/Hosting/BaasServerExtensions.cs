@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Platform.Server.Admin;
 using Platform.Server.Auth;
 using Platform.Server.Storage;
@@ -7,12 +8,25 @@ namespace Platform.Server.Hosting;
 /// <summary>The composition root: every feature is wired here and nowhere else.</summary>
 public static class BaasServerExtensions
 {
+    /// <summary>The address served when neither <c>--urls</c> nor <c>ASPNETCORE_URLS</c> says otherwise.</summary>
+    public const string DefaultUrl = "http://localhost:8090";
+
     public static WebApplicationBuilder AddBaasServer(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? "http://localhost:8090");
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
         var services = builder.Services;
         services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+        services.AddOpenApi();
+        services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+
         services.AddBaasStorage(builder.Configuration);
         services.AddBaasAuth(builder.Configuration);
         services.AddBaasAdmin(builder.Configuration);
@@ -22,8 +36,14 @@ public static class BaasServerExtensions
     public static WebApplication MapBaasApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+
+        app.MapOpenApi();
+        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapBaasAdminEndpoints();
         return app;
     }
