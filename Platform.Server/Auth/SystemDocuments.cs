@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Platform.Server.Common;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Filters;
 
@@ -14,8 +14,7 @@ internal static class SystemDocuments
     public const string AdminsCollection = "_admins";
 
     /// <summary>The one timestamp format of stored documents (DESIGN.md section 3): UTC with milliseconds.</summary>
-    public static string FormatTimestamp(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    public static string FormatTimestamp(DateTimeOffset time) => Timestamps.Format(time);
 
     /// <summary>Time-ordered ids, so listings sorted by id come out in creation order.</summary>
     public static string NewId() => Guid.CreateVersion7().ToString("N");
