@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Server.Admin;
 using Platform.Server.Auth;
+using Platform.Server.Collections;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Hosting;
@@ -21,8 +23,8 @@ public static class BaasServerExtensions
 
         var services = builder.Services;
         services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(TimeProvider.System);
-        services.AddProblemDetails();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemCodes.AddDefaultCode);
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
@@ -30,6 +32,7 @@ public static class BaasServerExtensions
         services.AddBaasStorage(builder.Configuration);
         services.AddBaasAuth(builder.Configuration);
         services.AddBaasAdmin(builder.Configuration);
+        services.AddBaasCollections();
         return builder;
     }
 
@@ -44,7 +47,9 @@ public static class BaasServerExtensions
         app.MapOpenApi();
         app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+
         app.MapBaasAdminEndpoints();
+        app.MapCollectionEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
         return app;
     }
 }
