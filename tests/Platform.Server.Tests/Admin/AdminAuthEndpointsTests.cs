@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Server.Tests.Infrastructure;
 
 namespace Platform.Server.Tests.Admin;
@@ -113,5 +114,28 @@ public class AdminAuthEndpointsTests(AdminServerFixture fixture) : IClassFixture
         using var response = await client.GetAsync("/api/admin/auth/me", Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}
+
+public class AdminTokenLifetimeTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task AdminToken_IsRejectedByTheServer_OnceExpiredBeyondTheClockSkew()
+    {
+        var clock = new Platform.Server.Tests.Auth.ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await BaasTestServer.StartAsync(
+            configureServices: services => services.AddSingleton<TimeProvider>(clock));
+        using var client = await server.CreateAdminClientAsync(Ct);
+
+        clock.Advance(TimeSpan.FromHours(8) + TimeSpan.FromSeconds(29));
+        using var withinSkew = await client.GetAsync("/api/admin/auth/me", Ct);
+        clock.Advance(TimeSpan.FromSeconds(2));
+        using var expired = await client.GetAsync("/api/admin/auth/me", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, withinSkew.StatusCode);
+        await ProblemAssert.IsProblemAsync(expired, HttpStatusCode.Unauthorized, "unauthenticated");
+        Assert.Contains("invalid_token", expired.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
     }
 }
