@@ -151,6 +151,21 @@ public class ApiKeyEndpointsTests(AdminServerFixture fixture) : IClassFixture<Ad
     }
 
     [Fact]
+    public async Task TwoKeyHeaders_Get401Problem_EvenWhenOneIsValid()
+    {
+        using var admin = await Server.CreateAdminClientAsync(Ct);
+        var (_, key) = await CreateKeyAsync(admin, "twice");
+        using var service = Server.CreateClient();
+        service.DefaultRequestHeaders.Add("X-Api-Key", [key, ApiKeyServiceKeyLike()]);
+
+        using var response = await service.GetAsync("/api/admin/apikeys", Ct);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated");
+    }
+
+    private static string ApiKeyServiceKeyLike() => Platform.Server.Auth.ApiKeyService.GenerateKey();
+
+    [Fact]
     public async Task List_Is401Problem_ForAnonymousCallers()
     {
         using var client = Server.CreateClient();
