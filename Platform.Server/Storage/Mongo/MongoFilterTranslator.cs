@@ -190,11 +190,11 @@ internal static class MongoFilterTranslator
                     ? [new("$size", size)]
                     : throw new NotSupportedException($"$size on '{field.Path}' needs a non-negative 32-bit integer.");
             case Filters.FieldOperator.StartsWith:
-                return [new("$regex", "^" + PcreLiteral.Escape(StringOperand(field)))];
+                return [new("$regex", new BsonRegularExpression("^" + PcreLiteral.Escape(StringOperand(field))))];
             case Filters.FieldOperator.Contains:
-                return [new("$regex", PcreLiteral.Escape(StringOperand(field)))];
+                return [new("$regex", new BsonRegularExpression(PcreLiteral.Escape(StringOperand(field))))];
             case Filters.FieldOperator.ContainsIgnoreCase:
-                return [new("$regex", PcreLiteral.Escape(StringOperand(field))), new("$options", "i")];
+                return [new("$regex", new BsonRegularExpression(PcreLiteral.Escape(StringOperand(field)), "i"))];
             default:
                 throw Unsupported(field);
         }

@@ -99,6 +99,6 @@ internal static partial class MongoWriteTranslator
         { SystemFields.Version, version },
     };
 
-    [GeneratedRegex(@"index: (?:\S*\.\$)?(?<name>\S+) dup key", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"index: (?:\S*\.\$)?(?<name>\S+)\s+dup key", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex DuplicateKeyIndex();
 }

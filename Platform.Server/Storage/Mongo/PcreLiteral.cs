@@ -6,7 +6,8 @@ namespace Platform.Server.Storage.Mongo;
 /// Turns a string into a PCRE pattern that matches exactly that text. MongoDB runs <c>$regex</c>
 /// through PCRE (PCRE2 from 6.1), where a backslash before any ASCII character that is not a letter
 /// or digit always stands for that character itself, so every such character is escaped, not
-/// only today's metacharacters. Letters, digits and non-ASCII characters are literal as they are.
+/// only today's metacharacters. Letters, digits, <c>_</c> (a word character, never special) and
+/// non-ASCII characters are literal as they are.
 /// </summary>
 internal static class PcreLiteral
 {
@@ -21,7 +22,7 @@ internal static class PcreLiteral
                 // MongoDB refuses patterns containing a NUL byte; PCRE's hex escape matches one.
                 pattern.Append(@"\x00");
             }
-            else if (char.IsAscii(c) && !char.IsAsciiLetterOrDigit(c) && !char.IsControl(c))
+            else if (char.IsAscii(c) && !char.IsAsciiLetterOrDigit(c) && c != '_' && !char.IsControl(c))
             {
                 pattern.Append('\\').Append(c);
             }
