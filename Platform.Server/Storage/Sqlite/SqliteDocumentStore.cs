@@ -1,20 +1,753 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Platform.Server.Hosting;
 using Platform.Server.Storage.Filters;
 
 namespace Platform.Server.Storage.Sqlite;
 
-// Placeholder replaced by the SQLite provider work before this lands.
-public sealed class SqliteDocumentStore(IOptions<StorageOptions> storage, IOptions<BaasOptions> baas, ILogger<SqliteDocumentStore> logger) : IDocumentStore
+/// <summary>
+/// The embedded provider: one SQLite file (<c>Baas:DataDir/&lt;SqliteFileName&gt;</c>) in WAL mode with
+/// <c>synchronous=NORMAL</c> (a commit survives a process kill; the last commits may be lost on power loss).
+/// </summary>
+/// <remarks>
+/// <para>Each collection is a table <c>c_&lt;name&gt;(id, version, data)</c>, <c>data</c> holding the document's JSON
+/// text as given. Writes are serialized in-process on one connection and each <see cref="WriteAsync"/> call is one
+/// <c>BEGIN IMMEDIATE</c> transaction. Reads use a small pool of connections and, thanks to WAL, run concurrently
+/// with writes, each seeing a committed snapshot.</para>
+/// <para>Filters and sorts are translated by <see cref="SqliteFilterTranslator"/> (see there for the few deviations
+/// from MongoDB). To keep that translation cheap and index-friendly, the store records per collection the paths at
+/// which any document has ever held an array (table <c>baas_array_paths</c>), written in the same transaction as the
+/// document and published to readers before the commit, so no reader can see a document whose arrays it does not
+/// know about. The set only grows until the collection is dropped.</para>
+/// <para>User indexes are expression indexes on the same (rank, value) expressions the queries use.
+/// Unique indexes cover only documents that have every indexed field; their keys are (type rank, value), so
+/// <c>true</c> and <c>1</c> differ, <c>1</c> and <c>1.0</c> collide, and null is a value (two nulls collide).</para>
+/// </remarks>
+public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 {
-    public Task InitializeAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException(storage.Value.SqliteFileName + baas.Value.DataDir + logger);
-    public Task<bool> PingAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task CreateCollectionAsync(string collection, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task DropCollectionAsync(string collection, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task ApplyIndexesAsync(string collection, IReadOnlyList<IndexDefinition> indexes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task<JsonObject?> GetAsync(string collection, string id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    private const string TablePrefix = "c_";
+    private const string ArrayPathsTable = "baas_array_paths";
+
+    private static readonly JsonSerializerOptions DocumentJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly string _path;
+    private readonly string _connectionString;
+    private readonly int _busyTimeoutMs;
+    private readonly ILogger<SqliteDocumentStore> _logger;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentBag<SqliteSession> _readers = [];
+    private readonly int _maxPooledReaders = (Environment.ProcessorCount * 2) + 4;
+    private readonly ConcurrentDictionary<string, CollectionState> _collections = new(StringComparer.Ordinal);
+    private SqliteSession? _writer;
+    private volatile bool _initialized;
+    private bool _disposed;
+
+    public SqliteDocumentStore(IOptions<StorageOptions> storage, IOptions<BaasOptions> baas, ILogger<SqliteDocumentStore> logger)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(baas);
+        ArgumentNullException.ThrowIfNull(logger);
+        _logger = logger;
+        _path = Path.Combine(baas.Value.DataDirFullPath, storage.Value.SqliteFileName);
+        _busyTimeoutMs = (int)storage.Value.SqliteBusyTimeout.TotalMilliseconds;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = _path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            // The store pools its own connections so each keeps its prepared statements.
+            Pooling = false,
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(storage.Value.SqliteBusyTimeout.TotalSeconds)),
+        }.ToString();
+    }
+
+    /// <summary>State the store keeps per existing collection table.</summary>
+    private sealed class CollectionState(string name)
+    {
+        private ImmutableHashSet<string> _arrayPaths = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
+        private ImmutableArray<string> _indexNames = [];
+
+        public string Name { get; } = name;
+
+        public string Table { get; } = TablePrefix + name;
+
+        public ImmutableHashSet<string> ArrayPaths => Volatile.Read(ref _arrayPaths);
+
+        public ImmutableArray<string> IndexNames
+        {
+            get => _indexNames;
+            set => ImmutableInterlocked.InterlockedExchange(ref _indexNames, value);
+        }
+
+        public void AddArrayPaths(IEnumerable<string> paths) => ImmutableInterlocked.Update(ref _arrayPaths, (set, add) => set.Union(add), paths);
+    }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_initialized)
+        {
+            return;
+        }
+
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_initialized)
+            {
+                return;
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+            var writer = SqliteSession.Open(_connectionString, _busyTimeoutMs);
+            try
+            {
+                using (var wal = writer.Connection.CreateCommand())
+                {
+                    wal.CommandText = "PRAGMA journal_mode = WAL";
+                    var mode = wal.ExecuteScalar() as string;
+                    if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new StorageUnavailableException($"SQLite refused WAL mode for '{_path}' (journal mode '{mode}').");
+                    }
+                }
+
+                writer.ExecuteOnce("PRAGMA synchronous = NORMAL");
+                writer.ExecuteOnce($"CREATE TABLE IF NOT EXISTS {ArrayPathsTable} (collection TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (collection, path)) WITHOUT ROWID");
+                LoadCollections(writer);
+            }
+            catch
+            {
+                writer.Dispose();
+                throw;
+            }
+
+            _writer = writer;
+            _initialized = true;
+            SqliteStoreLog.Opened(_logger, _path, _collections.Count);
+        }
+        catch (SqliteException ex)
+        {
+            throw new StorageUnavailableException($"Cannot open the SQLite store at '{_path}'.", ex);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void LoadCollections(SqliteSession session)
+    {
+        _collections.Clear();
+        var indexes = new List<(string Table, string Index)>();
+        using (var command = session.Connection.CreateCommand())
+        {
+            command.CommandText = "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index') AND substr(tbl_name, 1, 2) = 'c_' AND sql IS NOT NULL";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var table = reader.GetString(2);
+                if (reader.GetString(0) == "table")
+                {
+                    var name = table[TablePrefix.Length..];
+                    _collections[name] = new CollectionState(name);
+                }
+                else
+                {
+                    indexes.Add((table, reader.GetString(1)));
+                }
+            }
+        }
+
+        foreach (var (table, index) in indexes)
+        {
+            if (_collections.TryGetValue(table[TablePrefix.Length..], out var state))
+            {
+                state.IndexNames = state.IndexNames.Add(index);
+            }
+        }
+
+        using (var command = session.Connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT collection, path FROM {ArrayPathsTable}";
+            using var reader = command.ExecuteReader();
+            var paths = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            while (reader.Read())
+            {
+                var collection = reader.GetString(0);
+                if (!paths.TryGetValue(collection, out var list))
+                {
+                    paths[collection] = list = [];
+                }
+
+                list.Add(reader.GetString(1));
+            }
+
+            foreach (var (collection, list) in paths)
+            {
+                if (_collections.TryGetValue(collection, out var state))
+                {
+                    state.AddArrayPaths(list);
+                }
+            }
+        }
+    }
+
+    public async Task<bool> PingAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+            return Read(session => Convert.ToInt64(session.Command("SELECT 1").ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1);
+        }
+        catch (Exception ex) when (ex is SqliteException or StorageUnavailableException or IOException or UnauthorizedAccessException)
+        {
+            SqliteStoreLog.PingFailed(_logger, ex);
+            return false;
+        }
+    }
+
+    public async Task CreateCollectionAsync(string collection, CancellationToken cancellationToken = default)
+    {
+        ValidateCollectionName(collection);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        if (_collections.ContainsKey(collection))
+        {
+            return;
+        }
+
+        await WriteLockedAsync(writer =>
+        {
+            var state = EnsureTable(writer, collection);
+            _collections.TryAdd(collection, state);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task DropCollectionAsync(string collection, CancellationToken cancellationToken = default)
+    {
+        ValidateCollectionName(collection);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        await WriteLockedAsync(writer =>
+        {
+            InTransaction(writer, () =>
+            {
+                writer.ExecuteOnce("DROP TABLE IF EXISTS " + SqliteSql.QuoteIdentifier(TablePrefix + collection));
+                writer.Execute($"DELETE FROM {ArrayPathsTable} WHERE collection = @p0", [collection]);
+            });
+            _collections.TryRemove(collection, out _);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task ApplyIndexesAsync(string collection, IReadOnlyList<IndexDefinition> indexes, CancellationToken cancellationToken = default)
+    {
+        ValidateCollectionName(collection);
+        ArgumentNullException.ThrowIfNull(indexes);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        await WriteLockedAsync(writer =>
+        {
+            CollectionState? created = null;
+            ImmutableArray<string> names = [];
+            InTransaction(writer, () =>
+            {
+                var state = _collections.TryGetValue(collection, out var existing) ? existing : created = EnsureTable(writer, collection);
+                var prefix = state.Table + "__";
+                var wanted = new Dictionary<string, IndexDefinition>(StringComparer.Ordinal);
+                foreach (var index in indexes)
+                {
+                    if (index.Fields.Count == 0)
+                    {
+                        throw new ArgumentException("An index needs at least one field.", nameof(indexes));
+                    }
+
+                    wanted[prefix + index.Name] = index;
+                }
+
+                var current = new List<string>();
+                using (var list = writer.Connection.CreateCommand())
+                {
+                    list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = @t AND sql IS NOT NULL";
+                    list.Parameters.AddWithValue("@t", state.Table);
+                    using var reader = list.ExecuteReader();
+                    while (reader.Read())
+                    {
+                        current.Add(reader.GetString(0));
+                    }
+                }
+
+                foreach (var name in current.Where(n => !wanted.ContainsKey(n)))
+                {
+                    writer.ExecuteOnce("DROP INDEX IF EXISTS " + SqliteSql.QuoteIdentifier(name));
+                    SqliteStoreLog.IndexDropped(_logger, collection, name);
+                }
+
+                foreach (var (name, index) in wanted.Where(w => !current.Contains(w.Key)))
+                {
+                    try
+                    {
+                        writer.ExecuteOnce(CreateIndexSql(state.Table, name, index));
+                    }
+                    catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
+                    {
+                        throw new UniqueIndexViolationException(collection, index.Name, 0, ex);
+                    }
+
+                    SqliteStoreLog.IndexCreated(_logger, collection, name);
+                }
+
+                names = [.. wanted.Keys];
+            });
+
+            var target = created ?? _collections[collection];
+            target.IndexNames = names;
+            if (created is not null)
+            {
+                _collections.TryAdd(collection, created);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Keys are the sort expressions (rank, value) per field in the field's direction, so queries filtering or
+    /// sorting on those fields use the index; non-unique indexes end with the id to match the service's tiebreak.
+    /// </summary>
+    internal static string CreateIndexSql(string table, string indexName, IndexDefinition index)
+    {
+        var columns = new List<string>();
+        var present = new List<string>();
+        foreach (var field in index.Fields)
+        {
+            var direction = field.Descending ? " DESC" : " ASC";
+            var (rank, value) = SqliteSql.SortKey(field.Path);
+            if (field.Path != SystemFields.Id)
+            {
+                columns.Add(rank + direction);
+                present.Add(SqliteSql.JsonType(SqliteSql.ConstantPath(field.Path)) + " IS NOT NULL");
+            }
+
+            columns.Add(value + direction);
+        }
+
+        if (!index.Unique && !index.Fields.Any(f => f.Path == SystemFields.Id))
+        {
+            columns.Add("id");
+        }
+
+        var sql = (index.Unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ") + SqliteSql.QuoteIdentifier(indexName)
+            + " ON " + SqliteSql.QuoteIdentifier(table) + " (" + string.Join(", ", columns) + ")";
+        if (index.Unique && present.Count > 0)
+        {
+            sql += " WHERE " + string.Join(" AND ", present);
+        }
+
+        return sql;
+    }
+
+    public async Task<JsonObject?> GetAsync(string collection, string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var state = await StateForReadAsync(collection, cancellationToken).ConfigureAwait(false);
+        if (state is null)
+        {
+            return null;
+        }
+
+        return Read(session =>
+        {
+            var command = session.Command("SELECT data FROM " + SqliteSql.QuoteIdentifier(state.Table) + " WHERE id = @p0", [id]);
+            return command.ExecuteScalar() is string json ? ParseDocument(json) : null;
+        }, missingTable: null);
+    }
+
+    public async Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var state = await StateForReadAsync(collection, cancellationToken).ConfigureAwait(false);
+        if (state is null || query.Limit <= 0)
+        {
+            return [];
+        }
+
+        var text = SqliteFilterTranslator.Select(state.Table, query, state.ArrayPaths);
+        return Read<IReadOnlyList<JsonObject>>(session =>
+        {
+            var command = session.Command(text.Sql, text.Parameters);
+            var results = new List<JsonObject>(Math.Min(query.Limit, 64));
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                results.Add(ParseDocument(reader.GetString(0)));
+            }
+
+            return results;
+        }, missingTable: []);
+    }
+
+    public async Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var state = await StateForReadAsync(collection, cancellationToken).ConfigureAwait(false);
+        if (state is null)
+        {
+            return 0;
+        }
+
+        var text = SqliteFilterTranslator.Count(state.Table, filter, state.ArrayPaths);
+        return Read(session => (long)session.Command(text.Sql, text.Parameters).ExecuteScalar()!, missingTable: 0L);
+    }
+
+    public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        if (operations.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var operation in operations)
+        {
+            ValidateCollectionName(operation.Collection);
+        }
+
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        await WriteLockedAsync(writer =>
+        {
+            var created = new Dictionary<string, CollectionState>(StringComparer.Ordinal);
+            InTransaction(writer, () =>
+            {
+                for (var i = 0; i < operations.Count; i++)
+                {
+                    var operation = operations[i];
+                    if (!_collections.TryGetValue(operation.Collection, out var state) && !created.TryGetValue(operation.Collection, out state))
+                    {
+                        state = EnsureTable(writer, operation.Collection);
+                        created[operation.Collection] = state;
+                    }
+
+                    Apply(writer, state, operation, i);
+                }
+            });
+
+            foreach (var (name, state) in created)
+            {
+                _collections.TryAdd(name, state);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void Apply(SqliteSession writer, CollectionState state, WriteOperation operation, int opIndex)
+    {
+        var table = SqliteSql.QuoteIdentifier(state.Table);
+        switch (operation)
+        {
+            case InsertOperation insert:
+            {
+                var (id, version) = Identity(insert.Document);
+                RecordArrayPaths(writer, state, insert.Document);
+                var inserted = WithUniqueMapping(state, opIndex, () => writer.Execute(
+                    "INSERT INTO " + table + " (id, version, data) VALUES (@p0, @p1, @p2) ON CONFLICT (id) DO NOTHING",
+                    [id, version, Serialize(insert.Document)]));
+                if (inserted == 0)
+                {
+                    throw new DuplicateIdException(state.Name, id, opIndex);
+                }
+
+                break;
+            }
+
+            case ReplaceOperation replace:
+            {
+                var (id, version) = Identity(replace.Document);
+                RecordArrayPaths(writer, state, replace.Document);
+                var updated = WithUniqueMapping(state, opIndex, () => writer.Execute(
+                    "UPDATE " + table + " SET version = @p0, data = @p1 WHERE id = @p2 AND version = @p3",
+                    [version, Serialize(replace.Document), id, replace.ExpectedVersion]));
+                if (updated == 0)
+                {
+                    throw new VersionMismatchException(state.Name, id, StoredVersion(writer, table, id), opIndex);
+                }
+
+                break;
+            }
+
+            case DeleteOperation delete:
+            {
+                var deleted = delete.ExpectedVersion is { } expected
+                    ? writer.Execute("DELETE FROM " + table + " WHERE id = @p0 AND version = @p1", [delete.Id, expected])
+                    : writer.Execute("DELETE FROM " + table + " WHERE id = @p0", [delete.Id]);
+                if (deleted == 0)
+                {
+                    throw new VersionMismatchException(state.Name, delete.Id, StoredVersion(writer, table, delete.Id), opIndex);
+                }
+
+                break;
+            }
+
+            default:
+                throw new NotSupportedException($"Write operation {operation.GetType().Name} is not supported.");
+        }
+    }
+
+    private static int WithUniqueMapping(CollectionState state, int opIndex, Func<int> write)
+    {
+        try
+        {
+            return write();
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 19 && ex.Message.Contains("UNIQUE", StringComparison.Ordinal))
+        {
+            // The message names the SQLite index; report the definition's name (without the table prefix).
+            var prefix = state.Table + "__";
+            var index = state.IndexNames
+                .Where(n => ex.Message.Contains("'" + n + "'", StringComparison.Ordinal))
+                .OrderByDescending(n => n.Length)
+                .FirstOrDefault();
+            var name = index is null ? "unknown" : index.StartsWith(prefix, StringComparison.Ordinal) ? index[prefix.Length..] : index;
+            throw new UniqueIndexViolationException(state.Name, name, opIndex, ex);
+        }
+    }
+
+    private static long? StoredVersion(SqliteSession writer, string table, string id) =>
+        writer.Command("SELECT version FROM " + table + " WHERE id = @p0", [id]).ExecuteScalar() is long version ? version : null;
+
+    private static (string Id, long Version) Identity(JsonObject document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var id = document[SystemFields.Id] is JsonValue idValue && idValue.TryGetValue<string>(out var s) ? s : null;
+        if (string.IsNullOrEmpty(id))
+        {
+            throw new ArgumentException("A stored document needs a string _id.", nameof(document));
+        }
+
+        var version = document[SystemFields.Version] is JsonValue versionValue && versionValue.TryGetValue<long>(out var v) ? v : 0;
+        return (id, version);
+    }
+
+    private static string Serialize(JsonObject document) => document.ToJsonString(DocumentJson);
+
+    private static JsonObject ParseDocument(string json) => JsonNode.Parse(json)!.AsObject();
+
+    /// <summary>Records new array paths in the transaction and publishes them to readers before the commit.</summary>
+    private static void RecordArrayPaths(SqliteSession writer, CollectionState state, JsonObject document)
+    {
+        HashSet<string>? found = null;
+        CollectArrayPaths(document, string.Empty, state.ArrayPaths, ref found);
+        if (found is null)
+        {
+            return;
+        }
+
+        foreach (var path in found)
+        {
+            writer.Execute($"INSERT OR IGNORE INTO {ArrayPathsTable} (collection, path) VALUES (@p0, @p1)", [state.Name, path]);
+        }
+
+        state.AddArrayPaths(found);
+    }
+
+    private static void CollectArrayPaths(JsonNode? node, string path, ImmutableHashSet<string> known, ref HashSet<string>? found)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (key, value) in obj)
+                {
+                    if (value is JsonObject or JsonArray)
+                    {
+                        CollectArrayPaths(value, path.Length == 0 ? key : path + "." + key, known, ref found);
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                if (!known.Contains(path))
+                {
+                    (found ??= new HashSet<string>(StringComparer.Ordinal)).Add(path);
+                }
+
+                // Elements share the array's path: indexes are dropped.
+                foreach (var element in array)
+                {
+                    if (element is JsonObject or JsonArray)
+                    {
+                        CollectArrayPaths(element, path, known, ref found);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private CollectionState EnsureTable(SqliteSession writer, string collection)
+    {
+        var state = new CollectionState(collection);
+        writer.ExecuteOnce("CREATE TABLE IF NOT EXISTS " + SqliteSql.QuoteIdentifier(state.Table) + " (id TEXT NOT NULL PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL)");
+        SqliteStoreLog.CollectionCreated(_logger, collection);
+        return state;
+    }
+
+    private static void InTransaction(SqliteSession writer, Action body)
+    {
+        writer.Execute("BEGIN IMMEDIATE");
+        try
+        {
+            body();
+            writer.Execute("COMMIT");
+        }
+        catch
+        {
+            try
+            {
+                writer.Execute("ROLLBACK");
+            }
+            catch (SqliteException)
+            {
+                // SQLite may already have rolled back (e.g. after SQLITE_FULL); the original error matters.
+            }
+
+            throw;
+        }
+    }
+
+    private async Task WriteLockedAsync(Action<SqliteSession> body, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            body(_writer!);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6 or 10 or 13 or 14)
+        {
+            // BUSY, LOCKED, IOERR, FULL, CANTOPEN: the store, not the request, is at fault.
+            throw new StorageUnavailableException("The SQLite store failed to write.", ex);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private T Read<T>(Func<SqliteSession, T> body, T missingTable)
+    {
+        try
+        {
+            return Read(body);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 1 && ex.Message.Contains("no such table", StringComparison.Ordinal))
+        {
+            // Dropped concurrently: reads of an absent collection are empty.
+            return missingTable;
+        }
+    }
+
+    private T Read<T>(Func<SqliteSession, T> body)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_readers.TryTake(out var session))
+        {
+            try
+            {
+                session = SqliteSession.Open(_connectionString, _busyTimeoutMs);
+            }
+            catch (SqliteException ex)
+            {
+                throw new StorageUnavailableException("Cannot open a SQLite connection.", ex);
+            }
+        }
+
+        var healthy = false;
+        try
+        {
+            var result = body(session);
+            healthy = true;
+            return result;
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6 or 10 or 14)
+        {
+            throw new StorageUnavailableException("The SQLite store failed to read.", ex);
+        }
+        finally
+        {
+            if (healthy && !_disposed && _readers.Count < _maxPooledReaders)
+            {
+                _readers.Add(session);
+            }
+            else
+            {
+                session.Dispose();
+            }
+        }
+    }
+
+    private async ValueTask<CollectionState?> StateForReadAsync(string collection, CancellationToken cancellationToken)
+    {
+        ValidateCollectionName(collection);
+        cancellationToken.ThrowIfCancellationRequested();
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        return _collections.TryGetValue(collection, out var state) ? state : null;
+    }
+
+    private ValueTask EnsureInitializedAsync(CancellationToken cancellationToken) =>
+        _initialized ? ValueTask.CompletedTask : new ValueTask(InitializeAsync(cancellationToken));
+
+    private static void ValidateCollectionName(string collection)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        if (!CollectionName().IsMatch(collection))
+        {
+            throw new ArgumentException($"'{collection}' is not a valid collection name.", nameof(collection));
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^(?:[a-z][a-z0-9_-]{0,62}|_[A-Za-z0-9_-]{1,63})$")]
+    private static partial System.Text.RegularExpressions.Regex CollectionName();
+
+    public void Dispose()
+    {
+        _writeLock.Wait();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _writer?.Dispose();
+            _writer = null;
+            while (_readers.TryTake(out var session))
+            {
+                session.Dispose();
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+}
+
+internal static partial class SqliteStoreLog
+{
+    [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Opened SQLite store {Path} with {Collections} collections")]
+    public static partial void Opened(ILogger logger, string path, int collections);
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Debug, Message = "Ensured table for collection {Collection}")]
+    public static partial void CollectionCreated(ILogger logger, string collection);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "Created index {Index} on {Collection}")]
+    public static partial void IndexCreated(ILogger logger, string collection, string index);
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "Dropped index {Index} on {Collection}")]
+    public static partial void IndexDropped(ILogger logger, string collection, string index);
+
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "SQLite store ping failed")]
+    public static partial void PingFailed(ILogger logger, Exception exception);
 }
