@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -12,6 +13,10 @@ namespace Platform.Server.Storage.Mongo;
 /// </summary>
 internal static class BsonJson
 {
+    // Documents are limited far below this (DESIGN.md: 32 levels by default); the reader's default of
+    // 64 must not become a second, hidden limit.
+    private const int MaxDepth = 1000;
+
     public static BsonDocument ToBsonDocument(JsonObject document)
     {
         ArgumentNullException.ThrowIfNull(document);
@@ -122,16 +127,14 @@ internal static class BsonJson
         return new BsonDouble(number);
     }
 
+    /// <summary>
+    /// Reads a stored document back as JSON. The result is parsed from JSON text, so it behaves
+    /// exactly like a document parsed from a request (numbers convert to any fitting CLR type).
+    /// </summary>
     public static JsonObject ToJsonObject(BsonDocument document)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var result = new JsonObject();
-        foreach (var element in document)
-        {
-            result.Add(element.Name, ToJsonNode(element.Value));
-        }
-
-        return result;
+        return ToJsonNode(document)!.AsObject();
     }
 
     /// <summary>
@@ -142,49 +145,92 @@ internal static class BsonJson
     public static JsonNode? ToJsonNode(BsonValue value)
     {
         ArgumentNullException.ThrowIfNull(value);
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = MaxDepth, SkipValidation = true }))
+        {
+            Write(writer, value);
+        }
+
+        return JsonNode.Parse(buffer.WrittenSpan, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth });
+    }
+
+    private static void Write(Utf8JsonWriter writer, BsonValue value)
+    {
         switch (value.BsonType)
         {
             case BsonType.Document:
-                return ToJsonObject(value.AsBsonDocument);
-            case BsonType.Array:
-                var array = new JsonArray();
-                foreach (var item in value.AsBsonArray)
+                writer.WriteStartObject();
+                foreach (var element in value.AsBsonDocument)
                 {
-                    array.Add(ToJsonNode(item));
+                    writer.WritePropertyName(element.Name);
+                    Write(writer, element.Value);
                 }
 
-                return array;
+                writer.WriteEndObject();
+                break;
+            case BsonType.Array:
+                writer.WriteStartArray();
+                foreach (var item in value.AsBsonArray)
+                {
+                    Write(writer, item);
+                }
+
+                writer.WriteEndArray();
+                break;
             case BsonType.String:
-                return JsonValue.Create(value.AsString);
+                writer.WriteStringValue(value.AsString);
+                break;
             case BsonType.Int32:
-                return JsonValue.Create(value.AsInt32);
+                writer.WriteNumberValue(value.AsInt32);
+                break;
             case BsonType.Int64:
-                return JsonValue.Create(value.AsInt64);
+                writer.WriteNumberValue(value.AsInt64);
+                break;
             case BsonType.Double:
                 // JSON has no NaN or infinities; only a hand-written document can hold them.
                 var number = value.AsDouble;
-                return double.IsFinite(number) ? JsonValue.Create(number) : null;
+                if (double.IsFinite(number))
+                {
+                    writer.WriteNumberValue(number);
+                }
+                else
+                {
+                    writer.WriteNullValue();
+                }
+
+                break;
             case BsonType.Decimal128:
                 var decimal128 = value.AsDecimal128;
                 if (Decimal128.IsNaN(decimal128) || Decimal128.IsInfinity(decimal128))
                 {
-                    return null;
+                    writer.WriteNullValue();
+                }
+                else if (decimal128 >= (Decimal128)decimal.MinValue && decimal128 <= (Decimal128)decimal.MaxValue)
+                {
+                    writer.WriteNumberValue(Decimal128.ToDecimal(decimal128));
+                }
+                else
+                {
+                    writer.WriteNumberValue(Decimal128.ToDouble(decimal128));
                 }
 
-                return decimal128 >= (Decimal128)decimal.MinValue && decimal128 <= (Decimal128)decimal.MaxValue
-                    ? JsonValue.Create(Decimal128.ToDecimal(decimal128))
-                    : JsonValue.Create(Decimal128.ToDouble(decimal128));
+                break;
             case BsonType.Boolean:
-                return JsonValue.Create(value.AsBoolean);
+                writer.WriteBooleanValue(value.AsBoolean);
+                break;
             case BsonType.Null:
             case BsonType.Undefined:
-                return null;
+                writer.WriteNullValue();
+                break;
             case BsonType.ObjectId:
-                return JsonValue.Create(value.AsObjectId.ToString());
+                writer.WriteStringValue(value.AsObjectId.ToString());
+                break;
             case BsonType.DateTime:
-                return JsonValue.Create(value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                writer.WriteStringValue(value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                break;
             case BsonType.Symbol:
-                return JsonValue.Create(value.AsBsonSymbol.Name);
+                writer.WriteStringValue(value.AsBsonSymbol.Name);
+                break;
             default:
                 throw new NotSupportedException($"A stored value of BSON type {value.BsonType} has no JSON form.");
         }

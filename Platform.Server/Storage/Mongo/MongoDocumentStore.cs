@@ -17,6 +17,8 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
     private const int NamespaceNotFound = 26;
     private const int IndexNotFound = 27;
     private const int NamespaceExists = 48;
+    private const int IndexOptionsConflict = 85;
+    private const int IndexKeySpecsConflict = 86;
     private const int DuplicateKeyCode = 11000;
 
     private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(2);
@@ -139,33 +141,33 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         return RunAsync(
             async ct =>
             {
-                var plan = MongoIndexTranslator.Plan(await ListIndexNamesAsync(target, ct).ConfigureAwait(false), indexes);
-                foreach (var name in plan.Drop)
+                var existing = await ListIndexesAsync(target, ct).ConfigureAwait(false);
+                var plan = MongoIndexTranslator.Plan(existing.Keys, indexes);
+                var dropped = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var (position, index) in plan.Create)
                 {
+                    var model = MongoIndexTranslator.ToModel(index);
                     try
                     {
-                        await target.Indexes.DropOneAsync(name, ct).ConfigureAwait(false);
-                        MongoDocumentStoreLog.IndexDropped(logger, collection, name);
+                        await CreateIndexAsync(target, collection, index, position, model, ct).ConfigureAwait(false);
                     }
-                    catch (MongoCommandException ex) when (ex.Code is IndexNotFound or NamespaceNotFound)
+                    catch (MongoCommandException ex) when (ex.Code is IndexOptionsConflict or IndexKeySpecsConflict)
                     {
-                        // Another node applying the same definition dropped it first.
+                        // A stale index on the same keys with other options (ix_a becoming ux_a) may
+                        // block the new one on some server versions: drop it first, then build.
+                        var keys = MongoIndexTranslator.Keys(index);
+                        foreach (var stale in plan.Drop.Where(name => existing[name] == keys && dropped.Add(name)))
+                        {
+                            await DropIndexAsync(target, collection, stale, ct).ConfigureAwait(false);
+                        }
+
+                        await CreateIndexAsync(target, collection, index, position, model, ct).ConfigureAwait(false);
                     }
                 }
 
-                foreach (var (position, index) in plan.Create)
+                foreach (var name in plan.Drop.Where(dropped.Add))
                 {
-                    try
-                    {
-                        await target.Indexes.CreateOneAsync(MongoIndexTranslator.ToModel(index), options: null, ct).ConfigureAwait(false);
-                        MongoDocumentStoreLog.IndexCreated(logger, collection, index.Name);
-                    }
-                    catch (MongoCommandException ex) when (ex.Code == DuplicateKeyCode)
-                    {
-                        // A failed build leaves no index behind, so nothing changed for this one.
-                        MongoDocumentStoreLog.UniqueIndexRejected(logger, collection, index.Name);
-                        throw new UniqueIndexViolationException(collection, index.Name, position, ex);
-                    }
+                    await DropIndexAsync(target, collection, name, ct).ConfigureAwait(false);
                 }
 
                 return true;
@@ -191,6 +193,12 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(collection);
         ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit == 0)
+        {
+            // MongoDB reads a limit of 0 as "no limit".
+            return Task.FromResult<IReadOnlyList<JsonObject>>([]);
+        }
+
         var target = Collection(collection);
         var find = MongoQueryTranslator.Translate(query);
         return RunAsync<IReadOnlyList<JsonObject>>(
@@ -334,17 +342,51 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
 
     private IMongoCollection<BsonDocument> Collection(string name) => database.GetCollection<BsonDocument>(name);
 
-    private static async Task<List<string>> ListIndexNamesAsync(IMongoCollection<BsonDocument> target, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, BsonDocument>> ListIndexesAsync(IMongoCollection<BsonDocument> target, CancellationToken cancellationToken)
     {
         try
         {
             using var cursor = await target.Indexes.ListAsync(cancellationToken).ConfigureAwait(false);
             var indexes = await cursor.ToListAsync(cancellationToken).ConfigureAwait(false);
-            return indexes.ConvertAll(index => index["name"].AsString);
+            return indexes.ToDictionary(index => index["name"].AsString, index => index["key"].AsBsonDocument, StringComparer.Ordinal);
         }
         catch (MongoCommandException ex) when (ex.Code == NamespaceNotFound)
         {
-            return [];
+            return new Dictionary<string, BsonDocument>(StringComparer.Ordinal);
+        }
+    }
+
+    private async Task CreateIndexAsync(
+        IMongoCollection<BsonDocument> target,
+        string collection,
+        IndexDefinition index,
+        int position,
+        CreateIndexModel<BsonDocument> model,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await target.Indexes.CreateOneAsync(model, options: null, cancellationToken).ConfigureAwait(false);
+            MongoDocumentStoreLog.IndexCreated(logger, collection, index.Name);
+        }
+        catch (MongoCommandException ex) when (ex.Code == DuplicateKeyCode)
+        {
+            // A failed build leaves no index behind, so nothing changed for this one.
+            MongoDocumentStoreLog.UniqueIndexRejected(logger, collection, index.Name);
+            throw new UniqueIndexViolationException(collection, index.Name, position, ex);
+        }
+    }
+
+    private async Task DropIndexAsync(IMongoCollection<BsonDocument> target, string collection, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await target.Indexes.DropOneAsync(name, cancellationToken).ConfigureAwait(false);
+            MongoDocumentStoreLog.IndexDropped(logger, collection, name);
+        }
+        catch (MongoCommandException ex) when (ex.Code is IndexNotFound or NamespaceNotFound)
+        {
+            // Another node applying the same definition dropped it first.
         }
     }
 

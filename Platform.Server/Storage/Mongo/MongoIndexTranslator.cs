@@ -3,7 +3,10 @@ using MongoDB.Driver;
 
 namespace Platform.Server.Storage.Mongo;
 
-/// <summary>What <see cref="IDocumentStore.ApplyIndexesAsync"/> has to do: indexes to drop, then indexes to build.</summary>
+/// <summary>
+/// What <see cref="IDocumentStore.ApplyIndexesAsync"/> has to do: build the missing indexes, then drop
+/// the stale ones, so a build that fails on existing data leaves the previous indexes in force.
+/// </summary>
 /// <param name="Drop">Names of our indexes that are no longer wanted.</param>
 /// <param name="Create">Missing indexes, each with its position in the requested list.</param>
 internal sealed record MongoIndexPlan(IReadOnlyList<string> Drop, IReadOnlyList<(int Position, IndexDefinition Index)> Create);
