@@ -23,9 +23,11 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
 
     private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(2);
 
-    // Majority so a committed batch survives a failover; snapshot so the reads a batch makes to
-    // explain a failed conditional write see the transaction's own consistent view.
-    private static readonly TransactionOptions BatchTransaction = new(ReadConcern.Snapshot, writeConcern: WriteConcern.WMajority);
+    // Majority so a committed batch survives a failover. The only reads in a batch explain a failed
+    // conditional write, and a transaction reads one snapshot whatever the level; "local" starts it at
+    // the newest data, so a collection or index created just before is already visible (the majority
+    // snapshot may still predate it and fail the transaction with SnapshotUnavailable).
+    private static readonly TransactionOptions BatchTransaction = new(ReadConcern.Local, writeConcern: WriteConcern.WMajority);
 
     private readonly MongoClient client;
     private readonly IMongoDatabase database;
@@ -405,7 +407,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
     /// <summary>Failures that mean "the database cannot be reached right now" (503), not a bad request.</summary>
     internal static bool IsUnavailable(Exception exception) => exception is
         MongoConnectionException or MongoWaitQueueFullException or MongoNotPrimaryException
-        or MongoNodeIsRecoveringException or TimeoutException;
+        or MongoNodeIsRecoveringException or MongoWriteConcernException or TimeoutException;
 
     private static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
     {
