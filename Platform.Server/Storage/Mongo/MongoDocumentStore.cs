@@ -206,7 +206,9 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         return RunAsync<IReadOnlyList<JsonObject>>(
             async ct =>
             {
-                var cursor = target.Find(find.Filter).Limit(find.Limit);
+                // Sorting on a field without an index is done in memory; let large sorts spill to
+                // disk instead of failing (the default only from MongoDB 6.0).
+                var cursor = target.Find(find.Filter, new FindOptions { AllowDiskUse = true }).Limit(find.Limit);
                 if (find.Sort.ElementCount > 0)
                 {
                     cursor = cursor.Sort(find.Sort);
