@@ -186,9 +186,14 @@ internal static class MongoFilterTranslator
                     ? [new("$exists", value.GetBoolean())]
                     : throw new NotSupportedException($"$exists on '{field.Path}' needs true or false.");
             case Filters.FieldOperator.Size:
-                return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var size) && size >= 0
-                    ? [new("$size", size)]
-                    : throw new NotSupportedException($"$size on '{field.Path}' needs a non-negative 32-bit integer.");
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var size) || size < 0)
+                {
+                    throw new NotSupportedException($"$size on '{field.Path}' needs a non-negative integer.");
+                }
+
+                // MongoDB takes only 32-bit sizes; no array is longer, so a larger size matches
+                // nothing, which "$in": [] says without an error.
+                return size <= int.MaxValue ? [new("$size", (int)size)] : [new("$in", new BsonArray())];
             case Filters.FieldOperator.StartsWith:
                 return [new("$regex", new BsonRegularExpression("^" + PcreLiteral.Escape(StringOperand(field))))];
             case Filters.FieldOperator.Contains:
