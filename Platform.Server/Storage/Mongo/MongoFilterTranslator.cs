@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MongoDB.Bson;
+using Platform.Server.Common;
 using Platform.Server.Storage.Filters;
 
 namespace Platform.Server.Storage.Mongo;
@@ -67,7 +68,10 @@ internal static class MongoFilterTranslator
         return path;
     }
 
-    /// <summary>Converts an operand, refusing objects with <c>$</c> keys at any depth (MongoDB could read them as operators).</summary>
+    /// <summary>
+    /// Converts an operand, refusing objects with <c>$</c> keys at any depth (MongoDB could read them as
+    /// operators) with <see cref="InvalidInputException"/>: they come from the client.
+    /// </summary>
     public static BsonValue Operand(JsonElement value)
     {
         CheckOperand(value);
@@ -224,7 +228,12 @@ internal static class MongoFilterTranslator
                 {
                     if (property.Name.StartsWith('$'))
                     {
-                        throw new NotSupportedException($"An operand object must not have a '$' key ('{property.Name}').");
+                        // No stored field name starts with '$', so such an operand could never match;
+                        // refusing it keeps MongoDB from ever reading it as an operator.
+                        throw new InvalidInputException(
+                            FilterParser.InvalidFilter,
+                            $"A value in a filter must not contain a key starting with '$' ('{property.Name}').",
+                            "filter");
                     }
 
                     CheckOperand(property.Value);

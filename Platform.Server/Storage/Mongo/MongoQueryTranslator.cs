@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MongoDB.Bson;
+using Platform.Server.Common;
 
 namespace Platform.Server.Storage.Mongo;
 
@@ -67,7 +68,17 @@ internal static class MongoQueryTranslator
         for (var i = 0; i < sort.Count; i++)
         {
             var path = MongoFilterTranslator.CheckPath(sort[i].Path);
-            var value = MongoFilterTranslator.Operand(after[i]);
+            BsonValue value;
+            try
+            {
+                value = MongoFilterTranslator.Operand(after[i]);
+            }
+            catch (InvalidInputException)
+            {
+                // Keyset values come from a cursor the client sends back; this one was not ours.
+                throw new InvalidInputException("invalid_cursor", "The cursor is not one this server issued.", "cursor");
+            }
+
             var beyond = Beyond(path, value, sort[i].Descending);
             if (beyond.Count > 0)
             {

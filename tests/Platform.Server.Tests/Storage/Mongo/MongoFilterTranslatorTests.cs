@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MongoDB.Bson;
+using Platform.Server.Common;
 using Platform.Server.Storage.Filters;
 using Platform.Server.Storage.Mongo;
 using static Platform.Server.Tests.Storage.Mongo.Bson;
@@ -185,10 +186,6 @@ public class MongoFilterTranslatorTests
     }
 
     [Theory]
-    [InlineData(FieldOperator.Eq, """{"$gt":1}""")]
-    [InlineData(FieldOperator.Eq, """{"a":{"$where":"1"}}""")]
-    [InlineData(FieldOperator.In, """[{"$expr":true}]""")]
-    [InlineData(FieldOperator.All, """[{"$elemMatch":{"a":1}}]""")]
     [InlineData(FieldOperator.In, "1")]
     [InlineData(FieldOperator.Exists, "1")]
     [InlineData(FieldOperator.Size, "-1")]
@@ -196,6 +193,19 @@ public class MongoFilterTranslatorTests
     [InlineData(FieldOperator.Contains, "1")]
     public void Translate_Throws_ForOperandsItCannotExpress(FieldOperator op, string operand) =>
         Assert.Throws<NotSupportedException>(() => MongoFilterTranslator.Translate(Field("n", op, operand)));
+
+    [Theory]
+    [InlineData(FieldOperator.Eq, """{"$gt":1}""")]
+    [InlineData(FieldOperator.Ne, """{"a":{"$where":"1"}}""")]
+    [InlineData(FieldOperator.Gt, """[{"$expr":true}]""")]
+    [InlineData(FieldOperator.In, """[{"$expr":true}]""")]
+    [InlineData(FieldOperator.All, """[{"$elemMatch":{"a":1}}]""")]
+    public void Translate_RejectsOperandsWithDollarKeys_AsInvalidFilters(FieldOperator op, string operand)
+    {
+        var error = Assert.Throws<InvalidInputException>(() => MongoFilterTranslator.Translate(Field("n", op, operand)));
+
+        Assert.Equal("invalid_filter", error.Code);
+    }
 
     [Fact]
     public void Translate_Throws_ForUnknownNodes() =>

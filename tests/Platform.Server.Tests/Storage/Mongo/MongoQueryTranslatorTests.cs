@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MongoDB.Bson;
+using Platform.Server.Common;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Filters;
 using Platform.Server.Storage.Mongo;
@@ -129,8 +130,12 @@ public class MongoQueryTranslatorTests
     }
 
     [Fact]
-    public void After_Throws_ForOperatorObjects() =>
-        Assert.Throws<NotSupportedException>(() => MongoQueryTranslator.After([new("o"), Id], [Json("""{"$where":"1"}"""), Json("\"k\"")]));
+    public void After_RejectsOperatorObjects_AsAForeignCursor()
+    {
+        var error = Assert.Throws<InvalidInputException>(() => MongoQueryTranslator.After([new("o"), Id], [Json("""{"$where":"1"}"""), Json("\"k\"")]));
+
+        Assert.Equal(("invalid_cursor", "cursor"), (error.Code, error.Field));
+    }
 
     [Fact]
     public void Translate_CombinesFilterAndKeyset()
