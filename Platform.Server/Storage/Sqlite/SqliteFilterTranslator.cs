@@ -76,7 +76,7 @@ public sealed class SqliteFilterTranslator
 
         if (query.Sort.Count > 0)
         {
-            sql.Append(" ORDER BY ").Append(OrderBy(query.Sort));
+            sql.Append(" ORDER BY ").Append(OrderBy(query.Sort, translator.PinnedKeys(query.Filter)));
         }
 
         sql.Append(" LIMIT ").Append(translator.Parameter((long)Math.Max(query.Limit, 0)));
@@ -92,7 +92,14 @@ public sealed class SqliteFilterTranslator
     }
 
     /// <summary>The <c>ORDER BY</c> list: rank then value per key, each in the key's direction.</summary>
-    public static string OrderBy(IReadOnlyList<SortField> sort)
+    public static string OrderBy(IReadOnlyList<SortField> sort) => OrderBy(sort, new Dictionary<string, bool>());
+
+    /// <summary>
+    /// Leaves out the terms the filter fixes (a rank pinned by a typed condition, a value pinned by equality):
+    /// SQLite does not notice that an equality-constrained expression is constant and would sort in a temp
+    /// B-tree instead of reading the index in order.
+    /// </summary>
+    private static string OrderBy(IReadOnlyList<SortField> sort, Dictionary<string, bool> pinned)
     {
         ArgumentNullException.ThrowIfNull(sort);
         var parts = new List<string>(sort.Count * 2);
@@ -100,16 +107,79 @@ public sealed class SqliteFilterTranslator
         {
             var direction = field.Descending ? " DESC" : " ASC";
             var (rank, value) = SqliteSql.SortKey(field.Path);
-            if (field.Path != SystemFields.Id)
+            var isPinned = pinned.TryGetValue(field.Path, out var valuePinned);
+            if (field.Path != SystemFields.Id && !isPinned)
             {
                 parts.Add(rank + direction);
             }
 
-            parts.Add(value + direction);
+            if (!valuePinned)
+            {
+                parts.Add(value + direction);
+            }
         }
 
-        return string.Join(", ", parts);
+        return parts.Count == 0 ? "id ASC" : string.Join(", ", parts);
     }
+
+    /// <summary>Paths whose rank every match shares (value too when true), from the filter's top-level conjuncts.</summary>
+    private Dictionary<string, bool> PinnedKeys(FilterNode filter)
+    {
+        var pinned = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var conjuncts = filter is AndNode and ? and.Children : [filter];
+        foreach (var node in conjuncts)
+        {
+            if (node is not FieldNode field || field.Path == SystemFields.Id || !IsPlainPath(field.Path))
+            {
+                continue;
+            }
+
+            var valuePinned = false;
+            switch (field.Operator)
+            {
+                case FieldOperator.Eq when RankOf(field.Value) != SqliteSql.RankNull:
+                    valuePinned = field.Value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array);
+                    break;
+                case FieldOperator.Gt or FieldOperator.Gte or FieldOperator.Lt or FieldOperator.Lte when RankOf(field.Value) != SqliteSql.RankNull:
+                case FieldOperator.StartsWith or FieldOperator.Contains or FieldOperator.ContainsIgnoreCase:
+                    break;
+                case FieldOperator.In when field.Value.GetArrayLength() > 0 && field.Value.EnumerateArray().Select(RankOf).Distinct().Count() == 1 && RankOf(field.Value[0]) != SqliteSql.RankNull:
+                    break;
+                default:
+                    continue;
+            }
+
+            pinned[field.Path] = valuePinned || (pinned.TryGetValue(field.Path, out var before) && before);
+        }
+
+        return pinned;
+    }
+
+    /// <summary>True when no document has held an array anywhere along the path, so conditions on it are plain expressions.</summary>
+    private bool IsPlainPath(string dotPath)
+    {
+        var registry = string.Empty;
+        foreach (var segment in dotPath.Split('.'))
+        {
+            registry = registry.Length == 0 ? segment : registry + "." + segment;
+            if (_arrayPaths.Contains(registry))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int RankOf(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Null => SqliteSql.RankNull,
+        JsonValueKind.Number => SqliteSql.RankNumber,
+        JsonValueKind.String => SqliteSql.RankString,
+        JsonValueKind.Object => SqliteSql.RankObject,
+        JsonValueKind.Array => SqliteSql.RankArray,
+        _ => SqliteSql.RankBoolean,
+    };
 
     /// <summary>Minified JSON in the same escaping the store writes documents with.</summary>
     public static string ToJson(JsonElement element)
@@ -462,9 +532,11 @@ public sealed class SqliteFilterTranslator
 
         if (columns.All(c => c.Descending == columns[0].Descending))
         {
-            // A row value lets SQLite seek an index on the same columns.
-            return "(" + string.Join(", ", columns.Select(c => c.Column)) + ") " + (columns[0].Descending ? "<" : ">")
-                + " (" + string.Join(", ", columns.Select(c => c.Operand)) + ")";
+            // SQLite does not seek on a row value over index expressions, so the redundant bound on the
+            // first key lets it start the index scan at the position instead of the beginning.
+            var op = columns[0].Descending ? "<" : ">";
+            return "(" + columns[0].Column + " " + op + "= " + columns[0].Operand + " AND (" + string.Join(", ", columns.Select(c => c.Column)) + ") " + op
+                + " (" + string.Join(", ", columns.Select(c => c.Operand)) + "))";
         }
 
         var chain = new List<string>();
