@@ -378,6 +378,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         {
             var command = session.Command(text.Sql, text.Parameters);
             var results = new List<JsonObject>(Math.Min(query.Limit, 64));
+            using var interrupt = Interruptible(command, cancellationToken);
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -386,7 +387,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             }
 
             return results;
-        }, missingTable: []);
+        }, missingTable: [], cancellationToken);
     }
 
     public async Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default)
@@ -399,7 +400,15 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
 
         var text = SqliteFilterTranslator.Count(state.Table, filter, state.ArrayPaths);
-        return Read(session => (long)session.Command(text.Sql, text.Parameters).ExecuteScalar()!, missingTable: 0L);
+        return Read(
+            session =>
+            {
+                var command = session.Command(text.Sql, text.Parameters);
+                using var interrupt = Interruptible(command, cancellationToken);
+                return (long)command.ExecuteScalar()!;
+            },
+            missingTable: 0L,
+            cancellationToken);
     }
 
     public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
@@ -634,11 +643,20 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
     }
 
-    private T Read<T>(Func<SqliteSession, T> body, T missingTable)
+    /// <summary>Cancels a long scan: <see cref="SqliteCommand.Cancel"/> interrupts the running statement.</summary>
+    private static CancellationTokenRegistration Interruptible(SqliteCommand command, CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled ? cancellationToken.Register(static c => ((SqliteCommand)c!).Cancel(), command) : default;
+
+    private T Read<T>(Func<SqliteSession, T> body, T missingTable, CancellationToken cancellationToken = default)
     {
         try
         {
             return Read(body);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 9 && cancellationToken.IsCancellationRequested)
+        {
+            // SQLITE_INTERRUPT after Cancel(): report it as the cancellation it is.
+            throw new OperationCanceledException("The query was cancelled.", ex, cancellationToken);
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 1 && ex.Message.Contains("no such table", StringComparison.Ordinal))
         {

@@ -202,7 +202,7 @@ public sealed class SqliteFilterTranslator
     private string NextAlias() => "j" + (++_aliases).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Where paths start: the document root, or an element of an array inside <c>$elemMatch</c>.</summary>
-    private readonly record struct Scope(SqliteJsonPath Base, string RegistryPath, bool IsDocumentRoot)
+    private readonly record struct Scope(SqliteJsonPath Base, string RegistryPath, bool IsDocumentRoot, string? ElementAlias = null)
     {
         public static Scope TopLevel { get; } = new(SqliteJsonPath.Root, string.Empty, true);
     }
@@ -258,7 +258,7 @@ public sealed class SqliteFilterTranslator
             case FieldOperator.Nin:
                 return "NOT " + Wrap(Field(field with { Operator = FieldOperator.In }, scope));
             case FieldOperator.Exists when field.Value.ValueKind == JsonValueKind.False:
-                return "NOT " + Wrap(Path(field.Path, scope, (path, _) => Leaf(path, field.Operator, field.Value)));
+                return "NOT " + Wrap(Path(field.Path, scope, (path, _) => Leaf(ValueRef.At(path), field.Operator, field.Value)));
             case FieldOperator.All:
                 if (field.Value.ValueKind != JsonValueKind.Array || field.Value.GetArrayLength() == 0)
                 {
@@ -273,17 +273,23 @@ public sealed class SqliteFilterTranslator
             return IdLeaf(field.Operator, field.Value);
         }
 
+        if (field.Path.Length == 0 && scope.ElementAlias is { } elementAlias)
+        {
+            // $elemMatch on element values: the condition applies to the element itself, not to its elements.
+            return Leaf(ValueRef.Element(elementAlias), field.Operator, field.Value);
+        }
+
         var expandsArrays = field.Operator is not (FieldOperator.Exists or FieldOperator.Size);
         return Path(field.Path, scope, (path, mayBeArray) =>
         {
-            var whole = Leaf(path, field.Operator, field.Value);
+            var whole = Leaf(ValueRef.At(path), field.Operator, field.Value);
             if (!mayBeArray || !expandsArrays)
             {
                 return whole;
             }
 
             var alias = NextAlias();
-            var element = Leaf(SqliteJsonPath.FromFullKey(alias), field.Operator, field.Value);
+            var element = Leaf(ValueRef.Element(alias), field.Operator, field.Value);
             return "(" + whole + " OR (" + SqliteSql.JsonType(path) + " IS 'array' AND EXISTS (SELECT 1 FROM json_each(data, " + path.Sql + ") AS " + alias + " WHERE " + element + ")))";
         });
     }
@@ -293,7 +299,7 @@ public sealed class SqliteFilterTranslator
         var alias = NextAlias();
         var elementPath = SqliteJsonPath.FromFullKey(alias);
         var registryPath = RegistryPathOf(scope, node.Path);
-        var inner = Node(node.Condition, new Scope(elementPath, registryPath, false));
+        var inner = Node(node.Condition, new Scope(elementPath, registryPath, false, alias));
         var objectGuard = node.OnElementValue ? string.Empty : alias + ".type = 'object' AND ";
         return "(" + SqliteSql.JsonType(path) + " IS 'array' AND EXISTS (SELECT 1 FROM json_each(data, " + path.Sql + ") AS " + alias + " WHERE " + objectGuard + Wrap(inner) + "))";
     });
@@ -376,13 +382,30 @@ public sealed class SqliteFilterTranslator
         _ => throw new ArgumentException($"Unsupported operand kind {value.ValueKind}.", nameof(value)),
     };
 
-    /// <summary>The condition on one value (no array expansion).</summary>
-    private string Leaf(SqliteJsonPath path, FieldOperator op, JsonElement operand)
+    /// <summary>
+    /// SQL for one value: at a JSON path (the expressions indexes are built on), or a <c>json_each</c> row
+    /// read through its own <c>type</c>/<c>value</c> columns, which avoids re-resolving a path per element.
+    /// </summary>
+    private readonly record struct ValueRef(string Type, string Rank, string Value, string ArrayLength)
     {
-        var rank = SqliteSql.Rank(path);
-        var value = SqliteSql.Value(path);
+        public static ValueRef At(SqliteJsonPath path) =>
+            new(SqliteSql.JsonType(path), SqliteSql.Rank(path), SqliteSql.Value(path), "json_array_length(data, " + path.Sql + ")");
+
+        public static ValueRef Element(string alias) =>
+            new(
+                alias + ".type",
+                "CASE " + alias + ".type WHEN 'integer' THEN 2 WHEN 'real' THEN 2 WHEN 'text' THEN 3 WHEN 'object' THEN 4 WHEN 'array' THEN 5 WHEN 'true' THEN 6 WHEN 'false' THEN 6 ELSE 1 END",
+                "IFNULL(" + alias + ".value, 0)",
+                "json_array_length(" + alias + ".value)");
+    }
+
+    /// <summary>The condition on one value (no array expansion).</summary>
+    private string Leaf(ValueRef target, FieldOperator op, JsonElement operand)
+    {
+        var rank = target.Rank;
+        var value = target.Value;
         // Repeating json_type(...) IS NOT NULL lets SQLite use partial (unique) indexes on the path.
-        var present = SqliteSql.JsonType(path) + " IS NOT NULL AND ";
+        var present = target.Type + " IS NOT NULL AND ";
         switch (op)
         {
             case FieldOperator.Eq:
@@ -406,10 +429,10 @@ public sealed class SqliteFilterTranslator
                 return In(operand, rank, value, present);
 
             case FieldOperator.Exists:
-                return SqliteSql.JsonType(path) + " IS NOT NULL";
+                return target.Type + " IS NOT NULL";
 
             case FieldOperator.Size:
-                return "(" + SqliteSql.JsonType(path) + " IS 'array' AND json_array_length(data, " + path.Sql + ") = " + Parameter(operand.GetInt64()) + ")";
+                return "(" + target.Type + " IS 'array' AND " + target.ArrayLength + " = " + Parameter(operand.GetInt64()) + ")";
 
             case FieldOperator.StartsWith:
             {
