@@ -361,7 +361,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         {
             var command = session.Command("SELECT data FROM " + SqliteSql.QuoteIdentifier(state.Table) + " WHERE id = @p0", [id]);
             return command.ExecuteScalar() is string json ? ParseDocument(json) : null;
-        }, missingTable: null);
+        }, missingTable: null, cancellationToken);
     }
 
     public async Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default)
