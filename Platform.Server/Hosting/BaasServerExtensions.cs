@@ -1,3 +1,8 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Server.Admin;
+using Platform.Server.Auth;
+using Platform.Server.Collections;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Hosting;
@@ -5,19 +10,46 @@ namespace Platform.Server.Hosting;
 /// <summary>The composition root: every feature is wired here and nowhere else.</summary>
 public static class BaasServerExtensions
 {
+    /// <summary>The address served when neither <c>--urls</c> nor <c>ASPNETCORE_URLS</c> says otherwise.</summary>
+    public const string DefaultUrl = "http://localhost:8090";
+
     public static WebApplicationBuilder AddBaasServer(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? "http://localhost:8090");
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
         var services = builder.Services;
         services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+        services.AddOpenApi();
+        services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+
         services.AddBaasStorage(builder.Configuration);
+        services.AddBaasAuth(builder.Configuration);
+        services.AddBaasAdmin(builder.Configuration);
+        services.AddBaasCollections();
         return builder;
     }
 
     public static WebApplication MapBaasApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi();
+        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+
+        app.MapBaasAdminEndpoints();
+        app.MapCollectionEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
         return app;
     }
 }

@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Server.Auth;
+
+namespace Platform.Server.Admin;
+
+public static class AdminAccountEndpoints
+{
+    /// <summary><c>/api/admin/admins</c>: list and create admin accounts (admins only, never service keys).</summary>
+    public static RouteGroupBuilder MapAdminAccountEndpoints(this IEndpointRouteBuilder routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        var group = routes.MapGroup("/api/admin/admins")
+            .WithTags("Admin accounts")
+            .RequireAuthorization(BaasPolicies.Admin);
+
+        group.MapGet("/", ListAsync)
+            .WithName("ListAdmins")
+            .WithSummary("List admin accounts");
+
+        group.MapPost("/", CreateAsync)
+            .WithName("CreateAdmin")
+            .WithSummary("Create another admin account");
+
+        return group;
+    }
+
+    internal static async Task<Ok<ItemsResponse<AdminAccount>>> ListAsync(AdminAccountService accounts, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new ItemsResponse<AdminAccount>(await accounts.ListAsync(cancellationToken)));
+
+    internal static async Task<Results<Created<AdminAccount>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        AdminCredentialsRequest? request,
+        HttpContext context,
+        AdminAccountService accounts,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        var email = AdminCredentials.NormalizeEmail(request?.Email);
+        var errors = AdminCredentials.Validate(email, request?.Password);
+        if (errors.Count > 0)
+        {
+            return AdminProblems.Validation(errors);
+        }
+
+        var createdBy = context.GetBaasCaller()?.Id;
+        var admin = await accounts.CreateAsync(email, request!.Password!, createdBy, cancellationToken);
+        if (admin is null)
+        {
+            return AdminProblems.EmailTaken();
+        }
+
+        var logger = loggers.CreateLogger(typeof(AdminAccountEndpoints));
+        AdminLog.AdminCreated(logger, admin.Email, createdBy);
+        return TypedResults.Created($"/api/admin/admins/{admin.Id}", admin);
+    }
+}

@@ -1,0 +1,113 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Server.Auth;
+
+namespace Platform.Server.Admin;
+
+public static class AdminAuthEndpoints
+{
+    /// <summary>
+    /// <c>POST /api/admin/auth/login</c>, <c>GET /api/admin/auth/me</c> (admins only) and
+    /// <c>POST /api/admin/setup</c> (first admin, with the setup token).
+    /// </summary>
+    public static RouteGroupBuilder MapAdminAuthEndpoints(this IEndpointRouteBuilder routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        var group = routes.MapGroup("/api/admin").WithTags("Admin auth");
+
+        group.MapPost("/auth/login", LoginAsync)
+            .AllowAnonymous()
+            .WithName("AdminLogin")
+            .WithSummary("Sign in as an admin")
+            .WithDescription("Answers the admin, a bearer access token and its lifetime in seconds.");
+
+        group.MapGet("/auth/me", MeAsync)
+            .RequireAuthorization(BaasPolicies.Admin)
+            .WithName("AdminMe")
+            .WithSummary("The signed-in admin");
+
+        group.MapPost("/setup", SetupAsync)
+            .AllowAnonymous()
+            .WithName("AdminSetup")
+            .WithSummary("Create the first admin with the one-time setup token")
+            .WithDescription("Works only while no admin exists; answers like login.");
+
+        return group;
+    }
+
+    internal static async Task<Results<Ok<AdminSessionResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(
+        AdminCredentialsRequest? request,
+        AdminAccountService accounts,
+        BaasTokenService tokens,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request?.Email))
+        {
+            return AdminProblems.Validation("email", "The email is required.");
+        }
+
+        if (string.IsNullOrEmpty(request.Password))
+        {
+            return AdminProblems.Validation("password", "The password is required.");
+        }
+
+        var admin = await accounts.VerifyCredentialsAsync(request.Email, request.Password, cancellationToken);
+        if (admin is null)
+        {
+            var logger = loggers.CreateLogger(typeof(AdminAuthEndpoints));
+            var email = AdminCredentials.NormalizeEmail(request.Email);
+            AdminLog.AdminLoginFailed(logger, email);
+            return AdminProblems.InvalidCredentials();
+        }
+
+        return TypedResults.Ok(Session(admin, tokens));
+    }
+
+    internal static async Task<Results<Ok<AdminAccount>, ProblemHttpResult>> MeAsync(
+        HttpContext context,
+        AdminAccountService accounts,
+        CancellationToken cancellationToken)
+    {
+        var caller = context.GetBaasCaller();
+        var admin = caller is { Kind: BaasCallerKind.Admin } ? await accounts.GetAsync(caller.Id, cancellationToken) : null;
+        return admin is null
+            ? AdminProblems.Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "Unauthenticated", "The admin account no longer exists.")
+            : TypedResults.Ok(admin);
+    }
+
+    internal static async Task<Results<Ok<AdminSessionResponse>, ValidationProblem, ProblemHttpResult>> SetupAsync(
+        AdminSetupRequest? request,
+        AdminSetup setup,
+        BaasTokenService tokens,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        var email = AdminCredentials.NormalizeEmail(request?.Email);
+        var errors = AdminCredentials.Validate(email, request?.Password);
+        if (errors.Count > 0)
+        {
+            return AdminProblems.Validation(errors);
+        }
+
+        var (outcome, admin) = await setup.CreateFirstAdminAsync(request?.Token, email, request!.Password!, cancellationToken);
+        switch (outcome)
+        {
+            case AdminSetupOutcome.Created:
+                var logger = loggers.CreateLogger(typeof(AdminAuthEndpoints));
+                AdminLog.AdminCreatedBySetup(logger, email);
+                return TypedResults.Ok(Session(admin!, tokens));
+            case AdminSetupOutcome.InvalidToken:
+                return AdminProblems.Problem(StatusCodes.Status403Forbidden, "invalid_setup_token", "Invalid setup token", "The setup token is missing or wrong; use the link the server logged at start-up.");
+            case AdminSetupOutcome.EmailTaken:
+                return AdminProblems.EmailTaken();
+            default:
+                return AdminProblems.Problem(StatusCodes.Status409Conflict, "setup_completed", "Setup already done", "An admin already exists; sign in instead.");
+        }
+    }
+
+    private static AdminSessionResponse Session(AdminAccount admin, BaasTokenService tokens)
+    {
+        var token = tokens.IssueAdminToken(admin.Id, admin.Email);
+        return new AdminSessionResponse(admin, token.AccessToken, token.ExpiresIn);
+    }
+}

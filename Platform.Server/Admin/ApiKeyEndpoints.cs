@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Server.Auth;
+
+namespace Platform.Server.Admin;
+
+public static class ApiKeyEndpoints
+{
+    /// <summary><c>/api/admin/apikeys</c>: create, list and revoke service keys (admins and service keys).</summary>
+    public static RouteGroupBuilder MapApiKeyEndpoints(this IEndpointRouteBuilder routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        var group = routes.MapGroup("/api/admin/apikeys")
+            .WithTags("Service keys")
+            .RequireAuthorization(BaasPolicies.AdminOrService);
+
+        group.MapPost("/", CreateAsync)
+            .WithName("CreateApiKey")
+            .WithSummary("Create a service key")
+            .WithDescription("The key is in this response only; the server keeps just its hash.");
+
+        group.MapGet("/", ListAsync)
+            .WithName("ListApiKeys")
+            .WithSummary("List service keys (without the keys)");
+
+        group.MapDelete("/{id}", RevokeAsync)
+            .WithName("RevokeApiKey")
+            .WithSummary("Revoke a service key");
+
+        return group;
+    }
+
+    internal static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> CreateAsync(
+        CreateApiKeyRequest? request,
+        HttpContext context,
+        ApiKeyService apiKeys,
+        CancellationToken cancellationToken)
+    {
+        var problem = ApiKeyService.ValidateName(request?.Name);
+        if (problem is not null)
+        {
+            return AdminProblems.Validation("name", problem);
+        }
+
+        var created = await apiKeys.CreateAsync(request!.Name!, context.GetBaasCaller()?.Id, cancellationToken);
+        return TypedResults.Created($"/api/admin/apikeys/{created.Id}", created);
+    }
+
+    internal static async Task<Ok<ItemsResponse<ApiKeyInfo>>> ListAsync(ApiKeyService apiKeys, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new ItemsResponse<ApiKeyInfo>(await apiKeys.ListAsync(cancellationToken)));
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, ApiKeyService apiKeys, CancellationToken cancellationToken) =>
+        await apiKeys.RevokeAsync(id, cancellationToken)
+            ? TypedResults.NoContent()
+            : AdminProblems.Problem(StatusCodes.Status404NotFound, "not_found", "Not found", "There is no service key with this id.");
+}

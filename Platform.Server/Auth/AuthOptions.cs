@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Platform.Server.Auth;
+
+/// <summary><c>Baas:Auth</c>: token issuing and service-key lookups.</summary>
+public sealed class AuthOptions
+{
+    public const string Section = "Baas:Auth";
+
+    /// <summary>The <c>iss</c> of every token this server issues and the only issuer it accepts.</summary>
+    [Required]
+    [RegularExpression(@"^\S{1,200}$")]
+    public string Issuer { get; set; } = "baas";
+
+    /// <summary>Lifetime of app-user access tokens.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Lifetime of admin access tokens (there is no refresh token for admins: they sign in again).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan AdminTokenLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>
+    /// How long a node keeps a verified service key in memory. Revoking a key takes effect at once on the
+    /// node that revoked it and within this time on the others.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan ApiKeyCacheDuration { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Mvc;
+
+namespace Platform.Server.Auth;
+
+/// <summary>
+/// 401 and 403 answers of the auth schemes as RFC 7807 problem+json with a stable <c>code</c>, written
+/// through <see cref="IProblemDetailsService"/> so they look like every other error of the API.
+/// </summary>
+internal static class AuthProblems
+{
+    public const string UnauthenticatedCode = "unauthenticated";
+    public const string ForbiddenCode = "forbidden";
+
+    public static Task WriteUnauthenticatedAsync(HttpContext context, string detail) =>
+        WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthenticated", detail, UnauthenticatedCode);
+
+    public static Task WriteForbiddenAsync(HttpContext context) =>
+        WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden", "The caller may not use this endpoint.", ForbiddenCode);
+
+    private static async Task WriteAsync(HttpContext context, int status, string title, string detail, string code)
+    {
+        context.Response.StatusCode = status;
+        var problem = new ProblemDetails
+        {
+            Status = status,
+            Title = title,
+            Detail = detail,
+            Type = $"https://tools.ietf.org/html/rfc9110#section-15.5.{(status == 401 ? 2 : 4)}",
+            Extensions = { ["code"] = code },
+        };
+        var service = context.RequestServices.GetService<IProblemDetailsService>();
+        if (service is null || !await service.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }))
+        {
+            // No writer accepted the request's Accept header: the status code alone still answers.
+            context.Response.ContentLength = 0;
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Server.Hosting;
+
+namespace Platform.Server.Auth;
+
+public static class AuthServiceCollectionExtensions
+{
+    /// <summary>
+    /// Authentication (Bearer JWTs and <c>X-Api-Key</c> service keys behind one default policy scheme),
+    /// the <see cref="BaasPolicies"/>, the token and service-key services, and the start-up task that
+    /// loads the signing key. Needs an <see cref="Storage.IDocumentStore"/>.
+    /// </summary>
+    public static IServiceCollection AddBaasAuth(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<AuthOptions>()
+            .Bind(configuration.GetSection(AuthOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMemoryCache();
+        services.AddProblemDetails();
+        services.TryAddSingleton<SigningKeyProvider>();
+        services.TryAddSingleton<BaasTokenService>();
+        services.TryAddSingleton<ApiKeyService>();
+        services.AddStartupTask<SigningKeyInitializer>();
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearerOptions>());
+        services.AddAuthentication(BaasAuthSchemes.Default)
+            .AddPolicyScheme(BaasAuthSchemes.Default, "Bearer token or service key", options =>
+                options.ForwardDefaultSelector = context =>
+                    context.Request.Headers.ContainsKey(BaasAuthSchemes.ApiKeyHeader) ? BaasAuthSchemes.ApiKey : BaasAuthSchemes.Bearer)
+            .AddJwtBearer(BaasAuthSchemes.Bearer, _ => { })
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(BaasAuthSchemes.ApiKey, _ => { });
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(BaasPolicies.Admin, policy => policy.RequireAuthenticatedUser().RequireRole(BaasRoles.Admin))
+            .AddPolicy(BaasPolicies.AdminOrService, policy => policy.RequireAuthenticatedUser().RequireRole(BaasRoles.Admin, BaasRoles.Service));
+        return services;
+    }
+}

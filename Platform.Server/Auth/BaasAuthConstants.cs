@@ -1,0 +1,57 @@
+namespace Platform.Server.Auth;
+
+/// <summary>Authentication scheme names.</summary>
+public static class BaasAuthSchemes
+{
+    /// <summary>The default scheme: forwards to <see cref="ApiKey"/> when an <c>X-Api-Key</c> header is present, else to <see cref="Bearer"/>.</summary>
+    public const string Default = "Baas";
+
+    /// <summary>JWT access tokens in <c>Authorization: Bearer</c>.</summary>
+    public const string Bearer = "Bearer";
+
+    /// <summary>Service keys in <c>X-Api-Key</c>.</summary>
+    public const string ApiKey = "ApiKey";
+
+    public const string ApiKeyHeader = "X-Api-Key";
+}
+
+/// <summary>Authorization policy names, for <c>RequireAuthorization(...)</c>.</summary>
+public static class BaasPolicies
+{
+    /// <summary>Signed-in admins only: managing admin accounts.</summary>
+    public const string Admin = "baas:admin";
+
+    /// <summary>Admins and service keys: every other <c>/api/admin/*</c> endpoint and trusted server access.</summary>
+    public const string AdminOrService = "baas:admin-or-service";
+}
+
+/// <summary>Values of the <see cref="BaasClaimTypes.Role"/> claim.</summary>
+public static class BaasRoles
+{
+    public const string Admin = "admin";
+
+    public const string Service = "service";
+}
+
+/// <summary>
+/// Claim types as they appear on <c>HttpContext.User</c>: the JWT names, unmapped (inbound claim
+/// mapping is off), for tokens and service keys alike.
+/// </summary>
+public static class BaasClaimTypes
+{
+    /// <summary>Admin id, service-key id (later: app-user id).</summary>
+    public const string Subject = "sub";
+
+    public const string Role = "role";
+
+    public const string Email = "email";
+
+    /// <summary>A service key's name.</summary>
+    public const string Name = "name";
+}
+
+/// <summary>Token audiences: a token minted for one kind of caller is never accepted as another.</summary>
+public static class BaasAudiences
+{
+    public const string Admin = "baas-admin";
+}

@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+
+namespace Platform.Server.Auth;
+
+/// <summary>
+/// Points the Bearer scheme at <see cref="BaasTokenService"/>'s validation (persisted key, pinned issuer,
+/// audience, algorithm and clock) and makes its challenge and forbid answers problem+json.
+/// </summary>
+internal sealed class ConfigureJwtBearerOptions(BaasTokenService tokens, TimeProvider time) : IConfigureNamedOptions<JwtBearerOptions>
+{
+    public void Configure(string? name, JwtBearerOptions options)
+    {
+        if (name != BaasAuthSchemes.Bearer)
+        {
+            return;
+        }
+
+        options.MapInboundClaims = false;
+        options.TimeProvider = time;
+        options.TokenValidationParameters = tokens.CreateValidationParameters(BaasAudiences.Admin);
+        options.Events = new JwtBearerEvents
+        {
+            OnChallenge = async context =>
+            {
+                // Take over the response: the default writes an empty 401.
+                context.HandleResponse();
+                context.Response.Headers.WWWAuthenticate = context.AuthenticateFailure is null
+                    ? "Bearer"
+                    : "Bearer error=\"invalid_token\"";
+                var detail = context.AuthenticateFailure is null
+                    ? "Sign in and send the access token as 'Authorization: Bearer <token>', or send a service key in X-Api-Key."
+                    : "The access token is invalid or expired.";
+                await AuthProblems.WriteUnauthenticatedAsync(context.HttpContext, detail);
+            },
+            OnForbidden = context => AuthProblems.WriteForbiddenAsync(context.HttpContext),
+        };
+    }
+
+    public void Configure(JwtBearerOptions options) => Configure(Options.DefaultName, options);
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Platform.Server.Storage;
+using Platform.Server.Storage.Filters;
+
+namespace Platform.Server.Auth;
+
+/// <summary>Helpers for the documents of the auth system collections (<c>_keys</c>, <c>_apikeys</c>, <c>_admins</c>).</summary>
+internal static class SystemDocuments
+{
+    public const string KeysCollection = "_keys";
+    public const string ApiKeysCollection = "_apikeys";
+    public const string AdminsCollection = "_admins";
+
+    /// <summary>The one timestamp format of stored documents (DESIGN.md section 3): UTC with milliseconds.</summary>
+    public static string FormatTimestamp(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>Time-ordered ids, so listings sorted by id come out in creation order.</summary>
+    public static string NewId() => Guid.CreateVersion7().ToString("N");
+
+    /// <summary>A new document with its system fields first, then <paramref name="fields"/>.</summary>
+    public static JsonObject Create(string id, DateTimeOffset now, string? createdBy, params (string Name, JsonNode? Value)[] fields)
+    {
+        var stamp = FormatTimestamp(now);
+        var document = new JsonObject
+        {
+            [SystemFields.Id] = id,
+            [SystemFields.Version] = 1,
+            [SystemFields.CreatedAt] = stamp,
+            [SystemFields.UpdatedAt] = stamp,
+            [SystemFields.CreatedBy] = createdBy,
+        };
+        foreach (var (name, value) in fields)
+        {
+            document[name] = value;
+        }
+
+        return document;
+    }
+
+    /// <summary>The next version of <paramref name="document"/> (a deep copy) and the replace that writes it only over the version it came from.</summary>
+    public static ReplaceOperation Update(string collection, JsonObject document, DateTimeOffset now, Action<JsonObject> change)
+    {
+        var copy = document.DeepClone().AsObject();
+        var version = copy[SystemFields.Version]!.GetValue<long>();
+        change(copy);
+        copy[SystemFields.Version] = version + 1;
+        copy[SystemFields.UpdatedAt] = FormatTimestamp(now);
+        return new ReplaceOperation(collection, copy, version);
+    }
+
+    /// <summary>A query for at most <paramref name="limit"/> documents whose top-level <paramref name="field"/> equals <paramref name="value"/>.</summary>
+    public static DocumentQuery WhereEquals(string field, string value, int limit = 1) =>
+        new(new FieldNode(field, FieldOperator.Eq, JsonSerializer.SerializeToElement(value)), [new SortField(SystemFields.Id)], limit);
+
+    public static string GetString(JsonObject document, string field) =>
+        document[field]?.GetValue<string>() ?? throw new InvalidOperationException($"Stored document lacks '{field}'.");
+}

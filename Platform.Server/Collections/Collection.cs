@@ -1,0 +1,18 @@
+using System.Text.Json.Nodes;
+
+namespace Platform.Server.Collections;
+
+/// <summary>A defined collection as the server uses it: its definition plus the compiled schema.</summary>
+public sealed record Collection(CollectionDefinition Definition, SchemaValidator? Schema, string CreatedAt, string UpdatedAt)
+{
+    public string Name => Definition.Name;
+
+    /// <summary>The API shape: the definition plus timestamps.</summary>
+    public JsonObject ToJson()
+    {
+        var json = Definition.ToJson();
+        json["createdAt"] = CreatedAt;
+        json["updatedAt"] = UpdatedAt;
+        return json;
+    }
+}

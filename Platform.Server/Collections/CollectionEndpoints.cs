@@ -1,0 +1,79 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Platform.Server.Common;
+
+namespace Platform.Server.Collections;
+
+/// <summary><c>/api/admin/collections</c>: define, inspect, change and delete collections.</summary>
+public static class CollectionEndpoints
+{
+    private const long MaxDefinitionBytes = 1024 * 1024;
+    private const int MaxDefinitionDepth = 64;
+
+    public static RouteGroupBuilder MapCollectionEndpoints(this IEndpointRouteBuilder routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        var group = routes.MapGroup("/api/admin/collections").WithTags("Collections");
+
+        group.MapGet("/", ListAsync).WithName("ListCollections").WithSummary("Lists every defined collection.");
+        group.MapPost("/", CreateAsync).WithName("CreateCollection").WithSummary("Defines a collection: schema, indexes, rules.");
+        group.MapGet("/{name}", GetAsync).WithName("GetCollection").WithSummary("Reads one collection definition.");
+        group.MapPut("/{name}", UpdateAsync).WithName("UpdateCollection").WithSummary("Replaces a collection definition; indexes are created and dropped to match.");
+        group.MapDelete("/{name}", DeleteAsync).WithName("DeleteCollection").WithSummary("Deletes a collection and all its documents.");
+        return group;
+    }
+
+    private static async Task<Ok<JsonObject>> ListAsync(CollectionRegistry registry, CancellationToken cancellationToken)
+    {
+        var items = new JsonArray();
+        foreach (var collection in await registry.ListAsync(cancellationToken))
+        {
+            items.Add(collection.ToJson());
+        }
+
+        return TypedResults.Ok(new JsonObject { ["items"] = items });
+    }
+
+    private static async Task<Created<JsonObject>> CreateAsync(HttpRequest request, CollectionRegistry registry, IOptions<CollectionOptions> options, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadObjectAsync(request, MaxDefinitionBytes, MaxDefinitionDepth, cancellationToken);
+        var definition = CollectionDefinitionParser.Parse(body, nameFromUrl: null, options.Value);
+        var collection = await registry.CreateAsync(definition, cancellationToken);
+        return TypedResults.Created($"/api/admin/collections/{collection.Name}", collection.ToJson());
+    }
+
+    private static async Task<Ok<JsonObject>> GetAsync(string name, CollectionRegistry registry, CancellationToken cancellationToken)
+    {
+        var collection = await FindAsync(name, registry, cancellationToken);
+        return TypedResults.Ok(collection.ToJson());
+    }
+
+    private static async Task<Ok<JsonObject>> UpdateAsync(string name, HttpRequest request, CollectionRegistry registry, IOptions<CollectionOptions> options, CancellationToken cancellationToken)
+    {
+        CollectionNames.Validate(name, "name");
+        var body = await JsonBody.ReadObjectAsync(request, MaxDefinitionBytes, MaxDefinitionDepth, cancellationToken);
+        var definition = CollectionDefinitionParser.Parse(body, name, options.Value);
+        var collection = await registry.UpdateAsync(definition, cancellationToken);
+        return TypedResults.Ok(collection.ToJson());
+    }
+
+    private static async Task<NoContent> DeleteAsync(string name, CollectionRegistry registry, CancellationToken cancellationToken)
+    {
+        CollectionNames.Validate(name, "name");
+        if (!await registry.DeleteAsync(name, cancellationToken))
+        {
+            throw NotDefined(name);
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Collection> FindAsync(string name, CollectionRegistry registry, CancellationToken cancellationToken)
+    {
+        CollectionNames.Validate(name, "name");
+        return await registry.FindAsync(name, cancellationToken) ?? throw NotDefined(name);
+    }
+
+    private static ApiException NotDefined(string name) => new(StatusCodes.Status404NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
+}

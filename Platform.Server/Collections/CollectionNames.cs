@@ -1,0 +1,29 @@
+using System.Text.RegularExpressions;
+using Platform.Server.Common;
+
+namespace Platform.Server.Collections;
+
+/// <summary>User collection names: <c>^[a-z][a-z0-9_-]{0,62}$</c>. Names starting with <c>_</c> are the server's own.</summary>
+public static partial class CollectionNames
+{
+    public const string Definitions = "_collections";
+
+    [GeneratedRegex("^[a-z][a-z0-9_-]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex UserName();
+
+    public static bool IsValid(string? name) => name is not null && UserName().IsMatch(name);
+
+    /// <summary>Throws a 400 naming <paramref name="field"/> when the name is not a valid user collection name.</summary>
+    public static string Validate(string? name, string field = "collection")
+    {
+        if (!IsValid(name))
+        {
+            throw new InvalidInputException(
+                "invalid_collection_name",
+                $"'{name}' is not a valid collection name: use 1-63 characters, a lowercase letter first, then lowercase letters, digits, '_' or '-'.",
+                field);
+        }
+
+        return name!;
+    }
+}

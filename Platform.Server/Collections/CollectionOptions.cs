@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Platform.Server.Collections;
+
+/// <summary><c>Baas:Collections</c>.</summary>
+public sealed class CollectionOptions
+{
+    public const string Section = "Baas:Collections";
+
+    /// <summary>Writing to an undefined collection with a service key creates it (schemaless). Off by default.</summary>
+    public bool AutoCreate { get; set; }
+
+    /// <summary>Most indexes one collection may define.</summary>
+    [Range(1, 64)]
+    public int MaxIndexes { get; set; } = 16;
+
+    /// <summary>Most keys one compound index may have.</summary>
+    [Range(1, 16)]
+    public int MaxIndexFields { get; set; } = 8;
+
+    /// <summary>
+    /// How long a node trusts its cached copy of a definition before re-reading it. Changes made on
+    /// this node apply at once; several nodes sharing one MongoDB see each other's changes within this time.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan DefinitionCacheTime { get; set; } = TimeSpan.FromSeconds(5);
+}

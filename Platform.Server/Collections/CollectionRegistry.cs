@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Platform.Server.Common;
+using Platform.Server.Storage;
+using Platform.Server.Storage.Filters;
+
+namespace Platform.Server.Collections;
+
+/// <summary>
+/// Collection definitions, stored in <c>_collections</c> (one document per collection, <c>_id</c> = name)
+/// and cached with their compiled schema. The store is the truth; the cache only saves reads.
+/// </summary>
+public sealed class CollectionRegistry(IDocumentStore store, IOptions<CollectionOptions> options, TimeProvider time)
+{
+    private const int MaxWriteAttempts = 5;
+    private readonly ConcurrentDictionary<string, CacheEntry> _cache = new(StringComparer.Ordinal);
+
+    private sealed record CacheEntry(Collection? Collection, long LoadedAt);
+
+    /// <summary>The collection, or null when it is not defined.</summary>
+    public async Task<Collection?> FindAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (_cache.TryGetValue(name, out var entry) && time.GetElapsedTime(entry.LoadedAt) < options.Value.DefinitionCacheTime)
+        {
+            return entry.Collection;
+        }
+
+        var loadedAt = time.GetTimestamp();
+        var stored = await store.GetAsync(CollectionNames.Definitions, name, cancellationToken);
+        var collection = stored is null ? null : await FromStoredAsync(stored, cancellationToken);
+        _cache[name] = new CacheEntry(collection, loadedAt);
+        return collection;
+    }
+
+    /// <summary>Every defined collection, by name.</summary>
+    public async Task<IReadOnlyList<Collection>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var result = new List<Collection>();
+        IReadOnlyList<JsonElement>? after = null;
+        var sort = new[] { new SortField(SystemFields.Id) };
+        while (true)
+        {
+            var page = await store.QueryAsync(CollectionNames.Definitions, new DocumentQuery(MatchAllNode.Instance, sort, 500, after), cancellationToken);
+            foreach (var stored in page)
+            {
+                result.Add(await FromStoredAsync(stored, cancellationToken));
+            }
+
+            if (page.Count < 500)
+            {
+                return result;
+            }
+
+            after = [JsonSerializer.SerializeToElement(page[^1][SystemFields.Id]!.GetValue<string>())];
+        }
+    }
+
+    /// <summary>Defines a new collection: creates its storage and indexes, then records the definition.</summary>
+    public async Task<Collection> CreateAsync(CollectionDefinition definition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var schema = await CompileAsync(definition, cancellationToken);
+        if (await store.GetAsync(CollectionNames.Definitions, definition.Name, cancellationToken) is not null)
+        {
+            throw Exists(definition.Name);
+        }
+
+        await store.CreateCollectionAsync(definition.Name, cancellationToken);
+        await store.ApplyIndexesAsync(definition.Name, definition.Indexes, cancellationToken);
+
+        var now = Timestamps.Format(time.GetUtcNow());
+        var document = ToStored(definition, now, now, version: 1);
+        try
+        {
+            await store.WriteAsync([new InsertOperation(CollectionNames.Definitions, document)], cancellationToken);
+        }
+        catch (DuplicateIdException)
+        {
+            // A concurrent create won; put its indexes back in place of ours before reporting the conflict.
+            if (await FindFreshAsync(definition.Name, cancellationToken) is { } winner)
+            {
+                await store.ApplyIndexesAsync(definition.Name, winner.Definition.Indexes, cancellationToken);
+            }
+
+            throw Exists(definition.Name);
+        }
+
+        return Remember(new Collection(definition, schema, now, now));
+    }
+
+    /// <summary>Replaces a definition: applies the new index set, then records it.</summary>
+    public async Task<Collection> UpdateAsync(CollectionDefinition definition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var schema = await CompileAsync(definition, cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            var stored = await store.GetAsync(CollectionNames.Definitions, definition.Name, cancellationToken)
+                ?? throw ApiException.NotFound($"Collection '{definition.Name}' is not defined.");
+            var version = stored[SystemFields.Version]!.GetValue<long>();
+            await store.ApplyIndexesAsync(definition.Name, definition.Indexes, cancellationToken);
+
+            var createdAt = stored[SystemFields.CreatedAt]!.GetValue<string>();
+            var now = Timestamps.Format(time.GetUtcNow());
+            try
+            {
+                await store.WriteAsync([new ReplaceOperation(CollectionNames.Definitions, ToStored(definition, createdAt, now, version + 1), version)], cancellationToken);
+                return Remember(new Collection(definition, schema, createdAt, now));
+            }
+            catch (VersionMismatchException) when (attempt < MaxWriteAttempts)
+            {
+                // Another admin changed it meanwhile; last writer wins, on a fresh read.
+            }
+        }
+    }
+
+    /// <summary>Deletes a collection with all its documents. Data goes first, so a failure leaves a definition to retry with.</summary>
+    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (await store.GetAsync(CollectionNames.Definitions, name, cancellationToken) is null)
+        {
+            return false;
+        }
+
+        await store.DropCollectionAsync(name, cancellationToken);
+        try
+        {
+            await store.WriteAsync([new DeleteOperation(CollectionNames.Definitions, name)], cancellationToken);
+        }
+        catch (VersionMismatchException)
+        {
+            // Deleted concurrently: the outcome is the same.
+        }
+
+        _cache[name] = new CacheEntry(null, time.GetTimestamp());
+        return true;
+    }
+
+    /// <summary>Defines a schemaless collection on first write (service key with <c>AutoCreate</c> on).</summary>
+    public async Task<Collection> GetOrAutoCreateAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (await FindAsync(name, cancellationToken) is { } existing)
+        {
+            return existing;
+        }
+
+        try
+        {
+            return await CreateAsync(new CollectionDefinition(name, null, [], new Dictionary<string, string>()), cancellationToken);
+        }
+        catch (ApiException ex) when (ex.Status == StatusCodes.Status409Conflict)
+        {
+            // Another request created it first; use theirs.
+            return await FindFreshAsync(name, cancellationToken)
+                ?? throw new ApiException(StatusCodes.Status409Conflict, "collection_exists", $"Collection '{name}' was created and deleted concurrently; retry.");
+        }
+    }
+
+    private async Task<Collection?> FindFreshAsync(string name, CancellationToken cancellationToken)
+    {
+        _cache.TryRemove(name, out _);
+        return await FindAsync(name, cancellationToken);
+    }
+
+    private Collection Remember(Collection collection)
+    {
+        _cache[collection.Name] = new CacheEntry(collection, time.GetTimestamp());
+        return collection;
+    }
+
+    private static async Task<SchemaValidator?> CompileAsync(CollectionDefinition definition, CancellationToken cancellationToken) =>
+        definition.Schema is null ? null : await SchemaValidator.CompileAsync(definition.Schema, cancellationToken);
+
+    private static ApiException Exists(string name) =>
+        new(StatusCodes.Status409Conflict, "collection_exists", $"Collection '{name}' is already defined.", "name");
+
+    private static JsonObject ToStored(CollectionDefinition definition, string createdAt, string updatedAt, long version)
+    {
+        var json = definition.ToJson();
+        json.Remove("name");
+        json[SystemFields.Id] = definition.Name;
+        json[SystemFields.Version] = version;
+        json[SystemFields.CreatedAt] = createdAt;
+        json[SystemFields.UpdatedAt] = updatedAt;
+        json[SystemFields.CreatedBy] = null;
+        return json;
+    }
+
+    private static async Task<Collection> FromStoredAsync(JsonObject stored, CancellationToken cancellationToken)
+    {
+        var api = (JsonObject)stored.DeepClone();
+        var name = api[SystemFields.Id]!.GetValue<string>();
+        foreach (var field in SystemFields.All)
+        {
+            api.Remove(field);
+        }
+
+        api["name"] = name;
+        var definition = CollectionDefinitionParser.Parse(api, name, new CollectionOptions { MaxIndexes = 64, MaxIndexFields = 16 });
+        return new Collection(
+            definition,
+            await CompileAsync(definition, cancellationToken),
+            stored[SystemFields.CreatedAt]!.GetValue<string>(),
+            stored[SystemFields.UpdatedAt]!.GetValue<string>());
+    }
+}

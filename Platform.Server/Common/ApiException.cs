@@ -1,0 +1,60 @@
+namespace Platform.Server.Common;
+
+/// <summary>One problem with one field, as listed in a problem's <c>errors</c> extension.</summary>
+/// <param name="Path">Where: a JSON path (<c>items[2].price</c>), a query parameter or a config key.</param>
+/// <param name="Message">What is wrong, for a person.</param>
+/// <param name="Position">0-based character offset within the offending text, when it is text.</param>
+public sealed record FieldError(string Path, string Message, int? Position = null);
+
+/// <summary>
+/// A failure the client should see: mapped to an RFC 7807 <c>application/problem+json</c> response
+/// with <see cref="Status"/>, a stable <see cref="Code"/> extension and, when known, the field at fault.
+/// </summary>
+public class ApiException : Exception
+{
+    public ApiException(int status, string code, string message, string? field = null, int? position = null)
+        : base(message)
+    {
+        Status = status;
+        Code = code;
+        Field = field;
+        Position = position;
+    }
+
+    public ApiException()
+        : this(400, "bad_request", "The request is not valid.")
+    {
+    }
+
+    public ApiException(string message)
+        : this(400, "bad_request", message)
+    {
+    }
+
+    public ApiException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Status = 400;
+        Code = "bad_request";
+    }
+
+    /// <summary>HTTP status to answer with.</summary>
+    public int Status { get; }
+
+    /// <summary>Stable machine-readable code, e.g. <c>invalid_filter</c>, <c>not_found</c>.</summary>
+    public string Code { get; }
+
+    /// <summary>The field, parameter or JSON path at fault, when known.</summary>
+    public string? Field { get; }
+
+    /// <summary>0-based character offset in the offending text, when it is text.</summary>
+    public int? Position { get; }
+
+    /// <summary>Several field problems at once (schema validation, bad rules).</summary>
+    public IReadOnlyList<FieldError>? Errors { get; init; }
+
+    /// <summary>Extra members for the problem document (e.g. <c>index</c> for unique violations).</summary>
+    public IReadOnlyDictionary<string, object?>? Extensions { get; init; }
+
+    public static ApiException NotFound(string message) => new(404, "not_found", message);
+}

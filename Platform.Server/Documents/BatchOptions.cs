@@ -1,0 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Platform.Server.Documents;
+
+/// <summary><c>Baas:Batch</c>: limits of <c>POST /api/batch</c>.</summary>
+public sealed class BatchOptions
+{
+    public const string Section = "Baas:Batch";
+
+    /// <summary>Most operations in one batch (DESIGN.md: 500).</summary>
+    [Range(1, 10_000)]
+    public int MaxOperations { get; set; } = 500;
+
+    /// <summary>Largest batch request body.</summary>
+    [Range(1024, 1L << 30)]
+    public long MaxBytes { get; set; } = 16 * 1024 * 1024;
+}

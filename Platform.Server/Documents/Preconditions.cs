@@ -1,0 +1,54 @@
+using System.Globalization;
+using Microsoft.Extensions.Primitives;
+using Platform.Server.Common;
+
+namespace Platform.Server.Documents;
+
+/// <summary>ETags are the document version in quotes: <c>"3"</c>.</summary>
+public static class Preconditions
+{
+    public static string ETag(long version) => "\"" + version.ToString(CultureInfo.InvariantCulture) + "\"";
+
+    /// <summary>
+    /// Parses <c>If-Match</c>: a version (<c>"3"</c>, <c>W/"3"</c> or <c>3</c>) or <c>*</c> (any existing
+    /// document, the same as no precondition for writes that need one anyway). Null when absent.
+    /// </summary>
+    public static long? ParseIfMatch(StringValues header) => Parse(header, "If-Match");
+
+    /// <summary>Parses <c>If-None-Match</c> the same way; <c>*</c> gives null.</summary>
+    public static long? ParseIfNoneMatch(StringValues header) => Parse(header, "If-None-Match");
+
+    /// <summary>Parses an <c>ifMatch</c> given in a batch op (string or number).</summary>
+    public static long ParseVersion(string text, string field) =>
+        TryParse(text, out var version)
+            ? version
+            : throw new InvalidInputException("invalid_precondition", $"'{text}' is not a document version (an ETag such as \"3\").", field);
+
+    private static long? Parse(StringValues header, string name)
+    {
+        if (StringValues.IsNullOrEmpty(header))
+        {
+            return null;
+        }
+
+        var value = header.ToString().Trim();
+        if (value == "*")
+        {
+            return null;
+        }
+
+        return ParseVersion(value, name);
+    }
+
+    private static bool TryParse(string text, out long version)
+    {
+        var value = text.Trim();
+        if (value.StartsWith("W/", StringComparison.Ordinal))
+        {
+            value = value[2..];
+        }
+
+        value = value.Trim('"');
+        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out version) && version > 0;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Buffers.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Platform.Server.Common;
+using Platform.Server.Storage;
+
+namespace Platform.Server.Documents;
+
+/// <summary>
+/// The opaque <c>nextCursor</c>: the sort keys of the last document of a page, so the next page
+/// starts strictly after it (keyset paging, stable under concurrent inserts and deletes). It also
+/// records the sort it was made for; using it with another sort is a 400.
+/// </summary>
+public static class QueryCursor
+{
+    public static string Encode(IReadOnlyList<SortField> sort, JsonObject lastDocument)
+    {
+        ArgumentNullException.ThrowIfNull(sort);
+        ArgumentNullException.ThrowIfNull(lastDocument);
+        var values = new JsonArray();
+        foreach (var key in sort)
+        {
+            values.Add(ValueAt(lastDocument, key.Path)?.DeepClone());
+        }
+
+        var payload = new JsonObject { ["s"] = SortSignature(sort), ["v"] = values };
+        return Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(payload));
+    }
+
+    public static IReadOnlyList<JsonElement> Decode(string cursor, IReadOnlyList<SortField> sort)
+    {
+        ArgumentNullException.ThrowIfNull(sort);
+        JsonElement payload;
+        try
+        {
+            payload = JsonSerializer.Deserialize<JsonElement>(Base64Url.DecodeFromChars(cursor));
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            throw Invalid("The cursor is not one this server issued.");
+        }
+
+        if (payload.ValueKind != JsonValueKind.Object
+            || !payload.TryGetProperty("s", out var signature) || signature.ValueKind != JsonValueKind.String
+            || !payload.TryGetProperty("v", out var values) || values.ValueKind != JsonValueKind.Array)
+        {
+            throw Invalid("The cursor is not one this server issued.");
+        }
+
+        if (signature.GetString() != SortSignature(sort) || values.GetArrayLength() != sort.Count)
+        {
+            throw Invalid("The cursor was made for another sort order; pass the same sort as the request that returned it.");
+        }
+
+        return [.. values.EnumerateArray().Select(v => v.Clone())];
+    }
+
+    /// <summary>The value at a dot path (numeric segments index arrays), or null when missing.</summary>
+    public static JsonNode? ValueAt(JsonObject document, string path)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(path);
+        JsonNode? current = document;
+        foreach (var segment in path.Split('.'))
+        {
+            current = current switch
+            {
+                JsonObject obj => obj[segment],
+                JsonArray array when int.TryParse(segment, out var index) && index >= 0 && index < array.Count => array[index],
+                _ => null,
+            };
+            if (current is null)
+            {
+                return null;
+            }
+        }
+
+        return current;
+    }
+
+    private static string SortSignature(IReadOnlyList<SortField> sort) => string.Join(",", sort.Select(s => s.ToString()));
+
+    private static InvalidInputException Invalid(string message) => new("invalid_cursor", message, "cursor");
+}

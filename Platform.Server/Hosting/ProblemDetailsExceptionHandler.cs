@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
+using Platform.Server.Common;
+using Platform.Server.Storage;
+
+namespace Platform.Server.Hosting;
+
+/// <summary>
+/// The one place where exceptions become RFC 7807 responses. Domain exceptions carry their status
+/// and code; storage failures map to 404/409/412/503; anything else is a 500 whose text stays in the log.
+/// </summary>
+internal sealed partial class ProblemDetailsExceptionHandler(
+    IProblemDetailsService problemDetails,
+    ILogger<ProblemDetailsExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var opIndex = (exception as BatchOperationException)?.OpIndex;
+        if (exception is BatchOperationException batch)
+        {
+            exception = batch.InnerException!;
+        }
+
+        var problem = ToProblem(exception);
+        if (problem.Status >= 500)
+        {
+            if (exception is StorageUnavailableException)
+            {
+                Log.StorageUnavailable(logger, exception);
+            }
+            else
+            {
+                Log.Unhandled(logger, httpContext.Request.Method, httpContext.Request.Path, exception);
+            }
+        }
+
+        if (opIndex is not null)
+        {
+            problem.Extensions["opIndex"] = opIndex;
+        }
+
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = problem,
+            Exception = exception,
+        });
+    }
+
+    internal static ProblemDetails ToProblem(Exception exception)
+    {
+        switch (exception)
+        {
+            case ApiException api:
+            {
+                var problem = Create(api.Status, api.Code, api.Message);
+                if (api.Field is not null)
+                {
+                    problem.Extensions["field"] = api.Field;
+                }
+
+                if (api.Position is not null)
+                {
+                    problem.Extensions["position"] = api.Position;
+                }
+
+                if (api.Errors is not null)
+                {
+                    problem.Extensions["errors"] = api.Errors;
+                }
+
+                foreach (var (key, value) in api.Extensions ?? new Dictionary<string, object?>())
+                {
+                    problem.Extensions[key] = value;
+                }
+
+                return problem;
+            }
+
+            case DuplicateIdException duplicate:
+                return Create(409, "already_exists", $"A document with id '{duplicate.Id}' already exists.", ("field", "_id"));
+            case VersionMismatchException { ActualVersion: null } missing:
+                return Create(404, "not_found", $"Document '{missing.Id}' was not found.");
+            case VersionMismatchException mismatch:
+                return Create(412, "version_mismatch", $"Document '{mismatch.Id}' is at version {mismatch.ActualVersion}; the precondition did not hold.", ("currentVersion", mismatch.ActualVersion));
+            case UniqueIndexViolationException unique:
+                return Create(409, "unique_violation", $"The write breaks unique index '{unique.IndexName}'.", ("index", unique.IndexName));
+            case StorageUnavailableException:
+                return Create(503, "storage_unavailable", "The data store is not reachable right now. Try again shortly.");
+            case JsonException json:
+                return Create(400, "malformed_json", "The request body is not valid JSON.", ("line", json.LineNumber), ("bytePositionInLine", json.BytePositionInLine));
+            case BadHttpRequestException bad:
+                return Create(bad.StatusCode, bad.StatusCode == 413 ? "payload_too_large" : "bad_request", bad.StatusCode == 413 ? "The request body is too large." : "The request is not valid.");
+            case OperationCanceledException:
+                return Create(499, "client_closed_request", "The request was cancelled.");
+            default:
+                return Create(500, "internal_error", "An unexpected error occurred. It has been logged.");
+        }
+    }
+
+    private static ProblemDetails Create(int status, string code, string detail, params (string Key, object? Value)[] extensions)
+    {
+        var problem = new ProblemDetails
+        {
+            Status = status,
+            Title = ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Error",
+            Detail = detail,
+        };
+        problem.Extensions["code"] = code;
+        foreach (var (key, value) in extensions)
+        {
+            problem.Extensions[key] = value;
+        }
+
+        return problem;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1000, Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
+        public static partial void Unhandled(ILogger logger, string method, PathString path, Exception exception);
+
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Storage unavailable")]
+        public static partial void StorageUnavailable(ILogger logger, Exception exception);
+    }
+}

@@ -1,0 +1,41 @@
+using Platform.Server.Common;
+
+namespace Platform.Server.Storage;
+
+/// <summary>Dot paths as used by filters, sorts, projections, indexes and updates.</summary>
+public static class FieldPaths
+{
+    /// <summary>Most segments a path may have (documents are at most 32 levels deep).</summary>
+    public const int MaxSegments = 32;
+
+    /// <summary>
+    /// A path is one or more non-empty segments joined by dots; no segment starts with <c>$</c>.
+    /// Throws a 400 naming <paramref name="field"/> otherwise.
+    /// </summary>
+    public static void Validate(string? path, string field)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            throw new InvalidInputException("invalid_path", "A field path must not be empty.", field);
+        }
+
+        var segments = path.Split('.');
+        if (segments.Length > MaxSegments)
+        {
+            throw new InvalidInputException("invalid_path", $"'{path}' has more than {MaxSegments} segments.", field);
+        }
+
+        foreach (var segment in segments)
+        {
+            if (segment.Length == 0)
+            {
+                throw new InvalidInputException("invalid_path", $"'{path}' has an empty segment.", field);
+            }
+
+            if (segment[0] == '$')
+            {
+                throw new InvalidInputException("invalid_path", $"'{path}': path segments must not start with '$'.", field);
+            }
+        }
+    }
+}
