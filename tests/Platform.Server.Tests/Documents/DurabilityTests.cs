@@ -30,7 +30,8 @@ public sealed class DurabilityTests
                 await SignInAsync(client, ct);
                 (await client.PostAsJsonAsync("/api/admin/collections", new { name = "events" }, ct)).EnsureSuccessStatusCode();
 
-                using var enough = new CancellationTokenSource();
+                // The deadline turns a server that stops acknowledging into a failure instead of a hang.
+                using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(90));
                 var writers = Enumerable.Range(0, Writers).Select(writer => Task.Run(
                     async () =>
                     {
@@ -46,6 +47,7 @@ public sealed class DurabilityTests
                                 return; // The server is gone: this write was never acknowledged.
                             }
 
+                            using var _ = response;
                             if (response.StatusCode == HttpStatusCode.Created)
                             {
                                 var body = await response.Content.ReadFromJsonAsync<JsonObject>(CancellationToken.None);
