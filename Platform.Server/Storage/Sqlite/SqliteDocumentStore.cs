@@ -26,7 +26,8 @@ namespace Platform.Server.Storage.Sqlite;
 /// know about. The set only grows until the collection is dropped.</para>
 /// <para>User indexes are expression indexes on the same (rank, value) expressions the queries use.
 /// Unique indexes cover only documents that have every indexed field; their keys are (type rank, value), so
-/// <c>true</c> and <c>1</c> differ, <c>1</c> and <c>1.0</c> collide, and null is a value (two nulls collide).</para>
+/// <c>true</c> and <c>1</c> differ, <c>1</c> and <c>1.0</c> collide, null is a value (two nulls collide), and objects
+/// or arrays collide only when their JSON text is the same (so <c>{"a": 1}</c> and <c>{"a": 1.0}</c> do not).</para>
 /// </remarks>
 public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 {

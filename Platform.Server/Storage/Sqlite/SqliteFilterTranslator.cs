@@ -23,13 +23,14 @@ public sealed record SqliteCommandText(string Sql, IReadOnlyList<object> Paramet
 /// </para>
 /// <para>Deviations from MongoDB, all at the edges:</para>
 /// <list type="bullet">
-/// <item>Objects and arrays compare (equality, ranges, sort) by their minified JSON text, so
-/// <c>{"a": 1}</c> and <c>{"a": 1.0}</c> differ, and field order matters (as in MongoDB).</item>
-/// <item>Sorting by a path whose value is an array sorts the array as one value of the array bracket
-/// (by JSON text), not by its smallest/largest element; a sort path that passes through an array sorts as missing.
-/// Numeric segments in sort and index paths are object keys.</item>
-/// <item>A dot path through an array only looks into elements that are objects (and the indexed element for a
-/// numeric segment); scalar elements contribute nothing, not a missing value.</item>
+/// <item>Filters compare objects and arrays as MongoDB does (field by field, numbers by value, through a
+/// registered function, so such conditions cannot use an index), but sorting orders objects among themselves
+/// and arrays among themselves by their minified JSON text (the type brackets are still MongoDB's).</item>
+/// <item>Sorting by a path whose value is an array sorts the array as one value of the array bracket,
+/// not by its smallest/largest element; a sort path that passes through an array sorts as missing.
+/// Numeric segments in sort and index paths are object keys (<c>items.0</c> sorts as missing for an array).</item>
+/// <item>As in <see cref="FilterMatcher"/>: a dot path through an array continues into its object elements only
+/// (scalar elements contribute nothing, not a missing value), and a numeric segment on an array only indexes it.</item>
 /// <item>Field names containing <c>"</c> cannot be addressed in SQLite JSON paths and behave as missing.</item>
 /// </list>
 /// </remarks>
@@ -37,6 +38,12 @@ public sealed class SqliteFilterTranslator
 {
     /// <summary>Name of the SQL function registered on every connection for <c>$containsi</c>.</summary>
     public const string ContainsIgnoreCaseFunction = "baas_containsi";
+
+    /// <summary>
+    /// Name of the SQL function registered on every connection that compares two JSON texts in
+    /// <see cref="JsonValueOrder"/> (objects field by field, numbers by value), for object and array operands.
+    /// </summary>
+    public const string JsonCompareFunction = "baas_json_cmp";
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -349,15 +356,19 @@ public sealed class SqliteFilterTranslator
             return asKey;
         }
 
-        // The value here is an array in some documents: match through its object elements, or, for a
-        // numeric segment, through the indexed element; otherwise treat the segment as a key.
-        var alias = NextAlias();
+        // The value here is an array in some documents: a numeric segment indexes it, any other segment
+        // continues into every element that is an object; a non-array value takes the segment as a key.
         var type = SqliteSql.JsonType(current);
-        var throughElements = "EXISTS (SELECT 1 FROM json_each(data, " + current.Sql + ") AS " + alias + " WHERE " + alias + ".type = 'object' AND "
-            + Wrap(Step(SqliteJsonPath.FromFullKey(alias).Key(segment), childRegistry, segments, index + 1, _arrayPaths.Contains(childRegistry), leaf)) + ")";
+        string throughElements;
         if (IsIndex(segment, out var position))
         {
-            throughElements = Wrap(Step(current.Index(position), registryPath, segments, index + 1, _arrayPaths.Contains(registryPath), leaf)) + " OR " + throughElements;
+            throughElements = Step(current.Index(position), registryPath, segments, index + 1, _arrayPaths.Contains(registryPath), leaf);
+        }
+        else
+        {
+            var alias = NextAlias();
+            throughElements = "EXISTS (SELECT 1 FROM json_each(data, " + current.Sql + ") AS " + alias + " WHERE " + alias + ".type = 'object' AND "
+                + Wrap(Step(SqliteJsonPath.FromFullKey(alias).Key(segment), childRegistry, segments, index + 1, _arrayPaths.Contains(childRegistry), leaf)) + ")";
         }
 
         return "((" + type + " IS NOT 'array' AND " + Wrap(asKey) + ") OR (" + type + " IS 'array' AND (" + throughElements + ")))";
@@ -377,8 +388,8 @@ public sealed class SqliteFilterTranslator
         JsonValueKind.String => (SqliteSql.RankString, Parameter(value.GetString()!)),
         JsonValueKind.True => (SqliteSql.RankBoolean, "1"),
         JsonValueKind.False => (SqliteSql.RankBoolean, "0"),
-        JsonValueKind.Object => (SqliteSql.RankObject, "json(" + Parameter(ToJson(value)) + ")"),
-        JsonValueKind.Array => (SqliteSql.RankArray, "json(" + Parameter(ToJson(value)) + ")"),
+        JsonValueKind.Object => (SqliteSql.RankObject, Parameter(ToJson(value))),
+        JsonValueKind.Array => (SqliteSql.RankArray, Parameter(ToJson(value))),
         _ => throw new ArgumentException($"Unsupported operand kind {value.ValueKind}.", nameof(value)),
     };
 
@@ -411,7 +422,7 @@ public sealed class SqliteFilterTranslator
             case FieldOperator.Eq:
             {
                 var (r, v) = Operand(operand);
-                return r == SqliteSql.RankNull ? rank + " = 1" : "(" + present + rank + " = " + Rank(r) + " AND " + value + " = " + v + ")";
+                return r == SqliteSql.RankNull ? rank + " = 1" : "(" + present + rank + " = " + Rank(r) + " AND " + Compare(r, value, "=", v) + ")";
             }
 
             case FieldOperator.Gt or FieldOperator.Gte or FieldOperator.Lt or FieldOperator.Lte:
@@ -422,7 +433,7 @@ public sealed class SqliteFilterTranslator
                     return op is FieldOperator.Gte or FieldOperator.Lte ? rank + " = 1" : "0";
                 }
 
-                return "(" + present + rank + " = " + Rank(r) + " AND " + value + " " + Comparison(op) + " " + v + ")";
+                return "(" + present + rank + " = " + Rank(r) + " AND " + Compare(r, value, Comparison(op), v) + ")";
             }
 
             case FieldOperator.In:
@@ -480,9 +491,13 @@ public sealed class SqliteFilterTranslator
             list.Add(v);
         }
 
-        var parts = byRank.Select(kv => kv.Key == SqliteSql.RankNull
-            ? rank + " = 1"
-            : "(" + present + rank + " = " + Rank(kv.Key) + " AND " + value + (kv.Value.Count == 1 ? " = " + kv.Value[0] : " IN (" + string.Join(", ", kv.Value) + ")") + ")").ToList();
+        var parts = byRank.Select(kv => kv.Key switch
+        {
+            SqliteSql.RankNull => rank + " = 1",
+            SqliteSql.RankObject or SqliteSql.RankArray =>
+                "(" + present + rank + " = " + Rank(kv.Key) + " AND (" + string.Join(" OR ", kv.Value.Select(v => Compare(kv.Key, value, "=", v))) + "))",
+            _ => "(" + present + rank + " = " + Rank(kv.Key) + " AND " + value + (kv.Value.Count == 1 ? " = " + kv.Value[0] : " IN (" + string.Join(", ", kv.Value) + ")") + ")",
+        }).ToList();
         return parts.Count switch
         {
             0 => "0",
@@ -521,6 +536,12 @@ public sealed class SqliteFilterTranslator
 
     private static string Rank(int rank) => rank.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Scalars compare natively (index-friendly); objects and arrays through <see cref="JsonCompareFunction"/>.</summary>
+    private static string Compare(int rank, string value, string op, string operand) =>
+        rank is SqliteSql.RankObject or SqliteSql.RankArray
+            ? JsonCompareFunction + "(" + value + ", " + operand + ") " + op + " 0"
+            : value + " " + op + " " + operand;
+
     private static string Comparison(FieldOperator op) => op switch
     {
         FieldOperator.Gt => ">",
@@ -550,7 +571,8 @@ public sealed class SqliteFilterTranslator
             }
 
             columns.Add((rankSql, Rank(rank), sort[i].Descending));
-            columns.Add((valueSql, operand, sort[i].Descending));
+            // Sorting orders objects and arrays by SQLite's minified JSON text, so the position must use the same text.
+            columns.Add((valueSql, rank is SqliteSql.RankObject or SqliteSql.RankArray ? "json(" + operand + ")" : operand, sort[i].Descending));
         }
 
         if (columns.All(c => c.Descending == columns[0].Descending))
