@@ -420,6 +420,21 @@ public abstract class StoreConformanceTests(IStoreFixture fixture)
     }
 
     [Fact]
+    public async Task Query_Sort_OrdersStringsByCodePoint_CaseSensitive()
+    {
+        var collection = await CollectionWithAsync(
+            Doc("emoji", """{"v":"😀"}"""),
+            Doc("high", """{"v":"\uffff"}"""),
+            Doc("accent", """{"v":"é"}"""),
+            Doc("lower", """{"v":"a"}"""),
+            Doc("upper", """{"v":"Z"}"""),
+            Doc("prefix", """{"v":"ab"}"""));
+
+        Assert.Equal(["upper", "lower", "prefix", "accent", "high", "emoji"], await QueryIdsAsync(collection, "{}", "v"));
+        Assert.Equal(["accent", "high", "emoji"], await QueryIdsAsync(collection, """{"v":{"$gt":"ab"}}""", "v"));
+    }
+
+    [Fact]
     public async Task Query_Sort_CombinesKeysAndDirections_AndNestedPaths()
     {
         var collection = await CollectionWithAsync(
