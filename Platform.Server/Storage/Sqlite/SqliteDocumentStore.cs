@@ -328,7 +328,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             if (field.Path != SystemFields.Id)
             {
                 columns.Add(rank + direction);
-                present.Add(SqliteSql.JsonType(SqliteSql.ConstantPath(field.Path)) + " IS NOT NULL");
+                present.Add(SqliteSql.JsonType(SqliteSql.SortPath(field.Path)) + " IS NOT NULL");
             }
 
             columns.Add(value + direction);

@@ -28,7 +28,7 @@ public sealed record SqliteCommandText(string Sql, IReadOnlyList<object> Paramet
 /// and arrays among themselves by their minified JSON text (the type brackets are still MongoDB's).</item>
 /// <item>Sorting by a path whose value is an array sorts the array as one value of the array bracket,
 /// not by its smallest/largest element; a sort path that passes through an array sorts as missing.
-/// Numeric segments in sort and index paths are object keys (<c>items.0</c> sorts as missing for an array).</item>
+/// A numeric segment in a sort path indexes an array, as the cursor's <see cref="JsonValueOrder.GetSortValue"/> does.</item>
 /// <item>As in <see cref="FilterMatcher"/>: a dot path through an array continues into its object elements only
 /// (scalar elements contribute nothing, not a missing value), and a numeric segment on an array only indexes it.</item>
 /// <item>Field names containing <c>"</c> cannot be addressed in SQLite JSON paths and behave as missing.</item>

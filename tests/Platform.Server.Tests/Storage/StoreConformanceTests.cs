@@ -73,16 +73,7 @@ public abstract class StoreConformanceTests(IStoreFixture fixture)
 
     /// <summary>The keyset position of <paramref name="document"/> for <paramref name="sort"/> (missing as null).</summary>
     protected static IReadOnlyList<JsonElement> PositionOf(JsonObject document, IReadOnlyList<SortField> sort) =>
-        sort.Select(field =>
-        {
-            JsonNode? node = document;
-            foreach (var segment in field.Path.Split('.'))
-            {
-                node = node is JsonObject obj ? obj[segment] : null;
-            }
-
-            return JsonSerializer.SerializeToElement(node);
-        }).ToList();
+        sort.Select(field => JsonSerializer.SerializeToElement(JsonValueOrder.GetSortValue(document, field.Path))).ToList();
 
     // ---- documents and writes ----
 
@@ -448,6 +439,23 @@ public abstract class StoreConformanceTests(IStoreFixture fixture)
         Assert.Equal(["b", "d", "e", "a", "c"], await QueryIdsAsync(collection, "{}", "-g,p.n,_id"));
         Assert.Equal(["c", "a", "d", "b"], await QueryIdsAsync(collection, """{"p.n":{"$exists":true}}""", "-p.n,-_id"));
         Assert.Equal(["e", "c"], await QueryIdsAsync(collection, """{"g":1}""", "-_id", limit: 2));
+    }
+
+    [Fact]
+    public async Task Query_Sort_NumericSegmentIndexesArrays_AndPagesWithCursorValues()
+    {
+        var collection = await CollectionWithAsync(
+            Doc("a", """{"items":[3,0]}"""),
+            Doc("b", """{"items":[1]}"""),
+            Doc("c", """{"items":{"0":2}}"""),
+            Doc("d"),
+            Doc("e", """{"items":[]}"""));
+        var sort = ParseSort("items.0");
+
+        Assert.Equal(["d", "e", "b", "c", "a"], await QueryIdsAsync(collection, "{}", "items.0"));
+        var first = await Store.QueryAsync(collection, new DocumentQuery(MatchAllNode.Instance, sort, 3), Ct);
+        var rest = await Store.QueryAsync(collection, new DocumentQuery(MatchAllNode.Instance, sort, 10, PositionOf(first[^1], sort)), Ct);
+        Assert.Equal(["c", "a"], rest.Select(d => (string)d[SystemFields.Id]!));
     }
 
     [Fact]
