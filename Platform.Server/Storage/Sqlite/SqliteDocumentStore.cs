@@ -77,6 +77,19 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
         public string Table { get; } = TablePrefix + name;
 
+        // Hot-path statements, built once per collection (the session caches their prepared form by text).
+        public string GetSql { get; } = "SELECT data FROM " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " WHERE id = @p0";
+
+        public string InsertSql { get; } = "INSERT INTO " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " (id, version, data) VALUES (@p0, @p1, @p2) ON CONFLICT (id) DO NOTHING";
+
+        public string ReplaceSql { get; } = "UPDATE " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " SET version = @p0, data = @p1 WHERE id = @p2 AND version = @p3";
+
+        public string DeleteSql { get; } = "DELETE FROM " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " WHERE id = @p0";
+
+        public string DeleteVersionSql { get; } = "DELETE FROM " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " WHERE id = @p0 AND version = @p1";
+
+        public string VersionSql { get; } = "SELECT version FROM " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " WHERE id = @p0";
+
         public ImmutableHashSet<string> ArrayPaths => Volatile.Read(ref _arrayPaths);
 
         public ImmutableArray<string> IndexNames
@@ -360,7 +373,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
         return Read(session =>
         {
-            var command = session.Command("SELECT data FROM " + SqliteSql.QuoteIdentifier(state.Table) + " WHERE id = @p0", [id]);
+            var command = session.Command(state.GetSql, [id]);
             return command.ExecuteScalar() is string json ? ParseDocument(json) : null;
         }, missingTable: null, cancellationToken);
     }
@@ -453,7 +466,6 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
     private static void Apply(SqliteSession writer, CollectionState state, WriteOperation operation, int opIndex)
     {
-        var table = SqliteSql.QuoteIdentifier(state.Table);
         switch (operation)
         {
             case InsertOperation insert:
@@ -461,7 +473,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                 var (id, version) = Identity(insert.Document);
                 RecordArrayPaths(writer, state, insert.Document);
                 var inserted = WithUniqueMapping(state, opIndex, () => writer.Execute(
-                    "INSERT INTO " + table + " (id, version, data) VALUES (@p0, @p1, @p2) ON CONFLICT (id) DO NOTHING",
+                    state.InsertSql,
                     [id, version, Serialize(insert.Document)]));
                 if (inserted == 0)
                 {
@@ -476,11 +488,11 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                 var (id, version) = Identity(replace.Document);
                 RecordArrayPaths(writer, state, replace.Document);
                 var updated = WithUniqueMapping(state, opIndex, () => writer.Execute(
-                    "UPDATE " + table + " SET version = @p0, data = @p1 WHERE id = @p2 AND version = @p3",
+                    state.ReplaceSql,
                     [version, Serialize(replace.Document), id, replace.ExpectedVersion]));
                 if (updated == 0)
                 {
-                    throw new VersionMismatchException(state.Name, id, StoredVersion(writer, table, id), opIndex);
+                    throw new VersionMismatchException(state.Name, id, StoredVersion(writer, state, id), opIndex);
                 }
 
                 break;
@@ -489,11 +501,11 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             case DeleteOperation delete:
             {
                 var deleted = delete.ExpectedVersion is { } expected
-                    ? writer.Execute("DELETE FROM " + table + " WHERE id = @p0 AND version = @p1", [delete.Id, expected])
-                    : writer.Execute("DELETE FROM " + table + " WHERE id = @p0", [delete.Id]);
+                    ? writer.Execute(state.DeleteVersionSql, [delete.Id, expected])
+                    : writer.Execute(state.DeleteSql, [delete.Id]);
                 if (deleted == 0)
                 {
-                    throw new VersionMismatchException(state.Name, delete.Id, StoredVersion(writer, table, delete.Id), opIndex);
+                    throw new VersionMismatchException(state.Name, delete.Id, StoredVersion(writer, state, delete.Id), opIndex);
                 }
 
                 break;
@@ -523,8 +535,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
     }
 
-    private static long? StoredVersion(SqliteSession writer, string table, string id) =>
-        writer.Command("SELECT version FROM " + table + " WHERE id = @p0", [id]).ExecuteScalar() is long version ? version : null;
+    private static long? StoredVersion(SqliteSession writer, CollectionState state, string id) =>
+        writer.Command(state.VersionSql, [id]).ExecuteScalar() is long version ? version : null;
 
     private static (string Id, long Version) Identity(JsonObject document)
     {
