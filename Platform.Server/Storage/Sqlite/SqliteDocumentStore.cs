@@ -146,7 +146,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             _initialized = true;
             SqliteStoreLog.Opened(_logger, _path, _collections.Count);
         }
-        catch (SqliteException ex)
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {
             throw new StorageUnavailableException($"Cannot open the SQLite store at '{_path}'.", ex);
         }

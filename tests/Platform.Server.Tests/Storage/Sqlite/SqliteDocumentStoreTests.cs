@@ -89,6 +89,17 @@ public sealed class SqliteDocumentStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Initialize_ThrowsStorageUnavailable_WhenDataDirIsAFile()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_dataDir)!);
+        await File.WriteAllTextAsync(_dataDir, "not a directory", Ct);
+        using var store = SqliteStoreFixture.Open(_dataDir);
+
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => store.InitializeAsync(Ct));
+        Assert.False(await store.PingAsync(Ct));
+    }
+
+    [Fact]
     public async Task Write_CreatesCollectionOnFirstWrite_AndRejectsInvalidNames()
     {
         using var store = SqliteStoreFixture.Open(_dataDir);
