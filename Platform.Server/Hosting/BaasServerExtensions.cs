@@ -24,7 +24,7 @@ public static class BaasServerExtensions
         var services = builder.Services;
         services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddProblemDetails();
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemCodes.AddDefaultCode);
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);

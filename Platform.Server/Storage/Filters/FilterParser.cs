@@ -64,6 +64,19 @@ public static class FilterParser
     }
 
     /// <summary>
+    /// Parses a condition on the elements of an array, as the operand of <c>$elemMatch</c> is parsed (also used
+    /// for <c>$pull</c>): an object whose keys are all field operators applies to each element's value
+    /// (<see cref="ElemMatchNode.OnElementValue"/>), any other object is a filter on each element's fields.
+    /// The returned node has an empty path.
+    /// </summary>
+    public static ElemMatchNode ParseElementCondition(JsonElement condition, FilterLimits? limits = null, string location = "filter")
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        var parser = new Parser(limits ?? FilterLimits.Default);
+        return parser.ParseElemMatch(string.Empty, condition, location, 0);
+    }
+
+    /// <summary>
     /// Checks a dot path as the filter language accepts it: non-empty segments, none starting with <c>$</c>.
     /// Throws <c>invalid_filter</c> naming <paramref name="location"/>.
     /// </summary>
@@ -337,7 +350,7 @@ public static class FilterParser
             return new NotNode(path, Combine(nodes));
         }
 
-        private ElemMatchNode ParseElemMatch(string path, JsonElement operand, string location, int depth)
+        public ElemMatchNode ParseElemMatch(string path, JsonElement operand, string location, int depth)
         {
             CheckDepth(location, depth + 1);
             if (operand.ValueKind != JsonValueKind.Object || !operand.EnumerateObject().Any())

@@ -1,0 +1,144 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Platform.Server.Common;
+using Platform.Server.Storage;
+
+namespace Platform.Server.Documents;
+
+/// <summary>A client document after validation: without system fields, plus the <c>_id</c> it supplied, if any.</summary>
+/// <param name="Document">A copy of the body without the system fields.</param>
+/// <param name="SuppliedId">The body's <c>_id</c> (already checked), or null when it had none.</param>
+public sealed record ValidatedDocument(JsonObject Document, string? SuppliedId);
+
+/// <summary>
+/// Checks a document a client sent (DESIGN.md section 3): a JSON object; field names non-empty, not starting
+/// with <c>$</c> or <c>_</c>, without <c>.</c>; nesting within <see cref="DocumentLimits.MaxDepth"/>; size within
+/// <see cref="DocumentLimits.MaxBytes"/>. The top-level system fields are stripped (the server sets them), except
+/// that a supplied <c>_id</c> is checked and returned. Also used on the result of a merge patch or operator
+/// update, whose system fields are stripped the same way.
+/// </summary>
+public sealed class DocumentValidator(IOptions<DocumentLimits> options)
+{
+    public const string InvalidDocument = "invalid_document";
+    public const string InvalidFieldName = "invalid_field_name";
+    public const string InvalidId = "invalid_id";
+    public const string DocumentTooDeep = "document_too_deep";
+    public const string DocumentTooLarge = "document_too_large";
+
+    private readonly DocumentLimits limits = (options ?? throw new ArgumentNullException(nameof(options))).Value;
+
+    /// <summary>Validates <paramref name="body"/> and returns a copy without system fields.</summary>
+    public ValidatedDocument Validate(JsonNode? body)
+    {
+        if (body is not JsonObject obj)
+        {
+            throw new InvalidInputException(InvalidDocument, "A document must be a JSON object.");
+        }
+
+        string? suppliedId = null;
+        var result = new JsonObject();
+        foreach (var (name, value) in obj)
+        {
+            if (name == SystemFields.Id)
+            {
+                suppliedId = CheckId(value);
+                continue;
+            }
+
+            if (SystemFields.All.Contains(name))
+            {
+                continue;
+            }
+
+            CheckName(name, name);
+            CheckValue(value, name, 2);
+            result[name] = value?.DeepClone();
+        }
+
+        var size = SerializedSize(result);
+        if (size > limits.MaxBytes)
+        {
+            throw new InvalidInputException(
+                DocumentTooLarge,
+                $"The document is {size} bytes; at most {limits.MaxBytes} are allowed.",
+                status: 413);
+        }
+
+        return new ValidatedDocument(result, suppliedId);
+    }
+
+    private static string CheckId(JsonNode? value)
+    {
+        if (value is JsonValue v && v.GetValueKind() == JsonValueKind.String && DocumentIds.IsValid(v.GetValue<string>()))
+        {
+            return v.GetValue<string>();
+        }
+
+        throw new InvalidInputException(
+            InvalidId,
+            "_id must be a string of 1 to 128 letters, digits, '_' or '-'.",
+            SystemFields.Id);
+    }
+
+    private static void CheckName(string name, string path)
+    {
+        string? problem = name.Length == 0 ? "must not be empty"
+            : name[0] == '$' ? "must not start with '$'"
+            : name[0] == '_' ? "must not start with '_' (reserved for system fields)"
+            : name.Contains('.', StringComparison.Ordinal) ? "must not contain '.'"
+            : null;
+        if (problem is not null)
+        {
+            throw new InvalidInputException(InvalidFieldName, $"The field name '{name}' {problem}.", path);
+        }
+    }
+
+    private void CheckValue(JsonNode? value, string path, int depth)
+    {
+        if (value is not (JsonObject or JsonArray))
+        {
+            return;
+        }
+
+        if (depth > limits.MaxDepth)
+        {
+            throw new InvalidInputException(
+                DocumentTooDeep,
+                $"The document is nested more than {limits.MaxDepth} levels deep.",
+                path);
+        }
+
+        if (value is JsonObject obj)
+        {
+            foreach (var (name, child) in obj)
+            {
+                var childPath = path + "." + name;
+                CheckName(name, childPath);
+                CheckValue(child, childPath, depth + 1);
+            }
+        }
+        else
+        {
+            var index = 0;
+            foreach (var child in (JsonArray)value)
+            {
+                CheckValue(child, $"{path}[{index++}]", depth + 1);
+            }
+        }
+    }
+
+    private static long SerializedSize(JsonObject document)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        // Unescaped, as stores keep it: the default encoder would count 'é' as six bytes (\u00E9).
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            document.WriteTo(writer);
+        }
+
+        return buffer.WrittenCount;
+    }
+}

@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Platform.Server.Hosting;
+
+/// <summary>
+/// Every problem carries a stable <c>code</c>. Ours set it; problems the framework writes itself
+/// (unknown routes, wrong methods, status-code pages) get one derived from the status.
+/// </summary>
+internal static class ProblemCodes
+{
+    public static void AddDefaultCode(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        problem.Extensions.TryAdd("code", (problem.Status ?? context.HttpContext.Response.StatusCode) switch
+        {
+            StatusCodes.Status400BadRequest => "bad_request",
+            StatusCodes.Status401Unauthorized => "unauthenticated",
+            StatusCodes.Status403Forbidden => "forbidden",
+            StatusCodes.Status404NotFound => "not_found",
+            StatusCodes.Status405MethodNotAllowed => "method_not_allowed",
+            StatusCodes.Status413PayloadTooLarge => "payload_too_large",
+            StatusCodes.Status415UnsupportedMediaType => "unsupported_media_type",
+            StatusCodes.Status429TooManyRequests => "rate_limited",
+            StatusCodes.Status503ServiceUnavailable => "unavailable",
+            var status when status >= 500 => "internal_error",
+            _ => "error",
+        });
+    }
+}

@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Http.Json;
+using Platform.Server.Tests.Infrastructure;
+
+namespace Platform.Server.Tests.Collections;
+
+public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private const string Base = "/api/admin/collections";
+
+    [Fact]
+    public async Task Create_ThenGetListUpdateDelete_RoundTripsTheDefinition()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = "todos" + Guid.NewGuid().ToString("N")[..8];
+        var created = await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Admin.PostJsonAsync(Base, $$"""
+            { "name": "{{name}}",
+              "schema": { "type": "object", "required": ["title"], "properties": { "title": { "type": "string" } } },
+              "indexes": [ { "fields": ["ownerId", "-_createdAt"] }, { "fields": ["slug"], "unique": true } ],
+              "rules": { "list": "true" } }
+            """));
+        Assert.Equal(name, created!["name"]!.GetValue<string>());
+        Assert.Equal("-_createdAt", created["indexes"]![0]!["fields"]![1]!.GetValue<string>());
+        Assert.True(created["indexes"]![1]!["unique"]!.GetValue<bool>());
+        Assert.NotNull(created["createdAt"]);
+
+        var read = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+        Assert.Equal("true", read!["rules"]!["list"]!.GetValue<string>());
+
+        var list = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync(Base, ct));
+        Assert.Contains(list!["items"]!.AsArray(), item => item!["name"]!.GetValue<string>() == name);
+
+        var updated = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "indexes": [ { "fields": ["priority"] } ] }"""));
+        Assert.Single(updated!["indexes"]!.AsArray());
+        Assert.Null(updated["schema"]);
+
+        await HttpAssert.StatusAsync(HttpStatusCode.NoContent, await fixture.Admin.DeleteAsync($"{Base}/{name}", ct));
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "collection_not_found", await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "collection_not_found", await fixture.Service.GetAsync($"/api/collections/{name}/documents", ct));
+    }
+
+    [Fact]
+    public async Task Create_Twice_Is409()
+    {
+        var name = await fixture.NewCollectionAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await HttpAssert.ProblemAsync(HttpStatusCode.Conflict, "collection_exists", await fixture.Admin.PostJsonAsync(Base, $$"""{ "name": "{{name}}" }"""));
+    }
+
+    [Fact]
+    public async Task Delete_RemovesTheDocumentsToo()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = await fixture.NewCollectionAsync(cancellationToken: ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync($"/api/collections/{name}/documents", """{ "_id": "a", "n": 1 }"""));
+        await HttpAssert.StatusAsync(HttpStatusCode.NoContent, await fixture.Admin.DeleteAsync($"{Base}/{name}", ct));
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Admin.PostJsonAsync(Base, $$"""{ "name": "{{name}}" }"""));
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found", await fixture.Service.GetAsync($"/api/collections/{name}/documents/a", ct));
+    }
+
+    [Fact]
+    public async Task UniqueIndex_OverDuplicates_Is409_AndLeavesTheDefinitionUnchanged()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = await fixture.NewCollectionAsync(cancellationToken: ct);
+        await fixture.Service.PostJsonAsync($"/api/collections/{name}/documents", """{ "email": "a@x.io" }""");
+        await fixture.Service.PostJsonAsync($"/api/collections/{name}/documents", """{ "email": "a@x.io" }""");
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.Conflict, "unique_violation",
+            await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "indexes": [ { "fields": ["email"], "unique": true } ] }"""));
+        Assert.NotNull(problem["index"]);
+
+        var read = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+        Assert.Empty(read!["indexes"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task ServiceKey_MayManageCollections_AnonymousMayNot()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = "svc" + Guid.NewGuid().ToString("N")[..8];
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync(Base, $$"""{ "name": "{{name}}" }"""));
+        using var anonymous = fixture.Server.CreateClient();
+        await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await anonymous.GetAsync(Base, ct));
+    }
+
+    public static TheoryData<string, string, string> BadDefinitions => new()
+    {
+        { """{ "name": "Bad Name" }""", "invalid_collection_name", "name" },
+        { """{ "name": "_users" }""", "invalid_collection_name", "name" },
+        { """{ }""", "invalid_definition", "name" },
+        { """{ "name": "ok", "color": "red" }""", "unknown_field", "color" },
+        { """{ "name": "ok", "schema": 5 }""", "invalid_schema", "schema" },
+        { """{ "name": "ok", "schema": { "type": "array" } }""", "invalid_schema", "schema.type" },
+        { """{ "name": "ok", "schema": { "$ref": "http://evil.example/s.json" } }""", "invalid_schema", "schema.$ref" },
+        { """{ "name": "ok", "indexes": {} }""", "invalid_index", "indexes" },
+        { """{ "name": "ok", "indexes": [ { "fields": [] } ] }""", "invalid_index", "indexes[0].fields" },
+        { """{ "name": "ok", "indexes": [ { "fields": ["a..b"] } ] }""", "invalid_path", "indexes[0].fields[0]" },
+        { """{ "name": "ok", "indexes": [ { "fields": ["$a"] } ] }""", "invalid_path", "indexes[0].fields[0]" },
+        { """{ "name": "ok", "indexes": [ { "fields": ["a"], "unique": "yes" } ] }""", "invalid_index", "indexes[0].unique" },
+        { """{ "name": "ok", "indexes": [ { "fields": ["a"] }, { "fields": ["a"] } ] }""", "invalid_index", "indexes[1]" },
+        { """{ "name": "ok", "rules": { "read": "true" } }""", "invalid_rule", "rules.read" },
+        { """{ "name": "ok", "rules": { "list": 1 } }""", "invalid_rule", "rules.list" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadDefinitions))]
+    public async Task Create_WithBadDefinition_Is400NamingTheField(string body, string code, string field)
+    {
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, code, await fixture.Admin.PostJsonAsync(Base, body));
+        Assert.Equal(field, problem["field"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Create_WithWrongContentTypeOrMalformedJson_IsProblem()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await HttpAssert.ProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type",
+            await fixture.Admin.PostAsync(Base, new StringContent("name=x", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"), ct));
+        var malformed = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "malformed_json", await fixture.Admin.PostJsonAsync(Base, """{ "name": "x", }"""));
+        Assert.NotNull(malformed["position"]);
+        await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_body", await fixture.Admin.PostJsonAsync(Base, "[1]"));
+    }
+
+    [Fact]
+    public async Task Put_NameMismatch_Is400()
+    {
+        var name = await fixture.NewCollectionAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_definition",
+            await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "name": "other" }"""));
+        Assert.Equal("name", problem["field"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Put_Undefined_Is404()
+    {
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found",
+            await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/nosuch{Guid.NewGuid():N}"[..40], "{}"));
+    }
+
+    [Fact]
+    public async Task Get_ReturnsJsonWithTheSchema()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = await fixture.NewCollectionAsync(schema: new { type = "object", properties = new { n = new { type = "integer" } } }, cancellationToken: ct);
+        var read = await fixture.Admin.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>($"{Base}/{name}", ct);
+        Assert.Equal("integer", read!["schema"]!["properties"]!["n"]!["type"]!.GetValue<string>());
+    }
+}

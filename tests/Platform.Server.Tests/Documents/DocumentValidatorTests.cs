@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Platform.Server.Common;
+using Platform.Server.Documents;
+
+namespace Platform.Server.Tests.Documents;
+
+public sealed class DocumentValidatorTests
+{
+    private static DocumentValidator Validator(int maxBytes = 1_048_576, int maxDepth = 32) =>
+        new(Options.Create(new DocumentLimits { MaxBytes = maxBytes, MaxDepth = maxDepth }));
+
+    private static InvalidInputException Error(string json, DocumentValidator? validator = null) =>
+        Assert.Throws<InvalidInputException>(() => (validator ?? Validator()).Validate(JsonNode.Parse(json)));
+
+    [Fact]
+    public void Validate_StripsSystemFields_AndReturnsSuppliedId()
+    {
+        var body = JsonNode.Parse("""{"_id": "abc-1_X", "_version": 9, "_createdAt": "x", "_updatedAt": 1, "_createdBy": "u", "a": {"b": [1, {"c": null}]}}""");
+        var result = Validator().Validate(body);
+        Assert.Equal("abc-1_X", result.SuppliedId);
+        Assert.Equal("""{"a":{"b":[1,{"c":null}]}}""", result.Document.ToJsonString());
+        result.Document["a"]!["b"]!.AsArray().Add(2);
+        Assert.Equal(2, body!["a"]!["b"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void Validate_ReturnsNullId_WhenNoneSupplied()
+    {
+        Assert.Null(Validator().Validate(JsonNode.Parse("""{"a": 1}""")).SuppliedId);
+        Assert.Empty(Validator().Validate(new JsonObject()).Document);
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("1")]
+    [InlineData("\"x\"")]
+    [InlineData("null")]
+    public void Validate_RejectsNonObjects(string json)
+    {
+        Assert.Equal("invalid_document", Error(json).Code);
+    }
+
+    [Theory]
+    [InlineData("""{"_id": ""}""")]
+    [InlineData("""{"_id": "a b"}""")]
+    [InlineData("""{"_id": "a.b"}""")]
+    [InlineData("""{"_id": 5}""")]
+    [InlineData("""{"_id": null}""")]
+    [InlineData("""{"_id": "é"}""")]
+    public void Validate_RejectsBadIds(string json)
+    {
+        var error = Error(json);
+        Assert.Equal("invalid_id", error.Code);
+        Assert.Equal("_id", error.Field);
+        Assert.Equal(400, error.Status);
+    }
+
+    [Fact]
+    public void Validate_AcceptsLongestId()
+    {
+        Assert.Equal(new string('a', 128), Validator().Validate(new JsonObject { ["_id"] = new string('a', 128) }).SuppliedId);
+        Assert.Equal("invalid_id", Assert.Throws<InvalidInputException>(() => Validator().Validate(new JsonObject { ["_id"] = new string('a', 129) })).Code);
+    }
+
+    [Theory]
+    [InlineData("""{"": 1}""", "")]
+    [InlineData("""{"$set": 1}""", "$set")]
+    [InlineData("""{"a.b": 1}""", "a.b")]
+    [InlineData("""{"_secret": 1}""", "_secret")]
+    [InlineData("""{"a": {"_id": 1}}""", "a._id")]
+    [InlineData("""{"a": {"b": {"$x": 1}}}""", "a.b.$x")]
+    [InlineData("""{"items": [1, 2, 3, {"na.me": 1}]}""", "items[3].na.me")]
+    [InlineData("""{"m": [[{"ok": 1}], [{"": 1}]]}""", "m[1][0].")]
+    public void Validate_RejectsBadFieldNames_NamingThePath(string json, string field)
+    {
+        var error = Error(json);
+        Assert.Equal("invalid_field_name", error.Code);
+        Assert.Equal(field, error.Field);
+        Assert.Equal(400, error.Status);
+    }
+
+    [Fact]
+    public void Validate_EnforcesDepth()
+    {
+        static string Nested(int depth) => new string('[', depth - 1) + new string(']', depth - 1);
+
+        Validator(maxDepth: 3).Validate(JsonNode.Parse("""{"a": {"b": [1]}}"""));
+        var error = Error("""{"a": {"b": [[1]]}}""", Validator(maxDepth: 3));
+        Assert.Equal("document_too_deep", error.Code);
+        Assert.Equal("a.b[0]", error.Field);
+        Assert.Equal(400, error.Status);
+
+        Validator().Validate(JsonNode.Parse($$"""{"a": {{Nested(32)}}}""", documentOptions: new() { MaxDepth = 100 }));
+        Assert.Equal("document_too_deep", Assert.Throws<InvalidInputException>(
+            () => Validator().Validate(JsonNode.Parse($$"""{"a": {{Nested(33)}}}""", documentOptions: new() { MaxDepth = 100 }))).Code);
+    }
+
+    [Fact]
+    public void Validate_EnforcesSize_With413()
+    {
+        var fits = new JsonObject { ["s"] = new string('x', 1024 - 8) };
+        Assert.Equal(1024, fits.ToJsonString().Length);
+        Validator(maxBytes: 1024).Validate(fits);
+
+        var error = Assert.Throws<InvalidInputException>(() => Validator(maxBytes: 1024).Validate(new JsonObject { ["s"] = new string('x', 1024 - 7) }));
+        Assert.Equal("document_too_large", error.Code);
+        Assert.Equal(413, error.Status);
+    }
+
+    [Fact]
+    public void Validate_MeasuresUtf8Bytes_WithoutSystemFields()
+    {
+        var body = new JsonObject { ["_id"] = "a", ["_createdBy"] = new string('u', 5000), ["s"] = new string('é', 400) };
+        Assert.Equal("document_too_large", Assert.Throws<InvalidInputException>(() => Validator(maxBytes: 1024).Validate(new JsonObject { ["s"] = new string('é', 600) })).Code);
+        Validator(maxBytes: 1024).Validate(body);
+    }
+
+    [Fact]
+    public void DocumentLimits_HaveDocumentedDefaults()
+    {
+        var limits = new DocumentLimits();
+        Assert.Equal(1_048_576, limits.MaxBytes);
+        Assert.Equal(32, limits.MaxDepth);
+        Assert.Equal("Baas:Documents", DocumentLimits.Section);
+    }
+}
