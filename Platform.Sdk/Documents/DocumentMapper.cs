@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 
 namespace Platform.Sdk.Documents;
@@ -143,7 +144,9 @@ internal static class JsonNames
         {
             if (property.AttributeProvider is MemberInfo candidate && candidate.Name == member.Name)
             {
-                return property.Name;
+                // [JsonIgnore] members stay in the contract but are never written, so no stored field exists.
+                var ignore = candidate.GetCustomAttribute<JsonIgnoreAttribute>(inherit: true);
+                return ignore is { Condition: JsonIgnoreCondition.Always } ? null : property.Name;
             }
         }
 

@@ -142,13 +142,13 @@ internal sealed class FilterTranslator
             return Condition(compare.Path, op, compare.Value, compare.Type);
         }
 
+        if (SizeOf(left) is { } size && !Uses(right))
+        {
+            return SizeCondition(size, op, right, node);
+        }
+
         if (!_paths.TryGetPath(left, _parameter, out var path, out var memberType) || path.Length == 0)
         {
-            if (SizeOf(left) is { } size && !Uses(right))
-            {
-                return SizeCondition(size, op, right, node);
-            }
-
             throw Unsupported(node, "one side must be a document field and the other a value (comparing two fields is not supported)");
         }
 
@@ -347,6 +347,12 @@ internal sealed class FilterTranslator
 
     private string? SizeOf(Expression expression)
     {
+        if (ExpressionPaths.StripConvert(expression) is UnaryExpression { NodeType: ExpressionType.ArrayLength } length
+            && _paths.TryGetPath(length.Operand, _parameter, out var arrayPath, out _) && arrayPath.Length > 0)
+        {
+            return arrayPath;
+        }
+
         if (ExpressionPaths.StripConvert(expression) is MemberExpression { Member.Name: "Count" or "Length", Expression: { } owner }
             && owner.Type != typeof(string)
             && _paths.TryGetPath(owner, _parameter, out var path, out _) && path.Length > 0)
@@ -436,7 +442,7 @@ internal sealed class FilterTranslator
     }
 
     private bool IsPath(Expression expression) =>
-        (_paths.TryGetPath(expression, _parameter, out var path, out _) && path.Length > 0) || SizeOf(expression) is not null || CompareCall(expression) is not null;
+        SizeOf(expression) is not null || CompareCall(expression) is not null || (_paths.TryGetPath(expression, _parameter, out var path, out _) && path.Length > 0);
 
     private bool Uses(Expression expression) => ParameterFinder.Uses(expression, _parameter);
 
