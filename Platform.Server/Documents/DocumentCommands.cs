@@ -3,22 +3,38 @@ using System.Text.Json.Nodes;
 namespace Platform.Server.Documents;
 
 /// <summary>One write as a client asked for it (a REST call or one op of a batch).</summary>
-public abstract record DocumentCommand(string Collection, string? Id, long? IfMatch);
+public abstract record DocumentCommand(string Collection, long? IfMatch)
+{
+    /// <summary>The document the command targets, when the client named one.</summary>
+    public abstract string? TargetId { get; }
+}
 
 /// <summary>Create a document; the id comes from <c>_id</c> in the body or is generated.</summary>
-public sealed record CreateCommand(string Collection, JsonObject Data) : DocumentCommand(Collection, null, null);
+public sealed record CreateCommand(string Collection, JsonObject Data) : DocumentCommand(Collection, null)
+{
+    public override string? TargetId => null;
+}
 
 /// <summary>Replace a document's fields; with <see cref="Upsert"/> create it when absent.</summary>
 public sealed record ReplaceCommand(string Collection, string Id, JsonObject Data, long? IfMatch = null, bool Upsert = false)
-    : DocumentCommand(Collection, Id, IfMatch);
+    : DocumentCommand(Collection, IfMatch)
+{
+    public override string? TargetId => Id;
+}
 
 /// <summary>RFC 7386 merge patch, or operator update when every top-level key starts with <c>$</c>.</summary>
 public sealed record PatchCommand(string Collection, string Id, JsonObject Data, long? IfMatch = null)
-    : DocumentCommand(Collection, Id, IfMatch);
+    : DocumentCommand(Collection, IfMatch)
+{
+    public override string? TargetId => Id;
+}
 
 /// <summary>Delete a document.</summary>
 public sealed record DeleteCommand(string Collection, string Id, long? IfMatch = null)
-    : DocumentCommand(Collection, Id, IfMatch);
+    : DocumentCommand(Collection, IfMatch)
+{
+    public override string? TargetId => Id;
+}
 
 /// <summary>What a command did: the HTTP status it stands for and the document after it (null for deletes).</summary>
 public sealed record CommandResult(int Status, JsonObject? Document);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Server.Admin;
 using Platform.Server.Auth;
 using Platform.Server.Collections;
+using Platform.Server.Documents;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Hosting;
@@ -33,6 +34,7 @@ public static class BaasServerExtensions
         services.AddBaasAuth(builder.Configuration);
         services.AddBaasAdmin(builder.Configuration);
         services.AddBaasCollections();
+        services.AddBaasDocuments();
         return builder;
     }
 
@@ -50,6 +52,10 @@ public static class BaasServerExtensions
 
         app.MapBaasAdminEndpoints();
         app.MapCollectionEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
+
+        // Until app users and rules exist, documents are for trusted callers only.
+        app.MapDocumentEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
+        app.MapBatchEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
         return app;
     }
 }

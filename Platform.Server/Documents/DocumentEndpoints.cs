@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Platform.Server.Common;
+using Platform.Server.Storage;
+
+namespace Platform.Server.Documents;
+
+/// <summary><c>/api/collections/{collection}/documents</c> and <c>/api/collections/{collection}/query</c>.</summary>
+public static class DocumentEndpoints
+{
+    public static RouteGroupBuilder MapDocumentEndpoints(this IEndpointRouteBuilder routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        var group = routes.MapGroup("/api/collections/{collection}").WithTags("Documents");
+
+        group.MapGet("/documents", QueryAsync).WithName("QueryDocuments")
+            .WithSummary("Queries documents: filter, sort, limit, cursor, fields, count.");
+        group.MapPost("/query", QueryWithBodyAsync).WithName("QueryDocumentsWithBody")
+            .WithSummary("The same query with its parameters in a JSON body.");
+        group.MapPost("/documents", CreateAsync).WithName("CreateDocument")
+            .WithSummary("Creates a document; the id comes from _id in the body or is generated.");
+        group.MapGet("/documents/{id}", GetAsync).WithName("GetDocument")
+            .WithSummary("Reads a document. ETag is its version; If-None-Match answers 304.");
+        group.MapPut("/documents/{id}", ReplaceAsync).WithName("ReplaceDocument")
+            .WithSummary("Replaces a document (creates it with ?upsert=true). If-Match makes it conditional.");
+        group.MapPatch("/documents/{id}", PatchAsync).WithName("PatchDocument")
+            .WithSummary("Merge patch (RFC 7386), or operator update when every key starts with '$'.");
+        group.MapDelete("/documents/{id}", DeleteAsync).WithName("DeleteDocument")
+            .WithSummary("Deletes a document. If-Match makes it conditional.");
+        return group;
+    }
+
+    private static async Task<Ok<JsonObject>> QueryAsync(
+        string collection,
+        HttpRequest request,
+        DocumentQueryService queries,
+        CancellationToken cancellationToken)
+    {
+        var query = request.Query;
+        var parameters = new QueryRequest(
+            Filter: query.TryGetValue("filter", out var filter) ? JsonSerializer.SerializeToElement(filter.ToString()) : null,
+            Sort: query.TryGetValue("sort", out var sort) ? JsonSerializer.SerializeToElement(sort.ToString()) : null,
+            Limit: query.TryGetValue("limit", out var limit) ? ParseInt(limit.ToString(), "limit") : null,
+            Cursor: query.TryGetValue("cursor", out var cursor) ? cursor.ToString() : null,
+            Fields: query.TryGetValue("fields", out var fields) ? JsonSerializer.SerializeToElement(fields.ToString()) : null,
+            Count: query.TryGetValue("count", out var count) && ParseBool(count.ToString(), "count"));
+        return TypedResults.Ok(await queries.QueryAsync(collection, parameters, Callers.From(request.HttpContext), cancellationToken));
+    }
+
+    private static async Task<Ok<JsonObject>> QueryWithBodyAsync(
+        string collection,
+        HttpRequest request,
+        DocumentQueryService queries,
+        IOptions<DocumentLimits> limits,
+        CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadObjectAsync(request, limits.Value.MaxBytes, limits.Value.MaxDepth + 1, cancellationToken);
+        foreach (var (key, _) in body)
+        {
+            if (key is not ("filter" or "sort" or "limit" or "cursor" or "fields" or "count"))
+            {
+                throw new InvalidInputException("unknown_field", $"Unknown query field '{key}' (allowed: filter, sort, limit, cursor, fields, count).", key);
+            }
+        }
+
+        var parameters = new QueryRequest(
+            Filter: body["filter"] is { } filter ? ToObjectElement(filter, "filter") : null,
+            Sort: Element(body["sort"]),
+            Limit: body["limit"] switch
+            {
+                null => null,
+                JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out var n) => n,
+                _ => throw new InvalidInputException("invalid_limit", "limit must be an integer.", "limit"),
+            },
+            Cursor: body["cursor"] switch
+            {
+                null => null,
+                JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+                _ => throw new InvalidInputException("invalid_cursor", "cursor must be a string (a previous nextCursor).", "cursor"),
+            },
+            Fields: Element(body["fields"]),
+            Count: body["count"] switch
+            {
+                null => false,
+                JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
+                _ => throw new InvalidInputException("invalid_count", "count must be true or false.", "count"),
+            });
+        return TypedResults.Ok(await queries.QueryAsync(collection, parameters, Callers.From(request.HttpContext), cancellationToken));
+    }
+
+    private static async Task<Created<JsonObject>> CreateAsync(
+        string collection,
+        HttpRequest request,
+        DocumentService documents,
+        IOptions<DocumentLimits> limits,
+        CancellationToken cancellationToken)
+    {
+        var body = await ReadDocumentAsync(request, limits.Value, cancellationToken);
+        var result = await documents.ExecuteAsync(new CreateCommand(collection, body), Callers.From(request.HttpContext), cancellationToken);
+        var document = result.Document!;
+        SetETag(request.HttpContext, document);
+        return TypedResults.Created($"/api/collections/{collection}/documents/{document[SystemFields.Id]!.GetValue<string>()}", document);
+    }
+
+    private static async Task<IResult> GetAsync(
+        string collection,
+        string id,
+        HttpRequest request,
+        DocumentService documents,
+        CancellationToken cancellationToken)
+    {
+        var document = await documents.GetAsync(collection, id, Callers.From(request.HttpContext), cancellationToken);
+        SetETag(request.HttpContext, document);
+        if (Preconditions.ParseIfNoneMatch(request.Headers.IfNoneMatch) is { } known && known == Version(document))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        return TypedResults.Ok(document);
+    }
+
+    private static async Task<Ok<JsonObject>> ReplaceAsync(
+        string collection,
+        string id,
+        HttpRequest request,
+        DocumentService documents,
+        IOptions<DocumentLimits> limits,
+        CancellationToken cancellationToken)
+    {
+        var upsert = request.Query.TryGetValue("upsert", out var value) && ParseBool(value.ToString(), "upsert");
+        var ifMatch = Preconditions.ParseIfMatch(request.Headers.IfMatch);
+        var body = await ReadDocumentAsync(request, limits.Value, cancellationToken);
+        var result = await documents.ExecuteAsync(new ReplaceCommand(collection, id, body, ifMatch, upsert), Callers.From(request.HttpContext), cancellationToken);
+        SetETag(request.HttpContext, result.Document!);
+        return TypedResults.Ok(result.Document!);
+    }
+
+    private static async Task<Ok<JsonObject>> PatchAsync(
+        string collection,
+        string id,
+        HttpRequest request,
+        DocumentService documents,
+        IOptions<DocumentLimits> limits,
+        CancellationToken cancellationToken)
+    {
+        var ifMatch = Preconditions.ParseIfMatch(request.Headers.IfMatch);
+        var body = await ReadDocumentAsync(request, limits.Value, cancellationToken);
+        var result = await documents.ExecuteAsync(new PatchCommand(collection, id, body, ifMatch), Callers.From(request.HttpContext), cancellationToken);
+        SetETag(request.HttpContext, result.Document!);
+        return TypedResults.Ok(result.Document!);
+    }
+
+    private static async Task<NoContent> DeleteAsync(
+        string collection,
+        string id,
+        HttpRequest request,
+        DocumentService documents,
+        CancellationToken cancellationToken)
+    {
+        var ifMatch = Preconditions.ParseIfMatch(request.Headers.IfMatch);
+        await documents.ExecuteAsync(new DeleteCommand(collection, id, ifMatch), Callers.From(request.HttpContext), cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static Task<JsonObject> ReadDocumentAsync(HttpRequest request, DocumentLimits limits, CancellationToken cancellationToken) =>
+        JsonBody.ReadObjectAsync(request, limits.MaxBytes, limits.MaxDepth + 1, cancellationToken);
+
+    private static void SetETag(HttpContext context, JsonObject document) =>
+        context.Response.Headers.ETag = Preconditions.ETag(Version(document));
+
+    private static long Version(JsonObject document) => document[SystemFields.Version]!.GetValue<long>();
+
+    private static JsonElement? Element(JsonNode? node) => node is null ? null : JsonSerializer.SerializeToElement(node);
+
+    private static JsonElement ToObjectElement(JsonNode node, string field) =>
+        node is JsonObject ? JsonSerializer.SerializeToElement(node)
+            : throw new InvalidInputException("invalid_filter", "filter must be a JSON object.", field);
+
+    private static int ParseInt(string text, string field) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new InvalidInputException("invalid_" + field, $"{field} must be an integer (was '{text}').", field);
+
+    private static bool ParseBool(string text, string field) => text.ToLowerInvariant() switch
+    {
+        "" or "true" or "1" => true,
+        "false" or "0" => false,
+        _ => throw new InvalidInputException("invalid_" + field, $"{field} must be true or false (was '{text}').", field),
+    };
+}

@@ -1,0 +1,324 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Platform.Server.Collections;
+using Platform.Server.Common;
+using Platform.Server.Documents.Updates;
+using Platform.Server.Storage;
+
+namespace Platform.Server.Documents;
+
+/// <summary>
+/// Every document write goes through here. A write is planned against the current documents (read
+/// outside any transaction), validated (field names, limits, schema), and then written in one atomic
+/// store call whose replaces and deletes are conditional on the versions that were read. If another
+/// writer got there first and the client gave no If-Match, the whole plan is re-run on fresh reads:
+/// optimistic concurrency that behaves the same on every provider.
+/// </summary>
+public sealed class DocumentService(
+    IDocumentStore store,
+    CollectionRegistry registry,
+    DocumentValidator validator,
+    DocumentIdGenerator ids,
+    IOptions<CollectionOptions> collectionOptions,
+    TimeProvider time)
+{
+    private const int MaxAttempts = 16;
+
+    /// <summary>Reads one document, or throws 404.</summary>
+    public async Task<JsonObject> GetAsync(string collection, string id, Caller caller, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        DocumentIds.Validate(id);
+        if (await ResolveAsync(collection, caller, forWrite: false, cancellationToken) is null)
+        {
+            throw DocumentNotFound(id);
+        }
+
+        return await store.GetAsync(collection, id, cancellationToken) ?? throw DocumentNotFound(id);
+    }
+
+    /// <summary>Runs one command; errors are thrown as they are.</summary>
+    public async Task<CommandResult> ExecuteAsync(DocumentCommand command, Caller caller, CancellationToken cancellationToken = default)
+    {
+        var results = await ExecuteAsync([command], caller, isBatch: false, cancellationToken);
+        return results[0];
+    }
+
+    /// <summary>
+    /// Runs several commands atomically, in order; a later command sees the effect of an earlier one.
+    /// In a batch, a failure is wrapped in <see cref="BatchOperationException"/> carrying its index.
+    /// </summary>
+    public async Task<IReadOnlyList<CommandResult>> ExecuteAsync(IReadOnlyList<DocumentCommand> commands, Caller caller, bool isBatch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        ArgumentNullException.ThrowIfNull(caller);
+        for (var attempt = 1; ; attempt++)
+        {
+            var plan = new Plan();
+            for (var i = 0; i < commands.Count; i++)
+            {
+                try
+                {
+                    await PlanAsync(commands[i], plan, caller, cancellationToken);
+                }
+                catch (Exception ex) when (isBatch && ex is ApiException or StorageException)
+                {
+                    throw new BatchOperationException(i, ex);
+                }
+            }
+
+            try
+            {
+                await store.WriteAsync(plan.Writes, cancellationToken);
+                return plan.Results;
+            }
+            catch (VersionMismatchException ex) when (commands[ex.OpIndex].IfMatch is null && plan.Conditional[ex.OpIndex] && attempt < MaxAttempts)
+            {
+                // Lost a race with another writer: re-read and re-apply. Jitter keeps retries from colliding again.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 4 * attempt)), time, cancellationToken);
+            }
+            catch (VersionMismatchException ex) when (commands[ex.OpIndex].IfMatch is null && plan.Conditional[ex.OpIndex])
+            {
+                var conflict = new ApiException(StatusCodes.Status409Conflict, "write_conflict", $"Document '{ex.Id}' changed too often while this write was retried; try again.");
+                throw isBatch ? new BatchOperationException(ex.OpIndex, conflict) : conflict;
+            }
+            catch (StorageException ex) when (isBatch)
+            {
+                throw new BatchOperationException(ex.OpIndex, ex);
+            }
+        }
+    }
+
+    private sealed class Plan
+    {
+        public List<WriteOperation> Writes { get; } = [];
+
+        public List<CommandResult> Results { get; } = [];
+
+        /// <summary>Per write: was it made conditional on a version we read (and so may be retried)?</summary>
+        public List<bool> Conditional { get; } = [];
+
+        /// <summary>Documents as this plan leaves them (null = deleted), so later commands see earlier ones.</summary>
+        public Dictionary<(string Collection, string Id), JsonObject?> Pending { get; } = [];
+
+        public void Add(WriteOperation write, CommandResult result, bool conditional)
+        {
+            Writes.Add(write);
+            Results.Add(result);
+            Conditional.Add(conditional);
+        }
+    }
+
+    private async Task PlanAsync(DocumentCommand command, Plan plan, Caller caller, CancellationToken cancellationToken)
+    {
+        var collection = await ResolveAsync(command.Collection, caller, forWrite: true, cancellationToken)
+            ?? throw CollectionNotFound(command.Collection);
+        if (command.TargetId is not null)
+        {
+            DocumentIds.Validate(command.TargetId);
+        }
+
+        switch (command)
+        {
+            case CreateCommand create:
+                PlanCreate(collection, create.Data, idFromUrl: null, plan, caller);
+                break;
+            case ReplaceCommand replace:
+                await PlanReplaceAsync(collection, replace, plan, caller, cancellationToken);
+                break;
+            case PatchCommand patch:
+                await PlanPatchAsync(collection, patch, plan, cancellationToken);
+                break;
+            case DeleteCommand delete:
+                PlanDelete(collection, delete, plan);
+                break;
+            default:
+                throw new ArgumentException($"Unknown command {command.GetType().Name}.", nameof(command));
+        }
+    }
+
+    private void PlanCreate(Collection collection, JsonObject body, string? idFromUrl, Plan plan, Caller caller)
+    {
+        var input = validator.Validate(body);
+        if (idFromUrl is not null && input.SuppliedId is not null && input.SuppliedId != idFromUrl)
+        {
+            throw new InvalidInputException("id_mismatch", $"The body's _id '{input.SuppliedId}' differs from the URL's '{idFromUrl}'.", "_id");
+        }
+
+        var id = idFromUrl ?? input.SuppliedId ?? ids.NewId();
+        var now = Timestamps.Format(time.GetUtcNow());
+        var document = Compose(collection, id, input.Document, version: 1, createdAt: now, updatedAt: now, createdBy: caller.UserId);
+        plan.Pending[(collection.Name, id)] = document;
+        plan.Add(new InsertOperation(collection.Name, document), new CommandResult(StatusCodes.Status201Created, document), conditional: false);
+    }
+
+    private async Task PlanReplaceAsync(Collection collection, ReplaceCommand command, Plan plan, Caller caller, CancellationToken cancellationToken)
+    {
+        var current = await CurrentAsync(collection.Name, command.Id, plan, cancellationToken);
+        if (current is null)
+        {
+            if (!command.Upsert)
+            {
+                throw DocumentNotFound(command.Id);
+            }
+
+            if (command.IfMatch is not null)
+            {
+                throw PreconditionFailed(command.Id, null);
+            }
+
+            PlanCreate(collection, command.Data, command.Id, plan, caller);
+            return;
+        }
+
+        var version = CheckIfMatch(current, command);
+        var input = validator.Validate(command.Data);
+        if (input.SuppliedId is not null && input.SuppliedId != command.Id)
+        {
+            throw new InvalidInputException("id_mismatch", $"The body's _id '{input.SuppliedId}' differs from the URL's '{command.Id}'.", "_id");
+        }
+
+        PlanUpdate(collection, current, version, input.Document, plan);
+    }
+
+    private async Task PlanPatchAsync(Collection collection, PatchCommand command, Plan plan, CancellationToken cancellationToken)
+    {
+        var operatorKeys = command.Data.Count(p => p.Key.StartsWith('$'));
+        if (operatorKeys > 0 && operatorKeys < command.Data.Count)
+        {
+            throw new InvalidInputException(
+                "invalid_update",
+                "A PATCH body is either a merge patch (no '$' keys) or an operator update (only '$' keys), not both.",
+                command.Data.First(p => !p.Key.StartsWith('$')).Key);
+        }
+
+        // Parse before reading so a bad body fails fast, without touching the store.
+        var update = operatorKeys > 0 ? UpdateParser.Parse(command.Data) : null;
+        var patch = update is null ? validator.Validate(command.Data).Document : null;
+
+        var current = await CurrentAsync(collection.Name, command.Id, plan, cancellationToken) ?? throw DocumentNotFound(command.Id);
+        var version = CheckIfMatch(current, command);
+        var fields = UserFields(current);
+        var updated = update is not null
+            ? UpdateApplier.Apply(update, fields, time.GetUtcNow())
+            : MergePatch.Apply(fields, patch!);
+        PlanUpdate(collection, current, version, validator.Validate(updated).Document, plan);
+    }
+
+    private static void PlanDelete(Collection collection, DeleteCommand command, Plan plan)
+    {
+        long? expected = command.IfMatch;
+        var key = (collection.Name, command.Id);
+        if (plan.Pending.TryGetValue(key, out var pending))
+        {
+            // An earlier op of this batch touched it: its state is known without a read. Otherwise no
+            // read is needed at all: the store reports a missing document (404) or a version mismatch (412).
+            var version = CheckIfMatch(pending ?? throw DocumentNotFound(command.Id), command);
+            expected = version;
+        }
+
+        plan.Pending[key] = null;
+        plan.Add(new DeleteOperation(collection.Name, command.Id, expected), new CommandResult(StatusCodes.Status204NoContent, null), conditional: expected is not null && command.IfMatch is null);
+    }
+
+    private void PlanUpdate(Collection collection, JsonObject current, long version, JsonObject fields, Plan plan)
+    {
+        var id = current[SystemFields.Id]!.GetValue<string>();
+        var document = Compose(
+            collection,
+            id,
+            fields,
+            version + 1,
+            current[SystemFields.CreatedAt]?.GetValue<string>() ?? Timestamps.Format(time.GetUtcNow()),
+            Timestamps.Format(time.GetUtcNow()),
+            current[SystemFields.CreatedBy]?.GetValue<string>());
+        plan.Pending[(collection.Name, id)] = document;
+        plan.Add(new ReplaceOperation(collection.Name, document, version), new CommandResult(StatusCodes.Status200OK, document), conditional: true);
+    }
+
+    private static JsonObject Compose(Collection collection, string id, JsonObject fields, long version, string createdAt, string updatedAt, string? createdBy)
+    {
+        if (collection.Schema?.Validate(fields) is { Count: > 0 } errors)
+        {
+            throw new InvalidInputException("schema_validation", $"The document does not match the schema of '{collection.Name}': {errors[0].Path} {errors[0].Message}.", errors[0].Path, StatusCodes.Status422UnprocessableEntity)
+            {
+                Errors = errors,
+            };
+        }
+
+        var document = new JsonObject { [SystemFields.Id] = id };
+        foreach (var (name, value) in fields)
+        {
+            document[name] = value?.DeepClone();
+        }
+
+        document[SystemFields.CreatedAt] = createdAt;
+        document[SystemFields.UpdatedAt] = updatedAt;
+        document[SystemFields.CreatedBy] = createdBy;
+        document[SystemFields.Version] = version;
+        return document;
+    }
+
+    private async Task<JsonObject?> CurrentAsync(string collection, string id, Plan plan, CancellationToken cancellationToken) =>
+        plan.Pending.TryGetValue((collection, id), out var pending)
+            ? pending
+            : await store.GetAsync(collection, id, cancellationToken);
+
+    private static long CheckIfMatch(JsonObject current, DocumentCommand command)
+    {
+        var version = current[SystemFields.Version]!.GetValue<long>();
+        if (command.IfMatch is { } expected && expected != version)
+        {
+            throw PreconditionFailed(command.TargetId!, version);
+        }
+
+        return version;
+    }
+
+    /// <summary>The document without its system fields: what updates and schemas see.</summary>
+    internal static JsonObject UserFields(JsonObject document)
+    {
+        var fields = new JsonObject();
+        foreach (var (name, value) in document)
+        {
+            if (!SystemFields.IsSystemField(name))
+            {
+                fields[name] = value?.DeepClone();
+            }
+        }
+
+        return fields;
+    }
+
+    /// <summary>The collection, or null when it is undefined (and may not be auto-created).</summary>
+    internal async Task<Collection?> ResolveAsync(string name, Caller caller, bool forWrite, CancellationToken cancellationToken)
+    {
+        CollectionNames.Validate(name);
+        var collection = await registry.FindAsync(name, cancellationToken);
+        if (collection is not null)
+        {
+            return collection;
+        }
+
+        if (caller.Privileged && collectionOptions.Value.AutoCreate)
+        {
+            return forWrite ? await registry.GetOrAutoCreateAsync(name, cancellationToken) : null;
+        }
+
+        throw CollectionNotFound(name);
+    }
+
+    internal static ApiException CollectionNotFound(string name) =>
+        new(StatusCodes.Status404NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
+
+    private static ApiException DocumentNotFound(string id) =>
+        new(StatusCodes.Status404NotFound, "not_found", $"Document '{id}' was not found.");
+
+    private static ApiException PreconditionFailed(string id, long? version) =>
+        new(StatusCodes.Status412PreconditionFailed, "version_mismatch", version is null
+            ? $"Document '{id}' does not exist, so If-Match cannot hold."
+            : $"Document '{id}' is at version {version}; If-Match did not hold.")
+        {
+            Extensions = new Dictionary<string, object?> { ["currentVersion"] = version },
+        };
+}
