@@ -51,15 +51,6 @@ public class SdkServerFixture : IAsyncLifetime
         return name;
     }
 
-    /// <summary>Skips the test (with the reason) when this build of the server has no documents API yet.</summary>
-    public static void RequireDocumentsApi()
-    {
-        if (Type.GetType("Platform.Server.Documents.DocumentEndpoints, Platform.Server") is null)
-        {
-            Assert.Skip("This server build has no documents REST API (Platform.Server/Documents/DocumentEndpoints.cs) yet.");
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         Client?.Dispose();
