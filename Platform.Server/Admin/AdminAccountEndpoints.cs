@@ -27,7 +27,7 @@ public static class AdminAccountEndpoints
     internal static async Task<Ok<ItemsResponse<AdminAccount>>> ListAsync(AdminAccountService accounts, CancellationToken cancellationToken) =>
         TypedResults.Ok(new ItemsResponse<AdminAccount>(await accounts.ListAsync(cancellationToken)));
 
-    internal static async Task<Results<Created<AdminAccount>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+    internal static async Task<Results<Created<AdminAccount>, ProblemHttpResult>> CreateAsync(
         AdminCredentialsRequest? request,
         HttpContext context,
         AdminAccountService accounts,

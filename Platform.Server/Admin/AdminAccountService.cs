@@ -85,7 +85,7 @@ public sealed class AdminAccountService
         var errors = AdminCredentials.Validate(email, password);
         if (errors.Count > 0)
         {
-            throw new ArgumentException(string.Join(" ", errors.SelectMany(e => e.Value)));
+            throw new ArgumentException(string.Join(" ", errors.Select(e => e.Message)));
         }
 
         var now = _time.GetUtcNow();

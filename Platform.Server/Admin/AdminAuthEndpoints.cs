@@ -34,7 +34,7 @@ public static class AdminAuthEndpoints
         return group;
     }
 
-    internal static async Task<Results<Ok<AdminSessionResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(
+    internal static async Task<Results<Ok<AdminSessionResponse>, ProblemHttpResult>> LoginAsync(
         AdminCredentialsRequest? request,
         AdminAccountService accounts,
         BaasTokenService tokens,
@@ -71,11 +71,11 @@ public static class AdminAuthEndpoints
         var caller = context.GetBaasCaller();
         var admin = caller is { Kind: BaasCallerKind.Admin } ? await accounts.GetAsync(caller.Id, cancellationToken) : null;
         return admin is null
-            ? AdminProblems.Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "Unauthenticated", "The admin account no longer exists.")
+            ? AdminProblems.Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "The admin account no longer exists.")
             : TypedResults.Ok(admin);
     }
 
-    internal static async Task<Results<Ok<AdminSessionResponse>, ValidationProblem, ProblemHttpResult>> SetupAsync(
+    internal static async Task<Results<Ok<AdminSessionResponse>, ProblemHttpResult>> SetupAsync(
         AdminSetupRequest? request,
         AdminSetup setup,
         BaasTokenService tokens,
@@ -97,11 +97,11 @@ public static class AdminAuthEndpoints
                 AdminLog.AdminCreatedBySetup(logger, email);
                 return TypedResults.Ok(Session(admin!, tokens));
             case AdminSetupOutcome.InvalidToken:
-                return AdminProblems.Problem(StatusCodes.Status403Forbidden, "invalid_setup_token", "Invalid setup token", "The setup token is missing or wrong; use the link the server logged at start-up.");
+                return AdminProblems.Problem(StatusCodes.Status403Forbidden, "invalid_setup_token", "The setup token is missing or wrong; use the link the server logged at start-up.");
             case AdminSetupOutcome.EmailTaken:
                 return AdminProblems.EmailTaken();
             default:
-                return AdminProblems.Problem(StatusCodes.Status409Conflict, "setup_completed", "Setup already done", "An admin already exists; sign in instead.");
+                return AdminProblems.Problem(StatusCodes.Status409Conflict, "setup_completed", "An admin already exists; sign in instead.");
         }
     }
 

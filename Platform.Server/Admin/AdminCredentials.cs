@@ -1,4 +1,5 @@
 using System.Net.Mail;
+using Platform.Server.Common;
 
 namespace Platform.Server.Admin;
 
@@ -73,22 +74,10 @@ public static class AdminCredentials
         return problems;
     }
 
-    /// <summary>Field-keyed problems (<c>email</c>, <c>password</c>) for a new account, in the shape of a validation problem.</summary>
-    public static Dictionary<string, string[]> Validate(string normalizedEmail, string? password)
-    {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var emailProblems = ValidateEmail(normalizedEmail);
-        if (emailProblems.Count > 0)
-        {
-            errors["email"] = [.. emailProblems];
-        }
-
-        var passwordProblems = ValidatePassword(password);
-        if (passwordProblems.Count > 0)
-        {
-            errors["password"] = [.. passwordProblems];
-        }
-
-        return errors;
-    }
+    /// <summary>Every problem of a new account's <c>email</c> and <c>password</c>; empty when both are acceptable.</summary>
+    public static IReadOnlyList<FieldError> Validate(string normalizedEmail, string? password) =>
+    [
+        .. ValidateEmail(normalizedEmail).Select(message => new FieldError("email", message)),
+        .. ValidatePassword(password).Select(message => new FieldError("password", message)),
+    ];
 }

@@ -2,27 +2,27 @@ namespace Platform.Server.Admin;
 
 internal static partial class AdminLog
 {
-    [LoggerMessage(EventId = 3001, EventName = "AdminSeeded", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 4101, EventName = "AdminSeeded", Level = LogLevel.Information,
         Message = "Created admin {Email} from Baas:Admin settings.")]
     public static partial void AdminSeeded(ILogger logger, string email);
 
-    [LoggerMessage(EventId = 3002, EventName = "AdminSeedSkipped", Level = LogLevel.Debug,
+    [LoggerMessage(EventId = 4102, EventName = "AdminSeedSkipped", Level = LogLevel.Debug,
         Message = "Admin {Email} from Baas:Admin settings already exists; its password is left unchanged.")]
     public static partial void AdminSeedSkipped(ILogger logger, string email);
 
-    [LoggerMessage(EventId = 3003, EventName = "AdminSetupLink", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 4103, EventName = "AdminSetupLink", Level = LogLevel.Warning,
         Message = "No admin account exists yet. Create the first admin at {SetupUrl} (the link works once, until an admin exists), or restart with Baas__Admin__Email and Baas__Admin__Password set.")]
     public static partial void AdminSetupLink(ILogger logger, string setupUrl);
 
-    [LoggerMessage(EventId = 3004, EventName = "AdminCreatedBySetup", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 4104, EventName = "AdminCreatedBySetup", Level = LogLevel.Information,
         Message = "First admin {Email} created through the setup link.")]
     public static partial void AdminCreatedBySetup(ILogger logger, string email);
 
-    [LoggerMessage(EventId = 3005, EventName = "AdminLoginFailed", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 4105, EventName = "AdminLoginFailed", Level = LogLevel.Information,
         Message = "Failed admin sign-in for {Email}.")]
     public static partial void AdminLoginFailed(ILogger logger, string email);
 
-    [LoggerMessage(EventId = 3006, EventName = "AdminCreated", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 4106, EventName = "AdminCreated", Level = LogLevel.Information,
         Message = "Admin {Email} created by admin {CreatedBy}.")]
     public static partial void AdminCreated(ILogger logger, string email, string? createdBy);
 }

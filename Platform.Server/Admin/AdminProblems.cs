@@ -1,26 +1,39 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
+using Platform.Server.Common;
 
 namespace Platform.Server.Admin;
 
-/// <summary>The problem+json answers of the admin endpoints, each with a stable <c>code</c>.</summary>
+/// <summary>
+/// The problem+json answers of the admin endpoints, in the shape of the server's exception handler:
+/// a stable <c>code</c>, and for invalid input the first <c>field</c> at fault plus all <c>errors</c>.
+/// </summary>
 internal static class AdminProblems
 {
-    public static ProblemHttpResult Problem(int status, string code, string title, string detail) =>
-        TypedResults.Problem(detail, statusCode: status, title: title, extensions: new Dictionary<string, object?> { ["code"] = code });
+    public static ProblemHttpResult Problem(int status, string code, string detail, params (string Key, object? Value)[] extensions)
+    {
+        var members = new Dictionary<string, object?>(StringComparer.Ordinal) { ["code"] = code };
+        foreach (var (key, value) in extensions)
+        {
+            members[key] = value;
+        }
 
-    public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
-        TypedResults.ValidationProblem(
-            errors,
-            detail: "See errors for the fields at fault.",
-            title: "The request is not valid.",
-            extensions: new Dictionary<string, object?> { ["code"] = "validation_failed" });
+        return TypedResults.Problem(detail, statusCode: status, title: ReasonPhrases.GetReasonPhrase(status), extensions: members);
+    }
 
-    public static ValidationProblem Validation(string field, string message) =>
-        Validation(new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] });
+    public static ProblemHttpResult Validation(IReadOnlyList<FieldError> errors) =>
+        Problem(
+            StatusCodes.Status400BadRequest,
+            "validation_failed",
+            errors.Count == 1 ? errors[0].Message : string.Join(" ", errors.Select(e => e.Message)),
+            ("field", errors[0].Path),
+            ("errors", errors));
+
+    public static ProblemHttpResult Validation(string field, string message) => Validation([new FieldError(field, message)]);
 
     public static ProblemHttpResult InvalidCredentials() =>
-        Problem(StatusCodes.Status401Unauthorized, "invalid_credentials", "Invalid credentials", "The email or password is wrong.");
+        Problem(StatusCodes.Status401Unauthorized, "invalid_credentials", "The email or password is wrong.");
 
     public static ProblemHttpResult EmailTaken() =>
-        Problem(StatusCodes.Status409Conflict, "email_taken", "Email in use", "An admin with this email already exists.");
+        Problem(StatusCodes.Status409Conflict, "email_taken", "An admin with this email already exists.", ("field", "email"));
 }

@@ -29,7 +29,7 @@ public static class ApiKeyEndpoints
         return group;
     }
 
-    internal static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> CreateAsync(
+    internal static async Task<Results<Created<CreatedApiKey>, ProblemHttpResult>> CreateAsync(
         CreateApiKeyRequest? request,
         HttpContext context,
         ApiKeyService apiKeys,
@@ -51,5 +51,5 @@ public static class ApiKeyEndpoints
     internal static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, ApiKeyService apiKeys, CancellationToken cancellationToken) =>
         await apiKeys.RevokeAsync(id, cancellationToken)
             ? TypedResults.NoContent()
-            : AdminProblems.Problem(StatusCodes.Status404NotFound, "not_found", "Not found", "There is no service key with this id.");
+            : AdminProblems.Problem(StatusCodes.Status404NotFound, "not_found", "There is no service key with this id.");
 }

@@ -2,19 +2,19 @@ namespace Platform.Server.Auth;
 
 internal static partial class AuthLog
 {
-    [LoggerMessage(EventId = 2001, EventName = "SigningKeyCreated", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 4001, EventName = "SigningKeyCreated", Level = LogLevel.Information,
         Message = "Generated a new token signing key and stored it in _keys.")]
     public static partial void SigningKeyCreated(ILogger logger);
 
-    [LoggerMessage(EventId = 2002, EventName = "ApiKeyCreated", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 4002, EventName = "ApiKeyCreated", Level = LogLevel.Information,
         Message = "Service key {KeyId} ('{KeyName}') created by {CreatedBy}.")]
     public static partial void ApiKeyCreated(ILogger logger, string keyId, string keyName, string? createdBy);
 
-    [LoggerMessage(EventId = 2003, EventName = "ApiKeyRevoked", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 4003, EventName = "ApiKeyRevoked", Level = LogLevel.Information,
         Message = "Service key {KeyId} ('{KeyName}') revoked.")]
     public static partial void ApiKeyRevoked(ILogger logger, string keyId, string keyName);
 
-    [LoggerMessage(EventId = 2004, EventName = "ApiKeyRejected", Level = LogLevel.Debug,
+    [LoggerMessage(EventId = 4004, EventName = "ApiKeyRejected", Level = LogLevel.Debug,
         Message = "Rejected an X-Api-Key header: {Reason}.")]
     public static partial void ApiKeyRejected(ILogger logger, string reason);
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Platform.Server.Auth;
 
@@ -12,20 +13,19 @@ internal static class AuthProblems
     public const string ForbiddenCode = "forbidden";
 
     public static Task WriteUnauthenticatedAsync(HttpContext context, string detail) =>
-        WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthenticated", detail, UnauthenticatedCode);
+        WriteAsync(context, StatusCodes.Status401Unauthorized, detail, UnauthenticatedCode);
 
     public static Task WriteForbiddenAsync(HttpContext context) =>
-        WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden", "The caller may not use this endpoint.", ForbiddenCode);
+        WriteAsync(context, StatusCodes.Status403Forbidden, "The caller may not use this endpoint.", ForbiddenCode);
 
-    private static async Task WriteAsync(HttpContext context, int status, string title, string detail, string code)
+    private static async Task WriteAsync(HttpContext context, int status, string detail, string code)
     {
         context.Response.StatusCode = status;
         var problem = new ProblemDetails
         {
             Status = status,
-            Title = title,
+            Title = ReasonPhrases.GetReasonPhrase(status),
             Detail = detail,
-            Type = $"https://tools.ietf.org/html/rfc9110#section-15.5.{(status == 401 ? 2 : 4)}",
             Extensions = { ["code"] = code },
         };
         var service = context.RequestServices.GetService<IProblemDetailsService>();

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Platform.Server.Common;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Filters;
 
@@ -14,8 +14,7 @@ internal static class SystemDocuments
     public const string AdminsCollection = "_admins";
 
     /// <summary>The one timestamp format of stored documents (DESIGN.md section 3): UTC with milliseconds.</summary>
-    public static string FormatTimestamp(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    public static string FormatTimestamp(DateTimeOffset time) => Timestamps.Format(time);
 
     /// <summary>Time-ordered ids, so listings sorted by id come out in creation order.</summary>
     public static string NewId() => Guid.CreateVersion7().ToString("N");
@@ -27,7 +26,7 @@ internal static class SystemDocuments
         var document = new JsonObject
         {
             [SystemFields.Id] = id,
-            [SystemFields.Version] = 1,
+            [SystemFields.Version] = 1L,
             [SystemFields.CreatedAt] = stamp,
             [SystemFields.UpdatedAt] = stamp,
             [SystemFields.CreatedBy] = createdBy,
@@ -44,7 +43,7 @@ internal static class SystemDocuments
     public static ReplaceOperation Update(string collection, JsonObject document, DateTimeOffset now, Action<JsonObject> change)
     {
         var copy = document.DeepClone().AsObject();
-        var version = copy[SystemFields.Version]!.GetValue<long>();
+        var version = GetVersion(copy);
         change(copy);
         copy[SystemFields.Version] = version + 1;
         copy[SystemFields.UpdatedAt] = FormatTimestamp(now);
@@ -54,6 +53,14 @@ internal static class SystemDocuments
     /// <summary>A query for at most <paramref name="limit"/> documents whose top-level <paramref name="field"/> equals <paramref name="value"/>.</summary>
     public static DocumentQuery WhereEquals(string field, string value, int limit = 1) =>
         new(new FieldNode(field, FieldOperator.Eq, JsonSerializer.SerializeToElement(value)), [new SortField(SystemFields.Id)], limit);
+
+    /// <summary>The stored <c>_version</c>, whichever integer type the node holds (parsed JSON or a value set in memory).</summary>
+    public static long GetVersion(JsonObject document) => document[SystemFields.Version] switch
+    {
+        JsonValue value when value.TryGetValue<long>(out var version) => version,
+        JsonValue value when value.TryGetValue<int>(out var version) => version,
+        _ => throw new InvalidOperationException("Stored document lacks an integer '_version'."),
+    };
 
     public static string GetString(JsonObject document, string field) =>
         document[field]?.GetValue<string>() ?? throw new InvalidOperationException($"Stored document lacks '{field}'.");

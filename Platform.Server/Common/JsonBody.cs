@@ -68,9 +68,9 @@ public static class JsonBody
         {
             var depthExceeded = ex.Message.Contains("depth", StringComparison.OrdinalIgnoreCase);
             throw new InvalidInputException(
-                depthExceeded ? "document_too_deep" : "malformed_json",
+                depthExceeded ? "json_too_deep" : "malformed_json",
                 depthExceeded
-                    ? $"The JSON is nested deeper than {maxDepth} levels."
+                    ? $"The JSON is nested deeper than {maxDepth} levels, more than this endpoint accepts."
                     : $"The request body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).",
                 "body",
                 position: ex.BytePositionInLine is { } pos ? (int)pos : null);

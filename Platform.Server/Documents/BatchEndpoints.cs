@@ -28,7 +28,7 @@ public static class BatchEndpoints
         IOptions<DocumentLimits> limits,
         CancellationToken cancellationToken)
     {
-        var body = await JsonBody.ReadObjectAsync(request, options.Value.MaxBytes, limits.Value.MaxDepth + 4, cancellationToken);
+        var body = await JsonBody.ReadObjectAsync(request, options.Value.MaxBytes, DocumentEndpoints.ParseDepth(limits.Value) + 4, cancellationToken);
         var commands = Parse(body, options.Value.MaxOperations);
         var results = await documents.ExecuteAsync(commands, Callers.From(request.HttpContext), isBatch: true, cancellationToken);
 

@@ -11,6 +11,9 @@ namespace Platform.Server.Documents;
 /// <summary><c>/api/collections/{collection}/documents</c> and <c>/api/collections/{collection}/query</c>.</summary>
 public static class DocumentEndpoints
 {
+    // The filter parser enforces the filter depth limit with a precise location; this only bounds parsing.
+    private const int QueryBodyMaxDepth = 128;
+
     public static RouteGroupBuilder MapDocumentEndpoints(this IEndpointRouteBuilder routes)
     {
         ArgumentNullException.ThrowIfNull(routes);
@@ -57,7 +60,7 @@ public static class DocumentEndpoints
         IOptions<DocumentLimits> limits,
         CancellationToken cancellationToken)
     {
-        var body = await JsonBody.ReadObjectAsync(request, limits.Value.MaxBytes, limits.Value.MaxDepth + 1, cancellationToken);
+        var body = await JsonBody.ReadObjectAsync(request, limits.Value.MaxBytes, QueryBodyMaxDepth, cancellationToken);
         foreach (var (key, _) in body)
         {
             if (key is not ("filter" or "sort" or "limit" or "cursor" or "fields" or "count"))
@@ -165,8 +168,14 @@ public static class DocumentEndpoints
         return TypedResults.NoContent();
     }
 
+    /// <summary>
+    /// Parsing stops well past the document depth limit so that the validator, not the parser, reports
+    /// a too-deep document with the path at fault.
+    /// </summary>
+    internal static int ParseDepth(DocumentLimits limits) => (limits.MaxDepth * 2) + 8;
+
     private static Task<JsonObject> ReadDocumentAsync(HttpRequest request, DocumentLimits limits, CancellationToken cancellationToken) =>
-        JsonBody.ReadObjectAsync(request, limits.MaxBytes, limits.MaxDepth + 1, cancellationToken);
+        JsonBody.ReadObjectAsync(request, limits.MaxBytes, ParseDepth(limits), cancellationToken);
 
     private static void SetETag(HttpContext context, JsonObject document) =>
         context.Response.Headers.ETag = Preconditions.ETag(Version(document));

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Server.Admin;
@@ -28,6 +29,12 @@ public static class BaasServerExtensions
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemCodes.AddDefaultCode);
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.AddOpenApi();
+
+        // Keys live with the data, not in the user profile, so a restart or a move of the data dir keeps them.
+        var dataDir = Path.GetFullPath(builder.Configuration[$"{BaasOptions.Section}:{nameof(BaasOptions.DataDir)}"] ?? new BaasOptions().DataDir);
+        services.AddDataProtection()
+            .SetApplicationName("Baas")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDir, "keys")));
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
 
         services.AddBaasStorage(builder.Configuration);

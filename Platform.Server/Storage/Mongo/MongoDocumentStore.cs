@@ -1,19 +1,432 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using MongoDB.Bson;
+using MongoDB.Driver;
 using Platform.Server.Storage.Filters;
 
 namespace Platform.Server.Storage.Mongo;
 
-// Placeholder replaced by the SQLite provider work before this lands.
-public sealed class MongoDocumentStore(IOptions<StorageOptions> storage, ILogger<MongoDocumentStore> logger) : IDocumentStore
+/// <summary>
+/// The MongoDB provider: one MongoDB collection per Baas collection (same name), documents stored
+/// with their string <c>_id</c>. Needs a replica set or a sharded cluster, for multi-document
+/// transactions (batches) and change streams (realtime). All translation to BSON lives in the pure
+/// <c>Mongo*Translator</c> classes; this class only talks to the driver.
+/// </summary>
+public sealed class MongoDocumentStore : IDocumentStore, IDisposable
 {
-    public Task InitializeAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException(storage.Value.Database + logger);
-    public Task<bool> PingAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task CreateCollectionAsync(string collection, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task DropCollectionAsync(string collection, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task ApplyIndexesAsync(string collection, IReadOnlyList<IndexDefinition> indexes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task<JsonObject?> GetAsync(string collection, string id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    private const int NamespaceNotFound = 26;
+    private const int IndexNotFound = 27;
+    private const int NamespaceExists = 48;
+    private const int IndexOptionsConflict = 85;
+    private const int IndexKeySpecsConflict = 86;
+    private const int DuplicateKeyCode = 11000;
+
+    private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(2);
+
+    // Majority so a committed batch survives a failover. The only reads in a batch explain a failed
+    // conditional write, and a transaction reads one snapshot whatever the level; "local" starts it at
+    // the newest data, so a collection or index created just before is already visible (the majority
+    // snapshot may still predate it and fail the transaction with SnapshotUnavailable).
+    private static readonly TransactionOptions BatchTransaction = new(ReadConcern.Local, writeConcern: WriteConcern.WMajority);
+
+    private readonly MongoClient client;
+    private readonly IMongoDatabase database;
+    private readonly ILogger<MongoDocumentStore> logger;
+
+    public MongoDocumentStore(IOptions<StorageOptions> storage, ILogger<MongoDocumentStore> logger)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(logger);
+        var options = storage.Value;
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            throw new InvalidOperationException("Baas:Storage:ConnectionString is required for the Mongo provider.");
+        }
+
+        var settings = MongoClientSettings.FromConnectionString(options.ConnectionString);
+        settings.ApplicationName ??= "baas";
+
+        // One client for the process: it owns the connection pools and is thread-safe.
+        client = new MongoClient(settings);
+        database = client.GetDatabase(options.Database);
+        this.logger = logger;
+    }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        // Only commands any database user may run: no listDatabases, no admin database.
+        var hello = await RunAsync(
+            async ct =>
+            {
+                await database.RunCommandAsync<BsonDocument>(new BsonDocument("ping", 1), cancellationToken: ct).ConfigureAwait(false);
+                return await database.RunCommandAsync<BsonDocument>(new BsonDocument("hello", 1), cancellationToken: ct).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        var topology = Topology(hello);
+        if (topology is null)
+        {
+            throw new InvalidOperationException(
+                "MongoDB answers as a standalone server. Baas needs a replica set (a single-member one is fine) or a sharded cluster: " +
+                "batches use multi-document transactions and realtime uses change streams.");
+        }
+
+        MongoDocumentStoreLog.Ready(logger, database.DatabaseNamespace.DatabaseName, topology);
+    }
+
+    public async Task<bool> PingAsync(CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(PingTimeout);
+        try
+        {
+            await database.RunCommandAsync<BsonDocument>(new BsonDocument("ping", 1), cancellationToken: timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            MongoDocumentStoreLog.PingFailed(logger, null);
+            return false;
+        }
+        catch (Exception ex) when (ex is MongoException or TimeoutException)
+        {
+            MongoDocumentStoreLog.PingFailed(logger, ex);
+            return false;
+        }
+    }
+
+    public Task CreateCollectionAsync(string collection, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(collection);
+        return RunAsync(
+            async ct =>
+            {
+                try
+                {
+                    await database.CreateCollectionAsync(collection, options: null, ct).ConfigureAwait(false);
+                }
+                catch (MongoCommandException ex) when (ex.Code == NamespaceExists)
+                {
+                    // Idempotent by contract; another node may also have just created it.
+                }
+
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public Task DropCollectionAsync(string collection, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(collection);
+        return RunAsync(
+            async ct =>
+            {
+                try
+                {
+                    await database.DropCollectionAsync(collection, ct).ConfigureAwait(false);
+                }
+                catch (MongoCommandException ex) when (ex.Code == NamespaceNotFound)
+                {
+                    // Dropping an absent collection is a no-op by contract.
+                }
+
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public Task ApplyIndexesAsync(string collection, IReadOnlyList<IndexDefinition> indexes, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(collection);
+        ArgumentNullException.ThrowIfNull(indexes);
+        var target = Collection(collection);
+        return RunAsync(
+            async ct =>
+            {
+                var existing = await ListIndexesAsync(target, ct).ConfigureAwait(false);
+                var plan = MongoIndexTranslator.Plan(existing.Keys, indexes);
+                var dropped = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var (position, index) in plan.Create)
+                {
+                    var model = MongoIndexTranslator.ToModel(index);
+                    try
+                    {
+                        await CreateIndexAsync(target, collection, index, position, model, ct).ConfigureAwait(false);
+                    }
+                    catch (MongoCommandException ex) when (ex.Code is IndexOptionsConflict or IndexKeySpecsConflict)
+                    {
+                        // A stale index on the same keys with other options (ix_a becoming ux_a) may
+                        // block the new one on some server versions: drop it first, then build.
+                        var keys = MongoIndexTranslator.Keys(index);
+                        foreach (var stale in plan.Drop.Where(name => existing[name] == keys && dropped.Add(name)))
+                        {
+                            await DropIndexAsync(target, collection, stale, ct).ConfigureAwait(false);
+                        }
+
+                        await CreateIndexAsync(target, collection, index, position, model, ct).ConfigureAwait(false);
+                    }
+                }
+
+                foreach (var name in plan.Drop.Where(dropped.Add))
+                {
+                    await DropIndexAsync(target, collection, name, ct).ConfigureAwait(false);
+                }
+
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public Task<JsonObject?> GetAsync(string collection, string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(collection);
+        ArgumentNullException.ThrowIfNull(id);
+        var target = Collection(collection);
+        return RunAsync(
+            async ct =>
+            {
+                var document = await target.Find(MongoWriteTranslator.IdFilter(id)).Limit(1).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+                return document is null ? null : BsonJson.ToJsonObject(document);
+            },
+            cancellationToken);
+    }
+
+    public Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(collection);
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit == 0)
+        {
+            // MongoDB reads a limit of 0 as "no limit".
+            return Task.FromResult<IReadOnlyList<JsonObject>>([]);
+        }
+
+        var target = Collection(collection);
+        var find = MongoQueryTranslator.Translate(query);
+        return RunAsync<IReadOnlyList<JsonObject>>(
+            async ct =>
+            {
+                // Sorting on a field without an index is done in memory; let large sorts spill to
+                // disk instead of failing (the default only from MongoDB 6.0).
+                var cursor = target.Find(find.Filter, new FindOptions { AllowDiskUse = true }).Limit(find.Limit);
+                if (find.Sort.ElementCount > 0)
+                {
+                    cursor = cursor.Sort(find.Sort);
+                }
+
+                var documents = await cursor.ToListAsync(ct).ConfigureAwait(false);
+                return documents.ConvertAll(BsonJson.ToJsonObject);
+            },
+            cancellationToken);
+    }
+
+    public Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(collection);
+        ArgumentNullException.ThrowIfNull(filter);
+        var target = Collection(collection);
+        var translated = MongoFilterTranslator.Translate(filter);
+        return RunAsync(ct => target.CountDocumentsAsync(translated, options: null, ct), cancellationToken);
+    }
+
+    public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        if (operations.Count == 0)
+        {
+            return;
+        }
+
+        // Translate everything first, so a malformed operation fails before anything is written.
+        var writes = new PreparedWrite[operations.Count];
+        for (var i = 0; i < operations.Count; i++)
+        {
+            writes[i] = Prepare(operations[i], i);
+        }
+
+        await RunAsync(
+            async ct =>
+            {
+                using var session = await client.StartSessionAsync(options: null, ct).ConfigureAwait(false);
+                if (writes.Length == 1)
+                {
+                    // One document is atomic on its own; a transaction would only add round trips.
+                    await ApplyAsync(session, writes[0], ct).ConfigureAwait(false);
+                    return true;
+                }
+
+                // WithTransactionAsync retries on TransientTransactionError and aborts on any other
+                // exception, including the storage exceptions thrown here, so a batch is all or nothing.
+                return await session.WithTransactionAsync(
+                    async (s, token) =>
+                    {
+                        foreach (var write in writes)
+                        {
+                            await ApplyAsync(s, write, token).ConfigureAwait(false);
+                        }
+
+                        return true;
+                    },
+                    BatchTransaction,
+                    ct).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Dispose() => client.Dispose();
+
+    private PreparedWrite Prepare(WriteOperation operation, int opIndex)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentException.ThrowIfNullOrEmpty(operation.Collection);
+        var target = Collection(operation.Collection);
+        return operation switch
+        {
+            InsertOperation insert => new PreparedWrite(operation, opIndex, target, MongoWriteTranslator.Insert(insert), null),
+            ReplaceOperation replace => new PreparedWrite(operation, opIndex, target, null, MongoWriteTranslator.Replace(replace)),
+            DeleteOperation delete => new PreparedWrite(operation, opIndex, target, MongoWriteTranslator.Delete(delete), null),
+            _ => throw new NotSupportedException($"Unknown write operation {operation.GetType().Name}."),
+        };
+    }
+
+    private static async Task ApplyAsync(IClientSessionHandle session, PreparedWrite write, CancellationToken cancellationToken)
+    {
+        try
+        {
+            switch (write.Operation)
+            {
+                case InsertOperation:
+                    await write.Target.InsertOneAsync(session, write.Document!, options: null, cancellationToken).ConfigureAwait(false);
+                    break;
+                case ReplaceOperation:
+                    var replaced = await write.Target.ReplaceOneAsync(session, write.Replace!.Filter, write.Replace.Replacement, new ReplaceOptions { IsUpsert = false }, cancellationToken).ConfigureAwait(false);
+                    if (replaced.MatchedCount == 0)
+                    {
+                        throw await VersionMismatchAsync(session, write, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    break;
+                case DeleteOperation:
+                    var deleted = await write.Target.DeleteOneAsync(session, write.Document!, options: null, cancellationToken).ConfigureAwait(false);
+                    if (deleted.DeletedCount == 0)
+                    {
+                        throw await VersionMismatchAsync(session, write, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    break;
+            }
+        }
+        catch (MongoWriteException ex) when (ex.WriteError?.Category == ServerErrorCategory.DuplicateKey)
+        {
+            throw MongoWriteTranslator.DuplicateKey(write.Operation, write.OpIndex, ex.WriteError.Message, ex);
+        }
+        catch (MongoBulkWriteException ex) when (ex.WriteErrors.Any(e => e.Category == ServerErrorCategory.DuplicateKey))
+        {
+            throw MongoWriteTranslator.DuplicateKey(write.Operation, write.OpIndex, ex.WriteErrors.First(e => e.Category == ServerErrorCategory.DuplicateKey).Message, ex);
+        }
+        catch (MongoCommandException ex) when (ex.Code == DuplicateKeyCode)
+        {
+            throw MongoWriteTranslator.DuplicateKey(write.Operation, write.OpIndex, ex.ErrorMessage, ex);
+        }
+    }
+
+    // The conditional write matched nothing: read what is there to say why. Inside a batch this
+    // read belongs to the transaction; for a single write the version may have moved on since,
+    // which only changes the number reported, not the outcome.
+    private static async Task<VersionMismatchException> VersionMismatchAsync(IClientSessionHandle session, PreparedWrite write, CancellationToken cancellationToken)
+    {
+        var id = MongoWriteTranslator.GetId(write.Operation);
+        var current = await write.Target.Find(session, MongoWriteTranslator.IdFilter(id))
+            .Project(MongoWriteTranslator.VersionProjection())
+            .Limit(1)
+            .FirstOrDefaultAsync(cancellationToken)
+            .ConfigureAwait(false);
+        return new VersionMismatchException(write.Operation.Collection, id, MongoWriteTranslator.ReadVersion(current), write.OpIndex);
+    }
+
+    private IMongoCollection<BsonDocument> Collection(string name) => database.GetCollection<BsonDocument>(name);
+
+    private static async Task<Dictionary<string, BsonDocument>> ListIndexesAsync(IMongoCollection<BsonDocument> target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var cursor = await target.Indexes.ListAsync(cancellationToken).ConfigureAwait(false);
+            var indexes = await cursor.ToListAsync(cancellationToken).ConfigureAwait(false);
+            return indexes.ToDictionary(index => index["name"].AsString, index => index["key"].AsBsonDocument, StringComparer.Ordinal);
+        }
+        catch (MongoCommandException ex) when (ex.Code == NamespaceNotFound)
+        {
+            return new Dictionary<string, BsonDocument>(StringComparer.Ordinal);
+        }
+    }
+
+    private async Task CreateIndexAsync(
+        IMongoCollection<BsonDocument> target,
+        string collection,
+        IndexDefinition index,
+        int position,
+        CreateIndexModel<BsonDocument> model,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await target.Indexes.CreateOneAsync(model, options: null, cancellationToken).ConfigureAwait(false);
+            MongoDocumentStoreLog.IndexCreated(logger, collection, index.Name);
+        }
+        catch (MongoCommandException ex) when (ex.Code == DuplicateKeyCode)
+        {
+            // A failed build leaves no index behind, so nothing changed for this one.
+            MongoDocumentStoreLog.UniqueIndexRejected(logger, collection, index.Name);
+            throw new UniqueIndexViolationException(collection, index.Name, position, ex);
+        }
+    }
+
+    private async Task DropIndexAsync(IMongoCollection<BsonDocument> target, string collection, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await target.Indexes.DropOneAsync(name, cancellationToken).ConfigureAwait(false);
+            MongoDocumentStoreLog.IndexDropped(logger, collection, name);
+        }
+        catch (MongoCommandException ex) when (ex.Code is IndexNotFound or NamespaceNotFound)
+        {
+            // Another node applying the same definition dropped it first.
+        }
+    }
+
+    /// <summary>"replica set rs0" or "sharded cluster"; null for a standalone server.</summary>
+    internal static string? Topology(BsonDocument hello)
+    {
+        ArgumentNullException.ThrowIfNull(hello);
+        if (hello.TryGetValue("setName", out var setName) && setName.IsString)
+        {
+            return "replica set " + setName.AsString;
+        }
+
+        return hello.TryGetValue("msg", out var msg) && msg.IsString && msg.AsString == "isdbgrid" ? "sharded cluster" : null;
+    }
+
+    /// <summary>Failures that mean "the database cannot be reached right now" (503), not a bad request.</summary>
+    internal static bool IsUnavailable(Exception exception) => exception is
+        MongoConnectionException or MongoWaitQueueFullException or MongoNotPrimaryException
+        or MongoNodeIsRecoveringException or MongoWriteConcernException or TimeoutException;
+
+    private static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await action(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw new StorageUnavailableException("MongoDB is unavailable: " + ex.Message, ex);
+        }
+    }
+
+    private sealed record PreparedWrite(
+        WriteOperation Operation,
+        int OpIndex,
+        IMongoCollection<BsonDocument> Target,
+        BsonDocument? Document,
+        MongoReplace? Replace);
 }

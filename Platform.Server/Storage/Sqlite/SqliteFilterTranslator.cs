@@ -297,7 +297,7 @@ public sealed class SqliteFilterTranslator
     private (int Rank, string Sql) Operand(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Null => (SqliteSql.RankNull, "0"),
-        JsonValueKind.Number => (SqliteSql.RankNumber, Parameter(value.TryGetInt64(out var l) ? l : value.GetDouble())),
+        JsonValueKind.Number => (SqliteSql.RankNumber, Parameter(value.TryGetInt64(out var l) ? l : (object)value.GetDouble())),
         JsonValueKind.String => (SqliteSql.RankString, Parameter(value.GetString()!)),
         JsonValueKind.True => (SqliteSql.RankBoolean, "1"),
         JsonValueKind.False => (SqliteSql.RankBoolean, "0"),

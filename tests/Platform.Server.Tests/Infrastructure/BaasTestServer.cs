@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Server.Hosting;
 
 namespace Platform.Server.Tests.Infrastructure;
@@ -33,8 +34,15 @@ public sealed class BaasTestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts a server; <paramref name="settings"/> override configuration keys (e.g. <c>Baas:Storage:Provider</c>).</summary>
-    public static async Task<BaasTestServer> StartAsync(IDictionary<string, string?>? settings = null, string? dataDir = null)
+    /// <summary>
+    /// Starts a server; <paramref name="settings"/> override configuration keys (e.g. <c>Baas:Storage:Provider</c>;
+    /// a null value removes a default such as the admin seed); <paramref name="configureServices"/> runs after
+    /// the server's own registrations, so it can replace services (e.g. the <see cref="TimeProvider"/>).
+    /// </summary>
+    public static async Task<BaasTestServer> StartAsync(
+        IDictionary<string, string?>? settings = null,
+        string? dataDir = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "baas-tests", Guid.NewGuid().ToString("N"));
         var config = new Dictionary<string, string?>
@@ -56,6 +64,7 @@ public sealed class BaasTestServer : IAsyncDisposable
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(config);
         builder.AddBaasServer();
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapBaasApi();
         await app.StartAsync();

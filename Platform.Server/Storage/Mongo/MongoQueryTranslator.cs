@@ -1,0 +1,170 @@
+using System.Text.Json;
+using MongoDB.Bson;
+using Platform.Server.Common;
+
+namespace Platform.Server.Storage.Mongo;
+
+/// <summary>The pieces of a MongoDB find: filter (with the keyset position folded in), sort and limit.</summary>
+internal sealed record MongoFind(BsonDocument Filter, BsonDocument Sort, int Limit);
+
+/// <summary>
+/// Translates sorts and keyset positions. MongoDB sorts mixed types in the order
+/// missing/null &lt; numbers &lt; strings &lt; objects &lt; arrays &lt; booleans, but its comparison
+/// operators only match values of the operand's own type. "Strictly after (v1, ..., vn)" is therefore
+/// written per key as: same type and greater, or any type that sorts later (<c>$type</c>), or equal
+/// and after on the next key.
+/// </summary>
+internal static class MongoQueryTranslator
+{
+    // The $type aliases of the JSON type brackets, in MongoDB's sort order. Null is reached with
+    // {f: null}, which also matches a missing field, as the sort does.
+    private static readonly string[] BracketTypes = [string.Empty, "number", "string", "object", "array", "bool"];
+
+    public static MongoFind Translate(DocumentQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Limit);
+        var filter = MongoFilterTranslator.Translate(query.Filter);
+        if (query.After is { } after)
+        {
+            var keyset = After(query.Sort, after);
+            filter = filter.ElementCount == 0 ? keyset : new BsonDocument("$and", new BsonArray { filter, keyset });
+        }
+
+        return new MongoFind(filter, Sort(query.Sort), query.Limit);
+    }
+
+    public static BsonDocument Sort(IReadOnlyList<SortField> sort)
+    {
+        ArgumentNullException.ThrowIfNull(sort);
+        var result = new BsonDocument();
+        foreach (var field in sort)
+        {
+            var path = MongoFilterTranslator.CheckPath(field.Path);
+            if (result.Contains(path))
+            {
+                throw new ArgumentException($"The sort names '{path}' twice.", nameof(sort));
+            }
+
+            result.Add(path, field.Descending ? -1 : 1);
+        }
+
+        return result;
+    }
+
+    /// <summary>A filter for the documents strictly after <paramref name="after"/> in <paramref name="sort"/> order.</summary>
+    public static BsonDocument After(IReadOnlyList<SortField> sort, IReadOnlyList<JsonElement> after)
+    {
+        ArgumentNullException.ThrowIfNull(sort);
+        ArgumentNullException.ThrowIfNull(after);
+        if (sort.Count == 0 || after.Count != sort.Count)
+        {
+            throw new ArgumentException($"A keyset position needs one value per sort key ({sort.Count}), not {after.Count}.", nameof(after));
+        }
+
+        // (k1 > v1) or (k1 = v1 and k2 > v2) or ...: one branch per key, each fixing the keys before it.
+        var branches = new BsonArray();
+        var equalities = new List<BsonDocument>();
+        for (var i = 0; i < sort.Count; i++)
+        {
+            var path = MongoFilterTranslator.CheckPath(sort[i].Path);
+            BsonValue value;
+            try
+            {
+                value = MongoFilterTranslator.Operand(after[i]);
+            }
+            catch (InvalidInputException)
+            {
+                // Keyset values come from a cursor the client sends back; this one was not ours.
+                throw new InvalidInputException("invalid_cursor", "The cursor is not one this server issued.", "cursor");
+            }
+
+            var beyond = Beyond(path, value, sort[i].Descending);
+            if (beyond.Count > 0)
+            {
+                if (equalities.Count == 0)
+                {
+                    branches.AddRange(beyond);
+                }
+                else
+                {
+                    var all = new BsonArray(equalities);
+                    all.Add(beyond.Count == 1 ? beyond[0] : new BsonDocument("$or", new BsonArray(beyond)));
+                    branches.Add(new BsonDocument("$and", all));
+                }
+            }
+
+            equalities.Add(new BsonDocument(path, new BsonDocument("$eq", value)));
+        }
+
+        return branches.Count switch
+        {
+            0 => MongoFilterTranslator.MatchNothing(),
+            1 => branches[0].AsBsonDocument,
+            _ => new BsonDocument("$or", branches),
+        };
+    }
+
+    /// <summary>Alternatives for "the key at <paramref name="path"/> sorts strictly after <paramref name="value"/>".</summary>
+    private static List<BsonDocument> Beyond(string path, BsonValue value, bool descending)
+    {
+        var bracket = Bracket(value);
+        var result = new List<BsonDocument>();
+
+        // _id is always a string (the service writes it), so the type brackets around it are empty;
+        // leaving them out keeps the branch a plain index range.
+        var onlyStrings = path == SystemFields.Id && bracket == 2;
+
+        if (!descending)
+        {
+            // Within the bracket: nothing beyond null (only null and missing are in it) or beyond true.
+            if (bracket != 0 && !(value is BsonBoolean { Value: true }))
+            {
+                result.Add(new BsonDocument(path, new BsonDocument("$gt", value)));
+            }
+
+            if (!onlyStrings && bracket < BracketTypes.Length - 1)
+            {
+                result.Add(TypeCondition(path, BracketTypes[(bracket + 1)..]));
+            }
+        }
+        else
+        {
+            if (bracket == 0)
+            {
+                return result;
+            }
+
+            if (!(value is BsonBoolean { Value: false }))
+            {
+                result.Add(new BsonDocument(path, new BsonDocument("$lt", value)));
+            }
+
+            if (!onlyStrings)
+            {
+                if (bracket > 1)
+                {
+                    result.Add(TypeCondition(path, BracketTypes[1..bracket]));
+                }
+
+                result.Add(new BsonDocument(path, new BsonDocument("$eq", BsonNull.Value)));
+            }
+        }
+
+        return result;
+    }
+
+    private static BsonDocument TypeCondition(string path, string[] types) =>
+        new(path, new BsonDocument("$type", types.Length == 1 ? new BsonString(types[0]) : new BsonArray(types)));
+
+    private static int Bracket(BsonValue value) => value.BsonType switch
+    {
+        BsonType.Null => 0,
+        BsonType.Int32 or BsonType.Int64 or BsonType.Double => 1,
+        BsonType.String => 2,
+        BsonType.Document => 3,
+        BsonType.Array => 4,
+        BsonType.Boolean => 5,
+        _ => throw new NotSupportedException($"A keyset value of BSON type {value.BsonType} is not supported."),
+    };
+}

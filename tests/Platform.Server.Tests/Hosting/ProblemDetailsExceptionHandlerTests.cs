@@ -1,0 +1,42 @@
+using Platform.Server.Common;
+using Platform.Server.Hosting;
+using Platform.Server.Storage;
+
+namespace Platform.Server.Tests.Hosting;
+
+public class ProblemDetailsExceptionHandlerTests
+{
+    [Fact]
+    public void ToProblem_MapsStorageFailures_ToTheirStatuses()
+    {
+        Assert.Equal(409, ProblemDetailsExceptionHandler.ToProblem(new DuplicateIdException("c", "a", 0)).Status);
+        Assert.Equal(404, ProblemDetailsExceptionHandler.ToProblem(new VersionMismatchException("c", "a", null, 0)).Status);
+        var mismatch = ProblemDetailsExceptionHandler.ToProblem(new VersionMismatchException("c", "a", 4, 0));
+        Assert.Equal(412, mismatch.Status);
+        Assert.Equal(4L, mismatch.Extensions["currentVersion"]);
+        Assert.Equal("ux_email", ProblemDetailsExceptionHandler.ToProblem(new UniqueIndexViolationException("c", "ux_email", 0)).Extensions["index"]);
+        Assert.Equal(503, ProblemDetailsExceptionHandler.ToProblem(new StorageUnavailableException("down")).Status);
+    }
+
+    [Fact]
+    public void ToProblem_NeverLeaksInternalExceptionText()
+    {
+        var problem = ProblemDetailsExceptionHandler.ToProblem(new InvalidOperationException("connection string password=hunter2"));
+        Assert.Equal(500, problem.Status);
+        Assert.Equal("internal_error", problem.Extensions["code"]);
+        Assert.DoesNotContain("hunter2", problem.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToProblem_CarriesFieldPositionAndErrors()
+    {
+        var problem = ProblemDetailsExceptionHandler.ToProblem(new InvalidInputException("invalid_filter", "bad", "filter.a", position: 7)
+        {
+            Errors = [new FieldError("a", "is required")],
+        });
+        Assert.Equal(400, problem.Status);
+        Assert.Equal("filter.a", problem.Extensions["field"]);
+        Assert.Equal(7, problem.Extensions["position"]);
+        Assert.NotNull(problem.Extensions["errors"]);
+    }
+}

@@ -1,0 +1,4 @@
+namespace Platform.Server.Tests.Storage.Mongo;
+
+public sealed class MongoStoreConformanceTests(MongoStoreFixture fixture)
+    : StoreConformanceTests(fixture), IClassFixture<MongoStoreFixture>;

@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using MongoDB.Driver;
+using Platform.Server.Storage;
+using Platform.Server.Storage.Mongo;
+
+namespace Platform.Server.Tests.Storage.Mongo;
+
+/// <summary>
+/// A MongoDB store on the replica set named by <c>BAAS_TEST_MONGO</c>, in a database of its own that is
+/// dropped afterwards. Without the variable every conformance test is skipped with the reason.
+/// </summary>
+public sealed class MongoStoreFixture : IStoreFixture, IAsyncLifetime
+{
+    public const string Variable = "BAAS_TEST_MONGO";
+
+    private readonly string? _connectionString = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? value : null;
+    private MongoDocumentStore? _store;
+
+    public string DatabaseName { get; } = "baas_test_" + Guid.NewGuid().ToString("N")[..16];
+
+    public string? SkipReason => _connectionString is null
+        ? $"{Variable} is not set: MongoDB conformance needs a replica-set connection string"
+        : null;
+
+    public StoreCapabilities Capabilities { get; } = new(SortsArraysByElement: true);
+
+    public IDocumentStore Store => _store ?? throw new InvalidOperationException("The fixture is not initialized.");
+
+    public string NewCollectionName() => "t" + Guid.NewGuid().ToString("N")[..20];
+
+    public async ValueTask InitializeAsync()
+    {
+        if (_connectionString is null)
+        {
+            return;
+        }
+
+        _store = new MongoDocumentStore(
+            Options.Create(new StorageOptions { Provider = StorageProvider.Mongo, ConnectionString = _connectionString, Database = DatabaseName }),
+            NullLogger<MongoDocumentStore>.Instance);
+        await _store.InitializeAsync(TestContext.Current.CancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_store is null)
+        {
+            return;
+        }
+
+        _store.Dispose();
+        using var client = new MongoClient(_connectionString);
+        await client.DropDatabaseAsync(DatabaseName);
+    }
+}

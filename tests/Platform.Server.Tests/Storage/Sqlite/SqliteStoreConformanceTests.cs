@@ -1,0 +1,4 @@
+namespace Platform.Server.Tests.Storage.Sqlite;
+
+public sealed class SqliteStoreConformanceTests(SqliteStoreFixture fixture)
+    : StoreConformanceTests(fixture), IClassFixture<SqliteStoreFixture>;
