@@ -83,7 +83,8 @@ internal sealed class ExpressionPaths(JsonSerializerOptions options, PropertyInf
                     return false;
                 }
 
-                segments.Add(IndexSegment(indexer.Arguments[0], parameter));
+                var segment = IndexSegment(indexer.Arguments[0], parameter);
+                segments.Add(indexer.Arguments[0].Type == typeof(string) && options.DictionaryKeyPolicy is { } policy ? policy.ConvertName(segment) : segment);
                 return true;
 
             default:

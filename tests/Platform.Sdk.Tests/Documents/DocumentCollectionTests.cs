@@ -181,6 +181,32 @@ public sealed class DocumentCollectionTests(SdkServerFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task BaasIdAttribute_AndJsonPropertyNames_RoundTrip()
+    {
+        var name = await fixture.NewCollectionAsync();
+        var notes = fixture.Client.Collection<Note>(name);
+        var added = await notes.AddAsync(new Note { Key = "n1", Text = "hi", Version = 42 }, Ct);
+        Assert.Equal(("n1", "n1", "hi", 1L), (added.Id, added.Data.Key, added.Data.Text, added.Data.Version));
+
+        var raw = await fixture.Client.Collection<JsonObject>(name).GetAsync("n1", Ct);
+        Assert.Equal("hi", raw!.Data["note_text"]!.GetValue<string>());
+        Assert.False(raw.Data.ContainsKey("key"));
+        Assert.Equal(["n1"], (await notes.Where(n => n.Key == "n1" && n.Text == "hi").ToListAsync(Ct)).Select(d => d.Id));
+    }
+
+    public sealed class Note
+    {
+        [BaasId]
+        public string? Key { get; set; }
+
+        [System.Text.Json.Serialization.JsonPropertyName("note_text")]
+        public string Text { get; set; } = "";
+
+        [System.Text.Json.Serialization.JsonPropertyName("_version")]
+        public long Version { get; set; }
+    }
+
+    [Fact]
     public async Task JsonObjectCollection_SeesSystemFields()
     {
         var name = await fixture.NewCollectionAsync();

@@ -88,6 +88,29 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public async Task SlowAnswers_TimeOutPerAttempt_AndAreRetriedForReads()
+    {
+        var calls = 0;
+        using var handler = new DelegatingStub(async (request, token) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, token);
+            }
+
+            return Json(HttpStatusCode.OK, Doc);
+        });
+        var options = new BaasClientOptions { BaseUrl = new Uri("http://baas.test"), HttpMessageHandler = handler, NetworkTimeout = TimeSpan.FromMilliseconds(200) };
+        options.Retry.Delay = TimeSpan.Zero;
+        using var client = new BaasClient(options);
+
+        var doc = await client.Collection<Todo>("todos").GetAsync("a", Ct);
+
+        Assert.Equal("a", doc!.Id);
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
     public async Task NonIdempotentWrites_AreNeverRetried()
     {
         var (client, handler, _) = Create(3, Enumerable.Repeat<Func<HttpRequestMessage, HttpResponseMessage>>(_ => Status(HttpStatusCode.ServiceUnavailable), 10).ToArray());
@@ -222,6 +245,11 @@ public sealed class TransportTests
             Assert.True(step < script.Length, $"Unexpected request #{step + 1}: {request.Method} {request.RequestUri}");
             return script[step](request);
         }
+    }
+
+    private sealed class DelegatingStub(Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> send) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) => send(request, cancellationToken);
     }
 
     /// <summary>Records every delay the client asks for and lets it pass at once.</summary>

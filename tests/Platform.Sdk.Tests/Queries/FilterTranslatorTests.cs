@@ -120,6 +120,14 @@ public sealed class FilterTranslatorTests : IDisposable
     }
 
     [Fact]
+    public void Where_DictionaryKeysFollowTheDictionaryKeyPolicy()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { DictionaryKeyPolicy = JsonNamingPolicy.CamelCase };
+        using var client = new BaasClient(new BaasClientOptions { BaseUrl = new Uri("http://127.0.0.1:9"), JsonSerializerOptions = options });
+        Assert.Equal(Json("""{"counts.pageViews":1}"""), client.Collection<Item>("items").Where(t => t.Counts["PageViews"] == 1).ToFilterJson().ToJsonString());
+    }
+
+    [Fact]
     public void Where_BaasIdAttributeWinsOverIdName()
     {
         var filter = _client.Collection<KeyedItem>("k").Where(k => k.Key == "a" && k.Id == "b").ToFilterJson();
