@@ -235,6 +235,11 @@ internal sealed class FilterTranslator
 
     private JsonObject ElementMatch(string path, LambdaExpression element)
     {
+        if (Uses(element.Body))
+        {
+            throw Unsupported(element, "a condition on array elements cannot refer to the document's other fields");
+        }
+
         var saved = _parameter;
         _parameter = element.Parameters[0];
         try

@@ -205,6 +205,8 @@ public sealed class FilterTranslatorTests : IDisposable
         { "null ordering", t => t.Note!.Length > 2 },
         { "size not equal", t => t.Tags.Count > 2 },
         { "arithmetic on field", t => t.Priority + 1 > 2 },
+        { "element refers to document", t => t.Lines.Any(l => l.Qty > t.Priority) },
+        { "scalar element", t => t.Tags.Any(s => s == "x") },
     };
 
     [Theory]
