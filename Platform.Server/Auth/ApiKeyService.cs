@@ -117,7 +117,7 @@ public sealed class ApiKeyService(
     {
         var documents = await store.QueryAsync(
             SystemDocuments.ApiKeysCollection,
-            new DocumentQuery(MatchAllNode.Instance, [new SortField(SystemFields.Id)], MaxListed),
+            new DocumentQuery(MatchAllNode.Instance, [new SortField(SystemFields.CreatedAt), new SortField(SystemFields.Id)], MaxListed),
             cancellationToken);
         return [.. documents.Select(ToInfo)];
     }

@@ -52,8 +52,21 @@ public static class QueryCursor
             throw Invalid("The cursor was made for another sort order; pass the same sort as the request that returned it.");
         }
 
+        if (values.EnumerateArray().Any(HasOperatorKey))
+        {
+            throw Invalid("The cursor is not one this server issued.");
+        }
+
         return [.. values.EnumerateArray().Select(v => v.Clone())];
     }
+
+    // Cursors are made from stored documents, whose field names never start with '$'.
+    private static bool HasOperatorKey(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Object => value.EnumerateObject().Any(p => p.Name.StartsWith('$') || HasOperatorKey(p.Value)),
+        JsonValueKind.Array => value.EnumerateArray().Any(HasOperatorKey),
+        _ => false,
+    };
 
     /// <summary>The value at a dot path (numeric segments index arrays), or null when missing.</summary>
     public static JsonNode? ValueAt(JsonObject document, string path)

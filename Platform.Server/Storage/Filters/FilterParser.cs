@@ -388,7 +388,40 @@ public static class FilterParser
         private FieldNode Field(string path, FieldOperator op, JsonElement operand, string location)
         {
             CountCondition(location);
+            RejectOperatorKeys(operand, location);
             return new FieldNode(path, op, operand.Clone());
+        }
+
+        // Stored documents never have '$' field names, so such an operand could never match; rejecting it
+        // here also keeps every provider alike (MongoDB itself would refuse it, SQLite would match nothing).
+        private static void RejectOperatorKeys(JsonElement value, string location)
+        {
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    foreach (var property in value.EnumerateObject())
+                    {
+                        if (property.Name.StartsWith('$'))
+                        {
+                            throw new InvalidInputException(
+                                InvalidFilter,
+                                $"'{property.Name}' is not allowed inside a value; values are plain JSON (operators go directly under a field).",
+                                location + "." + property.Name);
+                        }
+
+                        RejectOperatorKeys(property.Value, location + "." + property.Name);
+                    }
+
+                    break;
+                case JsonValueKind.Array:
+                    var index = 0;
+                    foreach (var item in value.EnumerateArray())
+                    {
+                        RejectOperatorKeys(item, $"{location}[{index++}]");
+                    }
+
+                    break;
+            }
         }
 
         private JsonElement RequireValueArray(string name, JsonElement operand, string location)

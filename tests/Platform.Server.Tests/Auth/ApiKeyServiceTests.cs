@@ -166,8 +166,9 @@ public class ApiKeyServiceTests : IDisposable
 
         var listed = await _service.ListAsync(Ct);
 
-        Assert.Equal([a.Id, b.Id], listed.Select(k => k.Id));
-        Assert.Equal(new ApiKeyInfo(a.Id, "a", a.Prefix, a.CreatedAt, null), listed[0]);
+        // Ids are random, so two keys created in the same instant may list in either order.
+        Assert.Equal(new[] { a.Id, b.Id }.Order(StringComparer.Ordinal), listed.Select(k => k.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(new ApiKeyInfo(a.Id, "a", a.Prefix, a.CreatedAt, null), listed.Single(k => k.Id == a.Id));
         Assert.DoesNotContain(a.Key, JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(listed))!.ToJsonString(), StringComparison.Ordinal);
     }
 }

@@ -355,4 +355,15 @@ public sealed class FilterParserTests
         Assert.Equal(1000, limits.MaxArrayValues);
         Assert.NotSame(FilterLimits.Default, FilterLimits.Default);
     }
+
+    [Theory]
+    [InlineData("""{ "n": { "$eq": { "$x": 1 } } }""", "filter.n.$eq.$x")]
+    [InlineData("""{ "n": { "$ne": { "a": { "$gt": 1 } } } }""", "filter.n.$ne.a.$gt")]
+    [InlineData("""{ "n": { "$all": [ { "a": [ { "$y": 1 } ] } ] } }""", "filter.n.$all[0].a[0].$y")]
+    public void Parse_OperatorKeysInsideAValue_AreRejectedWithTheirLocation(string json, string field)
+    {
+        var error = Assert.Throws<Platform.Server.Common.InvalidInputException>(() => FilterParser.Parse(json));
+        Assert.Equal(FilterParser.InvalidFilter, error.Code);
+        Assert.Equal(field, error.Field);
+    }
 }
