@@ -10,31 +10,31 @@ public static class FieldPaths
 
     /// <summary>
     /// A path is one or more non-empty segments joined by dots; no segment starts with <c>$</c>.
-    /// Throws a 400 naming <paramref name="field"/> otherwise.
+    /// Throws a 400 with <paramref name="code"/> naming <paramref name="field"/> otherwise.
     /// </summary>
-    public static void Validate(string? path, string field)
+    public static void Validate(string? path, string field, string code = "invalid_path")
     {
         if (string.IsNullOrEmpty(path))
         {
-            throw new InvalidInputException("invalid_path", "A field path must not be empty.", field);
+            throw new InvalidInputException(code, "A field path must not be empty.", field);
         }
 
         var segments = path.Split('.');
         if (segments.Length > MaxSegments)
         {
-            throw new InvalidInputException("invalid_path", $"'{path}' has more than {MaxSegments} segments.", field);
+            throw new InvalidInputException(code, $"'{path}' has more than {MaxSegments} segments.", field);
         }
 
         foreach (var segment in segments)
         {
             if (segment.Length == 0)
             {
-                throw new InvalidInputException("invalid_path", $"'{path}' has an empty segment.", field);
+                throw new InvalidInputException(code, $"'{path}' has an empty segment.", field);
             }
 
             if (segment[0] == '$')
             {
-                throw new InvalidInputException("invalid_path", $"'{path}': path segments must not start with '$'.", field);
+                throw new InvalidInputException(code, $"'{path}': path segments must not start with '$'.", field);
             }
         }
     }

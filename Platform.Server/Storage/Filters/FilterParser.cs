@@ -80,27 +80,7 @@ public static class FilterParser
     /// Checks a dot path as the filter language accepts it: non-empty segments, none starting with <c>$</c>.
     /// Throws <c>invalid_filter</c> naming <paramref name="location"/>.
     /// </summary>
-    public static void ValidatePath(string path, string location)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        if (path.Length == 0)
-        {
-            throw new InvalidInputException(InvalidFilter, "A field path must not be empty.", location);
-        }
-
-        foreach (var segment in path.Split('.'))
-        {
-            if (segment.Length == 0)
-            {
-                throw new InvalidInputException(InvalidFilter, $"The field path '{path}' has an empty segment.", location);
-            }
-
-            if (segment[0] == '$')
-            {
-                throw new InvalidInputException(InvalidFilter, $"The field path '{path}' has a segment starting with '$'.", location);
-            }
-        }
-    }
+    public static void ValidatePath(string path, string location) => FieldPaths.Validate(path, location, InvalidFilter);
 
     // JsonException reports a line and a UTF-8 byte offset within it; clients want a character offset.
     private static int CharPosition(string text, long? lineNumber, long? bytePositionInLine)
