@@ -8,7 +8,11 @@ namespace Baas.Bench;
 internal sealed record ProcessFigures(string Name, double StartupMilliseconds, double IdleRssMegabytes, double AfterRunRssMegabytes);
 
 /// <summary>One of the issue's targets and whether this run met it.</summary>
-internal sealed record TargetCheck(string Target, string Measured, bool Met);
+/// <param name="ScaledTarget">
+/// For throughput targets: the target scaled by this run's ceiling over the issue's reference ceiling
+/// (<see cref="BenchReport.ReferenceCeiling"/>), which factors out a busy or slower machine. Null otherwise.
+/// </param>
+internal sealed record TargetCheck(string Target, string Measured, bool Met, double? ScaledTarget = null, bool? MetScaled = null);
 
 /// <summary>Everything one run measured, written as markdown and JSON.</summary>
 internal sealed record BenchReport(
@@ -23,6 +27,9 @@ internal sealed record BenchReport(
     string LoadAverageAfter)
 {
     public const string CeilingScenario = "ceiling (bare endpoint)";
+
+    /// <summary>What the issue says the bare endpoint does on this machine when it is otherwise idle.</summary>
+    public const double ReferenceCeiling = 24_000;
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
@@ -44,14 +51,14 @@ internal sealed record BenchReport(
         {
             if (Find(name) is { } s)
             {
-                checks.Add(new($"{name} ≥ 4,750/s", Format($"{s.Throughput:N0}/s"), s.Throughput >= 4750));
+                checks.Add(new($"{name} ≥ 4,750/s", Format($"{s.Throughput:N0}/s"), s.Throughput >= 4750, Scaled(4750), s.Throughput >= Scaled(4750)));
                 checks.Add(new($"{name} p99 < 15 ms", Format($"{s.P99Milliseconds:N1} ms"), s.P99Milliseconds < 15));
             }
         }
 
         if (Find("operator update") is { } update)
         {
-            checks.Add(new("operator update ≥ 3,100/s", Format($"{update.Throughput:N0}/s"), update.Throughput >= 3100));
+            checks.Add(new("operator update ≥ 3,100/s", Format($"{update.Throughput:N0}/s"), update.Throughput >= 3100, Scaled(3100), update.Throughput >= Scaled(3100)));
         }
 
         checks.Add(new("start to first 200 < 1.2 s", Format($"{server.StartupMilliseconds:N0} ms"), server.StartupMilliseconds < 1200));
@@ -59,6 +66,8 @@ internal sealed record BenchReport(
         checks.Add(new("RSS after run < 300 MB", Format($"{server.AfterRunRssMegabytes:N0} MB"), server.AfterRunRssMegabytes < 300));
         return checks;
     }
+
+    private double Scaled(double target) => target * CeilingThroughput / ReferenceCeiling;
 
     public string ToMarkdown()
     {
@@ -83,11 +92,19 @@ internal sealed record BenchReport(
         }
 
         md.AppendLine();
-        md.AppendLine("| target | measured | met |");
-        md.AppendLine("| --- | --- | --- |");
+        md.AppendLine(Format($"Targets from the issue. \"Scaled\" multiplies a throughput target by this run's ceiling over the {ReferenceCeiling:N0}/s the bare endpoint does on the idle machine, to factor out load from other processes."));
+        md.AppendLine();
+        md.AppendLine("| target | measured | met | met when scaled |");
+        md.AppendLine("| --- | --- | --- | --- |");
         foreach (var t in Targets())
         {
-            md.AppendLine($"| {t.Target} | {t.Measured} | {(t.Met ? "yes" : "**no**")} |");
+            var scaled = t.MetScaled switch
+            {
+                null => "",
+                true => Format($"yes (≥ {t.ScaledTarget:N0}/s)"),
+                false => Format($"**no** (< {t.ScaledTarget:N0}/s)"),
+            };
+            md.AppendLine($"| {t.Target} | {t.Measured} | {(t.Met ? "yes" : "**no**")} | {scaled} |");
         }
 
         var failures = Scenarios.Where(s => s.FirstError is not null).ToList();
