@@ -8,10 +8,11 @@ namespace Baas.Bench;
 internal sealed record ProcessFigures(string Name, double StartupMilliseconds, double IdleRssMegabytes, double AfterRunRssMegabytes);
 
 /// <summary>One of the targets and whether this run met it.</summary>
-/// <param name="ScaledTarget">
-/// For throughput targets: the target scaled by this run's ceiling over the reference ceiling
-/// (<see cref="BenchReport.ReferenceCeiling"/>), which factors out a busy or slower machine. Null otherwise.
-/// </param>
+/// <remarks>
+/// For throughput targets, <c>ScaledTarget</c> is the target scaled by this run's ceiling over the issue's
+/// reference ceiling (<see cref="BenchReport.ReferenceCeiling"/>), which factors out a busy or slower
+/// machine; it and <c>MetScaled</c> are null for the other targets.
+/// </remarks>
 internal sealed record TargetCheck(string Target, string Measured, bool Met, double? ScaledTarget = null, bool? MetScaled = null);
 
 /// <summary>Everything one run measured, written as markdown and JSON.</summary>
