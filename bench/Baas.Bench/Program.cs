@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Baas.Bench;
 
 BenchOptions options;
@@ -12,12 +13,17 @@ catch (ArgumentException ex)
 }
 
 using var cancellation = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+// Ctrl-C, kill (SIGTERM) and a closed terminal all cancel the run instead of ending the process, so it
+// unwinds through BenchRun.DisposeAsync, which kills every server it started.
+void Cancel(PosixSignalContext context)
 {
-    // Let the run unwind so every started process is killed in the finally blocks.
-    e.Cancel = true;
+    context.Cancel = true;
     cancellation.Cancel();
-};
+}
+
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+using var onHangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Cancel);
 
 await using var run = new BenchRun(options, Environment.CommandLine);
 try
