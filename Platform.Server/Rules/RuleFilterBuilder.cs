@@ -111,6 +111,7 @@ internal sealed class RuleFilterBuilder(RuleContext context)
         MatchNoneNode => MatchAllNode.Instance,
         NorNode { Children.Count: 1 } nor => nor.Children[0],
         NorNode nor => new OrNode(nor.Children),
+        OrNode any => new NorNode(any.Children),
         _ => new NorNode([filter]),
     };
 
