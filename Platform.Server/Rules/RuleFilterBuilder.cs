@@ -120,7 +120,7 @@ internal sealed class RuleFilterBuilder(RuleContext context)
         (MatchNoneNode, _) or (_, MatchNoneNode) => MatchNoneNode.Instance,
         (MatchAllNode, _) => right,
         (_, MatchAllNode) => left,
-        _ => new AndNode([.. Flatten<AndNode>(left), .. Flatten<AndNode>(right)]),
+        _ => new AndNode([.. left is AndNode l ? l.Children : [left], .. right is AndNode r ? r.Children : [right]]),
     };
 
     private static FilterNode Either(FilterNode left, FilterNode right) => (left, right) switch
@@ -128,14 +128,6 @@ internal sealed class RuleFilterBuilder(RuleContext context)
         (MatchAllNode, _) or (_, MatchAllNode) => MatchAllNode.Instance,
         (MatchNoneNode, _) => right,
         (_, MatchNoneNode) => left,
-        _ => new OrNode([.. Flatten<OrNode>(left), .. Flatten<OrNode>(right)]),
+        _ => new OrNode([.. left is OrNode l ? l.Children : [left], .. right is OrNode r ? r.Children : [right]]),
     };
-
-    private static IReadOnlyList<FilterNode> Flatten<T>(FilterNode node)
-        where T : FilterNode => node switch
-        {
-            AndNode all when typeof(T) == typeof(AndNode) => all.Children,
-            OrNode any when typeof(T) == typeof(OrNode) => any.Children,
-            _ => [node],
-        };
 }
