@@ -10,7 +10,7 @@ namespace Platform.Server.Documents;
 /// <summary><c>POST /api/batch</c>: up to 500 writes across collections, all or nothing.</summary>
 public static class BatchEndpoints
 {
-    private static readonly HashSet<string> OpFields = ["op", "collection", "id", "data", "ifMatch"];
+    private static readonly HashSet<string> OpFields = ["op", "collection", "id", "data", "ifMatch", "upsert"];
 
     public static RouteHandlerBuilder MapBatchEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -99,7 +99,7 @@ public static class BatchEndpoints
         {
             if (!OpFields.Contains(key))
             {
-                throw new InvalidInputException("unknown_field", $"Unknown operation field '{key}' (allowed: op, collection, id, data, ifMatch).", $"{at}.{key}");
+                throw new InvalidInputException("unknown_field", $"Unknown operation field '{key}' (allowed: op, collection, id, data, ifMatch, upsert).", $"{at}.{key}");
             }
         }
 
@@ -120,6 +120,17 @@ public static class BatchEndpoints
             _ => throw new InvalidInputException("invalid_body", "'data' must be a JSON object.", $"{at}.data"),
         };
 
+        var upsert = op["upsert"] switch
+        {
+            null => false,
+            JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
+            _ => throw new InvalidInputException("invalid_batch", "'upsert' must be true or false.", $"{at}.upsert"),
+        };
+        if (upsert && kind != "replace")
+        {
+            throw new InvalidInputException("invalid_batch", "'upsert' applies only to 'replace' (like PUT ?upsert=true).", $"{at}.upsert");
+        }
+
         string RequireId() => id ?? throw new InvalidInputException("invalid_batch", $"'id' is required for '{kind}'.", $"{at}.id");
         JsonObject RequireData() => data ?? throw new InvalidInputException("invalid_batch", $"'data' is required for '{kind}'.", $"{at}.data");
 
@@ -127,7 +138,7 @@ public static class BatchEndpoints
         {
             "create" when ifMatch is not null => throw new InvalidInputException("invalid_batch", "'ifMatch' makes no sense on create.", $"{at}.ifMatch"),
             "create" => new CreateCommand(collection, WithId(RequireData(), id)),
-            "replace" => new ReplaceCommand(collection, RequireId(), RequireData(), ifMatch),
+            "replace" => new ReplaceCommand(collection, RequireId(), RequireData(), ifMatch, upsert),
             "patch" => new PatchCommand(collection, RequireId(), RequireData(), ifMatch),
             "delete" => new DeleteCommand(collection, RequireId(), ifMatch),
             _ => throw new InvalidInputException("invalid_batch", $"Unknown op '{kind}' (allowed: create, replace, patch, delete).", $"{at}.op"),

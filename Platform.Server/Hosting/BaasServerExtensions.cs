@@ -58,6 +58,7 @@ public static class BaasServerExtensions
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 
         app.MapBaasAdminEndpoints();
+        app.MapSetupPageEndpoints();
         app.MapCollectionEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
 
         // Until app users and rules exist, documents are for trusted callers only.

@@ -26,7 +26,8 @@ namespace Platform.Server.Storage.Sqlite;
 /// know about. The set only grows until the collection is dropped.</para>
 /// <para>User indexes are expression indexes on the same (rank, value) expressions the queries use.
 /// Unique indexes cover only documents that have every indexed field; their keys are (type rank, value), so
-/// <c>true</c> and <c>1</c> differ, <c>1</c> and <c>1.0</c> collide, and null is a value (two nulls collide).</para>
+/// <c>true</c> and <c>1</c> differ, <c>1</c> and <c>1.0</c> collide, null is a value (two nulls collide), and objects
+/// or arrays collide only when their JSON text is the same (so <c>{"a": 1}</c> and <c>{"a": 1.0}</c> do not).</para>
 /// </remarks>
 public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 {
@@ -75,6 +76,19 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         public string Name { get; } = name;
 
         public string Table { get; } = TablePrefix + name;
+
+        // Hot-path statements, built once per collection (the session caches their prepared form by text).
+        public string GetSql { get; } = "SELECT data FROM " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " WHERE id = @p0";
+
+        public string InsertSql { get; } = "INSERT INTO " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " (id, version, data) VALUES (@p0, @p1, @p2) ON CONFLICT (id) DO NOTHING";
+
+        public string ReplaceSql { get; } = "UPDATE " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " SET version = @p0, data = @p1 WHERE id = @p2 AND version = @p3";
+
+        public string DeleteSql { get; } = "DELETE FROM " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " WHERE id = @p0";
+
+        public string DeleteVersionSql { get; } = "DELETE FROM " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " WHERE id = @p0 AND version = @p1";
+
+        public string VersionSql { get; } = "SELECT version FROM " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " WHERE id = @p0";
 
         public ImmutableHashSet<string> ArrayPaths => Volatile.Read(ref _arrayPaths);
 
@@ -132,7 +146,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             _initialized = true;
             SqliteStoreLog.Opened(_logger, _path, _collections.Count);
         }
-        catch (SqliteException ex)
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {
             throw new StorageUnavailableException($"Cannot open the SQLite store at '{_path}'.", ex);
         }
@@ -327,7 +341,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             if (field.Path != SystemFields.Id)
             {
                 columns.Add(rank + direction);
-                present.Add(SqliteSql.JsonType(SqliteSql.ConstantPath(field.Path)) + " IS NOT NULL");
+                present.Add(SqliteSql.JsonType(SqliteSql.SortPath(field.Path)) + " IS NOT NULL");
             }
 
             columns.Add(value + direction);
@@ -359,9 +373,9 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
         return Read(session =>
         {
-            var command = session.Command("SELECT data FROM " + SqliteSql.QuoteIdentifier(state.Table) + " WHERE id = @p0", [id]);
+            var command = session.Command(state.GetSql, [id]);
             return command.ExecuteScalar() is string json ? ParseDocument(json) : null;
-        }, missingTable: null);
+        }, missingTable: null, cancellationToken);
     }
 
     public async Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default)
@@ -378,6 +392,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         {
             var command = session.Command(text.Sql, text.Parameters);
             var results = new List<JsonObject>(Math.Min(query.Limit, 64));
+            using var interrupt = Interruptible(command, cancellationToken);
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -386,7 +401,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             }
 
             return results;
-        }, missingTable: []);
+        }, missingTable: [], cancellationToken);
     }
 
     public async Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default)
@@ -399,7 +414,15 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
 
         var text = SqliteFilterTranslator.Count(state.Table, filter, state.ArrayPaths);
-        return Read(session => (long)session.Command(text.Sql, text.Parameters).ExecuteScalar()!, missingTable: 0L);
+        return Read(
+            session =>
+            {
+                var command = session.Command(text.Sql, text.Parameters);
+                using var interrupt = Interruptible(command, cancellationToken);
+                return (long)command.ExecuteScalar()!;
+            },
+            missingTable: 0L,
+            cancellationToken);
     }
 
     public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
@@ -443,7 +466,6 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
     private static void Apply(SqliteSession writer, CollectionState state, WriteOperation operation, int opIndex)
     {
-        var table = SqliteSql.QuoteIdentifier(state.Table);
         switch (operation)
         {
             case InsertOperation insert:
@@ -451,7 +473,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                 var (id, version) = Identity(insert.Document);
                 RecordArrayPaths(writer, state, insert.Document);
                 var inserted = WithUniqueMapping(state, opIndex, () => writer.Execute(
-                    "INSERT INTO " + table + " (id, version, data) VALUES (@p0, @p1, @p2) ON CONFLICT (id) DO NOTHING",
+                    state.InsertSql,
                     [id, version, Serialize(insert.Document)]));
                 if (inserted == 0)
                 {
@@ -466,11 +488,11 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                 var (id, version) = Identity(replace.Document);
                 RecordArrayPaths(writer, state, replace.Document);
                 var updated = WithUniqueMapping(state, opIndex, () => writer.Execute(
-                    "UPDATE " + table + " SET version = @p0, data = @p1 WHERE id = @p2 AND version = @p3",
+                    state.ReplaceSql,
                     [version, Serialize(replace.Document), id, replace.ExpectedVersion]));
                 if (updated == 0)
                 {
-                    throw new VersionMismatchException(state.Name, id, StoredVersion(writer, table, id), opIndex);
+                    throw new VersionMismatchException(state.Name, id, StoredVersion(writer, state, id), opIndex);
                 }
 
                 break;
@@ -479,11 +501,11 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             case DeleteOperation delete:
             {
                 var deleted = delete.ExpectedVersion is { } expected
-                    ? writer.Execute("DELETE FROM " + table + " WHERE id = @p0 AND version = @p1", [delete.Id, expected])
-                    : writer.Execute("DELETE FROM " + table + " WHERE id = @p0", [delete.Id]);
+                    ? writer.Execute(state.DeleteVersionSql, [delete.Id, expected])
+                    : writer.Execute(state.DeleteSql, [delete.Id]);
                 if (deleted == 0)
                 {
-                    throw new VersionMismatchException(state.Name, delete.Id, StoredVersion(writer, table, delete.Id), opIndex);
+                    throw new VersionMismatchException(state.Name, delete.Id, StoredVersion(writer, state, delete.Id), opIndex);
                 }
 
                 break;
@@ -513,8 +535,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
     }
 
-    private static long? StoredVersion(SqliteSession writer, string table, string id) =>
-        writer.Command("SELECT version FROM " + table + " WHERE id = @p0", [id]).ExecuteScalar() is long version ? version : null;
+    private static long? StoredVersion(SqliteSession writer, CollectionState state, string id) =>
+        writer.Command(state.VersionSql, [id]).ExecuteScalar() is long version ? version : null;
 
     private static (string Id, long Version) Identity(JsonObject document)
     {
@@ -634,11 +656,20 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
     }
 
-    private T Read<T>(Func<SqliteSession, T> body, T missingTable)
+    /// <summary>Cancels a long scan: <see cref="SqliteCommand.Cancel"/> interrupts the running statement.</summary>
+    private static CancellationTokenRegistration Interruptible(SqliteCommand command, CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled ? cancellationToken.Register(static c => ((SqliteCommand)c!).Cancel(), command) : default;
+
+    private T Read<T>(Func<SqliteSession, T> body, T missingTable, CancellationToken cancellationToken = default)
     {
         try
         {
             return Read(body);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 9 && cancellationToken.IsCancellationRequested)
+        {
+            // SQLITE_INTERRUPT after Cancel(): report it as the cancellation it is.
+            throw new OperationCanceledException("The query was cancelled.", ex, cancellationToken);
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 1 && ex.Message.Contains("no such table", StringComparison.Ordinal))
         {

@@ -23,13 +23,14 @@ public sealed record SqliteCommandText(string Sql, IReadOnlyList<object> Paramet
 /// </para>
 /// <para>Deviations from MongoDB, all at the edges:</para>
 /// <list type="bullet">
-/// <item>Objects and arrays compare (equality, ranges, sort) by their minified JSON text, so
-/// <c>{"a": 1}</c> and <c>{"a": 1.0}</c> differ, and field order matters (as in MongoDB).</item>
-/// <item>Sorting by a path whose value is an array sorts the array as one value of the array bracket
-/// (by JSON text), not by its smallest/largest element; a sort path that passes through an array sorts as missing.
-/// Numeric segments in sort and index paths are object keys.</item>
-/// <item>A dot path through an array only looks into elements that are objects (and the indexed element for a
-/// numeric segment); scalar elements contribute nothing, not a missing value.</item>
+/// <item>Filters compare objects and arrays as MongoDB does (field by field, numbers by value, through a
+/// registered function, so such conditions cannot use an index), but sorting orders objects among themselves
+/// and arrays among themselves by their minified JSON text (the type brackets are still MongoDB's).</item>
+/// <item>Sorting by a path whose value is an array sorts the array as one value of the array bracket,
+/// not by its smallest/largest element; a sort path that passes through an array sorts as missing.
+/// A numeric segment in a sort path indexes an array, as the cursor's <see cref="JsonValueOrder.GetSortValue"/> does.</item>
+/// <item>As in <see cref="FilterMatcher"/>: a dot path through an array continues into its object elements only
+/// (scalar elements contribute nothing, not a missing value), and a numeric segment on an array only indexes it.</item>
 /// <item>Field names containing <c>"</c> cannot be addressed in SQLite JSON paths and behave as missing.</item>
 /// </list>
 /// </remarks>
@@ -37,6 +38,12 @@ public sealed class SqliteFilterTranslator
 {
     /// <summary>Name of the SQL function registered on every connection for <c>$containsi</c>.</summary>
     public const string ContainsIgnoreCaseFunction = "baas_containsi";
+
+    /// <summary>
+    /// Name of the SQL function registered on every connection that compares two JSON texts in
+    /// <see cref="JsonValueOrder"/> (objects field by field, numbers by value), for object and array operands.
+    /// </summary>
+    public const string JsonCompareFunction = "baas_json_cmp";
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -76,7 +83,7 @@ public sealed class SqliteFilterTranslator
 
         if (query.Sort.Count > 0)
         {
-            sql.Append(" ORDER BY ").Append(OrderBy(query.Sort));
+            sql.Append(" ORDER BY ").Append(OrderBy(query.Sort, translator.PinnedKeys(query.Filter)));
         }
 
         sql.Append(" LIMIT ").Append(translator.Parameter((long)Math.Max(query.Limit, 0)));
@@ -92,7 +99,14 @@ public sealed class SqliteFilterTranslator
     }
 
     /// <summary>The <c>ORDER BY</c> list: rank then value per key, each in the key's direction.</summary>
-    public static string OrderBy(IReadOnlyList<SortField> sort)
+    public static string OrderBy(IReadOnlyList<SortField> sort) => OrderBy(sort, new Dictionary<string, bool>());
+
+    /// <summary>
+    /// Leaves out the terms the filter fixes (a rank pinned by a typed condition, a value pinned by equality):
+    /// SQLite does not notice that an equality-constrained expression is constant and would sort in a temp
+    /// B-tree instead of reading the index in order.
+    /// </summary>
+    private static string OrderBy(IReadOnlyList<SortField> sort, Dictionary<string, bool> pinned)
     {
         ArgumentNullException.ThrowIfNull(sort);
         var parts = new List<string>(sort.Count * 2);
@@ -100,16 +114,79 @@ public sealed class SqliteFilterTranslator
         {
             var direction = field.Descending ? " DESC" : " ASC";
             var (rank, value) = SqliteSql.SortKey(field.Path);
-            if (field.Path != SystemFields.Id)
+            var isPinned = pinned.TryGetValue(field.Path, out var valuePinned);
+            if (field.Path != SystemFields.Id && !isPinned)
             {
                 parts.Add(rank + direction);
             }
 
-            parts.Add(value + direction);
+            if (!valuePinned)
+            {
+                parts.Add(value + direction);
+            }
         }
 
-        return string.Join(", ", parts);
+        return parts.Count == 0 ? "id ASC" : string.Join(", ", parts);
     }
+
+    /// <summary>Paths whose rank every match shares (value too when true), from the filter's top-level conjuncts.</summary>
+    private Dictionary<string, bool> PinnedKeys(FilterNode filter)
+    {
+        var pinned = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var conjuncts = filter is AndNode and ? and.Children : [filter];
+        foreach (var node in conjuncts)
+        {
+            if (node is not FieldNode field || field.Path == SystemFields.Id || !IsPlainPath(field.Path))
+            {
+                continue;
+            }
+
+            var valuePinned = false;
+            switch (field.Operator)
+            {
+                case FieldOperator.Eq when RankOf(field.Value) != SqliteSql.RankNull:
+                    valuePinned = field.Value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array);
+                    break;
+                case FieldOperator.Gt or FieldOperator.Gte or FieldOperator.Lt or FieldOperator.Lte when RankOf(field.Value) != SqliteSql.RankNull:
+                case FieldOperator.StartsWith or FieldOperator.Contains or FieldOperator.ContainsIgnoreCase:
+                    break;
+                case FieldOperator.In when field.Value.GetArrayLength() > 0 && field.Value.EnumerateArray().Select(RankOf).Distinct().Count() == 1 && RankOf(field.Value[0]) != SqliteSql.RankNull:
+                    break;
+                default:
+                    continue;
+            }
+
+            pinned[field.Path] = valuePinned || (pinned.TryGetValue(field.Path, out var before) && before);
+        }
+
+        return pinned;
+    }
+
+    /// <summary>True when no document has held an array anywhere along the path, so conditions on it are plain expressions.</summary>
+    private bool IsPlainPath(string dotPath)
+    {
+        var registry = string.Empty;
+        foreach (var segment in dotPath.Split('.'))
+        {
+            registry = registry.Length == 0 ? segment : registry + "." + segment;
+            if (_arrayPaths.Contains(registry))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int RankOf(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Null => SqliteSql.RankNull,
+        JsonValueKind.Number => SqliteSql.RankNumber,
+        JsonValueKind.String => SqliteSql.RankString,
+        JsonValueKind.Object => SqliteSql.RankObject,
+        JsonValueKind.Array => SqliteSql.RankArray,
+        _ => SqliteSql.RankBoolean,
+    };
 
     /// <summary>Minified JSON in the same escaping the store writes documents with.</summary>
     public static string ToJson(JsonElement element)
@@ -132,7 +209,7 @@ public sealed class SqliteFilterTranslator
     private string NextAlias() => "j" + (++_aliases).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Where paths start: the document root, or an element of an array inside <c>$elemMatch</c>.</summary>
-    private readonly record struct Scope(SqliteJsonPath Base, string RegistryPath, bool IsDocumentRoot)
+    private readonly record struct Scope(SqliteJsonPath Base, string RegistryPath, bool IsDocumentRoot, string? ElementAlias = null)
     {
         public static Scope TopLevel { get; } = new(SqliteJsonPath.Root, string.Empty, true);
     }
@@ -188,7 +265,7 @@ public sealed class SqliteFilterTranslator
             case FieldOperator.Nin:
                 return "NOT " + Wrap(Field(field with { Operator = FieldOperator.In }, scope));
             case FieldOperator.Exists when field.Value.ValueKind == JsonValueKind.False:
-                return "NOT " + Wrap(Path(field.Path, scope, (path, _) => Leaf(path, field.Operator, field.Value)));
+                return "NOT " + Wrap(Path(field.Path, scope, (path, _) => Leaf(ValueRef.At(path), field.Operator, field.Value)));
             case FieldOperator.All:
                 if (field.Value.ValueKind != JsonValueKind.Array || field.Value.GetArrayLength() == 0)
                 {
@@ -203,17 +280,23 @@ public sealed class SqliteFilterTranslator
             return IdLeaf(field.Operator, field.Value);
         }
 
+        if (field.Path.Length == 0 && scope.ElementAlias is { } elementAlias)
+        {
+            // $elemMatch on element values: the condition applies to the element itself, not to its elements.
+            return Leaf(ValueRef.Element(elementAlias), field.Operator, field.Value);
+        }
+
         var expandsArrays = field.Operator is not (FieldOperator.Exists or FieldOperator.Size);
         return Path(field.Path, scope, (path, mayBeArray) =>
         {
-            var whole = Leaf(path, field.Operator, field.Value);
+            var whole = Leaf(ValueRef.At(path), field.Operator, field.Value);
             if (!mayBeArray || !expandsArrays)
             {
                 return whole;
             }
 
             var alias = NextAlias();
-            var element = Leaf(SqliteJsonPath.FromFullKey(alias), field.Operator, field.Value);
+            var element = Leaf(ValueRef.Element(alias), field.Operator, field.Value);
             return "(" + whole + " OR (" + SqliteSql.JsonType(path) + " IS 'array' AND EXISTS (SELECT 1 FROM json_each(data, " + path.Sql + ") AS " + alias + " WHERE " + element + ")))";
         });
     }
@@ -223,7 +306,7 @@ public sealed class SqliteFilterTranslator
         var alias = NextAlias();
         var elementPath = SqliteJsonPath.FromFullKey(alias);
         var registryPath = RegistryPathOf(scope, node.Path);
-        var inner = Node(node.Condition, new Scope(elementPath, registryPath, false));
+        var inner = Node(node.Condition, new Scope(elementPath, registryPath, false, alias));
         var objectGuard = node.OnElementValue ? string.Empty : alias + ".type = 'object' AND ";
         return "(" + SqliteSql.JsonType(path) + " IS 'array' AND EXISTS (SELECT 1 FROM json_each(data, " + path.Sql + ") AS " + alias + " WHERE " + objectGuard + Wrap(inner) + "))";
     });
@@ -273,15 +356,19 @@ public sealed class SqliteFilterTranslator
             return asKey;
         }
 
-        // The value here is an array in some documents: match through its object elements, or, for a
-        // numeric segment, through the indexed element; otherwise treat the segment as a key.
-        var alias = NextAlias();
+        // The value here is an array in some documents: a numeric segment indexes it, any other segment
+        // continues into every element that is an object; a non-array value takes the segment as a key.
         var type = SqliteSql.JsonType(current);
-        var throughElements = "EXISTS (SELECT 1 FROM json_each(data, " + current.Sql + ") AS " + alias + " WHERE " + alias + ".type = 'object' AND "
-            + Wrap(Step(SqliteJsonPath.FromFullKey(alias).Key(segment), childRegistry, segments, index + 1, _arrayPaths.Contains(childRegistry), leaf)) + ")";
+        string throughElements;
         if (IsIndex(segment, out var position))
         {
-            throughElements = Wrap(Step(current.Index(position), registryPath, segments, index + 1, _arrayPaths.Contains(registryPath), leaf)) + " OR " + throughElements;
+            throughElements = Step(current.Index(position), registryPath, segments, index + 1, _arrayPaths.Contains(registryPath), leaf);
+        }
+        else
+        {
+            var alias = NextAlias();
+            throughElements = "EXISTS (SELECT 1 FROM json_each(data, " + current.Sql + ") AS " + alias + " WHERE " + alias + ".type = 'object' AND "
+                + Wrap(Step(SqliteJsonPath.FromFullKey(alias).Key(segment), childRegistry, segments, index + 1, _arrayPaths.Contains(childRegistry), leaf)) + ")";
         }
 
         return "((" + type + " IS NOT 'array' AND " + Wrap(asKey) + ") OR (" + type + " IS 'array' AND (" + throughElements + ")))";
@@ -301,24 +388,41 @@ public sealed class SqliteFilterTranslator
         JsonValueKind.String => (SqliteSql.RankString, Parameter(value.GetString()!)),
         JsonValueKind.True => (SqliteSql.RankBoolean, "1"),
         JsonValueKind.False => (SqliteSql.RankBoolean, "0"),
-        JsonValueKind.Object => (SqliteSql.RankObject, "json(" + Parameter(ToJson(value)) + ")"),
-        JsonValueKind.Array => (SqliteSql.RankArray, "json(" + Parameter(ToJson(value)) + ")"),
+        JsonValueKind.Object => (SqliteSql.RankObject, Parameter(ToJson(value))),
+        JsonValueKind.Array => (SqliteSql.RankArray, Parameter(ToJson(value))),
         _ => throw new ArgumentException($"Unsupported operand kind {value.ValueKind}.", nameof(value)),
     };
 
-    /// <summary>The condition on one value (no array expansion).</summary>
-    private string Leaf(SqliteJsonPath path, FieldOperator op, JsonElement operand)
+    /// <summary>
+    /// SQL for one value: at a JSON path (the expressions indexes are built on), or a <c>json_each</c> row
+    /// read through its own <c>type</c>/<c>value</c> columns, which avoids re-resolving a path per element.
+    /// </summary>
+    private readonly record struct ValueRef(string Type, string Rank, string Value, string ArrayLength)
     {
-        var rank = SqliteSql.Rank(path);
-        var value = SqliteSql.Value(path);
+        public static ValueRef At(SqliteJsonPath path) =>
+            new(SqliteSql.JsonType(path), SqliteSql.Rank(path), SqliteSql.Value(path), "json_array_length(data, " + path.Sql + ")");
+
+        public static ValueRef Element(string alias) =>
+            new(
+                alias + ".type",
+                "CASE " + alias + ".type WHEN 'integer' THEN 2 WHEN 'real' THEN 2 WHEN 'text' THEN 3 WHEN 'object' THEN 4 WHEN 'array' THEN 5 WHEN 'true' THEN 6 WHEN 'false' THEN 6 ELSE 1 END",
+                "IFNULL(" + alias + ".value, 0)",
+                "json_array_length(" + alias + ".value)");
+    }
+
+    /// <summary>The condition on one value (no array expansion).</summary>
+    private string Leaf(ValueRef target, FieldOperator op, JsonElement operand)
+    {
+        var rank = target.Rank;
+        var value = target.Value;
         // Repeating json_type(...) IS NOT NULL lets SQLite use partial (unique) indexes on the path.
-        var present = SqliteSql.JsonType(path) + " IS NOT NULL AND ";
+        var present = target.Type + " IS NOT NULL AND ";
         switch (op)
         {
             case FieldOperator.Eq:
             {
                 var (r, v) = Operand(operand);
-                return r == SqliteSql.RankNull ? rank + " = 1" : "(" + present + rank + " = " + Rank(r) + " AND " + value + " = " + v + ")";
+                return r == SqliteSql.RankNull ? rank + " = 1" : "(" + present + rank + " = " + Rank(r) + " AND " + Compare(r, value, "=", v) + ")";
             }
 
             case FieldOperator.Gt or FieldOperator.Gte or FieldOperator.Lt or FieldOperator.Lte:
@@ -329,17 +433,17 @@ public sealed class SqliteFilterTranslator
                     return op is FieldOperator.Gte or FieldOperator.Lte ? rank + " = 1" : "0";
                 }
 
-                return "(" + present + rank + " = " + Rank(r) + " AND " + value + " " + Comparison(op) + " " + v + ")";
+                return "(" + present + rank + " = " + Rank(r) + " AND " + Compare(r, value, Comparison(op), v) + ")";
             }
 
             case FieldOperator.In:
                 return In(operand, rank, value, present);
 
             case FieldOperator.Exists:
-                return SqliteSql.JsonType(path) + " IS NOT NULL";
+                return target.Type + " IS NOT NULL";
 
             case FieldOperator.Size:
-                return "(" + SqliteSql.JsonType(path) + " IS 'array' AND json_array_length(data, " + path.Sql + ") = " + Parameter(operand.GetInt64()) + ")";
+                return "(" + target.Type + " IS 'array' AND " + target.ArrayLength + " = " + Parameter(operand.GetInt64()) + ")";
 
             case FieldOperator.StartsWith:
             {
@@ -387,9 +491,13 @@ public sealed class SqliteFilterTranslator
             list.Add(v);
         }
 
-        var parts = byRank.Select(kv => kv.Key == SqliteSql.RankNull
-            ? rank + " = 1"
-            : "(" + present + rank + " = " + Rank(kv.Key) + " AND " + value + (kv.Value.Count == 1 ? " = " + kv.Value[0] : " IN (" + string.Join(", ", kv.Value) + ")") + ")").ToList();
+        var parts = byRank.Select(kv => kv.Key switch
+        {
+            SqliteSql.RankNull => rank + " = 1",
+            SqliteSql.RankObject or SqliteSql.RankArray =>
+                "(" + present + rank + " = " + Rank(kv.Key) + " AND (" + string.Join(" OR ", kv.Value.Select(v => Compare(kv.Key, value, "=", v))) + "))",
+            _ => "(" + present + rank + " = " + Rank(kv.Key) + " AND " + value + (kv.Value.Count == 1 ? " = " + kv.Value[0] : " IN (" + string.Join(", ", kv.Value) + ")") + ")",
+        }).ToList();
         return parts.Count switch
         {
             0 => "0",
@@ -428,6 +536,12 @@ public sealed class SqliteFilterTranslator
 
     private static string Rank(int rank) => rank.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Scalars compare natively (index-friendly); objects and arrays through <see cref="JsonCompareFunction"/>.</summary>
+    private static string Compare(int rank, string value, string op, string operand) =>
+        rank is SqliteSql.RankObject or SqliteSql.RankArray
+            ? JsonCompareFunction + "(" + value + ", " + operand + ") " + op + " 0"
+            : value + " " + op + " " + operand;
+
     private static string Comparison(FieldOperator op) => op switch
     {
         FieldOperator.Gt => ">",
@@ -457,14 +571,17 @@ public sealed class SqliteFilterTranslator
             }
 
             columns.Add((rankSql, Rank(rank), sort[i].Descending));
-            columns.Add((valueSql, operand, sort[i].Descending));
+            // Sorting orders objects and arrays by SQLite's minified JSON text, so the position must use the same text.
+            columns.Add((valueSql, rank is SqliteSql.RankObject or SqliteSql.RankArray ? "json(" + operand + ")" : operand, sort[i].Descending));
         }
 
         if (columns.All(c => c.Descending == columns[0].Descending))
         {
-            // A row value lets SQLite seek an index on the same columns.
-            return "(" + string.Join(", ", columns.Select(c => c.Column)) + ") " + (columns[0].Descending ? "<" : ">")
-                + " (" + string.Join(", ", columns.Select(c => c.Operand)) + ")";
+            // SQLite does not seek on a row value over index expressions, so the redundant bound on the
+            // first key lets it start the index scan at the position instead of the beginning.
+            var op = columns[0].Descending ? "<" : ">";
+            return "(" + columns[0].Column + " " + op + "= " + columns[0].Operand + " AND (" + string.Join(", ", columns.Select(c => c.Column)) + ") " + op
+                + " (" + string.Join(", ", columns.Select(c => c.Operand)) + "))";
         }
 
         var chain = new List<string>();

@@ -49,18 +49,6 @@ internal static class SqliteSql
 
     public static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    /// <summary>A constant path for a dot path, every segment an object key (used by sorts and indexes).</summary>
-    public static SqliteJsonPath ConstantPath(string dotPath)
-    {
-        var path = SqliteJsonPath.Root;
-        foreach (var segment in dotPath.Split('.'))
-        {
-            path = path.Key(segment);
-        }
-
-        return path;
-    }
-
     public static string JsonType(SqliteJsonPath path) => "json_type(data, " + path.Sql + ")";
 
     /// <summary>The type rank of the value at <paramref name="path"/>; missing counts as null.</summary>
@@ -82,8 +70,35 @@ internal static class SqliteSql
             return ("3", "id");
         }
 
-        var path = ConstantPath(dotPath);
+        var path = SortPath(dotPath);
         return (Rank(path), Value(path));
+    }
+
+    /// <summary>
+    /// The location a document sorts by, as <see cref="Filters.JsonValueOrder.GetSortValue"/> (and so the cursor)
+    /// defines it: through objects by key, and a numeric segment indexes an array. Constant unless the path has a
+    /// numeric segment, which then picks index or key by the type found there (still deterministic, so indexable).
+    /// </summary>
+    public static SqliteJsonPath SortPath(string dotPath)
+    {
+        var path = SqliteJsonPath.Root;
+        foreach (var segment in dotPath.Split('.'))
+        {
+            if (segment.Length is > 0 and < 10 && segment.All(char.IsAsciiDigit))
+            {
+                var index = int.Parse(segment, System.Globalization.CultureInfo.InvariantCulture);
+                path = new SqliteJsonPath(
+                    path.Sql + " || CASE " + JsonType(path) + " WHEN 'array' THEN " + Literal("[" + index.ToString(System.Globalization.CultureInfo.InvariantCulture) + "]")
+                    + " ELSE " + Literal(".\"" + segment + "\"") + " END",
+                    false);
+            }
+            else
+            {
+                path = path.Key(segment);
+            }
+        }
+
+        return path;
     }
 
     /// <summary>Number of Unicode code points, which is what SQLite's <c>substr</c> and <c>length</c> count for text.</summary>

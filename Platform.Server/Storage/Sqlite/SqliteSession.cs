@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
+using Platform.Server.Storage.Filters;
 
 namespace Platform.Server.Storage.Sqlite;
 
@@ -26,6 +28,10 @@ internal sealed class SqliteSession : IDisposable
             connection.CreateFunction<string?, string?, bool>(
                 SqliteFilterTranslator.ContainsIgnoreCaseFunction,
                 static (value, part) => value is not null && part is not null && value.Contains(part, StringComparison.OrdinalIgnoreCase),
+                isDeterministic: true);
+            connection.CreateFunction<string?, string?, int>(
+                SqliteFilterTranslator.JsonCompareFunction,
+                static (x, y) => JsonValueOrder.Compare(x is null ? null : JsonNode.Parse(x), y is null ? null : JsonNode.Parse(y)),
                 isDeterministic: true);
             var session = new SqliteSession(connection);
             session.Execute($"PRAGMA busy_timeout = {busyTimeoutMs}");

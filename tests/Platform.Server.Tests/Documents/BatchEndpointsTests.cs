@@ -79,4 +79,21 @@ public sealed class BatchEndpointsTests(ServerFixture fixture) : IClassFixture<S
         var result = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.PostJsonAsync("/api/batch", $$"""{ "ops": [{{exactly500}}] }"""));
         Assert.Equal(500, result!["results"]!.AsArray().Count);
     }
+
+    [Fact]
+    public async Task Batch_ReplaceWithUpsert_CreatesMissing_AndUpsertElsewhereIs400()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var result = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.PostJsonAsync("/api/batch", $$"""
+            { "ops": [ { "op": "replace", "collection": "{{c}}", "id": "u", "data": { "n": 1 }, "upsert": true },
+                       { "op": "replace", "collection": "{{c}}", "id": "u", "data": { "n": 2 }, "upsert": true } ] }
+            """));
+        Assert.Equal([201, 200], result!["results"]!.AsArray().Select(r => r!["status"]!.GetValue<int>()));
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_batch", await fixture.Service.PostJsonAsync("/api/batch", $$"""
+            { "ops": [ { "op": "patch", "collection": "{{c}}", "id": "u", "data": { "n": 3 }, "upsert": true } ] }
+            """));
+        Assert.Equal("ops[0].upsert", problem["field"]!.GetValue<string>());
+        Assert.Equal(0, problem["opIndex"]!.GetValue<int>());
+    }
 }

@@ -1,0 +1,252 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Platform.Sdk.Http;
+
+namespace Platform.Sdk.Admin;
+
+/// <summary>
+/// The admin API (<c>/api/admin/*</c>): collections and service keys. Calls use the client's service key, or an
+/// admin token after <see cref="SignInAsync"/>. Get it from <see cref="BaasClient.Admin"/>.
+/// </summary>
+public class BaasAdminClient
+{
+    private readonly BaasTransport _transport;
+
+    internal BaasAdminClient(BaasTransport transport)
+    {
+        _transport = transport;
+        Collections = new CollectionsAdminClient(transport);
+        ApiKeys = new ApiKeysAdminClient(transport);
+    }
+
+    /// <summary>For mocking frameworks only.</summary>
+    protected BaasAdminClient()
+    {
+        _transport = null!;
+        Collections = null!;
+        ApiKeys = null!;
+    }
+
+    /// <summary>Collection definitions: schema, indexes, rules.</summary>
+    public virtual CollectionsAdminClient Collections { get; }
+
+    /// <summary>Service keys.</summary>
+    public virtual ApiKeysAdminClient ApiKeys { get; }
+
+    /// <summary>
+    /// Signs in as an admin. From then on every call of this client (documents too) sends the admin's bearer
+    /// token instead of the service key, until <see cref="SignOut"/> or the token expires (then calls fail with 401).
+    /// </summary>
+    /// <param name="email">The admin's email.</param>
+    /// <param name="password">The admin's password.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The session.</returns>
+    /// <exception cref="BaasException">401 <c>invalid_credentials</c> for a wrong email or password.</exception>
+    public virtual async Task<AdminSession> SignInAsync(string email, string password, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(email);
+        ArgumentException.ThrowIfNullOrEmpty(password);
+        var body = new JsonObject { ["email"] = email, ["password"] = password };
+        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Post, BaasPaths.AdminLogin, body), cancellationToken).ConfigureAwait(false);
+        var json = response.Body as JsonObject ?? throw new BaasException("The server answered a sign-in without a body.");
+        var token = Json.String(json, "accessToken") ?? throw new BaasException("The server answered a sign-in without an access token.");
+        var admin = json["admin"] as JsonObject ?? [];
+        var session = new AdminSession(
+            new AdminAccount(Json.String(admin, "id") ?? string.Empty, Json.String(admin, "email") ?? email, Json.Time(admin, "createdAt") ?? default),
+            token,
+            TimeSpan.FromSeconds(json["expiresIn"] is JsonValue v && v.TryGetValue<double>(out var seconds) ? seconds : 0));
+        _transport.BearerToken = token;
+        return session;
+    }
+
+    /// <summary>Forgets the admin token; calls use the service key again (if any).</summary>
+    public virtual void SignOut() => _transport.BearerToken = null;
+}
+
+/// <summary>Defines, reads, changes and deletes collections (<c>/api/admin/collections</c>).</summary>
+public class CollectionsAdminClient
+{
+    private readonly BaasTransport _transport;
+
+    internal CollectionsAdminClient(BaasTransport transport)
+    {
+        _transport = transport;
+    }
+
+    /// <summary>For mocking frameworks only.</summary>
+    protected CollectionsAdminClient()
+    {
+        _transport = null!;
+    }
+
+    /// <summary>Lists every defined collection.</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The collections.</returns>
+    public virtual async Task<IReadOnlyList<CollectionInfo>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Get, BaasPaths.AdminCollections), cancellationToken).ConfigureAwait(false);
+        return [.. (response.Body?["items"] as JsonArray ?? []).OfType<JsonObject>().Select(Read)];
+    }
+
+    /// <summary>Reads one collection definition.</summary>
+    /// <param name="name">The collection name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The collection, or null when it is not defined.</returns>
+    public virtual async Task<CollectionInfo?> GetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        try
+        {
+            var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Get, BaasPaths.AdminCollection(name)), cancellationToken).ConfigureAwait(false);
+            return Read(response.Body as JsonObject ?? []);
+        }
+        catch (BaasException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Defines a collection.</summary>
+    /// <param name="definition">The definition.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The stored definition.</returns>
+    /// <exception cref="BaasException">409 <c>collection_exists</c>, 400 for a bad name, schema, index or rule (see <see cref="BaasException.Errors"/>).</exception>
+    public virtual async Task<CollectionInfo> CreateAsync(CollectionDefinition definition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Post, BaasPaths.AdminCollections, definition.ToJson()), cancellationToken).ConfigureAwait(false);
+        return Read(response.Body as JsonObject ?? []);
+    }
+
+    /// <summary>Replaces a collection's definition; indexes are created and dropped to match. Stored documents are not re-validated.</summary>
+    /// <param name="definition">The new definition (its name says which collection).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The stored definition.</returns>
+    public virtual async Task<CollectionInfo> UpdateAsync(CollectionDefinition definition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Put, BaasPaths.AdminCollection(definition.Name), definition.ToJson()), cancellationToken).ConfigureAwait(false);
+        return Read(response.Body as JsonObject ?? []);
+    }
+
+    /// <summary>Deletes a collection and all its documents.</summary>
+    /// <param name="name">The collection name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>True when it was deleted, false when it was not defined.</returns>
+    public virtual async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        try
+        {
+            await _transport.SendAsync(new BaasRequest(HttpMethod.Delete, BaasPaths.AdminCollection(name)), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (BaasException ex) when (ex.Status == 404)
+        {
+            return false;
+        }
+    }
+
+    private static CollectionInfo Read(JsonObject json)
+    {
+        var info = new CollectionInfo
+        {
+            Name = Json.String(json, "name") ?? string.Empty,
+            Schema = json["schema"]?.DeepClone() as JsonObject,
+            CreatedAt = Json.Time(json, "createdAt") ?? default,
+            UpdatedAt = Json.Time(json, "updatedAt") ?? default,
+        };
+        foreach (var index in (json["indexes"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var fields = (index["fields"] as JsonArray ?? []).Select(f => f?.GetValue<string>() ?? string.Empty).ToArray();
+            info.Indexes.Add(new IndexDefinition(fields) { Unique = index["unique"] is JsonValue u && u.TryGetValue<bool>(out var unique) && unique });
+        }
+
+        foreach (var (operation, rule) in json["rules"] as JsonObject ?? [])
+        {
+            if (rule is JsonValue value && value.TryGetValue<string>(out var text))
+            {
+                info.Rules[operation] = text;
+            }
+        }
+
+        return info;
+    }
+}
+
+/// <summary>Creates, lists and revokes service keys (<c>/api/admin/apikeys</c>).</summary>
+public class ApiKeysAdminClient
+{
+    private readonly BaasTransport _transport;
+
+    internal ApiKeysAdminClient(BaasTransport transport)
+    {
+        _transport = transport;
+    }
+
+    /// <summary>For mocking frameworks only.</summary>
+    protected ApiKeysAdminClient()
+    {
+        _transport = null!;
+    }
+
+    /// <summary>Creates a service key. Its secret is in the answer only: store it now.</summary>
+    /// <param name="name">A name to recognize the key by.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The key with its secret.</returns>
+    public virtual async Task<CreatedApiKey> CreateAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Post, BaasPaths.ApiKeys, new JsonObject { ["name"] = name }), cancellationToken).ConfigureAwait(false);
+        var json = response.Body as JsonObject ?? [];
+        return new CreatedApiKey(
+            Json.String(json, "id") ?? string.Empty,
+            Json.String(json, "name") ?? name,
+            Json.String(json, "key") ?? throw new BaasException("The server answered a new service key without the key."),
+            Json.Time(json, "createdAt") ?? default);
+    }
+
+    /// <summary>Lists the service keys (without their secrets).</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The keys.</returns>
+    public virtual async Task<IReadOnlyList<ApiKeyInfo>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Get, BaasPaths.ApiKeys), cancellationToken).ConfigureAwait(false);
+        return [.. (response.Body?["items"] as JsonArray ?? []).OfType<JsonObject>().Select(k => new ApiKeyInfo(
+            Json.String(k, "id") ?? string.Empty,
+            Json.String(k, "name") ?? string.Empty,
+            Json.String(k, "prefix"),
+            Json.Time(k, "createdAt") ?? default,
+            Json.Time(k, "lastUsedAt")))];
+    }
+
+    /// <summary>Revokes a service key: it stops working at once.</summary>
+    /// <param name="id">The key's id.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>True when it was revoked, false when there was no such key.</returns>
+    public virtual async Task<bool> RevokeAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        try
+        {
+            await _transport.SendAsync(new BaasRequest(HttpMethod.Delete, BaasPaths.ApiKey(id)), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (BaasException ex) when (ex.Status == 404)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>Small readers for API JSON.</summary>
+internal static class Json
+{
+    public static string? String(JsonObject json, string name) =>
+        json[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    public static DateTimeOffset? Time(JsonObject json, string name) =>
+        String(json, name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            ? time
+            : null;
+}

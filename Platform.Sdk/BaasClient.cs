@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Platform.Sdk.Admin;
+using Platform.Sdk.Documents;
+using Platform.Sdk.Http;
+
+namespace Platform.Sdk;
+
+/// <summary>
+/// The entry point of the Baas SDK: typed collections and queries, batches and the admin API over one
+/// connection. Thread-safe; create one per server and reuse it. Its methods are virtual for mocking.
+/// </summary>
+/// <example>
+/// <code>
+/// using var client = new BaasClient(new BaasClientOptions { BaseUrl = new Uri("http://localhost:8090"), ApiKey = key });
+/// var todos = client.Collection&lt;Todo&gt;("todos");
+/// var added = await todos.AddAsync(new Todo { Title = "Write docs", Priority = 3 });
+/// var open = await todos.Where(t =&gt; !t.Done &amp;&amp; t.Priority &gt; 2).OrderByDescending(t =&gt; t.Priority).ToListAsync();
+/// </code>
+/// </example>
+public class BaasClient : IDisposable
+{
+    private readonly BaasTransport _transport;
+    private readonly ConcurrentDictionary<Type, object> _mappers = new();
+    private bool _disposed;
+
+    /// <summary>Creates a client.</summary>
+    /// <param name="options">Where the server is and how to call it.</param>
+    /// <exception cref="ArgumentException"><see cref="BaasClientOptions.BaseUrl"/> is missing or relative.</exception>
+    public BaasClient(BaasClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _transport = new BaasTransport(options);
+        var serializer = options.JsonSerializerOptions is null
+            ? new JsonSerializerOptions(JsonSerializerDefaults.Web)
+            : new JsonSerializerOptions(options.JsonSerializerOptions);
+        serializer.TypeInfoResolver ??= new DefaultJsonTypeInfoResolver();
+        serializer.MakeReadOnly();
+        SerializerOptions = serializer;
+        Admin = new BaasAdminClient(_transport);
+    }
+
+    /// <summary>Creates a client for <paramref name="baseUrl"/>, optionally with a service key.</summary>
+    /// <param name="baseUrl">The server, e.g. <c>http://localhost:8090</c>.</param>
+    /// <param name="apiKey">A service key, or null.</param>
+    public BaasClient(Uri baseUrl, string? apiKey = null)
+        : this(new BaasClientOptions { BaseUrl = baseUrl, ApiKey = apiKey })
+    {
+    }
+
+    /// <summary>For mocking frameworks only.</summary>
+    protected BaasClient()
+    {
+        _transport = null!;
+        SerializerOptions = JsonSerializerOptions.Web;
+        Admin = null!;
+    }
+
+    /// <summary>The server address requests go to.</summary>
+    public virtual Uri BaseUrl => _transport.BaseUrl;
+
+    /// <summary>The serializer options used for documents, filters and patches (read-only).</summary>
+    public JsonSerializerOptions SerializerOptions { get; }
+
+    /// <summary>The admin API: collections, service keys, admin sign-in.</summary>
+    public virtual BaasAdminClient Admin { get; }
+
+    /// <summary>A collection of documents of type <typeparamref name="T"/>. Cheap: no request is sent.</summary>
+    /// <typeparam name="T">Your document type (or <see cref="System.Text.Json.Nodes.JsonObject"/>).</typeparam>
+    /// <param name="name">The collection name, e.g. <c>todos</c>.</param>
+    /// <returns>The collection, which is also the query over all its documents.</returns>
+    public virtual DocumentCollection<T> Collection<T>(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var mapper = (DocumentMapper<T>)_mappers.GetOrAdd(typeof(T), _ => new DocumentMapper<T>(SerializerOptions));
+        return new DocumentCollection<T>(_transport, mapper, name);
+    }
+
+    /// <summary>Starts a batch of writes to commit all or nothing.</summary>
+    /// <returns>An empty batch.</returns>
+    public virtual BaasBatch Batch()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new BaasBatch(_transport);
+    }
+
+    /// <summary>Releases the HTTP client the SDK created (a client passed in options is left alone).</summary>
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases resources.</summary>
+    /// <param name="disposing">True from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!_disposed && disposing)
+        {
+            _transport?.Dispose();
+        }
+
+        _disposed = true;
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+
+namespace Platform.Sdk;
+
+/// <summary>How a <see cref="BaasClient"/> connects to a Baas server.</summary>
+public class BaasClientOptions
+{
+    /// <summary>The server's address, e.g. <c>http://localhost:8090</c>. A path prefix (<c>https://host/baas/</c>) is kept.</summary>
+    public Uri? BaseUrl { get; set; }
+
+    /// <summary>A service key, sent as <c>X-Api-Key</c>. Service keys bypass access rules: use them only on trusted servers.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// An <see cref="System.Net.Http.HttpClient"/> to send requests with (for example one from <c>IHttpClientFactory</c>).
+    /// The client does not dispose it. Its <c>BaseAddress</c> is not used: every request goes to <see cref="BaseUrl"/>.
+    /// </summary>
+    public HttpClient? HttpClient { get; set; }
+
+    /// <summary>A handler to build the client's own <see cref="System.Net.Http.HttpClient"/> on (ignored when <see cref="HttpClient"/> is set). Not disposed by the client.</summary>
+    public HttpMessageHandler? HttpMessageHandler { get; set; }
+
+    /// <summary>
+    /// How your document types are (de)serialized, and so how LINQ member names become field names.
+    /// Default: <see cref="JsonSerializerDefaults.Web"/> (camelCase names, case-insensitive reads).
+    /// </summary>
+    public JsonSerializerOptions? JsonSerializerOptions { get; set; }
+
+    /// <summary>Retries of transient failures for idempotent calls.</summary>
+    public BaasRetryOptions Retry { get; } = new();
+
+    /// <summary>How long one attempt may take before it counts as a (retriable) timeout. Default 100 seconds.</summary>
+    public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>The clock used to wait between retries; replace it in tests to avoid real waits.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+}
+
+/// <summary>
+/// Retries of transient failures (connection errors, timeouts, 408, 429, 502, 503, 504). Only idempotent
+/// calls are retried: reads, queries, <c>PUT</c> and <c>DELETE</c>; creates, patches and batches never are.
+/// </summary>
+public class BaasRetryOptions
+{
+    /// <summary>Retries after the first attempt; 0 turns retries off. Default 3.</summary>
+    public int MaxRetries { get; set; } = 3;
+
+    /// <summary>The first backoff delay; each retry doubles it (with jitter). Default 0.5 s.</summary>
+    public TimeSpan Delay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The longest backoff delay, and the longest <c>Retry-After</c> the client will wait. Default 30 s.</summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+}

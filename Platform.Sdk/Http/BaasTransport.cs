@@ -1,0 +1,226 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Platform.Sdk.Http;
+
+/// <summary>
+/// Sends one API call: absolute URL from the base address, credentials, JSON body, retries of
+/// transient failures for idempotent calls, and problem+json turned into <see cref="BaasException"/>.
+/// </summary>
+internal sealed class BaasTransport : IDisposable
+{
+    private static readonly MediaTypeHeaderValue JsonMediaType = new("application/json") { CharSet = "utf-8" };
+
+    private readonly Uri _baseUrl;
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private readonly string? _apiKey;
+    private readonly int _maxRetries;
+    private readonly TimeSpan _delay;
+    private readonly TimeSpan _maxDelay;
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _time;
+    private volatile string? _bearerToken;
+
+    public BaasTransport(BaasClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.BaseUrl is not { IsAbsoluteUri: true } baseUrl)
+        {
+            throw new ArgumentException("BaseUrl must be an absolute URL such as http://localhost:8090.", nameof(options));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Retry.MaxRetries, nameof(options));
+        _baseUrl = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
+        _apiKey = options.ApiKey;
+        _maxRetries = options.Retry.MaxRetries;
+        _delay = options.Retry.Delay;
+        _maxDelay = options.Retry.MaxDelay;
+        _timeout = options.NetworkTimeout;
+        _time = options.TimeProvider ?? TimeProvider.System;
+        if (options.HttpClient is not null)
+        {
+            _http = options.HttpClient;
+        }
+        else
+        {
+            _http = options.HttpMessageHandler is null
+                ? new HttpClient()
+                : new HttpClient(options.HttpMessageHandler, disposeHandler: false);
+            _http.Timeout = Timeout.InfiniteTimeSpan;
+            _ownsHttp = true;
+        }
+    }
+
+    /// <summary>The admin token used instead of the service key, once an admin signed in.</summary>
+    public string? BearerToken
+    {
+        get => _bearerToken;
+        set => _bearerToken = value;
+    }
+
+    public Uri BaseUrl => _baseUrl;
+
+    public async Task<BaasResponse> SendAsync(BaasRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var body = request.Body is null ? null : Encoding.UTF8.GetBytes(request.Body.ToJsonString());
+        var uri = new Uri(_baseUrl, request.Path);
+        for (var attempt = 0; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var canRetry = request.Idempotent && attempt < _maxRetries;
+            using var message = CreateMessage(request, uri, body);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_timeout);
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex)
+            {
+                if (canRetry)
+                {
+                    await DelayAsync(Backoff(attempt), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                throw new BaasException($"Could not reach the Baas server at {_baseUrl}: {ex.Message}", ex);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                if (canRetry)
+                {
+                    await DelayAsync(Backoff(attempt), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                throw new BaasException($"The Baas server did not answer within {_timeout.TotalSeconds:0.#} s.", ex);
+            }
+
+            using (response)
+            {
+                var status = (int)response.StatusCode;
+                if (canRetry && IsTransient(status))
+                {
+                    await DelayAsync(RetryAfter(response) ?? Backoff(attempt), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                var json = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode && status != 304)
+                {
+                    throw new BaasException(status, json as JsonObject, response.ReasonPhrase);
+                }
+
+                return new BaasResponse(status, json, response.Headers.ETag?.Tag, response.Headers.Location);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
+
+    private HttpRequestMessage CreateMessage(BaasRequest request, Uri uri, byte[]? body)
+    {
+        var message = new HttpRequestMessage(request.Method, uri);
+        message.Headers.Accept.ParseAdd("application/json");
+        message.Headers.Accept.ParseAdd("application/problem+json");
+        var token = _bearerToken;
+        if (token is not null)
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        else if (_apiKey is not null)
+        {
+            message.Headers.TryAddWithoutValidation("X-Api-Key", _apiKey);
+        }
+
+        if (request.IfMatch is { } version)
+        {
+            message.Headers.TryAddWithoutValidation("If-Match", "\"" + version.ToString(CultureInfo.InvariantCulture) + "\"");
+        }
+
+        if (body is not null)
+        {
+            message.Content = new ByteArrayContent(body);
+            message.Content.Headers.ContentType = JsonMediaType;
+        }
+
+        return message;
+    }
+
+    private static async Task<JsonNode?> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (mediaType is null || !(mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)))
+        {
+            return null;
+        }
+
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        if (bytes.Length == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonNode.Parse(bytes);
+        }
+        catch (JsonException) when (!response.IsSuccessStatusCode)
+        {
+            // A proxy's error page that claims to be JSON: the status still says what happened.
+            return null;
+        }
+    }
+
+    private static bool IsTransient(int status) => status is 408 or 429 or 502 or 503 or 504;
+
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        TimeSpan? wait = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
+        if (wait is null)
+        {
+            return null;
+        }
+
+        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > _maxDelay ? _maxDelay : wait;
+    }
+
+    [SuppressMessage("Security", "CA5394:Do not use insecure randomness", Justification = "Jitter spreads retries; it protects nothing.")]
+    private TimeSpan Backoff(int attempt)
+    {
+        var exponential = _delay.TotalMilliseconds * Math.Pow(2, attempt);
+        var jittered = exponential * (0.8 + (Random.Shared.NextDouble() * 0.4));
+        return TimeSpan.FromMilliseconds(Math.Min(jittered, _maxDelay.TotalMilliseconds));
+    }
+
+    private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) =>
+        delay <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(delay, _time, cancellationToken);
+}
+
+/// <summary>One API call. <see cref="Path"/> is relative to the base URL (no leading slash), already escaped.</summary>
+internal sealed record BaasRequest(HttpMethod Method, string Path, JsonNode? Body = null, long? IfMatch = null)
+{
+    /// <summary>Whether sending it twice does no harm, so transient failures may be retried.</summary>
+    public bool Idempotent { get; init; } = Method == HttpMethod.Get || Method == HttpMethod.Put || Method == HttpMethod.Delete || Method == HttpMethod.Head;
+}
+
+/// <summary>A successful answer: status, parsed JSON body (null when empty), ETag and Location.</summary>
+internal sealed record BaasResponse(int Status, JsonNode? Body, string? ETag, Uri? Location)
+{
+    public bool IsNotModified => Status == (int)HttpStatusCode.NotModified;
+}

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Baas.Bench;
+
+/// <summary>Prepares the server over its public API: admin sign-in, a service key, the collection and its data.</summary>
+internal static class BaasSetup
+{
+    public const string Collection = "bench_tasks";
+
+    public static readonly string[] Statuses = ["open", "closed", "pending", "archived"];
+
+    /// <summary>Signs in as the seeded admin and returns a new service key.</summary>
+    public static async Task<string> CreateServiceKeyAsync(HttpClient client, string email, string password, CancellationToken cancellationToken)
+    {
+        using var login = await client.PostAsJsonAsync(new Uri("api/admin/auth/login", UriKind.Relative), new { email, password }, cancellationToken).ConfigureAwait(false);
+        var token = (await ReadObjectAsync(login, cancellationToken).ConfigureAwait(false))["accessToken"]!.GetValue<string>();
+
+        using var keyRequest = new HttpRequestMessage(HttpMethod.Post, new Uri("api/admin/apikeys", UriKind.Relative))
+        {
+            Content = JsonContent.Create(new { name = "bench" }),
+        };
+        keyRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var key = await client.SendAsync(keyRequest, cancellationToken).ConfigureAwait(false);
+        return (await ReadObjectAsync(key, cancellationToken).ConfigureAwait(false))["key"]!.GetValue<string>();
+    }
+
+    public static async Task CreateCollectionAsync(HttpClient client, CancellationToken cancellationToken)
+    {
+        var definition = new JsonObject
+        {
+            ["name"] = Collection,
+            ["indexes"] = new JsonArray(new JsonObject { ["fields"] = new JsonArray("status", "-priority"), ["unique"] = false }),
+        };
+        using var response = await client.PostAsJsonAsync(new Uri("api/admin/collections", UriKind.Relative), definition, cancellationToken).ConfigureAwait(false);
+        await ReadObjectAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Inserts <paramref name="count"/> documents with ids <see cref="DocumentId"/>(0..count-1) in batches of 500.</summary>
+    public static async Task SeedAsync(HttpClient client, int count, int parallelism, CancellationToken cancellationToken)
+    {
+        const int batchSize = 500;
+        var batches = Enumerable.Range(0, (count + batchSize - 1) / batchSize);
+        await Parallel.ForEachAsync(
+            batches,
+            new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (batch, token) =>
+            {
+                var random = new Random(batch);
+                var ops = new StringBuilder("{\"ops\":[");
+                var end = Math.Min(count, (batch + 1) * batchSize);
+                for (var i = batch * batchSize; i < end; i++)
+                {
+                    ops.Append(i == batch * batchSize ? "" : ",")
+                        .Append("{\"op\":\"create\",\"collection\":\"").Append(Collection).Append("\",\"data\":")
+                        .Append(DocumentJson(random, DocumentId(i))).Append('}');
+                }
+
+                ops.Append("]}");
+                using var content = new StringContent(ops.ToString(), Encoding.UTF8, "application/json");
+                using var response = await client.PostAsync(new Uri("api/batch", UriKind.Relative), content, token).ConfigureAwait(false);
+                await ReadObjectAsync(response, token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+    }
+
+    public static string DocumentId(int index) => "t" + index.ToString("D7", CultureInfo.InvariantCulture);
+
+    /// <summary>A small task-like document; <paramref name="id"/> null lets the server generate one.</summary>
+    public static string DocumentJson(Random random, string? id)
+    {
+        var status = Statuses[random.Next(Statuses.Length)];
+        var priority = random.Next(0, 10);
+        var owner = random.Next(0, 1000);
+        var idPart = id is null ? "" : $"\"_id\":\"{id}\",";
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{{{idPart}\"title\":\"Task {random.Next()}\",\"status\":\"{status}\",\"priority\":{priority},\"owner\":\"u{owner}\",\"n\":0,\"tags\":[\"bench\",\"p{priority}\"]}}");
+    }
+
+    private static async Task<JsonObject> ReadObjectAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}: {body}");
+        }
+
+        return JsonNode.Parse(body)!.AsObject();
+    }
+}

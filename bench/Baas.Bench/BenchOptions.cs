@@ -1,0 +1,71 @@
+using System.Globalization;
+
+namespace Baas.Bench;
+
+/// <summary>Command-line settings, each bounded so a typo cannot start an endless run.</summary>
+internal sealed record BenchOptions
+{
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
+
+    public int Concurrency { get; init; } = 32;
+
+    public int Documents { get; init; } = 100_000;
+
+    public int SeedParallelism { get; init; } = 2;
+
+    public string? OutputDirectory { get; init; }
+
+    public const string Usage = """
+        Usage: dotnet run -c Release --project bench/Baas.Bench -- [options]
+          --duration <s>          measured seconds per scenario (1-600, default 10)
+          --warmup <s>            unmeasured seconds before each scenario (0-60, default 2)
+          --concurrency <n>       requests in flight (1-1024, default 32)
+          --documents <n>         documents seeded before the run (1000-1000000, default 100000)
+          --seed-parallelism <n>  batches in flight while seeding (1-16, default 2)
+          --out <dir>             where results go (default bench/results)
+        """;
+
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new BenchOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            if (name is "-h" or "--help")
+            {
+                throw new ArgumentException(Usage);
+            }
+
+            if (i + 1 >= args.Count)
+            {
+                throw new ArgumentException($"{name} needs a value.\n{Usage}");
+            }
+
+            var value = args[++i];
+            options = name switch
+            {
+                "--duration" => options with { Duration = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
+                "--warmup" => options with { Warmup = TimeSpan.FromSeconds(Number(name, value, 0, 60)) },
+                "--concurrency" => options with { Concurrency = Number(name, value, 1, 1024) },
+                "--documents" => options with { Documents = Number(name, value, 1000, 1_000_000) },
+                "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
+                "--out" => options with { OutputDirectory = value },
+                _ => throw new ArgumentException($"Unknown option {name}.\n{Usage}"),
+            };
+        }
+
+        return options;
+    }
+
+    private static int Number(string name, string value, int min, int max)
+    {
+        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) || number < min || number > max)
+        {
+            throw new ArgumentException($"{name} must be a whole number from {min} to {max}, not '{value}'.");
+        }
+
+        return number;
+    }
+}

@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Baas.Bench;
+
+/// <summary>Start-up time and memory of one server process.</summary>
+internal sealed record ProcessFigures(string Name, double StartupMilliseconds, double IdleRssMegabytes, double AfterRunRssMegabytes);
+
+/// <summary>One of the issue's targets and whether this run met it.</summary>
+/// <remarks>
+/// For throughput targets, <c>ScaledTarget</c> is the target scaled by this run's ceiling over the issue's
+/// reference ceiling (<see cref="BenchReport.ReferenceCeiling"/>), which factors out a busy or slower
+/// machine; it and <c>MetScaled</c> are null for the other targets.
+/// </remarks>
+internal sealed record TargetCheck(string Target, string Measured, bool Met, double? ScaledTarget = null, bool? MetScaled = null);
+
+/// <summary>Everything one run measured, written as markdown and JSON.</summary>
+internal sealed record BenchReport(
+    DateTimeOffset StartedAt,
+    string Machine,
+    string Command,
+    BenchOptions Options,
+    double SeedSeconds,
+    IReadOnlyList<ProcessFigures> Processes,
+    IReadOnlyList<ScenarioResult> Scenarios,
+    string LoadAverageBefore,
+    string LoadAverageAfter)
+{
+    public const string CeilingScenario = "ceiling (bare endpoint)";
+
+    /// <summary>What the issue says the bare endpoint does on this machine when it is otherwise idle.</summary>
+    public const double ReferenceCeiling = 24_000;
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public double CeilingThroughput => Scenarios.FirstOrDefault(s => s.Name == CeilingScenario)?.Throughput ?? 0;
+
+    public IReadOnlyList<TargetCheck> Targets()
+    {
+        var checks = new List<TargetCheck>();
+        var server = Processes.First(p => p.Name == "baas");
+        ScenarioResult? Find(string prefix) => Scenarios.FirstOrDefault(s => s.Name.StartsWith(prefix, StringComparison.Ordinal));
+
+        if (Find("get-by-id") is { } get && CeilingThroughput > 0)
+        {
+            var ratio = get.Throughput / CeilingThroughput;
+            checks.Add(new("get-by-id ≥ 40% of ceiling", Format($"{ratio:P0} ({get.Throughput:N0}/s of {CeilingThroughput:N0}/s)"), ratio >= 0.40));
+        }
+
+        foreach (var name in new[] { "create", "indexed query" })
+        {
+            if (Find(name) is { } s)
+            {
+                checks.Add(new($"{name} ≥ 4,750/s", Format($"{s.Throughput:N0}/s"), s.Throughput >= 4750, Scaled(4750), s.Throughput >= Scaled(4750)));
+                checks.Add(new($"{name} p99 < 15 ms", Format($"{s.P99Milliseconds:N1} ms"), s.P99Milliseconds < 15));
+            }
+        }
+
+        if (Find("operator update") is { } update)
+        {
+            checks.Add(new("operator update ≥ 3,100/s", Format($"{update.Throughput:N0}/s"), update.Throughput >= 3100, Scaled(3100), update.Throughput >= Scaled(3100)));
+        }
+
+        checks.Add(new("start to first 200 < 1.2 s", Format($"{server.StartupMilliseconds:N0} ms"), server.StartupMilliseconds < 1200));
+        checks.Add(new("RSS idle < 120 MB", Format($"{server.IdleRssMegabytes:N0} MB"), server.IdleRssMegabytes < 120));
+        checks.Add(new("RSS after run < 300 MB", Format($"{server.AfterRunRssMegabytes:N0} MB"), server.AfterRunRssMegabytes < 300));
+        return checks;
+    }
+
+    private double Scaled(double target) => target * CeilingThroughput / ReferenceCeiling;
+
+    public string ToMarkdown()
+    {
+        var md = new StringBuilder();
+        md.AppendLine(Format($"Run {StartedAt:yyyy-MM-dd HH:mm} UTC on {Machine}."));
+        md.AppendLine(Format($"Concurrency {Options.Concurrency}, {Options.Warmup.TotalSeconds:N0} s warm-up + {Options.Duration.TotalSeconds:N0} s measured per scenario, {Options.Documents:N0} documents seeded in {SeedSeconds:N1} s ({Options.Documents / SeedSeconds:N0} docs/s in batches of 500). Load average before/after: {LoadAverageBefore} / {LoadAverageAfter}."));
+        md.AppendLine();
+        md.AppendLine("| scenario | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) | vs ceiling |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var s in Scenarios)
+        {
+            var ratio = CeilingThroughput > 0 ? (s.Throughput / CeilingThroughput).ToString("P0", CultureInfo.InvariantCulture) : "n/a";
+            md.AppendLine(Format($"| {s.Name} | {s.Requests:N0} | {s.Errors:N0} | {s.Throughput:N0} | {s.P50Milliseconds:N2} | {s.P99Milliseconds:N2} | {s.MaxMilliseconds:N1} | {ratio} |"));
+        }
+
+        md.AppendLine();
+        md.AppendLine("| process | start to first 200 on /health (ms) | RSS idle (MB) | RSS after run (MB) |");
+        md.AppendLine("| --- | ---: | ---: | ---: |");
+        foreach (var p in Processes)
+        {
+            md.AppendLine(Format($"| {p.Name} | {p.StartupMilliseconds:N0} | {p.IdleRssMegabytes:N0} | {p.AfterRunRssMegabytes:N0} |"));
+        }
+
+        md.AppendLine();
+        md.AppendLine(Format($"Targets from the issue. \"Scaled\" multiplies a throughput target by this run's ceiling over the {ReferenceCeiling:N0}/s the bare endpoint does on the idle machine, to factor out load from other processes."));
+        md.AppendLine();
+        md.AppendLine("| target | measured | met | met when scaled |");
+        md.AppendLine("| --- | --- | --- | --- |");
+        foreach (var t in Targets())
+        {
+            var scaled = t.MetScaled switch
+            {
+                null => "",
+                true => Format($"yes (≥ {t.ScaledTarget:N0}/s)"),
+                false => Format($"**no** (< {t.ScaledTarget:N0}/s)"),
+            };
+            md.AppendLine($"| {t.Target} | {t.Measured} | {(t.Met ? "yes" : "**no**")} | {scaled} |");
+        }
+
+        var failures = Scenarios.Where(s => s.FirstError is not null).ToList();
+        if (failures.Count > 0)
+        {
+            md.AppendLine();
+            foreach (var s in failures)
+            {
+                md.AppendLine($"First error in {s.Name}: `{s.FirstError}`");
+            }
+        }
+
+        return md.ToString();
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(
+        new
+        {
+            startedAt = StartedAt,
+            machine = Machine,
+            command = Command,
+            options = new
+            {
+                durationSeconds = Options.Duration.TotalSeconds,
+                warmupSeconds = Options.Warmup.TotalSeconds,
+                concurrency = Options.Concurrency,
+                documents = Options.Documents,
+            },
+            seedSeconds = SeedSeconds,
+            loadAverageBefore = LoadAverageBefore,
+            loadAverageAfter = LoadAverageAfter,
+            processes = Processes,
+            scenarios = Scenarios.Select(s => new
+            {
+                s.Name,
+                s.Requests,
+                s.Errors,
+                s.Seconds,
+                s.Throughput,
+                s.P50Milliseconds,
+                s.P99Milliseconds,
+                s.MaxMilliseconds,
+                RatioToCeiling = CeilingThroughput > 0 ? s.Throughput / CeilingThroughput : (double?)null,
+                s.FirstError,
+            }),
+            targets = Targets(),
+        },
+        JsonOptions);
+
+    private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,262 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Baas.Bench;
+
+/// <summary>
+/// One benchmark run: publish both apps, start them, seed, load each scenario, report, and stop
+/// everything it started, whatever happens.
+/// </summary>
+internal sealed class BenchRun : IAsyncDisposable
+{
+    private const string AdminEmail = "bench@baas.local";
+    private const string AdminPassword = "bench-password-123";
+
+    private readonly BenchOptions _options;
+    private readonly string _command;
+    private readonly string _workDirectory = Path.Combine(Path.GetTempPath(), "baas-bench-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly List<ServerProcess> _servers = [];
+
+    public BenchRun(BenchOptions options, string command)
+    {
+        _options = options;
+        _command = command;
+        // Last resort when the runtime exits without unwinding (e.g. an unhandled exception elsewhere).
+        AppDomain.CurrentDomain.ProcessExit += KillAll;
+    }
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var startedAt = DateTimeOffset.UtcNow;
+        var repo = FindRepositoryRoot();
+        var outputDirectory = Path.GetFullPath(_options.OutputDirectory ?? Path.Combine(repo, "bench", "results"));
+        Directory.CreateDirectory(outputDirectory);
+        Directory.CreateDirectory(_workDirectory);
+        var loadBefore = LoadAverage();
+
+        Console.WriteLine("Publishing the server and the ceiling app (Release)...");
+        var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
+        var ceilingDll = await PublishAsync(repo, Path.Combine("bench", "Baas.Bench.Ceiling", "Baas.Bench.Ceiling.csproj"), "ceiling", "Baas.Bench.Ceiling.dll", cancellationToken);
+
+        // Both processes get the same environment; the server adds only its own settings. Per-request
+        // Information logs from the framework are off, as in the ASP.NET Core templates' appsettings.json.
+        var common = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Information",
+            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+        };
+        var serverEnvironment = new Dictionary<string, string>(common)
+        {
+            ["Baas__DataDir"] = Path.Combine(_workDirectory, "data"),
+            ["Baas__Admin__Email"] = AdminEmail,
+            ["Baas__Admin__Password"] = AdminPassword,
+        };
+
+        Console.WriteLine("Starting the Baas server (embedded SQLite store)...");
+        var server = await StartAsync("baas", serverDll, serverEnvironment, cancellationToken);
+        Console.WriteLine(Format($"  first 200 on /health after {server.StartupTime.TotalMilliseconds:N0} ms"));
+        Console.WriteLine("Starting the ceiling app...");
+        var ceiling = await StartAsync("ceiling", ceilingDll, common, cancellationToken);
+        Console.WriteLine(Format($"  first 200 on /health after {ceiling.StartupTime.TotalMilliseconds:N0} ms"));
+
+        // Idle means: started, answered /health, and nothing else asked of it yet.
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        var serverIdle = server.ResidentMegabytes();
+        var ceilingIdle = ceiling.ResidentMegabytes();
+
+        using var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = Math.Max(32, _options.Concurrency * 2),
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseProxy = false,
+        };
+        using var serverClient = new HttpClient(handler, disposeHandler: false) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var ceilingClient = new HttpClient(handler, disposeHandler: false) { BaseAddress = ceiling.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+        var key = await BaasSetup.CreateServiceKeyAsync(serverClient, AdminEmail, AdminPassword, cancellationToken);
+        serverClient.DefaultRequestHeaders.Add("X-Api-Key", key);
+        await BaasSetup.CreateCollectionAsync(serverClient, cancellationToken);
+
+        Console.WriteLine(Format($"Seeding {_options.Documents:N0} documents in batches of 500..."));
+        var seedWatch = Stopwatch.StartNew();
+        await BaasSetup.SeedAsync(serverClient, _options.Documents, _options.SeedParallelism, cancellationToken);
+        var seedSeconds = seedWatch.Elapsed.TotalSeconds;
+        Console.WriteLine(Format($"  done in {seedSeconds:N1} s"));
+
+        var results = new List<ScenarioResult>();
+        foreach (var scenario in Scenarios(serverClient, ceilingClient))
+        {
+            Console.WriteLine(Format($"Running {scenario.Name} ({_options.Warmup.TotalSeconds:N0} s warm-up, {_options.Duration.TotalSeconds:N0} s measured, concurrency {_options.Concurrency})..."));
+            var result = await LoadRunner.RunAsync(scenario, _options, cancellationToken);
+            Console.WriteLine(Format($"  {result.Throughput:N0}/s, p50 {result.P50Milliseconds:N2} ms, p99 {result.P99Milliseconds:N2} ms, {result.Errors} errors"));
+            results.Add(result);
+        }
+
+        var report = new BenchReport(
+            startedAt,
+            Machine(),
+            _command,
+            _options,
+            seedSeconds,
+            [
+                new ProcessFigures("baas", server.StartupTime.TotalMilliseconds, serverIdle, server.ResidentMegabytes()),
+                new ProcessFigures("ceiling", ceiling.StartupTime.TotalMilliseconds, ceilingIdle, ceiling.ResidentMegabytes()),
+            ],
+            results,
+            loadBefore,
+            LoadAverage());
+
+        var markdown = report.ToMarkdown();
+        var stamp = startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, $"bench-{stamp}.md"), markdown, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, $"bench-{stamp}.json"), report.ToJson(), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, "latest.md"), markdown, cancellationToken);
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        Console.WriteLine($"Written to {outputDirectory} (bench-{stamp}.md, .json, latest.md).");
+        return 0;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        AppDomain.CurrentDomain.ProcessExit -= KillAll;
+        foreach (var server in _servers)
+        {
+            await server.DisposeAsync();
+        }
+
+        _servers.Clear();
+        try
+        {
+            Directory.Delete(_workDirectory, recursive: true);
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"Could not remove {_workDirectory}: {ex.Message}");
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            Console.Error.WriteLine($"Could not remove {_workDirectory}: {ex.Message}");
+        }
+    }
+
+    private IEnumerable<Scenario> Scenarios(HttpClient server, HttpClient ceiling)
+    {
+        var documents = $"api/collections/{BaasSetup.Collection}/documents";
+        var count = _options.Documents;
+        var query = new Uri(
+            documents + "?filter=" + Uri.EscapeDataString("""{"status":"open","priority":{"$gte":3}}""") + "&sort=-priority&limit=20",
+            UriKind.Relative);
+        var increment = Encoding.UTF8.GetBytes("""{"$inc":{"n":1}}""");
+
+        yield return new Scenario(BenchReport.CeilingScenario, ceiling, _ => new HttpRequestMessage(HttpMethod.Get, new Uri("hello", UriKind.Relative)));
+        yield return new Scenario("get-by-id", server, random =>
+            new HttpRequestMessage(HttpMethod.Get, new Uri($"{documents}/{BaasSetup.DocumentId(random.Next(count))}", UriKind.Relative)));
+        yield return new Scenario("indexed query", server, _ => new HttpRequestMessage(HttpMethod.Get, query));
+        yield return new Scenario("operator update ($inc)", server, random =>
+            new HttpRequestMessage(HttpMethod.Patch, new Uri($"{documents}/{BaasSetup.DocumentId(random.Next(count))}", UriKind.Relative))
+            {
+                Content = Json(increment),
+            });
+        // Last, so the collection the other scenarios read keeps its seeded size.
+        yield return new Scenario("create", server, random =>
+            new HttpRequestMessage(HttpMethod.Post, new Uri(documents, UriKind.Relative))
+            {
+                Content = Json(Encoding.UTF8.GetBytes(BaasSetup.DocumentJson(random, id: null))),
+            });
+    }
+
+    private static ByteArrayContent Json(byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return content;
+    }
+
+    private async Task<ServerProcess> StartAsync(string name, string dll, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    {
+        var server = await ServerProcess.StartAsync(name, dll, environment, Path.Combine(_workDirectory, name + ".log"), cancellationToken);
+        _servers.Add(server);
+        return server;
+    }
+
+    private async Task<string> PublishAsync(string repo, string project, string name, string dllName, CancellationToken cancellationToken)
+    {
+        var output = Path.Combine(_workDirectory, name);
+        var startInfo = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = repo,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "publish", project, "-c", "Release", "-o", output, "--nologo", "-v", "quiet" })
+        {
+            startInfo.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(startInfo)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet publish {project} failed:\n{await stdout}\n{await stderr}");
+        }
+
+        return Path.Combine(output, dllName);
+    }
+
+    private void KillAll(object? sender, EventArgs e)
+    {
+        foreach (var server in _servers)
+        {
+            server.KillNow();
+        }
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Baas.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+        }
+
+        throw new InvalidOperationException("Run the benchmark from inside the Baas repository (Baas.sln not found).");
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    private static string Machine()
+    {
+        var cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        return Format($"{Environment.ProcessorCount} cores ({cpu ?? RuntimeInformation.ProcessArchitecture.ToString()}), {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
+    }
+
+    private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

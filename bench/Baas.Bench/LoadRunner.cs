@@ -1,0 +1,120 @@
+using System.Diagnostics;
+
+namespace Baas.Bench;
+
+/// <summary>One kind of request, built fresh for each call (bodies and ids vary per call).</summary>
+internal sealed record Scenario(string Name, HttpClient Client, Func<Random, HttpRequestMessage> CreateRequest);
+
+/// <summary>What one scenario did in its measured window.</summary>
+internal sealed record ScenarioResult(
+    string Name,
+    long Requests,
+    long Errors,
+    double Seconds,
+    double Throughput,
+    double P50Milliseconds,
+    double P99Milliseconds,
+    double MaxMilliseconds,
+    string? FirstError);
+
+/// <summary>
+/// Closed-loop load: <c>concurrency</c> workers each send one request, wait for the whole answer and send
+/// the next, until the deadline. A warm-up phase runs first and is not recorded.
+/// </summary>
+internal static class LoadRunner
+{
+    public static async Task<ScenarioResult> RunAsync(Scenario scenario, BenchOptions options, CancellationToken cancellationToken)
+    {
+        if (options.Warmup > TimeSpan.Zero)
+        {
+            await RunPhaseAsync(scenario, options.Concurrency, options.Warmup, cancellationToken).ConfigureAwait(false);
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        var workers = await RunPhaseAsync(scenario, options.Concurrency, options.Duration, cancellationToken).ConfigureAwait(false);
+        var seconds = stopwatch.Elapsed.TotalSeconds;
+
+        var latencies = workers.SelectMany(w => w.Latencies).ToArray();
+        Array.Sort(latencies);
+        var errors = workers.Sum(w => w.Errors);
+        return new ScenarioResult(
+            scenario.Name,
+            latencies.Length,
+            errors,
+            seconds,
+            latencies.Length / seconds,
+            Percentile(latencies, 0.50),
+            Percentile(latencies, 0.99),
+            latencies.Length == 0 ? 0 : ToMilliseconds(latencies[^1]),
+            workers.Select(w => w.FirstError).FirstOrDefault(e => e is not null));
+    }
+
+    private static async Task<Worker[]> RunPhaseAsync(Scenario scenario, int concurrency, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        // Stragglers are cut off so one hung request cannot stretch the run without bound.
+        using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        hardStop.CancelAfter(duration + TimeSpan.FromSeconds(30));
+        var workers = Enumerable.Range(0, concurrency).Select(i => new Worker(scenario, deadline, seed: i + 1)).ToArray();
+        await Task.WhenAll(workers.Select(w => Task.Run(() => w.RunAsync(hardStop.Token), CancellationToken.None))).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return workers;
+    }
+
+    private static double Percentile(long[] sorted, double quantile) =>
+        sorted.Length == 0 ? 0 : ToMilliseconds(sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(quantile * sorted.Length) - 1)]);
+
+    private static double ToMilliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+    private sealed class Worker(Scenario scenario, long deadline, int seed)
+    {
+        private readonly Random _random = new(seed);
+
+        public List<long> Latencies { get; } = new(capacity: 65_536);
+
+        public long Errors { get; private set; }
+
+        public string? FirstError { get; private set; }
+
+        public async Task RunAsync(CancellationToken cancellationToken)
+        {
+            while (Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested)
+            {
+                using var request = scenario.CreateRequest(_random);
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var response = await scenario.Client.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+                    var elapsed = Stopwatch.GetTimestamp() - started;
+                    if (response.IsSuccessStatusCode)
+                    {
+                        Latencies.Add(elapsed);
+                    }
+                    else
+                    {
+                        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                        Fail($"{(int)response.StatusCode} {body[..Math.Min(body.Length, 300)]}");
+                    }
+                }
+                catch (HttpRequestException ex)
+                {
+                    Fail(ex.Message);
+                }
+                catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    Fail("request timed out");
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+            }
+        }
+
+        private void Fail(string message)
+        {
+            Errors++;
+            FirstError ??= message;
+        }
+    }
+}

@@ -1,0 +1,10 @@
+using TodoApp;
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancellation.Cancel();
+};
+
+return await TodoCli.RunAsync(args, Console.Out, cancellation.Token);

@@ -1,0 +1,102 @@
+using System.Text.Json.Nodes;
+using Platform.Sdk.Admin;
+using Platform.Sdk.Tests.Infrastructure;
+
+namespace Platform.Sdk.Tests.Admin;
+
+/// <summary>The admin API through the SDK: sign-in, collections, service keys.</summary>
+public sealed class AdminTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SignInAsync_UsesTheAdminToken_UntilSignOut()
+    {
+        using var client = new BaasClient(new BaasClientOptions { BaseUrl = fixture.BaseUrl });
+        var anonymous = await Assert.ThrowsAsync<BaasException>(() => client.Admin.Collections.ListAsync(Ct));
+        Assert.Equal(401, anonymous.Status);
+
+        var session = await client.Admin.SignInAsync(BaasTestServer.AdminEmail, BaasTestServer.AdminPassword, Ct);
+        Assert.Equal(BaasTestServer.AdminEmail, session.Admin.Email);
+        Assert.False(string.IsNullOrEmpty(session.AccessToken));
+        Assert.True(session.ExpiresIn > TimeSpan.Zero);
+        await client.Admin.Collections.ListAsync(Ct);
+
+        client.Admin.SignOut();
+        Assert.Equal(401, (await Assert.ThrowsAsync<BaasException>(() => client.Admin.Collections.ListAsync(Ct))).Status);
+    }
+
+    [Fact]
+    public async Task SignInAsync_WithWrongPassword_Is401()
+    {
+        using var client = new BaasClient(new BaasClientOptions { BaseUrl = fixture.BaseUrl });
+        var ex = await Assert.ThrowsAsync<BaasException>(() => client.Admin.SignInAsync(BaasTestServer.AdminEmail, "wrong-password", Ct));
+        Assert.Equal((401, "invalid_credentials"), (ex.Status, ex.Code));
+    }
+
+    [Fact]
+    public async Task Collections_CreateGetListUpdateDelete()
+    {
+        var collections = fixture.Client.Admin.Collections;
+        var name = "admin-" + Guid.NewGuid().ToString("N")[..8];
+        var created = await collections.CreateAsync(new CollectionDefinition
+        {
+            Name = name,
+            Schema = JsonNode.Parse("""{"type":"object","required":["title"]}""")!.AsObject(),
+            Indexes = { new IndexDefinition("done", "-priority"), new IndexDefinition("slug") { Unique = true } },
+            Rules = { ["list"] = "true" },
+        }, Ct);
+        Assert.Equal(name, created.Name);
+        Assert.Equal(["done", "-priority"], created.Indexes[0].Fields);
+        Assert.True(created.Indexes[1].Unique);
+        Assert.Equal("true", created.Rules["list"]);
+        Assert.NotEqual(default, created.CreatedAt);
+
+        var exists = await Assert.ThrowsAsync<BaasException>(() => collections.CreateAsync(new CollectionDefinition { Name = name }, Ct));
+        Assert.Equal(409, exists.Status);
+
+        var read = await collections.GetAsync(name, Ct);
+        Assert.Equal("title", read!.Schema!["required"]![0]!.GetValue<string>());
+        Assert.Contains(await collections.ListAsync(Ct), c => c.Name == name);
+
+        var updated = await collections.UpdateAsync(new CollectionDefinition { Name = name }, Ct);
+        Assert.Null(updated.Schema);
+        Assert.Empty(updated.Indexes);
+
+        // With the schema gone, a document without a title is accepted.
+        var docs = fixture.Client.Collection<JsonObject>(name);
+        await docs.AddAsync(new JsonObject { ["x"] = 1 }, Ct);
+
+        Assert.True(await collections.DeleteAsync(name, Ct));
+        Assert.False(await collections.DeleteAsync(name, Ct));
+        Assert.Null(await collections.GetAsync(name, Ct));
+    }
+
+    [Fact]
+    public async Task Collections_BadDefinition_Is400_WithField()
+    {
+        var ex = await Assert.ThrowsAsync<BaasException>(() => fixture.Client.Admin.Collections.CreateAsync(new CollectionDefinition { Name = "Bad Name" }, Ct));
+        Assert.Equal(400, ex.Status);
+        Assert.Equal("name", ex.Field);
+    }
+
+    [Fact]
+    public async Task ApiKeys_CreateListUseRevoke()
+    {
+        var keys = fixture.Client.Admin.ApiKeys;
+        var created = await keys.CreateAsync("worker", Ct);
+        Assert.Equal("worker", created.Name);
+        Assert.False(string.IsNullOrEmpty(created.Key));
+
+        var listed = Assert.Single(await keys.ListAsync(Ct), k => k.Id == created.Id);
+        Assert.Equal("worker", listed.Name);
+
+        using var worker = fixture.CreateClient(o => o.ApiKey = created.Key);
+        await worker.Admin.Collections.ListAsync(Ct);
+
+        Assert.True(await keys.RevokeAsync(created.Id, Ct));
+        Assert.False(await keys.RevokeAsync(created.Id, Ct));
+        Assert.Equal(401, (await Assert.ThrowsAsync<BaasException>(() => worker.Admin.Collections.ListAsync(Ct))).Status);
+        Assert.DoesNotContain(await keys.ListAsync(Ct), k => k.Id == created.Id);
+    }
+}

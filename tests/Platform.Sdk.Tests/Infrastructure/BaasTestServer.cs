@@ -1,0 +1,93 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Platform.Server.Hosting;
+
+namespace Platform.Sdk.Tests.Infrastructure;
+
+/// <summary>
+/// (Copied from tests/Platform.Server.Tests/Infrastructure/BaasTestServer.cs so the SDK tests start the server the same way.)
+/// The real server on Kestrel over loopback (an ephemeral port), with its own data dir that is
+/// deleted on dispose. Every test class that needs HTTP gets one of these (as a class fixture or
+/// per test), so tests never share data.
+/// </summary>
+public sealed class BaasTestServer : IAsyncDisposable
+{
+    public const string AdminEmail = "admin@test.local";
+    public const string AdminPassword = "Admin-Passw0rd!";
+
+    private readonly WebApplication _app;
+
+    private BaasTestServer(WebApplication app, string dataDir)
+    {
+        _app = app;
+        DataDir = dataDir;
+        BaseAddress = new Uri(app.Urls.First());
+    }
+
+    public Uri BaseAddress { get; }
+
+    public string DataDir { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts a server; <paramref name="settings"/> override configuration keys (e.g. <c>Baas:Storage:Provider</c>).</summary>
+    public static async Task<BaasTestServer> StartAsync(IDictionary<string, string?>? settings = null, string? dataDir = null)
+    {
+        dataDir ??= Path.Combine(Path.GetTempPath(), "baas-tests", Guid.NewGuid().ToString("N"));
+        var config = new Dictionary<string, string?>
+        {
+            ["urls"] = "http://127.0.0.1:0",
+            ["Baas:DataDir"] = dataDir,
+            ["Baas:Admin:Email"] = AdminEmail,
+            ["Baas:Admin:Password"] = AdminPassword,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        if (settings is not null)
+        {
+            foreach (var (key, value) in settings)
+            {
+                config[key] = value;
+            }
+        }
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.AddBaasServer();
+        var app = builder.Build();
+        app.MapBaasApi();
+        await app.StartAsync();
+        return new BaasTestServer(app, dataDir);
+    }
+
+    /// <summary>An anonymous client.</summary>
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>A client signed in as the seeded admin.</summary>
+    public async Task<HttpClient> CreateAdminClientAsync(CancellationToken cancellationToken = default)
+    {
+        var client = CreateClient();
+        using var response = await client.PostAsJsonAsync("/api/admin/auth/login", new { email = AdminEmail, password = AdminPassword }, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body!["accessToken"]!.GetValue<string>());
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file handle may linger briefly after shutdown; the temp folder is cleaned by the OS.
+        }
+    }
+}

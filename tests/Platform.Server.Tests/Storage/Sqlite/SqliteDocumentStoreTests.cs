@@ -1,0 +1,114 @@
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Platform.Server.Storage;
+using Platform.Server.Storage.Filters;
+
+namespace Platform.Server.Tests.Storage.Sqlite;
+
+/// <summary>What only the SQLite provider promises: its file, WAL, persistence of its array-path registry.</summary>
+public sealed class SqliteDocumentStoreTests : IDisposable
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "baas-tests", "sqlite-store-" + Guid.NewGuid().ToString("N"), "nested");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path.GetDirectoryName(_dataDir)!, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp dir is harmless.
+        }
+    }
+
+    private static JsonObject Doc(string json) => JsonNode.Parse(json)!.AsObject();
+
+    [Fact]
+    public async Task Initialize_CreatesDataDirAndFile_InWalMode()
+    {
+        using var store = SqliteStoreFixture.Open(_dataDir, "custom.db");
+
+        await store.InitializeAsync(Ct);
+        await store.InitializeAsync(Ct);
+
+        var file = Path.Combine(_dataDir, "custom.db");
+        Assert.True(File.Exists(file));
+        using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", command.ExecuteScalar() as string);
+        Assert.True(await store.PingAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Reopen_KeepsDocumentsIndexesAndArrayPaths()
+    {
+        using (var store = SqliteStoreFixture.Open(_dataDir))
+        {
+            await store.InitializeAsync(Ct);
+            await store.ApplyIndexesAsync("things", [new IndexDefinition([new SortField("code")], Unique: true)], Ct);
+            await store.WriteAsync(
+            [
+                new InsertOperation("things", Doc("""{"_id":"a","_version":1,"code":"A","tags":["red","blue"]}""")),
+                new InsertOperation("things", Doc("""{"_id":"b","_version":1,"code":"B","tags":"green"}""")),
+            ], Ct);
+        }
+
+        using var reopened = SqliteStoreFixture.Open(_dataDir);
+        await reopened.InitializeAsync(Ct);
+
+        var found = await reopened.QueryAsync("things", new DocumentQuery(FilterParser.Parse("""{"tags":"blue"}"""), [new SortField("_id")], 10), Ct);
+        Assert.Equal("a", (string)found.Single()["_id"]!);
+        var error = await Assert.ThrowsAsync<UniqueIndexViolationException>(() =>
+            reopened.WriteAsync([new InsertOperation("things", Doc("""{"_id":"c","_version":1,"code":"A"}"""))], Ct));
+        Assert.Equal("ux_code", error.IndexName);
+    }
+
+    [Fact]
+    public async Task Reads_ProceedWhileAnotherConnectionHoldsTheWriteLock()
+    {
+        using var store = SqliteStoreFixture.Open(_dataDir);
+        await store.InitializeAsync(Ct);
+        await store.WriteAsync([new InsertOperation("things", Doc("""{"_id":"a","_version":1}"""))], Ct);
+
+        using var blocker = new SqliteConnection($"Data Source={Path.Combine(_dataDir, "baas.db")};Pooling=False");
+        blocker.Open();
+        using (var begin = blocker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE; INSERT INTO c_things (id, version, data) VALUES ('uncommitted', 1, '{\"_id\":\"uncommitted\"}');";
+            begin.ExecuteNonQuery();
+        }
+
+        Assert.NotNull(await store.GetAsync("things", "a", Ct));
+        Assert.Null(await store.GetAsync("things", "uncommitted", Ct));
+        Assert.Equal(1, await store.CountAsync("things", MatchAllNode.Instance, Ct));
+    }
+
+    [Fact]
+    public async Task Initialize_ThrowsStorageUnavailable_WhenDataDirIsAFile()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_dataDir)!);
+        await File.WriteAllTextAsync(_dataDir, "not a directory", Ct);
+        using var store = SqliteStoreFixture.Open(_dataDir);
+
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => store.InitializeAsync(Ct));
+        Assert.False(await store.PingAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Write_CreatesCollectionOnFirstWrite_AndRejectsInvalidNames()
+    {
+        using var store = SqliteStoreFixture.Open(_dataDir);
+        await store.InitializeAsync(Ct);
+
+        await store.WriteAsync([new InsertOperation("auto-created_1", Doc("""{"_id":"a","_version":1}"""))], Ct);
+
+        Assert.NotNull(await store.GetAsync("auto-created_1", "a", Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.CreateCollectionAsync("Bad\"Name", Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.GetAsync("1abc", "a", Ct));
+    }
+}
