@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Platform.Server.Hosting;
@@ -72,6 +73,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     {
         private ImmutableHashSet<string> _arrayPaths = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
         private ImmutableArray<string> _indexNames = [];
+        private ImmutableHashSet<string> _presenceTerms = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
 
         public string Name { get; } = name;
 
@@ -91,6 +93,17 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         public string VersionSql { get; } = "SELECT version FROM " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " WHERE id = @p0";
 
         public ImmutableHashSet<string> ArrayPaths => Volatile.Read(ref _arrayPaths);
+
+        /// <summary>
+        /// The presence terms (<c>json_type(...) IS NOT NULL</c>) of this collection's partial unique indexes. Queries
+        /// repeat exactly these so SQLite may use those indexes, and leave them out elsewhere, where they would only
+        /// force a row read per index entry.
+        /// </summary>
+        public ImmutableHashSet<string> PresenceTerms
+        {
+            get => Volatile.Read(ref _presenceTerms);
+            set => Volatile.Write(ref _presenceTerms, value);
+        }
 
         public ImmutableArray<string> IndexNames
         {
@@ -159,10 +172,10 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     private void LoadCollections(SqliteSession session)
     {
         _collections.Clear();
-        var indexes = new List<(string Table, string Index)>();
+        var indexes = new List<(string Table, string Index, string Sql)>();
         using (var command = session.Connection.CreateCommand())
         {
-            command.CommandText = "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index') AND substr(tbl_name, 1, 2) = 'c_' AND sql IS NOT NULL";
+            command.CommandText = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('table', 'index') AND substr(tbl_name, 1, 2) = 'c_' AND sql IS NOT NULL";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -174,16 +187,20 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                 }
                 else
                 {
-                    indexes.Add((table, reader.GetString(1)));
+                    indexes.Add((table, reader.GetString(1), reader.GetString(3)));
                 }
             }
         }
 
-        foreach (var (table, index) in indexes)
+        foreach (var (table, index, sql) in indexes)
         {
             if (_collections.TryGetValue(table[TablePrefix.Length..], out var state))
             {
                 state.IndexNames = state.IndexNames.Add(index);
+                if (sql.StartsWith("CREATE UNIQUE INDEX ", StringComparison.Ordinal))
+                {
+                    state.PresenceTerms = state.PresenceTerms.Union(PresenceTermPattern().Matches(sql).Select(m => m.Value));
+                }
             }
         }
 
@@ -319,12 +336,21 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
             var target = created ?? _collections[collection];
             target.IndexNames = names;
+            target.PresenceTerms = indexes.Where(i => i.Unique).SelectMany(PresenceTerms).ToImmutableHashSet(StringComparer.Ordinal);
             if (created is not null)
             {
                 _collections.TryAdd(collection, created);
             }
         }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The partial-index predicate terms of a unique index: "every indexed field is present".</summary>
+    internal static IEnumerable<string> PresenceTerms(IndexDefinition index) =>
+        index.Fields.Where(f => f.Path != SystemFields.Id).Select(f => SqliteSql.JsonType(SqliteSql.SortPath(f.Path)) + " IS NOT NULL");
+
+    // Matches the terms PresenceTerms writes into CREATE UNIQUE INDEX ... WHERE (single quotes doubled inside the path).
+    [GeneratedRegex(@"json_type\(data, '(?:[^']|'')*'\) IS NOT NULL", RegexOptions.CultureInvariant)]
+    private static partial Regex PresenceTermPattern();
 
     /// <summary>
     /// Keys are the sort expressions (rank, value) per field in the field's direction, so queries filtering or
@@ -333,7 +359,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     internal static string CreateIndexSql(string table, string indexName, IndexDefinition index)
     {
         var columns = new List<string>();
-        var present = new List<string>();
+        var present = PresenceTerms(index).ToList();
         foreach (var field in index.Fields)
         {
             var direction = field.Descending ? " DESC" : " ASC";
@@ -341,7 +367,6 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             if (field.Path != SystemFields.Id)
             {
                 columns.Add(rank + direction);
-                present.Add(SqliteSql.JsonType(SqliteSql.SortPath(field.Path)) + " IS NOT NULL");
             }
 
             columns.Add(value + direction);
@@ -387,7 +412,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             return [];
         }
 
-        var text = SqliteFilterTranslator.Select(state.Table, query, state.ArrayPaths);
+        var text = SqliteFilterTranslator.Select(state.Table, query, state.ArrayPaths, state.PresenceTerms);
         return Read<IReadOnlyList<JsonObject>>(session =>
         {
             var command = session.Command(text.Sql, text.Parameters);
@@ -413,7 +438,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             return 0;
         }
 
-        var text = SqliteFilterTranslator.Count(state.Table, filter, state.ArrayPaths);
+        var text = SqliteFilterTranslator.Count(state.Table, filter, state.ArrayPaths, state.PresenceTerms);
         return Read(
             session =>
             {

@@ -47,28 +47,38 @@ public sealed class SqliteFilterTranslator
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    private static readonly IReadOnlySet<string> NoPresenceTerms = new HashSet<string>();
+
     private readonly IReadOnlySet<string> _arrayPaths;
+    private readonly IReadOnlySet<string> _presenceTerms;
     private readonly List<object> _parameters = [];
     private int _aliases;
 
-    private SqliteFilterTranslator(IReadOnlySet<string> arrayPaths) => _arrayPaths = arrayPaths;
+    private SqliteFilterTranslator(IReadOnlySet<string> arrayPaths, IReadOnlySet<string>? presenceTerms)
+    {
+        _arrayPaths = arrayPaths;
+        _presenceTerms = presenceTerms ?? NoPresenceTerms;
+    }
 
     /// <summary>A <c>WHERE</c> condition for <paramref name="filter"/>.</summary>
-    public static SqliteCommandText Where(FilterNode filter, IReadOnlySet<string> arrayPaths)
+    /// <param name="filter">The filter.</param>
+    /// <param name="arrayPaths">Paths where some document has held an array.</param>
+    /// <param name="presenceTerms">The presence terms of the collection's partial unique indexes (see the store).</param>
+    public static SqliteCommandText Where(FilterNode filter, IReadOnlySet<string> arrayPaths, IReadOnlySet<string>? presenceTerms = null)
     {
         ArgumentNullException.ThrowIfNull(filter);
         ArgumentNullException.ThrowIfNull(arrayPaths);
-        var translator = new SqliteFilterTranslator(arrayPaths);
+        var translator = new SqliteFilterTranslator(arrayPaths, presenceTerms);
         var sql = translator.Node(filter, Scope.TopLevel);
         return new SqliteCommandText(sql, translator._parameters);
     }
 
     /// <summary><c>SELECT data FROM table WHERE filter AND after ORDER BY sort LIMIT n</c>.</summary>
-    public static SqliteCommandText Select(string table, DocumentQuery query, IReadOnlySet<string> arrayPaths)
+    public static SqliteCommandText Select(string table, DocumentQuery query, IReadOnlySet<string> arrayPaths, IReadOnlySet<string>? presenceTerms = null)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(arrayPaths);
-        var translator = new SqliteFilterTranslator(arrayPaths);
+        var translator = new SqliteFilterTranslator(arrayPaths, presenceTerms);
         var sql = new StringBuilder("SELECT data FROM ").Append(SqliteSql.QuoteIdentifier(table));
         var where = translator.Node(query.Filter, Scope.TopLevel);
         var after = query.After is { } position ? translator.After(query.Sort, position) : "1";
@@ -91,9 +101,9 @@ public sealed class SqliteFilterTranslator
     }
 
     /// <summary><c>SELECT COUNT(*) FROM table WHERE filter</c>.</summary>
-    public static SqliteCommandText Count(string table, FilterNode filter, IReadOnlySet<string> arrayPaths)
+    public static SqliteCommandText Count(string table, FilterNode filter, IReadOnlySet<string> arrayPaths, IReadOnlySet<string>? presenceTerms = null)
     {
-        var where = Where(filter, arrayPaths);
+        var where = Where(filter, arrayPaths, presenceTerms);
         var sql = "SELECT COUNT(*) FROM " + SqliteSql.QuoteIdentifier(table) + (where.Sql == "1" ? string.Empty : " WHERE " + where.Sql);
         return where with { Sql = sql };
     }
@@ -415,8 +425,10 @@ public sealed class SqliteFilterTranslator
     {
         var rank = target.Rank;
         var value = target.Value;
-        // Repeating json_type(...) IS NOT NULL lets SQLite use partial (unique) indexes on the path.
-        var present = target.Type + " IS NOT NULL AND ";
+        // The rank already implies presence. Repeating json_type(...) IS NOT NULL only pays where a partial unique
+        // index has exactly that term (SQLite then may use it); elsewhere it would cost a row read per index entry.
+        var presenceTerm = target.Type + " IS NOT NULL";
+        var present = _presenceTerms.Contains(presenceTerm) ? presenceTerm + " AND " : string.Empty;
         switch (op)
         {
             case FieldOperator.Eq:

@@ -166,11 +166,30 @@ public sealed class SqliteFilterTranslatorTests : IDisposable
     [Fact]
     public void Where_UsesPartialUniqueIndex_ForEquality()
     {
-        _db.ExecuteOnce(SqliteDocumentStore.CreateIndexSql(Table, "c_t__ux_email", new IndexDefinition([new SortField("email")], Unique: true)));
+        var unique = new IndexDefinition([new SortField("email")], Unique: true);
+        _db.ExecuteOnce(SqliteDocumentStore.CreateIndexSql(Table, "c_t__ux_email", unique));
+        var presence = SqliteDocumentStore.PresenceTerms(unique).ToHashSet();
 
-        var plan = Plan(SqliteFilterTranslator.Count(Table, FilterParser.Parse("""{"email":"a@b.c"}"""), NoArrays));
+        var plan = Plan(SqliteFilterTranslator.Count(Table, FilterParser.Parse("""{"email":"a@b.c"}"""), NoArrays, presence));
 
         Assert.Contains("c_t__ux_email", plan, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Select_RangeAndSortOnAnIndex_ReadsTheIndexInOrder_WithoutRowChecksOrTempSort()
+    {
+        _db.ExecuteOnce(SqliteDocumentStore.CreateIndexSql(Table, "c_t__ix_status_-priority", new IndexDefinition([new SortField("status"), new SortField("priority", Descending: true)])));
+        var query = new DocumentQuery(
+            FilterParser.Parse("""{"status":"open","priority":{"$gte":3}}"""),
+            [new SortField("priority", Descending: true), new SortField("_id")],
+            21);
+
+        var select = SqliteFilterTranslator.Select(Table, query, NoArrays);
+        var plan = Plan(select);
+
+        Assert.Contains("c_t__ix_status_-priority", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("IS NOT NULL", select.Sql, StringComparison.Ordinal);
     }
 
     [Fact]
