@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Platform.Server.Common;
+using Platform.Server.Rules;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Collections;
@@ -162,6 +163,29 @@ public static class CollectionDefinitionParser
                 default:
                     throw new InvalidInputException("invalid_rule", "A rule must be an expression string (or null for none).", $"rules.{operation}");
             }
+        }
+
+        // Every rule is compiled now so that a bad one is refused when saved, all of them in one answer.
+        var errors = new List<FieldError>();
+        foreach (var (operation, text) in rules)
+        {
+            try
+            {
+                RuleCompiler.Compile(operation, text);
+            }
+            catch (InvalidInputException e)
+            {
+                errors.Add(new FieldError(e.Field ?? $"rules.{operation}", e.Message, e.Position));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            var first = errors[0];
+            var message = errors.Count == 1
+                ? $"The {first.Path} rule is not valid: {first.Message}"
+                : $"{errors.Count} rules are not valid ({string.Join(", ", errors.Select(e => e.Path))}); see errors.";
+            throw new InvalidInputException("invalid_rule", message, first.Path, 400, first.Position) { Errors = errors };
         }
 
         return rules;

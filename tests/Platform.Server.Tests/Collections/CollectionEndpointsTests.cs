@@ -100,6 +100,8 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
         { """{ "name": "ok", "indexes": [ { "fields": ["a"] }, { "fields": ["a"] } ] }""", "invalid_index", "indexes[1]" },
         { """{ "name": "ok", "rules": { "read": "true" } }""", "invalid_rule", "rules.read" },
         { """{ "name": "ok", "rules": { "list": 1 } }""", "invalid_rule", "rules.list" },
+        { """{ "name": "ok", "rules": { "list": "user.id == 1" } }""", "invalid_rule", "rules.list" },
+        { """{ "name": "ok", "rules": { "get": "true", "create": "doc.ownerId == auth.id" } }""", "invalid_rule", "rules.create" },
     };
 
     [Theory]
@@ -108,6 +110,46 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
     {
         var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, code, await fixture.Admin.PostJsonAsync(Base, body));
         Assert.Equal(field, problem["field"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Create_WithBadRules_Is400ListingEveryRuleWithItsPosition()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = "rules" + Guid.NewGuid().ToString("N")[..8];
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_rule", await fixture.Admin.PostJsonAsync(Base, $$"""
+            { "name": "{{name}}",
+              "rules": { "list": "auth != null && doc.a == doc.b", "get": "true", "create": "data.x == 'open", "update": "doc.x = 1" } }
+            """));
+
+        Assert.Equal("rules.list", problem["field"]?.GetValue<string>());
+        Assert.Equal(22, problem["position"]?.GetValue<int>());
+        var errors = problem["errors"]!.AsArray().Select(e => e!.AsObject()).ToList();
+        Assert.Equal(["rules.list", "rules.create", "rules.update"], errors.Select(e => e["path"]!.GetValue<string>()));
+        Assert.Equal([22, 10, 6], errors.Select(e => e["position"]!.GetValue<int>()));
+        Assert.All(errors, e => Assert.False(string.IsNullOrWhiteSpace(e["message"]!.GetValue<string>())));
+        Assert.Contains("query filter", errors[0]["message"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "collection_not_found", await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+    }
+
+    [Fact]
+    public async Task Put_WithBadRule_Is400_AndKeepsTheOldRules()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = "rules" + Guid.NewGuid().ToString("N")[..8];
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Admin.PostJsonAsync(Base, $$"""
+            { "name": "{{name}}", "rules": { "list": "auth != null && doc.ownerId == auth.id", "create": "auth != null && data.ownerId == auth.id" } }
+            """));
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_rule",
+            await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "rules": { "list": "data.ownerId == auth.id" } }"""));
+        var error = Assert.Single(problem["errors"]!.AsArray())!;
+        Assert.Equal("rules.list", error["path"]!.GetValue<string>());
+        Assert.Equal(0, error["position"]!.GetValue<int>());
+
+        var read = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+        Assert.Equal("auth != null && doc.ownerId == auth.id", read!["rules"]!["list"]!.GetValue<string>());
     }
 
     [Fact]
