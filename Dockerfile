@@ -8,9 +8,11 @@ WORKDIR /src
 # Restore first, from the project files only, so source edits do not invalidate the package layer.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY Platform.Server/Platform.Server.csproj Platform.Server/
-RUN dotnet restore Platform.Server/Platform.Server.csproj
+# ReadyToRun needs the target architecture at restore time; BuildKit sets TARGETARCH (amd64, arm64).
+ARG TARGETARCH
+RUN dotnet restore Platform.Server/Platform.Server.csproj -a $TARGETARCH -p:Configuration=Release
 COPY Platform.Server/ Platform.Server/
-RUN dotnet publish Platform.Server/Platform.Server.csproj -c Release -o /app --no-restore /p:UseAppHost=false
+RUN dotnet publish Platform.Server/Platform.Server.csproj -c Release -a $TARGETARCH -o /app --no-restore /p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 # curl is not in the runtime image; the health check uses the server's own /health endpoint
