@@ -28,6 +28,10 @@ public static class BaasServerExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemCodes.AddDefaultCode);
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+
+        // Model-binding failures (malformed or mistyped JSON bodies) reach the exception handler, which
+        // names the position or field at fault, instead of becoming a bare 400.
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.AddOpenApi();
 
         // Keys live with the data, not in the user profile, so a restart or a move of the data dir keeps them.

@@ -93,6 +93,18 @@ internal sealed partial class ProblemDetailsExceptionHandler(
                 return Create(503, "storage_unavailable", "The data store is not reachable right now. Try again shortly.");
             case JsonException json:
                 return Create(400, "malformed_json", "The request body is not valid JSON.", ("line", json.LineNumber), ("bytePositionInLine", json.BytePositionInLine));
+            case BadHttpRequestException { InnerException: JsonException json } when json.Message.Contains("could not be converted", StringComparison.Ordinal):
+            {
+                var field = FieldOf(json.Path);
+                return Create(400, "invalid_body", field == "body"
+                    ? "The request body is not the JSON object this endpoint expects."
+                    : $"'{field}' has the wrong type.", ("field", field));
+            }
+
+            case BadHttpRequestException { InnerException: JsonException json }:
+                return Create(400, "malformed_json", $"The request body is not valid JSON (line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1}).", ("field", "body"), ("position", json.BytePositionInLine));
+            case BadHttpRequestException { StatusCode: 415 }:
+                return Create(415, "unsupported_media_type", "Content-Type must be application/json.", ("field", "Content-Type"));
             case BadHttpRequestException bad:
                 return Create(bad.StatusCode, bad.StatusCode == 413 ? "payload_too_large" : "bad_request", bad.StatusCode == 413 ? "The request body is too large." : "The request is not valid.");
             case OperationCanceledException:
@@ -101,6 +113,10 @@ internal sealed partial class ProblemDetailsExceptionHandler(
                 return Create(500, "internal_error", "An unexpected error occurred. It has been logged.");
         }
     }
+
+    // System.Text.Json paths look like "$.name" or "$.items[2].price"; the API speaks "name", "items[2].price".
+    private static string FieldOf(string? jsonPath) =>
+        string.IsNullOrEmpty(jsonPath) || jsonPath == "$" ? "body" : jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath;
 
     private static ProblemDetails Create(int status, string code, string detail, params (string Key, object? Value)[] extensions)
     {

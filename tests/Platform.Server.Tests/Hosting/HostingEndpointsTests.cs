@@ -41,3 +41,35 @@ public sealed class HostingEndpointsTests(ServerFixture fixture) : IClassFixture
         await HttpAssert.ProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed", await fixture.Service.PatchAsync("/api/batch", null, ct));
     }
 }
+
+public sealed class ModelBoundBodyErrorsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    [Fact]
+    public async Task MalformedJson_OnAModelBoundEndpoint_IsProblemWithPosition()
+    {
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "malformed_json",
+            await fixture.Server.CreateClient().PostJsonAsync("/api/admin/auth/login", """{ "email": }"""));
+        Assert.Equal("body", problem["field"]!.GetValue<string>());
+        Assert.NotNull(problem["position"]);
+    }
+
+    [Fact]
+    public async Task WrongType_OnAModelBoundEndpoint_NamesTheField()
+    {
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_body",
+            await fixture.Admin.PostJsonAsync("/api/admin/apikeys", """{ "name": 5 }"""));
+        Assert.Equal("name", problem["field"]!.GetValue<string>());
+
+        var array = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_body",
+            await fixture.Server.CreateClient().PostJsonAsync("/api/admin/auth/login", "[1]"));
+        Assert.Equal("body", array["field"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task WrongContentType_OnAModelBoundEndpoint_Is415Problem()
+    {
+        using var form = new StringContent("email=x", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+        await HttpAssert.ProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type",
+            await fixture.Server.CreateClient().PostAsync("/api/admin/auth/login", form, TestContext.Current.CancellationToken));
+    }
+}
