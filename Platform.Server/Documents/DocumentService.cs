@@ -246,10 +246,13 @@ public sealed class DocumentService(
             };
         }
 
+        // The fields are the service's own copy (the validator returned it), so their nodes move over uncopied.
         var document = new JsonObject { [SystemFields.Id] = id };
-        foreach (var (name, value) in fields)
+        foreach (var name in fields.Select(p => p.Key).ToList())
         {
-            document[name] = value?.DeepClone();
+            var value = fields[name];
+            fields.Remove(name);
+            document[name] = value;
         }
 
         document[SystemFields.CreatedAt] = createdAt;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Platform.Server.Common;
 using Platform.Server.Storage;
+using Platform.Server.Storage.Filters;
 
 namespace Platform.Server.Documents;
 
@@ -20,7 +21,7 @@ public static class QueryCursor
         var values = new JsonArray();
         foreach (var key in sort)
         {
-            values.Add(ValueAt(lastDocument, key.Path)?.DeepClone());
+            values.Add(JsonValueOrder.GetSortValue(lastDocument, key.Path)?.DeepClone());
         }
 
         var payload = new JsonObject { ["s"] = SortSignature(sort), ["v"] = values };
@@ -67,29 +68,6 @@ public static class QueryCursor
         JsonValueKind.Array => value.EnumerateArray().Any(HasOperatorKey),
         _ => false,
     };
-
-    /// <summary>The value at a dot path (numeric segments index arrays), or null when missing.</summary>
-    public static JsonNode? ValueAt(JsonObject document, string path)
-    {
-        ArgumentNullException.ThrowIfNull(document);
-        ArgumentNullException.ThrowIfNull(path);
-        JsonNode? current = document;
-        foreach (var segment in path.Split('.'))
-        {
-            current = current switch
-            {
-                JsonObject obj => obj[segment],
-                JsonArray array when int.TryParse(segment, out var index) && index >= 0 && index < array.Count => array[index],
-                _ => null,
-            };
-            if (current is null)
-            {
-                return null;
-            }
-        }
-
-        return current;
-    }
 
     private static string SortSignature(IReadOnlyList<SortField> sort) => string.Join(",", sort.Select(s => s.ToString()));
 
