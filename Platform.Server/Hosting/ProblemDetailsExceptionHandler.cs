@@ -24,7 +24,10 @@ internal sealed partial class ProblemDetailsExceptionHandler(
             exception = batch.InnerException!;
         }
 
-        var problem = ToProblem(exception);
+        // Only a client that went away is 499; any other cancellation (an internal timeout) is a server fault.
+        var problem = exception is OperationCanceledException && !httpContext.RequestAborted.IsCancellationRequested
+            ? ToProblem(new InvalidOperationException("An operation was cancelled unexpectedly.", exception))
+            : ToProblem(exception);
         if (problem.Status >= 500)
         {
             if (exception is StorageUnavailableException)

@@ -40,3 +40,37 @@ public class ProblemDetailsExceptionHandlerTests
         Assert.NotNull(problem.Extensions["errors"]);
     }
 }
+
+public class ProblemDetailsExceptionHandlerCancellationTests
+{
+    private sealed class Recorder : Microsoft.AspNetCore.Http.IProblemDetailsService
+    {
+        public Microsoft.AspNetCore.Mvc.ProblemDetails? Written { get; private set; }
+
+        public ValueTask WriteAsync(Microsoft.AspNetCore.Http.ProblemDetailsContext context)
+        {
+            Written = context.ProblemDetails;
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Theory]
+    [InlineData(true, 499)]
+    [InlineData(false, 500)]
+    public async Task Cancellation_Is499_OnlyWhenTheClientWentAway(bool clientAborted, int status)
+    {
+        var recorder = new Recorder();
+        var handler = new ProblemDetailsExceptionHandler(recorder, Microsoft.Extensions.Logging.Abstractions.NullLogger<ProblemDetailsExceptionHandler>.Instance);
+        using var aborted = new CancellationTokenSource();
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestAborted = aborted.Token };
+        if (clientAborted)
+        {
+            await aborted.CancelAsync();
+        }
+
+        await handler.TryHandleAsync(context, new TaskCanceledException("timed out"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(status, context.Response.StatusCode);
+        Assert.Equal(status, recorder.Written!.Status);
+    }
+}
