@@ -39,10 +39,26 @@ public static class BaasRoles
 /// </summary>
 public static class BaasClaimTypes
 {
-    /// <summary>Admin id, service-key id (later: app-user id).</summary>
+    /// <summary>Admin id, service-key id or app-user id.</summary>
     public const string Subject = "sub";
 
+    /// <summary>
+    /// The caller's kind for authorization policies (<see cref="BaasRoles"/>): <c>admin</c> or <c>service</c>.
+    /// App-user tokens never carry it, so no user role can ever make a user an admin.
+    /// </summary>
     public const string Role = "role";
+
+    /// <summary>An app user's roles (one claim per role), as rules see them in <c>auth.roles</c>.</summary>
+    public const string UserRoles = "roles";
+
+    /// <summary>"true" when the app user signed in anonymously.</summary>
+    public const string Anonymous = "anon";
+
+    /// <summary>"true" when the app user's email address is verified.</summary>
+    public const string EmailVerified = "email_verified";
+
+    /// <summary>The session (refresh-token family) an app-user access token belongs to.</summary>
+    public const string SessionId = "sid";
 
     public const string Email = "email";
 
@@ -54,4 +70,7 @@ public static class BaasClaimTypes
 public static class BaasAudiences
 {
     public const string Admin = "baas-admin";
+
+    /// <summary>App users' access tokens.</summary>
+    public const string User = "baas-user";
 }

@@ -8,6 +8,9 @@ namespace Platform.Server.Auth;
 /// <summary>An issued access token and its lifetime in whole seconds (the <c>expiresIn</c> of responses).</summary>
 public sealed record IssuedToken(string AccessToken, int ExpiresIn);
 
+/// <summary>What an app-user access token says about its user.</summary>
+public sealed record UserTokenSubject(string UserId, string? Email, IReadOnlyList<string> Roles, bool Anonymous, bool EmailVerified, string? SessionId);
+
 /// <summary>
 /// Issues and validates the server's JWTs. The JwtBearer scheme validates with the very
 /// <see cref="CreateValidationParameters"/> used here, so what the unit tests pin is what requests get.
@@ -33,6 +36,37 @@ public sealed class BaasTokenService(SigningKeyProvider keys, IOptions<AuthOptio
             [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
         };
         return new IssuedToken(Issue(BaasAudiences.Admin, claims, lifetime), (int)lifetime.TotalSeconds);
+    }
+
+    /// <summary>
+    /// An app user's access token: audience <c>baas-user</c>, <c>sub</c> = user id, the user's roles as
+    /// <c>roles</c> claims (never <c>role</c>, which marks admins and service keys), <c>anon</c>,
+    /// <c>email_verified</c>, and <c>sid</c> = the session it belongs to. Lifetime: <c>AccessTokenLifetime</c>.
+    /// </summary>
+    public IssuedToken IssueUserToken(UserTokenSubject user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentException.ThrowIfNullOrEmpty(user.UserId);
+        var lifetime = options.Value.AccessTokenLifetime;
+        var claims = new Dictionary<string, object>
+        {
+            [BaasClaimTypes.Subject] = user.UserId,
+            [BaasClaimTypes.UserRoles] = user.Roles.ToArray(),
+            [BaasClaimTypes.Anonymous] = user.Anonymous,
+            [BaasClaimTypes.EmailVerified] = user.EmailVerified,
+            [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
+        };
+        if (!string.IsNullOrEmpty(user.Email))
+        {
+            claims[BaasClaimTypes.Email] = user.Email;
+        }
+
+        if (!string.IsNullOrEmpty(user.SessionId))
+        {
+            claims[BaasClaimTypes.SessionId] = user.SessionId;
+        }
+
+        return new IssuedToken(Issue(BaasAudiences.User, claims, lifetime), (int)lifetime.TotalSeconds);
     }
 
     private string Issue(string audience, Dictionary<string, object> claims, TimeSpan lifetime)

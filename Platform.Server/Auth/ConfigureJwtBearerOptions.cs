@@ -18,7 +18,7 @@ internal sealed class ConfigureJwtBearerOptions(BaasTokenService tokens, TimePro
 
         options.MapInboundClaims = false;
         options.TimeProvider = time;
-        options.TokenValidationParameters = tokens.CreateValidationParameters(BaasAudiences.Admin);
+        options.TokenValidationParameters = tokens.CreateValidationParameters(BaasAudiences.Admin, BaasAudiences.User);
         options.Events = new JwtBearerEvents
         {
             OnChallenge = async context =>

@@ -44,6 +44,42 @@ public class BaasTokenServiceTests
     }
 
     [Fact]
+    public async Task IssueUserToken_RoundTripsToAnAppUserCaller_WithRolesButNoAdminRole()
+    {
+        var service = Service();
+
+        var issued = service.IssueUserToken(new UserTokenSubject("u1", "u@b.test", ["admin", "editor"], Anonymous: false, EmailVerified: true, SessionId: "s1"));
+        var principal = await service.ValidateAsync(issued.AccessToken, BaasAudiences.Admin, BaasAudiences.User);
+
+        Assert.NotNull(principal);
+        Assert.Equal(15 * 60, issued.ExpiresIn);
+        Assert.False(principal.IsInRole(BaasRoles.Admin));
+        var caller = principal.GetBaasCaller();
+        Assert.NotNull(caller);
+        Assert.Equal(BaasCallerKind.User, caller.Kind);
+        Assert.False(caller.Privileged);
+        Assert.Equal(("u1", "u@b.test", "s1"), (caller.Id, caller.Email, caller.SessionId));
+        Assert.Equal(["admin", "editor"], caller.Roles);
+        Assert.False(caller.Anonymous);
+        Assert.True(caller.EmailVerified);
+        Assert.Null(await service.ValidateAsync(issued.AccessToken, BaasAudiences.Admin));
+    }
+
+    [Fact]
+    public async Task IssueUserToken_MarksAnonymousUsers()
+    {
+        var service = Service();
+
+        var issued = service.IssueUserToken(new UserTokenSubject("u2", null, [], Anonymous: true, EmailVerified: false, SessionId: null));
+        var caller = (await service.ValidateAsync(issued.AccessToken, BaasAudiences.User))?.GetBaasCaller();
+
+        Assert.NotNull(caller);
+        Assert.True(caller.Anonymous);
+        Assert.Empty(caller.Roles);
+        Assert.Null(caller.Email);
+    }
+
+    [Fact]
     public async Task ValidateAsync_AcceptsToken_WithinClockSkewAfterExpiry()
     {
         var service = Service();

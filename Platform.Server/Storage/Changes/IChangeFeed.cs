@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+
+namespace Platform.Server.Storage.Changes;
+
+/// <summary>
+/// The committed changes of user collections, in commit order: the source of realtime events. Each provider
+/// implements it next to its <see cref="IDocumentStore"/>:
+/// <list type="bullet">
+/// <item>SQLite: a change-log table written in the same transaction as the data (so a change is in the log
+/// exactly when it is committed), numbered by a monotonically increasing sequence, pruned after the
+/// retention period, and announced in-process after each commit.</item>
+/// <item>MongoDB: a database-wide change stream (with pre-images, so <see cref="StoredChange.Before"/> is known
+/// for replaces and deletes); the sequence is the resume token, so every node sharing one database sees the
+/// same positions and a client may resume on any node.</item>
+/// </list>
+/// Collections whose names start with <c>_</c> (system collections) never appear.
+/// </summary>
+public interface IChangeFeed
+{
+    /// <summary>
+    /// The position of the latest committed change (or of "now" when there is none yet): reading after it
+    /// yields exactly the changes committed later.
+    /// </summary>
+    Task<string> GetPositionAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Every change committed after <paramref name="after"/>, in commit order, then live changes as they commit,
+    /// until <paramref name="cancellationToken"/> is cancelled. A writer's change is observable here before its
+    /// <c>WriteAsync</c> returns to the writer (same process) or right after (other processes).
+    /// </summary>
+    /// <exception cref="ChangeHistoryUnavailableException">
+    /// <paramref name="after"/> is older than the retained history, or is not a position of this feed.
+    /// </exception>
+    IAsyncEnumerable<StoredChange> ReadAsync(string after, CancellationToken cancellationToken = default);
+}
+
+/// <summary>What a write did to one document.</summary>
+public enum ChangeKind
+{
+    Insert,
+    Replace,
+    Delete,
+}
+
+/// <summary>One committed change of one document.</summary>
+/// <param name="Sequence">Its position: opaque, unique, increasing in commit order (compare by feed, not by text).</param>
+/// <param name="Collection">The collection.</param>
+/// <param name="Id">The document id.</param>
+/// <param name="Kind">Insert, replace or delete.</param>
+/// <param name="Before">The document before the change (null for inserts; may be null when the provider lost it).</param>
+/// <param name="After">The document after the change (null for deletes).</param>
+/// <param name="CommittedAt">When it was committed.</param>
+public sealed record StoredChange(
+    string Sequence,
+    string Collection,
+    string Id,
+    ChangeKind Kind,
+    JsonObject? Before,
+    JsonObject? After,
+    DateTimeOffset CommittedAt);
+
+/// <summary>The requested position is no longer (or never was) in the feed's history: take a fresh snapshot.</summary>
+public sealed class ChangeHistoryUnavailableException(string position, string message) : Exception(message)
+{
+    public string Position { get; } = position;
+}
