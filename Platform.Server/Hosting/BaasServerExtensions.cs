@@ -5,6 +5,7 @@ using Platform.Server.Admin;
 using Platform.Server.Auth;
 using Platform.Server.Collections;
 using Platform.Server.Documents;
+using Platform.Server.Realtime;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Hosting;
@@ -46,6 +47,7 @@ public static class BaasServerExtensions
         services.AddBaasAdmin(builder.Configuration);
         services.AddBaasCollections();
         services.AddBaasDocuments();
+        services.AddBaasRealtime(builder.Configuration);
         return builder;
     }
 
@@ -68,6 +70,7 @@ public static class BaasServerExtensions
         // Until app users and rules exist, documents are for trusted callers only.
         app.MapDocumentEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
         app.MapBatchEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
+        app.MapBaasRealtime();
         return app;
     }
 }

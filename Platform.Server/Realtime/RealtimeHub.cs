@@ -1,0 +1,105 @@
+using Microsoft.AspNetCore.SignalR;
+using Platform.Server.Auth;
+using Platform.Server.Common;
+using Platform.Server.Documents;
+
+namespace Platform.Server.Realtime;
+
+/// <summary>
+/// The hub at <c>/realtime</c> (docs/realtime.md). Hubs are transient: the state lives in
+/// <see cref="RealtimeDispatcher"/>. Refusals are <see cref="HubException"/>s whose message is
+/// <c>"&lt;code&gt;: &lt;detail&gt;"</c> with the REST codes.
+/// </summary>
+internal sealed class RealtimeHub(
+    RealtimeDispatcher dispatcher,
+    SubscriptionPlanner planner,
+    SubscriptionActivator activator) : Hub
+{
+    public override Task OnConnectedAsync()
+    {
+        if (!dispatcher.TryConnect(Context))
+        {
+            throw new HubException("too_many_connections: This server is at its connection limit; try again later.");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception) => dispatcher.DisconnectAsync(Context.ConnectionId);
+
+    public async Task<SubscribeResult> Subscribe(SubscribeRequest request)
+    {
+        if (request is null)
+        {
+            throw new HubException("invalid_request: Subscribe needs { collection, filter?, id?, snapshot?, resumeAfter? }.");
+        }
+
+        var cancellationToken = Context.ConnectionAborted;
+        SubscriptionPlanner.Plan plan;
+        try
+        {
+            plan = await planner.PlanAsync(request, Callers.From(Context.User?.GetBaasCaller()), cancellationToken);
+        }
+        catch (ApiException ex)
+        {
+            throw ToHubException(ex);
+        }
+
+        await dispatcher.Started.WaitAsync(cancellationToken);
+        var registration = dispatcher.Register(Context.ConnectionId, plan.Spec, request.ResumeAfter);
+        IReadOnlyList<object?>? documents = null;
+        if (request.Snapshot == true || registration.Resumed == false)
+        {
+            // Read after registering: every change the snapshot misses comes after the returned sequence.
+            try
+            {
+                documents = await plan.SnapshotAsync(cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                dispatcher.Unsubscribe(Context.ConnectionId, registration.Subscription.Id);
+                if (ex is ApiException problem)
+                {
+                    throw ToHubException(problem);
+                }
+
+                throw;
+            }
+        }
+
+        activator.ActivateAfterReply(registration.Subscription);
+        return new SubscribeResult
+        {
+            SubscriptionId = registration.Subscription.Id,
+            Sequence = registration.Sequence,
+            Documents = documents,
+            Resumed = registration.Resumed,
+        };
+    }
+
+    public void Unsubscribe(string subscriptionId) => dispatcher.Unsubscribe(Context.ConnectionId, subscriptionId);
+
+    private static HubException ToHubException(ApiException ex) =>
+        new(ex.Field is null ? $"{ex.Code}: {ex.Message}" : $"{ex.Code}: {ex.Message} (at {ex.Field})");
+}
+
+/// <summary>
+/// Holds a new subscription's events until its <c>Subscribe</c> result is on the wire. SignalR writes an
+/// invocation's result and only then disposes the invocation's service scope (DefaultHubDispatcher), so this scoped
+/// service's disposal is the first moment events may follow without overtaking the result.
+/// </summary>
+internal sealed class SubscriptionActivator(RealtimeDispatcher dispatcher) : IDisposable
+{
+    private Subscription? _subscription;
+
+    public void ActivateAfterReply(Subscription subscription) => _subscription = subscription;
+
+    public void Dispose()
+    {
+        if (_subscription is { } subscription)
+        {
+            _subscription = null;
+            dispatcher.Activate(subscription);
+        }
+    }
+}
