@@ -19,7 +19,6 @@ public sealed class RealtimeLimitsFixture : IAsyncLifetime
         ["Baas:Realtime:ReplayEvents"] = "3",
         ["Baas:Realtime:MaxSubscriptionsPerConnection"] = "2",
         ["Baas:Realtime:SnapshotLimit"] = "3",
-        ["Baas:Realtime:RetryDelay"] = "00:00:00.010",
     });
 
     public async ValueTask DisposeAsync()
@@ -152,24 +151,10 @@ public sealed class RealtimeLimitsTests(RealtimeLimitsFixture fixture) : IClassF
 
         Assert.Null(dispatcher.SubscriptionCount(connectionId));
     }
-
-    [Fact]
-    public async Task FeedError_RestartsTheReadWithoutLosingChanges()
-    {
-        var collection = await Server.NewCollectionAsync();
-        await using var client = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey);
-        var subscribed = await client.SubscribeAsync(collection);
-        Server.Feed.FailReads(2);
-        Server.Feed.BreakReads();
-        await Server.CreateAsync(collection, """{ "_id": "after-outage" }""");
-        await client.ExpectAsync(subscribed.SubscriptionId, RealtimeEvents.Added, "after-outage");
-        await Server.CreateAsync(collection, """{ "_id": "next" }""");
-        await client.ExpectAsync(subscribed.SubscriptionId, RealtimeEvents.Added, "next");
-    }
 }
 
-/// <summary>A client that stops reading is sent resync and disconnected once its queue of one message overflows.</summary>
-public sealed class RealtimeOverflowTests
+/// <summary>Tests on a fake change feed, which they publish to and break directly.</summary>
+public sealed class RealtimeFakeFeedTests
 {
     [Fact]
     public async Task SlowClient_QueueOverflow_GetsResyncThenIsDisconnected()
@@ -177,7 +162,7 @@ public sealed class RealtimeOverflowTests
         await using var server = await RealtimeTestServer.StartAsync(new Dictionary<string, string?>
         {
             ["Baas:Realtime:SendQueueCapacity"] = "1",
-        });
+        }, fakeFeed: true);
         using var metrics = new MetricWaiter(server);
         var collection = await server.NewCollectionAsync();
         var dispatcher = server.Server.Services.GetRequiredService<RealtimeDispatcher>();
@@ -219,5 +204,23 @@ public sealed class RealtimeOverflowTests
         Assert.Equal(RealtimeDispatcher.OverflowReason, await client.Resync.Task.WaitAsync(HubClient.Patience, TestContext.Current.CancellationToken));
         await client.Closed.Task.WaitAsync(HubClient.Patience, TestContext.Current.CancellationToken);
         Assert.True(received < published, $"received {received} of {published}");
+    }
+
+    [Fact]
+    public async Task FeedError_RestartsTheReadWithoutLosingChanges()
+    {
+        await using var server = await RealtimeTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Baas:Realtime:RetryDelay"] = "00:00:00.010",
+        }, fakeFeed: true);
+        var collection = await server.NewCollectionAsync();
+        await using var client = await server.ConnectAsync(query: "apikey=" + server.ApiKey);
+        var subscribed = await client.SubscribeAsync(collection);
+        server.Feed.FailReads(2);
+        server.Feed.BreakReads();
+        await server.CreateAsync(collection, """{ "_id": "after-outage" }""");
+        await client.ExpectAsync(subscribed.SubscriptionId, RealtimeEvents.Added, "after-outage");
+        await server.CreateAsync(collection, """{ "_id": "next" }""");
+        await client.ExpectAsync(subscribed.SubscriptionId, RealtimeEvents.Added, "next");
     }
 }

@@ -22,15 +22,16 @@ public enum HubProtocol
 }
 
 /// <summary>
-/// A real server whose change feed is a <see cref="FakeChangeFeed"/> fed by every write through the store, with an
-/// admin client, a service key, user tokens and hub connections.
+/// A real server with an admin client, a service key, user tokens and hub connections.
 /// </summary>
 public sealed class RealtimeTestServer : IAsyncDisposable
 {
-    private RealtimeTestServer(BaasTestServer server, FakeChangeFeed feed, HttpClient admin, HttpClient service, string apiKey)
+    private readonly FakeChangeFeed? _feed;
+
+    private RealtimeTestServer(BaasTestServer server, FakeChangeFeed? feed, HttpClient admin, HttpClient service, string apiKey)
     {
         Server = server;
-        Feed = feed;
+        _feed = feed;
         Admin = admin;
         Service = service;
         ApiKey = apiKey;
@@ -38,7 +39,8 @@ public sealed class RealtimeTestServer : IAsyncDisposable
 
     public BaasTestServer Server { get; }
 
-    public FakeChangeFeed Feed { get; }
+    /// <summary>The fake feed (servers started with <c>fakeFeed: true</c>).</summary>
+    public FakeChangeFeed Feed => _feed ?? throw new InvalidOperationException("This server reads its store's real change feed.");
 
     public HttpClient Admin { get; }
 
@@ -49,14 +51,20 @@ public sealed class RealtimeTestServer : IAsyncDisposable
 
     public Uri HubUrl => new(Server.BaseAddress, "/realtime");
 
-    public static async Task<RealtimeTestServer> StartAsync(IDictionary<string, string?>? settings = null)
+    /// <summary>
+    /// Starts a server on the real change feed of its store, or, with <paramref name="fakeFeed"/>, on a
+    /// <see cref="FakeChangeFeed"/> that tests can also publish to and break.
+    /// </summary>
+    public static async Task<RealtimeTestServer> StartAsync(IDictionary<string, string?>? settings = null, bool fakeFeed = false)
     {
-        var feed = new FakeChangeFeed(TimeProvider.System);
+        var feed = fakeFeed ? new FakeChangeFeed(TimeProvider.System) : null;
         var server = await BaasTestServer.StartAsync(settings, configureServices: services =>
         {
-            services.AddSingleton<SqliteDocumentStore>();
-            services.Replace(ServiceDescriptor.Singleton<IDocumentStore>(sp => new RecordingStore(sp.GetRequiredService<SqliteDocumentStore>(), feed)));
-            services.AddSingleton<IChangeFeed>(feed);
+            if (feed is not null)
+            {
+                services.Replace(ServiceDescriptor.Singleton<IDocumentStore>(sp => new RecordingStore(sp.GetRequiredService<SqliteDocumentStore>(), feed)));
+                services.Replace(ServiceDescriptor.Singleton<IChangeFeed>(feed));
+            }
         });
         var admin = await server.CreateAdminClientAsync();
         using var response = await admin.PostAsJsonAsync("/api/admin/apikeys", new { name = "realtime-tests" });
