@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Platform.Server.Hosting;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Changes;
 using Platform.Server.Storage.Sqlite;
@@ -174,22 +171,5 @@ public sealed class SqliteChangeFeedTests : IDisposable
         {
             Assert.Equal("a", Assert.Single(await reader).Id);
         }
-    }
-
-    [Fact]
-    public void AddBaasStorage_RegistersOneSqliteInstance_AsStoreAndFeed()
-    {
-        var services = new ServiceCollection().AddLogging();
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Baas:DataDir"] = _dataDir })
-            .Build();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section);
-        services.AddBaasStorage(configuration);
-        using var provider = services.BuildServiceProvider();
-
-        var store = provider.GetRequiredService<IDocumentStore>();
-        Assert.IsType<SqliteDocumentStore>(store);
-        Assert.Same(store, provider.GetRequiredService<IChangeFeed>());
     }
 }
