@@ -78,26 +78,29 @@ public sealed class SqliteChangeFeedTests : IDisposable
     }
 
     [Fact]
-    public async Task Positions_SurviveReopen_AndAreNeverReused_EvenAfterPruningEverything()
+    public async Task Positions_SurviveReopen_AndAreNeverReused_EvenAfterEverythingExpired()
     {
         var clock = new AdjustableTimeProvider();
         var options = new ChangeFeedOptions();
         using (var store = SqliteStoreFixture.Open(_dataDir, changes: options, time: clock))
         {
             await store.InitializeAsync(Ct);
-            await InsertAsync(store, "things", "a", "b");
+            await InsertAsync(store, "things", "a", "b", "c");
             clock.Advance(options.Retention + TimeSpan.FromMinutes(1));
+
+            // All three expired; the newest stays as the high-water mark of the numbering.
             Assert.Equal(2, await store.PruneChangesAsync(Ct));
+            Assert.Equal(0, await store.PruneChangesAsync(Ct));
         }
 
-        Assert.Equal(0, CountLogRows());
+        Assert.Equal(1, CountLogRows());
         using var reopened = SqliteStoreFixture.Open(_dataDir, changes: options, time: clock);
         await reopened.InitializeAsync(Ct);
 
-        Assert.Equal("2", await reopened.GetPositionAsync(Ct));
+        Assert.Equal("3", await reopened.GetPositionAsync(Ct));
         await Assert.ThrowsAsync<ChangeHistoryUnavailableException>(() => ReadAsync(reopened, "1", 1));
-        await InsertAsync(reopened, "things", "c");
-        Assert.Equal("3", Assert.Single(await ReadAsync(reopened, "2", 1)).Sequence);
+        await InsertAsync(reopened, "things", "d");
+        Assert.Equal("4", Assert.Single(await ReadAsync(reopened, "3", 1)).Sequence);
     }
 
     [Fact]
@@ -119,9 +122,10 @@ public sealed class SqliteChangeFeedTests : IDisposable
         clock.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(0, await store.PruneChangesAsync(Ct));
         clock.Advance(TimeSpan.FromMinutes(9));
-        Assert.Equal(5, await store.PruneChangesAsync(Ct));
-        Assert.Equal(0, CountLogRows());
-        await Assert.ThrowsAsync<ChangeHistoryUnavailableException>(() => ReadAsync(store, "7", 1));
+        Assert.Equal(4, await store.PruneChangesAsync(Ct));
+        Assert.Equal(1, CountLogRows());
+        await Assert.ThrowsAsync<ChangeHistoryUnavailableException>(() => ReadAsync(store, "6", 1));
+        Assert.Equal("h", Assert.Single(await ReadAsync(store, "7", 1)).Id);
     }
 
     [Fact]
