@@ -65,9 +65,9 @@ public static class BaasServerExtensions
         app.MapSetupPageEndpoints();
         app.MapCollectionEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
 
-        // Until app users and rules exist, documents are for trusted callers only.
-        app.MapDocumentEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
-        app.MapBatchEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
+        // Open to everyone: collection rules decide (service keys and admins bypass them).
+        app.MapDocumentEndpoints().RequireAuthorization(BaasPolicies.AnyCaller);
+        app.MapBatchEndpoints().RequireAuthorization(BaasPolicies.AnyCaller);
         return app;
     }
 }
