@@ -86,14 +86,19 @@ public sealed class DocumentQueryService(
         return result;
     }
 
-    /// <summary>The rule's filter and the query's, simplified where one of them is trivial.</summary>
+    /// <summary>
+    /// The rule's filter and the query's as one flat conjunction (so a provider sees every top-level
+    /// condition, e.g. SQLite's index-order planning), simplified where one of them is trivial.
+    /// </summary>
     internal static FilterNode Both(FilterNode ruleFilter, FilterNode queryFilter) => (ruleFilter, queryFilter) switch
     {
         (MatchAllNode, _) => queryFilter,
         (MatchNoneNode, _) => MatchNoneNode.Instance,
         (_, MatchAllNode) => ruleFilter,
-        _ => new AndNode([ruleFilter, queryFilter]),
+        _ => new AndNode([.. Conjuncts(ruleFilter), .. Conjuncts(queryFilter)]),
     };
+
+    private static IReadOnlyList<FilterNode> Conjuncts(FilterNode filter) => filter is AndNode and ? and.Children : [filter];
 
     /// <summary>Ends every sort with <c>_id</c> so the order is total and cursors are exact.</summary>
     internal static IReadOnlyList<SortField> WithIdTiebreak(IReadOnlyList<SortField> sort) =>
