@@ -6,6 +6,7 @@ using Platform.Server.Auth;
 using Platform.Server.Collections;
 using Platform.Server.Documents;
 using Platform.Server.Storage;
+using Platform.Server.Users;
 
 namespace Platform.Server.Hosting;
 
@@ -44,6 +45,7 @@ public static class BaasServerExtensions
         services.AddBaasStorage(builder.Configuration);
         services.AddBaasAuth(builder.Configuration);
         services.AddBaasAdmin(builder.Configuration);
+        services.AddBaasUsers(builder.Configuration);
         services.AddBaasCollections();
         services.AddBaasDocuments();
         return builder;
@@ -63,6 +65,8 @@ public static class BaasServerExtensions
 
         app.MapBaasAdminEndpoints();
         app.MapSetupPageEndpoints();
+        app.MapBaasUserEndpoints();
+        app.MapAdminUserEndpoints();
         app.MapCollectionEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
 
         // Open to everyone: collection rules decide (service keys and admins bypass them).
