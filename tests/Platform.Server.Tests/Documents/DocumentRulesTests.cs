@@ -348,6 +348,35 @@ public sealed class DocumentRulesTests(RulesServerFixture fixture) : IClassFixtu
         await HttpAssert.StatusAsync(HttpStatusCode.Created, await admin.PostJsonAsync("/api/collections/auto-admin/documents", "{}"));
     }
 
+    [Fact]
+    public async Task SignedUpUsers_OwnWhatTheyCreate_AndAnEndedSessionIs401()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionWithRulesAsync(OwnerRules, cancellationToken: ct);
+        var (carolId, carol) = await SignUpAsync("carol");
+        var (_, dave) = await SignUpAsync("dave");
+        using (carol)
+        using (dave)
+        {
+            var doc = await CreateAsync(carol, c, """{ "title": "carol's" }""");
+            Assert.Equal(carolId, doc["_createdBy"]!.GetValue<string>());
+            Assert.Equal(1, await CountAsync(carol, c));
+            Assert.Equal(0, await CountAsync(dave, c));
+            await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found", await dave.GetAsync($"{Docs(c)}/{Id(doc)}", ct));
+
+            await HttpAssert.StatusAsync(HttpStatusCode.NoContent, await carol.PostJsonAsync("/api/auth/logout", "{}"));
+            await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await carol.GetAsync(Docs(c), ct));
+        }
+    }
+
+    private async Task<(string Id, HttpClient Client)> SignUpAsync(string name)
+    {
+        using var anonymous = fixture.Visitor();
+        var email = $"{NewUserId(name)}@example.test";
+        var session = await HttpAssert.StatusAsync(HttpStatusCode.Created, await anonymous.PostJsonAsync("/api/auth/signup", $$"""{ "email": "{{email}}", "password": "Sign-up-Passw0rd!" }"""));
+        return (session!["user"]!["id"]!.GetValue<string>(), fixture.WithBearer(session["accessToken"]!.GetValue<string>()));
+    }
+
     private static async Task<JsonObject> CreateAsync(HttpClient client, string collection, string json) =>
         (await HttpAssert.StatusAsync(HttpStatusCode.Created, await client.PostJsonAsync(Docs(collection), json)))!;
 
