@@ -29,6 +29,12 @@ internal sealed record BenchReport(
 {
     public const string CeilingScenario = "ceiling (bare endpoint)";
 
+    /// <summary>The indexed query as an app user under the owner rule (the same request as "indexed query", which uses a service key).</summary>
+    public const string RulesScenario = "rules: indexed query as app user";
+
+    /// <summary>How much slower the rules scenario may be than the same query with a service key.</summary>
+    public const double RulesOverheadTarget = 0.15;
+
     /// <summary>What the issue says the bare endpoint does on this machine when it is otherwise idle.</summary>
     public const double ReferenceCeiling = 24_000;
 
@@ -57,6 +63,15 @@ internal sealed record BenchReport(
             }
         }
 
+        if (Find("indexed query") is { } service && Find(RulesScenario) is { } asUser && service.Throughput > 0)
+        {
+            var overhead = RulesOverhead(service, asUser);
+            checks.Add(new(
+                "rules overhead < 15% (indexed query, app user vs service key)",
+                Format($"{overhead:P1} slower ({asUser.Throughput:N0}/s vs {service.Throughput:N0}/s; p50 {asUser.P50Milliseconds:N2} vs {service.P50Milliseconds:N2} ms)"),
+                overhead < RulesOverheadTarget));
+        }
+
         if (Find("operator update") is { } update)
         {
             checks.Add(new("operator update ≥ 3,100/s", Format($"{update.Throughput:N0}/s"), update.Throughput >= 3100, Scaled(3100), update.Throughput >= Scaled(3100)));
@@ -67,6 +82,9 @@ internal sealed record BenchReport(
         checks.Add(new("RSS after run < 300 MB", Format($"{server.AfterRunRssMegabytes:N0} MB"), server.AfterRunRssMegabytes < 300));
         return checks;
     }
+
+    /// <summary>The share of throughput lost to rules: 0 = as fast as the service key, 0.15 = 15% slower.</summary>
+    public static double RulesOverhead(ScenarioResult service, ScenarioResult asUser) => 1 - (asUser.Throughput / service.Throughput);
 
     private double Scaled(double target) => target * CeilingThroughput / ReferenceCeiling;
 

@@ -14,6 +14,13 @@ internal sealed class BenchRun : IAsyncDisposable
 {
     private const string AdminEmail = "bench@baas.local";
     private const string AdminPassword = "bench-password-123";
+    private const string UserEmail = "owner@bench.local";
+    private const string UserPassword = "bench-user-password-123";
+
+    /// <summary>The indexed query scenario; the rules scenario runs the very same request as the app user.</summary>
+    private static readonly Uri IndexedQuery = new(
+        $"api/collections/{BaasSetup.Collection}/documents?filter=" + Uri.EscapeDataString("""{"status":"open","priority":{"$gte":3}}""") + "&sort=-priority&limit=20",
+        UriKind.Relative);
 
     private readonly BenchOptions _options;
     private readonly string _command;
@@ -79,19 +86,25 @@ internal sealed class BenchRun : IAsyncDisposable
         };
         using var serverClient = new HttpClient(handler, disposeHandler: false) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         using var ceilingClient = new HttpClient(handler, disposeHandler: false) { BaseAddress = ceiling.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var userClient = new HttpClient(handler, disposeHandler: false) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
         var key = await BaasSetup.CreateServiceKeyAsync(serverClient, AdminEmail, AdminPassword, cancellationToken);
         serverClient.DefaultRequestHeaders.Add("X-Api-Key", key);
         await BaasSetup.CreateCollectionAsync(serverClient, cancellationToken);
 
-        Console.WriteLine(Format($"Seeding {_options.Documents:N0} documents in batches of 500..."));
+        // The app user seeds, so it owns every document: under the owner rule it lists exactly what the service key does.
+        var userToken = await BaasSetup.SignUpAsync(userClient, UserEmail, UserPassword, cancellationToken);
+        userClient.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", userToken);
+
+        Console.WriteLine(Format($"Seeding {_options.Documents:N0} documents in batches of 500 (as the app user, under the create rule)..."));
         var seedWatch = Stopwatch.StartNew();
-        await BaasSetup.SeedAsync(serverClient, _options.Documents, _options.SeedParallelism, cancellationToken);
+        await BaasSetup.SeedAsync(userClient, _options.Documents, _options.SeedParallelism, cancellationToken);
         var seedSeconds = seedWatch.Elapsed.TotalSeconds;
         Console.WriteLine(Format($"  done in {seedSeconds:N1} s"));
+        await BaasSetup.EnsureSameItemsAsync(serverClient, userClient, IndexedQuery, cancellationToken);
 
         var results = new List<ScenarioResult>();
-        foreach (var scenario in Scenarios(serverClient, ceilingClient))
+        foreach (var scenario in Scenarios(serverClient, userClient, ceilingClient))
         {
             Console.WriteLine(Format($"Running {scenario.Name} ({_options.Warmup.TotalSeconds:N0} s warm-up, {_options.Duration.TotalSeconds:N0} s measured, concurrency {_options.Concurrency})..."));
             var result = await LoadRunner.RunAsync(scenario, _options, cancellationToken);
@@ -147,19 +160,19 @@ internal sealed class BenchRun : IAsyncDisposable
         }
     }
 
-    private IEnumerable<Scenario> Scenarios(HttpClient server, HttpClient ceiling)
+    private IEnumerable<Scenario> Scenarios(HttpClient server, HttpClient user, HttpClient ceiling)
     {
         var documents = $"api/collections/{BaasSetup.Collection}/documents";
         var count = _options.Documents;
-        var query = new Uri(
-            documents + "?filter=" + Uri.EscapeDataString("""{"status":"open","priority":{"$gte":3}}""") + "&sort=-priority&limit=20",
-            UriKind.Relative);
         var increment = Encoding.UTF8.GetBytes("""{"$inc":{"n":1}}""");
 
         yield return new Scenario(BenchReport.CeilingScenario, ceiling, _ => new HttpRequestMessage(HttpMethod.Get, new Uri("hello", UriKind.Relative)));
         yield return new Scenario("get-by-id", server, random =>
             new HttpRequestMessage(HttpMethod.Get, new Uri($"{documents}/{BaasSetup.DocumentId(random.Next(count))}", UriKind.Relative)));
-        yield return new Scenario("indexed query", server, _ => new HttpRequestMessage(HttpMethod.Get, query));
+        yield return new Scenario("indexed query", server, _ => new HttpRequestMessage(HttpMethod.Get, IndexedQuery));
+
+        // Right after the service-key run of the same request, so both see the same machine load.
+        yield return new Scenario(BenchReport.RulesScenario, user, _ => new HttpRequestMessage(HttpMethod.Get, IndexedQuery));
         yield return new Scenario("operator update ($inc)", server, random =>
             new HttpRequestMessage(HttpMethod.Patch, new Uri($"{documents}/{BaasSetup.DocumentId(random.Next(count))}", UriKind.Relative))
             {
