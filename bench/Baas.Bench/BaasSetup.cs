@@ -16,11 +16,17 @@ internal static class BaasSetup
 
     public static readonly string[] Statuses = ["open", "closed", "pending", "archived"];
 
+    /// <summary>Signs in as the seeded admin and returns the admin access token.</summary>
+    public static async Task<string> AdminTokenAsync(HttpClient client, string email, string password, CancellationToken cancellationToken)
+    {
+        using var login = await client.PostAsJsonAsync(new Uri("api/admin/auth/login", UriKind.Relative), new { email, password }, cancellationToken).ConfigureAwait(false);
+        return (await ReadObjectAsync(login, cancellationToken).ConfigureAwait(false))["accessToken"]!.GetValue<string>();
+    }
+
     /// <summary>Signs in as the seeded admin and returns a new service key.</summary>
     public static async Task<string> CreateServiceKeyAsync(HttpClient client, string email, string password, CancellationToken cancellationToken)
     {
-        using var login = await client.PostAsJsonAsync(new Uri("api/admin/auth/login", UriKind.Relative), new { email, password }, cancellationToken).ConfigureAwait(false);
-        var token = (await ReadObjectAsync(login, cancellationToken).ConfigureAwait(false))["accessToken"]!.GetValue<string>();
+        var token = await AdminTokenAsync(client, email, password, cancellationToken).ConfigureAwait(false);
 
         using var keyRequest = new HttpRequestMessage(HttpMethod.Post, new Uri("api/admin/apikeys", UriKind.Relative))
         {
@@ -50,7 +56,11 @@ internal static class BaasSetup
         var definition = new JsonObject
         {
             ["name"] = Collection,
-            ["indexes"] = new JsonArray(new JsonObject { ["fields"] = new JsonArray("status", "-priority"), ["unique"] = false }),
+            ["indexes"] = new JsonArray(
+                new JsonObject { ["fields"] = new JsonArray("status", "-priority"), ["unique"] = false },
+
+                // What docs/rules.md advises for owner-only lists: the rule's field first, then the query's.
+                new JsonObject { ["fields"] = new JsonArray("_createdBy", "status", "-priority"), ["unique"] = false }),
             ["rules"] = new JsonObject
             {
                 ["list"] = OwnerRule,
