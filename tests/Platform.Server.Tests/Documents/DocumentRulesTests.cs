@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Server.Collections;
+using Platform.Server.Rules;
 using Platform.Server.Tests.Infrastructure;
 using static Platform.Server.Tests.Documents.RulesServerFixture;
 
@@ -346,6 +349,25 @@ public sealed class DocumentRulesTests(RulesServerFixture fixture) : IClassFixtu
         await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "collection_not_found", await visitor.GetAsync("/api/collections/auto-visitor/documents", ct));
         await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "collection_not_found", await admin.GetAsync("/api/admin/collections/auto-visitor", ct));
         await HttpAssert.StatusAsync(HttpStatusCode.Created, await admin.PostJsonAsync("/api/collections/auto-admin/documents", "{}"));
+    }
+
+    [Fact]
+    public async Task Rules_AreCompiledOncePerDefinition_AndAChangeAppliesAtOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionWithRulesAsync(new { list = "false" }, cancellationToken: ct);
+        await fixture.Service.PostJsonAsync(Docs(c), """{ "_id": "d" }""");
+        using var visitor = fixture.Visitor();
+        Assert.Equal(0, await CountAsync(visitor, c));
+
+        var registry = fixture.Server.Services.GetRequiredService<CollectionRegistry>();
+        var before = await registry.FindAsync(c, ct);
+        Assert.Same(before!.Rules, (await registry.FindAsync(c, ct))!.Rules);
+
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"/api/admin/collections/{c}", """{ "rules": { "list": "true" } }"""));
+        Assert.Equal(1, await CountAsync(visitor, c));
+        Assert.NotSame(before.Rules, (await registry.FindAsync(c, ct))!.Rules);
+        Assert.Equal("true", (await registry.FindAsync(c, ct))!.Rules[RuleOperation.List]!.Text);
     }
 
     [Fact]
