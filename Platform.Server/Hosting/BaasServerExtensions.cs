@@ -5,6 +5,7 @@ using Platform.Server.Admin;
 using Platform.Server.Auth;
 using Platform.Server.Collections;
 using Platform.Server.Documents;
+using Platform.Server.Email;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Hosting;
@@ -46,6 +47,7 @@ public static class BaasServerExtensions
         services.AddBaasAdmin(builder.Configuration);
         services.AddBaasCollections();
         services.AddBaasDocuments();
+        services.AddBaasEmail(builder.Configuration);
         return builder;
     }
 
@@ -63,6 +65,7 @@ public static class BaasServerExtensions
 
         app.MapBaasAdminEndpoints();
         app.MapSetupPageEndpoints();
+        app.MapOutboxEndpoints();
         app.MapCollectionEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
 
         // Until app users and rules exist, documents are for trusted callers only.
