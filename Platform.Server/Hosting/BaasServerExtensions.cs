@@ -6,6 +6,7 @@ using Platform.Server.Auth;
 using Platform.Server.Collections;
 using Platform.Server.Documents;
 using Platform.Server.Email;
+using Platform.Server.RateLimiting;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Hosting;
@@ -48,6 +49,7 @@ public static class BaasServerExtensions
         services.AddBaasCollections();
         services.AddBaasDocuments();
         services.AddBaasEmail(builder.Configuration);
+        services.AddBaasRateLimiting(builder.Configuration);
         return builder;
     }
 
@@ -57,6 +59,7 @@ public static class BaasServerExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseBaasRateLimiting();
         app.UseAuthorization();
 
         app.MapOpenApi();
