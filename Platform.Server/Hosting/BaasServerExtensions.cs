@@ -8,6 +8,7 @@ using Platform.Server.Documents;
 using Platform.Server.Email;
 using Platform.Server.RateLimiting;
 using Platform.Server.Storage;
+using Platform.Server.Users;
 
 namespace Platform.Server.Hosting;
 
@@ -46,6 +47,7 @@ public static class BaasServerExtensions
         services.AddBaasStorage(builder.Configuration);
         services.AddBaasAuth(builder.Configuration);
         services.AddBaasAdmin(builder.Configuration);
+        services.AddBaasUsers(builder.Configuration);
         services.AddBaasCollections();
         services.AddBaasDocuments();
         services.AddBaasEmail(builder.Configuration);
@@ -69,6 +71,8 @@ public static class BaasServerExtensions
         app.MapBaasAdminEndpoints();
         app.MapSetupPageEndpoints();
         app.MapOutboxEndpoints();
+        app.MapBaasUserEndpoints().RequireRateLimiting(RateLimitPolicies.Auth);
+        app.MapAdminUserEndpoints();
         app.MapCollectionEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
 
         // Until app users and rules exist, documents are for trusted callers only.

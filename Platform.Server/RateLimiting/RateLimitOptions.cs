@@ -8,8 +8,9 @@ public sealed class RateLimitOptions
     public const string Section = "Baas:RateLimit";
 
     /// <summary>
-    /// Credential-accepting requests (admin login and setup, app-user sign-up, sign-in, refresh, password
-    /// and verification mail) per client IP address per minute; 0 turns the limit off.
+    /// POST requests to credential endpoints (admin login and setup; <c>/api/auth</c>: sign-up, sign-in,
+    /// anonymous sign-in, refresh, logout, password and verification mail) per client IP address per minute;
+    /// 0 turns the limit off.
     /// </summary>
     [Range(0, 1_000_000)]
     public int AuthPerMinute { get; set; } = 20;
@@ -26,8 +27,8 @@ public sealed class RateLimitOptions
 public static class RateLimitPolicies
 {
     /// <summary>
-    /// Sign-in and other credential endpoints: <see cref="RateLimitOptions.AuthPerMinute"/> per client IP.
-    /// Safe methods (GET, HEAD) on an endpoint with this policy are not limited.
+    /// Sign-in and other credential endpoints: <see cref="RateLimitOptions.AuthPerMinute"/> POST requests per
+    /// client IP. Other methods on an endpoint with this policy (reading or editing the profile) are not limited.
     /// </summary>
     public const string Auth = "baas:auth";
 }

@@ -26,7 +26,7 @@ internal static class RateLimitPartitions
 
     public static RateLimitPartition<string> Auth(HttpContext context, int perMinute)
     {
-        if (perMinute <= 0 || HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+        if (perMinute <= 0 || !HttpMethods.IsPost(context.Request.Method))
         {
             return RateLimitPartition.GetNoLimiter(string.Empty);
         }

@@ -63,6 +63,30 @@ public class RateLimitingTests
     }
 
     [Fact]
+    public async Task UserAuth_Is429WithRetryAfter_OnceAuthPerMinutePostsAreUsed_ButMeStaysReadable()
+    {
+        await using var server = await BaasTestServer.StartAsync(new Dictionary<string, string?> { ["Baas:RateLimit:AuthPerMinute"] = "3" });
+        using var client = server.CreateClient();
+        var email = $"u{Guid.NewGuid():N}@example.test";
+
+        using var signup = await client.PostAsJsonAsync("/api/auth/signup", new { email, password = "Passw0rd-long" }, Ct);
+        var session = (await HttpAssert.StatusAsync(HttpStatusCode.Created, signup))!;
+        for (var i = 0; i < 2; i++)
+        {
+            using var login = await client.PostAsJsonAsync("/api/auth/login", new { email, password = "Passw0rd-long" }, Ct);
+            await HttpAssert.StatusAsync(HttpStatusCode.OK, login);
+        }
+
+        using var limited = await client.PostAsJsonAsync("/api/auth/login", new { email, password = "Passw0rd-long" }, Ct);
+        await AssertRateLimitedAsync(limited);
+
+        using var me = new HttpRequestMessage(HttpMethod.Get, "/api/auth/me");
+        me.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", session["accessToken"]!.GetValue<string>());
+        using var meResponse = await client.SendAsync(me, Ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, meResponse);
+    }
+
+    [Fact]
     public async Task AdminLogin_IsNotLimited_WhenAuthPerMinuteIsZero()
     {
         await using var server = await BaasTestServer.StartAsync(new Dictionary<string, string?> { ["Baas:RateLimit:AuthPerMinute"] = "0" });
