@@ -247,6 +247,27 @@ public sealed partial class AuthTests(SdkServerFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task FileTokenStore_TreatsADamagedFileAsSignedOut()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "baas-sdk-tests", Guid.NewGuid().ToString("N"));
+        var path = Path.Combine(folder, "session.json");
+        try
+        {
+            var store = new FileBaasTokenStore(path);
+            Assert.Null(await store.LoadAsync(Ct));
+            await store.ClearAsync(Ct);
+            Directory.CreateDirectory(folder);
+            await File.WriteAllTextAsync(path, "{ not json", Ct);
+
+            Assert.Null(await store.LoadAsync(Ct));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task UpdateProfile_MergesTheData_AndRaisesUserUpdated()
     {
         using var client = NewClient();
