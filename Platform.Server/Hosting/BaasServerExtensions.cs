@@ -5,6 +5,8 @@ using Platform.Server.Admin;
 using Platform.Server.Auth;
 using Platform.Server.Collections;
 using Platform.Server.Documents;
+using Platform.Server.Email;
+using Platform.Server.RateLimiting;
 using Platform.Server.Storage;
 using Platform.Server.Users;
 
@@ -48,6 +50,8 @@ public static class BaasServerExtensions
         services.AddBaasUsers(builder.Configuration);
         services.AddBaasCollections();
         services.AddBaasDocuments();
+        services.AddBaasEmail(builder.Configuration);
+        services.AddBaasRateLimiting(builder.Configuration);
         return builder;
     }
 
@@ -57,6 +61,7 @@ public static class BaasServerExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseBaasRateLimiting();
         app.UseAuthorization();
 
         app.MapOpenApi();
@@ -65,7 +70,8 @@ public static class BaasServerExtensions
 
         app.MapBaasAdminEndpoints();
         app.MapSetupPageEndpoints();
-        app.MapBaasUserEndpoints();
+        app.MapOutboxEndpoints();
+        app.MapBaasUserEndpoints().RequireRateLimiting(RateLimitPolicies.Auth);
         app.MapAdminUserEndpoints();
         app.MapCollectionEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
 
