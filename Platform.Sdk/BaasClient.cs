@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Platform.Sdk.Admin;
+using Platform.Sdk.Auth;
 using Platform.Sdk.Documents;
 using Platform.Sdk.Http;
 
@@ -39,6 +40,9 @@ public class BaasClient : IDisposable
         serializer.MakeReadOnly();
         SerializerOptions = serializer;
         Admin = new BaasAdminClient(_transport);
+        var auth = new BaasAuthClient(_transport, options.TokenStore ?? new InMemoryBaasTokenStore(), options.TimeProvider ?? TimeProvider.System);
+        Auth = auth;
+        _transport.UserTokens = auth;
     }
 
     /// <summary>Creates a client for <paramref name="baseUrl"/>, optionally with a service key.</summary>
@@ -55,6 +59,7 @@ public class BaasClient : IDisposable
         _transport = null!;
         SerializerOptions = JsonSerializerOptions.Web;
         Admin = null!;
+        Auth = null!;
     }
 
     /// <summary>The server address requests go to.</summary>
@@ -63,7 +68,10 @@ public class BaasClient : IDisposable
     /// <summary>The serializer options used for documents, filters and patches (read-only).</summary>
     public JsonSerializerOptions SerializerOptions { get; }
 
-    /// <summary>The admin API: collections, service keys, admin sign-in.</summary>
+    /// <summary>App-user sign-up, sign-in and session: once a user signs in, the client's calls carry their token.</summary>
+    public virtual BaasAuthClient Auth { get; }
+
+    /// <summary>The admin API: collections, service keys, app users, admin sign-in.</summary>
     public virtual BaasAdminClient Admin { get; }
 
     /// <summary>A collection of documents of type <typeparamref name="T"/>. Cheap: no request is sent.</summary>
