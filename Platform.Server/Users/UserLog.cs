@@ -33,4 +33,8 @@ internal static partial class UserLog
     [LoggerMessage(EventId = 4208, EventName = "UserChangedByAdmin", Level = LogLevel.Information,
         Message = "App user {UserId} {Change} by {ChangedBy}.")]
     public static partial void UserChangedByAdmin(ILogger logger, string userId, string change, string? changedBy);
+
+    [LoggerMessage(EventId = 4209, EventName = "PasswordResetMailFailed", Level = LogLevel.Error,
+        Message = "The password-reset mail for app user {UserId} could not be sent; the client was told 202 as for any email.")]
+    public static partial void PasswordResetMailFailed(ILogger logger, string userId, Exception exception);
 }

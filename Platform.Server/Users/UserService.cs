@@ -5,6 +5,7 @@ using Platform.Server.Admin;
 using Platform.Server.Auth;
 using Platform.Server.Common;
 using Platform.Server.Documents;
+using Platform.Server.Email;
 
 namespace Platform.Server.Users;
 
@@ -232,7 +233,15 @@ internal sealed class UserService(
         }
 
         var token = await users.GeneratePasswordResetTokenAsync(user);
-        await Mailer.SendPasswordResetAsync(user.Email, EmailTokens.Encode(user.Id, token), cancellationToken);
+        try
+        {
+            await Mailer.SendPasswordResetAsync(user.Email, EmailTokens.Encode(user.Id, token), cancellationToken);
+        }
+        catch (EmailDeliveryException ex)
+        {
+            // An error only for registered emails would tell which ones are; the failure is for the operator's log.
+            UserLog.PasswordResetMailFailed(logger, user.Id, ex);
+        }
     }
 
     /// <summary>Sets the new password, lifts a lockout (the mail proves ownership) and ends every session.</summary>

@@ -8,11 +8,20 @@ namespace Platform.Server.Tests.Users;
 internal sealed partial class CapturingEmailSender : IEmailSender
 {
     private readonly ConcurrentQueue<EmailMessage> _messages = new();
+    private readonly ConcurrentDictionary<string, bool> _failing = new(StringComparer.Ordinal);
 
     public IReadOnlyList<EmailMessage> Messages => [.. _messages];
 
+    /// <summary>Mail to <paramref name="address"/> fails from now on, as an unreachable SMTP server would.</summary>
+    public void FailFor(string address) => _failing[address] = true;
+
     public Task SendAsync(EmailMessage message, CancellationToken cancellationToken = default)
     {
+        if (_failing.ContainsKey(message.To))
+        {
+            throw new EmailDeliveryException($"The email to {message.To} could not be sent.", new IOException("connection refused"));
+        }
+
         _messages.Enqueue(message);
         return Task.CompletedTask;
     }

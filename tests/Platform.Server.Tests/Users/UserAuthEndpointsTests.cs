@@ -248,6 +248,20 @@ public class UserAuthEndpointsTests(UserServerFixture fixture) : IClassFixture<U
     }
 
     [Fact]
+    public async Task ForgotPassword_Answers202_EvenWhenTheMailCannotBeSent()
+    {
+        using var client = fixture.Client();
+        var email = UserServerFixture.NewEmail();
+        await AuthApi.SignUpAsync(client, email);
+        fixture.Mail.FailFor(email);
+
+        using var response = await client.PostAsJsonAsync("/api/auth/password/forgot", new { email }, Ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Empty(fixture.Mail.To(email));
+    }
+
+    [Fact]
     public async Task ResetPassword_SetsTheNewPassword_AndEndsEverySession()
     {
         using var client = fixture.Client();
