@@ -14,14 +14,15 @@ internal sealed class ApiKeyAuthenticationHandler(
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (!Request.Headers.TryGetValue(BaasAuthSchemes.ApiKeyHeader, out var values))
+        if (!Request.Headers.TryGetValue(BaasAuthSchemes.ApiKeyHeader, out var values)
+            && !(BaasAuthSchemes.AcceptsQueryCredentials(Request) && Request.Query.TryGetValue(BaasAuthSchemes.ApiKeyQueryParameter, out values)))
         {
             return AuthenticateResult.NoResult();
         }
 
         if (values.Count != 1 || string.IsNullOrEmpty(values[0]))
         {
-            return AuthenticateResult.Fail("Exactly one X-Api-Key header value is expected.");
+            return AuthenticateResult.Fail("Exactly one service key (X-Api-Key header or apikey query parameter) is expected.");
         }
 
         var key = await apiKeys.AuthenticateAsync(values[0]!, Context.RequestAborted);

@@ -34,7 +34,10 @@ public static class AuthServiceCollectionExtensions
         services.AddAuthentication(BaasAuthSchemes.Default)
             .AddPolicyScheme(BaasAuthSchemes.Default, "Bearer token or service key", options =>
                 options.ForwardDefaultSelector = context =>
-                    context.Request.Headers.ContainsKey(BaasAuthSchemes.ApiKeyHeader) ? BaasAuthSchemes.ApiKey : BaasAuthSchemes.Bearer)
+                    context.Request.Headers.ContainsKey(BaasAuthSchemes.ApiKeyHeader)
+                    || (BaasAuthSchemes.AcceptsQueryCredentials(context.Request) && context.Request.Query.ContainsKey(BaasAuthSchemes.ApiKeyQueryParameter))
+                        ? BaasAuthSchemes.ApiKey
+                        : BaasAuthSchemes.Bearer)
             .AddJwtBearer(BaasAuthSchemes.Bearer, _ => { })
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(BaasAuthSchemes.ApiKey, _ => { });
 

@@ -13,6 +13,23 @@ public static class BaasAuthSchemes
     public const string ApiKey = "ApiKey";
 
     public const string ApiKeyHeader = "X-Api-Key";
+
+    /// <summary>
+    /// The one path (the realtime hub) where credentials may come in the query string, because browsers cannot
+    /// set headers on a WebSocket: <see cref="AccessTokenQueryParameter"/> and <see cref="ApiKeyQueryParameter"/>.
+    /// </summary>
+    public const string QueryCredentialsPath = "/realtime";
+
+    public const string AccessTokenQueryParameter = "access_token";
+
+    public const string ApiKeyQueryParameter = "apikey";
+
+    /// <summary>True when the request may carry credentials in its query string.</summary>
+    public static bool AcceptsQueryCredentials(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.Path.StartsWithSegments(QueryCredentialsPath, StringComparison.OrdinalIgnoreCase);
+    }
 }
 
 /// <summary>Authorization policy names, for <c>RequireAuthorization(...)</c>.</summary>

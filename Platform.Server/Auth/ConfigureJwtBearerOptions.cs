@@ -21,6 +21,17 @@ internal sealed class ConfigureJwtBearerOptions(BaasTokenService tokens, TimePro
         options.TokenValidationParameters = tokens.CreateValidationParameters(BaasAudiences.Admin, BaasAudiences.User);
         options.Events = new JwtBearerEvents
         {
+            // Browsers cannot put headers on a WebSocket, so the realtime hub also takes the token from the query.
+            OnMessageReceived = context =>
+            {
+                if (BaasAuthSchemes.AcceptsQueryCredentials(context.Request)
+                    && context.Request.Query.TryGetValue(BaasAuthSchemes.AccessTokenQueryParameter, out var token))
+                {
+                    context.Token = token.ToString();
+                }
+
+                return Task.CompletedTask;
+            },
             OnChallenge = async context =>
             {
                 // Take over the response: the default writes an empty 401.

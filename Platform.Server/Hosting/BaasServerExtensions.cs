@@ -7,6 +7,7 @@ using Platform.Server.Collections;
 using Platform.Server.Documents;
 using Platform.Server.Email;
 using Platform.Server.RateLimiting;
+using Platform.Server.Realtime;
 using Platform.Server.Storage;
 using Platform.Server.Users;
 
@@ -52,6 +53,7 @@ public static class BaasServerExtensions
         services.AddBaasDocuments();
         services.AddBaasEmail(builder.Configuration);
         services.AddBaasRateLimiting(builder.Configuration);
+        services.AddBaasRealtime(builder.Configuration);
         return builder;
     }
 
@@ -78,6 +80,7 @@ public static class BaasServerExtensions
         // Until app users and rules exist, documents are for trusted callers only.
         app.MapDocumentEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
         app.MapBatchEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
+        app.MapBaasRealtime();
         return app;
     }
 }

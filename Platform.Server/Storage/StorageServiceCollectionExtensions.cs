@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Server.Hosting;
+using Platform.Server.Storage.Changes;
 using Platform.Server.Storage.Mongo;
 using Platform.Server.Storage.Sqlite;
 
@@ -7,7 +8,10 @@ namespace Platform.Server.Storage;
 
 public static class StorageServiceCollectionExtensions
 {
-    /// <summary>Registers the configured <see cref="IDocumentStore"/> (<c>Baas:Storage:Provider</c>).</summary>
+    /// <summary>
+    /// Registers the configured <see cref="IDocumentStore"/> (<c>Baas:Storage:Provider</c>) and its
+    /// <see cref="IChangeFeed"/>, both singletons.
+    /// </summary>
     public static IServiceCollection AddBaasStorage(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -17,16 +21,26 @@ public static class StorageServiceCollectionExtensions
             .BindConfiguration(StorageOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<ChangeFeedOptions>()
+            .BindConfiguration(ChangeFeedOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
 
         var provider = configuration.GetSection(StorageOptions.Section).GetValue<StorageProvider?>(nameof(StorageOptions.Provider))
             ?? StorageProvider.Sqlite;
         switch (provider)
         {
             case StorageProvider.Mongo:
-                services.TryAddSingleton<IDocumentStore, MongoDocumentStore>();
+                services.TryAddSingleton<MongoDocumentStore>();
+                services.TryAddSingleton<IDocumentStore>(sp => sp.GetRequiredService<MongoDocumentStore>());
+                services.TryAddSingleton<IChangeFeed, MongoChangeFeed>();
                 break;
             default:
-                services.TryAddSingleton<IDocumentStore, SqliteDocumentStore>();
+                // One instance is both: the store writes the change log inside its own transactions.
+                services.TryAddSingleton<SqliteDocumentStore>();
+                services.TryAddSingleton<IDocumentStore>(sp => sp.GetRequiredService<SqliteDocumentStore>());
+                services.TryAddSingleton<IChangeFeed>(sp => sp.GetRequiredService<SqliteDocumentStore>());
                 break;
         }
 

@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Platform.Server.Hosting;
+using Platform.Server.Storage.Changes;
 using Platform.Server.Storage.Filters;
 
 namespace Platform.Server.Storage.Sqlite;
@@ -29,6 +30,7 @@ namespace Platform.Server.Storage.Sqlite;
 /// Unique indexes cover only documents that have every indexed field; their keys are (type rank, value), so
 /// <c>true</c> and <c>1</c> differ, <c>1</c> and <c>1.0</c> collide, null is a value (two nulls collide), and objects
 /// or arrays collide only when their JSON text is the same (so <c>{"a": 1}</c> and <c>{"a": 1.0}</c> do not).</para>
+/// <para>The store is also the <see cref="IChangeFeed"/> of its data: see <c>SqliteDocumentStore.ChangeFeed.cs</c>.</para>
 /// </remarks>
 public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 {
@@ -41,6 +43,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     private readonly string _connectionString;
     private readonly int _busyTimeoutMs;
     private readonly ILogger<SqliteDocumentStore> _logger;
+    private readonly TimeProvider _time;
+    private readonly ChangeFeedOptions _changeOptions;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentBag<SqliteSession> _readers = [];
     private readonly int _maxPooledReaders = (Environment.ProcessorCount * 2) + 4;
@@ -48,16 +52,26 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private SqliteSession? _writer;
     private Task _checkpointer = Task.CompletedTask;
+    private Task _pruner = Task.CompletedTask;
     private int _disposeStarted;
     private volatile bool _initialized;
     private bool _disposed;
 
-    public SqliteDocumentStore(IOptions<StorageOptions> storage, IOptions<BaasOptions> baas, ILogger<SqliteDocumentStore> logger)
+    public SqliteDocumentStore(
+        IOptions<StorageOptions> storage,
+        IOptions<BaasOptions> baas,
+        IOptions<ChangeFeedOptions> changes,
+        TimeProvider time,
+        ILogger<SqliteDocumentStore> logger)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(baas);
+        ArgumentNullException.ThrowIfNull(changes);
+        ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
         _logger = logger;
+        _time = time;
+        _changeOptions = changes.Value;
         _path = Path.Combine(baas.Value.DataDirFullPath, storage.Value.SqliteFileName);
         _busyTimeoutMs = (int)storage.Value.SqliteBusyTimeout.TotalMilliseconds;
         _connectionString = new SqliteConnectionStringBuilder
@@ -74,6 +88,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     /// <summary>State the store keeps per existing collection table.</summary>
     private sealed class CollectionState(string name)
     {
+        private static string Quoted(string name) => SqliteSql.QuoteIdentifier(TablePrefix + name);
+
         private ImmutableHashSet<string> _arrayPaths = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
         private ImmutableArray<string> _indexNames = [];
         private ImmutableHashSet<string> _presenceTerms = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
@@ -94,6 +110,15 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         public string DeleteVersionSql { get; } = "DELETE FROM " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " WHERE id = @p0 AND version = @p1";
 
         public string VersionSql { get; } = "SELECT version FROM " + SqliteSql.QuoteIdentifier(TablePrefix + name) + " WHERE id = @p0";
+
+        /// <summary>Whether writes to this collection go to the change log (user collections only).</summary>
+        public bool Logged { get; } = SqliteChangeLog.IsLogged(name);
+
+        public string LogReplaceSql { get; } = SqliteChangeLog.ReplaceSql(Quoted(name));
+
+        public string LogDeleteSql { get; } = SqliteChangeLog.DeleteSql(Quoted(name));
+
+        public string LogDeleteVersionSql { get; } = SqliteChangeLog.DeleteVersionSql(Quoted(name));
 
         public ImmutableHashSet<string> ArrayPaths => Volatile.Read(ref _arrayPaths);
 
@@ -156,6 +181,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                 writer.ExecuteOnce("PRAGMA wal_autocheckpoint = 0");
                 writer.ExecuteOnce($"PRAGMA journal_size_limit = {WalSizeLimitBytes}");
                 writer.ExecuteOnce($"CREATE TABLE IF NOT EXISTS {ArrayPathsTable} (collection TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (collection, path)) WITHOUT ROWID");
+                writer.ExecuteOnce(SqliteChangeLog.CreateSql);
+                _lastSequence = writer.Command(SqliteChangeLog.LastSequenceSql).ExecuteScalar() is long last ? last : 0;
                 LoadCollections(writer);
             }
             catch
@@ -166,6 +193,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
             _writer = writer;
             _checkpointer = Task.Run(() => CheckpointLoopAsync(_stopping.Token), CancellationToken.None);
+            _pruner = Task.Run(() => PruneLoopAsync(_stopping.Token), CancellationToken.None);
             _initialized = true;
             SqliteStoreLog.Opened(_logger, _path, _collections.Count);
         }
@@ -477,6 +505,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         await WriteLockedAsync(writer =>
         {
             var created = new Dictionary<string, CollectionState>(StringComparer.Ordinal);
+            var committedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            long lastLogged = 0;
             InTransaction(writer, () =>
             {
                 for (var i = 0; i < operations.Count; i++)
@@ -488,7 +518,10 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                         created[operation.Collection] = state;
                     }
 
-                    Apply(writer, state, operation, i);
+                    if (Apply(writer, state, operation, i, committedAt) is > 0 and var logged)
+                    {
+                        lastLogged = logged;
+                    }
                 }
             });
 
@@ -496,10 +529,19 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             {
                 _collections.TryAdd(name, state);
             }
+
+            if (lastLogged > 0)
+            {
+                PublishCommitted(lastLogged);
+            }
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    private static void Apply(SqliteSession writer, CollectionState state, WriteOperation operation, int opIndex)
+    /// <summary>
+    /// Applies one operation and, for user collections, logs it in the same transaction (one extra statement; the
+    /// before-image is copied inside SQLite from the row the write touches). Returns the change's sequence, or 0.
+    /// </summary>
+    private static long Apply(SqliteSession writer, CollectionState state, WriteOperation operation, int opIndex, long committedAt)
     {
         switch (operation)
         {
@@ -507,34 +549,46 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             {
                 var (id, version) = Identity(insert.Document);
                 RecordArrayPaths(writer, state, insert.Document);
-                var inserted = WithUniqueMapping(state, opIndex, () => writer.Execute(
-                    state.InsertSql,
-                    [id, version, Serialize(insert.Document)]));
+                var json = Serialize(insert.Document);
+                var inserted = WithUniqueMapping(state, opIndex, () => writer.Execute(state.InsertSql, [id, version, json]));
                 if (inserted == 0)
                 {
                     throw new DuplicateIdException(state.Name, id, opIndex);
                 }
 
-                break;
+                if (!state.Logged)
+                {
+                    return 0;
+                }
+
+                writer.Execute(SqliteChangeLog.InsertSql, [state.Name, id, json, committedAt]);
+                return writer.LastInsertRowId;
             }
 
             case ReplaceOperation replace:
             {
                 var (id, version) = Identity(replace.Document);
                 RecordArrayPaths(writer, state, replace.Document);
-                var updated = WithUniqueMapping(state, opIndex, () => writer.Execute(
-                    state.ReplaceSql,
-                    [version, Serialize(replace.Document), id, replace.ExpectedVersion]));
+                var json = Serialize(replace.Document);
+
+                // Logged first, while the row still holds the before-image; a failing update rolls the log row back.
+                var logged = state.Logged && writer.Execute(state.LogReplaceSql, [state.Name, json, committedAt, id, replace.ExpectedVersion]) > 0;
+                var sequence = logged ? writer.LastInsertRowId : 0;
+                var updated = WithUniqueMapping(state, opIndex, () => writer.Execute(state.ReplaceSql, [version, json, id, replace.ExpectedVersion]));
                 if (updated == 0)
                 {
                     throw new VersionMismatchException(state.Name, id, StoredVersion(writer, state, id), opIndex);
                 }
 
-                break;
+                return sequence;
             }
 
             case DeleteOperation delete:
             {
+                var logged = state.Logged && (delete.ExpectedVersion is { } expectedLogged
+                    ? writer.Execute(state.LogDeleteVersionSql, [state.Name, committedAt, delete.Id, expectedLogged])
+                    : writer.Execute(state.LogDeleteSql, [state.Name, committedAt, delete.Id])) > 0;
+                var sequence = logged ? writer.LastInsertRowId : 0;
                 var deleted = delete.ExpectedVersion is { } expected
                     ? writer.Execute(state.DeleteVersionSql, [delete.Id, expected])
                     : writer.Execute(state.DeleteSql, [delete.Id]);
@@ -543,7 +597,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                     throw new VersionMismatchException(state.Name, delete.Id, StoredVersion(writer, state, delete.Id), opIndex);
                 }
 
-                break;
+                return sequence;
             }
 
             default:
@@ -823,6 +877,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
         _stopping.Cancel();
         _checkpointer.GetAwaiter().GetResult();
+        _pruner.GetAwaiter().GetResult();
         _stopping.Dispose();
         _writeLock.Wait();
         try
@@ -849,6 +904,9 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             {
                 session.Dispose();
             }
+
+            // Waiting change readers wake up and find the store disposed instead of waiting forever.
+            _committed.TrySetResult();
         }
         finally
         {

@@ -93,6 +93,9 @@ internal sealed class SqliteSession : IDisposable
         return command;
     }
 
+    /// <summary>The rowid of the last row this connection inserted into a rowid table (a native call, no statement).</summary>
+    public long LastInsertRowId => SQLitePCL.raw.sqlite3_last_insert_rowid(Connection.Handle);
+
     public int Execute(string sql, IReadOnlyList<object>? parameters = null) =>
         Command(sql, parameters ?? []).ExecuteNonQuery();
 

@@ -1,15 +1,21 @@
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Platform.Server.Hosting;
 using Platform.Server.Storage;
+using Platform.Server.Storage.Changes;
 using Platform.Server.Storage.Sqlite;
+using Platform.Server.Tests.Storage.Changes;
 
 namespace Platform.Server.Tests.Storage.Sqlite;
 
-/// <summary>A SQLite store in a fresh temporary data dir, removed afterwards.</summary>
-public sealed class SqliteStoreFixture : IStoreFixture, IAsyncLifetime
+/// <summary>A SQLite store in a fresh temporary data dir, removed afterwards, on a clock the tests can move forward.</summary>
+public sealed class SqliteStoreFixture : IChangeFeedFixture, IAsyncLifetime
 {
+    private readonly ChangeFeedOptions _changes = new();
     private SqliteDocumentStore? _store;
+
+    public AdjustableTimeProvider Clock { get; } = new();
 
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "baas-tests", "sqlite-" + Guid.NewGuid().ToString("N"));
 
@@ -19,17 +25,40 @@ public sealed class SqliteStoreFixture : IStoreFixture, IAsyncLifetime
 
     public IDocumentStore Store => _store ?? throw new InvalidOperationException("The fixture is not initialized.");
 
+    public IChangeFeed Feed => _store ?? throw new InvalidOperationException("The fixture is not initialized.");
+
+    public string? CannotForgetHistoryReason => null;
+
+    /// <summary>
+    /// Moves the clock past the retention period and prunes: everything committed so far is forgotten but the newest
+    /// change, which the store keeps as the high-water mark of its numbering. So two changes: the first one is gone.
+    /// </summary>
+    public async Task<string> ForgetHistoryAsync(string collection)
+    {
+        var position = await Feed.GetPositionAsync(TestContext.Current.CancellationToken);
+        foreach (var id in new[] { "forgotten", "kept" })
+        {
+            await Store.WriteAsync([new InsertOperation(collection, new JsonObject { [SystemFields.Id] = id, [SystemFields.Version] = 1 })], TestContext.Current.CancellationToken);
+        }
+
+        Clock.Advance(_changes.Retention + TimeSpan.FromSeconds(1));
+        await _store!.PruneChangesAsync(TestContext.Current.CancellationToken);
+        return position;
+    }
+
     public string NewCollectionName() => "t" + Guid.NewGuid().ToString("N")[..20];
 
-    public static SqliteDocumentStore Open(string dataDir, string fileName = "baas.db") =>
+    public static SqliteDocumentStore Open(string dataDir, string fileName = "baas.db", ChangeFeedOptions? changes = null, TimeProvider? time = null) =>
         new(
             Options.Create(new StorageOptions { SqliteFileName = fileName }),
             Options.Create(new BaasOptions { DataDir = dataDir }),
+            Options.Create(changes ?? new ChangeFeedOptions()),
+            time ?? TimeProvider.System,
             NullLogger<SqliteDocumentStore>.Instance);
 
     public async ValueTask InitializeAsync()
     {
-        _store = Open(DataDir);
+        _store = Open(DataDir, changes: _changes, time: Clock);
         await _store.InitializeAsync(TestContext.Current.CancellationToken);
     }
 

@@ -1,0 +1,112 @@
+using Microsoft.AspNetCore.SignalR;
+using Platform.Server.Auth;
+using Platform.Server.Common;
+using Platform.Server.Documents;
+using Platform.Server.Storage;
+
+namespace Platform.Server.Realtime;
+
+/// <summary>
+/// The hub at <c>/realtime</c> (docs/realtime.md). Hubs are transient: the state lives in
+/// <see cref="RealtimeDispatcher"/>. Refusals are <see cref="HubException"/>s whose message is
+/// <c>"&lt;code&gt;: &lt;detail&gt;"</c> with the REST codes.
+/// </summary>
+internal sealed class RealtimeHub(
+    RealtimeDispatcher dispatcher,
+    SubscriptionPlanner planner,
+    SubscriptionActivator activator) : Hub
+{
+    public override Task OnConnectedAsync()
+    {
+        if (!dispatcher.TryConnect(Context))
+        {
+            throw new HubException("too_many_connections: This server is at its connection limit; try again later.");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception) => dispatcher.DisconnectAsync(Context.ConnectionId);
+
+    public async Task<SubscribeResult> Subscribe(SubscribeRequest request)
+    {
+        if (request is null)
+        {
+            throw new HubException("invalid_request: Subscribe needs { collection, filter?, id?, snapshot?, resumeAfter? }.");
+        }
+
+        var cancellationToken = Context.ConnectionAborted;
+        SubscriptionPlanner.Plan plan;
+        try
+        {
+            plan = await planner.PlanAsync(request, Callers.From(Context.User?.GetBaasCaller()), cancellationToken);
+        }
+        catch (Exception ex) when (ToHubException(ex) is { } refusal)
+        {
+            throw refusal;
+        }
+
+        await dispatcher.Started.WaitAsync(cancellationToken);
+        var registration = dispatcher.Register(Context.ConnectionId, plan.Spec, request.ResumeAfter);
+        IReadOnlyList<object?>? documents = null;
+        if (request.Snapshot == true || registration.Resumed == false)
+        {
+            // Read after registering: every change the snapshot misses comes after the returned sequence.
+            try
+            {
+                documents = await plan.SnapshotAsync(cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                dispatcher.Unsubscribe(Context.ConnectionId, registration.Subscription.Id);
+                if (ToHubException(ex) is { } refusal)
+                {
+                    throw refusal;
+                }
+
+                throw;
+            }
+        }
+
+        activator.ActivateAfterReply(registration.Subscription);
+        return new SubscribeResult
+        {
+            SubscriptionId = registration.Subscription.Id,
+            Sequence = registration.Sequence,
+            Documents = documents,
+            Resumed = registration.Resumed,
+        };
+    }
+
+    public void Unsubscribe(string subscriptionId) => dispatcher.Unsubscribe(Context.ConnectionId, subscriptionId);
+
+    // What the client may be told, in REST's codes; null for failures whose text must stay in the server log.
+    private static HubException? ToHubException(Exception exception) => exception switch
+    {
+        ApiException { Field: null } ex => new HubException($"{ex.Code}: {ex.Message}"),
+        ApiException ex => new HubException($"{ex.Code}: {ex.Message} (at {ex.Field})"),
+        StorageUnavailableException => new HubException("storage_unavailable: The data store is not reachable right now. Try again shortly."),
+        _ => null,
+    };
+}
+
+/// <summary>
+/// Holds a new subscription's events until its <c>Subscribe</c> result is on the wire. SignalR writes an
+/// invocation's result and only then disposes the invocation's service scope (DefaultHubDispatcher), so this scoped
+/// service's disposal is the first moment events may follow without overtaking the result.
+/// </summary>
+internal sealed class SubscriptionActivator(RealtimeDispatcher dispatcher) : IDisposable
+{
+    private Subscription? _subscription;
+
+    public void ActivateAfterReply(Subscription subscription) => _subscription = subscription;
+
+    public void Dispose()
+    {
+        if (_subscription is { } subscription)
+        {
+            _subscription = null;
+            dispatcher.Activate(subscription);
+        }
+    }
+}

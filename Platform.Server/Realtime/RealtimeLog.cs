@@ -1,0 +1,36 @@
+namespace Platform.Server.Realtime;
+
+internal static partial class RealtimeLog
+{
+    [LoggerMessage(EventId = 5001, EventName = "QueueOverflow", Level = LogLevel.Warning,
+        Message = "Realtime connection {ConnectionId} fell {Capacity} messages behind; sent resync and closing it.")]
+    public static partial void QueueOverflow(ILogger logger, string connectionId, int capacity);
+
+    [LoggerMessage(EventId = 5002, EventName = "FeedReadFailed", Level = LogLevel.Error,
+        Message = "Reading the change feed after position {Position} failed; retrying in {Delay}.")]
+    public static partial void FeedReadFailed(ILogger logger, Exception exception, string position, TimeSpan delay);
+
+    [LoggerMessage(EventId = 5003, EventName = "FeedHistoryLost", Level = LogLevel.Error,
+        Message = "The change feed no longer holds position {Position}; every realtime client is told to resync.")]
+    public static partial void FeedHistoryLost(ILogger logger, Exception exception, string position);
+
+    [LoggerMessage(EventId = 5004, EventName = "SendFailed", Level = LogLevel.Debug,
+        Message = "Sending to realtime connection {ConnectionId} failed.")]
+    public static partial void SendFailed(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(EventId = 5005, EventName = "ConnectionRefused", Level = LogLevel.Warning,
+        Message = "Refused a realtime connection: this node already serves {MaxConnections} connections.")]
+    public static partial void ConnectionRefused(ILogger logger, int maxConnections);
+
+    [LoggerMessage(EventId = 5006, EventName = "FeedResumed", Level = LogLevel.Information,
+        Message = "Reading the change feed again after position {Position}.")]
+    public static partial void FeedResumed(ILogger logger, string position);
+
+    [LoggerMessage(EventId = 5007, EventName = "RulesChanged", Level = LogLevel.Information,
+        Message = "The rules of collection {Collection} changed; {Count} realtime connections were told to resync.")]
+    public static partial void RulesChanged(ILogger logger, string collection, int count);
+
+    [LoggerMessage(EventId = 5008, EventName = "RuleCheckFailed", Level = LogLevel.Warning,
+        Message = "Checking the rules of collection {Collection} for realtime subscriptions failed; trying again on the next tick.")]
+    public static partial void RuleCheckFailed(ILogger logger, Exception exception, string collection);
+}

@@ -1,0 +1,40 @@
+using System.Diagnostics.Metrics;
+
+namespace Platform.Server.Realtime;
+
+/// <summary>The <c>Baas.Realtime</c> meter: connections, subscriptions, events sent, overflows.</summary>
+internal sealed class RealtimeMetrics
+{
+    public const string MeterName = "Baas.Realtime";
+
+    private readonly UpDownCounter<long> _connections;
+    private readonly UpDownCounter<long> _subscriptions;
+    private readonly Counter<long> _eventsSent;
+    private readonly Counter<long> _overflows;
+
+    public RealtimeMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        Meter = meterFactory.Create(MeterName);
+        var meter = Meter;
+        _connections = meter.CreateUpDownCounter<long>("baas.realtime.connections", "{connection}", "Open hub connections.");
+        _subscriptions = meter.CreateUpDownCounter<long>("baas.realtime.subscriptions", "{subscription}", "Live subscriptions.");
+        _eventsSent = meter.CreateCounter<long>("baas.realtime.events_sent", "{event}", "Events written to connections (change and resync).");
+        _overflows = meter.CreateCounter<long>("baas.realtime.overflows", "{connection}", "Connections dropped because their send queue was full.");
+    }
+
+    /// <summary>This node's meter (one per service provider).</summary>
+    public Meter Meter { get; }
+
+    public void ConnectionOpened() => _connections.Add(1);
+
+    public void ConnectionClosed() => _connections.Add(-1);
+
+    public void SubscriptionAdded() => _subscriptions.Add(1);
+
+    public void SubscriptionsRemoved(int count) => _subscriptions.Add(-count);
+
+    public void EventSent() => _eventsSent.Add(1);
+
+    public void Overflowed() => _overflows.Add(1);
+}

@@ -1,0 +1,56 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Platform.Server.Realtime;
+
+/// <summary><c>Baas:Realtime</c>: limits of the realtime hub (docs/realtime.md). Everything a client can make the server hold is bounded here.</summary>
+public sealed class RealtimeOptions
+{
+    public const string Section = "Baas:Realtime";
+
+    /// <summary>
+    /// Messages waiting to be sent to one connection. A client that falls this far behind is sent <c>resync</c>
+    /// and disconnected, so a slow reader never makes the server buffer without bound.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int SendQueueCapacity { get; set; } = 1000;
+
+    /// <summary>Live subscriptions on one connection.</summary>
+    [Range(1, 10_000)]
+    public int MaxSubscriptionsPerConnection { get; set; } = 100;
+
+    /// <summary>Connections this node accepts at once; 0 = no limit.</summary>
+    [Range(0, 10_000_000)]
+    public int MaxConnections { get; set; }
+
+    /// <summary>Most documents an initial snapshot returns; a larger result is refused (<c>snapshot_too_large</c>).</summary>
+    [Range(1, 100_000)]
+    public int SnapshotLimit { get; set; } = 1000;
+
+    /// <summary>How many recent changes the node keeps in memory for <c>resumeAfter</c>.</summary>
+    [Range(0, 1_000_000)]
+    public int ReplayEvents { get; set; } = 1000;
+
+    /// <summary>How old a change may be and still be replayed for <c>resumeAfter</c>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan ReplayWindow { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>After an overflow, how long the server waits for the client to take the <c>resync</c> message before it drops the connection anyway.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan ResyncTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How often the node checks whether the rules behind its subscriptions changed; connections holding a
+    /// subscription made under an outdated rule are sent <c>resync</c> and closed. Definitions are cached for
+    /// <c>Baas:Collections:DefinitionCacheTime</c>, which adds to this on other nodes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan RuleCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>First wait before reading the change feed again after a store error; doubles per failure up to <see cref="MaxRetryDelay"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longest wait between attempts to read the change feed after store errors.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Net.Http.Headers;
+using Platform.Server.Auth;
+
+namespace Platform.Server.Realtime;
+
+public static class RealtimeServiceCollectionExtensions
+{
+    /// <summary>The hub's path. Only here may credentials come in the query string (<see cref="BaasAuthSchemes.QueryCredentialsPath"/>).</summary>
+    public const string Path = BaasAuthSchemes.QueryCredentialsPath;
+
+    /// <summary>The authorization policy of the hub: anonymous callers are let in, callers with bad credentials are not.</summary>
+    public const string Policy = "baas:realtime";
+
+    /// <summary>
+    /// SignalR (JSON with camelCase names, and MessagePack), the dispatcher and the change-feed reader, the
+    /// <c>Baas:Realtime</c> options and the <c>Baas.Realtime</c> meter. Needs an <see cref="Storage.Changes.IChangeFeed"/>.
+    /// </summary>
+    public static IServiceCollection AddBaasRealtime(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<RealtimeOptions>()
+            .Bind(configuration.GetSection(RealtimeOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<RealtimeMetrics>();
+        services.TryAddSingleton<RealtimeDispatcher>();
+        services.TryAddSingleton<SubscriptionPlanner>();
+        services.TryAddScoped<SubscriptionActivator>();
+        services.AddHostedService<ChangeFeedReader>();
+        services.AddHostedService<RuleWatcher>();
+
+        services.AddSignalR()
+            .AddJsonProtocol(options => options.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase)
+            .AddMessagePackProtocol();
+
+        services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy.RequireAssertion(context =>
+            context.User.Identity?.IsAuthenticated == true
+            || context.Resource is not HttpContext http
+            || !PresentsCredentials(http.Request)));
+        return services;
+    }
+
+    /// <summary>Maps the hub at <see cref="Path"/>: websockets first, then server-sent events and long polling.</summary>
+    public static IEndpointConventionBuilder MapBaasRealtime(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        return endpoints.MapHub<RealtimeHub>(Path, options =>
+        {
+            options.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
+            // A connection must not outlive the token that opened it.
+            options.CloseOnAuthenticationExpiration = true;
+        }).RequireAuthorization(Policy);
+    }
+
+    // Credentials that failed to authenticate refuse the connection (401) rather than quietly making it anonymous.
+    private static bool PresentsCredentials(HttpRequest request) =>
+        request.Headers.ContainsKey(HeaderNames.Authorization)
+        || request.Headers.ContainsKey(BaasAuthSchemes.ApiKeyHeader)
+        || request.Query.ContainsKey(BaasAuthSchemes.AccessTokenQueryParameter)
+        || request.Query.ContainsKey(BaasAuthSchemes.ApiKeyQueryParameter);
+}

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Platform.Server.Collections;
+using Platform.Server.Common;
+using Platform.Server.Documents;
+using Platform.Server.Rules;
+using Platform.Server.Storage;
+using Platform.Server.Storage.Filters;
+
+namespace Platform.Server.Realtime;
+
+/// <summary>
+/// Turns a <c>Subscribe</c> request into what the dispatcher and the snapshot need, checking it as REST checks a
+/// query: the collection must be defined, the filter obeys <see cref="FilterLimits"/>, and the caller's rule
+/// (<c>list</c>, or <c>get</c> for an id) must exist unless the caller is privileged (DESIGN.md sections 7 and 8).
+/// </summary>
+internal sealed class SubscriptionPlanner(
+    CollectionRegistry registry,
+    IDocumentStore store,
+    IOptions<FilterLimits> filterLimits,
+    IOptions<RealtimeOptions> options,
+    TimeProvider time)
+{
+    /// <summary>A checked subscription: its spec, and how to read its snapshot.</summary>
+    public sealed record Plan(SubscriptionSpec Spec, Func<CancellationToken, Task<IReadOnlyList<object?>>> SnapshotAsync);
+
+    /// <exception cref="ApiException">A refusal or bad input, with the REST code.</exception>
+    public async Task<Plan> PlanAsync(SubscribeRequest request, Caller caller, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(caller);
+        var name = CollectionNames.Validate(request.Collection);
+        var id = request.Id is null ? null : DocumentIds.Validate(request.Id);
+        var filter = ParseFilter(request.Filter);
+        var collection = await registry.FindAsync(name, cancellationToken)
+            ?? throw new ApiException(StatusCodes.Status404NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
+
+        if (id is not null)
+        {
+            filter = And(filter, new FieldNode(SystemFields.Id, FieldOperator.Eq, JsonSerializer.SerializeToElement(id)));
+        }
+
+        if (caller.Privileged)
+        {
+            return Build(name, id, filter, getRule: null, caller, bound: null);
+        }
+
+        var operation = id is null ? RuleOperation.List : RuleOperation.Get;
+        var rule = FindRule(collection, operation) ?? throw (caller.Auth is null
+            ? new ApiException(StatusCodes.Status401Unauthorized, "unauthenticated", $"Sign in to watch '{name}'.")
+            : new ApiException(StatusCodes.Status403Forbidden, "forbidden", $"The caller may not watch '{name}'."));
+        return id is null
+            ? Build(name, id, And(filter, rule.ToFilter(Context(caller, doc: null))), getRule: null, caller, rule)
+            : Build(name, id, filter, rule, caller, rule);
+    }
+
+    /// <summary>The text of a collection's rule for an operation as it is defined now, or null (no rule, or no collection).</summary>
+    public static string? CurrentRuleText(Collection? collection, RuleOperation operation) =>
+        collection is not null && collection.Definition.Rules.TryGetValue(operation.Name(), out var text) ? text : null;
+
+    // The one place rules are looked up, so a cached registry of compiled rules can take over here.
+    private static CompiledRule? FindRule(Collection collection, RuleOperation operation) =>
+        CurrentRuleText(collection, operation) is { } text ? RuleCompiler.Compile(operation, text) : null;
+
+    private Plan Build(string collection, string? id, FilterNode filter, CompiledRule? getRule, Caller caller, CompiledRule? bound)
+    {
+        var matches = FilterMatcher.Compile(filter);
+        Func<JsonObject, bool> visible = getRule is null
+            ? matches
+            : document => matches(document) && getRule.Evaluate(Context(caller, document));
+        var spec = new SubscriptionSpec(collection, id, visible, bound?.Operation, bound?.Text);
+        return new Plan(spec, async cancellationToken =>
+        {
+            var limit = options.Value.SnapshotLimit;
+            var documents = await store.QueryAsync(collection, new DocumentQuery(filter, [new SortField(SystemFields.Id)], limit + 1), cancellationToken);
+            if (documents.Count > limit)
+            {
+                throw new InvalidInputException("snapshot_too_large", $"More than {limit} documents match; narrow the filter or subscribe without a snapshot.", "filter");
+            }
+
+            return [.. documents.Where(visible).Select(PayloadValues.FromDocument)];
+        });
+    }
+
+    private RuleContext Context(Caller caller, JsonObject? doc) =>
+        new() { Auth = caller.Auth, Doc = doc, Now = Timestamps.Format(time.GetUtcNow()) };
+
+    private FilterNode ParseFilter(object? filter)
+    {
+        if (filter is null)
+        {
+            return MatchAllNode.Instance;
+        }
+
+        JsonElement json;
+        try
+        {
+            json = PayloadValues.ToElement(filter);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidInputException(FilterParser.InvalidFilter, ex.Message, "filter");
+        }
+
+        return json.ValueKind switch
+        {
+            JsonValueKind.Null or JsonValueKind.Undefined => MatchAllNode.Instance,
+            JsonValueKind.String => FilterParser.Parse(json.GetString(), filterLimits.Value),
+            _ => FilterParser.Parse(json, filterLimits.Value),
+        };
+    }
+
+    private static FilterNode And(FilterNode left, FilterNode right) => (left, right) switch
+    {
+        (MatchAllNode, _) => right,
+        (_, MatchAllNode) => left,
+        _ => new AndNode([left, right]),
+    };
+}

@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Platform.Server.Storage.Changes;
+
+namespace Platform.Server.Storage.Sqlite;
+
+/// <summary>
+/// The change-log table <c>baas_changes</c> and its statements. <c>seq</c> is the rowid, so each new change gets the
+/// largest committed <c>seq</c> plus one: within committed history the numbers are contiguous (a batch's rows commit
+/// together, a failed batch rolls back its numbers with it), and readers rely on that: a page that does not start
+/// right after the reader's position means the history in between was pruned. Pruning never removes the newest
+/// change, so the largest number survives and is never handed out again, restarts included. (<c>AUTOINCREMENT</c>
+/// would guarantee the same at the price of a <c>sqlite_sequence</c> update, one more page, in every commit; it
+/// measured as the larger part of the log's cost on writes.)
+/// </summary>
+internal static class SqliteChangeLog
+{
+    public const string Table = "baas_changes";
+
+    public const string CreateSql =
+        "CREATE TABLE IF NOT EXISTS " + Table + " (seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, doc_id TEXT NOT NULL, " +
+        "kind INTEGER NOT NULL, before TEXT, after TEXT, committed_at INTEGER NOT NULL)";
+
+    // The last number handed out (the pruner keeps that row); null when nothing was ever logged.
+    public const string LastSequenceSql = "SELECT max(seq) FROM " + Table;
+
+    public const string InsertSql =
+        "INSERT INTO " + Table + " (collection, doc_id, kind, before, after, committed_at) VALUES (@p0, @p1, " + KindInsert + ", NULL, @p2, @p3)";
+
+    public const string PageSql =
+        "SELECT seq, collection, doc_id, kind, before, after, committed_at FROM " + Table + " WHERE seq > @p0 ORDER BY seq LIMIT @p1";
+
+    // Scans from the oldest row to the first one young enough to keep: the rows it passes are the ones to prune.
+    public const string FirstRetainedByTimeSql = "SELECT seq FROM " + Table + " WHERE committed_at >= @p0 ORDER BY seq LIMIT 1";
+
+    public const string PruneChunkSql =
+        "DELETE FROM " + Table + " WHERE seq IN (SELECT seq FROM " + Table + " WHERE seq < @p0 ORDER BY seq LIMIT @p1)";
+
+    private const string KindInsert = "0";
+    private const string KindReplace = "1";
+    private const string KindDelete = "2";
+
+    /// <summary>
+    /// Logs a replace with the stored row as its before-image, read by the same statement. It selects the row by the
+    /// same condition as the <c>UPDATE</c> that follows, so it logs exactly when the update will match.
+    /// </summary>
+    public static string ReplaceSql(string quotedTable) =>
+        "INSERT INTO " + Table + " (collection, doc_id, kind, before, after, committed_at) SELECT @p0, id, " + KindReplace + ", data, @p1, @p2 FROM " +
+        quotedTable + " WHERE id = @p3 AND version = @p4";
+
+    /// <summary>Logs a delete with its before-image, matching the row exactly as the <c>DELETE</c> that follows.</summary>
+    public static string DeleteSql(string quotedTable) =>
+        "INSERT INTO " + Table + " (collection, doc_id, kind, before, after, committed_at) SELECT @p0, id, " + KindDelete + ", data, NULL, @p1 FROM " +
+        quotedTable + " WHERE id = @p2";
+
+    /// <inheritdoc cref="DeleteSql"/>
+    public static string DeleteVersionSql(string quotedTable) => DeleteSql(quotedTable) + " AND version = @p3";
+
+    /// <summary>Only user collections are logged; system collections (<c>_</c> prefix) never reach the feed.</summary>
+    public static bool IsLogged(string collection) => !collection.StartsWith('_');
+
+    public static string FormatPosition(long sequence) => sequence.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Positions are the decimal <c>seq</c>, nothing else: no sign, no spaces, no leading <c>+</c>.</summary>
+    public static bool TryParsePosition(string position, out long sequence) =>
+        long.TryParse(position, NumberStyles.None, CultureInfo.InvariantCulture, out sequence);
+
+    public static (long Sequence, StoredChange Change) ReadRow(SqliteDataReader reader)
+    {
+        var sequence = reader.GetInt64(0);
+        var kind = reader.GetInt64(3) switch
+        {
+            0 => ChangeKind.Insert,
+            1 => ChangeKind.Replace,
+            2 => ChangeKind.Delete,
+            var other => throw new InvalidDataException($"Change {sequence} has unknown kind {other}."),
+        };
+        var change = new StoredChange(
+            FormatPosition(sequence),
+            reader.GetString(1),
+            reader.GetString(2),
+            kind,
+            reader.IsDBNull(4) ? null : JsonNode.Parse(reader.GetString(4))!.AsObject(),
+            reader.IsDBNull(5) ? null : JsonNode.Parse(reader.GetString(5))!.AsObject(),
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)));
+        return (sequence, change);
+    }
+}

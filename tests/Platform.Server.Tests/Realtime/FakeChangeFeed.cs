@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using Platform.Server.Storage;
+using Platform.Server.Storage.Changes;
+using Platform.Server.Storage.Filters;
+
+namespace Platform.Server.Tests.Realtime;
+
+/// <summary>
+/// An in-memory <see cref="IChangeFeed"/> for tests: changes are published by <see cref="RecordingStore"/> (every
+/// write through the real store) or directly by a test (<see cref="Publish"/>). Sequences are decimal counters.
+/// </summary>
+public sealed class FakeChangeFeed(TimeProvider time) : IChangeFeed
+{
+    private readonly Lock _gate = new();
+    private readonly List<StoredChange> _changes = [];
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _failures;
+    private int _breaks;
+
+    /// <summary>The next <paramref name="count"/> reads fail as a store outage would.</summary>
+    public void FailReads(int count) => Interlocked.Exchange(ref _failures, count);
+
+    /// <summary>The reads in progress fail, as when the connection to the store drops.</summary>
+    public void BreakReads()
+    {
+        TaskCompletionSource signal;
+        lock (_gate)
+        {
+            Interlocked.Exchange(ref _breaks, 1);
+            signal = _next;
+            _next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        signal.TrySetResult();
+    }
+
+    public StoredChange Publish(string collection, string id, ChangeKind kind, JsonObject? before, JsonObject? after)
+    {
+        StoredChange change;
+        TaskCompletionSource signal;
+        lock (_gate)
+        {
+            change = new StoredChange((_changes.Count + 1).ToString(CultureInfo.InvariantCulture), collection, id, kind, before, after, time.GetUtcNow());
+            _changes.Add(change);
+            signal = _next;
+            _next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        signal.TrySetResult();
+        return change;
+    }
+
+    public Task<string> GetPositionAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_changes.Count.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    public async IAsyncEnumerable<StoredChange> ReadAsync(string after, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Decrement(ref _failures) >= 0)
+        {
+            throw new InvalidOperationException("The fake store is down.");
+        }
+
+        if (!int.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var position))
+        {
+            throw new ChangeHistoryUnavailableException(after, "Not a position of this feed.");
+        }
+
+        while (true)
+        {
+            StoredChange[] ready;
+            Task next;
+            lock (_gate)
+            {
+                ready = [.. _changes.Skip(position)];
+                next = _next.Task;
+            }
+
+            foreach (var change in ready)
+            {
+                yield return change;
+            }
+
+            position += ready.Length;
+            if (ready.Length == 0)
+            {
+                await next.WaitAsync(cancellationToken);
+                if (Interlocked.Exchange(ref _breaks, 0) == 1)
+                {
+                    throw new InvalidOperationException("The fake store dropped the connection.");
+                }
+            }
+        }
+    }
+}
+
+/// <summary>The real store, publishing each committed write of a user collection to a <see cref="FakeChangeFeed"/>.</summary>
+public sealed class RecordingStore(IDocumentStore inner, FakeChangeFeed feed) : IDocumentStore
+{
+    private readonly SemaphoreSlim _writes = new(1, 1);
+
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
+
+    public Task<bool> PingAsync(CancellationToken cancellationToken = default) => inner.PingAsync(cancellationToken);
+
+    public Task CreateCollectionAsync(string collection, CancellationToken cancellationToken = default) => inner.CreateCollectionAsync(collection, cancellationToken);
+
+    public Task DropCollectionAsync(string collection, CancellationToken cancellationToken = default) => inner.DropCollectionAsync(collection, cancellationToken);
+
+    public Task ApplyIndexesAsync(string collection, IReadOnlyList<IndexDefinition> indexes, CancellationToken cancellationToken = default) =>
+        inner.ApplyIndexesAsync(collection, indexes, cancellationToken);
+
+    public Task<JsonObject?> GetAsync(string collection, string id, CancellationToken cancellationToken = default) => inner.GetAsync(collection, id, cancellationToken);
+
+    public Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default) =>
+        inner.QueryAsync(collection, query, cancellationToken);
+
+    public Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default) => inner.CountAsync(collection, filter, cancellationToken);
+
+    public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
+    {
+        // One writer at a time, so the before-images read here are the ones the write replaces.
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            var state = new Dictionary<(string, string), JsonObject?>();
+            var changes = new List<(string Collection, string Id, ChangeKind Kind, JsonObject? Before, JsonObject? After)>();
+            foreach (var operation in operations)
+            {
+                var (id, kind, after) = operation switch
+                {
+                    InsertOperation insert => (insert.Document["_id"]!.GetValue<string>(), ChangeKind.Insert, insert.Document),
+                    ReplaceOperation replace => (replace.Document["_id"]!.GetValue<string>(), ChangeKind.Replace, replace.Document),
+                    DeleteOperation delete => (delete.Id, ChangeKind.Delete, (JsonObject?)null),
+                    _ => throw new NotSupportedException(operation.GetType().Name),
+                };
+                var key = (operation.Collection, id);
+                if (!state.TryGetValue(key, out var before))
+                {
+                    before = kind == ChangeKind.Insert ? null : await inner.GetAsync(operation.Collection, id, cancellationToken);
+                }
+
+                var copy = after?.DeepClone().AsObject();
+                state[key] = copy;
+                changes.Add((operation.Collection, id, kind, before, copy));
+            }
+
+            await inner.WriteAsync(operations, cancellationToken);
+            foreach (var change in changes.Where(c => !c.Collection.StartsWith('_')))
+            {
+                feed.Publish(change.Collection, change.Id, change.Kind, change.Before, change.After);
+            }
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+}

@@ -1,0 +1,179 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Platform.Server.Storage;
+using Platform.Server.Storage.Changes;
+using Platform.Server.Storage.Sqlite;
+using Platform.Server.Tests.Storage.Changes;
+
+namespace Platform.Server.Tests.Storage.Sqlite;
+
+/// <summary>What only the SQLite feed promises: decimal positions that survive restarts, pruning by count and age.</summary>
+public sealed class SqliteChangeFeedTests : IDisposable
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "baas-tests", "sqlite-feed-" + Guid.NewGuid().ToString("N"));
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp dir is harmless.
+        }
+    }
+
+    private static JsonObject Doc(string id, long version = 1) => new() { [SystemFields.Id] = id, [SystemFields.Version] = version };
+
+    private static async Task InsertAsync(SqliteDocumentStore store, string collection, params string[] ids)
+    {
+        foreach (var id in ids)
+        {
+            await store.WriteAsync([new InsertOperation(collection, Doc(id))], Ct);
+        }
+    }
+
+    private static async Task<List<StoredChange>> ReadAsync(IChangeFeed feed, string after, int count)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(30));
+        var changes = new List<StoredChange>();
+        await foreach (var change in feed.ReadAsync(after, limit.Token))
+        {
+            changes.Add(change);
+            if (changes.Count == count)
+            {
+                break;
+            }
+        }
+
+        return changes;
+    }
+
+    private long CountLogRows()
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_dataDir, "baas.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM baas_changes";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public async Task Positions_AreConsecutiveDecimals_StartingAtZero()
+    {
+        using var store = SqliteStoreFixture.Open(_dataDir);
+        await store.InitializeAsync(Ct);
+
+        Assert.Equal("0", await store.GetPositionAsync(Ct));
+        await store.WriteAsync([new InsertOperation("things", Doc("a")), new InsertOperation("things", Doc("b"))], Ct);
+        await InsertAsync(store, "things", "c");
+
+        Assert.Equal(["1", "2", "3"], (await ReadAsync(store, "0", 3)).Select(c => c.Sequence));
+        Assert.Equal("3", await store.GetPositionAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Positions_SurviveReopen_AndAreNeverReused_EvenAfterEverythingExpired()
+    {
+        var clock = new AdjustableTimeProvider();
+        var options = new ChangeFeedOptions();
+        using (var store = SqliteStoreFixture.Open(_dataDir, changes: options, time: clock))
+        {
+            await store.InitializeAsync(Ct);
+            await InsertAsync(store, "things", "a", "b", "c");
+            clock.Advance(options.Retention + TimeSpan.FromMinutes(1));
+
+            // All three expired; the newest stays as the high-water mark of the numbering.
+            Assert.Equal(2, await store.PruneChangesAsync(Ct));
+            Assert.Equal(0, await store.PruneChangesAsync(Ct));
+        }
+
+        Assert.Equal(1, CountLogRows());
+        using var reopened = SqliteStoreFixture.Open(_dataDir, changes: options, time: clock);
+        await reopened.InitializeAsync(Ct);
+
+        Assert.Equal("3", await reopened.GetPositionAsync(Ct));
+        await Assert.ThrowsAsync<ChangeHistoryUnavailableException>(() => ReadAsync(reopened, "1", 1));
+        await InsertAsync(reopened, "things", "d");
+        Assert.Equal("4", Assert.Single(await ReadAsync(reopened, "3", 1)).Sequence);
+    }
+
+    [Fact]
+    public async Task Prune_KeepsTheNewestMaxRetained_AndOnlyWhatIsOlderThanRetention()
+    {
+        var clock = new AdjustableTimeProvider();
+        using var store = SqliteStoreFixture.Open(_dataDir, changes: new ChangeFeedOptions { MaxRetained = 5, Retention = TimeSpan.FromMinutes(10) }, time: clock);
+        await store.InitializeAsync(Ct);
+        await InsertAsync(store, "things", "a", "b", "c");
+        clock.Advance(TimeSpan.FromMinutes(9));
+        await InsertAsync(store, "things", "d", "e", "f", "g", "h");
+
+        // By count: 8 changes, 5 kept (4..8). Nothing is old enough for the time limit yet.
+        Assert.Equal(3, await store.PruneChangesAsync(Ct));
+        Assert.Equal(["d", "e", "f", "g", "h"], (await ReadAsync(store, "3", 5)).Select(c => c.Id));
+        await Assert.ThrowsAsync<ChangeHistoryUnavailableException>(() => ReadAsync(store, "2", 1));
+
+        // By age (10 minutes): d..h were committed at +9 min, so at +11 min they stay and at +20 min they go.
+        clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(0, await store.PruneChangesAsync(Ct));
+        clock.Advance(TimeSpan.FromMinutes(9));
+        Assert.Equal(4, await store.PruneChangesAsync(Ct));
+        Assert.Equal(1, CountLogRows());
+        await Assert.ThrowsAsync<ChangeHistoryUnavailableException>(() => ReadAsync(store, "6", 1));
+        Assert.Equal("h", Assert.Single(await ReadAsync(store, "7", 1)).Id);
+    }
+
+    [Fact]
+    public async Task Prune_RemovesLargeBacklogsInChunks()
+    {
+        using var store = SqliteStoreFixture.Open(_dataDir, changes: new ChangeFeedOptions { MaxRetained = 10 });
+        await store.InitializeAsync(Ct);
+        for (var batch = 0; batch < 5; batch++)
+        {
+            await store.WriteAsync(
+                Enumerable.Range(0, 1000).Select(i => (WriteOperation)new InsertOperation("bulk", Doc($"{batch}-{i}"))).ToList(),
+                Ct);
+        }
+
+        Assert.Equal(4990, await store.PruneChangesAsync(Ct));
+        Assert.Equal(10, CountLogRows());
+        Assert.Equal(10, (await ReadAsync(store, "4990", 10)).Count);
+    }
+
+    [Fact]
+    public async Task DropCollection_LogsNothing()
+    {
+        using var store = SqliteStoreFixture.Open(_dataDir);
+        await store.InitializeAsync(Ct);
+        await InsertAsync(store, "dropped", "a", "b");
+        var position = await store.GetPositionAsync(Ct);
+
+        await store.DropCollectionAsync("dropped", Ct);
+        await InsertAsync(store, "other", "marker");
+
+        var change = Assert.Single(await ReadAsync(store, position, 1));
+        Assert.Equal(("other", "marker"), (change.Collection, change.Id));
+        Assert.Equal(long.Parse(position, CultureInfo.InvariantCulture) + 1, long.Parse(change.Sequence, CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task Read_ManyWaitingReaders_AreAllWokenByOneCommit()
+    {
+        using var store = SqliteStoreFixture.Open(_dataDir);
+        await store.InitializeAsync(Ct);
+        var position = await store.GetPositionAsync(Ct);
+
+        var readers = Enumerable.Range(0, 20).Select(_ => ReadAsync(store, position, 1)).ToList();
+        await InsertAsync(store, "things", "a");
+
+        foreach (var reader in readers)
+        {
+            Assert.Equal("a", Assert.Single(await reader).Id);
+        }
+    }
+}
