@@ -18,6 +18,7 @@ public class BaasAdminClient
         Collections = new CollectionsAdminClient(transport);
         ApiKeys = new ApiKeysAdminClient(transport);
         Users = new UsersAdminClient(transport);
+        Outbox = new OutboxAdminClient(transport);
     }
 
     /// <summary>For mocking frameworks only.</summary>
@@ -27,6 +28,7 @@ public class BaasAdminClient
         Collections = null!;
         ApiKeys = null!;
         Users = null!;
+        Outbox = null!;
     }
 
     /// <summary>Collection definitions: schema, indexes, rules.</summary>
@@ -37,6 +39,9 @@ public class BaasAdminClient
 
     /// <summary>App users: list, search, create, change (roles, disabled, email, password, data), delete.</summary>
     public virtual UsersAdminClient Users { get; }
+
+    /// <summary>The mail the server kept instead of sending (when no SMTP server is configured).</summary>
+    public virtual OutboxAdminClient Outbox { get; }
 
     /// <summary>
     /// Signs in as an admin. From then on every call of this client (documents too) sends the admin's bearer

@@ -43,5 +43,7 @@ internal static class BaasPaths
 
     public const string AdminUsers = "api/admin/users";
 
+    public const string AdminOutbox = "api/admin/outbox";
+
     public static string AdminUser(string id) => AdminUsers + "/" + Uri.EscapeDataString(id);
 }

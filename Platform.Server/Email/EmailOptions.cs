@@ -45,7 +45,7 @@ public sealed class SmtpOptions : IValidatableObject
 
     public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
 
-    /// <summary>The sender address (required with <see cref="Host"/>).</summary>
+    /// <summary>The sender address, bare (<c>noreply@example.com</c>); required with <see cref="Host"/>.</summary>
     public string? FromAddress { get; set; }
 
     public string? FromName { get; set; }
@@ -64,7 +64,10 @@ public sealed class SmtpOptions : IValidatableObject
             yield break;
         }
 
-        if (string.IsNullOrWhiteSpace(FromAddress) || !MimeKit.MailboxAddress.TryParse(FromAddress, out _))
+        // A bare address only: "Name <a@b>" belongs in FromName and FromAddress separately.
+        if (string.IsNullOrWhiteSpace(FromAddress)
+            || !MimeKit.MailboxAddress.TryParse(FromAddress, out var parsed)
+            || !string.Equals(parsed.Address, FromAddress.Trim(), StringComparison.Ordinal))
         {
             yield return new ValidationResult("Baas:Email:Smtp:FromAddress must be an email address when Baas:Email:Smtp:Host is set.", [nameof(FromAddress)]);
         }

@@ -36,14 +36,14 @@ internal sealed class SmtpEmailSender(IOptions<SmtpOptions> options, ILogger<Smt
         var smtp = options.Value;
         var host = smtp.Host!;
         using var mime = new MimeMessage();
-        mime.From.Add(new MailboxAddress(smtp.FromName ?? string.Empty, smtp.FromAddress!));
-        mime.To.Add(MailboxAddress.Parse(message.To));
-        mime.Subject = message.Subject;
-        mime.Body = new TextPart("plain") { Text = message.Body };
-
         using var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
         try
         {
+            mime.From.Add(new MailboxAddress(smtp.FromName ?? string.Empty, smtp.FromAddress!.Trim()));
+            mime.To.Add(MailboxAddress.Parse(message.To));
+            mime.Subject = message.Subject;
+            mime.Body = new TextPart("plain") { Text = message.Body };
+
             await client.ConnectAsync(host, smtp.Port, ToSocketOptions(smtp.Security), cancellationToken);
             if (!string.IsNullOrEmpty(smtp.Username))
             {

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.IdentityModel.Tokens;
 using Platform.Server.Common;
-using Platform.Server.Documents;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Filters;
 
@@ -59,7 +58,7 @@ internal sealed class UserAdminService(
         {
             Email = UserService.ValidEmail(UserProblems.RequiredString(body, "email")),
             EmailConfirmed = UserProblems.OptionalBool(body, "emailVerified") ?? false,
-            Data = MergePatch.Apply([], UserProblems.OptionalObject(body, "data") ?? []),
+            Data = UserData.Merge([], UserProblems.OptionalObject(body, "data") ?? []),
         };
         if (body.ContainsKey("roles"))
         {
@@ -123,7 +122,7 @@ internal sealed class UserAdminService(
             }
             else if (data is not null)
             {
-                u.Data = MergePatch.Apply(u.Data, data);
+                u.Data = UserData.Merge(u.Data, data);
             }
 
             return password is null ? await users.UpdateAsync(u) : await users.UpdateWithPasswordAsync(u, password);

@@ -37,4 +37,12 @@ internal static partial class UserLog
     [LoggerMessage(EventId = 4209, EventName = "PasswordResetMailFailed", Level = LogLevel.Error,
         Message = "The password-reset mail for app user {UserId} could not be sent; the client was told 202 as for any email.")]
     public static partial void PasswordResetMailFailed(ILogger logger, string userId, Exception exception);
+
+    [LoggerMessage(EventId = 4210, EventName = "SessionCleanup", Level = LogLevel.Debug,
+        Message = "Removed {Count} expired refresh-token records and ended sessions.")]
+    public static partial void SessionCleanup(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 4211, EventName = "SessionCleanupFailed", Level = LogLevel.Warning,
+        Message = "Removing expired refresh-token records and ended sessions failed; the next run tries again.")]
+    public static partial void SessionCleanupFailed(ILogger logger, Exception exception);
 }

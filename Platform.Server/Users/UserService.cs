@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Identity;
 using Platform.Server.Admin;
 using Platform.Server.Auth;
 using Platform.Server.Common;
-using Platform.Server.Documents;
 using Platform.Server.Email;
 
 namespace Platform.Server.Users;
@@ -51,7 +50,7 @@ internal sealed class UserService(
                 u.SecurityStamp = NewStamp();
                 if (data is not null)
                 {
-                    u.Data = MergePatch.Apply(u.Data, data);
+                    u.Data = UserData.Merge(u.Data, data);
                 }
 
                 return await users.UpdateWithPasswordAsync(u, password);
@@ -67,7 +66,7 @@ internal sealed class UserService(
             return (UserSessionResponse.From(user, await sessions.StartAsync(user, cancellationToken)), true);
         }
 
-        var created = new AppUser { Email = email, Data = MergePatch.Apply([], data ?? []) };
+        var created = new AppUser { Email = email, Data = UserData.Merge([], data ?? []) };
         var result = await users.CreateAsync(created, password);
         if (!result.Succeeded)
         {
@@ -216,7 +215,7 @@ internal sealed class UserService(
         var user = await GetAsync(caller);
         return await SaveAsync(user, u =>
         {
-            u.Data = patch is null ? [] : MergePatch.Apply(u.Data, patch);
+            u.Data = patch is null ? [] : UserData.Merge(u.Data, patch);
             return users.UpdateAsync(u);
         });
     }

@@ -49,6 +49,8 @@ public static class UserServiceCollectionExtensions
         services.TryAddScoped<UserAdminService>();
         services.TryAddScoped<UserMailer>();
         services.AddStartupTask<UsersInitializer>();
+        services.TryAddSingleton<SessionCleanup>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionCleanup>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<JwtBearerOptions>, SessionCheckJwtBearerOptions>());
 
         services.AddAuthorizationBuilder().AddPolicy(UserPolicies.AppUser, policy => policy

@@ -19,13 +19,13 @@ internal sealed class UsersInitializer(IDocumentStore store) : IStartupTask
         await store.CreateCollectionAsync(SessionService.SessionsCollection, cancellationToken);
         await store.ApplyIndexesAsync(
             SessionService.SessionsCollection,
-            [new IndexDefinition([new SortField("userId"), new SortField("revoked")])],
+            [new IndexDefinition([new SortField("userId"), new SortField("revoked")]), new IndexDefinition([new SortField("revokedAt")])],
             cancellationToken);
 
         await store.CreateCollectionAsync(SessionService.RefreshTokensCollection, cancellationToken);
         await store.ApplyIndexesAsync(
             SessionService.RefreshTokensCollection,
-            [new IndexDefinition([new SortField(SessionService.TokenHashField)], Unique: true)],
+            [new IndexDefinition([new SortField(SessionService.TokenHashField)], Unique: true), new IndexDefinition([new SortField("expiresAt")])],
             cancellationToken);
     }
 }

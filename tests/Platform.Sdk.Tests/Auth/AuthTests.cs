@@ -1,11 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.DependencyInjection;
 using Platform.Sdk.Admin;
 using Platform.Sdk.Auth;
 using Platform.Sdk.Tests.Infrastructure;
-using Platform.Server.Email;
 
 namespace Platform.Sdk.Tests.Auth;
 
@@ -38,12 +36,24 @@ public sealed partial class AuthTests(SdkServerFixture fixture) : IClassFixture<
         return events;
     }
 
+    /// <summary>The token of the newest mail to <paramref name="to"/>, read through the SDK's outbox client.</summary>
     private async Task<string> MailedTokenAsync(string to, string subject)
     {
-        var outbox = fixture.Server.Services.GetRequiredService<EmailOutbox>();
-        var page = await outbox.ListAsync(EmailOutbox.MaxPageSize, null, Ct);
-        var mail = page.Items.First(m => m.To == to && m.Subject == subject);
-        return TokenLine().Match(mail.Body).Groups[1].Value;
+        string? cursor = null;
+        do
+        {
+            var page = await fixture.Client.Admin.Outbox.ListAsync(limit: 100, cursor: cursor, cancellationToken: Ct);
+            if (page.Items.FirstOrDefault(m => m.To == to && m.Subject == subject) is { } mail)
+            {
+                Assert.NotEqual(default, mail.CreatedAt);
+                return TokenLine().Match(mail.Body).Groups[1].Value;
+            }
+
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        throw new InvalidOperationException($"No mail '{subject}' to {to} in the outbox.");
     }
 
     [GeneratedRegex("^Token: (\\S+)$", RegexOptions.Multiline)]

@@ -93,6 +93,7 @@ public class SmtpEmailSenderTests
     [Theory]
     [InlineData(null, null, null)]
     [InlineData("not an address", null, null)]
+    [InlineData("Baas <noreply@baas.test>", null, null)]
     [InlineData("noreply@baas.test", "user-without-password", null)]
     public void SmtpOptions_FailValidation_WhenAHostIsSetWithoutAUsableSenderOrCredentials(string? from, string? user, string? password)
     {
@@ -109,6 +110,22 @@ public class SmtpEmailSenderTests
             .BuildServiceProvider();
 
         Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<SmtpOptions>>().Value);
+    }
+
+    [Fact]
+    public async Task Smtp_ThrowsEmailDeliveryException_ForAnInvalidRecipient()
+    {
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<Platform.Server.Storage.IDocumentStore>(new Platform.Server.Tests.Auth.InMemoryDocumentStore())
+            .AddBaasEmail(new ConfigurationBuilder().AddInMemoryCollection(SmtpSettings(25)).Build())
+            .BuildServiceProvider();
+
+        var sender = services.GetRequiredService<IEmailSender>();
+
+        var error = await Assert.ThrowsAsync<EmailDeliveryException>(() => sender.SendAsync(new EmailMessage("two@@at.signs", "s", "b"), Ct));
+
+        Assert.IsType<ParseException>(error.InnerException);
     }
 
     [Fact]

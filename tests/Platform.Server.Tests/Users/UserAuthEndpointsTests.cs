@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Platform.Server.Tests.Infrastructure;
+using Platform.Server.Users;
 
 namespace Platform.Server.Tests.Users;
 
@@ -183,6 +184,26 @@ public class UserAuthEndpointsTests(UserServerFixture fixture) : IClassFixture<U
 
         var user = (await HttpAssert.StatusAsync(HttpStatusCode.OK, second))!;
         Assert.Equal("""{"name":"Ada","lang":"en"}""", user["data"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task PatchMe_Is413_WhenTheMergedDataWouldGrowPastTheLimit()
+    {
+        using var anonymous = fixture.Client();
+        var session = await AuthApi.SignUpAsync(anonymous, UserServerFixture.NewEmail());
+        using var client = fixture.Client(AuthApi.Access(session));
+        var half = new string('x', UserData.MaxBytes / 2);
+        using (var first = await client.PatchAsJsonAsync("/api/auth/me", new { data = new { a = half } }, Ct))
+        {
+            await HttpAssert.StatusAsync(HttpStatusCode.OK, first);
+        }
+
+        using var second = await client.PatchAsJsonAsync("/api/auth/me", new { data = new { b = half } }, Ct);
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.RequestEntityTooLarge, "data_too_large", second);
+        Assert.Equal("data", problem["field"]!.GetValue<string>());
+        using var me = await AuthApi.MeAsync(client, AuthApi.Access(session));
+        Assert.Null((await HttpAssert.StatusAsync(HttpStatusCode.OK, me))!["data"]!["b"]);
     }
 
     [Theory]

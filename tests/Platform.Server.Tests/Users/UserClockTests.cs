@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Platform.Server.Storage;
+using Platform.Server.Storage.Filters;
+using Platform.Server.Users;
 using Platform.Server.Tests.Auth;
 using Platform.Server.Tests.Infrastructure;
 
@@ -121,4 +125,46 @@ public class UserClockTests(ClockedUserServerFixture fixture) : IClassFixture<Cl
         using var refresh = await AuthApi.RefreshAsync(client, AuthApi.Refresh(session));
         await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "invalid_refresh_token", refresh);
     }
+
+    [Fact]
+    public async Task Cleanup_RemovesEndedSessionsAfterTheirTokensExpire_AndExpiredRefreshTokens()
+    {
+        using var client = fixture.Client();
+        var session = await AuthApi.SignUpAsync(client, UserServerFixture.NewEmail());
+        var userId = AuthApi.UserId(session);
+        using (var refresh = await AuthApi.RefreshAsync(client, AuthApi.Refresh(session)))
+        {
+            await HttpAssert.StatusAsync(HttpStatusCode.OK, refresh);
+        }
+
+        using (var logout = await fixture.Client(AuthApi.Access(session)).PostAsync("/api/auth/logout", null, Ct))
+        {
+            await HttpAssert.StatusAsync(HttpStatusCode.NoContent, logout);
+        }
+
+        var store = fixture.Server.Services.GetRequiredService<IDocumentStore>();
+        var cleanup = fixture.Server.Services.GetRequiredService<SessionCleanup>();
+        Assert.Single(await OfUserAsync(store, SessionService.SessionsCollection, userId));
+        Assert.Equal(2, (await OfUserAsync(store, SessionService.RefreshTokensCollection, userId)).Count);
+
+        // Access tokens of the ended session may still be presented: the session record must stay.
+        fixture.Clock.Advance(TimeSpan.FromMinutes(10));
+        await cleanup.RunOnceAsync(Ct);
+        Assert.Single(await OfUserAsync(store, SessionService.SessionsCollection, userId));
+
+        fixture.Clock.Advance(TimeSpan.FromMinutes(10));
+        await cleanup.RunOnceAsync(Ct);
+        Assert.Empty(await OfUserAsync(store, SessionService.SessionsCollection, userId));
+        Assert.Equal(2, (await OfUserAsync(store, SessionService.RefreshTokensCollection, userId)).Count);
+
+        fixture.Clock.Advance(TimeSpan.FromDays(1));
+        Assert.True(await cleanup.RunOnceAsync(Ct) >= 2);
+        Assert.Empty(await OfUserAsync(store, SessionService.RefreshTokensCollection, userId));
+    }
+
+    private static Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>> OfUserAsync(IDocumentStore store, string collection, string userId) =>
+        store.QueryAsync(
+            collection,
+            new DocumentQuery(new FieldNode("userId", FieldOperator.Eq, JsonSerializer.SerializeToElement(userId)), [new SortField("_id")], 100),
+            Ct);
 }
