@@ -61,6 +61,8 @@ internal sealed class BenchRun : IAsyncDisposable
             ["Baas__DataDir"] = Path.Combine(_workDirectory, "data"),
             ["Baas__Admin__Email"] = AdminEmail,
             ["Baas__Admin__Password"] = AdminPassword,
+            // The login and refresh scenarios measure the endpoints, not the per-IP abuse limit that caps them in production.
+            ["Baas__RateLimit__AuthPerMinute"] = "0",
         };
 
         Console.WriteLine("Starting the Baas server (embedded SQLite store)...");
@@ -88,6 +90,7 @@ internal sealed class BenchRun : IAsyncDisposable
         using var ceilingClient = new HttpClient(handler, disposeHandler: false) { BaseAddress = ceiling.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         using var userClient = new HttpClient(handler, disposeHandler: false) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         using var adminClient = new HttpClient(handler, disposeHandler: false) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var anonymousClient = new HttpClient(handler, disposeHandler: false) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
         var key = await BaasSetup.CreateServiceKeyAsync(serverClient, AdminEmail, AdminPassword, cancellationToken);
         serverClient.DefaultRequestHeaders.Add("X-Api-Key", key);
@@ -107,8 +110,11 @@ internal sealed class BenchRun : IAsyncDisposable
         Console.WriteLine(Format($"  done in {seedSeconds:N1} s"));
         await BaasSetup.EnsureSameItemsAsync(serverClient, userClient, IndexedQuery, cancellationToken);
 
+        Console.WriteLine(Format($"Signing up {_options.Concurrency} app users for the login and refresh scenarios..."));
+        var auth = await AuthScenarios.PrepareAsync(anonymousClient, _options.Concurrency, cancellationToken);
+
         var results = new List<ScenarioResult>();
-        foreach (var group in Scenarios(serverClient, userClient, adminClient, ceilingClient))
+        foreach (var group in Scenarios(serverClient, userClient, adminClient, ceilingClient, auth, anonymousClient))
         {
             IReadOnlyList<ScenarioResult> measured;
             if (group.Length == 1)
@@ -178,7 +184,7 @@ internal sealed class BenchRun : IAsyncDisposable
     }
 
     /// <summary>The scenarios in run order; a group of several is measured interleaved, to be compared with each other.</summary>
-    private IEnumerable<Scenario[]> Scenarios(HttpClient server, HttpClient user, HttpClient admin, HttpClient ceiling)
+    private IEnumerable<Scenario[]> Scenarios(HttpClient server, HttpClient user, HttpClient admin, HttpClient ceiling, AuthScenarios auth, HttpClient anonymous)
     {
         var documents = $"api/collections/{BaasSetup.Collection}/documents";
         var count = _options.Documents;
@@ -197,6 +203,8 @@ internal sealed class BenchRun : IAsyncDisposable
             new Scenario(BenchReport.RulesScenario, user, _ => new HttpRequestMessage(HttpMethod.Get, IndexedQuery)),
             new Scenario(BenchReport.AdminTokenScenario, admin, _ => new HttpRequestMessage(HttpMethod.Get, IndexedQuery)),
         ];
+        yield return [auth.Login(anonymous)];
+        yield return [auth.Refresh(anonymous)];
         yield return [new Scenario("operator update ($inc)", server, random =>
             new HttpRequestMessage(HttpMethod.Patch, new Uri($"{documents}/{BaasSetup.DocumentId(random.Next(count))}", UriKind.Relative))
             {

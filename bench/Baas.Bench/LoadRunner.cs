@@ -3,7 +3,23 @@ using System.Diagnostics;
 namespace Baas.Bench;
 
 /// <summary>One kind of request, built fresh for each call (bodies and ids vary per call).</summary>
-internal sealed record Scenario(string Name, HttpClient Client, Func<Random, HttpRequestMessage> CreateRequest);
+internal sealed record Scenario(string Name, HttpClient Client, Func<Random, HttpRequestMessage> CreateRequest)
+{
+    /// <summary>
+    /// When set, each worker is one of these virtual users across every phase (worker <c>i</c> is user
+    /// <c>i</c>), builds its requests from them and hands them each successful answer.
+    /// </summary>
+    public IVirtualUsers? VirtualUsers { get; init; }
+}
+
+/// <summary>Virtual users that carry state from one answer to their next request (e.g. a refresh-token chain).</summary>
+internal interface IVirtualUsers
+{
+    HttpRequestMessage CreateRequest(int user);
+
+    /// <summary>Reads a successful answer of <paramref name="user"/>; returns an error to count, or null.</summary>
+    Task<string?> AcceptAsync(int user, HttpResponseMessage response, CancellationToken cancellationToken);
+}
 
 /// <summary>What one scenario did in its measured window.</summary>
 internal sealed record ScenarioResult(
@@ -87,7 +103,7 @@ internal static class LoadRunner
         // Stragglers are cut off so one hung request cannot stretch the run without bound.
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         hardStop.CancelAfter(duration + TimeSpan.FromSeconds(30));
-        var workers = Enumerable.Range(0, concurrency).Select(i => new Worker(scenario, deadline, seed: i + 1)).ToArray();
+        var workers = Enumerable.Range(0, concurrency).Select(i => new Worker(scenario, deadline, index: i)).ToArray();
         await Task.WhenAll(workers.Select(w => Task.Run(() => w.RunAsync(hardStop.Token), CancellationToken.None))).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         return workers;
@@ -98,9 +114,9 @@ internal static class LoadRunner
 
     private static double ToMilliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 
-    private sealed class Worker(Scenario scenario, long deadline, int seed)
+    private sealed class Worker(Scenario scenario, long deadline, int index)
     {
-        private readonly Random _random = new(seed);
+        private readonly Random _random = new(index + 1);
 
         public List<long> Latencies { get; } = new(capacity: 65_536);
 
@@ -112,7 +128,7 @@ internal static class LoadRunner
         {
             while (Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested)
             {
-                using var request = scenario.CreateRequest(_random);
+                using var request = scenario.VirtualUsers is { } users ? users.CreateRequest(index) : scenario.CreateRequest(_random);
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
@@ -120,6 +136,13 @@ internal static class LoadRunner
                     var elapsed = Stopwatch.GetTimestamp() - started;
                     if (response.IsSuccessStatusCode)
                     {
+                        if (scenario.VirtualUsers is { } virtualUsers
+                            && await virtualUsers.AcceptAsync(index, response, cancellationToken).ConfigureAwait(false) is { } error)
+                        {
+                            Fail(error);
+                            continue;
+                        }
+
                         Latencies.Add(elapsed);
                     }
                     else
