@@ -28,6 +28,7 @@ public static class AuthServiceCollectionExtensions
         services.AddProblemDetails();
         services.TryAddSingleton<SigningKeyProvider>();
         services.TryAddSingleton<BaasTokenService>();
+        services.TryAddSingleton<CachingJsonWebTokenHandler>();
         services.TryAddSingleton<ApiKeyService>();
         services.AddStartupTask<SigningKeyInitializer>();
 

@@ -7,7 +7,7 @@ namespace Platform.Server.Auth;
 /// Points the Bearer scheme at <see cref="BaasTokenService"/>'s validation (persisted key, pinned issuer,
 /// audience, algorithm and clock) and makes its challenge and forbid answers problem+json.
 /// </summary>
-internal sealed class ConfigureJwtBearerOptions(BaasTokenService tokens, TimeProvider time) : IConfigureNamedOptions<JwtBearerOptions>
+internal sealed class ConfigureJwtBearerOptions(BaasTokenService tokens, CachingJsonWebTokenHandler handler, TimeProvider time) : IConfigureNamedOptions<JwtBearerOptions>
 {
     public void Configure(string? name, JwtBearerOptions options)
     {
@@ -19,6 +19,10 @@ internal sealed class ConfigureJwtBearerOptions(BaasTokenService tokens, TimePro
         options.MapInboundClaims = false;
         options.TimeProvider = time;
         options.TokenValidationParameters = tokens.CreateValidationParameters(BaasAudiences.Admin, BaasAudiences.User);
+
+        // Clients send the same access token with every request; validating it once per node is enough.
+        options.TokenHandlers.Clear();
+        options.TokenHandlers.Add(handler);
         options.Events = new JwtBearerEvents
         {
             // Browsers cannot put headers on a WebSocket, so the realtime hub also takes the token from the query.
