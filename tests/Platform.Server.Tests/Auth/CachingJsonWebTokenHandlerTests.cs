@@ -115,6 +115,17 @@ public sealed class CachingJsonWebTokenHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task ValidateTokenAsync_RemembersAtMostCapacityTokens_AndStillValidatesTheRest()
+    {
+        for (var i = 0; i < CachingJsonWebTokenHandler.Capacity + 50; i++)
+        {
+            Assert.True((await _handler.ValidateTokenAsync(UserToken(), _parameters)).IsValid);
+        }
+
+        Assert.InRange(_handler.Count, 1, CachingJsonWebTokenHandler.Capacity);
+    }
+
+    [Fact]
     public async Task ValidateTokenAsync_RefusesARememberedToken_AfterTheSigningKeyChanged()
     {
         var token = UserToken();
