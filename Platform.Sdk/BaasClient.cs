@@ -4,6 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 using Platform.Sdk.Admin;
 using Platform.Sdk.Documents;
 using Platform.Sdk.Http;
+using Platform.Sdk.Realtime;
 
 namespace Platform.Sdk;
 
@@ -39,6 +40,7 @@ public class BaasClient : IDisposable
         serializer.MakeReadOnly();
         SerializerOptions = serializer;
         Admin = new BaasAdminClient(_transport);
+        _transport.Realtime = new RealtimeSession(_transport.BaseUrl, options.ApiKey, options.Realtime, options.TimeProvider ?? TimeProvider.System, _ => Task.FromResult(_transport.BearerToken));
     }
 
     /// <summary>Creates a client for <paramref name="baseUrl"/>, optionally with a service key.</summary>
@@ -62,6 +64,16 @@ public class BaasClient : IDisposable
 
     /// <summary>The serializer options used for documents, filters and patches (read-only).</summary>
     public JsonSerializerOptions SerializerOptions { get; }
+
+    /// <summary>
+    /// Where realtime connections get their bearer token (asked on every connect); null means none, and the service
+    /// key, if any, is sent. Default: the admin token after <c>Admin.SignInAsync</c>.
+    /// </summary>
+    internal Func<CancellationToken, Task<string?>> AccessTokenSource
+    {
+        get => _transport.Realtime!.AccessTokenSource;
+        set => _transport.Realtime!.AccessTokenSource = value;
+    }
 
     /// <summary>The admin API: collections, service keys, admin sign-in.</summary>
     public virtual BaasAdminClient Admin { get; }
@@ -99,6 +111,7 @@ public class BaasClient : IDisposable
     {
         if (!_disposed && disposing)
         {
+            _transport?.Realtime?.Dispose();
             _transport?.Dispose();
         }
 

@@ -32,6 +32,9 @@ public class BaasClientOptions
     /// <summary>How long one attempt may take before it counts as a (retriable) timeout. Default 100 seconds.</summary>
     public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>The realtime connection behind <c>WatchAsync</c>: buffering, reconnect backoff, protocol.</summary>
+    public BaasRealtimeOptions Realtime { get; } = new();
+
     /// <summary>The clock used to wait between retries; replace it in tests to avoid real waits.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }
