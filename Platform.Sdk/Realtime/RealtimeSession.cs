@@ -222,6 +222,7 @@ internal sealed class RealtimeSession : IDisposable
         }
     }
 
+    [SuppressMessage("Design", "CA1031:Do not catch general exception types", Justification = "A token source that fails for any other reason is asked again on the next attempt.")]
     private async Task<HubConnection?> BuildAsync(TaskCompletionSource closed, CancellationToken cancellationToken)
     {
         string? token;
@@ -229,9 +230,15 @@ internal sealed class RealtimeSession : IDisposable
         {
             token = await AccessTokenSource(cancellationToken).ConfigureAwait(false);
         }
-        catch (BaasException ex)
+        catch (BaasException ex) when (ex.Status is 401 or 403)
         {
+            // Signed out, or the refresh token was revoked: retrying cannot help these watches.
             FailAll(ex);
+            return null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The token could not be refreshed now (e.g. the server is down): try again with backoff.
             return null;
         }
 
