@@ -98,6 +98,16 @@ internal sealed class ServerProcess : IAsyncDisposable
         throw new InvalidOperationException($"No VmRSS for process {_process.Id}.");
     }
 
+    /// <summary>User plus system CPU time from <c>/proc/&lt;pid&gt;/stat</c> (clock ticks at 100 Hz).</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id.ToString(CultureInfo.InvariantCulture)}/stat");
+        // Fields after the command name, which is in parentheses and may contain spaces.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
