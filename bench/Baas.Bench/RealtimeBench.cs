@@ -116,8 +116,8 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
         await WriteAndWaitAsync(subscribers, writes / 10, cancellationToken);
         var sendToLast = new List<double>();
         long lost = 0;
-        var serverCpu = server.CpuTime();
-        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var (serverUser, serverSystem) = (server.UserTime(), server.SystemTime());
+        var (clientUser, clientSystem) = ClientTimes();
         for (var i = 0; i < writes; i++)
         {
             var (sent, _, lastEvent, missing) = await WriteOnceAsync(subscribers, cancellationToken);
@@ -128,13 +128,19 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
             }
         }
 
-        var serverMs = (server.CpuTime() - serverCpu).TotalMilliseconds / writes;
-        var clientMs = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalMilliseconds / writes;
+        double PerWrite(TimeSpan time) => time.TotalMilliseconds / writes;
+        var (clientUserAfter, clientSystemAfter) = ClientTimes();
         Results.Add(Summarize(
             Format($"send → last of {subscribers:N0} subscribers"),
             sendToLast,
             lost,
-            Format($"CPU per write: server {serverMs:N1} ms, subscribers (this process) {clientMs:N1} ms")));
+            Format($"CPU per write (user + kernel): server {PerWrite(server.UserTime() - serverUser):N1} + {PerWrite(server.SystemTime() - serverSystem):N1} ms, subscribers (this process) {PerWrite(clientUserAfter - clientUser):N1} + {PerWrite(clientSystemAfter - clientSystem):N1} ms")));
+    }
+
+    private static (TimeSpan User, TimeSpan System) ClientTimes()
+    {
+        using var self = Process.GetCurrentProcess();
+        return (self.UserProcessorTime, self.PrivilegedProcessorTime);
     }
 
     private async Task WriteAndWaitAsync(int subscribers, int count, CancellationToken cancellationToken)

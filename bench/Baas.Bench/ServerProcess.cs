@@ -99,13 +99,20 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>User plus system CPU time from <c>/proc/&lt;pid&gt;/stat</c> (clock ticks at 100 Hz).</summary>
-    public TimeSpan CpuTime()
+    public TimeSpan CpuTime() => UserTime() + SystemTime();
+
+    /// <summary>User-mode CPU time (<c>utime</c>).</summary>
+    public TimeSpan UserTime() => StatTicks(11);
+
+    /// <summary>Kernel CPU time (<c>stime</c>): on loopback this includes the TCP receive path of what the process sends.</summary>
+    public TimeSpan SystemTime() => StatTicks(12);
+
+    private TimeSpan StatTicks(int field)
     {
         var stat = File.ReadAllText($"/proc/{_process.Id.ToString(CultureInfo.InvariantCulture)}/stat");
-        // Fields after the command name, which is in parentheses and may contain spaces.
+        // Fields after the command name, which is in parentheses and may contain spaces; clock ticks are 10 ms.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return TimeSpan.FromMilliseconds(ticks * 10);
+        return TimeSpan.FromMilliseconds(long.Parse(fields[field], CultureInfo.InvariantCulture) * 10);
     }
 
     public async ValueTask DisposeAsync()
