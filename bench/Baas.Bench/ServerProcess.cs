@@ -177,6 +177,10 @@ internal sealed class ServerProcess : IAsyncDisposable
             {
                 // Not listening yet.
             }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Listening but slow to answer (a busy machine): the 60 s limit still bounds the wait.
+            }
 
             await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken).ConfigureAwait(false);
         }
