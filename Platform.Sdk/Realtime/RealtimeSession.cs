@@ -262,7 +262,11 @@ internal sealed class RealtimeSession : IDisposable
         });
 
         // The server closes the connection right after a resync; resubscribing after that handles it.
-        connection.On("resync", [typeof(object)], _ => Task.CompletedTask);
+        connection.On("resync", [typeof(object)], args =>
+        {
+            OnResync(connection, args[0]);
+            return Task.CompletedTask;
+        });
         connection.Closed += _ =>
         {
             closed.TrySetResult();
@@ -417,7 +421,7 @@ internal sealed class RealtimeSession : IDisposable
         {
             watch.AddSnapshot(documents, sequence, reset: false);
         }
-        else if (resumed == false)
+        else if (resumed == false || watch.NeedsReset)
         {
             watch.AddSnapshot(documents, sequence, reset: true);
         }
@@ -434,6 +438,32 @@ internal sealed class RealtimeSession : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// After an overflow the missed changes can still be replayed. After anything else (<c>rules_changed</c>,
+    /// <c>history_lost</c>) what the reader holds may be wrong, e.g. documents the new rules hide: start over.
+    /// </summary>
+    private void OnResync(HubConnection connection, object? payload)
+    {
+        var reason = Text(HubValues.ToNode(payload) as JsonObject, "reason");
+        if (reason == "overflow")
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (!ReferenceEquals(connection, _connection))
+            {
+                return;
+            }
+
+            foreach (var watch in _watches)
+            {
+                watch.NeedsReset = watch.LastSequence is not null;
+            }
+        }
     }
 
     private void OnChange(HubConnection connection, object? payload)

@@ -43,6 +43,10 @@ internal sealed class Watch
     private const int RecentSequences = 256;
 
     private readonly HashSet<string> _recent = new(StringComparer.Ordinal);
+
+    // The versions a snapshot delivered: the server reads a snapshot after registering the subscription, so a change
+    // committed in between arrives both in the snapshot and as an event, which must not be delivered twice.
+    private readonly Dictionary<string, long> _snapshotVersions = new(StringComparer.Ordinal);
     private readonly Queue<string> _recentOrder = new();
     private int _liveCount;
 
@@ -71,6 +75,9 @@ internal sealed class Watch
     /// <summary>The sequence of the last change put in the buffer (or the start position): where a resubscription resumes.</summary>
     public string? LastSequence { get; set; }
 
+    /// <summary>The server dropped the connection for a reason a resumption cannot repair (e.g. changed rules): start over with a snapshot.</summary>
+    public bool NeedsReset { get; set; }
+
     /// <summary>Set once the enumeration ended or failed.</summary>
     public bool Closed { get; set; }
 
@@ -90,9 +97,9 @@ internal sealed class Watch
             request["id"] = Id;
         }
 
-        if (LastSequence is null)
+        if (LastSequence is null || NeedsReset)
         {
-            request["snapshot"] = Snapshot;
+            request["snapshot"] = LastSequence is not null || Snapshot;
         }
         else
         {
@@ -110,6 +117,19 @@ internal sealed class Watch
             return false;
         }
 
+        if (_snapshotVersions.TryGetValue(id, out var snapshotVersion))
+        {
+            if (kind != WatchItemKind.Removed
+                && document?["_version"] is JsonValue version && version.TryGetValue<long>(out var number) && number <= snapshotVersion)
+            {
+                // The snapshot already holds this state (or a later one).
+                LastSequence = sequence;
+                return false;
+            }
+
+            _snapshotVersions.Remove(id);
+        }
+
         _recentOrder.Enqueue(sequence);
         if (_recentOrder.Count > RecentSequences)
         {
@@ -125,6 +145,7 @@ internal sealed class Watch
     /// <summary>Buffers a snapshot, after a <see cref="WatchItemKind.Reset"/> when it replaces what the reader had.</summary>
     public void AddSnapshot(IEnumerable<JsonObject> documents, string sequence, bool reset)
     {
+        _snapshotVersions.Clear();
         if (reset)
         {
             _recent.Clear();
@@ -135,10 +156,16 @@ internal sealed class Watch
         foreach (var document in documents)
         {
             var id = document["_id"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : string.Empty;
+            if (document["_version"] is JsonValue version && version.TryGetValue<long>(out var number))
+            {
+                _snapshotVersions[id] = number;
+            }
+
             Items.Writer.TryWrite(new WatchItem(WatchItemKind.Added, id, document, sequence, Live: false));
         }
 
         LastSequence = sequence;
+        NeedsReset = false;
     }
 
     public void AddLaggedMarker() => Items.Writer.TryWrite(new WatchItem(WatchItemKind.Lagged, string.Empty, null, LastSequence ?? string.Empty, Live: false));

@@ -1,0 +1,56 @@
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Sdk.Admin;
+using Platform.Sdk.Tests.Infrastructure;
+using Platform.Server.Auth;
+
+namespace Platform.Sdk.Tests.Realtime;
+
+public sealed class Owned
+{
+    public string? Id { get; set; }
+
+    public string Owner { get; set; } = "";
+
+    public int N { get; set; }
+}
+
+public sealed class WatchRulesTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task WatchAsync_ListRuleTightened_ResetsToWhatTheNewRuleShows()
+    {
+        var name = await fixture.NewCollectionAsync();
+        var definition = new CollectionDefinition { Name = name, Rules = { ["list"] = "auth != null", ["get"] = "auth != null" } };
+        await fixture.Client.Admin.Collections.UpdateAsync(definition, Token);
+        var docs = fixture.Client.Collection<Owned>(name);
+        await docs.AddAsync(new Owned { Id = "a", Owner = "alice" }, Token);
+        await docs.AddAsync(new Owned { Id = "b", Owner = "bob" }, Token);
+
+        // An app user, through the client's access-token seam (client.Auth plugs in there).
+        var token = fixture.Server.Services.GetRequiredService<BaasTokenService>()
+            .IssueUserToken(new UserTokenSubject("alice", "alice@test.local", [], Anonymous: false, EmailVerified: true, SessionId: null)).AccessToken;
+        using var alice = fixture.CreateClient(o =>
+        {
+            o.ApiKey = null;
+            o.Realtime.ReconnectDelay = TimeSpan.FromMilliseconds(20);
+        });
+        alice.AccessTokenSource = _ => Task.FromResult<string?>(token);
+
+        await using var changes = new WatchReader<Owned>(alice.Collection<Owned>(name).WatchAsync(new WatchOptions { Snapshot = true }, Token));
+        await changes.ExpectAsync(DocumentChangeType.Added, "a");
+        await changes.ExpectAsync(DocumentChangeType.Added, "b");
+
+        definition.Rules["list"] = "doc.owner == auth.id";
+        await fixture.Client.Admin.Collections.UpdateAsync(definition, Token);
+
+        // The server drops subscriptions bound to the old rule (resync rules_changed); resuming would keep "b" on screen.
+        var reset = await changes.NextAsync();
+        Assert.Equal(DocumentChangeType.Reset, reset.Type);
+        await changes.ExpectAsync(DocumentChangeType.Added, "a");
+        await docs.UpdateAsync("b", new { N = 1 }, cancellationToken: Token);
+        await docs.UpdateAsync("a", new { N = 1 }, cancellationToken: Token);
+        Assert.Equal(1, (await changes.ExpectAsync(DocumentChangeType.Modified, "a")).Data!.N);
+    }
+}
