@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using Platform.Server.Rules;
 using Platform.Server.Storage.Changes;
 
 namespace Platform.Server.Realtime;
@@ -23,6 +24,7 @@ internal sealed class RealtimeDispatcher(
 {
     public const string OverflowReason = "overflow";
     public const string HistoryLostReason = "history_lost";
+    public const string RulesChangedReason = "rules_changed";
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, RealtimeConnection> _connections = new(StringComparer.Ordinal);
@@ -252,6 +254,39 @@ internal sealed class RealtimeDispatcher(
             _windowIndex.Clear();
             _position = position;
             _windowStart = position;
+        }
+    }
+
+    /// <summary>Collections that have subscriptions bound by rules (those of app users and visitors).</summary>
+    public IReadOnlyList<string> RuleBoundCollections()
+    {
+        lock (_gate)
+        {
+            return [.. _byCollection.Where(entry => entry.Value.Exists(s => s.Spec.Rule is not null)).Select(entry => entry.Key)];
+        }
+    }
+
+    /// <summary>
+    /// Tells every connection whose subscription on <paramref name="collection"/> was planned under a rule that is no
+    /// longer in force (<paramref name="currentRuleText"/> differs) to resync, and closes it: it subscribes again under
+    /// the rules as they are now. Returns how many connections were dropped.
+    /// </summary>
+    public int DropStale(string collection, Func<RuleOperation, string?> currentRuleText)
+    {
+        ArgumentNullException.ThrowIfNull(currentRuleText);
+        lock (_gate)
+        {
+            if (!_byCollection.TryGetValue(collection, out var subscriptions))
+            {
+                return 0;
+            }
+
+            var stale = subscriptions
+                .Where(s => s.Spec.Rule is { } operation && currentRuleText(operation) != s.Spec.RuleText)
+                .Select(s => s.Connection)
+                .Distinct()
+                .ToList();
+            return stale.Count(connection => Drop(connection, RulesChangedReason));
         }
     }
 

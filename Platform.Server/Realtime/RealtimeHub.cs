@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using Platform.Server.Auth;
 using Platform.Server.Common;
 using Platform.Server.Documents;
+using Platform.Server.Storage;
 
 namespace Platform.Server.Realtime;
 
@@ -40,9 +41,9 @@ internal sealed class RealtimeHub(
         {
             plan = await planner.PlanAsync(request, Callers.From(Context.User?.GetBaasCaller()), cancellationToken);
         }
-        catch (ApiException ex)
+        catch (Exception ex) when (ToHubException(ex) is { } refusal)
         {
-            throw ToHubException(ex);
+            throw refusal;
         }
 
         await dispatcher.Started.WaitAsync(cancellationToken);
@@ -58,9 +59,9 @@ internal sealed class RealtimeHub(
             catch (Exception ex)
             {
                 dispatcher.Unsubscribe(Context.ConnectionId, registration.Subscription.Id);
-                if (ex is ApiException problem)
+                if (ToHubException(ex) is { } refusal)
                 {
-                    throw ToHubException(problem);
+                    throw refusal;
                 }
 
                 throw;
@@ -79,8 +80,14 @@ internal sealed class RealtimeHub(
 
     public void Unsubscribe(string subscriptionId) => dispatcher.Unsubscribe(Context.ConnectionId, subscriptionId);
 
-    private static HubException ToHubException(ApiException ex) =>
-        new(ex.Field is null ? $"{ex.Code}: {ex.Message}" : $"{ex.Code}: {ex.Message} (at {ex.Field})");
+    // What the client may be told, in REST's codes; null for failures whose text must stay in the server log.
+    private static HubException? ToHubException(Exception exception) => exception switch
+    {
+        ApiException { Field: null } ex => new HubException($"{ex.Code}: {ex.Message}"),
+        ApiException ex => new HubException($"{ex.Code}: {ex.Message} (at {ex.Field})"),
+        StorageUnavailableException => new HubException("storage_unavailable: The data store is not reachable right now. Try again shortly."),
+        _ => null,
+    };
 }
 
 /// <summary>

@@ -25,4 +25,12 @@ internal static partial class RealtimeLog
     [LoggerMessage(EventId = 5006, EventName = "FeedResumed", Level = LogLevel.Information,
         Message = "Reading the change feed again after position {Position}.")]
     public static partial void FeedResumed(ILogger logger, string position);
+
+    [LoggerMessage(EventId = 5007, EventName = "RulesChanged", Level = LogLevel.Information,
+        Message = "The rules of collection {Collection} changed; {Count} realtime connections were told to resync.")]
+    public static partial void RulesChanged(ILogger logger, string collection, int count);
+
+    [LoggerMessage(EventId = 5008, EventName = "RuleCheckFailed", Level = LogLevel.Warning,
+        Message = "Checking the rules of collection {Collection} for realtime subscriptions failed; trying again on the next tick.")]
+    public static partial void RuleCheckFailed(ILogger logger, Exception exception, string collection);
 }

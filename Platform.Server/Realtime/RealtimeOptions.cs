@@ -38,6 +38,14 @@ public sealed class RealtimeOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan ResyncTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How often the node checks whether the rules behind its subscriptions changed; connections holding a
+    /// subscription made under an outdated rule are sent <c>resync</c> and closed. Definitions are cached for
+    /// <c>Baas:Collections:DefinitionCacheTime</c>, which adds to this on other nodes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan RuleCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>First wait before reading the change feed again after a store error; doubles per failure up to <see cref="MaxRetryDelay"/>.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);

@@ -33,6 +33,7 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddSingleton<SubscriptionPlanner>();
         services.TryAddScoped<SubscriptionActivator>();
         services.AddHostedService<ChangeFeedReader>();
+        services.AddHostedService<RuleWatcher>();
 
         services.AddSignalR()
             .AddJsonProtocol(options => options.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase)

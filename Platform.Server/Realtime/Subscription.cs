@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Platform.Server.Rules;
 using Platform.Server.Storage.Changes;
 
 namespace Platform.Server.Realtime;
@@ -7,7 +8,9 @@ namespace Platform.Server.Realtime;
 /// <param name="Collection">The collection.</param>
 /// <param name="DocumentId">The watched document for an id subscription, else null.</param>
 /// <param name="Visible">Filter ∧ rule: true when the caller sees this state of a document. Called under the dispatcher's lock only.</param>
-internal sealed record SubscriptionSpec(string Collection, string? DocumentId, Func<JsonObject, bool> Visible);
+/// <param name="Rule">The rule operation the subscription is bound by, or null for privileged callers.</param>
+/// <param name="RuleText">That rule's text when the subscription started, to notice when it changes.</param>
+internal sealed record SubscriptionSpec(string Collection, string? DocumentId, Func<JsonObject, bool> Visible, RuleOperation? Rule = null, string? RuleText = null);
 
 /// <summary>
 /// One live subscription. Its state is guarded by the dispatcher's lock; <see cref="Removed"/> is also read by

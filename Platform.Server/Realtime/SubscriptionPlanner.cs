@@ -43,7 +43,7 @@ internal sealed class SubscriptionPlanner(
 
         if (caller.Privileged)
         {
-            return Build(name, id, filter, getRule: null, caller);
+            return Build(name, id, filter, getRule: null, caller, bound: null);
         }
 
         var operation = id is null ? RuleOperation.List : RuleOperation.Get;
@@ -51,21 +51,25 @@ internal sealed class SubscriptionPlanner(
             ? new ApiException(StatusCodes.Status401Unauthorized, "unauthenticated", $"Sign in to watch '{name}'.")
             : new ApiException(StatusCodes.Status403Forbidden, "forbidden", $"The caller may not watch '{name}'."));
         return id is null
-            ? Build(name, id, And(filter, rule.ToFilter(Context(caller, doc: null))), getRule: null, caller)
-            : Build(name, id, filter, rule, caller);
+            ? Build(name, id, And(filter, rule.ToFilter(Context(caller, doc: null))), getRule: null, caller, rule)
+            : Build(name, id, filter, rule, caller, rule);
     }
+
+    /// <summary>The text of a collection's rule for an operation as it is defined now, or null (no rule, or no collection).</summary>
+    public static string? CurrentRuleText(Collection? collection, RuleOperation operation) =>
+        collection is not null && collection.Definition.Rules.TryGetValue(operation.Name(), out var text) ? text : null;
 
     // The one place rules are looked up, so a cached registry of compiled rules can take over here.
     private static CompiledRule? FindRule(Collection collection, RuleOperation operation) =>
-        collection.Definition.Rules.TryGetValue(operation.Name(), out var text) ? RuleCompiler.Compile(operation, text) : null;
+        CurrentRuleText(collection, operation) is { } text ? RuleCompiler.Compile(operation, text) : null;
 
-    private Plan Build(string collection, string? id, FilterNode filter, CompiledRule? getRule, Caller caller)
+    private Plan Build(string collection, string? id, FilterNode filter, CompiledRule? getRule, Caller caller, CompiledRule? bound)
     {
         var matches = FilterMatcher.Compile(filter);
         Func<JsonObject, bool> visible = getRule is null
             ? matches
             : document => matches(document) && getRule.Evaluate(Context(caller, document));
-        var spec = new SubscriptionSpec(collection, id, visible);
+        var spec = new SubscriptionSpec(collection, id, visible, bound?.Operation, bound?.Text);
         return new Plan(spec, async cancellationToken =>
         {
             var limit = options.Value.SnapshotLimit;

@@ -34,6 +34,7 @@ public static class StorageServiceCollectionExtensions
             case StorageProvider.Mongo:
                 services.TryAddSingleton<MongoDocumentStore>();
                 services.TryAddSingleton<IDocumentStore>(sp => sp.GetRequiredService<MongoDocumentStore>());
+                services.TryAddSingleton<IChangeFeed, MongoChangeFeed>();
                 break;
             default:
                 // One instance is both: the store writes the change log inside its own transactions.

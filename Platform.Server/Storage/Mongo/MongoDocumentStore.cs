@@ -9,8 +9,10 @@ namespace Platform.Server.Storage.Mongo;
 /// <summary>
 /// The MongoDB provider: one MongoDB collection per Baas collection (same name), documents stored
 /// with their string <c>_id</c>. Needs a replica set or a sharded cluster, for multi-document
-/// transactions (batches) and change streams (realtime). All translation to BSON lives in the pure
-/// <c>Mongo*Translator</c> classes; this class only talks to the driver.
+/// transactions (batches) and change streams (realtime), and MongoDB 6.0 or later for change-stream
+/// pre-images, which it turns on for every user collection (<c>changeStreamPreAndPostImages</c>) so the
+/// change feed (<see cref="MongoChangeFeed"/>) knows each replaced or deleted document's previous state.
+/// All translation to BSON lives in the pure <c>Mongo*Translator</c> classes; this class only talks to the driver.
 /// </summary>
 public sealed class MongoDocumentStore : IDocumentStore, IDisposable
 {
@@ -32,6 +34,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
     private readonly MongoClient client;
     private readonly IMongoDatabase database;
     private readonly ILogger<MongoDocumentStore> logger;
+    private int disposed;
 
     public MongoDocumentStore(IOptions<StorageOptions> storage, ILogger<MongoDocumentStore> logger)
     {
@@ -71,7 +74,33 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                 "batches use multi-document transactions and realtime uses change streams.");
         }
 
+        if (!MongoChangeStream.SupportsPreImages(hello))
+        {
+            throw new InvalidOperationException(
+                "MongoDB answers with a version older than 6.0. Baas needs 6.0 or later: realtime reads the previous state of " +
+                "replaced and deleted documents from change-stream pre-images.");
+        }
+
+        await RunAsync(ct => EnablePreImagesAsync(ct), cancellationToken).ConfigureAwait(false);
         MongoDocumentStoreLog.Ready(logger, database.DatabaseNamespace.DatabaseName, topology);
+    }
+
+    /// <summary>The database, for the change feed, which watches it as a whole.</summary>
+    internal IMongoDatabase Database => database;
+
+    /// <summary>Turns pre-images on for user collections that exist without them (created before, or by another tool).</summary>
+    private async Task<bool> EnablePreImagesAsync(CancellationToken cancellationToken)
+    {
+        // Full listCollections, not nameOnly: the filter looks at the options.
+        var options = new ListCollectionsOptions { Filter = MongoChangeStream.CollectionsWithoutPreImagesFilter() };
+        using var cursor = await database.ListCollectionsAsync(options, cancellationToken).ConfigureAwait(false);
+        foreach (var name in (await cursor.ToListAsync(cancellationToken).ConfigureAwait(false)).Select(c => c["name"].AsString))
+        {
+            await database.RunCommandAsync<BsonDocument>(MongoChangeStream.EnablePreImagesCommand(name), cancellationToken: cancellationToken).ConfigureAwait(false);
+            MongoDocumentStoreLog.PreImagesEnabled(logger, name);
+        }
+
+        return true;
     }
 
     public async Task<bool> PingAsync(CancellationToken cancellationToken = default)
@@ -101,13 +130,20 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         return RunAsync(
             async ct =>
             {
+                var preImages = MongoChangeStream.NeedsPreImages(collection);
+                var options = preImages ? new CreateCollectionOptions { ChangeStreamPreAndPostImagesOptions = new() { Enabled = true } } : null;
                 try
                 {
-                    await database.CreateCollectionAsync(collection, options: null, ct).ConfigureAwait(false);
+                    await database.CreateCollectionAsync(collection, options, ct).ConfigureAwait(false);
                 }
                 catch (MongoCommandException ex) when (ex.Code == NamespaceExists)
                 {
-                    // Idempotent by contract; another node may also have just created it.
+                    // Idempotent by contract; another node may also have just created it, or a first write created it
+                    // implicitly, without pre-images: make sure they are on (collMod is idempotent too).
+                    if (preImages)
+                    {
+                        await database.RunCommandAsync<BsonDocument>(MongoChangeStream.EnablePreImagesCommand(collection), cancellationToken: ct).ConfigureAwait(false);
+                    }
                 }
 
                 return true;
@@ -273,7 +309,14 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
             cancellationToken).ConfigureAwait(false);
     }
 
-    public void Dispose() => client.Dispose();
+    // Registered as itself and forwarded as IDocumentStore, so the container may dispose it twice.
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 0)
+        {
+            client.Dispose();
+        }
+    }
 
     private PreparedWrite Prepare(WriteOperation operation, int opIndex)
     {

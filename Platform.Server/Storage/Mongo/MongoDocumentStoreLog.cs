@@ -16,4 +16,7 @@ internal static partial class MongoDocumentStoreLog
 
     [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "Unique index {Index} on {Collection} was not built: existing documents have duplicate keys.")]
     public static partial void UniqueIndexRejected(ILogger logger, string collection, string index);
+
+    [LoggerMessage(EventId = 4106, Level = LogLevel.Information, Message = "Turned on change-stream pre-images for {Collection}.")]
+    public static partial void PreImagesEnabled(ILogger logger, string collection);
 }

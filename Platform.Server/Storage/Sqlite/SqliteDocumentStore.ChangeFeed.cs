@@ -113,9 +113,10 @@ public sealed partial class SqliteDocumentStore : IChangeFeed
     private static TaskCompletionSource NewCommitSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
-    /// Removes changes older than the retention period or beyond the retained count. The scan for the time cutoff
-    /// runs on a read connection; the deletes run in small chunks, each briefly taking the write lock, so writes
-    /// interleave with a long prune instead of queueing behind it. Returns how many changes were removed.
+    /// Removes changes older than the retention period or beyond the retained count, except the newest one, which
+    /// keeps its number from being handed out again. The scan for the time cutoff runs on a read connection; the
+    /// deletes run in small chunks, each briefly taking the write lock, so writes interleave with a long prune instead
+    /// of queueing behind it. Returns how many changes were removed.
     /// </summary>
     internal async Task<long> PruneChangesAsync(CancellationToken cancellationToken = default)
     {
@@ -124,7 +125,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed
         var cutoff = (_time.GetUtcNow() - _changeOptions.Retention).ToUnixTimeMilliseconds();
         var firstByTime = Read(session => session.Command(SqliteChangeLog.FirstRetainedByTimeSql, [cutoff]).ExecuteScalar() is long seq ? seq : last + 1);
         var firstByCount = last - _changeOptions.MaxRetained + 1;
-        var keepFrom = Math.Max(firstByTime, firstByCount);
+        var keepFrom = Math.Min(Math.Max(firstByTime, firstByCount), last);
 
         long removed = 0;
         int chunk;

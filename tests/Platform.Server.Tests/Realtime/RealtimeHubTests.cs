@@ -13,7 +13,10 @@ public sealed class RealtimeFixture : IAsyncLifetime
 
     public RealtimeTestServer Server => _server ?? throw new InvalidOperationException("Not started.");
 
-    public async ValueTask InitializeAsync() => _server = await RealtimeTestServer.StartAsync();
+    public async ValueTask InitializeAsync() => _server = await RealtimeTestServer.StartAsync(new Dictionary<string, string?>
+    {
+        ["Baas:Realtime:RuleCheckInterval"] = "00:00:00.050",
+    });
 
     public async ValueTask DisposeAsync()
     {
@@ -147,6 +150,31 @@ public sealed class RealtimeHubTests(RealtimeFixture fixture) : IClassFixture<Re
         await bob.ExpectAsync(bobAll.SubscriptionId, RealtimeEvents.Added, "b-sentinel");
         await Server.CreateAsync(collection, """{ "_id": "a-sentinel", "owner": "alice" }""");
         await alice.ExpectAsync(aliceAll.SubscriptionId, RealtimeEvents.Added, "a-sentinel");
+    }
+
+    [Fact]
+    public async Task RuleChange_DropsConnectionsWatchingUnderTheOldRule()
+    {
+        var collection = await Server.NewCollectionAsync(new { list = "true" });
+        await using var visitor = await Server.ConnectAsync();
+        await using var service = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey);
+        var watching = await visitor.SubscribeAsync(collection);
+        var privileged = await service.SubscribeAsync(collection);
+        await Server.CreateAsync(collection, """{ "_id": "public" }""");
+        await visitor.ExpectAsync(watching.SubscriptionId, RealtimeEvents.Added, "public");
+        await service.ExpectAsync(privileged.SubscriptionId, RealtimeEvents.Added, "public");
+
+        using var update = await Server.Admin.SendJsonAsync(HttpMethod.Put, $"/api/admin/collections/{collection}", """{ "rules": { "list": "auth != null" } }""");
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, update);
+        Assert.Equal(RealtimeDispatcher.RulesChangedReason, await visitor.Resync.Task.WaitAsync(HubClient.Patience, TestContext.Current.CancellationToken));
+        await visitor.Closed.Task.WaitAsync(HubClient.Patience, TestContext.Current.CancellationToken);
+
+        // Rules never bound the service key's subscription: it goes on.
+        await Server.CreateAsync(collection, """{ "_id": "after" }""");
+        await service.ExpectAsync(privileged.SubscriptionId, RealtimeEvents.Added, "after");
+        await using var again = await Server.ConnectAsync();
+        var resubscribed = await again.SubscribeAsync(collection, snapshot: true);
+        Assert.Empty(resubscribed.Documents!);
     }
 
     [Fact]

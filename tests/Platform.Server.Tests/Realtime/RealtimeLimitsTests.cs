@@ -223,4 +223,33 @@ public sealed class RealtimeFakeFeedTests
         await server.CreateAsync(collection, """{ "_id": "next" }""");
         await client.ExpectAsync(subscribed.SubscriptionId, RealtimeEvents.Added, "next");
     }
+
+    [Fact]
+    public async Task Connect_OverTheNodeLimit_IsClosedWithTooManyConnections()
+    {
+        await using var server = await RealtimeTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Baas:Realtime:MaxConnections"] = "1",
+        });
+        await using var first = await server.ConnectAsync();
+        var collection = await server.NewCollectionAsync(new { list = "true" });
+        await first.SubscribeAsync(collection);
+
+        var second = new HubClient(new HubConnectionBuilder().WithUrl(server.HubUrl, HttpTransportType.WebSockets).Build());
+        await using (second)
+        {
+            try
+            {
+                await second.Connection.StartAsync(TestContext.Current.CancellationToken);
+            }
+            catch (Exception ex) when (ex is HubException or InvalidOperationException or IOException)
+            {
+                Assert.Contains("too_many_connections", ex.Message, StringComparison.Ordinal);
+                return;
+            }
+
+            var closed = await second.Closed.Task.WaitAsync(HubClient.Patience, TestContext.Current.CancellationToken);
+            Assert.Contains("too_many_connections", closed?.Message, StringComparison.Ordinal);
+        }
+    }
 }

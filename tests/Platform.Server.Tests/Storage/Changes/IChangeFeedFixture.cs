@@ -12,8 +12,8 @@ public interface IChangeFeedFixture : IStoreFixture
     string? CannotForgetHistoryReason { get; }
 
     /// <summary>
-    /// Commits a change to <paramref name="collection"/>, then makes the feed forget it, as retention does; returns a
-    /// position from before that change, which the feed can no longer continue from.
+    /// Commits changes to <paramref name="collection"/>, then makes the feed forget at least the first, as retention
+    /// does; returns a position from before them, which the feed can no longer continue from.
     /// </summary>
     Task<string> ForgetHistoryAsync(string collection);
 }

@@ -2,7 +2,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using MongoDB.Driver;
 using Platform.Server.Storage;
+using Platform.Server.Storage.Changes;
 using Platform.Server.Storage.Mongo;
+using Platform.Server.Tests.Storage.Changes;
 
 namespace Platform.Server.Tests.Storage.Mongo;
 
@@ -10,12 +12,13 @@ namespace Platform.Server.Tests.Storage.Mongo;
 /// A MongoDB store on the replica set named by <c>BAAS_TEST_MONGO</c>, in a database of its own that is
 /// dropped afterwards. Without the variable every conformance test is skipped with the reason.
 /// </summary>
-public sealed class MongoStoreFixture : IStoreFixture, IAsyncLifetime
+public sealed class MongoStoreFixture : IChangeFeedFixture, IAsyncLifetime
 {
     public const string Variable = "BAAS_TEST_MONGO";
 
     private readonly string? _connectionString = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? value : null;
     private MongoDocumentStore? _store;
+    private MongoChangeFeed? _feed;
 
     public string DatabaseName { get; } = "baas_test_" + Guid.NewGuid().ToString("N")[..16];
 
@@ -26,6 +29,12 @@ public sealed class MongoStoreFixture : IStoreFixture, IAsyncLifetime
     public StoreCapabilities Capabilities { get; } = new(SortsArraysByElement: true);
 
     public IDocumentStore Store => _store ?? throw new InvalidOperationException("The fixture is not initialized.");
+
+    public IChangeFeed Feed => _feed ?? throw new InvalidOperationException("The fixture is not initialized.");
+
+    public string? CannotForgetHistoryReason => "MongoDB's change history is the oplog, which a test cannot truncate";
+
+    public Task<string> ForgetHistoryAsync(string collection) => throw new NotSupportedException(CannotForgetHistoryReason);
 
     public string NewCollectionName() => "t" + Guid.NewGuid().ToString("N")[..20];
 
@@ -40,6 +49,7 @@ public sealed class MongoStoreFixture : IStoreFixture, IAsyncLifetime
             Options.Create(new StorageOptions { Provider = StorageProvider.Mongo, ConnectionString = _connectionString, Database = DatabaseName }),
             NullLogger<MongoDocumentStore>.Instance);
         await _store.InitializeAsync(TestContext.Current.CancellationToken);
+        _feed = new MongoChangeFeed(_store, NullLogger<MongoChangeFeed>.Instance);
     }
 
     public async ValueTask DisposeAsync()

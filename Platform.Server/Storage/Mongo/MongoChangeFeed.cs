@@ -1,0 +1,134 @@
+using System.Runtime.CompilerServices;
+using MongoDB.Bson;
+using MongoDB.Driver;
+using Platform.Server.Storage.Changes;
+
+namespace Platform.Server.Storage.Mongo;
+
+/// <summary>
+/// The change feed of the MongoDB store: a change stream on the whole database, filtered on the server to document
+/// events of user collections, with pre-images for replaces and deletes. Positions are resume tokens (their
+/// <c>_data</c>), which mean the same on every node, so a reader may resume on any server sharing the database.
+/// Every <see cref="ReadAsync"/> opens its own stream; the driver resumes it by itself after a failover or a
+/// dropped connection. How far back a reader can resume is decided by the oplog's size, not by Baas.
+/// </summary>
+public sealed class MongoChangeFeed : IChangeFeed
+{
+    private readonly MongoDocumentStore store;
+    private readonly ILogger<MongoChangeFeed> logger;
+
+    public MongoChangeFeed(MongoDocumentStore store, ILogger<MongoChangeFeed> logger)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(logger);
+        this.store = store;
+        this.logger = logger;
+    }
+
+    /// <summary>The post-batch resume token of a fresh stream: "now" on the server, after every acknowledged write.</summary>
+    public async Task<string> GetPositionAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var cursor = await store.Database.WatchAsync(MongoChangeStream.Pipeline, MongoChangeStream.Options(null), cancellationToken).ConfigureAwait(false);
+            return MongoChangeStream.PositionOf(cursor.GetResumeToken())
+                ?? throw new StorageUnavailableException("MongoDB opened a change stream without a resume token.");
+        }
+        catch (Exception ex) when (MongoDocumentStore.IsUnavailable(ex))
+        {
+            throw new StorageUnavailableException("MongoDB is unavailable: " + ex.Message, ex);
+        }
+    }
+
+    public IAsyncEnumerable<StoredChange> ReadAsync(string after, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(after);
+        return ReadChangesAsync(after, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<StoredChange> ReadChangesAsync(string after, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (!MongoChangeStream.TryParsePosition(after, out var token))
+        {
+            throw new ChangeHistoryUnavailableException(after, $"'{after}' is not a position of this change feed.");
+        }
+
+        var position = after;
+        var cursor = await OpenAsync(token, position, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            while (true)
+            {
+                if (!await MoveNextAsync(cursor, position, cancellationToken).ConfigureAwait(false))
+                {
+                    // The server closed the stream (an invalidate: the database was dropped). Carry on after it.
+                    var resume = cursor.GetResumeToken() ?? token;
+                    cursor.Dispose();
+                    cursor = await OpenAsync(resume, position, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                foreach (var document in cursor.Current)
+                {
+                    var change = MongoChangeStream.ToStoredChange(document, out var skipped);
+                    if (change is null)
+                    {
+                        MongoChangeFeedLog.EventSkipped(logger, skipped ?? "unknown event");
+                        continue;
+                    }
+
+                    yield return change;
+                    position = change.Sequence;
+                }
+            }
+        }
+        finally
+        {
+            cursor.Dispose();
+        }
+    }
+
+    private async Task<IChangeStreamCursor<BsonDocument>> OpenAsync(BsonDocument token, string position, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.Database.WatchAsync(MongoChangeStream.Pipeline, MongoChangeStream.Options(token), cancellationToken).ConfigureAwait(false);
+        }
+        catch (MongoCommandException ex) when (MongoChangeStream.IsUnusablePosition(ex))
+        {
+            MongoChangeFeedLog.PositionRejected(logger, position, ex.Code, ex.ErrorMessage);
+            throw new ChangeHistoryUnavailableException(position, $"The change feed cannot continue after position {position}: {ex.ErrorMessage}");
+        }
+        catch (Exception ex) when (MongoDocumentStore.IsUnavailable(ex))
+        {
+            throw new StorageUnavailableException("MongoDB is unavailable: " + ex.Message, ex);
+        }
+    }
+
+    private async Task<bool> MoveNextAsync(IChangeStreamCursor<BsonDocument> cursor, string position, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await cursor.MoveNextAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (MongoCommandException ex) when (MongoChangeStream.IsHistoryLost(ex))
+        {
+            // The reader fell behind the oplog (or a resume after a failover found its point gone).
+            MongoChangeFeedLog.PositionRejected(logger, position, ex.Code, ex.ErrorMessage);
+            throw new ChangeHistoryUnavailableException(position, $"The changes after position {position} are no longer in the oplog: {ex.ErrorMessage}");
+        }
+        catch (Exception ex) when (MongoDocumentStore.IsUnavailable(ex))
+        {
+            throw new StorageUnavailableException("MongoDB is unavailable: " + ex.Message, ex);
+        }
+    }
+}
+
+internal static partial class MongoChangeFeedLog
+{
+    [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Change stream event skipped: {Reason}.")]
+    public static partial void EventSkipped(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 4202, Level = LogLevel.Information, Message = "Change stream cannot continue after {Position}: error {Code}, {Error}.")]
+    public static partial void PositionRejected(ILogger logger, string position, int code, string error);
+}

@@ -1,0 +1,206 @@
+using MongoDB.Bson;
+using MongoDB.Driver;
+using Platform.Server.Storage.Changes;
+
+namespace Platform.Server.Storage.Mongo;
+
+/// <summary>
+/// The pure parts of the MongoDB change feed: the change-stream pipeline and options, resume tokens as positions,
+/// and the mapping of change events to <see cref="StoredChange"/>. No I/O, so all of it is unit-tested.
+/// </summary>
+internal static class MongoChangeStream
+{
+    /// <summary>MongoDB 6.0: change-stream pre-images (<c>fullDocumentBeforeChange</c>) and <c>wallTime</c>.</summary>
+    public const int RequiredWireVersion = 17;
+
+    // Resume tokens are KeyString bytes in hex, a few dozen to a few hundred characters; anything far longer is not one.
+    private const int MaxTokenLength = 4096;
+
+    private const int ChangeStreamFatalError = 280;
+    private const int ChangeStreamHistoryLost = 286;
+    private const int Unauthorized = 13;
+
+    /// <summary>
+    /// Keeps the document events of user collections. Baas writes whole documents, so only inserts, replaces and
+    /// deletes are expected; updates (from other clients of the database) are kept too and read with
+    /// <c>fullDocument: updateLookup</c>. Everything else (drop, rename, index and collection events) is dropped
+    /// on the server, before it crosses the network.
+    /// </summary>
+    public static IReadOnlyList<BsonDocument> PipelineStages { get; } =
+    [
+        new BsonDocument("$match", new BsonDocument
+        {
+            { "operationType", new BsonDocument("$in", new BsonArray { "insert", "replace", "delete", "update" }) },
+            { "ns.coll", new BsonDocument("$not", new BsonRegularExpression("^_")) },
+        }),
+    ];
+
+    public static PipelineDefinition<ChangeStreamDocument<BsonDocument>, BsonDocument> Pipeline { get; } =
+        PipelineDefinition<ChangeStreamDocument<BsonDocument>, BsonDocument>.Create(PipelineStages);
+
+    /// <summary>Options for a stream that starts after <paramref name="startAfter"/>, or now when it is null.</summary>
+    /// <remarks>
+    /// <c>startAfter</c> rather than <c>resumeAfter</c>: it also accepts a token of an invalidate event, so a reader can
+    /// continue past a dropped database. Pre-images are <c>whenAvailable</c>: a collection created behind Baas's back
+    /// (without <c>changeStreamPreAndPostImages</c>) yields changes without <see cref="StoredChange.Before"/> instead
+    /// of failing the stream.
+    /// </remarks>
+    public static ChangeStreamOptions Options(BsonDocument? startAfter) => new()
+    {
+        FullDocument = ChangeStreamFullDocumentOption.UpdateLookup,
+        FullDocumentBeforeChange = ChangeStreamFullDocumentBeforeChangeOption.WhenAvailable,
+        StartAfter = startAfter,
+    };
+
+    /// <summary>A position is a resume token's <c>_data</c>: a non-empty hex string.</summary>
+    public static bool TryParsePosition(string position, out BsonDocument token)
+    {
+        ArgumentNullException.ThrowIfNull(position);
+        token = null!;
+        if (position.Length == 0 || position.Length > MaxTokenLength || position.Length % 2 != 0 || !position.All(char.IsAsciiHexDigit))
+        {
+            return false;
+        }
+
+        token = new BsonDocument("_data", position);
+        return true;
+    }
+
+    /// <summary>The position of a resume token, or null when it is not one this feed understands.</summary>
+    public static string? PositionOf(BsonDocument? token) =>
+        token is not null && token.TryGetValue("_data", out var data) && data.IsString && data.AsString.Length > 0 ? data.AsString : null;
+
+    /// <summary>
+    /// The stream cannot continue from its position: the oplog no longer holds it (history lost), or the server
+    /// could not find the token's event (fatal).
+    /// </summary>
+    public static bool IsHistoryLost(MongoCommandException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception.Code is ChangeStreamHistoryLost or ChangeStreamFatalError;
+    }
+
+    /// <summary>
+    /// Opening a stream after a caller's position failed for a reason that lies in the position. The pipeline and
+    /// options are fixed and known to be valid, so a command error here comes from the token: lost history, or one
+    /// of the many parse errors of a token that is hex but not a resume token (FailedToParse, BadValue, 40646, 5079x,
+    /// 5105x, 6189500-6189504, ...). Availability and authorization failures are not the position's fault.
+    /// </summary>
+    public static bool IsUnusablePosition(MongoCommandException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return !MongoDocumentStore.IsUnavailable(exception) && exception.Code != Unauthorized;
+    }
+
+    /// <summary>
+    /// The change an event describes, or null (with <paramref name="skipped"/> saying why) for an event that names
+    /// no Baas document: a non-string <c>_id</c>, or an update whose document was deleted before it could be read.
+    /// </summary>
+    public static StoredChange? ToStoredChange(BsonDocument change, out string? skipped)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        skipped = null;
+        var position = PositionOf(change.GetValue("_id", BsonNull.Value) as BsonDocument)
+            ?? throw new InvalidDataException("A change event has no resume token.");
+        var operation = change.GetValue("operationType", BsonNull.Value);
+        var ns = change.GetValue("ns", BsonNull.Value) as BsonDocument;
+        var collection = ns?.GetValue("coll", BsonNull.Value) is BsonString coll ? coll.Value : null;
+        var key = (change.GetValue("documentKey", BsonNull.Value) as BsonDocument)?.GetValue("_id", BsonNull.Value);
+        if (collection is null || !operation.IsString)
+        {
+            skipped = $"event {position} names no collection or operation";
+            return null;
+        }
+
+        if (key is not BsonString id)
+        {
+            skipped = $"event {position} on {collection} is for a document whose _id is not a string";
+            return null;
+        }
+
+        var before = Document(change, "fullDocumentBeforeChange");
+        var after = Document(change, "fullDocument");
+        ChangeKind kind;
+        switch (operation.AsString)
+        {
+            case "insert":
+                kind = ChangeKind.Insert;
+                before = null;
+                break;
+            case "replace":
+                kind = ChangeKind.Replace;
+                break;
+            case "update" when after is null:
+                skipped = $"update {position} of {collection}/{id.Value} was not made by Baas, and the document was deleted before it could be read";
+                return null;
+            case "update":
+                // Not a Baas write (Baas replaces whole documents): reported as a replace with the document as it is now.
+                kind = ChangeKind.Replace;
+                break;
+            case "delete":
+                kind = ChangeKind.Delete;
+                after = null;
+                break;
+            default:
+                skipped = $"event {position} has operation {operation.AsString}";
+                return null;
+        }
+
+        if (kind != ChangeKind.Delete && after is null)
+        {
+            skipped = $"{operation.AsString} {position} of {collection}/{id.Value} carries no document";
+            return null;
+        }
+
+        return new StoredChange(
+            position,
+            collection,
+            id.Value,
+            kind,
+            before is null ? null : BsonJson.ToJsonObject(before),
+            after is null ? null : BsonJson.ToJsonObject(after),
+            CommittedAt(change));
+    }
+
+    /// <summary><c>wallTime</c> (MongoDB 6.0+, milliseconds), else the cluster time (seconds).</summary>
+    public static DateTimeOffset CommittedAt(BsonDocument change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        if (change.GetValue("wallTime", BsonNull.Value) is BsonDateTime wall)
+        {
+            return DateTimeOffset.FromUnixTimeMilliseconds(wall.MillisecondsSinceEpoch);
+        }
+
+        return change.GetValue("clusterTime", BsonNull.Value) is BsonTimestamp cluster
+            ? DateTimeOffset.FromUnixTimeSeconds(cluster.Timestamp)
+            : throw new InvalidDataException("A change event has neither wallTime nor clusterTime.");
+    }
+
+    /// <summary>True when a <c>hello</c> answer comes from MongoDB 6.0 or later.</summary>
+    public static bool SupportsPreImages(BsonDocument hello)
+    {
+        ArgumentNullException.ThrowIfNull(hello);
+        return hello.GetValue("maxWireVersion", BsonNull.Value) is { IsNumeric: true } version && version.ToInt32() >= RequiredWireVersion;
+    }
+
+    /// <summary>The <c>collMod</c> that turns pre-images on for an existing collection.</summary>
+    public static BsonDocument EnablePreImagesCommand(string collection) => new()
+    {
+        { "collMod", collection },
+        { "changeStreamPreAndPostImages", new BsonDocument("enabled", true) },
+    };
+
+    /// <summary>The <c>listCollections</c> filter for user collections whose pre-images are off.</summary>
+    public static BsonDocument CollectionsWithoutPreImagesFilter() => new()
+    {
+        { "type", "collection" },
+        { "name", new BsonDocument("$not", new BsonRegularExpression("^(_|system\\.)")) },
+        { "options.changeStreamPreAndPostImages.enabled", new BsonDocument("$ne", true) },
+    };
+
+    /// <summary>Only user collections need pre-images; system collections never reach the feed.</summary>
+    public static bool NeedsPreImages(string collection) => !collection.StartsWith('_');
+
+    private static BsonDocument? Document(BsonDocument change, string field) =>
+        change.GetValue(field, BsonNull.Value) as BsonDocument;
+}

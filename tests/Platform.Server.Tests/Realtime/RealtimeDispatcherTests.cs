@@ -1,0 +1,186 @@
+using System.Diagnostics.Metrics;
+using System.Security.Claims;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Platform.Server.Realtime;
+using Platform.Server.Storage.Changes;
+using Platform.Server.Tests.Auth;
+
+namespace Platform.Server.Tests.Realtime;
+
+/// <summary>The dispatcher as plain code: replay window by count and age, events for lost before-images, held events.</summary>
+public sealed class RealtimeDispatcherTests : IDisposable
+{
+    private readonly ManualTimeProvider _time = new();
+    private readonly FakeHubContext _hub = new();
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private int _sequence;
+
+    public void Dispose() => _services.Dispose();
+
+    [Fact]
+    public void Register_ResumeAfterAChangeOlderThanTheWindow_IsNotResumed()
+    {
+        var dispatcher = Create(new RealtimeOptions { ReplayEvents = 100, ReplayWindow = TimeSpan.FromMinutes(1) });
+        var context = Connect(dispatcher);
+        var first = Dispatch(dispatcher, "a");
+        _time.Advance(TimeSpan.FromMinutes(2));
+        var second = Dispatch(dispatcher, "b");
+
+        // 'first' aged out: a client that saw only the start position missed it for good.
+        Assert.False(dispatcher.Register(context.ConnectionId, Everything(), "0").Resumed);
+
+        // A client that saw 'first' missed only 'second', which is still held.
+        var resumed = dispatcher.Register(context.ConnectionId, Everything(), first.Sequence);
+        Assert.True(resumed.Resumed);
+        Assert.Equal(second.Sequence, resumed.Sequence);
+        Assert.Equal(["b"], resumed.Subscription.Pending!.Select(m => ((ChangeEvent)m.Payload).Id));
+    }
+
+    [Fact]
+    public void Register_ResumeAfterTheLatestPosition_ReplaysNothing()
+    {
+        var dispatcher = Create(new RealtimeOptions { ReplayEvents = 0 });
+        var context = Connect(dispatcher);
+        var latest = Dispatch(dispatcher, "a");
+        var resumed = dispatcher.Register(context.ConnectionId, Everything(), latest.Sequence);
+        Assert.True(resumed.Resumed);
+        Assert.Empty(resumed.Subscription.Pending!);
+        Assert.False(dispatcher.Register(context.ConnectionId, Everything(), "0").Resumed);
+    }
+
+    [Fact]
+    public async Task Dispatch_LostBeforeImage_DeleteIsRemovedAndReplaceIsJudgedByItsAfterImage()
+    {
+        var dispatcher = Create(new RealtimeOptions());
+        var context = Connect(dispatcher);
+        var spec = new SubscriptionSpec("c", null, document => document["open"]?.GetValue<bool>() == true);
+        var registration = dispatcher.Register(context.ConnectionId, spec, resumeAfter: null);
+        dispatcher.Activate(registration.Subscription);
+
+        Dispatch(dispatcher, "hidden", ChangeKind.Replace, before: null, after: new JsonObject { ["_id"] = "hidden", ["open"] = false });
+        Dispatch(dispatcher, "shown", ChangeKind.Replace, before: null, after: new JsonObject { ["_id"] = "shown", ["open"] = true });
+        Dispatch(dispatcher, "gone", ChangeKind.Delete, before: null, after: null);
+
+        var added = await _hub.NextAsync();
+        Assert.Equal((RealtimeEvents.Added, "shown"), (added.Type, added.Id));
+        var removed = await _hub.NextAsync();
+        Assert.Equal((RealtimeEvents.Removed, "gone", (object?)null), (removed.Type, removed.Id, removed.Document));
+    }
+
+    [Fact]
+    public void Dispatch_MoreHeldEventsThanTheQueueHolds_DropsTheConnection()
+    {
+        var dispatcher = Create(new RealtimeOptions { SendQueueCapacity = 2 });
+        var context = Connect(dispatcher);
+        var registration = dispatcher.Register(context.ConnectionId, Everything(), resumeAfter: null);
+        Dispatch(dispatcher, "a");
+        Dispatch(dispatcher, "b");
+        Assert.Equal(1, dispatcher.SubscriptionCount(context.ConnectionId));
+        Dispatch(dispatcher, "c");
+        Assert.Equal(0, dispatcher.SubscriptionCount(context.ConnectionId));
+        Assert.True(registration.Subscription.Removed);
+        var error = Assert.Throws<HubException>(() => dispatcher.Register(context.ConnectionId, Everything(), resumeAfter: null));
+        Assert.StartsWith("unavailable: ", error.Message, StringComparison.Ordinal);
+    }
+
+    private RealtimeDispatcher Create(RealtimeOptions options)
+    {
+        var dispatcher = new RealtimeDispatcher(
+            _hub,
+            Options.Create(options),
+            new RealtimeMetrics(_services.GetRequiredService<IMeterFactory>()),
+            _time,
+            NullLogger<RealtimeDispatcher>.Instance);
+        dispatcher.Start("0");
+        return dispatcher;
+    }
+
+    private static FakeCallerContext Connect(RealtimeDispatcher dispatcher)
+    {
+        var context = new FakeCallerContext();
+        Assert.True(dispatcher.TryConnect(context));
+        return context;
+    }
+
+    private static SubscriptionSpec Everything() => new("c", null, _ => true);
+
+    private StoredChange Dispatch(RealtimeDispatcher dispatcher, string id, ChangeKind kind = ChangeKind.Insert, JsonObject? before = null, JsonObject? after = null)
+    {
+        var change = new StoredChange(
+            (++_sequence).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "c",
+            id,
+            kind,
+            before,
+            kind == ChangeKind.Insert ? after ?? new JsonObject { ["_id"] = id } : after,
+            _time.GetUtcNow());
+        dispatcher.Dispatch(change);
+        return change;
+    }
+
+    private sealed class FakeCallerContext : HubCallerContext
+    {
+        private readonly CancellationTokenSource _aborted = new();
+
+        public override string ConnectionId { get; } = Guid.NewGuid().ToString("N");
+
+        public override string? UserIdentifier => null;
+
+        public override ClaimsPrincipal? User => null;
+
+        public override IDictionary<object, object?> Items { get; } = new Dictionary<object, object?>();
+
+        public override IFeatureCollection Features { get; } = new FeatureCollection();
+
+        public override CancellationToken ConnectionAborted => _aborted.Token;
+
+        public override void Abort() => _aborted.Cancel();
+    }
+
+    /// <summary>Records what the dispatcher sends to single connections.</summary>
+    private sealed class FakeHubContext : IHubContext<RealtimeHub>, IHubClients, IClientProxy
+    {
+        private readonly Channel<ChangeEvent> _sent = Channel.CreateUnbounded<ChangeEvent>();
+
+        IHubClients IHubContext<RealtimeHub>.Clients => this;
+
+        IGroupManager IHubContext<RealtimeHub>.Groups => throw new NotSupportedException();
+
+        public IClientProxy All => throw new NotSupportedException();
+
+        public async Task<ChangeEvent> NextAsync() =>
+            await _sent.Reader.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(HubClient.Patience, TestContext.Current.CancellationToken);
+
+        public IClientProxy Client(string connectionId) => this;
+
+        public Task SendCoreAsync(string method, object?[] args, CancellationToken cancellationToken = default)
+        {
+            if (args[0] is ChangeEvent change)
+            {
+                _sent.Writer.TryWrite(change);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public IClientProxy AllExcept(IReadOnlyList<string> excludedConnectionIds) => throw new NotSupportedException();
+
+        public IClientProxy Clients(IReadOnlyList<string> connectionIds) => throw new NotSupportedException();
+
+        public IClientProxy Group(string groupName) => throw new NotSupportedException();
+
+        public IClientProxy GroupExcept(string groupName, IReadOnlyList<string> excludedConnectionIds) => throw new NotSupportedException();
+
+        public IClientProxy Groups(IReadOnlyList<string> groupNames) => throw new NotSupportedException();
+
+        public IClientProxy User(string userId) => throw new NotSupportedException();
+
+        public IClientProxy Users(IReadOnlyList<string> userIds) => throw new NotSupportedException();
+    }
+}
