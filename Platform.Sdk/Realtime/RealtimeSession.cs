@@ -344,6 +344,7 @@ internal sealed class RealtimeSession : IDisposable
 
         string? unwanted = null;
         var retry = false;
+        var again = false;
         lock (_gate)
         {
             if (epoch != _epoch)
@@ -370,6 +371,11 @@ internal sealed class RealtimeSession : IDisposable
                 try
                 {
                     unwanted = Subscribed(watch, HubValues.ToNode(answer) as JsonObject);
+                    if (unwanted is not null && !watch.Closed && watch.State == WatchState.Subscribing)
+                    {
+                        // Outdated by a resync while on its way: subscribe again as the watch now needs.
+                        again = true;
+                    }
                 }
                 catch (FormatException ex)
                 {
@@ -386,6 +392,22 @@ internal sealed class RealtimeSession : IDisposable
         if (unwanted is not null)
         {
             await connection.SendAsync("Unsubscribe", unwanted, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (again)
+        {
+            lock (_gate)
+            {
+                if (watch.Closed || epoch != _epoch)
+                {
+                    return;
+                }
+
+                _inFlight++;
+            }
+
+            await SubscribeAsync(watch, connection, epoch).ConfigureAwait(false);
+            return;
         }
 
         if (retry)
@@ -410,7 +432,7 @@ internal sealed class RealtimeSession : IDisposable
     {
         var subscriptionId = Text(result, "subscriptionId") ?? throw new FormatException("no subscriptionId");
         var sequence = Text(result, "sequence") ?? throw new FormatException("no sequence");
-        if (watch.Closed || watch.State != WatchState.Subscribing)
+        if (watch.Closed || watch.State != WatchState.Subscribing || (watch.NeedsReset && !watch.RequestedReset))
         {
             return subscriptionId;
         }
@@ -452,17 +474,38 @@ internal sealed class RealtimeSession : IDisposable
             return;
         }
 
+        var again = new List<Watch>();
+        var unwanted = new List<string>();
+        HubConnection? current;
+        int epoch;
         lock (_gate)
         {
-            if (!ReferenceEquals(connection, _connection))
-            {
-                return;
-            }
-
+            current = _connection;
+            epoch = _epoch;
             foreach (var watch in _watches)
             {
                 watch.NeedsReset = watch.LastSequence is not null;
+
+                // The resync may be handled after the client already resumed on a new connection: start over there.
+                if (watch.NeedsReset && current is not null && !ReferenceEquals(connection, current) && watch.State == WatchState.Subscribed)
+                {
+                    unwanted.Add(watch.SubscriptionId!);
+                    _bySubscription.Remove(watch.SubscriptionId!);
+                    watch.SubscriptionId = null;
+                    BeginSubscribe(watch);
+                    again.Add(watch);
+                }
             }
+        }
+
+        foreach (var subscriptionId in unwanted)
+        {
+            Forget(current!.SendAsync("Unsubscribe", subscriptionId, CancellationToken.None));
+        }
+
+        foreach (var watch in again)
+        {
+            Forget(SubscribeAsync(watch, current!, epoch));
         }
     }
 

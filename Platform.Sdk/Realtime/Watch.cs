@@ -78,6 +78,9 @@ internal sealed class Watch
     /// <summary>The server dropped the connection for a reason a resumption cannot repair (e.g. changed rules): start over with a snapshot.</summary>
     public bool NeedsReset { get; set; }
 
+    /// <summary>Whether the <c>Subscribe</c> on its way asked for a reset snapshot (a later <see cref="NeedsReset"/> outdates it).</summary>
+    public bool RequestedReset { get; private set; }
+
     /// <summary>Set once the enumeration ended or failed.</summary>
     public bool Closed { get; set; }
 
@@ -87,6 +90,7 @@ internal sealed class Watch
     public Dictionary<string, object?> BuildRequest()
     {
         var request = new Dictionary<string, object?>(StringComparer.Ordinal) { ["collection"] = Collection };
+        RequestedReset = NeedsReset;
         if (Filter is not null)
         {
             request["filter"] = HubValues.ToPlain(Filter);

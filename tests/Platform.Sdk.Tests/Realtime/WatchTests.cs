@@ -18,15 +18,29 @@ public sealed class Item
 public sealed record Nested(double Pi, bool Ok, List<string> Tags);
 
 /// <summary>Reads a watch with a time limit per change, so a missing event fails the test instead of hanging it.</summary>
-public sealed class WatchReader<T>(IAsyncEnumerable<DocumentChange<T>> watch) : IAsyncDisposable
+public sealed class WatchReader<T> : IAsyncDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
-    private readonly IAsyncEnumerator<DocumentChange<T>> _changes = watch.GetAsyncEnumerator(TestContext.Current.CancellationToken);
+    private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+    private readonly IAsyncEnumerator<DocumentChange<T>> _changes;
+    private Task<bool>? _pending;
+
+    public WatchReader(IAsyncEnumerable<DocumentChange<T>> watch) => _changes = watch.GetAsyncEnumerator(_stop.Token);
 
     public async Task<DocumentChange<T>> NextAsync()
     {
-        Assert.True(await _changes.MoveNextAsync().AsTask().WaitAsync(Patience, TestContext.Current.CancellationToken), "the watch ended");
+        _pending = _changes.MoveNextAsync().AsTask();
+        try
+        {
+            Assert.True(await _pending.WaitAsync(Patience, TestContext.Current.CancellationToken), "the watch ended");
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"no change within {Patience.TotalSeconds} s");
+        }
+
+        _pending = null;
         return _changes.Current;
     }
 
@@ -37,7 +51,18 @@ public sealed class WatchReader<T>(IAsyncEnumerable<DocumentChange<T>> watch) : 
         return change;
     }
 
-    public ValueTask DisposeAsync() => _changes.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        // An async iterator cannot be disposed while a MoveNextAsync is running: end that one first.
+        await _stop.CancelAsync();
+        if (_pending is not null)
+        {
+            await Task.WhenAny(_pending);
+        }
+
+        await _changes.DisposeAsync();
+        _stop.Dispose();
+    }
 }
 
 public sealed class WatchTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
