@@ -132,6 +132,30 @@ internal sealed class RealtimeSession : IDisposable
         Forget(SubscribeAsync(watch, connection, epoch));
     }
 
+    /// <summary>
+    /// Drops the connection so that the next one authenticates afresh (call it when the signed-in user changes).
+    /// Every watch then starts over with a reset and a snapshot, since what the old identity saw may not be what the
+    /// new one may see.
+    /// </summary>
+    public void Reconnect()
+    {
+        HubConnection? connection;
+        lock (_gate)
+        {
+            foreach (var watch in _watches)
+            {
+                watch.NeedsReset = watch.LastSequence is not null;
+            }
+
+            connection = _connection;
+        }
+
+        if (connection is not null)
+        {
+            Forget(connection.StopAsync(CancellationToken.None));
+        }
+    }
+
     /// <summary>Stops reconnecting and ends every watch; the connection closes in the background.</summary>
     public void Dispose()
     {

@@ -53,4 +53,37 @@ public sealed class WatchRulesTests(SdkServerFixture fixture) : IClassFixture<Sd
         await docs.UpdateAsync("a", new { N = 1 }, cancellationToken: Token);
         Assert.Equal(1, (await changes.ExpectAsync(DocumentChangeType.Modified, "a")).Data!.N);
     }
+
+    [Fact]
+    public async Task WatchAsync_SignedInUserChanges_ResetsToWhatTheNewUserSees()
+    {
+        var name = await fixture.NewCollectionAsync();
+        var definition = new CollectionDefinition { Name = name, Rules = { ["list"] = "doc.owner == auth.id", ["get"] = "doc.owner == auth.id" } };
+        await fixture.Client.Admin.Collections.UpdateAsync(definition, Token);
+        var docs = fixture.Client.Collection<Owned>(name);
+        await docs.AddAsync(new Owned { Id = "a", Owner = "alice" }, Token);
+        await docs.AddAsync(new Owned { Id = "b", Owner = "bob" }, Token);
+
+        var user = "alice";
+        using var client = fixture.CreateClient(o =>
+        {
+            o.ApiKey = null;
+            o.Realtime.ReconnectDelay = TimeSpan.FromMilliseconds(20);
+        });
+        client.AccessTokenSource = _ => Task.FromResult<string?>(TokenFor(user));
+        await using var changes = new WatchReader<Owned>(client.Collection<Owned>(name).WatchAsync(new WatchOptions { Snapshot = true }, Token));
+        await changes.ExpectAsync(DocumentChangeType.Added, "a");
+
+        // What client.Auth does when the user changes: new token source answer, then a reconnect.
+        user = "bob";
+        client.Collection<Owned>(name).Transport.Realtime!.Reconnect();
+        Assert.Equal(DocumentChangeType.Reset, (await changes.NextAsync()).Type);
+        await changes.ExpectAsync(DocumentChangeType.Added, "b");
+        await docs.UpdateAsync("a", new { N = 1 }, cancellationToken: Token);
+        await docs.UpdateAsync("b", new { N = 1 }, cancellationToken: Token);
+        await changes.ExpectAsync(DocumentChangeType.Modified, "b");
+    }
+
+    private string TokenFor(string user) => fixture.Server.Services.GetRequiredService<BaasTokenService>()
+        .IssueUserToken(new UserTokenSubject(user, $"{user}@test.local", [], Anonymous: false, EmailVerified: true, SessionId: null)).AccessToken;
 }
