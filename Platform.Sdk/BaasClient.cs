@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Platform.Sdk.Admin;
+using Platform.Sdk.Auth;
 using Platform.Sdk.Documents;
 using Platform.Sdk.Http;
 using Platform.Sdk.Realtime;
@@ -40,7 +41,19 @@ public class BaasClient : IDisposable
         serializer.MakeReadOnly();
         SerializerOptions = serializer;
         Admin = new BaasAdminClient(_transport);
-        _transport.Realtime = new RealtimeSession(_transport.BaseUrl, options.ApiKey, options.Realtime, options.TimeProvider ?? TimeProvider.System, _ => Task.FromResult(_transport.BearerToken));
+        var auth = new BaasAuthClient(_transport, options.TokenStore ?? new InMemoryBaasTokenStore(), options.TimeProvider ?? TimeProvider.System);
+        Auth = auth;
+        _transport.UserTokens = auth;
+        var realtime = new RealtimeSession(_transport.BaseUrl, options.ApiKey, options.Realtime, options.TimeProvider ?? TimeProvider.System, RealtimeTokenSource(options.ApiKey));
+        _transport.Realtime = realtime;
+        auth.AuthStateChanged += (_, e) =>
+        {
+            // Watches run as the signed-in user only without an admin token or a service key (as REST calls do).
+            if (e.Change is BaasAuthChange.SignedIn or BaasAuthChange.SignedOut && _transport.BearerToken is null && options.ApiKey is null)
+            {
+                realtime.Reconnect();
+            }
+        };
     }
 
     /// <summary>Creates a client for <paramref name="baseUrl"/>, optionally with a service key.</summary>
@@ -57,6 +70,7 @@ public class BaasClient : IDisposable
         _transport = null!;
         SerializerOptions = JsonSerializerOptions.Web;
         Admin = null!;
+        Auth = null!;
     }
 
     /// <summary>The server address requests go to.</summary>
@@ -65,9 +79,13 @@ public class BaasClient : IDisposable
     /// <summary>The serializer options used for documents, filters and patches (read-only).</summary>
     public JsonSerializerOptions SerializerOptions { get; }
 
+    /// <summary>App-user sign-up, sign-in and session: once a user signs in, the client's calls carry their token.</summary>
+    public virtual BaasAuthClient Auth { get; }
+
     /// <summary>
     /// Where realtime connections get their bearer token (asked on every connect); null means none, and the service
-    /// key, if any, is sent. Default: the admin token after <c>Admin.SignInAsync</c>.
+    /// key, if any, is sent. Default: the admin token after <c>Admin.SignInAsync</c>, else (without a service key) the
+    /// signed-in app user's, refreshed when due. Tests replace it.
     /// </summary>
     internal Func<CancellationToken, Task<string?>> AccessTokenSource
     {
@@ -75,7 +93,7 @@ public class BaasClient : IDisposable
         set => _transport.Realtime!.AccessTokenSource = value;
     }
 
-    /// <summary>The admin API: collections, service keys, admin sign-in.</summary>
+    /// <summary>The admin API: collections, service keys, app users, admin sign-in.</summary>
     public virtual BaasAdminClient Admin { get; }
 
     /// <summary>A collection of documents of type <typeparamref name="T"/>. Cheap: no request is sent.</summary>
@@ -89,6 +107,10 @@ public class BaasClient : IDisposable
         var mapper = (DocumentMapper<T>)_mappers.GetOrAdd(typeof(T), _ => new DocumentMapper<T>(SerializerOptions));
         return new DocumentCollection<T>(_transport, mapper, name);
     }
+
+    // The same precedence as REST calls: the admin's token, then the service key (sent by the session), then the app user.
+    private Func<CancellationToken, Task<string?>> RealtimeTokenSource(string? apiKey) => async cancellationToken =>
+        _transport.BearerToken ?? (apiKey is null ? await Auth.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false) : null);
 
     /// <summary>Starts a batch of writes to commit all or nothing.</summary>
     /// <returns>An empty batch.</returns>

@@ -8,8 +8,18 @@ public class BaasClientOptions
     /// <summary>The server's address, e.g. <c>http://localhost:8090</c>. A path prefix (<c>https://host/baas/</c>) is kept.</summary>
     public Uri? BaseUrl { get; set; }
 
-    /// <summary>A service key, sent as <c>X-Api-Key</c>. Service keys bypass access rules: use them only on trusted servers.</summary>
+    /// <summary>
+    /// A service key, sent as <c>X-Api-Key</c>. Service keys bypass access rules: use them only on trusted servers.
+    /// It wins over a signed-in app user's token for ordinary calls (an admin token from <c>Admin.SignInAsync</c> wins over both).
+    /// </summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// Where <see cref="BaasClient.Auth"/> keeps the signed-in user's session. Default: a new
+    /// <see cref="Auth.InMemoryBaasTokenStore"/> (signed out when the process ends); <see cref="Auth.FileBaasTokenStore"/>
+    /// keeps it across runs, or implement <see cref="Auth.IBaasTokenStore"/> (e.g. over the OS keychain).
+    /// </summary>
+    public Auth.IBaasTokenStore? TokenStore { get; set; }
 
     /// <summary>
     /// An <see cref="System.Net.Http.HttpClient"/> to send requests with (for example one from <c>IHttpClientFactory</c>).
@@ -35,7 +45,7 @@ public class BaasClientOptions
     /// <summary>The realtime connection behind <c>WatchAsync</c>: buffering, reconnect backoff, protocol.</summary>
     public BaasRealtimeOptions Realtime { get; } = new();
 
-    /// <summary>The clock used to wait between retries; replace it in tests to avoid real waits.</summary>
+    /// <summary>The clock used to wait between retries and to tell when an access token is due for refresh; replace it in tests.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }
 

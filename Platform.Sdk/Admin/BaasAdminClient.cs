@@ -5,7 +5,7 @@ using Platform.Sdk.Http;
 namespace Platform.Sdk.Admin;
 
 /// <summary>
-/// The admin API (<c>/api/admin/*</c>): collections and service keys. Calls use the client's service key, or an
+/// The admin API (<c>/api/admin/*</c>): collections, service keys and app users. Calls use the client's service key, or an
 /// admin token after <see cref="SignInAsync"/>. Get it from <see cref="BaasClient.Admin"/>.
 /// </summary>
 public class BaasAdminClient
@@ -17,6 +17,7 @@ public class BaasAdminClient
         _transport = transport;
         Collections = new CollectionsAdminClient(transport);
         ApiKeys = new ApiKeysAdminClient(transport);
+        Users = new UsersAdminClient(transport);
     }
 
     /// <summary>For mocking frameworks only.</summary>
@@ -25,6 +26,7 @@ public class BaasAdminClient
         _transport = null!;
         Collections = null!;
         ApiKeys = null!;
+        Users = null!;
     }
 
     /// <summary>Collection definitions: schema, indexes, rules.</summary>
@@ -32,6 +34,9 @@ public class BaasAdminClient
 
     /// <summary>Service keys.</summary>
     public virtual ApiKeysAdminClient ApiKeys { get; }
+
+    /// <summary>App users: list, search, create, change (roles, disabled, email, password, data), delete.</summary>
+    public virtual UsersAdminClient Users { get; }
 
     /// <summary>
     /// Signs in as an admin. From then on every call of this client (documents too) sends the admin's bearer
@@ -244,6 +249,9 @@ internal static class Json
 {
     public static string? String(JsonObject json, string name) =>
         json[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    public static bool Bool(JsonObject json, string name) =>
+        json[name] is JsonValue value && value.TryGetValue<bool>(out var flag) && flag;
 
     public static DateTimeOffset? Time(JsonObject json, string name) =>
         String(json, name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)

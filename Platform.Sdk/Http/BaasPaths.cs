@@ -20,4 +20,28 @@ internal static class BaasPaths
     public const string ApiKeys = "api/admin/apikeys";
 
     public static string ApiKey(string id) => ApiKeys + "/" + Uri.EscapeDataString(id);
+
+    public const string AuthSignUp = "api/auth/signup";
+
+    public const string AuthLogin = "api/auth/login";
+
+    public const string AuthAnonymous = "api/auth/anonymous";
+
+    public const string AuthRefresh = "api/auth/refresh";
+
+    public const string AuthLogout = "api/auth/logout";
+
+    public const string AuthMe = "api/auth/me";
+
+    public const string AuthForgotPassword = "api/auth/password/forgot";
+
+    public const string AuthResetPassword = "api/auth/password/reset";
+
+    public const string AuthRequestVerification = "api/auth/verify-email/request";
+
+    public const string AuthConfirmEmail = "api/auth/verify-email/confirm";
+
+    public const string AdminUsers = "api/admin/users";
+
+    public static string AdminUser(string id) => AdminUsers + "/" + Uri.EscapeDataString(id);
 }

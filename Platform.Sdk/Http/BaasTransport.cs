@@ -57,6 +57,9 @@ internal sealed class BaasTransport : IDisposable
         }
     }
 
+    /// <summary>The signed-in app user's tokens (set by the auth client); null means no app-user sign-in.</summary>
+    public IUserTokenSource? UserTokens { get; set; }
+
     /// <summary>The admin token used instead of the service key, once an admin signed in.</summary>
     public string? BearerToken
     {
@@ -74,11 +77,13 @@ internal sealed class BaasTransport : IDisposable
         ArgumentNullException.ThrowIfNull(request);
         var body = request.Body is null ? null : Encoding.UTF8.GetBytes(request.Body.ToJsonString());
         var uri = new Uri(_baseUrl, request.Path);
+        var refreshedAfter401 = false;
         for (var attempt = 0; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var canRetry = request.Idempotent && attempt < _maxRetries;
-            using var message = CreateMessage(request, uri, body);
+            var userToken = await UserTokenForAsync(request, cancellationToken).ConfigureAwait(false);
+            using var message = CreateMessage(request, uri, body, userToken);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_timeout);
             HttpResponseMessage response;
@@ -110,6 +115,19 @@ internal sealed class BaasTransport : IDisposable
             using (response)
             {
                 var status = (int)response.StatusCode;
+
+                // An app-user token the server refused (revoked, expired early, signed with a rotated key):
+                // refresh once and send again. A 401 means nothing was done, so this is safe for any method.
+                if (status == 401 && userToken is not null && !refreshedAfter401 && UserTokens is { } tokens)
+                {
+                    refreshedAfter401 = true;
+                    if (await tokens.RefreshAfterRejectionAsync(userToken, cancellationToken).ConfigureAwait(false) is not null)
+                    {
+                        attempt--;
+                        continue;
+                    }
+                }
+
                 if (canRetry && IsTransient(status))
                 {
                     await DelayAsync(RetryAfter(response) ?? Backoff(attempt), cancellationToken).ConfigureAwait(false);
@@ -135,19 +153,45 @@ internal sealed class BaasTransport : IDisposable
         }
     }
 
-    private HttpRequestMessage CreateMessage(BaasRequest request, Uri uri, byte[]? body)
+    /// <summary>
+    /// The app-user token to send, if any. Precedence for ordinary calls: an admin token (after
+    /// <c>Admin.SignInAsync</c>), then the service key, then the signed-in app user. Calls of
+    /// <c>client.Auth</c> about the signed-in user always send the user's token and nothing else.
+    /// </summary>
+    private async ValueTask<string?> UserTokenForAsync(BaasRequest request, CancellationToken cancellationToken)
+    {
+        var send = request.Credentials switch
+        {
+            RequestCredentials.User => true,
+            RequestCredentials.Default => _bearerToken is null && _apiKey is null,
+            _ => false,
+        };
+        return send && UserTokens is { } tokens
+            ? await tokens.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false)
+            : null;
+    }
+
+    private HttpRequestMessage CreateMessage(BaasRequest request, Uri uri, byte[]? body, string? userToken)
     {
         var message = new HttpRequestMessage(request.Method, uri);
         message.Headers.Accept.ParseAdd("application/json");
         message.Headers.Accept.ParseAdd("application/problem+json");
         var token = _bearerToken;
-        if (token is not null)
+        if (userToken is not null)
         {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", userToken);
         }
-        else if (_apiKey is not null)
+        else if (request.Credentials == RequestCredentials.Default)
         {
-            message.Headers.TryAddWithoutValidation("X-Api-Key", _apiKey);
+            // Auth calls (other credentials) speak for the app user only: never with the admin's token or the service key.
+            if (token is not null)
+            {
+                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            }
+            else if (_apiKey is not null)
+            {
+                message.Headers.TryAddWithoutValidation("X-Api-Key", _apiKey);
+            }
         }
 
         if (request.IfMatch is { } version)
@@ -215,9 +259,38 @@ internal sealed class BaasTransport : IDisposable
         delay <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(delay, _time, cancellationToken);
 }
 
+/// <summary>Which credentials a call sends.</summary>
+internal enum RequestCredentials
+{
+    /// <summary>The admin token, else the service key, else the signed-in app user's token.</summary>
+    Default,
+
+    /// <summary>The signed-in app user's token only (or nothing when signed out).</summary>
+    User,
+
+    /// <summary>None: sign-in, sign-up, refresh, password reset.</summary>
+    None,
+}
+
+/// <summary>Where the transport gets the app user's access token; implemented by the auth client.</summary>
+internal interface IUserTokenSource
+{
+    /// <summary>A token to send now (refreshed first when it is about to expire), or null when signed out.</summary>
+    ValueTask<string?> GetAccessTokenAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The server refused <paramref name="rejectedToken"/>: refresh (once, shared by concurrent callers) and answer
+    /// the new token, or null when the session is gone.
+    /// </summary>
+    Task<string?> RefreshAfterRejectionAsync(string rejectedToken, CancellationToken cancellationToken);
+}
+
 /// <summary>One API call. <see cref="Path"/> is relative to the base URL (no leading slash), already escaped.</summary>
 internal sealed record BaasRequest(HttpMethod Method, string Path, JsonNode? Body = null, long? IfMatch = null)
 {
+    /// <summary>Which credentials to send.</summary>
+    public RequestCredentials Credentials { get; init; } = RequestCredentials.Default;
+
     /// <summary>Whether sending it twice does no harm, so transient failures may be retried.</summary>
     public bool Idempotent { get; init; } = Method == HttpMethod.Get || Method == HttpMethod.Put || Method == HttpMethod.Delete || Method == HttpMethod.Head;
 }

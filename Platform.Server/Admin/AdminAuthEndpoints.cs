@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Server.Auth;
+using Platform.Server.RateLimiting;
 
 namespace Platform.Server.Admin;
 
@@ -16,6 +17,7 @@ public static class AdminAuthEndpoints
 
         group.MapPost("/auth/login", LoginAsync)
             .AllowAnonymous()
+            .RequireRateLimiting(RateLimitPolicies.Auth)
             .WithName("AdminLogin")
             .WithSummary("Sign in as an admin")
             .WithDescription("Answers the admin, a bearer access token and its lifetime in seconds.");
@@ -27,6 +29,7 @@ public static class AdminAuthEndpoints
 
         group.MapPost("/setup", SetupAsync)
             .AllowAnonymous()
+            .RequireRateLimiting(RateLimitPolicies.Auth)
             .WithName("AdminSetup")
             .WithSummary("Create the first admin with the one-time setup token")
             .WithDescription("Works only while no admin exists; answers like login.");

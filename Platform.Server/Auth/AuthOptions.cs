@@ -16,6 +16,13 @@ public sealed class AuthOptions
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// How long an app user's refresh token stays usable. Each refresh returns a new one with a fresh lifetime,
+    /// so a session lasts as long as it is refreshed at least this often.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:05:00", "365.00:00:00")]
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>Lifetime of admin access tokens (there is no refresh token for admins: they sign in again).</summary>
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan AdminTokenLifetime { get; set; } = TimeSpan.FromHours(8);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -43,7 +44,9 @@ public static class AuthServiceCollectionExtensions
 
         services.AddAuthorizationBuilder()
             .AddPolicy(BaasPolicies.Admin, policy => policy.RequireAuthenticatedUser().RequireRole(BaasRoles.Admin))
-            .AddPolicy(BaasPolicies.AdminOrService, policy => policy.RequireAuthenticatedUser().RequireRole(BaasRoles.Admin, BaasRoles.Service));
+            .AddPolicy(BaasPolicies.AdminOrService, policy => policy.RequireAuthenticatedUser().RequireRole(BaasRoles.Admin, BaasRoles.Service))
+            .AddPolicy(BaasPolicies.AnyCaller, policy => policy.AddRequirements(new ValidCredentialsRequirement()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, ValidCredentialsHandler>());
         return services;
     }
 }

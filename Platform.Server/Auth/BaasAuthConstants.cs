@@ -40,6 +40,9 @@ public static class BaasPolicies
 
     /// <summary>Admins and service keys: every other <c>/api/admin/*</c> endpoint and trusted server access.</summary>
     public const string AdminOrService = "baas:admin-or-service";
+
+    /// <summary>Everyone, signed in or not (rules decide), but credentials that are sent must be valid (else 401).</summary>
+    public const string AnyCaller = "baas:any-caller";
 }
 
 /// <summary>Values of the <see cref="BaasClaimTypes.Role"/> claim.</summary>

@@ -16,10 +16,15 @@ namespace Platform.Server.Documents;
 /// <param name="Count">Whether to add the total count of matches.</param>
 public sealed record QueryRequest(JsonElement? Filter, JsonElement? Sort, int? Limit, string? Cursor, JsonElement? Fields, bool Count);
 
-/// <summary>Runs queries: parses and checks every parameter, pages with keyset cursors, projects, counts.</summary>
+/// <summary>
+/// Runs queries: parses and checks every parameter, pages with keyset cursors, projects, counts. For a
+/// client, the collection's list rule, bound to the caller, is ANDed into the filter the store runs, so
+/// every page, every cursor and the count cover only the documents the caller may list.
+/// </summary>
 public sealed class DocumentQueryService(
     IDocumentStore store,
     DocumentService documents,
+    DocumentRules rules,
     IOptions<QueryOptions> queryOptions,
     IOptions<FilterLimits> filterLimits)
 {
@@ -47,7 +52,7 @@ public sealed class DocumentQueryService(
 
         var items = new JsonArray();
         var result = new JsonObject { ["items"] = items, ["nextCursor"] = null };
-        if (await documents.ResolveAsync(collection, caller, forWrite: false, cancellationToken) is null)
+        if (await documents.ResolveAsync(collection, caller, forWrite: false, cancellationToken) is not { } resolved)
         {
             // An undefined collection that a privileged caller may auto-create reads as empty.
             if (request.Count)
@@ -57,6 +62,8 @@ public sealed class DocumentQueryService(
 
             return result;
         }
+
+        filter = Both(rules.ListFilter(resolved, caller), filter);
 
         // One more than asked tells whether another page exists without a second query.
         var page = await store.QueryAsync(collection, new DocumentQuery(filter, sort, limit + 1, after), cancellationToken);
@@ -78,6 +85,20 @@ public sealed class DocumentQueryService(
 
         return result;
     }
+
+    /// <summary>
+    /// The rule's filter and the query's as one flat conjunction (so a provider sees every top-level
+    /// condition, e.g. SQLite's index-order planning), simplified where one of them is trivial.
+    /// </summary>
+    internal static FilterNode Both(FilterNode ruleFilter, FilterNode queryFilter) => (ruleFilter, queryFilter) switch
+    {
+        (MatchAllNode, _) => queryFilter,
+        (MatchNoneNode, _) => MatchNoneNode.Instance,
+        (_, MatchAllNode) => ruleFilter,
+        _ => new AndNode([.. Conjuncts(ruleFilter), .. Conjuncts(queryFilter)]),
+    };
+
+    private static IReadOnlyList<FilterNode> Conjuncts(FilterNode filter) => filter is AndNode and ? and.Children : [filter];
 
     /// <summary>Ends every sort with <c>_id</c> so the order is total and cursors are exact.</summary>
     internal static IReadOnlyList<SortField> WithIdTiebreak(IReadOnlyList<SortField> sort) =>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Platform.Server.Collections;
 using Platform.Server.Common;
 using Platform.Server.Documents.Updates;
+using Platform.Server.Rules;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Documents;
@@ -12,29 +13,35 @@ namespace Platform.Server.Documents;
 /// outside any transaction), validated (field names, limits, schema), and then written in one atomic
 /// store call whose replaces and deletes are conditional on the versions that were read. If another
 /// writer got there first and the client gave no If-Match, the whole plan is re-run on fresh reads:
-/// optimistic concurrency that behaves the same on every provider.
+/// optimistic concurrency that behaves the same on every provider. Every command of a client (not a
+/// service key or admin) is checked against the collection's rules (<see cref="DocumentRules"/>) as it is
+/// planned, so a batch with one denied op fails as a whole.
 /// </summary>
 public sealed class DocumentService(
     IDocumentStore store,
     CollectionRegistry registry,
     DocumentValidator validator,
     DocumentIdGenerator ids,
+    DocumentRules rules,
     IOptions<CollectionOptions> collectionOptions,
     TimeProvider time)
 {
     private const int MaxAttempts = 16;
 
-    /// <summary>Reads one document, or throws 404.</summary>
+    /// <summary>Reads one document the caller may see, or throws 404 (or 401/403, see <see cref="DocumentRules"/>).</summary>
     public async Task<JsonObject> GetAsync(string collection, string id, Caller caller, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(caller);
         DocumentIds.Validate(id);
-        if (await ResolveAsync(collection, caller, forWrite: false, cancellationToken) is null)
+        if (await ResolveAsync(collection, caller, forWrite: false, cancellationToken) is not { } resolved)
         {
             throw DocumentNotFound(id);
         }
 
-        return await store.GetAsync(collection, id, cancellationToken) ?? throw DocumentNotFound(id);
+        DocumentRules.Require(resolved, RuleOperation.Get, caller);
+        var document = await store.GetAsync(collection, id, cancellationToken) ?? throw DocumentNotFound(id);
+        rules.CheckGet(resolved, caller, document);
+        return document;
     }
 
     /// <summary>Runs one command; errors are thrown as they are.</summary>
@@ -127,10 +134,10 @@ public sealed class DocumentService(
                 await PlanReplaceAsync(collection, replace, plan, caller, cancellationToken);
                 break;
             case PatchCommand patch:
-                await PlanPatchAsync(collection, patch, plan, cancellationToken);
+                await PlanPatchAsync(collection, patch, plan, caller, cancellationToken);
                 break;
             case DeleteCommand delete:
-                PlanDelete(collection, delete, plan);
+                await PlanDeleteAsync(collection, delete, plan, caller, cancellationToken);
                 break;
             default:
                 throw new ArgumentException($"Unknown command {command.GetType().Name}.", nameof(command));
@@ -139,6 +146,7 @@ public sealed class DocumentService(
 
     private void PlanCreate(Collection collection, JsonObject body, string? idFromUrl, Plan plan, Caller caller)
     {
+        DocumentRules.Require(collection, RuleOperation.Create, caller);
         var input = validator.Validate(body);
         if (idFromUrl is not null && input.SuppliedId is not null && input.SuppliedId != idFromUrl)
         {
@@ -147,13 +155,29 @@ public sealed class DocumentService(
 
         var id = idFromUrl ?? input.SuppliedId ?? ids.NewId();
         var now = Timestamps.Format(time.GetUtcNow());
-        var document = Compose(collection, id, input.Document, version: 1, createdAt: now, updatedAt: now, createdBy: caller.UserId);
+        var schemaErrors = SchemaErrors(collection, input.Document);
+        var document = Compose(id, input.Document, version: 1, createdAt: now, updatedAt: now, createdBy: caller.UserId);
+
+        // The rule sees the document exactly as it would be stored, _createdBy included. It is checked
+        // before the schema so that a caller who may not write learns nothing about what would be valid.
+        rules.CheckCreate(collection, caller, document);
+        ThrowIfInvalid(collection, schemaErrors);
         plan.Pending[(collection.Name, id)] = document;
         plan.Add(new InsertOperation(collection.Name, document), new CommandResult(StatusCodes.Status201Created, document), conditional: false);
     }
 
     private async Task PlanReplaceAsync(Collection collection, ReplaceCommand command, Plan plan, Caller caller, CancellationToken cancellationToken)
     {
+        if (!command.Upsert)
+        {
+            DocumentRules.Require(collection, RuleOperation.Update, caller);
+        }
+        else if (!caller.Privileged && collection.Rules[RuleOperation.Update] is null && collection.Rules[RuleOperation.Create] is null)
+        {
+            // Neither outcome of an upsert is allowed: refuse before the read, as for any operation without a rule.
+            DocumentRules.Require(collection, RuleOperation.Update, caller);
+        }
+
         var current = await CurrentAsync(collection.Name, command.Id, plan, cancellationToken);
         if (current is null)
         {
@@ -171,6 +195,8 @@ public sealed class DocumentService(
             return;
         }
 
+        DocumentRules.Require(collection, RuleOperation.Update, caller);
+        rules.CheckVisible(collection, caller, current);
         var version = CheckIfMatch(current, command);
         var input = validator.Validate(command.Data);
         if (input.SuppliedId is not null && input.SuppliedId != command.Id)
@@ -178,11 +204,12 @@ public sealed class DocumentService(
             throw new InvalidInputException("id_mismatch", $"The body's _id '{input.SuppliedId}' differs from the URL's '{command.Id}'.", "_id");
         }
 
-        PlanUpdate(collection, current, version, input.Document, plan);
+        PlanUpdate(collection, current, version, input.Document, plan, caller);
     }
 
-    private async Task PlanPatchAsync(Collection collection, PatchCommand command, Plan plan, CancellationToken cancellationToken)
+    private async Task PlanPatchAsync(Collection collection, PatchCommand command, Plan plan, Caller caller, CancellationToken cancellationToken)
     {
+        DocumentRules.Require(collection, RuleOperation.Update, caller);
         var operatorKeys = command.Data.Count(p => p.Key.StartsWith('$'));
         if (operatorKeys > 0 && operatorKeys < command.Data.Count)
         {
@@ -197,55 +224,74 @@ public sealed class DocumentService(
         var patch = update is null ? validator.Validate(command.Data).Document : null;
 
         var current = await CurrentAsync(collection.Name, command.Id, plan, cancellationToken) ?? throw DocumentNotFound(command.Id);
+
+        // Visibility first: errors from If-Match or from applying the update would describe a hidden document.
+        rules.CheckVisible(collection, caller, current);
         var version = CheckIfMatch(current, command);
         var fields = UserFields(current);
         var updated = update is not null
             ? UpdateApplier.Apply(update, fields, time.GetUtcNow())
             : MergePatch.Apply(fields, patch!);
-        PlanUpdate(collection, current, version, validator.Validate(updated).Document, plan);
+        PlanUpdate(collection, current, version, validator.Validate(updated).Document, plan, caller);
     }
 
-    private static void PlanDelete(Collection collection, DeleteCommand command, Plan plan)
+    private async Task PlanDeleteAsync(Collection collection, DeleteCommand command, Plan plan, Caller caller, CancellationToken cancellationToken)
     {
         long? expected = command.IfMatch;
         var key = (collection.Name, command.Id);
-        if (plan.Pending.TryGetValue(key, out var pending))
+        if (caller.Privileged && !plan.Pending.ContainsKey(key))
         {
-            // An earlier op of this batch touched it: its state is known without a read. Otherwise no
-            // read is needed at all: the store reports a missing document (404) or a version mismatch (412).
-            var version = CheckIfMatch(pending ?? throw DocumentNotFound(command.Id), command);
-            expected = version;
+            // No rule needs the document, so no read is needed either: the store reports a missing
+            // document (404) or a version mismatch (412).
+            plan.Pending[key] = null;
+            plan.Add(new DeleteOperation(collection.Name, command.Id, expected), new CommandResult(StatusCodes.Status204NoContent, null), conditional: false);
+            return;
         }
 
+        // The rule needs the stored document (or the state an earlier op of this batch left); the delete is
+        // then conditional on the version read, so a document changed meanwhile is re-read and re-checked.
+        DocumentRules.Require(collection, RuleOperation.Delete, caller);
+        var current = await CurrentAsync(collection.Name, command.Id, plan, cancellationToken) ?? throw DocumentNotFound(command.Id);
+        rules.CheckVisible(collection, caller, current);
+        expected = CheckIfMatch(current, command);
+        rules.CheckDelete(collection, caller, current);
         plan.Pending[key] = null;
-        plan.Add(new DeleteOperation(collection.Name, command.Id, expected), new CommandResult(StatusCodes.Status204NoContent, null), conditional: expected is not null && command.IfMatch is null);
+        plan.Add(new DeleteOperation(collection.Name, command.Id, expected), new CommandResult(StatusCodes.Status204NoContent, null), conditional: command.IfMatch is null);
     }
 
-    private void PlanUpdate(Collection collection, JsonObject current, long version, JsonObject fields, Plan plan)
+    private void PlanUpdate(Collection collection, JsonObject current, long version, JsonObject fields, Plan plan, Caller caller)
     {
         var id = current[SystemFields.Id]!.GetValue<string>();
+        var schemaErrors = SchemaErrors(collection, fields);
         var document = Compose(
-            collection,
             id,
             fields,
             version + 1,
             current[SystemFields.CreatedAt]?.GetValue<string>() ?? Timestamps.Format(time.GetUtcNow()),
             Timestamps.Format(time.GetUtcNow()),
             current[SystemFields.CreatedBy]?.GetValue<string>());
+        rules.CheckUpdate(collection, caller, current, document);
+        ThrowIfInvalid(collection, schemaErrors);
         plan.Pending[(collection.Name, id)] = document;
         plan.Add(new ReplaceOperation(collection.Name, document, version), new CommandResult(StatusCodes.Status200OK, document), conditional: true);
     }
 
-    private static JsonObject Compose(Collection collection, string id, JsonObject fields, long version, string createdAt, string updatedAt, string? createdBy)
+    private static IReadOnlyList<FieldError>? SchemaErrors(Collection collection, JsonObject fields) =>
+        collection.Schema?.Validate(fields) is { Count: > 0 } errors ? errors : null;
+
+    private static void ThrowIfInvalid(Collection collection, IReadOnlyList<FieldError>? errors)
     {
-        if (collection.Schema?.Validate(fields) is { Count: > 0 } errors)
+        if (errors is not null)
         {
             throw new InvalidInputException("schema_validation", $"The document does not match the schema of '{collection.Name}': {errors[0].Path} {errors[0].Message}.", errors[0].Path, StatusCodes.Status422UnprocessableEntity)
             {
                 Errors = errors,
             };
         }
+    }
 
+    private static JsonObject Compose(string id, JsonObject fields, long version, string createdAt, string updatedAt, string? createdBy)
+    {
         // The fields are the service's own copy (the validator returned it), so their nodes move over uncopied.
         var document = new JsonObject { [SystemFields.Id] = id };
         foreach (var name in fields.Select(p => p.Key).ToList())

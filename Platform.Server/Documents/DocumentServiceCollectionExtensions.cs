@@ -13,6 +13,7 @@ public static class DocumentServiceCollectionExtensions
         services.AddOptions<FilterLimits>().BindConfiguration(FilterLimits.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<DocumentValidator>();
         services.AddSingleton<DocumentIdGenerator>();
+        services.AddSingleton<DocumentRules>();
         services.AddSingleton<DocumentService>();
         services.AddSingleton<DocumentQueryService>();
         return services;

@@ -5,8 +5,11 @@ using Platform.Server.Admin;
 using Platform.Server.Auth;
 using Platform.Server.Collections;
 using Platform.Server.Documents;
+using Platform.Server.Email;
+using Platform.Server.RateLimiting;
 using Platform.Server.Realtime;
 using Platform.Server.Storage;
+using Platform.Server.Users;
 
 namespace Platform.Server.Hosting;
 
@@ -45,8 +48,11 @@ public static class BaasServerExtensions
         services.AddBaasStorage(builder.Configuration);
         services.AddBaasAuth(builder.Configuration);
         services.AddBaasAdmin(builder.Configuration);
+        services.AddBaasUsers(builder.Configuration);
         services.AddBaasCollections();
         services.AddBaasDocuments();
+        services.AddBaasEmail(builder.Configuration);
+        services.AddBaasRateLimiting(builder.Configuration);
         services.AddBaasRealtime(builder.Configuration);
         return builder;
     }
@@ -57,6 +63,7 @@ public static class BaasServerExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseBaasRateLimiting();
         app.UseAuthorization();
 
         app.MapOpenApi();
@@ -65,11 +72,14 @@ public static class BaasServerExtensions
 
         app.MapBaasAdminEndpoints();
         app.MapSetupPageEndpoints();
+        app.MapOutboxEndpoints();
+        app.MapBaasUserEndpoints().RequireRateLimiting(RateLimitPolicies.Auth);
+        app.MapAdminUserEndpoints();
         app.MapCollectionEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
 
-        // Until app users and rules exist, documents are for trusted callers only.
-        app.MapDocumentEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
-        app.MapBatchEndpoints().RequireAuthorization(BaasPolicies.AdminOrService);
+        // Open to everyone: collection rules decide (service keys and admins bypass them).
+        app.MapDocumentEndpoints().RequireAuthorization(BaasPolicies.AnyCaller);
+        app.MapBatchEndpoints().RequireAuthorization(BaasPolicies.AnyCaller);
         app.MapBaasRealtime();
         return app;
     }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Net.Http.Headers;
 using Platform.Server.Auth;
 
 namespace Platform.Server.Realtime;
@@ -10,9 +9,6 @@ public static class RealtimeServiceCollectionExtensions
 {
     /// <summary>The hub's path. Only here may credentials come in the query string (<see cref="BaasAuthSchemes.QueryCredentialsPath"/>).</summary>
     public const string Path = BaasAuthSchemes.QueryCredentialsPath;
-
-    /// <summary>The authorization policy of the hub: anonymous callers are let in, callers with bad credentials are not.</summary>
-    public const string Policy = "baas:realtime";
 
     /// <summary>
     /// SignalR (JSON with camelCase names, and MessagePack), the dispatcher and the change-feed reader, the
@@ -38,11 +34,6 @@ public static class RealtimeServiceCollectionExtensions
         services.AddSignalR()
             .AddJsonProtocol(options => options.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase)
             .AddMessagePackProtocol();
-
-        services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy.RequireAssertion(context =>
-            context.User.Identity?.IsAuthenticated == true
-            || context.Resource is not HttpContext http
-            || !PresentsCredentials(http.Request)));
         return services;
     }
 
@@ -55,13 +46,8 @@ public static class RealtimeServiceCollectionExtensions
             options.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
             // A connection must not outlive the token that opened it.
             options.CloseOnAuthenticationExpiration = true;
-        }).RequireAuthorization(Policy);
+        })
+        // Anonymous visitors connect (rules decide what they may watch); credentials that fail are a 401.
+        .RequireAuthorization(BaasPolicies.AnyCaller);
     }
-
-    // Credentials that failed to authenticate refuse the connection (401) rather than quietly making it anonymous.
-    private static bool PresentsCredentials(HttpRequest request) =>
-        request.Headers.ContainsKey(HeaderNames.Authorization)
-        || request.Headers.ContainsKey(BaasAuthSchemes.ApiKeyHeader)
-        || request.Query.ContainsKey(BaasAuthSchemes.AccessTokenQueryParameter)
-        || request.Query.ContainsKey(BaasAuthSchemes.ApiKeyQueryParameter);
 }

@@ -59,9 +59,8 @@ internal sealed class SubscriptionPlanner(
     public static string? CurrentRuleText(Collection? collection, RuleOperation operation) =>
         collection is not null && collection.Definition.Rules.TryGetValue(operation.Name(), out var text) ? text : null;
 
-    // The one place rules are looked up, so a cached registry of compiled rules can take over here.
-    private static CompiledRule? FindRule(Collection collection, RuleOperation operation) =>
-        CurrentRuleText(collection, operation) is { } text ? RuleCompiler.Compile(operation, text) : null;
+    // Compiled once per definition load by the registry, like the REST API's rules.
+    private static CompiledRule? FindRule(Collection collection, RuleOperation operation) => collection.Rules[operation];
 
     private Plan Build(string collection, string? id, FilterNode filter, CompiledRule? getRule, Caller caller, CompiledRule? bound)
     {

@@ -29,6 +29,15 @@ internal sealed record BenchReport(
 {
     public const string CeilingScenario = "ceiling (bare endpoint)";
 
+    /// <summary>The indexed query as an app user under the owner rule (the same request as "indexed query", which uses a service key).</summary>
+    public const string RulesScenario = "rules: indexed query as app user";
+
+    /// <summary>The same query with an admin Bearer token: token validation without rules, to split the rules overhead.</summary>
+    public const string AdminTokenScenario = "rules: indexed query as admin (token, no rules)";
+
+    /// <summary>How much slower the rules scenario may be than the same query with a service key.</summary>
+    public const double RulesOverheadTarget = 0.15;
+
     /// <summary>What the issue says the bare endpoint does on this machine when it is otherwise idle.</summary>
     public const double ReferenceCeiling = 24_000;
 
@@ -57,6 +66,15 @@ internal sealed record BenchReport(
             }
         }
 
+        if (Find("indexed query") is { } service && Find(RulesScenario) is { } asUser && service.Throughput > 0)
+        {
+            var overhead = RulesOverhead(service, asUser);
+            checks.Add(new(
+                "rules overhead < 15% (indexed query, app user vs service key)",
+                Format($"{overhead:P1} slower ({asUser.Throughput:N0}/s vs {service.Throughput:N0}/s; p50 {asUser.P50Milliseconds:N2} vs {service.P50Milliseconds:N2} ms)"),
+                overhead < RulesOverheadTarget));
+        }
+
         if (Find("operator update") is { } update)
         {
             checks.Add(new("operator update ≥ 3,100/s", Format($"{update.Throughput:N0}/s"), update.Throughput >= 3100, Scaled(3100), update.Throughput >= Scaled(3100)));
@@ -67,6 +85,28 @@ internal sealed record BenchReport(
         checks.Add(new("RSS after run < 300 MB", Format($"{server.AfterRunRssMegabytes:N0} MB"), server.AfterRunRssMegabytes < 300));
         return checks;
     }
+
+    /// <summary>
+    /// Where the rules overhead goes: an admin token costs Bearer validation over a service key but bypasses
+    /// rules; the rest of the app user's overhead is its session check, the rule and the filter it adds.
+    /// </summary>
+    public string? RulesOverheadSplit()
+    {
+        var service = Scenarios.FirstOrDefault(s => s.Name == "indexed query");
+        var asUser = Scenarios.FirstOrDefault(s => s.Name == RulesScenario);
+        var asAdmin = Scenarios.FirstOrDefault(s => s.Name == AdminTokenScenario);
+        if (service is null || asUser is null || asAdmin is null || service.Throughput <= 0)
+        {
+            return null;
+        }
+
+        var total = RulesOverhead(service, asUser);
+        var token = RulesOverhead(service, asAdmin);
+        return Format($"Rules overhead split (indexed query, throughput lost against the service key): {total:P1} as the app user under the owner rule, of which {token:P1} is what a Bearer token costs without rules (admin token) and {total - token:P1} the app user's session check, the rule and its filter.");
+    }
+
+    /// <summary>The share of throughput lost to rules: 0 = as fast as the service key, 0.15 = 15% slower.</summary>
+    public static double RulesOverhead(ScenarioResult service, ScenarioResult asUser) => 1 - (asUser.Throughput / service.Throughput);
 
     private double Scaled(double target) => target * CeilingThroughput / ReferenceCeiling;
 
@@ -106,6 +146,12 @@ internal sealed record BenchReport(
                 false => Format($"**no** (< {t.ScaledTarget:N0}/s)"),
             };
             md.AppendLine($"| {t.Target} | {t.Measured} | {(t.Met ? "yes" : "**no**")} | {scaled} |");
+        }
+
+        if (RulesOverheadSplit() is { } split)
+        {
+            md.AppendLine();
+            md.AppendLine(split);
         }
 
         var failures = Scenarios.Where(s => s.FirstError is not null).ToList();

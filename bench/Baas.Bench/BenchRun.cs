@@ -14,6 +14,13 @@ internal sealed class BenchRun : IAsyncDisposable
 {
     private const string AdminEmail = "bench@baas.local";
     private const string AdminPassword = "bench-password-123";
+    private const string UserEmail = "owner@bench.local";
+    private const string UserPassword = "bench-user-password-123";
+
+    /// <summary>The indexed query scenario; the rules scenario runs the very same request as the app user.</summary>
+    private static readonly Uri IndexedQuery = new(
+        $"api/collections/{BaasSetup.Collection}/documents?filter=" + Uri.EscapeDataString("""{"status":"open","priority":{"$gte":3}}""") + "&sort=-priority&limit=20",
+        UriKind.Relative);
 
     private readonly BenchOptions _options;
     private readonly string _command;
@@ -84,24 +91,47 @@ internal sealed class BenchRun : IAsyncDisposable
         };
         using var serverClient = new HttpClient(handler, disposeHandler: false) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         using var ceilingClient = new HttpClient(handler, disposeHandler: false) { BaseAddress = ceiling.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var userClient = new HttpClient(handler, disposeHandler: false) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var adminClient = new HttpClient(handler, disposeHandler: false) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
         var key = await BaasSetup.CreateServiceKeyAsync(serverClient, AdminEmail, AdminPassword, cancellationToken);
         serverClient.DefaultRequestHeaders.Add("X-Api-Key", key);
         await BaasSetup.CreateCollectionAsync(serverClient, cancellationToken);
 
-        Console.WriteLine(Format($"Seeding {_options.Documents:N0} documents in batches of 500..."));
+        adminClient.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Bearer", await BaasSetup.AdminTokenAsync(adminClient, AdminEmail, AdminPassword, cancellationToken));
+
+        // The app user seeds, so it owns every document: under the owner rule it lists exactly what the service key does.
+        var userToken = await BaasSetup.SignUpAsync(userClient, UserEmail, UserPassword, cancellationToken);
+        userClient.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", userToken);
+
+        Console.WriteLine(Format($"Seeding {_options.Documents:N0} documents in batches of 500 (as the app user, under the create rule)..."));
         var seedWatch = Stopwatch.StartNew();
-        await BaasSetup.SeedAsync(serverClient, _options.Documents, _options.SeedParallelism, cancellationToken);
+        await BaasSetup.SeedAsync(userClient, _options.Documents, _options.SeedParallelism, cancellationToken);
         var seedSeconds = seedWatch.Elapsed.TotalSeconds;
         Console.WriteLine(Format($"  done in {seedSeconds:N1} s"));
+        await BaasSetup.EnsureSameItemsAsync(serverClient, userClient, IndexedQuery, cancellationToken);
 
         var results = new List<ScenarioResult>();
-        foreach (var scenario in Scenarios(serverClient, ceilingClient))
+        foreach (var group in Scenarios(serverClient, userClient, adminClient, ceilingClient))
         {
-            Console.WriteLine(Format($"Running {scenario.Name} ({_options.Warmup.TotalSeconds:N0} s warm-up, {_options.Duration.TotalSeconds:N0} s measured, concurrency {_options.Concurrency})..."));
-            var result = await LoadRunner.RunAsync(scenario, _options, cancellationToken);
-            Console.WriteLine(Format($"  {result.Throughput:N0}/s, p50 {result.P50Milliseconds:N2} ms, p99 {result.P99Milliseconds:N2} ms, {result.Errors} errors"));
-            results.Add(result);
+            IReadOnlyList<ScenarioResult> measured;
+            if (group.Length == 1)
+            {
+                Console.WriteLine(Format($"Running {group[0].Name} ({_options.Warmup.TotalSeconds:N0} s warm-up, {_options.Duration.TotalSeconds:N0} s measured, concurrency {_options.Concurrency})..."));
+                measured = [await LoadRunner.RunAsync(group[0], _options, cancellationToken)];
+            }
+            else
+            {
+                Console.WriteLine(Format($"Running {string.Join(", ", group.Select(s => s.Name))} in alternating 1 s slices ({_options.Duration.TotalSeconds:N0} s measured each, concurrency {_options.Concurrency})..."));
+                measured = await LoadRunner.RunInterleavedAsync(group, _options, cancellationToken);
+            }
+
+            foreach (var result in measured)
+            {
+                Console.WriteLine(Format($"  {result.Name}: {result.Throughput:N0}/s, p50 {result.P50Milliseconds:N2} ms, p99 {result.P99Milliseconds:N2} ms, {result.Errors} errors"));
+                results.Add(result);
+            }
         }
 
         var report = new BenchReport(
@@ -184,30 +214,38 @@ internal sealed class BenchRun : IAsyncDisposable
         }
     }
 
-    private IEnumerable<Scenario> Scenarios(HttpClient server, HttpClient ceiling)
+    /// <summary>The scenarios in run order; a group of several is measured interleaved, to be compared with each other.</summary>
+    private IEnumerable<Scenario[]> Scenarios(HttpClient server, HttpClient user, HttpClient admin, HttpClient ceiling)
     {
         var documents = $"api/collections/{BaasSetup.Collection}/documents";
         var count = _options.Documents;
-        var query = new Uri(
-            documents + "?filter=" + Uri.EscapeDataString("""{"status":"open","priority":{"$gte":3}}""") + "&sort=-priority&limit=20",
-            UriKind.Relative);
         var increment = Encoding.UTF8.GetBytes("""{"$inc":{"n":1}}""");
 
-        yield return new Scenario(BenchReport.CeilingScenario, ceiling, _ => new HttpRequestMessage(HttpMethod.Get, new Uri("hello", UriKind.Relative)));
-        yield return new Scenario("get-by-id", server, random =>
-            new HttpRequestMessage(HttpMethod.Get, new Uri($"{documents}/{BaasSetup.DocumentId(random.Next(count))}", UriKind.Relative)));
-        yield return new Scenario("indexed query", server, _ => new HttpRequestMessage(HttpMethod.Get, query));
-        yield return new Scenario("operator update ($inc)", server, random =>
+        yield return [new Scenario(BenchReport.CeilingScenario, ceiling, _ => new HttpRequestMessage(HttpMethod.Get, new Uri("hello", UriKind.Relative)))];
+        yield return [new Scenario("get-by-id", server, random =>
+            new HttpRequestMessage(HttpMethod.Get, new Uri($"{documents}/{BaasSetup.DocumentId(random.Next(count))}", UriKind.Relative)))];
+
+        // The same request with a service key, as the app user under the owner rule, and with an admin token
+        // (a Bearer token validated as for the app user, but no rules), interleaved so that they share the
+        // machine's load and their ratio is the cost of rules.
+        yield return
+        [
+            new Scenario("indexed query", server, _ => new HttpRequestMessage(HttpMethod.Get, IndexedQuery)),
+            new Scenario(BenchReport.RulesScenario, user, _ => new HttpRequestMessage(HttpMethod.Get, IndexedQuery)),
+            new Scenario(BenchReport.AdminTokenScenario, admin, _ => new HttpRequestMessage(HttpMethod.Get, IndexedQuery)),
+        ];
+        yield return [new Scenario("operator update ($inc)", server, random =>
             new HttpRequestMessage(HttpMethod.Patch, new Uri($"{documents}/{BaasSetup.DocumentId(random.Next(count))}", UriKind.Relative))
             {
                 Content = Json(increment),
-            });
+            })];
+
         // Last, so the collection the other scenarios read keeps its seeded size.
-        yield return new Scenario("create", server, random =>
+        yield return [new Scenario("create", server, random =>
             new HttpRequestMessage(HttpMethod.Post, new Uri(documents, UriKind.Relative))
             {
                 Content = Json(Encoding.UTF8.GetBytes(BaasSetup.DocumentJson(random, id: null))),
-            });
+            })];
     }
 
     private static ByteArrayContent Json(byte[] body)

@@ -32,13 +32,45 @@ internal static class LoadRunner
 
         var stopwatch = Stopwatch.StartNew();
         var workers = await RunPhaseAsync(scenario, options.Concurrency, options.Duration, cancellationToken).ConfigureAwait(false);
-        var seconds = stopwatch.Elapsed.TotalSeconds;
+        return Summarize(scenario.Name, workers, stopwatch.Elapsed.TotalSeconds);
+    }
 
+    /// <summary>
+    /// Runs scenarios that are to be compared in alternating one-second slices (after one unrecorded slice
+    /// each), each for <c>duration</c> in total, so that load from elsewhere on the machine falls on all of
+    /// them alike and their ratio means something even when absolute figures drift.
+    /// </summary>
+    public static async Task<IReadOnlyList<ScenarioResult>> RunInterleavedAsync(IReadOnlyList<Scenario> scenarios, BenchOptions options, CancellationToken cancellationToken)
+    {
+        var slice = TimeSpan.FromSeconds(1);
+        foreach (var scenario in scenarios)
+        {
+            await RunPhaseAsync(scenario, options.Concurrency, slice, cancellationToken).ConfigureAwait(false);
+        }
+
+        var workers = scenarios.Select(_ => new List<Worker>()).ToArray();
+        var seconds = new double[scenarios.Count];
+        var rounds = Math.Max(1, (int)Math.Round(options.Duration.TotalSeconds / slice.TotalSeconds));
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var i = 0; i < scenarios.Count; i++)
+            {
+                var stopwatch = Stopwatch.StartNew();
+                workers[i].AddRange(await RunPhaseAsync(scenarios[i], options.Concurrency, slice, cancellationToken).ConfigureAwait(false));
+                seconds[i] += stopwatch.Elapsed.TotalSeconds;
+            }
+        }
+
+        return [.. scenarios.Select((scenario, i) => Summarize(scenario.Name, workers[i], seconds[i]))];
+    }
+
+    private static ScenarioResult Summarize(string name, IReadOnlyCollection<Worker> workers, double seconds)
+    {
         var latencies = workers.SelectMany(w => w.Latencies).ToArray();
         Array.Sort(latencies);
         var errors = workers.Sum(w => w.Errors);
         return new ScenarioResult(
-            scenario.Name,
+            name,
             latencies.Length,
             errors,
             seconds,

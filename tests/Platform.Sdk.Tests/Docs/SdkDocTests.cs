@@ -1,7 +1,10 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Sdk.Admin;
+using Platform.Sdk.Auth;
 using Platform.Sdk.Tests.Infrastructure;
+using Platform.Server.Email;
 
 namespace Platform.Sdk.Tests.Docs;
 
@@ -157,6 +160,121 @@ public sealed partial class SdkDocTests(SdkServerFixture fixture) : IClassFixtur
         }
         // </doc:errors>
         Assert.Contains(problems, p => p.StartsWith("title", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AuthSnippets_RunAgainstARealServer()
+    {
+        var baseUrl = fixture.BaseUrl.ToString();
+        var apiKey = fixture.ServiceKey;
+        var email = $"ada-{Guid.NewGuid():N}@example.com";
+        var password = "correct-horse-battery";
+        var guestEmail = $"guest-{Guid.NewGuid():N}@example.com";
+        var guestPassword = "another-long-passw0rd";
+        var sessionFile = Path.Combine(Path.GetTempPath(), "baas-sdk-docs", Guid.NewGuid().ToString("N"), "session.json");
+        var outbox = fixture.Server.Services.GetRequiredService<EmailOutbox>();
+        async Task<string> MailedTokenAsync(string subject)
+        {
+            var mail = (await outbox.ListAsync(EmailOutbox.MaxPageSize, null)).Items.First(m => m.To == email && m.Subject == subject);
+            return mail.Body.Split('\n').Single(l => l.StartsWith("Token: ", StringComparison.Ordinal))["Token: ".Length..];
+        }
+
+        // <doc:signup>
+        using var app = new BaasClient(new BaasClientOptions { BaseUrl = new Uri(baseUrl) });   // no service key in apps
+
+        app.Auth.AuthStateChanged += (_, e) => Console.WriteLine($"{e.Change}: {e.User?.Email ?? "signed out"}");
+
+        BaasUser user = await app.Auth.SignUpAsync(email, password, new JsonObject { ["name"] = "Ada" });
+        // From now on every call of `app` sends the user's access token, refreshed automatically.
+
+        await app.Auth.SignOutAsync();
+        user = await app.Auth.SignInAsync(email, password);
+
+        BaasUser? me = await app.Auth.GetUserAsync();                                  // fresh from the server
+        await app.Auth.UpdateProfileAsync(new JsonObject { ["city"] = "London" });    // merge patch of user.Data
+        // </doc:signup>
+        Assert.Equal(email, user.Email);
+        Assert.Equal(user.Id, me!.Id);
+        Assert.Equal("London", app.Auth.CurrentUser!.Data["city"]!.GetValue<string>());
+
+        // <doc:anonymous>
+        using var guestApp = new BaasClient(new BaasClientOptions { BaseUrl = new Uri(baseUrl) });
+        BaasUser guest = await guestApp.Auth.SignInAnonymouslyAsync();   // an account without email or password
+        // ... later, the guest signs up and keeps the same id and data:
+        BaasUser member = await guestApp.Auth.SignUpAsync(guestEmail, guestPassword);
+        // </doc:anonymous>
+        Assert.Equal(guest.Id, member.Id);
+
+        // <doc:verify>
+        await app.Auth.RequestEmailVerificationAsync();   // mails a token to the signed-in user
+        // </doc:verify>
+        var verifyToken = await MailedTokenAsync("Verify your email address");
+        // <doc:confirm>
+        BaasUser verified = await app.Auth.ConfirmEmailAsync(verifyToken);   // the token from the mail
+        // verified.EmailVerified and app.Auth.CurrentUser.EmailVerified are now true
+        // </doc:confirm>
+        Assert.True(app.Auth.CurrentUser!.EmailVerified);
+
+        // <doc:forgot>
+        await app.Auth.SendPasswordResetAsync(email);   // succeeds whether or not the email has an account
+        // </doc:forgot>
+        var resetToken = await MailedTokenAsync("Reset your password");
+        // <doc:reset>
+        await app.Auth.ResetPasswordAsync(resetToken, "a-brand-new-passw0rd");   // ends every session of the user
+        await app.Auth.SignInAsync(email, "a-brand-new-passw0rd");
+        // </doc:reset>
+        Assert.Equal(email, app.Auth.CurrentUser!.Email);
+
+        try
+        {
+            using (var first = new BaasClient(new BaasClientOptions { BaseUrl = new Uri(baseUrl), TokenStore = new FileBaasTokenStore(sessionFile) }))
+            {
+                await first.Auth.SignInAsync(email, "a-brand-new-passw0rd");
+            }
+
+            // <doc:store>
+            using var desktop = new BaasClient(new BaasClientOptions
+            {
+                BaseUrl = new Uri(baseUrl),
+                TokenStore = new FileBaasTokenStore(sessionFile),   // e.g. under LocalApplicationData: signed in across runs
+            });
+
+            if (await desktop.Auth.RestoreAsync() is null)
+            {
+                await desktop.Auth.SignInAsync(email, password);   // no stored session: ask the user
+            }
+            // </doc:store>
+            Assert.Equal(user.Id, desktop.Auth.CurrentUser!.Id);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(sessionFile)!, recursive: true);
+        }
+
+        var emails = new List<string?>();
+        // <doc:users>
+        using var backend = new BaasClient(new BaasClientOptions { BaseUrl = new Uri(baseUrl), ApiKey = apiKey });
+
+        BaasUser bob = await backend.Admin.Users.CreateAsync(new NewUser
+        {
+            Email = "bob@example.com",
+            Password = "bobs-long-passw0rd",
+            Roles = ["editor"],
+        });
+        await backend.Admin.Users.UpdateAsync(bob.Id, new UserUpdate { Roles = ["editor", "moderator"] });
+
+        UserPage page = await backend.Admin.Users.ListAsync(search: "bob@", limit: 20);   // email prefix or id
+        await foreach (BaasUser each in backend.Admin.Users.AsAsyncEnumerable())
+        {
+            emails.Add(each.Email);
+        }
+
+        await backend.Admin.Users.UpdateAsync(bob.Id, new UserUpdate { Disabled = true });   // ends bob's sessions
+        bool removed = await backend.Admin.Users.DeleteAsync(bob.Id);
+        // </doc:users>
+        Assert.Equal(["editor", "moderator"], Assert.Single(page.Items).Roles);
+        Assert.Contains("bob@example.com", emails);
+        Assert.True(removed);
     }
 
     [Fact]

@@ -84,6 +84,36 @@ public sealed class WatchRulesTests(SdkServerFixture fixture) : IClassFixture<Sd
         await changes.ExpectAsync(DocumentChangeType.Modified, "b");
     }
 
+    [Fact]
+    public async Task WatchAsync_AppUserSignsInAsAnother_ResetsToWhatTheNewUserSees()
+    {
+        var name = await fixture.NewCollectionAsync();
+        var definition = new CollectionDefinition { Name = name, Rules = { ["list"] = "doc.owner == auth.id", ["get"] = "doc.owner == auth.id" } };
+        await fixture.Client.Admin.Collections.UpdateAsync(definition, Token);
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        using var app = fixture.CreateClient(o =>
+        {
+            o.ApiKey = null;
+            o.Realtime.ReconnectDelay = TimeSpan.FromMilliseconds(20);
+        });
+        var ada = await app.Auth.SignUpAsync($"ada-{suffix}@test.local", "Ada-Passw0rd!", cancellationToken: Token);
+        await app.Auth.SignOutAsync(Token);
+        var bob = await app.Auth.SignUpAsync($"bob-{suffix}@test.local", "Bob-Passw0rd!", cancellationToken: Token);
+        var docs = fixture.Client.Collection<Owned>(name);
+        await docs.AddAsync(new Owned { Id = "a", Owner = ada.Id }, Token);
+        await docs.AddAsync(new Owned { Id = "b", Owner = bob.Id }, Token);
+
+        await using var changes = new WatchReader<Owned>(app.Collection<Owned>(name).WatchAsync(new WatchOptions { Snapshot = true }, Token));
+        await changes.ExpectAsync(DocumentChangeType.Added, "b");
+
+        await app.Auth.SignInAsync($"ada-{suffix}@test.local", "Ada-Passw0rd!", Token);
+        Assert.Equal(DocumentChangeType.Reset, (await changes.NextAsync()).Type);
+        await changes.ExpectAsync(DocumentChangeType.Added, "a");
+        await docs.UpdateAsync("b", new { N = 1 }, cancellationToken: Token);
+        await docs.UpdateAsync("a", new { N = 1 }, cancellationToken: Token);
+        await changes.ExpectAsync(DocumentChangeType.Modified, "a");
+    }
+
     private string TokenFor(string user) => fixture.Server.Services.GetRequiredService<BaasTokenService>()
         .IssueUserToken(new UserTokenSubject(user, $"{user}@test.local", [], Anonymous: false, EmailVerified: true, SessionId: null)).AccessToken;
 }

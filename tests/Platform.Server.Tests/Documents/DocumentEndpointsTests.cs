@@ -230,14 +230,15 @@ public sealed class DocumentEndpointsTests(ServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public async Task Anonymous_Is401_Problem()
+    public async Task Anonymous_WithoutRules_Is401_Problem()
     {
         var ct = TestContext.Current.CancellationToken;
         var c = await fixture.NewCollectionAsync(cancellationToken: ct);
         using var anonymous = fixture.Server.CreateClient();
         await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await anonymous.GetAsync(Docs(c), ct));
         await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await anonymous.PostJsonAsync(Docs(c), "{}"));
-        await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await anonymous.PostJsonAsync("/api/batch", "{}"));
+        var batch = await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await anonymous.PostJsonAsync("/api/batch", $$"""{ "ops": [ { "op": "create", "collection": "{{c}}", "data": {} } ] }"""));
+        Assert.Equal(0, batch["opIndex"]!.GetValue<int>());
     }
 
     private static JsonObject WithoutTimes(JsonObject doc)

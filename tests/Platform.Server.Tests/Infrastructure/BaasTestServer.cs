@@ -52,6 +52,8 @@ public sealed class BaasTestServer : IAsyncDisposable
             ["Baas:Admin:Email"] = AdminEmail,
             ["Baas:Admin:Password"] = AdminPassword,
             ["Logging:LogLevel:Default"] = "Warning",
+            // Every test signs in from 127.0.0.1; tests of the auth limit turn it back on.
+            ["Baas:RateLimit:AuthPerMinute"] = "0",
         };
         if (settings is not null)
         {

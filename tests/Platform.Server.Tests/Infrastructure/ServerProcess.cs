@@ -54,6 +54,7 @@ public sealed class ServerProcess : IAsyncDisposable
         };
         start.Environment["Baas__Admin__Email"] = BaasTestServer.AdminEmail;
         start.Environment["Baas__Admin__Password"] = BaasTestServer.AdminPassword;
+        start.Environment["Baas__RateLimit__AuthPerMinute"] = "0";
         start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {

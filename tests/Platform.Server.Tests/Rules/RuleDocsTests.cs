@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Platform.Server.Common;
 using Platform.Server.Rules;
 
@@ -44,6 +45,43 @@ public sealed class RuleDocsTests
 
     [Fact]
     public void Examples_AreFound() => Assert.True(Examples().Count >= 12);
+
+    /// <summary>The <c>json</c> blocks that hold a <c>rules</c> object (the recipes), as a collection definition would.</summary>
+    public static TheoryData<string> RuleSets()
+    {
+        var data = new TheoryData<string>();
+        var block = new List<string>();
+        string? info = null;
+        foreach (var line in File.ReadAllLines(Path.Combine(RepositoryRoot(), "docs", "rules.md")))
+        {
+            if (line.StartsWith("```", StringComparison.Ordinal))
+            {
+                if (info == "json" && JsonNode.Parse(string.Join('\n', block)) is JsonObject { } json && json["rules"] is JsonObject rules)
+                {
+                    data.Add(rules.ToJsonString());
+                }
+
+                info = info is null ? line[3..] : null;
+                block.Clear();
+                continue;
+            }
+
+            block.Add(line);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(RuleSets))]
+    public void RuleSet_CompilesAsDocumented(string rules)
+    {
+        var set = RuleSet.Compile(JsonNode.Parse(rules)!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<string>()));
+        Assert.NotNull(set[RuleOperation.Create] ?? set[RuleOperation.List]);
+    }
+
+    [Fact]
+    public void RuleSets_AreFound() => Assert.True(RuleSets().Count >= 6);
 
     private static string RepositoryRoot()
     {

@@ -166,6 +166,22 @@ public abstract class ChangeFeedConformanceTests(IChangeFeedFixture fixture)
     }
 
     [Fact]
+    public async Task Read_LargeBatch_ReachesALiveReaderWhole_InOperationOrder()
+    {
+        var collection = await NewCollectionAsync();
+        var start = await Feed.GetPositionAsync(Ct);
+        const int Size = 600;
+
+        // Larger than any reasonable page: the reader must still get it whole and in order.
+        var live = ReadAsync(start, Size, collection);
+        await Store.WriteAsync(Enumerable.Range(0, Size).Select(i => (WriteOperation)new InsertOperation(collection, Doc($"b{i:D3}"))).ToList(), Ct);
+        var changes = await live;
+
+        Assert.Equal(Enumerable.Range(0, Size).Select(i => $"b{i:D3}"), changes.Select(c => c.Id));
+        Assert.Equal(Size, changes.Select(c => c.Sequence).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Read_AfterAnyPosition_ReturnsExactlyTheLaterChanges()
     {
         var collection = await NewCollectionAsync();

@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Platform.Server.RateLimiting;
+
+/// <summary><c>Baas:RateLimit</c>: abuse limits. Counters are per server node, in memory.</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "Baas:RateLimit";
+
+    /// <summary>
+    /// POST requests to credential endpoints (admin login and setup; <c>/api/auth</c>: sign-up, sign-in,
+    /// anonymous sign-in, refresh, logout, password and verification mail) per client IP address per minute;
+    /// 0 turns the limit off.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int AuthPerMinute { get; set; } = 20;
+
+    /// <summary>
+    /// Requests to <c>/api/*</c> per client per second (the signed-in admin, app user or service key, else
+    /// the IP address); 0 (the default) turns the limit off.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int ApiPerSecond { get; set; }
+}
+
+/// <summary>Rate-limiting policy names, for <c>RequireRateLimiting(...)</c>.</summary>
+public static class RateLimitPolicies
+{
+    /// <summary>
+    /// Sign-in and other credential endpoints: <see cref="RateLimitOptions.AuthPerMinute"/> POST requests per
+    /// client IP. Other methods on an endpoint with this policy (reading or editing the profile) are not limited.
+    /// </summary>
+    public const string Auth = "baas:auth";
+}

@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Server.Auth;
+using Platform.Server.Common;
+
+namespace Platform.Server.Users;
+
+public static class AdminUserEndpoints
+{
+    /// <summary><c>/api/admin/users</c>: app-user management for admins and service keys.</summary>
+    public static RouteGroupBuilder MapAdminUserEndpoints(this IEndpointRouteBuilder routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        var group = routes.MapGroup("/api/admin/users")
+            .WithTags("App users (admin)")
+            .RequireAuthorization(BaasPolicies.AdminOrService);
+
+        group.MapGet("/", ListAsync).WithName("ListUsers")
+            .WithSummary("List app users").WithDescription("?search= (email prefix or id), ?limit= (1-1000, default 50), ?cursor= (from nextCursor).");
+        group.MapPost("/", CreateAsync).WithName("CreateUser").WithSummary("Create an app user");
+        group.MapGet("/{id}", GetAsync).WithName("GetUser").WithSummary("One app user");
+        group.MapPatch("/{id}", PatchAsync).WithName("PatchUser")
+            .WithSummary("Change roles, disabled, email, password or data (merge patch)")
+            .WithDescription("Disabling a user or setting their password ends all their sessions.");
+        group.MapDelete("/{id}", DeleteAsync).WithName("DeleteUser").WithSummary("Delete an app user and end their sessions");
+        return group;
+    }
+
+    internal static async Task<Ok<UserPage>> ListAsync(
+        string? search, string? limit, string? cursor, UserAdminService users, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await users.ListAsync(search, limit, cursor, cancellationToken));
+
+    internal static async Task<Created<UserView>> CreateAsync(HttpContext context, UserAdminService users, CancellationToken cancellationToken)
+    {
+        var user = await users.CreateAsync(await UserEndpoints.ReadAsync(context, cancellationToken), context.GetBaasCaller()?.Id);
+        return TypedResults.Created($"/api/admin/users/{user.Id}", UserView.From(user));
+    }
+
+    internal static async Task<Ok<UserView>> GetAsync(string id, UserAdminService users) =>
+        TypedResults.Ok(UserView.From(await users.GetAsync(id)));
+
+    internal static async Task<Ok<UserView>> PatchAsync(string id, HttpContext context, UserAdminService users, CancellationToken cancellationToken)
+    {
+        var body = await UserEndpoints.ReadAsync(context, cancellationToken);
+        return TypedResults.Ok(UserView.From(await users.PatchAsync(id, body, context.GetBaasCaller()?.Id, cancellationToken)));
+    }
+
+    internal static async Task<NoContent> DeleteAsync(string id, HttpContext context, UserAdminService users, CancellationToken cancellationToken) =>
+        await users.DeleteAsync(id, context.GetBaasCaller()?.Id, cancellationToken)
+            ? TypedResults.NoContent()
+            : throw ApiException.NotFound($"User '{id}' was not found.");
+}
