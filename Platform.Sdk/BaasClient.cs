@@ -5,6 +5,7 @@ using Platform.Sdk.Admin;
 using Platform.Sdk.Auth;
 using Platform.Sdk.Documents;
 using Platform.Sdk.Http;
+using Platform.Sdk.Realtime;
 
 namespace Platform.Sdk;
 
@@ -43,6 +44,16 @@ public class BaasClient : IDisposable
         var auth = new BaasAuthClient(_transport, options.TokenStore ?? new InMemoryBaasTokenStore(), options.TimeProvider ?? TimeProvider.System);
         Auth = auth;
         _transport.UserTokens = auth;
+        var realtime = new RealtimeSession(_transport.BaseUrl, options.ApiKey, options.Realtime, options.TimeProvider ?? TimeProvider.System, RealtimeTokenSource(options.ApiKey));
+        _transport.Realtime = realtime;
+        auth.AuthStateChanged += (_, e) =>
+        {
+            // Watches run as the signed-in user only without an admin token or a service key (as REST calls do).
+            if (e.Change is BaasAuthChange.SignedIn or BaasAuthChange.SignedOut && _transport.BearerToken is null && options.ApiKey is null)
+            {
+                realtime.Reconnect();
+            }
+        };
     }
 
     /// <summary>Creates a client for <paramref name="baseUrl"/>, optionally with a service key.</summary>
@@ -71,6 +82,17 @@ public class BaasClient : IDisposable
     /// <summary>App-user sign-up, sign-in and session: once a user signs in, the client's calls carry their token.</summary>
     public virtual BaasAuthClient Auth { get; }
 
+    /// <summary>
+    /// Where realtime connections get their bearer token (asked on every connect); null means none, and the service
+    /// key, if any, is sent. Default: the admin token after <c>Admin.SignInAsync</c>, else (without a service key) the
+    /// signed-in app user's, refreshed when due. Tests replace it.
+    /// </summary>
+    internal Func<CancellationToken, Task<string?>> AccessTokenSource
+    {
+        get => _transport.Realtime!.AccessTokenSource;
+        set => _transport.Realtime!.AccessTokenSource = value;
+    }
+
     /// <summary>The admin API: collections, service keys, app users, admin sign-in.</summary>
     public virtual BaasAdminClient Admin { get; }
 
@@ -85,6 +107,10 @@ public class BaasClient : IDisposable
         var mapper = (DocumentMapper<T>)_mappers.GetOrAdd(typeof(T), _ => new DocumentMapper<T>(SerializerOptions));
         return new DocumentCollection<T>(_transport, mapper, name);
     }
+
+    // The same precedence as REST calls: the admin's token, then the service key (sent by the session), then the app user.
+    private Func<CancellationToken, Task<string?>> RealtimeTokenSource(string? apiKey) => async cancellationToken =>
+        _transport.BearerToken ?? (apiKey is null ? await Auth.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false) : null);
 
     /// <summary>Starts a batch of writes to commit all or nothing.</summary>
     /// <returns>An empty batch.</returns>
@@ -107,6 +133,7 @@ public class BaasClient : IDisposable
     {
         if (!_disposed && disposing)
         {
+            _transport?.Realtime?.Dispose();
             _transport?.Dispose();
         }
 

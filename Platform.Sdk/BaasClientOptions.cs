@@ -42,6 +42,9 @@ public class BaasClientOptions
     /// <summary>How long one attempt may take before it counts as a (retriable) timeout. Default 100 seconds.</summary>
     public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>The realtime connection behind <c>WatchAsync</c>: buffering, reconnect backoff, protocol.</summary>
+    public BaasRealtimeOptions Realtime { get; } = new();
+
     /// <summary>The clock used to wait between retries and to tell when an access token is due for refresh; replace it in tests.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

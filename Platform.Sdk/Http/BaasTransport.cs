@@ -69,6 +69,9 @@ internal sealed class BaasTransport : IDisposable
 
     public Uri BaseUrl => _baseUrl;
 
+    /// <summary>The client's realtime connection, reached from queries (<c>WatchAsync</c>).</summary>
+    public Realtime.RealtimeSession? Realtime { get; set; }
+
     public async Task<BaasResponse> SendAsync(BaasRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

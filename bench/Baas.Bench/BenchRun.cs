@@ -44,6 +44,11 @@ internal sealed class BenchRun : IAsyncDisposable
         Directory.CreateDirectory(_workDirectory);
         var loadBefore = LoadAverage();
 
+        if (_options.Suite == "realtime")
+        {
+            return await RunRealtimeAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
+        }
+
         Console.WriteLine("Publishing the server and the ceiling app (Release)...");
         var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
         var ceilingDll = await PublishAsync(repo, Path.Combine("bench", "Baas.Bench.Ceiling", "Baas.Bench.Ceiling.csproj"), "ceiling", "Baas.Bench.Ceiling.dll", cancellationToken);
@@ -157,6 +162,38 @@ internal sealed class BenchRun : IAsyncDisposable
         Console.WriteLine();
         Console.WriteLine(markdown);
         Console.WriteLine($"Written to {outputDirectory} (bench-{stamp}.md, .json, latest.md).");
+        return 0;
+    }
+
+    private async Task<int> RunRealtimeAsync(string repo, string outputDirectory, DateTimeOffset startedAt, string loadBefore, CancellationToken cancellationToken)
+    {
+        Console.WriteLine("Publishing the server (Release)...");
+        var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Information",
+            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+            ["Baas__DataDir"] = Path.Combine(_workDirectory, "data"),
+            ["Baas__Admin__Email"] = AdminEmail,
+            ["Baas__Admin__Password"] = AdminPassword,
+        };
+        Console.WriteLine("Starting the Baas server (embedded SQLite store)...");
+        var server = await StartAsync("baas", serverDll, environment, cancellationToken);
+        using var handler = new SocketsHttpHandler { UseCookies = false, UseProxy = false, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var key = await BaasSetup.CreateServiceKeyAsync(client, AdminEmail, AdminPassword, cancellationToken);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+        var bench = new RealtimeBench(server, client, key);
+        await bench.RunAsync(_options.RealtimeWrites, Math.Max(10, _options.RealtimeWrites / 10), cancellationToken);
+        var markdown = RealtimeReport.ToMarkdown(startedAt, Machine(), loadBefore, LoadAverage(), bench);
+        var stamp = startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, $"realtime-{stamp}.md"), markdown, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, "latest-realtime.md"), markdown, cancellationToken);
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        Console.WriteLine($"Written to {outputDirectory} (realtime-{stamp}.md, latest-realtime.md).");
         return 0;
     }
 

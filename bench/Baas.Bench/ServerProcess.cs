@@ -98,6 +98,23 @@ internal sealed class ServerProcess : IAsyncDisposable
         throw new InvalidOperationException($"No VmRSS for process {_process.Id}.");
     }
 
+    /// <summary>User plus system CPU time from <c>/proc/&lt;pid&gt;/stat</c> (clock ticks at 100 Hz).</summary>
+    public TimeSpan CpuTime() => UserTime() + SystemTime();
+
+    /// <summary>User-mode CPU time (<c>utime</c>).</summary>
+    public TimeSpan UserTime() => StatTicks(11);
+
+    /// <summary>Kernel CPU time (<c>stime</c>): on loopback this includes the TCP receive path of what the process sends.</summary>
+    public TimeSpan SystemTime() => StatTicks(12);
+
+    private TimeSpan StatTicks(int field)
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id.ToString(CultureInfo.InvariantCulture)}/stat");
+        // Fields after the command name, which is in parentheses and may contain spaces; clock ticks are 10 ms.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return TimeSpan.FromMilliseconds(long.Parse(fields[field], CultureInfo.InvariantCulture) * 10);
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
@@ -159,6 +176,10 @@ internal sealed class ServerProcess : IAsyncDisposable
             catch (HttpRequestException)
             {
                 // Not listening yet.
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Listening but slow to answer (a busy machine): the 60 s limit still bounds the wait.
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken).ConfigureAwait(false);

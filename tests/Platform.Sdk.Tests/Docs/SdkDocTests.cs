@@ -12,8 +12,8 @@ namespace Platform.Sdk.Tests.Docs;
 #pragma warning disable xUnit1051
 
 /// <summary>
-/// Every C# block of docs/sdk.md is one <c>// &lt;doc:name&gt;</c> region of this file (checked verbatim), and
-/// the regions run here, in order, against a real server.
+/// Every C# block of docs/sdk.md is one <c>// &lt;doc:name&gt;</c> region of this file or another in this folder
+/// (checked verbatim), and the regions run here (and in <see cref="SdkRealtimeDocTests"/>), in order, against a real server.
 /// </summary>
 public sealed partial class SdkDocTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
 {
@@ -282,7 +282,7 @@ public sealed partial class SdkDocTests(SdkServerFixture fixture) : IClassFixtur
     {
         var root = RepositoryRoot();
         var markdown = File.ReadAllText(Path.Combine(root, "docs", "sdk.md"));
-        var source = File.ReadAllText(Path.Combine(root, "tests", "Platform.Sdk.Tests", "Docs", "SdkDocTests.cs"));
+        var source = string.Concat(Directory.GetFiles(Path.Combine(root, "tests", "Platform.Sdk.Tests", "Docs"), "*.cs").Order(StringComparer.Ordinal).Select(File.ReadAllText));
 
         var blocks = CodeBlock().Matches(markdown).Select(m => Dedent(m.Groups[1].Value)).ToList();
         var regions = Region().Matches(source).ToDictionary(m => m.Groups[1].Value, m => Dedent(m.Groups[2].Value));
@@ -290,7 +290,7 @@ public sealed partial class SdkDocTests(SdkServerFixture fixture) : IClassFixtur
         Assert.Equal(regions.Count, blocks.Count);
         foreach (var (name, code) in regions)
         {
-            Assert.True(blocks.Contains(code), $"docs/sdk.md lacks the '{name}' snippet exactly as in SdkDocTests.cs:\n{code}");
+            Assert.True(blocks.Contains(code), $"docs/sdk.md lacks the '{name}' snippet exactly as in tests/Platform.Sdk.Tests/Docs:\n{code}");
         }
     }
 

@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Baas.Bench;
+
+/// <summary>One latency distribution of the realtime suite.</summary>
+internal sealed record RealtimeResult(string Name, int Samples, double P50Milliseconds, double P99Milliseconds, double MaxMilliseconds, long Lost, string Note);
+
+/// <summary>
+/// The realtime suite: change latency to one subscriber, fan-out of one write to many websocket subscribers, and the
+/// server's memory per idle subscribed connection. All subscribers are .NET SignalR clients in this process; writes
+/// go through the REST API one at a time, each waiting for its event(s) before the next.
+/// </summary>
+internal sealed class RealtimeBench(ServerProcess server, HttpClient http, string apiKey)
+{
+    public const string Collection = "bench_rt";
+
+    private static readonly TimeSpan EventTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Probe _probe = new();
+    private int _writes;
+
+    public List<RealtimeResult> Results { get; } = [];
+
+    public List<string> Notes { get; } = [];
+
+    public double IdleKilobytesPerConnection { get; private set; }
+
+    public async Task RunAsync(int latencyWrites, int fanOutWrites, CancellationToken cancellationToken)
+    {
+        using (var create = await http.PostAsJsonAsync(new Uri("api/admin/collections", UriKind.Relative), new { name = Collection }, cancellationToken))
+        {
+            create.EnsureSuccessStatusCode();
+        }
+
+        Console.WriteLine(Format($"Latency, one subscriber: {latencyWrites:N0} writes after {latencyWrites / 10:N0} warm-up..."));
+        await using (var single = await ConnectAsync(cancellationToken))
+        {
+            await WriteAndWaitAsync(1, latencyWrites / 10, cancellationToken);
+            var ackToEvent = new List<double>();
+            var sendToEvent = new List<double>();
+            var beforeAck = 0;
+            long lost = 0;
+            for (var i = 0; i < latencyWrites; i++)
+            {
+                var (sent, acked, lastEvent, missing) = await WriteOnceAsync(1, cancellationToken);
+                lost += missing;
+                if (missing > 0)
+                {
+                    continue;
+                }
+
+                var afterAck = Milliseconds(lastEvent - acked);
+                beforeAck += afterAck < 0 ? 1 : 0;
+                ackToEvent.Add(Math.Max(0, afterAck));
+                sendToEvent.Add(Milliseconds(lastEvent - sent));
+            }
+
+            Results.Add(Summarize("ack → event, 1 subscriber", ackToEvent, lost, Format($"{beforeAck:N0} of {ackToEvent.Count:N0} events arrived before the HTTP answer (counted as 0)")));
+            Results.Add(Summarize("send → event, 1 subscriber", sendToEvent, lost, ""));
+        }
+
+        // Memory first, while the 1,000 connections are idle; then they serve the fan-out.
+        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+        var before = server.ResidentMegabytes();
+        var cpuBefore = server.CpuTime();
+        Console.WriteLine("Opening 1,000 subscribed websocket connections...");
+        var connections = new List<HubConnection>();
+        var opening = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, 1000),
+            new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+            async (_, token) =>
+            {
+                var connection = await ConnectAsync(token);
+                lock (connections)
+                {
+                    connections.Add(connection);
+                }
+            });
+        Notes.Add(Format($"Opening and subscribing 1,000 connections took {opening.Elapsed.TotalSeconds:N1} s ({(server.CpuTime() - cpuBefore).TotalMilliseconds:N0} ms of server CPU)."));
+        await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
+        var after = server.ResidentMegabytes();
+        IdleKilobytesPerConnection = (after - before) * 1024 / 1000;
+        Notes.Add(Format($"Server RSS {before:N1} MB before, {after:N1} MB with 1,000 idle subscribed connections: {IdleKilobytesPerConnection:N1} KB each. Bench process RSS {Environment.WorkingSet / 1048576.0:N0} MB."));
+
+        try
+        {
+            await FanOutAsync(connections.Count, fanOutWrites, cancellationToken);
+            foreach (var connection in connections.Skip(500).ToList())
+            {
+                await connection.DisposeAsync();
+                connections.Remove(connection);
+            }
+
+            await FanOutAsync(connections.Count, fanOutWrites, cancellationToken);
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task FanOutAsync(int subscribers, int writes, CancellationToken cancellationToken)
+    {
+        Console.WriteLine(Format($"Fan-out to {subscribers:N0}: {writes:N0} writes after {writes / 10:N0} warm-up..."));
+        await WriteAndWaitAsync(subscribers, writes / 10, cancellationToken);
+        var sendToLast = new List<double>();
+        long lost = 0;
+        var (serverUser, serverSystem) = (server.UserTime(), server.SystemTime());
+        var (clientUser, clientSystem) = ClientTimes();
+        for (var i = 0; i < writes; i++)
+        {
+            var (sent, _, lastEvent, missing) = await WriteOnceAsync(subscribers, cancellationToken);
+            lost += missing;
+            if (missing == 0)
+            {
+                sendToLast.Add(Milliseconds(lastEvent - sent));
+            }
+        }
+
+        double PerWrite(TimeSpan time) => time.TotalMilliseconds / writes;
+        var (clientUserAfter, clientSystemAfter) = ClientTimes();
+        Results.Add(Summarize(
+            Format($"send → last of {subscribers:N0} subscribers"),
+            sendToLast,
+            lost,
+            Format($"CPU per write (user + kernel): server {PerWrite(server.UserTime() - serverUser):N1} + {PerWrite(server.SystemTime() - serverSystem):N1} ms, subscribers (this process) {PerWrite(clientUserAfter - clientUser):N1} + {PerWrite(clientSystemAfter - clientSystem):N1} ms")));
+    }
+
+    private static (TimeSpan User, TimeSpan System) ClientTimes()
+    {
+        using var self = Process.GetCurrentProcess();
+        return (self.UserProcessorTime, self.PrivilegedProcessorTime);
+    }
+
+    private async Task WriteAndWaitAsync(int subscribers, int count, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await WriteOnceAsync(subscribers, cancellationToken);
+        }
+    }
+
+    /// <summary>Creates one document and waits until <paramref name="subscribers"/> have its event (or the timeout).</summary>
+    private async Task<(long Sent, long Acked, long LastEvent, long Missing)> WriteOnceAsync(int subscribers, CancellationToken cancellationToken)
+    {
+        var id = "w" + (++_writes).ToString(CultureInfo.InvariantCulture);
+        var done = _probe.Arm(id, subscribers);
+        using var content = new StringContent($"{{\"_id\":\"{id}\",\"title\":\"write {id}\",\"n\":1}}", Encoding.UTF8, "application/json");
+        var sent = Stopwatch.GetTimestamp();
+        using (var response = await http.PostAsync(new Uri($"api/collections/{Collection}/documents", UriKind.Relative), content, cancellationToken))
+        {
+            await response.Content.LoadIntoBufferAsync(cancellationToken);
+            response.EnsureSuccessStatusCode();
+        }
+
+        var acked = Stopwatch.GetTimestamp();
+        try
+        {
+            var last = await done.WaitAsync(EventTimeout, cancellationToken);
+            return (sent, acked, last, 0);
+        }
+        catch (TimeoutException)
+        {
+            return (sent, acked, 0, subscribers - _probe.Received);
+        }
+    }
+
+    private async Task<HubConnection> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(server.BaseAddress, "realtime"), options =>
+            {
+                options.Transports = HttpTransportType.WebSockets;
+                options.SkipNegotiation = true;
+                options.Headers["X-Api-Key"] = apiKey;
+            })
+            .Build();
+        connection.On<JsonElement>("change", change => _probe.Seen(change.GetProperty("id").GetString()));
+        await connection.StartAsync(cancellationToken);
+        await connection.InvokeAsync<JsonElement>("Subscribe", new { collection = Collection }, cancellationToken);
+        return connection;
+    }
+
+    private static RealtimeResult Summarize(string name, List<double> samples, long lost, string note)
+    {
+        samples.Sort();
+        double At(double q) => samples.Count == 0 ? 0 : samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(q * samples.Count) - 1)];
+        return new RealtimeResult(name, samples.Count, At(0.50), At(0.99), samples.Count == 0 ? 0 : samples[^1], lost, note);
+    }
+
+    private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+    private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The write being waited for: counts its events and completes with the last one's timestamp.</summary>
+    private sealed class Probe
+    {
+        private volatile State? _current;
+
+        public int Received => _current?.Count ?? 0;
+
+        public Task<long> Arm(string id, int expected)
+        {
+            var state = new State(id, expected);
+            _current = state;
+            return state.Done.Task;
+        }
+
+        public void Seen(string? id)
+        {
+            var now = Stopwatch.GetTimestamp();
+            var state = _current;
+            if (state is not null && id == state.Id && Interlocked.Increment(ref state.Count) == state.Expected)
+            {
+                state.Done.TrySetResult(now);
+            }
+        }
+
+        private sealed class State(string id, int expected)
+        {
+            public readonly string Id = id;
+            public readonly int Expected = expected;
+            public readonly TaskCompletionSource<long> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            public int Count;
+        }
+    }
+}
