@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 using Platform.Server.Common;
+using Platform.Server.Email;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Hosting;
@@ -94,6 +95,9 @@ internal sealed partial class ProblemDetailsExceptionHandler(
                 return Create(409, "unique_violation", $"The write breaks unique index '{unique.IndexName}'.", ("index", unique.IndexName));
             case StorageUnavailableException:
                 return Create(503, "storage_unavailable", "The data store is not reachable right now. Try again shortly.");
+            case EmailDeliveryException:
+                // The SMTP relay's own message names hosts and may carry credentials' context: it stays in the log.
+                return Create(503, "email_unavailable", "The email could not be sent right now. Try again shortly.");
             case JsonException json:
                 return Create(400, "malformed_json", "The request body is not valid JSON.", ("line", json.LineNumber), ("bytePositionInLine", json.BytePositionInLine));
             case BadHttpRequestException { InnerException: JsonException json } when json.Message.Contains("could not be converted", StringComparison.Ordinal):

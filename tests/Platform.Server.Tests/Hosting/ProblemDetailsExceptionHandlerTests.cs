@@ -19,6 +19,15 @@ public class ProblemDetailsExceptionHandlerTests
     }
 
     [Fact]
+    public void ToProblem_MapsEmailDeliveryFailures_To503_WithoutTheRelaysText()
+    {
+        var problem = ProblemDetailsExceptionHandler.ToProblem(new Platform.Server.Email.EmailDeliveryException("The email to a@b.test could not be sent through smtp.internal:587."));
+        Assert.Equal(503, problem.Status);
+        Assert.Equal("email_unavailable", problem.Extensions["code"]);
+        Assert.DoesNotContain("smtp.internal", problem.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ToProblem_NeverLeaksInternalExceptionText()
     {
         var problem = ProblemDetailsExceptionHandler.ToProblem(new InvalidOperationException("connection string password=hunter2"));
