@@ -168,13 +168,10 @@ public sealed class DocumentService(
 
     private async Task PlanReplaceAsync(Collection collection, ReplaceCommand command, Plan plan, Caller caller, CancellationToken cancellationToken)
     {
-        if (!command.Upsert)
+        // Refuse before the read when no outcome can be allowed: a plain replace without an update rule,
+        // or an upsert without an update or a create rule.
+        if (!command.Upsert || collection.Rules[RuleOperation.Create] is null)
         {
-            DocumentRules.Require(collection, RuleOperation.Update, caller);
-        }
-        else if (!caller.Privileged && collection.Rules[RuleOperation.Update] is null && collection.Rules[RuleOperation.Create] is null)
-        {
-            // Neither outcome of an upsert is allowed: refuse before the read, as for any operation without a rule.
             DocumentRules.Require(collection, RuleOperation.Update, caller);
         }
 
