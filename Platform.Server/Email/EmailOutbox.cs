@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Platform.Server.Auth;
 using Platform.Server.Common;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Filters;
@@ -37,20 +38,14 @@ public sealed class EmailOutbox(IDocumentStore store, IOptions<EmailOptions> opt
     {
         ArgumentNullException.ThrowIfNull(message);
         var now = time.GetUtcNow();
-        var stamp = Timestamps.Format(now);
-        var id = NewId(now);
-        var document = new JsonObject
-        {
-            [SystemFields.Id] = id,
-            [SystemFields.Version] = 1L,
-            [SystemFields.CreatedAt] = stamp,
-            [SystemFields.UpdatedAt] = stamp,
-            [SystemFields.CreatedBy] = null,
-            ["to"] = message.To,
-            ["subject"] = message.Subject,
-            ["body"] = message.Body,
-            ["createdAt"] = stamp,
-        };
+        var document = SystemDocuments.Create(
+            NewId(now),
+            now,
+            createdBy: null,
+            ("to", message.To),
+            ("subject", message.Subject),
+            ("body", message.Body),
+            ("createdAt", Timestamps.Format(now)));
         await store.WriteAsync([new InsertOperation(Collection, document)], cancellationToken);
         await PruneAsync(cancellationToken);
         return ToItem(document);

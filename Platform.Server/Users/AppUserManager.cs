@@ -57,7 +57,4 @@ public sealed class AppUserManager(
         var result = await UpdatePasswordHash(user, password, validatePassword: true);
         return result.Succeeded ? await UpdateUserAsync(user) : result;
     }
-
-    /// <summary>Runs only the password validators (for early, field-named answers).</summary>
-    public async Task<IdentityResult> CheckPasswordRulesAsync(AppUser user, string password) => await ValidatePasswordAsync(user, password);
 }

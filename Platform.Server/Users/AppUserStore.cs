@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Identity;
 using Platform.Server.Auth;
+using Platform.Server.Common;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Users;
@@ -45,7 +46,6 @@ internal sealed class AppUserStore(IDocumentStore store, TimeProvider time, Iden
         var now = time.GetUtcNow();
         user.CreatedAt = now;
         var document = ToDocument(user, version: 1, now);
-        document[SystemFields.CreatedAt] = Timestamps(now);
         try
         {
             await store.WriteAsync([new InsertOperation(Collection, document)], cancellationToken);
@@ -193,8 +193,8 @@ internal sealed class AppUserStore(IDocumentStore store, TimeProvider time, Iden
         {
             [SystemFields.Id] = user.Id,
             [SystemFields.Version] = version,
-            [SystemFields.CreatedAt] = Timestamps(user.CreatedAt),
-            [SystemFields.UpdatedAt] = Timestamps(now),
+            [SystemFields.CreatedAt] = Timestamps.Format(user.CreatedAt),
+            [SystemFields.UpdatedAt] = Timestamps.Format(now),
             [SystemFields.CreatedBy] = null,
         };
         if (user.Email is not null)
@@ -215,8 +215,8 @@ internal sealed class AppUserStore(IDocumentStore store, TimeProvider time, Iden
         document["roles"] = new JsonArray([.. user.Roles.Select(r => (JsonNode)JsonValue.Create(r))]);
         document["data"] = user.Data.DeepClone();
         document["disabled"] = user.Disabled;
-        document["lastLoginAt"] = user.LastLoginAt is { } login ? Timestamps(login) : null;
-        document["lockoutEnd"] = user.LockoutEnd is { } end ? Timestamps(end) : null;
+        document["lastLoginAt"] = user.LastLoginAt is { } login ? Timestamps.Format(login) : null;
+        document["lockoutEnd"] = user.LockoutEnd is { } end ? Timestamps.Format(end) : null;
         document["accessFailedCount"] = user.AccessFailedCount;
         document["lockoutEnabled"] = user.LockoutEnabled;
         return document;
@@ -252,8 +252,6 @@ internal sealed class AppUserStore(IDocumentStore store, TimeProvider time, Iden
 
         return user;
     }
-
-    private static string Timestamps(DateTimeOffset value) => Common.Timestamps.Format(value);
 
     private static DateTimeOffset? ParseTimestamp(JsonNode? node) =>
         node?.GetValue<string>() is { } text ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal) : null;

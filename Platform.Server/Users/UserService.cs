@@ -249,12 +249,12 @@ internal sealed class UserService(
         UserProblems.OnlyFields(body, "token", "password");
         var token = UserProblems.RequiredString(body, "token");
         var password = UserProblems.RequiredString(body, "password");
-        var user = await FindByTokenAsync(token);
+        var (user, identityToken) = await FindByTokenAsync(token);
         user = await SaveAsync(user, u =>
         {
             u.LockoutEnd = null;
             u.AccessFailedCount = 0;
-            return users.ResetPasswordAsync(u, IdentityPart(token), password);
+            return users.ResetPasswordAsync(u, identityToken, password);
         });
         await sessions.RevokeAllAsync(user.Id, "password reset", cancellationToken);
         UserLog.PasswordReset(logger, user.Id);
@@ -281,8 +281,8 @@ internal sealed class UserService(
     {
         UserProblems.OnlyFields(body, "token");
         var token = UserProblems.RequiredString(body, "token");
-        var user = await FindByTokenAsync(token);
-        return await SaveAsync(user, u => users.ConfirmEmailAsync(u, IdentityPart(token)));
+        var (user, identityToken) = await FindByTokenAsync(token);
+        return await SaveAsync(user, u => users.ConfirmEmailAsync(u, identityToken));
     }
 
     /// <summary>Applies <paramref name="change"/> and saves; on a lost race re-reads the user and applies it again.</summary>
@@ -318,20 +318,15 @@ internal sealed class UserService(
     // Resolved only when a mail is sent, so the server runs even where no sender is configured.
     private UserMailer Mailer => services.GetRequiredService<UserMailer>();
 
-    private async Task<AppUser> FindByTokenAsync(string token)
+    /// <summary>The user a mailed token names, and the Identity token inside it.</summary>
+    private async Task<(AppUser User, string IdentityToken)> FindByTokenAsync(string token)
     {
-        if (!EmailTokens.TryDecode(token, out var userId, out _))
+        if (!EmailTokens.TryDecode(token, out var userId, out var identityToken))
         {
             throw UserProblems.InvalidToken();
         }
 
-        return await users.FindByIdAsync(userId) ?? throw UserProblems.InvalidToken();
-    }
-
-    private static string IdentityPart(string token)
-    {
-        EmailTokens.TryDecode(token, out _, out var identityToken);
-        return identityToken;
+        return (await users.FindByIdAsync(userId) ?? throw UserProblems.InvalidToken(), identityToken);
     }
 
     private LockedOutException LockedOut(DateTimeOffset until)

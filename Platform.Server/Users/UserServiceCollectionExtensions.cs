@@ -38,6 +38,11 @@ public static class UserServiceCollectionExtensions
             .AddUserManager<AppUserManager>()
             .AddPasswordValidator<PasswordLengthValidator>()
             .AddDefaultTokenProviders();
+
+        // Identity's only user validator checks the user name, which here is the id, by reading the same user back
+        // from the store before every create and update (each sign-in, each patch); the store already refuses a
+        // duplicate id, and emails are checked by the endpoints and the unique index.
+        services.RemoveAll<IUserValidator<AppUser>>();
         services.AddOptions<IdentityOptions>().Configure<IOptions<UserAuthOptions>>((identity, users) => Configure(identity, users.Value));
         services.AddOptions<DataProtectionTokenProviderOptions>()
             .Configure<IOptions<UserAuthOptions>>((tokens, users) => tokens.TokenLifespan = users.Value.EmailTokenLifetime);

@@ -1,6 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Server.Auth;
 using Platform.Server.Common;
 using Platform.Server.Storage;
@@ -118,6 +120,15 @@ public class UserAuthOptionsTests
         Assert.True(identity.Lockout.AllowedForNewUsers);
         Assert.True(identity.Password.RequireDigit);
         Assert.False(identity.User.RequireUniqueEmail);
+    }
+
+    [Fact]
+    public void AddBaasUsers_RegistersNoUserValidator_SoWritesDoNotReadTheUserBackFirst()
+    {
+        var services = new ServiceCollection();
+        services.AddBaasUsers(new ConfigurationBuilder().Build());
+
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(IUserValidator<AppUser>));
     }
 }
 
