@@ -448,6 +448,9 @@ internal sealed class RealtimeDispatcher(
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             RealtimeLog.SendFailed(logger, ex, connection.Id);
+
+            // Nothing drains the queue anymore: without a close the client would wait for events forever.
+            connection.Context.Abort();
         }
         finally
         {

@@ -78,7 +78,15 @@ internal sealed class RealtimeHub(
         };
     }
 
-    public void Unsubscribe(string subscriptionId) => dispatcher.Unsubscribe(Context.ConnectionId, subscriptionId);
+    public void Unsubscribe(string subscriptionId)
+    {
+        if (subscriptionId is null)
+        {
+            throw new HubException("invalid_request: Unsubscribe needs the subscriptionId that Subscribe returned. (at subscriptionId)");
+        }
+
+        dispatcher.Unsubscribe(Context.ConnectionId, subscriptionId);
+    }
 
     // What the client may be told, in REST's codes; null for failures whose text must stay in the server log.
     private static HubException? ToHubException(Exception exception) => exception switch

@@ -39,11 +39,16 @@ internal sealed class Subscription(string id, RealtimeConnection connection, Sub
     public ChangeEvent? Evaluate(DispatchedChange dispatched)
     {
         var change = dispatched.Change;
+
+        // An id subscription sees one document of the collection: skip the filter and rule for all the others.
+        if (Spec.DocumentId is { } watched && !string.Equals(watched, change.Id, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
         // A provider may lose the before-image; a delete then still ends what the client may hold (only the id
         // is revealed), while a replace is judged by its after-image alone.
-        var before = change.Before is { } previous
-            ? Spec.Visible(previous)
-            : change.Kind == ChangeKind.Delete && (Spec.DocumentId is null || Spec.DocumentId == change.Id);
+        var before = change.Before is { } previous ? Spec.Visible(previous) : change.Kind == ChangeKind.Delete;
         var after = change.After is { } current && Spec.Visible(current);
         var (type, document) = (before, after) switch
         {

@@ -89,6 +89,22 @@ public sealed class RealtimeDispatcherTests : IDisposable
         Assert.StartsWith("unavailable: ", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Dispatch_SendFails_ClosesTheConnection()
+    {
+        var dispatcher = Create(new RealtimeOptions());
+        var context = Connect(dispatcher);
+        var aborted = new TaskCompletionSource();
+        using var registered = context.ConnectionAborted.Register(() => aborted.TrySetResult());
+        var registration = dispatcher.Register(context.ConnectionId, Everything(), resumeAfter: null);
+        dispatcher.Activate(registration.Subscription);
+        _hub.Failure = new InvalidOperationException("The transport broke.");
+
+        Dispatch(dispatcher, "a");
+
+        await aborted.Task.WaitAsync(HubClient.Patience, TestContext.Current.CancellationToken);
+    }
+
     private RealtimeDispatcher Create(RealtimeOptions options)
     {
         var dispatcher = new RealtimeDispatcher(
@@ -157,10 +173,18 @@ public sealed class RealtimeDispatcherTests : IDisposable
         public async Task<ChangeEvent> NextAsync() =>
             await _sent.Reader.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(HubClient.Patience, TestContext.Current.CancellationToken);
 
+        /// <summary>When set, every send fails with it.</summary>
+        public Exception? Failure { get; set; }
+
         public IClientProxy Client(string connectionId) => this;
 
         public Task SendCoreAsync(string method, object?[] args, CancellationToken cancellationToken = default)
         {
+            if (Failure is { } failure)
+            {
+                return Task.FromException(failure);
+            }
+
             if (args[0] is ChangeEvent change)
             {
                 _sent.Writer.TryWrite(change);

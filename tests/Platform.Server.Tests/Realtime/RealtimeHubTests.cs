@@ -272,4 +272,14 @@ public sealed class RealtimeHubTests(RealtimeFixture fixture) : IClassFixture<Re
         await Server.CreateAsync(collection, """{ "_id": "two", "k": 2 }""");
         await client.ExpectAsync(second.SubscriptionId, RealtimeEvents.Added, "two");
     }
+
+    [Fact]
+    public async Task Unsubscribe_WithoutId_IsRefusedNamingTheField()
+    {
+        await using var client = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey);
+        var error = await Assert.ThrowsAsync<HubException>(
+            () => client.Connection.InvokeAsync("Unsubscribe", (string?)null, TestContext.Current.CancellationToken));
+        Assert.StartsWith("invalid_request: ", HubClient.Refusal(error), StringComparison.Ordinal);
+        Assert.EndsWith("(at subscriptionId)", error.Message, StringComparison.Ordinal);
+    }
 }
