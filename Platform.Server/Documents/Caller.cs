@@ -9,6 +9,12 @@ namespace Platform.Server.Documents;
 /// </summary>
 public sealed record Caller(string? UserId, bool Privileged, JsonObject? Auth = null)
 {
+    /// <summary>
+    /// Set when a function run makes the write (<c>ctx.db</c>, <c>ctx.userDb</c>): the change it produces carries
+    /// it, so triggers can apply the loop guard and the chain-depth limit (DESIGN.md section 9).
+    /// </summary>
+    public Functions.WriteOrigin? Origin { get; init; }
+
     /// <summary>A service key or an admin.</summary>
     public static readonly Caller Service = new(null, Privileged: true);
 

@@ -6,6 +6,7 @@ using Platform.Server.Auth;
 using Platform.Server.Collections;
 using Platform.Server.Documents;
 using Platform.Server.Email;
+using Platform.Server.Functions;
 using Platform.Server.RateLimiting;
 using Platform.Server.Realtime;
 using Platform.Server.Storage;
@@ -54,6 +55,7 @@ public static class BaasServerExtensions
         services.AddBaasEmail(builder.Configuration);
         services.AddBaasRateLimiting(builder.Configuration);
         services.AddBaasRealtime(builder.Configuration);
+        services.AddBaasFunctions(builder.Configuration);
         return builder;
     }
 

@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+
+namespace Platform.Server.Functions;
+
+/// <summary>
+/// The sandbox (Jint): checks code and runs one invocation within the function's limits. Never throws for
+/// anything the script does (syntax, exceptions, timeouts, memory, recursion, non-JSON results): that is
+/// the <see cref="FunctionRunResult"/>. Throws only when the run's cancellation token is cancelled
+/// by the caller (a client that went away, shutdown).
+/// </summary>
+public interface IFunctionRuntime
+{
+    /// <summary>Parses <paramref name="code"/> as a module with a default export; empty when it is fine.</summary>
+    IReadOnlyList<CodeError> Check(string code);
+
+    /// <summary>Runs the function's default export with <c>ctx</c> built from the invocation; <paramref name="environment"/> is <c>ctx.env</c>.</summary>
+    Task<FunctionRunResult> RunAsync(
+        FunctionDefinition function,
+        FunctionInvocation invocation,
+        IReadOnlyDictionary<string, string> environment,
+        CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Reads saved function definitions (current versions and old ones). Reads may be served from a
+/// per-node cache: a change made on this node is visible at once, on other nodes within
+/// <see cref="FunctionOptions.DefinitionCacheTime"/>.
+/// </summary>
+public interface IFunctionCatalog
+{
+    /// <summary>The current version, or null when there is no such function.</summary>
+    Task<FunctionDefinition?> GetAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>One saved version, or null.</summary>
+    Task<FunctionDefinition?> GetVersionAsync(string name, int version, CancellationToken cancellationToken = default);
+
+    /// <summary>The current version of every function, enabled or not, by name.</summary>
+    Task<IReadOnlyList<FunctionDefinition>> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Raised on this node after a function is saved, rolled back or deleted (the name is the argument).</summary>
+    event Action<string>? Changed;
+}
+
+/// <summary>
+/// Runs a function and records the run in <c>_function_runs</c>: adds <c>ctx.env</c> (decrypted secrets),
+/// masks secret values in logs, errors and results, caps what it stores, and marks a failed
+/// <see cref="FunctionInvocation.LastAttempt"/> a dead letter. Retrying is the caller's job (trigger
+/// consumer, scheduler); replaying a recorded run is <see cref="RetryAsync"/>.
+/// </summary>
+public interface IFunctionExecutor
+{
+    Task<FunctionRunRecord> ExecuteAsync(FunctionDefinition function, FunctionInvocation invocation, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs a recorded run again with its args and event, on the function's current version, attempt + 1; null when there is no such run.</summary>
+    Task<FunctionRunRecord?> RetryAsync(string function, string runId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The secrets functions read as <c>ctx.env</c>, stored encrypted.</summary>
+public interface IFunctionSecrets
+{
+    /// <summary>Every secret, decrypted: name → value.</summary>
+    Task<IReadOnlyDictionary<string, string>> GetAllAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>The JSON of a recorded run as the runs API answers it (the stored document adds the system fields).</summary>
+public static class FunctionRunJson
+{
+    public const string Collection = "_function_runs";
+
+    /// <summary>The run's public JSON (without system fields).</summary>
+    public static JsonObject ToJson(FunctionRunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return new JsonObject
+        {
+            ["id"] = run.Id,
+            ["function"] = run.Function,
+            ["version"] = run.Version,
+            ["trigger"] = run.Trigger.Name(),
+            ["eventId"] = run.EventId,
+            ["attempt"] = run.Attempt,
+            ["status"] = run.Status.Name(),
+            ["startedAt"] = Common.Timestamps.Format(run.StartedAt),
+            ["durationMs"] = run.DurationMs,
+            ["logs"] = new JsonArray([.. run.Logs.Select(l => (JsonNode)JsonValue.Create(l))]),
+            ["error"] = run.Error is null ? null : new JsonObject { ["message"] = run.Error.Message, ["line"] = run.Error.Line, ["column"] = run.Error.Column },
+            ["result"] = run.Result?.DeepClone(),
+            ["rejection"] = run.Rejection is null ? null : new JsonObject { ["status"] = run.Rejection.Status, ["message"] = run.Rejection.Message },
+            ["deadLetter"] = run.DeadLetter,
+            ["args"] = run.Args?.DeepClone(),
+            ["event"] = run.Event?.ToJson(),
+        };
+    }
+}

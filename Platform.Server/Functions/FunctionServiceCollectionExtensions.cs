@@ -1,0 +1,13 @@
+namespace Platform.Server.Functions;
+
+/// <summary>Wires functions: options here; each part (runtime, definitions and runs, triggers, schedules) adds itself below.</summary>
+public static class FunctionServiceCollectionExtensions
+{
+    public static IServiceCollection AddBaasFunctions(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<FunctionOptions>().BindConfiguration(FunctionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        return services;
+    }
+}
