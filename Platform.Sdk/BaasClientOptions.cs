@@ -51,7 +51,8 @@ public class BaasClientOptions
 
 /// <summary>
 /// Retries of transient failures (connection errors, timeouts, 408, 429, 502, 503, 504). Only idempotent
-/// calls are retried: reads, queries, <c>PUT</c> and <c>DELETE</c>; creates, patches and batches never are.
+/// calls are retried (reads, queries, <c>PUT</c> and <c>DELETE</c>), except after a 429, which means the
+/// server did nothing: then any call is sent again. A <c>Retry-After</c> from the server is waited out exactly.
 /// </summary>
 public class BaasRetryOptions
 {
@@ -61,6 +62,9 @@ public class BaasRetryOptions
     /// <summary>The first backoff delay; each retry doubles it (with jitter). Default 0.5 s.</summary>
     public TimeSpan Delay { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>The longest backoff delay, and the longest <c>Retry-After</c> the client will wait. Default 30 s.</summary>
+    /// <summary>
+    /// The longest backoff delay, and the longest <c>Retry-After</c> the client will wait; a longer one ends the
+    /// call with a <see cref="BaasException"/> whose <see cref="BaasException.RetryAfter"/> says how long. Default 30 s.
+    /// </summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 }

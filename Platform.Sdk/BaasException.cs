@@ -74,6 +74,13 @@ public class BaasException : Exception
     /// <summary>For a failed batch, the index of the operation that failed.</summary>
     public int? OpIndex { get; }
 
+    /// <summary>
+    /// How long the server asked the client to wait before trying again (its <c>Retry-After</c>), when it said.
+    /// The client waits this long by itself when it is at most <see cref="BaasRetryOptions.MaxDelay"/>; a
+    /// longer wait is left to the caller.
+    /// </summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>The problem document as the server sent it, with every extension member.</summary>
     public JsonObject? Problem { get; }
 

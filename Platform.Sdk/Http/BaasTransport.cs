@@ -128,16 +128,19 @@ internal sealed class BaasTransport : IDisposable
                     }
                 }
 
-                if (canRetry && IsTransient(status))
+                // A 429 means the server did nothing, so any call may be sent again; other transient answers
+                // only for idempotent calls. A wait longer than MaxDelay is the caller's to decide on.
+                var retryAfter = RetryAfter(response);
+                if (IsTransient(status) && (canRetry || (status == 429 && attempt < _maxRetries)) && !(retryAfter > _maxDelay))
                 {
-                    await DelayAsync(RetryAfter(response) ?? Backoff(attempt), cancellationToken).ConfigureAwait(false);
+                    await DelayAsync(retryAfter ?? Backoff(attempt), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
                 var json = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode && status != 304)
                 {
-                    throw new BaasException(status, json as JsonObject, response.ReasonPhrase);
+                    throw new BaasException(status, json as JsonObject, response.ReasonPhrase) { RetryAfter = retryAfter };
                 }
 
                 return new BaasResponse(status, json, response.Headers.ETag?.Tag, response.Headers.Location);
@@ -244,7 +247,7 @@ internal sealed class BaasTransport : IDisposable
             return null;
         }
 
-        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > _maxDelay ? _maxDelay : wait;
+        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
     }
 
     [SuppressMessage("Security", "CA5394:Do not use insecure randomness", Justification = "Jitter spreads retries; it protects nothing.")]

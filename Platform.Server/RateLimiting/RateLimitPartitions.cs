@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Platform.Server.Auth;
 
@@ -6,14 +8,42 @@ namespace Platform.Server.RateLimiting;
 /// <summary>The limiters behind <see cref="RateLimitOptions"/>, and how requests are grouped into clients.</summary>
 internal static class RateLimitPartitions
 {
-    // Six 10-second segments: a sliding window, so a client cannot get twice the limit by straddling the
-    // boundary of a fixed window, and a rejected client learns to retry within 10 s rather than a minute.
-    private const int AuthSegments = 6;
+    // A sliding window, so a client cannot get twice the limit by straddling the boundary of a fixed window.
     private static readonly TimeSpan AuthWindow = TimeSpan.FromMinutes(1);
 
-    /// <summary>The remote address Kestrel saw: the proxy's, unless forwarded headers are enabled (see docs/deployment.md).</summary>
-    public static string ClientAddress(HttpContext context) =>
-        context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>
+    /// The remote address Kestrel saw (the proxy's, unless forwarded headers are enabled, see
+    /// docs/deployment.md), as a client: an IPv6 address stands for its /64, since one host usually holds a
+    /// whole /64 and could otherwise take a fresh budget per address.
+    /// </summary>
+    public static string ClientAddress(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return ClientAddress(context.Connection.RemoteIpAddress);
+    }
+
+    /// <summary>See <see cref="ClientAddress(HttpContext)"/>.</summary>
+    public static string ClientAddress(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
+    }
 
     /// <summary>Per signed-in identity when there is one, so clients behind one NAT do not share a budget.</summary>
     public static string ClientKey(HttpContext context) => context.User.GetBaasCaller() switch
@@ -31,14 +61,8 @@ internal static class RateLimitPartitions
             return RateLimitPartition.GetNoLimiter(string.Empty);
         }
 
-        return RateLimitPartition.GetSlidingWindowLimiter(ClientAddress(context), _ => new SlidingWindowRateLimiterOptions
-        {
-            PermitLimit = perMinute,
-            Window = AuthWindow,
-            SegmentsPerWindow = AuthSegments,
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        });
+        var time = context.RequestServices.GetRequiredService<TimeProvider>();
+        return RateLimitPartition.Get(ClientAddress(context), _ => new SlidingLogRateLimiter(perMinute, AuthWindow, time));
     }
 
     /// <summary>

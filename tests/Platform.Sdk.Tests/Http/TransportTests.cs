@@ -58,6 +58,37 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public async Task Create_IsRetried_After429_WaitingExactlyRetryAfter()
+    {
+        var (client, handler, time) = Create(3,
+            _ => Status(HttpStatusCode.TooManyRequests, TimeSpan.FromSeconds(12)),
+            _ => Json(HttpStatusCode.Created, Doc));
+        using (client)
+        {
+            var doc = await client.Collection<Todo>("todos").AddAsync(new Todo { Title = "A" }, Ct);
+            Assert.Equal("a", doc.Id);
+        }
+
+        Assert.Equal(2, handler.Requests.Count);
+        Assert.Equal([TimeSpan.FromSeconds(12)], time.Delays);
+    }
+
+    [Fact]
+    public async Task RetryAfter_LongerThanMaxDelay_EndsTheCall_WithTheWaitOnTheException()
+    {
+        var (client, handler, time) = Create(3, _ => Status(HttpStatusCode.TooManyRequests, TimeSpan.FromSeconds(55)));
+        using (client)
+        {
+            var ex = await Assert.ThrowsAsync<BaasException>(() => client.Collection<Todo>("todos").GetAsync("a", Ct));
+            Assert.Equal(429, ex.Status);
+            Assert.Equal(TimeSpan.FromSeconds(55), ex.RetryAfter);
+        }
+
+        Assert.Single(handler.Requests);
+        Assert.Empty(time.Delays);
+    }
+
+    [Fact]
     public async Task Get_GivesUp_AfterMaxRetries()
     {
         var (client, handler, _) = Create(2, _ => Status(HttpStatusCode.BadGateway), _ => Status(HttpStatusCode.BadGateway), _ => Status(HttpStatusCode.BadGateway));

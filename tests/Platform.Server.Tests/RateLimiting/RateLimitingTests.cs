@@ -57,6 +57,10 @@ public class RateLimitingTests
         using var limited = await LoginAsync(client, BaasTestServer.AdminPassword);
         await AssertRateLimitedAsync(limited);
 
+        // The window stays shut until the first attempt is a minute old, and Retry-After says so (it used
+        // to say 1 s whatever the wait).
+        Assert.InRange(limited.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 30, 60);
+
         // Other endpoints of the same client are not held back by the auth limit.
         using var health = await client.GetAsync("/health", Ct);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
