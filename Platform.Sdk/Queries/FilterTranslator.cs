@@ -19,6 +19,9 @@ internal sealed class FilterTranslator
     private readonly ExpressionPaths _paths;
     private ParameterExpression _parameter = null!;
 
+    // Inside t.Tags.Any(x => ...) over plain values, x itself is the field (path ""), so conditions on it are allowed.
+    private bool _valueElement;
+
     public FilterTranslator(JsonSerializerOptions options, PropertyInfo? idProperty)
     {
         _options = options;
@@ -95,7 +98,7 @@ internal sealed class FilterTranslator
                 return Visit(((UnaryExpression)node).Operand);
         }
 
-        if (node.Type == typeof(bool) && _paths.TryGetPath(node, _parameter, out var path, out _) && path.Length > 0)
+        if (node.Type == typeof(bool) && _paths.TryGetPath(node, _parameter, out var path, out _) && IsField(path))
         {
             return new JsonObject { [path] = true };
         }
@@ -110,7 +113,7 @@ internal sealed class FilterTranslator
 
     private JsonObject Not(Expression operand)
     {
-        if (operand.Type == typeof(bool) && _paths.TryGetPath(operand, _parameter, out var path, out _) && path.Length > 0)
+        if (operand.Type == typeof(bool) && _paths.TryGetPath(operand, _parameter, out var path, out _) && IsField(path))
         {
             return new JsonObject { [path] = false };
         }
@@ -147,7 +150,7 @@ internal sealed class FilterTranslator
             return SizeCondition(size, op, right, node);
         }
 
-        if (!_paths.TryGetPath(left, _parameter, out var path, out var memberType) || path.Length == 0)
+        if (!_paths.TryGetPath(left, _parameter, out var path, out var memberType) || !IsField(path))
         {
             throw Unsupported(node, "one side must be a document field and the other a value (comparing two fields is not supported)");
         }
@@ -240,16 +243,17 @@ internal sealed class FilterTranslator
             throw Unsupported(element, "a condition on array elements cannot refer to the document's other fields");
         }
 
-        var saved = _parameter;
+        var saved = (_parameter, _valueElement);
         _parameter = element.Parameters[0];
+        _valueElement = IsPlainValue(_parameter.Type);
         try
         {
             var inner = Visit(element.Body);
-            return Operator(path, "$elemMatch", inner);
+            return _valueElement ? AnyValue(path, inner, element) : Operator(path, "$elemMatch", inner);
         }
         finally
         {
-            _parameter = saved;
+            (_parameter, _valueElement) = saved;
         }
     }
 
@@ -262,9 +266,9 @@ internal sealed class FilterTranslator
         }
 
         if (method.Name is "StartsWith" or "Contains" && call.Object is not null && call.Arguments.Count is 1 or 2
-            && call.Arguments[0].Type == typeof(string))
+            && (call.Arguments[0].Type == typeof(string) || call.Arguments[0].Type == typeof(char)))
         {
-            if (!_paths.TryGetPath(call.Object, _parameter, out var path, out _) || path.Length == 0 || Uses(call.Arguments[0]))
+            if (!_paths.TryGetPath(call.Object, _parameter, out var path, out _) || !IsField(path) || Uses(call.Arguments[0]))
             {
                 throw Unsupported(call, "the string must be a document field and the argument a value");
             }
@@ -281,8 +285,12 @@ internal sealed class FilterTranslator
                 };
             }
 
-            var text = Evaluator.Evaluate(call.Arguments[0]) as string
-                ?? throw Unsupported(call, "the argument must not be null");
+            var text = Evaluator.Evaluate(call.Arguments[0]) switch
+            {
+                string value => value,
+                char value => value.ToString(),
+                _ => throw Unsupported(call, "the argument must not be null"),
+            };
             var op = method.Name == "StartsWith" ? "$startsWith" : ignoreCase ? "$containsi" : "$contains";
             return Operator(path, op, JsonValue.Create(text));
         }
@@ -302,7 +310,7 @@ internal sealed class FilterTranslator
 
     private JsonObject Contains(MethodCallExpression call, Expression source, Expression item)
     {
-        if (!Uses(source) && _paths.TryGetPath(item, _parameter, out var path, out var memberType) && path.Length > 0)
+        if (!Uses(source) && _paths.TryGetPath(item, _parameter, out var path, out var memberType) && IsField(path))
         {
             var values = Evaluator.Evaluate(source) as IEnumerable
                 ?? throw Unsupported(call, "the list of values is null");
@@ -342,7 +350,7 @@ internal sealed class FilterTranslator
             return null;
         }
 
-        if (_paths.TryGetPath(call.Arguments[0], _parameter, out var path, out var type) && path.Length > 0 && !Uses(call.Arguments[1]))
+        if (_paths.TryGetPath(call.Arguments[0], _parameter, out var path, out var type) && IsField(path) && !Uses(call.Arguments[1]))
         {
             return (path, Evaluator.Evaluate(call.Arguments[1]), type);
         }
@@ -447,7 +455,64 @@ internal sealed class FilterTranslator
     }
 
     private bool IsPath(Expression expression) =>
-        SizeOf(expression) is not null || CompareCall(expression) is not null || (_paths.TryGetPath(expression, _parameter, out var path, out _) && path.Length > 0);
+        SizeOf(expression) is not null || CompareCall(expression) is not null || (_paths.TryGetPath(expression, _parameter, out var path, out _) && IsField(path));
+
+    private bool IsField(string path) => path.Length > 0 || _valueElement;
+
+    private static bool IsPlainValue(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(Guid)
+            || type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(DateOnly) || type == typeof(TimeOnly);
+    }
+
+    /// <summary>
+    /// "Some element meets the condition", from the condition translated with the element as the field <c>""</c>:
+    /// <c>||</c> splits into one element match per branch (Any(a || b) is Any(a) || Any(b)); everything else is
+    /// the value form of <c>$elemMatch</c>, so that all operators hold for the same element and negations mean
+    /// "an element that is not", not "no element is".
+    /// </summary>
+    private static JsonObject AnyValue(string path, JsonObject condition, LambdaExpression element)
+    {
+        if (condition.Count == 1 && condition["$or"] is JsonArray branches)
+        {
+            return new JsonObject { ["$or"] = new JsonArray([.. branches.Select(b => (JsonNode)AnyValue(path, (JsonObject)b!, element))]) };
+        }
+
+        var parts = condition.Count == 1 && condition["$and"] is JsonArray all ? all.Select(a => (JsonObject)a!).ToList() : [condition];
+        var operators = new JsonObject();
+        foreach (var part in parts)
+        {
+            if (part.Count != 1 || !part.ContainsKey(string.Empty))
+            {
+                throw new NotSupportedException($"'{element}' cannot be translated: a condition on plain array values supports comparisons, string StartsWith/Contains, ||, && and ! of those.");
+            }
+
+            var value = part[string.Empty];
+            var ops = value is JsonObject obj && obj.All(kv => kv.Key.StartsWith('$')) ? obj : new JsonObject { ["$eq"] = value?.DeepClone() };
+            foreach (var (op, operand) in ops)
+            {
+                if (op is "$ne" or "$nin" && (operators.ContainsKey("$ne") || operators.ContainsKey("$nin")))
+                {
+                    // x != a && x != b on one element: not any of them.
+                    JsonNode?[] excluded = [.. Excluded(operators), .. op == "$ne" ? [operand?.DeepClone()] : ((JsonArray)operand!).Select(v => v?.DeepClone())];
+                    operators.Remove("$ne");
+                    operators["$nin"] = new JsonArray(excluded);
+                    continue;
+                }
+
+                if (!operators.TryAdd(op, operand?.DeepClone()))
+                {
+                    throw new NotSupportedException($"'{element}' cannot be translated: it uses {op} twice on the same element.");
+                }
+            }
+        }
+
+        return new JsonObject { [path] = new JsonObject { ["$elemMatch"] = operators } };
+
+        static IEnumerable<JsonNode?> Excluded(JsonObject operators) =>
+            operators["$nin"] is JsonArray values ? [.. values.Select(v => v?.DeepClone())] : [operators["$ne"]?.DeepClone()];
+    }
 
     private bool Uses(Expression expression) => ParameterFinder.Uses(expression, _parameter);
 

@@ -55,6 +55,15 @@ public sealed class FilterTranslatorTests : IDisposable
         { "array size", t => t.Tags.Count == 2, """{"tags":{"$size":2}}""" },
         { "array length", t => t.Labels.Length == 0, """{"labels":{"$size":0}}""" },
         { "element match", t => t.Lines.Any(l => l.Qty > 5 && l.Sku == "x"), """{"lines":{"$elemMatch":{"qty":{"$gt":5},"sku":"x"}}}""" },
+        { "any plain value equal", t => t.Tags.Any(s => s == "x"), """{"tags":{"$elemMatch":{"$eq":"x"}}}""" },
+        { "any plain value not equal", t => t.Tags.Any(s => s != "x"), """{"tags":{"$elemMatch":{"$ne":"x"}}}""" },
+        { "any plain value starts with", t => t.Tags.Any(s => s.StartsWith("wo")), """{"tags":{"$elemMatch":{"$startsWith":"wo"}}}""" },
+        { "any plain value range on one element", t => t.Labels.Any(s => string.CompareOrdinal(s, "b") > 0 && string.CompareOrdinal(s, "d") < 0), """{"labels":{"$elemMatch":{"$gt":"b","$lt":"d"}}}""" },
+        { "any plain value or", t => t.Tags.Any(s => s == "x" || s == "y"), """{"$or":[{"tags":{"$elemMatch":{"$eq":"x"}}},{"tags":{"$elemMatch":{"$eq":"y"}}}]}""" },
+        { "any plain value in list", t => t.Tags.Any(s => new[] { "x", "y" }.Contains(s)), """{"tags":{"$elemMatch":{"$in":["x","y"]}}}""" },
+        { "any plain value not this nor that", t => t.Tags.Any(s => s != "x" && s != "y"), """{"tags":{"$elemMatch":{"$nin":["x","y"]}}}""" },
+        { "contains char", t => t.Title.Contains('%'), """{"title":{"$contains":"%"}}""" },
+        { "starts with char", t => t.Title.StartsWith('W'), """{"title":{"$startsWith":"W"}}""" },
         { "nested member", t => t.Address!.City == "Oslo", """{"address.city":"Oslo"}""" },
         { "array index", t => t.Lines[0].Sku == "x", """{"lines.0.sku":"x"}""" },
         { "dictionary key", t => t.Counts["views"] > 10, """{"counts.views":{"$gt":10}}""" },
@@ -206,7 +215,8 @@ public sealed class FilterTranslatorTests : IDisposable
         { "size not equal", t => t.Tags.Count > 2 },
         { "arithmetic on field", t => t.Priority + 1 > 2 },
         { "element refers to document", t => t.Lines.Any(l => l.Qty > t.Priority) },
-        { "scalar element", t => t.Tags.Any(s => s == "x") },
+        { "scalar element mixing fields", t => t.Tags.Any(s => s == t.Title) },
+        { "scalar element operator twice", t => t.Tags.Any(s => s.StartsWith("a") && s.StartsWith("b")) },
     };
 
     [Theory]

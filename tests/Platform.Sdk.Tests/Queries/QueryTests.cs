@@ -46,6 +46,12 @@ public sealed class QueryTests(SdkServerFixture fixture) : IClassFixture<SdkServ
         Assert.Equal(["a", "b", "e", "f"], await IdsAsync(todos.Where(t => !(t.Priority >= 4)).OrderBy(t => t.Id)));
         Assert.Equal(["c"], await IdsAsync(todos.Where(t => t.Tags.Count == 2)));
         Assert.Equal(["c"], await IdsAsync(todos.Where(t => t.Done == false).Where(t => t.Tags.Contains("urgent"))));
+
+        // Conditions on the plain values of an array, and a char argument, as a new user writes them.
+        Assert.Equal(["b", "d"], await IdsAsync(todos.Where(t => t.Tags.Any(tag => tag == "home")).OrderBy(t => t.Id)));
+        Assert.Equal(["c"], await IdsAsync(todos.Where(t => t.Tags.Any(tag => tag.StartsWith("ur") || tag == "nothing"))));
+        Assert.Equal(["a", "c"], await IdsAsync(todos.Where(t => t.Tags.Any(tag => tag != "urgent" && tag != "home")).OrderBy(t => t.Id)));
+        Assert.Equal(["d"], await IdsAsync(todos.Where(t => t.Title.Contains('u') && t.Priority >= 4)));
     }
 
     [Fact]
