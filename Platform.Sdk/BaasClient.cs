@@ -25,6 +25,7 @@ public class BaasClient : IDisposable
 {
     private readonly BaasTransport _transport;
     private readonly ConcurrentDictionary<Type, object> _mappers = new();
+    private readonly bool _omitNulls = true;
     private bool _disposed;
 
     /// <summary>Creates a client.</summary>
@@ -40,6 +41,7 @@ public class BaasClient : IDisposable
         serializer.TypeInfoResolver ??= new DefaultJsonTypeInfoResolver();
         serializer.MakeReadOnly();
         SerializerOptions = serializer;
+        _omitNulls = options.OmitNullProperties;
         Admin = new BaasAdminClient(_transport);
         var auth = new BaasAuthClient(_transport, options.TokenStore ?? new InMemoryBaasTokenStore(), options.TimeProvider ?? TimeProvider.System);
         Auth = auth;
@@ -104,7 +106,7 @@ public class BaasClient : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var mapper = (DocumentMapper<T>)_mappers.GetOrAdd(typeof(T), _ => new DocumentMapper<T>(SerializerOptions));
+        var mapper = (DocumentMapper<T>)_mappers.GetOrAdd(typeof(T), _ => new DocumentMapper<T>(SerializerOptions, _omitNulls));
         return new DocumentCollection<T>(_transport, mapper, name);
     }
 

@@ -36,6 +36,15 @@ public class BaasClientOptions
     /// </summary>
     public JsonSerializerOptions? JsonSerializerOptions { get; set; }
 
+    /// <summary>
+    /// Whether null properties of your document types are left out when a typed document is written
+    /// (<c>AddAsync</c>, <c>SetAsync</c>, a typed <c>UpdateAsync</c>, batches), at every depth. Default true: an
+    /// unset <c>string?</c> then means "no such field", which an optional schema field accepts, instead of an
+    /// explicit JSON null, which a <c>"type": "string"</c> schema refuses. To store an explicit null, use
+    /// <c>UpdateAsync(id, u =&gt; u.Set(t =&gt; t.Note, null))</c>, or set this to false.
+    /// </summary>
+    public bool OmitNullProperties { get; set; } = true;
+
     /// <summary>Retries of transient failures for idempotent calls.</summary>
     public BaasRetryOptions Retry { get; } = new();
 

@@ -15,9 +15,12 @@ internal sealed class DocumentMapper<T>
 {
     internal static readonly string[] SystemFields = ["_id", "_version", "_createdAt", "_updatedAt", "_createdBy"];
 
-    public DocumentMapper(JsonSerializerOptions options)
+    private readonly bool _omitNulls;
+
+    public DocumentMapper(JsonSerializerOptions options, bool omitNulls = true)
     {
         Options = options;
+        _omitNulls = omitNulls;
         IdProperty = FindIdProperty(options, typeof(T));
         IdJsonName = IdProperty is null ? null : JsonNames.Find(options, typeof(T), IdProperty);
     }
@@ -56,12 +59,44 @@ internal sealed class DocumentMapper<T>
             body.Remove(field);
         }
 
+        if (_omitNulls)
+        {
+            OmitNulls(body);
+        }
+
         if (includeId && !string.IsNullOrEmpty(id))
         {
             body["_id"] = id;
         }
 
         return body;
+    }
+
+    /// <summary>Removes null members of every object in <paramref name="node"/> (null array elements stay: they are values).</summary>
+    private static void OmitNulls(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var key in obj.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList())
+                {
+                    obj.Remove(key);
+                }
+
+                foreach (var (_, value) in obj)
+                {
+                    OmitNulls(value);
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    OmitNulls(item);
+                }
+
+                break;
+        }
     }
 
     /// <summary>A stored document as <see cref="Document{T}"/>; the system fields stay visible to the deserializer (map them with <c>[JsonPropertyName("_version")]</c> if you like).</summary>

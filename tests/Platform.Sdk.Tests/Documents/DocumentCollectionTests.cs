@@ -40,6 +40,33 @@ public sealed class DocumentCollectionTests(SdkServerFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task UnsetNullableProperties_AreOmitted_SoAnOptionalSchemaFieldAcceptsThem()
+    {
+        const string schema = """{ "type": "object", "properties": { "title": { "type": "string" }, "note": { "type": "string" } } }""";
+        var todos = await TodosAsync(schema);
+
+        var added = await todos.AddAsync(new Todo { Title = "A" }, Ct);
+        var replaced = await todos.SetAsync(added.Id, new Todo { Title = "B" }, cancellationToken: Ct);
+        Assert.Equal((2L, "B", (string?)null), (replaced.Version, replaced.Data.Title, replaced.Data.Note));
+
+        // An explicit null is still possible where the schema allows it: here it does not, and the server says so.
+        var ex = await Assert.ThrowsAsync<BaasException>(() => todos.UpdateAsync(added.Id, u => u.Set(t => t.Note, null), cancellationToken: Ct));
+        Assert.Equal(422, ex.Status);
+    }
+
+    [Fact]
+    public async Task OmitNullPropertiesOff_WritesExplicitNulls()
+    {
+        var name = await fixture.NewCollectionAsync();
+        using var client = new BaasClient(new BaasClientOptions { BaseUrl = fixture.BaseUrl, ApiKey = fixture.ServiceKey, OmitNullProperties = false });
+        var added = await client.Collection<Todo>(name).AddAsync(new Todo { Title = "A" }, Ct);
+
+        var raw = await client.Collection<JsonObject>(name).GetAsync(added.Id, Ct);
+        Assert.True(raw!.Data.ContainsKey("note"));
+        Assert.Null(raw.Data["note"]);
+    }
+
+    [Fact]
     public async Task AddAsync_UsesIdProperty_AndRejectsTakenId()
     {
         var todos = await TodosAsync();

@@ -170,7 +170,7 @@ public sealed class TransportTests
         Assert.Equal("key-1", request.Headers["X-Api-Key"]);
         Assert.Equal("\"3\"", request.Headers["If-Match"]);
         Assert.Equal("application/json; charset=utf-8", request.ContentType);
-        Assert.Equal("""{"title":"A","done":false,"priority":0,"tags":[],"note":null,"_id":"a/b"}""", request.Body);
+        Assert.Equal("""{"title":"A","done":false,"priority":0,"tags":[],"_id":"a/b"}""", request.Body);
     }
 
     [Fact]
