@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Platform.Server.Hosting;
+using Platform.Server.Tests.Infrastructure;
+
+namespace Platform.Server.Tests.Hosting;
+
+public sealed class ConfigurationCheckTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task InvalidSetting_EndsStartUp_WithOneLineNamingTheKeyAndRule_ExitCode1()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "baas-tests", Guid.NewGuid().ToString("N"));
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll"), "--urls", "http://127.0.0.1:0", $"--Baas:DataDir={dataDir}" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["Baas__Auth__EmailTokenLifetime"] = "00:00:01";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
+        using var process = Process.Start(start)!;
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync(Ct);
+            var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+
+            Assert.Equal(1, process.ExitCode);
+            var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var line = Assert.Single(lines);
+            Assert.StartsWith("Invalid configuration: Baas:Auth:EmailTokenLifetime: ", line, StringComparison.Ordinal);
+            Assert.Contains("00:05:00", line, StringComparison.Ordinal);
+            Assert.DoesNotContain(" at ", await stdout + line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            if (Directory.Exists(dataDir))
+            {
+                Directory.Delete(dataDir, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public void Describe_NamesTheSectionKey_ForDataAnnotationAndBindingFailures()
+    {
+        var annotation = new Microsoft.Extensions.Options.OptionsValidationException(
+            string.Empty,
+            typeof(Platform.Server.Documents.QueryOptions),
+            ["DataAnnotation validation failed for 'QueryOptions' members: 'MaxLimit' with the error: 'The field MaxLimit must be between 1 and 10000.'."]);
+        Assert.Equal(
+            ["Invalid configuration: Baas:Query:MaxLimit: The field MaxLimit must be between 1 and 10000."],
+            ConfigurationCheck.Describe(annotation));
+
+        var binding = new InvalidOperationException("Failed to convert configuration value at 'Baas:Query:MaxLimit' to type 'System.Int32'.");
+        Assert.Equal(
+            ["Invalid configuration: Failed to convert configuration value at 'Baas:Query:MaxLimit' to type 'System.Int32'."],
+            ConfigurationCheck.Describe(binding));
+    }
+}
