@@ -21,7 +21,7 @@ namespace Platform.Sdk;
 /// var open = await todos.Where(t =&gt; !t.Done &amp;&amp; t.Priority &gt; 2).OrderByDescending(t =&gt; t.Priority).ToListAsync();
 /// </code>
 /// </example>
-public class BaasClient : IDisposable
+public class BaasClient : IDisposable, IAsyncDisposable
 {
     private readonly BaasTransport _transport;
     private readonly ConcurrentDictionary<Type, object> _mappers = new();
@@ -122,7 +122,26 @@ public class BaasClient : IDisposable
         return new BaasBatch(_transport);
     }
 
-    /// <summary>Releases the HTTP client the SDK created (a client passed in options is left alone).</summary>
+    /// <summary>
+    /// Ends every running watch (their enumerations throw <see cref="OperationCanceledException"/>, as on
+    /// cancellation), waits until the realtime connection is closed, and releases the HTTP client the SDK created.
+    /// </summary>
+    /// <returns>A task that completes when everything is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_disposed && _transport?.Realtime is { } realtime)
+        {
+            await realtime.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Ends every running watch the way cancellation does and releases the HTTP client the SDK created (a client
+    /// passed in options is left alone); the realtime connection closes in the background.
+    /// </summary>
     public void Dispose()
     {
         Dispose(disposing: true);

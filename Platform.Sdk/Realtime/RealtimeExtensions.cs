@@ -53,32 +53,89 @@ public static class RealtimeExtensions
         return Run(collection, new Watch(collection.Name, null, id, options?.Snapshot ?? false), cancellationToken);
     }
 
-    private static async IAsyncEnumerable<DocumentChange<T>> Run<T>(Query<T> query, Watch watch, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts watching the documents matching the query's filter and returns once the server has acknowledged the
+    /// subscription: every change committed after this returns is delivered (with <see cref="WatchOptions.Snapshot"/>,
+    /// the snapshot is buffered already). Enumerate the result once; dispose it to end the watch. Reconnects and
+    /// resumes like <see cref="WatchAsync{T}(Query{T}, CancellationToken)"/>.
+    /// </summary>
+    /// <typeparam name="T">The document type.</typeparam>
+    /// <param name="query">The query whose filter to watch.</param>
+    /// <param name="options">E.g. <see cref="WatchOptions.Snapshot"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for the subscription (not the watch: dispose it for that).</param>
+    /// <returns>The live watch.</returns>
+    /// <exception cref="BaasException">The server refused the watch.</exception>
+    public static Task<DocumentWatch<T>> SubscribeAsync<T>(this Query<T> query, WatchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var filter = query.ToFilterJson();
+        return StartAsync(query, new Watch(query.CollectionName, filter.Count == 0 ? null : filter, null, options?.Snapshot ?? false), cancellationToken);
+    }
+
+    /// <summary>Starts watching one document and returns once the server has acknowledged it; see <see cref="SubscribeAsync{T}(Query{T}, WatchOptions?, CancellationToken)"/>.</summary>
+    /// <typeparam name="T">The document type.</typeparam>
+    /// <param name="collection">The collection.</param>
+    /// <param name="id">The document id (it need not exist yet).</param>
+    /// <param name="options">E.g. <see cref="WatchOptions.Snapshot"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for the subscription.</param>
+    /// <returns>The live watch.</returns>
+    public static Task<DocumentWatch<T>> SubscribeAsync<T>(this DocumentCollection<T> collection, string id, WatchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return StartAsync(collection, new Watch(collection.Name, null, id, options?.Snapshot ?? false), cancellationToken);
+    }
+
+    private static async Task<DocumentWatch<T>> StartAsync<T>(Query<T> query, Watch watch, CancellationToken cancellationToken)
     {
         var session = query.Transport?.Realtime ?? throw new NotSupportedException("This query does not belong to a BaasClient.");
-        var mapper = query.Mapper;
         session.Add(watch);
         try
         {
-            var reader = watch.Items.Reader;
-            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (reader.TryRead(out var item))
-                {
-                    watch.Taken(item);
-                    if (item.Kind == WatchItemKind.Lagged)
-                    {
-                        session.Resume(watch);
-                        continue;
-                    }
+            await watch.Live.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            session.Remove(watch);
+            throw;
+        }
 
-                    yield return ToChange(item, mapper);
-                }
+        return new DocumentWatch<T>(session, watch, query.Mapper);
+    }
+
+    private static async IAsyncEnumerable<DocumentChange<T>> Run<T>(Query<T> query, Watch watch, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var session = query.Transport?.Realtime ?? throw new NotSupportedException("This query does not belong to a BaasClient.");
+        session.Add(watch);
+        try
+        {
+            await foreach (var change in ReadAsync(session, watch, query.Mapper, cancellationToken).ConfigureAwait(false))
+            {
+                yield return change;
             }
         }
         finally
         {
             session.Remove(watch);
+        }
+    }
+
+    internal static async IAsyncEnumerable<DocumentChange<T>> ReadAsync<T>(RealtimeSession session, Watch watch, DocumentMapper<T> mapper, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var reader = watch.Items.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var item))
+            {
+                watch.Taken(item);
+                if (item.Kind == WatchItemKind.Lagged)
+                {
+                    session.Resume(watch);
+                    continue;
+                }
+
+                yield return ToChange(item, mapper);
+            }
         }
     }
 

@@ -12,7 +12,7 @@ namespace Platform.Sdk.Realtime;
 /// watch after the last change it buffered (<c>resumeAfter</c>), so a reader sees every change once, in order; when
 /// the server no longer has the missed changes the watch gets a reset and a snapshot instead.
 /// </summary>
-internal sealed class RealtimeSession : IDisposable
+internal sealed class RealtimeSession : IDisposable, IAsyncDisposable
 {
     private const string HubPath = "realtime";
     private const string RefusalMarker = "HubException: ";
@@ -33,6 +33,7 @@ internal sealed class RealtimeSession : IDisposable
     private int _epoch;
     private int _inFlight;
     private bool _running;
+    private Task _run = Task.CompletedTask;
 
     public RealtimeSession(Uri baseUrl, string? apiKey, BaasRealtimeOptions options, TimeProvider time, Func<CancellationToken, Task<string?>> accessTokenSource)
     {
@@ -64,7 +65,7 @@ internal sealed class RealtimeSession : IDisposable
             if (!_running)
             {
                 _running = true;
-                _ = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+                _run = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
             }
 
             connection = _connection;
@@ -99,7 +100,7 @@ internal sealed class RealtimeSession : IDisposable
             connection = _connection;
         }
 
-        watch.Items.Writer.TryComplete();
+        watch.Complete();
         if (subscriptionId is not null && connection is not null)
         {
             Forget(connection.SendAsync("Unsubscribe", subscriptionId, CancellationToken.None));
@@ -156,7 +157,23 @@ internal sealed class RealtimeSession : IDisposable
         }
     }
 
-    /// <summary>Stops reconnecting and ends every watch; the connection closes in the background.</summary>
+    /// <summary>Ends every watch like <see cref="Dispose"/>, then waits until the connection is closed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Dispose();
+        Task run;
+        lock (_gate)
+        {
+            run = _run;
+        }
+
+        await run.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>
+    /// Stops reconnecting and ends every watch the way cancelling it would (its enumeration throws
+    /// <see cref="OperationCanceledException"/> after the changes it already buffered); the connection closes in the background.
+    /// </summary>
     public void Dispose()
     {
         if (_stopping.IsCancellationRequested)
@@ -174,7 +191,7 @@ internal sealed class RealtimeSession : IDisposable
 
         foreach (var watch in watches)
         {
-            watch.Items.Writer.TryComplete(new ObjectDisposedException(nameof(BaasClient)));
+            watch.Complete(new OperationCanceledException("The BaasClient was disposed, which ends its watches."));
         }
     }
 
@@ -474,6 +491,7 @@ internal sealed class RealtimeSession : IDisposable
 
         watch.State = WatchState.Subscribed;
         watch.SubscriptionId = subscriptionId;
+        watch.Live.TrySetResult();
         _bySubscription[subscriptionId] = watch;
         if (_early.Remove(subscriptionId, out var early))
         {
@@ -632,7 +650,7 @@ internal sealed class RealtimeSession : IDisposable
         }
 
         _watches.Remove(watch);
-        watch.Items.Writer.TryComplete(error);
+        watch.Complete(error);
     }
 
     /// <summary>The server's refusal (<c>"code: detail"</c>) as a <see cref="BaasException"/>; null for failures worth retrying.</summary>

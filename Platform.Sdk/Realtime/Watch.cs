@@ -68,6 +68,23 @@ internal sealed class Watch
 
     public Channel<WatchItem> Items { get; } = Channel.CreateUnbounded<WatchItem>(new UnboundedChannelOptions { SingleReader = true });
 
+    /// <summary>Completes when the server first acknowledged the subscription; fails when the watch ends before that.</summary>
+    public TaskCompletionSource Live { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Ends the watch with <paramref name="error"/>: the reader gets it after the buffered changes, and so does a wait for <see cref="Live"/>.</summary>
+    public void Complete(Exception? error = null)
+    {
+        Items.Writer.TryComplete(error);
+        if (error is null)
+        {
+            Live.TrySetCanceled();
+        }
+        else
+        {
+            Live.TrySetException(error);
+        }
+    }
+
     public WatchState State { get; set; }
 
     public string? SubscriptionId { get; set; }

@@ -122,5 +122,30 @@ public sealed class SdkRealtimeDocTests(SdkServerFixture fixture) : IClassFixtur
         await using var changes = realtime.Collection<Todo>("todos").WatchAsync(new WatchOptions { Snapshot = true }).GetAsyncEnumerator();
         Assert.True(await changes.MoveNextAsync().AsTask().WaitAsync(Patience));
         Assert.Equal("milk", changes.Current.Id);
+
+        using var cts = new CancellationTokenSource(Patience);
+        var ct = cts.Token;
+        var seen = new List<string>();
+        var output = Console.Out;
+        using var captured = new StringWriter();
+        Console.SetOut(captured);
+        try
+        {
+            // <doc:subscribe>
+            await using DocumentWatch<Todo> watch = await todos.Where(t => !t.Done).SubscribeAsync(cancellationToken: ct);
+            await todos.AddAsync(new Todo { Title = "seen for sure" }, ct);   // delivered: the watch was live before this write
+            await foreach (DocumentChange<Todo> change in watch.WithCancellation(ct))
+            {
+                Console.WriteLine($"{change.Type} {change.Id}");
+                break;   // or keep watching until ct is cancelled
+            }
+            // </doc:subscribe>
+        }
+        finally
+        {
+            Console.SetOut(output);
+        }
+
+        Assert.Contains("Added ", captured.ToString(), StringComparison.Ordinal);
     }
 }

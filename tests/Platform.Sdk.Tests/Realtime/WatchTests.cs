@@ -264,3 +264,72 @@ public sealed class WatchTests(SdkServerFixture fixture) : IClassFixture<SdkServ
         await changes.ExpectAsync(DocumentChangeType.Added, "end");
     }
 }
+
+/// <summary>Waiting for a watch to be live, and what disposing the client does to running watches.</summary>
+public sealed class WatchLifetimeTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SubscribeAsync_ReturnsOnceLive_SoTheNextWriteIsDelivered()
+    {
+        var items = fixture.Client.Collection<Item>(await fixture.NewCollectionAsync());
+        await using var watch = await items.Where(i => i.N > 0).SubscribeAsync(cancellationToken: Token);
+
+        // No waiting, no retry loop: the subscription exists on the server once SubscribeAsync returns.
+        await items.AddAsync(new Item { Id = "a", N = 1 }, Token);
+        await using var changes = new WatchReader<Item>(watch);
+        await changes.ExpectAsync(DocumentChangeType.Added, "a");
+    }
+
+    [Fact]
+    public async Task SubscribeAsync_Refused_Throws_WithTheServersCode()
+    {
+        var missing = fixture.Client.Collection<Item>("missing-" + Guid.NewGuid().ToString("N")[..8]);
+        var ex = await Assert.ThrowsAsync<BaasException>(() => missing.Where(i => i.N > 0).SubscribeAsync(cancellationToken: Token));
+        Assert.Equal("collection_not_found", ex.Code);
+    }
+
+    [Fact]
+    public async Task DisposingTheClient_EndsRunningWatches_LikeCancellation()
+    {
+        var name = await fixture.NewCollectionAsync();
+        var client = fixture.CreateClient();
+        await using var watch = await client.Collection<Item>(name).SubscribeAsync("x", cancellationToken: Token);
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var change in watch.WithCancellation(Token))
+            {
+                Assert.Fail($"unexpected change {change.Id}");
+            }
+        }, Token);
+
+        await client.DisposeAsync();
+
+        var ended = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading.WaitAsync(TimeSpan.FromSeconds(20), Token));
+        Assert.IsNotType<ObjectDisposedException>(ended);
+    }
+
+    [Fact]
+    public async Task DisposingTheClient_EndsAnAwaitForeachOverWatchAsync_WithOperationCanceled()
+    {
+        var name = await fixture.NewCollectionAsync();
+        var client = fixture.CreateClient();
+        var started = new TaskCompletionSource();
+        var reading = Task.Run(async () =>
+        {
+            var query = client.Collection<Item>(name).Where(i => i.N > 0);
+            await using var watch = await query.SubscribeAsync(cancellationToken: Token);
+            started.SetResult();
+            await foreach (var change in watch)
+            {
+                Assert.Fail($"unexpected change {change.Id}");
+            }
+        }, Token);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(20), Token);
+
+        client.Dispose();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading.WaitAsync(TimeSpan.FromSeconds(20), Token));
+    }
+}
