@@ -37,7 +37,6 @@ public static class AdminToolsEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapPost("/import", ImportAsync).WithName("ImportDocuments")
             .WithSummary("Streams NDJSON, a JSON array or CSV into the collection (?format=, ?mode=insert|upsert), in batches, with per-row errors.")
-            .Accepts<string>("application/x-ndjson", "application/json", "text/csv")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapGet("/export", ExportAsync).WithName("ExportDocuments")
             .WithSummary("Streams the documents (?format=ndjson|csv, ?filter=, ?fields= for CSV columns) in keyset pages.")

@@ -66,10 +66,13 @@ public sealed class ImportService(DocumentService documents, IOptions<AdminTools
 
         public void Fail(ImportError error)
         {
+            // Keep the errors of the earliest rows: rows fail when read or when their page is written, not in row order.
             Failed++;
-            if (Errors.Count < maxErrors)
+            Errors.Add(error);
+            Errors.Sort((a, b) => a.Row.CompareTo(b.Row));
+            if (Errors.Count > maxErrors)
             {
-                Errors.Add(error);
+                Errors.RemoveAt(Errors.Count - 1);
             }
         }
     }

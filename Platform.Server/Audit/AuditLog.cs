@@ -29,7 +29,7 @@ internal sealed class AuditLog(IDocumentStore store, TimeProvider time, ILogger<
             [SystemFields.CreatedAt] = now,
             [SystemFields.UpdatedAt] = now,
             [SystemFields.CreatedBy] = null,
-            [SystemFields.Version] = 1,
+            [SystemFields.Version] = 1L,
         };
         try
         {
