@@ -5,7 +5,7 @@ using Platform.Sdk.Http;
 namespace Platform.Sdk.Admin;
 
 /// <summary>
-/// The admin API (<c>/api/admin/*</c>): collections, service keys and app users. Calls use the client's service key, or an
+/// The admin API (<c>/api/admin/*</c>): collections and their data tools, service keys, app users, outbox, realtime statistics, audit log and settings. Calls use the client's service key, or an
 /// admin token after <see cref="SignInAsync"/>. Get it from <see cref="BaasClient.Admin"/>.
 /// </summary>
 public class BaasAdminClient
@@ -19,6 +19,9 @@ public class BaasAdminClient
         ApiKeys = new ApiKeysAdminClient(transport);
         Users = new UsersAdminClient(transport);
         Outbox = new OutboxAdminClient(transport);
+        Realtime = new RealtimeAdminClient(transport);
+        Audit = new AuditAdminClient(transport);
+        Settings = new SettingsAdminClient(transport);
     }
 
     /// <summary>For mocking frameworks only.</summary>
@@ -29,6 +32,9 @@ public class BaasAdminClient
         ApiKeys = null!;
         Users = null!;
         Outbox = null!;
+        Realtime = null!;
+        Audit = null!;
+        Settings = null!;
     }
 
     /// <summary>Collection definitions: schema, indexes, rules.</summary>
@@ -42,6 +48,15 @@ public class BaasAdminClient
 
     /// <summary>The mail the server kept instead of sending (when no SMTP server is configured).</summary>
     public virtual OutboxAdminClient Outbox { get; }
+
+    /// <summary>Realtime connections and subscriptions of the node that answers.</summary>
+    public virtual RealtimeAdminClient Realtime { get; }
+
+    /// <summary>The audit log of admin writes.</summary>
+    public virtual AuditAdminClient Audit { get; }
+
+    /// <summary>The server's effective configuration, secrets masked.</summary>
+    public virtual SettingsAdminClient Settings { get; }
 
     /// <summary>
     /// Signs in as an admin. From then on every call of this client (documents too) sends the admin's bearer
@@ -74,7 +89,7 @@ public class BaasAdminClient
 }
 
 /// <summary>Defines, reads, changes and deletes collections (<c>/api/admin/collections</c>).</summary>
-public class CollectionsAdminClient
+public partial class CollectionsAdminClient
 {
     private readonly BaasTransport _transport;
 

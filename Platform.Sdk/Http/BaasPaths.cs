@@ -17,6 +17,14 @@ internal static class BaasPaths
 
     public static string AdminCollection(string name) => AdminCollections + "/" + Uri.EscapeDataString(name);
 
+    public static string AdminCollectionTool(string name, string tool) => AdminCollection(name) + "/" + tool;
+
+    public const string AdminRealtime = "api/admin/realtime";
+
+    public const string AdminAudit = "api/admin/audit";
+
+    public const string AdminSettings = "api/admin/settings";
+
     public const string ApiKeys = "api/admin/apikeys";
 
     public static string ApiKey(string id) => ApiKeys + "/" + Uri.EscapeDataString(id);

@@ -148,6 +148,44 @@ internal sealed class BaasTransport : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends a call whose request or answer is a stream (imports, exports): never retried (a stream cannot be sent twice),
+    /// answered as soon as the headers arrive. The caller disposes the response; a failure status is a <see cref="BaasException"/>.
+    /// </summary>
+    public async Task<HttpResponseMessage> SendStreamAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(path);
+        var request = new BaasRequest(method, path);
+        var userToken = await UserTokenForAsync(request, cancellationToken).ConfigureAwait(false);
+        using var message = CreateMessage(request, new Uri(_baseUrl, path), null, userToken);
+        message.Content = content;
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new BaasException($"Could not reach the Baas server at {_baseUrl}: {ex.Message}", ex);
+        }
+
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            var json = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
+            throw new BaasException((int)response.StatusCode, json as JsonObject, response.ReasonPhrase);
+        }
+    }
+
+    /// <summary>Reads a JSON answer of <see cref="SendStreamAsync"/>.</summary>
+    public static async Task<JsonNode?> ReadJsonBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
+
     public void Dispose()
     {
         if (_ownsHttp)

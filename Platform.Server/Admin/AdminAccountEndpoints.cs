@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text.Json.Nodes;
+using Platform.Server.Audit;
 using Platform.Server.Auth;
 
 namespace Platform.Server.Admin;
@@ -50,6 +52,7 @@ public static class AdminAccountEndpoints
 
         var logger = loggers.CreateLogger(typeof(AdminAccountEndpoints));
         AdminLog.AdminCreated(logger, admin.Email, createdBy);
+        await context.AuditAsync("admins.create", "admins/" + admin.Id, after: new JsonObject { ["id"] = admin.Id, ["email"] = admin.Email });
         return TypedResults.Created($"/api/admin/admins/{admin.Id}", admin);
     }
 }

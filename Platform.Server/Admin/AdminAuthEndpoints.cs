@@ -80,6 +80,7 @@ public static class AdminAuthEndpoints
 
     internal static async Task<Results<Ok<AdminSessionResponse>, ProblemHttpResult>> SetupAsync(
         AdminSetupRequest? request,
+        HttpContext context,
         AdminSetup setup,
         BaasTokenService tokens,
         ILoggerFactory loggers,
@@ -98,6 +99,12 @@ public static class AdminAuthEndpoints
             case AdminSetupOutcome.Created:
                 var logger = loggers.CreateLogger(typeof(AdminAuthEndpoints));
                 AdminLog.AdminCreatedBySetup(logger, email);
+                await context.RequestServices.GetRequiredService<Audit.IAuditLog>().RecordAsync(
+                    new Audit.AuditEntry("admins.setup", "admins/" + admin!.Id, "setup", After: new System.Text.Json.Nodes.JsonObject { ["id"] = admin.Id, ["email"] = admin.Email })
+                    {
+                        Ip = context.Connection.RemoteIpAddress?.ToString(),
+                    },
+                    CancellationToken.None);
                 return TypedResults.Ok(Session(admin!, tokens));
             case AdminSetupOutcome.InvalidToken:
                 return AdminProblems.Problem(StatusCodes.Status403Forbidden, "invalid_setup_token", "The setup token is missing or wrong; use the link the server logged at start-up.");

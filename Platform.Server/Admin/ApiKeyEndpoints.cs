@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text.Json.Nodes;
+using Platform.Server.Audit;
 using Platform.Server.Auth;
 
 namespace Platform.Server.Admin;
@@ -42,14 +44,34 @@ public static class ApiKeyEndpoints
         }
 
         var created = await apiKeys.CreateAsync(request!.Name!, context.GetBaasCaller()?.Id, cancellationToken);
+        await context.AuditAsync("apikeys.create", "apikeys/" + created.Id, after: new JsonObject
+        {
+            ["id"] = created.Id,
+            ["name"] = created.Name,
+            ["prefix"] = created.Prefix,
+            ["createdAt"] = created.CreatedAt,
+        });
         return TypedResults.Created($"/api/admin/apikeys/{created.Id}", created);
     }
 
     internal static async Task<Ok<ItemsResponse<ApiKeyInfo>>> ListAsync(ApiKeyService apiKeys, CancellationToken cancellationToken) =>
         TypedResults.Ok(new ItemsResponse<ApiKeyInfo>(await apiKeys.ListAsync(cancellationToken)));
 
-    internal static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, ApiKeyService apiKeys, CancellationToken cancellationToken) =>
-        await apiKeys.RevokeAsync(id, cancellationToken)
-            ? TypedResults.NoContent()
-            : AdminProblems.Problem(StatusCodes.Status404NotFound, "not_found", "There is no service key with this id.");
+    internal static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, HttpContext context, ApiKeyService apiKeys, CancellationToken cancellationToken)
+    {
+        var before = (await apiKeys.ListAsync(cancellationToken)).FirstOrDefault(k => k.Id == id);
+        if (!await apiKeys.RevokeAsync(id, cancellationToken))
+        {
+            return AdminProblems.Problem(StatusCodes.Status404NotFound, "not_found", "There is no service key with this id.");
+        }
+
+        await context.AuditAsync("apikeys.revoke", "apikeys/" + id, before: before is null ? null : new JsonObject
+        {
+            ["id"] = before.Id,
+            ["name"] = before.Name,
+            ["prefix"] = before.Prefix,
+            ["createdAt"] = before.CreatedAt,
+        });
+        return TypedResults.NoContent();
+    }
 }

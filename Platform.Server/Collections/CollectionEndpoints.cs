@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Platform.Server.Audit;
 using Platform.Server.Common;
 
 namespace Platform.Server.Collections;
@@ -40,6 +41,7 @@ public static class CollectionEndpoints
         var body = await JsonBody.ReadObjectAsync(request, MaxDefinitionBytes, MaxDefinitionDepth, cancellationToken);
         var definition = CollectionDefinitionParser.Parse(body, nameFromUrl: null, options.Value);
         var collection = await registry.CreateAsync(definition, cancellationToken);
+        await request.HttpContext.AuditAsync("collections.create", "collections/" + collection.Name, after: collection.ToJson());
         return TypedResults.Created($"/api/admin/collections/{collection.Name}", collection.ToJson());
     }
 
@@ -54,17 +56,22 @@ public static class CollectionEndpoints
         CollectionNames.Validate(name, "name");
         var body = await JsonBody.ReadObjectAsync(request, MaxDefinitionBytes, MaxDefinitionDepth, cancellationToken);
         var definition = CollectionDefinitionParser.Parse(body, name, options.Value);
+        var before = await registry.FindAsync(name, cancellationToken);
         var collection = await registry.UpdateAsync(definition, cancellationToken);
+        await request.HttpContext.AuditAsync("collections.update", "collections/" + name, before?.ToJson(), collection.ToJson());
         return TypedResults.Ok(collection.ToJson());
     }
 
-    private static async Task<NoContent> DeleteAsync(string name, CollectionRegistry registry, CancellationToken cancellationToken)
+    private static async Task<NoContent> DeleteAsync(string name, HttpContext context, CollectionRegistry registry, CancellationToken cancellationToken)
     {
         CollectionNames.Validate(name, "name");
+        var before = await registry.FindAsync(name, cancellationToken);
         if (!await registry.DeleteAsync(name, cancellationToken))
         {
             throw NotDefined(name);
         }
+
+        await context.AuditAsync("collections.delete", "collections/" + name, before: before?.ToJson());
 
         return TypedResults.NoContent();
     }

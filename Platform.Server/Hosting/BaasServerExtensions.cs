@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Server.Admin;
+using Platform.Server.AdminTools;
+using Platform.Server.Audit;
 using Platform.Server.Auth;
 using Platform.Server.Collections;
 using Platform.Server.Documents;
@@ -56,6 +58,8 @@ public static class BaasServerExtensions
         services.AddBaasRateLimiting(builder.Configuration);
         services.AddBaasRealtime(builder.Configuration);
         services.AddBaasFunctions(builder.Configuration);
+        services.AddBaasAudit();
+        services.AddBaasAdminTools();
         return builder;
     }
 
@@ -83,6 +87,9 @@ public static class BaasServerExtensions
         app.MapDocumentEndpoints().RequireAuthorization(BaasPolicies.AnyCaller);
         app.MapBatchEndpoints().RequireAuthorization(BaasPolicies.AnyCaller);
         app.MapBaasRealtime();
+        app.MapRealtimeAdminEndpoints();
+        app.MapAuditEndpoints();
+        app.MapAdminToolsEndpoints();
         return app;
     }
 }

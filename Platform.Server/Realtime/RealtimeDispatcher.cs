@@ -61,6 +61,24 @@ internal sealed class RealtimeDispatcher(
         }
     }
 
+    /// <summary>This node's connections and subscriptions, per collection: counts read under the lock, nothing copied but numbers.</summary>
+    public RealtimeStatistics Statistics()
+    {
+        lock (_gate)
+        {
+            var collections = new List<CollectionSubscriptions>(_byCollection.Count);
+            var subscriptions = 0;
+            foreach (var (collection, list) in _byCollection)
+            {
+                collections.Add(new CollectionSubscriptions(collection, list.Count));
+                subscriptions += list.Count;
+            }
+
+            collections.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+            return new RealtimeStatistics(_connections.Count, subscriptions, collections);
+        }
+    }
+
     public void Start(string position)
     {
         ArgumentException.ThrowIfNullOrEmpty(position);

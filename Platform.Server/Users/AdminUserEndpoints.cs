@@ -1,4 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Platform.Server.Audit;
 using Platform.Server.Auth;
 using Platform.Server.Common;
 
@@ -31,7 +34,9 @@ public static class AdminUserEndpoints
 
     internal static async Task<Created<UserView>> CreateAsync(HttpContext context, UserAdminService users, CancellationToken cancellationToken)
     {
-        var user = await users.CreateAsync(await UserEndpoints.ReadAsync(context, cancellationToken), context.GetBaasCaller()?.Id);
+        var body = await UserEndpoints.ReadAsync(context, cancellationToken);
+        var user = await users.CreateAsync(body, context.GetBaasCaller()?.Id);
+        await context.AuditAsync("users.create", "users/" + user.Id, after: Audited(UserView.From(user), body));
         return TypedResults.Created($"/api/admin/users/{user.Id}", UserView.From(user));
     }
 
@@ -41,11 +46,42 @@ public static class AdminUserEndpoints
     internal static async Task<Ok<UserView>> PatchAsync(string id, HttpContext context, UserAdminService users, CancellationToken cancellationToken)
     {
         var body = await UserEndpoints.ReadAsync(context, cancellationToken);
-        return TypedResults.Ok(UserView.From(await users.PatchAsync(id, body, context.GetBaasCaller()?.Id, cancellationToken)));
+        var before = UserView.From(await users.GetAsync(id));
+        var after = UserView.From(await users.PatchAsync(id, body, context.GetBaasCaller()?.Id, cancellationToken));
+        await context.AuditAsync("users.patch", "users/" + id, Audited(before, null), Audited(after, body));
+        return TypedResults.Ok(after);
     }
 
-    internal static async Task<NoContent> DeleteAsync(string id, HttpContext context, UserAdminService users, CancellationToken cancellationToken) =>
-        await users.DeleteAsync(id, context.GetBaasCaller()?.Id, cancellationToken)
-            ? TypedResults.NoContent()
-            : throw ApiException.NotFound($"User '{id}' was not found.");
+    internal static async Task<NoContent> DeleteAsync(string id, HttpContext context, UserAdminService users, CancellationToken cancellationToken)
+    {
+        UserView? before = null;
+        try
+        {
+            before = UserView.From(await users.GetAsync(id));
+        }
+        catch (ApiException ex) when (ex.Status == StatusCodes.Status404NotFound)
+        {
+            // Reported below, by the delete itself.
+        }
+
+        if (!await users.DeleteAsync(id, context.GetBaasCaller()?.Id, cancellationToken))
+        {
+            throw ApiException.NotFound($"User '{id}' was not found.");
+        }
+
+        await context.AuditAsync("users.delete", "users/" + id, before: before is null ? null : Audited(before, null));
+        return TypedResults.NoContent();
+    }
+
+    // The user as the audit log keeps it; a password that was set shows as set, never as itself.
+    private static JsonObject Audited(UserView user, JsonObject? body)
+    {
+        var json = JsonSerializer.SerializeToNode(user, JsonSerializerOptions.Web)!.AsObject();
+        if (body?["password"] is not null)
+        {
+            json["password"] = SecretMasking.Mask;
+        }
+
+        return json;
+    }
 }

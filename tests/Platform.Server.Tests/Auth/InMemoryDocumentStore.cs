@@ -196,6 +196,6 @@ internal sealed class InMemoryDocumentStore : IDocumentStore
         MatchAllNode => true,
         FieldNode { Operator: FieldOperator.Eq } field when !field.Path.Contains('.', StringComparison.Ordinal) && field.Value.ValueKind != JsonValueKind.Array =>
             JsonNode.DeepEquals(document[field.Path], JsonNode.Parse(field.Value.GetRawText())),
-        _ => throw new NotSupportedException($"The test store does not evaluate {filter}."),
+        _ => FilterMatcher.Matches(filter, document),
     };
 }

@@ -105,6 +105,28 @@ public sealed class RealtimeDispatcherTests : IDisposable
         await aborted.Task.WaitAsync(HubClient.Patience, TestContext.Current.CancellationToken);
     }
 
+    [Fact]
+    public async Task Statistics_CountsConnectionsAndSubscriptionsPerCollection()
+    {
+        var dispatcher = Create(new RealtimeOptions());
+        Assert.Equal((0, 0), (dispatcher.Statistics().Connections, dispatcher.Statistics().Subscriptions));
+        var a = Connect(dispatcher);
+        var b = Connect(dispatcher);
+        dispatcher.Register(a.ConnectionId, Everything(), null);
+        dispatcher.Register(a.ConnectionId, new SubscriptionSpec("d", null, _ => true), null);
+        dispatcher.Register(b.ConnectionId, Everything(), null);
+
+        var stats = dispatcher.Statistics();
+        Assert.Equal(2, stats.Connections);
+        Assert.Equal(3, stats.Subscriptions);
+        Assert.Equal([("c", 2), ("d", 1)], stats.Collections.Select(c => (c.Name, c.Subscriptions)));
+
+        await dispatcher.DisconnectAsync(a.ConnectionId);
+        stats = dispatcher.Statistics();
+        Assert.Equal((1, 1), (stats.Connections, stats.Subscriptions));
+        Assert.Equal([("c", 1)], stats.Collections.Select(c => (c.Name, c.Subscriptions)));
+    }
+
     private RealtimeDispatcher Create(RealtimeOptions options)
     {
         var dispatcher = new RealtimeDispatcher(

@@ -1,0 +1,49 @@
+using System.Text.Json.Nodes;
+
+namespace Platform.Sdk.Admin;
+
+/// <summary>Live subscriptions on one collection.</summary>
+/// <param name="Name">The collection.</param>
+/// <param name="Subscriptions">Subscriptions on it.</param>
+public sealed record CollectionSubscriptions(string Name, int Subscriptions);
+
+/// <summary>The realtime clients of the node that answered (each node counts its own).</summary>
+/// <param name="Connections">Open connections.</param>
+/// <param name="Subscriptions">Live subscriptions.</param>
+/// <param name="Collections">Subscriptions per collection.</param>
+public sealed record RealtimeStatistics(int Connections, int Subscriptions, IReadOnlyList<CollectionSubscriptions> Collections);
+
+/// <summary>One recorded admin write.</summary>
+/// <param name="Id">The entry's id.</param>
+/// <param name="At">When.</param>
+/// <param name="Actor">Who: an admin's email, <c>apikey:&lt;name&gt;</c>, or <c>setup</c>.</param>
+/// <param name="Action">What, e.g. <c>collections.update</c>, <c>users.patch</c>, <c>documents.bulk_delete</c>.</param>
+/// <param name="Target">On what, e.g. <c>collections/todos</c>.</param>
+/// <param name="Before">The state before (secrets masked), or null.</param>
+/// <param name="After">The state after (secrets masked), or null.</param>
+/// <param name="Ip">The client's address, when known.</param>
+public sealed record AuditEntry(string Id, DateTimeOffset At, string Actor, string Action, string Target, JsonNode? Before, JsonNode? After, string? Ip);
+
+/// <summary>One page of the audit log, newest first.</summary>
+/// <param name="Items">The entries.</param>
+/// <param name="NextCursor">The cursor of the next (older) page, or null on the last.</param>
+public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, string? NextCursor);
+
+/// <summary>Which audit entries to list; null properties do not filter.</summary>
+public sealed class AuditQuery
+{
+    /// <summary>An admin's email or id, or <c>apikey:&lt;name&gt;</c>.</summary>
+    public string? Actor { get; init; }
+
+    /// <summary>A target such as <c>collections/todos</c>.</summary>
+    public string? Target { get; init; }
+
+    /// <summary>An action such as <c>users.patch</c>.</summary>
+    public string? Action { get; init; }
+
+    /// <summary>Page size (1-1000), or null for the server's default (50).</summary>
+    public int? Limit { get; init; }
+
+    /// <summary>The previous page's <see cref="AuditPage.NextCursor"/>.</summary>
+    public string? Cursor { get; init; }
+}

@@ -1,0 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Platform.Server.Audit;
+
+/// <summary><c>Baas:Audit</c>.</summary>
+public sealed class AuditOptions
+{
+    public const string Section = "Baas:Audit";
+
+    /// <summary>How long entries are kept; older ones are deleted in the background.</summary>
+    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>How often a node deletes entries past <see cref="Retention"/>.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
+}
