@@ -271,6 +271,9 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
     internal static bool IsTimeout(Exception exception) =>
         exception is MongoExecutionTimeoutException or MongoCommandException { Code: MaxTimeMSExpired };
 
+    public Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default) =>
+        CountAsync(collection, filter, timeout: null, cancellationToken);
+
     public Task<long> CountAsync(string collection, FilterNode filter, TimeSpan? timeout, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(collection);

@@ -482,6 +482,9 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             cancellationToken);
     }
 
+    public Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default) =>
+        CountAsync(collection, filter, timeout: null, cancellationToken);
+
     public async Task<long> CountAsync(string collection, FilterNode filter, TimeSpan? timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
