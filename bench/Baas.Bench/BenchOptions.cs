@@ -29,6 +29,9 @@ internal sealed record BenchOptions
     /// <summary>Soak: how often to print the sizes of the database, its WAL and the server's RSS.</summary>
     public TimeSpan ReportEvery { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Soak: the server's <c>Baas:Storage:SqliteMaxWalBytes</c> in MiB; null keeps the server's default.</summary>
+    public int? WalBoundMegabytes { get; init; }
+
     public const string Usage = """
         Usage: dotnet run -c Release --project bench/Baas.Bench -- [options]
           --duration <s>          measured seconds per scenario (1-600, default 10)
@@ -41,6 +44,8 @@ internal sealed record BenchOptions
                                   soak (75% indexed queries / 25% creates for --duration, printing database
                                   and WAL sizes every --report-every)
           --report-every <s>      soak: seconds between size reports (1-600, default 60)
+          --wal-bound <MiB>       soak: the server's Baas:Storage:SqliteMaxWalBytes in MiB (1-65536,
+                                  default: the server's, 64)
           --writes <n>            realtime: measured writes to one subscriber (100-100000, default 1000;
                                   fan-out to 1,000 and 500 subscribers uses a tenth of it each)
         """;
@@ -71,6 +76,7 @@ internal sealed record BenchOptions
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
                 "--suite" => value is "http" or "realtime" or "soak" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime or soak, not '{value}'."),
+                "--wal-bound" => options with { WalBoundMegabytes = Number(name, value, 1, 65536) },
                 "--report-every" => options with { ReportEvery = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },
                 _ => throw new ArgumentException($"Unknown option {name}.\n{Usage}"),

@@ -220,6 +220,11 @@ internal sealed class BenchRun : IAsyncDisposable
             ["Baas__Admin__Email"] = AdminEmail,
             ["Baas__Admin__Password"] = AdminPassword,
         };
+        if (_options.WalBoundMegabytes is { } bound)
+        {
+            environment["Baas__Storage__SqliteMaxWalBytes"] = (bound * 1024L * 1024L).ToString(CultureInfo.InvariantCulture);
+        }
+
         Console.WriteLine("Starting the Baas server (embedded SQLite store)...");
         var server = await StartAsync("baas", serverDll, environment, cancellationToken);
         using var handler = new SocketsHttpHandler
