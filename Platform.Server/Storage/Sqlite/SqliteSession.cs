@@ -28,7 +28,7 @@ internal sealed class SqliteSession : IDisposable
     public SqliteConnection Connection { get; }
 
     /// <summary>
-    /// Stops the statement this session is running once cancelled: SQLite checks it every few thousand steps (a
+    /// Stops the statement this session is running once cancelled: SQLite checks it every thousand steps (a
     /// progress handler, so there is no race with a statement that is about to start) and ends the statement with
     /// <c>SQLITE_INTERRUPT</c> (error 9). Set for one read, then back to <see cref="CancellationToken.None"/>.
     /// </summary>
