@@ -266,8 +266,11 @@ internal sealed class BenchRun : IAsyncDisposable
         }
 
         var result = await load;
-        samples.Add(Sample(watch.Elapsed));
-        Console.WriteLine(samples[^1].ToRow());
+        if (watch.Elapsed - samples[^1].At > TimeSpan.FromSeconds(1))
+        {
+            samples.Add(Sample(watch.Elapsed));
+            Console.WriteLine(samples[^1].ToRow());
+        }
         var maxWal = samples.Max(s => s.WalMegabytes);
         var markdown = new StringBuilder()
             .AppendLine(Format($"# Soak: {mixed.Name}"))
