@@ -53,6 +53,12 @@ public class ApiException : Exception
     /// <summary>Several field problems at once (schema validation, bad rules).</summary>
     public IReadOnlyList<FieldError>? Errors { get; init; }
 
+    /// <summary>
+    /// When set, the answer carries <c>Retry-After</c> with this time in whole seconds (and a <c>retryAfter</c>
+    /// member): the request may succeed unchanged once it has passed.
+    /// </summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>Extra members for the problem document (e.g. <c>index</c> for unique violations).</summary>
     public IReadOnlyDictionary<string, object?>? Extensions { get; init; }
 

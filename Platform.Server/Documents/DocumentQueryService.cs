@@ -21,10 +21,17 @@ public sealed record QueryRequest(JsonElement? Filter, JsonElement? Sort, int? L
 /// client, the collection's list rule, bound to the caller, is ANDed into the filter the store runs, so
 /// every page, every cursor and the count cover only the documents the caller may list.
 /// </summary>
+/// <remarks>
+/// Cost: the page and the count run within one time budget (<c>Baas:Query:Timeout</c>, or <c>ServiceTimeout</c> for
+/// service keys and admins) that starts when the store begins, and stop when the request's token is cancelled (the
+/// client went away). Queries of app users and visitors first take a place in the <see cref="QueryLimiter"/>.
+/// </remarks>
 public sealed class DocumentQueryService(
     IDocumentStore store,
     DocumentService documents,
     DocumentRules rules,
+    QueryLimiter limiter,
+    TimeProvider time,
     IOptions<QueryOptions> queryOptions,
     IOptions<FilterLimits> filterLimits)
 {
@@ -65,8 +72,12 @@ public sealed class DocumentQueryService(
 
         filter = Both(rules.ListFilter(resolved, caller), filter);
 
+        using var place = caller.Privileged ? null : await limiter.EnterAsync(cancellationToken);
+        var budget = caller.Privileged ? options.ServiceTimeout : options.Timeout;
+        var started = time.GetTimestamp();
+
         // One more than asked tells whether another page exists without a second query.
-        var page = await store.QueryAsync(collection, new DocumentQuery(filter, sort, limit + 1, after), cancellationToken);
+        var page = await store.QueryAsync(collection, new DocumentQuery(filter, sort, limit + 1, after, budget), cancellationToken);
         var visible = page.Count > limit ? page.Take(limit).ToList() : page;
         foreach (var document in visible)
         {
@@ -80,7 +91,13 @@ public sealed class DocumentQueryService(
 
         if (request.Count)
         {
-            result["count"] = await store.CountAsync(collection, filter, cancellationToken);
+            var left = budget - time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                throw new QueryTimeoutException(collection, budget);
+            }
+
+            result["count"] = await store.CountAsync(collection, filter, left, cancellationToken);
         }
 
         return result;

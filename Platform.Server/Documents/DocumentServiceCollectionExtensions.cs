@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Server.Storage.Filters;
 
 namespace Platform.Server.Documents;
@@ -15,6 +16,8 @@ public static class DocumentServiceCollectionExtensions
         services.AddSingleton<DocumentIdGenerator>();
         services.AddSingleton<DocumentRules>();
         services.AddSingleton<DocumentService>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<QueryLimiter>();
         services.AddSingleton<DocumentQueryService>();
         return services;
     }

@@ -47,6 +47,11 @@ internal sealed partial class ProblemDetailsExceptionHandler(
         }
 
         httpContext.Response.StatusCode = problem.Status!.Value;
+        if (exception is ApiException { RetryAfter: { } retryAfter })
+        {
+            httpContext.Response.Headers.RetryAfter = Seconds(retryAfter).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
@@ -77,6 +82,11 @@ internal sealed partial class ProblemDetailsExceptionHandler(
                     problem.Extensions["errors"] = api.Errors;
                 }
 
+                if (api.RetryAfter is { } retryAfter)
+                {
+                    problem.Extensions["retryAfter"] = Seconds(retryAfter);
+                }
+
                 foreach (var (key, value) in api.Extensions ?? new Dictionary<string, object?>())
                 {
                     problem.Extensions[key] = value;
@@ -93,6 +103,14 @@ internal sealed partial class ProblemDetailsExceptionHandler(
                 return Create(412, "version_mismatch", $"Document '{mismatch.Id}' is at version {mismatch.ActualVersion}; the precondition did not hold.", ("currentVersion", mismatch.ActualVersion));
             case UniqueIndexViolationException unique:
                 return Create(409, "unique_violation", $"The write breaks unique index '{unique.IndexName}'.", ("index", unique.IndexName));
+            case QueryTimeoutException timeout:
+                // 422, not 503: the same query usually costs the same again, so clients (and the SDK's retries of
+                // 5xx) should not repeat it unchanged; narrowing the filter, an index or a service key is what helps.
+                return Create(
+                    422,
+                    "query_timeout",
+                    $"The query ran past its time budget of {timeout.Timeout.TotalMilliseconds:0} ms and was stopped. Narrow the filter, add an index for it, or page with a smaller limit.",
+                    ("timeoutMs", (long)timeout.Timeout.TotalMilliseconds));
             case StorageUnavailableException:
                 return Create(503, "storage_unavailable", "The data store is not reachable right now. Try again shortly.");
             case EmailDeliveryException:
@@ -120,6 +138,8 @@ internal sealed partial class ProblemDetailsExceptionHandler(
                 return Create(500, "internal_error", "An unexpected error occurred. It has been logged.");
         }
     }
+
+    private static long Seconds(TimeSpan wait) => Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
 
     // System.Text.Json paths look like "$.name" or "$.items[2].price"; the API speaks "name", "items[2].price".
     private static string FieldOf(string? jsonPath) =>

@@ -19,8 +19,13 @@ public sealed record SortField(string Path, bool Descending = false)
 /// <param name="Limit">How many documents to return at most (the service asks one more than the page size).</param>
 /// <param name="After">Keyset position: one value per sort key (JSON null for missing); only documents
 /// strictly after this tuple in sort order are returned. Null for the first page.</param>
+/// <param name="Timeout">The time budget of this call: when the query is still running after this long, the store stops
+/// it (SQLite interrupts the statement; MongoDB is sent <c>maxTimeMS</c>) and throws <see cref="QueryTimeoutException"/>.
+/// Null means no budget (system reads of the server itself). The cancellation token stops the query as well, at any
+/// point, with <see cref="OperationCanceledException"/>.</param>
 public sealed record DocumentQuery(
     FilterNode Filter,
     IReadOnlyList<SortField> Sort,
     int Limit,
-    IReadOnlyList<JsonElement>? After = null);
+    IReadOnlyList<JsonElement>? After = null,
+    TimeSpan? Timeout = null);

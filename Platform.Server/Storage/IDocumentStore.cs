@@ -23,6 +23,10 @@ namespace Platform.Server.Storage;
 /// missing document or a different version.</item>
 /// <item><see cref="WriteAsync"/> is all-or-nothing and atomic per call: readers see all of a batch or none of it.</item>
 /// <item>Collection and index management is idempotent.</item>
+/// <item>Cost: <see cref="QueryAsync"/> and <see cref="CountAsync(string, Filters.FilterNode, TimeSpan?, CancellationToken)"/> stop
+/// the work in the database, not only the wait for it, when their time budget runs out
+/// (<see cref="QueryTimeoutException"/>) or their cancellation token is cancelled (<see cref="OperationCanceledException"/>);
+/// either way nothing is returned and the store stays usable. Reads by id and writes have no budget.</item>
 /// </list>
 /// Collections whose names start with <c>_</c> are system collections; the store treats them like any other.
 /// </summary>
@@ -50,11 +54,21 @@ public interface IDocumentStore
     /// <summary>Reads one document by id, or null.</summary>
     Task<JsonObject?> GetAsync(string collection, string id, CancellationToken cancellationToken = default);
 
-    /// <summary>Runs a query: matching documents in sort order, after the keyset position, at most <c>Limit</c>.</summary>
+    /// <summary>
+    /// Runs a query: matching documents in sort order, after the keyset position, at most <c>Limit</c>, within
+    /// <see cref="DocumentQuery.Timeout"/> when set (else <see cref="QueryTimeoutException"/>).
+    /// </summary>
     Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default);
 
-    /// <summary>Counts the documents matching the filter.</summary>
-    Task<long> CountAsync(string collection, Filters.FilterNode filter, CancellationToken cancellationToken = default);
+    /// <summary>Counts the documents matching the filter, without a time budget.</summary>
+    Task<long> CountAsync(string collection, Filters.FilterNode filter, CancellationToken cancellationToken = default) =>
+        CountAsync(collection, filter, timeout: null, cancellationToken);
+
+    /// <summary>
+    /// Counts the documents matching the filter within <paramref name="timeout"/> when it is not null: a count still
+    /// running after that long is stopped and throws <see cref="QueryTimeoutException"/>.
+    /// </summary>
+    Task<long> CountAsync(string collection, Filters.FilterNode filter, TimeSpan? timeout, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Applies the operations atomically, in order, all or nothing. Failures are

@@ -36,3 +36,16 @@ public sealed class UniqueIndexViolationException(string collection, string inde
 
 /// <summary>The store could not be reached or failed; never reported to clients as anything but 503.</summary>
 public sealed class StorageUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// A query or count ran past its time budget (<see cref="DocumentQuery.Timeout"/>) and the store stopped it. Nothing was
+/// changed; the caller gets a <c>query_timeout</c> problem.
+/// </summary>
+public sealed class QueryTimeoutException(string collection, TimeSpan timeout, Exception? inner = null)
+    : Exception($"The query on '{collection}' ran past its budget of {timeout.TotalMilliseconds:0} ms and was stopped.", inner)
+{
+    public string Collection { get; } = collection;
+
+    /// <summary>The budget that ran out.</summary>
+    public TimeSpan Timeout { get; } = timeout;
+}

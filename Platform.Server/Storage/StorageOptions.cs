@@ -31,6 +31,26 @@ public sealed class StorageOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan SqliteBusyTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The bound on the SQLite write-ahead log (<c>baas.db-wal</c>). A background checkpoint runs every
+    /// <see cref="SqliteCheckpointInterval"/>; when the log is larger than this it waits (at most
+    /// <see cref="SqliteCheckpointWait"/>) for readers to leave the log and truncates it. Also SQLite's
+    /// <c>journal_size_limit</c>. Default 64 MiB; 1 MiB to 64 GiB.
+    /// </summary>
+    [Range(typeof(long), "1048576", "68719476736")]
+    public long SqliteMaxWalBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>How often the background checkpoint runs. Default 1 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan SqliteCheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a truncating checkpoint waits for readers still in the log (and holds back writers meanwhile) before
+    /// it gives up until the next round. Default 1 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan SqliteCheckpointWait { get; set; } = TimeSpan.FromSeconds(1);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Provider == StorageProvider.Mongo && string.IsNullOrWhiteSpace(ConnectionString))

@@ -17,11 +17,20 @@ internal sealed record BenchOptions
 
     public string? OutputDirectory { get; init; }
 
-    /// <summary><c>http</c> (the REST scenarios) or <c>realtime</c> (latency, fan-out and memory of the hub).</summary>
+    /// <summary>
+    /// <c>http</c> (the REST scenarios), <c>realtime</c> (latency, fan-out and memory of the hub) or <c>soak</c> (a
+    /// mixed read/write load for <see cref="Duration"/>, printing database and WAL sizes every <see cref="ReportEvery"/>).
+    /// </summary>
     public string Suite { get; init; } = "http";
 
     /// <summary>Measured writes of the realtime suite's single-subscriber latency test (fan-out uses a tenth).</summary>
     public int RealtimeWrites { get; init; } = 1000;
+
+    /// <summary>Soak: how often to print the sizes of the database, its WAL and the server's RSS.</summary>
+    public TimeSpan ReportEvery { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Soak: the server's <c>Baas:Storage:SqliteMaxWalBytes</c> in MiB; null keeps the server's default.</summary>
+    public int? WalBoundMegabytes { get; init; }
 
     public const string Usage = """
         Usage: dotnet run -c Release --project bench/Baas.Bench -- [options]
@@ -31,7 +40,12 @@ internal sealed record BenchOptions
           --documents <n>         documents seeded before the run (1000-1000000, default 100000)
           --seed-parallelism <n>  batches in flight while seeding (1-16, default 2)
           --out <dir>             where results go (default bench/results)
-          --suite <name>          http (default) or realtime (hub latency, fan-out, memory per connection)
+          --suite <name>          http (default), realtime (hub latency, fan-out, memory per connection) or
+                                  soak (75% indexed queries / 25% creates for --duration, printing database
+                                  and WAL sizes every --report-every)
+          --report-every <s>      soak: seconds between size reports (1-600, default 60)
+          --wal-bound <MiB>       soak: the server's Baas:Storage:SqliteMaxWalBytes in MiB (1-65536,
+                                  default: the server's, 64)
           --writes <n>            realtime: measured writes to one subscriber (100-100000, default 1000;
                                   fan-out to 1,000 and 500 subscribers uses a tenth of it each)
         """;
@@ -61,7 +75,9 @@ internal sealed record BenchOptions
                 "--documents" => options with { Documents = Number(name, value, 1000, 1_000_000) },
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
-                "--suite" => value is "http" or "realtime" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http or realtime, not '{value}'."),
+                "--suite" => value is "http" or "realtime" or "soak" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime or soak, not '{value}'."),
+                "--wal-bound" => options with { WalBoundMegabytes = Number(name, value, 1, 65536) },
+                "--report-every" => options with { ReportEvery = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },
                 _ => throw new ArgumentException($"Unknown option {name}.\n{Usage}"),
             };

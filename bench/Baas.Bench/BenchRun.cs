@@ -49,6 +49,11 @@ internal sealed class BenchRun : IAsyncDisposable
             return await RunRealtimeAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
         }
 
+        if (_options.Suite == "soak")
+        {
+            return await RunSoakAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
+        }
+
         Console.WriteLine("Publishing the server and the ceiling app (Release)...");
         var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
         var ceilingDll = await PublishAsync(repo, Path.Combine("bench", "Baas.Bench.Ceiling", "Baas.Bench.Ceiling.csproj"), "ceiling", "Baas.Bench.Ceiling.dll", cancellationToken);
@@ -195,6 +200,113 @@ internal sealed class BenchRun : IAsyncDisposable
         Console.WriteLine(markdown);
         Console.WriteLine($"Written to {outputDirectory} (realtime-{stamp}.md, latest-realtime.md).");
         return 0;
+    }
+
+    /// <summary>
+    /// Issue 11, item 5: the indexed query and creates, 3 to 1, closed-loop for the whole duration with a service key,
+    /// while the database file, its write-ahead log and the server's RSS are printed every --report-every.
+    /// </summary>
+    private async Task<int> RunSoakAsync(string repo, string outputDirectory, DateTimeOffset startedAt, string loadBefore, CancellationToken cancellationToken)
+    {
+        Console.WriteLine("Publishing the server (Release)...");
+        var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
+        var dataDirectory = Path.Combine(_workDirectory, "data");
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Information",
+            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+            ["Baas__DataDir"] = dataDirectory,
+            ["Baas__Admin__Email"] = AdminEmail,
+            ["Baas__Admin__Password"] = AdminPassword,
+        };
+        if (_options.WalBoundMegabytes is { } bound)
+        {
+            environment["Baas__Storage__SqliteMaxWalBytes"] = (bound * 1024L * 1024L).ToString(CultureInfo.InvariantCulture);
+        }
+
+        Console.WriteLine("Starting the Baas server (embedded SQLite store)...");
+        var server = await StartAsync("baas", serverDll, environment, cancellationToken);
+        using var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = _options.Concurrency,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            UseCookies = false,
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var key = await BaasSetup.CreateServiceKeyAsync(client, AdminEmail, AdminPassword, cancellationToken);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        await BaasSetup.CreateCollectionAsync(client, cancellationToken);
+        Console.WriteLine(Format($"Seeding {_options.Documents:N0} documents..."));
+        await BaasSetup.SeedAsync(client, _options.Documents, _options.SeedParallelism, cancellationToken);
+
+        var documents = $"api/collections/{BaasSetup.Collection}/documents";
+        var mixed = new Scenario("75% indexed query / 25% create", client, random => random.Next(4) == 0
+            ? new HttpRequestMessage(HttpMethod.Post, new Uri(documents, UriKind.Relative)) { Content = Json(Encoding.UTF8.GetBytes(BaasSetup.DocumentJson(random, id: null))) }
+            : new HttpRequestMessage(HttpMethod.Get, IndexedQuery));
+        var database = Path.Combine(dataDirectory, "baas.db");
+        var samples = new List<SoakSample>();
+        SoakSample Sample(TimeSpan at) => new(at, FileMegabytes(database), FileMegabytes(database + "-wal"), server.ResidentMegabytes());
+
+        Console.WriteLine(Format($"Running {mixed.Name} for {_options.Duration.TotalSeconds:N0} s at concurrency {_options.Concurrency}, sizes every {_options.ReportEvery.TotalSeconds:N0} s:"));
+        Console.WriteLine("  elapsed (s) | baas.db (MiB) | baas.db-wal (MiB) | RSS (MiB)");
+        var watch = Stopwatch.StartNew();
+        var load = LoadRunner.RunAsync(mixed, _options with { Warmup = TimeSpan.Zero }, cancellationToken);
+        using (var timer = new PeriodicTimer(_options.ReportEvery))
+        {
+            samples.Add(Sample(TimeSpan.Zero));
+            Console.WriteLine(samples[^1].ToRow());
+            while (await Task.WhenAny(load, timer.WaitForNextTickAsync(cancellationToken).AsTask()) != load)
+            {
+                samples.Add(Sample(watch.Elapsed));
+                Console.WriteLine(samples[^1].ToRow());
+            }
+        }
+
+        var result = await load;
+        if (watch.Elapsed - samples[^1].At > TimeSpan.FromSeconds(1))
+        {
+            samples.Add(Sample(watch.Elapsed));
+            Console.WriteLine(samples[^1].ToRow());
+        }
+        var maxWal = samples.Max(s => s.WalMegabytes);
+        var markdown = new StringBuilder()
+            .AppendLine(Format($"# Soak: {mixed.Name}"))
+            .AppendLine()
+            .AppendLine(Format($"{startedAt:yyyy-MM-dd HH:mm} UTC, {Machine()}, `{_command}`; load average {loadBefore} before, {LoadAverage()} after."))
+            .AppendLine()
+            .AppendLine(Format($"{result.Requests:N0} requests in {result.Seconds:N0} s ({result.Throughput:N0}/s), {result.Errors} errors, p50 {result.P50Milliseconds:N2} ms, p99 {result.P99Milliseconds:N2} ms; largest WAL seen {maxWal:N1} MiB."))
+            .AppendLine()
+            .AppendLine("| elapsed (s) | baas.db (MiB) | baas.db-wal (MiB) | RSS (MiB) |")
+            .AppendLine("| ---: | ---: | ---: | ---: |");
+        foreach (var sample in samples)
+        {
+            markdown.AppendLine("| " + sample.ToRow().Trim() + " |");
+        }
+
+        if (result.FirstError is { } error)
+        {
+            markdown.AppendLine().AppendLine(Format($"First error: {error}"));
+        }
+
+        var text = markdown.ToString();
+        var stamp = startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, $"soak-{stamp}.md"), text, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, "latest-soak.md"), text, cancellationToken);
+        Console.WriteLine();
+        Console.WriteLine(text);
+        Console.WriteLine($"Written to {outputDirectory} (soak-{stamp}.md, latest-soak.md).");
+        return 0;
+    }
+
+    private static double FileMegabytes(string path) => File.Exists(path) ? new FileInfo(path).Length / (1024.0 * 1024.0) : 0;
+
+    /// <summary>One line of the soak report.</summary>
+    private sealed record SoakSample(TimeSpan At, double DatabaseMegabytes, double WalMegabytes, double RssMegabytes)
+    {
+        public string ToRow() => Format($"  {At.TotalSeconds,11:N0} | {DatabaseMegabytes,13:N1} | {WalMegabytes,17:N1} | {RssMegabytes,9:N0}");
     }
 
     public async ValueTask DisposeAsync()

@@ -22,6 +22,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
     private const int IndexOptionsConflict = 85;
     private const int IndexKeySpecsConflict = 86;
     private const int DuplicateKeyCode = 11000;
+    private const int MaxTimeMSExpired = 50;
 
     private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(2);
 
@@ -239,12 +240,12 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
 
         var target = Collection(collection);
         var find = MongoQueryTranslator.Translate(query);
-        return RunAsync<IReadOnlyList<JsonObject>>(
+        return BudgetedAsync<IReadOnlyList<JsonObject>>(
+            collection,
+            query.Timeout,
             async ct =>
             {
-                // Sorting on a field without an index is done in memory; let large sorts spill to
-                // disk instead of failing (the default only from MongoDB 6.0).
-                var cursor = target.Find(find.Filter, new FindOptions { AllowDiskUse = true }).Limit(find.Limit);
+                var cursor = target.Find(find.Filter, FindOptions(query.Timeout)).Limit(find.Limit);
                 if (find.Sort.ElementCount > 0)
                 {
                     cursor = cursor.Sort(find.Sort);
@@ -256,13 +257,46 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
             cancellationToken);
     }
 
-    public Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The options of a query's find: sorting on a field without an index is done in memory, so large sorts may spill
+    /// to disk instead of failing (the default only from MongoDB 6.0); the budget becomes the server-side
+    /// <c>maxTimeMS</c>, so MongoDB itself stops the work.
+    /// </summary>
+    internal static FindOptions FindOptions(TimeSpan? timeout) => new() { AllowDiskUse = true, MaxTime = timeout };
+
+    /// <summary>The options of a count: the budget becomes its <c>maxTimeMS</c>.</summary>
+    internal static CountOptions CountOptions(TimeSpan? timeout) => new() { MaxTime = timeout };
+
+    /// <summary>MongoDB's answer to an operation that ran past its <c>maxTimeMS</c> (error 50, MaxTimeMSExpired).</summary>
+    internal static bool IsTimeout(Exception exception) =>
+        exception is MongoExecutionTimeoutException or MongoCommandException { Code: MaxTimeMSExpired };
+
+    public Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default) =>
+        CountAsync(collection, filter, timeout: null, cancellationToken);
+
+    public Task<long> CountAsync(string collection, FilterNode filter, TimeSpan? timeout, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(collection);
         ArgumentNullException.ThrowIfNull(filter);
         var target = Collection(collection);
         var translated = MongoFilterTranslator.Translate(filter);
-        return RunAsync(ct => target.CountDocumentsAsync(translated, options: null, ct), cancellationToken);
+        return BudgetedAsync(collection, timeout, ct => target.CountDocumentsAsync(translated, CountOptions(timeout), ct), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs a budgeted read. The server enforces the budget (<c>maxTimeMS</c>); a cancelled token makes the driver
+    /// abandon the operation (it closes the connection, which ends the server-side work too).
+    /// </summary>
+    private static async Task<T> BudgetedAsync<T>(string collection, TimeSpan? timeout, Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunAsync(action, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (timeout is { } limit && IsTimeout(ex))
+        {
+            throw new QueryTimeoutException(collection, limit, ex);
+        }
     }
 
     public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)

@@ -45,6 +45,10 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     private readonly ILogger<SqliteDocumentStore> _logger;
     private readonly TimeProvider _time;
     private readonly ChangeFeedOptions _changeOptions;
+    private readonly StorageMetrics? _metrics;
+    private readonly long _maxWalBytes;
+    private readonly TimeSpan _checkpointInterval;
+    private readonly int _checkpointWaitMs;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentBag<SqliteSession> _readers = [];
     private readonly int _maxPooledReaders = (Environment.ProcessorCount * 2) + 4;
@@ -52,6 +56,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private SqliteSession? _writer;
     private Task _checkpointer = Task.CompletedTask;
+    private readonly SemaphoreSlim _checkpointGate = new(1, 1);
+    private SqliteSession? _checkpointSession;
     private Task _pruner = Task.CompletedTask;
     private int _disposeStarted;
     private volatile bool _initialized;
@@ -62,7 +68,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         IOptions<BaasOptions> baas,
         IOptions<ChangeFeedOptions> changes,
         TimeProvider time,
-        ILogger<SqliteDocumentStore> logger)
+        ILogger<SqliteDocumentStore> logger,
+        StorageMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(baas);
@@ -72,6 +79,10 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         _logger = logger;
         _time = time;
         _changeOptions = changes.Value;
+        _metrics = metrics;
+        _maxWalBytes = storage.Value.SqliteMaxWalBytes;
+        _checkpointInterval = storage.Value.SqliteCheckpointInterval;
+        _checkpointWaitMs = Math.Max(1, (int)storage.Value.SqliteCheckpointWait.TotalMilliseconds);
         _path = Path.Combine(baas.Value.DataDirFullPath, storage.Value.SqliteFileName);
         _busyTimeoutMs = (int)storage.Value.SqliteBusyTimeout.TotalMilliseconds;
         _connectionString = new SqliteConnectionStringBuilder
@@ -176,10 +187,10 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                 writer.ExecuteOnce("PRAGMA synchronous = NORMAL");
 
                 // Checkpoints fsync and, when automatic, run inside whichever commit crosses the threshold, which
-                // shows up as that request's latency. The background loop below does them instead; the WAL file
-                // is trimmed back after each so it cannot grow without bound.
+                // shows up as that request's latency. The background loop below does them instead and truncates the
+                // log when it passes SqliteMaxWalBytes; journal_size_limit trims it whenever SQLite itself resets it.
                 writer.ExecuteOnce("PRAGMA wal_autocheckpoint = 0");
-                writer.ExecuteOnce($"PRAGMA journal_size_limit = {WalSizeLimitBytes}");
+                writer.ExecuteOnce(FormattableString.Invariant($"PRAGMA journal_size_limit = {_maxWalBytes}"));
                 writer.ExecuteOnce($"CREATE TABLE IF NOT EXISTS {ArrayPathsTable} (collection TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (collection, path)) WITHOUT ROWID");
                 writer.ExecuteOnce(SqliteChangeLog.CreateSql);
                 _lastSequence = writer.Command(SqliteChangeLog.LastSequenceSql).ExecuteScalar() is long last ? last : 0;
@@ -451,23 +462,30 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
 
         var text = SqliteFilterTranslator.Select(state.Table, query, state.ArrayPaths, state.PresenceTerms);
-        return Read<IReadOnlyList<JsonObject>>(session =>
-        {
-            var command = session.Command(text.Sql, text.Parameters);
-            var results = new List<JsonObject>(Math.Min(query.Limit, 64));
-            using var interrupt = Interruptible(command, cancellationToken);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
+        return Budgeted<IReadOnlyList<JsonObject>>(
+            collection,
+            query.Timeout,
+            (session, stop) =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                results.Add(ParseDocument(reader.GetString(0)));
-            }
+                var command = session.Command(text.Sql, text.Parameters);
+                var results = new List<JsonObject>(Math.Min(query.Limit, 64));
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    stop.ThrowIfCancellationRequested();
+                    results.Add(ParseDocument(reader.GetString(0)));
+                }
 
-            return results;
-        }, missingTable: [], cancellationToken);
+                return results;
+            },
+            missingTable: [],
+            cancellationToken);
     }
 
-    public async Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default)
+    public Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default) =>
+        CountAsync(collection, filter, timeout: null, cancellationToken);
+
+    public async Task<long> CountAsync(string collection, FilterNode filter, TimeSpan? timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var state = await StateForReadAsync(collection, cancellationToken).ConfigureAwait(false);
@@ -477,16 +495,64 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
 
         var text = SqliteFilterTranslator.Count(state.Table, filter, state.ArrayPaths, state.PresenceTerms);
-        return Read(
-            session =>
-            {
-                var command = session.Command(text.Sql, text.Parameters);
-                using var interrupt = Interruptible(command, cancellationToken);
-                return (long)command.ExecuteScalar()!;
-            },
+        return Budgeted(
+            collection,
+            timeout,
+            (session, _) => (long)session.Command(text.Sql, text.Parameters).ExecuteScalar()!,
             missingTable: 0L,
             cancellationToken);
     }
+
+    /// <summary>
+    /// Runs a query or count on a pooled read connection so that it stops, in SQLite, when <paramref name="timeout"/>
+    /// runs out (<see cref="QueryTimeoutException"/>) or <paramref name="cancellationToken"/> is cancelled. The session's
+    /// progress handler watches one token that covers both; an interrupted connection is closed, not pooled again.
+    /// </summary>
+    private T Budgeted<T>(string collection, TimeSpan? timeout, Func<SqliteSession, CancellationToken, T> body, T missingTable, CancellationToken cancellationToken)
+    {
+        using var budget = timeout is { } limit ? new CancellationTokenSource(limit, _time) : null;
+        using var linked = budget is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
+        var stop = linked?.Token ?? cancellationToken;
+        _metrics?.QueryStarted();
+        try
+        {
+            return Read(
+                session =>
+                {
+                    session.Stop = stop;
+                    try
+                    {
+                        return body(session, stop);
+                    }
+                    finally
+                    {
+                        session.Stop = CancellationToken.None;
+                    }
+                },
+                missingTable,
+                CancellationToken.None);
+        }
+        catch (Exception ex) when (IsStopped(ex) && cancellationToken.IsCancellationRequested)
+        {
+            _metrics?.QueryStopped(StorageMetrics.Cancelled);
+            SqliteStoreLog.QueryStopped(_logger, collection, StorageMetrics.Cancelled);
+            throw new OperationCanceledException("The query was cancelled.", ex, cancellationToken);
+        }
+        catch (Exception ex) when (IsStopped(ex) && budget is { IsCancellationRequested: true })
+        {
+            _metrics?.QueryStopped(StorageMetrics.TimedOut);
+            SqliteStoreLog.QueryStopped(_logger, collection, StorageMetrics.TimedOut);
+            throw new QueryTimeoutException(collection, timeout!.Value, ex);
+        }
+        finally
+        {
+            _metrics?.QueryEnded();
+        }
+    }
+
+    // SQLITE_INTERRUPT from the progress handler, or the reader loop noticing the token between rows.
+    private static bool IsStopped(Exception exception) =>
+        exception is OperationCanceledException or SqliteException { SqliteErrorCode: 9 };
 
     public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
     {
@@ -726,33 +792,20 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
     }
 
-    private const long WalSizeLimitBytes = 64L * 1024 * 1024;
-    private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
-
     /// <summary>
-    /// Copies committed WAL frames into the database file once a second, off the request path. PASSIVE never
-    /// waits for readers or the writer; commits are durable in the WAL either way, so this affects only
-    /// how large the WAL gets, never what survives a crash.
+    /// Every <c>SqliteCheckpointInterval</c>, copies committed WAL frames into the database file off the request path
+    /// (PASSIVE: never waits), and when the log has grown past <c>SqliteMaxWalBytes</c> truncates it (see
+    /// <see cref="CheckpointAsync"/>). Commits are durable in the WAL either way, so this affects only how large the log
+    /// gets, never what survives a crash.
     /// </summary>
     private async Task CheckpointLoopAsync(CancellationToken stopping)
     {
-        using var timer = new PeriodicTimer(CheckpointInterval);
-        SqliteSession? session = null;
+        using var timer = new PeriodicTimer(_checkpointInterval, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
             {
-                try
-                {
-                    session ??= SqliteSession.Open(_connectionString, _busyTimeoutMs);
-                    session.Execute("PRAGMA wal_checkpoint(PASSIVE)");
-                }
-                catch (SqliteException ex)
-                {
-                    SqliteStoreLog.CheckpointFailed(_logger, ex);
-                    session?.Dispose();
-                    session = null;
-                }
+                await CheckpointAsync(stopping).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -761,8 +814,80 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
         finally
         {
-            session?.Dispose();
+            await _checkpointGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            _checkpointSession?.Dispose();
+            _checkpointSession = null;
+            _checkpointGate.Release();
         }
+    }
+
+    /// <summary>
+    /// One checkpoint round. A PASSIVE checkpoint alone cannot bound the log under steady load: SQLite starts writing
+    /// the log from the beginning again only when no reader is using it at that moment, and with reads arriving all the
+    /// time one always is, so the file grows without end (issue 11). So when the log is over the bound this takes the
+    /// in-process write lock (writes wait for it instead of spinning in SQLite's busy handler) and runs a TRUNCATE
+    /// checkpoint, which waits up to <c>SqliteCheckpointWait</c> for the readers still in the log (reads are short
+    /// statements; none holds a snapshot across requests) while new readers read the database file, then empties the
+    /// log. If a reader outlasts the wait, the log stays as it is until the next round. Returns the log's size after.
+    /// </summary>
+    internal async Task<long> CheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        await _checkpointGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _checkpointSession ??= SqliteSession.Open(_connectionString, _checkpointWaitMs);
+            _checkpointSession.Execute("PRAGMA wal_checkpoint(PASSIVE)");
+            var size = WalBytes();
+            if (size <= _maxWalBytes)
+            {
+                return size;
+            }
+
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            bool busy;
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                using var reader = _checkpointSession.Command("PRAGMA wal_checkpoint(TRUNCATE)").ExecuteReader();
+                busy = reader.Read() && reader.GetInt64(0) != 0;
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+
+            _metrics?.Checkpointed(truncated: !busy);
+            var after = WalBytes();
+            if (busy)
+            {
+                SqliteStoreLog.CheckpointBusy(_logger, size, _maxWalBytes);
+            }
+            else
+            {
+                SqliteStoreLog.WalTruncated(_logger, size);
+            }
+
+            return after;
+        }
+        catch (SqliteException ex)
+        {
+            SqliteStoreLog.CheckpointFailed(_logger, ex);
+            _checkpointSession?.Dispose();
+            _checkpointSession = null;
+            return WalBytes();
+        }
+        finally
+        {
+            _checkpointGate.Release();
+        }
+    }
+
+    /// <summary>The size of the write-ahead log file, 0 when there is none.</summary>
+    internal long WalBytes()
+    {
+        var wal = new FileInfo(_path + "-wal");
+        return wal.Exists ? wal.Length : 0;
     }
 
     private async Task WriteLockedAsync(Action<SqliteSession> body, CancellationToken cancellationToken)
@@ -917,6 +1042,15 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
 internal static partial class SqliteStoreLog
 {
+    [LoggerMessage(EventId = 2113, Level = LogLevel.Debug, Message = "Truncated the SQLite write-ahead log at {Bytes} bytes")]
+    public static partial void WalTruncated(ILogger logger, long bytes);
+
+    [LoggerMessage(EventId = 2114, Level = LogLevel.Warning, Message = "The SQLite write-ahead log is {Bytes} bytes, over its bound of {Bound}, and a reader outlasted the checkpoint's wait; the next round retries")]
+    public static partial void CheckpointBusy(ILogger logger, long bytes, long bound);
+
+    [LoggerMessage(EventId = 2115, Level = LogLevel.Debug, Message = "Stopped a query on {Collection}: {Reason}")]
+    public static partial void QueryStopped(ILogger logger, string collection, string reason);
+
     [LoggerMessage(EventId = 2110, Level = LogLevel.Warning, Message = "SQLite checkpoint failed; the WAL keeps the data and the next checkpoint retries")]
     public static partial void CheckpointFailed(ILogger logger, Exception exception);
 

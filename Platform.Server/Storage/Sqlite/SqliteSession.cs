@@ -13,11 +13,26 @@ internal sealed class SqliteSession : IDisposable
 {
     private const int MaxCachedCommands = 256;
 
+    // SQLite calls the progress handler every this many virtual-machine steps of a running statement. A step is tens of
+    // nanoseconds, so a stopped query ends within well under a millisecond; an indexed read of a page of documents
+    // takes a few thousand steps, so the managed callback costs it next to nothing.
+    private const int ProgressSteps = 1000;
+
+    // Kept in a static field so the native side never calls a collected delegate.
+    private static readonly SQLitePCL.delegate_progress OnProgress = static state => ((SqliteSession)state).Stop.IsCancellationRequested ? 1 : 0;
+
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
 
     private SqliteSession(SqliteConnection connection) => Connection = connection;
 
     public SqliteConnection Connection { get; }
+
+    /// <summary>
+    /// Stops the statement this session is running once cancelled: SQLite checks it every thousand steps (a
+    /// progress handler, so there is no race with a statement that is about to start) and ends the statement with
+    /// <c>SQLITE_INTERRUPT</c> (error 9). Set for one read, then back to <see cref="CancellationToken.None"/>.
+    /// </summary>
+    public CancellationToken Stop { get; set; }
 
     public static SqliteSession Open(string connectionString, int busyTimeoutMs)
     {
@@ -35,6 +50,7 @@ internal sealed class SqliteSession : IDisposable
                 isDeterministic: true);
             var session = new SqliteSession(connection);
             session.Execute($"PRAGMA busy_timeout = {busyTimeoutMs}");
+            SQLitePCL.raw.sqlite3_progress_handler(connection.Handle, ProgressSteps, OnProgress, session);
             return session;
         }
         catch

@@ -105,7 +105,7 @@ internal sealed class InMemoryDocumentStore : IDocumentStore
         }
     }
 
-    public Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default)
+    public Task<long> CountAsync(string collection, FilterNode filter, TimeSpan? timeout, CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {

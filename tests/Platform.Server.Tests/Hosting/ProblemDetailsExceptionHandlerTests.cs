@@ -28,6 +28,19 @@ public class ProblemDetailsExceptionHandlerTests
     }
 
     [Fact]
+    public void ToProblem_MapsQueryTimeouts_To422_WithTheBudget_AndRetryAfterToItsMember()
+    {
+        var timeout = ProblemDetailsExceptionHandler.ToProblem(new QueryTimeoutException("posts", TimeSpan.FromSeconds(5)));
+        Assert.Equal(422, timeout.Status);
+        Assert.Equal("query_timeout", timeout.Extensions["code"]);
+        Assert.Equal(5000L, timeout.Extensions["timeoutMs"]);
+        Assert.DoesNotContain("posts", timeout.Detail, StringComparison.Ordinal);
+
+        var busy = ProblemDetailsExceptionHandler.ToProblem(new ApiException(503, "server_busy", "busy") { RetryAfter = TimeSpan.FromMilliseconds(1500) });
+        Assert.Equal(2L, busy.Extensions["retryAfter"]);
+    }
+
+    [Fact]
     public void ToProblem_NeverLeaksInternalExceptionText()
     {
         var problem = ProblemDetailsExceptionHandler.ToProblem(new InvalidOperationException("connection string password=hunter2"));

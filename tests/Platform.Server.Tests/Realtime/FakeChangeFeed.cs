@@ -121,7 +121,7 @@ public sealed class RecordingStore(IDocumentStore inner, FakeChangeFeed feed) : 
     public Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default) =>
         inner.QueryAsync(collection, query, cancellationToken);
 
-    public Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default) => inner.CountAsync(collection, filter, cancellationToken);
+    public Task<long> CountAsync(string collection, FilterNode filter, TimeSpan? timeout, CancellationToken cancellationToken = default) => inner.CountAsync(collection, filter, timeout, cancellationToken);
 
     public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
     {

@@ -715,6 +715,74 @@ public abstract class StoreConformanceTests(IStoreFixture fixture)
         }
     }
 
+    // ---- cost: time budgets and cancellation ----
+
+    /// <summary>199 case-insensitive substring conditions that match nothing: a full scan with real work per document.</summary>
+    protected static FilterNode ExpensiveFilter() => FilterParser.Parse(
+        "{\"$or\": [" + string.Join(",", Enumerable.Range(0, 199).Select(i => "{\"name\": {\"$containsi\": \"zz" + i + "q\"}}")) + "]}");
+
+    /// <summary>A collection of <paramref name="count"/> small documents <c>d000000</c>, ... with a <c>name</c> and an <c>n</c>.</summary>
+    protected async Task<string> CollectionOfAsync(int count)
+    {
+        var collection = fixture.NewCollectionName();
+        await Store.CreateCollectionAsync(collection, Ct);
+        for (var start = 0; start < count; start += 1000)
+        {
+            await Store.WriteAsync(
+                Enumerable.Range(start, Math.Min(1000, count - start))
+                    .Select(i => (WriteOperation)new InsertOperation(collection, Doc($"d{i:D6}", $$"""{"name": "Name number {{i}} of many", "n": {{i}}}""")))
+                    .ToList(),
+                Ct);
+        }
+
+        return collection;
+    }
+
+    [Fact]
+    public async Task QueryAndCount_RunningPastTheirBudget_StopWithQueryTimeout_AndTheStoreStaysUsable()
+    {
+        var collection = await CollectionOfAsync(10_000);
+        var budget = TimeSpan.FromMilliseconds(1);
+
+        var query = await Assert.ThrowsAsync<QueryTimeoutException>(() =>
+            Store.QueryAsync(collection, new DocumentQuery(ExpensiveFilter(), ParseSort("-name"), 1000, Timeout: budget), Ct));
+        var count = await Assert.ThrowsAsync<QueryTimeoutException>(() => Store.CountAsync(collection, ExpensiveFilter(), budget, Ct));
+
+        Assert.Equal(budget, query.Timeout);
+        Assert.Equal(collection, count.Collection);
+        Assert.Equal(["d000007"], await QueryIdsAsync(collection, """{"n": 7}"""));
+        Assert.Equal(10_000, await Store.CountAsync(collection, MatchAllNode.Instance, TimeSpan.FromSeconds(60), Ct));
+        Assert.NotNull(await Store.GetAsync(collection, "d000001", Ct));
+    }
+
+    [Fact]
+    public async Task QueryAndCount_WithinTheirBudget_AnswerAsWithoutOne()
+    {
+        var collection = await CollectionWithAsync(Doc("a", """{"n": 1}"""), Doc("b", """{"n": 2}"""), Doc("c", """{"n": 3}"""));
+        var budget = TimeSpan.FromSeconds(60);
+
+        var page = await Store.QueryAsync(collection, new DocumentQuery(FilterParser.Parse("""{"n": {"$gte": 2}}"""), ParseSort("-n"), 10, Timeout: budget), Ct);
+
+        Assert.Equal(["c", "b"], page.Select(d => (string)d[SystemFields.Id]!));
+        Assert.Equal(2, await Store.CountAsync(collection, FilterParser.Parse("""{"n": {"$gte": 2}}"""), budget, Ct));
+        Assert.Equal(3, await Store.CountAsync(collection, MatchAllNode.Instance, Ct));
+    }
+
+    [Fact]
+    public async Task Query_CancelledWhileRunning_Stops_AndTheStoreStaysUsable()
+    {
+        var collection = await CollectionOfAsync(10_000);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(20));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            Store.QueryAsync(collection, new DocumentQuery(ExpensiveFilter(), ParseSort("-name"), 1000, Timeout: TimeSpan.FromMinutes(10)), cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.CountAsync(collection, ExpensiveFilter(), cancel.Token));
+
+        Assert.Equal(["d000009"], await QueryIdsAsync(collection, """{"n": 9}"""));
+        Assert.Equal(10_000, await Store.CountAsync(collection, MatchAllNode.Instance, Ct));
+    }
+
     // ---- the shared filter corpus ----
 
     public static TheoryData<string, string> CorpusCases()

@@ -1,8 +1,12 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using MongoDB.Bson;
 using MongoDB.Driver;
+using MongoDB.Driver.Core.Clusters;
+using MongoDB.Driver.Core.Connections;
+using MongoDB.Driver.Core.Servers;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Filters;
 using Platform.Server.Storage.Mongo;
@@ -82,5 +86,26 @@ public class MongoDocumentStoreTests
         Assert.True(MongoDocumentStore.IsUnavailable(new TimeoutException()));
         Assert.False(MongoDocumentStore.IsUnavailable(new MongoClientException("bad usage")));
         Assert.False(MongoDocumentStore.IsUnavailable(new InvalidOperationException()));
+    }
+
+    [Fact]
+    public void FindAndCountOptions_CarryTheBudgetAsMaxTime()
+    {
+        var find = MongoDocumentStore.FindOptions(TimeSpan.FromMilliseconds(1500));
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), find.MaxTime);
+        Assert.True(find.AllowDiskUse);
+        Assert.Null(MongoDocumentStore.FindOptions(null).MaxTime);
+        Assert.Equal(TimeSpan.FromSeconds(5), MongoDocumentStore.CountOptions(TimeSpan.FromSeconds(5)).MaxTime);
+        Assert.Null(MongoDocumentStore.CountOptions(null).MaxTime);
+    }
+
+    [Fact]
+    public void IsTimeout_RecognizesMaxTimeMSExpired_Only()
+    {
+        var connection = new ConnectionId(new ServerId(new ClusterId(), new DnsEndPoint("localhost", 27017)));
+        Assert.True(MongoDocumentStore.IsTimeout(new MongoExecutionTimeoutException(connection, "operation exceeded time limit")));
+        Assert.True(MongoDocumentStore.IsTimeout(new MongoCommandException(connection, "exceeded", new BsonDocument(), BsonDocument.Parse("{ok: 0, code: 50, codeName: 'MaxTimeMSExpired'}"))));
+        Assert.False(MongoDocumentStore.IsTimeout(new MongoCommandException(connection, "other", new BsonDocument(), BsonDocument.Parse("{ok: 0, code: 2, codeName: 'BadValue'}"))));
+        Assert.False(MongoDocumentStore.IsTimeout(new TimeoutException()));
     }
 }

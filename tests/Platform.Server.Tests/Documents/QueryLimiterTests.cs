@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Platform.Server.Common;
+using Platform.Server.Documents;
+
+namespace Platform.Server.Tests.Documents;
+
+public sealed class QueryLimiterTests
+{
+    private static QueryLimiter Limiter(int places, TimeSpan wait) =>
+        new(Options.Create(new QueryOptions { MaxConcurrent = places, QueueTimeout = wait }), NullLogger<QueryLimiter>.Instance);
+
+    [Fact]
+    public async Task Enter_WhenEveryPlaceStaysTaken_Is503ServerBusy_WithRetryAfter()
+    {
+        using var limiter = Limiter(1, TimeSpan.Zero);
+        using var first = await limiter.EnterAsync(TestContext.Current.CancellationToken);
+
+        var refused = await Assert.ThrowsAsync<ApiException>(async () => await limiter.EnterAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(503, refused.Status);
+        Assert.Equal("server_busy", refused.Code);
+        Assert.Equal(TimeSpan.FromSeconds(1), refused.RetryAfter);
+    }
+
+    [Fact]
+    public async Task Enter_WaitsForAPlace_AndAPlaceIsGivenBackOnce()
+    {
+        using var limiter = Limiter(1, TimeSpan.FromMinutes(1));
+        var first = await limiter.EnterAsync(TestContext.Current.CancellationToken);
+        var waiting = limiter.EnterAsync(TestContext.Current.CancellationToken).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        first.Dispose();
+        first.Dispose();
+        using var second = await waiting;
+
+        Assert.Equal(0, limiter.Available);
+    }
+
+    [Fact]
+    public async Task Enter_StopsWaiting_WhenTheCallerGoesAway()
+    {
+        using var limiter = Limiter(1, TimeSpan.FromMinutes(1));
+        using var first = await limiter.EnterAsync(TestContext.Current.CancellationToken);
+        using var leave = new CancellationTokenSource();
+        var waiting = limiter.EnterAsync(leave.Token).AsTask();
+
+        await leave.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        Assert.Equal(0, limiter.Available);
+    }
+}
