@@ -83,6 +83,7 @@ public static class BaasServerExtensions
         app.MapDocumentEndpoints().RequireAuthorization(BaasPolicies.AnyCaller);
         app.MapBatchEndpoints().RequireAuthorization(BaasPolicies.AnyCaller);
         app.MapBaasRealtime();
+        app.MapFunctionEndpoints();
         return app;
     }
 }
