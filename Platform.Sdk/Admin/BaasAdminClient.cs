@@ -5,7 +5,7 @@ using Platform.Sdk.Http;
 namespace Platform.Sdk.Admin;
 
 /// <summary>
-/// The admin API (<c>/api/admin/*</c>): collections, service keys and app users. Calls use the client's service key, or an
+/// The admin API (<c>/api/admin/*</c>): collections, service keys, app users and functions. Calls use the client's service key, or an
 /// admin token after <see cref="SignInAsync"/>. Get it from <see cref="BaasClient.Admin"/>.
 /// </summary>
 public class BaasAdminClient
@@ -19,6 +19,7 @@ public class BaasAdminClient
         ApiKeys = new ApiKeysAdminClient(transport);
         Users = new UsersAdminClient(transport);
         Outbox = new OutboxAdminClient(transport);
+        Functions = new FunctionsAdminClient(transport);
     }
 
     /// <summary>For mocking frameworks only.</summary>
@@ -29,6 +30,7 @@ public class BaasAdminClient
         ApiKeys = null!;
         Users = null!;
         Outbox = null!;
+        Functions = null!;
     }
 
     /// <summary>Collection definitions: schema, indexes, rules.</summary>
@@ -42,6 +44,9 @@ public class BaasAdminClient
 
     /// <summary>The mail the server kept instead of sending (when no SMTP server is configured).</summary>
     public virtual OutboxAdminClient Outbox { get; }
+
+    /// <summary>Functions: definitions, versions and rollback, secrets, manual runs, run records and retries.</summary>
+    public virtual FunctionsAdminClient Functions { get; }
 
     /// <summary>
     /// Signs in as an admin. From then on every call of this client (documents too) sends the admin's bearer
