@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Platform.Server.Auth;
 using Platform.Server.Common;
@@ -64,7 +65,7 @@ public static class FunctionEndpoints
     private static async Task<Created<JsonObject>> CreateAsync(
         HttpRequest request,
         FunctionAdminService admin,
-        IFunctionRuntime runtime,
+        [FromServices] IFunctionRuntime runtime,
         IOptions<FunctionOptions> options,
         TimeProvider time,
         CancellationToken cancellationToken)
@@ -87,7 +88,7 @@ public static class FunctionEndpoints
         string name,
         HttpRequest request,
         FunctionAdminService admin,
-        IFunctionRuntime runtime,
+        [FromServices] IFunctionRuntime runtime,
         IOptions<FunctionOptions> options,
         TimeProvider time,
         CancellationToken cancellationToken)

@@ -15,7 +15,16 @@ public static class FunctionApiServiceCollectionExtensions
         services.AddSingleton<IFunctionSecrets>(sp => sp.GetRequiredService<FunctionSecretStore>());
         services.AddSingleton<FunctionAdminService>();
         services.AddSingleton<FunctionRunStore>();
-        services.AddSingleton<FunctionExecutor>();
+        // A factory, so that a host without a runtime (the runtime is its own part) still builds and validates;
+        // only running a function needs one.
+        services.AddSingleton(sp => new FunctionExecutor(
+            sp.GetRequiredService<IFunctionRuntime>(),
+            sp.GetRequiredService<IFunctionSecrets>(),
+            sp.GetRequiredService<IFunctionCatalog>(),
+            sp.GetRequiredService<FunctionRunStore>(),
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<FunctionOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<FunctionExecutor>>()));
         services.AddSingleton<IFunctionExecutor>(sp => sp.GetRequiredService<FunctionExecutor>());
         services.AddSingleton<FunctionRunRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<FunctionRunRetention>());
