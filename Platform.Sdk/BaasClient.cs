@@ -43,6 +43,7 @@ public class BaasClient : IDisposable, IAsyncDisposable
         SerializerOptions = serializer;
         _omitNulls = options.OmitNullProperties;
         Admin = new BaasAdminClient(_transport);
+        Functions = new Functions.FunctionsClient(_transport, serializer);
         var auth = new BaasAuthClient(_transport, options.TokenStore ?? new InMemoryBaasTokenStore(), options.TimeProvider ?? TimeProvider.System);
         Auth = auth;
         _transport.UserTokens = auth;
@@ -73,6 +74,7 @@ public class BaasClient : IDisposable, IAsyncDisposable
         SerializerOptions = JsonSerializerOptions.Web;
         Admin = null!;
         Auth = null!;
+        Functions = null!;
     }
 
     /// <summary>The server address requests go to.</summary>
@@ -95,7 +97,10 @@ public class BaasClient : IDisposable, IAsyncDisposable
         set => _transport.Realtime!.AccessTokenSource = value;
     }
 
-    /// <summary>The admin API: collections, service keys, app users, admin sign-in.</summary>
+    /// <summary>Callable functions: <c>await client.Functions.CallAsync&lt;T&gt;("name", args)</c>.</summary>
+    public virtual Functions.FunctionsClient Functions { get; }
+
+    /// <summary>The admin API: collections, service keys, app users, functions, admin sign-in.</summary>
     public virtual BaasAdminClient Admin { get; }
 
     /// <summary>A collection of documents of type <typeparamref name="T"/>. Cheap: no request is sent.</summary>

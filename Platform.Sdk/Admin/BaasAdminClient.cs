@@ -5,7 +5,7 @@ using Platform.Sdk.Http;
 namespace Platform.Sdk.Admin;
 
 /// <summary>
-/// The admin API (<c>/api/admin/*</c>): collections and their data tools, service keys, app users, outbox, realtime statistics, audit log and settings. Calls use the client's service key, or an
+/// The admin API (<c>/api/admin/*</c>): collections and their data tools, service keys, app users, outbox, functions, realtime statistics, audit log and settings. Calls use the client's service key, or an
 /// admin token after <see cref="SignInAsync"/>. Get it from <see cref="BaasClient.Admin"/>.
 /// </summary>
 public class BaasAdminClient
@@ -22,6 +22,7 @@ public class BaasAdminClient
         Realtime = new RealtimeAdminClient(transport);
         Audit = new AuditAdminClient(transport);
         Settings = new SettingsAdminClient(transport);
+        Functions = new FunctionsAdminClient(transport);
     }
 
     /// <summary>For mocking frameworks only.</summary>
@@ -35,6 +36,7 @@ public class BaasAdminClient
         Realtime = null!;
         Audit = null!;
         Settings = null!;
+        Functions = null!;
     }
 
     /// <summary>Collection definitions: schema, indexes, rules.</summary>
@@ -57,6 +59,8 @@ public class BaasAdminClient
 
     /// <summary>The server's effective configuration, secrets masked.</summary>
     public virtual SettingsAdminClient Settings { get; }
+    /// <summary>Functions: definitions, versions and rollback, secrets, manual runs, run records and retries.</summary>
+    public virtual FunctionsAdminClient Functions { get; }
 
     /// <summary>
     /// Signs in as an admin. From then on every call of this client (documents too) sends the admin's bearer

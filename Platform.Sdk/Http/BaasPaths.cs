@@ -13,6 +13,16 @@ internal static class BaasPaths
 
     public const string AdminLogin = "api/admin/auth/login";
 
+    public static string Function(string name) => "api/functions/" + Uri.EscapeDataString(name);
+
+    public const string AdminFunctions = "api/admin/functions";
+
+    public static string AdminFunction(string name) => AdminFunctions + "/" + Uri.EscapeDataString(name);
+
+    public const string AdminFunctionSecrets = AdminFunctions + "/secrets";
+
+    public static string AdminFunctionSecret(string name) => AdminFunctionSecrets + "/" + Uri.EscapeDataString(name);
+
     public const string AdminCollections = "api/admin/collections";
 
     public static string AdminCollection(string name) => AdminCollections + "/" + Uri.EscapeDataString(name);

@@ -62,7 +62,12 @@ public static class JsonBody
 
         try
         {
-            return JsonNode.Parse(buffer.WrittenSpan, documentOptions: new JsonDocumentOptions { MaxDepth = maxDepth });
+            return JsonNode.Parse(buffer.WrittenSpan, documentOptions: new JsonDocumentOptions { MaxDepth = maxDepth, AllowDuplicateProperties = false });
+        }
+        catch (JsonException ex) when (DuplicateKey(ex) is { } key)
+        {
+            // DESIGN.md section 4: a repeated key is 400 duplicate_key naming it (rather than a 500 when the object is read).
+            throw new InvalidInputException("duplicate_key", $"The key '{key}' appears twice in one object of the request body.", key);
         }
         catch (JsonException ex)
         {
@@ -87,6 +92,19 @@ public static class JsonBody
         var mediaType = contentType.Split(';', 2)[0].Trim();
         return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static string? DuplicateKey(JsonException ex)
+    {
+        const string prefix = "Duplicate property '";
+        var message = ex.Message;
+        if (!message.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var end = message.IndexOf("' encountered", prefix.Length, StringComparison.Ordinal);
+        return end > prefix.Length ? message[prefix.Length..end] : null;
     }
 
     private static InvalidInputException TooLarge(long maxBytes) =>

@@ -91,4 +91,78 @@ public static class FunctionRunJson
             ["event"] = run.Event?.ToJson(),
         };
     }
+
+    /// <summary>
+    /// Reads a run back from its JSON (<see cref="ToJson"/>'s shape; a stored document's <c>_id</c> stands in for
+    /// <c>id</c>, and its other system fields are ignored). Added by the definitions-and-runs part.
+    /// </summary>
+    /// <exception cref="FormatException">The JSON is not a run record.</exception>
+    public static FunctionRunRecord FromJson(JsonObject json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            var error = json["error"] as JsonObject;
+            var rejection = json["rejection"] as JsonObject;
+            return new FunctionRunRecord(
+                Id: (json["id"] ?? json["_id"])!.GetValue<string>(),
+                Function: json["function"]!.GetValue<string>(),
+                Version: json["version"]!.GetValue<int>(),
+                Trigger: ParseTrigger(json["trigger"]!.GetValue<string>()),
+                EventId: json["eventId"]?.GetValue<string>(),
+                Attempt: json["attempt"]!.GetValue<int>(),
+                Status: ParseStatus(json["status"]!.GetValue<string>()),
+                StartedAt: DateTimeOffset.Parse(json["startedAt"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal),
+                DurationMs: json["durationMs"]!.GetValue<long>(),
+                Logs: [.. (json["logs"] as JsonArray ?? []).Select(l => l?.GetValue<string>() ?? string.Empty)],
+                Error: error is null ? null : new FunctionError(error["message"]?.GetValue<string>() ?? string.Empty, error["line"]?.GetValue<int>(), error["column"]?.GetValue<int>()),
+                Result: json["result"]?.DeepClone(),
+                Rejection: rejection is null ? null : new FunctionRejection(rejection["status"]!.GetValue<int>(), rejection["message"]?.GetValue<string>() ?? string.Empty),
+                DeadLetter: json["deadLetter"]?.GetValue<bool>() ?? false,
+                Args: json["args"]?.DeepClone(),
+                Event: json["event"] is JsonObject e ? EventFromJson(e) : null);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            throw new FormatException("The JSON is not a function run record.", ex);
+        }
+    }
+
+    /// <summary>Reads <c>ctx.event</c> JSON (<see cref="FunctionNames.ToJson(FunctionEvent)"/>'s shape) back.</summary>
+    public static FunctionEvent EventFromJson(JsonObject json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return new FunctionEvent(
+            json["id"]!.GetValue<string>(),
+            json["type"]!.GetValue<string>() switch
+            {
+                "create" => TriggerOperation.Create,
+                "update" => TriggerOperation.Update,
+                "delete" => TriggerOperation.Delete,
+                var other => throw new FormatException($"Unknown event type '{other}'."),
+            },
+            json["collection"]!.GetValue<string>(),
+            json["documentId"]!.GetValue<string>(),
+            json["before"]?.DeepClone() as JsonObject,
+            json["after"]?.DeepClone() as JsonObject,
+            json["data"]?.DeepClone() as JsonObject);
+    }
+
+    private static RunTrigger ParseTrigger(string text) => text switch
+    {
+        "schedule" => RunTrigger.Schedule,
+        "document" => RunTrigger.Document,
+        "callable" => RunTrigger.Callable,
+        "manual" => RunTrigger.Manual,
+        _ => throw new FormatException($"Unknown run trigger '{text}'."),
+    };
+
+    private static RunStatus ParseStatus(string text) => text switch
+    {
+        "succeeded" => RunStatus.Succeeded,
+        "failed" => RunStatus.Failed,
+        "timedOut" => RunStatus.TimedOut,
+        "rejected" => RunStatus.Rejected,
+        _ => throw new FormatException($"Unknown run status '{text}'."),
+    };
 }

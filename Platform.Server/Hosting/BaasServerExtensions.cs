@@ -90,6 +90,7 @@ public static class BaasServerExtensions
         app.MapRealtimeAdminEndpoints();
         app.MapAuditEndpoints();
         app.MapAdminToolsEndpoints();
+        app.MapFunctionEndpoints();
         return app;
     }
 }

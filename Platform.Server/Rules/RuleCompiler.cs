@@ -17,6 +17,11 @@ public static class RuleCompiler
     public static CompiledRule Compile(RuleOperation operation, string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (operation == RuleOperation.Invoke)
+        {
+            return CompileInvoke(text);
+        }
+
         var field = $"rules.{operation.Name()}";
         var expression = RuleParser.Parse(text, field);
         CheckNames(expression, operation, field);
@@ -27,6 +32,26 @@ public static class RuleCompiler
         }
 
         return new CompiledRule(operation, text, expression);
+    }
+
+    /// <summary>
+    /// Compiles a callable function's <c>invokeRule</c> (DESIGN.md section 9): the rules language over
+    /// <c>auth</c>, <c>args</c> (the call's arguments, any JSON) and <c>now</c>; <c>doc</c> and <c>data</c> do not exist here.
+    /// </summary>
+    /// <exception cref="InvalidInputException">
+    /// Code <c>invalid_rule</c>, <see cref="ApiException.Field"/> <paramref name="field"/>, and the 0-based position.
+    /// </exception>
+    public static CompiledRule CompileInvoke(string text, string field = "callable.invokeRule")
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var expression = RuleParser.Parse(text, field, invoke: true);
+        if (Names(expression).FirstOrDefault(n => n.Root is RuleRoot.Doc or RuleRoot.Data) is { } name)
+        {
+            var rootName = name.Root == RuleRoot.Doc ? "doc" : "data";
+            throw RuleParser.Error(field, $"'{rootName}' is not available in an invoke rule (a call has no document); it can read auth, args and now.", name.Position);
+        }
+
+        return new CompiledRule(RuleOperation.Invoke, text, expression);
     }
 
     /// <summary>Compiles a rule for an operation spelled as in a collection definition (<c>list</c>, ...).</summary>

@@ -16,4 +16,7 @@ public sealed class RuleContext
 
     /// <summary>The current time as an ISO-8601 UTC string with milliseconds, comparable with <c>_createdAt</c>.</summary>
     public string? Now { get; init; }
+
+    /// <summary>A callable function's <c>args</c> (invoke rules only); any JSON value.</summary>
+    public JsonNode? Args { get; init; }
 }

@@ -116,6 +116,7 @@ internal sealed class RuleEvaluator(RuleContext context)
             RuleRoot.Auth => context.Auth,
             RuleRoot.Doc => _doc,
             RuleRoot.Data => context.Data,
+            RuleRoot.Args => context.Args,
             _ => context.Now is null ? null : JsonValue.Create(context.Now),
         };
         foreach (var member in name.Members)

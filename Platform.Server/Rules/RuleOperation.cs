@@ -8,6 +8,12 @@ public enum RuleOperation
     Create,
     Update,
     Delete,
+
+    /// <summary>
+    /// A callable function's <c>invokeRule</c> (DESIGN.md section 9): reads <c>auth</c>, <c>args</c> and <c>now</c>.
+    /// Not a collection operation: <see cref="RuleOperations.TryParse"/> does not accept it.
+    /// </summary>
+    Invoke,
 }
 
 public static class RuleOperations
@@ -36,6 +42,7 @@ public static class RuleOperations
         RuleOperation.Create => "create",
         RuleOperation.Update => "update",
         RuleOperation.Delete => "delete",
+        RuleOperation.Invoke => "invoke",
         _ => throw new ArgumentOutOfRangeException(nameof(operation)),
     };
 }

@@ -20,20 +20,23 @@ internal sealed class RuleParser
 
     private readonly string _text;
     private readonly string? _field;
+    private readonly bool _invoke;
     private readonly List<Token> _tokens;
     private int _index;
     private int _depth;
 
-    private RuleParser(string text, string? field)
+    private RuleParser(string text, string? field, bool invoke)
     {
         _text = text;
         _field = field;
+        _invoke = invoke;
         _tokens = Tokenize();
     }
 
     /// <param name="text">The rule.</param>
     /// <param name="field">Named in the errors, e.g. <c>rules.list</c>.</param>
-    public static RuleExpr Parse(string text, string? field)
+    /// <param name="invoke">An invoke rule (a callable function's guard), which may also read <c>args</c>.</param>
+    public static RuleExpr Parse(string text, string? field, bool invoke = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (text.Length > MaxLength)
@@ -41,7 +44,7 @@ internal sealed class RuleParser
             throw Error(field, $"A rule may be at most {MaxLength} characters long.", MaxLength);
         }
 
-        var parser = new RuleParser(text, field);
+        var parser = new RuleParser(text, field, invoke);
         var expression = parser.ParseOr();
         var next = parser.Current;
         if (next.Kind != TokenKind.End)
@@ -190,7 +193,10 @@ internal sealed class RuleParser
             "doc" => RuleRoot.Doc,
             "data" => RuleRoot.Data,
             "now" => RuleRoot.Now,
-            _ => throw Error($"Unknown name '{name.Text}': a rule can read auth, doc, data and now.", name.Position),
+            "args" when _invoke => RuleRoot.Args,
+            _ => throw Error(
+                _invoke ? $"Unknown name '{name.Text}': an invoke rule can read auth, args and now." : $"Unknown name '{name.Text}': a rule can read auth, doc, data and now.",
+                name.Position),
         };
         var members = new List<string>();
         while (Current.Kind == TokenKind.Dot)

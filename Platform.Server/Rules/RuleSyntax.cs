@@ -2,13 +2,14 @@ using System.Text.Json.Nodes;
 
 namespace Platform.Server.Rules;
 
-/// <summary>The four names a rule can read.</summary>
+/// <summary>The names a rule can read: <c>args</c> only in an invoke rule (a callable function's guard).</summary>
 internal enum RuleRoot
 {
     Auth,
     Doc,
     Data,
     Now,
+    Args,
 }
 
 internal enum RuleOperator

@@ -1,0 +1,180 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Platform.Server.Common;
+using Platform.Server.Functions.Definitions;
+
+namespace Platform.Server.Functions.Runs;
+
+/// <summary>
+/// <see cref="IFunctionExecutor"/>: runs a function through the <see cref="IFunctionRuntime"/> with <c>ctx.env</c>
+/// from the secrets, at most <see cref="FunctionOptions.MaxConcurrentRuns"/> at once on this node, masks secret
+/// values in what the run leaves behind, enforces the log and result caps, and records the run. A failed or
+/// timed-out run of a trigger or schedule on its last attempt becomes a dead letter; callable and manual runs
+/// answer their caller and are never dead letters.
+/// </summary>
+public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
+{
+    private readonly IFunctionRuntime _runtime;
+    private readonly IFunctionSecrets _secrets;
+    private readonly IFunctionCatalog _catalog;
+    private readonly FunctionRunStore _runs;
+    private readonly FunctionOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<FunctionExecutor> _logger;
+    private readonly SemaphoreSlim _slots;
+
+    public FunctionExecutor(
+        IFunctionRuntime runtime,
+        IFunctionSecrets secrets,
+        IFunctionCatalog catalog,
+        FunctionRunStore runs,
+        IOptions<FunctionOptions> options,
+        TimeProvider time,
+        ILogger<FunctionExecutor> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _runtime = runtime;
+        _secrets = secrets;
+        _catalog = catalog;
+        _runs = runs;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _slots = new SemaphoreSlim(_options.MaxConcurrentRuns, _options.MaxConcurrentRuns);
+    }
+
+    /// <summary>A new run id: 24 hex characters.</summary>
+    public static string NewRunId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+
+    public async Task<FunctionRunRecord> ExecuteAsync(FunctionDefinition function, FunctionInvocation invocation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        ArgumentNullException.ThrowIfNull(invocation);
+        var environment = await _secrets.GetAllAsync(cancellationToken);
+
+        // A callable's client waits at most the function's own budget for a free slot; other runs queue.
+        if (invocation.Trigger == RunTrigger.Callable)
+        {
+            if (!await _slots.WaitAsync(invocation.Timeout ?? TimeSpan.FromSeconds(function.TimeoutSeconds), cancellationToken))
+            {
+                Log.Busy(_logger, function.Name, _options.MaxConcurrentRuns);
+                throw new ApiException(StatusCodes.Status503ServiceUnavailable, "functions_busy", $"Every function slot of this server is busy ({_options.MaxConcurrentRuns}, Baas:Functions:MaxConcurrentRuns); try again shortly.");
+            }
+        }
+        else
+        {
+            await _slots.WaitAsync(cancellationToken);
+        }
+
+        var startedAt = _time.GetUtcNow();
+        FunctionRunResult result;
+        try
+        {
+            result = await _runtime.RunAsync(function, invocation, environment, cancellationToken);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+
+        var run = Record(function, invocation, startedAt, result, new SecretMasker(environment.Values));
+        await _runs.SaveAsync(run, cancellationToken);
+        if (run.Status is RunStatus.Failed or RunStatus.TimedOut)
+        {
+            Log.RunFailed(_logger, run.Function, run.Version, run.Id, run.Trigger.Name(), run.Attempt, run.Status.Name(), run.DeadLetter);
+        }
+
+        return run;
+    }
+
+    public async Task<FunctionRunRecord?> RetryAsync(string function, string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        ArgumentNullException.ThrowIfNull(runId);
+        var previous = await _runs.GetAsync(function, runId, cancellationToken);
+        if (previous is null)
+        {
+            return null;
+        }
+
+        var definition = await _catalog.GetAsync(function, cancellationToken) ?? throw FunctionAdminService.NotFound(function);
+        var invocation = new FunctionInvocation
+        {
+            RunId = NewRunId(),
+            Trigger = previous.Trigger,
+            Attempt = previous.Attempt + 1,
+            LastAttempt = true,
+            Args = previous.Args?.DeepClone(),
+            Event = previous.Event,
+        };
+        return await ExecuteAsync(definition, invocation, cancellationToken);
+    }
+
+    public void Dispose() => _slots.Dispose();
+
+    private FunctionRunRecord Record(FunctionDefinition function, FunctionInvocation invocation, DateTimeOffset startedAt, FunctionRunResult result, SecretMasker masker)
+    {
+        var status = result.Status;
+        var error = result.Error is { } e ? e with { Message = masker.Apply(e.Message) } : null;
+        var output = masker.Apply(result.Result);
+        if (output is not null && Encoding.UTF8.GetByteCount(output.ToJsonString()) is var size && size > _options.MaxResultBytes)
+        {
+            status = RunStatus.Failed;
+            output = null;
+            error = new FunctionError($"The result is {size} bytes of JSON, more than the {_options.MaxResultBytes} allowed (Baas:Functions:MaxResultBytes).");
+        }
+
+        var rejection = result.Rejection is { } r ? r with { Message = masker.Apply(r.Message) } : null;
+        var deadLetter = status is RunStatus.Failed or RunStatus.TimedOut
+            && invocation.LastAttempt
+            && invocation.Trigger is RunTrigger.Document or RunTrigger.Schedule;
+        return new FunctionRunRecord(
+            invocation.RunId,
+            function.Name,
+            function.Version,
+            invocation.Trigger,
+            invocation.Event?.Id,
+            invocation.Attempt,
+            status,
+            startedAt,
+            (long)result.Duration.TotalMilliseconds,
+            CapLogs(result.Logs, masker),
+            error,
+            output,
+            rejection,
+            deadLetter,
+            invocation.Args?.DeepClone(),
+            invocation.Event);
+    }
+
+    private List<string> CapLogs(IReadOnlyList<string> logs, SecretMasker masker)
+    {
+        var kept = new List<string>(Math.Min(logs.Count, _options.MaxLogLines));
+        var bytes = 0;
+        foreach (var line in logs)
+        {
+            var masked = masker.Apply(line);
+            bytes += Encoding.UTF8.GetByteCount(masked);
+            if (kept.Count >= _options.MaxLogLines || bytes > _options.MaxLogBytes)
+            {
+                kept.Add($"[{logs.Count - kept.Count} more log lines not kept: a run keeps {_options.MaxLogLines} lines and {_options.MaxLogBytes} bytes]");
+                break;
+            }
+
+            kept.Add(masked);
+        }
+
+        return kept;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 9100, Level = LogLevel.Warning, Message = "Function {Function} v{Version} run {RunId} ({Trigger}, attempt {Attempt}) ended {Status}; dead letter: {DeadLetter}.")]
+        public static partial void RunFailed(ILogger logger, string function, int version, string runId, string trigger, int attempt, string status, bool deadLetter);
+
+        [LoggerMessage(EventId = 9101, Level = LogLevel.Warning, Message = "Callable {Function} refused: all {Slots} function slots stayed busy.")]
+        public static partial void Busy(ILogger logger, string function, int slots);
+    }
+}

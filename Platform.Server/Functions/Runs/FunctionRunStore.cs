@@ -1,0 +1,131 @@
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Platform.Server.Common;
+using Platform.Server.Storage;
+using Platform.Server.Storage.Filters;
+
+namespace Platform.Server.Functions.Runs;
+
+/// <summary>A page of runs, newest first, and the cursor of the next page (null at the end).</summary>
+public sealed record FunctionRunPage(IReadOnlyList<FunctionRunRecord> Items, string? NextCursor);
+
+/// <summary>Run records in <c>_function_runs</c> (<c>_id</c> = run id): write once, read, list newest first with keyset paging, delete by age.</summary>
+public sealed class FunctionRunStore(IDocumentStore store)
+{
+    /// <summary>Page size of the runs API when no <c>limit</c> is given.</summary>
+    public const int DefaultLimit = 50;
+
+    /// <summary>Largest page of the runs API.</summary>
+    public const int MaxLimit = 500;
+
+    private static readonly SortField[] NewestFirst = [new("startedAt", Descending: true), new(SystemFields.Id, Descending: true)];
+
+    public async Task SaveAsync(FunctionRunRecord run, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var json = FunctionRunJson.ToJson(run);
+        json.Remove("id");
+        var stamp = Timestamps.Format(run.StartedAt);
+        var document = new JsonObject
+        {
+            [SystemFields.Id] = run.Id,
+            [SystemFields.Version] = 1L,
+            [SystemFields.CreatedAt] = stamp,
+            [SystemFields.UpdatedAt] = stamp,
+            [SystemFields.CreatedBy] = null,
+        };
+        foreach (var (key, value) in json)
+        {
+            document[key] = value?.DeepClone();
+        }
+
+        await store.WriteAsync([new InsertOperation(FunctionRunJson.Collection, document)], cancellationToken);
+    }
+
+    /// <summary>The run of <paramref name="function"/> with this id, or null (also when the id belongs to another function).</summary>
+    public async Task<FunctionRunRecord?> GetAsync(string function, string id, CancellationToken cancellationToken = default)
+    {
+        var stored = await store.GetAsync(FunctionRunJson.Collection, id, cancellationToken);
+        return stored is not null && stored["function"]?.GetValue<string>() == function ? FunctionRunJson.FromJson(stored) : null;
+    }
+
+    /// <summary>Runs of one function, newest first.</summary>
+    /// <exception cref="InvalidInputException">A cursor this server did not make (<c>invalid_cursor</c>).</exception>
+    public async Task<FunctionRunPage> ListAsync(string function, RunStatus? status, bool? deadLetter, int limit, string? cursor, CancellationToken cancellationToken = default)
+    {
+        var conditions = new List<FilterNode> { Eq("function", function) };
+        if (status is { } s)
+        {
+            conditions.Add(Eq("status", s.Name()));
+        }
+
+        if (deadLetter is { } d)
+        {
+            conditions.Add(new FieldNode("deadLetter", FieldOperator.Eq, JsonSerializer.SerializeToElement(d)));
+        }
+
+        var page = await store.QueryAsync(FunctionRunJson.Collection, new DocumentQuery(new AndNode(conditions), NewestFirst, limit + 1, DecodeCursor(cursor)), cancellationToken);
+        var items = page.Take(limit).Select(FunctionRunJson.FromJson).ToList();
+        var next = page.Count > limit ? EncodeCursor(items[^1]) : null;
+        return new FunctionRunPage(items, next);
+    }
+
+    /// <summary>Deletes up to <paramref name="batchSize"/> runs that started before <paramref name="cutoff"/>, oldest first; returns how many.</summary>
+    public async Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken = default)
+    {
+        var filter = new FieldNode("startedAt", FieldOperator.Lt, JsonSerializer.SerializeToElement(Timestamps.Format(cutoff)));
+        var page = await store.QueryAsync(
+            FunctionRunJson.Collection,
+            new DocumentQuery(filter, [new SortField("startedAt"), new SortField(SystemFields.Id)], batchSize),
+            cancellationToken);
+        if (page.Count == 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            await store.WriteAsync([.. page.Select(d => new DeleteOperation(FunctionRunJson.Collection, d[SystemFields.Id]!.GetValue<string>()))], cancellationToken);
+        }
+        catch (VersionMismatchException)
+        {
+            // Another node's sweep deleted some of them first; the next pass picks up what is left.
+            return 0;
+        }
+
+        return page.Count;
+    }
+
+    private static FieldNode Eq(string path, string value) => new(path, FieldOperator.Eq, JsonSerializer.SerializeToElement(value));
+
+    private static string EncodeCursor(FunctionRunRecord last)
+    {
+        var json = new JsonArray(Timestamps.Format(last.StartedAt), last.Id).ToJsonString();
+        return Base64Url.EncodeToString(Encoding.UTF8.GetBytes(json));
+    }
+
+    private static IReadOnlyList<JsonElement>? DecodeCursor(string? cursor)
+    {
+        if (string.IsNullOrEmpty(cursor))
+        {
+            return null;
+        }
+
+        try
+        {
+            var values = JsonSerializer.Deserialize<string[]>(Base64Url.DecodeFromChars(cursor));
+            if (values is { Length: 2 })
+            {
+                return [JsonSerializer.SerializeToElement(values[0]), JsonSerializer.SerializeToElement(values[1])];
+            }
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            // Reported below.
+        }
+
+        throw new InvalidInputException("invalid_cursor", "The cursor is not one this server made; pass nextCursor from a previous page.", "cursor");
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text.Json.Nodes;
+using Platform.Server.Common;
+using Platform.Server.Functions;
+using Platform.Server.Functions.Runs;
+using Platform.Server.Rules;
+
+namespace Platform.Server.Tests.Functions;
+
+public sealed class FunctionUnitTests
+{
+    [Fact]
+    public void SecretMasker_MasksWholeValuesOfFourCharactersOrMore()
+    {
+        var masker = new SecretMasker(["sk_live_123", "sk_live_123456", "abc", "pass"]);
+        Assert.Equal("key=*** long=*** short=abc word=***word", masker.Apply("key=sk_live_123 long=sk_live_123456 short=abc word=password"));
+        var masked = masker.Apply(JsonNode.Parse("""{ "token": "Bearer sk_live_123", "pass": [1, "pass"], "n": 5 }"""));
+        Assert.Equal("""{"token":"Bearer ***","***":[1,"***"],"n":5}""", masked!.ToJsonString());
+    }
+
+    [Fact]
+    public void SecretMasker_WithoutSecrets_CopiesUnchanged()
+    {
+        var masker = new SecretMasker([]);
+        var node = JsonNode.Parse("""{ "a": "b" }""");
+        Assert.Equal(node!.ToJsonString(), masker.Apply(node)!.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("auth != null", null, true, true)]
+    [InlineData("auth != null", null, false, false)]
+    [InlineData("args.code in ['SUMMER', 'WINTER']", "{\"code\": \"SUMMER\"}", false, true)]
+    [InlineData("args.code in ['SUMMER', 'WINTER']", "{\"code\": \"SPRING\"}", false, false)]
+    [InlineData("'vip' in auth.roles && args.amount <= 100", "{\"amount\": 50}", true, true)]
+    [InlineData("'vip' in auth.roles && args.amount <= 100", "{\"amount\": 500}", true, false)]
+    [InlineData("args == null", null, false, true)]
+    [InlineData("now > '2020-01-01'", null, false, true)]
+    public void InvokeRule_ReadsAuthArgsAndNow(string rule, string? argsJson, bool signedIn, bool expected)
+    {
+        var context = new RuleContext
+        {
+            Auth = signedIn ? new JsonObject { ["id"] = "u1", ["roles"] = new JsonArray("vip") } : null,
+            Args = argsJson is null ? null : JsonNode.Parse(argsJson),
+            Now = "2026-01-01T00:00:00.000Z",
+        };
+        Assert.Equal(expected, RuleCompiler.CompileInvoke(rule).Evaluate(context));
+    }
+
+    [Fact]
+    public void CollectionRules_StillRefuseArgs()
+    {
+        var error = Assert.Throws<InvalidInputException>(() => RuleCompiler.Compile(RuleOperation.Get, "args.x == 1"));
+        Assert.Equal("rules.get", error.Field);
+        Assert.Equal(0, error.Position);
+        Assert.False(RuleOperations.TryParse("invoke", out _));
+    }
+
+    [Fact]
+    public void RunJson_RoundTrips()
+    {
+        var run = new FunctionRunRecord(
+            "0123456789abcdef01234567", "f", 3, RunTrigger.Document, "evt-1", 2, RunStatus.Failed,
+            new DateTimeOffset(2026, 5, 6, 7, 8, 9, 123, TimeSpan.Zero), 42, ["a", "b"], new FunctionError("boom", 3, 7),
+            JsonNode.Parse("""{ "x": 1 }"""), null, true, JsonNode.Parse("[1]"),
+            new FunctionEvent("evt-1", TriggerOperation.Update, "orders", "o1", new JsonObject { ["n"] = 1 }, new JsonObject { ["n"] = 2 }));
+        var json = FunctionRunJson.ToJson(run);
+        var back = FunctionRunJson.FromJson(json);
+        Assert.Equal(json.ToJsonString(), FunctionRunJson.ToJson(back).ToJsonString());
+    }
+}
