@@ -195,7 +195,7 @@ internal sealed class FunctionRun
     private JsObject Collection(Engine engine, string name, Caller caller)
     {
         var documents = _services.Documents;
-        var queries = _services.Queries;
+        var queries = documents;
         var collection = new JsObject(engine);
         collection.Set("find", new ClrFunction(engine, "find", (_, args) =>
         {
@@ -456,7 +456,7 @@ internal sealed class FunctionRun
                 message = fetch.Message;
                 if (code == "fetch_refused")
                 {
-                    FunctionRuntimeLog.FetchRefused(_services.Logger, Function.Name, Invocation.RunId, "ctx.fetch", message);
+                    FunctionRuntimeLog.FetchRefused(_services.Logger, Function.Name, Invocation.RunId, message);
                 }
 
                 break;

@@ -12,6 +12,7 @@ public static class FunctionRuntimeServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IFetchHostResolver, DnsFetchHostResolver>();
         services.TryAddSingleton<FetchAddressGuard>();
+        services.TryAddSingleton<IFunctionDocuments, DocumentServiceFunctionDocuments>();
         services.TryAddSingleton<FunctionFetch>();
         services.TryAddSingleton<FunctionRuntimeMetrics>();
         services.TryAddSingleton<JintFunctionRuntime>();

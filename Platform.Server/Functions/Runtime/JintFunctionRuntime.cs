@@ -9,14 +9,12 @@ using Jint.Native.Object;
 using Jint.Runtime;
 using Jint.Runtime.Interop;
 using Microsoft.Extensions.Options;
-using Platform.Server.Documents;
 
 namespace Platform.Server.Functions.Runtime;
 
 /// <summary>What a run needs from the host.</summary>
 internal sealed record RuntimeServices(
-    DocumentService Documents,
-    DocumentQueryService Queries,
+    IFunctionDocuments Documents,
     FunctionFetch Fetch,
     FunctionOptions Options,
     TimeProvider Time,
@@ -42,10 +40,10 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
     private readonly RunThreads _threads;
     private readonly EnginePool _pool;
     private readonly ModuleCache _modules = new(ModuleCacheSize);
+    private int _disposed;
 
     public JintFunctionRuntime(
-        DocumentService documents,
-        DocumentQueryService queries,
+        IFunctionDocuments documents,
         FunctionFetch fetch,
         IOptions<FunctionOptions> options,
         FunctionRuntimeMetrics metrics,
@@ -55,7 +53,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _metrics = metrics;
-        _services = new RuntimeServices(documents, queries, fetch, _options, time, logger);
+        _services = new RuntimeServices(documents, fetch, _options, time, logger);
         _threads = new RunThreads(_options.MaxConcurrentRuns);
         _pool = new EnginePool(_options.EnginePoolSize);
     }
@@ -397,6 +395,12 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
 
     public void Dispose()
     {
+        // Registered as itself and as IFunctionRuntime: the container disposes it once per registration.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _threads.Dispose();
         _pool.Dispose();
     }

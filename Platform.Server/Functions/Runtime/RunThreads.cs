@@ -20,6 +20,7 @@ internal sealed class RunThreads : IDisposable
     private readonly Lock _gate = new();
     private int _threads;
     private int _idle;
+    private int _disposed;
 
     public RunThreads(int maxThreads)
     {
@@ -61,7 +62,7 @@ internal sealed class RunThreads : IDisposable
                 work();
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException && _disposed == 1)
         {
             // Shutting down.
         }
@@ -69,6 +70,11 @@ internal sealed class RunThreads : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         _stopping.Dispose();
     }
