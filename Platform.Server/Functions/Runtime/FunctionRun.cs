@@ -124,9 +124,12 @@ internal sealed class FunctionRun
     /// <summary>A function that joins its arguments like <c>console.log</c> and appends the line to this run's log.</summary>
     public ClrFunction LogFunction(Engine engine, string name) => new(engine, name, (_, args) =>
     {
-        Log.Add(string.Join(' ', args.Select(a => Format(engine, a))));
+        WriteLog(engine, args);
         return JsValue.Undefined;
     });
+
+    /// <summary>Appends one line made of <paramref name="args"/> to this run's log.</summary>
+    public void WriteLog(Engine engine, JsValue[] args) => Log.Add(string.Join(' ', args.Select(a => Format(engine, a))));
 
     private static string Format(Engine engine, JsValue value)
     {

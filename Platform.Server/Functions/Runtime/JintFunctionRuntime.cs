@@ -326,10 +326,11 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
             var console = new JsObject(engine);
             foreach (var name in new[] { "log", "info", "warn", "error", "debug" })
             {
+                // console.* is global and outlives a run: it writes to the log of the run using the engine now.
                 console.Set(name, new ClrFunction(engine, name, (_, args) =>
                 {
-                    var current = pooled?.Current ?? run;
-                    return current.LogFunction(engine, name).Call(JsValue.Undefined, args);
+                    (pooled?.Current ?? run).WriteLog(engine, args);
+                    return JsValue.Undefined;
                 }));
             }
 
