@@ -1,4 +1,5 @@
 using Platform.Server.Functions.Definitions;
+using Platform.Server.Functions.Runtime;
 
 namespace Platform.Server.Functions;
 
@@ -11,6 +12,7 @@ public static class FunctionServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<FunctionOptions>().BindConfiguration(FunctionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddFunctionApi();
+        services.AddFunctionRuntime();
         return services;
     }
 }

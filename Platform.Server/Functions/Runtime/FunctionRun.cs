@@ -1,0 +1,543 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Jint;
+using Jint.Native;
+using JsFunction = Jint.Native.Function.Function;
+using Jint.Native.Object;
+using Jint.Runtime;
+using Jint.Runtime.Interop;
+using Platform.Server.Common;
+using Platform.Server.Documents;
+using Platform.Server.Hosting;
+
+namespace Platform.Server.Functions.Runtime;
+
+/// <summary>
+/// One run on one engine, on one run thread: builds <c>ctx</c>, and is the run's event loop. Host calls
+/// (<c>ctx.db</c>, <c>ctx.fetch</c>) run as .NET tasks off the run thread and hand their outcome back
+/// through <see cref="Post"/>, so every <see cref="JsValue"/> is made and touched on the run thread only.
+/// </summary>
+internal sealed class FunctionRun
+{
+    /// <summary>Largest value a script may hand to a host call (the document service applies its own, smaller limits).</summary>
+    private const int MaxHostArgumentBytes = 32 * 1024 * 1024;
+
+    private static readonly HashSet<string> FindOptionNames = ["sort", "limit", "fields"];
+    private static readonly HashSet<string> FetchOptionNames = ["method", "headers", "body", "timeoutMs"];
+
+    private readonly BlockingCollection<Action> _completions = [];
+    private readonly RuntimeServices _services;
+    private readonly long _startTimestamp;
+    private int _pending;
+
+    public FunctionRun(
+        RuntimeServices services,
+        FunctionDefinition function,
+        FunctionInvocation invocation,
+        IReadOnlyDictionary<string, string> environment,
+        TimeSpan timeout,
+        CancellationToken token)
+    {
+        _services = services;
+        Function = function;
+        Invocation = invocation;
+        Environment = environment;
+        Timeout = timeout;
+        Token = token;
+        _startTimestamp = services.Time.GetTimestamp();
+        Log = new RunLog(services.Options.MaxLogLines, services.Options.MaxLogBytes);
+        var origin = new WriteOrigin(function.Name, invocation.Depth + 1);
+        ServiceCaller = Caller.Service with { Origin = origin };
+        UserCaller = (invocation.Caller ?? Caller.Anonymous) with { Origin = origin };
+    }
+
+    public FunctionDefinition Function { get; }
+
+    public FunctionInvocation Invocation { get; }
+
+    public IReadOnlyDictionary<string, string> Environment { get; }
+
+    public TimeSpan Timeout { get; }
+
+    /// <summary>Cancelled when the run's budget runs out, the caller gives up, or the run ends.</summary>
+    public CancellationToken Token { get; }
+
+    public RunLog Log { get; }
+
+    public FunctionRejection? Rejection { get; private set; }
+
+    /// <summary>The value <c>ctx.reject</c> throws to unwind the script; recognised when it surfaces.</summary>
+    public JsValue? RejectionSentinel { get; private set; }
+
+    public Caller ServiceCaller { get; }
+
+    public Caller UserCaller { get; }
+
+    /// <summary>Host calls started and not yet handed back.</summary>
+    public int Pending => _pending;
+
+    public TimeSpan Remaining => Timeout - _services.Time.GetElapsedTime(_startTimestamp);
+
+    /// <summary>Waits for the next host call to finish and applies its outcome (on the run thread).</summary>
+    public void RunNextCompletion()
+    {
+        var completion = _completions.Take(Token);
+        completion();
+    }
+
+    private void Post(Action completion) => _completions.Add(completion);
+
+    // ---- ctx ---------------------------------------------------------------------------------------
+
+    public ObjectInstance BuildContext(Engine engine)
+    {
+        var ctx = new JsObject(engine);
+        var freeze = engine.Intrinsics.Object.Get("freeze");
+        ctx.Set("db", Database(engine, ServiceCaller));
+        ctx.Set("userDb", Database(engine, UserCaller));
+        ctx.Set("auth", JsJson.ToJs(engine, Invocation.Caller?.Auth));
+        ctx.Set("args", JsJson.ToJs(engine, Invocation.Args));
+        ctx.Set("event", JsJson.ToJs(engine, Invocation.Event?.ToJson()));
+        var run = new JsObject(engine);
+        run.Set("id", Invocation.RunId);
+        run.Set("function", Function.Name);
+        run.Set("version", Function.Version);
+        run.Set("trigger", Invocation.Trigger.Name());
+        run.Set("attempt", Invocation.Attempt);
+        engine.Call(freeze, JsValue.Undefined, [run]);
+        ctx.Set("run", run);
+        var env = new JsObject(engine);
+        foreach (var (name, value) in Environment)
+        {
+            env.Set(name, value);
+        }
+
+        engine.Call(freeze, JsValue.Undefined, [env]);
+        ctx.Set("env", env);
+        ctx.Set("log", LogFunction(engine, "log"));
+        ctx.Set("fetch", new ClrFunction(engine, "fetch", (_, args) => Fetch(engine, args), 2));
+        ctx.Set("reject", new ClrFunction(engine, "reject", (_, args) => Reject(engine, args), 2));
+        return ctx;
+    }
+
+    /// <summary>A function that joins its arguments like <c>console.log</c> and appends the line to this run's log.</summary>
+    public ClrFunction LogFunction(Engine engine, string name) => new(engine, name, (_, args) =>
+    {
+        WriteLog(engine, args);
+        return JsValue.Undefined;
+    });
+
+    /// <summary>Appends one line made of <paramref name="args"/> to this run's log.</summary>
+    public void WriteLog(Engine engine, JsValue[] args) => Log.Add(string.Join(' ', args.Select(a => Format(engine, a))));
+
+    private static string Format(Engine engine, JsValue value)
+    {
+        switch (value)
+        {
+            case JsString s:
+                return s.ToString();
+            case JsFunction f:
+                return $"[Function {f.Get("name")}]";
+            case ObjectInstance o when o is Jint.Native.Error.ErrorInstance:
+                return TypeConverter.ToString(o);
+            case ObjectInstance o:
+                try
+                {
+                    var json = new Jint.Native.Json.JsonSerializer(engine).Serialize(o);
+                    return json.IsUndefined() ? TypeConverter.ToString(o) : json.ToString();
+                }
+                catch (JavaScriptException)
+                {
+                    return "[object with a cycle]";
+                }
+
+            default:
+                return TypeConverter.ToString(value);
+        }
+    }
+
+    private JsValue Reject(Engine engine, JsValue[] args)
+    {
+        var status = args.Length > 0 ? args[0] : JsValue.Undefined;
+        if (status is not JsNumber number || number.AsNumber() is var n && (n != Math.Floor(n) || n < 400 || n > 499))
+        {
+            throw new JavaScriptException(engine.Intrinsics.TypeError, "ctx.reject(status, message): status must be an integer from 400 to 499.");
+        }
+
+        var message = args.Length > 1 && !args[1].IsUndefined() ? TypeConverter.ToString(args[1]) : "Rejected by the function.";
+        Rejection ??= new FunctionRejection((int)number.AsNumber(), message);
+        var sentinel = engine.Construct(engine.Intrinsics.Error, [JsValue.FromObject(engine, "ctx.reject ended the run: " + message)]);
+        RejectionSentinel ??= sentinel;
+        throw new JavaScriptException(sentinel);
+    }
+
+    private JsObject Database(Engine engine, Caller caller)
+    {
+        var db = new JsObject(engine);
+        var collections = new Dictionary<string, JsObject>(StringComparer.Ordinal);
+        db.Set("collection", new ClrFunction(engine, "collection", (_, args) =>
+        {
+            if (args.Length == 0 || args[0] is not JsString nameValue)
+            {
+                throw new JavaScriptException(engine.Intrinsics.TypeError, "collection(name): name must be a string.");
+            }
+
+            var name = nameValue.ToString();
+            if (!collections.TryGetValue(name, out var collection))
+            {
+                collection = Collection(engine, name, caller);
+                collections[name] = collection;
+            }
+
+            return collection;
+        }, 1));
+        return db;
+    }
+
+    private JsObject Collection(Engine engine, string name, Caller caller)
+    {
+        var documents = _services.Documents;
+        var queries = documents;
+        var collection = new JsObject(engine);
+        collection.Set("find", new ClrFunction(engine, "find", (_, args) =>
+        {
+            var filter = OptionalObject(engine, args, 0, "find(filter, options): filter");
+            var options = OptionalObject(engine, args, 1, "find(filter, options): options");
+            JsonElement? sort = null, fields = null;
+            int? limit = null;
+            if (options is JsonObject o)
+            {
+                CheckNames(engine, o, FindOptionNames, "find(filter, options)");
+                sort = o["sort"] is { } s ? JsonSerializer.SerializeToElement(s) : null;
+                fields = o["fields"] is { } f ? JsonSerializer.SerializeToElement(f) : null;
+                limit = o["limit"] switch
+                {
+                    null => null,
+                    JsonValue v when v.TryGetValue<long>(out var l) && l is >= int.MinValue and <= int.MaxValue => (int)l,
+                    _ => throw new JavaScriptException(engine.Intrinsics.TypeError, "find(filter, options): limit must be an integer."),
+                };
+            }
+
+            var request = new QueryRequest(filter is null ? null : JsonSerializer.SerializeToElement(filter), sort, limit, null, fields, Count: false);
+            return StartHostCall(engine, async token =>
+            {
+                var page = await queries.QueryAsync(name, request, caller, token).ConfigureAwait(false);
+                return page["items"];
+            });
+        }, 2));
+        collection.Set("get", new ClrFunction(engine, "get", (_, args) =>
+        {
+            var id = RequiredString(engine, args, 0, "get(id): id");
+            return StartHostCall(engine, async token =>
+            {
+                try
+                {
+                    return await documents.GetAsync(name, id, caller, token).ConfigureAwait(false);
+                }
+                catch (ApiException ex) when (ex.Code == "not_found")
+                {
+                    return null;
+                }
+            });
+        }, 1));
+        collection.Set("insert", new ClrFunction(engine, "insert", (_, args) =>
+        {
+            var data = RequiredObject(engine, args, 0, "insert(data): data");
+            return StartHostCall(engine, async token =>
+                (await documents.ExecuteAsync(new CreateCommand(name, data), caller, token).ConfigureAwait(false)).Document);
+        }, 1));
+        collection.Set("replace", new ClrFunction(engine, "replace", (_, args) =>
+        {
+            var id = RequiredString(engine, args, 0, "replace(id, data): id");
+            var data = RequiredObject(engine, args, 1, "replace(id, data): data");
+            return StartHostCall(engine, async token =>
+                (await documents.ExecuteAsync(new ReplaceCommand(name, id, data), caller, token).ConfigureAwait(false)).Document);
+        }, 2));
+        collection.Set("update", new ClrFunction(engine, "update", (_, args) =>
+        {
+            var id = RequiredString(engine, args, 0, "update(id, patch): id");
+            var patch = RequiredObject(engine, args, 1, "update(id, patch): patch");
+            return StartHostCall(engine, async token =>
+                (await documents.ExecuteAsync(new PatchCommand(name, id, patch), caller, token).ConfigureAwait(false)).Document);
+        }, 2));
+        collection.Set("delete", new ClrFunction(engine, "delete", (_, args) =>
+        {
+            var id = RequiredString(engine, args, 0, "delete(id): id");
+            return StartHostCall(engine, async token =>
+            {
+                await documents.ExecuteAsync(new DeleteCommand(name, id), caller, token).ConfigureAwait(false);
+                return null;
+            }, undefinedResult: true);
+        }, 1));
+        collection.Set("count", new ClrFunction(engine, "count", (_, args) =>
+        {
+            var filter = OptionalObject(engine, args, 0, "count(filter): filter");
+            var request = new QueryRequest(filter is null ? null : JsonSerializer.SerializeToElement(filter), null, 1, null, null, Count: true);
+            return StartHostCall(engine, async token =>
+            {
+                var page = await queries.QueryAsync(name, request, caller, token).ConfigureAwait(false);
+                return page["count"]?.DeepClone();
+            });
+        }, 1));
+        return collection;
+    }
+
+    private JsValue Fetch(Engine engine, JsValue[] args)
+    {
+        var url = RequiredString(engine, args, 0, "fetch(url, options): url");
+        var options = args.Length > 1 && args[1] is ObjectInstance o && o is not JsFunction ? o : null;
+        if (args.Length > 1 && !args[1].IsUndefined() && !args[1].IsNull() && options is null)
+        {
+            throw new JavaScriptException(engine.Intrinsics.TypeError, "fetch(url, options): options must be an object.");
+        }
+
+        var method = "GET";
+        var headers = new List<KeyValuePair<string, string>>();
+        string? body = null;
+        string? contentType = null;
+        TimeSpan? timeout = null;
+        if (options is not null)
+        {
+            foreach (var key in options.GetOwnPropertyKeys(Types.String))
+            {
+                if (!FetchOptionNames.Contains(key.ToString()))
+                {
+                    throw new JavaScriptException(engine.Intrinsics.TypeError, $"fetch(url, options): unknown option '{key}' (allowed: method, headers, body, timeoutMs).");
+                }
+            }
+
+            if (options.Get("method") is JsString m)
+            {
+                method = m.ToString().ToUpperInvariant();
+            }
+
+            if (options.Get("headers") is ObjectInstance h)
+            {
+                foreach (var key in h.GetOwnPropertyKeys(Types.String))
+                {
+                    headers.Add(new(key.ToString(), TypeConverter.ToString(h.Get(key))));
+                }
+            }
+
+            switch (options.Get("body"))
+            {
+                case var none when none.IsUndefined() || none.IsNull():
+                    break;
+                case JsString s:
+                    body = s.ToString();
+                    break;
+                case var value:
+                    body = ToJson(engine, value, "fetch(url, options): body")?.ToJsonString() ?? "null";
+                    contentType = "application/json";
+                    break;
+            }
+
+            if (options.Get("timeoutMs") is JsNumber ms)
+            {
+                if (!(ms.AsNumber() > 0))
+                {
+                    throw new JavaScriptException(engine.Intrinsics.TypeError, "fetch(url, options): timeoutMs must be a positive number.");
+                }
+
+                timeout = TimeSpan.FromMilliseconds(Math.Min(ms.AsNumber(), int.MaxValue));
+            }
+        }
+
+        if (body is not null && contentType is null && !headers.Exists(h => h.Key.Equals("content-type", StringComparison.OrdinalIgnoreCase)))
+        {
+            contentType = "text/plain; charset=utf-8";
+        }
+
+        var request = new FetchRequest(url, method, headers, body, contentType, timeout);
+        var remaining = Remaining;
+        var fetch = _services.Fetch;
+        var allowlist = Function.FetchAllowlist;
+        return StartHostCall(engine, async token => await fetch.FetchAsync(request, allowlist, remaining, token).ConfigureAwait(false), ToResponse);
+
+        JsValue ToResponse(Engine e, FetchResponse response)
+        {
+            var result = new JsObject(e);
+            result.Set("status", response.Status);
+            result.Set("ok", response.Status is >= 200 and <= 299);
+            result.Set("url", response.Url);
+            var headerObject = new JsObject(e);
+            foreach (var (name, value) in response.Headers)
+            {
+                headerObject.Set(name, value);
+            }
+
+            result.Set("headers", headerObject);
+            result.Set("text", new ClrFunction(e, "text", (_, _) => Resolved(e, JsValue.FromObject(e, response.Body))));
+            result.Set("json", new ClrFunction(e, "json", (_, _) =>
+            {
+                try
+                {
+                    return Resolved(e, new Jint.Native.Json.JsonParser(e).Parse(response.Body));
+                }
+                catch (JavaScriptException ex)
+                {
+                    return Rejected(e, ex.Error);
+                }
+            }));
+            return result;
+        }
+    }
+
+    private static JsValue Resolved(Engine engine, JsValue value)
+    {
+        var promise = engine.Advanced.RegisterPromise();
+        promise.Resolve(value);
+        return promise.Promise;
+    }
+
+    private static JsValue Rejected(Engine engine, JsValue error)
+    {
+        var promise = engine.Advanced.RegisterPromise();
+        promise.Reject(error);
+        return promise.Promise;
+    }
+
+    // ---- host calls ----------------------------------------------------------------------------------
+
+    private JsValue StartHostCall(Engine engine, Func<CancellationToken, Task<JsonNode?>> call, bool undefinedResult = false) =>
+        StartHostCall(engine, call, (e, node) => undefinedResult ? JsValue.Undefined : JsJson.ToJs(e, node));
+
+    /// <summary>
+    /// Starts <paramref name="call"/> on the thread pool and answers a promise; the outcome comes back through
+    /// the run's completion queue and is turned into JavaScript on the run thread by <paramref name="toJs"/>.
+    /// </summary>
+    private JsValue StartHostCall<T>(Engine engine, Func<CancellationToken, Task<T>> call, Func<Engine, T, JsValue> toJs)
+    {
+        var promise = engine.Advanced.RegisterPromise();
+
+        // Where the script made the call, so an error it does not catch points at that line.
+        var callerStack = engine.Advanced.StackTrace;
+        var token = Token;
+        Interlocked.Increment(ref _pending);
+        Task.Run(() => call(token), token).ContinueWith(
+            task => Post(() =>
+            {
+                Interlocked.Decrement(ref _pending);
+                if (task.IsCompletedSuccessfully)
+                {
+                    JsValue value;
+                    try
+                    {
+                        value = toJs(engine, task.Result);
+                    }
+                    catch (JavaScriptException ex)
+                    {
+                        promise.Reject(ex.Error);
+                        return;
+                    }
+
+                    promise.Resolve(value);
+                }
+                else
+                {
+                    var error = task.Exception?.InnerException ?? new OperationCanceledException(token);
+                    promise.Reject(HostError(engine, error, callerStack));
+                }
+            }),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return promise.Promise;
+    }
+
+    /// <summary>A plain JavaScript <c>Error</c> with <c>message</c>, <c>code</c> and (for API errors) <c>status</c>; never a .NET type name or stack.</summary>
+    private ObjectInstance HostError(Engine engine, Exception exception, string callerStack)
+    {
+        string code;
+        string message;
+        int? status = null;
+        switch (exception)
+        {
+            case FetchFailedException fetch:
+                code = fetch.Code;
+                message = fetch.Message;
+                if (code == "fetch_refused")
+                {
+                    FunctionRuntimeLog.FetchRefused(_services.Logger, Function.Name, Invocation.RunId, message);
+                }
+
+                break;
+            case OperationCanceledException:
+                code = "cancelled";
+                message = "The call was cancelled: the run's time budget ran out or the run ended.";
+                break;
+            default:
+                var problem = ProblemDetailsExceptionHandler.ToProblem(exception);
+                code = problem.Extensions.TryGetValue("code", out var c) ? c?.ToString() ?? "error" : "error";
+                status = problem.Status;
+                message = problem.Detail ?? "The call failed.";
+                if (status >= 500 && exception is not Storage.StorageUnavailableException)
+                {
+                    FunctionRuntimeLog.HostCallFailed(_services.Logger, Function.Name, Invocation.RunId, exception);
+                }
+
+                break;
+        }
+
+        var error = engine.Construct(engine.Intrinsics.Error, [JsValue.FromObject(engine, message)]);
+        error.Set("code", code);
+        if (status is not null)
+        {
+            error.Set("status", status.Value);
+        }
+
+        if (!string.IsNullOrEmpty(callerStack))
+        {
+            error.Set("stack", callerStack);
+        }
+
+        return error;
+    }
+
+    // ---- arguments ---------------------------------------------------------------------------------
+
+    private static JsonNode? ToJson(Engine engine, JsValue value, string what)
+    {
+        try
+        {
+            return JsJson.ToNode(engine, value, MaxHostArgumentBytes, what);
+        }
+        catch (NotJsonException ex)
+        {
+            throw new JavaScriptException(engine.Intrinsics.TypeError, $"{what} is not JSON: {ex.Message}.");
+        }
+    }
+
+    private static string RequiredString(Engine engine, JsValue[] args, int index, string what) =>
+        args.Length > index && args[index] is JsString s && s.Length > 0
+            ? s.ToString()
+            : throw new JavaScriptException(engine.Intrinsics.TypeError, $"{what} must be a non-empty string.");
+
+    private static JsonObject RequiredObject(Engine engine, JsValue[] args, int index, string what) =>
+        args.Length > index && ToJson(engine, args[index], what) is JsonObject o
+            ? o
+            : throw new JavaScriptException(engine.Intrinsics.TypeError, $"{what} must be an object.");
+
+    private static JsonObject? OptionalObject(Engine engine, JsValue[] args, int index, string what)
+    {
+        if (args.Length <= index || args[index].IsUndefined() || args[index].IsNull())
+        {
+            return null;
+        }
+
+        return ToJson(engine, args[index], what) as JsonObject
+            ?? throw new JavaScriptException(engine.Intrinsics.TypeError, $"{what} must be an object.");
+    }
+
+    private static void CheckNames(Engine engine, JsonObject o, HashSet<string> allowed, string what)
+    {
+        foreach (var (key, _) in o)
+        {
+            if (!allowed.Contains(key))
+            {
+                throw new JavaScriptException(engine.Intrinsics.TypeError, $"{what}: unknown option '{key}' (allowed: {string.Join(", ", allowed)}).");
+            }
+        }
+    }
+}

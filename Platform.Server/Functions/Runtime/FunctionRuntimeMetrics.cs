@@ -1,0 +1,62 @@
+using System.Diagnostics.Metrics;
+
+namespace Platform.Server.Functions.Runtime;
+
+/// <summary>
+/// The <c>Baas.Functions.Runtime</c> meter: modules parsed, engines created, engines taken warm from the
+/// pool, runs by status. The running totals are also readable here (tests and the admin dashboard).
+/// </summary>
+public sealed class FunctionRuntimeMetrics
+{
+    public const string MeterName = "Baas.Functions.Runtime";
+
+    private readonly Counter<long> _modulesParsed;
+    private readonly Counter<long> _enginesCreated;
+    private readonly Counter<long> _poolHits;
+    private readonly Counter<long> _runs;
+    private long _modulesParsedTotal;
+    private long _enginesCreatedTotal;
+    private long _poolHitsTotal;
+
+    public FunctionRuntimeMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        Meter = meterFactory.Create(MeterName);
+        _modulesParsed = Meter.CreateCounter<long>("baas.functions.modules_parsed", "{module}", "Function code parsed into a module (once per function version and node while it stays cached).");
+        _enginesCreated = Meter.CreateCounter<long>("baas.functions.engines_created", "{engine}", "Jint engines created (a cold start: the module's top level runs).");
+        _poolHits = Meter.CreateCounter<long>("baas.functions.engine_pool_hits", "{run}", "Runs that took a warm engine from the pool.");
+        _runs = Meter.CreateCounter<long>("baas.functions.runs", "{run}", "Function runs by status.");
+    }
+
+    /// <summary>This node's meter (one per service provider).</summary>
+    public Meter Meter { get; }
+
+    /// <summary>How many times function code was parsed since start-up.</summary>
+    public long ModulesParsed => Interlocked.Read(ref _modulesParsedTotal);
+
+    /// <summary>How many engines were created since start-up.</summary>
+    public long EnginesCreated => Interlocked.Read(ref _enginesCreatedTotal);
+
+    /// <summary>How many runs reused a pooled engine since start-up.</summary>
+    public long PoolHits => Interlocked.Read(ref _poolHitsTotal);
+
+    internal void ModuleParsed()
+    {
+        Interlocked.Increment(ref _modulesParsedTotal);
+        _modulesParsed.Add(1);
+    }
+
+    internal void EngineCreated()
+    {
+        Interlocked.Increment(ref _enginesCreatedTotal);
+        _enginesCreated.Add(1);
+    }
+
+    internal void PoolHit()
+    {
+        Interlocked.Increment(ref _poolHitsTotal);
+        _poolHits.Add(1);
+    }
+
+    internal void RunEnded(RunStatus status) => _runs.Add(1, new KeyValuePair<string, object?>("status", status.Name()));
+}

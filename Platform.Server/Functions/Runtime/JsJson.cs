@@ -1,0 +1,171 @@
+using System.Text.Json.Nodes;
+using Jint;
+using Jint.Native;
+using Jint.Native.Function;
+using Jint.Native.Json;
+using Jint.Native.Object;
+using Jint.Runtime;
+
+namespace Platform.Server.Functions.Runtime;
+
+/// <summary>A value that does not cross the sandbox boundary as JSON; the message names what and where.</summary>
+internal sealed class NotJsonException(string message) : Exception(message)
+{
+    public NotJsonException()
+        : this("The value is not JSON.")
+    {
+    }
+
+    public NotJsonException(string message, Exception innerException)
+        : this(message) => _ = innerException;
+}
+
+/// <summary>
+/// Values cross the sandbox boundary as JSON and nothing else. Into the engine: the engine's own JSON
+/// parser. Out of it: a strict walk that, unlike <c>JSON.stringify</c>, refuses functions, symbols,
+/// BigInt, non-finite numbers and cycles instead of dropping or mangling them (an <c>undefined</c> property
+/// is left out, an <c>undefined</c> array element becomes null, <c>toJSON</c> is honoured, as in JSON).
+/// Runs on the engine's thread only.
+/// </summary>
+internal static class JsJson
+{
+    private const int MaxDepth = 100;
+
+    public static JsValue ToJs(Engine engine, JsonNode? node) =>
+        node is null ? JsValue.Null : new JsonParser(engine).Parse(node.ToJsonString());
+
+    /// <summary>The value as JSON; <paramref name="maxBytes"/> bounds its approximate serialized size.</summary>
+    public static JsonNode? ToNode(Engine engine, JsValue value, int maxBytes, string path = "value")
+    {
+        var state = new WalkState(engine, maxBytes);
+        var converted = Convert(state, value, path, 0, JsValue.Undefined);
+        return converted.IsUndefined ? null : converted.Node;
+    }
+
+    private sealed class WalkState(Engine engine, int maxBytes)
+    {
+        public Engine Engine { get; } = engine;
+
+        public HashSet<ObjectInstance> Ancestors { get; } = new(ReferenceEqualityComparer.Instance);
+
+        public long Bytes { get; set; }
+
+        public int MaxBytes { get; } = maxBytes;
+
+        public void Charge(long bytes)
+        {
+            Bytes += bytes;
+            if (Bytes > MaxBytes)
+            {
+                throw new NotJsonException($"it is larger than {MaxBytes} bytes");
+            }
+        }
+    }
+
+    private readonly record struct Converted(JsonNode? Node, bool IsUndefined);
+
+    private static Converted Convert(WalkState state, JsValue value, string path, int depth, JsValue key)
+    {
+        if (value is ObjectInstance withToJson && withToJson is not Function && withToJson.Get("toJSON") is Function toJson)
+        {
+            value = state.Engine.Call(toJson, withToJson, [key.IsUndefined() ? JsValue.FromObject(state.Engine, string.Empty) : key]);
+        }
+
+        switch (value)
+        {
+            case var undefined when undefined.IsUndefined():
+                return new Converted(null, true);
+            case var none when none.IsNull():
+                state.Charge(4);
+                return new Converted(null, false);
+            case JsBoolean b:
+                state.Charge(5);
+                return new Converted(JsonValue.Create(b.AsBoolean()), false);
+            case JsNumber n:
+            {
+                state.Charge(8);
+                var d = n.AsNumber();
+                if (double.IsNaN(d) || double.IsInfinity(d))
+                {
+                    throw new NotJsonException($"{path} is {TypeConverter.ToString(n)}, which JSON cannot hold");
+                }
+
+                return new Converted(d == Math.Floor(d) && Math.Abs(d) < 9007199254740992d ? JsonValue.Create((long)d) : JsonValue.Create(d), false);
+            }
+
+            case JsString s:
+            {
+                var text = s.ToString();
+                state.Charge(text.Length + 2);
+                return new Converted(JsonValue.Create(text), false);
+            }
+
+            case JsBigInt:
+                throw new NotJsonException($"{path} is a BigInt");
+            case JsSymbol:
+                throw new NotJsonException($"{path} is a symbol");
+            case Function:
+                throw new NotJsonException($"{path} is a function");
+            case ObjectInstance o:
+                return new Converted(ConvertObject(state, o, path, depth), false);
+            default:
+                throw new NotJsonException($"{path} is not JSON");
+        }
+    }
+
+    private static JsonNode ConvertObject(WalkState state, ObjectInstance o, string path, int depth)
+    {
+        if (depth >= MaxDepth)
+        {
+            throw new NotJsonException($"{path} nests deeper than {MaxDepth} levels");
+        }
+
+        if (!state.Ancestors.Add(o))
+        {
+            throw new NotJsonException($"{path} refers back to an object that contains it (a cycle)");
+        }
+
+        try
+        {
+            state.Charge(2);
+            if (o.IsArray())
+            {
+                var array = new JsonArray();
+                var length = (long)TypeConverter.ToNumber(o.Get("length"));
+                for (long i = 0; i < length; i++)
+                {
+                    var index = JsValue.FromObject(state.Engine, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    var item = Convert(state, o.Get(index), $"{path}[{i}]", depth + 1, index);
+                    array.Add(item.IsUndefined ? null : item.Node);
+                    state.Charge(1);
+                }
+
+                return array;
+            }
+
+            var json = new JsonObject();
+            foreach (var propertyKey in o.GetOwnPropertyKeys(Types.String))
+            {
+                var descriptor = o.GetOwnProperty(propertyKey);
+                if (descriptor == Jint.Runtime.Descriptors.PropertyDescriptor.Undefined || !descriptor.Enumerable)
+                {
+                    continue;
+                }
+
+                var name = propertyKey.ToString();
+                var item = Convert(state, o.Get(propertyKey), $"{path}.{name}", depth + 1, propertyKey);
+                if (!item.IsUndefined)
+                {
+                    state.Charge(name.Length + 4);
+                    json[name] = item.Node;
+                }
+            }
+
+            return json;
+        }
+        finally
+        {
+            state.Ancestors.Remove(o);
+        }
+    }
+}
