@@ -13,6 +13,14 @@ internal static class BaasPaths
 
     public const string AdminLogin = "api/admin/auth/login";
 
+    public const string AdminMe = "api/admin/auth/me";
+
+    public const string AdminSetup = "api/admin/setup";
+
+    public const string Admins = "api/admin/admins";
+
+    public const string HealthReady = "health/ready";
+
     public const string AdminCollections = "api/admin/collections";
 
     public static string AdminCollection(string name) => AdminCollections + "/" + Uri.EscapeDataString(name);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Server.Admin;
 using Platform.Server.Auth;
 using Platform.Server.Collections;
+using Platform.Server.Dashboard;
 using Platform.Server.Documents;
 using Platform.Server.Email;
 using Platform.Server.RateLimiting;
@@ -27,6 +28,7 @@ public static class BaasServerExtensions
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        builder.UseBaasDashboardAssets();
         var services = builder.Services;
         services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
@@ -62,6 +64,7 @@ public static class BaasServerExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBaasDashboardHeaders();
         app.UseAuthentication();
         app.UseBaasRateLimiting();
         app.UseAuthorization();
@@ -71,7 +74,6 @@ public static class BaasServerExtensions
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 
         app.MapBaasAdminEndpoints();
-        app.MapSetupPageEndpoints();
         app.MapOutboxEndpoints();
         app.MapBaasUserEndpoints().RequireRateLimiting(RateLimitPolicies.Auth);
         app.MapAdminUserEndpoints();
@@ -81,6 +83,7 @@ public static class BaasServerExtensions
         app.MapDocumentEndpoints().RequireAuthorization(BaasPolicies.AnyCaller);
         app.MapBatchEndpoints().RequireAuthorization(BaasPolicies.AnyCaller);
         app.MapBaasRealtime();
+        app.MapBaasDashboard();
         return app;
     }
 }
