@@ -19,6 +19,7 @@ public static class DashboardTheme
             Primary = "#9fa8da",
             Secondary = "#80cbc4",
             AppbarBackground = "#1e1e2d",
+            TextPrimary = "rgba(255,255,255,0.87)",
             TextSecondary = "rgba(255,255,255,0.75)",
         },
         Typography = new Typography
