@@ -13,6 +13,11 @@ public static class DashboardTheme
             Secondary = "#00695c",
             AppbarBackground = "#283593",
             TextSecondary = "rgba(0,0,0,0.7)",
+            // Alerts draw text in these colours on a light tint of them: MudBlazor's defaults are too light for AA.
+            Info = "#01579b",
+            Success = "#1b5e20",
+            Warning = "#8a4500",
+            Error = "#b71c1c",
         },
         PaletteDark = new PaletteDark
         {
