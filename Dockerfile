@@ -8,10 +8,15 @@ WORKDIR /src
 # Restore first, from the project files only, so source edits do not invalidate the package layer.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY Platform.Server/Platform.Server.csproj Platform.Server/
+COPY Platform.Sdk/Platform.Sdk.csproj Platform.Sdk/
+COPY Platform.Admin/Platform.Admin.csproj Platform.Admin/
 # ReadyToRun needs the target architecture at restore time; BuildKit sets TARGETARCH (amd64, arm64).
 ARG TARGETARCH
 RUN dotnet restore Platform.Server/Platform.Server.csproj -a $TARGETARCH -p:Configuration=Release
 COPY Platform.Server/ Platform.Server/
+# The admin dashboard (Blazor WebAssembly) is published into the server's wwwroot/admin.
+COPY Platform.Sdk/ Platform.Sdk/
+COPY Platform.Admin/ Platform.Admin/
 RUN dotnet publish Platform.Server/Platform.Server.csproj -c Release -a $TARGETARCH -o /app --no-restore /p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime

@@ -119,6 +119,28 @@ public class BaasClient : IDisposable, IAsyncDisposable
     private Func<CancellationToken, Task<string?>> RealtimeTokenSource(string? apiKey) => async cancellationToken =>
         _transport.BearerToken ?? (apiKey is null ? await Auth.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false) : null);
 
+    /// <summary>
+    /// Asks whether the server is ready to serve (<c>GET /health/ready</c>: its storage answers). Sent once, without
+    /// credentials or retries, so it reports the state of this moment.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>Ready, or not ready with the HTTP status (503 while storage does not answer).</returns>
+    /// <exception cref="BaasException">The server could not be reached (status 0).</exception>
+    public virtual async Task<BaasHealth> GetHealthAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var request = new BaasRequest(HttpMethod.Get, BaasPaths.HealthReady) { Credentials = RequestCredentials.None, Idempotent = false };
+        try
+        {
+            var response = await _transport.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return new BaasHealth(true, response.Status);
+        }
+        catch (BaasException ex) when (ex.Status >= 500)
+        {
+            return new BaasHealth(false, ex.Status);
+        }
+    }
+
     /// <summary>Starts a batch of writes to commit all or nothing.</summary>
     /// <returns>An empty batch.</returns>
     public virtual BaasBatch Batch()

@@ -23,6 +23,7 @@ public class BaasAdminClient
         Audit = new AuditAdminClient(transport);
         Settings = new SettingsAdminClient(transport);
         Functions = new FunctionsAdminClient(transport);
+        Admins = new AdminAccountsAdminClient(transport);
     }
 
     /// <summary>For mocking frameworks only.</summary>
@@ -37,6 +38,7 @@ public class BaasAdminClient
         Audit = null!;
         Settings = null!;
         Functions = null!;
+        Admins = null!;
     }
 
     /// <summary>Collection definitions: schema, indexes, rules.</summary>
@@ -59,8 +61,12 @@ public class BaasAdminClient
 
     /// <summary>The server's effective configuration, secrets masked.</summary>
     public virtual SettingsAdminClient Settings { get; }
+
     /// <summary>Functions: definitions, versions and rollback, secrets, manual runs, run records and retries.</summary>
     public virtual FunctionsAdminClient Functions { get; }
+
+    /// <summary>Admin accounts: list and create (admins only; service keys may not manage admins).</summary>
+    public virtual AdminAccountsAdminClient Admins { get; }
 
     /// <summary>
     /// Signs in as an admin. From then on every call of this client (documents too) sends the admin's bearer
@@ -76,7 +82,45 @@ public class BaasAdminClient
         ArgumentException.ThrowIfNullOrEmpty(email);
         ArgumentException.ThrowIfNullOrEmpty(password);
         var body = new JsonObject { ["email"] = email, ["password"] = password };
-        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Post, BaasPaths.AdminLogin, body), cancellationToken).ConfigureAwait(false);
+        return await StartSessionAsync(BaasPaths.AdminLogin, body, email, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Creates the first admin with the one-time setup token the server logged at its first start (the <c>token</c>
+    /// of its <c>/admin/setup?token=...</c> link) and signs in as that admin, like <see cref="SignInAsync"/>.
+    /// Works only while no admin exists.
+    /// </summary>
+    /// <param name="setupToken">The setup token.</param>
+    /// <param name="email">The new admin's email.</param>
+    /// <param name="password">The new admin's password (the server's password rules apply).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The session of the new admin.</returns>
+    /// <exception cref="BaasException">
+    /// 403 <c>invalid_setup_token</c> for a wrong token, 409 <c>setup_completed</c> when an admin already exists,
+    /// 400 with <see cref="BaasException.Field"/> for a bad email or a weak password.
+    /// </exception>
+    public virtual async Task<AdminSession> SetupAsync(string setupToken, string email, string password, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(setupToken);
+        ArgumentException.ThrowIfNullOrEmpty(email);
+        ArgumentException.ThrowIfNullOrEmpty(password);
+        var body = new JsonObject { ["token"] = setupToken, ["email"] = email, ["password"] = password };
+        return await StartSessionAsync(BaasPaths.AdminSetup, body, email, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The signed-in admin (<c>GET /api/admin/auth/me</c>): a cheap way to check that the admin token still works.</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The admin the token belongs to.</returns>
+    /// <exception cref="BaasException">401 when no admin is signed in, or the token expired or its account is gone.</exception>
+    public virtual async Task<AdminAccount> GetMeAsync(CancellationToken cancellationToken = default)
+    {
+        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Get, BaasPaths.AdminMe), cancellationToken).ConfigureAwait(false);
+        return AdminAccountsAdminClient.Read(response.Body as JsonObject ?? []);
+    }
+
+    private async Task<AdminSession> StartSessionAsync(string path, JsonObject body, string email, CancellationToken cancellationToken)
+    {
+        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Post, path, body), cancellationToken).ConfigureAwait(false);
         var json = response.Body as JsonObject ?? throw new BaasException("The server answered a sign-in without a body.");
         var token = Json.String(json, "accessToken") ?? throw new BaasException("The server answered a sign-in without an access token.");
         var admin = json["admin"] as JsonObject ?? [];
@@ -266,6 +310,51 @@ public class ApiKeysAdminClient
             return false;
         }
     }
+}
+
+/// <summary>Lists and creates admin accounts (<c>/api/admin/admins</c>). Only a signed-in admin may; service keys get 403.</summary>
+public class AdminAccountsAdminClient
+{
+    private readonly BaasTransport _transport;
+
+    internal AdminAccountsAdminClient(BaasTransport transport)
+    {
+        _transport = transport;
+    }
+
+    /// <summary>For mocking frameworks only.</summary>
+    protected AdminAccountsAdminClient()
+    {
+        _transport = null!;
+    }
+
+    /// <summary>Lists every admin account.</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The admins.</returns>
+    /// <exception cref="BaasException">401 without an admin sign-in, 403 for a service key.</exception>
+    public virtual async Task<IReadOnlyList<AdminAccount>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Get, BaasPaths.Admins), cancellationToken).ConfigureAwait(false);
+        return [.. (response.Body?["items"] as JsonArray ?? []).OfType<JsonObject>().Select(Read)];
+    }
+
+    /// <summary>Creates another admin account. The current session is kept (no sign-in as the new admin).</summary>
+    /// <param name="email">The new admin's email.</param>
+    /// <param name="password">The new admin's password (the server's password rules apply).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The new admin.</returns>
+    /// <exception cref="BaasException">400 with <see cref="BaasException.Field"/> for a bad email or weak password, 409 <c>email_taken</c>.</exception>
+    public virtual async Task<AdminAccount> CreateAsync(string email, string password, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(email);
+        ArgumentException.ThrowIfNullOrEmpty(password);
+        var body = new JsonObject { ["email"] = email, ["password"] = password };
+        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Post, BaasPaths.Admins, body), cancellationToken).ConfigureAwait(false);
+        return Read(response.Body as JsonObject ?? []);
+    }
+
+    internal static AdminAccount Read(JsonObject json) =>
+        new(Json.String(json, "id") ?? string.Empty, Json.String(json, "email") ?? string.Empty, Json.Time(json, "createdAt") ?? default);
 }
 
 /// <summary>Small readers for API JSON.</summary>

@@ -6,6 +6,7 @@ using Platform.Server.AdminTools;
 using Platform.Server.Audit;
 using Platform.Server.Auth;
 using Platform.Server.Collections;
+using Platform.Server.Dashboard;
 using Platform.Server.Documents;
 using Platform.Server.Email;
 using Platform.Server.Functions;
@@ -30,6 +31,7 @@ public static class BaasServerExtensions
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        builder.UseBaasDashboardAssets();
         var services = builder.Services;
         services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
@@ -68,6 +70,7 @@ public static class BaasServerExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBaasDashboardHeaders();
         app.UseAuthentication();
         app.UseBaasRateLimiting();
         app.UseAuthorization();
@@ -77,7 +80,6 @@ public static class BaasServerExtensions
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 
         app.MapBaasAdminEndpoints();
-        app.MapSetupPageEndpoints();
         app.MapOutboxEndpoints();
         app.MapBaasUserEndpoints().RequireRateLimiting(RateLimitPolicies.Auth);
         app.MapAdminUserEndpoints();
@@ -91,6 +93,7 @@ public static class BaasServerExtensions
         app.MapAuditEndpoints();
         app.MapAdminToolsEndpoints();
         app.MapFunctionEndpoints();
+        app.MapBaasDashboard();
         return app;
     }
 }

@@ -1,0 +1,58 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using Platform.Sdk;
+
+namespace Platform.Admin.Services;
+
+/// <summary>One collection on the overview: its name and how many documents it holds.</summary>
+public sealed record CollectionSummary(string Name, long Documents);
+
+/// <summary>What the overview shows, read from the public API only.</summary>
+/// <param name="Health">The server's readiness (<c>/health/ready</c>).</param>
+/// <param name="Collections">Every collection with its document count.</param>
+/// <param name="Users">App users counted, up to <see cref="OverviewService.UserCountLimit"/>.</param>
+/// <param name="MoreUsers">Whether there are more users than were counted.</param>
+/// <param name="DashboardVersion">The version of this dashboard build (shipped with the server).</param>
+public sealed record OverviewData(BaasHealth Health, IReadOnlyList<CollectionSummary> Collections, int Users, bool MoreUsers, string DashboardVersion);
+
+/// <summary>Reads the overview: health, collections with document counts, the number of app users.</summary>
+public class OverviewService(BaasClient client)
+{
+    /// <summary>Users are counted by paging the admin users API; past this many the overview says "more than".</summary>
+    public const int UserCountLimit = 1000;
+
+    public virtual async Task<OverviewData> GetAsync(CancellationToken cancellationToken = default)
+    {
+        var health = await client.GetHealthAsync(cancellationToken);
+        var collections = await client.Admin.Collections.ListAsync(cancellationToken);
+        var summaries = new List<CollectionSummary>(collections.Count);
+        foreach (var collection in collections.OrderBy(c => c.Name, StringComparer.Ordinal))
+        {
+            var count = await client.Collection<JsonObject>(collection.Name).CountAsync(cancellationToken);
+            summaries.Add(new CollectionSummary(collection.Name, count));
+        }
+
+        var users = 0;
+        var more = false;
+        string? cursor = null;
+        do
+        {
+            var page = await client.Admin.Users.ListAsync(limit: UserCountLimit, cursor: cursor, cancellationToken: cancellationToken);
+            users += page.Items.Count;
+            cursor = page.NextCursor;
+            if (users >= UserCountLimit && cursor is not null)
+            {
+                more = true;
+                break;
+            }
+        }
+        while (cursor is not null);
+
+        return new OverviewData(health, summaries, users, more, Version);
+    }
+
+    private static string Version { get; } =
+        typeof(OverviewService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? typeof(OverviewService).Assembly.GetName().Version?.ToString()
+        ?? "unknown";
+}

@@ -1,0 +1,195 @@
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Platform.Admin.Tests.Browser;
+
+/// <summary>The main journey of each page, against the real server with the seeded admin.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class JourneyTests(BrowserFixture browser, DashboardServer server) : BrowserTest(browser), IClassFixture<DashboardServer>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SignIn_RejectsAWrongPassword_ThenSignsIn()
+    {
+        await Page.GotoAsync(server.AdminUrl.ToString());
+        await Expect(Heading(Page)).ToHaveTextAsync("Sign in");
+        await Expect(Page).ToHaveTitleAsync("Sign in · Baas admin");
+        await ScanAsync("signin");
+
+        await FillAsync(Page.Locator("#signin-email"), BaasTestServer.AdminEmail);
+        await FillAsync(Page.Locator("#signin-password"), "wrong-password");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
+        await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("The email or password is wrong.");
+
+        await FillAsync(Page.Locator("#signin-password"), BaasTestServer.AdminPassword);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync("Overview");
+        await Expect(Page.GetByTestId("signed-in-as")).ToHaveTextAsync(BaasTestServer.AdminEmail);
+        await AssertNoTokenStoredAsync();
+    }
+
+    [Fact]
+    public async Task Overview_ShowsACollectionWithItsDocumentCount()
+    {
+        var name = "dash" + Guid.NewGuid().ToString("N")[..10];
+        using (var admin = await server.Server.CreateAdminClientAsync(Ct))
+        {
+            (await admin.PostAsJsonAsync("/api/admin/collections", new { name }, Ct)).EnsureSuccessStatusCode();
+            for (var i = 0; i < 3; i++)
+            {
+                (await admin.PostAsJsonAsync($"/api/collections/{name}/documents", new { title = $"todo {i}" }, Ct)).EnsureSuccessStatusCode();
+            }
+        }
+
+        await SignInAsync(server.AdminUrl);
+
+        await Expect(Heading(Page)).ToHaveTextAsync("Overview");
+        var row = Page.GetByRole(AriaRole.Row).Filter(new() { HasText = name });
+        await Expect(row).ToContainTextAsync("3");
+        await Expect(Page.GetByTestId("stat-health")).ToContainTextAsync("Ready");
+        await ScanAsync("overview");
+
+        // Keyboard: the skip link is shown when focused and moves focus to the content.
+        var skip = Page.GetByRole(AriaRole.Link, new() { Name = "Skip to main content" });
+        await skip.FocusAsync();
+        await Expect(skip).ToBeInViewportAsync();
+        await Page.Keyboard.PressAsync("Enter");
+        await Expect(Page.Locator("#main-content")).ToBeFocusedAsync();
+
+        // Dark mode, remembered in localStorage (and nothing else is).
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Switch to dark mode" }).ClickAsync();
+        await Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Switch to light mode" })).ToBeVisibleAsync();
+        Assert.Equal("dark", await Page.EvaluateAsync<string>("() => localStorage.getItem('baas-admin-theme')"));
+        await ScanAsync("overview-dark");
+        await AssertNoTokenStoredAsync();
+    }
+
+    [Fact]
+    public async Task Admins_CreatesAnAdmin_WhoCanSignIn()
+    {
+        var email = $"admin-{Guid.NewGuid():N}@test.local";
+        await SignInAsync(server.AdminUrl);
+
+        await Page.GetByRole(AriaRole.Link, new() { Name = "Admins" }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync("Admins");
+        await Expect(Heading(Page)).ToBeFocusedAsync();
+        await Expect(Page).ToHaveURLAsync(new Regex("/admin/admins$"));
+        await Expect(Page.GetByTestId("admins-table")).ToContainTextAsync(BaasTestServer.AdminEmail);
+
+        await FillAsync(Page.Locator("#new-admin-email"), email);
+        await FillAsync(Page.Locator("#new-admin-password"), "Another-Passw0rd");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Add admin" }).ClickAsync();
+        await Expect(Page.GetByTestId("admins-table")).ToContainTextAsync(email);
+        await ScanAsync("admins");
+
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await SignInAsync(server.AdminUrl, email, "Another-Passw0rd");
+    }
+
+    [Fact]
+    public async Task Outbox_ListsAMessage()
+    {
+        var email = $"user-{Guid.NewGuid():N}@test.local";
+        using (var anonymous = server.Server.CreateClient())
+        {
+            (await anonymous.PostAsJsonAsync("/api/auth/signup", new { email, password = "User-Passw0rd!" }, Ct)).EnsureSuccessStatusCode();
+            (await anonymous.PostAsJsonAsync("/api/auth/password/forgot", new { email }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        await SignInAsync(server.AdminUrl);
+        await Page.GetByRole(AriaRole.Link, new() { Name = "Outbox" }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync("Outbox");
+
+        var message = Page.GetByTestId("outbox-list").GetByText($"To {email}").First;
+        await Expect(message).ToBeVisibleAsync();
+        await ScanAsync("outbox");
+    }
+
+    [Fact]
+    public async Task SignOut_ClearsTheSession_AndBackShowsNoData()
+    {
+        await SignInAsync(server.AdminUrl);
+        await Expect(Page.GetByTestId("stat-collections")).ToBeVisibleAsync();
+        await Page.GetByRole(AriaRole.Link, new() { Name = "Outbox" }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync("Outbox");
+
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync("Sign in");
+        await Expect(Page.GetByTestId("signed-in-as")).ToHaveCountAsync(0);
+
+        await Page.GoBackAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync("Sign in");
+        await Expect(Page.GetByTestId("stat-collections")).ToHaveCountAsync(0);
+        await Expect(Page.GetByTestId("signed-in-as")).ToHaveCountAsync(0);
+        await AssertNoTokenStoredAsync();
+    }
+
+    [Fact]
+    public async Task UnknownPage_SaysSo_WithoutData()
+    {
+        await Page.GotoAsync(new Uri(server.AdminUrl, "no-such-page").ToString());
+        await Expect(Heading(Page)).ToHaveTextAsync("Page not found");
+        await Expect(Page.GetByTestId("signed-in-as")).ToHaveCountAsync(0);
+    }
+}
+
+/// <summary>An expired admin token: back to sign-in, then back to the same page.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class SessionExpiryTests(BrowserFixture browser, DashboardServer server) : BrowserTest(browser), IClassFixture<DashboardServer>
+{
+    [Fact]
+    public async Task ExpiredToken_SendsToSignIn_ThenBackToTheSamePage()
+    {
+        await SignInAsync(server.AdminUrl, path: "outbox");
+        await Expect(Heading(Page)).ToHaveTextAsync("Outbox");
+        await Expect(Page).ToHaveURLAsync(new Regex("/admin/outbox$"));
+
+        // Past the admin token's lifetime (8 hours by default) on the server's clock.
+        server.Time.Advance(TimeSpan.FromHours(9));
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).ClickAsync();
+
+        await Expect(Heading(Page)).ToHaveTextAsync("Sign in");
+        await Expect(Page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Your session expired" })).ToBeVisibleAsync();
+        await Expect(Page).ToHaveURLAsync(new Regex("/admin/signin\\?returnUrl=outbox&expired=true$"));
+        await ScanAsync("signin-expired");
+
+        await FillAsync(Page.Locator("#signin-email"), BaasTestServer.AdminEmail);
+        await FillAsync(Page.Locator("#signin-password"), BaasTestServer.AdminPassword);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
+
+        await Expect(Heading(Page)).ToHaveTextAsync("Outbox");
+        await Expect(Page).ToHaveURLAsync(new Regex("/admin/outbox$"));
+        await AssertNoTokenStoredAsync();
+    }
+}
+
+/// <summary>First start: the setup link creates the first admin and signs in.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class SetupJourneyTests(BrowserFixture browser, FreshDashboardServer server) : BrowserTest(browser), IClassFixture<FreshDashboardServer>
+{
+    [Fact]
+    public async Task SetupLink_CreatesTheFirstAdmin_AndSignsIn()
+    {
+        var token = server.SetupToken;
+        Assert.NotNull(token);
+
+        await Page.GotoAsync(new Uri(server.AdminUrl, "setup?token=" + Uri.EscapeDataString(token)).ToString());
+        await Expect(Heading(Page)).ToHaveTextAsync("Create the first admin");
+        // The token leaves the address bar (and the history entry) at once.
+        await Expect(Page).ToHaveURLAsync(new Regex("/admin/setup$"));
+        await ScanAsync("setup");
+
+        await FillAsync(Page.Locator("#setup-email"), "first@test.local");
+        await FillAsync(Page.Locator("#setup-password"), "First-Passw0rd!");
+        await FillAsync(Page.Locator("#setup-confirm"), "First-Passw0rd!");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Create admin and sign in" }).ClickAsync();
+
+        await Expect(Heading(Page)).ToHaveTextAsync("Overview");
+        await Expect(Page.GetByTestId("signed-in-as")).ToHaveTextAsync("first@test.local");
+        Assert.Null(server.SetupToken);
+        await AssertNoTokenStoredAsync();
+    }
+}

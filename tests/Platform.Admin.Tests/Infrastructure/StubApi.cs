@@ -1,0 +1,67 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Platform.Admin.Tests.Infrastructure;
+
+/// <summary>
+/// Answers the SDK's requests from a table (method and path → status and JSON), and records them, so components
+/// and services are tested through the real SDK without a server.
+/// </summary>
+public sealed class StubApi : HttpMessageHandler
+{
+    private readonly Dictionary<string, Func<HttpRequestMessage, (HttpStatusCode Status, JsonNode? Body)>> _routes = new(StringComparer.Ordinal);
+
+    public List<(HttpMethod Method, string PathAndQuery, string? Authorization, string? Body)> Requests { get; } = [];
+
+    public StubApi On(HttpMethod method, string pathAndQuery, HttpStatusCode status, JsonNode? body = null) =>
+        On(method, pathAndQuery, _ => (status, body?.DeepClone()));
+
+    public StubApi On(HttpMethod method, string pathAndQuery, Func<HttpRequestMessage, (HttpStatusCode, JsonNode?)> answer)
+    {
+        _routes[method.Method + " " + pathAndQuery] = answer;
+        return this;
+    }
+
+    /// <summary>A signed-in admin: login answers a token.</summary>
+    public StubApi WithAdminLogin(string email = "admin@test.local", string token = "admin-token") =>
+        On(HttpMethod.Post, "/api/admin/auth/login", HttpStatusCode.OK, new JsonObject
+        {
+            ["admin"] = new JsonObject { ["id"] = "a1", ["email"] = email, ["createdAt"] = "2026-01-02T03:04:05Z" },
+            ["accessToken"] = token,
+            ["expiresIn"] = 28800,
+        });
+
+    public static JsonObject Problem(int status, string code, string detail, string? field = null)
+    {
+        var problem = new JsonObject { ["status"] = status, ["code"] = code, ["title"] = code, ["detail"] = detail };
+        if (field is not null)
+        {
+            problem["field"] = field;
+        }
+
+        return problem;
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var path = request.RequestUri!.PathAndQuery;
+        var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
+        lock (Requests)
+        {
+            Requests.Add((request.Method, path, request.Headers.Authorization?.ToString(), body));
+        }
+
+        var (status, json) = _routes.TryGetValue(request.Method.Method + " " + path, out var answer)
+            ? answer(request)
+            : (HttpStatusCode.NotFound, Problem(404, "not_found", $"No stub for {request.Method} {path}."));
+        var response = new HttpResponseMessage(status) { RequestMessage = request };
+        if (json is not null)
+        {
+            var mediaType = (int)status >= 400 ? "application/problem+json" : "application/json";
+            response.Content = new StringContent(json.ToJsonString(), Encoding.UTF8, mediaType);
+        }
+
+        return response;
+    }
+}

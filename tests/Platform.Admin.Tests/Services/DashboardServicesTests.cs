@@ -1,0 +1,127 @@
+using System.Net;
+using Bunit;
+using System.Text.Json.Nodes;
+using Platform.Admin.Services;
+using Platform.Admin.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Sdk;
+
+namespace Platform.Admin.Tests.Services;
+
+public sealed class DashboardServicesTests : DashboardTestContext
+{
+    private static CancellationToken Ct => Xunit.TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("http://localhost:8090/admin/", "http://localhost:8090/")]
+    [InlineData("https://example.com/baas/admin/", "https://example.com/baas/")]
+    [InlineData("http://localhost:5000/", "http://localhost:5000/")]
+    public void ServerUrl_IsTheBaseAddressWithoutAdmin(string baseAddress, string expected) =>
+        Assert.Equal(new Uri(expected), DashboardServiceCollectionExtensions.ServerUrlFromBaseAddress(baseAddress));
+
+    [Fact]
+    public async Task SignIn_StartsTheSession_AndCallsSendTheToken()
+    {
+        var changes = new List<SessionChange>();
+        Session.Changed += (_, change) => changes.Add(change);
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/admins", HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray() });
+
+        await Services.GetRequiredService<AdminAccountsService>().ListAsync(Ct);
+
+        Assert.True(Session.IsSignedIn);
+        Assert.Equal("admin@test.local", Session.Admin!.Email);
+        Assert.Equal([SessionChange.SignedIn], changes);
+        Assert.Equal("Bearer admin-token", Api.Requests[^1].Authorization);
+    }
+
+    [Fact]
+    public async Task A401ForTheCurrentToken_ExpiresTheSession_AndDropsTheToken()
+    {
+        await SignInAsync();
+        var changes = new List<SessionChange>();
+        Session.Changed += (_, change) => changes.Add(change);
+        Api.On(HttpMethod.Get, "/api/admin/admins", HttpStatusCode.Unauthorized, StubApi.Problem(401, "unauthenticated", "The token expired."));
+
+        var error = await Assert.ThrowsAsync<BaasException>(() => Services.GetRequiredService<AdminAccountsService>().ListAsync(Ct));
+
+        Assert.Equal(401, error.Status);
+        Assert.False(Session.IsSignedIn);
+        Assert.Equal([SessionChange.Expired], changes);
+        await Assert.ThrowsAsync<BaasException>(() => Services.GetRequiredService<AdminAccountsService>().ListAsync(Ct));
+        Assert.Null(Api.Requests[^1].Authorization);
+    }
+
+    [Fact]
+    public async Task A401WithoutASession_ChangesNothing()
+    {
+        var changes = new List<SessionChange>();
+        Session.Changed += (_, change) => changes.Add(change);
+        Api.On(HttpMethod.Post, "/api/admin/auth/login", HttpStatusCode.Unauthorized, StubApi.Problem(401, "invalid_credentials", "The email or password is wrong."));
+
+        var error = await Assert.ThrowsAsync<BaasException>(() => Auth.SignInAsync("admin@test.local", "wrong", Ct));
+
+        Assert.Equal("invalid_credentials", error.Code);
+        Assert.Empty(changes);
+        Assert.False(Session.IsSignedIn);
+    }
+
+    [Fact]
+    public async Task SignOut_ForgetsTheToken()
+    {
+        await SignInAsync();
+        Auth.SignOut();
+        Api.On(HttpMethod.Get, "/api/admin/admins", HttpStatusCode.Unauthorized, StubApi.Problem(401, "unauthenticated", "Sign in."));
+
+        await Assert.ThrowsAsync<BaasException>(() => Services.GetRequiredService<AdminAccountsService>().ListAsync(Ct));
+
+        Assert.False(Session.IsSignedIn);
+        Assert.Null(Api.Requests[^1].Authorization);
+    }
+
+    [Fact]
+    public async Task Overview_CountsDocumentsPerCollection_AndUsers()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/health/ready", HttpStatusCode.OK)
+            .On(HttpMethod.Get, "/api/admin/collections", HttpStatusCode.OK, JsonNode.Parse("""{"items":[{"name":"todos"},{"name":"notes"}]}"""))
+            .On(HttpMethod.Post, "/api/collections/todos/query", HttpStatusCode.OK, JsonNode.Parse("""{"items":[],"count":3}"""))
+            .On(HttpMethod.Post, "/api/collections/notes/query", HttpStatusCode.OK, JsonNode.Parse("""{"items":[],"count":5}"""))
+            .On(HttpMethod.Get, "/api/admin/users?limit=1000", HttpStatusCode.OK, JsonNode.Parse("""{"items":[{"id":"u1","email":"a@x.io"},{"id":"u2","email":"b@x.io"}]}"""));
+
+        var overview = await Services.GetRequiredService<OverviewService>().GetAsync(Ct);
+
+        Assert.True(overview.Health.Ready);
+        Assert.Equal([new CollectionSummary("notes", 5), new CollectionSummary("todos", 3)], overview.Collections);
+        Assert.Equal(2, overview.Users);
+        Assert.False(overview.MoreUsers);
+        Assert.False(string.IsNullOrEmpty(overview.DashboardVersion));
+    }
+
+    [Fact]
+    public async Task Overview_ReportsNotReady_WhenHealthIs503()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/health/ready", HttpStatusCode.ServiceUnavailable)
+            .On(HttpMethod.Get, "/api/admin/collections", HttpStatusCode.OK, JsonNode.Parse("""{"items":[]}"""))
+            .On(HttpMethod.Get, "/api/admin/users?limit=1000", HttpStatusCode.OK, JsonNode.Parse("""{"items":[]}"""));
+
+        var overview = await Services.GetRequiredService<OverviewService>().GetAsync(Ct);
+
+        Assert.Equal(new BaasHealth(false, 503), overview.Health);
+        Assert.Single(Api.Requests, r => r.PathAndQuery == "/health/ready");
+    }
+
+    [Fact]
+    public async Task Theme_IsReadFromAndWrittenToLocalStorage_AndNothingElse()
+    {
+        JSInterop.Setup<string?>("localStorage.getItem", ThemeService.StorageKey).SetResult("dark");
+        var theme = Services.GetRequiredService<ThemeService>();
+
+        Assert.True(await theme.GetDarkModeAsync());
+        await theme.SetDarkModeAsync(false);
+
+        var write = Assert.Single(JSInterop.Invocations, i => i.Identifier == "localStorage.setItem");
+        Assert.Equal([ThemeService.StorageKey, "light"], write.Arguments);
+    }
+}
