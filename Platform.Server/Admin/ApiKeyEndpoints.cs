@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Server.Auth;
+using Platform.Server.Common;
 
 namespace Platform.Server.Admin;
 
@@ -14,6 +15,7 @@ public static class ApiKeyEndpoints
             .RequireAuthorization(BaasPolicies.AdminOrService);
 
         group.MapPost("/", CreateAsync)
+            .Accepts<CreateApiKeyRequest>("application/json")
             .WithName("CreateApiKey")
             .WithSummary("Create a service key")
             .WithDescription("The key is in this response only; the server keeps just its hash.");
@@ -30,11 +32,11 @@ public static class ApiKeyEndpoints
     }
 
     internal static async Task<Results<Created<CreatedApiKey>, ProblemHttpResult>> CreateAsync(
-        CreateApiKeyRequest? request,
         HttpContext context,
         ApiKeyService apiKeys,
         CancellationToken cancellationToken)
     {
+        var request = await JsonBody.ReadAuthAsync<CreateApiKeyRequest>(context, cancellationToken);
         var problem = ApiKeyService.ValidateName(request?.Name);
         if (problem is not null)
         {

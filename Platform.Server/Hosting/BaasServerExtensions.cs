@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Server.Admin;
 using Platform.Server.Auth;
 using Platform.Server.Collections;
+using Platform.Server.Common;
 using Platform.Server.Documents;
 using Platform.Server.Email;
 using Platform.Server.RateLimiting;
@@ -29,6 +30,7 @@ public static class BaasServerExtensions
 
         var services = builder.Services;
         services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RequestBodyLimits>().BindConfiguration(RequestBodyLimits.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemCodes.AddDefaultCode);
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
