@@ -198,7 +198,7 @@ public sealed class MalformedInputPropertyTests(ServerFixture fixture) : IClassF
         from fields in Gen.Elements("n", "a,b%00", "\"", "$x", "")
         from count in Gen.Elements("true", "false", "", "1", "TRUE", "true%00")
         from upsert in Gen.Elements("true", "false", "", "0", "yes")
-        from cursor in Gen.Elements("abc", "eyJ4IjoxfQ", "%00", "")
+        from cursor in Gen.Elements("abc", "eyJ4IjoxfQ", "%00", "", ForgedCursor("""{"s":"\ud800","v":[1]}"""), ForgedCursor("""{"s":"n,_id","s":"n,_id","v":[1,"a"]}"""))
         from parts in Gen.ListOf(Gen.Elements("filter", "sort", "limit", "fields", "count", "upsert", "cursor"), 4)
         select string.Join("&", parts.Select(p => p switch
         {
@@ -210,6 +210,8 @@ public sealed class MalformedInputPropertyTests(ServerFixture fixture) : IClassF
             "upsert" => "upsert=" + upsert,
             _ => "cursor=" + cursor,
         }));
+
+    private static string ForgedCursor(string json) => System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(json));
 
     // --- running -----------------------------------------------------------------------------------------------
 
