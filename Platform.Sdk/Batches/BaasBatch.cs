@@ -117,7 +117,11 @@ public class BaasBatch
 
         return [.. results.Select(r => new BatchOperationResult(
             r?["status"] is JsonValue s && s.TryGetValue<int>(out var status) ? status : 0,
-            r?["document"] as JsonObject))];
+            r?["document"] as JsonObject)
+        {
+            Id = r?["id"] is JsonValue i && i.TryGetValue<string>(out var id) ? id : (r?["document"] as JsonObject)?["_id"]?.GetValue<string>(),
+            Version = r?["version"] is JsonValue v && v.TryGetValue<long>(out var version) ? version : null,
+        })];
     }
 
     private BaasBatch Op(string op, string collection, string? id, JsonObject? data, long? ifMatch)
@@ -150,16 +154,22 @@ public class BaasBatch
 
 /// <summary>What one batch operation did.</summary>
 /// <param name="Status">The HTTP status it stands for: 201 created, 200 replaced or patched, 204 deleted.</param>
-/// <param name="Document">The document after the operation; null for deletes.</param>
+/// <param name="Document">
+/// The document after the operation; null for deletes, and for writes past the server's <c>Baas:Batch:MaxResponseBytes</c>
+/// (a large batch echoes its first documents only; <see cref="Id"/> and <see cref="Version"/> are always there).
+/// </param>
 public sealed record BatchOperationResult(int Status, JsonObject? Document)
 {
-    /// <summary>The id of the document written, when there is one.</summary>
-    public string? Id => Document?["_id"]?.GetValue<string>();
+    /// <summary>The id of the document written or deleted.</summary>
+    public string? Id { get; init; } = Document?["_id"]?.GetValue<string>();
+
+    /// <summary>The version the operation left the document at; null for deletes.</summary>
+    public long? Version { get; init; } = Document?["_version"] is JsonValue v && v.TryGetValue<long>(out var version) ? version : null;
 
     /// <summary>The document as <typeparamref name="T"/>, read the way <paramref name="collection"/> reads documents.</summary>
     /// <typeparam name="T">The document type.</typeparam>
     /// <param name="collection">The collection the operation wrote.</param>
-    /// <returns>The document, or null for deletes.</returns>
+    /// <returns>The document, or null for deletes and for results the server did not echo (see <see cref="Document"/>).</returns>
     public Document<T>? GetDocument<T>(DocumentCollection<T> collection)
     {
         ArgumentNullException.ThrowIfNull(collection);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json.Nodes;
 using Platform.Server.Audit;
 using Platform.Server.Auth;
+using Platform.Server.Common;
 
 namespace Platform.Server.Admin;
 
@@ -20,6 +21,7 @@ public static class AdminAccountEndpoints
             .WithSummary("List admin accounts");
 
         group.MapPost("/", CreateAsync)
+            .Accepts<AdminCredentialsRequest>("application/json")
             .WithName("CreateAdmin")
             .WithSummary("Create another admin account");
 
@@ -30,12 +32,12 @@ public static class AdminAccountEndpoints
         TypedResults.Ok(new ItemsResponse<AdminAccount>(await accounts.ListAsync(cancellationToken)));
 
     internal static async Task<Results<Created<AdminAccount>, ProblemHttpResult>> CreateAsync(
-        AdminCredentialsRequest? request,
         HttpContext context,
         AdminAccountService accounts,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
+        var request = await JsonBody.ReadAuthAsync<AdminCredentialsRequest>(context, cancellationToken);
         var email = AdminCredentials.NormalizeEmail(request?.Email);
         var errors = AdminCredentials.Validate(email, request?.Password);
         if (errors.Count > 0)

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Server.Auth;
+using Platform.Server.Common;
 using Platform.Server.RateLimiting;
 
 namespace Platform.Server.Admin;
@@ -16,6 +17,7 @@ public static class AdminAuthEndpoints
         var group = routes.MapGroup("/api/admin").WithTags("Admin auth");
 
         group.MapPost("/auth/login", LoginAsync)
+            .Accepts<AdminCredentialsRequest>("application/json")
             .AllowAnonymous()
             .RequireRateLimiting(RateLimitPolicies.Auth)
             .WithName("AdminLogin")
@@ -28,6 +30,7 @@ public static class AdminAuthEndpoints
             .WithSummary("The signed-in admin");
 
         group.MapPost("/setup", SetupAsync)
+            .Accepts<AdminSetupRequest>("application/json")
             .AllowAnonymous()
             .RequireRateLimiting(RateLimitPolicies.Auth)
             .WithName("AdminSetup")
@@ -38,12 +41,13 @@ public static class AdminAuthEndpoints
     }
 
     internal static async Task<Results<Ok<AdminSessionResponse>, ProblemHttpResult>> LoginAsync(
-        AdminCredentialsRequest? request,
+        HttpContext context,
         AdminAccountService accounts,
         BaasTokenService tokens,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
+        var request = await JsonBody.ReadAuthAsync<AdminCredentialsRequest>(context, cancellationToken);
         if (string.IsNullOrWhiteSpace(request?.Email))
         {
             return AdminProblems.Validation("email", "The email is required.");
@@ -79,13 +83,13 @@ public static class AdminAuthEndpoints
     }
 
     internal static async Task<Results<Ok<AdminSessionResponse>, ProblemHttpResult>> SetupAsync(
-        AdminSetupRequest? request,
         HttpContext context,
         AdminSetup setup,
         BaasTokenService tokens,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
+        var request = await JsonBody.ReadAuthAsync<AdminSetupRequest>(context, cancellationToken);
         var email = AdminCredentials.NormalizeEmail(request?.Email);
         var errors = AdminCredentials.Validate(email, request?.Password);
         if (errors.Count > 0)

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json.Nodes;
 using Platform.Server.Audit;
 using Platform.Server.Auth;
+using Platform.Server.Common;
 
 namespace Platform.Server.Admin;
 
@@ -16,6 +17,7 @@ public static class ApiKeyEndpoints
             .RequireAuthorization(BaasPolicies.AdminOrService);
 
         group.MapPost("/", CreateAsync)
+            .Accepts<CreateApiKeyRequest>("application/json")
             .WithName("CreateApiKey")
             .WithSummary("Create a service key")
             .WithDescription("The key is in this response only; the server keeps just its hash.");
@@ -32,11 +34,11 @@ public static class ApiKeyEndpoints
     }
 
     internal static async Task<Results<Created<CreatedApiKey>, ProblemHttpResult>> CreateAsync(
-        CreateApiKeyRequest? request,
         HttpContext context,
         ApiKeyService apiKeys,
         CancellationToken cancellationToken)
     {
+        var request = await JsonBody.ReadAuthAsync<CreateApiKeyRequest>(context, cancellationToken);
         var problem = ApiKeyService.ValidateName(request?.Name);
         if (problem is not null)
         {

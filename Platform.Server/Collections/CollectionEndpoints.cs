@@ -9,7 +9,6 @@ namespace Platform.Server.Collections;
 /// <summary><c>/api/admin/collections</c>: define, inspect, change and delete collections.</summary>
 public static class CollectionEndpoints
 {
-    private const long MaxDefinitionBytes = 1024 * 1024;
     private const int MaxDefinitionDepth = 64;
 
     public static RouteGroupBuilder MapCollectionEndpoints(this IEndpointRouteBuilder routes)
@@ -38,7 +37,7 @@ public static class CollectionEndpoints
 
     private static async Task<Created<JsonObject>> CreateAsync(HttpRequest request, CollectionRegistry registry, IOptions<CollectionOptions> options, CancellationToken cancellationToken)
     {
-        var body = await JsonBody.ReadObjectAsync(request, MaxDefinitionBytes, MaxDefinitionDepth, cancellationToken);
+        var body = await JsonBody.ReadObjectAsync(request, request.HttpContext.RequestServices.GetRequiredService<IOptions<RequestBodyLimits>>().Value.AdminMaxBytes, MaxDefinitionDepth, cancellationToken);
         var definition = CollectionDefinitionParser.Parse(body, nameFromUrl: null, options.Value);
         var collection = await registry.CreateAsync(definition, cancellationToken);
         await request.HttpContext.AuditAsync("collections.create", "collections/" + collection.Name, after: collection.ToJson());
@@ -54,7 +53,7 @@ public static class CollectionEndpoints
     private static async Task<Ok<JsonObject>> UpdateAsync(string name, HttpRequest request, CollectionRegistry registry, IOptions<CollectionOptions> options, CancellationToken cancellationToken)
     {
         CollectionNames.Validate(name, "name");
-        var body = await JsonBody.ReadObjectAsync(request, MaxDefinitionBytes, MaxDefinitionDepth, cancellationToken);
+        var body = await JsonBody.ReadObjectAsync(request, request.HttpContext.RequestServices.GetRequiredService<IOptions<RequestBodyLimits>>().Value.AdminMaxBytes, MaxDefinitionDepth, cancellationToken);
         var definition = CollectionDefinitionParser.Parse(body, name, options.Value);
         var before = await registry.FindAsync(name, cancellationToken);
         var collection = await registry.UpdateAsync(definition, cancellationToken);

@@ -1,13 +1,16 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Common;
 
 /// <summary>
 /// Reads a JSON request body by hand rather than through model binding, so that every failure
 /// (wrong content type, too large, malformed, not an object) becomes a precise problem+json:
-/// 415, 413 and 400 with the line and position at fault.
+/// 415, 413 and 400 with the line and position at fault. Every body obeys <see cref="JsonInput"/>'s rules
+/// (unique keys, valid Unicode), and a body larger than its endpoint's cap is refused by its
+/// <c>Content-Length</c> before a byte is read, or as soon as the bytes read pass the cap.
 /// </summary>
 public static class JsonBody
 {
@@ -62,12 +65,8 @@ public static class JsonBody
 
         try
         {
-            return JsonNode.Parse(buffer.WrittenSpan, documentOptions: new JsonDocumentOptions { MaxDepth = maxDepth, AllowDuplicateProperties = false });
-        }
-        catch (JsonException ex) when (DuplicateKey(ex) is { } key)
-        {
-            // DESIGN.md section 4: a repeated key is 400 duplicate_key naming it (rather than a 500 when the object is read).
-            throw new InvalidInputException("duplicate_key", $"The key '{key}' appears twice in one object of the request body.", key);
+            JsonInput.Validate(buffer.WrittenSpan, maxDepth);
+            return JsonNode.Parse(buffer.WrittenSpan, documentOptions: new JsonDocumentOptions { MaxDepth = maxDepth });
         }
         catch (JsonException ex)
         {
@@ -82,6 +81,45 @@ public static class JsonBody
         }
     }
 
+    /// <summary>
+    /// Reads the body as a JSON object and binds it to <typeparamref name="T"/> (used instead of minimal-API body
+    /// binding, which reads any size and lets a repeated key silently win). A member of the wrong type is 400
+    /// <c>invalid_body</c> naming it.
+    /// </summary>
+    public static async Task<T> ReadAsync<T>(HttpRequest request, long maxBytes, int maxDepth, JsonSerializerOptions options, CancellationToken cancellationToken)
+    {
+        var body = await ReadObjectAsync(request, maxBytes, maxDepth, cancellationToken);
+        try
+        {
+            return body.Deserialize<T>(options) ?? throw new InvalidInputException("invalid_body", "The request body must be a JSON object.", "body");
+        }
+        catch (JsonException ex)
+        {
+            var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.StartsWith("$.", StringComparison.Ordinal) ? ex.Path[2..] : ex.Path;
+            throw new InvalidInputException("invalid_body", field == "body" ? "The request body is not the JSON object this endpoint expects." : $"'{field}' has the wrong type.", field);
+        }
+    }
+
+    /// <summary>Deepest nesting of the small bodies of the auth and admin endpoints.</summary>
+    public const int AuthMaxDepth = 32;
+
+    /// <summary>Reads a credentials-style body (auth and admin endpoints) under <see cref="RequestBodyLimits.AuthMaxBytes"/>.</summary>
+    public static Task<JsonObject> ReadAuthObjectAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return ReadObjectAsync(context.Request, AuthMaxBytes(context), AuthMaxDepth, cancellationToken);
+    }
+
+    /// <summary>Binds a credentials-style body (auth and admin endpoints) under <see cref="RequestBodyLimits.AuthMaxBytes"/>.</summary>
+    public static Task<T> ReadAuthAsync<T>(HttpContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return ReadAsync<T>(context.Request, AuthMaxBytes(context), AuthMaxDepth, JsonSerializerOptions.Web, cancellationToken);
+    }
+
+    private static long AuthMaxBytes(HttpContext context) =>
+        context.RequestServices.GetRequiredService<IOptions<RequestBodyLimits>>().Value.AuthMaxBytes;
+
     internal static bool IsJsonContentType(string? contentType)
     {
         if (string.IsNullOrEmpty(contentType))
@@ -92,19 +130,6 @@ public static class JsonBody
         var mediaType = contentType.Split(';', 2)[0].Trim();
         return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
-    }
-
-    private static string? DuplicateKey(JsonException ex)
-    {
-        const string prefix = "Duplicate property '";
-        var message = ex.Message;
-        if (!message.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var end = message.IndexOf("' encountered", prefix.Length, StringComparison.Ordinal);
-        return end > prefix.Length ? message[prefix.Length..end] : null;
     }
 
     private static InvalidInputException TooLarge(long maxBytes) =>

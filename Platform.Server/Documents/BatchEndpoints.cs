@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Platform.Server.Common;
+using Platform.Server.Storage;
 
 namespace Platform.Server.Documents;
 
@@ -28,23 +29,70 @@ public static class BatchEndpoints
         IOptions<DocumentLimits> limits,
         CancellationToken cancellationToken)
     {
+        var minimal = ParseReturn(request.Query);
         var body = await JsonBody.ReadObjectAsync(request, options.Value.MaxBytes, DocumentEndpoints.ParseDepth(limits.Value) + 4, cancellationToken);
         var commands = Parse(body, options.Value.MaxOperations);
         var results = await documents.ExecuteAsync(commands, Callers.From(request.HttpContext), isBatch: true, cancellationToken);
+        return TypedResults.Ok(Answer(commands, results, minimal ? 0 : options.Value.MaxResponseBytes));
+    }
 
+    /// <summary>
+    /// The batch's answer: per op <c>status</c>, <c>id</c> and (unless deleted) <c>version</c>, and the written
+    /// <c>document</c> while the documents echoed so far fit in <paramref name="maxDocumentBytes"/> (issue 11: 500
+    /// patches of a 1 MiB document once answered 500 MB). Once one does not fit, no later one is echoed, so a client
+    /// sees a prefix of full results.
+    /// </summary>
+    internal static JsonObject Answer(IReadOnlyList<DocumentCommand> commands, IReadOnlyList<CommandResult> results, long maxDocumentBytes)
+    {
         var items = new JsonArray();
-        foreach (var result in results)
+        var budget = maxDocumentBytes;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using var writer = new Utf8JsonWriter(buffer);
+        for (var i = 0; i < results.Count; i++)
         {
+            var result = results[i];
             var item = new JsonObject { ["status"] = result.Status };
-            if (result.Document is not null)
+            var id = result.Document?[SystemFields.Id]?.GetValue<string>() ?? commands[i].TargetId;
+            if (id is not null)
             {
-                item["document"] = result.Document.DeepClone();
+                item["id"] = id;
+            }
+
+            if (result.Document is { } document)
+            {
+                item["version"] = document[SystemFields.Version]?.DeepClone();
+                if (budget > 0)
+                {
+                    buffer.ResetWrittenCount();
+                    writer.Reset();
+                    document.WriteTo(writer);
+                    writer.Flush();
+                    budget -= buffer.WrittenCount;
+                    if (budget >= 0)
+                    {
+                        item["document"] = document.DeepClone();
+                    }
+                }
             }
 
             items.Add(item);
         }
 
-        return TypedResults.Ok(new JsonObject { ["results"] = items });
+        return new JsonObject { ["results"] = items };
+    }
+
+    // ?return=minimal leaves every document out; ?return=full (the default) echoes them within MaxResponseBytes.
+    private static bool ParseReturn(IQueryCollection query)
+    {
+        if (!query.TryGetValue("return", out var value))
+        {
+            return false;
+        }
+
+        var text = value.ToString();
+        return text.Equals("minimal", StringComparison.OrdinalIgnoreCase) ? true
+            : text.Equals("full", StringComparison.OrdinalIgnoreCase) ? false
+            : throw new InvalidInputException("invalid_return", $"return must be minimal or full (was '{JsonInput.Printable(text)}').", "return");
     }
 
     internal static List<DocumentCommand> Parse(JsonObject body, int maxOperations)

@@ -14,4 +14,12 @@ public sealed class BatchOptions
     /// <summary>Largest batch request body.</summary>
     [Range(1024, 1L << 30)]
     public long MaxBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Most bytes of documents echoed in a batch's answer (default 16 MiB). Results carry their full
+    /// <c>document</c> while the documents echoed so far fit; every later result carries only
+    /// <c>status</c>, <c>id</c> and <c>version</c>. 0 echoes no documents, like <c>?return=minimal</c>.
+    /// </summary>
+    [Range(0, 1L << 30)]
+    public long MaxResponseBytes { get; set; } = 16 * 1024 * 1024;
 }

@@ -193,10 +193,9 @@ public static class DocumentEndpoints
             ? value
             : throw new InvalidInputException("invalid_" + field, $"{field} must be an integer (was '{text}').", field);
 
-    private static bool ParseBool(string text, string field) => text.ToLowerInvariant() switch
-    {
-        "" or "true" or "1" => true,
-        "false" or "0" => false,
-        _ => throw new InvalidInputException("invalid_" + field, $"{field} must be true or false (was '{text}').", field),
-    };
+    // DESIGN.md section 4, "Input": true or false and nothing else; an empty ?upsert= once created documents.
+    internal static bool ParseBool(string text, string field) =>
+        text.Equals("true", StringComparison.OrdinalIgnoreCase) ? true
+            : text.Equals("false", StringComparison.OrdinalIgnoreCase) ? false
+            : throw new InvalidInputException("invalid_" + field, $"{field} must be true or false (was '{JsonInput.Printable(text)}').", field);
 }

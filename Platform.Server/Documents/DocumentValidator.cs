@@ -89,10 +89,10 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
             : name[0] == '$' ? "must not start with '$'"
             : name[0] == '_' ? "must not start with '_' (reserved for system fields)"
             : name.Contains('.', StringComparison.Ordinal) ? "must not contain '.'"
-            : null;
+            : FieldPaths.NameProblem(name);
         if (problem is not null)
         {
-            throw new InvalidInputException(InvalidFieldName, $"The field name '{name}' {problem}.", path);
+            throw new InvalidInputException(InvalidFieldName, $"The field name '{JsonInput.Printable(name)}' {problem}.", JsonInput.Printable(path));
         }
     }
 

@@ -34,9 +34,13 @@ public static class QueryCursor
         JsonElement payload;
         try
         {
-            payload = JsonSerializer.Deserialize<JsonElement>(Base64Url.DecodeFromChars(cursor));
+            var bytes = Base64Url.DecodeFromChars(cursor);
+
+            // A forged cursor may hold what reading it would choke on (a lone surrogate, a repeated key).
+            JsonInput.Validate(bytes, 64);
+            payload = JsonSerializer.Deserialize<JsonElement>(bytes);
         }
-        catch (Exception ex) when (ex is FormatException or JsonException)
+        catch (Exception ex) when (ex is FormatException or JsonException or InvalidInputException)
         {
             throw Invalid("The cursor is not one this server issued.");
         }

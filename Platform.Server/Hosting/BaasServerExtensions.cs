@@ -7,6 +7,7 @@ using Platform.Server.Audit;
 using Platform.Server.Auth;
 using Platform.Server.Collections;
 using Platform.Server.Dashboard;
+using Platform.Server.Common;
 using Platform.Server.Documents;
 using Platform.Server.Email;
 using Platform.Server.Functions;
@@ -34,6 +35,7 @@ public static class BaasServerExtensions
         builder.UseBaasDashboardAssets();
         var services = builder.Services;
         services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RequestBodyLimits>().BindConfiguration(RequestBodyLimits.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemCodes.AddDefaultCode);
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();

@@ -9,7 +9,31 @@ public static class FieldPaths
     public const int MaxSegments = 32;
 
     /// <summary>
-    /// A path is one or more non-empty segments joined by dots; no segment starts with <c>$</c>.
+    /// What is wrong with a field name beyond the structural rules, or null: control characters (NUL included) have
+    /// no place in a name and break logs and paths, and <c>"</c> is the quote of SQLite's JSON paths, which have no
+    /// escape for it (DESIGN.md section 3 leaves both out of the rules a name may use).
+    /// </summary>
+    public static string? NameProblem(string name)
+    {
+        foreach (var c in name)
+        {
+            if (char.IsControl(c))
+            {
+                return $"must not contain control characters (found \\u{(int)c:x4})";
+            }
+
+            if (c == '"')
+            {
+                return "must not contain '\"'";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A path is one or more non-empty segments joined by dots; no segment starts with <c>$</c> or holds a control
+    /// character or a <c>"</c> (see <see cref="NameProblem"/>).
     /// Throws a 400 with <paramref name="code"/> naming <paramref name="field"/> otherwise.
     /// </summary>
     public static void Validate(string? path, string field, string code = "invalid_path")
@@ -35,6 +59,11 @@ public static class FieldPaths
             if (segment[0] == '$')
             {
                 throw new InvalidInputException(code, $"'{path}': path segments must not start with '$'.", field);
+            }
+
+            if (NameProblem(segment) is { } problem)
+            {
+                throw new InvalidInputException(code, $"'{JsonInput.Printable(path)}': a path segment {problem}.", field);
             }
         }
     }

@@ -10,7 +10,7 @@ public static class StorageServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the configured <see cref="IDocumentStore"/> (<c>Baas:Storage:Provider</c>) and its
-    /// <see cref="IChangeFeed"/>, both singletons.
+    /// <see cref="IChangeFeed"/> with its <see cref="IChangeFeedRetention"/> (holds), all singletons.
     /// </summary>
     public static IServiceCollection AddBaasStorage(this IServiceCollection services, IConfiguration configuration)
     {
@@ -37,12 +37,14 @@ public static class StorageServiceCollectionExtensions
                 services.TryAddSingleton<MongoDocumentStore>();
                 services.TryAddSingleton<IDocumentStore>(sp => sp.GetRequiredService<MongoDocumentStore>());
                 services.TryAddSingleton<IChangeFeed, MongoChangeFeed>();
+                services.TryAddSingleton<IChangeFeedRetention, RecordedChangeFeedHolds>();
                 break;
             default:
                 // One instance is both: the store writes the change log inside its own transactions.
                 services.TryAddSingleton<SqliteDocumentStore>();
                 services.TryAddSingleton<IDocumentStore>(sp => sp.GetRequiredService<SqliteDocumentStore>());
                 services.TryAddSingleton<IChangeFeed>(sp => sp.GetRequiredService<SqliteDocumentStore>());
+                services.TryAddSingleton<IChangeFeedRetention>(sp => sp.GetRequiredService<SqliteDocumentStore>());
                 break;
         }
 

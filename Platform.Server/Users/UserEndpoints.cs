@@ -11,10 +11,6 @@ namespace Platform.Server.Users;
 
 public static class UserEndpoints
 {
-    /// <summary>Request bodies of the auth endpoints are small: credentials, a token, or profile data.</summary>
-    internal const long MaxBodyBytes = 64 * 1024;
-    internal const int MaxBodyDepth = 32;
-
     /// <summary>
     /// <c>/api/auth</c>: app-user sign-up, sign-in, sessions, profile, password reset and email verification
     /// (docs/auth.md). Returns the group so the host can attach a rate-limit policy to every auth endpoint.
@@ -129,7 +125,7 @@ public static class UserEndpoints
         TypedResults.Ok(UserView.From(await users.ConfirmEmailAsync(await ReadAsync(context, cancellationToken))));
 
     internal static Task<JsonObject> ReadAsync(HttpContext context, CancellationToken cancellationToken) =>
-        JsonBody.ReadObjectAsync(context.Request, MaxBodyBytes, MaxBodyDepth, cancellationToken);
+        JsonBody.ReadAuthObjectAsync(context, cancellationToken);
 
     // The AppUser policy already admitted only app users.
     private static BaasCaller Caller(HttpContext context) =>

@@ -34,7 +34,18 @@ public static class FilterParser
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json, DocumentOptions);
+            var utf8 = Encoding.UTF8.GetBytes(json);
+            try
+            {
+                JsonInput.Validate(utf8, DocumentOptions.MaxDepth, location);
+            }
+            catch (InvalidInputException ex) when (ex.Position is { } bytePosition)
+            {
+                var position = CharPosition(json, 0, bytePosition);
+                throw new InvalidInputException(ex.Code, ex.Message.Replace($"byte {bytePosition}", $"character {position}", StringComparison.Ordinal), ex.Field, position: position);
+            }
+
+            document = JsonDocument.Parse(utf8, DocumentOptions);
         }
         catch (JsonException ex)
         {
@@ -48,7 +59,7 @@ public static class FilterParser
 
         using (document)
         {
-            return Parse(document.RootElement, limits, location);
+            return new Parser(limits ?? FilterLimits.Default).ParseFilter(document.RootElement, location, 1);
         }
     }
 
@@ -59,6 +70,9 @@ public static class FilterParser
     public static FilterNode Parse(JsonElement filter, FilterLimits? limits = null, string location = "filter")
     {
         ArgumentNullException.ThrowIfNull(location);
+
+        // A parsed element may come from a path that did not apply the input rules (a realtime subscription).
+        JsonInput.Validate(filter, DocumentOptions.MaxDepth, location);
         var parser = new Parser(limits ?? FilterLimits.Default);
         return parser.ParseFilter(filter, location, 1);
     }

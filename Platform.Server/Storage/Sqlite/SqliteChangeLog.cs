@@ -22,6 +22,40 @@ internal static class SqliteChangeLog
         "CREATE TABLE IF NOT EXISTS " + Table + " (seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, doc_id TEXT NOT NULL, " +
         "kind INTEGER NOT NULL, before TEXT, after TEXT, committed_at INTEGER NOT NULL)";
 
+    /// <summary>Holds (<see cref="IChangeFeedRetention"/>): a consumer's name and the position after which it needs every change.</summary>
+    public const string HoldsTable = "baas_change_holds";
+
+    public const string CreateHoldsSql =
+        "CREATE TABLE IF NOT EXISTS " + HoldsTable + " (name TEXT PRIMARY KEY, seq INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID";
+
+    public const string SetHoldSql =
+        "INSERT INTO " + HoldsTable + " (name, seq, updated_at) VALUES (@p0, @p1, @p2) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at";
+
+    public const string ReleaseHoldSql = "DELETE FROM " + HoldsTable + " WHERE name = @p0";
+
+    public const string ListHoldsSql = "SELECT name, seq FROM " + HoldsTable + " ORDER BY name";
+
+    public const string MinHoldSql = "SELECT min(seq) FROM " + HoldsTable;
+
+    // Bytes of a change's images. octet_length reads the size from the record header, not the (overflow) pages
+    // holding the text, so summing it over the log is cheap.
+    private const string SizeExpr = "IFNULL(octet_length(before), 0) + IFNULL(octet_length(after), 0)";
+
+    /// <summary>Bytes of every image in the log, counted once at start-up; commits and prunes keep the count after that.</summary>
+    public const string TotalBytesSql = "SELECT IFNULL(sum(" + SizeExpr + "), 0) FROM " + Table;
+
+    /// <summary>Bytes logged after a sequence: what the commit that just ended added.</summary>
+    public const string BytesAfterSql = "SELECT IFNULL(sum(" + SizeExpr + "), 0) FROM " + Table + " WHERE seq > @p0";
+
+    /// <summary>The oldest changes from <c>@p0</c> on, before <c>@p1</c>, with their sizes: what the byte bound walks to find its cut.</summary>
+    public const string OldestSizesSql = "SELECT seq, " + SizeExpr + " FROM " + Table + " WHERE seq >= @p0 AND seq < @p1 ORDER BY seq LIMIT @p2";
+
+    /// <summary>Bytes of the chunk <see cref="PruneChunkSql"/> removes with the same parameters.</summary>
+    public const string PruneChunkBytesSql =
+        "SELECT IFNULL(sum(size), 0) FROM (SELECT " + SizeExpr + " AS size FROM " + Table + " WHERE seq < @p0 ORDER BY seq LIMIT @p1)";
+
+    public const string PruneBeforeSql = "DELETE FROM " + Table + " WHERE seq < @p0";
+
     // The last number handed out (the pruner keeps that row); null when nothing was ever logged.
     public const string LastSequenceSql = "SELECT max(seq) FROM " + Table;
 
@@ -66,7 +100,8 @@ internal static class SqliteChangeLog
     public static bool TryParsePosition(string position, out long sequence) =>
         long.TryParse(position, NumberStyles.None, CultureInfo.InvariantCulture, out sequence);
 
-    public static (long Sequence, StoredChange Change) ReadRow(SqliteDataReader reader)
+    /// <summary>Reads the current row; <c>Chars</c> is the length of its images, for readers that bound a page by size.</summary>
+    public static (long Sequence, StoredChange Change, long Chars) ReadRow(SqliteDataReader reader)
     {
         var sequence = reader.GetInt64(0);
         var kind = reader.GetInt64(3) switch
@@ -76,14 +111,16 @@ internal static class SqliteChangeLog
             2 => ChangeKind.Delete,
             var other => throw new InvalidDataException($"Change {sequence} has unknown kind {other}."),
         };
+        var before = reader.IsDBNull(4) ? null : reader.GetString(4);
+        var after = reader.IsDBNull(5) ? null : reader.GetString(5);
         var change = new StoredChange(
             FormatPosition(sequence),
             reader.GetString(1),
             reader.GetString(2),
             kind,
-            reader.IsDBNull(4) ? null : JsonNode.Parse(reader.GetString(4))!.AsObject(),
-            reader.IsDBNull(5) ? null : JsonNode.Parse(reader.GetString(5))!.AsObject(),
+            before is null ? null : JsonNode.Parse(before)!.AsObject(),
+            after is null ? null : JsonNode.Parse(after)!.AsObject(),
             DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)));
-        return (sequence, change);
+        return (sequence, change, (before?.Length ?? 0) + (after?.Length ?? 0));
     }
 }

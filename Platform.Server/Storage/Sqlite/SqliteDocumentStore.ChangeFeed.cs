@@ -9,15 +9,23 @@ namespace Platform.Server.Storage.Sqlite;
 /// to <c>baas_changes</c> inside the write's own transaction, so the log holds a change exactly when its data is
 /// committed; after the commit it publishes the new last sequence and wakes waiting readers. Readers page through
 /// the log on pooled read connections and, once caught up, wait for that wake-up: an idle feed costs nothing.
-/// A background loop prunes the log by <see cref="ChangeFeedOptions"/>, a chunk at a time between writes.
+/// A background loop prunes the log by age (<see cref="ChangeFeedOptions.Retention"/>, extended by holds) and count,
+/// a chunk at a time between writes; the byte bound (<see cref="ChangeFeedOptions.MaxBytes"/>) is enforced right after
+/// each commit that passes it, so no burst of large writes can outgrow it between two rounds. Holds
+/// (<see cref="IChangeFeedRetention"/>) live in <c>baas_change_holds</c>, beside the log.
 /// </summary>
 /// <remarks>
 /// Dropping a collection logs nothing (no per-document deletes): the realtime layer ends subscriptions of a dropped
 /// collection itself. SQLite serves one server process, so the feed is in-process only.
 /// </remarks>
-public sealed partial class SqliteDocumentStore : IChangeFeed
+public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetention
 {
     private const int ChangePageSize = 256;
+
+    // A page of the feed stops after the row that takes it past this many characters of images (at least one row
+    // is read), so a reader of large documents holds a few of them at a time, not 256.
+    private const long ChangePageMaxChars = 4 * 1024 * 1024;
+    private const int ByteBoundScanSize = 1024;
     private const int PruneChunkSize = 2000;
     private static readonly TimeSpan PruneInterval = TimeSpan.FromSeconds(10);
 
@@ -28,6 +36,51 @@ public sealed partial class SqliteDocumentStore : IChangeFeed
     // Completed and replaced after each commit that logged changes: a reader takes the current one, then checks
     // _lastSequence, then waits on it, so no commit can slip between its check and its wait.
     private TaskCompletionSource _committed = NewCommitSignal();
+
+    // Bytes of the images in the log: counted at start-up, then kept under the write lock by commits and prunes.
+    private long _logBytes;
+
+    public bool HoldsExtendHistory => true;
+
+    public async Task SetHoldAsync(string name, string position, CancellationToken cancellationToken = default)
+    {
+        ChangeFeedHolds.ValidateName(name);
+        ArgumentNullException.ThrowIfNull(position);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        if (!SqliteChangeLog.TryParsePosition(position, out var sequence) || sequence > Volatile.Read(ref _lastSequence))
+        {
+            throw new ArgumentException($"'{position}' is not a position of this change feed.", nameof(position));
+        }
+
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        await WriteLockedAsync(writer => writer.Execute(SqliteChangeLog.SetHoldSql, [name, sequence, now]), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task ReleaseHoldAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        await WriteLockedAsync(writer => writer.Execute(SqliteChangeLog.ReleaseHoldSql, [name]), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>> GetHoldsAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        return Read(session =>
+        {
+            using var reader = session.Command(SqliteChangeLog.ListHoldsSql).ExecuteReader();
+            var holds = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            while (reader.Read())
+            {
+                holds[reader.GetString(0)] = SqliteChangeLog.FormatPosition(reader.GetInt64(1));
+            }
+
+            return (IReadOnlyDictionary<string, string>)holds;
+        });
+    }
+
+    /// <summary>Bytes of document images the log holds now (what <see cref="ChangeFeedOptions.MaxBytes"/> bounds).</summary>
+    internal long ChangeLogBytes => Interlocked.Read(ref _logBytes);
 
     public async Task<string> GetPositionAsync(CancellationToken cancellationToken = default)
     {
@@ -76,7 +129,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed
                 throw new ChangeHistoryUnavailableException(current, $"The changes after position {current} are no longer retained.");
             }
 
-            foreach (var (sequence, change) in page)
+            foreach (var (sequence, change, _) in page)
             {
                 yield return change;
                 position = sequence;
@@ -84,17 +137,20 @@ public sealed partial class SqliteDocumentStore : IChangeFeed
         }
     }
 
-    private List<(long Sequence, StoredChange Change)> ReadChangePage(long position, CancellationToken cancellationToken) =>
+    private List<(long Sequence, StoredChange Change, long Chars)> ReadChangePage(long position, CancellationToken cancellationToken) =>
         Read(
             session =>
             {
                 var command = session.Command(SqliteChangeLog.PageSql, [position, ChangePageSize]);
                 using var interrupt = Interruptible(command, cancellationToken);
                 using var reader = command.ExecuteReader();
-                var page = new List<(long, StoredChange)>();
-                while (reader.Read())
+                var page = new List<(long, StoredChange, long)>();
+                long chars = 0;
+                while (chars < ChangePageMaxChars && reader.Read())
                 {
-                    page.Add(SqliteChangeLog.ReadRow(reader));
+                    var row = SqliteChangeLog.ReadRow(reader);
+                    chars += row.Chars;
+                    page.Add(row);
                 }
 
                 return page;
@@ -102,21 +158,81 @@ public sealed partial class SqliteDocumentStore : IChangeFeed
             missingTable: [],
             cancellationToken);
 
-    /// <summary>Called under the write lock right after a commit that logged changes up to <paramref name="sequence"/>.</summary>
-    private void PublishCommitted(long sequence)
+    /// <summary>Called under the write lock at start-up, after the log's table exists: counts the bytes it holds.</summary>
+    private void InitializeChangeLog(SqliteSession writer)
     {
+        writer.ExecuteOnce(SqliteChangeLog.CreateHoldsSql);
+        Interlocked.Exchange(ref _logBytes, writer.Command(SqliteChangeLog.TotalBytesSql).ExecuteScalar() is long bytes ? bytes : 0);
+    }
+
+    /// <summary>
+    /// Called under the write lock right after a commit that logged changes up to <paramref name="sequence"/>: counts
+    /// what the commit added, enforces the byte bound, then wakes the readers.
+    /// </summary>
+    private void PublishCommitted(SqliteSession writer, long sequence)
+    {
+        try
+        {
+            var previous = Volatile.Read(ref _lastSequence);
+            var added = writer.Command(SqliteChangeLog.BytesAfterSql, [previous]).ExecuteScalar() is long bytes ? bytes : 0;
+            Interlocked.Add(ref _logBytes, added);
+            if (Interlocked.Read(ref _logBytes) > _changeOptions.MaxBytes)
+            {
+                EnforceByteBound(writer, sequence);
+            }
+        }
+        catch (SqliteException ex)
+        {
+            // The write is committed; failing it now would tell its client it was not. The next commit retries.
+            SqliteStoreLog.PruneFailed(_logger, ex);
+        }
+
         Volatile.Write(ref _lastSequence, sequence);
         Interlocked.Exchange(ref _committed, NewCommitSignal()).TrySetResult();
+    }
+
+    /// <summary>
+    /// Under the write lock: removes the oldest changes (never <paramref name="last"/>, the newest) until the log holds
+    /// at most seven eighths of <see cref="ChangeFeedOptions.MaxBytes"/>, whatever holds say. Reading sizes costs a
+    /// record header per change; the delete frees what the commits that passed the bound wrote.
+    /// </summary>
+    private void EnforceByteBound(SqliteSession writer, long last)
+    {
+        var target = _changeOptions.MaxBytes - (_changeOptions.MaxBytes / 8);
+        var excess = Interlocked.Read(ref _logBytes) - target;
+        long keepFrom = 0;
+        long freed = 0;
+        var scanned = ByteBoundScanSize;
+        while (freed < excess && scanned == ByteBoundScanSize)
+        {
+            scanned = 0;
+            using var reader = writer.Command(SqliteChangeLog.OldestSizesSql, [keepFrom, last, ByteBoundScanSize]).ExecuteReader();
+            while (freed < excess && reader.Read())
+            {
+                scanned++;
+                freed += reader.GetInt64(1);
+                keepFrom = reader.GetInt64(0) + 1;
+            }
+        }
+
+        if (keepFrom == 0)
+        {
+            return;
+        }
+
+        writer.Execute(SqliteChangeLog.PruneBeforeSql, [keepFrom]);
+        var remaining = Interlocked.Add(ref _logBytes, -freed);
+        SqliteStoreLog.ChangesPrunedBySize(_logger, keepFrom, remaining);
     }
 
     // Continuations run on the thread pool, never inline on the writer while it holds the write lock.
     private static TaskCompletionSource NewCommitSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
-    /// Removes changes older than the retention period or beyond the retained count, except the newest one, which
-    /// keeps its number from being handed out again. The scan for the time cutoff runs on a read connection; the
-    /// deletes run in small chunks, each briefly taking the write lock, so writes interleave with a long prune instead
-    /// of queueing behind it. Returns how many changes were removed.
+    /// Removes changes older than the retention period that no hold needs, and changes beyond the retained count or
+    /// byte bound whatever holds say, except the newest one, which keeps its number from being handed out again. The
+    /// scans for the cutoffs run on a read connection; the deletes run in small chunks, each briefly taking the write
+    /// lock, so writes interleave with a long prune instead of queueing behind it. Returns how many changes were removed.
     /// </summary>
     internal async Task<long> PruneChangesAsync(CancellationToken cancellationToken = default)
     {
@@ -124,6 +240,13 @@ public sealed partial class SqliteDocumentStore : IChangeFeed
         var last = Volatile.Read(ref _lastSequence);
         var cutoff = (_time.GetUtcNow() - _changeOptions.Retention).ToUnixTimeMilliseconds();
         var firstByTime = Read(session => session.Command(SqliteChangeLog.FirstRetainedByTimeSql, [cutoff]).ExecuteScalar() is long seq ? seq : last + 1);
+
+        // A hold at position p needs every change after p: time-based pruning stops there.
+        if (Read(session => session.Command(SqliteChangeLog.MinHoldSql).ExecuteScalar()) is long held)
+        {
+            firstByTime = Math.Min(firstByTime, held + 1);
+        }
+
         var firstByCount = last - _changeOptions.MaxRetained + 1;
         var keepFrom = Math.Min(Math.Max(firstByTime, firstByCount), last);
 
@@ -132,10 +255,23 @@ public sealed partial class SqliteDocumentStore : IChangeFeed
         do
         {
             chunk = 0;
-            await WriteLockedAsync(writer => chunk = writer.Execute(SqliteChangeLog.PruneChunkSql, [keepFrom, PruneChunkSize]), cancellationToken).ConfigureAwait(false);
+            await WriteLockedAsync(
+                writer =>
+                {
+                    var bytes = writer.Command(SqliteChangeLog.PruneChunkBytesSql, [keepFrom, PruneChunkSize]).ExecuteScalar() is long b ? b : 0;
+                    chunk = writer.Execute(SqliteChangeLog.PruneChunkSql, [keepFrom, PruneChunkSize]);
+                    Interlocked.Add(ref _logBytes, -bytes);
+                },
+                cancellationToken).ConfigureAwait(false);
             removed += chunk;
         }
         while (chunk == PruneChunkSize);
+
+        if (Interlocked.Read(ref _logBytes) > _changeOptions.MaxBytes)
+        {
+            // Only after a lowered bound at start-up: commits enforce it themselves.
+            await WriteLockedAsync(writer => EnforceByteBound(writer, Volatile.Read(ref _lastSequence)), cancellationToken).ConfigureAwait(false);
+        }
 
         if (removed > 0)
         {
@@ -176,4 +312,7 @@ internal static partial class SqliteStoreLog
 
     [LoggerMessage(EventId = 2112, Level = LogLevel.Warning, Message = "Pruning the change log failed; the next round retries")]
     public static partial void PruneFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2113, Level = LogLevel.Debug, Message = "The change log passed Baas:Changes:MaxBytes; it now starts at {First} and holds {Bytes} bytes")]
+    public static partial void ChangesPrunedBySize(ILogger logger, long first, long bytes);
 }

@@ -194,6 +194,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                 writer.ExecuteOnce($"CREATE TABLE IF NOT EXISTS {ArrayPathsTable} (collection TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (collection, path)) WITHOUT ROWID");
                 writer.ExecuteOnce(SqliteChangeLog.CreateSql);
                 _lastSequence = writer.Command(SqliteChangeLog.LastSequenceSql).ExecuteScalar() is long last ? last : 0;
+                InitializeChangeLog(writer);
                 LoadCollections(writer);
             }
             catch
@@ -598,7 +599,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
             if (lastLogged > 0)
             {
-                PublishCommitted(lastLogged);
+                PublishCommitted(writer, lastLogged);
             }
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -13,8 +13,14 @@ internal readonly record struct SqliteJsonPath(string Sql, bool IsConstant)
 
     public static SqliteJsonPath FromFullKey(string alias) => new(alias + ".fullkey", false);
 
-    /// <summary>Appends an object key. Keys are always quoted so <c>-</c>, <c>[</c> or spaces are taken literally.</summary>
-    public SqliteJsonPath Key(string key) => Append(".\"" + key + "\"");
+    /// <summary>
+    /// Appends an object key. Keys are always quoted so <c>-</c>, <c>[</c> or spaces are taken literally. SQLite's
+    /// quoted labels end at the next <c>"</c> and have no escape for it, so a key holding one cannot be addressed:
+    /// it is refused here too (field names and paths already refuse it), never spliced into a different path.
+    /// </summary>
+    public SqliteJsonPath Key(string key) => key.Contains('"', StringComparison.Ordinal)
+        ? throw new Common.InvalidInputException("invalid_path", "A field name must not contain '\"'.", Common.JsonInput.Printable(key))
+        : Append(".\"" + key + "\"");
 
     public SqliteJsonPath Index(int index) => Append("[" + index.ToString(CultureInfo.InvariantCulture) + "]");
 

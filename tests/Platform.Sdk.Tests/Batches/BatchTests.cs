@@ -29,6 +29,8 @@ public sealed class BatchTests(SdkServerFixture fixture) : IClassFixture<SdkServ
         Assert.Equal(5, results[1].GetDocument(todos)!.Data.Priority);
         Assert.Equal(("Note", 2L), (results[3].GetDocument(notes)!.Data.Title, results[3].GetDocument(notes)!.Version));
         Assert.Null(results[4].Document);
+        Assert.Equal(("old", (long?)null), (results[4].Id, results[4].Version));
+        Assert.Equal(2L, results[1].Version);
         Assert.True(results[5].GetDocument(notes)!.Data.Done);
         Assert.Null(await todos.GetAsync("old", Ct));
         Assert.Equal(5, (await todos.GetAsync("a", Ct))!.Data.Priority);

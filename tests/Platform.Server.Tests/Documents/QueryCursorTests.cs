@@ -43,4 +43,14 @@ public class QueryCursorTests
         var tampered = Base64Url.EncodeToString(Encoding.UTF8.GetBytes("""{"s":"-n,_id","v":[{"$gt":1},"a"]}"""));
         Assert.Equal("invalid_cursor", Assert.Throws<InvalidInputException>(() => QueryCursor.Decode(tampered, Sort)).Code);
     }
+
+    [Theory]
+    [InlineData("""{"s":"\ud800","v":[1,"a"]}""")]
+    [InlineData("""{"s":"-n,_id","v":[{"\udc00":1},"a"]}""")]
+    [InlineData("""{"s":"-n,_id","s":"-n,_id","v":[1,"a"]}""")]
+    public void Decode_ForgedWithLoneSurrogatesOrRepeatedKeys_IsInvalidCursor(string json)
+    {
+        var forged = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(json));
+        Assert.Equal("invalid_cursor", Assert.Throws<InvalidInputException>(() => QueryCursor.Decode(forged, Sort)).Code);
+    }
 }

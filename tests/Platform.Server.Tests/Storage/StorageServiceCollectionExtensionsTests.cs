@@ -55,4 +55,23 @@ public sealed class StorageServiceCollectionExtensionsTests
         Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
             () => provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ChangeFeedOptions>>().Value);
     }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    public void AddBaasStorage_RejectsChangeMaxBytesOutOfRange(string value)
+    {
+        using var provider = Build(new() { ["Baas:Changes:MaxBytes"] = value });
+
+        Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ChangeFeedOptions>>().Value);
+    }
+
+    [Fact]
+    public void AddBaasStorage_Sqlite_HoldsAreTheStore()
+    {
+        using var provider = Build(new() { ["Baas:DataDir"] = Path.Combine(Path.GetTempPath(), "baas-tests", "di-" + Guid.NewGuid().ToString("N")) });
+        Assert.Same(provider.GetRequiredService<SqliteDocumentStore>(), provider.GetRequiredService<IChangeFeedRetention>());
+        Assert.True(provider.GetRequiredService<IChangeFeedRetention>().HoldsExtendHistory);
+    }
 }

@@ -1,0 +1,207 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Platform.Server.Tests.Infrastructure;
+
+namespace Platform.Server.Tests.Hosting;
+
+/// <summary>DESIGN.md section 4, "Input": every malformed input is a 4xx problem that changes nothing.</summary>
+public sealed class InputRulesTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private static string Docs(string collection) => $"/api/collections/{collection}/documents";
+
+    [Theory]
+    [InlineData("""{"a":1,"a":2}""", "a")]
+    [InlineData("""{"a":{"b":[{"c":1,"c":2}]}}""", "a.b[0].c")]
+    public async Task Create_DuplicateKey_Is400NamingIt_AndWritesNothing(string body, string field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "duplicate_key", await fixture.Service.PostJsonAsync(Docs(c), body));
+        Assert.Equal(field, problem["field"]!.GetValue<string>());
+        await AssertEmptyAsync(c, ct);
+    }
+
+    [Theory]
+    [InlineData("""{"a":"\ud800"}""")]
+    [InlineData("""{"\udfff":1}""")]
+    public async Task Create_LoneSurrogate_Is400WithPosition(string body)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_unicode", await fixture.Service.PostJsonAsync(Docs(c), body));
+        Assert.NotNull(problem["position"]);
+        await AssertEmptyAsync(c, ct);
+    }
+
+    [Theory]
+    [InlineData("""{"a\u0000b":1}""")]
+    [InlineData("""{"x":{"tab\there":1}}""")]
+    [InlineData("""{"say\"hi\"":1}""")]
+    public async Task Create_ControlCharOrQuoteInFieldName_Is400(string body)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_field_name", await fixture.Service.PostJsonAsync(Docs(c), body));
+        await AssertEmptyAsync(c, ct);
+    }
+
+    [Theory]
+    [InlineData("filter={\"a\":1,\"a\":2}", "duplicate_key", "filter.a")]
+    [InlineData("filter={\"a\":\"\\ud800\"}", "invalid_unicode", "filter.a")]
+    [InlineData("filter={\"a%00\":1}", "invalid_filter", null)]
+    [InlineData("filter={\"a\\\"b\":1}", "invalid_filter", null)]
+    [InlineData("sort=a%00b", "invalid_path", null)]
+    [InlineData("sort=-a%01", "invalid_path", null)]
+    [InlineData("fields=a,b%00", "invalid_path", null)]
+    [InlineData("fields=a\"b", "invalid_path", null)]
+    [InlineData("count=", "invalid_count", "count")]
+    [InlineData("count=1", "invalid_count", "count")]
+    [InlineData("count=yes", "invalid_count", "count")]
+    [InlineData("count=true%00", "invalid_count", "count")]
+    public async Task Query_MalformedParameter_Is400(string query, string code, string? field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, code, await fixture.Service.GetAsync($"{Docs(c)}?{query}", ct));
+        if (field is not null)
+        {
+            Assert.Equal(field, problem["field"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
+    public async Task QueryBody_DuplicateKey_Is400()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "duplicate_key", await fixture.Service.PostJsonAsync($"/api/collections/{c}/query", """{"limit":1,"limit":2}"""));
+        Assert.Equal("limit", problem["field"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("1")]
+    [InlineData("TRUE ")]
+    [InlineData("yes")]
+    public async Task Put_UpsertOtherThanTrueOrFalse_Is400_AndCreatesNothing(string value)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var problem = await HttpAssert.ProblemAsync(
+            HttpStatusCode.BadRequest, "invalid_upsert", await fixture.Service.SendJsonAsync(HttpMethod.Put, $"{Docs(c)}/d1?upsert={Uri.EscapeDataString(value)}", """{"n":1}"""));
+        Assert.Equal("upsert", problem["field"]!.GetValue<string>());
+        await AssertEmptyAsync(c, ct);
+    }
+
+    [Fact]
+    public async Task Put_UpsertTrue_AnyCase_Creates()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.SendJsonAsync(HttpMethod.Put, $"{Docs(c)}/d1?upsert=True", """{"n":1}"""));
+    }
+
+    [Fact]
+    public async Task Batch_DuplicateKeyInOp_Is400NamingIt_AndWritesNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var body = $$$"""{"ops":[{"op":"create","collection":"{{{c}}}","data":{"a":1}},{"op":"create","collection":"{{{c}}}","data":{"n":1,"n":2}}]}""";
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "duplicate_key", await fixture.Service.PostJsonAsync("/api/batch", body));
+        Assert.Equal("ops[1].data.n", problem["field"]!.GetValue<string>());
+        await AssertEmptyAsync(c, ct);
+    }
+
+    [Fact]
+    public async Task AdminLogin_DuplicateKey_Is400_InsteadOfTakingTheLast()
+    {
+        using var client = fixture.Server.CreateClient();
+        var body = $$"""{"email":"{{BaasTestServer.AdminEmail}}","password":"wrong","password":"{{BaasTestServer.AdminPassword}}"}""";
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "duplicate_key", await client.PostJsonAsync("/api/admin/auth/login", body));
+        Assert.Equal("password", problem["field"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AdminLogin_WrongType_Is400NamingTheField()
+    {
+        using var client = fixture.Server.CreateClient();
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_body", await client.PostJsonAsync("/api/admin/auth/login", """{"email":"a@b.c","password":5}"""));
+        Assert.Equal("password", problem["field"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("/api/admin/auth/login", true)]
+    [InlineData("/api/admin/setup", true)]
+    [InlineData("/api/auth/login", true)]
+    [InlineData("/api/auth/signup", false)]
+    public async Task AuthEndpoints_TenMegabytePassword_Is413(string path, bool chunked)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var client = fixture.Server.CreateClient();
+        var json = "{\"email\":\"a@b.c\",\"password\":\"" + new string('x', 10 * 1024 * 1024) + "\"}";
+        HttpContent content = chunked
+            ? new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json)))
+            : new StringContent(json, Encoding.UTF8);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        if (chunked)
+        {
+            content.Headers.ContentLength = null;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        if (chunked)
+        {
+            request.Headers.TransferEncodingChunked = true;
+        }
+
+        await HttpAssert.ProblemAsync(HttpStatusCode.RequestEntityTooLarge, "payload_too_large", await client.SendAsync(request, ct));
+    }
+
+    [Fact]
+    public async Task MalformedChunkedBody_Is400Problem()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(fixture.Server.BaseAddress.Host, fixture.Server.BaseAddress.Port, ct);
+        var stream = tcp.GetStream();
+        var request = "POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request), ct);
+        var answer = await ReadHeadAndBodyAsync(stream, ct);
+        Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
+        Assert.Contains("application/problem+json", answer, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> ReadHeadAndBodyAsync(NetworkStream stream, CancellationToken ct)
+    {
+        var buffer = new byte[8192];
+        var text = new StringBuilder();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var read = await stream.ReadAsync(buffer, timeout.Token);
+            if (read == 0)
+            {
+                break;
+            }
+
+            text.Append(Encoding.UTF8.GetString(buffer, 0, read));
+            var head = text.ToString().IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (head >= 0 && text.ToString().Contains("\"code\"", StringComparison.Ordinal))
+            {
+                break;
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private async Task AssertEmptyAsync(string collection, CancellationToken ct)
+    {
+        var page = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"{Docs(collection)}?count=true", ct));
+        Assert.Equal(0, page!["count"]!.GetValue<int>());
+        Assert.Empty(page["items"]!.AsArray());
+    }
+}
