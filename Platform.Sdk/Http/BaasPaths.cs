@@ -13,6 +13,8 @@ internal static class BaasPaths
 
     public const string AdminLogin = "api/admin/auth/login";
 
+    public const string AdminLogout = "api/admin/auth/logout";
+
     public const string AdminCollections = "api/admin/collections";
 
     public static string AdminCollection(string name) => AdminCollections + "/" + Uri.EscapeDataString(name);
