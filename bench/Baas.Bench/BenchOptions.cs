@@ -31,7 +31,8 @@ internal sealed record BenchOptions
           --documents <n>         documents seeded before the run (1000-1000000, default 100000)
           --seed-parallelism <n>  batches in flight while seeding (1-16, default 2)
           --out <dir>             where results go (default bench/results)
-          --suite <name>          http (default) or realtime (hub latency, fan-out, memory per connection)
+          --suite <name>          http (default), realtime (hub latency, fan-out, memory per connection) or
+                                  realtime-attack (one subscriber's latency without and under issue 11's attack)
           --writes <n>            realtime: measured writes to one subscriber (100-100000, default 1000;
                                   fan-out to 1,000 and 500 subscribers uses a tenth of it each)
         """;
@@ -61,7 +62,7 @@ internal sealed record BenchOptions
                 "--documents" => options with { Documents = Number(name, value, 1000, 1_000_000) },
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
-                "--suite" => value is "http" or "realtime" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http or realtime, not '{value}'."),
+                "--suite" => value is "http" or "realtime" or "realtime-attack" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime or realtime-attack, not '{value}'."),
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },
                 _ => throw new ArgumentException($"Unknown option {name}.\n{Usage}"),
             };
