@@ -27,7 +27,7 @@ public sealed class RealtimeOptions
     /// docs/deployment.md for proxies); 0 = no limit. One client then cannot take the node's whole matching budget.
     /// </summary>
     [Range(0, 1_000_000)]
-    public int MaxConnectionsPerClient { get; set; } = 50;
+    public int MaxConnectionsPerClient { get; set; } = 100;
 
     /// <summary>
     /// Most matching cost (<see cref="FilterCost"/>) one subscription's filter, the caller's list rule included, may
