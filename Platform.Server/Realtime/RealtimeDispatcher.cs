@@ -386,7 +386,7 @@ internal sealed class RealtimeDispatcher(
             return [.. _connections.Values
                 .Where(c => c.DropReason is null && c.Caller is { Kind: BaasCallerKind.User or BaasCallerKind.Admin })
                 .Select(c => c.Caller!)
-                .Distinct()];
+                .DistinctBy(c => (c.Kind, c.Id, c.SessionId))];
         }
     }
 
