@@ -132,8 +132,32 @@ public class BaasAdminClient
         return session;
     }
 
-    /// <summary>Forgets the admin token; calls use the service key again (if any).</summary>
+    /// <summary>Forgets the admin token; calls use the service key again (if any). The token itself stays valid until it expires: see <see cref="SignOutAsync"/>.</summary>
     public virtual void SignOut() => _transport.BearerToken = null;
+
+    /// <summary>
+    /// Signs the admin out on the server (<c>POST /api/admin/auth/logout</c>), which ends every token of this admin
+    /// (on other server nodes within <c>Baas:Auth:SessionCheckInterval</c>) and closes its realtime connections, then
+    /// forgets the token as <see cref="SignOut"/> does. Without an admin token it only forgets.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="BaasException">401 when the token had already ended.</exception>
+    public virtual async Task SignOutAsync(CancellationToken cancellationToken = default)
+    {
+        if (_transport.BearerToken is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _transport.SendAsync(new BaasRequest(HttpMethod.Post, BaasPaths.AdminLogout), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _transport.BearerToken = null;
+        }
+    }
 }
 
 /// <summary>Defines, reads, changes and deletes collections (<c>/api/admin/collections</c>).</summary>

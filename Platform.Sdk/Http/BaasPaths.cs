@@ -22,6 +22,7 @@ internal static class BaasPaths
     public const string AdminFunctionSecrets = AdminFunctions + "/secrets";
 
     public static string AdminFunctionSecret(string name) => AdminFunctionSecrets + "/" + Uri.EscapeDataString(name);
+
     public const string AdminMe = "api/admin/auth/me";
 
     public const string AdminSetup = "api/admin/setup";
@@ -29,6 +30,8 @@ internal static class BaasPaths
     public const string Admins = "api/admin/admins";
 
     public const string HealthReady = "health/ready";
+
+    public const string AdminLogout = "api/admin/auth/logout";
 
     public const string AdminCollections = "api/admin/collections";
 

@@ -8,7 +8,7 @@ namespace Platform.Server.Admin;
 
 public static class AdminAccountEndpoints
 {
-    /// <summary><c>/api/admin/admins</c>: list and create admin accounts (admins only, never service keys).</summary>
+    /// <summary><c>/api/admin/admins</c>: list, create, disable and enable admin accounts (admins only, never service keys).</summary>
     public static RouteGroupBuilder MapAdminAccountEndpoints(this IEndpointRouteBuilder routes)
     {
         ArgumentNullException.ThrowIfNull(routes);
@@ -24,6 +24,11 @@ public static class AdminAccountEndpoints
             .Accepts<AdminCredentialsRequest>("application/json")
             .WithName("CreateAdmin")
             .WithSummary("Create another admin account");
+
+        group.MapPatch("/{id}", PatchAsync)
+            .WithName("PatchAdmin")
+            .WithSummary("Disable or enable an admin account")
+            .WithDescription("Disabling ends the admin's tokens (at once on this node, within Baas:Auth:SessionCheckInterval on others) and refuses its sign-in.");
 
         return group;
     }
@@ -56,5 +61,36 @@ public static class AdminAccountEndpoints
         AdminLog.AdminCreated(logger, admin.Email, createdBy);
         await context.AuditAsync("admins.create", "admins/" + admin.Id, after: new JsonObject { ["id"] = admin.Id, ["email"] = admin.Email });
         return TypedResults.Created($"/api/admin/admins/{admin.Id}", admin);
+    }
+
+    internal static async Task<Results<Ok<AdminAccount>, ProblemHttpResult>> PatchAsync(
+        string id,
+        AdminPatchRequest? request,
+        HttpContext context,
+        AdminAccountService accounts,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        if (request?.Disabled is not { } disabled)
+        {
+            return AdminProblems.Validation("disabled", "Send { \"disabled\": true } or { \"disabled\": false }.");
+        }
+
+        var changedBy = context.GetBaasCaller()?.Id;
+        if (disabled && string.Equals(id, changedBy, StringComparison.Ordinal))
+        {
+            return AdminProblems.Problem(StatusCodes.Status409Conflict, "cannot_disable_self", "An admin cannot disable its own account; ask another admin.");
+        }
+
+        var (outcome, admin) = await accounts.SetDisabledAsync(id, disabled, cancellationToken);
+        if (outcome == AdminChangeOutcome.NotFound)
+        {
+            return AdminProblems.Problem(StatusCodes.Status404NotFound, "admin_not_found", $"No admin has the id '{id}'.");
+        }
+
+        var logger = loggers.CreateLogger(typeof(AdminAccountEndpoints));
+        var action = disabled ? "disabled" : "enabled";
+        AdminLog.AdminDisabledChanged(logger, id, action, changedBy);
+        return TypedResults.Ok(admin!);
     }
 }

@@ -7,17 +7,27 @@ using Platform.Server.Storage.Filters;
 namespace Platform.Server.Admin;
 
 /// <summary>An admin account as the API shows it (never the password hash).</summary>
-public sealed record AdminAccount(string Id, string Email, string CreatedAt);
+public sealed record AdminAccount(string Id, string Email, string CreatedAt, bool Disabled = false);
+
+/// <summary>What <see cref="AdminAccountService.SetDisabledAsync"/> did.</summary>
+public enum AdminChangeOutcome
+{
+    Changed,
+    NotFound,
+}
 
 /// <summary>
-/// Admin accounts in <c>_admins</c>: <c>{ email, passwordHash, createdAt }</c>, email normalized and unique
-/// (a unique index, so two nodes cannot create the same admin). Passwords use Identity's
-/// <see cref="PasswordHasher{TUser}"/>.
+/// Admin accounts in <c>_admins</c>: <c>{ email, passwordHash, createdAt, disabled?, tokenStamp? }</c>, email
+/// normalized and unique (a unique index, so two nodes cannot create the same admin). Passwords use Identity's
+/// <see cref="PasswordHasher{TUser}"/>. Admin tokens carry the account's <c>tokenStamp</c> as <c>sid</c>: signing
+/// out replaces the stamp, which ends every token issued before (see <see cref="AdminSessionGuard"/>).
 /// </summary>
 public sealed class AdminAccountService
 {
     internal const string EmailField = "email";
     internal const string PasswordHashField = "passwordHash";
+    internal const string DisabledField = "disabled";
+    internal const string TokenStampField = "tokenStamp";
     internal const int MaxListed = 1000;
 
     private static readonly AdminAccount HashingSubject = new(string.Empty, string.Empty, string.Empty);
@@ -27,11 +37,14 @@ public sealed class AdminAccountService
     private readonly TimeProvider _time;
     private readonly Lazy<string> _dummyHash;
 
-    public AdminAccountService(IDocumentStore store, IPasswordHasher<AdminAccount> hasher, TimeProvider time)
+    private readonly AdminSessionGuard _guard;
+
+    public AdminAccountService(IDocumentStore store, IPasswordHasher<AdminAccount> hasher, TimeProvider time, AdminSessionGuard guard)
     {
         _store = store;
         _hasher = hasher;
         _time = time;
+        _guard = guard;
         // Verified against for unknown emails, so they cost as much time as a wrong password.
         _dummyHash = new Lazy<string>(() => hasher.HashPassword(HashingSubject, Convert.ToBase64String(Guid.NewGuid().ToByteArray())));
     }
@@ -108,6 +121,66 @@ public sealed class AdminAccountService
         return ToAccount(document);
     }
 
+    /// <summary>
+    /// Signs the admin out everywhere: a new token stamp ends every token issued before, at once on this node and
+    /// within <c>Baas:Auth:SessionCheckInterval</c> on others. False when the admin does not exist.
+    /// </summary>
+    public async Task<bool> SignOutAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var changed = await ChangeAsync(id, d => d[TokenStampField] = NewStamp(), cancellationToken);
+        if (changed is not null)
+        {
+            _guard.Ended(id);
+        }
+
+        return changed is not null;
+    }
+
+    /// <summary>Disables or enables an admin. Disabling ends the admin's tokens as <see cref="SignOutAsync"/> does.</summary>
+    public async Task<(AdminChangeOutcome Outcome, AdminAccount? Admin)> SetDisabledAsync(string id, bool disabled, CancellationToken cancellationToken = default)
+    {
+        var changed = await ChangeAsync(
+            id,
+            d =>
+            {
+                d[DisabledField] = disabled;
+                if (disabled)
+                {
+                    d[TokenStampField] = NewStamp();
+                }
+            },
+            cancellationToken);
+        if (changed is null)
+        {
+            return (AdminChangeOutcome.NotFound, null);
+        }
+
+        if (disabled)
+        {
+            _guard.Ended(id);
+        }
+        else
+        {
+            _guard.Changed(id);
+        }
+
+        return (AdminChangeOutcome.Changed, ToAccount(changed));
+    }
+
+    /// <summary>The token stamp to put in a new admin token's <c>sid</c> (null while the admin never signed out).</summary>
+    internal static string? TokenStamp(JsonObject document) =>
+        document[TokenStampField] is JsonValue value && value.TryGetValue<string>(out var stamp) ? stamp : null;
+
+    internal static bool IsDisabled(JsonObject document) =>
+        document[DisabledField] is JsonValue value && value.TryGetValue<bool>(out var disabled) && disabled;
+
+    /// <summary>The admin's stored token stamp, for issuing a token; null when it has none or does not exist.</summary>
+    public async Task<string?> GetTokenStampAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var document = await _store.GetAsync(SystemDocuments.AdminsCollection, id, cancellationToken);
+        return document is null ? null : TokenStamp(document);
+    }
+
     /// <summary>The admin when the password is right; null for a wrong password and for an unknown email alike.</summary>
     public async Task<AdminAccount?> VerifyCredentialsAsync(string email, string password, CancellationToken cancellationToken = default)
     {
@@ -149,6 +222,32 @@ public sealed class AdminAccountService
         }
     }
 
+    // Applies a change with the version check, retrying lost races; null when the admin does not exist.
+    private async Task<JsonObject?> ChangeAsync(string id, Action<JsonObject> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var document = await _store.GetAsync(SystemDocuments.AdminsCollection, id, cancellationToken);
+            if (document is null)
+            {
+                return null;
+            }
+
+            var update = SystemDocuments.Update(SystemDocuments.AdminsCollection, document, _time.GetUtcNow(), change);
+            try
+            {
+                await _store.WriteAsync([update], cancellationToken);
+                return update.Document;
+            }
+            catch (VersionMismatchException) when (attempt < 5)
+            {
+                // Changed meanwhile (a rehash, another change): apply ours to the new version.
+            }
+        }
+    }
+
+    private static string NewStamp() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
     private async Task<JsonObject?> FindDocumentAsync(string normalizedEmail, CancellationToken cancellationToken)
     {
         if (normalizedEmail.Length == 0)
@@ -164,5 +263,6 @@ public sealed class AdminAccountService
     private static AdminAccount ToAccount(JsonObject document) => new(
         SystemDocuments.GetString(document, SystemFields.Id),
         SystemDocuments.GetString(document, EmailField),
-        SystemDocuments.GetString(document, "createdAt"));
+        SystemDocuments.GetString(document, "createdAt"),
+        IsDisabled(document));
 }

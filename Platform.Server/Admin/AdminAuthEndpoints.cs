@@ -8,8 +8,8 @@ namespace Platform.Server.Admin;
 public static class AdminAuthEndpoints
 {
     /// <summary>
-    /// <c>POST /api/admin/auth/login</c>, <c>GET /api/admin/auth/me</c> (admins only) and
-    /// <c>POST /api/admin/setup</c> (first admin, with the setup token).
+    /// <c>POST /api/admin/auth/login</c>, <c>POST /api/admin/auth/logout</c> and <c>GET /api/admin/auth/me</c>
+    /// (admins only), and <c>POST /api/admin/setup</c> (first admin, with the setup token).
     /// </summary>
     public static RouteGroupBuilder MapAdminAuthEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -23,6 +23,12 @@ public static class AdminAuthEndpoints
             .WithName("AdminLogin")
             .WithSummary("Sign in as an admin")
             .WithDescription("Answers the admin, a bearer access token and its lifetime in seconds.");
+
+        group.MapPost("/auth/logout", LogoutAsync)
+            .RequireAuthorization(BaasPolicies.Admin)
+            .WithName("AdminLogout")
+            .WithSummary("Sign the admin out everywhere")
+            .WithDescription("Ends every token of the signed-in admin: at once on this node, within Baas:Auth:SessionCheckInterval on others; their realtime connections are closed.");
 
         group.MapGet("/auth/me", MeAsync)
             .RequireAuthorization(BaasPolicies.Admin)
@@ -67,7 +73,29 @@ public static class AdminAuthEndpoints
             return AdminProblems.InvalidCredentials();
         }
 
-        return TypedResults.Ok(Session(admin, tokens));
+        if (admin.Disabled)
+        {
+            return AdminProblems.Problem(StatusCodes.Status403Forbidden, "admin_disabled", "This admin account is disabled.");
+        }
+
+        return TypedResults.Ok(Session(admin, await accounts.GetTokenStampAsync(admin.Id, cancellationToken), tokens));
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> LogoutAsync(
+        HttpContext context,
+        AdminAccountService accounts,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        var caller = context.GetBaasCaller();
+        if (caller is not { Kind: BaasCallerKind.Admin } || !await accounts.SignOutAsync(caller.Id, cancellationToken))
+        {
+            return AdminProblems.Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "The admin account no longer exists.");
+        }
+
+        var logger = loggers.CreateLogger(typeof(AdminAuthEndpoints));
+        AdminLog.AdminSignedOut(logger, caller.Id);
+        return TypedResults.NoContent();
     }
 
     internal static async Task<Results<Ok<AdminAccount>, ProblemHttpResult>> MeAsync(
@@ -109,7 +137,7 @@ public static class AdminAuthEndpoints
                         Ip = context.Connection.RemoteIpAddress?.ToString(),
                     },
                     CancellationToken.None);
-                return TypedResults.Ok(Session(admin!, tokens));
+                return TypedResults.Ok(Session(admin!, tokenStamp: null, tokens));
             case AdminSetupOutcome.InvalidToken:
                 return AdminProblems.Problem(StatusCodes.Status403Forbidden, "invalid_setup_token", "The setup token is missing or wrong; use the link the server logged at start-up.");
             case AdminSetupOutcome.EmailTaken:
@@ -119,9 +147,9 @@ public static class AdminAuthEndpoints
         }
     }
 
-    private static AdminSessionResponse Session(AdminAccount admin, BaasTokenService tokens)
+    private static AdminSessionResponse Session(AdminAccount admin, string? tokenStamp, BaasTokenService tokens)
     {
-        var token = tokens.IssueAdminToken(admin.Id, admin.Email);
+        var token = tokens.IssueAdminToken(admin.Id, admin.Email, tokenStamp);
         return new AdminSessionResponse(admin, token.AccessToken, token.ExpiresIn);
     }
 }

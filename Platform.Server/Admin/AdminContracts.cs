@@ -10,3 +10,6 @@ public sealed record AdminSessionResponse(AdminAccount Admin, string AccessToken
 public sealed record CreateApiKeyRequest(string? Name);
 
 public sealed record ItemsResponse<T>(IReadOnlyList<T> Items);
+
+/// <summary>The body of <c>PATCH /api/admin/admins/{id}</c>.</summary>
+public sealed record AdminPatchRequest(bool? Disabled);

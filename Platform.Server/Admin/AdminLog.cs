@@ -25,4 +25,12 @@ internal static partial class AdminLog
     [LoggerMessage(EventId = 4106, EventName = "AdminCreated", Level = LogLevel.Information,
         Message = "Admin {Email} created by admin {CreatedBy}.")]
     public static partial void AdminCreated(ILogger logger, string email, string? createdBy);
+
+    [LoggerMessage(EventId = 4107, EventName = "AdminSignedOut", Level = LogLevel.Information,
+        Message = "Admin {AdminId} signed out; every token issued to it before has ended.")]
+    public static partial void AdminSignedOut(ILogger logger, string adminId);
+
+    [LoggerMessage(EventId = 4108, EventName = "AdminDisabledChanged", Level = LogLevel.Information,
+        Message = "Admin {AdminId} was {Action} by admin {ChangedBy}.")]
+    public static partial void AdminDisabledChanged(ILogger logger, string adminId, string action, string? changedBy);
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Server.Auth;
 using Platform.Server.Hosting;
 
 namespace Platform.Server.Admin;
@@ -22,6 +23,8 @@ public static class AdminServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IPasswordHasher<AdminAccount>, PasswordHasher<AdminAccount>>();
         services.TryAddSingleton<AdminAccountService>();
+        services.TryAddSingleton<AdminSessionGuard>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICallerSessionCheck, AdminSessionGuard>(sp => sp.GetRequiredService<AdminSessionGuard>()));
         services.TryAddSingleton<AdminSetup>();
         services.AddStartupTask<AdminSeeder>();
         return services;

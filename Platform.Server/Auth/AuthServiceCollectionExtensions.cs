@@ -30,9 +30,12 @@ public static class AuthServiceCollectionExtensions
         services.TryAddSingleton<BaasTokenService>();
         services.TryAddSingleton<CachingJsonWebTokenHandler>();
         services.TryAddSingleton<ApiKeyService>();
+        services.TryAddSingleton<CallerSessions>();
+        services.TryAddSingleton<SessionEndings>();
         services.AddStartupTask<SigningKeyInitializer>();
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearerOptions>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<JwtBearerOptions>, SessionCheckJwtBearerOptions>());
         services.AddAuthentication(BaasAuthSchemes.Default)
             .AddPolicyScheme(BaasAuthSchemes.Default, "Bearer token or service key", options =>
                 options.ForwardDefaultSelector = context =>

@@ -77,7 +77,7 @@ public static class BaasClaimTypes
     /// <summary>"true" when the app user's email address is verified.</summary>
     public const string EmailVerified = "email_verified";
 
-    /// <summary>The session (refresh-token family) an app-user access token belongs to.</summary>
+    /// <summary>The session an access token belongs to: an app user's refresh-token family, an admin's token stamp.</summary>
     public const string SessionId = "sid";
 
     public const string Email = "email";

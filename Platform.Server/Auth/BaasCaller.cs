@@ -27,7 +27,10 @@ public sealed record BaasCaller(BaasCallerKind Kind, string Id, string? DisplayN
     /// <summary>True when the app user's email is verified.</summary>
     public bool EmailVerified { get; init; }
 
-    /// <summary>The app user's session (refresh-token family), when the token names one.</summary>
+    /// <summary>
+    /// The session the token belongs to, when it names one: an app user's refresh-token family, or an admin
+    /// account's token stamp.
+    /// </summary>
     public string? SessionId { get; init; }
 
     /// <summary>Admins and service keys: full access, rules do not apply.</summary>
@@ -48,7 +51,10 @@ public static class BaasCallerExtensions
 
         if (user.HasClaim(BaasClaimTypes.Role, BaasRoles.Admin))
         {
-            return new BaasCaller(BaasCallerKind.Admin, id, user.FindFirst(BaasClaimTypes.Email)?.Value);
+            return new BaasCaller(BaasCallerKind.Admin, id, user.FindFirst(BaasClaimTypes.Email)?.Value)
+            {
+                SessionId = user.FindFirst(BaasClaimTypes.SessionId)?.Value,
+            };
         }
 
         if (user.HasClaim(BaasClaimTypes.Role, BaasRoles.Service))

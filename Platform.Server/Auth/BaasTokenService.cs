@@ -22,8 +22,11 @@ public sealed class BaasTokenService(SigningKeyProvider keys, IOptions<AuthOptio
 
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false, MapInboundClaims = false };
 
-    /// <summary>An admin access token: audience <c>baas-admin</c>, <c>sub</c> = admin id, role <c>admin</c>.</summary>
-    public IssuedToken IssueAdminToken(string adminId, string email)
+    /// <summary>
+    /// An admin access token: audience <c>baas-admin</c>, <c>sub</c> = admin id, role <c>admin</c>, and <c>sid</c> = the
+    /// account's token stamp when it has one (signing out replaces the stamp, which ends the token).
+    /// </summary>
+    public IssuedToken IssueAdminToken(string adminId, string email, string? tokenStamp = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(adminId);
         ArgumentException.ThrowIfNullOrEmpty(email);
@@ -35,6 +38,11 @@ public sealed class BaasTokenService(SigningKeyProvider keys, IOptions<AuthOptio
             [BaasClaimTypes.Email] = email,
             [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
         };
+        if (!string.IsNullOrEmpty(tokenStamp))
+        {
+            claims[BaasClaimTypes.SessionId] = tokenStamp;
+        }
+
         return new IssuedToken(Issue(BaasAudiences.Admin, claims, lifetime), (int)lifetime.TotalSeconds);
     }
 

@@ -1,23 +1,28 @@
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
+using Platform.Server.Auth;
 
 namespace Platform.Server.Realtime;
 
 /// <summary>
-/// One hub connection: its bounded outgoing queue, the task that drains it, and its subscriptions (guarded by
-/// the dispatcher's lock).
+/// One hub connection: its bounded work queue, the worker that drains it (matching each change against this
+/// connection's subscriptions, then sending), and its subscriptions. Membership is guarded by the dispatcher's lock;
+/// the worker reads <see cref="Active"/>, a copy replaced on every change, without any lock.
 /// </summary>
 internal sealed class RealtimeConnection : IDisposable
 {
     private readonly CancellationTokenSource _sending;
     private volatile string? _dropReason;
+    private volatile Subscription[] _active = [];
 
-    public RealtimeConnection(HubCallerContext context, int capacity, TimeProvider time)
+    public RealtimeConnection(HubCallerContext context, int capacity, TimeProvider time, string? clientAddress)
     {
         Context = context;
+        ClientAddress = clientAddress;
+        Caller = context.User?.GetBaasCaller();
         _sending = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         // The dispatcher never waits on a full queue (TryWrite): a full queue is an overflow, handled at once.
-        Queue = Channel.CreateBounded<OutgoingMessage>(new BoundedChannelOptions(capacity)
+        Queue = Channel.CreateBounded<ConnectionWork>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
             SingleWriter = false,
@@ -29,9 +34,22 @@ internal sealed class RealtimeConnection : IDisposable
 
     public HubCallerContext Context { get; }
 
-    public Channel<OutgoingMessage> Queue { get; }
+    /// <summary>The address counted against <see cref="RealtimeOptions.MaxConnectionsPerClient"/>, or null when unknown.</summary>
+    public string? ClientAddress { get; }
 
+    /// <summary>Who opened the connection (null for a visitor): whose session ending closes it.</summary>
+    public BaasCaller? Caller { get; }
+
+    public Channel<ConnectionWork> Queue { get; }
+
+    /// <summary>The subscriptions by id (dispatcher's lock).</summary>
     public Dictionary<string, Subscription> Subscriptions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The summed <see cref="SubscriptionSpec.Cost"/> of <see cref="Subscriptions"/> (dispatcher's lock).</summary>
+    public long Cost { get; set; }
+
+    /// <summary>A copy of the subscriptions for the worker; replaced (never changed) under the dispatcher's lock.</summary>
+    public Subscription[] Active => _active;
 
     /// <summary>Cancelled when the connection is gone, or when a dropped connection's grace time is over.</summary>
     public CancellationToken SendAborted => _sending.Token;
@@ -40,6 +58,9 @@ internal sealed class RealtimeConnection : IDisposable
     public string? DropReason => _dropReason;
 
     public Task Sender { get; set; } = Task.CompletedTask;
+
+    /// <summary>Publishes <see cref="Subscriptions"/> to the worker (dispatcher's lock).</summary>
+    public void PublishSubscriptions() => _active = [.. Subscriptions.Values];
 
     /// <summary>Marks the connection dropped; false when it already was.</summary>
     public bool TryDrop(string reason, TimeSpan grace)

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using Platform.Server.Auth;
+using Platform.Server.RateLimiting;
 using Platform.Server.Rules;
 using Platform.Server.Storage.Changes;
 
@@ -9,11 +11,22 @@ namespace Platform.Server.Realtime;
 /// <summary>What <see cref="RealtimeDispatcher.Register"/> did: the subscription, where its events start, and whether a resume succeeded.</summary>
 internal sealed record Registration(Subscription Subscription, string Sequence, bool? Resumed);
 
+/// <summary>Why <see cref="RealtimeDispatcher.TryConnect"/> refused a connection, or that it did not.</summary>
+internal enum ConnectOutcome
+{
+    Accepted,
+    NodeFull,
+    ClientFull,
+}
+
 /// <summary>
 /// The one fan-out of a node: every change read from <see cref="IChangeFeed"/> (by <see cref="ChangeFeedReader"/>)
-/// is matched once against each subscription on its collection and queued on the subscriber's connection. It keeps
-/// a bounded window of recent changes for <c>resumeAfter</c>. One lock orders registration, replay and live changes,
-/// so a subscription sees every change after its start position exactly once.
+/// is queued, in commit order, on each connection that has a subscription on its collection; each connection's own
+/// worker matches it against that connection's subscriptions and sends the events. Matching thus happens outside any
+/// shared lock, and a connection with costly filters delays only itself (its queue fills and it is told to resync,
+/// as a slow reader is). The lock only orders registration against the feed, so a subscription sees every change
+/// after its start position exactly once; the dispatcher also keeps a bounded window of recent changes for
+/// <c>resumeAfter</c>.
 /// </summary>
 internal sealed class RealtimeDispatcher(
     IHubContext<RealtimeHub> hub,
@@ -25,14 +38,18 @@ internal sealed class RealtimeDispatcher(
     public const string OverflowReason = "overflow";
     public const string HistoryLostReason = "history_lost";
     public const string RulesChangedReason = "rules_changed";
+    public const string SessionEndedReason = "session_ended";
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, RealtimeConnection> _connections = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<Subscription>> _byCollection = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _perClient = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CollectionSubscribers> _byCollection = new(StringComparer.Ordinal);
     private readonly LinkedList<DispatchedChange> _window = new();
     private readonly Dictionary<string, LinkedListNode<DispatchedChange>> _windowIndex = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string _position = "";
+    private long _index;
+    private long _windowBytes;
 
     // The position right before the oldest change in the window: resuming from it replays the whole window.
     private string _windowStart = "";
@@ -48,6 +65,18 @@ internal sealed class RealtimeDispatcher(
             lock (_gate)
             {
                 return _position;
+            }
+        }
+    }
+
+    /// <summary>Estimated bytes the replay window holds now.</summary>
+    public long WindowBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _windowBytes;
             }
         }
     }
@@ -70,8 +99,8 @@ internal sealed class RealtimeDispatcher(
             var subscriptions = 0;
             foreach (var (collection, list) in _byCollection)
             {
-                collections.Add(new CollectionSubscriptions(collection, list.Count));
-                subscriptions += list.Count;
+                collections.Add(new CollectionSubscriptions(collection, list.Subscriptions.Count));
+                subscriptions += list.Subscriptions.Count;
             }
 
             collections.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
@@ -91,30 +120,48 @@ internal sealed class RealtimeDispatcher(
         _started.TrySetResult();
     }
 
-    /// <summary>Adds a connection; false when the node is at <see cref="RealtimeOptions.MaxConnections"/>.</summary>
-    public bool TryConnect(HubCallerContext context)
+    /// <summary>
+    /// Adds a connection, unless the node is at <see cref="RealtimeOptions.MaxConnections"/> or its client address at
+    /// <see cref="RealtimeOptions.MaxConnectionsPerClient"/>.
+    /// </summary>
+    public ConnectOutcome TryConnect(HubCallerContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var limits = options.Value;
-        var connection = new RealtimeConnection(context, limits.SendQueueCapacity, time);
+        var http = context.GetHttpContext();
+        var address = http is null ? null : RateLimitPartitions.ClientAddress(http);
+        var connection = new RealtimeConnection(context, limits.SendQueueCapacity, time, address);
         lock (_gate)
         {
             if (limits.MaxConnections > 0 && _connections.Count >= limits.MaxConnections)
             {
                 connection.Dispose();
                 RealtimeLog.ConnectionRefused(logger, limits.MaxConnections);
-                return false;
+                return ConnectOutcome.NodeFull;
+            }
+
+            if (address is not null && limits.MaxConnectionsPerClient > 0)
+            {
+                var count = _perClient.GetValueOrDefault(address);
+                if (count >= limits.MaxConnectionsPerClient)
+                {
+                    connection.Dispose();
+                    RealtimeLog.ClientConnectionRefused(logger, address, limits.MaxConnectionsPerClient);
+                    return ConnectOutcome.ClientFull;
+                }
+
+                _perClient[address] = count + 1;
             }
 
             _connections.Add(context.ConnectionId, connection);
         }
 
         metrics.ConnectionOpened();
-        connection.Sender = Task.Run(() => SendLoopAsync(connection), CancellationToken.None);
-        return true;
+        connection.Sender = Task.Run(() => RunAsync(connection), CancellationToken.None);
+        return ConnectOutcome.Accepted;
     }
 
-    /// <summary>Forgets a closed connection: its subscriptions, its queue, its sender.</summary>
+    /// <summary>Forgets a closed connection: its subscriptions, its queue, its worker.</summary>
     public async Task DisconnectAsync(string connectionId)
     {
         RealtimeConnection? connection;
@@ -123,6 +170,18 @@ internal sealed class RealtimeDispatcher(
             if (!_connections.Remove(connectionId, out connection))
             {
                 return;
+            }
+
+            if (connection.ClientAddress is { } address && _perClient.TryGetValue(address, out var count))
+            {
+                if (count <= 1)
+                {
+                    _perClient.Remove(address);
+                }
+                else
+                {
+                    _perClient[address] = count - 1;
+                }
             }
 
             RemoveAll(connection);
@@ -138,15 +197,22 @@ internal sealed class RealtimeDispatcher(
     /// Registers a subscription at the current position. Its events (and, for a resume within the window, the missed
     /// ones) are held until <see cref="Activate"/>, which the hub calls once the result has been written.
     /// </summary>
-    /// <exception cref="HubException"><c>too_many_subscriptions</c>, or the connection is closing.</exception>
+    /// <exception cref="HubException">
+    /// <c>too_many_subscriptions</c>, <c>connection_cost_exceeded</c>, or <c>unavailable</c> when the connection is closing.
+    /// </exception>
     public Registration Register(string connectionId, SubscriptionSpec spec, string? resumeAfter)
     {
+        ArgumentNullException.ThrowIfNull(spec);
         var limits = options.Value;
+        Subscription subscription;
+        string position;
+        List<DispatchedChange>? missed = null;
+        bool? resumed = null;
         lock (_gate)
         {
             if (!_connections.TryGetValue(connectionId, out var connection) || connection.DropReason is not null)
             {
-                throw new HubException("unavailable: The connection is closing.");
+                throw new HubException(connection?.DropReason == SessionEndedReason ? RealtimeHub.SessionEndedRefusal : "unavailable: The connection is closing.");
             }
 
             if (connection.Subscriptions.Count >= limits.MaxSubscriptionsPerConnection)
@@ -154,45 +220,61 @@ internal sealed class RealtimeDispatcher(
                 throw new HubException($"too_many_subscriptions: A connection may hold at most {limits.MaxSubscriptionsPerConnection} subscriptions.");
             }
 
-            var subscription = new Subscription(NewId(), connection, spec);
-            bool? resumed = null;
+            if (connection.Cost + spec.Cost > limits.MaxConnectionFilterCost)
+            {
+                throw new HubException(
+                    $"connection_cost_exceeded: This subscription's filter costs {spec.Cost}; the connection's subscriptions may cost "
+                    + $"{limits.MaxConnectionFilterCost} together and already cost {connection.Cost}. Unsubscribe from something, or use "
+                    + "cheaper filters (see 'Matching cost' in docs/realtime.md).");
+            }
+
+            subscription = new Subscription(NewId(), connection, spec, _index);
             if (resumeAfter is not null)
             {
-                resumed = Replay(subscription, resumeAfter, limits);
+                missed = Missed(resumeAfter, spec.Collection, limits);
+                resumed = missed is not null;
             }
 
             connection.Subscriptions.Add(subscription.Id, subscription);
-            if (!_byCollection.TryGetValue(spec.Collection, out var list))
+            connection.Cost += spec.Cost;
+            connection.PublishSubscriptions();
+            if (!_byCollection.TryGetValue(spec.Collection, out var subscribers))
             {
-                list = [];
-                _byCollection.Add(spec.Collection, list);
+                subscribers = new CollectionSubscribers();
+                _byCollection.Add(spec.Collection, subscribers);
             }
 
-            list.Add(subscription);
+            subscribers.Add(subscription);
+            position = _position;
             metrics.SubscriptionAdded();
-            return new Registration(subscription, _position, resumed);
         }
+
+        // Matched outside the lock: a resume costs only its own caller.
+        if (missed is { Count: > 0 } && !subscription.HoldReplayed(Replay(subscription, missed), limits.SendQueueCapacity))
+        {
+            // More missed events than the connection could queue: a snapshot is cheaper for everyone.
+            resumed = false;
+        }
+
+        return new Registration(subscription, position, resumed);
     }
 
-    /// <summary>Releases the held events of a registered subscription and lets live ones through.</summary>
+    /// <summary>Releases the held events of a registered subscription (in order, by the connection's worker) and lets live ones through.</summary>
     public void Activate(Subscription subscription)
     {
         ArgumentNullException.ThrowIfNull(subscription);
-        lock (_gate)
+        // With held events, the worker releases them in its queue's order: behind what it matched already, before
+        // what it has not.
+        if (subscription.Removed || subscription.TryActivateEmpty())
         {
-            if (subscription.Removed || subscription.Pending is not { } pending)
-            {
-                return;
-            }
+            return;
+        }
 
-            subscription.Pending = null;
-            foreach (var message in pending)
+        if (!subscription.Connection.Queue.Writer.TryWrite(new ConnectionWork(null, subscription)))
+        {
+            lock (_gate)
             {
-                if (!subscription.Connection.Queue.Writer.TryWrite(message))
-                {
-                    Overflow(subscription.Connection);
-                    return;
-                }
+                Overflow(subscription.Connection);
             }
         }
     }
@@ -209,23 +291,28 @@ internal sealed class RealtimeDispatcher(
             }
 
             Remove(subscription);
+            connection.PublishSubscriptions();
             metrics.SubscriptionsRemoved(1);
             return true;
         }
     }
 
-    /// <summary>Fans one committed change out to every subscription on its collection. Called in commit order by one reader.</summary>
+    /// <summary>
+    /// Queues one committed change on every connection with a subscription on its collection; their workers match it.
+    /// Called in commit order by one reader. A connection whose queue is full is told to resync and closed.
+    /// </summary>
     public void Dispatch(StoredChange change)
     {
         ArgumentNullException.ThrowIfNull(change);
         var limits = options.Value;
-        var dispatched = new DispatchedChange(change);
         lock (_gate)
         {
+            var dispatched = new DispatchedChange(change, ++_index);
             _position = change.Sequence;
-            if (limits.ReplayEvents > 0)
+            if (limits.ReplayEvents > 0 && limits.ReplayMaxBytes > 0)
             {
                 _windowIndex[change.Sequence] = _window.AddLast(dispatched);
+                _windowBytes += dispatched.EstimatedBytes;
             }
             else
             {
@@ -233,17 +320,17 @@ internal sealed class RealtimeDispatcher(
             }
 
             Prune(limits);
-            if (!_byCollection.TryGetValue(change.Collection, out var subscriptions))
+            if (!_byCollection.TryGetValue(change.Collection, out var subscribers))
             {
                 return;
             }
 
             List<RealtimeConnection>? overflowed = null;
-            foreach (var subscription in subscriptions)
+            foreach (var connection in subscribers.Connections)
             {
-                if (subscription.Evaluate(dispatched) is { } change1 && !Deliver(subscription, change1, limits))
+                if (connection.DropReason is null && !connection.Queue.Writer.TryWrite(new ConnectionWork(dispatched, null)))
                 {
-                    (overflowed ??= []).Add(subscription.Connection);
+                    (overflowed ??= []).Add(connection);
                 }
             }
 
@@ -270,6 +357,7 @@ internal sealed class RealtimeDispatcher(
 
             _window.Clear();
             _windowIndex.Clear();
+            _windowBytes = 0;
             _position = position;
             _windowStart = position;
         }
@@ -280,7 +368,7 @@ internal sealed class RealtimeDispatcher(
     {
         lock (_gate)
         {
-            return [.. _byCollection.Where(entry => entry.Value.Exists(s => s.Spec.Rule is not null)).Select(entry => entry.Key)];
+            return [.. _byCollection.Where(entry => entry.Value.Subscriptions.Exists(s => s.Spec.Rule is not null)).Select(entry => entry.Key)];
         }
     }
 
@@ -294,12 +382,12 @@ internal sealed class RealtimeDispatcher(
         ArgumentNullException.ThrowIfNull(currentRuleText);
         lock (_gate)
         {
-            if (!_byCollection.TryGetValue(collection, out var subscriptions))
+            if (!_byCollection.TryGetValue(collection, out var subscribers))
             {
                 return 0;
             }
 
-            var stale = subscriptions
+            var stale = subscribers.Subscriptions
                 .Where(s => s.Spec.Rule is { } operation && currentRuleText(operation) != s.Spec.RuleText)
                 .Select(s => s.Connection)
                 .Distinct()
@@ -308,14 +396,40 @@ internal sealed class RealtimeDispatcher(
         }
     }
 
-    // Lock held. Returns whether the position was still in the window (the missed events are then pending).
-    private bool Replay(Subscription subscription, string resumeAfter, RealtimeOptions limits)
+    /// <summary>The signed-in callers (app users and admins) behind the open connections, each once.</summary>
+    public IReadOnlyList<BaasCaller> SignedInCallers()
+    {
+        lock (_gate)
+        {
+            return [.. _connections.Values
+                .Where(c => c.DropReason is null && c.Caller is { Kind: BaasCallerKind.User or BaasCallerKind.Admin })
+                .Select(c => c.Caller!)
+                .DistinctBy(c => (c.Kind, c.Id, c.SessionId))];
+        }
+    }
+
+    /// <summary>
+    /// Tells the connections opened with an ended session (<paramref name="ended"/>) to resync and closes them.
+    /// Returns how many were dropped.
+    /// </summary>
+    public int DropEnded(SessionEnded ended)
+    {
+        ArgumentNullException.ThrowIfNull(ended);
+        lock (_gate)
+        {
+            var matching = _connections.Values.Where(c => ended.Covers(c.Caller)).ToList();
+            return matching.Count(connection => Drop(connection, SessionEndedReason));
+        }
+    }
+
+    // Lock held. The window's changes after resumeAfter on the collection; null when the position is not in the window.
+    private List<DispatchedChange>? Missed(string resumeAfter, string collection, RealtimeOptions limits)
     {
         Prune(limits);
         LinkedListNode<DispatchedChange>? next;
         if (resumeAfter == _position)
         {
-            return true;
+            return [];
         }
         else if (_windowIndex.TryGetValue(resumeAfter, out var seen))
         {
@@ -327,54 +441,45 @@ internal sealed class RealtimeDispatcher(
         }
         else
         {
-            return false;
+            return null;
         }
 
-        var pending = subscription.Pending!;
+        var missed = new List<DispatchedChange>();
         for (; next is not null; next = next.Next)
         {
-            if (next.Value.Change.Collection == subscription.Spec.Collection && subscription.Evaluate(next.Value) is { } missed)
+            if (next.Value.Change.Collection == collection)
             {
-                pending.Add(new OutgoingMessage(RealtimeEvents.Change, missed, subscription));
+                missed.Add(next.Value);
             }
         }
 
-        if (pending.Count > limits.SendQueueCapacity)
-        {
-            // More missed events than the connection could queue: a snapshot is cheaper for everyone.
-            pending.Clear();
-            return false;
-        }
-
-        return true;
+        return missed;
     }
 
-    // Lock held. False when the connection's queue is full.
-    private static bool Deliver(Subscription subscription, ChangeEvent change, RealtimeOptions limits)
+    private static List<OutgoingMessage> Replay(Subscription subscription, List<DispatchedChange> missed)
     {
-        if (subscription.Connection.DropReason is not null)
+        var replayed = new List<OutgoingMessage>();
+        foreach (var change in missed)
         {
-            return true;
+            if (subscription.Evaluate(change) is { } missedEvent)
+            {
+                replayed.Add(new OutgoingMessage(RealtimeEvents.Change, missedEvent, subscription));
+            }
         }
 
-        var message = new OutgoingMessage(RealtimeEvents.Change, change, subscription);
-        if (subscription.Pending is { } pending)
-        {
-            pending.Add(message);
-            return pending.Count <= limits.SendQueueCapacity;
-        }
-
-        return subscription.Connection.Queue.Writer.TryWrite(message);
+        return replayed;
     }
 
     // Lock held.
     private void Prune(RealtimeOptions limits)
     {
         var oldest = time.GetUtcNow() - limits.ReplayWindow;
-        while (_window.First is { } first && (_window.Count > limits.ReplayEvents || first.Value.Change.CommittedAt < oldest))
+        while (_window.First is { } first
+            && (_window.Count > limits.ReplayEvents || _windowBytes > limits.ReplayMaxBytes || first.Value.Change.CommittedAt < oldest))
         {
             _window.RemoveFirst();
             _windowIndex.Remove(first.Value.Change.Sequence);
+            _windowBytes -= first.Value.EstimatedBytes;
             _windowStart = first.Value.Change.Sequence;
         }
     }
@@ -410,47 +515,91 @@ internal sealed class RealtimeDispatcher(
             Remove(subscription);
         }
 
+        connection.PublishSubscriptions();
         if (count > 0)
         {
             metrics.SubscriptionsRemoved(count);
         }
     }
 
-    // Lock held.
+    // Lock held. The caller publishes the connection's subscriptions afterwards.
     private void Remove(Subscription subscription)
     {
         subscription.Removed = true;
-        subscription.Pending = null;
+        subscription.Release();
         subscription.Connection.Subscriptions.Remove(subscription.Id);
-        if (_byCollection.TryGetValue(subscription.Spec.Collection, out var list))
+        subscription.Connection.Cost -= subscription.Spec.Cost;
+        if (_byCollection.TryGetValue(subscription.Spec.Collection, out var subscribers) && subscribers.Remove(subscription))
         {
-            list.Remove(subscription);
-            if (list.Count == 0)
-            {
-                _byCollection.Remove(subscription.Spec.Collection);
-            }
+            _byCollection.Remove(subscription.Spec.Collection);
         }
     }
 
-    private async Task SendLoopAsync(RealtimeConnection connection)
+    private void OverflowFromWorker(RealtimeConnection connection)
+    {
+        lock (_gate)
+        {
+            Overflow(connection);
+        }
+    }
+
+    // The connection's worker: matches each queued change against this connection's subscriptions (no shared lock) and
+    // sends the events, in queue order, so events of one document keep commit order.
+    private async Task RunAsync(RealtimeConnection connection)
     {
         var client = hub.Clients.Client(connection.Id);
+        var capacity = options.Value.SendQueueCapacity;
         try
         {
-            await foreach (var message in connection.Queue.Reader.ReadAllAsync(connection.SendAborted))
+            await foreach (var work in connection.Queue.Reader.ReadAllAsync(connection.SendAborted))
             {
                 if (connection.DropReason is not null)
                 {
                     break;
                 }
 
-                if (message.Subscription is { Removed: true })
+                if (work.Activate is { } activated)
                 {
+                    foreach (var held in activated.Release())
+                    {
+                        if (activated.Removed || connection.DropReason is not null)
+                        {
+                            break;
+                        }
+
+                        await SendAsync(client, held, connection);
+                    }
+
                     continue;
                 }
 
-                await client.SendAsync(message.Method, message.Payload, connection.SendAborted);
-                metrics.EventSent();
+                var dispatched = work.Change!;
+                foreach (var subscription in connection.Active)
+                {
+                    if (subscription.Removed
+                        || dispatched.Index <= subscription.StartIndex
+                        || !string.Equals(subscription.Spec.Collection, dispatched.Change.Collection, StringComparison.Ordinal)
+                        || subscription.Evaluate(dispatched) is not { } change)
+                    {
+                        continue;
+                    }
+
+                    var message = new OutgoingMessage(RealtimeEvents.Change, change, subscription);
+                    switch (subscription.TryHold(message, capacity))
+                    {
+                        case null:
+                            await SendAsync(client, message, connection);
+                            break;
+                        case false:
+                            OverflowFromWorker(connection);
+                            break;
+                    }
+
+                    if (connection.DropReason is not null)
+                    {
+                        break;
+                    }
+                }
             }
 
             if (connection.DropReason is { } reason)
@@ -479,5 +628,46 @@ internal sealed class RealtimeDispatcher(
         }
     }
 
+    private async Task SendAsync(IClientProxy client, OutgoingMessage message, RealtimeConnection connection)
+    {
+        await client.SendAsync(message.Method, message.Payload, connection.SendAborted);
+        metrics.EventSent();
+    }
+
     private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+
+    /// <summary>The subscriptions on one collection, and each connection holding any of them once (with how many).</summary>
+    private sealed class CollectionSubscribers
+    {
+        private readonly Dictionary<RealtimeConnection, int> _connections = [];
+
+        public List<Subscription> Subscriptions { get; } = [];
+
+        public IEnumerable<RealtimeConnection> Connections => _connections.Keys;
+
+        public void Add(Subscription subscription)
+        {
+            Subscriptions.Add(subscription);
+            _connections[subscription.Connection] = _connections.GetValueOrDefault(subscription.Connection) + 1;
+        }
+
+        /// <summary>Removes it; true when the collection has no subscription left.</summary>
+        public bool Remove(Subscription subscription)
+        {
+            if (Subscriptions.Remove(subscription))
+            {
+                var left = _connections[subscription.Connection] - 1;
+                if (left == 0)
+                {
+                    _connections.Remove(subscription.Connection);
+                }
+                else
+                {
+                    _connections[subscription.Connection] = left;
+                }
+            }
+
+            return Subscriptions.Count == 0;
+        }
+    }
 }

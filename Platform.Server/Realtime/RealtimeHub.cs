@@ -14,17 +14,16 @@ namespace Platform.Server.Realtime;
 internal sealed class RealtimeHub(
     RealtimeDispatcher dispatcher,
     SubscriptionPlanner planner,
-    SubscriptionActivator activator) : Hub
+    SubscriptionActivator activator,
+    CallerSessions sessions) : Hub
 {
-    public override Task OnConnectedAsync()
+    public override Task OnConnectedAsync() => dispatcher.TryConnect(Context) switch
     {
-        if (!dispatcher.TryConnect(Context))
-        {
-            throw new HubException("too_many_connections: This server is at its connection limit; try again later.");
-        }
-
-        return Task.CompletedTask;
-    }
+        ConnectOutcome.NodeFull => throw new HubException("too_many_connections: This server is at its connection limit; try again later."),
+        ConnectOutcome.ClientFull => throw new HubException(
+            "too_many_client_connections: This client address holds as many realtime connections as the server allows; close one first."),
+        _ => Task.CompletedTask,
+    };
 
     public override Task OnDisconnectedAsync(Exception? exception) => dispatcher.DisconnectAsync(Context.ConnectionId);
 
@@ -36,10 +35,19 @@ internal sealed class RealtimeHub(
         }
 
         var cancellationToken = Context.ConnectionAborted;
+        var caller = Context.User?.GetBaasCaller();
+
+        // The connection stays open until the session check notices an ending elsewhere; one ended on this node is
+        // known here at once.
+        if (caller is { Kind: BaasCallerKind.User or BaasCallerKind.Admin } && !await sessions.IsActiveAsync(caller, fresh: false, cancellationToken))
+        {
+            throw new HubException(SessionEndedRefusal);
+        }
+
         SubscriptionPlanner.Plan plan;
         try
         {
-            plan = await planner.PlanAsync(request, Callers.From(Context.User?.GetBaasCaller()), cancellationToken);
+            plan = await planner.PlanAsync(request, Callers.From(caller), cancellationToken);
         }
         catch (Exception ex) when (ToHubException(ex) is { } refusal)
         {
@@ -87,6 +95,9 @@ internal sealed class RealtimeHub(
 
         dispatcher.Unsubscribe(Context.ConnectionId, subscriptionId);
     }
+
+    /// <summary>The refusal of a connection whose session (sign-out, disabled, ...) ended.</summary>
+    public const string SessionEndedRefusal = "session_ended: The session of this connection's access token has ended; sign in again.";
 
     // What the client may be told, in REST's codes; null for failures whose text must stay in the server log.
     private static HubException? ToHubException(Exception exception) => exception switch

@@ -33,4 +33,16 @@ internal static partial class RealtimeLog
     [LoggerMessage(EventId = 5008, EventName = "RuleCheckFailed", Level = LogLevel.Warning,
         Message = "Checking the rules of collection {Collection} for realtime subscriptions failed; trying again on the next tick.")]
     public static partial void RuleCheckFailed(ILogger logger, Exception exception, string collection);
+
+    [LoggerMessage(EventId = 5009, EventName = "ClientConnectionRefused", Level = LogLevel.Warning,
+        Message = "Refused a realtime connection from {ClientAddress}: it already holds {MaxConnectionsPerClient} connections.")]
+    public static partial void ClientConnectionRefused(ILogger logger, string clientAddress, int maxConnectionsPerClient);
+
+    [LoggerMessage(EventId = 5010, EventName = "SessionsEnded", Level = LogLevel.Information,
+        Message = "Closed {Count} realtime connections of {CallerKind} {CallerId}: their session ended.")]
+    public static partial void SessionsEnded(ILogger logger, int count, Platform.Server.Auth.BaasCallerKind callerKind, string callerId);
+
+    [LoggerMessage(EventId = 5011, EventName = "SessionCheckFailed", Level = LogLevel.Warning,
+        Message = "Checking the sessions of realtime connections failed; trying again on the next tick.")]
+    public static partial void SessionCheckFailed(ILogger logger, Exception exception);
 }

@@ -22,6 +22,27 @@ public sealed class RealtimeOptions
     [Range(0, 10_000_000)]
     public int MaxConnections { get; set; }
 
+    /// <summary>
+    /// Connections this node accepts at once from one client address (the address the rate limiter uses, see
+    /// docs/deployment.md for proxies); 0 = no limit. One client then cannot take the node's whole matching budget.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int MaxConnectionsPerClient { get; set; } = 100;
+
+    /// <summary>
+    /// Most matching cost (<see cref="FilterCost"/>) one subscription's filter, the caller's list rule included, may
+    /// have; a costlier one is refused (<c>filter_too_costly</c>).
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxFilterCost { get; set; } = 400;
+
+    /// <summary>
+    /// Most matching cost all the subscriptions of one connection may have together; a subscription beyond it is
+    /// refused (<c>connection_cost_exceeded</c>). This bounds the work one connection costs per change.
+    /// </summary>
+    [Range(1, 100_000_000)]
+    public int MaxConnectionFilterCost { get; set; } = 4000;
+
     /// <summary>Most documents an initial snapshot returns; a larger result is refused (<c>snapshot_too_large</c>).</summary>
     [Range(1, 100_000)]
     public int SnapshotLimit { get; set; } = 1000;
@@ -29,6 +50,13 @@ public sealed class RealtimeOptions
     /// <summary>How many recent changes the node keeps in memory for <c>resumeAfter</c>.</summary>
     [Range(0, 1_000_000)]
     public int ReplayEvents { get; set; } = 1000;
+
+    /// <summary>
+    /// Estimated memory the replay window may hold (documents before and after each change, and their copies for
+    /// the wire); the oldest changes are dropped beyond it, whatever <see cref="ReplayEvents"/> says.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long ReplayMaxBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>How old a change may be and still be replayed for <c>resumeAfter</c>.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]

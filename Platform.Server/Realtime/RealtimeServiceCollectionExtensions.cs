@@ -30,6 +30,8 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddScoped<SubscriptionActivator>();
         services.AddHostedService<ChangeFeedReader>();
         services.AddHostedService<RuleWatcher>();
+        services.TryAddSingleton<SessionWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionWatcher>());
 
         services.AddSignalR()
             .AddJsonProtocol(options => options.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase)

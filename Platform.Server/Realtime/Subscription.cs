@@ -7,18 +7,25 @@ namespace Platform.Server.Realtime;
 /// <summary>What a subscription watches: a collection, and which of its documents the caller sees.</summary>
 /// <param name="Collection">The collection.</param>
 /// <param name="DocumentId">The watched document for an id subscription, else null.</param>
-/// <param name="Visible">Filter ∧ rule: true when the caller sees this state of a document. Called under the dispatcher's lock only.</param>
+/// <param name="Visible">
+/// Filter ∧ rule: true when the caller sees this state of a document. Pure: called by the connection's worker and,
+/// for a resume, by the hub call that subscribes, possibly at the same time.
+/// </param>
 /// <param name="Rule">The rule operation the subscription is bound by, or null for privileged callers.</param>
 /// <param name="RuleText">That rule's text when the subscription started, to notice when it changes.</param>
-internal sealed record SubscriptionSpec(string Collection, string? DocumentId, Func<JsonObject, bool> Visible, RuleOperation? Rule = null, string? RuleText = null);
+/// <param name="Cost">What one evaluation of <paramref name="Visible"/> costs (<see cref="FilterCost"/>).</param>
+internal sealed record SubscriptionSpec(string Collection, string? DocumentId, Func<JsonObject, bool> Visible, RuleOperation? Rule = null, string? RuleText = null, int Cost = 0);
 
 /// <summary>
-/// One live subscription. Its state is guarded by the dispatcher's lock; <see cref="Removed"/> is also read by
-/// the connection's sender, which skips events of subscriptions ended meanwhile.
+/// One live subscription. Membership is guarded by the dispatcher's lock; the held events by <see cref="Pending"/>'s
+/// own lock (the connection's worker adds to them while a resume inserts the replayed ones in front).
+/// <see cref="Removed"/> is read by the worker, which skips subscriptions ended meanwhile.
 /// </summary>
-internal sealed class Subscription(string id, RealtimeConnection connection, SubscriptionSpec spec)
+internal sealed class Subscription(string id, RealtimeConnection connection, SubscriptionSpec spec, long startIndex)
 {
+    private readonly Lock _pendingGate = new();
     private volatile bool _removed;
+    private List<OutgoingMessage>? _pending = [];
 
     public string Id { get; } = id;
 
@@ -26,13 +33,86 @@ internal sealed class Subscription(string id, RealtimeConnection connection, Sub
 
     public SubscriptionSpec Spec { get; } = spec;
 
-    /// <summary>Events held back until the <c>Subscribe</c> result has been written; null once active.</summary>
-    public List<OutgoingMessage>? Pending { get; set; } = [];
+    /// <summary>The dispatcher's count of changes when the subscription was registered: it sees only later ones.</summary>
+    public long StartIndex { get; } = startIndex;
+
+    /// <summary>A copy of the events held back until the <c>Subscribe</c> result has been written; null once active.</summary>
+    public IReadOnlyList<OutgoingMessage>? Pending
+    {
+        get
+        {
+            lock (_pendingGate)
+            {
+                return _pending is null ? null : [.. _pending];
+            }
+        }
+    }
 
     public bool Removed
     {
         get => _removed;
         set => _removed = value;
+    }
+
+    /// <summary>Holds a live event while the subscription is not active yet: null when it is (send it), else whether the held events still fit <paramref name="capacity"/>.</summary>
+    public bool? TryHold(OutgoingMessage message, int capacity)
+    {
+        lock (_pendingGate)
+        {
+            if (_pending is null)
+            {
+                return null;
+            }
+
+            _pending.Add(message);
+            return _pending.Count <= capacity;
+        }
+    }
+
+    /// <summary>Puts replayed events before the live ones held meanwhile (they all come later in the feed); false when they no longer fit <paramref name="capacity"/>.</summary>
+    public bool HoldReplayed(List<OutgoingMessage> replayed, int capacity)
+    {
+        lock (_pendingGate)
+        {
+            if (_pending is null)
+            {
+                return true;
+            }
+
+            if (_pending.Count + replayed.Count > capacity)
+            {
+                return false;
+            }
+
+            _pending.InsertRange(0, replayed);
+            return true;
+        }
+    }
+
+    /// <summary>Makes the subscription active at once when it holds nothing; false when held events must be sent first.</summary>
+    public bool TryActivateEmpty()
+    {
+        lock (_pendingGate)
+        {
+            if (_pending is { Count: > 0 })
+            {
+                return false;
+            }
+
+            _pending = null;
+            return true;
+        }
+    }
+
+    /// <summary>Makes the subscription active and returns what it held.</summary>
+    public List<OutgoingMessage> Release()
+    {
+        lock (_pendingGate)
+        {
+            var held = _pending ?? [];
+            _pending = null;
+            return held;
+        }
     }
 
     /// <summary>The event this change means for this subscription, or null when the caller sees it neither before nor after.</summary>
@@ -63,18 +143,32 @@ internal sealed class Subscription(string id, RealtimeConnection connection, Sub
     }
 }
 
-/// <summary>A change as the dispatcher holds it: the payloads are converted once, on first use, and shared by every recipient.</summary>
-internal sealed class DispatchedChange(StoredChange change)
+/// <summary>
+/// A change as the dispatcher holds it: the payloads are converted once, on first use (by whichever connection
+/// worker needs them first), and shared by every recipient.
+/// </summary>
+internal sealed class DispatchedChange(StoredChange change, long index)
 {
     private Dictionary<string, object?>? _before;
     private Dictionary<string, object?>? _after;
 
     public StoredChange Change { get; } = change;
 
-    public Dictionary<string, object?>? BeforePayload => Change.Before is null ? null : _before ??= PayloadValues.FromDocument(Change.Before);
+    /// <summary>The dispatcher's running count of changes, this one included.</summary>
+    public long Index { get; } = index;
 
-    public Dictionary<string, object?>? AfterPayload => Change.After is null ? null : _after ??= PayloadValues.FromDocument(Change.After);
+    /// <summary>Estimated memory the change holds while the replay window keeps it (<see cref="DocumentSize"/>).</summary>
+    public long EstimatedBytes { get; } = DocumentSize.OfChange(change);
+
+    public Dictionary<string, object?>? BeforePayload =>
+        Change.Before is null ? null : Volatile.Read(ref _before) ?? Interlocked.CompareExchange(ref _before, PayloadValues.FromDocument(Change.Before), null) ?? _before;
+
+    public Dictionary<string, object?>? AfterPayload =>
+        Change.After is null ? null : Volatile.Read(ref _after) ?? Interlocked.CompareExchange(ref _after, PayloadValues.FromDocument(Change.After), null) ?? _after;
 }
 
-/// <summary>A message waiting in a connection's queue; <see cref="Subscription"/> is null for connection-wide ones.</summary>
+/// <summary>A message for a connection; <see cref="Subscription"/> is null for connection-wide ones.</summary>
 internal sealed record OutgoingMessage(string Method, object Payload, Subscription? Subscription);
+
+/// <summary>Work waiting in a connection's queue: match a change against its subscriptions, or release a subscription's held events.</summary>
+internal readonly record struct ConnectionWork(DispatchedChange? Change, Subscription? Activate);

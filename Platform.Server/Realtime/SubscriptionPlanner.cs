@@ -64,11 +64,23 @@ internal sealed class SubscriptionPlanner(
 
     private Plan Build(string collection, string? id, FilterNode filter, CompiledRule? getRule, Caller caller, CompiledRule? bound)
     {
+        // The list rule is already ANDed into the filter; a get rule runs once per change of the one document.
+        var cost = FilterCost.Of(filter) + (getRule is null ? 0 : FilterCost.GetRule);
+        var maxCost = options.Value.MaxFilterCost;
+        if (cost > maxCost)
+        {
+            throw new InvalidInputException(
+                "filter_too_costly",
+                $"Matching this filter (with the collection's rule) costs {cost}; a subscription may cost at most {maxCost}. "
+                + "Use fewer conditions, or equality instead of $contains/$containsi (see 'Matching cost' in docs/realtime.md).",
+                "filter");
+        }
+
         var matches = FilterMatcher.Compile(filter);
         Func<JsonObject, bool> visible = getRule is null
             ? matches
             : document => matches(document) && getRule.Evaluate(Context(caller, document));
-        var spec = new SubscriptionSpec(collection, id, visible, bound?.Operation, bound?.Text);
+        var spec = new SubscriptionSpec(collection, id, visible, bound?.Operation, bound?.Text, cost);
         return new Plan(spec, async cancellationToken =>
         {
             var limit = options.Value.SnapshotLimit;

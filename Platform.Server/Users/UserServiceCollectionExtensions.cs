@@ -56,7 +56,7 @@ public static class UserServiceCollectionExtensions
         services.AddStartupTask<UsersInitializer>();
         services.TryAddSingleton<SessionCleanup>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionCleanup>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<JwtBearerOptions>, SessionCheckJwtBearerOptions>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICallerSessionCheck, SessionGuard>(sp => sp.GetRequiredService<SessionGuard>()));
 
         services.AddAuthorizationBuilder().AddPolicy(UserPolicies.AppUser, policy => policy
             .RequireAuthenticatedUser()

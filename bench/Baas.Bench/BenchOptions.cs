@@ -40,7 +40,8 @@ internal sealed record BenchOptions
           --documents <n>         documents seeded before the run (1000-1000000, default 100000)
           --seed-parallelism <n>  batches in flight while seeding (1-16, default 2)
           --out <dir>             where results go (default bench/results)
-          --suite <name>          http (default), realtime (hub latency, fan-out, memory per connection) or
+          --suite <name>          http (default), realtime (hub latency, fan-out, memory per connection),
+                                  realtime-attack (one subscriber's latency without and under issue 11's attack), or
                                   soak (75% indexed queries / 25% creates for --duration, printing database
                                   and WAL sizes every --report-every)
           --report-every <s>      soak: seconds between size reports (1-600, default 60)
@@ -75,7 +76,7 @@ internal sealed record BenchOptions
                 "--documents" => options with { Documents = Number(name, value, 1000, 1_000_000) },
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
-                "--suite" => value is "http" or "realtime" or "soak" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime or soak, not '{value}'."),
+                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack or soak, not '{value}'."),
                 "--wal-bound" => options with { WalBoundMegabytes = Number(name, value, 1, 65536) },
                 "--report-every" => options with { ReportEvery = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },

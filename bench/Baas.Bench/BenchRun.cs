@@ -44,7 +44,7 @@ internal sealed class BenchRun : IAsyncDisposable
         Directory.CreateDirectory(_workDirectory);
         var loadBefore = LoadAverage();
 
-        if (_options.Suite == "realtime")
+        if (_options.Suite is "realtime" or "realtime-attack")
         {
             return await RunRealtimeAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
         }
@@ -183,6 +183,12 @@ internal sealed class BenchRun : IAsyncDisposable
             ["Baas__Admin__Email"] = AdminEmail,
             ["Baas__Admin__Password"] = AdminPassword,
         };
+        if (_options.Suite == "realtime")
+        {
+            // 1,000 subscribers from one loopback address: the per-client cap would refuse them.
+            environment["Baas__Realtime__MaxConnectionsPerClient"] = "0";
+        }
+
         Console.WriteLine("Starting the Baas server (embedded SQLite store)...");
         var server = await StartAsync("baas", serverDll, environment, cancellationToken);
         using var handler = new SocketsHttpHandler { UseCookies = false, UseProxy = false, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
@@ -191,7 +197,15 @@ internal sealed class BenchRun : IAsyncDisposable
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
 
         var bench = new RealtimeBench(server, client, key);
-        await bench.RunAsync(_options.RealtimeWrites, Math.Max(10, _options.RealtimeWrites / 10), cancellationToken);
+        if (_options.Suite == "realtime-attack")
+        {
+            await bench.RunAttackAsync(Math.Max(10, _options.RealtimeWrites / 2), attackers: 30, cancellationToken);
+        }
+        else
+        {
+            await bench.RunAsync(_options.RealtimeWrites, Math.Max(10, _options.RealtimeWrites / 10), cancellationToken);
+        }
+
         var markdown = RealtimeReport.ToMarkdown(startedAt, Machine(), loadBefore, LoadAverage(), bench);
         var stamp = startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         await File.WriteAllTextAsync(Path.Combine(outputDirectory, $"realtime-{stamp}.md"), markdown, cancellationToken);

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Baas.Bench;
@@ -20,6 +21,7 @@ internal sealed record RealtimeResult(string Name, int Samples, double P50Millis
 internal sealed class RealtimeBench(ServerProcess server, HttpClient http, string apiKey)
 {
     public const string Collection = "bench_rt";
+    public const string AttackCollection = "bench_rt_attack";
 
     private static readonly TimeSpan EventTimeout = TimeSpan.FromSeconds(10);
 
@@ -151,14 +153,147 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
         }
     }
 
+    /// <summary>
+    /// Issue 11's attack: <paramref name="attackers"/> anonymous connections each try the reported filter (199
+    /// <c>$containsi</c> conditions), then fill themselves with the costliest filters the node accepts; one service-key
+    /// subscriber's send → event latency is measured before and under the attack, in the same run.
+    /// </summary>
+    public async Task RunAttackAsync(int writes, int attackers, CancellationToken cancellationToken)
+    {
+        using (var create = await http.PostAsJsonAsync(
+            new Uri("api/admin/collections", UriKind.Relative), new { name = AttackCollection, rules = new { list = "true" } }, cancellationToken))
+        {
+            create.EnsureSuccessStatusCode();
+        }
+
+        var text = string.Concat(Enumerable.Repeat("lorem ipsum dolor sit amet ", 200));
+        var body = (string id) => $"{{\"_id\":\"{id}\",\"kind\":\"order\",\"text\":\"{text}\"}}";
+        await using var ordinary = await ConnectAsync(cancellationToken, AttackCollection, new { kind = "order" });
+        Console.WriteLine(Format($"Ordinary subscriber without attack: {writes:N0} writes after {writes / 10:N0} warm-up..."));
+        Results.Add(await MeasureAsync("ordinary subscriber, no attack", writes, body, cancellationToken));
+
+        Console.WriteLine(Format($"Opening {attackers} anonymous attacker connections..."));
+        var connections = new List<HubConnection>();
+        var reportedRefused = 0;
+        var accepted = 0;
+        var refusals = new Dictionary<string, int>(StringComparer.Ordinal);
+        try
+        {
+            var reported = ContainsAny(199);
+            var maximal = ContainsAny(50);
+            for (var i = 0; i < attackers; i++)
+            {
+                var connection = new HubConnectionBuilder()
+                    .WithUrl(new Uri(server.BaseAddress, "realtime"), options =>
+                    {
+                        options.Transports = HttpTransportType.WebSockets;
+                        options.SkipNegotiation = true;
+                    })
+                    .Build();
+                try
+                {
+                    await connection.StartAsync(cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Count(refusals, "connect: " + Code(ex.Message));
+                    await connection.DisposeAsync();
+                    continue;
+                }
+
+                connections.Add(connection);
+                try
+                {
+                    await connection.InvokeAsync<JsonElement>("Subscribe", new { collection = AttackCollection, filter = reported }, cancellationToken);
+                }
+                catch (HubException ex)
+                {
+                    reportedRefused++;
+                    Count(refusals, Code(ex.Message));
+                }
+
+                for (var s = 0; s < 100; s++)
+                {
+                    try
+                    {
+                        await connection.InvokeAsync<JsonElement>("Subscribe", new { collection = AttackCollection, filter = maximal }, cancellationToken);
+                        accepted++;
+                    }
+                    catch (HubException ex)
+                    {
+                        Count(refusals, Code(ex.Message));
+                        break;
+                    }
+                }
+            }
+
+            Notes.Add(Format($"Attack: {connections.Count} anonymous connections; the reported 199-condition $containsi filter was refused {reportedRefused} of {connections.Count} times; {accepted} subscriptions with 50 $containsi conditions each were accepted (of {connections.Count * 100} tried); refusals: {string.Join(", ", refusals.Select(r => $"{r.Key} × {r.Value}"))}."));
+            Console.WriteLine(Format($"Ordinary subscriber under attack: {writes:N0} writes after {writes / 10:N0} warm-up..."));
+            Results.Add(await MeasureAsync(Format($"ordinary subscriber, under attack ({connections.Count} connections, {accepted} costly subscriptions)"), writes, body, cancellationToken));
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+
+        var (before, under) = (Results[^2], Results[^1]);
+        Notes.Add(Format($"Under attack / without: p50 × {under.P50Milliseconds / Math.Max(0.001, before.P50Milliseconds):N1}, p99 × {under.P99Milliseconds / Math.Max(0.001, before.P99Milliseconds):N1} (issue 11 target: p99 under attack < 50 ms)."));
+    }
+
+    private async Task<RealtimeResult> MeasureAsync(string name, int writes, Func<string, string> body, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < writes / 10; i++)
+        {
+            await WriteOnceAsync(1, cancellationToken, AttackCollection, body);
+        }
+
+        var samples = new List<double>();
+        long lost = 0;
+        for (var i = 0; i < writes; i++)
+        {
+            var (sent, _, lastEvent, missing) = await WriteOnceAsync(1, cancellationToken, AttackCollection, body);
+            lost += missing;
+            if (missing == 0)
+            {
+                samples.Add(Milliseconds(lastEvent - sent));
+            }
+        }
+
+        return Summarize(name, samples, lost, "send → event");
+    }
+
+    private static Dictionary<string, object> ContainsAny(int conditions) => new()
+    {
+        ["$or"] = Enumerable.Range(0, conditions).Select(i => new Dictionary<string, object>
+        {
+            ["text"] = new Dictionary<string, object> { ["$containsi"] = "needle" + i.ToString(CultureInfo.InvariantCulture) },
+        }).ToArray(),
+    };
+
+    private static void Count(Dictionary<string, int> counts, string key) => counts[key] = counts.GetValueOrDefault(key) + 1;
+
+    // "...HubException: <code>: <detail>" → code.
+    private static string Code(string message)
+    {
+        const string marker = "HubException: ";
+        var at = message.IndexOf(marker, StringComparison.Ordinal);
+        var rest = at >= 0 ? message[(at + marker.Length)..] : message;
+        var colon = rest.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 ? rest[..colon] : rest;
+    }
+
     /// <summary>Creates one document and waits until <paramref name="subscribers"/> have its event (or the timeout).</summary>
-    private async Task<(long Sent, long Acked, long LastEvent, long Missing)> WriteOnceAsync(int subscribers, CancellationToken cancellationToken)
+    private async Task<(long Sent, long Acked, long LastEvent, long Missing)> WriteOnceAsync(
+        int subscribers, CancellationToken cancellationToken, string collection = Collection, Func<string, string>? body = null)
     {
         var id = "w" + (++_writes).ToString(CultureInfo.InvariantCulture);
         var done = _probe.Arm(id, subscribers);
-        using var content = new StringContent($"{{\"_id\":\"{id}\",\"title\":\"write {id}\",\"n\":1}}", Encoding.UTF8, "application/json");
+        using var content = new StringContent(body?.Invoke(id) ?? $"{{\"_id\":\"{id}\",\"title\":\"write {id}\",\"n\":1}}", Encoding.UTF8, "application/json");
         var sent = Stopwatch.GetTimestamp();
-        using (var response = await http.PostAsync(new Uri($"api/collections/{Collection}/documents", UriKind.Relative), content, cancellationToken))
+        using (var response = await http.PostAsync(new Uri($"api/collections/{collection}/documents", UriKind.Relative), content, cancellationToken))
         {
             await response.Content.LoadIntoBufferAsync(cancellationToken);
             response.EnsureSuccessStatusCode();
@@ -176,7 +311,7 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
         }
     }
 
-    private async Task<HubConnection> ConnectAsync(CancellationToken cancellationToken)
+    private async Task<HubConnection> ConnectAsync(CancellationToken cancellationToken, string collection = Collection, object? filter = null)
     {
         var connection = new HubConnectionBuilder()
             .WithUrl(new Uri(server.BaseAddress, "realtime"), options =>
@@ -188,7 +323,7 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
             .Build();
         connection.On<JsonElement>("change", change => _probe.Seen(change.GetProperty("id").GetString()));
         await connection.StartAsync(cancellationToken);
-        await connection.InvokeAsync<JsonElement>("Subscribe", new { collection = Collection }, cancellationToken);
+        await connection.InvokeAsync<JsonElement>("Subscribe", new { collection, filter }, cancellationToken);
         return connection;
     }
 

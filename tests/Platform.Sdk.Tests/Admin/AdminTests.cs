@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Platform.Sdk.Admin;
 using Platform.Sdk.Tests.Infrastructure;
@@ -24,6 +25,29 @@ public sealed class AdminTests(SdkServerFixture fixture) : IClassFixture<SdkServ
 
         client.Admin.SignOut();
         Assert.Equal(401, (await Assert.ThrowsAsync<BaasException>(() => client.Admin.Collections.ListAsync(Ct))).Status);
+    }
+
+    [Fact]
+    public async Task SignOutAsync_EndsTheAdminsTokensOnTheServer()
+    {
+        // A fresh admin: signing out ends every token of the admin, and other tests use the seeded one.
+        using var seeded = await fixture.Server.CreateAdminClientAsync(Ct);
+        var email = $"a{Guid.NewGuid():N}@test.local";
+        const string password = "Adm1n-Password!";
+        using (var created = await seeded.PostAsJsonAsync("/api/admin/admins", new { email, password }, Ct))
+        {
+            created.EnsureSuccessStatusCode();
+        }
+
+        using var client = new BaasClient(new BaasClientOptions { BaseUrl = fixture.BaseUrl });
+        var session = await client.Admin.SignInAsync(email, password, Ct);
+        await client.Admin.SignOutAsync(Ct);
+
+        Assert.Equal(401, (await Assert.ThrowsAsync<BaasException>(() => client.Admin.Collections.ListAsync(Ct))).Status);
+        using var stolen = fixture.Server.CreateClient();
+        stolen.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", session.AccessToken);
+        using var me = await stolen.GetAsync("/api/admin/auth/me", Ct);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, me.StatusCode);
     }
 
     [Fact]

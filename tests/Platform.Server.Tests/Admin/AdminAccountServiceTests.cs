@@ -14,7 +14,7 @@ public class AdminAccountServiceTests
     {
         // Few iterations: these tests are about the account logic, not PBKDF2's cost.
         var hasher = new PasswordHasher<AdminAccount>(Options.Create(new PasswordHasherOptions { IterationCount = 1000 }));
-        _accounts = new AdminAccountService(_store, hasher, new ManualTimeProvider());
+        _accounts = new AdminAccountService(_store, hasher, new ManualTimeProvider(), TestAdminGuard.Create(_store));
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -18,7 +18,7 @@ public sealed class AdminSeederTests : IDisposable
     public AdminSeederTests()
     {
         var hasher = new PasswordHasher<AdminAccount>(MsOptions.Create(new PasswordHasherOptions { IterationCount = 1000 }));
-        _accounts = new AdminAccountService(_store, hasher, new ManualTimeProvider());
+        _accounts = new AdminAccountService(_store, hasher, new ManualTimeProvider(), TestAdminGuard.Create(_store));
         _setup = new AdminSetup(_accounts);
     }
 

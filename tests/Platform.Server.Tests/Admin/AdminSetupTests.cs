@@ -13,7 +13,8 @@ public sealed class AdminSetupTests : IDisposable
     public AdminSetupTests()
     {
         var hasher = new PasswordHasher<AdminAccount>(Options.Create(new PasswordHasherOptions { IterationCount = 1000 }));
-        _accounts = new AdminAccountService(new InMemoryDocumentStore(), hasher, new ManualTimeProvider());
+        var store = new InMemoryDocumentStore();
+        _accounts = new AdminAccountService(store, hasher, new ManualTimeProvider(), TestAdminGuard.Create(store));
         _setup = new AdminSetup(_accounts);
     }
 

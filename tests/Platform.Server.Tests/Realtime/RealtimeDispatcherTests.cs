@@ -55,6 +55,25 @@ public sealed class RealtimeDispatcherTests : IDisposable
     }
 
     [Fact]
+    public void Dispatch_LargeDocuments_KeepTheWindowWithinReplayMaxBytes()
+    {
+        const long maxBytes = 8L * 1024 * 1024;
+        var dispatcher = Create(new RealtimeOptions { ReplayEvents = 1000, ReplayMaxBytes = maxBytes });
+        var context = Connect(dispatcher);
+        var big = new string('x', 1024 * 1024);
+        var changes = Enumerable.Range(0, 40)
+            .Select(i => Dispatch(dispatcher, "d" + i, after: new JsonObject { ["_id"] = "d" + i, ["payload"] = big }))
+            .ToList();
+
+        // 40 upserts of a 1 MiB document: the window keeps what fits its bytes, not 40 events (over 160 MB as trees).
+        Assert.InRange(dispatcher.WindowBytes, 1, maxBytes);
+        Assert.False(dispatcher.Register(context.ConnectionId, Everything(), changes[0].Sequence).Resumed);
+        var recent = dispatcher.Register(context.ConnectionId, Everything(), changes[^2].Sequence);
+        Assert.True(recent.Resumed);
+        Assert.Equal(["d39"], recent.Subscription.Pending!.Select(m => ((ChangeEvent)m.Payload).Id));
+    }
+
+    [Fact]
     public async Task Dispatch_LostBeforeImage_DeleteIsRemovedAndReplaceIsJudgedByItsAfterImage()
     {
         var dispatcher = Create(new RealtimeOptions());
@@ -74,15 +93,20 @@ public sealed class RealtimeDispatcherTests : IDisposable
     }
 
     [Fact]
-    public void Dispatch_MoreHeldEventsThanTheQueueHolds_DropsTheConnection()
+    public async Task Dispatch_MoreHeldEventsThanTheQueueHolds_DropsTheConnection()
     {
         var dispatcher = Create(new RealtimeOptions { SendQueueCapacity = 2 });
         var context = Connect(dispatcher);
+        var aborted = new TaskCompletionSource();
+        using var registered = context.ConnectionAborted.Register(() => aborted.TrySetResult());
         var registration = dispatcher.Register(context.ConnectionId, Everything(), resumeAfter: null);
         Dispatch(dispatcher, "a");
         Dispatch(dispatcher, "b");
         Assert.Equal(1, dispatcher.SubscriptionCount(context.ConnectionId));
         Dispatch(dispatcher, "c");
+
+        // The connection's worker holds the events (or its queue fills first): either way it is dropped.
+        await aborted.Task.WaitAsync(HubClient.Patience, TestContext.Current.CancellationToken);
         Assert.Equal(0, dispatcher.SubscriptionCount(context.ConnectionId));
         Assert.True(registration.Subscription.Removed);
         var error = Assert.Throws<HubException>(() => dispatcher.Register(context.ConnectionId, Everything(), resumeAfter: null));
@@ -142,7 +166,7 @@ public sealed class RealtimeDispatcherTests : IDisposable
     private static FakeCallerContext Connect(RealtimeDispatcher dispatcher)
     {
         var context = new FakeCallerContext();
-        Assert.True(dispatcher.TryConnect(context));
+        Assert.Equal(ConnectOutcome.Accepted, dispatcher.TryConnect(context));
         return context;
     }
 

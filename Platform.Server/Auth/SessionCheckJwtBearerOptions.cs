@@ -1,13 +1,12 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
-using Platform.Server.Auth;
 
-namespace Platform.Server.Users;
+namespace Platform.Server.Auth;
 
 /// <summary>
-/// Makes the Bearer scheme refuse an app-user access token whose session has ended (logout, refresh-token reuse,
-/// password reset, a disabled or deleted user), through <see cref="SessionGuard"/>. Chains whatever
-/// <c>OnTokenValidated</c> was configured before.
+/// Makes the Bearer scheme refuse an access token whose session has ended, through <see cref="CallerSessions"/>: an
+/// app user's (logout, refresh-token reuse, password reset, a disabled or deleted user) or an admin's (sign-out, a
+/// disabled admin). Chains whatever <c>OnTokenValidated</c> was configured before.
 /// </summary>
 internal sealed class SessionCheckJwtBearerOptions : IPostConfigureOptions<JwtBearerOptions>
 {
@@ -28,10 +27,10 @@ internal sealed class SessionCheckJwtBearerOptions : IPostConfigureOptions<JwtBe
                 return;
             }
 
-            if (context.Principal.GetBaasCaller() is { Kind: BaasCallerKind.User, SessionId: { } sessionId } caller)
+            if (context.Principal.GetBaasCaller() is { Kind: BaasCallerKind.User or BaasCallerKind.Admin } caller)
             {
-                var guard = context.HttpContext.RequestServices.GetRequiredService<SessionGuard>();
-                if (!await guard.IsActiveAsync(caller.Id, sessionId, context.HttpContext.RequestAborted))
+                var sessions = context.HttpContext.RequestServices.GetRequiredService<CallerSessions>();
+                if (!await sessions.IsActiveAsync(caller, fresh: false, context.HttpContext.RequestAborted))
                 {
                     context.Fail("The session of this access token has ended.");
                 }

@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Platform.Server.Realtime;
+
+namespace Platform.Server.Tests.Realtime;
+
+public sealed class RealtimeCostFixture : IAsyncLifetime
+{
+    private RealtimeTestServer? _server;
+
+    public RealtimeTestServer Server => _server ?? throw new InvalidOperationException("Not started.");
+
+    public async ValueTask InitializeAsync() => _server = await RealtimeTestServer.StartAsync(new Dictionary<string, string?>
+    {
+        ["Baas:Realtime:MaxFilterCost"] = "50",
+        ["Baas:Realtime:MaxConnectionFilterCost"] = "100",
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Matching cost limits per subscription and per connection, connections per client, and the issue 11 attack at test scale.</summary>
+public sealed class RealtimeCostTests(RealtimeCostFixture fixture) : IClassFixture<RealtimeCostFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private RealtimeTestServer Server => fixture.Server;
+
+    [Fact]
+    public async Task Subscribe_FilterCostlierThanMaxFilterCost_IsRefused()
+    {
+        var collection = await Server.NewCollectionAsync();
+        await using var client = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey);
+
+        // 7 case-insensitive scans cost 56 > 50.
+        var error = await Assert.ThrowsAsync<HubException>(() => client.SubscribeAsync(collection, ContainsI(7)));
+
+        var refusal = HubClient.Refusal(error);
+        Assert.StartsWith("filter_too_costly: ", refusal, StringComparison.Ordinal);
+        Assert.EndsWith("(at filter)", refusal, StringComparison.Ordinal);
+        await client.SubscribeAsync(collection, ContainsI(6));
+    }
+
+    [Fact]
+    public async Task Subscribe_TheListRuleCountsTowardsTheCost()
+    {
+        var collection = await Server.NewCollectionAsync(new { list = "doc.owner == auth.id" });
+        await using var admin = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey);
+        await using var user = await Server.ConnectAsync(Server.UserToken("u" + Guid.NewGuid().ToString("N")));
+
+        // 50 equalities cost exactly the limit; the user's bound rule adds one.
+        await admin.SubscribeAsync(collection, Equalities(50));
+        var error = await Assert.ThrowsAsync<HubException>(() => user.SubscribeAsync(collection, Equalities(50)));
+        Assert.StartsWith("filter_too_costly: ", HubClient.Refusal(error), StringComparison.Ordinal);
+        await user.SubscribeAsync(collection, Equalities(49));
+    }
+
+    [Fact]
+    public async Task Subscribe_OverTheConnectionsBudget_IsRefusedAndUnsubscribeFreesIt()
+    {
+        var collection = await Server.NewCollectionAsync();
+        await using var client = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey);
+        var first = await client.SubscribeAsync(collection, ContainsI(5));
+        await client.SubscribeAsync(collection, ContainsI(5));
+
+        // 80 of 100 spent: another 40 does not fit, on this connection.
+        var error = await Assert.ThrowsAsync<HubException>(() => client.SubscribeAsync(collection, ContainsI(5)));
+        Assert.StartsWith("connection_cost_exceeded: ", HubClient.Refusal(error), StringComparison.Ordinal);
+        await using (var other = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey))
+        {
+            await other.SubscribeAsync(collection, ContainsI(5));
+        }
+
+        await client.Connection.InvokeAsync("Unsubscribe", first.SubscriptionId, Ct);
+        await client.SubscribeAsync(collection, ContainsI(5));
+    }
+
+    [Fact]
+    public async Task Connect_OverThePerClientLimit_IsClosedWithTooManyClientConnections()
+    {
+        await using var server = await RealtimeTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Baas:Realtime:MaxConnectionsPerClient"] = "2",
+        });
+        var collection = await server.NewCollectionAsync(new { list = "true" });
+        await using var first = await server.ConnectAsync();
+        await using var second = await server.ConnectAsync();
+        var subscribed = await first.SubscribeAsync(collection);
+
+        var third = new HubClient(new HubConnectionBuilder().WithUrl(server.HubUrl, HttpTransportType.WebSockets).Build());
+        await using (third)
+        {
+            var message = await RefusalAsync(third);
+            Assert.Contains("too_many_client_connections", message, StringComparison.Ordinal);
+        }
+
+        // The first two still work.
+        await server.CreateAsync(collection, """{ "_id": "still-served" }""");
+        await first.ExpectAsync(subscribed.SubscriptionId, RealtimeEvents.Added, "still-served");
+    }
+
+    /// <summary>
+    /// Issue 11's attack at test scale: anonymous connections fill themselves with the costliest filters the node
+    /// allows (the 199-scan filter of the report is refused outright), while a service-key subscriber keeps getting
+    /// every event promptly.
+    /// </summary>
+    [Fact]
+    public async Task Attack_CostlyAnonymousSubscribers_DoNotHoldUpAnOrdinarySubscriber()
+    {
+        await using var server = await RealtimeTestServer.StartAsync();
+        var limits = new RealtimeOptions();
+        var collection = await server.NewCollectionAsync(new { list = "true" });
+        var attackers = new List<HubClient>();
+        try
+        {
+            var maximal = ContainsI(limits.MaxFilterCost / Platform.Server.Realtime.FilterCost.ContainsIgnoreCase);
+            for (var i = 0; i < 8; i++)
+            {
+                var attacker = await server.ConnectAsync();
+                attackers.Add(attacker);
+                var reported = await Assert.ThrowsAsync<HubException>(() => attacker.SubscribeAsync(collection, ContainsI(199)));
+                Assert.StartsWith("filter_too_costly: ", HubClient.Refusal(reported), StringComparison.Ordinal);
+
+                var accepted = 0;
+                HubException? refused = null;
+                while (refused is null && accepted < 100)
+                {
+                    try
+                    {
+                        await attacker.SubscribeAsync(collection, maximal);
+                        accepted++;
+                    }
+                    catch (HubException ex)
+                    {
+                        refused = ex;
+                    }
+                }
+
+                Assert.Equal(limits.MaxConnectionFilterCost / limits.MaxFilterCost, accepted);
+                Assert.StartsWith("connection_cost_exceeded: ", HubClient.Refusal(refused!), StringComparison.Ordinal);
+            }
+
+            await using var ordinary = await server.ConnectAsync(query: "apikey=" + server.ApiKey);
+            var subscription = await ordinary.SubscribeAsync(collection, HubClient.Filter("""{ "kind": "order" }"""));
+            var text = string.Concat(Enumerable.Repeat("lorem ipsum dolor sit amet ", 200));
+            for (var i = 0; i < 30; i++)
+            {
+                var id = "o" + i;
+                var written = Stopwatch.StartNew();
+                await server.CreateAsync(collection, $$"""{ "_id": "{{id}}", "kind": "order", "text": "{{text}}" }""");
+                var change = await ordinary.NextAsync().WaitAsync(TimeSpan.FromSeconds(2), Ct);
+                Assert.True(written.Elapsed < TimeSpan.FromSeconds(2), $"event {i} took {written.Elapsed}");
+                Assert.Equal((subscription.SubscriptionId, RealtimeEvents.Added, id), (change.SubscriptionId, change.Type, change.Id));
+            }
+        }
+        finally
+        {
+            foreach (var attacker in attackers)
+            {
+                await attacker.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<string?> RefusalAsync(HubClient client)
+    {
+        try
+        {
+            await client.Connection.StartAsync(Ct);
+        }
+        catch (Exception ex) when (ex is HubException or InvalidOperationException or IOException)
+        {
+            return ex.Message;
+        }
+
+        return (await client.Closed.Task.WaitAsync(HubClient.Patience, Ct))?.Message;
+    }
+
+    private static Dictionary<string, object?> ContainsI(int count) =>
+        HubClient.Filter("{ \"$or\": [" + string.Join(", ", Enumerable.Range(0, count).Select(i => $$"""{ "text": { "$containsi": "needle{{i}}" } }""")) + "] }");
+
+    private static Dictionary<string, object?> Equalities(int count) =>
+        HubClient.Filter("{ " + string.Join(", ", Enumerable.Range(0, count).Select(i => $$"""
+            "f{{i}}": {{i}}
+            """)) + " }");
+}
