@@ -1,3 +1,5 @@
+using Platform.Server.Functions.Triggers;
+
 namespace Platform.Server.Functions;
 
 /// <summary>Wires functions: options here; each part (runtime, definitions and runs, triggers, schedules) adds itself below.</summary>
@@ -8,6 +10,7 @@ public static class FunctionServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<FunctionOptions>().BindConfiguration(FunctionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddFunctionAfterTriggers();
         return services;
     }
 }
