@@ -17,7 +17,7 @@ internal sealed record BenchOptions
 
     public string? OutputDirectory { get; init; }
 
-    /// <summary><c>http</c> (the REST scenarios) or <c>realtime</c> (latency, fan-out and memory of the hub).</summary>
+    /// <summary><c>http</c> (the REST scenarios), <c>realtime</c> (latency, fan-out and memory of the hub) or <c>triggers</c> (after-trigger latency and losses).</summary>
     public string Suite { get; init; } = "http";
 
     /// <summary>Measured writes of the realtime suite's single-subscriber latency test (fan-out uses a tenth).</summary>
@@ -31,7 +31,8 @@ internal sealed record BenchOptions
           --documents <n>         documents seeded before the run (1000-1000000, default 100000)
           --seed-parallelism <n>  batches in flight while seeding (1-16, default 2)
           --out <dir>             where results go (default bench/results)
-          --suite <name>          http (default) or realtime (hub latency, fan-out, memory per connection)
+          --suite <name>          http (default), realtime (hub latency, fan-out, memory per connection)
+                                  or triggers (after trigger: commit -> function start, runs lost, beside get-by-id)
           --writes <n>            realtime: measured writes to one subscriber (100-100000, default 1000;
                                   fan-out to 1,000 and 500 subscribers uses a tenth of it each)
         """;
@@ -61,7 +62,7 @@ internal sealed record BenchOptions
                 "--documents" => options with { Documents = Number(name, value, 1000, 1_000_000) },
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
-                "--suite" => value is "http" or "realtime" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http or realtime, not '{value}'."),
+                "--suite" => value is "http" or "realtime" or "triggers" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime or triggers, not '{value}'."),
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },
                 _ => throw new ArgumentException($"Unknown option {name}.\n{Usage}"),
             };
