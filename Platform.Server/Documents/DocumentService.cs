@@ -76,7 +76,7 @@ public sealed class DocumentService(
 
             try
             {
-                await store.WriteAsync(plan.Writes, cancellationToken);
+                await store.WriteAsync(WithOrigin(plan.Writes, caller), cancellationToken);
                 return plan.Results;
             }
             catch (VersionMismatchException ex) when (commands[ex.OpIndex].IfMatch is null && plan.Conditional[ex.OpIndex] && attempt < MaxAttempts)
@@ -95,6 +95,13 @@ public sealed class DocumentService(
             }
         }
     }
+
+    /// <summary>
+    /// A function run's writes carry its origin into the store and the change feed (loop guard and chain depth of
+    /// <c>after</c> triggers, DESIGN.md section 9); everyone else's writes go as planned.
+    /// </summary>
+    private static List<WriteOperation> WithOrigin(List<WriteOperation> writes, Caller caller) =>
+        caller.Origin is { } origin ? writes.ConvertAll(write => write with { Origin = origin }) : writes;
 
     private sealed class Plan
     {

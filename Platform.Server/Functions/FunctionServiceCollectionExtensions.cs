@@ -1,5 +1,6 @@
 using Platform.Server.Functions.Definitions;
 using Platform.Server.Functions.Runtime;
+using Platform.Server.Functions.Triggers;
 
 namespace Platform.Server.Functions;
 
@@ -13,6 +14,7 @@ public static class FunctionServiceCollectionExtensions
         services.AddOptions<FunctionOptions>().BindConfiguration(FunctionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddFunctionApi();
         services.AddFunctionRuntime();
+        services.AddFunctionAfterTriggers();
         return services;
     }
 }

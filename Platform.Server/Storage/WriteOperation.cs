@@ -6,7 +6,15 @@ namespace Platform.Server.Storage;
 /// One primitive write. The service computes complete documents (system fields included) before it
 /// writes, so providers never interpret update operators: they store what they are given, atomically.
 /// </summary>
-public abstract record WriteOperation(string Collection);
+public abstract record WriteOperation(string Collection)
+{
+    /// <summary>
+    /// Set when a function run makes the write: the provider stores it with the change, and the change feed hands it
+    /// back on <see cref="Changes.StoredChange.Origin"/> (never in the document itself), so <c>after</c> triggers can
+    /// apply the loop guard and the chain-depth limit. Null for every other write.
+    /// </summary>
+    public Functions.WriteOrigin? Origin { get; init; }
+}
 
 /// <summary>Store a new document; fails with <see cref="DuplicateIdException"/> when the id exists.</summary>
 public sealed record InsertOperation(string Collection, JsonObject Document) : WriteOperation(Collection);

@@ -18,8 +18,9 @@ internal sealed record BenchOptions
     public string? OutputDirectory { get; init; }
 
     /// <summary>
-    /// <c>http</c> (the REST scenarios), <c>realtime</c> (latency, fan-out and memory of the hub) or <c>soak</c> (a
-    /// mixed read/write load for <see cref="Duration"/>, printing database and WAL sizes every <see cref="ReportEvery"/>).
+    /// <c>http</c> (the REST scenarios), <c>realtime</c> (latency, fan-out and memory of the hub), <c>realtime-attack</c>,
+    /// <c>soak</c> (a mixed read/write load for <see cref="Duration"/>, printing database and WAL sizes every
+    /// <see cref="ReportEvery"/>) or <c>triggers</c> (after-trigger latency and losses).
     /// </summary>
     public string Suite { get; init; } = "http";
 
@@ -41,9 +42,10 @@ internal sealed record BenchOptions
           --seed-parallelism <n>  batches in flight while seeding (1-16, default 2)
           --out <dir>             where results go (default bench/results)
           --suite <name>          http (default), realtime (hub latency, fan-out, memory per connection),
-                                  realtime-attack (one subscriber's latency without and under issue 11's attack), or
+                                  realtime-attack (one subscriber's latency without and under issue 11's attack),
                                   soak (75% indexed queries / 25% creates for --duration, printing database
-                                  and WAL sizes every --report-every)
+                                  and WAL sizes every --report-every), or
+                                  triggers (after trigger: commit -> function start, runs lost, beside get-by-id)
           --report-every <s>      soak: seconds between size reports (1-600, default 60)
           --wal-bound <MiB>       soak: the server's Baas:Storage:SqliteMaxWalBytes in MiB (1-65536,
                                   default: the server's, 64)
@@ -76,7 +78,7 @@ internal sealed record BenchOptions
                 "--documents" => options with { Documents = Number(name, value, 1000, 1_000_000) },
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
-                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack or soak, not '{value}'."),
+                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak or triggers, not '{value}'."),
                 "--wal-bound" => options with { WalBoundMegabytes = Number(name, value, 1, 65536) },
                 "--report-every" => options with { ReportEvery = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },

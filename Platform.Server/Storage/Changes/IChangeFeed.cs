@@ -57,7 +57,11 @@ public sealed record StoredChange(
     ChangeKind Kind,
     JsonObject? Before,
     JsonObject? After,
-    DateTimeOffset CommittedAt);
+    DateTimeOffset CommittedAt)
+{
+    /// <summary>The function run that made the write (<see cref="WriteOperation.Origin"/>), or null for any other writer.</summary>
+    public Functions.WriteOrigin? Origin { get; init; }
+}
 
 /// <summary>The requested position is no longer (or never was) in the feed's history: take a fresh snapshot.</summary>
 public sealed class ChangeHistoryUnavailableException(string position, string message) : Exception(message)

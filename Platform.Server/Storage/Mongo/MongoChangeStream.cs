@@ -1,5 +1,6 @@
 using MongoDB.Bson;
 using MongoDB.Driver;
+using Platform.Server.Functions;
 using Platform.Server.Storage.Changes;
 
 namespace Platform.Server.Storage.Mongo;
@@ -24,7 +25,8 @@ internal static class MongoChangeStream
     /// Keeps the document events of user collections. Baas writes whole documents, so only inserts, replaces and
     /// deletes are expected; updates (from other clients of the database) are kept too and read with
     /// <c>fullDocument: updateLookup</c>. Everything else (drop, rename, index and collection events) is dropped
-    /// on the server, before it crosses the network.
+    /// on the server, before it crosses the network, and so is the update that stamps a function's delete with its
+    /// origin right before the delete (<see cref="MongoOrigin"/>): it is part of the delete, not a change of its own.
     /// </summary>
     public static IReadOnlyList<BsonDocument> PipelineStages { get; } =
     [
@@ -32,6 +34,7 @@ internal static class MongoChangeStream
         {
             { "operationType", new BsonDocument("$in", new BsonArray { "insert", "replace", "delete", "update" }) },
             { "ns.coll", new BsonDocument("$not", new BsonRegularExpression("^_")) },
+            { "updateDescription.updatedFields." + MongoOrigin.DeleteField, new BsonDocument("$exists", false) },
         }),
     ];
 
@@ -120,26 +123,36 @@ internal static class MongoChangeStream
 
         var before = Document(change, "fullDocumentBeforeChange");
         var after = Document(change, "fullDocument");
+        WriteOrigin? origin = null;
         ChangeKind kind;
         switch (operation.AsString)
         {
             case "insert":
                 kind = ChangeKind.Insert;
                 before = null;
+                origin = MongoOrigin.Read(after, MongoOrigin.WriteField);
                 break;
             case "replace":
                 kind = ChangeKind.Replace;
+                origin = MongoOrigin.Read(after, MongoOrigin.WriteField);
                 break;
+            case "update" when change.GetValue("updateDescription", BsonNull.Value) is BsonDocument description
+                && description.GetValue("updatedFields", BsonNull.Value) is BsonDocument updated && updated.Contains(MongoOrigin.DeleteField):
+                // The pipeline filters these out; kept here so the mapping alone never turns a stamp into a change.
+                skipped = $"update {position} of {collection}/{id.Value} only stamps the origin of the delete that follows it";
+                return null;
             case "update" when after is null:
                 skipped = $"update {position} of {collection}/{id.Value} was not made by Baas, and the document was deleted before it could be read";
                 return null;
             case "update":
-                // Not a Baas write (Baas replaces whole documents): reported as a replace with the document as it is now.
+                // Not a Baas write (Baas replaces whole documents): reported as a replace with the document as it is now,
+                // never with an origin (the looked-up document's origin belongs to an earlier write).
                 kind = ChangeKind.Replace;
                 break;
             case "delete":
                 kind = ChangeKind.Delete;
                 after = null;
+                origin = MongoOrigin.Read(before, MongoOrigin.DeleteField);
                 break;
             default:
                 skipped = $"event {position} has operation {operation.AsString}";
@@ -157,9 +170,12 @@ internal static class MongoChangeStream
             collection,
             id.Value,
             kind,
-            before is null ? null : BsonJson.ToJsonObject(before),
-            after is null ? null : BsonJson.ToJsonObject(after),
-            CommittedAt(change));
+            before is null ? null : BsonJson.ToJsonObject(MongoOrigin.Strip(before)),
+            after is null ? null : BsonJson.ToJsonObject(MongoOrigin.Strip(after)),
+            CommittedAt(change))
+        {
+            Origin = origin,
+        };
     }
 
     /// <summary><c>wallTime</c> (MongoDB 6.0+, milliseconds), else the cluster time (seconds).</summary>

@@ -223,7 +223,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
             async ct =>
             {
                 var document = await target.Find(MongoWriteTranslator.IdFilter(id)).Limit(1).FirstOrDefaultAsync(ct).ConfigureAwait(false);
-                return document is null ? null : BsonJson.ToJsonObject(document);
+                return document is null ? null : BsonJson.ToJsonObject(MongoOrigin.Strip(document));
             },
             cancellationToken);
     }
@@ -252,7 +252,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                 }
 
                 var documents = await cursor.ToListAsync(ct).ConfigureAwait(false);
-                return documents.ConvertAll(BsonJson.ToJsonObject);
+                return documents.ConvertAll(document => BsonJson.ToJsonObject(MongoOrigin.Strip(document)));
             },
             cancellationToken);
     }
@@ -318,7 +318,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
             async ct =>
             {
                 using var session = await client.StartSessionAsync(options: null, ct).ConfigureAwait(false);
-                if (writes.Length == 1)
+                if (writes.Length == 1 && writes[0].DeleteStamp is null)
                 {
                     // One document is atomic on its own; a transaction would only add round trips.
                     await ApplyAsync(session, writes[0], ct).ConfigureAwait(false);
@@ -359,9 +359,9 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         var target = Collection(operation.Collection);
         return operation switch
         {
-            InsertOperation insert => new PreparedWrite(operation, opIndex, target, MongoWriteTranslator.Insert(insert), null),
-            ReplaceOperation replace => new PreparedWrite(operation, opIndex, target, null, MongoWriteTranslator.Replace(replace)),
-            DeleteOperation delete => new PreparedWrite(operation, opIndex, target, MongoWriteTranslator.Delete(delete), null),
+            InsertOperation insert => new PreparedWrite(operation, opIndex, target, MongoWriteTranslator.Insert(insert), null, null),
+            ReplaceOperation replace => new PreparedWrite(operation, opIndex, target, null, MongoWriteTranslator.Replace(replace), null),
+            DeleteOperation delete => new PreparedWrite(operation, opIndex, target, MongoWriteTranslator.Delete(delete), null, MongoWriteTranslator.DeleteStamp(delete)),
             _ => throw new NotSupportedException($"Unknown write operation {operation.GetType().Name}."),
         };
     }
@@ -384,6 +384,17 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
 
                     break;
                 case DeleteOperation:
+                    if (write.DeleteStamp is not null)
+                    {
+                        // A function's delete: stamp its origin for the change stream's pre-image (see MongoOrigin), in
+                        // the same transaction and under the same condition as the delete itself.
+                        var stamped = await write.Target.UpdateOneAsync(session, write.Document!, write.DeleteStamp, options: null, cancellationToken).ConfigureAwait(false);
+                        if (stamped.MatchedCount == 0)
+                        {
+                            throw await VersionMismatchAsync(session, write, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+
                     var deleted = await write.Target.DeleteOneAsync(session, write.Document!, options: null, cancellationToken).ConfigureAwait(false);
                     if (deleted.DeletedCount == 0)
                     {
@@ -505,5 +516,6 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         int OpIndex,
         IMongoCollection<BsonDocument> Target,
         BsonDocument? Document,
-        MongoReplace? Replace);
+        MongoReplace? Replace,
+        BsonDocument? DeleteStamp);
 }

@@ -24,20 +24,30 @@ internal static partial class MongoWriteTranslator
     {
         ArgumentNullException.ThrowIfNull(operation);
         GetId(operation.Document);
-        return BsonJson.ToBsonDocument(operation.Document);
+        return MongoOrigin.Stamp(BsonJson.ToBsonDocument(operation.Document), operation.Origin);
     }
 
     public static MongoReplace Replace(ReplaceOperation operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
         var id = GetId(operation.Document);
-        return new MongoReplace(VersionFilter(id, operation.ExpectedVersion), BsonJson.ToBsonDocument(operation.Document));
+        return new MongoReplace(VersionFilter(id, operation.ExpectedVersion), MongoOrigin.Stamp(BsonJson.ToBsonDocument(operation.Document), operation.Origin));
     }
 
     public static BsonDocument Delete(DeleteOperation operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
         return operation.ExpectedVersion is { } version ? VersionFilter(operation.Id, version) : IdFilter(operation.Id);
+    }
+
+    /// <summary>
+    /// For a delete made by a function: the update that stamps its origin on the document first (same filter as the
+    /// delete, so it matches exactly when the delete will), run in the delete's transaction. Null for other deletes.
+    /// </summary>
+    public static BsonDocument? DeleteStamp(DeleteOperation operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return operation.Origin is { } origin ? MongoOrigin.DeleteStamp(origin) : null;
     }
 
     public static BsonDocument IdFilter(string id) => new(SystemFields.Id, id);

@@ -20,7 +20,15 @@ internal static class SqliteChangeLog
 
     public const string CreateSql =
         "CREATE TABLE IF NOT EXISTS " + Table + " (seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, doc_id TEXT NOT NULL, " +
-        "kind INTEGER NOT NULL, before TEXT, after TEXT, committed_at INTEGER NOT NULL)";
+        "kind INTEGER NOT NULL, before TEXT, after TEXT, committed_at INTEGER NOT NULL, origin TEXT)";
+
+    /// <summary>
+    /// Data dirs made before write origins were logged lack the <c>origin</c> column: <see cref="AddOriginColumnSql"/>
+    /// adds it (nullable, so existing rows read as "no origin") when this finds it missing.
+    /// </summary>
+    public const string HasOriginColumnSql = "SELECT count(*) FROM pragma_table_info('" + Table + "') WHERE name = 'origin'";
+
+    public const string AddOriginColumnSql = "ALTER TABLE " + Table + " ADD COLUMN origin TEXT";
 
     /// <summary>Holds (<see cref="IChangeFeedRetention"/>): a consumer's name and the position after which it needs every change.</summary>
     public const string HoldsTable = "baas_change_holds";
@@ -60,10 +68,10 @@ internal static class SqliteChangeLog
     public const string LastSequenceSql = "SELECT max(seq) FROM " + Table;
 
     public const string InsertSql =
-        "INSERT INTO " + Table + " (collection, doc_id, kind, before, after, committed_at) VALUES (@p0, @p1, " + KindInsert + ", NULL, @p2, @p3)";
+        "INSERT INTO " + Table + " (collection, doc_id, kind, before, after, committed_at, origin) VALUES (@p0, @p1, " + KindInsert + ", NULL, @p2, @p3, @p4)";
 
     public const string PageSql =
-        "SELECT seq, collection, doc_id, kind, before, after, committed_at FROM " + Table + " WHERE seq > @p0 ORDER BY seq LIMIT @p1";
+        "SELECT seq, collection, doc_id, kind, before, after, committed_at, origin FROM " + Table + " WHERE seq > @p0 ORDER BY seq LIMIT @p1";
 
     // Scans from the oldest row to the first one young enough to keep: the rows it passes are the ones to prune.
     public const string FirstRetainedByTimeSql = "SELECT seq FROM " + Table + " WHERE committed_at >= @p0 ORDER BY seq LIMIT 1";
@@ -80,16 +88,19 @@ internal static class SqliteChangeLog
     /// same condition as the <c>UPDATE</c> that follows, so it logs exactly when the update will match.
     /// </summary>
     public static string ReplaceSql(string quotedTable) =>
-        "INSERT INTO " + Table + " (collection, doc_id, kind, before, after, committed_at) SELECT @p0, id, " + KindReplace + ", data, @p1, @p2 FROM " +
+        "INSERT INTO " + Table + " (collection, doc_id, kind, before, after, committed_at, origin) SELECT @p0, id, " + KindReplace + ", data, @p1, @p2, @p5 FROM " +
         quotedTable + " WHERE id = @p3 AND version = @p4";
 
     /// <summary>Logs a delete with its before-image, matching the row exactly as the <c>DELETE</c> that follows.</summary>
     public static string DeleteSql(string quotedTable) =>
-        "INSERT INTO " + Table + " (collection, doc_id, kind, before, after, committed_at) SELECT @p0, id, " + KindDelete + ", data, NULL, @p1 FROM " +
+        "INSERT INTO " + Table + " (collection, doc_id, kind, before, after, committed_at, origin) SELECT @p0, id, " + KindDelete + ", data, NULL, @p1, @p3 FROM " +
         quotedTable + " WHERE id = @p2";
 
     /// <inheritdoc cref="DeleteSql"/>
-    public static string DeleteVersionSql(string quotedTable) => DeleteSql(quotedTable) + " AND version = @p3";
+    public static string DeleteVersionSql(string quotedTable) => DeleteSql(quotedTable) + " AND version = @p4";
+
+    /// <summary>The <c>origin</c> parameter of the statements above: its JSON text, or SQL NULL.</summary>
+    public static object OriginParameter(Functions.WriteOrigin? origin) => (object?)ChangeOrigins.Format(origin) ?? DBNull.Value;
 
     /// <summary>Only user collections are logged; system collections (<c>_</c> prefix) never reach the feed.</summary>
     public static bool IsLogged(string collection) => !collection.StartsWith('_');
@@ -120,7 +131,10 @@ internal static class SqliteChangeLog
             kind,
             before is null ? null : JsonNode.Parse(before)!.AsObject(),
             after is null ? null : JsonNode.Parse(after)!.AsObject(),
-            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)));
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)))
+        {
+            Origin = reader.IsDBNull(7) ? null : ChangeOrigins.Parse(reader.GetString(7)),
+        };
         return (sequence, change, (before?.Length ?? 0) + (after?.Length ?? 0));
     }
 }

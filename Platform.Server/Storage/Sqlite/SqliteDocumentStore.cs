@@ -193,6 +193,11 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                 writer.ExecuteOnce(FormattableString.Invariant($"PRAGMA journal_size_limit = {_maxWalBytes}"));
                 writer.ExecuteOnce($"CREATE TABLE IF NOT EXISTS {ArrayPathsTable} (collection TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (collection, path)) WITHOUT ROWID");
                 writer.ExecuteOnce(SqliteChangeLog.CreateSql);
+                if (writer.Command(SqliteChangeLog.HasOriginColumnSql).ExecuteScalar() is 0L)
+                {
+                    writer.ExecuteOnce(SqliteChangeLog.AddOriginColumnSql);
+                }
+
                 _lastSequence = writer.Command(SqliteChangeLog.LastSequenceSql).ExecuteScalar() is long last ? last : 0;
                 InitializeChangeLog(writer);
                 LoadCollections(writer);
@@ -628,7 +633,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                     return 0;
                 }
 
-                writer.Execute(SqliteChangeLog.InsertSql, [state.Name, id, json, committedAt]);
+                writer.Execute(SqliteChangeLog.InsertSql, [state.Name, id, json, committedAt, SqliteChangeLog.OriginParameter(insert.Origin)]);
                 return writer.LastInsertRowId;
             }
 
@@ -639,7 +644,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                 var json = Serialize(replace.Document);
 
                 // Logged first, while the row still holds the before-image; a failing update rolls the log row back.
-                var logged = state.Logged && writer.Execute(state.LogReplaceSql, [state.Name, json, committedAt, id, replace.ExpectedVersion]) > 0;
+                var logged = state.Logged && writer.Execute(state.LogReplaceSql, [state.Name, json, committedAt, id, replace.ExpectedVersion, SqliteChangeLog.OriginParameter(replace.Origin)]) > 0;
                 var sequence = logged ? writer.LastInsertRowId : 0;
                 var updated = WithUniqueMapping(state, opIndex, () => writer.Execute(state.ReplaceSql, [version, json, id, replace.ExpectedVersion]));
                 if (updated == 0)
@@ -653,8 +658,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             case DeleteOperation delete:
             {
                 var logged = state.Logged && (delete.ExpectedVersion is { } expectedLogged
-                    ? writer.Execute(state.LogDeleteVersionSql, [state.Name, committedAt, delete.Id, expectedLogged])
-                    : writer.Execute(state.LogDeleteSql, [state.Name, committedAt, delete.Id])) > 0;
+                    ? writer.Execute(state.LogDeleteVersionSql, [state.Name, committedAt, delete.Id, SqliteChangeLog.OriginParameter(delete.Origin), expectedLogged])
+                    : writer.Execute(state.LogDeleteSql, [state.Name, committedAt, delete.Id, SqliteChangeLog.OriginParameter(delete.Origin)])) > 0;
                 var sequence = logged ? writer.LastInsertRowId : 0;
                 var deleted = delete.ExpectedVersion is { } expected
                     ? writer.Execute(state.DeleteVersionSql, [delete.Id, expected])

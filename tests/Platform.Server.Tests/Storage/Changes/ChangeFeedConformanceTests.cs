@@ -364,4 +364,52 @@ public abstract class ChangeFeedConformanceTests(IChangeFeedFixture fixture)
         Assert.Equal(["after", "third"], (await ReadAsync(position, 2, collection)).Select(c => c.Id));
         Assert.Equal("third", Assert.Single(await ReadAsync(later, 1, collection)).Id);
     }
+
+    [Fact]
+    public async Task Read_WritesOfAFunction_CarryTheirOrigin_OthersNone_AndDocumentsNeverShowIt()
+    {
+        var collection = await NewCollectionAsync();
+        var origin = new Platform.Server.Functions.WriteOrigin("counter", 2);
+        await Store.WriteAsync([new InsertOperation(collection, Doc("plain", """{"v":0}"""))], Ct);
+        var start = await Feed.GetPositionAsync(Ct);
+
+        await Store.WriteAsync([new InsertOperation(collection, Doc("a", """{"v":1}""")) { Origin = origin }], Ct);
+        await Store.WriteAsync([new ReplaceOperation(collection, Doc("a", """{"v":2}""", version: 2), 1)], Ct);
+        await Store.WriteAsync([new ReplaceOperation(collection, Doc("a", """{"v":3}""", version: 3), 2) { Origin = origin }], Ct);
+        await Store.WriteAsync([new DeleteOperation(collection, "plain")], Ct);
+        await Store.WriteAsync(
+            [
+                new InsertOperation(collection, Doc("b")) { Origin = new Platform.Server.Functions.WriteOrigin("other", 1) },
+                new DeleteOperation(collection, "a", 3) { Origin = origin },
+            ],
+            Ct);
+        var changes = await ReadAsync(start, 6, collection);
+
+        Assert.Equal(
+            ["counter/2", "-", "counter/2", "-", "other/1", "counter/2"],
+            changes.Select(c => c.Origin is { } o ? $"{o.Function}/{o.Depth}" : "-"));
+        AssertJson("""{"_id":"a","_version":1,"v":1}""", changes[0].After);
+        AssertJson("""{"_id":"a","_version":1,"v":1}""", changes[1].Before);
+        AssertJson("""{"_id":"a","_version":3,"v":3}""", changes[2].After);
+        AssertJson("""{"_id":"a","_version":3,"v":3}""", changes[5].Before);
+        AssertJson("""{"_id":"b","_version":1}""", await Store.GetAsync(collection, "b", Ct));
+        var listed = await Store.QueryAsync(collection, new DocumentQuery(Platform.Server.Storage.Filters.MatchAllNode.Instance, [], 10), Ct);
+        AssertJson("""{"_id":"b","_version":1}""", Assert.Single(listed));
+    }
+
+    [Fact]
+    public async Task Write_DeleteOfAFunction_StillFailsOnAVersionMismatch_AndLogsNothing()
+    {
+        var collection = await NewCollectionAsync();
+        await Store.WriteAsync([new InsertOperation(collection, Doc("a"))], Ct);
+        var start = await Feed.GetPositionAsync(Ct);
+
+        var mismatch = await Assert.ThrowsAsync<VersionMismatchException>(
+            () => Store.WriteAsync([new DeleteOperation(collection, "a", 5) { Origin = new Platform.Server.Functions.WriteOrigin("f", 1) }], Ct));
+        await Store.WriteAsync([new InsertOperation(collection, Doc("marker"))], Ct);
+
+        Assert.Equal(1, mismatch.ActualVersion);
+        Assert.NotNull(await Store.GetAsync(collection, "a", Ct));
+        Assert.Equal("marker", Assert.Single(await ReadAsync(start, 1, collection)).Id);
+    }
 }

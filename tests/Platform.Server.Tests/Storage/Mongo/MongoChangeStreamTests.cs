@@ -49,7 +49,7 @@ public class MongoChangeStreamTests
     {
         var stage = Assert.Single(MongoChangeStream.PipelineStages);
 
-        Bson.Equal("""{ "$match": { "operationType": { "$in": ["insert", "replace", "delete", "update"] }, "ns.coll": { "$not": /^_/ } } }""", stage);
+        Bson.Equal("""{ "$match": { "operationType": { "$in": ["insert", "replace", "delete", "update"] }, "ns.coll": { "$not": /^_/ }, "updateDescription.updatedFields._baasDeleteOrigin": { "$exists": false } } }""", stage);
     }
 
     [Fact]
@@ -217,5 +217,58 @@ public class MongoChangeStreamTests
             MongoChangeStream.CollectionsWithoutPreImagesFilter());
         Assert.True(MongoChangeStream.NeedsPreImages("tasks"));
         Assert.False(MongoChangeStream.NeedsPreImages("_users"));
+    }
+
+    [Fact]
+    public void ToStoredChange_InsertAndReplace_TakeTheOriginFromTheNewDocument_AndStripIt()
+    {
+        var insert = MongoChangeStream.ToStoredChange(
+            Event("insert", extra: """{ "fullDocument": { "_id": "a", "v": 1, "_baasWriteOrigin": { "function": "f", "depth": 2 } } }"""), out _);
+        var replace = MongoChangeStream.ToStoredChange(
+            Event("replace", extra: """{ "fullDocument": { "_id": "a", "v": 2 }, "fullDocumentBeforeChange": { "_id": "a", "v": 1, "_baasWriteOrigin": { "function": "f", "depth": 2 } } }"""), out _);
+
+        Assert.Equal(new Platform.Server.Functions.WriteOrigin("f", 2), insert!.Origin);
+        AssertJson("""{"_id":"a","v":1}""", insert.After);
+
+        // The before-image's origin is the previous writer's: this replace was made by no function.
+        Assert.Null(replace!.Origin);
+        AssertJson("""{"_id":"a","v":1}""", replace.Before);
+        AssertJson("""{"_id":"a","v":2}""", replace.After);
+    }
+
+    [Fact]
+    public void ToStoredChange_Delete_TakesTheOriginFromTheDeleteStamp_NotFromTheLastWrite()
+    {
+        var stamped = MongoChangeStream.ToStoredChange(
+            Event("delete", extra: """{ "fullDocumentBeforeChange": { "_id": "a", "_baasWriteOrigin": { "function": "old", "depth": 1 }, "_baasDeleteOrigin": { "function": "f", "depth": 3 } } }"""), out _);
+        var plain = MongoChangeStream.ToStoredChange(
+            Event("delete", extra: """{ "fullDocumentBeforeChange": { "_id": "a", "_baasWriteOrigin": { "function": "old", "depth": 1 } } }"""), out _);
+
+        Assert.Equal(new Platform.Server.Functions.WriteOrigin("f", 3), stamped!.Origin);
+        AssertJson("""{"_id":"a"}""", stamped.Before);
+        Assert.Null(plain!.Origin);
+        AssertJson("""{"_id":"a"}""", plain.Before);
+    }
+
+    [Fact]
+    public void ToStoredChange_ForeignUpdate_HasNoOrigin_AndTheDeleteStampIsNoChange()
+    {
+        var foreign = MongoChangeStream.ToStoredChange(
+            Event("update", extra: """{ "updateDescription": { "updatedFields": { "v": 3 } }, "fullDocument": { "_id": "a", "v": 3, "_baasWriteOrigin": { "function": "f", "depth": 1 } } }"""), out _);
+        var stamp = MongoChangeStream.ToStoredChange(
+            Event("update", extra: """{ "updateDescription": { "updatedFields": { "_baasDeleteOrigin": { "function": "f", "depth": 1 } } }, "fullDocument": { "_id": "a" } }"""), out var skipped);
+
+        Assert.Null(foreign!.Origin);
+        AssertJson("""{"_id":"a","v":3}""", foreign.After);
+        Assert.Null(stamp);
+        Assert.Contains("stamps the origin", skipped, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Origin_MalformedStamp_ReadsAsNone()
+    {
+        Assert.Null(MongoOrigin.Read(BsonDocument.Parse("""{ "_baasWriteOrigin": "f" }"""), MongoOrigin.WriteField));
+        Assert.Null(MongoOrigin.Read(BsonDocument.Parse("""{ "_baasWriteOrigin": { "function": "f" } }"""), MongoOrigin.WriteField));
+        Assert.Null(MongoOrigin.Read(null, MongoOrigin.WriteField));
     }
 }

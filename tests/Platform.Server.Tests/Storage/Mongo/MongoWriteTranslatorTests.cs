@@ -32,6 +32,33 @@ public class MongoWriteTranslatorTests
     }
 
     [Fact]
+    public void InsertAndReplace_OfAFunction_StoreTheOriginInAHiddenLastField()
+    {
+        var origin = new Platform.Server.Functions.WriteOrigin("f", 2);
+        Bson.Equal(
+            "{_id: 'a', _version: 1, t: 1, _baasWriteOrigin: {function: 'f', depth: 2}}",
+            MongoWriteTranslator.Insert(new InsertOperation("c", Doc("""{"_id":"a","_version":1,"t":1}""")) { Origin = origin }));
+        Bson.Equal(
+            "{_id: 'a', _version: 2, _baasWriteOrigin: {function: 'f', depth: 2}}",
+            MongoWriteTranslator.Replace(new ReplaceOperation("c", Doc("""{"_id":"a","_version":2}"""), 1) { Origin = origin }).Replacement);
+    }
+
+    [Fact]
+    public void DeleteStamp_OnlyForAFunctionsDelete()
+    {
+        Assert.Null(MongoWriteTranslator.DeleteStamp(new DeleteOperation("c", "a", 7)));
+        Bson.Equal(
+            "{$set: {_baasDeleteOrigin: {function: 'f', depth: 1}}}",
+            MongoWriteTranslator.DeleteStamp(new DeleteOperation("c", "a", 7) { Origin = new Platform.Server.Functions.WriteOrigin("f", 1) })!);
+    }
+
+    [Fact]
+    public void Strip_RemovesBothHiddenFields_AndKeepsTheRestInOrder() =>
+        Bson.Equal(
+            "{_id: 'a', b: 1, c: 2}",
+            MongoOrigin.Strip(BsonDocument.Parse("{_id: 'a', b: 1, _baasWriteOrigin: {function: 'f', depth: 1}, c: 2, _baasDeleteOrigin: {}}")));
+
+    [Fact]
     public void Delete_WithoutVersion_MatchesTheIdOnly() =>
         Bson.Equal("{_id: 'a'}", MongoWriteTranslator.Delete(new DeleteOperation("c", "a")));
 

@@ -1,0 +1,565 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using Platform.Server.Storage;
+using Platform.Server.Storage.Changes;
+
+namespace Platform.Server.Functions.Triggers;
+
+/// <summary>
+/// Consumes the change feed for one function's <c>after</c> triggers on this node, while it holds the function's lease:
+/// reads from the stored checkpoint, runs the function for each matching change (one document's changes in order,
+/// different documents in parallel), retries failures with backoff until the last attempt (a dead letter), and moves the
+/// checkpoint behind the oldest change not yet handled. Stopping (or losing the lease) abandons the changes in flight;
+/// the next owner delivers them again from the checkpoint, with the same event ids.
+/// </summary>
+internal sealed class AfterTriggerConsumer : IDisposable
+{
+    private readonly IChangeFeed _feed;
+    private readonly IFunctionExecutor _executor;
+    private readonly FunctionLeases _leases;
+    private readonly FunctionCheckpoints _checkpoints;
+    private readonly TriggerRunRecorder _recorder;
+    private readonly FunctionOptions _options;
+    private readonly AfterTriggerOptions _triggerOptions;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _node;
+    private readonly CancellationTokenSource _stopping = new();
+    private FunctionDefinition _definition;
+    private volatile bool _forget;
+    private Task _running = Task.CompletedTask;
+
+    public AfterTriggerConsumer(
+        FunctionDefinition definition,
+        string node,
+        IChangeFeed feed,
+        IFunctionExecutor executor,
+        FunctionLeases leases,
+        FunctionCheckpoints checkpoints,
+        TriggerRunRecorder recorder,
+        IOptions<FunctionOptions> options,
+        IOptions<AfterTriggerOptions> triggerOptions,
+        TimeProvider time,
+        ILogger logger)
+    {
+        _definition = definition;
+        _node = node;
+        _feed = feed;
+        _executor = executor;
+        _leases = leases;
+        _checkpoints = checkpoints;
+        _recorder = recorder;
+        _options = options.Value;
+        _triggerOptions = triggerOptions.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    public string Name => _definition.Name;
+
+    /// <summary>The current version of the function; a new version applies to changes handled from then on.</summary>
+    public FunctionDefinition Definition
+    {
+        get => Volatile.Read(ref _definition);
+        set => Volatile.Write(ref _definition, value);
+    }
+
+    public void Start() => _running = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+
+    /// <summary>
+    /// Stops consuming and releases the lease. With <paramref name="forget"/> (the function was disabled, deleted or lost
+    /// its last after trigger) the checkpoint is deleted too, so enabling it again starts at that moment.
+    /// </summary>
+    public async Task StopAsync(bool forget)
+    {
+        _forget = forget;
+        await _stopping.CancelAsync();
+        await _running;
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            FunctionLease? lease = null;
+            try
+            {
+                lease = await _leases.TryAcquireAsync(Name, _node, stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                AfterTriggerLog.LeaseFailed(_logger, ex, Name);
+            }
+
+            if (lease is null)
+            {
+                if (!await WaitAsync(_triggerOptions.LeaseRenewInterval, stopping))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            AfterTriggerLog.LeaseAcquired(_logger, Name, _node);
+            await ConsumeWhileLeasedAsync(lease, stopping);
+        }
+    }
+
+    private async Task ConsumeWhileLeasedAsync(FunctionLease lease, CancellationToken stopping)
+    {
+        using var owned = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var holder = new LeaseHolder(lease);
+        var renewing = RenewAsync(holder, owned);
+        FunctionCheckpoint? checkpoint = null;
+        void Lost()
+        {
+            holder.Lost = true;
+            owned.Cancel();
+        }
+
+        try
+        {
+            await ConsumeAsync(c => checkpoint = c, Lost, owned.Token);
+        }
+        catch (OperationCanceledException) when (owned.IsCancellationRequested)
+        {
+            // Stopped, or the lease was lost.
+        }
+        catch (LeaseLostException)
+        {
+            Lost();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            AfterTriggerLog.ConsumeFailed(_logger, ex, Name, _options.RetryDelay);
+            await WaitAsync(_options.RetryDelay, owned.Token);
+        }
+        finally
+        {
+            await owned.CancelAsync();
+            await renewing;
+        }
+
+        if (holder.Lost)
+        {
+            AfterTriggerLog.LeaseLost(_logger, Name, _node);
+            return;
+        }
+
+        if (!stopping.IsCancellationRequested)
+        {
+            // A failure above: carry on under the same lease.
+            return;
+        }
+
+        // Shutting down or the function went away: hand over promptly, without waiting for the lease to expire.
+        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            if (_forget && checkpoint is not null)
+            {
+                await _checkpoints.DeleteAsync(checkpoint, bounded.Token);
+            }
+
+            await _leases.ReleaseAsync(holder.Current, bounded.Token);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            AfterTriggerLog.LeaseFailed(_logger, ex, Name);
+        }
+    }
+
+    private sealed class LeaseHolder(FunctionLease lease)
+    {
+        public FunctionLease Current { get; set; } = lease;
+
+        public bool Lost { get; set; }
+    }
+
+    /// <summary>Renews the lease every <see cref="AfterTriggerOptions.LeaseRenewInterval"/>; cancels <paramref name="owned"/> when it is lost or expires unrenewed.</summary>
+    private async Task RenewAsync(LeaseHolder holder, CancellationTokenSource owned)
+    {
+        while (await WaitAsync(_triggerOptions.LeaseRenewInterval, owned.Token))
+        {
+            try
+            {
+                var renewed = await _leases.RenewAsync(holder.Current, owned.Token);
+                if (renewed is null)
+                {
+                    holder.Lost = true;
+                    await owned.CancelAsync();
+                    return;
+                }
+
+                holder.Current = renewed;
+            }
+            catch (OperationCanceledException) when (owned.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                AfterTriggerLog.LeaseFailed(_logger, ex, Name);
+                if (_time.GetUtcNow() >= holder.Current.ExpiresAt)
+                {
+                    // Could not renew in time: another node may own it now, so stop before two consume at once.
+                    holder.Lost = true;
+                    await owned.CancelAsync();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Consumes until cancelled; reports each saved checkpoint through <paramref name="saved"/>, and a checkpoint another node wrote through <paramref name="lost"/>.</summary>
+    private async Task ConsumeAsync(Action<FunctionCheckpoint> saved, Action lost, CancellationToken cancellationToken)
+    {
+        var checkpoint = await _checkpoints.GetAsync(Name, cancellationToken);
+        if (checkpoint is null)
+        {
+            checkpoint = await _checkpoints.CreateAsync(Name, await _feed.GetPositionAsync(cancellationToken), cancellationToken);
+            AfterTriggerLog.Started(_logger, Name, checkpoint.Position);
+        }
+
+        saved(checkpoint);
+        while (true)
+        {
+            using var run = new FeedRun(this, checkpoint, saved, lost, cancellationToken);
+            var gap = await run.RunAsync();
+            checkpoint = run.Checkpoint;
+
+            // The feed no longer holds what follows the checkpoint: record the gap once, then carry on from now.
+            var resumeAt = await _feed.GetPositionAsync(cancellationToken);
+            await _recorder.RecordMissedEventsAsync(Definition, checkpoint.Position, resumeAt, gap.Message, cancellationToken);
+            AfterTriggerLog.MissedEvents(_logger, Name, checkpoint.Position, resumeAt);
+            checkpoint = await _checkpoints.SaveAsync(checkpoint, resumeAt, cancellationToken) ?? throw new LeaseLostException(Name);
+            saved(checkpoint);
+        }
+    }
+
+    private async Task<bool> WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private sealed class LeaseLostException(string function) : Exception($"The checkpoint of '{function}' was written by another node.");
+
+    /// <summary>One pass over the feed from a checkpoint, until cancelled or until the feed's history runs out.</summary>
+    private sealed class FeedRun : IDisposable
+    {
+        private readonly AfterTriggerConsumer _owner;
+        private readonly Action<FunctionCheckpoint> _saved;
+        private readonly Action _lost;
+        private readonly CancellationToken _cancellationToken;
+        private readonly CheckpointTracker _tracker;
+        private readonly SemaphoreSlim _pendingSlots;
+        private readonly SemaphoreSlim _parallel;
+        private readonly SemaphoreSlim _progress = new(0);
+        private readonly Dictionary<(string Collection, string Id), Queue<Work>> _lanes = [];
+        private readonly ConcurrentDictionary<Task, bool> _laneTasks = new();
+        private readonly Lock _gate = new();
+
+        public FeedRun(AfterTriggerConsumer owner, FunctionCheckpoint checkpoint, Action<FunctionCheckpoint> saved, Action lost, CancellationToken cancellationToken)
+        {
+            _owner = owner;
+            _saved = saved;
+            _lost = lost;
+            _cancellationToken = cancellationToken;
+            Checkpoint = checkpoint;
+            _tracker = new CheckpointTracker(checkpoint.Position);
+            _pendingSlots = new SemaphoreSlim(owner._triggerOptions.MaxPendingChanges);
+            _parallel = new SemaphoreSlim(owner._triggerOptions.MaxParallelDocuments);
+        }
+
+        public FunctionCheckpoint Checkpoint { get; private set; }
+
+        private sealed record Work(StoredChange Change, CheckpointTracker.Entry Entry);
+
+        /// <summary>Runs until cancelled (throws) or until the feed cannot continue (returns why, with every read change handled and saved).</summary>
+        public async Task<ChangeHistoryUnavailableException> RunAsync()
+        {
+            using var stopSaver = CancellationTokenSource.CreateLinkedTokenSource(_cancellationToken);
+            var saver = SaveLoopAsync(stopSaver.Token);
+            try
+            {
+                var gap = await ReadAsync();
+                await DrainLanesAsync();
+                await stopSaver.CancelAsync();
+                await saver;
+                await SaveAsync(_cancellationToken);
+                return gap;
+            }
+            finally
+            {
+                await stopSaver.CancelAsync();
+                await DrainLanesAsync();
+                await saver;
+            }
+        }
+
+        public void Dispose()
+        {
+            _pendingSlots.Dispose();
+            _parallel.Dispose();
+            _progress.Dispose();
+        }
+
+        private async Task<ChangeHistoryUnavailableException> ReadAsync()
+        {
+            var position = Checkpoint.Position;
+            var delay = _owner._options.RetryDelay;
+            while (true)
+            {
+                try
+                {
+                    await foreach (var change in _owner._feed.ReadAsync(position, _cancellationToken))
+                    {
+                        await _pendingSlots.WaitAsync(_cancellationToken);
+                        position = change.Sequence;
+                        var entry = _tracker.Add(change.Sequence);
+                        Dispatch(new Work(change, entry));
+                        delay = _owner._options.RetryDelay;
+                    }
+                }
+                catch (ChangeHistoryUnavailableException gap)
+                {
+                    return gap;
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException && !_cancellationToken.IsCancellationRequested)
+                {
+                    // The store is down or the read broke: read again from the last change read, nothing is skipped.
+                    AfterTriggerLog.FeedFailed(_owner._logger, ex, _owner.Name, position, delay);
+                    await Task.Delay(delay, _owner._time, _cancellationToken);
+                    delay = Min(delay * 2, _owner._options.MaxRetryDelay);
+                }
+            }
+        }
+
+        private void Dispatch(Work work)
+        {
+            var definition = _owner.Definition;
+            if (!AfterTriggerEvents.Matches(definition, work.Change) || AfterTriggerEvents.Skip(definition, work.Change, _owner._options.MaxChainDepth) == SkipReason.OwnWrite)
+            {
+                Complete(work.Entry);
+                return;
+            }
+
+            var key = (work.Change.Collection, work.Change.Id);
+            lock (_gate)
+            {
+                if (_lanes.TryGetValue(key, out var queue))
+                {
+                    queue.Enqueue(work);
+                    return;
+                }
+
+                _lanes[key] = new Queue<Work>();
+            }
+
+            var lane = Task.Run(() => RunLaneAsync(key, work), CancellationToken.None);
+            _laneTasks.TryAdd(lane, true);
+            _ = lane.ContinueWith(t => _laneTasks.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        /// <summary>One document's changes, one after another in feed order.</summary>
+        private async Task RunLaneAsync((string Collection, string Id) key, Work first)
+        {
+            var work = first;
+            while (true)
+            {
+                try
+                {
+                    await _owner.HandleAsync(work.Change, _parallel, _cancellationToken);
+                }
+                catch (OperationCanceledException) when (_cancellationToken.IsCancellationRequested)
+                {
+                    lock (_gate)
+                    {
+                        _lanes.Remove(key);
+                    }
+
+                    return;
+                }
+
+                Complete(work.Entry);
+                lock (_gate)
+                {
+                    if (!_lanes[key].TryDequeue(out work!))
+                    {
+                        _lanes.Remove(key);
+                        return;
+                    }
+                }
+            }
+        }
+
+        private void Complete(CheckpointTracker.Entry entry)
+        {
+            var released = _tracker.Complete(entry);
+            if (released > 0)
+            {
+                _pendingSlots.Release(released);
+                _progress.Release();
+            }
+        }
+
+        private async Task DrainLanesAsync()
+        {
+            while (!_laneTasks.IsEmpty)
+            {
+                await Task.WhenAll(_laneTasks.Keys);
+            }
+        }
+
+        /// <summary>Saves the checkpoint whenever it can move; coalesces: one save covers everything finished meanwhile.</summary>
+        private async Task SaveLoopAsync(CancellationToken stop)
+        {
+            var delay = _owner._options.RetryDelay;
+            while (true)
+            {
+                try
+                {
+                    await _progress.WaitAsync(stop);
+                    while (_progress.CurrentCount > 0)
+                    {
+                        await _progress.WaitAsync(stop);
+                    }
+
+                    await SaveAsync(stop);
+                    delay = _owner._options.RetryDelay;
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (LeaseLostException)
+                {
+                    _lost();
+                    return;
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    AfterTriggerLog.CheckpointFailed(_owner._logger, ex, _owner.Name, delay);
+                    try
+                    {
+                        await Task.Delay(delay, _owner._time, stop);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+
+                    delay = Min(delay * 2, _owner._options.MaxRetryDelay);
+                    _progress.Release();
+                }
+            }
+        }
+
+        private async Task SaveAsync(CancellationToken cancellationToken)
+        {
+            var safe = _tracker.SafePosition;
+            if (safe == Checkpoint.Position)
+            {
+                return;
+            }
+
+            var next = await _owner._checkpoints.SaveAsync(Checkpoint, safe, cancellationToken);
+            if (next is null)
+            {
+                // Another node wrote the checkpoint: it owns the function now.
+                AfterTriggerLog.CheckpointTaken(_owner._logger, _owner.Name);
+                throw new LeaseLostException(_owner.Name);
+            }
+
+            Checkpoint = next;
+            _saved(next);
+        }
+
+        private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    }
+
+    /// <summary>Runs the function for one change: the chain-depth check, then attempts with backoff until success or the last attempt.</summary>
+    private async Task HandleAsync(StoredChange change, SemaphoreSlim parallel, CancellationToken cancellationToken)
+    {
+        var functionEvent = AfterTriggerEvents.ToEvent(change);
+        var infrastructureDelay = _options.RetryDelay;
+        for (var attempt = 1; ;)
+        {
+            var definition = Definition;
+            try
+            {
+                if (AfterTriggerEvents.Skip(definition, change, _options.MaxChainDepth) == SkipReason.ChainTooDeep)
+                {
+                    await _recorder.RecordChainTooDeepAsync(definition, functionEvent, change.Origin!, _options.MaxChainDepth, cancellationToken);
+                    AfterTriggerLog.ChainTooDeep(_logger, Name, functionEvent.Id, change.Origin!.Depth);
+                    return;
+                }
+
+                var last = attempt > definition.Retries;
+                var invocation = new FunctionInvocation
+                {
+                    RunId = RandomNumberGenerator.GetHexString(24, lowercase: true),
+                    Trigger = RunTrigger.Document,
+                    Attempt = attempt,
+                    LastAttempt = last,
+                    Event = functionEvent,
+                    Depth = change.Origin?.Depth ?? 0,
+                };
+                FunctionRunRecord run;
+                await parallel.WaitAsync(cancellationToken);
+                try
+                {
+                    run = await _executor.ExecuteAsync(definition, invocation, cancellationToken);
+                }
+                finally
+                {
+                    parallel.Release();
+                }
+
+                if (run.Status == RunStatus.Succeeded)
+                {
+                    return;
+                }
+
+                if (last)
+                {
+                    AfterTriggerLog.DeadLetter(_logger, Name, functionEvent.Id, attempt);
+                    return;
+                }
+
+                var delay = AfterTriggerEvents.RetryDelay(attempt, _options.RetryDelay, _options.MaxRetryDelay);
+                AfterTriggerLog.RunFailed(_logger, Name, functionEvent.Id, attempt, delay);
+                attempt++;
+                await Task.Delay(delay, _time, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Not the function failing but the machinery (the store is down, say): the attempt did not happen, so it
+                // is tried again, for as long as it takes. A change is never skipped.
+                AfterTriggerLog.ExecuteFailed(_logger, ex, Name, functionEvent.Id, infrastructureDelay);
+                await Task.Delay(infrastructureDelay, _time, cancellationToken);
+                infrastructureDelay = infrastructureDelay * 2 < _options.MaxRetryDelay ? infrastructureDelay * 2 : _options.MaxRetryDelay;
+            }
+        }
+    }
+}

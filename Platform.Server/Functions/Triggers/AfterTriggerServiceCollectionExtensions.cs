@@ -1,0 +1,22 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Platform.Server.Functions.Triggers;
+
+public static class AfterTriggerServiceCollectionExtensions
+{
+    /// <summary>
+    /// <c>after</c> triggers: the per-node consumer of the change feed (a hosted service), its leases and checkpoints in the
+    /// store, and <c>Baas:Functions:AfterTriggers</c>.
+    /// </summary>
+    public static IServiceCollection AddFunctionAfterTriggers(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<AfterTriggerOptions>().BindConfiguration(AfterTriggerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<FunctionLeases>();
+        services.TryAddSingleton<FunctionCheckpoints>();
+        services.TryAddSingleton<TriggerRunRecorder>();
+        services.AddHostedService<AfterTriggerService>();
+        return services;
+    }
+}
