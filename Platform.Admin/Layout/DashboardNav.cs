@@ -14,6 +14,7 @@ public static class DashboardNav
     public static IReadOnlyList<NavItem> Items { get; } =
     [
         new("Overview", "", Icons.Material.Filled.Dashboard),
+        new("Collections", "collections", Icons.Material.Filled.Storage),
         new("Admins", "admins", Icons.Material.Filled.AdminPanelSettings),
         new("Outbox", "outbox", Icons.Material.Filled.Outbox),
     ];
