@@ -48,6 +48,29 @@ public class DocumentsService(BaasClient client)
     public virtual Task<BulkResult> BulkAsync(string collection, JsonObject filter, BulkAction action, JsonObject? update, bool dryRun, CancellationToken cancellationToken = default) =>
         client.Admin.Collections.BulkAsync(collection, new BulkRequest { Filter = filter, Action = action, Update = update, DryRun = dryRun }, cancellationToken);
 
+    /// <summary>The largest file the import accepts from the browser (256 MiB); the server applies its own limits too.</summary>
+    public const long MaxImportBytes = 256L * 1024 * 1024;
+
+    /// <summary>Streams an upload (NDJSON, a JSON array or CSV) into the collection; the answer holds the per-row errors.</summary>
+    public virtual Task<ImportResult> ImportAsync(string collection, Stream content, ImportFormat format, ImportMode mode, CancellationToken cancellationToken = default) =>
+        client.Admin.Collections.ImportAsync(collection, content, format, mode, cancellationToken);
+
+    /// <summary>Opens an export of the documents matching <paramref name="filter"/> (NDJSON or CSV).</summary>
+    public virtual Task<Stream> ExportAsync(string collection, ExportFormat format, JsonObject filter, CancellationToken cancellationToken = default) =>
+        client.Admin.Collections.ExportAsync(collection, format, filter.Count == 0 ? null : filter, fields: null, cancellationToken);
+
+    /// <summary>The import format a file name suggests (<c>.csv</c>, <c>.json</c>, else NDJSON).</summary>
+    public static ImportFormat FormatOf(string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(fileName);
+        return Path.GetExtension(fileName).ToUpperInvariant() switch
+        {
+            ".CSV" => ImportFormat.Csv,
+            ".JSON" => ImportFormat.Json,
+            _ => ImportFormat.Ndjson,
+        };
+    }
+
     /// <summary>
     /// The table's columns: the schema's top-level properties when the collection has a schema, else the fields
     /// seen in the loaded documents (first seen first, at most <see cref="MaxDiscoveredColumns"/>).

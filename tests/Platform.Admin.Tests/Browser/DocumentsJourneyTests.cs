@@ -76,4 +76,41 @@ public sealed class DocumentsJourneyTests(BrowserFixture browser, DashboardServe
         await Expect(Page.GetByTestId("sort-archived")).ToBeVisibleAsync();
         await ScanAsync("documents");
     }
+
+    [Fact]
+    public async Task Documents_ImportsAFileWithRowErrors_AndExportsTheFilter()
+    {
+        var name = "imp" + Guid.NewGuid().ToString("N")[..10];
+        using (var admin = await server.Server.CreateAdminClientAsync(Ct))
+        {
+            (await admin.PostAsJsonAsync("/api/admin/collections", new { name }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        await SignInAsync(server.AdminUrl, path: $"collections/{name}/documents");
+        await Expect(Heading(Page)).ToHaveTextAsync("Documents");
+        await Expect(Page.GetByTestId("documents-empty")).ToBeVisibleAsync();
+
+        var rows = "{\"_id\":\"i1\",\"kind\":\"a\"}\n{not json\n{\"_id\":\"i2\",\"kind\":\"b\"}\n{\"_id\":\"i3\",\"kind\":\"a\"}\n";
+        await Page.GetByTestId("documents-import-file").SetInputFilesAsync(new FilePayload
+        {
+            Name = "rows.ndjson",
+            MimeType = "application/x-ndjson",
+            Buffer = System.Text.Encoding.UTF8.GetBytes(rows),
+        });
+        await Page.GetByTestId("documents-import-start").ClickAsync();
+        await Expect(Page.GetByTestId("documents-import-result")).ToContainTextAsync("Inserted 3, updated 0, failed 1");
+        await Expect(Page.GetByTestId("documents-import-errors")).ToContainTextAsync("malformed_json");
+        await Expect(Page.GetByTestId("documents-row")).ToHaveCountAsync(3);
+        await ScanAsync("documents-import");
+
+        await FillAsync(Page.GetByTestId("documents-filter"), """{"kind":"a"}""");
+        await Page.GetByTestId("documents-apply").ClickAsync();
+        await Expect(Page.GetByTestId("documents-row")).ToHaveCountAsync(2);
+        var download = await Page.RunAndWaitForDownloadAsync(() => Page.GetByTestId("documents-export-ndjson").ClickAsync());
+        Assert.Equal($"{name}.ndjson", download.SuggestedFilename);
+        Assert.DoesNotContain("token", download.Url, StringComparison.OrdinalIgnoreCase);
+        var lines = (await File.ReadAllLinesAsync(await download.PathAsync(), Ct)).Where(l => l.Length > 0).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, l => Assert.Contains("\"kind\":\"a\"", l, StringComparison.Ordinal));
+    }
 }

@@ -1,10 +1,13 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Bunit;
+using Microsoft.AspNetCore.Components.Forms;
+using Platform.Admin.Components;
 using Platform.Admin.Pages;
 using Platform.Admin.Services;
 using Platform.Admin.Tests.Infrastructure;
 using Platform.Sdk;
+using Platform.Sdk.Admin;
 
 namespace Platform.Admin.Tests.Pages;
 
@@ -201,5 +204,66 @@ public sealed class DocumentsPageTests : DashboardTestContext
         Assert.Equal("", DocumentsService.Cell(null));
         Assert.Equal("{\"a\":1}", DocumentsService.Cell(new JsonObject { ["a"] = 1 }));
         Assert.Equal(80, DocumentsService.Cell(new string('x', 200)).Length);
+    }
+
+    [Fact]
+    public async Task Import_SendsTheFileInTheChosenMode_AndShowsTheRowErrors()
+    {
+        string? uploaded = null;
+        var page = await OpenTodosAsync(_ => (HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray() }));
+        Api.On(HttpMethod.Post, "/api/admin/collections/todos/import?format=ndjson&mode=upsert", request =>
+        {
+            uploaded = request.Content!.ReadAsStringAsync().GetAwaiter().GetResult();
+            return (HttpStatusCode.OK, JsonNode.Parse("""{"inserted":1,"updated":0,"failed":1,"errors":[{"row":2,"code":"malformed_json","message":"Not JSON."}],"complete":true}"""));
+        });
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=documents-empty]")));
+
+        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromText("{\"title\":\"a\"}\n{oops\n", "rows.ndjson"));
+        page.Find("[data-testid=documents-import-mode]").Change(nameof(Platform.Sdk.Admin.ImportMode.Upsert));
+        page.Find("[data-testid=documents-import-start]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Inserted 1, updated 0, failed 1.", page.Find("[data-testid=documents-import-result]").TextContent, StringComparison.Ordinal));
+        Assert.Contains("malformed_json", page.Find("[data-testid=documents-import-errors]").TextContent, StringComparison.Ordinal);
+        Assert.Equal("{\"title\":\"a\"}\n{oops\n", uploaded);
+    }
+
+    [Fact]
+    public async Task Export_FetchesTheCurrentFilter_AndSavesItThroughTheBrowser()
+    {
+        JSInterop.SetupVoid("baasAdmin.saveFile", _ => true).SetVoidResult();
+        var page = await OpenTodosAsync(_ => (HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray() }));
+        var filter = Uri.EscapeDataString("""{"done":true}""");
+        Api.On(HttpMethod.Get, $"/api/admin/collections/todos/export?format=csv&filter={filter}", HttpStatusCode.OK, JsonValue.Create("_id,done"));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=documents-empty]")));
+        page.Find("[data-testid=documents-filter]").Change("""{"done":true}""");
+        page.Find("[data-testid=documents-filter-form]").Submit();
+        page.WaitForAssertion(() => Assert.Equal(2, Api.Requests.Count(r => r.PathAndQuery == "/api/collections/todos/query")));
+
+        page.Find("[data-testid=documents-export-csv]").Click();
+
+        page.WaitForAssertion(() =>
+        {
+            var save = Assert.Single(JSInterop.Invocations, i => i.Identifier == "baasAdmin.saveFile");
+            Assert.Equal("todos.csv", save.Arguments[0]);
+            Assert.Equal("text/csv", save.Arguments[1]);
+        });
+        Assert.DoesNotContain(Api.Requests, r => r.PathAndQuery.Contains("token", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task ProgressStream_ReportsWhatWasRead()
+    {
+        var reports = new List<long>();
+        await using var stream = new ProgressStream(new MemoryStream(new byte[1000]), reports.Add, length: 1000);
+        var buffer = new byte[300];
+        while (await stream.ReadAsync(buffer, Xunit.TestContext.Current.CancellationToken) > 0)
+        {
+        }
+
+        Assert.Equal([300, 600, 900, 1000, 1000], reports);
+        Assert.Equal(ImportFormat.Csv, DocumentsService.FormatOf("people.CSV"));
+        Assert.Equal(ImportFormat.Json, DocumentsService.FormatOf("a.json"));
+        Assert.Equal(ImportFormat.Ndjson, DocumentsService.FormatOf("a.jsonl"));
+        Assert.Equal("1.5 KiB", Formats.Bytes(1536));
     }
 }
