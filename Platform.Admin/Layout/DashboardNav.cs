@@ -16,6 +16,7 @@ public static class DashboardNav
         new("Overview", "", Icons.Material.Filled.Dashboard),
         new("Collections", "collections", Icons.Material.Filled.Storage),
         new("Admins", "admins", Icons.Material.Filled.AdminPanelSettings),
+        new("Documents", "documents", Icons.Material.Filled.TableRows),
         new("Outbox", "outbox", Icons.Material.Filled.Outbox),
     ];
 }

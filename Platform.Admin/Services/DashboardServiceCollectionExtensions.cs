@@ -33,6 +33,7 @@ public static class DashboardServiceCollectionExtensions
         services.TryAddSingleton<AdminAccountsService>();
         services.TryAddSingleton<OutboxService>();
         services.TryAddSingleton<CollectionsService>();
+        services.TryAddSingleton<DocumentsService>();
         return services;
     }
 

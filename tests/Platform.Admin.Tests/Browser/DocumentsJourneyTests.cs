@@ -1,0 +1,116 @@
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Platform.Admin.Tests.Browser;
+
+/// <summary>The documents page against the real server: paging, filter errors, count, If-Match edits and bulk.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class DocumentsJourneyTests(BrowserFixture browser, DashboardServer server) : BrowserTest(browser), IClassFixture<DashboardServer>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Documents_PagesFilters_EditsWithConflicts_AndBulkUpdates()
+    {
+        var name = "docs" + Guid.NewGuid().ToString("N")[..10];
+        using var admin = await server.Server.CreateAdminClientAsync(Ct);
+        (await admin.PostAsJsonAsync("/api/admin/collections", new { name }, Ct)).EnsureSuccessStatusCode();
+        for (var i = 0; i < 60; i++)
+        {
+            (await admin.PostAsJsonAsync($"/api/collections/{name}/documents", new { _id = $"d{i:D3}", n = i, title = $"todo {i}" }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        await SignInAsync(server.AdminUrl);
+        await Page.GetByRole(AriaRole.Link, new() { Name = "Documents" }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync("Documents");
+        await Page.GetByTestId("documents-collection").SelectOptionAsync(name);
+        await Expect(Page).ToHaveURLAsync(new Regex($"/admin/collections/{name}/documents$"));
+
+        // One page of 50, then the rest by the cursor; no count until asked.
+        var rows = Page.GetByTestId("documents-row");
+        await Expect(rows).ToHaveCountAsync(50);
+        await Expect(Page.GetByTestId("documents-count")).ToHaveCountAsync(0);
+        await Page.GetByTestId("documents-more").ClickAsync();
+        await Expect(rows).ToHaveCountAsync(60);
+        await Expect(Page.GetByTestId("documents-more")).ToHaveCountAsync(0);
+
+        // Server-side sort: descending by n puts d059 first.
+        await Page.GetByTestId("sort-n").ClickAsync();
+        await Page.GetByTestId("sort-n").ClickAsync();
+        await Expect(rows.First).ToContainTextAsync("d059");
+
+        // A filter the server refuses shows its problem under the box; a good one filters.
+        await FillAsync(Page.GetByTestId("documents-filter"), """{"n":{"$bogus":1}}""");
+        await Page.GetByTestId("documents-apply").ClickAsync();
+        await Expect(Page.GetByTestId("documents-filter-error")).ToBeVisibleAsync();
+        await FillAsync(Page.GetByTestId("documents-filter"), """{"n":{"$lt":5}}""");
+        await Page.GetByTestId("documents-apply").ClickAsync();
+        await Expect(rows).ToHaveCountAsync(5);
+        await Expect(Page.GetByTestId("documents-filter-error")).ToHaveCountAsync(0);
+        await Page.GetByTestId("documents-count-button").ClickAsync();
+        await Expect(Page.GetByTestId("documents-count")).ToContainTextAsync("5 matching");
+
+        // Edit with If-Match: a change made meanwhile is a conflict that shows the server's version.
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Open d000" }).ClickAsync();
+        await Expect(Page.GetByTestId("documents-editor-json")).ToHaveValueAsync(new Regex("todo 0"));
+        (await admin.PatchAsJsonAsync($"/api/collections/{name}/documents/d000", new { title = "changed elsewhere" }, Ct)).EnsureSuccessStatusCode();
+        await FillAsync(Page.GetByTestId("documents-editor-json"), """{"n":0,"title":"mine"}""");
+        await Page.GetByTestId("documents-save").ClickAsync();
+        await Expect(Page.GetByTestId("documents-conflict")).ToContainTextAsync("changed elsewhere");
+        await ScanAsync("documents-conflict");
+        await Page.GetByTestId("documents-conflict-reload").ClickAsync();
+        await FillAsync(Page.GetByTestId("documents-editor-json"), """{"n":0,"title":"mine"}""");
+        await Page.GetByTestId("documents-save").ClickAsync();
+        await Expect(Page.GetByTestId("documents-table")).ToContainTextAsync("mine");
+        await Page.GetByTestId("documents-editor-json").PressAsync("Escape");
+        await Expect(Page.GetByTestId("documents-editor")).ToHaveCountAsync(0);
+
+        // Bulk update by the current filter: a dry run count, then the change.
+        await FillAsync(Page.GetByTestId("documents-bulk-update"), """{"$set":{"archived":true}}""");
+        await Page.GetByTestId("documents-bulk-update-dry").ClickAsync();
+        await Expect(Page.GetByTestId("documents-bulk-plan")).ToContainTextAsync("Update 5 matching");
+        await Page.GetByTestId("documents-bulk-confirm").ClickAsync();
+        await Expect(Page.GetByTestId("documents-bulk-done")).ToContainTextAsync("Changed 5");
+        await Expect(Page.GetByTestId("sort-archived")).ToBeVisibleAsync();
+        await ScanAsync("documents");
+    }
+
+    [Fact]
+    public async Task Documents_ImportsAFileWithRowErrors_AndExportsTheFilter()
+    {
+        var name = "imp" + Guid.NewGuid().ToString("N")[..10];
+        using (var admin = await server.Server.CreateAdminClientAsync(Ct))
+        {
+            (await admin.PostAsJsonAsync("/api/admin/collections", new { name }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        await SignInAsync(server.AdminUrl, path: $"collections/{name}/documents");
+        await Expect(Heading(Page)).ToHaveTextAsync("Documents");
+        await Expect(Page.GetByTestId("documents-empty")).ToBeVisibleAsync();
+
+        var rows = "{\"_id\":\"i1\",\"kind\":\"a\"}\n{not json\n{\"_id\":\"i2\",\"kind\":\"b\"}\n{\"_id\":\"i3\",\"kind\":\"a\"}\n";
+        await Page.GetByTestId("documents-import-file").SetInputFilesAsync(new FilePayload
+        {
+            Name = "rows.ndjson",
+            MimeType = "application/x-ndjson",
+            Buffer = System.Text.Encoding.UTF8.GetBytes(rows),
+        });
+        await Page.GetByTestId("documents-import-start").ClickAsync();
+        await Expect(Page.GetByTestId("documents-import-result")).ToContainTextAsync("Inserted 3, updated 0, failed 1");
+        await Expect(Page.GetByTestId("documents-import-errors")).ToContainTextAsync("malformed_json");
+        await Expect(Page.GetByTestId("documents-row")).ToHaveCountAsync(3);
+        await ScanAsync("documents-import");
+
+        await FillAsync(Page.GetByTestId("documents-filter"), """{"kind":"a"}""");
+        await Page.GetByTestId("documents-apply").ClickAsync();
+        await Expect(Page.GetByTestId("documents-row")).ToHaveCountAsync(2);
+        var download = await Page.RunAndWaitForDownloadAsync(() => Page.GetByTestId("documents-export-ndjson").ClickAsync());
+        Assert.Equal($"{name}.ndjson", download.SuggestedFilename);
+        Assert.DoesNotContain("token", download.Url, StringComparison.OrdinalIgnoreCase);
+        var lines = (await File.ReadAllLinesAsync(await download.PathAsync(), Ct)).Where(l => l.Length > 0).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, l => Assert.Contains("\"kind\":\"a\"", l, StringComparison.Ordinal));
+    }
+}
