@@ -15,6 +15,7 @@ public static class DashboardNav
     [
         new("Overview", "", Icons.Material.Filled.Dashboard),
         new("Admins", "admins", Icons.Material.Filled.AdminPanelSettings),
+        new("Functions", "functions", Icons.Material.Filled.Functions),
         new("Outbox", "outbox", Icons.Material.Filled.Outbox),
     ];
 }

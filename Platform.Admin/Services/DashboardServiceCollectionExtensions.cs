@@ -32,6 +32,7 @@ public static class DashboardServiceCollectionExtensions
         services.TryAddSingleton<OverviewService>();
         services.TryAddSingleton<AdminAccountsService>();
         services.TryAddSingleton<OutboxService>();
+        services.TryAddSingleton<FunctionsService>();
         return services;
     }
 
