@@ -197,6 +197,7 @@ public sealed class FunctionsPageTests : DashboardTestContext
             .On(HttpMethod.Get, "/api/admin/functions/hello/versions", HttpStatusCode.OK,
                 new JsonObject { ["items"] = new JsonArray(Function(version: 2), Function(version: 1, code: OldCode)) })
             .On(HttpMethod.Post, "/api/admin/functions/hello/rollback", HttpStatusCode.OK, Function(version: 3, code: OldCode));
+        var dialogs = Render<MudBlazor.MudDialogProvider>();
         var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=function-version]")));
 
@@ -208,6 +209,9 @@ public sealed class FunctionsPageTests : DashboardTestContext
         Assert.Equal("+   return 1;", Assert.Single(diff.QuerySelectorAll(".diff-add")).TextContent);
 
         page.FindAll("button").Single(b => b.TextContent.Contains("Roll back to 1", StringComparison.Ordinal)).Click();
+        dialogs.WaitForAssertion(() => Assert.Contains("Save the content of version 1", dialogs.Markup, StringComparison.Ordinal));
+        Assert.DoesNotContain(Api.Requests, r => r.PathAndQuery.EndsWith("/rollback", StringComparison.Ordinal));
+        dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Roll back").Click();
 
         page.WaitForAssertion(() => Assert.Contains("Version 3", page.Find("[data-testid=function-version]").TextContent, StringComparison.Ordinal));
         var rollback = Api.Requests.Single(r => r.PathAndQuery == "/api/admin/functions/hello/rollback");
