@@ -31,7 +31,17 @@ public sealed class FunctionsJourneyTests(BrowserFixture browser, DashboardServe
         await Expect(Page.GetByTestId("function-version")).ToContainTextAsync("Version 1");
         await Expect(Page.GetByTestId("next-runs").Locator("li")).ToHaveCountAsync(5);
 
-        await FillAsync(Page.Locator("#function-code"), "export default async function (ctx) {\n  return )\n}");
+        // Tab indents inside the editor; Escape, then Tab, leaves it.
+        var editor = Page.Locator("#function-code");
+        await editor.FocusAsync();
+        await editor.EvaluateAsync("el => el.setSelectionRange(0, 0)");
+        await Page.Keyboard.PressAsync("Tab");
+        await Expect(editor).ToHaveValueAsync("  " + Code);
+        await Page.Keyboard.PressAsync("Escape");
+        await Page.Keyboard.PressAsync("Tab");
+        await Expect(editor).Not.ToBeFocusedAsync();
+
+        await FillAsync(editor, "export default async function (ctx) {\n  return )\n}");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
         await Expect(Page.GetByTestId("code-error")).ToContainTextAsync("Line 2");
         await Expect(Page.Locator("#function-code")).ToHaveAttributeAsync("aria-invalid", "true");
@@ -52,5 +62,26 @@ public sealed class FunctionsJourneyTests(BrowserFixture browser, DashboardServe
 
         await Page.Locator(".mud-tab", new() { HasText = "History" }).ClickAsync();
         await Expect(Page.GetByTestId("history")).ToContainTextAsync("manual");
+
+        await Page.Locator(".mud-tab", new() { HasText = "Versions" }).ClickAsync();
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Diff", Exact = true }).ClickAsync();
+        await Expect(Page.GetByTestId("version-diff")).ToContainTextAsync("return { greeting");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Roll back to 1" }).ClickAsync();
+        await Page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Roll back", Exact = true }).ClickAsync();
+        await Expect(Page.GetByTestId("function-version")).ToContainTextAsync("Version 3");
+        await ScanAsync("function-versions");
+
+        // Secrets: set one (its value is never shown), then delete it.
+        var secret = "S_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        await Page.GetByRole(AriaRole.Link, new() { Name = "All functions" }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync("Functions");
+        await FillAsync(Page.Locator("#secret-name"), secret);
+        await FillAsync(Page.Locator("#secret-value"), "very-secret-value");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Set secret" }).ClickAsync();
+        await Expect(Page.GetByTestId("secrets-table")).ToContainTextAsync(secret);
+        await Expect(Page.GetByText("very-secret-value")).ToHaveCountAsync(0);
+        await Page.GetByRole(AriaRole.Button, new() { Name = $"Delete secret {secret}" }).ClickAsync();
+        await Page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+        await Expect(Page.GetByTestId("secrets-empty")).ToBeVisibleAsync();
     }
 }
