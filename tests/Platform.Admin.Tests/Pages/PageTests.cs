@@ -259,6 +259,6 @@ public sealed class PageTests : DashboardTestContext
     [Fact]
     public void Nav_ListsEveryPage()
     {
-        Assert.Equal(["", "admins", "outbox"], DashboardNav.Items.Select(i => i.Href));
+        Assert.Equal(["", "admins", "functions", "outbox"], DashboardNav.Items.Select(i => i.Href));
     }
 }
