@@ -15,8 +15,9 @@ public static class DashboardNav
     [
         new("Overview", "", Icons.Material.Filled.Dashboard),
         new("Collections", "collections", Icons.Material.Filled.Storage),
-        new("Admins", "admins", Icons.Material.Filled.AdminPanelSettings),
         new("Documents", "documents", Icons.Material.Filled.TableRows),
+        new("Functions", "functions", Icons.Material.Filled.Functions),
+        new("Admins", "admins", Icons.Material.Filled.AdminPanelSettings),
         new("Outbox", "outbox", Icons.Material.Filled.Outbox),
     ];
 }

@@ -34,6 +34,7 @@ public static class DashboardServiceCollectionExtensions
         services.TryAddSingleton<OutboxService>();
         services.TryAddSingleton<CollectionsService>();
         services.TryAddSingleton<DocumentsService>();
+        services.TryAddSingleton<FunctionsService>();
         return services;
     }
 

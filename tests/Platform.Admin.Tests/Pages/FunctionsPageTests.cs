@@ -1,0 +1,238 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Bunit;
+using Platform.Admin.Pages;
+using Platform.Admin.Services;
+using Platform.Admin.Tests.Infrastructure;
+
+namespace Platform.Admin.Tests.Pages;
+
+/// <summary>The functions list and a function's page, over the real service and SDK and a stubbed API.</summary>
+public sealed class FunctionsPageTests : DashboardTestContext
+{
+    private const string Code = "export default async function (ctx) {\n  return 1;\n}";
+
+    private static JsonObject Function(int version = 2, string code = Code) => new()
+    {
+        ["name"] = "hello",
+        ["code"] = code,
+        ["enabled"] = true,
+        ["schedule"] = new JsonObject { ["cron"] = "0 3 * * *", ["timeZone"] = "UTC" },
+        ["triggers"] = new JsonArray(new JsonObject { ["collection"] = "orders", ["on"] = new JsonArray("create", "delete"), ["phase"] = "after" }),
+        ["callable"] = new JsonObject { ["invokeRule"] = "auth != null" },
+        ["fetchAllowlist"] = new JsonArray("api.example.com"),
+        ["version"] = version,
+        ["updatedAt"] = "2026-01-02T03:04:05Z",
+        ["updatedBy"] = "admin@test.local",
+        ["nextRuns"] = new JsonArray("2026-01-03T03:00:00Z", "2026-01-04T03:00:00Z"),
+    };
+
+    private static JsonObject Run(string id, string status, bool deadLetter = false) => new()
+    {
+        ["id"] = id,
+        ["function"] = "hello",
+        ["version"] = 2,
+        ["trigger"] = deadLetter ? "document" : "manual",
+        ["attempt"] = 1,
+        ["status"] = status,
+        ["startedAt"] = "2026-01-02T03:04:05Z",
+        ["durationMs"] = 3,
+        ["logs"] = new JsonArray("log of " + id),
+        ["result"] = status == "succeeded" ? new JsonObject { ["greeting"] = "Hello, Ada!" } : null,
+        ["error"] = status == "failed" ? new JsonObject { ["message"] = "TypeError: boom", ["line"] = 2, ["column"] = 9 } : null,
+        ["deadLetter"] = deadLetter,
+    };
+
+    [Fact]
+    public async Task List_ShowsEachFunction_AndTheSecretsNamesOnly()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/functions", HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray(Function()) })
+            .On(HttpMethod.Get, "/api/admin/functions/secrets", HttpStatusCode.OK, JsonNode.Parse(
+                """{"items":[{"name":"STRIPE_KEY","createdAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:00Z"}]}"""));
+        var page = Render<Functions>();
+
+        page.WaitForAssertion(() => Assert.Contains("hello", page.Find("[data-testid=functions-table]").TextContent, StringComparison.Ordinal));
+        var row = page.Find("[data-testid=functions-table] tbody tr").TextContent;
+        Assert.Contains("orders (create/delete, after)", row, StringComparison.Ordinal);
+        Assert.Contains("0 3 * * *", row, StringComparison.Ordinal);
+        Assert.Contains("next 2026-01-03 03:00:00 UTC", row, StringComparison.Ordinal);
+        Assert.Contains("auth != null", row, StringComparison.Ordinal);
+        Assert.Contains("STRIPE_KEY", page.Find("[data-testid=secrets-table]").TextContent, StringComparison.Ordinal);
+        Assert.NotNull(page.Find("a[href='/admin/jobs']"));
+    }
+
+    [Fact]
+    public async Task List_CreatesAFunction_AndOpensIt()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/functions", HttpStatusCode.OK, JsonNode.Parse("""{"items":[]}"""))
+            .On(HttpMethod.Get, "/api/admin/functions/secrets", HttpStatusCode.OK, JsonNode.Parse("""{"items":[]}"""))
+            .On(HttpMethod.Post, "/api/admin/functions", HttpStatusCode.Created, Function(version: 1));
+        var page = Render<Functions>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=functions-empty]")));
+
+        page.Find("#new-function-name").Change("hello");
+        page.FindAll("form")[0].Submit();
+
+        page.WaitForAssertion(() => Assert.Equal("http://localhost/functions/hello", Navigation.Uri));
+        var create = Api.Requests.Single(r => r.Method == HttpMethod.Post && r.PathAndQuery == "/api/admin/functions");
+        var body = JsonNode.Parse(create.Body!)!;
+        Assert.Equal("hello", (string?)body["name"]);
+        Assert.Equal(FunctionsService.StarterCode, (string?)body["code"]);
+    }
+
+    [Fact]
+    public async Task Detail_SaveWithASyntaxError_ShowsLineAndColumn_AndSendsIfMatch()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/functions/hello", HttpStatusCode.OK, Function())
+            .On(HttpMethod.Put, "/api/admin/functions/hello", HttpStatusCode.BadRequest, JsonNode.Parse(
+                """{"status":400,"code":"invalid_code","title":"Invalid code","detail":"The code has a syntax error.","errors":[{"path":"code","message":"Unexpected token","line":2,"column":10}]}"""));
+        var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
+        page.WaitForAssertion(() => Assert.Contains("Version 2", page.Find("[data-testid=function-version]").TextContent, StringComparison.Ordinal));
+        Assert.Contains("2026-01-03 03:00:00", page.Find("[data-testid=next-runs]").TextContent, StringComparison.Ordinal);
+
+        page.Find("#function-code").Change("export default async function (ctx) {\n  return )\n}");
+        page.FindAll("button").Single(b => b.TextContent.Trim() == "Save").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Line 2, column 10: Unexpected token", page.Find("[data-testid=code-error]").TextContent, StringComparison.Ordinal));
+        Assert.Equal("true", page.Find("#function-code").GetAttribute("aria-invalid"));
+        var put = Api.Requests.Single(r => r.Method == HttpMethod.Put);
+        var sent = JsonNode.Parse(put.Body!)!;
+        Assert.Equal("export default async function (ctx) {\n  return )\n}", (string?)sent["code"]);
+        Assert.Equal("orders", (string?)sent["triggers"]![0]!["collection"]);
+        Assert.Equal("auth != null", (string?)sent["callable"]!["invokeRule"]);
+        Assert.Equal("api.example.com", (string?)sent["fetchAllowlist"]![0]);
+        Assert.Contains(JSInterop.Invocations, i => i.Identifier == "markLine");
+    }
+
+    [Fact]
+    public async Task Detail_RunNow_ShowsStatusResultAndLogs()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/functions/hello", HttpStatusCode.OK, Function())
+            .On(HttpMethod.Post, "/api/admin/functions/hello/run", HttpStatusCode.OK, Run("r1", "succeeded"));
+        var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=function-version]")));
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Run now", StringComparison.Ordinal)).Click();
+
+        page.Find("#run-args").Change("""{"name":"Ada"}""");
+        page.FindAll("button").Single(b => b.TextContent.Trim() == "Run now").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("succeeded", page.Find("[data-testid=run-status]").TextContent, StringComparison.Ordinal));
+        Assert.Contains("Hello, Ada!", page.Find("[data-testid=run-output]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("log of r1", page.Find("[data-testid=run-logs]").TextContent, StringComparison.Ordinal);
+        var run = Api.Requests.Single(r => r.PathAndQuery == "/api/admin/functions/hello/run");
+        Assert.Equal("Ada", (string?)JsonNode.Parse(run.Body!)!["args"]!["name"]);
+    }
+
+    [Fact]
+    public async Task Detail_RunNow_WithInvalidJson_SaysSo_AndSendsNothing()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/functions/hello", HttpStatusCode.OK, Function());
+        var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=function-version]")));
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Run now", StringComparison.Ordinal)).Click();
+
+        page.Find("#run-args").Change("{name:");
+        page.FindAll("button").Single(b => b.TextContent.Trim() == "Run now").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("not valid JSON", page.Find("[role=alert]").TextContent, StringComparison.Ordinal));
+        Assert.DoesNotContain(Api.Requests, r => r.PathAndQuery.EndsWith("/run", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Detail_History_FiltersByStatus_AndLoadsMore()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/functions/hello", HttpStatusCode.OK, Function())
+            .On(HttpMethod.Get, "/api/admin/functions/hello/runs?limit=50", HttpStatusCode.OK,
+                new JsonObject { ["items"] = new JsonArray(Run("r2", "succeeded")), ["nextCursor"] = "c1" })
+            .On(HttpMethod.Get, "/api/admin/functions/hello/runs?limit=50&cursor=c1", HttpStatusCode.OK,
+                new JsonObject { ["items"] = new JsonArray(Run("r1", "failed")) });
+        var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=function-version]")));
+
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("History", StringComparison.Ordinal)).Click();
+        page.WaitForAssertion(() => Assert.Contains("succeeded", page.Find("[data-testid=history]").TextContent, StringComparison.Ordinal));
+        page.FindAll("button").Single(b => b.TextContent.Trim() == "Load more").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("failed", page.Find("[data-testid=history]").TextContent, StringComparison.Ordinal));
+        Assert.DoesNotContain(page.FindAll("button"), b => b.TextContent.Trim() == "Load more");
+    }
+
+    [Fact]
+    public async Task Detail_DeadLetters_Retry_ReplaysTheRun()
+    {
+        await SignInAsync();
+        var retried = false;
+        Api.On(HttpMethod.Get, "/api/admin/functions/hello", HttpStatusCode.OK, Function())
+            .On(HttpMethod.Get, "/api/admin/functions/hello/runs?deadLetter=true&limit=50", _ => (HttpStatusCode.OK, retried
+                ? JsonNode.Parse("""{"items":[]}""")
+                : new JsonObject { ["items"] = new JsonArray(Run("r9", "failed", deadLetter: true)) }))
+            .On(HttpMethod.Post, "/api/admin/functions/hello/runs/r9/retry", _ =>
+            {
+                retried = true;
+                return (HttpStatusCode.OK, Run("r10", "succeeded"));
+            });
+        var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=function-version]")));
+
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Dead letters", StringComparison.Ordinal)).Click();
+        page.WaitForAssertion(() => Assert.Contains("document", page.Find("[data-testid=dead-letters]").TextContent, StringComparison.Ordinal));
+        page.FindAll("button").Single(b => b.TextContent.Trim() == "Retry").Click();
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=dead-letters-empty]")));
+        Assert.True(retried);
+    }
+
+    [Fact]
+    public async Task Detail_Versions_ShowsADiff_AndRollsBack()
+    {
+        await SignInAsync();
+        const string OldCode = "export default async function (ctx) {\n  return 0;\n}";
+        Api.On(HttpMethod.Get, "/api/admin/functions/hello", HttpStatusCode.OK, Function())
+            .On(HttpMethod.Get, "/api/admin/functions/hello/versions", HttpStatusCode.OK,
+                new JsonObject { ["items"] = new JsonArray(Function(version: 2), Function(version: 1, code: OldCode)) })
+            .On(HttpMethod.Post, "/api/admin/functions/hello/rollback", HttpStatusCode.OK, Function(version: 3, code: OldCode));
+        var dialogs = Render<MudBlazor.MudDialogProvider>();
+        var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=function-version]")));
+
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Versions", StringComparison.Ordinal)).Click();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=versions-table]")));
+        page.FindAll("button").Single(b => b.TextContent.Trim() == "Diff").Click();
+        var diff = page.Find("[data-testid=version-diff]");
+        Assert.Equal("-   return 0;", Assert.Single(diff.QuerySelectorAll(".diff-del")).TextContent);
+        Assert.Equal("+   return 1;", Assert.Single(diff.QuerySelectorAll(".diff-add")).TextContent);
+
+        page.FindAll("button").Single(b => b.TextContent.Contains("Roll back to 1", StringComparison.Ordinal)).Click();
+        dialogs.WaitForAssertion(() => Assert.Contains("Save the content of version 1", dialogs.Markup, StringComparison.Ordinal));
+        Assert.DoesNotContain(Api.Requests, r => r.PathAndQuery.EndsWith("/rollback", StringComparison.Ordinal));
+        dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Roll back").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Version 3", page.Find("[data-testid=function-version]").TextContent, StringComparison.Ordinal));
+        var rollback = Api.Requests.Single(r => r.PathAndQuery == "/api/admin/functions/hello/rollback");
+        Assert.Equal(1, (int?)JsonNode.Parse(rollback.Body!)!["version"]);
+    }
+
+    [Fact]
+    public void LineDiff_MarksRemovedAndAddedLines_KeepingTheRest()
+    {
+        var diff = LineDiff.Compute("a\nb\nc\nd", "a\nc\nx\nd");
+
+        Assert.Equal(["  a", "- b", "  c", "+ x", "  d"], diff!.Select(l => l.Kind + " " + l.Text));
+    }
+
+    [Fact]
+    public void LineDiff_TooLargeToDiff_AnswersNull()
+    {
+        var old = string.Join('\n', Enumerable.Range(0, 3000).Select(i => "o" + i));
+        var @new = string.Join('\n', Enumerable.Range(0, 3000).Select(i => "n" + i));
+
+        Assert.Null(LineDiff.Compute(old, @new));
+        Assert.Equal(3, LineDiff.Compute("same\nsame", "same\nsame\nmore")!.Count);
+    }
+}
