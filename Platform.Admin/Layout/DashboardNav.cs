@@ -14,6 +14,11 @@ public static class DashboardNav
     public static IReadOnlyList<NavItem> Items { get; } =
     [
         new("Overview", "", Icons.Material.Filled.Dashboard),
+        new("Users", "users", Icons.Material.Filled.People),
+        new("API keys", "apikeys", Icons.Material.Filled.Key),
+        new("Realtime", "realtime", Icons.Material.Filled.Bolt),
+        new("Audit log", "audit", Icons.Material.Filled.History),
+        new("Settings", "settings", Icons.Material.Filled.Settings),
         new("Admins", "admins", Icons.Material.Filled.AdminPanelSettings),
         new("Outbox", "outbox", Icons.Material.Filled.Outbox),
     ];

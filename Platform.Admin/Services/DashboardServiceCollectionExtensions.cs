@@ -32,6 +32,11 @@ public static class DashboardServiceCollectionExtensions
         services.TryAddSingleton<OverviewService>();
         services.TryAddSingleton<AdminAccountsService>();
         services.TryAddSingleton<OutboxService>();
+        services.TryAddSingleton<UsersService>();
+        services.TryAddSingleton<ApiKeysService>();
+        services.TryAddSingleton<SettingsService>();
+        services.TryAddSingleton<AuditService>();
+        services.TryAddSingleton<RealtimeService>();
         return services;
     }
 
