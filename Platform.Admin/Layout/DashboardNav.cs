@@ -16,7 +16,6 @@ public static class DashboardNav
         new("Overview", "", Icons.Material.Filled.Dashboard),
         new("Users", "users", Icons.Material.Filled.People),
         new("API keys", "apikeys", Icons.Material.Filled.Key),
-        new("Realtime", "realtime", Icons.Material.Filled.Bolt),
         new("Audit log", "audit", Icons.Material.Filled.History),
         new("Settings", "settings", Icons.Material.Filled.Settings),
         new("Admins", "admins", Icons.Material.Filled.AdminPanelSettings),
