@@ -259,6 +259,6 @@ public sealed class PageTests : DashboardTestContext
     [Fact]
     public void Nav_ListsEveryPage()
     {
-        Assert.Equal(["", "admins", "outbox"], DashboardNav.Items.Select(i => i.Href));
+        Assert.Equal(["", "users", "apikeys", "audit", "settings", "admins", "outbox"], DashboardNav.Items.Select(i => i.Href));
     }
 }
