@@ -19,14 +19,13 @@ public sealed class FunctionsClientTests(FunctionSdkFixture fixture) : IClassFix
         {
             Name = name,
             Code = "export default async function (ctx) { return 1; }",
-            Schedule = new FunctionSchedule("0 3 * * *", "Europe/Berlin"),
             Triggers = { new FunctionTrigger("orders", ["create", "update"]) },
             Callable = new FunctionCallable("auth != null"),
             Retries = 5,
             FetchAllowlist = { "api.example.com" },
         }, Ct);
         Assert.Equal(1, created.Version);
-        Assert.Equal(5, created.NextRuns.Count);
+        Assert.Empty(created.NextRuns);
         Assert.Equal("after", Assert.Single(created.Triggers).Phase);
         Assert.Equal("apikey:sdk-function-tests", created.UpdatedBy);
 
@@ -47,6 +46,18 @@ public sealed class FunctionsClientTests(FunctionSdkFixture fixture) : IClassFix
         Assert.True(await admin.DeleteAsync(name, Ct));
         Assert.False(await admin.DeleteAsync(name, Ct));
         Assert.Null(await admin.GetAsync(name, Ct));
+    }
+
+    [Fact]
+    public async Task Create_WithASchedule_IsRefused_UntilSchedulesCanRun()
+    {
+        var error = await Assert.ThrowsAsync<BaasException>(() => fixture.Client.Admin.Functions.CreateAsync(new FunctionDefinition
+        {
+            Name = FunctionSdkFixture.NewName(),
+            Code = "export default async function (ctx) { return 1; }",
+            Schedule = new FunctionSchedule("0 3 * * *", "Europe/Berlin"),
+        }, Ct));
+        Assert.Equal(("schedules_unavailable", "schedule"), (error.Code, error.Field));
     }
 
     [Fact]

@@ -57,17 +57,24 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
     }
 
     [Fact]
-    public async Task Schedule_ShowsTheNextFiveRunsInItsTimeZone()
+    public async Task ScheduleAndBeforeTrigger_AreRefused_UntilTheyCanRun_AndNothingIsSaved()
     {
-        // The fixture's clock is "now"; take the answer's own times and check they are 03:00 in Berlin, a day apart.
-        var name = await fixture.CreateAsync("""  "schedule": { "cron": "0 3 * * *", "timeZone": "Europe/Berlin" }""", cancellationToken: Ct);
-        var read = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}", Ct));
-        var runs = read!["nextRuns"]!.AsArray().Select(n => DateTimeOffset.Parse(n!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        Assert.Equal(5, runs.Count);
-        var berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
-        Assert.All(runs, r => Assert.Equal(new TimeSpan(3, 0, 0), TimeZoneInfo.ConvertTime(r, berlin).TimeOfDay));
-        Assert.All(runs, r => Assert.True(r > fixture.Clock.GetUtcNow()));
-        Assert.EndsWith("Z", read["nextRuns"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        // A schedule or a before trigger with nothing to run it would be a job that silently never runs.
+        var name = fixture.NewName();
+        await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "schedules_unavailable", await fixture.Admin.PostJsonAsync(Base,
+            $$"""{ "name": "{{name}}", "code": "export default async function (ctx) { return 1; }", "schedule": { "cron": "0 3 * * *", "timeZone": "Europe/Berlin" } }"""));
+        await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "before_triggers_unavailable", await fixture.Admin.PostJsonAsync(Base,
+            $$"""{ "name": "{{name}}", "code": "export default async function (ctx) { return 1; }", "triggers": [ { "collection": "orders", "on": ["create"], "phase": "after" }, { "collection": "orders", "on": ["create"], "phase": "before" } ] }"""));
+        using var missing = await fixture.Admin.GetAsync($"{Base}/{name}", Ct);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+
+        // An existing function cannot gain one either, and keeps its version.
+        var existing = await fixture.CreateAsync(cancellationToken: Ct);
+        using var refused = await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{existing}", """{ "code": "export default async function (ctx) { return 2; }", "schedule": { "cron": "* * * * *" } }""");
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "schedules_unavailable", refused);
+        Assert.Equal("schedule", problem["field"]!.GetValue<string>());
+        var read = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{existing}", Ct));
+        Assert.Equal(1, read!["version"]!.GetValue<int>());
     }
 
     [Fact]
