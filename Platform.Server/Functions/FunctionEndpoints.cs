@@ -1,3 +1,4 @@
+using Platform.Server.Audit;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -73,6 +74,7 @@ public static class FunctionEndpoints
         var body = await ReadDefinitionAsync(request, options.Value, cancellationToken);
         var definition = FunctionDefinitionParser.Parse(body, nameFromUrl: null, options.Value, runtime);
         var saved = await admin.CreateAsync(definition, Actor(request.HttpContext), cancellationToken);
+        await request.HttpContext.AuditAsync("functions.create", "functions/" + saved.Name, after: FunctionDefinitionJson.ToJson(saved));
         SetETag(request.HttpContext, saved);
         return TypedResults.Created($"/api/admin/functions/{saved.Name}", Answer(saved, time));
     }
@@ -88,6 +90,7 @@ public static class FunctionEndpoints
         string name,
         HttpRequest request,
         FunctionAdminService admin,
+        IFunctionCatalog catalog,
         [FromServices] IFunctionRuntime runtime,
         IOptions<FunctionOptions> options,
         TimeProvider time,
@@ -97,16 +100,27 @@ public static class FunctionEndpoints
         var ifMatch = Preconditions.ParseIfMatch(request.Headers.IfMatch);
         var body = await ReadDefinitionAsync(request, options.Value, cancellationToken);
         var definition = FunctionDefinitionParser.Parse(body, name, options.Value, runtime);
+        var before = await catalog.GetAsync(name, cancellationToken);
         var saved = await admin.UpdateAsync(definition, ifMatch, Actor(request.HttpContext), cancellationToken);
+        await request.HttpContext.AuditAsync("functions.update", "functions/" + name, Json(before), FunctionDefinitionJson.ToJson(saved));
         SetETag(request.HttpContext, saved);
         return TypedResults.Ok(Answer(saved, time));
     }
 
-    private static async Task<NoContent> DeleteAsync(string name, FunctionAdminService admin, CancellationToken cancellationToken)
+    private static async Task<NoContent> DeleteAsync(string name, HttpContext context, FunctionAdminService admin, IFunctionCatalog catalog, CancellationToken cancellationToken)
     {
         FunctionDefinitionParser.ValidateName(name);
-        return await admin.DeleteAsync(name, cancellationToken) ? TypedResults.NoContent() : throw FunctionAdminService.NotFound(name);
+        var before = await catalog.GetAsync(name, cancellationToken);
+        if (!await admin.DeleteAsync(name, cancellationToken))
+        {
+            throw FunctionAdminService.NotFound(name);
+        }
+
+        await context.AuditAsync("functions.delete", "functions/" + name, before: Json(before));
+        return TypedResults.NoContent();
     }
+
+    private static JsonObject? Json(FunctionDefinition? definition) => definition is null ? null : FunctionDefinitionJson.ToJson(definition);
 
     private static async Task<Ok<JsonObject>> ListVersionsAsync(string name, IFunctionCatalog catalog, FunctionCatalog store, CancellationToken cancellationToken)
     {
@@ -133,6 +147,7 @@ public static class FunctionEndpoints
         }
 
         var saved = await admin.RollbackAsync(name, version, Actor(request.HttpContext), cancellationToken);
+        await request.HttpContext.AuditAsync("functions.rollback", "functions/" + name, new JsonObject { ["version"] = version }, FunctionDefinitionJson.ToJson(saved));
         SetETag(request.HttpContext, saved);
         return TypedResults.Ok(Answer(saved, time));
     }
@@ -176,14 +191,23 @@ public static class FunctionEndpoints
         }
 
         var created = await admin.SetSecretAsync(secret, value, cancellationToken);
+
+        // The value never reaches the audit log, masked or not: only that this secret was set.
+        await request.HttpContext.AuditAsync(created ? "functions.secrets.create" : "functions.secrets.update", "functions/secrets/" + secret, after: new JsonObject { ["name"] = secret });
         var answer = new JsonObject { ["name"] = secret };
         return created ? TypedResults.Created($"/api/admin/functions/secrets/{secret}", answer) : TypedResults.Ok(answer);
     }
 
-    private static async Task<NoContent> DeleteSecretAsync(string secret, FunctionAdminService admin, CancellationToken cancellationToken) =>
-        await admin.DeleteSecretAsync(secret, cancellationToken)
-            ? TypedResults.NoContent()
-            : throw new ApiException(StatusCodes.Status404NotFound, "secret_not_found", $"There is no secret '{secret}'.");
+    private static async Task<NoContent> DeleteSecretAsync(string secret, HttpContext context, FunctionAdminService admin, CancellationToken cancellationToken)
+    {
+        if (!await admin.DeleteSecretAsync(secret, cancellationToken))
+        {
+            throw new ApiException(StatusCodes.Status404NotFound, "secret_not_found", $"There is no secret '{secret}'.");
+        }
+
+        await context.AuditAsync("functions.secrets.delete", "functions/secrets/" + secret, before: new JsonObject { ["name"] = secret });
+        return TypedResults.NoContent();
+    }
 
     private static async Task<Ok<JsonObject>> RunAsync(
         string name,

@@ -60,7 +60,7 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
     public async Task ScheduleAndBeforeTrigger_AreRefused_UntilTheyCanRun_AndNothingIsSaved()
     {
         // A schedule or a before trigger with nothing to run it would be a job that silently never runs.
-        var name = fixture.NewName();
+        var name = FunctionServerFixture.NewName();
         await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "schedules_unavailable", await fixture.Admin.PostJsonAsync(Base,
             $$"""{ "name": "{{name}}", "code": "export default async function (ctx) { return 1; }", "schedule": { "cron": "0 3 * * *", "timeZone": "Europe/Berlin" } }"""));
         await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "before_triggers_unavailable", await fixture.Admin.PostJsonAsync(Base,
@@ -75,6 +75,26 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
         Assert.Equal("schedule", problem["field"]!.GetValue<string>());
         var read = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{existing}", Ct));
         Assert.Equal(1, read!["version"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task AdminWrites_AreInTheAuditLog_AndSecretValuesNeverAre()
+    {
+        var name = await fixture.CreateAsync(cancellationToken: Ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "code": "export default async function (ctx) { return 2; }" }"""));
+        var secret = "AUDIT_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        using (var set = await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/secrets/{secret}", """{ "value": "s3cret-value-never-logged" }"""))
+        {
+            Assert.True(set.IsSuccessStatusCode);
+        }
+
+        var page = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"/api/admin/audit?target=functions/{name}", Ct));
+        var actions = page!["items"]!.AsArray().Select(i => i!["action"]!.GetValue<string>()).ToList();
+        Assert.Equal(["functions.update", "functions.create"], actions);
+
+        var secrets = await fixture.Admin.GetStringAsync($"/api/admin/audit?target=functions/secrets/{secret}", Ct);
+        Assert.Contains("functions.secrets.create", secrets, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-value-never-logged", secrets, StringComparison.Ordinal);
     }
 
     [Fact]
