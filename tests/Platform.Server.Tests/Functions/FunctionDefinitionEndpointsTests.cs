@@ -60,7 +60,7 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
     public async Task ScheduleAndBeforeTrigger_AreRefused_UntilTheyCanRun_AndNothingIsSaved()
     {
         // A schedule or a before trigger with nothing to run it would be a job that silently never runs.
-        var name = fixture.NewName();
+        var name = FunctionServerFixture.NewName();
         await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "schedules_unavailable", await fixture.Admin.PostJsonAsync(Base,
             $$"""{ "name": "{{name}}", "code": "export default async function (ctx) { return 1; }", "schedule": { "cron": "0 3 * * *", "timeZone": "Europe/Berlin" } }"""));
         await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "before_triggers_unavailable", await fixture.Admin.PostJsonAsync(Base,
