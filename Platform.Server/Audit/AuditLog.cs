@@ -11,13 +11,18 @@ internal sealed class AuditLog(IDocumentStore store, TimeProvider time, ILogger<
     public const string Collection = "_audit";
     public const string AtField = "at";
 
+    // Entries are listed newest first by (at, _id). Two entries in one millisecond (or under a frozen test clock)
+    // share `at`, so the id must keep their order: each id's time part is strictly later than the previous one's.
+    private readonly Lock _idLock = new();
+    private long _lastIdMilliseconds;
+
     public async Task RecordAsync(AuditEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var now = Timestamps.Format(time.GetUtcNow());
         var document = new JsonObject
         {
-            [SystemFields.Id] = Guid.CreateVersion7(time.GetUtcNow()).ToString("N"),
+            [SystemFields.Id] = NextId(),
             [AtField] = entry.At is { } at ? Timestamps.Format(at) : now,
             ["actor"] = entry.Actor,
             ["actorId"] = entry.ActorId,
@@ -39,6 +44,18 @@ internal sealed class AuditLog(IDocumentStore store, TimeProvider time, ILogger<
         {
             AuditLogMessages.RecordFailed(logger, ex, entry.Action, entry.Target);
         }
+    }
+
+    private string NextId()
+    {
+        long milliseconds;
+        lock (_idLock)
+        {
+            milliseconds = Math.Max(time.GetUtcNow().ToUnixTimeMilliseconds(), _lastIdMilliseconds + 1);
+            _lastIdMilliseconds = milliseconds;
+        }
+
+        return Guid.CreateVersion7(DateTimeOffset.FromUnixTimeMilliseconds(milliseconds)).ToString("N");
     }
 
     /// <summary>The actor of an HTTP request: an admin's email (else id), <c>apikey:&lt;name&gt;</c>, or <c>anonymous</c>.</summary>

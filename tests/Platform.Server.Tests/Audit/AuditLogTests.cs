@@ -40,6 +40,19 @@ public sealed class AuditLogTests
         Assert.Equal("a.new", Assert.Single(await AllAsync())["action"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task RecordAsync_KeepsTheOrderOfEntriesWrittenAtTheSameInstant()
+    {
+        // The listing sorts by (at, _id) newest first; under a frozen clock every `at` is equal, so the ids decide.
+        var log = new AuditLog(_store, _time, NullLogger<AuditLog>.Instance);
+        for (var i = 0; i < 20; i++)
+        {
+            await log.RecordAsync(new AuditEntry($"a.{i}", "t/1", "x"), TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"a.{i}"), (await AllAsync()).Select(e => e["action"]!.GetValue<string>()));
+    }
+
     private async Task<IReadOnlyList<JsonObject>> AllAsync() =>
         await _store.QueryAsync(AuditLog.Collection, new DocumentQuery(MatchAllNode.Instance, [new SortField(SystemFields.Id)], 100), TestContext.Current.CancellationToken);
 }
