@@ -69,6 +69,23 @@ internal static class MongoChangeStream
         return true;
     }
 
+    /// <summary>
+    /// Orders two resume tokens of one deployment. A token's <c>_data</c> is a KeyString, an encoding built to compare
+    /// bytewise in the order of what it encodes (cluster time first, then the event's place in its transaction and
+    /// the document key), and hex keeps byte order when the case is the same; null when either is not a token.
+    /// </summary>
+    public static int? ComparePositions(string a, string b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (!TryParsePosition(a, out _) || !TryParsePosition(b, out _))
+        {
+            return null;
+        }
+
+        return Math.Sign(string.CompareOrdinal(a.ToUpperInvariant(), b.ToUpperInvariant()));
+    }
+
     /// <summary>The position of a resume token, or null when it is not one this feed understands.</summary>
     public static string? PositionOf(BsonDocument? token) =>
         token is not null && token.TryGetValue("_data", out var data) && data.IsString && data.AsString.Length > 0 ? data.AsString : null;
