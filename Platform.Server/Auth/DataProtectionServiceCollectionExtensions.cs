@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Platform.Server.Hosting;
+using Platform.Server.Storage;
 
 namespace Platform.Server.Auth;
 
@@ -25,7 +26,15 @@ public static class DataProtectionServiceCollectionExtensions
         if (string.IsNullOrWhiteSpace(configuration[$"{DataProtectionKeyOptions.Section}:{nameof(DataProtectionKeyOptions.Key)}"]))
         {
             // Keys live with the data, not in the user profile, so a restart or a move of the data dir keeps them.
-            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDir, "keys")));
+            var keysDir = Path.Combine(dataDir, "keys");
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(keysDir));
+            if (configuration.GetSection(StorageOptions.Section).GetValue<StorageProvider?>(nameof(StorageOptions.Provider)) == StorageProvider.Mongo)
+            {
+                // MongoDB is how several nodes share one store: say at start-up that these keys are not shared.
+                services.AddSingleton(sp => new FileKeysWarning(keysDir, sp.GetRequiredService<ILogger<FileKeysWarning>>()));
+                services.AddStartupTask<FileKeysWarningTask>();
+            }
+
             return services;
         }
 
@@ -35,5 +44,22 @@ public static class DataProtectionServiceCollectionExtensions
             new ConfigureOptions<KeyManagementOptions>(options => options.XmlRepository = sp.GetRequiredService<StoreXmlRepository>()));
         services.AddStartupTask<StoreXmlRepositoryInitializer>();
         return services;
+    }
+}
+
+/// <summary>The warning that Data Protection keys are per node while the store is shared (MongoDB without <c>Baas:DataProtection:Key</c>).</summary>
+internal sealed class FileKeysWarning(string keysDir, ILogger<FileKeysWarning> logger)
+{
+    public void Log() => AuthLog.DataProtectionKeysPerNode(logger, keysDir);
+}
+
+internal sealed class FileKeysWarningTask(FileKeysWarning warning) : IStartupTask
+{
+    public int Order => 50;
+
+    public Task RunAsync(CancellationToken cancellationToken)
+    {
+        warning.Log();
+        return Task.CompletedTask;
     }
 }
