@@ -17,4 +17,8 @@ internal static partial class AuthLog
     [LoggerMessage(EventId = 4004, EventName = "ApiKeyRejected", Level = LogLevel.Debug,
         Message = "Rejected an X-Api-Key header: {Reason}.")]
     public static partial void ApiKeyRejected(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 4005, EventName = "DataProtectionKeysPerNode", Level = LogLevel.Warning,
+        Message = "Data Protection keys are files in {KeysDir}, on this node only, while the store is MongoDB: if several nodes share the database, set Baas:DataProtection:Key (docs/deployment.md, 'Several nodes') so every node reads what another protected.")]
+    public static partial void DataProtectionKeysPerNode(ILogger logger, string keysDir);
 }

@@ -20,7 +20,8 @@ public sealed class CollectionOptions
 
     /// <summary>
     /// How long a node trusts its cached copy of a definition before re-reading it. Changes made on
-    /// this node apply at once; several nodes sharing one MongoDB see each other's changes within this time.
+    /// this node apply at once; several nodes sharing one MongoDB see each other's edits and deletions within
+    /// this time. A name not found is never cached, so a collection created on another node is usable at once.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan DefinitionCacheTime { get; set; } = TimeSpan.FromSeconds(5);

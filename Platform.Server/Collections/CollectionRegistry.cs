@@ -10,7 +10,9 @@ namespace Platform.Server.Collections;
 
 /// <summary>
 /// Collection definitions, stored in <c>_collections</c> (one document per collection, <c>_id</c> = name)
-/// and cached with their compiled schema. The store is the truth; the cache only saves reads.
+/// and cached with their compiled schema. The store is the truth; the cache only saves reads. Only definitions
+/// found are cached (for <see cref="CollectionOptions.DefinitionCacheTime"/>): a name not found is read again on
+/// every use, so a collection created on another node sharing the store is usable on this one at once.
 /// </summary>
 public sealed class CollectionRegistry(IDocumentStore store, IOptions<CollectionOptions> options, TimeProvider time)
 {
@@ -30,7 +32,16 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
         var loadedAt = time.GetTimestamp();
         var stored = await store.GetAsync(CollectionNames.Definitions, name, cancellationToken);
         var collection = stored is null ? null : await FromStoredAsync(stored, cancellationToken);
-        _cache[name] = new CacheEntry(collection, loadedAt);
+        if (collection is null)
+        {
+            // Misses are never cached: a collection created on another node is usable here at once (issue 12 item 8).
+            _cache.TryRemove(name, out _);
+        }
+        else
+        {
+            _cache[name] = new CacheEntry(collection, loadedAt);
+        }
+
         return collection;
     }
 
@@ -134,7 +145,7 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
             // Deleted concurrently: the outcome is the same.
         }
 
-        _cache[name] = new CacheEntry(null, time.GetTimestamp());
+        _cache.TryRemove(name, out _);
         return true;
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Server.Admin;
@@ -45,11 +44,9 @@ public static class BaasServerExtensions
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.AddOpenApi();
 
-        // Keys live with the data, not in the user profile, so a restart or a move of the data dir keeps them.
+        // The key ring: in the data dir, or in the store (encrypted) when Baas:DataProtection:Key is set.
         var dataDir = Path.GetFullPath(builder.Configuration[$"{BaasOptions.Section}:{nameof(BaasOptions.DataDir)}"] ?? new BaasOptions().DataDir);
-        services.AddDataProtection()
-            .SetApplicationName("Baas")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDir, "keys")));
+        services.AddBaasDataProtection(builder.Configuration, dataDir);
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
 
         services.AddBaasStorage(builder.Configuration);

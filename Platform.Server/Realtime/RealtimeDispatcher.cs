@@ -9,7 +9,11 @@ using Platform.Server.Storage.Changes;
 namespace Platform.Server.Realtime;
 
 /// <summary>What <see cref="RealtimeDispatcher.Register"/> did: the subscription, where its events start, and whether a resume succeeded.</summary>
-internal sealed record Registration(Subscription Subscription, string Sequence, bool? Resumed);
+/// <param name="Subscription">The subscription.</param>
+/// <param name="Sequence">The position its events start after.</param>
+/// <param name="Resumed">Whether a resume succeeded (null: no resume asked).</param>
+/// <param name="OutsideWindow">The resume position was not in the replay window: the stored feed may still hold it (<see cref="StoredResume"/>).</param>
+internal sealed record Registration(Subscription Subscription, string Sequence, bool? Resumed, bool OutsideWindow = false);
 
 /// <summary>Why <see cref="RealtimeDispatcher.TryConnect"/> refused a connection, or that it did not.</summary>
 internal enum ConnectOutcome
@@ -208,6 +212,7 @@ internal sealed class RealtimeDispatcher(
         string position;
         List<DispatchedChange>? missed = null;
         bool? resumed = null;
+        var outsideWindow = false;
         lock (_gate)
         {
             if (!_connections.TryGetValue(connectionId, out var connection) || connection.DropReason is not null)
@@ -233,6 +238,7 @@ internal sealed class RealtimeDispatcher(
             {
                 missed = Missed(resumeAfter, spec.Collection, limits);
                 resumed = missed is not null;
+                outsideWindow = missed is null;
             }
 
             connection.Subscriptions.Add(subscription.Id, subscription);
@@ -256,7 +262,20 @@ internal sealed class RealtimeDispatcher(
             resumed = false;
         }
 
-        return new Registration(subscription, position, resumed);
+        return new Registration(subscription, position, resumed, outsideWindow);
+    }
+
+    /// <summary>
+    /// Holds the changes a resume read from the stored feed (those between the client's position and the
+    /// subscription's start, in commit order) ahead of the live events held since registration. False when they are
+    /// more than the connection could queue: a snapshot is cheaper then.
+    /// </summary>
+    public bool HoldStoredReplay(Subscription subscription, IReadOnlyList<StoredChange> missed)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        ArgumentNullException.ThrowIfNull(missed);
+        var dispatched = missed.Select(change => new DispatchedChange(change, 0)).ToList();
+        return dispatched.Count == 0 || subscription.HoldReplayed(Replay(subscription, dispatched), options.Value.SendQueueCapacity);
     }
 
     /// <summary>Releases the held events of a registered subscription (in order, by the connection's worker) and lets live ones through.</summary>

@@ -15,6 +15,7 @@ internal sealed class RealtimeHub(
     RealtimeDispatcher dispatcher,
     SubscriptionPlanner planner,
     SubscriptionActivator activator,
+    StoredResume storedResume,
     CallerSessions sessions) : Hub
 {
     public override Task OnConnectedAsync() => dispatcher.TryConnect(Context) switch
@@ -56,6 +57,25 @@ internal sealed class RealtimeHub(
 
         await dispatcher.Started.WaitAsync(cancellationToken);
         var registration = dispatcher.Register(Context.ConnectionId, plan.Spec, request.ResumeAfter);
+        if (registration is { OutsideWindow: true } && request.ResumeAfter is { } resumeAfter)
+        {
+            // Not in this node's memory (a restart, another node): the stored feed may still hold what was missed.
+            try
+            {
+                registration = registration with { Resumed = await storedResume.TryResumeAsync(registration, resumeAfter, cancellationToken) };
+            }
+            catch (Exception ex)
+            {
+                dispatcher.Unsubscribe(Context.ConnectionId, registration.Subscription.Id);
+                if (ToHubException(ex) is { } refusal)
+                {
+                    throw refusal;
+                }
+
+                throw;
+            }
+        }
+
         IReadOnlyList<object?>? documents = null;
         if (request.Snapshot == true || registration.Resumed == false)
         {

@@ -45,4 +45,12 @@ internal static partial class RealtimeLog
     [LoggerMessage(EventId = 5011, EventName = "SessionCheckFailed", Level = LogLevel.Warning,
         Message = "Checking the sessions of realtime connections failed; trying again on the next tick.")]
     public static partial void SessionCheckFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5012, EventName = "StoredResumeTooLong", Level = LogLevel.Information,
+        Message = "A resume after {Position} would read more than {MaxChanges} stored changes; the client gets a snapshot instead.")]
+    public static partial void StoredResumeTooLong(ILogger logger, string position, int maxChanges);
+
+    [LoggerMessage(EventId = 5013, EventName = "StoredResumeTimedOut", Level = LogLevel.Information,
+        Message = "A resume after {Position} did not finish reading the stored feed within {Timeout}; the client gets a snapshot instead.")]
+    public static partial void StoredResumeTimedOut(ILogger logger, string position, TimeSpan timeout);
 }

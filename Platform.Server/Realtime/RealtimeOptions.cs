@@ -78,6 +78,18 @@ public sealed class RealtimeOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// Most changes a <c>resumeAfter</c> may read from the stored change feed (the SQLite change log, the MongoDB
+    /// change stream) when its position is no longer in this node's replay window: after a node restart, or on
+    /// another node. Beyond it the client gets a snapshot instead. 0 turns resuming from the stored feed off.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int StoredResumeMaxChanges { get; set; } = 10_000;
+
+    /// <summary>How long a resume from the stored feed may read before the client gets a snapshot instead.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan StoredResumeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Longest wait between attempts to read the change feed after store errors.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);

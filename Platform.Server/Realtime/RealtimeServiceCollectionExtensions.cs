@@ -28,6 +28,7 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddSingleton<RealtimeDispatcher>();
         services.TryAddSingleton<SubscriptionPlanner>();
         services.TryAddScoped<SubscriptionActivator>();
+        services.TryAddSingleton<StoredResume>();
         services.AddHostedService<ChangeFeedReader>();
         services.AddHostedService<RuleWatcher>();
         services.TryAddSingleton<SessionWatcher>();

@@ -49,3 +49,9 @@ public sealed class QueryTimeoutException(string collection, TimeSpan timeout, E
     /// <summary>The budget that ran out.</summary>
     public TimeSpan Timeout { get; } = timeout;
 }
+
+/// <summary>
+/// The store cannot serve this server as configured (for example, the MongoDB user lacks a privilege): start-up stops
+/// with this one-line message (Program.cs writes it to stderr and exits with 1).
+/// </summary>
+public sealed class StorageStartupException(string message, Exception? inner = null) : Exception(message, inner);

@@ -51,8 +51,16 @@ public sealed class StorageOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan SqliteCheckpointWait { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary><c>Baas:Storage:Mongo</c>: durability of MongoDB writes (write concern) and the matching read concern.</summary>
+    public MongoStorageOptions Mongo { get; set; } = new();
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        foreach (var failure in Mongo?.Validate() ?? [])
+        {
+            yield return failure;
+        }
+
         if (Provider == StorageProvider.Mongo && string.IsNullOrWhiteSpace(ConnectionString))
         {
             yield return new ValidationResult(

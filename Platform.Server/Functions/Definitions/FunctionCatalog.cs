@@ -39,7 +39,12 @@ public sealed class FunctionCatalog(IDocumentStore store, IOptions<FunctionOptio
         var loadedAt = time.GetTimestamp();
         var stored = await store.GetAsync(FunctionCollections.Functions, name, cancellationToken);
         var definition = stored is null ? null : FunctionDefinitionJson.FromJson(stored, name);
-        if (Interlocked.Read(ref _generation) == generation)
+        if (definition is null)
+        {
+            // Misses are never cached: a function saved on another node is callable here at once.
+            _cache.TryRemove(name, out _);
+        }
+        else if (Interlocked.Read(ref _generation) == generation)
         {
             _cache[name] = new Entry(definition, loadedAt);
         }
@@ -117,7 +122,15 @@ public sealed class FunctionCatalog(IDocumentStore store, IOptions<FunctionOptio
     internal void OnChanged(string name, FunctionDefinition? current)
     {
         Interlocked.Increment(ref _generation);
-        _cache[name] = new Entry(current, time.GetTimestamp());
+        if (current is null)
+        {
+            _cache.TryRemove(name, out _);
+        }
+        else
+        {
+            _cache[name] = new Entry(current, time.GetTimestamp());
+        }
+
         _list = null;
         Changed?.Invoke(name);
     }

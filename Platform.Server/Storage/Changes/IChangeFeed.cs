@@ -32,6 +32,14 @@ public interface IChangeFeed
     /// <paramref name="after"/> is older than the retained history, or is not a position of this feed.
     /// </exception>
     IAsyncEnumerable<StoredChange> ReadAsync(string after, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Orders two positions of this feed: negative when <paramref name="a"/> comes before <paramref name="b"/>, zero
+    /// when they are the same, positive when after; null when either is not a position of this feed, or the feed
+    /// cannot tell. Lets a reader of a range (<c>resumeAfter</c> from the stored feed) know it has passed its end
+    /// even when the end is not the position of a change.
+    /// </summary>
+    int? ComparePositions(string a, string b) => null;
 }
 
 /// <summary>What a write did to one document.</summary>

@@ -40,6 +40,9 @@ public sealed class MongoChangeFeed : IChangeFeed
         }
     }
 
+    /// <inheritdoc cref="MongoChangeStream.ComparePositions"/>
+    public int? ComparePositions(string a, string b) => MongoChangeStream.ComparePositions(a, b);
+
     public IAsyncEnumerable<StoredChange> ReadAsync(string after, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(after);

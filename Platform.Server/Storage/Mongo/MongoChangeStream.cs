@@ -69,6 +69,23 @@ internal static class MongoChangeStream
         return true;
     }
 
+    /// <summary>
+    /// Orders two resume tokens of one deployment. A token's <c>_data</c> is a KeyString, an encoding built to compare
+    /// bytewise in the order of what it encodes (cluster time first, then the event's place in its transaction and
+    /// the document key), and hex keeps byte order when the case is the same; null when either is not a token.
+    /// </summary>
+    public static int? ComparePositions(string a, string b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (!TryParsePosition(a, out _) || !TryParsePosition(b, out _))
+        {
+            return null;
+        }
+
+        return Math.Sign(string.CompareOrdinal(a.ToUpperInvariant(), b.ToUpperInvariant()));
+    }
+
     /// <summary>The position of a resume token, or null when it is not one this feed understands.</summary>
     public static string? PositionOf(BsonDocument? token) =>
         token is not null && token.TryGetValue("_data", out var data) && data.IsString && data.AsString.Length > 0 ? data.AsString : null;
@@ -214,9 +231,43 @@ internal static class MongoChangeStream
         { "options.changeStreamPreAndPostImages.enabled", new BsonDocument("$ne", true) },
     };
 
-    /// <summary>Only user collections need pre-images; system collections never reach the feed.</summary>
+    /// <summary>The options a collection is created with: pre-images on for user collections, none for system ones.</summary>
+    public static CreateCollectionOptions? CreateCollectionOptions(string collection) =>
+        NeedsPreImages(collection) ? new CreateCollectionOptions { ChangeStreamPreAndPostImagesOptions = new() { Enabled = true } } : null;
+
+    /// <summary>The <c>listCollections</c> filter for one collection by name.</summary>
+    public static BsonDocument CollectionInfoFilter(string collection) => new("name", collection);
+
+    /// <summary>Whether a <c>listCollections</c> entry (null: no such collection) has pre-images on.</summary>
+    public static PreImagesState PreImagesOf(BsonDocument? collectionInfo)
+    {
+        if (collectionInfo is null)
+        {
+            return PreImagesState.Missing;
+        }
+
+        return collectionInfo.GetValue("options", BsonNull.Value) is BsonDocument options
+            && options.GetValue("changeStreamPreAndPostImages", BsonNull.Value) is BsonDocument setting
+            && setting.GetValue("enabled", BsonNull.Value) is BsonBoolean { Value: true }
+            ? PreImagesState.On
+            : PreImagesState.Off;
+    }
+
+    /// <summary>
+    /// Only user collections need pre-images: system collections (<c>_collections</c>, <c>_users</c>,
+    /// <c>_function_runs</c>, ...) never reach the feed (<see cref="PipelineStages"/> drops names starting with <c>_</c>
+    /// on the server), so their deletes need no previous state.
+    /// </summary>
     public static bool NeedsPreImages(string collection) => !collection.StartsWith('_');
 
     private static BsonDocument? Document(BsonDocument change, string field) =>
         change.GetValue(field, BsonNull.Value) as BsonDocument;
+}
+
+/// <summary>A collection's change-stream pre-images: absent collection, option off, option on.</summary>
+internal enum PreImagesState
+{
+    Missing,
+    Off,
+    On,
 }

@@ -26,14 +26,13 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
 
     private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(2);
 
-    // Majority so a committed batch survives a failover. The only reads in a batch explain a failed
-    // conditional write, and a transaction reads one snapshot whatever the level; "local" starts it at
-    // the newest data, so a collection or index created just before is already visible (the majority
-    // snapshot may still predate it and fail the transaction with SnapshotUnavailable).
-    private static readonly TransactionOptions BatchTransaction = new(ReadConcern.Local, writeConcern: WriteConcern.WMajority);
-
     private readonly MongoClient client;
     private readonly IMongoDatabase database;
+    private readonly WriteConcern writeConcern;
+    private readonly TransactionOptions batchTransaction;
+
+    // User collections known to exist with change-stream pre-images (EnsurePreImagesAsync).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> preImagesVerified = new(StringComparer.Ordinal);
     private readonly ILogger<MongoDocumentStore> logger;
     private int disposed;
 
@@ -52,7 +51,11 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
 
         // One client for the process: it owns the connection pools and is thread-safe.
         client = new MongoClient(settings);
-        database = client.GetDatabase(options.Database);
+        // Every write (single or batch), collection and index management: the configured write concern, majority by
+        // default, so an acknowledged write survives a failover and reaches the change stream (issue 12).
+        database = client.GetDatabase(options.Database, MongoDurability.DatabaseSettings(options.Mongo));
+        writeConcern = MongoDurability.WriteConcernOf(options.Mongo);
+        batchTransaction = MongoDurability.Transaction(options.Mongo);
         this.logger = logger;
     }
 
@@ -82,12 +85,44 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                 "replaced and deleted documents from change-stream pre-images.");
         }
 
-        await RunAsync(ct => EnablePreImagesAsync(ct), cancellationToken).ConfigureAwait(false);
+        await CheckPrivilegesAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RunAsync(ct => EnablePreImagesAsync(ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (MongoCommandException ex) when (MongoPrivileges.IsUnauthorized(ex))
+        {
+            throw new StorageStartupException(MongoPrivileges.DescribeUnauthorized(ex, database.DatabaseNamespace.DatabaseName), ex);
+        }
+
         MongoDocumentStoreLog.Ready(logger, database.DatabaseNamespace.DatabaseName, topology);
     }
 
     /// <summary>The database, for the change feed, which watches it as a whole.</summary>
     internal IMongoDatabase Database => database;
+
+    /// <summary>The write concern of every write (<see cref="MongoDurability"/>), for tests to inspect.</summary>
+    internal WriteConcern WriteConcern => writeConcern;
+
+    /// <summary>The transaction options of a batch, for tests to inspect.</summary>
+    internal TransactionOptions BatchTransaction => batchTransaction;
+
+    /// <summary>
+    /// Fails start-up with one line naming every action the user lacks on the database (issue 12 item 6), instead of
+    /// letting the first collMod, index build or change stream fail at run time.
+    /// </summary>
+    private async Task CheckPrivilegesAsync(CancellationToken cancellationToken)
+    {
+        var status = await RunAsync(
+            ct => database.RunCommandAsync<BsonDocument>(MongoPrivileges.ConnectionStatusCommand(), cancellationToken: ct),
+            cancellationToken).ConfigureAwait(false);
+        var name = database.DatabaseNamespace.DatabaseName;
+        var missing = MongoPrivileges.Missing(status, name);
+        if (missing.Count > 0)
+        {
+            throw new StorageStartupException(MongoPrivileges.Describe(missing, name, MongoPrivileges.User(status)));
+        }
+    }
 
     /// <summary>Turns pre-images on for user collections that exist without them (created before, or by another tool).</summary>
     private async Task<bool> EnablePreImagesAsync(CancellationToken cancellationToken)
@@ -97,7 +132,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         using var cursor = await database.ListCollectionsAsync(options, cancellationToken).ConfigureAwait(false);
         foreach (var name in (await cursor.ToListAsync(cancellationToken).ConfigureAwait(false)).Select(c => c["name"].AsString))
         {
-            await database.RunCommandAsync<BsonDocument>(MongoChangeStream.EnablePreImagesCommand(name), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await database.RunCommandAsync<BsonDocument>(MongoDurability.WithWriteConcern(MongoChangeStream.EnablePreImagesCommand(name), writeConcern), cancellationToken: cancellationToken).ConfigureAwait(false);
             MongoDocumentStoreLog.PreImagesEnabled(logger, name);
         }
 
@@ -132,7 +167,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
             async ct =>
             {
                 var preImages = MongoChangeStream.NeedsPreImages(collection);
-                var options = preImages ? new CreateCollectionOptions { ChangeStreamPreAndPostImagesOptions = new() { Enabled = true } } : null;
+                var options = MongoChangeStream.CreateCollectionOptions(collection);
                 try
                 {
                     await database.CreateCollectionAsync(collection, options, ct).ConfigureAwait(false);
@@ -143,13 +178,47 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                     // implicitly, without pre-images: make sure they are on (collMod is idempotent too).
                     if (preImages)
                     {
-                        await database.RunCommandAsync<BsonDocument>(MongoChangeStream.EnablePreImagesCommand(collection), cancellationToken: ct).ConfigureAwait(false);
+                        await database.RunCommandAsync<BsonDocument>(MongoDurability.WithWriteConcern(MongoChangeStream.EnablePreImagesCommand(collection), writeConcern), cancellationToken: ct).ConfigureAwait(false);
                     }
                 }
 
+                preImagesVerified.TryAdd(collection, 0);
                 return true;
             },
             cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes sure a user collection exists with pre-images before an insert could create it implicitly without them
+    /// (issue 12 item 5): MongoDB creates a missing collection on the first insert, with default options, and its
+    /// deletes and replaces would then reach the feed without a previous state, so <c>removed</c> and leave events
+    /// would degrade silently. Checked once per collection and process (dropping it here forgets that); only inserts
+    /// create collections (replaces and deletes never upsert).
+    /// </summary>
+    private async Task EnsurePreImagesAsync(string collection, CancellationToken cancellationToken)
+    {
+        if (!MongoChangeStream.NeedsPreImages(collection) || preImagesVerified.ContainsKey(collection))
+        {
+            return;
+        }
+
+        using var cursor = await database.ListCollectionsAsync(
+            new ListCollectionsOptions { Filter = MongoChangeStream.CollectionInfoFilter(collection) },
+            cancellationToken).ConfigureAwait(false);
+        var info = await cursor.FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        switch (MongoChangeStream.PreImagesOf(info))
+        {
+            case PreImagesState.Missing:
+                // CreateCollectionAsync creates it with pre-images (or repairs it when another writer was first).
+                await CreateCollectionAsync(collection, cancellationToken).ConfigureAwait(false);
+                break;
+            case PreImagesState.Off:
+                await database.RunCommandAsync<BsonDocument>(MongoDurability.WithWriteConcern(MongoChangeStream.EnablePreImagesCommand(collection), writeConcern), cancellationToken: cancellationToken).ConfigureAwait(false);
+                MongoDocumentStoreLog.PreImagesEnabled(logger, collection);
+                break;
+        }
+
+        preImagesVerified.TryAdd(collection, 0);
     }
 
     public Task DropCollectionAsync(string collection, CancellationToken cancellationToken = default)
@@ -158,6 +227,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         return RunAsync(
             async ct =>
             {
+                preImagesVerified.TryRemove(collection, out _);
                 try
                 {
                     await database.DropCollectionAsync(collection, ct).ConfigureAwait(false);
@@ -317,6 +387,11 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         await RunAsync(
             async ct =>
             {
+                foreach (var collection in writes.Where(w => w.Operation is InsertOperation).Select(w => w.Operation.Collection).Distinct(StringComparer.Ordinal))
+                {
+                    await EnsurePreImagesAsync(collection, ct).ConfigureAwait(false);
+                }
+
                 using var session = await client.StartSessionAsync(options: null, ct).ConfigureAwait(false);
                 if (writes.Length == 1 && writes[0].DeleteStamp is null)
                 {
@@ -337,7 +412,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
 
                         return true;
                     },
-                    BatchTransaction,
+                    batchTransaction,
                     ct).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);

@@ -88,6 +88,10 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
         return SqliteChangeLog.FormatPosition(Volatile.Read(ref _lastSequence));
     }
 
+    /// <summary>Positions are sequence numbers: compared as numbers.</summary>
+    public int? ComparePositions(string a, string b) =>
+        SqliteChangeLog.TryParsePosition(a, out var left) && SqliteChangeLog.TryParsePosition(b, out var right) ? left.CompareTo(right) : null;
+
     public IAsyncEnumerable<StoredChange> ReadAsync(string after, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(after);

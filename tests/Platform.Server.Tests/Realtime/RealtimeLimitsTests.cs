@@ -67,7 +67,7 @@ public sealed class RealtimeLimitsTests(RealtimeLimitsFixture fixture) : IClassF
     }
 
     [Fact]
-    public async Task ResumeAfter_OutsideTheWindow_AnswersResumedFalseWithASnapshot()
+    public async Task ResumeAfter_OutsideTheWindow_ResumesFromTheStoredFeed()
     {
         var collection = await Server.NewCollectionAsync();
         string seen;
@@ -86,8 +86,14 @@ public sealed class RealtimeLimitsTests(RealtimeLimitsFixture fixture) : IClassF
 
         await using var after = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey);
         var result = await after.SubscribeAsync(collection, resumeAfter: seen);
-        Assert.False(result.Resumed);
-        Assert.Equal(["a", "b"], result.Documents!.Select(d => HubClient.Document(d)!["_id"]!.GetValue<string>()));
+
+        // The change log still holds them (issue 12 item 8): exactly the missed events, no snapshot.
+        Assert.True(result.Resumed);
+        Assert.Null(result.Documents);
+        await after.ExpectAsync(result.SubscriptionId, RealtimeEvents.Added, "b");
+        await after.ExpectAsync(result.SubscriptionId, RealtimeEvents.Added, "c");
+        await after.ExpectAsync(result.SubscriptionId, RealtimeEvents.Removed, "c");
+        await after.ExpectAsync(result.SubscriptionId, RealtimeEvents.Modified, "b");
         await Server.CreateAsync(collection, """{ "_id": "d" }""");
         await after.ExpectAsync(result.SubscriptionId, RealtimeEvents.Added, "d");
     }

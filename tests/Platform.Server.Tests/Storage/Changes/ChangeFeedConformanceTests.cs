@@ -104,6 +104,40 @@ public abstract class ChangeFeedConformanceTests(IChangeFeedFixture fixture)
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), actual), $"expected {expected}, got {actual?.ToJsonString() ?? "null"}");
 
     [Fact]
+    public async Task Read_ACollectionFirstWrittenWithoutBeingCreated_StillCarriesBeforeImages()
+    {
+        // Issue 12 item 5: on MongoDB a first insert would create the collection implicitly, without pre-images; the
+        // store creates it with them first, so replaces and deletes keep their previous state.
+        var collection = fixture.NewCollectionName();
+        var start = await Feed.GetPositionAsync(Ct);
+
+        await Store.WriteAsync([new InsertOperation(collection, Doc("a", """{"v":1}"""))], Ct);
+        await Store.WriteAsync([new ReplaceOperation(collection, Doc("a", """{"v":2}""", version: 2), 1)], Ct);
+        await Store.WriteAsync([new DeleteOperation(collection, "a", 2)], Ct);
+        var changes = await ReadAsync(start, 3, collection);
+
+        Assert.Equal([ChangeKind.Insert, ChangeKind.Replace, ChangeKind.Delete], changes.Select(c => c.Kind));
+        AssertJson("""{"_id":"a","_version":1,"v":1}""", changes[1].Before);
+        AssertJson("""{"_id":"a","_version":2,"v":2}""", changes[2].Before);
+    }
+
+    [Fact]
+    public async Task ComparePositions_OrdersPositionsOfTheFeed()
+    {
+        var collection = await NewCollectionAsync();
+        var start = await Feed.GetPositionAsync(Ct);
+        await Store.WriteAsync([new InsertOperation(collection, Doc("a"))], Ct);
+        await Store.WriteAsync([new InsertOperation(collection, Doc("b"))], Ct);
+        var changes = await ReadAsync(start, 2, collection);
+
+        Assert.Equal(-1, Feed.ComparePositions(changes[0].Sequence, changes[1].Sequence));
+        Assert.Equal(1, Feed.ComparePositions(changes[1].Sequence, changes[0].Sequence));
+        Assert.Equal(0, Feed.ComparePositions(changes[1].Sequence, changes[1].Sequence));
+        Assert.True(Feed.ComparePositions(start, changes[0].Sequence) < 0);
+        Assert.Null(Feed.ComparePositions(changes[0].Sequence, "not a position"));
+    }
+
+    [Fact]
     public async Task Read_InsertReplaceDelete_CarryKindBeforeAndAfter()
     {
         var collection = await NewCollectionAsync();

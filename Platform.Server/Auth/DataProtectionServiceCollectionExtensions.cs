@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Platform.Server.Hosting;
+using Platform.Server.Storage;
+
+namespace Platform.Server.Auth;
+
+public static class DataProtectionServiceCollectionExtensions
+{
+    /// <summary>
+    /// ASP.NET Core Data Protection with the key ring where <see cref="DataProtectionKeyOptions"/> says: in the store,
+    /// encrypted, when <c>Baas:DataProtection:Key</c> is set; else in <c>&lt;dataDir&gt;/keys</c>.
+    /// </summary>
+    public static IServiceCollection AddBaasDataProtection(this IServiceCollection services, IConfiguration configuration, string dataDir)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentException.ThrowIfNullOrEmpty(dataDir);
+        services.AddOptions<DataProtectionKeyOptions>()
+            .BindConfiguration(DataProtectionKeyOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        var dataProtection = services.AddDataProtection().SetApplicationName("Baas");
+        if (string.IsNullOrWhiteSpace(configuration[$"{DataProtectionKeyOptions.Section}:{nameof(DataProtectionKeyOptions.Key)}"]))
+        {
+            // Keys live with the data, not in the user profile, so a restart or a move of the data dir keeps them.
+            var keysDir = Path.Combine(dataDir, "keys");
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(keysDir));
+            if (configuration.GetSection(StorageOptions.Section).GetValue<StorageProvider?>(nameof(StorageOptions.Provider)) == StorageProvider.Mongo)
+            {
+                // MongoDB is how several nodes share one store: say at start-up that these keys are not shared.
+                services.AddSingleton(sp => new FileKeysWarning(keysDir, sp.GetRequiredService<ILogger<FileKeysWarning>>()));
+                services.AddStartupTask<FileKeysWarningTask>();
+            }
+
+            return services;
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<StoreXmlRepository>();
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
+            new ConfigureOptions<KeyManagementOptions>(options => options.XmlRepository = sp.GetRequiredService<StoreXmlRepository>()));
+        services.AddStartupTask<StoreXmlRepositoryInitializer>();
+        return services;
+    }
+}
+
+/// <summary>The warning that Data Protection keys are per node while the store is shared (MongoDB without <c>Baas:DataProtection:Key</c>).</summary>
+internal sealed class FileKeysWarning(string keysDir, ILogger<FileKeysWarning> logger)
+{
+    public void Log() => AuthLog.DataProtectionKeysPerNode(logger, keysDir);
+}
+
+internal sealed class FileKeysWarningTask(FileKeysWarning warning) : IStartupTask
+{
+    public int Order => 50;
+
+    public Task RunAsync(CancellationToken cancellationToken)
+    {
+        warning.Log();
+        return Task.CompletedTask;
+    }
+}
