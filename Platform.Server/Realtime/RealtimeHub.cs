@@ -105,6 +105,9 @@ internal sealed class RealtimeHub(
         ApiException { Field: null } ex => new HubException($"{ex.Code}: {ex.Message}"),
         ApiException ex => new HubException($"{ex.Code}: {ex.Message} (at {ex.Field})"),
         StorageUnavailableException => new HubException("storage_unavailable: The data store is not reachable right now. Try again shortly."),
+        QueryTimeoutException timeout => new HubException(
+            $"query_timeout: The snapshot query ran past its time budget of {timeout.Timeout.TotalMilliseconds:0} ms and was stopped. "
+            + "Narrow the filter, add an index for it, or subscribe without a snapshot."),
         _ => null,
     };
 }
