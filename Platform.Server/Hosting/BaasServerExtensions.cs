@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Platform.Server.Admin;
 using Platform.Server.AdminTools;
 using Platform.Server.Audit;
@@ -14,6 +15,7 @@ using Platform.Server.Functions;
 using Platform.Server.RateLimiting;
 using Platform.Server.Realtime;
 using Platform.Server.Storage;
+using Platform.Server.Telemetry;
 using Platform.Server.Users;
 
 namespace Platform.Server.Hosting;
@@ -50,7 +52,14 @@ public static class BaasServerExtensions
         services.AddDataProtection()
             .SetApplicationName("Baas")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDir, "keys")));
-        services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+        services.AddHealthChecks()
+            .AddCheck<StorageHealthCheck>("storage", tags: ["ready"])
+            .AddCheck<DrainingHealthCheck>("draining", tags: ["ready"]);
+
+        // SIGTERM drains (docs/deployment.md): the grace period is the host's shutdown timeout.
+        services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = shutdown.Value.GracePeriod);
+        services.TryAddSingleton<ShutdownState>();
 
         services.AddBaasStorage(builder.Configuration);
         services.AddBaasAuth(builder.Configuration);
@@ -64,6 +73,10 @@ public static class BaasServerExtensions
         services.AddBaasFunctions(builder.Configuration);
         services.AddBaasAudit();
         services.AddBaasAdminTools();
+        services.AddBaasTelemetry(builder.Configuration);
+
+        // Registered last so its ApplicationStopping callback runs first (see GracefulShutdown).
+        services.AddHostedService<GracefulShutdown>();
         return builder;
     }
 
@@ -92,6 +105,7 @@ public static class BaasServerExtensions
         app.MapBatchEndpoints().RequireAuthorization(BaasPolicies.AnyCaller);
         app.MapBaasRealtime();
         app.MapRealtimeAdminEndpoints();
+        app.MapBaasTelemetry();
         app.MapAuditEndpoints();
         app.MapAdminToolsEndpoints();
         app.MapFunctionEndpoints();

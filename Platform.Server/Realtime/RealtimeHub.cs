@@ -22,6 +22,7 @@ internal sealed class RealtimeHub(
         ConnectOutcome.NodeFull => throw new HubException("too_many_connections: This server is at its connection limit; try again later."),
         ConnectOutcome.ClientFull => throw new HubException(
             "too_many_client_connections: This client address holds as many realtime connections as the server allows; close one first."),
+        ConnectOutcome.ShuttingDown => throw new HubException("unavailable: This server is shutting down; connect again (to another node)."),
         _ => Task.CompletedTask,
     };
 
