@@ -59,7 +59,6 @@ public static class BaasServerExtensions
         // SIGTERM drains (docs/deployment.md): the grace period is the host's shutdown timeout.
         services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = shutdown.Value.GracePeriod);
-        services.TryAddSingleton<ShutdownState>();
 
         services.AddBaasStorage(builder.Configuration);
         services.AddBaasAuth(builder.Configuration);
@@ -75,7 +74,6 @@ public static class BaasServerExtensions
         services.AddBaasAdminTools();
         services.AddBaasTelemetry(builder.Configuration);
 
-        // Registered last so its ApplicationStopping callback runs first (see GracefulShutdown).
         services.AddHostedService<GracefulShutdown>();
         return builder;
     }

@@ -21,10 +21,6 @@ public sealed class ShutdownOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan DrainDelay { get; set; } = TimeSpan.Zero;
 
-    /// <summary>How long realtime clients get to receive the <c>resync</c> (reason <c>shutdown</c>) before their connections close. Default 2 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
-    public TimeSpan RealtimeNoticeTimeout { get; set; } = TimeSpan.FromSeconds(2);
-
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (DrainDelay >= GracePeriod)

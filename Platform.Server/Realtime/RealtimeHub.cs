@@ -15,9 +15,16 @@ internal sealed class RealtimeHub(
     RealtimeDispatcher dispatcher,
     SubscriptionPlanner planner,
     SubscriptionActivator activator,
-    CallerSessions sessions) : Hub
+    CallerSessions sessions,
+    RealtimeShutdown shutdown) : Hub
 {
-    public override Task OnConnectedAsync() => dispatcher.TryConnect(Context) switch
+    public override Task OnConnectedAsync()
+    {
+        shutdown.EnsureRegistered();
+        return Connect();
+    }
+
+    private Task Connect() => dispatcher.TryConnect(Context) switch
     {
         ConnectOutcome.NodeFull => throw new HubException("too_many_connections: This server is at its connection limit; try again later."),
         ConnectOutcome.ClientFull => throw new HubException(

@@ -33,7 +33,15 @@ public static class TelemetryServiceCollectionExtensions
         // Read here, not from IOptions: which exporters exist is decided while the container is built. A bad value
         // still ends start-up through the validation above.
         var options = new TelemetryOptions();
-        configuration.GetSection(TelemetryOptions.Section).Bind(options);
+        try
+        {
+            configuration.GetSection(TelemetryOptions.Section).Bind(options);
+        }
+        catch (InvalidOperationException)
+        {
+            // A value that does not convert: the options validation names it at start-up (ConfigurationCheck).
+        }
+
         var otlp = options.Otlp.Endpoint is not null || !string.IsNullOrWhiteSpace(configuration[OtlpEndpointVariable]);
         if (!options.Prometheus && !otlp)
         {

@@ -43,6 +43,7 @@ internal sealed class SoakBench(ServerProcess server, HttpClient client, string 
 
     private long _events;
     private long _subscriberErrors;
+    private volatile bool _finished;
     private Window _window = new();
 
     public double Capacity { get; private set; }
@@ -94,6 +95,8 @@ internal sealed class SoakBench(ServerProcess server, HttpClient client, string 
         }
         finally
         {
+            // From here on a closed subscriber is this run closing it, not an error.
+            _finished = true;
             foreach (var subscriber in subscribers)
             {
                 await subscriber.DisposeAsync();
@@ -257,6 +260,11 @@ internal sealed class SoakBench(ServerProcess server, HttpClient client, string 
         connection.Closed += error =>
         {
             // A subscriber that loses its connection during the soak is an error of the run.
+            if (_finished)
+            {
+                return Task.CompletedTask;
+            }
+
             Interlocked.Increment(ref _subscriberErrors);
             FirstError ??= "a realtime subscriber was disconnected: " + (error?.Message ?? "closed by the server");
             return Task.CompletedTask;

@@ -65,7 +65,7 @@ public sealed class ServerProcess : IAsyncDisposable
         var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}"));
         try
         {
-            await server.WaitHealthyAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            await server.WaitHealthyAsync(TimeSpan.FromSeconds(60), cancellationToken);
             return server;
         }
         catch
