@@ -505,13 +505,14 @@ internal sealed class RealtimeSession : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// After an overflow the missed changes can still be replayed. After anything else (<c>rules_changed</c>,
-    /// <c>history_lost</c>) what the reader holds may be wrong, e.g. documents the new rules hide: start over.
+    /// After an overflow, or when the node is shutting down (<c>shutdown</c>: reconnect, to another node), the missed
+    /// changes can still be replayed. After anything else (<c>rules_changed</c>, <c>history_lost</c>) what the reader
+    /// holds may be wrong, e.g. documents the new rules hide: start over.
     /// </summary>
     private void OnResync(HubConnection connection, object? payload)
     {
         var reason = Text(HubValues.ToNode(payload) as JsonObject, "reason");
-        if (reason == "overflow")
+        if (reason is "overflow" or "shutdown")
         {
             return;
         }

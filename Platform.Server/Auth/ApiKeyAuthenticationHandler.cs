@@ -17,7 +17,12 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (!Request.Headers.TryGetValue(BaasAuthSchemes.ApiKeyHeader, out var values)
             && !(BaasAuthSchemes.AcceptsQueryCredentials(Request) && Request.Query.TryGetValue(BaasAuthSchemes.ApiKeyQueryParameter, out values)))
         {
-            return AuthenticateResult.NoResult();
+            if (BaasAuthSchemes.BearerServiceKey(Request) is not { } bearer)
+            {
+                return AuthenticateResult.NoResult();
+            }
+
+            values = bearer;
         }
 
         if (values.Count != 1 || string.IsNullOrEmpty(values[0]))

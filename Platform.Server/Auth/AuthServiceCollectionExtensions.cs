@@ -41,6 +41,7 @@ public static class AuthServiceCollectionExtensions
                 options.ForwardDefaultSelector = context =>
                     context.Request.Headers.ContainsKey(BaasAuthSchemes.ApiKeyHeader)
                     || (BaasAuthSchemes.AcceptsQueryCredentials(context.Request) && context.Request.Query.ContainsKey(BaasAuthSchemes.ApiKeyQueryParameter))
+                    || BaasAuthSchemes.BearerServiceKey(context.Request) is not null
                         ? BaasAuthSchemes.ApiKey
                         : BaasAuthSchemes.Bearer)
             .AddJwtBearer(BaasAuthSchemes.Bearer, _ => { })

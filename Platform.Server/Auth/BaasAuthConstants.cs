@@ -24,6 +24,28 @@ public static class BaasAuthSchemes
 
     public const string ApiKeyQueryParameter = "apikey";
 
+    /// <summary>
+    /// The one path (the Prometheus scrape endpoint) where a service key may come as <c>Authorization: Bearer</c>,
+    /// because scrapers send credentials only that way; elsewhere a Bearer token is always a JWT.
+    /// </summary>
+    public const string BearerServiceKeyPath = "/api/admin/metrics";
+
+    /// <summary>The service key in <c>Authorization: Bearer baas_sk_...</c> on <see cref="BearerServiceKeyPath"/>, or null.</summary>
+    public static string? BearerServiceKey(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!request.Path.Equals(BearerServiceKeyPath, StringComparison.OrdinalIgnoreCase)
+            || request.Headers.Authorization is not { Count: 1 } values
+            || values[0] is not { } header
+            || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var token = header["Bearer ".Length..].Trim();
+        return token.StartsWith(ApiKeyService.KeyPrefix, StringComparison.Ordinal) ? token : null;
+    }
+
     /// <summary>True when the request may carry credentials in its query string.</summary>
     public static bool AcceptsQueryCredentials(HttpRequest request)
     {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Platform.Server.Admin;
 using Platform.Server.AdminTools;
 using Platform.Server.Audit;
@@ -13,6 +14,7 @@ using Platform.Server.Functions;
 using Platform.Server.RateLimiting;
 using Platform.Server.Realtime;
 using Platform.Server.Storage;
+using Platform.Server.Telemetry;
 using Platform.Server.Users;
 
 namespace Platform.Server.Hosting;
@@ -47,7 +49,13 @@ public static class BaasServerExtensions
         // The key ring: in the data dir, or in the store (encrypted) when Baas:DataProtection:Key is set.
         var dataDir = Path.GetFullPath(builder.Configuration[$"{BaasOptions.Section}:{nameof(BaasOptions.DataDir)}"] ?? new BaasOptions().DataDir);
         services.AddBaasDataProtection(builder.Configuration, dataDir);
-        services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+        services.AddHealthChecks()
+            .AddCheck<StorageHealthCheck>("storage", tags: ["ready"])
+            .AddCheck<DrainingHealthCheck>("draining", tags: ["ready"]);
+
+        // SIGTERM drains (docs/deployment.md): the grace period is the host's shutdown timeout.
+        services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = shutdown.Value.GracePeriod);
 
         services.AddBaasStorage(builder.Configuration);
         services.AddBaasAuth(builder.Configuration);
@@ -61,6 +69,9 @@ public static class BaasServerExtensions
         services.AddBaasFunctions(builder.Configuration);
         services.AddBaasAudit();
         services.AddBaasAdminTools();
+        services.AddBaasTelemetry(builder.Configuration);
+
+        services.AddHostedService<GracefulShutdown>();
         return builder;
     }
 
@@ -89,6 +100,7 @@ public static class BaasServerExtensions
         app.MapBatchEndpoints().RequireAuthorization(BaasPolicies.AnyCaller);
         app.MapBaasRealtime();
         app.MapRealtimeAdminEndpoints();
+        app.MapBaasTelemetry();
         app.MapAuditEndpoints();
         app.MapAdminToolsEndpoints();
         app.MapFunctionEndpoints();

@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Platform.Server.RateLimiting;
@@ -23,6 +24,8 @@ public static class RateLimitingServiceCollectionExtensions
             .Bind(configuration.GetSection(RateLimitOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddMetrics();
+        services.TryAddSingleton<RateLimitMetrics>();
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -54,6 +57,7 @@ public static class RateLimitingServiceCollectionExtensions
             ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))
             : 1;
         context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+        context.RequestServices.GetRequiredService<RateLimitMetrics>().Refused();
 
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RateLimitingServiceCollectionExtensions).FullName!);
         var path = context.Request.Path.Value ?? "/";

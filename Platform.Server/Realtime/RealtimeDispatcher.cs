@@ -21,6 +21,7 @@ internal enum ConnectOutcome
     Accepted,
     NodeFull,
     ClientFull,
+    ShuttingDown,
 }
 
 /// <summary>
@@ -44,6 +45,9 @@ internal sealed class RealtimeDispatcher(
     public const string RulesChangedReason = "rules_changed";
     public const string SessionEndedReason = "session_ended";
 
+    /// <summary>The node is shutting down: reconnect (to another node) and resume; nothing was lost.</summary>
+    public const string ShutdownReason = "shutdown";
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, RealtimeConnection> _connections = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _perClient = new(StringComparer.Ordinal);
@@ -54,6 +58,7 @@ internal sealed class RealtimeDispatcher(
     private string _position = "";
     private long _index;
     private long _windowBytes;
+    private bool _draining;
 
     // The position right before the oldest change in the window: resuming from it replays the whole window.
     private string _windowStart = "";
@@ -137,6 +142,12 @@ internal sealed class RealtimeDispatcher(
         var connection = new RealtimeConnection(context, limits.SendQueueCapacity, time, address);
         lock (_gate)
         {
+            if (_draining)
+            {
+                connection.Dispose();
+                return ConnectOutcome.ShuttingDown;
+            }
+
             if (limits.MaxConnections > 0 && _connections.Count >= limits.MaxConnections)
             {
                 connection.Dispose();
@@ -347,8 +358,13 @@ internal sealed class RealtimeDispatcher(
             List<RealtimeConnection>? overflowed = null;
             foreach (var connection in subscribers.Connections)
             {
-                if (connection.DropReason is null && !connection.Queue.Writer.TryWrite(new ConnectionWork(dispatched, null)))
+                if (connection.DropReason is not null)
                 {
+                    metrics.EventDropped("closing");
+                }
+                else if (!connection.Queue.Writer.TryWrite(new ConnectionWork(dispatched, null)))
+                {
+                    metrics.EventDropped("overflow");
                     (overflowed ??= []).Add(connection);
                 }
             }
@@ -379,6 +395,27 @@ internal sealed class RealtimeDispatcher(
             _windowBytes = 0;
             _position = position;
             _windowStart = position;
+        }
+    }
+
+    /// <summary>
+    /// Graceful shutdown (docs/deployment.md): refuses new connections from now on and sends every open one
+    /// <c>resync</c> with reason <c>shutdown</c>, after which its worker closes it. A client resumes after the last
+    /// change it received (<c>resumeAfter</c>) on whichever node it reconnects to. Returns the workers, which end once
+    /// their message is sent (or the client did not take it within <c>ResyncTimeout</c>).
+    /// </summary>
+    public IReadOnlyList<Task> DrainForShutdown()
+    {
+        lock (_gate)
+        {
+            _draining = true;
+            var connections = _connections.Values.ToList();
+            foreach (var connection in connections)
+            {
+                Drop(connection, ShutdownReason);
+            }
+
+            return [.. connections.Select(c => c.Sender)];
         }
     }
 

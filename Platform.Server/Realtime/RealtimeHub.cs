@@ -16,13 +16,21 @@ internal sealed class RealtimeHub(
     SubscriptionPlanner planner,
     SubscriptionActivator activator,
     StoredResume storedResume,
-    CallerSessions sessions) : Hub
+    CallerSessions sessions,
+    RealtimeShutdown shutdown) : Hub
 {
-    public override Task OnConnectedAsync() => dispatcher.TryConnect(Context) switch
+    public override Task OnConnectedAsync()
+    {
+        shutdown.EnsureRegistered();
+        return Connect();
+    }
+
+    private Task Connect() => dispatcher.TryConnect(Context) switch
     {
         ConnectOutcome.NodeFull => throw new HubException("too_many_connections: This server is at its connection limit; try again later."),
         ConnectOutcome.ClientFull => throw new HubException(
             "too_many_client_connections: This client address holds as many realtime connections as the server allows; close one first."),
+        ConnectOutcome.ShuttingDown => throw new HubException("unavailable: This server is shutting down; connect again (to another node)."),
         _ => Task.CompletedTask,
     };
 
@@ -125,6 +133,9 @@ internal sealed class RealtimeHub(
         ApiException { Field: null } ex => new HubException($"{ex.Code}: {ex.Message}"),
         ApiException ex => new HubException($"{ex.Code}: {ex.Message} (at {ex.Field})"),
         StorageUnavailableException => new HubException("storage_unavailable: The data store is not reachable right now. Try again shortly."),
+        QueryTimeoutException timeout => new HubException(
+            $"query_timeout: The snapshot query ran past its time budget of {timeout.Timeout.TotalMilliseconds:0} ms and was stopped. "
+            + "Narrow the filter, add an index for it, or subscribe without a snapshot."),
         _ => null,
     };
 }

@@ -2,15 +2,16 @@ using System.Diagnostics.Metrics;
 
 namespace Platform.Server.Realtime;
 
-/// <summary>The <c>Baas.Realtime</c> meter: connections, subscriptions, events sent, overflows.</summary>
+/// <summary>The realtime instruments on the <c>Baas</c> meter: connections, subscriptions, events delivered and dropped, overflows.</summary>
 internal sealed class RealtimeMetrics
 {
-    public const string MeterName = "Baas.Realtime";
+    public const string MeterName = "Baas";
 
     private readonly UpDownCounter<long> _connections;
     private readonly UpDownCounter<long> _subscriptions;
     private readonly Counter<long> _eventsSent;
     private readonly Counter<long> _overflows;
+    private readonly Counter<long> _eventsDropped;
 
     public RealtimeMetrics(IMeterFactory meterFactory)
     {
@@ -21,6 +22,10 @@ internal sealed class RealtimeMetrics
         _subscriptions = meter.CreateUpDownCounter<long>("baas.realtime.subscriptions", "{subscription}", "Live subscriptions.");
         _eventsSent = meter.CreateCounter<long>("baas.realtime.events_sent", "{event}", "Events written to connections (change and resync).");
         _overflows = meter.CreateCounter<long>("baas.realtime.overflows", "{connection}", "Connections dropped because their send queue was full.");
+        _eventsDropped = meter.CreateCounter<long>(
+            "baas.realtime.events_dropped",
+            "{event}",
+            "Changes not delivered to a subscribed connection: its send queue was full (reason: overflow) or it was being closed (reason: closing).");
     }
 
     /// <summary>This node's meter (one per service provider).</summary>
@@ -37,4 +42,6 @@ internal sealed class RealtimeMetrics
     public void EventSent() => _eventsSent.Add(1);
 
     public void Overflowed() => _overflows.Add(1);
+
+    public void EventDropped(string reason) => _eventsDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }

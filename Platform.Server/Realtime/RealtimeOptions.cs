@@ -43,6 +43,13 @@ public sealed class RealtimeOptions
     [Range(1, 100_000_000)]
     public int MaxConnectionFilterCost { get; set; } = 4000;
 
+    /// <summary>
+    /// On SIGTERM, how long the node waits for its realtime clients to receive <c>resync</c> (reason <c>shutdown</c>)
+    /// before their connections close. Default 2 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan ShutdownNoticeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Most documents an initial snapshot returns; a larger result is refused (<c>snapshot_too_large</c>).</summary>
     [Range(1, 100_000)]
     public int SnapshotLimit { get; set; } = 1000;

@@ -26,6 +26,7 @@ public static class RealtimeServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<RealtimeMetrics>();
         services.TryAddSingleton<RealtimeDispatcher>();
+        services.TryAddSingleton<RealtimeShutdown>();
         services.TryAddSingleton<SubscriptionPlanner>();
         services.TryAddScoped<SubscriptionActivator>();
         services.TryAddSingleton<StoredResume>();

@@ -20,6 +20,8 @@ internal sealed class SubscriptionPlanner(
     IDocumentStore store,
     IOptions<FilterLimits> filterLimits,
     IOptions<RealtimeOptions> options,
+    IOptions<QueryOptions> queryOptions,
+    QueryLimiter limiter,
     TimeProvider time)
 {
     /// <summary>A checked subscription: its spec, and how to read its snapshot.</summary>
@@ -83,8 +85,12 @@ internal sealed class SubscriptionPlanner(
         var spec = new SubscriptionSpec(collection, id, visible, bound?.Operation, bound?.Text, cost);
         return new Plan(spec, async cancellationToken =>
         {
+            // The snapshot is a query like POST .../query and costs the same, so it obeys the same limits: app users and
+            // visitors take a place in the QueryLimiter, and the store stops it past the caller's time budget (issue 11).
             var limit = options.Value.SnapshotLimit;
-            var documents = await store.QueryAsync(collection, new DocumentQuery(filter, [new SortField(SystemFields.Id)], limit + 1), cancellationToken);
+            var budget = caller.Privileged ? queryOptions.Value.ServiceTimeout : queryOptions.Value.Timeout;
+            using var place = caller.Privileged ? null : await limiter.EnterAsync(cancellationToken);
+            var documents = await store.QueryAsync(collection, new DocumentQuery(filter, [new SortField(SystemFields.Id)], limit + 1, Timeout: budget), cancellationToken);
             if (documents.Count > limit)
             {
                 throw new InvalidInputException("snapshot_too_large", $"More than {limit} documents match; narrow the filter or subscribe without a snapshot.", "filter");

@@ -1,14 +1,20 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Platform.Server.Storage;
 
 /// <summary>
-/// The <c>Baas.Storage</c> meter: queries and counts running in the store, queries the store stopped (budget or
-/// cancellation), and the size of the SQLite write-ahead log.
+/// The storage instruments on the <c>Baas</c> meter: store operations (count and duration by operation and provider),
+/// queries and counts running in the store, queries the store stopped (budget or cancellation), SQLite checkpoints;
+/// and the <c>Baas.Storage</c> activity source that traces store calls.
 /// </summary>
-public sealed class StorageMetrics
+public sealed class StorageMetrics : IDisposable
 {
-    public const string MeterName = "Baas.Storage";
+    /// <summary>The one meter of the server; <see cref="IMeterFactory"/> hands every caller the same instance.</summary>
+    public const string MeterName = "Baas";
+
+    /// <summary>The activity source of store calls (one span per call when a tracer listens).</summary>
+    public const string ActivitySourceName = "Baas.Storage";
 
     /// <summary>The <c>reason</c> tag of <c>baas.storage.queries.stopped</c> for a query that ran out of budget.</summary>
     public const string TimedOut = "timeout";
@@ -19,6 +25,8 @@ public sealed class StorageMetrics
     private readonly UpDownCounter<long> _running;
     private readonly Counter<long> _stopped;
     private readonly Counter<long> _checkpoints;
+    private readonly Counter<long> _operations;
+    private readonly Histogram<double> _operationDuration;
 
     public StorageMetrics(IMeterFactory meterFactory)
     {
@@ -27,7 +35,22 @@ public sealed class StorageMetrics
         _running = Meter.CreateUpDownCounter<long>("baas.storage.queries.running", "{query}", "Queries and counts executing in the store.");
         _stopped = Meter.CreateCounter<long>("baas.storage.queries.stopped", "{query}", "Queries and counts the store stopped while they ran (reason: timeout or cancelled).");
         _checkpoints = Meter.CreateCounter<long>("baas.storage.sqlite.checkpoints", "{checkpoint}", "SQLite checkpoints that reset the write-ahead log (result: truncated or busy).");
+        _operations = Meter.CreateCounter<long>("baas.storage.operations", "{operation}", "Store calls by operation, provider and outcome (ok or error).");
+        _operationDuration = Meter.CreateHistogram<double>("baas.storage.operation.duration", "s", "Duration of store calls by operation, provider and outcome.");
+        ActivitySource = new ActivitySource(ActivitySourceName);
     }
+
+    /// <summary>Starts one store call's span, or returns null (no allocation) when no tracer listens.</summary>
+    public ActivitySource ActivitySource { get; }
+
+    public void OperationEnded(string operation, string provider, bool ok, TimeSpan duration)
+    {
+        var tags = new TagList { { "operation", operation }, { "provider", provider }, { "outcome", ok ? "ok" : "error" } };
+        _operations.Add(1, tags);
+        _operationDuration.Record(duration.TotalSeconds, tags);
+    }
+
+    public void Dispose() => ActivitySource.Dispose();
 
     /// <summary>This node's meter (one per service provider).</summary>
     public Meter Meter { get; }

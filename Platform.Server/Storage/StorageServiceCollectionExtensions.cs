@@ -10,7 +10,8 @@ public static class StorageServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the configured <see cref="IDocumentStore"/> (<c>Baas:Storage:Provider</c>) and its
-    /// <see cref="IChangeFeed"/> with its <see cref="IChangeFeedRetention"/> (holds), all singletons.
+    /// <see cref="IChangeFeed"/> with its <see cref="IChangeFeedRetention"/> (holds), all singletons. The store is wrapped
+    /// in <see cref="InstrumentedDocumentStore"/> (metrics and spans of every call).
     /// </summary>
     public static IServiceCollection AddBaasStorage(this IServiceCollection services, IConfiguration configuration)
     {
@@ -35,14 +36,14 @@ public static class StorageServiceCollectionExtensions
         {
             case StorageProvider.Mongo:
                 services.TryAddSingleton<MongoDocumentStore>();
-                services.TryAddSingleton<IDocumentStore>(sp => sp.GetRequiredService<MongoDocumentStore>());
+                services.TryAddSingleton<IDocumentStore>(sp => new InstrumentedDocumentStore(sp.GetRequiredService<MongoDocumentStore>(), sp.GetRequiredService<StorageMetrics>(), "mongodb"));
                 services.TryAddSingleton<IChangeFeed, MongoChangeFeed>();
                 services.TryAddSingleton<IChangeFeedRetention, RecordedChangeFeedHolds>();
                 break;
             default:
                 // One instance is both: the store writes the change log inside its own transactions.
                 services.TryAddSingleton<SqliteDocumentStore>();
-                services.TryAddSingleton<IDocumentStore>(sp => sp.GetRequiredService<SqliteDocumentStore>());
+                services.TryAddSingleton<IDocumentStore>(sp => new InstrumentedDocumentStore(sp.GetRequiredService<SqliteDocumentStore>(), sp.GetRequiredService<StorageMetrics>(), "sqlite"));
                 services.TryAddSingleton<IChangeFeed>(sp => sp.GetRequiredService<SqliteDocumentStore>());
                 services.TryAddSingleton<IChangeFeedRetention>(sp => sp.GetRequiredService<SqliteDocumentStore>());
                 break;

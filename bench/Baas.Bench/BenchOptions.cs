@@ -7,6 +7,9 @@ internal sealed record BenchOptions
 {
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Whether <c>--duration</c> was given (the soak's default is 30 minutes, not 10 s).</summary>
+    public bool DurationGiven { get; init; }
+
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
 
     public int Concurrency { get; init; } = 32;
@@ -33,9 +36,24 @@ internal sealed record BenchOptions
     /// <summary>Soak: the server's <c>Baas:Storage:SqliteMaxWalBytes</c> in MiB; null keeps the server's default.</summary>
     public int? WalBoundMegabytes { get; init; }
 
+    /// <summary>Soak: the share of the measured capacity to run at (default one half).</summary>
+    public double SoakLoad { get; init; } = 0.5;
+
+    /// <summary>Soak: realtime subscribers connected throughout.</summary>
+    public int SoakSubscribers { get; init; } = 20;
+
+    /// <summary>Soak: how long the capacity is measured before the soak.</summary>
+    public TimeSpan SoakCapacityProbe { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Soak: the largest RSS slope (MiB per minute, least squares over the second half) that counts as flat.</summary>
+    public double SoakMaxSlope { get; init; } = 1.0;
+
+    /// <summary>The default soak duration (issue 11, item 13).</summary>
+    public static readonly TimeSpan SoakDefaultDuration = TimeSpan.FromMinutes(30);
+
     public const string Usage = """
         Usage: dotnet run -c Release --project bench/Baas.Bench -- [options]
-          --duration <s>          measured seconds per scenario (1-600, default 10)
+          --duration <s>          measured seconds per scenario (1-600, default 10; soak: 1-14400, default 1800)
           --warmup <s>            unmeasured seconds before each scenario (0-60, default 2)
           --concurrency <n>       requests in flight (1-1024, default 32)
           --documents <n>         documents seeded before the run (1000-1000000, default 100000)
@@ -43,10 +61,15 @@ internal sealed record BenchOptions
           --out <dir>             where results go (default bench/results)
           --suite <name>          http (default), realtime (hub latency, fan-out, memory per connection),
                                   realtime-attack (one subscriber's latency without and under issue 11's attack),
-                                  soak (75% indexed queries / 25% creates for --duration, printing database
-                                  and WAL sizes every --report-every), or
+                                  soak (capacity of a mixed load, then half of it for --duration with realtime
+                                  subscribers, a row every --report-every, memory slope and pass/fail), or
                                   triggers (after trigger: commit -> function start, runs lost, beside get-by-id)
-          --report-every <s>      soak: seconds between size reports (1-600, default 60)
+          --report-every <s>      soak: seconds between report rows (1-600, default 60)
+          --load <percent>        soak: share of the measured capacity to run at (1-100, default 50)
+          --subscribers <n>       soak: realtime subscribers (0-1000, default 20)
+          --capacity-probe <s>    soak: seconds of closed-loop load that measure the capacity (5-300, default 20)
+          --max-slope <MiB/min>   soak: largest RSS slope over the second half that passes, in hundredths
+                                  of a MiB per minute (1-10000, default 100 = 1.00 MiB/min)
           --wal-bound <MiB>       soak: the server's Baas:Storage:SqliteMaxWalBytes in MiB (1-65536,
                                   default: the server's, 64)
           --writes <n>            realtime: measured writes to one subscriber (100-100000, default 1000;
@@ -72,7 +95,7 @@ internal sealed record BenchOptions
             var value = args[++i];
             options = name switch
             {
-                "--duration" => options with { Duration = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
+                "--duration" => options with { Duration = TimeSpan.FromSeconds(Number(name, value, 1, 14_400)), DurationGiven = true },
                 "--warmup" => options with { Warmup = TimeSpan.FromSeconds(Number(name, value, 0, 60)) },
                 "--concurrency" => options with { Concurrency = Number(name, value, 1, 1024) },
                 "--documents" => options with { Documents = Number(name, value, 1000, 1_000_000) },
@@ -81,12 +104,21 @@ internal sealed record BenchOptions
                 "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak or triggers, not '{value}'."),
                 "--wal-bound" => options with { WalBoundMegabytes = Number(name, value, 1, 65536) },
                 "--report-every" => options with { ReportEvery = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
+                "--load" => options with { SoakLoad = Number(name, value, 1, 100) / 100.0 },
+                "--subscribers" => options with { SoakSubscribers = Number(name, value, 0, 1000) },
+                "--capacity-probe" => options with { SoakCapacityProbe = TimeSpan.FromSeconds(Number(name, value, 5, 300)) },
+                "--max-slope" => options with { SoakMaxSlope = Number(name, value, 1, 10_000) / 100.0 },
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },
                 _ => throw new ArgumentException($"Unknown option {name}.\n{Usage}"),
             };
         }
 
-        return options;
+        if (options.Suite != "soak" && options.Duration > TimeSpan.FromSeconds(600))
+        {
+            throw new ArgumentException($"--duration must be a whole number from 1 to 600 outside the soak suite.\n{Usage}");
+        }
+
+        return options.Suite == "soak" && !options.DurationGiven ? options with { Duration = SoakDefaultDuration } : options;
     }
 
     private static int Number(string name, string value, int min, int max)

@@ -222,8 +222,8 @@ internal sealed class BenchRun : IAsyncDisposable
     }
 
     /// <summary>
-    /// Issue 11, item 5: the indexed query and creates, 3 to 1, closed-loop for the whole duration with a service key,
-    /// while the database file, its write-ahead log and the server's RSS are printed every --report-every.
+    /// Issue 11, items 5 and 13: the capacity of a mixed load, then half of it for the duration with realtime
+    /// subscribers, a report row every --report-every, and pass/fail against the bounds at the end (see SoakBench).
     /// </summary>
     private async Task<int> RunSoakAsync(string repo, string outputDirectory, DateTimeOffset startedAt, string loadBefore, CancellationToken cancellationToken)
     {
@@ -261,51 +261,25 @@ internal sealed class BenchRun : IAsyncDisposable
         Console.WriteLine(Format($"Seeding {_options.Documents:N0} documents..."));
         await BaasSetup.SeedAsync(client, _options.Documents, _options.SeedParallelism, cancellationToken);
 
-        var documents = $"api/collections/{BaasSetup.Collection}/documents";
-        var mixed = new Scenario("75% indexed query / 25% create", client, random => random.Next(4) == 0
-            ? new HttpRequestMessage(HttpMethod.Post, new Uri(documents, UriKind.Relative)) { Content = Json(Encoding.UTF8.GetBytes(BaasSetup.DocumentJson(random, id: null))) }
-            : new HttpRequestMessage(HttpMethod.Get, IndexedQuery));
-        var database = Path.Combine(dataDirectory, "baas.db");
-        var samples = new List<SoakSample>();
-        SoakSample Sample(TimeSpan at) => new(at, FileMegabytes(database), FileMegabytes(database + "-wal"), server.ResidentMegabytes());
-
-        Console.WriteLine(Format($"Running {mixed.Name} for {_options.Duration.TotalSeconds:N0} s at concurrency {_options.Concurrency}, sizes every {_options.ReportEvery.TotalSeconds:N0} s:"));
-        Console.WriteLine("  elapsed (s) | baas.db (MiB) | baas.db-wal (MiB) | RSS (MiB)");
-        var watch = Stopwatch.StartNew();
-        var load = LoadRunner.RunAsync(mixed, _options with { Warmup = TimeSpan.Zero }, cancellationToken);
-        using (var timer = new PeriodicTimer(_options.ReportEvery))
-        {
-            samples.Add(Sample(TimeSpan.Zero));
-            Console.WriteLine(samples[^1].ToRow());
-            while (await Task.WhenAny(load, timer.WaitForNextTickAsync(cancellationToken).AsTask()) != load)
-            {
-                samples.Add(Sample(watch.Elapsed));
-                Console.WriteLine(samples[^1].ToRow());
-            }
-        }
-
-        var result = await load;
-        if (watch.Elapsed - samples[^1].At > TimeSpan.FromSeconds(1))
-        {
-            samples.Add(Sample(watch.Elapsed));
-            Console.WriteLine(samples[^1].ToRow());
-        }
-        var maxWal = samples.Max(s => s.WalMegabytes);
+        var soak = new SoakBench(server, client, key, Path.Combine(dataDirectory, "baas.db"), _options);
+        await soak.RunAsync(cancellationToken);
+        var verdict = soak.Verdict();
+        static string Mark(bool ok) => ok ? "pass" : "**FAIL**";
+        var requests = soak.Samples.Sum(s => s.Requests);
         var markdown = new StringBuilder()
-            .AppendLine(Format($"# Soak: {mixed.Name}"))
+            .AppendLine(Format($"# Soak: {(verdict.Passed ? "PASS" : "FAIL")}"))
             .AppendLine()
             .AppendLine(Format($"{startedAt:yyyy-MM-dd HH:mm} UTC, {Machine()}, `{_command}`; load average {loadBefore} before, {LoadAverage()} after."))
             .AppendLine()
-            .AppendLine(Format($"{result.Requests:N0} requests in {result.Seconds:N0} s ({result.Throughput:N0}/s), {result.Errors} errors, p50 {result.P50Milliseconds:N2} ms, p99 {result.P99Milliseconds:N2} ms; largest WAL seen {maxWal:N1} MiB."))
+            .AppendLine(Format($"Capacity of the mix (50% indexed query, 20% get by id, 20% create, 10% `$inc` update; service key) at concurrency {_options.Concurrency}: {soak.Capacity:N0} requests/s; soak at {_options.SoakLoad:P0} of it, {soak.TargetRate:N0}/s, for {_options.Duration.TotalMinutes:N1} min with {_options.SoakSubscribers} realtime subscribers; {requests:N0} requests."))
             .AppendLine()
-            .AppendLine("| elapsed (s) | baas.db (MiB) | baas.db-wal (MiB) | RSS (MiB) |")
-            .AppendLine("| ---: | ---: | ---: | ---: |");
-        foreach (var sample in samples)
-        {
-            markdown.AppendLine("| " + sample.ToRow().Trim() + " |");
-        }
-
-        if (result.FirstError is { } error)
+            .AppendLine(soak.ToMarkdown())
+            .AppendLine("| bound | measured | result |")
+            .AppendLine("| --- | ---: | --- |")
+            .AppendLine(Format($"| RSS slope over the second half ≤ {_options.SoakMaxSlope:N2} MiB/min | {verdict.SlopeMegabytesPerMinute:N2} MiB/min | {Mark(verdict.SlopeOk)} |"))
+            .AppendLine(Format($"| write-ahead log < {SoakBench.MaxWalMegabytes:N0} MiB throughout | {verdict.MaxWalMegabytes:N1} MiB | {Mark(verdict.WalOk)} |"))
+            .AppendLine(Format($"| errors (HTTP and subscribers) = 0 | {verdict.Errors} | {Mark(verdict.ErrorsOk)} |"));
+        if (soak.FirstError is { } error)
         {
             markdown.AppendLine().AppendLine(Format($"First error: {error}"));
         }
@@ -317,15 +291,7 @@ internal sealed class BenchRun : IAsyncDisposable
         Console.WriteLine();
         Console.WriteLine(text);
         Console.WriteLine($"Written to {outputDirectory} (soak-{stamp}.md, latest-soak.md).");
-        return 0;
-    }
-
-    private static double FileMegabytes(string path) => File.Exists(path) ? new FileInfo(path).Length / (1024.0 * 1024.0) : 0;
-
-    /// <summary>One line of the soak report.</summary>
-    private sealed record SoakSample(TimeSpan At, double DatabaseMegabytes, double WalMegabytes, double RssMegabytes)
-    {
-        public string ToRow() => Format($"  {At.TotalSeconds,11:N0} | {DatabaseMegabytes,13:N1} | {WalMegabytes,17:N1} | {RssMegabytes,9:N0}");
+        return verdict.Passed ? 0 : 1;
     }
 
     private async Task<int> RunTriggersAsync(string repo, string outputDirectory, DateTimeOffset startedAt, string loadBefore, CancellationToken cancellationToken)

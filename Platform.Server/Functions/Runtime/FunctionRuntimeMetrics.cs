@@ -1,19 +1,23 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Platform.Server.Functions.Runtime;
 
 /// <summary>
-/// The <c>Baas.Functions.Runtime</c> meter: modules parsed, engines created, engines taken warm from the
-/// pool, runs by status. The running totals are also readable here (tests and the admin dashboard).
+/// The functions' instruments on the <c>Baas</c> meter: modules parsed, engines created, engines taken warm from the
+/// pool, runs and their duration by trigger and outcome. The running totals are also readable here (tests and the
+/// admin dashboard).
 /// </summary>
 public sealed class FunctionRuntimeMetrics
 {
-    public const string MeterName = "Baas.Functions.Runtime";
+    /// <summary>The one meter of the server (docs/deployment.md, Metrics); <see cref="IMeterFactory"/> hands every caller the same instance.</summary>
+    public const string MeterName = "Baas";
 
     private readonly Counter<long> _modulesParsed;
     private readonly Counter<long> _enginesCreated;
     private readonly Counter<long> _poolHits;
     private readonly Counter<long> _runs;
+    private readonly Histogram<double> _runDuration;
     private long _modulesParsedTotal;
     private long _enginesCreatedTotal;
     private long _poolHitsTotal;
@@ -25,7 +29,8 @@ public sealed class FunctionRuntimeMetrics
         _modulesParsed = Meter.CreateCounter<long>("baas.functions.modules_parsed", "{module}", "Function code parsed into a module (once per function version and node while it stays cached).");
         _enginesCreated = Meter.CreateCounter<long>("baas.functions.engines_created", "{engine}", "Jint engines created (a cold start: the module's top level runs).");
         _poolHits = Meter.CreateCounter<long>("baas.functions.engine_pool_hits", "{run}", "Runs that took a warm engine from the pool.");
-        _runs = Meter.CreateCounter<long>("baas.functions.runs", "{run}", "Function runs by status.");
+        _runs = Meter.CreateCounter<long>("baas.functions.runs", "{run}", "Function runs by trigger and outcome (succeeded, failed, timedOut, rejected).");
+        _runDuration = Meter.CreateHistogram<double>("baas.functions.run.duration", "s", "Wall-clock time of function runs by trigger and outcome.");
     }
 
     /// <summary>This node's meter (one per service provider).</summary>
@@ -58,5 +63,10 @@ public sealed class FunctionRuntimeMetrics
         _poolHits.Add(1);
     }
 
-    internal void RunEnded(RunStatus status) => _runs.Add(1, new KeyValuePair<string, object?>("status", status.Name()));
+    internal void RunEnded(RunTrigger trigger, RunStatus status, TimeSpan duration)
+    {
+        var tags = new TagList { { "trigger", trigger.Name() }, { "outcome", status.Name() } };
+        _runs.Add(1, tags);
+        _runDuration.Record(duration.TotalSeconds, tags);
+    }
 }

@@ -78,8 +78,9 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
             {
                 if (!cancellationToken.IsCancellationRequested)
                 {
+                    var started = _services.Time.GetTimestamp();
                     var result = Execute(function, invocation, environment, cancellationToken);
-                    _metrics.RunEnded(result.Status);
+                    _metrics.RunEnded(invocation.Trigger, result.Status, _services.Time.GetElapsedTime(started));
                     completion.TrySetResult(result);
                 }
             }

@@ -65,7 +65,7 @@ public sealed class ServerProcess : IAsyncDisposable
         var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}"));
         try
         {
-            await server.WaitHealthyAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            await server.WaitHealthyAsync(TimeSpan.FromSeconds(60), cancellationToken);
             return server;
         }
         catch
@@ -86,6 +86,32 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         await _process.WaitForExitAsync();
+    }
+
+    /// <summary>
+    /// SIGTERM (what a container runtime sends to stop): the server drains and exits on its own. Returns its exit code
+    /// and how long it took from the signal, or throws when it is still running after <paramref name="patience"/>
+    /// (disposing then kills it).
+    /// </summary>
+    public async Task<(int ExitCode, TimeSpan Elapsed)> TerminateAsync(TimeSpan patience)
+    {
+        var watch = Stopwatch.StartNew();
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
+        {
+            await kill!.WaitForExitAsync();
+        }
+
+        using var wait = new CancellationTokenSource(patience);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The server was still running {patience} after SIGTERM:\n{Output}");
+        }
+
+        return (_process.ExitCode, watch.Elapsed);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,119 @@
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Platform.Server.Auth;
+using Platform.Server.Storage;
+
+namespace Platform.Server.Telemetry;
+
+/// <summary>
+/// OpenTelemetry for the server (DESIGN.md section 12): the <c>Baas</c> meter with ASP.NET Core's, Kestrel's,
+/// HttpClient's and the runtime's; the Prometheus scrape endpoint for admins; OTLP export of metrics and of traces
+/// (requests, outgoing HTTP calls, store calls) when an endpoint is configured.
+/// </summary>
+public static class TelemetryServiceCollectionExtensions
+{
+    /// <summary>The one meter of the server's own instruments (<c>baas.*</c>).</summary>
+    public const string MeterName = "Baas";
+
+    /// <summary>The scrape endpoint: under <c>/api/admin</c>, for admins and service keys.</summary>
+    public const string ScrapePath = "/api/admin/metrics";
+
+    /// <summary>The standard variable that turns OTLP export on when <c>Baas:Telemetry:Otlp:Endpoint</c> is unset.</summary>
+    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    public static IServiceCollection AddBaasTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        // Read here, not from IOptions: which exporters exist is decided while the container is built. A bad value
+        // still ends start-up through the validation above.
+        var options = new TelemetryOptions();
+        try
+        {
+            configuration.GetSection(TelemetryOptions.Section).Bind(options);
+        }
+        catch (InvalidOperationException)
+        {
+            // A value that does not convert: the options validation names it at start-up (ConfigurationCheck).
+        }
+
+        var otlp = options.Otlp.Endpoint is not null || !string.IsNullOrWhiteSpace(configuration[OtlpEndpointVariable]);
+        if (!options.Prometheus && !otlp)
+        {
+            return services;
+        }
+
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(options.ServiceName))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(MeterName)
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation();
+                if (options.Prometheus)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter((exporter, reader) =>
+                    {
+                        Configure(exporter, options.Otlp, "v1/metrics");
+                        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)options.Otlp.ExportInterval.TotalMilliseconds;
+                    });
+                }
+            });
+
+        // Spans cost something only with a listener, so requests are traced only when the traces go somewhere.
+        if (otlp)
+        {
+            telemetry.WithTracing(tracing => tracing
+                .AddSource(StorageMetrics.ActivitySourceName)
+                .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context => !context.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))
+                .AddHttpClientInstrumentation()
+                .AddOtlpExporter(exporter => Configure(exporter, options.Otlp, "v1/traces")));
+        }
+
+        return services;
+    }
+
+    /// <summary>Maps <c>GET /api/admin/metrics</c> (Prometheus text format) for admins and service keys, when enabled.</summary>
+    public static WebApplication MapBaasTelemetry(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value.Prometheus)
+        {
+            app.MapPrometheusScrapingEndpoint(ScrapePath)
+                .RequireAuthorization(BaasPolicies.AdminOrService)
+                .WithName("ScrapeMetrics")
+                .WithSummary("Prometheus scrape endpoint (admins and service keys)")
+                .ExcludeFromDescription();
+        }
+
+        return app;
+    }
+
+    private static void Configure(OtlpExporterOptions exporter, OtlpTelemetryOptions options, string signalPath)
+    {
+        // Without Baas:Telemetry:Otlp:Endpoint the exporter keeps what the OTEL_EXPORTER_OTLP_* variables say.
+        if (options.Endpoint is not { } endpoint)
+        {
+            return;
+        }
+
+        exporter.Protocol = options.Protocol;
+
+        // A programmatic endpoint is used as is, so over HTTP it needs the signal's path (the environment variable
+        // gets it appended by the exporter): the setting stays the collector's base address either way.
+        exporter.Endpoint = options.Protocol == OtlpExportProtocol.HttpProtobuf
+            ? new Uri(endpoint.AbsoluteUri.TrimEnd('/') + "/" + signalPath)
+            : endpoint;
+    }
+}
