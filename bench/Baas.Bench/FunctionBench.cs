@@ -75,7 +75,7 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
                 new Scenario("get-by-id", http, _ => new HttpRequestMessage(HttpMethod.Get, new Uri($"api/collections/{Plain}/documents/probe", UriKind.Relative))),
                 new Scenario("callable round trip (trivial function)", http, random => new HttpRequestMessage(HttpMethod.Post, new Uri($"api/functions/{CallableFunction}", UriKind.Relative))
                 {
-                    Content = new StringContent(Format($$"""{"args":{"n":{{random.Next()}}}}"""), Encoding.UTF8, "application/json"),
+                    Content = new StringContent("{\"args\":{\"n\":" + random.Next().ToString(CultureInfo.InvariantCulture) + "}}", Encoding.UTF8, "application/json"),
                 }),
             ],
             options,

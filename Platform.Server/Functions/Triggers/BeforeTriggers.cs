@@ -117,8 +117,9 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
         var data = write.Data;
         JsonObject? fields = null;
         var records = new List<WriteOperation>(functions.Length);
-        foreach (var function in functions)
+        for (var i = 0; i < functions.Length; i++)
         {
+            var function = functions[i];
             // A before trigger's own writes (ctx.db, ctx.userDb) do not run that same trigger again.
             if (origin?.Function == function.Name)
             {
@@ -188,7 +189,9 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
                 }
 
                 fields = validated.Document;
-                data = WithUserFields(write.Data!, fields);
+
+                // The next trigger sees the changed document; after the last one, nobody needs it.
+                data = i < functions.Length - 1 ? WithUserFields(write.Data!, fields) : null;
             }
 
             records.Add(FunctionRunStore.Insert(run));
