@@ -295,6 +295,24 @@ public sealed class BeforeTriggerTests(BeforeTriggerFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task ImportsAndBulkUpdates_RunThemPerDocument_AndARefusedRowIsReportedAsFailed()
+    {
+        var c = await fixture.NewCollectionAsync(cancellationToken: Ct);
+        await fixture.BeforeTriggerAsync(c, EmailTrigger, cancellationToken: Ct);
+
+        using var rows = new StringContent("{\"_id\":\"i1\",\"email\":\"A@X.IO\"}\n{\"_id\":\"i2\"}\n{\"_id\":\"i3\",\"email\":\"C@X.IO\"}", System.Text.Encoding.UTF8, "application/x-ndjson");
+        var import = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.PostAsync($"/api/admin/collections/{c}/import?format=ndjson&mode=insert", rows, Ct));
+        Assert.Equal((2, 1), (import!["inserted"]!.GetValue<int>(), import["failed"]!.GetValue<int>()));
+        Assert.Equal((2, "rejected_by_function"), (import["errors"]![0]!["row"]!.GetValue<int>(), import["errors"]![0]!["code"]!.GetValue<string>()));
+        var i1 = await HttpAssert.StatusAsync(HttpStatusCode.OK, await Service.GetAsync($"{Docs(c)}/i1", Ct));
+        Assert.Equal("a@x.io", i1!["email"]!.GetValue<string>());
+
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.PostJsonAsync($"/api/admin/collections/{c}/bulk", """{"filter":{},"action":"update","update":{"$set":{"email":"SAME@X.IO"}},"dryRun":false}"""));
+        var i3 = await HttpAssert.StatusAsync(HttpStatusCode.OK, await Service.GetAsync($"{Docs(c)}/i3", Ct));
+        Assert.Equal("same@x.io", i3!["email"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task DisabledOrDeletedFunctions_NoLongerRun()
     {
         var c = await fixture.NewCollectionAsync(cancellationToken: Ct);
