@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Platform.Server.Collections;
 using Platform.Server.Common;
 using Platform.Server.Documents.Updates;
+using Platform.Server.Functions;
 using Platform.Server.Rules;
 using Platform.Server.Storage;
 
@@ -15,7 +16,9 @@ namespace Platform.Server.Documents;
 /// writer got there first and the client gave no If-Match, the whole plan is re-run on fresh reads:
 /// optimistic concurrency that behaves the same on every provider. Every command of a client (not a
 /// service key or admin) is checked against the collection's rules (<see cref="DocumentRules"/>) as it is
-/// planned, so a batch with one denied op fails as a whole.
+/// planned, so a batch with one denied op fails as a whole. <c>before</c> triggers (<see cref="IBeforeWriteHook"/>)
+/// run per command after the rules and before the schema check, for every caller; the records of their runs are
+/// committed in the same store write as the documents.
 /// </summary>
 public sealed class DocumentService(
     IDocumentStore store,
@@ -24,7 +27,8 @@ public sealed class DocumentService(
     DocumentIdGenerator ids,
     DocumentRules rules,
     IOptions<CollectionOptions> collectionOptions,
-    TimeProvider time)
+    TimeProvider time,
+    IBeforeWriteHook? beforeWrite = null)
 {
     private const int MaxAttempts = 16;
 
@@ -76,7 +80,7 @@ public sealed class DocumentService(
 
             try
             {
-                await store.WriteAsync(WithOrigin(plan.Writes, caller), cancellationToken);
+                await store.WriteAsync(WithOrigin(plan.AllWrites, caller), cancellationToken);
                 return plan.Results;
             }
             catch (VersionMismatchException ex) when (commands[ex.OpIndex].IfMatch is null && plan.Conditional[ex.OpIndex] && attempt < MaxAttempts)
@@ -115,6 +119,19 @@ public sealed class DocumentService(
         /// <summary>Documents as this plan leaves them (null = deleted), so later commands see earlier ones.</summary>
         public Dictionary<(string Collection, string Id), JsonObject?> Pending { get; } = [];
 
+        /// <summary>Records of <c>before</c> trigger runs, written after the commands' writes (so a write's index stays its command's).</summary>
+        public List<WriteOperation>? RunRecords { get; private set; }
+
+        public List<WriteOperation> AllWrites => RunRecords is null ? Writes : [.. Writes, .. RunRecords];
+
+        public void AddRunRecords(IReadOnlyList<WriteOperation> records)
+        {
+            if (records.Count > 0)
+            {
+                (RunRecords ??= []).AddRange(records);
+            }
+        }
+
         public void Add(WriteOperation write, CommandResult result, bool conditional)
         {
             Writes.Add(write);
@@ -135,7 +152,7 @@ public sealed class DocumentService(
         switch (command)
         {
             case CreateCommand create:
-                PlanCreate(collection, create.Data, idFromUrl: null, plan, caller);
+                await PlanCreateAsync(collection, create.Data, idFromUrl: null, plan, caller, cancellationToken);
                 break;
             case ReplaceCommand replace:
                 await PlanReplaceAsync(collection, replace, plan, caller, cancellationToken);
@@ -151,7 +168,7 @@ public sealed class DocumentService(
         }
     }
 
-    private void PlanCreate(Collection collection, JsonObject body, string? idFromUrl, Plan plan, Caller caller)
+    private async Task PlanCreateAsync(Collection collection, JsonObject body, string? idFromUrl, Plan plan, Caller caller, CancellationToken cancellationToken)
     {
         DocumentRules.Require(collection, RuleOperation.Create, caller);
         var input = validator.Validate(body);
@@ -162,12 +179,30 @@ public sealed class DocumentService(
 
         var id = idFromUrl ?? input.SuppliedId ?? ids.NewId();
         var now = Timestamps.Format(time.GetUtcNow());
-        var schemaErrors = SchemaErrors(collection, input.Document);
+        var triggers = await FindBeforeTriggersAsync(collection, TriggerOperation.Create, cancellationToken);
+
+        // Without triggers the schema is checked on the fields before Compose moves them into the document.
+        var schemaErrors = triggers is null ? SchemaErrors(collection, input.Document) : null;
         var document = Compose(id, input.Document, version: 1, createdAt: now, updatedAt: now, createdBy: caller.UserId);
 
         // The rule sees the document exactly as it would be stored, _createdBy included. It is checked
         // before the schema so that a caller who may not write learns nothing about what would be valid.
         rules.CheckCreate(collection, caller, document);
+        if (triggers is not null)
+        {
+            var outcome = await triggers.RunAsync(new BeforeWrite(TriggerOperation.Create, collection.Name, id, document, null, caller), cancellationToken);
+            plan.AddRunRecords(outcome.RunRecords);
+            if (outcome.Fields is { } fields)
+            {
+                schemaErrors = SchemaErrors(collection, fields);
+                document = Compose(id, fields, version: 1, createdAt: now, updatedAt: now, createdBy: caller.UserId);
+            }
+            else
+            {
+                schemaErrors = SchemaErrors(collection, UserFields(document));
+            }
+        }
+
         ThrowIfInvalid(collection, schemaErrors);
         plan.Pending[(collection.Name, id)] = document;
         plan.Add(new InsertOperation(collection.Name, document), new CommandResult(StatusCodes.Status201Created, document), conditional: false);
@@ -195,7 +230,7 @@ public sealed class DocumentService(
                 throw PreconditionFailed(command.Id, null);
             }
 
-            PlanCreate(collection, command.Data, command.Id, plan, caller);
+            await PlanCreateAsync(collection, command.Data, command.Id, plan, caller, cancellationToken);
             return;
         }
 
@@ -208,7 +243,7 @@ public sealed class DocumentService(
             throw new InvalidInputException("id_mismatch", $"The body's _id '{input.SuppliedId}' differs from the URL's '{command.Id}'.", "_id");
         }
 
-        PlanUpdate(collection, current, version, input.Document, plan, caller);
+        await PlanUpdateAsync(collection, current, version, input.Document, plan, caller, cancellationToken);
     }
 
     private async Task PlanPatchAsync(Collection collection, PatchCommand command, Plan plan, Caller caller, CancellationToken cancellationToken)
@@ -236,14 +271,15 @@ public sealed class DocumentService(
         var updated = update is not null
             ? UpdateApplier.Apply(update, fields, time.GetUtcNow())
             : MergePatch.Apply(fields, patch!);
-        PlanUpdate(collection, current, version, validator.Validate(updated).Document, plan, caller);
+        await PlanUpdateAsync(collection, current, version, validator.Validate(updated).Document, plan, caller, cancellationToken);
     }
 
     private async Task PlanDeleteAsync(Collection collection, DeleteCommand command, Plan plan, Caller caller, CancellationToken cancellationToken)
     {
         long? expected = command.IfMatch;
         var key = (collection.Name, command.Id);
-        if (caller.Privileged && !plan.Pending.ContainsKey(key))
+        var triggers = await FindBeforeTriggersAsync(collection, TriggerOperation.Delete, cancellationToken);
+        if (caller.Privileged && triggers is null && !plan.Pending.ContainsKey(key))
         {
             // No rule needs the document, so no read is needed either: the store reports a missing
             // document (404) or a version mismatch (412).
@@ -252,33 +288,56 @@ public sealed class DocumentService(
             return;
         }
 
-        // The rule needs the stored document (or the state an earlier op of this batch left); the delete is
-        // then conditional on the version read, so a document changed meanwhile is re-read and re-checked.
+        // The rule and the before triggers need the stored document (or the state an earlier op of this batch left);
+        // the delete is then conditional on the version read, so a document changed meanwhile is re-read and re-checked.
         DocumentRules.Require(collection, RuleOperation.Delete, caller);
         var current = await CurrentAsync(collection.Name, command.Id, plan, cancellationToken) ?? throw DocumentNotFound(command.Id);
         rules.CheckVisible(collection, caller, current);
         expected = CheckIfMatch(current, command);
         rules.CheckDelete(collection, caller, current);
+        if (triggers is not null)
+        {
+            var outcome = await triggers.RunAsync(new BeforeWrite(TriggerOperation.Delete, collection.Name, command.Id, null, current, caller), cancellationToken);
+            plan.AddRunRecords(outcome.RunRecords);
+        }
+
         plan.Pending[key] = null;
         plan.Add(new DeleteOperation(collection.Name, command.Id, expected), new CommandResult(StatusCodes.Status204NoContent, null), conditional: command.IfMatch is null);
     }
 
-    private void PlanUpdate(Collection collection, JsonObject current, long version, JsonObject fields, Plan plan, Caller caller)
+    private async Task PlanUpdateAsync(Collection collection, JsonObject current, long version, JsonObject fields, Plan plan, Caller caller, CancellationToken cancellationToken)
     {
         var id = current[SystemFields.Id]!.GetValue<string>();
-        var schemaErrors = SchemaErrors(collection, fields);
-        var document = Compose(
-            id,
-            fields,
-            version + 1,
-            current[SystemFields.CreatedAt]?.GetValue<string>() ?? Timestamps.Format(time.GetUtcNow()),
-            Timestamps.Format(time.GetUtcNow()),
-            current[SystemFields.CreatedBy]?.GetValue<string>());
+        var triggers = await FindBeforeTriggersAsync(collection, TriggerOperation.Update, cancellationToken);
+        var schemaErrors = triggers is null ? SchemaErrors(collection, fields) : null;
+        var createdAt = current[SystemFields.CreatedAt]?.GetValue<string>() ?? Timestamps.Format(time.GetUtcNow());
+        var updatedAt = Timestamps.Format(time.GetUtcNow());
+        var createdBy = current[SystemFields.CreatedBy]?.GetValue<string>();
+        var document = Compose(id, fields, version + 1, createdAt, updatedAt, createdBy);
         rules.CheckUpdate(collection, caller, current, document);
+        if (triggers is not null)
+        {
+            var outcome = await triggers.RunAsync(new BeforeWrite(TriggerOperation.Update, collection.Name, id, document, current, caller), cancellationToken);
+            plan.AddRunRecords(outcome.RunRecords);
+            if (outcome.Fields is { } changed)
+            {
+                schemaErrors = SchemaErrors(collection, changed);
+                document = Compose(id, changed, version + 1, createdAt, updatedAt, createdBy);
+            }
+            else
+            {
+                schemaErrors = SchemaErrors(collection, UserFields(document));
+            }
+        }
+
         ThrowIfInvalid(collection, schemaErrors);
         plan.Pending[(collection.Name, id)] = document;
         plan.Add(new ReplaceOperation(collection.Name, document, version), new CommandResult(StatusCodes.Status200OK, document), conditional: true);
     }
+
+    /// <summary>Null (synchronously, from a cached index) unless a <c>before</c> trigger listens to this collection and operation.</summary>
+    private ValueTask<IBeforeWriteTriggers?> FindBeforeTriggersAsync(Collection collection, TriggerOperation operation, CancellationToken cancellationToken) =>
+        beforeWrite is null ? ValueTask.FromResult<IBeforeWriteTriggers?>(null) : beforeWrite.FindAsync(collection.Name, operation, cancellationToken);
 
     private static IReadOnlyList<FieldError>? SchemaErrors(Collection collection, JsonObject fields) =>
         collection.Schema?.Validate(fields) is { Count: > 0 } errors ? errors : null;

@@ -15,6 +15,7 @@ public static class FunctionServiceCollectionExtensions
         services.AddFunctionApi();
         services.AddFunctionRuntime();
         services.AddFunctionAfterTriggers();
+        services.AddFunctionBeforeTriggers();
         return services;
     }
 }

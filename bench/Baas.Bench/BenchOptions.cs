@@ -23,7 +23,8 @@ internal sealed record BenchOptions
     /// <summary>
     /// <c>http</c> (the REST scenarios), <c>realtime</c> (latency, fan-out and memory of the hub), <c>realtime-attack</c>,
     /// <c>soak</c> (a mixed read/write load for <see cref="Duration"/>, printing database and WAL sizes every
-    /// <see cref="ReportEvery"/>) or <c>triggers</c> (after-trigger latency and losses).
+    /// <see cref="ReportEvery"/>), <c>triggers</c> (after-trigger latency and losses) or <c>functions</c> (before-trigger and
+    /// callable throughput beside their baselines).
     /// </summary>
     public string Suite { get; init; } = "http";
 
@@ -62,8 +63,9 @@ internal sealed record BenchOptions
           --suite <name>          http (default), realtime (hub latency, fan-out, memory per connection),
                                   realtime-attack (one subscriber's latency without and under issue 11's attack),
                                   soak (capacity of a mixed load, then half of it for --duration with realtime
-                                  subscribers, a row every --report-every, memory slope and pass/fail), or
-                                  triggers (after trigger: commit -> function start, runs lost, beside get-by-id)
+                                  subscribers, a row every --report-every, memory slope and pass/fail),
+                                  triggers (after trigger: commit -> function start, runs lost, beside get-by-id), or
+                                  functions (creates with vs without a before trigger; callable vs get-by-id)
           --report-every <s>      soak: seconds between report rows (1-600, default 60)
           --load <percent>        soak: share of the measured capacity to run at (1-100, default 50)
           --subscribers <n>       soak: realtime subscribers (0-1000, default 20)
@@ -101,7 +103,7 @@ internal sealed record BenchOptions
                 "--documents" => options with { Documents = Number(name, value, 1000, 1_000_000) },
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
-                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak or triggers, not '{value}'."),
+                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" or "functions" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak, triggers or functions, not '{value}'."),
                 "--wal-bound" => options with { WalBoundMegabytes = Number(name, value, 1, 65536) },
                 "--report-every" => options with { ReportEvery = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
                 "--load" => options with { SoakLoad = Number(name, value, 1, 100) / 100.0 },

@@ -54,7 +54,7 @@ internal sealed class BenchRun : IAsyncDisposable
             return await RunSoakAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
         }
 
-        if (_options.Suite == "triggers")
+        if (_options.Suite is "triggers" or "functions")
         {
             return await RunTriggersAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
         }
@@ -313,16 +313,29 @@ internal sealed class BenchRun : IAsyncDisposable
         using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Add("X-Api-Key", await BaasSetup.CreateServiceKeyAsync(client, AdminEmail, AdminPassword, cancellationToken));
 
-        Console.WriteLine(Format($"After trigger: get-by-id baseline, then creates at concurrency {_options.Concurrency} with the trigger consuming..."));
-        var bench = new TriggerBench(client, _options);
-        await bench.RunAsync(cancellationToken);
-        var markdown = Format($"After-trigger run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.\n\n") + bench.ToMarkdown();
+        string markdown;
+        if (_options.Suite == "functions")
+        {
+            Console.WriteLine(Format($"Functions: creates with and without a before trigger, then a callable beside get-by-id, interleaved, at concurrency {_options.Concurrency}..."));
+            var functions = new FunctionBench(client, _options);
+            await functions.RunAsync(cancellationToken);
+            markdown = Format($"Functions run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.\n\n") + functions.ToMarkdown();
+        }
+        else
+        {
+            Console.WriteLine(Format($"After trigger: get-by-id baseline, then creates at concurrency {_options.Concurrency} with the trigger consuming..."));
+            var bench = new TriggerBench(client, _options);
+            await bench.RunAsync(cancellationToken);
+            markdown = Format($"After-trigger run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.\n\n") + bench.ToMarkdown();
+        }
+
         var stamp = startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        await File.WriteAllTextAsync(Path.Combine(outputDirectory, $"triggers-{stamp}.md"), markdown, cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(outputDirectory, "latest-triggers.md"), markdown, cancellationToken);
+        var prefix = _options.Suite;
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, $"{prefix}-{stamp}.md"), markdown, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, $"latest-{prefix}.md"), markdown, cancellationToken);
         Console.WriteLine();
         Console.WriteLine(markdown);
-        Console.WriteLine($"Written to {outputDirectory} (triggers-{stamp}.md, latest-triggers.md).");
+        Console.WriteLine($"Written to {outputDirectory} ({prefix}-{stamp}.md, latest-{prefix}.md).");
         return 0;
     }
 

@@ -50,12 +50,25 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
 
     public async Task<FunctionRunRecord> ExecuteAsync(FunctionDefinition function, FunctionInvocation invocation, CancellationToken cancellationToken = default)
     {
+        var run = await RunUnrecordedAsync(function, invocation, cancellationToken);
+        await _runs.SaveAsync(run, cancellationToken);
+        return run;
+    }
+
+    /// <summary>
+    /// <see cref="ExecuteAsync"/> without saving the record: the caller saves it (a <c>before</c> trigger commits the records
+    /// of its successful runs in the same store write as the document, so a trigger does not add a write of its own).
+    /// </summary>
+    internal async Task<FunctionRunRecord> RunUnrecordedAsync(FunctionDefinition function, FunctionInvocation invocation, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(function);
         ArgumentNullException.ThrowIfNull(invocation);
         var environment = await _secrets.GetAllAsync(cancellationToken);
 
-        // A callable's client waits at most the function's own budget for a free slot; other runs queue.
-        if (invocation.Trigger == RunTrigger.Callable)
+        // A callable's client, and a write held up by a before trigger (which has its own Timeout), wait at most the
+        // run's budget for a free slot; other runs queue. A before trigger's ctx.db write may run another before
+        // trigger while holding a slot, so an unbounded wait there could deadlock.
+        if (invocation.Trigger == RunTrigger.Callable || invocation.Timeout is not null)
         {
             if (!await _slots.WaitAsync(invocation.Timeout ?? TimeSpan.FromSeconds(function.TimeoutSeconds), cancellationToken))
             {
@@ -80,7 +93,6 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
         }
 
         var run = Record(function, invocation, startedAt, result, new SecretMasker(environment.Values));
-        await _runs.SaveAsync(run, cancellationToken);
         if (run.Status is RunStatus.Failed or RunStatus.TimedOut)
         {
             Log.RunFailed(_logger, run.Function, run.Version, run.Id, run.Trigger.Name(), run.Attempt, run.Status.Name(), run.DeadLetter);
@@ -174,7 +186,7 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
         [LoggerMessage(EventId = 9100, Level = LogLevel.Warning, Message = "Function {Function} v{Version} run {RunId} ({Trigger}, attempt {Attempt}) ended {Status}; dead letter: {DeadLetter}.")]
         public static partial void RunFailed(ILogger logger, string function, int version, string runId, string trigger, int attempt, string status, bool deadLetter);
 
-        [LoggerMessage(EventId = 9101, Level = LogLevel.Warning, Message = "Callable {Function} refused: all {Slots} function slots stayed busy.")]
+        [LoggerMessage(EventId = 9101, Level = LogLevel.Warning, Message = "Run of {Function} refused (callable or before trigger): all {Slots} function slots stayed busy.")]
         public static partial void Busy(ILogger logger, string function, int slots);
     }
 }

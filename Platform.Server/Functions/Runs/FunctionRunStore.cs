@@ -25,6 +25,13 @@ public sealed class FunctionRunStore(IDocumentStore store)
     public async Task SaveAsync(FunctionRunRecord run, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
+        await store.WriteAsync([Insert(run)], cancellationToken);
+    }
+
+    /// <summary>The store write that saves <paramref name="run"/>, for a caller that commits it with other writes.</summary>
+    public static InsertOperation Insert(FunctionRunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
         var json = FunctionRunJson.ToJson(run);
         json.Remove("id");
         var stamp = Timestamps.Format(run.StartedAt);
@@ -36,12 +43,15 @@ public sealed class FunctionRunStore(IDocumentStore store)
             [SystemFields.UpdatedAt] = stamp,
             [SystemFields.CreatedBy] = null,
         };
-        foreach (var (key, value) in json)
+        // ToJson made fresh nodes: move them over rather than copy them again.
+        foreach (var key in json.Select(p => p.Key).ToList())
         {
-            document[key] = value?.DeepClone();
+            var value = json[key];
+            json.Remove(key);
+            document[key] = value;
         }
 
-        await store.WriteAsync([new InsertOperation(FunctionRunJson.Collection, document)], cancellationToken);
+        return new InsertOperation(FunctionRunJson.Collection, document);
     }
 
     /// <summary>The run of <paramref name="function"/> with this id, or null (also when the id belongs to another function).</summary>

@@ -60,6 +60,33 @@ public sealed class FunctionsClientTests(FunctionSdkFixture fixture) : IClassFix
         Assert.Equal(("schedules_unavailable", "schedule"), (error.Code, error.Field));
     }
 
+    private sealed record Order(string? Email);
+
+    [Fact]
+    public async Task AWriteRejectedByABeforeTrigger_IsABaasExceptionWithItsCodeStatusAndMessage()
+    {
+        var name = FunctionSdkFixture.NewName();
+        var collection = "c" + Guid.NewGuid().ToString("N")[..12];
+        await fixture.Client.Admin.Collections.CreateAsync(new Platform.Sdk.Admin.CollectionDefinition { Name = collection }, Ct);
+        await fixture.Client.Admin.Functions.CreateAsync(new FunctionDefinition
+        {
+            Name = name,
+            Code = "x",
+            Triggers = { new FunctionTrigger(collection, ["create"], "before") },
+        }, Ct);
+        fixture.Runtime.Handlers[name] = (invocation, _) => invocation.Event!.Data!["email"] is null
+            ? FakeFunctionRuntime.Rejected(422, "email is required")
+            : FakeFunctionRuntime.Succeeded(null);
+
+        var orders = fixture.Client.Collection<Order>(collection);
+        var rejected = await Assert.ThrowsAsync<BaasException>(() => orders.AddAsync(new Order(null), Ct));
+        Assert.Equal((422, "rejected_by_function", "email is required"), (rejected.Status, rejected.Code, rejected.Detail));
+        Assert.Equal(name, rejected.Problem!["function"]!.GetValue<string>());
+
+        var added = await orders.AddAsync(new Order("ada@example.com"), Ct);
+        Assert.Equal("ada@example.com", added.Data.Email);
+    }
+
     [Fact]
     public async Task Create_SyntaxError_IsABaasExceptionNamingTheCode()
     {

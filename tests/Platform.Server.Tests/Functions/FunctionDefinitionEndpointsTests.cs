@@ -57,14 +57,12 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
     }
 
     [Fact]
-    public async Task ScheduleAndBeforeTrigger_AreRefused_UntilTheyCanRun_AndNothingIsSaved()
+    public async Task Schedule_IsRefused_UntilItCanRun_AndNothingIsSaved()
     {
-        // A schedule or a before trigger with nothing to run it would be a job that silently never runs.
+        // A schedule with nothing to run it would be a job that silently never runs.
         var name = FunctionServerFixture.NewName();
         await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "schedules_unavailable", await fixture.Admin.PostJsonAsync(Base,
             $$"""{ "name": "{{name}}", "code": "export default async function (ctx) { return 1; }", "schedule": { "cron": "0 3 * * *", "timeZone": "Europe/Berlin" } }"""));
-        await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "before_triggers_unavailable", await fixture.Admin.PostJsonAsync(Base,
-            $$"""{ "name": "{{name}}", "code": "export default async function (ctx) { return 1; }", "triggers": [ { "collection": "orders", "on": ["create"], "phase": "after" }, { "collection": "orders", "on": ["create"], "phase": "before" } ] }"""));
         using var missing = await fixture.Admin.GetAsync($"{Base}/{name}", Ct);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
 
