@@ -75,7 +75,7 @@ public static class AdminAuthEndpoints
 
         if (admin.Disabled)
         {
-            return AdminProblems.Problem(StatusCodes.Status403Forbidden, "admin_disabled", "This admin account is disabled.");
+            return AdminProblems.Problem(ErrorKind.Forbidden, "admin_disabled", "This admin account is disabled.");
         }
 
         return TypedResults.Ok(Session(admin, await accounts.GetTokenStampAsync(admin.Id, cancellationToken), tokens));
@@ -90,7 +90,7 @@ public static class AdminAuthEndpoints
         var caller = context.GetBaasCaller();
         if (caller is not { Kind: BaasCallerKind.Admin } || !await accounts.SignOutAsync(caller.Id, cancellationToken))
         {
-            return AdminProblems.Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "The admin account no longer exists.");
+            return AdminProblems.Problem(ErrorKind.Unauthenticated, "unauthenticated", "The admin account no longer exists.");
         }
 
         var logger = loggers.CreateLogger(typeof(AdminAuthEndpoints));
@@ -106,7 +106,7 @@ public static class AdminAuthEndpoints
         var caller = context.GetBaasCaller();
         var admin = caller is { Kind: BaasCallerKind.Admin } ? await accounts.GetAsync(caller.Id, cancellationToken) : null;
         return admin is null
-            ? AdminProblems.Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "The admin account no longer exists.")
+            ? AdminProblems.Problem(ErrorKind.Unauthenticated, "unauthenticated", "The admin account no longer exists.")
             : TypedResults.Ok(admin);
     }
 
@@ -139,11 +139,11 @@ public static class AdminAuthEndpoints
                     CancellationToken.None);
                 return TypedResults.Ok(Session(admin!, tokenStamp: null, tokens));
             case AdminSetupOutcome.InvalidToken:
-                return AdminProblems.Problem(StatusCodes.Status403Forbidden, "invalid_setup_token", "The setup token is missing or wrong; use the link the server logged at start-up.");
+                return AdminProblems.Problem(ErrorKind.Forbidden, "invalid_setup_token", "The setup token is missing or wrong; use the link the server logged at start-up.");
             case AdminSetupOutcome.EmailTaken:
                 return AdminProblems.EmailTaken();
             default:
-                return AdminProblems.Problem(StatusCodes.Status409Conflict, "setup_completed", "An admin already exists; sign in instead.");
+                return AdminProblems.Problem(ErrorKind.Conflict, "setup_completed", "An admin already exists; sign in instead.");
         }
     }
 

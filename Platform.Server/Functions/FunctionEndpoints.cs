@@ -202,7 +202,7 @@ public static class FunctionEndpoints
     {
         if (!await admin.DeleteSecretAsync(secret, cancellationToken))
         {
-            throw new ApiException(StatusCodes.Status404NotFound, "secret_not_found", $"There is no secret '{secret}'.");
+            throw new DomainException(ErrorKind.NotFound, "secret_not_found", $"There is no secret '{secret}'.");
         }
 
         await context.AuditAsync("functions.secrets.delete", "functions/secrets/" + secret, before: new JsonObject { ["name"] = secret });
@@ -312,7 +312,7 @@ public static class FunctionEndpoints
         var definition = CollectionsNameIsValid(name) ? await catalog.GetAsync(name, cancellationToken) : null;
         if (definition is not { Enabled: true, Callable: { } callable })
         {
-            throw new ApiException(StatusCodes.Status404NotFound, "function_not_found", $"There is no callable function '{name}'.");
+            throw new DomainException(ErrorKind.NotFound, "function_not_found", $"There is no callable function '{name}'.");
         }
 
         var caller = Callers.From(request.HttpContext);
@@ -339,14 +339,14 @@ public static class FunctionEndpoints
         return run.Status switch
         {
             RunStatus.Succeeded => TypedResults.Ok(new JsonObject { ["result"] = run.Result?.DeepClone() }),
-            RunStatus.Rejected => throw new ApiException(run.Rejection!.Status, "rejected_by_function", run.Rejection.Message) { Extensions = RunExtensions(run) },
-            RunStatus.TimedOut => throw new ApiException(
-                StatusCodes.Status422UnprocessableEntity,
+            RunStatus.Rejected => throw new FunctionRejectedException(run.Rejection!) { Extensions = RunExtensions(run) },
+            RunStatus.TimedOut => throw new DomainException(
+                ErrorKind.Unprocessable,
                 "function_timeout",
                 $"Function '{name}' ran out of its time budget: {run.Error?.Message ?? "timed out"}")
             { Extensions = RunExtensions(run) },
-            _ => throw new ApiException(
-                StatusCodes.Status422UnprocessableEntity,
+            _ => throw new DomainException(
+                ErrorKind.Unprocessable,
                 "function_failed",
                 $"Function '{name}' failed: {run.Error?.Message ?? "unknown error"}{Where(run.Error)}")
             { Extensions = RunExtensions(run) },
@@ -364,9 +364,9 @@ public static class FunctionEndpoints
 
     private static bool CollectionsNameIsValid(string name) => Collections.CollectionNames.IsValid(name) && name != FunctionDefinitionParser.ReservedName;
 
-    private static ApiException Refused(Caller caller, string name, string why) => caller.Auth is null
-        ? new ApiException(StatusCodes.Status401Unauthorized, "unauthenticated", $"Sign in to call '{name}': {why}.")
-        : new ApiException(StatusCodes.Status403Forbidden, "forbidden", $"You may not call '{name}': {why}.");
+    private static DomainException Refused(Caller caller, string name, string why) => caller.Auth is null
+        ? new DomainException(ErrorKind.Unauthenticated, "unauthenticated", $"Sign in to call '{name}': {why}.")
+        : new DomainException(ErrorKind.Forbidden, "forbidden", $"You may not call '{name}': {why}.");
 
     private static async Task<JsonNode?> ReadArgsAsync(HttpRequest request, FunctionOptions options, CancellationToken cancellationToken)
     {
@@ -380,7 +380,7 @@ public static class FunctionEndpoints
         {
             body = await JsonBody.ReadObjectAsync(request, options.MaxArgsBytes + ArgsEnvelopeBytes, MaxBodyDepth, cancellationToken);
         }
-        catch (InvalidInputException ex) when (ex.Status == StatusCodes.Status413PayloadTooLarge)
+        catch (InvalidInputException ex) when (ex.Kind == ErrorKind.TooLarge)
         {
             throw ArgsTooLarge(options);
         }
@@ -407,7 +407,7 @@ public static class FunctionEndpoints
     }
 
     private static InvalidInputException ArgsTooLarge(FunctionOptions options) =>
-        new("args_too_large", $"args may be at most {options.MaxArgsBytes} bytes of JSON (Baas:Functions:MaxArgsBytes).", "args", StatusCodes.Status413PayloadTooLarge);
+        new("args_too_large", $"args may be at most {options.MaxArgsBytes} bytes of JSON (Baas:Functions:MaxArgsBytes).", "args", ErrorKind.TooLarge);
 
     private static FunctionEvent ParseEvent(JsonNode node)
     {
@@ -473,8 +473,8 @@ public static class FunctionEndpoints
         return await catalog.GetAsync(name, cancellationToken) ?? throw FunctionAdminService.NotFound(name);
     }
 
-    private static ApiException RunNotFound(string name, string id) =>
-        new(StatusCodes.Status404NotFound, "run_not_found", $"Function '{name}' has no run '{id}'.");
+    private static DomainException RunNotFound(string name, string id) =>
+        new(ErrorKind.NotFound, "run_not_found", $"Function '{name}' has no run '{id}'.");
 
     private static JsonObject Answer(FunctionDefinition definition, TimeProvider time)
     {

@@ -59,14 +59,14 @@ public static class AdminUserEndpoints
         {
             before = UserView.From(await users.GetAsync(id));
         }
-        catch (ApiException ex) when (ex.Status == StatusCodes.Status404NotFound)
+        catch (DomainException ex) when (ex.Kind == ErrorKind.NotFound)
         {
             // Reported below, by the delete itself.
         }
 
         if (!await users.DeleteAsync(id, context.GetBaasCaller()?.Id, cancellationToken))
         {
-            throw ApiException.NotFound($"User '{id}' was not found.");
+            throw DomainException.NotFound($"User '{id}' was not found.");
         }
 
         await context.AuditAsync("users.delete", "users/" + id, before: before is null ? null : Audited(before, null));

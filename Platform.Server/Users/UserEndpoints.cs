@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using Platform.Server.Auth;
 using Platform.Server.Common;
+using Platform.Server.Hosting;
 
 namespace Platform.Server.Users;
 
@@ -77,8 +78,8 @@ public static class UserEndpoints
             context.Response.Headers.RetryAfter = locked.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             return TypedResults.Problem(
                 locked.Message,
-                statusCode: locked.Status,
-                title: ReasonPhrases.GetReasonPhrase(locked.Status),
+                statusCode: ProblemMapping.StatusOf(locked),
+                title: ReasonPhrases.GetReasonPhrase(ProblemMapping.StatusOf(locked)),
                 extensions: new Dictionary<string, object?> { ["code"] = locked.Code, ["retryAfter"] = locked.RetryAfterSeconds });
         }
     }
