@@ -51,6 +51,7 @@ public static class AdminAuthEndpoints
         AdminAccountService accounts,
         BaasTokenService tokens,
         ILoggerFactory loggers,
+        TimeProvider time,
         CancellationToken cancellationToken)
     {
         var request = await JsonBody.ReadAuthAsync<AdminCredentialsRequest>(context, cancellationToken);
@@ -64,12 +65,24 @@ public static class AdminAuthEndpoints
             return AdminProblems.Validation("password", "The password is required.");
         }
 
-        var admin = await accounts.VerifyCredentialsAsync(request.Email, request.Password, cancellationToken);
+        var (admin, lockedUntil, lockedNow) = await accounts.VerifyCredentialsAsync(request.Email, request.Password, cancellationToken);
         if (admin is null)
         {
             var logger = loggers.CreateLogger(typeof(AdminAuthEndpoints));
             var email = AdminCredentials.NormalizeEmail(request.Email);
             AdminLog.AdminLoginFailed(logger, email);
+            if (lockedUntil is { } until)
+            {
+                if (lockedNow)
+                {
+                    AdminLog.AdminLockedOut(logger, email, until);
+                }
+
+                var seconds = Math.Max(1, (long)Math.Ceiling((until - time.GetUtcNow()).TotalSeconds));
+                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return AdminProblems.LockedOut(seconds);
+            }
+
             return AdminProblems.InvalidCredentials();
         }
 

@@ -36,6 +36,14 @@ internal static class AdminProblems
     public static ProblemHttpResult InvalidCredentials() =>
         Problem(ErrorKind.Unauthenticated, "invalid_credentials", "The email or password is wrong.");
 
+    /// <summary>401 <c>locked_out</c> with <c>retryAfter</c>, the seconds until the lockout ends (the caller sets <c>Retry-After</c>).</summary>
+    public static ProblemHttpResult LockedOut(long retryAfterSeconds) =>
+        Problem(
+            ErrorKind.Unauthenticated,
+            "locked_out",
+            $"Too many wrong passwords: this admin account is locked for {retryAfterSeconds} more seconds.",
+            ("retryAfter", retryAfterSeconds));
+
     public static ProblemHttpResult EmailTaken() =>
         Problem(ErrorKind.Conflict, "email_taken", "An admin with this email already exists.", ("field", "email"));
 }
