@@ -18,6 +18,8 @@ public static class AdminAuthEndpoints
 
         group.MapPost("/auth/login", LoginAsync)
             .Accepts<AdminCredentialsRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .AllowAnonymous()
             .RequireRateLimiting(RateLimitPolicies.Auth)
             .WithName("AdminLogin")
@@ -37,6 +39,8 @@ public static class AdminAuthEndpoints
 
         group.MapPost("/setup", SetupAsync)
             .Accepts<AdminSetupRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .AllowAnonymous()
             .RequireRateLimiting(RateLimitPolicies.Auth)
             .WithName("AdminSetup")

@@ -26,16 +26,16 @@ public static class AdminToolsEndpoints
     {
         ArgumentNullException.ThrowIfNull(routes);
         var group = routes.MapGroup("/api/admin/collections/{name}").WithTags("Collection tools").RequireAuthorization(BaasPolicies.AdminOrService);
-        group.MapPost("/schema/check", CheckSchemaAsync).WithName("CheckCollectionSchema")
+        group.MapPost("/schema/check", CheckSchemaAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("CheckCollectionSchema")
             .WithSummary("Counts the stored documents a proposed JSON Schema would reject (bounded scan), with samples.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("/rules/simulate", SimulateRulesAsync).WithName("SimulateCollectionRules")
+        group.MapPost("/rules/simulate", SimulateRulesAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("SimulateCollectionRules")
             .WithSummary("Decides an operation under the saved or proposed rules for a caller, document and data; for list, the effective filter.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("/bulk", BulkAsync).WithName("BulkDocuments")
+        group.MapPost("/bulk", BulkAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("BulkDocuments")
             .WithSummary("Updates or deletes every document matching a filter (dryRun: true only counts).")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        group.MapPost("/import", ImportAsync).WithName("ImportDocuments")
+        group.MapPost("/import", ImportAsync).Accepts<string>("application/x-ndjson", "application/json", "text/csv").WithName("ImportDocuments")
             .WithSummary("Streams NDJSON, a JSON array or CSV into the collection (?format=, ?mode=insert|upsert), in batches, with per-row errors.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapGet("/export", ExportAsync).WithName("ExportDocuments")

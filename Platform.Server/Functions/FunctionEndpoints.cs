@@ -33,22 +33,22 @@ public static class FunctionEndpoints
         ArgumentNullException.ThrowIfNull(routes);
         var admin = routes.MapGroup("/api/admin/functions").WithTags("Functions").RequireAuthorization(BaasPolicies.AdminOrService);
         admin.MapGet("/", ListAsync).WithName("ListFunctions").WithSummary("Lists every function (current versions) with its next scheduled runs.");
-        admin.MapPost("/", CreateAsync).WithName("CreateFunction").WithSummary("Defines a function; the code is checked and saved as version 1.");
+        admin.MapPost("/", CreateAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("CreateFunction").WithSummary("Defines a function; the code is checked and saved as version 1.");
         admin.MapGet("/secrets", ListSecretsAsync).WithName("ListFunctionSecrets").WithSummary("Lists secret names and dates (never values).");
-        admin.MapPut("/secrets/{secret}", SetSecretAsync).WithName("SetFunctionSecret").WithSummary("Creates or replaces a secret: {\"value\": \"...\"}.");
+        admin.MapPut("/secrets/{secret}", SetSecretAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("SetFunctionSecret").WithSummary("Creates or replaces a secret: {\"value\": \"...\"}.");
         admin.MapDelete("/secrets/{secret}", DeleteSecretAsync).WithName("DeleteFunctionSecret").WithSummary("Deletes a secret.");
         admin.MapGet("/{name}", GetAsync).WithName("GetFunction").WithSummary("Reads a function's current version, with nextRuns when it has a schedule.");
-        admin.MapPut("/{name}", UpdateAsync).WithName("UpdateFunction").WithSummary("Saves a new version; If-Match makes it conditional on the current version.");
+        admin.MapPut("/{name}", UpdateAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("UpdateFunction").WithSummary("Saves a new version; If-Match makes it conditional on the current version.");
         admin.MapDelete("/{name}", DeleteAsync).WithName("DeleteFunction").WithSummary("Deletes a function and its versions (run records stay until retention).");
         admin.MapGet("/{name}/versions", ListVersionsAsync).WithName("ListFunctionVersions").WithSummary("Every saved version, newest first.");
-        admin.MapPost("/{name}/rollback", RollbackAsync).WithName("RollbackFunction").WithSummary("Saves an old version's content as a new version: {\"version\": 3}.");
-        admin.MapPost("/{name}/run", RunAsync).WithName("RunFunction").WithSummary("Runs the function now (even when disabled) with sample args or event; answers the run record.");
+        admin.MapPost("/{name}/rollback", RollbackAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("RollbackFunction").WithSummary("Saves an old version's content as a new version: {\"version\": 3}.");
+        admin.MapPost("/{name}/run", RunAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("RunFunction").WithSummary("Runs the function now (even when disabled) with sample args or event; answers the run record.");
         admin.MapGet("/{name}/runs", ListRunsAsync).WithName("ListFunctionRuns").WithSummary("Run records, newest first: ?status=&deadLetter=&limit=&cursor=.");
         admin.MapGet("/{name}/runs/{id}", GetRunAsync).WithName("GetFunctionRun").WithSummary("One run record.");
         admin.MapPost("/{name}/runs/{id}/retry", RetryRunAsync).WithName("RetryFunctionRun").WithSummary("Replays a run's args or event on the current version, attempt + 1.");
 
         var callable = routes.MapGroup("/api/functions").WithTags("Functions").RequireAuthorization(BaasPolicies.AnyCaller);
-        callable.MapPost("/{name}", CallAsync).WithName("CallFunction").WithSummary("Calls a callable function: {\"args\": ...} → {\"result\": ...}.");
+        callable.MapPost("/{name}", CallAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("CallFunction").WithSummary("Calls a callable function: {\"args\": ...} → {\"result\": ...}.");
         return routes;
     }
 

@@ -43,7 +43,7 @@ public static class BaasServerExtensions
         // Model-binding failures (malformed or mistyped JSON bodies) reach the exception handler, which
         // names the position or field at fault, instead of becoming a bare 400.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-        services.AddOpenApi();
+        services.AddOpenApi(options => options.AddBaasProblemResponses());
 
         // Keys live with the data, not in the user profile, so a restart or a move of the data dir keeps them.
         var dataDir = Path.GetFullPath(builder.Configuration[$"{BaasOptions.Section}:{nameof(BaasOptions.DataDir)}"] ?? new BaasOptions().DataDir);

@@ -19,9 +19,9 @@ public static class AdminUserEndpoints
 
         group.MapGet("/", ListAsync).WithName("ListUsers")
             .WithSummary("List app users").WithDescription("?search= (email prefix or id), ?limit= (1-1000, default 50), ?cursor= (from nextCursor).");
-        group.MapPost("/", CreateAsync).WithName("CreateUser").WithSummary("Create an app user");
+        group.MapPost("/", CreateAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("CreateUser").WithSummary("Create an app user");
         group.MapGet("/{id}", GetAsync).WithName("GetUser").WithSummary("One app user");
-        group.MapPatch("/{id}", PatchAsync).WithName("PatchUser")
+        group.MapPatch("/{id}", PatchAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("PatchUser")
             .WithSummary("Change roles, disabled, email, password or data (merge patch)")
             .WithDescription("Disabling a user or setting their password ends all their sessions.");
         group.MapDelete("/{id}", DeleteAsync).WithName("DeleteUser").WithSummary("Delete an app user and end their sessions");
