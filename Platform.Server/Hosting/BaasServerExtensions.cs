@@ -33,6 +33,7 @@ public static class BaasServerExtensions
         }
 
         builder.UseBaasDashboardAssets();
+        builder.UseBaasSafeLogging();
         var services = builder.Services;
         services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RequestBodyLimits>().BindConfiguration(RequestBodyLimits.Section).ValidateDataAnnotations().ValidateOnStart();
