@@ -79,13 +79,13 @@ public static class AdminAccountEndpoints
         var changedBy = context.GetBaasCaller()?.Id;
         if (disabled && string.Equals(id, changedBy, StringComparison.Ordinal))
         {
-            return AdminProblems.Problem(StatusCodes.Status409Conflict, "cannot_disable_self", "An admin cannot disable its own account; ask another admin.");
+            return AdminProblems.Problem(ErrorKind.Conflict, "cannot_disable_self", "An admin cannot disable its own account; ask another admin.");
         }
 
         var (outcome, admin) = await accounts.SetDisabledAsync(id, disabled, cancellationToken);
         if (outcome == AdminChangeOutcome.NotFound)
         {
-            return AdminProblems.Problem(StatusCodes.Status404NotFound, "admin_not_found", $"No admin has the id '{id}'.");
+            return AdminProblems.Problem(ErrorKind.NotFound, "admin_not_found", $"No admin has the id '{id}'.");
         }
 
         var logger = loggers.CreateLogger(typeof(AdminAccountEndpoints));

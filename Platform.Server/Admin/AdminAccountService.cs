@@ -1,13 +1,24 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using Platform.Server.Auth;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Filters;
+using Platform.Server.Users;
 
 namespace Platform.Server.Admin;
 
 /// <summary>An admin account as the API shows it (never the password hash).</summary>
 public sealed record AdminAccount(string Id, string Email, string CreatedAt, bool Disabled = false);
+
+/// <summary>
+/// The answer of <see cref="AdminAccountService.VerifyCredentialsAsync"/>: the admin when the password is right,
+/// or when the account is locked (even for the right password), the time the lockout ends.
+/// </summary>
+/// <param name="Admin">The admin when the password is right.</param>
+/// <param name="LockedOutUntil">When the account is locked: the time the lockout ends.</param>
+/// <param name="LockedNow">True when this wrong password is the one that locked the account.</param>
+public sealed record AdminCredentialCheck(AdminAccount? Admin, DateTimeOffset? LockedOutUntil = null, bool LockedNow = false);
 
 /// <summary>What <see cref="AdminAccountService.SetDisabledAsync"/> did.</summary>
 public enum AdminChangeOutcome
@@ -20,7 +31,9 @@ public enum AdminChangeOutcome
 /// Admin accounts in <c>_admins</c>: <c>{ email, passwordHash, createdAt, disabled?, tokenStamp? }</c>, email
 /// normalized and unique (a unique index, so two nodes cannot create the same admin). Passwords use Identity's
 /// <see cref="PasswordHasher{TUser}"/>. Admin tokens carry the account's <c>tokenStamp</c> as <c>sid</c>: signing
-/// out replaces the stamp, which ends every token issued before (see <see cref="AdminSessionGuard"/>).
+/// out replaces the stamp, which ends every token issued before (see <see cref="AdminSessionGuard"/>). Wrong passwords
+/// are counted in <c>failedLogins</c>; after <c>Baas:Auth:Lockout:MaxFailedAttempts</c> in a row the account is locked
+/// until <c>lockoutEnd</c> (<c>Baas:Auth:Lockout:Duration</c> later), like an app user's.
 /// </summary>
 public sealed class AdminAccountService
 {
@@ -28,6 +41,8 @@ public sealed class AdminAccountService
     internal const string PasswordHashField = "passwordHash";
     internal const string DisabledField = "disabled";
     internal const string TokenStampField = "tokenStamp";
+    internal const string FailedLoginsField = "failedLogins";
+    internal const string LockoutEndField = "lockoutEnd";
     internal const int MaxListed = 1000;
 
     private static readonly AdminAccount HashingSubject = new(string.Empty, string.Empty, string.Empty);
@@ -38,13 +53,20 @@ public sealed class AdminAccountService
     private readonly Lazy<string> _dummyHash;
 
     private readonly AdminSessionGuard _guard;
+    private readonly UserLockoutOptions _lockout;
 
-    public AdminAccountService(IDocumentStore store, IPasswordHasher<AdminAccount> hasher, TimeProvider time, AdminSessionGuard guard)
+    public AdminAccountService(
+        IDocumentStore store,
+        IPasswordHasher<AdminAccount> hasher,
+        TimeProvider time,
+        AdminSessionGuard guard,
+        IOptions<UserAuthOptions>? authOptions = null)
     {
         _store = store;
         _hasher = hasher;
         _time = time;
         _guard = guard;
+        _lockout = authOptions?.Value.Lockout ?? new UserLockoutOptions();
         // Verified against for unknown emails, so they cost as much time as a wrong password.
         _dummyHash = new Lazy<string>(() => hasher.HashPassword(HashingSubject, Convert.ToBase64String(Guid.NewGuid().ToByteArray())));
     }
@@ -181,40 +203,101 @@ public sealed class AdminAccountService
         return document is null ? null : TokenStamp(document);
     }
 
-    /// <summary>The admin when the password is right; null for a wrong password and for an unknown email alike.</summary>
-    public async Task<AdminAccount?> VerifyCredentialsAsync(string email, string password, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Checks an admin's email and password. The admin when the password is right; no admin for a wrong password and
+    /// an unknown email alike; <see cref="AdminCredentialCheck.LockedOutUntil"/> while the account is locked (the
+    /// password is not even compared then) and from the wrong password that locks it.
+    /// </summary>
+    public async Task<AdminCredentialCheck> VerifyCredentialsAsync(string email, string password, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(password);
         var document = await FindDocumentAsync(AdminCredentials.NormalizeEmail(email), cancellationToken);
         if (document is null)
         {
             _hasher.VerifyHashedPassword(HashingSubject, _dummyHash.Value, password);
-            return null;
+            return new AdminCredentialCheck(null);
+        }
+
+        if (LockedOutUntil(document) is { } lockedUntil)
+        {
+            // As costly as a real check, so the answer's timing says nothing about the password.
+            _hasher.VerifyHashedPassword(HashingSubject, _dummyHash.Value, password);
+            return new AdminCredentialCheck(null, lockedUntil);
         }
 
         var hash = SystemDocuments.GetString(document, PasswordHashField);
         var result = _hasher.VerifyHashedPassword(HashingSubject, hash, password);
         if (result == PasswordVerificationResult.Failed)
         {
-            return null;
+            var (until, lockedNow) = await CountFailureAsync(SystemDocuments.GetString(document, SystemFields.Id), cancellationToken);
+            return new AdminCredentialCheck(null, until, lockedNow);
         }
 
-        if (result == PasswordVerificationResult.SuccessRehashNeeded)
+        if (result == PasswordVerificationResult.SuccessRehashNeeded || document[FailedLoginsField] is not null || document[LockoutEndField] is not null)
         {
-            await RehashAsync(document, password, cancellationToken);
+            await ResetFailuresAsync(document, result == PasswordVerificationResult.SuccessRehashNeeded ? password : null, cancellationToken);
         }
 
-        return ToAccount(document);
+        return new AdminCredentialCheck(ToAccount(document));
     }
 
-    // Upgrades an old hash format or iteration count; losing a race with another write only postpones it.
-    private async Task RehashAsync(JsonObject document, string password, CancellationToken cancellationToken)
+    // Counts a wrong password (re-reading on a lost race, so parallel guesses all count); the lockout end when it locked.
+    private async Task<(DateTimeOffset? LockedUntil, bool LockedNow)> CountFailureAsync(string id, CancellationToken cancellationToken)
     {
-        var hash = _hasher.HashPassword(HashingSubject, password);
+        DateTimeOffset? lockedUntil = null;
+        var lockedNow = false;
+        await ChangeAsync(
+            id,
+            d =>
+            {
+                lockedUntil = LockedOutUntil(d);
+                lockedNow = false;
+                if (lockedUntil is not null)
+                {
+                    return;
+                }
+
+                var failures = (d[FailedLoginsField] is JsonValue v && v.TryGetValue<int>(out var n) ? n : 0) + 1;
+                if (failures >= _lockout.MaxFailedAttempts)
+                {
+                    lockedUntil = _time.GetUtcNow() + _lockout.Duration;
+                    lockedNow = true;
+                    d[LockoutEndField] = SystemDocuments.FormatTimestamp(lockedUntil.Value);
+                    d.Remove(FailedLoginsField);
+                }
+                else
+                {
+                    d[FailedLoginsField] = failures;
+                    d.Remove(LockoutEndField);
+                }
+            },
+            cancellationToken);
+        return (lockedUntil, lockedNow);
+    }
+
+    private DateTimeOffset? LockedOutUntil(JsonObject document) =>
+        document[LockoutEndField] is JsonValue value && value.TryGetValue<string>(out var text)
+            && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var end)
+            && end > _time.GetUtcNow()
+            ? end
+            : null;
+
+    // A right password clears the count of wrong ones (and upgrades the hash when asked); losing a race only postpones it.
+    private async Task ResetFailuresAsync(JsonObject document, string? rehashPassword, CancellationToken cancellationToken)
+    {
+        var hash = rehashPassword is null ? null : _hasher.HashPassword(HashingSubject, rehashPassword);
         try
         {
             await _store.WriteAsync(
-                [SystemDocuments.Update(SystemDocuments.AdminsCollection, document, _time.GetUtcNow(), d => d[PasswordHashField] = hash)],
+                [SystemDocuments.Update(SystemDocuments.AdminsCollection, document, _time.GetUtcNow(), d =>
+                {
+                    d.Remove(FailedLoginsField);
+                    d.Remove(LockoutEndField);
+                    if (hash is not null)
+                    {
+                        d[PasswordHashField] = hash;
+                    }
+                })],
                 cancellationToken);
         }
         catch (VersionMismatchException)

@@ -18,6 +18,8 @@ public static class AdminAuthEndpoints
 
         group.MapPost("/auth/login", LoginAsync)
             .Accepts<AdminCredentialsRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .AllowAnonymous()
             .RequireRateLimiting(RateLimitPolicies.Auth)
             .WithName("AdminLogin")
@@ -37,6 +39,8 @@ public static class AdminAuthEndpoints
 
         group.MapPost("/setup", SetupAsync)
             .Accepts<AdminSetupRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .AllowAnonymous()
             .RequireRateLimiting(RateLimitPolicies.Auth)
             .WithName("AdminSetup")
@@ -51,6 +55,7 @@ public static class AdminAuthEndpoints
         AdminAccountService accounts,
         BaasTokenService tokens,
         ILoggerFactory loggers,
+        TimeProvider time,
         CancellationToken cancellationToken)
     {
         var request = await JsonBody.ReadAuthAsync<AdminCredentialsRequest>(context, cancellationToken);
@@ -64,18 +69,30 @@ public static class AdminAuthEndpoints
             return AdminProblems.Validation("password", "The password is required.");
         }
 
-        var admin = await accounts.VerifyCredentialsAsync(request.Email, request.Password, cancellationToken);
+        var (admin, lockedUntil, lockedNow) = await accounts.VerifyCredentialsAsync(request.Email, request.Password, cancellationToken);
         if (admin is null)
         {
             var logger = loggers.CreateLogger(typeof(AdminAuthEndpoints));
             var email = AdminCredentials.NormalizeEmail(request.Email);
             AdminLog.AdminLoginFailed(logger, email);
+            if (lockedUntil is { } until)
+            {
+                if (lockedNow)
+                {
+                    AdminLog.AdminLockedOut(logger, email, until);
+                }
+
+                var seconds = Math.Max(1, (long)Math.Ceiling((until - time.GetUtcNow()).TotalSeconds));
+                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return AdminProblems.LockedOut(seconds);
+            }
+
             return AdminProblems.InvalidCredentials();
         }
 
         if (admin.Disabled)
         {
-            return AdminProblems.Problem(StatusCodes.Status403Forbidden, "admin_disabled", "This admin account is disabled.");
+            return AdminProblems.Problem(ErrorKind.Forbidden, "admin_disabled", "This admin account is disabled.");
         }
 
         return TypedResults.Ok(Session(admin, await accounts.GetTokenStampAsync(admin.Id, cancellationToken), tokens));
@@ -90,7 +107,7 @@ public static class AdminAuthEndpoints
         var caller = context.GetBaasCaller();
         if (caller is not { Kind: BaasCallerKind.Admin } || !await accounts.SignOutAsync(caller.Id, cancellationToken))
         {
-            return AdminProblems.Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "The admin account no longer exists.");
+            return AdminProblems.Problem(ErrorKind.Unauthenticated, "unauthenticated", "The admin account no longer exists.");
         }
 
         var logger = loggers.CreateLogger(typeof(AdminAuthEndpoints));
@@ -106,7 +123,7 @@ public static class AdminAuthEndpoints
         var caller = context.GetBaasCaller();
         var admin = caller is { Kind: BaasCallerKind.Admin } ? await accounts.GetAsync(caller.Id, cancellationToken) : null;
         return admin is null
-            ? AdminProblems.Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "The admin account no longer exists.")
+            ? AdminProblems.Problem(ErrorKind.Unauthenticated, "unauthenticated", "The admin account no longer exists.")
             : TypedResults.Ok(admin);
     }
 
@@ -139,11 +156,11 @@ public static class AdminAuthEndpoints
                     CancellationToken.None);
                 return TypedResults.Ok(Session(admin!, tokenStamp: null, tokens));
             case AdminSetupOutcome.InvalidToken:
-                return AdminProblems.Problem(StatusCodes.Status403Forbidden, "invalid_setup_token", "The setup token is missing or wrong; use the link the server logged at start-up.");
+                return AdminProblems.Problem(ErrorKind.Forbidden, "invalid_setup_token", "The setup token is missing or wrong; use the link the server logged at start-up.");
             case AdminSetupOutcome.EmailTaken:
                 return AdminProblems.EmailTaken();
             default:
-                return AdminProblems.Problem(StatusCodes.Status409Conflict, "setup_completed", "An admin already exists; sign in instead.");
+                return AdminProblems.Problem(ErrorKind.Conflict, "setup_completed", "An admin already exists; sign in instead.");
         }
     }
 

@@ -33,4 +33,8 @@ internal static partial class AdminLog
     [LoggerMessage(EventId = 4108, EventName = "AdminDisabledChanged", Level = LogLevel.Information,
         Message = "Admin {AdminId} was {Action} by admin {ChangedBy}.")]
     public static partial void AdminDisabledChanged(ILogger logger, string adminId, string action, string? changedBy);
+
+    [LoggerMessage(EventId = 4109, EventName = "AdminLockedOut", Level = LogLevel.Warning,
+        Message = "Admin {Email} is locked out until {LockoutEnd} after repeated wrong passwords.")]
+    public static partial void AdminLockedOut(ILogger logger, string email, DateTimeOffset lockoutEnd);
 }

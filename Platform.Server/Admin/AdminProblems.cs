@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Platform.Server.Common;
+using Platform.Server.Hosting;
 
 namespace Platform.Server.Admin;
 
@@ -10,8 +11,9 @@ namespace Platform.Server.Admin;
 /// </summary>
 internal static class AdminProblems
 {
-    public static ProblemHttpResult Problem(int status, string code, string detail, params (string Key, object? Value)[] extensions)
+    public static ProblemHttpResult Problem(ErrorKind kind, string code, string detail, params (string Key, object? Value)[] extensions)
     {
+        var status = ProblemMapping.StatusOf(kind);
         var members = new Dictionary<string, object?>(StringComparer.Ordinal) { ["code"] = code };
         foreach (var (key, value) in extensions)
         {
@@ -23,7 +25,7 @@ internal static class AdminProblems
 
     public static ProblemHttpResult Validation(IReadOnlyList<FieldError> errors) =>
         Problem(
-            StatusCodes.Status400BadRequest,
+            ErrorKind.Invalid,
             "validation_failed",
             errors.Count == 1 ? errors[0].Message : string.Join(" ", errors.Select(e => e.Message)),
             ("field", errors[0].Path),
@@ -32,8 +34,16 @@ internal static class AdminProblems
     public static ProblemHttpResult Validation(string field, string message) => Validation([new FieldError(field, message)]);
 
     public static ProblemHttpResult InvalidCredentials() =>
-        Problem(StatusCodes.Status401Unauthorized, "invalid_credentials", "The email or password is wrong.");
+        Problem(ErrorKind.Unauthenticated, "invalid_credentials", "The email or password is wrong.");
+
+    /// <summary>401 <c>locked_out</c> with <c>retryAfter</c>, the seconds until the lockout ends (the caller sets <c>Retry-After</c>).</summary>
+    public static ProblemHttpResult LockedOut(long retryAfterSeconds) =>
+        Problem(
+            ErrorKind.Unauthenticated,
+            "locked_out",
+            $"Too many wrong passwords: this admin account is locked for {retryAfterSeconds} more seconds.",
+            ("retryAfter", retryAfterSeconds));
 
     public static ProblemHttpResult EmailTaken() =>
-        Problem(StatusCodes.Status409Conflict, "email_taken", "An admin with this email already exists.", ("field", "email"));
+        Problem(ErrorKind.Conflict, "email_taken", "An admin with this email already exists.", ("field", "email"));
 }

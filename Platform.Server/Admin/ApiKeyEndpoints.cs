@@ -64,7 +64,7 @@ public static class ApiKeyEndpoints
         var before = (await apiKeys.ListAsync(cancellationToken)).FirstOrDefault(k => k.Id == id);
         if (!await apiKeys.RevokeAsync(id, cancellationToken))
         {
-            return AdminProblems.Problem(StatusCodes.Status404NotFound, "not_found", "There is no service key with this id.");
+            return AdminProblems.Problem(ErrorKind.NotFound, "not_found", "There is no service key with this id.");
         }
 
         await context.AuditAsync("apikeys.revoke", "apikeys/" + id, before: before is null ? null : new JsonObject

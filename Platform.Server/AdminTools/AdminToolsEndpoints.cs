@@ -26,16 +26,16 @@ public static class AdminToolsEndpoints
     {
         ArgumentNullException.ThrowIfNull(routes);
         var group = routes.MapGroup("/api/admin/collections/{name}").WithTags("Collection tools").RequireAuthorization(BaasPolicies.AdminOrService);
-        group.MapPost("/schema/check", CheckSchemaAsync).WithName("CheckCollectionSchema")
+        group.MapPost("/schema/check", CheckSchemaAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("CheckCollectionSchema")
             .WithSummary("Counts the stored documents a proposed JSON Schema would reject (bounded scan), with samples.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("/rules/simulate", SimulateRulesAsync).WithName("SimulateCollectionRules")
+        group.MapPost("/rules/simulate", SimulateRulesAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("SimulateCollectionRules")
             .WithSummary("Decides an operation under the saved or proposed rules for a caller, document and data; for list, the effective filter.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("/bulk", BulkAsync).WithName("BulkDocuments")
+        group.MapPost("/bulk", BulkAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("BulkDocuments")
             .WithSummary("Updates or deletes every document matching a filter (dryRun: true only counts).")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        group.MapPost("/import", ImportAsync).WithName("ImportDocuments")
+        group.MapPost("/import", ImportAsync).Accepts<string>("application/x-ndjson", "application/json", "text/csv").WithName("ImportDocuments")
             .WithSummary("Streams NDJSON, a JSON array or CSV into the collection (?format=, ?mode=insert|upsert), in batches, with per-row errors.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapGet("/export", ExportAsync).WithName("ExportDocuments")
@@ -124,7 +124,7 @@ public static class AdminToolsEndpoints
         {
             result = await bulk.RunAsync(collection, filter, bulkAction, update, dryRun, cancellationToken);
         }
-        catch (ApiException ex) when (!dryRun && ex.Extensions?.ContainsKey(changedKey) == true)
+        catch (DomainException ex) when (!dryRun && ex.Extensions?.ContainsKey(changedKey) == true)
         {
             auditAfter[changedKey] = JsonValue.Create(Convert.ToInt64(ex.Extensions[changedKey], System.Globalization.CultureInfo.InvariantCulture));
             auditAfter["error"] = ex.Code;
@@ -166,7 +166,7 @@ public static class AdminToolsEndpoints
 
         if (request.ContentLength > options.Value.ImportMaxBytes)
         {
-            throw new InvalidInputException("payload_too_large", $"An import upload may be at most {options.Value.ImportMaxBytes} bytes (Baas:AdminTools:ImportMaxBytes).", "body", StatusCodes.Status413PayloadTooLarge);
+            throw new InvalidInputException("payload_too_large", $"An import upload may be at most {options.Value.ImportMaxBytes} bytes (Baas:AdminTools:ImportMaxBytes).", "body", ErrorKind.TooLarge);
         }
 
         var result = await imports.ImportAsync(collection, request.Body, format, mode, cancellationToken);
@@ -234,7 +234,7 @@ public static class AdminToolsEndpoints
     {
         CollectionNames.Validate(name, "name");
         return await registry.FindAsync(name, cancellationToken)
-            ?? throw new ApiException(StatusCodes.Status404NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
+            ?? throw new DomainException(ErrorKind.NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
     }
 
     private static async Task<JsonObject> ReadAsync(HttpRequest request, string[] allowed, CancellationToken cancellationToken)
@@ -272,7 +272,7 @@ public static class AdminToolsEndpoints
 
                 var users = services.GetRequiredService<AppUserManager>();
                 var user = await users.FindByEmailAsync(e.GetValue<string>())
-                    ?? throw new ApiException(StatusCodes.Status404NotFound, "user_not_found", $"There is no app user with email '{e.GetValue<string>()}'.", "auth.userEmail");
+                    ?? throw new DomainException(ErrorKind.NotFound, "user_not_found", $"There is no app user with email '{e.GetValue<string>()}'.", "auth.userEmail");
                 return new JsonObject
                 {
                     ["id"] = user.Id,

@@ -60,7 +60,7 @@ public sealed class BulkService(IDocumentStore store, DocumentService documents,
         }
         catch (InvalidInputException ex)
         {
-            throw new InvalidInputException(ex.Code, ex.Message, ex.Field is null ? "update" : "update." + ex.Field, ex.Status, ex.Position) { Errors = ex.Errors };
+            throw new InvalidInputException(ex.Code, ex.Message, ex.Field is null ? "update" : "update." + ex.Field, ex.Kind, ex.Position) { Errors = ex.Errors };
         }
     }
 
@@ -119,7 +119,7 @@ public sealed class BulkService(IDocumentStore store, DocumentService documents,
     private static void Stop(Exception error, string id, BulkAction action, long done)
     {
         // A document deleted since the page was read is simply no longer there to change.
-        if (error is VersionMismatchException { ActualVersion: null } || error is ApiException { Status: StatusCodes.Status404NotFound })
+        if (error is VersionMismatchException { ActualVersion: null } || error is DomainException { Kind: ErrorKind.NotFound })
         {
             return;
         }
@@ -127,13 +127,13 @@ public sealed class BulkService(IDocumentStore store, DocumentService documents,
         var problem = ProblemDetailsExceptionHandler.ToProblem(error);
         var verb = action == BulkAction.Delete ? "delete" : "update";
         var changedKey = action == BulkAction.Delete ? "deleted" : "modified";
-        throw new ApiException(
-            problem.Status ?? StatusCodes.Status500InternalServerError,
+        throw new DomainException(
+            ProblemDetailsExceptionHandler.KindOf(error),
             problem.Extensions.TryGetValue("code", out var code) ? code as string ?? "bulk_failed" : "bulk_failed",
             $"The bulk {verb} stopped at document '{id}': {problem.Detail} {done} documents were changed in earlier pages; the page holding this document and the rest were not.",
-            (error as ApiException)?.Field)
+            (error as DomainException)?.Field)
         {
-            Errors = (error as ApiException)?.Errors,
+            Errors = (error as DomainException)?.Errors,
             Extensions = new Dictionary<string, object?> { [changedKey] = done, ["failedId"] = id },
         };
     }

@@ -150,7 +150,7 @@ public sealed class ImportService(DocumentService documents, IOptions<AdminTools
                 }
 
                 var code = problem.Extensions.TryGetValue("code", out var c) ? c as string ?? "error" : "error";
-                var field = (error as ApiException)?.Field;
+                var field = (error as DomainException)?.Field;
                 tally.Fail(new ImportError(page[index].Number, field is null ? problem.Detail ?? code : $"{field}: {problem.Detail}", code));
             },
             cancellationToken);

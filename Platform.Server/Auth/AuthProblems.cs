@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
+using Platform.Server.Common;
+using Platform.Server.Hosting;
 
 namespace Platform.Server.Auth;
 
@@ -13,13 +15,14 @@ internal static class AuthProblems
     public const string ForbiddenCode = "forbidden";
 
     public static Task WriteUnauthenticatedAsync(HttpContext context, string detail) =>
-        WriteAsync(context, StatusCodes.Status401Unauthorized, detail, UnauthenticatedCode);
+        WriteAsync(context, ErrorKind.Unauthenticated, detail, UnauthenticatedCode);
 
     public static Task WriteForbiddenAsync(HttpContext context) =>
-        WriteAsync(context, StatusCodes.Status403Forbidden, "The caller may not use this endpoint.", ForbiddenCode);
+        WriteAsync(context, ErrorKind.Forbidden, "The caller may not use this endpoint.", ForbiddenCode);
 
-    private static async Task WriteAsync(HttpContext context, int status, string detail, string code)
+    private static async Task WriteAsync(HttpContext context, ErrorKind kind, string detail, string code)
     {
+        var status = ProblemMapping.StatusOf(kind);
         context.Response.StatusCode = status;
         var problem = new ProblemDetails
         {

@@ -185,7 +185,7 @@ public static class CollectionDefinitionParser
             var message = errors.Count == 1
                 ? $"The {first.Path} rule is not valid: {first.Message}"
                 : $"{errors.Count} rules are not valid ({string.Join(", ", errors.Select(e => e.Path))}); see errors.";
-            throw new InvalidInputException("invalid_rule", message, first.Path, 400, first.Position) { Errors = errors };
+            throw new InvalidInputException("invalid_rule", message, first.Path, ErrorKind.Invalid, first.Position) { Errors = errors };
         }
 
         return rules;

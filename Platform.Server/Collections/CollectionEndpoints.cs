@@ -17,9 +17,9 @@ public static class CollectionEndpoints
         var group = routes.MapGroup("/api/admin/collections").WithTags("Collections");
 
         group.MapGet("/", ListAsync).WithName("ListCollections").WithSummary("Lists every defined collection.");
-        group.MapPost("/", CreateAsync).WithName("CreateCollection").WithSummary("Defines a collection: schema, indexes, rules.");
+        group.MapPost("/", CreateAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("CreateCollection").WithSummary("Defines a collection: schema, indexes, rules.");
         group.MapGet("/{name}", GetAsync).WithName("GetCollection").WithSummary("Reads one collection definition.");
-        group.MapPut("/{name}", UpdateAsync).WithName("UpdateCollection").WithSummary("Replaces a collection definition; indexes are created and dropped to match.");
+        group.MapPut("/{name}", UpdateAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("UpdateCollection").WithSummary("Replaces a collection definition; indexes are created and dropped to match.");
         group.MapDelete("/{name}", DeleteAsync).WithName("DeleteCollection").WithSummary("Deletes a collection and all its documents.");
         return group;
     }
@@ -81,5 +81,5 @@ public static class CollectionEndpoints
         return await registry.FindAsync(name, cancellationToken) ?? throw NotDefined(name);
     }
 
-    private static ApiException NotDefined(string name) => new(StatusCodes.Status404NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
+    private static DomainException NotDefined(string name) => new(ErrorKind.NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
 }

@@ -109,7 +109,7 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
         for (var attempt = 1; ; attempt++)
         {
             var stored = await store.GetAsync(CollectionNames.Definitions, definition.Name, cancellationToken)
-                ?? throw ApiException.NotFound($"Collection '{definition.Name}' is not defined.");
+                ?? throw DomainException.NotFound($"Collection '{definition.Name}' is not defined.");
             var version = stored[SystemFields.Version]!.GetValue<long>();
             await store.ApplyIndexesAsync(definition.Name, definition.Indexes, cancellationToken);
 
@@ -161,11 +161,11 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
         {
             return await CreateAsync(new CollectionDefinition(name, null, [], new Dictionary<string, string>()), cancellationToken);
         }
-        catch (ApiException ex) when (ex.Status == StatusCodes.Status409Conflict)
+        catch (DomainException ex) when (ex.Kind == ErrorKind.Conflict)
         {
             // Another request created it first; use theirs.
             return await FindFreshAsync(name, cancellationToken)
-                ?? throw new ApiException(StatusCodes.Status409Conflict, "collection_exists", $"Collection '{name}' was created and deleted concurrently; retry.");
+                ?? throw new DomainException(ErrorKind.Conflict, "collection_exists", $"Collection '{name}' was created and deleted concurrently; retry.");
         }
     }
 
@@ -184,8 +184,8 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
     private static async Task<SchemaValidator?> CompileAsync(CollectionDefinition definition, CancellationToken cancellationToken) =>
         definition.Schema is null ? null : await SchemaValidator.CompileAsync(definition.Schema, cancellationToken);
 
-    private static ApiException Exists(string name) =>
-        new(StatusCodes.Status409Conflict, "collection_exists", $"Collection '{name}' is already defined.", "name");
+    private static DomainException Exists(string name) =>
+        new(ErrorKind.Conflict, "collection_exists", $"Collection '{name}' is already defined.", "name");
 
     private static JsonObject ToStored(CollectionDefinition definition, string createdAt, string updatedAt, long version)
     {

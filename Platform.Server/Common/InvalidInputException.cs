@@ -1,14 +1,15 @@
 namespace Platform.Server.Common;
 
 /// <summary>
-/// A client sent something the server cannot accept (400 unless said otherwise: 413 for size,
-/// 415 for content type, 422 for schema). Pure engines (filter, update, rules) throw it; they know
-/// nothing of HTTP beyond the status number.
+/// A client sent something the server cannot accept: <see cref="ErrorKind.Invalid"/> unless said otherwise
+/// (<see cref="ErrorKind.TooLarge"/> for size, <see cref="ErrorKind.UnsupportedFormat"/> for content type,
+/// <see cref="ErrorKind.Unprocessable"/> for schema). Pure engines (filter, update, rules) throw it; they know
+/// nothing of HTTP.
 /// </summary>
-public class InvalidInputException : ApiException
+public class InvalidInputException : DomainException
 {
-    public InvalidInputException(string code, string message, string? field = null, int status = 400, int? position = null)
-        : base(status, code, message, field, position)
+    public InvalidInputException(string code, string message, string? field = null, ErrorKind kind = ErrorKind.Invalid, int? position = null)
+        : base(kind, code, message, field, position)
     {
     }
 

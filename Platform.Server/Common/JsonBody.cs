@@ -32,7 +32,7 @@ public static class JsonBody
                 "unsupported_media_type",
                 $"Content-Type must be application/json (was '{request.ContentType ?? "none"}').",
                 "Content-Type",
-                status: StatusCodes.Status415UnsupportedMediaType);
+                kind: ErrorKind.UnsupportedFormat);
         }
 
         if (request.ContentLength > maxBytes)
@@ -133,7 +133,7 @@ public static class JsonBody
     }
 
     private static InvalidInputException TooLarge(long maxBytes) =>
-        new("payload_too_large", $"The request body is larger than {maxBytes} bytes.", "body", StatusCodes.Status413PayloadTooLarge);
+        new("payload_too_large", $"The request body is larger than {maxBytes} bytes.", "body", ErrorKind.TooLarge);
 
     private static string Describe(JsonNode? node) => node switch
     {

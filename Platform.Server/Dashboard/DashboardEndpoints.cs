@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Hosting.StaticWebAssets;
+using Platform.Server.Common;
+using Platform.Server.Hosting;
 
 namespace Platform.Server.Dashboard;
 
@@ -26,7 +28,7 @@ public static class DashboardEndpoints
         if (!file.Exists)
         {
             return TypedResults.Problem(
-                statusCode: StatusCodes.Status404NotFound,
+                statusCode: ProblemMapping.StatusOf(ErrorKind.NotFound),
                 title: "The admin dashboard is not part of this build.",
                 detail: "Build or publish Platform.Server with its Platform.Admin project reference.",
                 extensions: new Dictionary<string, object?> { ["code"] = "dashboard_missing" });

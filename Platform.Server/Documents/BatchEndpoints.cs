@@ -16,7 +16,7 @@ public static class BatchEndpoints
     public static RouteHandlerBuilder MapBatchEndpoints(this IEndpointRouteBuilder routes)
     {
         ArgumentNullException.ThrowIfNull(routes);
-        return routes.MapPost("/api/batch", BatchAsync)
+        return routes.MapPost("/api/batch", BatchAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json")
             .WithTags("Documents")
             .WithName("Batch")
             .WithSummary("Applies create/replace/patch/delete operations atomically, in order; one failure applies nothing.");

@@ -21,15 +21,15 @@ public static class DocumentEndpoints
 
         group.MapGet("/documents", QueryAsync).WithName("QueryDocuments")
             .WithSummary("Queries documents: filter, sort, limit, cursor, fields, count.");
-        group.MapPost("/query", QueryWithBodyAsync).WithName("QueryDocumentsWithBody")
+        group.MapPost("/query", QueryWithBodyAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("QueryDocumentsWithBody")
             .WithSummary("The same query with its parameters in a JSON body.");
-        group.MapPost("/documents", CreateAsync).WithName("CreateDocument")
+        group.MapPost("/documents", CreateAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("CreateDocument")
             .WithSummary("Creates a document; the id comes from _id in the body or is generated.");
         group.MapGet("/documents/{id}", GetAsync).WithName("GetDocument")
             .WithSummary("Reads a document. ETag is its version; If-None-Match answers 304.");
-        group.MapPut("/documents/{id}", ReplaceAsync).WithName("ReplaceDocument")
+        group.MapPut("/documents/{id}", ReplaceAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("ReplaceDocument")
             .WithSummary("Replaces a document (creates it with ?upsert=true). If-Match makes it conditional.");
-        group.MapPatch("/documents/{id}", PatchAsync).WithName("PatchDocument")
+        group.MapPatch("/documents/{id}", PatchAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("PatchDocument")
             .WithSummary("Merge patch (RFC 7386), or operator update when every key starts with '$'.");
         group.MapDelete("/documents/{id}", DeleteAsync).WithName("DeleteDocument")
             .WithSummary("Deletes a document. If-Match makes it conditional.");

@@ -17,7 +17,7 @@ namespace Platform.Server.Documents;
 public sealed class DocumentRules(TimeProvider time)
 {
     /// <summary>The filter of the documents the caller may list: everything for privileged callers.</summary>
-    /// <exception cref="ApiException">401/403 when the collection has no list rule.</exception>
+    /// <exception cref="DomainException">401/403 when the collection has no list rule.</exception>
     public FilterNode ListFilter(Collection collection, Caller caller)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -30,7 +30,7 @@ public sealed class DocumentRules(TimeProvider time)
     /// The rule that will decide <paramref name="operation"/>, or null for privileged callers (who need none).
     /// Call it before reading: an operation without a rule is refused the same whether the document exists or not.
     /// </summary>
-    /// <exception cref="ApiException">401/403 when the collection has no rule for the operation.</exception>
+    /// <exception cref="DomainException">401/403 when the collection has no rule for the operation.</exception>
     public static CompiledRule? Require(Collection collection, RuleOperation operation, Caller caller)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -109,7 +109,7 @@ public sealed class DocumentRules(TimeProvider time)
         }
     }
 
-    private ApiException Refused(Collection collection, RuleOperation operation, Caller caller, JsonObject stored, bool? getAllowed)
+    private DomainException Refused(Collection collection, RuleOperation operation, Caller caller, JsonObject stored, bool? getAllowed)
     {
         var visible = getAllowed == true || IsVisible(collection, caller, stored, skipGet: getAllowed == false);
         return visible
@@ -132,11 +132,11 @@ public sealed class DocumentRules(TimeProvider time)
         Now = Timestamps.Format(time.GetUtcNow()),
     };
 
-    private static ApiException Denied(Collection collection, RuleOperation operation, Caller caller, string message)
+    private static DomainException Denied(Collection collection, RuleOperation operation, Caller caller, string message)
     {
         var signedOut = caller.Auth is null;
-        return new ApiException(
-            signedOut ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden,
+        return new DomainException(
+            signedOut ? ErrorKind.Unauthenticated : ErrorKind.Forbidden,
             signedOut ? "unauthenticated" : "forbidden",
             signedOut ? $"{message} Sign in first." : message)
         {
@@ -144,8 +144,8 @@ public sealed class DocumentRules(TimeProvider time)
         };
     }
 
-    private static ApiException NotFound(JsonObject stored) =>
-        new(StatusCodes.Status404NotFound, "not_found", $"Document '{Id(stored)}' was not found.");
+    private static DomainException NotFound(JsonObject stored) =>
+        new(ErrorKind.NotFound, "not_found", $"Document '{Id(stored)}' was not found.");
 
     private static string? Id(JsonObject stored) => stored[SystemFields.Id]?.GetValue<string>();
 

@@ -72,7 +72,7 @@ public sealed class DocumentService(
                 {
                     await PlanAsync(commands[i], plan, caller, cancellationToken);
                 }
-                catch (Exception ex) when (isBatch && ex is ApiException or StorageException)
+                catch (Exception ex) when (isBatch && ex is DomainException or StorageException)
                 {
                     throw new BatchOperationException(i, ex);
                 }
@@ -90,7 +90,7 @@ public sealed class DocumentService(
             }
             catch (VersionMismatchException ex) when (commands[ex.OpIndex].IfMatch is null && plan.Conditional[ex.OpIndex])
             {
-                var conflict = new ApiException(StatusCodes.Status409Conflict, "write_conflict", $"Document '{ex.Id}' changed too often while this write was retried; try again.");
+                var conflict = new DomainException(ErrorKind.Conflict, "write_conflict", $"Document '{ex.Id}' changed too often while this write was retried; try again.");
                 throw isBatch ? new BatchOperationException(ex.OpIndex, conflict) : conflict;
             }
             catch (StorageException ex) when (isBatch)
@@ -346,7 +346,7 @@ public sealed class DocumentService(
     {
         if (errors is not null)
         {
-            throw new InvalidInputException("schema_validation", $"The document does not match the schema of '{collection.Name}': {errors[0].Path} {errors[0].Message}.", errors[0].Path, StatusCodes.Status422UnprocessableEntity)
+            throw new InvalidInputException("schema_validation", $"The document does not match the schema of '{collection.Name}': {errors[0].Path} {errors[0].Message}.", errors[0].Path, ErrorKind.Unprocessable)
             {
                 Errors = errors,
             };
@@ -420,14 +420,14 @@ public sealed class DocumentService(
         throw CollectionNotFound(name);
     }
 
-    internal static ApiException CollectionNotFound(string name) =>
-        new(StatusCodes.Status404NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
+    internal static DomainException CollectionNotFound(string name) =>
+        new(ErrorKind.NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
 
-    private static ApiException DocumentNotFound(string id) =>
-        new(StatusCodes.Status404NotFound, "not_found", $"Document '{id}' was not found.");
+    private static DomainException DocumentNotFound(string id) =>
+        new(ErrorKind.NotFound, "not_found", $"Document '{id}' was not found.");
 
-    private static ApiException PreconditionFailed(string id, long? version) =>
-        new(StatusCodes.Status412PreconditionFailed, "version_mismatch", version is null
+    private static DomainException PreconditionFailed(string id, long? version) =>
+        new(ErrorKind.PreconditionFailed, "version_mismatch", version is null
             ? $"Document '{id}' does not exist, so If-Match cannot hold."
             : $"Document '{id}' is at version {version}; If-Match did not hold.")
         {

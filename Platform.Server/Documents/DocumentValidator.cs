@@ -64,7 +64,7 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
             throw new InvalidInputException(
                 DocumentTooLarge,
                 $"The document is {size} bytes; at most {limits.MaxBytes} are allowed.",
-                status: 413);
+                kind: ErrorKind.TooLarge);
         }
 
         return new ValidatedDocument(result, suppliedId);

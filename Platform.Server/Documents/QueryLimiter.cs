@@ -34,8 +34,8 @@ public sealed partial class QueryLimiter : IDisposable
         if (!await _places.WaitAsync(_wait, cancellationToken).ConfigureAwait(false))
         {
             Log.Busy(_logger, _wait.TotalMilliseconds);
-            throw new ApiException(
-                StatusCodes.Status503ServiceUnavailable,
+            throw new DomainException(
+                ErrorKind.Unavailable,
                 "server_busy",
                 "The server is running as many queries as it allows; try again shortly.")
             {

@@ -33,22 +33,22 @@ public static class FunctionEndpoints
         ArgumentNullException.ThrowIfNull(routes);
         var admin = routes.MapGroup("/api/admin/functions").WithTags("Functions").RequireAuthorization(BaasPolicies.AdminOrService);
         admin.MapGet("/", ListAsync).WithName("ListFunctions").WithSummary("Lists every function (current versions) with its next scheduled runs.");
-        admin.MapPost("/", CreateAsync).WithName("CreateFunction").WithSummary("Defines a function; the code is checked and saved as version 1.");
+        admin.MapPost("/", CreateAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("CreateFunction").WithSummary("Defines a function; the code is checked and saved as version 1.");
         admin.MapGet("/secrets", ListSecretsAsync).WithName("ListFunctionSecrets").WithSummary("Lists secret names and dates (never values).");
-        admin.MapPut("/secrets/{secret}", SetSecretAsync).WithName("SetFunctionSecret").WithSummary("Creates or replaces a secret: {\"value\": \"...\"}.");
+        admin.MapPut("/secrets/{secret}", SetSecretAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("SetFunctionSecret").WithSummary("Creates or replaces a secret: {\"value\": \"...\"}.");
         admin.MapDelete("/secrets/{secret}", DeleteSecretAsync).WithName("DeleteFunctionSecret").WithSummary("Deletes a secret.");
         admin.MapGet("/{name}", GetAsync).WithName("GetFunction").WithSummary("Reads a function's current version, with nextRuns when it has a schedule.");
-        admin.MapPut("/{name}", UpdateAsync).WithName("UpdateFunction").WithSummary("Saves a new version; If-Match makes it conditional on the current version.");
+        admin.MapPut("/{name}", UpdateAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("UpdateFunction").WithSummary("Saves a new version; If-Match makes it conditional on the current version.");
         admin.MapDelete("/{name}", DeleteAsync).WithName("DeleteFunction").WithSummary("Deletes a function and its versions (run records stay until retention).");
         admin.MapGet("/{name}/versions", ListVersionsAsync).WithName("ListFunctionVersions").WithSummary("Every saved version, newest first.");
-        admin.MapPost("/{name}/rollback", RollbackAsync).WithName("RollbackFunction").WithSummary("Saves an old version's content as a new version: {\"version\": 3}.");
-        admin.MapPost("/{name}/run", RunAsync).WithName("RunFunction").WithSummary("Runs the function now (even when disabled) with sample args or event; answers the run record.");
+        admin.MapPost("/{name}/rollback", RollbackAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("RollbackFunction").WithSummary("Saves an old version's content as a new version: {\"version\": 3}.");
+        admin.MapPost("/{name}/run", RunAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("RunFunction").WithSummary("Runs the function now (even when disabled) with sample args or event; answers the run record.");
         admin.MapGet("/{name}/runs", ListRunsAsync).WithName("ListFunctionRuns").WithSummary("Run records, newest first: ?status=&deadLetter=&limit=&cursor=.");
         admin.MapGet("/{name}/runs/{id}", GetRunAsync).WithName("GetFunctionRun").WithSummary("One run record.");
         admin.MapPost("/{name}/runs/{id}/retry", RetryRunAsync).WithName("RetryFunctionRun").WithSummary("Replays a run's args or event on the current version, attempt + 1.");
 
         var callable = routes.MapGroup("/api/functions").WithTags("Functions").RequireAuthorization(BaasPolicies.AnyCaller);
-        callable.MapPost("/{name}", CallAsync).WithName("CallFunction").WithSummary("Calls a callable function: {\"args\": ...} → {\"result\": ...}.");
+        callable.MapPost("/{name}", CallAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("CallFunction").WithSummary("Calls a callable function: {\"args\": ...} → {\"result\": ...}.");
         return routes;
     }
 
@@ -202,7 +202,7 @@ public static class FunctionEndpoints
     {
         if (!await admin.DeleteSecretAsync(secret, cancellationToken))
         {
-            throw new ApiException(StatusCodes.Status404NotFound, "secret_not_found", $"There is no secret '{secret}'.");
+            throw new DomainException(ErrorKind.NotFound, "secret_not_found", $"There is no secret '{secret}'.");
         }
 
         await context.AuditAsync("functions.secrets.delete", "functions/secrets/" + secret, before: new JsonObject { ["name"] = secret });
@@ -312,7 +312,7 @@ public static class FunctionEndpoints
         var definition = CollectionsNameIsValid(name) ? await catalog.GetAsync(name, cancellationToken) : null;
         if (definition is not { Enabled: true, Callable: { } callable })
         {
-            throw new ApiException(StatusCodes.Status404NotFound, "function_not_found", $"There is no callable function '{name}'.");
+            throw new DomainException(ErrorKind.NotFound, "function_not_found", $"There is no callable function '{name}'.");
         }
 
         var caller = Callers.From(request.HttpContext);
@@ -339,14 +339,14 @@ public static class FunctionEndpoints
         return run.Status switch
         {
             RunStatus.Succeeded => TypedResults.Ok(new JsonObject { ["result"] = run.Result?.DeepClone() }),
-            RunStatus.Rejected => throw new ApiException(run.Rejection!.Status, "rejected_by_function", run.Rejection.Message) { Extensions = RunExtensions(run) },
-            RunStatus.TimedOut => throw new ApiException(
-                StatusCodes.Status422UnprocessableEntity,
+            RunStatus.Rejected => throw new FunctionRejectedException(run.Rejection!) { Extensions = RunExtensions(run) },
+            RunStatus.TimedOut => throw new DomainException(
+                ErrorKind.Unprocessable,
                 "function_timeout",
                 $"Function '{name}' ran out of its time budget: {run.Error?.Message ?? "timed out"}")
             { Extensions = RunExtensions(run) },
-            _ => throw new ApiException(
-                StatusCodes.Status422UnprocessableEntity,
+            _ => throw new DomainException(
+                ErrorKind.Unprocessable,
                 "function_failed",
                 $"Function '{name}' failed: {run.Error?.Message ?? "unknown error"}{Where(run.Error)}")
             { Extensions = RunExtensions(run) },
@@ -364,9 +364,9 @@ public static class FunctionEndpoints
 
     private static bool CollectionsNameIsValid(string name) => Collections.CollectionNames.IsValid(name) && name != FunctionDefinitionParser.ReservedName;
 
-    private static ApiException Refused(Caller caller, string name, string why) => caller.Auth is null
-        ? new ApiException(StatusCodes.Status401Unauthorized, "unauthenticated", $"Sign in to call '{name}': {why}.")
-        : new ApiException(StatusCodes.Status403Forbidden, "forbidden", $"You may not call '{name}': {why}.");
+    private static DomainException Refused(Caller caller, string name, string why) => caller.Auth is null
+        ? new DomainException(ErrorKind.Unauthenticated, "unauthenticated", $"Sign in to call '{name}': {why}.")
+        : new DomainException(ErrorKind.Forbidden, "forbidden", $"You may not call '{name}': {why}.");
 
     private static async Task<JsonNode?> ReadArgsAsync(HttpRequest request, FunctionOptions options, CancellationToken cancellationToken)
     {
@@ -380,7 +380,7 @@ public static class FunctionEndpoints
         {
             body = await JsonBody.ReadObjectAsync(request, options.MaxArgsBytes + ArgsEnvelopeBytes, MaxBodyDepth, cancellationToken);
         }
-        catch (InvalidInputException ex) when (ex.Status == StatusCodes.Status413PayloadTooLarge)
+        catch (InvalidInputException ex) when (ex.Kind == ErrorKind.TooLarge)
         {
             throw ArgsTooLarge(options);
         }
@@ -407,7 +407,7 @@ public static class FunctionEndpoints
     }
 
     private static InvalidInputException ArgsTooLarge(FunctionOptions options) =>
-        new("args_too_large", $"args may be at most {options.MaxArgsBytes} bytes of JSON (Baas:Functions:MaxArgsBytes).", "args", StatusCodes.Status413PayloadTooLarge);
+        new("args_too_large", $"args may be at most {options.MaxArgsBytes} bytes of JSON (Baas:Functions:MaxArgsBytes).", "args", ErrorKind.TooLarge);
 
     private static FunctionEvent ParseEvent(JsonNode node)
     {
@@ -473,8 +473,8 @@ public static class FunctionEndpoints
         return await catalog.GetAsync(name, cancellationToken) ?? throw FunctionAdminService.NotFound(name);
     }
 
-    private static ApiException RunNotFound(string name, string id) =>
-        new(StatusCodes.Status404NotFound, "run_not_found", $"Function '{name}' has no run '{id}'.");
+    private static DomainException RunNotFound(string name, string id) =>
+        new(ErrorKind.NotFound, "run_not_found", $"Function '{name}' has no run '{id}'.");
 
     private static JsonObject Answer(FunctionDefinition definition, TimeProvider time)
     {

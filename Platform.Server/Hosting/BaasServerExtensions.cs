@@ -34,6 +34,7 @@ public static class BaasServerExtensions
         }
 
         builder.UseBaasDashboardAssets();
+        builder.UseBaasSafeLogging();
         var services = builder.Services;
         services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RequestBodyLimits>().BindConfiguration(RequestBodyLimits.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -44,7 +45,7 @@ public static class BaasServerExtensions
         // Model-binding failures (malformed or mistyped JSON bodies) reach the exception handler, which
         // names the position or field at fault, instead of becoming a bare 400.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-        services.AddOpenApi();
+        services.AddOpenApi(options => options.AddBaasProblemResponses());
 
         // The key ring: in the data dir, or in the store (encrypted) when Baas:DataProtection:Key is set.
         var dataDir = Path.GetFullPath(builder.Configuration[$"{BaasOptions.Section}:{nameof(BaasOptions.DataDir)}"] ?? new BaasOptions().DataDir);

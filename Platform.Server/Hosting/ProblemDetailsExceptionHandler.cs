@@ -10,8 +10,9 @@ using Platform.Server.Storage;
 namespace Platform.Server.Hosting;
 
 /// <summary>
-/// The one place where exceptions become RFC 7807 responses. Domain exceptions carry their status
-/// and code; storage failures map to 404/409/412/503; anything else is a 500 whose text stays in the log.
+/// The one place where exceptions become RFC 7807 responses. Domain exceptions carry their kind and code; storage
+/// failures are given a kind here; <see cref="ProblemMapping"/> turns the kind into the status. Anything else is
+/// <see cref="ErrorKind.Internal"/> (500) whose text stays in the log.
 /// </summary>
 internal sealed partial class ProblemDetailsExceptionHandler(
     IProblemDetailsService problemDetails,
@@ -47,7 +48,7 @@ internal sealed partial class ProblemDetailsExceptionHandler(
         }
 
         httpContext.Response.StatusCode = problem.Status!.Value;
-        if (exception is ApiException { RetryAfter: { } retryAfter })
+        if (exception is DomainException { RetryAfter: { } retryAfter })
         {
             httpContext.Response.Headers.RetryAfter = Seconds(retryAfter).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
@@ -64,30 +65,30 @@ internal sealed partial class ProblemDetailsExceptionHandler(
     {
         switch (exception)
         {
-            case ApiException api:
+            case DomainException domain:
             {
-                var problem = Create(api.Status, api.Code, api.Message);
-                if (api.Field is not null)
+                var problem = Create(ProblemMapping.StatusOf(domain), domain.Code, domain.Message);
+                if (domain.Field is not null)
                 {
-                    problem.Extensions["field"] = api.Field;
+                    problem.Extensions["field"] = domain.Field;
                 }
 
-                if (api.Position is not null)
+                if (domain.Position is not null)
                 {
-                    problem.Extensions["position"] = api.Position;
+                    problem.Extensions["position"] = domain.Position;
                 }
 
-                if (api.Errors is not null)
+                if (domain.Errors is not null)
                 {
-                    problem.Extensions["errors"] = api.Errors;
+                    problem.Extensions["errors"] = domain.Errors;
                 }
 
-                if (api.RetryAfter is { } retryAfter)
+                if (domain.RetryAfter is { } retryAfter)
                 {
                     problem.Extensions["retryAfter"] = Seconds(retryAfter);
                 }
 
-                foreach (var (key, value) in api.Extensions ?? new Dictionary<string, object?>())
+                foreach (var (key, value) in domain.Extensions ?? new Dictionary<string, object?>())
                 {
                     problem.Extensions[key] = value;
                 }
@@ -96,54 +97,67 @@ internal sealed partial class ProblemDetailsExceptionHandler(
             }
 
             case DuplicateIdException duplicate:
-                return Create(409, "already_exists", $"A document with id '{duplicate.Id}' already exists.", ("field", "_id"));
+                return Create(ErrorKind.Conflict, "already_exists", $"A document with id '{duplicate.Id}' already exists.", ("field", "_id"));
             case VersionMismatchException { ActualVersion: null } missing:
-                return Create(404, "not_found", $"Document '{missing.Id}' was not found.");
+                return Create(ErrorKind.NotFound, "not_found", $"Document '{missing.Id}' was not found.");
             case VersionMismatchException mismatch:
-                return Create(412, "version_mismatch", $"Document '{mismatch.Id}' is at version {mismatch.ActualVersion}; the precondition did not hold.", ("currentVersion", mismatch.ActualVersion));
+                return Create(ErrorKind.PreconditionFailed, "version_mismatch", $"Document '{mismatch.Id}' is at version {mismatch.ActualVersion}; the precondition did not hold.", ("currentVersion", mismatch.ActualVersion));
             case UniqueIndexViolationException unique:
-                return Create(409, "unique_violation", $"The write breaks unique index '{unique.IndexName}'.", ("index", unique.IndexName));
+                return Create(ErrorKind.Conflict, "unique_violation", $"The write breaks unique index '{unique.IndexName}'.", ("index", unique.IndexName));
             case QueryTimeoutException timeout:
                 // 422, not 503: the same query usually costs the same again, so clients (and the SDK's retries of
                 // 5xx) should not repeat it unchanged; narrowing the filter, an index or a service key is what helps.
                 return Create(
-                    422,
+                    ErrorKind.Unprocessable,
                     "query_timeout",
                     $"The query ran past its time budget of {timeout.Timeout.TotalMilliseconds:0} ms and was stopped. Narrow the filter, add an index for it, or page with a smaller limit.",
                     ("timeoutMs", (long)timeout.Timeout.TotalMilliseconds));
             case StorageUnavailableException:
-                return Create(503, "storage_unavailable", "The data store is not reachable right now. Try again shortly.");
+                return Create(ErrorKind.Unavailable, "storage_unavailable", "The data store is not reachable right now. Try again shortly.");
             case EmailDeliveryException:
                 // The SMTP relay's own message names hosts and may carry credentials' context: it stays in the log.
-                return Create(503, "email_unavailable", "The email could not be sent right now. Try again shortly.");
+                return Create(ErrorKind.Unavailable, "email_unavailable", "The email could not be sent right now. Try again shortly.");
             case JsonException json:
-                return Create(400, "malformed_json", "The request body is not valid JSON.", ("line", json.LineNumber), ("bytePositionInLine", json.BytePositionInLine));
+                return Create(ErrorKind.Invalid, "malformed_json", "The request body is not valid JSON.", ("line", json.LineNumber), ("bytePositionInLine", json.BytePositionInLine));
             case BadHttpRequestException { InnerException: JsonException json } when json.Message.Contains("could not be converted", StringComparison.Ordinal):
             {
                 var field = FieldOf(json.Path);
-                return Create(400, "invalid_body", field == "body"
+                return Create(ErrorKind.Invalid, "invalid_body", field == "body"
                     ? "The request body is not the JSON object this endpoint expects."
                     : $"'{field}' has the wrong type.", ("field", field));
             }
 
             case BadHttpRequestException { InnerException: JsonException json }:
-                return Create(400, "malformed_json", $"The request body is not valid JSON (line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1}).", ("field", "body"), ("position", json.BytePositionInLine));
-            case BadHttpRequestException { StatusCode: 415 }:
-                return Create(415, "unsupported_media_type", "Content-Type must be application/json.", ("field", "Content-Type"));
+                return Create(ErrorKind.Invalid, "malformed_json", $"The request body is not valid JSON (line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1}).", ("field", "body"), ("position", json.BytePositionInLine));
+            case BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType }:
+                return Create(ErrorKind.UnsupportedFormat, "unsupported_media_type", "Content-Type must be application/json.", ("field", "Content-Type"));
+            case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
+                return Create(ErrorKind.TooLarge, "payload_too_large", "The request body is too large.");
             case BadHttpRequestException bad:
-                return Create(bad.StatusCode, bad.StatusCode == 413 ? "payload_too_large" : "bad_request", bad.StatusCode == 413 ? "The request body is too large." : "The request is not valid.");
+                // Kestrel and model binding chose this status themselves (400, 408, 431, ...): it is passed on as is.
+                return Create(bad.StatusCode, "bad_request", "The request is not valid.");
             case OperationCanceledException:
-                return Create(499, "client_closed_request", "The request was cancelled.");
+                return Create(ErrorKind.ClientClosed, "client_closed_request", "The request was cancelled.");
             default:
-                return Create(500, "internal_error", "An unexpected error occurred. It has been logged.");
+                return Create(ErrorKind.Internal, "internal_error", "An unexpected error occurred. It has been logged.");
         }
     }
+
+    /// <summary>The kind of <paramref name="exception"/> as <see cref="ToProblem"/> answers it (bulk operations re-raise failures with it).</summary>
+    internal static ErrorKind KindOf(Exception exception) => exception switch
+    {
+        DomainException domain => domain.Kind,
+        _ => ProblemMapping.KindOf(ToProblem(exception).Status ?? StatusCodes.Status500InternalServerError),
+    };
 
     private static long Seconds(TimeSpan wait) => Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
 
     // System.Text.Json paths look like "$.name" or "$.items[2].price"; the API speaks "name", "items[2].price".
     private static string FieldOf(string? jsonPath) =>
         string.IsNullOrEmpty(jsonPath) || jsonPath == "$" ? "body" : jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath;
+
+    private static ProblemDetails Create(ErrorKind kind, string code, string detail, params (string Key, object? Value)[] extensions) =>
+        Create(ProblemMapping.StatusOf(kind), code, detail, extensions);
 
     private static ProblemDetails Create(int status, string code, string detail, params (string Key, object? Value)[] extensions)
     {

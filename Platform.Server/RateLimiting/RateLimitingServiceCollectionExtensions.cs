@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Platform.Server.Common;
+using Platform.Server.Hosting;
 
 namespace Platform.Server.RateLimiting;
 
@@ -28,7 +30,7 @@ public static class RateLimitingServiceCollectionExtensions
         services.TryAddSingleton<RateLimitMetrics>();
         services.AddRateLimiter(options =>
         {
-            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.RejectionStatusCode = ProblemMapping.StatusOf(ErrorKind.RateLimited);
             options.OnRejected = OnRejectedAsync;
             options.AddPolicy(RateLimitPolicies.Auth, context =>
                 RateLimitPartitions.Auth(context, Limits(context).AuthPerMinute));
@@ -69,8 +71,8 @@ public static class RateLimitingServiceCollectionExtensions
             HttpContext = context,
             ProblemDetails = new ProblemDetails
             {
-                Status = StatusCodes.Status429TooManyRequests,
-                Title = ReasonPhrases.GetReasonPhrase(StatusCodes.Status429TooManyRequests),
+                Status = ProblemMapping.StatusOf(ErrorKind.RateLimited),
+                Title = ReasonPhrases.GetReasonPhrase(ProblemMapping.StatusOf(ErrorKind.RateLimited)),
                 Detail = $"Too many requests; retry after {retryAfter} second(s).",
                 Extensions = { ["code"] = "rate_limited", ["retryAfter"] = retryAfter },
             },

@@ -130,8 +130,8 @@ internal sealed class RealtimeHub(
     // What the client may be told, in REST's codes; null for failures whose text must stay in the server log.
     private static HubException? ToHubException(Exception exception) => exception switch
     {
-        ApiException { Field: null } ex => new HubException($"{ex.Code}: {ex.Message}"),
-        ApiException ex => new HubException($"{ex.Code}: {ex.Message} (at {ex.Field})"),
+        DomainException { Field: null } ex => new HubException($"{ex.Code}: {ex.Message}"),
+        DomainException ex => new HubException($"{ex.Code}: {ex.Message} (at {ex.Field})"),
         StorageUnavailableException => new HubException("storage_unavailable: The data store is not reachable right now. Try again shortly."),
         QueryTimeoutException timeout => new HubException(
             $"query_timeout: The snapshot query ran past its time budget of {timeout.Timeout.TotalMilliseconds:0} ms and was stopped. "

@@ -27,7 +27,7 @@ internal sealed class SubscriptionPlanner(
     /// <summary>A checked subscription: its spec, and how to read its snapshot.</summary>
     public sealed record Plan(SubscriptionSpec Spec, Func<CancellationToken, Task<IReadOnlyList<object?>>> SnapshotAsync);
 
-    /// <exception cref="ApiException">A refusal or bad input, with the REST code.</exception>
+    /// <exception cref="DomainException">A refusal or bad input, with the REST code.</exception>
     public async Task<Plan> PlanAsync(SubscribeRequest request, Caller caller, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -36,7 +36,7 @@ internal sealed class SubscriptionPlanner(
         var id = request.Id is null ? null : DocumentIds.Validate(request.Id);
         var filter = ParseFilter(request.Filter);
         var collection = await registry.FindAsync(name, cancellationToken)
-            ?? throw new ApiException(StatusCodes.Status404NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
+            ?? throw new DomainException(ErrorKind.NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
 
         if (id is not null)
         {
@@ -50,8 +50,8 @@ internal sealed class SubscriptionPlanner(
 
         var operation = id is null ? RuleOperation.List : RuleOperation.Get;
         var rule = FindRule(collection, operation) ?? throw (caller.Auth is null
-            ? new ApiException(StatusCodes.Status401Unauthorized, "unauthenticated", $"Sign in to watch '{name}'.")
-            : new ApiException(StatusCodes.Status403Forbidden, "forbidden", $"The caller may not watch '{name}'."));
+            ? new DomainException(ErrorKind.Unauthenticated, "unauthenticated", $"Sign in to watch '{name}'.")
+            : new DomainException(ErrorKind.Forbidden, "forbidden", $"The caller may not watch '{name}'."));
         return id is null
             ? Build(name, id, And(filter, rule.ToFilter(Context(caller, doc: null))), getRule: null, caller, rule)
             : Build(name, id, filter, rule, caller, rule);

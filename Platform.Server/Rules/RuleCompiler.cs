@@ -11,8 +11,8 @@ public static class RuleCompiler
 {
     /// <summary>Parses and checks a rule.</summary>
     /// <exception cref="InvalidInputException">
-    /// Code <c>invalid_rule</c>, <see cref="ApiException.Field"/> <c>rules.&lt;operation&gt;</c>, and
-    /// <see cref="ApiException.Position"/> the 0-based character offset of the problem.
+    /// Code <c>invalid_rule</c>, <see cref="DomainException.Field"/> <c>rules.&lt;operation&gt;</c>, and
+    /// <see cref="DomainException.Position"/> the 0-based character offset of the problem.
     /// </exception>
     public static CompiledRule Compile(RuleOperation operation, string text)
     {
@@ -39,7 +39,7 @@ public static class RuleCompiler
     /// <c>auth</c>, <c>args</c> (the call's arguments, any JSON) and <c>now</c>; <c>doc</c> and <c>data</c> do not exist here.
     /// </summary>
     /// <exception cref="InvalidInputException">
-    /// Code <c>invalid_rule</c>, <see cref="ApiException.Field"/> <paramref name="field"/>, and the 0-based position.
+    /// Code <c>invalid_rule</c>, <see cref="DomainException.Field"/> <paramref name="field"/>, and the 0-based position.
     /// </exception>
     public static CompiledRule CompileInvoke(string text, string field = "callable.invokeRule")
     {

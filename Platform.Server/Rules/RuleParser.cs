@@ -58,7 +58,7 @@ internal sealed class RuleParser
     }
 
     internal static InvalidInputException Error(string? field, string message, int position) =>
-        new("invalid_rule", message, field, 400, position);
+        new("invalid_rule", message, field, ErrorKind.Invalid, position);
 
     private InvalidInputException Error(string message, int position) => Error(_field, message, position);
 

@@ -19,9 +19,9 @@ public static class AdminUserEndpoints
 
         group.MapGet("/", ListAsync).WithName("ListUsers")
             .WithSummary("List app users").WithDescription("?search= (email prefix or id), ?limit= (1-1000, default 50), ?cursor= (from nextCursor).");
-        group.MapPost("/", CreateAsync).WithName("CreateUser").WithSummary("Create an app user");
+        group.MapPost("/", CreateAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("CreateUser").WithSummary("Create an app user");
         group.MapGet("/{id}", GetAsync).WithName("GetUser").WithSummary("One app user");
-        group.MapPatch("/{id}", PatchAsync).WithName("PatchUser")
+        group.MapPatch("/{id}", PatchAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("PatchUser")
             .WithSummary("Change roles, disabled, email, password or data (merge patch)")
             .WithDescription("Disabling a user or setting their password ends all their sessions.");
         group.MapDelete("/{id}", DeleteAsync).WithName("DeleteUser").WithSummary("Delete an app user and end their sessions");
@@ -59,14 +59,14 @@ public static class AdminUserEndpoints
         {
             before = UserView.From(await users.GetAsync(id));
         }
-        catch (ApiException ex) when (ex.Status == StatusCodes.Status404NotFound)
+        catch (DomainException ex) when (ex.Kind == ErrorKind.NotFound)
         {
             // Reported below, by the delete itself.
         }
 
         if (!await users.DeleteAsync(id, context.GetBaasCaller()?.Id, cancellationToken))
         {
-            throw ApiException.NotFound($"User '{id}' was not found.");
+            throw DomainException.NotFound($"User '{id}' was not found.");
         }
 
         await context.AuditAsync("users.delete", "users/" + id, before: before is null ? null : Audited(before, null));

@@ -191,8 +191,8 @@ internal sealed class SessionService(
     {
         UserLog.RefreshTokenReused(logger, presented.UserId, presented.SessionId);
         await RevokeAsync(presented.SessionId, "refresh token reused", cancellationToken);
-        throw new ApiException(
-            StatusCodes.Status401Unauthorized,
+        throw new DomainException(
+            ErrorKind.Unauthenticated,
             "refresh_token_reused",
             "This refresh token was already used. The session has been ended for safety; sign in again.",
             "refreshToken");
@@ -219,8 +219,8 @@ internal sealed class SessionService(
         return (token, document);
     }
 
-    internal static ApiException InvalidRefreshToken() => new(
-        StatusCodes.Status401Unauthorized,
+    internal static DomainException InvalidRefreshToken() => new(
+        ErrorKind.Unauthenticated,
         "invalid_refresh_token",
         "The refresh token is unknown, expired or belongs to an ended session; sign in again.",
         "refreshToken");

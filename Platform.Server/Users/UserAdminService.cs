@@ -48,7 +48,7 @@ internal sealed class UserAdminService(
     }
 
     public async Task<AppUser> GetAsync(string id) =>
-        await users.FindByIdAsync(id) ?? throw ApiException.NotFound($"User '{id}' was not found.");
+        await users.FindByIdAsync(id) ?? throw DomainException.NotFound($"User '{id}' was not found.");
 
     /// <summary><c>{ email, password?, roles?, data?, emailVerified? }</c>; without a password the user sets one through a reset.</summary>
     public async Task<AppUser> CreateAsync(JsonObject body, string? createdBy)

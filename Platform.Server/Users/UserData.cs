@@ -21,6 +21,6 @@ public static class UserData
                 "data_too_large",
                 $"The profile data would take {size} bytes; at most {MaxBytes} are allowed.",
                 "data",
-                StatusCodes.Status413PayloadTooLarge);
+                ErrorKind.TooLarge);
     }
 }

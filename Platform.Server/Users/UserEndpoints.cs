@@ -6,11 +6,14 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using Platform.Server.Auth;
 using Platform.Server.Common;
+using Platform.Server.Hosting;
 
 namespace Platform.Server.Users;
 
 public static class UserEndpoints
 {
+    private const string Json = "application/json";
+
     /// <summary>
     /// <c>/api/auth</c>: app-user sign-up, sign-in, sessions, profile, password reset and email verification
     /// (docs/auth.md). Returns the group so the host can attach a rate-limit policy to every auth endpoint.
@@ -20,29 +23,31 @@ public static class UserEndpoints
         ArgumentNullException.ThrowIfNull(routes);
         var group = routes.MapGroup("/api/auth").WithTags("App-user auth");
 
-        group.MapPost("/signup", SignUpAsync).AllowAnonymous()
+        group.MapPost("/signup", SignUpAsync).AllowAnonymous().Accepts<UserSignUpRequest>(Json)
             .WithName("UserSignUp").WithSummary("Create an account (or upgrade the signed-in anonymous account)")
             .WithDescription("Body { email, password, data? }. Answers { user, accessToken, refreshToken, expiresIn }.");
-        group.MapPost("/login", LoginAsync).AllowAnonymous()
+        group.MapPost("/login", LoginAsync).AllowAnonymous().Accepts<UserLoginRequest>(Json)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .WithName("UserLogin").WithSummary("Sign in with email and password");
         group.MapPost("/anonymous", AnonymousAsync).AllowAnonymous()
             .WithName("UserAnonymous").WithSummary("Sign in as a new anonymous user");
-        group.MapPost("/refresh", RefreshAsync).AllowAnonymous()
+        group.MapPost("/refresh", RefreshAsync).AllowAnonymous().Accepts<UserRefreshRequest>(Json)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .WithName("UserRefresh").WithSummary("Trade a refresh token for a new access and refresh token")
             .WithDescription("The presented token is used up; presenting it again ends the whole session.");
-        group.MapPost("/logout", LogoutAsync).RequireAuthorization(UserPolicies.AppUser)
+        group.MapPost("/logout", LogoutAsync).RequireAuthorization(UserPolicies.AppUser).Accepts<UserLogoutRequest>(Json)
             .WithName("UserLogout").WithSummary("End the current session (and the one of refreshToken, when given)");
         group.MapGet("/me", GetMeAsync).RequireAuthorization(UserPolicies.AppUser)
             .WithName("UserMe").WithSummary("The signed-in user");
-        group.MapPatch("/me", PatchMeAsync).RequireAuthorization(UserPolicies.AppUser)
+        group.MapPatch("/me", PatchMeAsync).RequireAuthorization(UserPolicies.AppUser).Accepts<UserPatchMeRequest>(Json)
             .WithName("UserPatchMe").WithSummary("Change the profile data (merge patch of { data })");
-        group.MapPost("/password/forgot", ForgotPasswordAsync).AllowAnonymous()
+        group.MapPost("/password/forgot", ForgotPasswordAsync).AllowAnonymous().Accepts<UserForgotPasswordRequest>(Json)
             .WithName("UserForgotPassword").WithSummary("Mail a password-reset token; 202 whether or not the email is known");
-        group.MapPost("/password/reset", ResetPasswordAsync).AllowAnonymous()
+        group.MapPost("/password/reset", ResetPasswordAsync).AllowAnonymous().Accepts<UserResetPasswordRequest>(Json)
             .WithName("UserResetPassword").WithSummary("Set a new password with the mailed token; ends every session");
         group.MapPost("/verify-email/request", RequestVerificationAsync).RequireAuthorization(UserPolicies.AppUser)
             .WithName("UserRequestVerification").WithSummary("Mail an email-verification token to the signed-in user");
-        group.MapPost("/verify-email/confirm", ConfirmEmailAsync).AllowAnonymous()
+        group.MapPost("/verify-email/confirm", ConfirmEmailAsync).AllowAnonymous().Accepts<UserConfirmEmailRequest>(Json)
             .WithName("UserConfirmEmail").WithSummary("Mark the email verified with the mailed token");
         return group;
     }
@@ -77,8 +82,8 @@ public static class UserEndpoints
             context.Response.Headers.RetryAfter = locked.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             return TypedResults.Problem(
                 locked.Message,
-                statusCode: locked.Status,
-                title: ReasonPhrases.GetReasonPhrase(locked.Status),
+                statusCode: ProblemMapping.StatusOf(locked),
+                title: ReasonPhrases.GetReasonPhrase(ProblemMapping.StatusOf(locked)),
                 extensions: new Dictionary<string, object?> { ["code"] = locked.Code, ["retryAfter"] = locked.RetryAfterSeconds });
         }
     }

@@ -14,23 +14,23 @@ internal static class UserProblems
         "id", "email", "emailVerified", "anonymous", "roles", "createdAt", "lastLoginAt", "disabled", "password",
     };
 
-    public static ApiException InvalidCredentials() =>
-        new(StatusCodes.Status401Unauthorized, "invalid_credentials", "The email or password is wrong.");
+    public static DomainException InvalidCredentials() =>
+        new(ErrorKind.Unauthenticated, "invalid_credentials", "The email or password is wrong.");
 
-    public static ApiException UserDisabled() =>
-        new(StatusCodes.Status403Forbidden, "user_disabled", "This account is disabled.");
+    public static DomainException UserDisabled() =>
+        new(ErrorKind.Forbidden, "user_disabled", "This account is disabled.");
 
-    public static ApiException Unauthenticated(string detail) =>
-        new(StatusCodes.Status401Unauthorized, "unauthenticated", detail);
+    public static DomainException Unauthenticated(string detail) =>
+        new(ErrorKind.Unauthenticated, "unauthenticated", detail);
 
-    public static ApiException InvalidToken() =>
-        new(StatusCodes.Status400BadRequest, "invalid_token", "The token is invalid, expired or already used.", "token");
+    public static DomainException InvalidToken() =>
+        new(ErrorKind.Invalid, "invalid_token", "The token is invalid, expired or already used.", "token");
 
-    public static ApiException Validation(string field, string message) =>
+    public static DomainException Validation(string field, string message) =>
         new InvalidInputException("validation_failed", message, field) { Errors = [new FieldError(field, message)] };
 
     /// <summary>An Identity failure as the API answers it: weak passwords, taken emails, bad tokens, lost races.</summary>
-    public static ApiException From(IdentityResult result)
+    public static DomainException From(IdentityResult result)
     {
         var errors = result.Errors.ToList();
         var password = errors.Where(e => e.Code.StartsWith("Password", StringComparison.Ordinal)).ToList();
@@ -44,7 +44,7 @@ internal static class UserProblems
 
         if (errors.Any(e => e.Code == nameof(IdentityErrorDescriber.DuplicateEmail)))
         {
-            return new ApiException(StatusCodes.Status409Conflict, "email_taken", "An account with this email already exists.", "email");
+            return new DomainException(ErrorKind.Conflict, "email_taken", "An account with this email already exists.", "email");
         }
 
         if (errors.Any(e => e.Code == nameof(IdentityErrorDescriber.InvalidToken)))
@@ -54,7 +54,7 @@ internal static class UserProblems
 
         if (errors.Any(e => e.Code == nameof(IdentityErrorDescriber.ConcurrencyFailure)))
         {
-            return new ApiException(StatusCodes.Status409Conflict, "write_conflict", "The account changed at the same time; try again.");
+            return new DomainException(ErrorKind.Conflict, "write_conflict", "The account changed at the same time; try again.");
         }
 
         return new InvalidInputException("validation_failed", string.Join(" ", errors.Select(e => e.Description)));

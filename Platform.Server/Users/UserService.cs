@@ -10,7 +10,7 @@ namespace Platform.Server.Users;
 
 /// <summary>
 /// The self-service side of app users (<c>/api/auth</c>): sign-up, sign-in, sessions, profile, password reset and
-/// email verification, on Identity's <see cref="AppUserManager"/>. Failures are <see cref="ApiException"/>s.
+/// email verification, on Identity's <see cref="AppUserManager"/>. Failures are <see cref="DomainException"/>s.
 /// </summary>
 internal sealed class UserService(
     AppUserManager users,
@@ -41,7 +41,7 @@ internal sealed class UserService(
             {
                 if (!u.Anonymous)
                 {
-                    throw new ApiException(StatusCodes.Status409Conflict, "already_registered", "This account already has an email and password; sign in instead.");
+                    throw new DomainException(ErrorKind.Conflict, "already_registered", "This account already has an email and password; sign in instead.");
                 }
 
                 u.Email = email;
@@ -187,7 +187,7 @@ internal sealed class UserService(
             {
                 presented = await sessions.FindAsync(token, cancellationToken);
             }
-            catch (ApiException)
+            catch (DomainException)
             {
                 // Already unusable: nothing left to end.
             }
@@ -265,7 +265,7 @@ internal sealed class UserService(
         var user = await GetAsync(caller);
         if (user.Email is null)
         {
-            throw new ApiException(StatusCodes.Status400BadRequest, "email_required", "An anonymous account has no email to verify; sign up first.");
+            throw new DomainException(ErrorKind.Invalid, "email_required", "An anonymous account has no email to verify; sign up first.");
         }
 
         if (user.EmailConfirmed)
@@ -298,7 +298,7 @@ internal sealed class UserService(
 
             if (attempt < MaxSaveAttempts && result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.ConcurrencyFailure)))
             {
-                user = await users.FindByIdAsync(user.Id) ?? throw ApiException.NotFound("The user no longer exists.");
+                user = await users.FindByIdAsync(user.Id) ?? throw DomainException.NotFound("The user no longer exists.");
                 continue;
             }
 
@@ -337,10 +337,10 @@ internal sealed class UserService(
 }
 
 /// <summary>401 <c>locked_out</c>; the endpoint adds <c>Retry-After</c> with <see cref="RetryAfterSeconds"/>.</summary>
-internal sealed class LockedOutException : ApiException
+internal sealed class LockedOutException : DomainException
 {
     public LockedOutException(int retryAfterSeconds)
-        : base(StatusCodes.Status401Unauthorized, "locked_out", $"Too many wrong passwords: this account is locked for {retryAfterSeconds} more seconds.")
+        : base(ErrorKind.Unauthenticated, "locked_out", $"Too many wrong passwords: this account is locked for {retryAfterSeconds} more seconds.")
     {
         RetryAfterSeconds = retryAfterSeconds;
         Extensions = new Dictionary<string, object?>(StringComparer.Ordinal) { ["retryAfter"] = retryAfterSeconds };

@@ -32,7 +32,7 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
     }
 
     /// <summary>Saves a new function as version 1.</summary>
-    /// <exception cref="ApiException">409 <c>function_exists</c>.</exception>
+    /// <exception cref="DomainException">409 <c>function_exists</c>.</exception>
     public async Task<FunctionDefinition> CreateAsync(FunctionDefinition definition, string? actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -49,7 +49,7 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
         }
         catch (DuplicateIdException)
         {
-            throw new ApiException(StatusCodes.Status409Conflict, "function_exists", $"Function '{definition.Name}' already exists; PUT /api/admin/functions/{definition.Name} changes it.", "name");
+            throw new DomainException(ErrorKind.Conflict, "function_exists", $"Function '{definition.Name}' already exists; PUT /api/admin/functions/{definition.Name} changes it.", "name");
         }
 
         catalog.OnChanged(saved.Name, saved);
@@ -61,7 +61,7 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
     /// <param name="expectedVersion">From <c>If-Match</c>: the version the caller changed; another current version is 412.</param>
     /// <param name="actor">Who saves it.</param>
     /// <param name="cancellationToken">Cancels the save.</param>
-    /// <exception cref="ApiException">404 <c>function_not_found</c>; 412 <c>version_mismatch</c>.</exception>
+    /// <exception cref="DomainException">404 <c>function_not_found</c>; 412 <c>version_mismatch</c>.</exception>
     public async Task<FunctionDefinition> UpdateAsync(FunctionDefinition definition, long? expectedVersion, string? actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -96,7 +96,7 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
     }
 
     /// <summary>Saves an old version's content as a new version.</summary>
-    /// <exception cref="ApiException">404 <c>function_not_found</c> or <c>version_not_found</c>.</exception>
+    /// <exception cref="DomainException">404 <c>function_not_found</c> or <c>version_not_found</c>.</exception>
     public async Task<FunctionDefinition> RollbackAsync(string name, int version, string? actor, CancellationToken cancellationToken = default)
     {
         if (await catalog.GetAsync(name, cancellationToken) is null)
@@ -105,7 +105,7 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
         }
 
         var old = await catalog.GetVersionAsync(name, version, cancellationToken)
-            ?? throw new ApiException(StatusCodes.Status404NotFound, "version_not_found", $"Function '{name}' has no version {version}.", "version");
+            ?? throw new DomainException(ErrorKind.NotFound, "version_not_found", $"Function '{name}' has no version {version}.", "version");
         return await UpdateAsync(old, expectedVersion: null, actor, cancellationToken);
     }
 
@@ -142,10 +142,10 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
     /// <summary>Deletes a secret; false when there was none.</summary>
     public Task<bool> DeleteSecretAsync(string name, CancellationToken cancellationToken = default) => secrets.DeleteAsync(name, cancellationToken);
 
-    internal static ApiException NotFound(string name) => new(StatusCodes.Status404NotFound, "function_not_found", $"Function '{name}' does not exist.");
+    internal static DomainException NotFound(string name) => new(ErrorKind.NotFound, "function_not_found", $"Function '{name}' does not exist.");
 
-    private static ApiException Mismatch(string name, int current) =>
-        new(StatusCodes.Status412PreconditionFailed, "version_mismatch", $"Function '{name}' is at version {current}; the If-Match precondition did not hold.")
+    private static DomainException Mismatch(string name, int current) =>
+        new(ErrorKind.PreconditionFailed, "version_mismatch", $"Function '{name}' is at version {current}; the If-Match precondition did not hold.")
         {
             Extensions = new Dictionary<string, object?> { ["currentVersion"] = current },
         };

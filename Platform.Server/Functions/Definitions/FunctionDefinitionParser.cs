@@ -336,7 +336,7 @@ public static class FunctionDefinitionParser
                 }
                 catch (InvalidInputException e)
                 {
-                    throw new InvalidInputException("invalid_rule", $"The invoke rule is not valid: {e.Message}", "callable.invokeRule", 400, e.Position)
+                    throw new InvalidInputException("invalid_rule", $"The invoke rule is not valid: {e.Message}", "callable.invokeRule", ErrorKind.Invalid, e.Position)
                     {
                         Errors = [new FieldError("callable.invokeRule", e.Message, e.Position)],
                     };

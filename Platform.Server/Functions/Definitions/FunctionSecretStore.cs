@@ -67,7 +67,7 @@ public sealed partial class FunctionSecretStore(
             catch (CryptographicException)
             {
                 // The key ring lost the key (a data dir restored without its keys): the secret must be set again.
-                throw new ApiException(StatusCodes.Status503ServiceUnavailable, "secret_unreadable", $"Secret '{name}' cannot be decrypted with this server's keys; set it again.");
+                throw new DomainException(ErrorKind.Unavailable, "secret_unreadable", $"Secret '{name}' cannot be decrypted with this server's keys; set it again.");
             }
         }
 

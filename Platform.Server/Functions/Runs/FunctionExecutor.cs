@@ -73,7 +73,7 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
             if (!await _slots.WaitAsync(invocation.Timeout ?? TimeSpan.FromSeconds(function.TimeoutSeconds), cancellationToken))
             {
                 Log.Busy(_logger, function.Name, _options.MaxConcurrentRuns);
-                throw new ApiException(StatusCodes.Status503ServiceUnavailable, "functions_busy", $"Every function slot of this server is busy ({_options.MaxConcurrentRuns}, Baas:Functions:MaxConcurrentRuns); try again shortly.");
+                throw new DomainException(ErrorKind.Unavailable, "functions_busy", $"Every function slot of this server is busy ({_options.MaxConcurrentRuns}, Baas:Functions:MaxConcurrentRuns); try again shortly.");
             }
         }
         else

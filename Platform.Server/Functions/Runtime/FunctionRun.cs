@@ -235,7 +235,7 @@ internal sealed class FunctionRun
                 {
                     return await documents.GetAsync(name, id, caller, token).ConfigureAwait(false);
                 }
-                catch (ApiException ex) when (ex.Code == "not_found")
+                catch (DomainException ex) when (ex.Code == "not_found")
                 {
                     return null;
                 }

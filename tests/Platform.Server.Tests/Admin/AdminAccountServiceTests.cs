@@ -58,10 +58,10 @@ public class AdminAccountServiceTests
         await _accounts.InitializeAsync(Ct);
         var admin = await _accounts.CreateAsync("boss@test.local", "Boss-Passw0rd", null, Ct);
 
-        Assert.Equal(admin, await _accounts.VerifyCredentialsAsync(" BOSS@test.local ", "Boss-Passw0rd", Ct));
-        Assert.Null(await _accounts.VerifyCredentialsAsync("boss@test.local", "boss-passw0rd", Ct));
-        Assert.Null(await _accounts.VerifyCredentialsAsync("nobody@test.local", "Boss-Passw0rd", Ct));
-        Assert.Null(await _accounts.VerifyCredentialsAsync("", "Boss-Passw0rd", Ct));
+        Assert.Equal(admin, (await _accounts.VerifyCredentialsAsync(" BOSS@test.local ", "Boss-Passw0rd", Ct)).Admin);
+        Assert.Null((await _accounts.VerifyCredentialsAsync("boss@test.local", "boss-passw0rd", Ct)).Admin);
+        Assert.Null((await _accounts.VerifyCredentialsAsync("nobody@test.local", "Boss-Passw0rd", Ct)).Admin);
+        Assert.Null((await _accounts.VerifyCredentialsAsync("", "Boss-Passw0rd", Ct)).Admin);
     }
 
     [Fact]

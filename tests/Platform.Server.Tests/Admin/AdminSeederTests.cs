@@ -43,7 +43,7 @@ public sealed class AdminSeederTests : IDisposable
     {
         await Seeder(new AdminOptions { Email = " Seed@Test.local", Password = "Seed-Passw0rd" }).RunAsync(Ct);
 
-        Assert.NotNull(await _accounts.VerifyCredentialsAsync("seed@test.local", "Seed-Passw0rd", Ct));
+        Assert.NotNull((await _accounts.VerifyCredentialsAsync("seed@test.local", "Seed-Passw0rd", Ct)).Admin);
         Assert.Null(_setup.Token);
     }
 
@@ -54,7 +54,7 @@ public sealed class AdminSeederTests : IDisposable
 
         await Seeder(new AdminOptions { Email = "seed@test.local", Password = "Changed-Passw0rd" }).RunAsync(Ct);
 
-        Assert.NotNull(await _accounts.VerifyCredentialsAsync("seed@test.local", "Seed-Passw0rd", Ct));
+        Assert.NotNull((await _accounts.VerifyCredentialsAsync("seed@test.local", "Seed-Passw0rd", Ct)).Admin);
         Assert.Single(await _accounts.ListAsync(Ct));
     }
 

@@ -53,7 +53,7 @@ public sealed class DocumentValidatorTests
         var error = Error(json);
         Assert.Equal("invalid_id", error.Code);
         Assert.Equal("_id", error.Field);
-        Assert.Equal(400, error.Status);
+        Assert.Equal(ErrorKind.Invalid, error.Kind);
     }
 
     [Fact]
@@ -77,7 +77,7 @@ public sealed class DocumentValidatorTests
         var error = Error(json);
         Assert.Equal("invalid_field_name", error.Code);
         Assert.Equal(field, error.Field);
-        Assert.Equal(400, error.Status);
+        Assert.Equal(ErrorKind.Invalid, error.Kind);
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class DocumentValidatorTests
         var error = Error("""{"a": {"b": [[1]]}}""", Validator(maxDepth: 3));
         Assert.Equal("document_too_deep", error.Code);
         Assert.Equal("a.b[0]", error.Field);
-        Assert.Equal(400, error.Status);
+        Assert.Equal(ErrorKind.Invalid, error.Kind);
 
         Validator().Validate(JsonNode.Parse($$"""{"a": {{Nested(32)}}}""", documentOptions: new() { MaxDepth = 100 }));
         Assert.Equal("document_too_deep", Assert.Throws<InvalidInputException>(
@@ -105,7 +105,7 @@ public sealed class DocumentValidatorTests
 
         var error = Assert.Throws<InvalidInputException>(() => Validator(maxBytes: 1024).Validate(new JsonObject { ["s"] = new string('x', 1024 - 7) }));
         Assert.Equal("document_too_large", error.Code);
-        Assert.Equal(413, error.Status);
+        Assert.Equal(ErrorKind.TooLarge, error.Kind);
     }
 
     [Fact]

@@ -16,9 +16,9 @@ public sealed class QueryLimiterTests
         using var limiter = Limiter(1, TimeSpan.Zero);
         using var first = await limiter.EnterAsync(TestContext.Current.CancellationToken);
 
-        var refused = await Assert.ThrowsAsync<ApiException>(async () => await limiter.EnterAsync(TestContext.Current.CancellationToken));
+        var refused = await Assert.ThrowsAsync<DomainException>(async () => await limiter.EnterAsync(TestContext.Current.CancellationToken));
 
-        Assert.Equal(503, refused.Status);
+        Assert.Equal(ErrorKind.Unavailable, refused.Kind);
         Assert.Equal("server_busy", refused.Code);
         Assert.Equal(TimeSpan.FromSeconds(1), refused.RetryAfter);
     }

@@ -79,7 +79,7 @@ public sealed class FunctionDefinitionParserTests
         var error = Refuse(json);
         Assert.Equal(code, error.Code);
         Assert.Equal(field, error.Field);
-        Assert.Equal(400, error.Status);
+        Assert.Equal(ErrorKind.Invalid, error.Kind);
     }
 
     [Fact]

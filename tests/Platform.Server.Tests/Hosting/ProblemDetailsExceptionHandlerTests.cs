@@ -36,7 +36,7 @@ public class ProblemDetailsExceptionHandlerTests
         Assert.Equal(5000L, timeout.Extensions["timeoutMs"]);
         Assert.DoesNotContain("posts", timeout.Detail, StringComparison.Ordinal);
 
-        var busy = ProblemDetailsExceptionHandler.ToProblem(new ApiException(503, "server_busy", "busy") { RetryAfter = TimeSpan.FromMilliseconds(1500) });
+        var busy = ProblemDetailsExceptionHandler.ToProblem(new DomainException(ErrorKind.Unavailable, "server_busy", "busy") { RetryAfter = TimeSpan.FromMilliseconds(1500) });
         Assert.Equal(2L, busy.Extensions["retryAfter"]);
     }
 

@@ -93,7 +93,12 @@ public class RateLimitingTests
     [Fact]
     public async Task AdminLogin_IsNotLimited_WhenAuthPerMinuteIsZero()
     {
-        await using var server = await BaasTestServer.StartAsync(new Dictionary<string, string?> { ["Baas:RateLimit:AuthPerMinute"] = "0" });
+        // Admins lock out after Baas:Auth:Lockout:MaxFailedAttempts wrong passwords; set high so only the rate limit is tested.
+        await using var server = await BaasTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Baas:RateLimit:AuthPerMinute"] = "0",
+            ["Baas:Auth:Lockout:MaxFailedAttempts"] = "100",
+        });
         using var client = server.CreateClient();
 
         for (var i = 0; i < 25; i++)

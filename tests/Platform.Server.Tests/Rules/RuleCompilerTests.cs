@@ -44,7 +44,7 @@ public sealed class RuleCompilerTests
     {
         var error = Assert.Throws<InvalidInputException>(() => RuleCompiler.Compile(RuleOperation.Get, text));
         Assert.Equal("invalid_rule", error.Code);
-        Assert.Equal(400, error.Status);
+        Assert.Equal(ErrorKind.Invalid, error.Kind);
         Assert.Equal("rules.get", error.Field);
         Assert.Equal(position, error.Position);
         Assert.Contains(message, error.Message, StringComparison.Ordinal);

@@ -92,7 +92,7 @@ public sealed class UpdateApplierTests
         var error = Error(document, update);
         Assert.Equal("invalid_update", error.Code);
         Assert.Equal(field, error.Field);
-        Assert.Equal(400, error.Status);
+        Assert.Equal(ErrorKind.Invalid, error.Kind);
     }
 
     [Theory]

@@ -61,7 +61,7 @@ public sealed class UpdateParserTests
         var error = Error(json);
         Assert.Equal(code, error.Code);
         Assert.Equal(field, error.Field);
-        Assert.Equal(400, error.Status);
+        Assert.Equal(ErrorKind.Invalid, error.Kind);
     }
 
     [Theory]

@@ -216,7 +216,7 @@ public sealed class FilterParserTests
         var error = ParseError(json);
         Assert.Equal("unknown_operator", error.Code);
         Assert.Equal(field, error.Field);
-        Assert.Equal(400, error.Status);
+        Assert.Equal(ErrorKind.Invalid, error.Kind);
         Assert.Contains(field[(field.LastIndexOf('$'))..], error.Message, StringComparison.Ordinal);
     }
 
@@ -258,7 +258,7 @@ public sealed class FilterParserTests
         var error = ParseError(json);
         Assert.Equal("invalid_filter", error.Code);
         Assert.Equal(field, error.Field);
-        Assert.Equal(400, error.Status);
+        Assert.Equal(ErrorKind.Invalid, error.Kind);
         Assert.False(string.IsNullOrWhiteSpace(error.Message));
     }
 

@@ -7,39 +7,45 @@ namespace Platform.Server.Common;
 public sealed record FieldError(string Path, string Message, int? Position = null);
 
 /// <summary>
-/// A failure the client should see: mapped to an RFC 7807 <c>application/problem+json</c> response
-/// with <see cref="Status"/>, a stable <see cref="Code"/> extension and, when known, the field at fault.
+/// A failure the client should see, in domain terms: its <see cref="Kind"/>, a stable <see cref="Code"/> and, when
+/// known, the field at fault. Domain code never picks an HTTP status: the exception handler maps the kind to one
+/// (<c>Hosting/ProblemMapping</c>) and answers an RFC 7807 <c>application/problem+json</c>.
 /// </summary>
-public class ApiException : Exception
+public class DomainException : Exception
 {
-    public ApiException(int status, string code, string message, string? field = null, int? position = null)
+    public DomainException(ErrorKind kind, string code, string message, string? field = null, int? position = null)
         : base(message)
     {
-        Status = status;
+        Kind = kind;
         Code = code;
         Field = field;
         Position = position;
     }
 
-    public ApiException()
-        : this(400, "bad_request", "The request is not valid.")
-    {
-    }
-
-    public ApiException(string message)
-        : this(400, "bad_request", message)
-    {
-    }
-
-    public ApiException(string message, Exception innerException)
+    public DomainException(ErrorKind kind, string code, string message, Exception innerException)
         : base(message, innerException)
     {
-        Status = 400;
-        Code = "bad_request";
+        Kind = kind;
+        Code = code;
     }
 
-    /// <summary>HTTP status to answer with.</summary>
-    public int Status { get; }
+    public DomainException()
+        : this(ErrorKind.Invalid, "bad_request", "The request is not valid.")
+    {
+    }
+
+    public DomainException(string message)
+        : this(ErrorKind.Invalid, "bad_request", message)
+    {
+    }
+
+    public DomainException(string message, Exception innerException)
+        : this(ErrorKind.Invalid, "bad_request", message, innerException)
+    {
+    }
+
+    /// <summary>What kind of failure this is; the HTTP status follows from it.</summary>
+    public ErrorKind Kind { get; }
 
     /// <summary>Stable machine-readable code, e.g. <c>invalid_filter</c>, <c>not_found</c>.</summary>
     public string Code { get; }
@@ -62,5 +68,5 @@ public class ApiException : Exception
     /// <summary>Extra members for the problem document (e.g. <c>index</c> for unique violations).</summary>
     public IReadOnlyDictionary<string, object?>? Extensions { get; init; }
 
-    public static ApiException NotFound(string message) => new(404, "not_found", message);
+    public static DomainException NotFound(string message) => new(ErrorKind.NotFound, "not_found", message);
 }

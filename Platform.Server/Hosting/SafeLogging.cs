@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+
+namespace Platform.Server.Hosting;
+
+/// <summary>
+/// Logs that cannot leak credentials or be forged (docs/deployment.md, "Logging"). ASP.NET Core's request
+/// start/finish lines and Kestrel's bad-request lines print the query string, where realtime clients carry
+/// <c>access_token</c> (and callers may put <c>apikey</c>): those categories log from Warning only, whatever the
+/// configured level. The console writes every message on one line with control characters (CR, LF, ESC, ...)
+/// escaped, so user-supplied text such as an email or a collection name cannot start a forged log line.
+/// </summary>
+internal static class SafeLogging
+{
+    /// <summary>Categories that print request targets (path and query string) at Information or Debug.</summary>
+    internal static readonly string[] QueryStringCategories =
+    [
+        "Microsoft.AspNetCore.Hosting.Diagnostics",
+        "Microsoft.AspNetCore.Server.Kestrel.BadRequests",
+        "Microsoft.AspNetCore.HttpLogging.HttpLoggingMiddleware",
+    ];
+
+    public static WebApplicationBuilder UseBaasSafeLogging(this WebApplicationBuilder builder)
+    {
+        foreach (var category in QueryStringCategories)
+        {
+            builder.Logging.AddFilter(category, LogLevel.Warning);
+        }
+
+        builder.Logging.AddConsoleFormatter<SafeConsoleFormatter, SimpleConsoleFormatterOptions>();
+        builder.Services.PostConfigure<ConsoleLoggerOptions>(options =>
+        {
+            if (options.FormatterName is null or ConsoleFormatterNames.Simple)
+            {
+                options.FormatterName = SafeConsoleFormatter.FormatterName;
+            }
+        });
+        return builder;
+    }
+}
+
+/// <summary>
+/// The console format of <c>simple</c> (<c>info: Category[event]</c>, then the message), with the message always on
+/// one line and its control characters escaped (<c>\n</c>, <c>\r</c>, <c>\t</c>, <c>\u001b</c>, ...). An exception's
+/// text follows on indented lines.
+/// </summary>
+internal sealed class SafeConsoleFormatter : ConsoleFormatter, IDisposable
+{
+    public const string FormatterName = "baas";
+    private const string Padding = "      ";
+
+    private readonly IDisposable? _reload;
+    private SimpleConsoleFormatterOptions _options;
+
+    public SafeConsoleFormatter(IOptionsMonitor<SimpleConsoleFormatterOptions> options)
+        : base(FormatterName)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.CurrentValue;
+        _reload = options.OnChange(changed => _options = changed);
+    }
+
+    public void Dispose() => _reload?.Dispose();
+
+    public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
+    {
+        ArgumentNullException.ThrowIfNull(textWriter);
+        var message = logEntry.Formatter?.Invoke(logEntry.State, logEntry.Exception);
+        if (message is null && logEntry.Exception is null)
+        {
+            return;
+        }
+
+        var line = new StringBuilder();
+        if (_options.TimestampFormat is { } format)
+        {
+            var now = _options.UseUtcTimestamp ? DateTimeOffset.UtcNow : DateTimeOffset.Now;
+            line.Append(now.ToString(format, CultureInfo.InvariantCulture));
+        }
+
+        line.Append(Level(logEntry.LogLevel)).Append(": ").Append(logEntry.Category)
+            .Append('[').Append(logEntry.EventId.Id.ToString(CultureInfo.InvariantCulture)).Append(']');
+        if (_options.SingleLine)
+        {
+            line.Append(' ');
+        }
+        else
+        {
+            textWriter.WriteLine(line.ToString());
+            line.Clear().Append(Padding);
+        }
+
+        line.Append(Escape(message ?? string.Empty));
+        textWriter.WriteLine(line.ToString());
+        if (logEntry.Exception is { } exception)
+        {
+            foreach (var exceptionLine in exception.ToString().Split('\n'))
+            {
+                textWriter.Write(Padding);
+                textWriter.WriteLine(Escape(exceptionLine.TrimEnd('\r')));
+            }
+        }
+    }
+
+    /// <summary>The text with every control character (and the Unicode line separators) written as an escape.</summary>
+    internal static string Escape(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.Any(NeedsEscape))
+        {
+            return text;
+        }
+
+        var escaped = new StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            _ = c switch
+            {
+                '\n' => escaped.Append("\\n"),
+                '\r' => escaped.Append("\\r"),
+                '\t' => escaped.Append("\\t"),
+                _ when NeedsEscape(c) => escaped.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)),
+                _ => escaped.Append(c),
+            };
+        }
+
+        return escaped.ToString();
+    }
+
+    private static bool NeedsEscape(char c) => char.IsControl(c) || c is '\u2028' or '\u2029' or '\u0085';
+
+    private static string Level(LogLevel level) => level switch
+    {
+        LogLevel.Trace => "trce",
+        LogLevel.Debug => "dbug",
+        LogLevel.Information => "info",
+        LogLevel.Warning => "warn",
+        LogLevel.Error => "fail",
+        LogLevel.Critical => "crit",
+        _ => "none",
+    };
+}
