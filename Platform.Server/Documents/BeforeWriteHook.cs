@@ -22,7 +22,7 @@ public interface IBeforeWriteHook
 public interface IBeforeWriteTriggers
 {
     /// <summary>
-    /// Runs every trigger, each seeing the data the previous one left. Throws an <see cref="Common.ApiException"/>
+    /// Runs every trigger, each seeing the data the previous one left. Throws an <see cref="Common.DomainException"/>
     /// (<c>rejected_by_function</c>, <c>before_trigger_failed</c>) when one refuses the write; the runs of a refused
     /// write are already recorded then.
     /// </summary>

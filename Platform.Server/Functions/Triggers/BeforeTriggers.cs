@@ -128,8 +128,8 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
 
             if (depth >= _options.MaxChainDepth)
             {
-                throw new ApiException(
-                    StatusCodes.Status422UnprocessableEntity,
+                throw new DomainException(
+                    ErrorKind.Unprocessable,
                     FailedCode,
                     $"chain_depth_exceeded: this {write.Operation.Name()} of {write.Collection}/{write.DocumentId} was written by function '{origin!.Function}' at chain depth {depth}, " +
                     $"which reached the limit of {_options.MaxChainDepth} (Baas:Functions:MaxChainDepth), so its before trigger '{function.Name}' cannot run and nothing was written.")
@@ -154,7 +154,7 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
             {
                 case RunStatus.Rejected:
                     await Runs.SaveAsync(run, cancellationToken);
-                    throw new ApiException(run.Rejection!.Status, RejectedCode, run.Rejection.Message)
+                    throw new FunctionRejectedException(run.Rejection!)
                     {
                         Extensions = new Dictionary<string, object?> { ["runId"] = run.Id, ["function"] = function.Name },
                     };
@@ -182,7 +182,7 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
                     // Names, depth and size as for a client's body; system fields (even a spread ctx.event.data's) are dropped.
                     validated = _validator.Validate(replacement);
                 }
-                catch (ApiException)
+                catch (DomainException)
                 {
                     await Runs.SaveAsync(run, cancellationToken);
                     throw;
@@ -230,13 +230,13 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
         _ => "a value",
     };
 
-    private static ApiException Failed(FunctionDefinition function, FunctionRunRecord run)
+    private static DomainException Failed(FunctionDefinition function, FunctionRunRecord run)
     {
         var error = run.Error;
         var where = error?.Line is { } line ? $" (line {line}{(error.Column is { } column ? $", column {column}" : string.Empty)})" : string.Empty;
         var what = run.Status == RunStatus.TimedOut ? "ran out of its time budget (Baas:Functions:BeforeTriggerTimeout)" : "failed";
-        return new ApiException(
-            StatusCodes.Status422UnprocessableEntity,
+        return new DomainException(
+            ErrorKind.Unprocessable,
             FailedCode,
             $"The before trigger of function '{function.Name}' {what}, so nothing was written: {error?.Message ?? "unknown error"}{where}")
         {
