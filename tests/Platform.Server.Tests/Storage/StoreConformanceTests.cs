@@ -680,6 +680,29 @@ public abstract class StoreConformanceTests(IStoreFixture fixture)
     }
 
     [Fact]
+    public async Task ApplyIndexes_KeysWhoseNamesOnceCollided_AreDistinctIndexes()
+    {
+        // ["a","b"] and ["a_b"] were both named ux_a_b: one shadowed the other, and switching between them kept the old index.
+        var collection = await CollectionWithAsync(Doc("one", """{"a":1,"b":2,"a_b":"x"}"""));
+        await Store.ApplyIndexesAsync(collection, [Index("a_b", unique: true)], Ct);
+        await Assert.ThrowsAsync<UniqueIndexViolationException>(() => Store.WriteAsync([new InsertOperation(collection, Doc("two", """{"a_b":"x"}"""))], Ct));
+
+        await Store.ApplyIndexesAsync(collection, [Index("a,b", unique: true)], Ct);
+        await Store.WriteAsync([new InsertOperation(collection, Doc("two", """{"a_b":"x"}"""))], Ct);
+        var error = await Assert.ThrowsAsync<UniqueIndexViolationException>(() => Store.WriteAsync([new InsertOperation(collection, Doc("three", """{"a":1,"b":2}"""))], Ct));
+        Assert.Equal("ux_a_b", error.IndexName);
+
+        // Both at once: each constrains its own keys.
+        await Store.WriteAsync([new DeleteOperation(collection, "two")], Ct);
+        await Store.ApplyIndexesAsync(collection, [Index("a,b", unique: true), Index("a_b", unique: true)], Ct);
+        await Store.WriteAsync([new InsertOperation(collection, Doc("four", """{"a":1,"b":3,"a_b":"y"}"""))], Ct);
+        var byUnderscore = await Assert.ThrowsAsync<UniqueIndexViolationException>(() => Store.WriteAsync([new InsertOperation(collection, Doc("five", """{"a":7,"b":7,"a_b":"y"}"""))], Ct));
+        Assert.Equal("ux_a%5Fb", byUnderscore.IndexName);
+        await Assert.ThrowsAsync<UniqueIndexViolationException>(() => Store.WriteAsync([new InsertOperation(collection, Doc("six", """{"a":1,"b":3,"a_b":"z"}"""))], Ct));
+        Assert.Equal(["four", "one"], await QueryIdsAsync(collection, "{}"));
+    }
+
+    [Fact]
     public async Task ApplyIndexes_IsIdempotent_AndDropsUnlistedIndexes()
     {
         var collection = await CollectionWithAsync(Doc("a", """{"e":"x","g":1}"""));
