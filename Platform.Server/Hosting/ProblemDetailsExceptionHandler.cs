@@ -144,6 +144,13 @@ internal sealed partial class ProblemDetailsExceptionHandler(
                         ? "A stored document holds a value this server cannot represent as JSON; an operator has to fix it in the database."
                         : $"Document '{unreadable.Id}' holds a value this server cannot represent as JSON; an operator has to fix it in the database.",
                     ("id", unreadable.Id));
+            case SortOverArrayException sortOverArray:
+                return Create(
+                    400,
+                    "sort_over_array",
+                    $"The results cannot be paged by '{sortOverArray.Path}': some of them hold an array there, and a cursor over arrays would skip or repeat documents. Sort by a field that holds single values, or ask for all results in one page.",
+                    ("field", "sort"),
+                    ("path", sortOverArray.Path));
             case QueryTimeoutException timeout:
                 // 422, not 503: the same query usually costs the same again, so clients (and the SDK's retries of
                 // 5xx) should not repeat it unchanged; narrowing the filter, an index or a service key is what helps.

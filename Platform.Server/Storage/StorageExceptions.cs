@@ -124,3 +124,19 @@ public sealed class UnreadableDocumentException(string collection, string? id, s
     public string? Id { get; } = id;
     public string Reason { get; } = reason;
 }
+
+/// <summary>
+/// A page of a query sorted by <see cref="Path"/> was refused because a matching document holds an array there
+/// (<see cref="KeysetArrays"/>): keyset paging over arrays would skip or repeat documents. Nothing was returned.
+/// </summary>
+public sealed class SortOverArrayException(string collection, string path, string? id)
+    : Exception($"'{collection}' cannot be paged by '{path}': document '{id ?? "?"}' holds an array there.")
+{
+    public string Collection { get; } = collection;
+
+    /// <summary>The sort path at fault.</summary>
+    public string Path { get; } = path;
+
+    /// <summary>A matching document that holds the array, when known.</summary>
+    public string? Id { get; } = id;
+}

@@ -278,6 +278,19 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                 }
 
                 var documents = await ReadingAsync(collection, null, () => cursor.ToListAsync(ct)).ConfigureAwait(false);
+                if (KeysetArrays.MayPage(query, documents.Count) && MongoQueryTranslator.ArraysOnSort(query.Sort) is { } arrays)
+                {
+                    // Paging over a key that holds arrays would skip or repeat documents: refuse it (see KeysetArrays).
+                    var filter = MongoFilterTranslator.Translate(query.Filter);
+                    var probe = filter.ElementCount == 0 ? arrays : new BsonDocument("$and", new BsonArray { filter, arrays });
+                    var hit = await ReadingAsync(collection, null, () => target.Find(probe, FindOptions(query.Timeout)).Limit(1).FirstOrDefaultAsync(ct)).ConfigureAwait(false);
+                    if (hit is not null)
+                    {
+                        var id = hit.TryGetValue(SystemFields.Id, out var value) && value.IsString ? value.AsString : null;
+                        throw new SortOverArrayException(collection, MongoQueryTranslator.ArrayPathIn(hit, query.Sort) ?? query.Sort[0].Path, id);
+                    }
+                }
+
                 return documents.ConvertAll(document => ToJson(collection, document));
             },
             cancellationToken);
