@@ -111,6 +111,11 @@ public sealed class MongoChangeFeed : IChangeFeed
         {
             return await cursor.MoveNextAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (MongoCommandException ex) when (MongoChangeStream.IsOversizedEvent(ex))
+        {
+            MongoChangeFeedLog.EventTooLarge(logger, position, ex.ErrorMessage);
+            throw new ChangeHistoryUnavailableException(position, $"A change after position {position} is larger than a change event can carry (16 MiB) and was skipped: {ex.ErrorMessage}");
+        }
         catch (MongoCommandException ex) when (MongoChangeStream.IsHistoryLost(ex))
         {
             // The reader fell behind the oplog (or a resume after a failover found its point gone).
@@ -128,6 +133,9 @@ internal static partial class MongoChangeFeedLog
 {
     [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Change stream event skipped: {Reason}.")]
     public static partial void EventSkipped(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 4190, Level = LogLevel.Warning, Message = "A change after {Position} is larger than a change event can carry and is skipped; readers continue from the current position: {Error}.")]
+    public static partial void EventTooLarge(ILogger logger, string position, string error);
 
     [LoggerMessage(EventId = 4202, Level = LogLevel.Information, Message = "Change stream cannot continue after {Position}: error {Code}, {Error}.")]
     public static partial void PositionRejected(ILogger logger, string position, int code, string error);

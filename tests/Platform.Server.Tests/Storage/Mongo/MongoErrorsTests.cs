@@ -150,4 +150,12 @@ public class MongoErrorsTests
         var unreadable = ProblemDetailsExceptionHandler.ToProblem(new UnreadableDocumentException("c", "d", "a value of BSON type X has no JSON form"));
         Assert.Equal((422, "unreadable_document"), (unreadable.Status, unreadable.Extensions["code"]));
     }
+
+    [Fact]
+    public void ChangeStream_AnOversizedEvent_IsRecognised_SoTheFeedMovesPastIt()
+    {
+        Assert.True(MongoChangeStream.IsOversizedEvent(Command(10334, "BSONObjectTooLarge", "BSONObj size: 17000000 (0x1036640) is invalid. Size must be between 0 and 16793600(16MB)")));
+        Assert.False(MongoChangeStream.IsOversizedEvent(Command(286, "ChangeStreamHistoryLost", "history lost")));
+        Assert.False(MongoChangeStream.IsHistoryLost(Command(10334, "BSONObjectTooLarge", "too large")));
+    }
 }
