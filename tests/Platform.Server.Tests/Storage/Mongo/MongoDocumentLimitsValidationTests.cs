@@ -51,3 +51,17 @@ public class MongoDocumentLimitsValidationTests
         Assert.Equal(16_777_216, Limits("Sqlite", ("Baas:Documents:MaxBytes", "16777216"), ("Baas:Documents:MaxDepth", "200")).Value.MaxBytes);
     }
 }
+
+public class CollectionIndexLimitTests
+{
+    [Theory]
+    [InlineData(63, true)]
+    [InlineData(64, false)]
+    public void MaxIndexes_LeavesRoomForMongoDbsOwnIdIndex(int maxIndexes, bool valid)
+    {
+        var options = new Platform.Server.Collections.CollectionOptions { MaxIndexes = maxIndexes };
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+
+        Assert.Equal(valid, System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), results, validateAllProperties: true));
+    }
+}
