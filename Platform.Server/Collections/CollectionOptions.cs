@@ -10,8 +10,11 @@ public sealed class CollectionOptions
     /// <summary>Writing to an undefined collection with a service key creates it (schemaless). Off by default.</summary>
     public bool AutoCreate { get; set; }
 
-    /// <summary>Most indexes one collection may define.</summary>
-    [Range(1, 64)]
+    /// <summary>
+    /// Most indexes one collection may define (default 16, at most 63): MongoDB allows 64 indexes per collection and its
+    /// own <c>_id_</c> index is one of them. Exceeding it is a 400 <c>invalid_index</c> naming <c>indexes</c>.
+    /// </summary>
+    [Range(1, 63)]
     public int MaxIndexes { get; set; } = 16;
 
     /// <summary>Most keys one compound index may have.</summary>

@@ -65,7 +65,8 @@ public static partial class ConfigurationCheck
             return $"{key}: {OneLine(annotated.Groups["rule"].Value)}";
         }
 
-        return (section is null ? string.Empty : section + ": ") + OneLine(message);
+        // A validator that names the full key itself ("Baas:Documents:MaxBytes: ...") is printed as it is.
+        return (section is null || message.StartsWith(section + ":", StringComparison.Ordinal) ? string.Empty : section + ": ") + OneLine(message);
     }
 
     private static string OneLine(string text) => WhiteSpace().Replace(text, " ").Trim();

@@ -104,6 +104,54 @@ internal sealed partial class ProblemDetailsExceptionHandler(
                 return Create(ErrorKind.PreconditionFailed, "version_mismatch", $"Document '{mismatch.Id}' is at version {mismatch.ActualVersion}; the precondition did not hold.", ("currentVersion", mismatch.ActualVersion));
             case UniqueIndexViolationException unique:
                 return Create(ErrorKind.Conflict, "unique_violation", $"The write breaks unique index '{unique.IndexName}'.", ("index", unique.IndexName));
+            case ParallelArraysException { IndexPosition: { } position } parallel:
+                return Create(
+                    ErrorKind.Conflict,
+                    "parallel_arrays",
+                    $"Index '{parallel.IndexName}' cannot be built: a document has arrays in both {Quoted(parallel.Fields)}, and MongoDB cannot index two array fields of one document. Change those documents or the index.",
+                    ("field", $"indexes[{position}]"),
+                    ("index", parallel.IndexName),
+                    ("fields", parallel.Fields));
+            case ParallelArraysException parallel:
+                return Create(
+                    ErrorKind.Invalid,
+                    "parallel_arrays",
+                    $"The document has arrays in both {Quoted(parallel.Fields)}, which index '{parallel.IndexName ?? "(unknown)"}' covers; MongoDB cannot index two array fields of one document. Make one of them a single value.",
+                    ("field", parallel.Fields.Count > 0 ? parallel.Fields[^1] : null),
+                    ("index", parallel.IndexName),
+                    ("fields", parallel.Fields));
+            case DocumentTooLargeForStoreException { TooDeep: true } deep:
+                return Create(ErrorKind.Invalid, "document_too_deep", $"The document is nested deeper than the data store allows ({deep.Limit} levels).", ("limit", deep.Limit));
+            case DocumentTooLargeForStoreException large:
+                return Create(
+                    ErrorKind.TooLarge,
+                    "document_too_large",
+                    large.Size is { } size
+                        ? $"The document takes {size} bytes as stored; the data store holds at most {large.Limit} bytes per document."
+                        : $"The document is larger than the data store holds ({large.Limit} bytes per document).",
+                    ("limit", large.Limit));
+            case TooManyIndexesException tooMany:
+                return Create(
+                    ErrorKind.Invalid,
+                    "too_many_indexes",
+                    $"Index '{tooMany.IndexName}' cannot be built: the data store allows at most {tooMany.Limit} indexes per collection, its own id index and indexes made outside Baas included. Remove an index.",
+                    ("field", $"indexes[{tooMany.IndexPosition}]"),
+                    ("limit", tooMany.Limit));
+            case UnreadableDocumentException unreadable:
+                return Create(
+                    ErrorKind.Unprocessable,
+                    "unreadable_document",
+                    unreadable.Id is null
+                        ? "A stored document holds a value this server cannot represent as JSON; an operator has to fix it in the database."
+                        : $"Document '{unreadable.Id}' holds a value this server cannot represent as JSON; an operator has to fix it in the database.",
+                    ("id", unreadable.Id));
+            case SortOverArrayException sortOverArray:
+                return Create(
+                    ErrorKind.Invalid,
+                    "sort_over_array",
+                    $"The results cannot be paged by '{sortOverArray.Path}': some of them hold an array there, and a cursor over arrays would skip or repeat documents. Sort by a field that holds single values, or ask for all results in one page.",
+                    ("field", "sort"),
+                    ("path", sortOverArray.Path));
             case QueryTimeoutException timeout:
                 // 422, not 503: the same query usually costs the same again, so clients (and the SDK's retries of
                 // 5xx) should not repeat it unchanged; narrowing the filter, an index or a service key is what helps.
@@ -149,6 +197,9 @@ internal sealed partial class ProblemDetailsExceptionHandler(
         DomainException domain => domain.Kind,
         _ => ProblemMapping.KindOf(ToProblem(exception).Status ?? StatusCodes.Status500InternalServerError),
     };
+
+    private static string Quoted(IReadOnlyList<string> fields) =>
+        fields.Count == 0 ? "two of its fields" : string.Join(" and ", fields.Select(f => $"'{f}'"));
 
     private static long Seconds(TimeSpan wait) => Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
 

@@ -11,6 +11,7 @@ namespace Platform.Server.Realtime;
 internal sealed class ChangeFeedReader(
     IChangeFeed feed,
     RealtimeDispatcher dispatcher,
+    ChangeFeedLiveness liveness,
     IOptions<RealtimeOptions> options,
     TimeProvider time,
     ILogger<ChangeFeedReader> logger) : BackgroundService
@@ -23,6 +24,24 @@ internal sealed class ChangeFeedReader(
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await ReadAsync(stoppingToken);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            liveness.Stopped(ex);
+            throw;
+        }
+
+        if (!stoppingToken.IsCancellationRequested)
+        {
+            liveness.Stopped(null);
+        }
+    }
+
+    private async Task ReadAsync(CancellationToken stoppingToken)
     {
         var delay = options.Value.RetryDelay;
         var failed = false;
@@ -39,6 +58,7 @@ internal sealed class ChangeFeedReader(
                 await foreach (var change in feed.ReadAsync(position, stoppingToken))
                 {
                     dispatcher.Dispatch(change);
+                    liveness.Reading();
                     delay = options.Value.RetryDelay;
                     failed = false;
                 }
@@ -62,11 +82,13 @@ internal sealed class ChangeFeedReader(
                 catch (Exception inner) when (inner is not OutOfMemoryException)
                 {
                     RealtimeLog.FeedReadFailed(logger, inner, position, delay);
+                    liveness.Failed(inner, delay);
                 }
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 RealtimeLog.FeedReadFailed(logger, ex, position, delay);
+                liveness.Failed(ex, delay);
             }
 
             failed = true;

@@ -30,7 +30,9 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddSingleton<SubscriptionPlanner>();
         services.TryAddScoped<SubscriptionActivator>();
         services.TryAddSingleton<StoredResume>();
+        services.TryAddSingleton<ChangeFeedLiveness>();
         services.AddHostedService<ChangeFeedReader>();
+        services.AddHealthChecks().AddCheck<ChangeFeedHealthCheck>("change-feed", tags: ["ready"]);
         services.AddHostedService<RuleWatcher>();
         services.TryAddSingleton<SessionWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionWatcher>());

@@ -29,3 +29,67 @@ public sealed record DocumentQuery(
     int Limit,
     IReadOnlyList<JsonElement>? After = null,
     TimeSpan? Timeout = null);
+
+/// <summary>
+/// Keyset paging over a sort key that holds arrays cannot be exact: MongoDB orders a document by the smallest (ascending)
+/// or largest (descending) element while a cursor keeps the whole array, and a comparison on an array matches when any
+/// element does, so pages skip or repeat documents. Both providers therefore refuse such a page with
+/// <see cref="SortOverArrayException"/>: when a query continues from a cursor (<see cref="DocumentQuery.After"/>) or
+/// fills its limit (a next page may follow), and some document matching its filter holds an array on a sort path
+/// (at the path itself, or on the way to it other than before a numeric index such as <c>items.0</c>).
+/// A sorted query that fits in one page is answered (arrays sort as documented per provider).
+/// </summary>
+public static class KeysetArrays
+{
+    /// <summary>Whether the page is, or may be followed by, a keyset continuation.</summary>
+    public static bool MayPage(DocumentQuery query, int returned)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return query.After is not null || returned >= query.Limit;
+    }
+
+    /// <summary>
+    /// The paths at which an array breaks keyset paging over <paramref name="sort"/>: each sort path and each path on the
+    /// way to it, except a prefix followed by a numeric segment (<c>items.0</c> picks one element) and system fields,
+    /// which the server writes as scalars. For <c>a.b</c>: <c>a</c>, <c>a.b</c>.
+    /// </summary>
+    public static IReadOnlyList<string> Candidates(IReadOnlyList<SortField> sort)
+    {
+        ArgumentNullException.ThrowIfNull(sort);
+        var result = new List<string>();
+        foreach (var field in sort)
+        {
+            if (SystemFields.All.Contains(field.Path))
+            {
+                continue;
+            }
+
+            var segments = field.Path.Split('.');
+            for (var i = 1; i <= segments.Length; i++)
+            {
+                if (i < segments.Length && IsIndex(segments[i]))
+                {
+                    continue;
+                }
+
+                var candidate = string.Join('.', segments, 0, i);
+                if (!result.Contains(candidate, StringComparer.Ordinal))
+                {
+                    result.Add(candidate);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The sort path that <paramref name="candidate"/> (from <see cref="Candidates"/>) lies on, for the error.</summary>
+    public static string SortPathOf(IReadOnlyList<SortField> sort, string candidate)
+    {
+        ArgumentNullException.ThrowIfNull(sort);
+        ArgumentNullException.ThrowIfNull(candidate);
+        return sort.Select(f => f.Path).FirstOrDefault(p => p == candidate || p.StartsWith(candidate + ".", StringComparison.Ordinal)) ?? candidate;
+    }
+
+    private static bool IsIndex(string segment) => segment.Length is > 0 and < 10 && segment.All(char.IsAsciiDigit);
+}

@@ -47,7 +47,9 @@ public interface IDocumentStore
     /// <summary>
     /// Makes the collection's user-defined indexes exactly <paramref name="indexes"/>: creates the
     /// missing ones, drops the ones no longer listed. Throws <see cref="UniqueIndexViolationException"/>
-    /// (and changes nothing for that index) when existing documents break a new unique index.
+    /// (and changes nothing for that index) when existing documents break a new unique index; on MongoDB also
+    /// <see cref="ParallelArraysException"/> (a compound index over two fields that are arrays in one document) and
+    /// <see cref="TooManyIndexesException"/> (past 64 indexes). Indexes are named by <see cref="IndexDefinition.Name"/>.
     /// </summary>
     Task ApplyIndexesAsync(string collection, IReadOnlyList<IndexDefinition> indexes, CancellationToken cancellationToken = default);
 
@@ -56,7 +58,10 @@ public interface IDocumentStore
 
     /// <summary>
     /// Runs a query: matching documents in sort order, after the keyset position, at most <c>Limit</c>, within
-    /// <see cref="DocumentQuery.Timeout"/> when set (else <see cref="QueryTimeoutException"/>).
+    /// <see cref="DocumentQuery.Timeout"/> when set (else <see cref="QueryTimeoutException"/>). A page that continues from a
+    /// keyset position or fills its limit, sorted by a key some matching document holds an array at, throws
+    /// <see cref="SortOverArrayException"/> (see <see cref="KeysetArrays"/>). A stored document the provider cannot
+    /// represent as JSON throws <see cref="UnreadableDocumentException"/>.
     /// </summary>
     Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default);
 

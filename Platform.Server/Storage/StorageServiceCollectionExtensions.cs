@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Platform.Server.Documents;
 using Platform.Server.Hosting;
 using Platform.Server.Storage.Changes;
 using Platform.Server.Storage.Mongo;
@@ -39,6 +41,7 @@ public static class StorageServiceCollectionExtensions
                 services.TryAddSingleton<IDocumentStore>(sp => new InstrumentedDocumentStore(sp.GetRequiredService<MongoDocumentStore>(), sp.GetRequiredService<StorageMetrics>(), "mongodb"));
                 services.TryAddSingleton<IChangeFeed, MongoChangeFeed>();
                 services.TryAddSingleton<IChangeFeedRetention, RecordedChangeFeedHolds>();
+                services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DocumentLimits>, MongoDocumentLimitsValidation>());
                 break;
             default:
                 // One instance is both: the store writes the change log inside its own transactions.

@@ -230,12 +230,28 @@ public static class FilterParser
             }
 
             var nodes = new List<FilterNode>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in value.EnumerateObject())
             {
+                RejectRepeated(seen, property.Name, location);
                 nodes.Add(ParseOperator(path, property.Name, property.Value, location + "." + property.Name, depth));
             }
 
             return Combine(nodes);
+        }
+
+        // An operator object is a JSON object, so an operator can appear in it once. Text input is already checked for
+        // repeated keys (JsonInput); a tree built elsewhere (an update's $pull, a parsed element) is checked here, because
+        // MongoDB cannot hold two equal keys in one operator document while SQLite would apply both.
+        private static void RejectRepeated(HashSet<string> seen, string name, string location)
+        {
+            if (!seen.Add(name))
+            {
+                throw new InvalidInputException(
+                    JsonInput.DuplicateKey,
+                    $"'{name}' appears twice in the same operator object; combine the conditions with '$and' instead.",
+                    location + "." + name);
+            }
         }
 
         // An object whose keys all start with '$' holds operators; one without any is a literal to
@@ -336,8 +352,10 @@ public static class FilterParser
             }
 
             var nodes = new List<FilterNode>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in operand.EnumerateObject())
             {
+                RejectRepeated(seen, property.Name, location);
                 nodes.Add(ParseOperator(path, property.Name, property.Value, location + "." + property.Name, depth + 1));
             }
 
@@ -371,8 +389,10 @@ public static class FilterParser
             }
 
             var nodes = new List<FilterNode>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in operand.EnumerateObject())
             {
+                RejectRepeated(seen, property.Name, location);
                 nodes.Add(ParseOperator(string.Empty, property.Name, property.Value, location + "." + property.Name, depth + 1));
             }
 

@@ -138,9 +138,14 @@ internal static class BsonJson
     }
 
     /// <summary>
-    /// Converts a stored value back to JSON. Besides the types this class writes, it reads the BSON
-    /// types someone editing the database by hand is likely to leave behind (ObjectId, dates,
-    /// decimals), so such a document stays readable instead of failing every query that meets it.
+    /// Converts a stored value back to JSON. Besides the types this class writes, it reads every BSON type another
+    /// tool may leave in the database, so such a document stays readable instead of failing every query that meets it:
+    /// ObjectId as its 24-digit hex string; DateTime as an ISO-8601 UTC string with milliseconds; Decimal128 as a number
+    /// (null for NaN and infinities, as a non-finite double); Symbol, JavaScript (with or without scope: the code only)
+    /// as strings; a regular expression as the string <c>/pattern/options</c>; Binary as base64 text, except a standard
+    /// UUID (subtype 4) as its canonical <c>8-4-4-4-12</c> string; Timestamp as its 64-bit integer value; Undefined,
+    /// MinKey and MaxKey as null. Types the driver cannot decode at all (the deprecated DBPointer) fail the read with
+    /// <see cref="UnreadableDocumentException"/> (see <c>MongoDocumentStore</c>), never a 500.
     /// </summary>
     public static JsonNode? ToJsonNode(BsonValue value)
     {
@@ -231,8 +236,38 @@ internal static class BsonJson
             case BsonType.Symbol:
                 writer.WriteStringValue(value.AsBsonSymbol.Name);
                 break;
+            case BsonType.Binary:
+                var binary = value.AsBsonBinaryData;
+                if (binary.SubType == BsonBinarySubType.UuidStandard && binary.Bytes.Length == 16)
+                {
+                    writer.WriteStringValue(binary.ToGuid(GuidRepresentation.Standard).ToString("D"));
+                }
+                else
+                {
+                    writer.WriteBase64StringValue(binary.Bytes);
+                }
+
+                break;
+            case BsonType.RegularExpression:
+                var regex = value.AsBsonRegularExpression;
+                writer.WriteStringValue("/" + regex.Pattern + "/" + regex.Options);
+                break;
+            case BsonType.JavaScript:
+                writer.WriteStringValue(value.AsBsonJavaScript.Code);
+                break;
+            case BsonType.JavaScriptWithScope:
+                writer.WriteStringValue(value.AsBsonJavaScriptWithScope.Code);
+                break;
+            case BsonType.Timestamp:
+                // Seconds since the epoch in the high 32 bits, an ordinal in the low 32: as one integer it keeps its order.
+                writer.WriteNumberValue(value.AsBsonTimestamp.Value);
+                break;
+            case BsonType.MinKey:
+            case BsonType.MaxKey:
+                writer.WriteNullValue();
+                break;
             default:
-                throw new NotSupportedException($"A stored value of BSON type {value.BsonType} has no JSON form.");
+                throw new UnreadableValueException($"a value of BSON type {value.BsonType} has no JSON form");
         }
     }
 
@@ -242,3 +277,6 @@ internal static class BsonJson
             ? throw new ArgumentException("A field name must not contain a NUL character.", nameof(name))
             : name;
 }
+
+/// <summary>A stored value with no JSON form; the store turns it into <see cref="UnreadableDocumentException"/>.</summary>
+internal sealed class UnreadableValueException(string reason) : Exception(reason);

@@ -114,6 +114,18 @@ public sealed class MongoChangeFeed : IChangeFeed
         {
             return await cursor.MoveNextAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (MongoCommandException ex) when (MongoChangeStream.IsOversizedEvent(ex))
+        {
+            MongoChangeFeedLog.EventTooLarge(logger, position, ex.ErrorMessage);
+            throw new ChangeHistoryUnavailableException(position, $"A change after position {position} is larger than a change event can carry (16 MiB) and was skipped: {ex.ErrorMessage}");
+        }
+        catch (Exception ex) when (ex is FormatException or BsonSerializationException && !MongoDocumentStore.IsUnavailable(ex))
+        {
+            // An event holding a BSON type the driver cannot decode (a DBPointer another tool wrote): retrying from the same
+            // position would fail forever, so move past it like an oversized event.
+            MongoChangeFeedLog.EventTooLarge(logger, position, ex.Message);
+            throw new ChangeHistoryUnavailableException(position, $"A change after position {position} cannot be decoded and was skipped: {ex.Message}");
+        }
         catch (MongoCommandException ex) when (MongoChangeStream.IsHistoryLost(ex))
         {
             // The reader fell behind the oplog (or a resume after a failover found its point gone).
@@ -131,6 +143,9 @@ internal static partial class MongoChangeFeedLog
 {
     [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Change stream event skipped: {Reason}.")]
     public static partial void EventSkipped(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 4190, Level = LogLevel.Warning, Message = "A change after {Position} is larger than a change event can carry, or cannot be decoded, and is skipped; readers continue from the current position: {Error}.")]
+    public static partial void EventTooLarge(ILogger logger, string position, string error);
 
     [LoggerMessage(EventId = 4202, Level = LogLevel.Information, Message = "Change stream cannot continue after {Position}: error {Code}, {Error}.")]
     public static partial void PositionRejected(ILogger logger, string position, int code, string error);

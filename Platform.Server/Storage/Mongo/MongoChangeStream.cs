@@ -91,6 +91,18 @@ internal static class MongoChangeStream
         token is not null && token.TryGetValue("_data", out var data) && data.IsString && data.AsString.Length > 0 ? data.AsString : null;
 
     /// <summary>
+    /// The next event is over BSON's 16 MiB (BSONObjectTooLarge, 10334): a document written by another tool (Baas keeps
+    /// its own under half of that) whose before- and after-images together do not fit. The stream cannot deliver it nor
+    /// resume past it from this position, so the feed reports lost history: readers continue from the current position
+    /// (realtime clients are told to resync, triggers record a gap) instead of stalling on the event forever.
+    /// </summary>
+    public static bool IsOversizedEvent(MongoCommandException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception.Code == MongoErrors.BsonObjectTooLarge;
+    }
+
+    /// <summary>
     /// The stream cannot continue from its position: the oplog no longer holds it (history lost), or the server
     /// could not find the token's event (fatal).
     /// </summary>

@@ -251,8 +251,15 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
             async ct =>
             {
                 var existing = await ListIndexesAsync(target, ct).ConfigureAwait(false);
-                var plan = MongoIndexTranslator.Plan(existing.Keys, indexes);
+                var plan = MongoIndexTranslator.Plan(existing, indexes);
                 var dropped = new HashSet<string>(StringComparer.Ordinal);
+
+                // A stale index holding a wanted name (another definition under an old, ambiguous name) goes first.
+                foreach (var name in plan.DropFirst.Where(dropped.Add))
+                {
+                    await DropIndexAsync(target, collection, name, ct).ConfigureAwait(false);
+                }
+
                 foreach (var (position, index) in plan.Create)
                 {
                     var model = MongoIndexTranslator.ToModel(index);
@@ -260,17 +267,36 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                     {
                         await CreateIndexAsync(target, collection, index, position, model, ct).ConfigureAwait(false);
                     }
-                    catch (MongoCommandException ex) when (ex.Code is IndexOptionsConflict or IndexKeySpecsConflict)
+                    catch (MongoCommandException ex) when (ex.Code is IndexOptionsConflict or IndexKeySpecsConflict || MongoErrors.IsTooManyIndexes(ex))
                     {
-                        // A stale index on the same keys with other options (ix_a becoming ux_a) may
-                        // block the new one on some server versions: drop it first, then build.
+                        // A stale index on the same keys with other options (ix_a becoming ux_a) may block the new one
+                        // on some server versions; at the limit of 64 the stale ones must make room first. Drop them, then build.
                         var keys = MongoIndexTranslator.Keys(index);
-                        foreach (var stale in plan.Drop.Where(name => existing[name] == keys && dropped.Add(name)))
+                        var tooMany = MongoErrors.IsTooManyIndexes(ex);
+                        var stale = plan.Drop.Where(name => !dropped.Contains(name) && (tooMany || MongoIndexTranslator.SameKeys(existing.First(e => e.Name == name).Keys, keys))).ToList();
+                        if (stale.Count == 0)
                         {
-                            await DropIndexAsync(target, collection, stale, ct).ConfigureAwait(false);
+                            if (tooMany)
+                            {
+                                throw MongoErrors.TooManyIndexes(collection, index.Name, position, ex);
+                            }
+
+                            throw;
                         }
 
-                        await CreateIndexAsync(target, collection, index, position, model, ct).ConfigureAwait(false);
+                        foreach (var name in stale.Where(dropped.Add))
+                        {
+                            await DropIndexAsync(target, collection, name, ct).ConfigureAwait(false);
+                        }
+
+                        try
+                        {
+                            await CreateIndexAsync(target, collection, index, position, model, ct).ConfigureAwait(false);
+                        }
+                        catch (MongoCommandException again) when (MongoErrors.IsTooManyIndexes(again))
+                        {
+                            throw MongoErrors.TooManyIndexes(collection, index.Name, position, again);
+                        }
                     }
                 }
 
@@ -292,8 +318,8 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         return RunAsync(
             async ct =>
             {
-                var document = await target.Find(MongoWriteTranslator.IdFilter(id)).Limit(1).FirstOrDefaultAsync(ct).ConfigureAwait(false);
-                return document is null ? null : BsonJson.ToJsonObject(MongoOrigin.Strip(document));
+                var document = await ReadingAsync(collection, id, () => target.Find(MongoWriteTranslator.IdFilter(id)).Limit(1).FirstOrDefaultAsync(ct)).ConfigureAwait(false);
+                return document is null ? null : ToJson(collection, document);
             },
             cancellationToken);
     }
@@ -321,10 +347,54 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                     cursor = cursor.Sort(find.Sort);
                 }
 
-                var documents = await cursor.ToListAsync(ct).ConfigureAwait(false);
-                return documents.ConvertAll(document => BsonJson.ToJsonObject(MongoOrigin.Strip(document)));
+                var documents = await ReadingAsync(collection, null, () => cursor.ToListAsync(ct)).ConfigureAwait(false);
+                if (KeysetArrays.MayPage(query, documents.Count) && MongoQueryTranslator.ArraysOnSort(query.Sort) is { } arrays)
+                {
+                    // Paging over a key that holds arrays would skip or repeat documents: refuse it (see KeysetArrays).
+                    var filter = MongoFilterTranslator.Translate(query.Filter);
+                    var probe = filter.ElementCount == 0 ? arrays : new BsonDocument("$and", new BsonArray { filter, arrays });
+                    var hit = await ReadingAsync(collection, null, () => target.Find(probe, FindOptions(query.Timeout)).Limit(1).FirstOrDefaultAsync(ct)).ConfigureAwait(false);
+                    if (hit is not null)
+                    {
+                        var id = hit.TryGetValue(SystemFields.Id, out var value) && value.IsString ? value.AsString : null;
+                        throw new SortOverArrayException(collection, MongoQueryTranslator.ArrayPathIn(hit, query.Sort) ?? query.Sort[0].Path, id);
+                    }
+                }
+
+                return documents.ConvertAll(document => ToJson(collection, document));
             },
             cancellationToken);
+    }
+
+    /// <summary>A stored document as JSON; one holding a value with no JSON form is reported, not failed on.</summary>
+    internal static JsonObject ToJson(string collection, BsonDocument document)
+    {
+        try
+        {
+            return BsonJson.ToJsonObject(MongoOrigin.Strip(document));
+        }
+        catch (UnreadableValueException ex)
+        {
+            var id = document.TryGetValue(SystemFields.Id, out var value) && value.IsString ? value.AsString : null;
+            throw new UnreadableDocumentException(collection, id, ex.Message, ex);
+        }
+    }
+
+    /// <summary>
+    /// Runs a read whose documents the driver decodes: a BSON type it cannot decode (the deprecated DBPointer, or bytes
+    /// another tool corrupted) becomes <see cref="UnreadableDocumentException"/> instead of an internal error.
+    /// </summary>
+    internal static async Task<T> ReadingAsync<T>(string collection, string? id, Func<Task<T>> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        try
+        {
+            return await read().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FormatException or MongoDB.Bson.BsonSerializationException or MongoDB.Bson.BsonException && !IsUnavailable(ex))
+        {
+            throw new UnreadableDocumentException(collection, id, "the driver cannot decode it (" + ex.GetType().Name + ": " + ex.Message + ")", ex);
+        }
     }
 
     /// <summary>
@@ -432,13 +502,19 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         ArgumentNullException.ThrowIfNull(operation);
         ArgumentException.ThrowIfNullOrEmpty(operation.Collection);
         var target = Collection(operation.Collection);
-        return operation switch
+        var prepared = operation switch
         {
             InsertOperation insert => new PreparedWrite(operation, opIndex, target, MongoWriteTranslator.Insert(insert), null, null),
             ReplaceOperation replace => new PreparedWrite(operation, opIndex, target, null, MongoWriteTranslator.Replace(replace), null),
             DeleteOperation delete => new PreparedWrite(operation, opIndex, target, MongoWriteTranslator.Delete(delete), null, MongoWriteTranslator.DeleteStamp(delete)),
             _ => throw new NotSupportedException($"Unknown write operation {operation.GetType().Name}."),
         };
+        if ((operation is InsertOperation ? prepared.Document : prepared.Replace?.Replacement) is { } stored)
+        {
+            MongoWriteTranslator.CheckSize(operation, stored, opIndex);
+        }
+
+        return prepared;
     }
 
     private static async Task ApplyAsync(IClientSessionHandle session, PreparedWrite write, CancellationToken cancellationToken)
@@ -491,6 +567,38 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         {
             throw MongoWriteTranslator.DuplicateKey(write.Operation, write.OpIndex, ex.ErrorMessage, ex);
         }
+        catch (MongoWriteException ex) when (ex.WriteError is { } error && MongoErrors.ForWrite(write.Operation, write.OpIndex, error.Code, error.Message, ex) is not null)
+        {
+            throw await DocumentRefusedAsync(write, error.Code, error.Message, ex, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MongoBulkWriteException ex) when (ex.WriteErrors.FirstOrDefault(e => MongoErrors.ForWrite(write.Operation, write.OpIndex, e.Code, e.Message, ex) is not null) is { } error)
+        {
+            throw await DocumentRefusedAsync(write, error.Code, error.Message, ex, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MongoCommandException ex) when (MongoErrors.ForWrite(write.Operation, write.OpIndex, ex.Code, ex.ErrorMessage, ex) is not null)
+        {
+            throw await DocumentRefusedAsync(write, ex.Code, ex.ErrorMessage, ex, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // The document itself was refused (size, depth, two arrays under one compound index). For parallel arrays, name the
+    // index: read the collection's indexes (outside the failed transaction; best effort, the error stands without it).
+    private static async Task<StorageException> DocumentRefusedAsync(PreparedWrite write, int code, string? message, Exception inner, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<MongoExistingIndex>? indexes = null;
+        if (code == MongoErrors.CannotIndexParallelArrays)
+        {
+            try
+            {
+                indexes = await ListIndexesAsync(write.Target, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MongoException)
+            {
+                // The answer still names the two fields.
+            }
+        }
+
+        return MongoErrors.ForWrite(write.Operation, write.OpIndex, code, message, inner, indexes)!;
     }
 
     // The conditional write matched nothing: read what is there to say why. Inside a batch this
@@ -509,17 +617,17 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
 
     private IMongoCollection<BsonDocument> Collection(string name) => database.GetCollection<BsonDocument>(name);
 
-    private static async Task<Dictionary<string, BsonDocument>> ListIndexesAsync(IMongoCollection<BsonDocument> target, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<MongoExistingIndex>> ListIndexesAsync(IMongoCollection<BsonDocument> target, CancellationToken cancellationToken)
     {
         try
         {
             using var cursor = await target.Indexes.ListAsync(cancellationToken).ConfigureAwait(false);
             var indexes = await cursor.ToListAsync(cancellationToken).ConfigureAwait(false);
-            return indexes.ToDictionary(index => index["name"].AsString, index => index["key"].AsBsonDocument, StringComparer.Ordinal);
+            return indexes.ConvertAll(MongoIndexTranslator.Describe);
         }
         catch (MongoCommandException ex) when (ex.Code == NamespaceNotFound)
         {
-            return new Dictionary<string, BsonDocument>(StringComparer.Ordinal);
+            return [];
         }
     }
 
@@ -541,6 +649,12 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
             // A failed build leaves no index behind, so nothing changed for this one.
             MongoDocumentStoreLog.UniqueIndexRejected(logger, collection, index.Name);
             throw new UniqueIndexViolationException(collection, index.Name, position, ex);
+        }
+        catch (MongoCommandException ex) when (ex.Code == MongoErrors.CannotIndexParallelArrays)
+        {
+            // Some document has arrays in two of the index's fields; the build left nothing behind.
+            var fields = MongoErrors.ParallelArrayFields(ex.ErrorMessage) ?? index.Fields.Select(f => f.Path).ToList();
+            throw new ParallelArraysException(collection, index.Name, fields, 0, position, ex);
         }
     }
 

@@ -9,7 +9,14 @@ namespace Platform.Server.Storage.Mongo;
 /// </summary>
 /// <param name="Drop">Names of our indexes that are no longer wanted.</param>
 /// <param name="Create">Missing indexes, each with its position in the requested list.</param>
-internal sealed record MongoIndexPlan(IReadOnlyList<string> Drop, IReadOnlyList<(int Position, IndexDefinition Index)> Create);
+internal sealed record MongoIndexPlan(IReadOnlyList<string> Drop, IReadOnlyList<(int Position, IndexDefinition Index)> Create)
+{
+    /// <summary>Stale indexes (also in <see cref="Drop"/>) that hold the name of an index to create: dropped before the builds.</summary>
+    public IReadOnlyList<string> DropFirst { get; init; } = [];
+}
+
+/// <summary>An index a collection has, as <c>listIndexes</c> reports it.</summary>
+internal sealed record MongoExistingIndex(string Name, BsonDocument Keys, bool Unique = false, BsonDocument? PartialFilter = null);
 
 /// <summary>Translates index definitions into MongoDB indexes.</summary>
 internal static class MongoIndexTranslator
@@ -67,25 +74,112 @@ internal static class MongoIndexTranslator
         return new CreateIndexModel<BsonDocument>(Keys(index), options);
     }
 
-    public static MongoIndexPlan Plan(IEnumerable<string> existing, IReadOnlyList<IndexDefinition> wanted)
+    /// <summary>
+    /// Compares the indexes a collection has with the wanted ones. An index is recognised by what it is (keys in order
+    /// with their directions, uniqueness and partial filter), not only by its name, so an index an earlier version named
+    /// differently (before names were made unambiguous, <c>ix_created_at</c> for <c>["created_at"]</c>, now
+    /// <c>ix_created%5Fat</c>) is kept under its old name instead of being built a second time; and an index that has a
+    /// wanted name but other keys (the old <c>ix_a_b</c> of <c>["a_b"]</c> when <c>["a","b"]</c> is wanted) is stale:
+    /// it is dropped before the new one of that name is built.
+    /// </summary>
+    public static MongoIndexPlan Plan(IReadOnlyList<MongoExistingIndex> existing, IReadOnlyList<IndexDefinition> wanted)
     {
         ArgumentNullException.ThrowIfNull(existing);
         ArgumentNullException.ThrowIfNull(wanted);
-        var present = existing.ToHashSet(StringComparer.Ordinal);
+        var kept = new HashSet<string>(StringComparer.Ordinal);
         var wantedNames = new HashSet<string>(StringComparer.Ordinal);
         var create = new List<(int, IndexDefinition)>();
         for (var i = 0; i < wanted.Count; i++)
         {
             var name = wanted[i].Name;
-
-            // The name encodes keys and uniqueness, so an index of that name is already the right one.
-            if (wantedNames.Add(name) && !present.Contains(name))
+            if (!wantedNames.Add(name))
             {
-                create.Add((i, wanted[i]));
+                continue;
+            }
+
+            // The same index under its own name first, else under any other name of ours not yet claimed.
+            var match = existing.FirstOrDefault(e => e.Name == name && Matches(e, wanted[i]))
+                ?? existing.FirstOrDefault(e => IsManaged(e.Name) && !kept.Contains(e.Name) && !wantedNames.Contains(e.Name) && Matches(e, wanted[i]));
+            if (match is not null && kept.Add(match.Name))
+            {
+                continue;
+            }
+
+            create.Add((i, wanted[i]));
+        }
+
+        var stale = existing.Where(e => IsManaged(e.Name) && !kept.Contains(e.Name)).Select(e => e.Name).Order(StringComparer.Ordinal).ToList();
+        var creating = create.Select(c => c.Item2.Name).ToHashSet(StringComparer.Ordinal);
+        return new MongoIndexPlan(stale, create) { DropFirst = stale.Where(creating.Contains).ToList() };
+    }
+
+    /// <summary>Whether <paramref name="existing"/> is <paramref name="index"/>: same keys and directions in order, same uniqueness and partial filter.</summary>
+    public static bool Matches(MongoExistingIndex existing, IndexDefinition index)
+    {
+        ArgumentNullException.ThrowIfNull(existing);
+        ArgumentNullException.ThrowIfNull(index);
+        if (!SameKeys(existing.Keys, Keys(index)) || existing.Unique != index.Unique)
+        {
+            return false;
+        }
+
+        var partial = PartialFilter(index);
+        return partial is null ? existing.PartialFilter is null : existing.PartialFilter is not null && SameFilter(existing.PartialFilter, partial);
+    }
+
+    /// <summary>Same field names in the same order with the same directions (servers may list 1 as 1.0).</summary>
+    public static bool SameKeys(BsonDocument left, BsonDocument right)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        if (left.ElementCount != right.ElementCount)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < left.ElementCount; i++)
+        {
+            var (a, b) = (left.GetElement(i), right.GetElement(i));
+            if (a.Name != b.Name || !a.Value.IsNumeric || !b.Value.IsNumeric || Math.Sign(a.Value.ToDouble()) != Math.Sign(b.Value.ToDouble()))
+            {
+                return false;
             }
         }
 
-        var drop = present.Where(name => IsManaged(name) && !wantedNames.Contains(name)).Order(StringComparer.Ordinal).ToList();
-        return new MongoIndexPlan(drop, create);
+        return true;
+    }
+
+    /// <summary>An index as <c>listIndexes</c> describes it.</summary>
+    public static MongoExistingIndex Describe(BsonDocument index)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        var unique = index.TryGetValue("unique", out var u) && u.IsBoolean ? u.AsBoolean : index.TryGetValue("unique", out var n) && n.IsNumeric && n.ToDouble() != 0;
+        var partial = index.TryGetValue("partialFilterExpression", out var p) && p.IsBsonDocument ? p.AsBsonDocument : null;
+        return new MongoExistingIndex(index["name"].AsString, index["key"].AsBsonDocument, unique, partial);
+    }
+
+    // Our partial filters are {path: {$exists: true}, ...}; the server may list the boolean as a number.
+    private static bool SameFilter(BsonDocument left, BsonDocument right)
+    {
+        if (left.ElementCount != right.ElementCount)
+        {
+            return false;
+        }
+
+        foreach (var element in right)
+        {
+            if (!left.TryGetValue(element.Name, out var value) || !value.IsBsonDocument || !element.Value.IsBsonDocument)
+            {
+                return false;
+            }
+
+            var (a, b) = (value.AsBsonDocument, element.Value.AsBsonDocument);
+            if (a.ElementCount != 1 || b.ElementCount != 1 || a.GetElement(0).Name != b.GetElement(0).Name || a[0].ToBoolean() != b[0].ToBoolean())
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

@@ -52,6 +52,47 @@ internal static class MongoQueryTranslator
         return result;
     }
 
+    /// <summary>
+    /// A filter for documents holding an array on a path that breaks keyset paging over <paramref name="sort"/>
+    /// (<see cref="KeysetArrays.Candidates"/>); null when the sort has no such path (only system fields).
+    /// </summary>
+    public static BsonDocument? ArraysOnSort(IReadOnlyList<SortField> sort)
+    {
+        var conditions = KeysetArrays.Candidates(sort).Select(path => TypeCondition(MongoFilterTranslator.CheckPath(path), ["array"])).ToList();
+        return conditions.Count switch
+        {
+            0 => null,
+            1 => conditions[0],
+            _ => new BsonDocument("$or", new BsonArray(conditions)),
+        };
+    }
+
+    /// <summary>The first of the candidate paths at which <paramref name="document"/> (a probe's hit) holds an array.</summary>
+    public static string? ArrayPathIn(BsonDocument document, IReadOnlyList<SortField> sort)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        foreach (var candidate in KeysetArrays.Candidates(sort))
+        {
+            BsonValue current = document;
+            foreach (var segment in candidate.Split('.'))
+            {
+                current = current switch
+                {
+                    BsonDocument nested when nested.TryGetValue(segment, out var value) => value,
+                    BsonArray array when int.TryParse(segment, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index) && index < array.Count => array[index],
+                    _ => BsonNull.Value,
+                };
+            }
+
+            if (current is BsonArray)
+            {
+                return KeysetArrays.SortPathOf(sort, candidate);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>A filter for the documents strictly after <paramref name="after"/> in <paramref name="sort"/> order.</summary>
     public static BsonDocument After(IReadOnlyList<SortField> sort, IReadOnlyList<JsonElement> after)
     {

@@ -52,6 +52,23 @@ internal static partial class MongoWriteTranslator
 
     public static BsonDocument IdFilter(string id) => new(SystemFields.Id, id);
 
+    /// <summary>
+    /// Refuses a document whose BSON (hidden fields included) is over <paramref name="limit"/> bytes, before it reaches the
+    /// server: BSON can be several times larger than the JSON the size limit measured (each array element carries its
+    /// index as a name), and a document over <see cref="MongoErrors.MaxDocumentBytes"/> could not travel in a change event
+    /// together with its previous version.
+    /// </summary>
+    public static void CheckSize(WriteOperation operation, BsonDocument document, int opIndex, long limit = MongoErrors.MaxDocumentBytes)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(document);
+        var size = document.ToBson().LongLength;
+        if (size > limit)
+        {
+            throw new DocumentTooLargeForStoreException(operation.Collection, GetId(operation), size, limit, opIndex);
+        }
+    }
+
     /// <summary>Only the version is needed to explain a failed conditional write.</summary>
     public static BsonDocument VersionProjection() => new(SystemFields.Version, 1);
 

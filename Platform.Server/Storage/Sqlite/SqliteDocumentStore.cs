@@ -475,11 +475,24 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             {
                 var command = session.Command(text.Sql, text.Parameters);
                 var results = new List<JsonObject>(Math.Min(query.Limit, 64));
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
+                using (var reader = command.ExecuteReader())
                 {
-                    stop.ThrowIfCancellationRequested();
-                    results.Add(ParseDocument(reader.GetString(0)));
+                    while (reader.Read())
+                    {
+                        stop.ThrowIfCancellationRequested();
+                        results.Add(ParseDocument(reader.GetString(0)));
+                    }
+                }
+
+                if (KeysetArrays.MayPage(query, results.Count)
+                    && SqliteFilterTranslator.ArrayProbe(state.Table, query.Filter, query.Sort, state.ArrayPaths, state.PresenceTerms) is { } probe)
+                {
+                    using var reader = session.Command(probe.Command.Sql, probe.Command.Parameters).ExecuteReader();
+                    if (reader.Read())
+                    {
+                        var at = Enumerable.Range(0, probe.Candidates.Count).FirstOrDefault(i => !reader.IsDBNull(i + 1) && reader.GetInt64(i + 1) == 1);
+                        throw new SortOverArrayException(collection, KeysetArrays.SortPathOf(query.Sort, probe.Candidates[at]), reader.GetString(0));
+                    }
                 }
 
                 return results;

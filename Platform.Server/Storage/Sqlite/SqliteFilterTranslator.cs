@@ -9,6 +9,9 @@ namespace Platform.Server.Storage.Sqlite;
 /// <summary>A SQL fragment and the values of its <c>@pN</c> parameters, in order.</summary>
 public sealed record SqliteCommandText(string Sql, IReadOnlyList<object> Parameters);
 
+/// <summary>A query for a document holding an array on one of <see cref="Candidates"/> (one 0/1 column per candidate after the id).</summary>
+public sealed record SqliteArrayProbe(SqliteCommandText Command, IReadOnlyList<string> Candidates);
+
 /// <summary>
 /// Translates filters, sorts and keyset positions into SQLite SQL over a table <c>(id, version, data)</c>
 /// whose <c>data</c> column holds the document's JSON text. Pure: needs no connection.
@@ -99,6 +102,32 @@ public sealed class SqliteFilterTranslator
         sql.Append(" LIMIT ").Append(translator.Parameter((long)Math.Max(query.Limit, 0)));
         return new SqliteCommandText(sql.ToString(), translator._parameters);
     }
+
+    /// <summary>
+    /// <c>SELECT id, (candidate is an array)... FROM table WHERE filter AND (some candidate is an array) LIMIT 1</c>: finds a
+    /// document that makes keyset paging over <paramref name="sort"/> inexact (<see cref="KeysetArrays"/>). Null when no
+    /// document of the collection ever held an array on a candidate path (the recorded array paths), so nothing need be read.
+    /// </summary>
+    public static SqliteArrayProbe? ArrayProbe(string table, FilterNode filter, IReadOnlyList<SortField> sort, IReadOnlySet<string> arrayPaths, IReadOnlySet<string>? presenceTerms = null)
+    {
+        ArgumentNullException.ThrowIfNull(sort);
+        ArgumentNullException.ThrowIfNull(arrayPaths);
+        var candidates = KeysetArrays.Candidates(sort).Where(c => arrayPaths.Contains(WithoutIndexes(c))).ToList();
+        if (candidates.Count == 0)
+        {
+            return null;
+        }
+
+        var where = Where(filter, arrayPaths, presenceTerms);
+        var tests = candidates.Select(c => SqliteSql.JsonType(SqliteSql.SortPath(c)) + " = 'array'").ToList();
+        var sql = "SELECT id, " + string.Join(", ", tests) + " FROM " + SqliteSql.QuoteIdentifier(table)
+            + " WHERE " + (where.Sql == "1" ? string.Empty : Wrap(where.Sql) + " AND ") + "(" + string.Join(" OR ", tests) + ") LIMIT 1";
+        return new SqliteArrayProbe(where with { Sql = sql }, candidates);
+    }
+
+    // The store records array paths with element indexes dropped (elements share their array's path).
+    private static string WithoutIndexes(string path) =>
+        string.Join('.', path.Split('.').Where(s => !(s.Length is > 0 and < 10 && s.All(char.IsAsciiDigit))));
 
     /// <summary><c>SELECT COUNT(*) FROM table WHERE filter</c>.</summary>
     public static SqliteCommandText Count(string table, FilterNode filter, IReadOnlySet<string> arrayPaths, IReadOnlySet<string>? presenceTerms = null)

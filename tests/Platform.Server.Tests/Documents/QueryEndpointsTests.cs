@@ -136,4 +136,20 @@ public sealed class QueryEndpointsTests(ServerFixture fixture) : IClassFixture<S
             await fixture.Service.GetAsync($"{Docs(c)}?sort=-n&limit=1&cursor={Uri.EscapeDataString(page["nextCursor"]!.GetValue<string>())}", TestContext.Current.CancellationToken));
         Assert.Equal("cursor", problem["field"]!.GetValue<string>());
     }
+
+    [Theory]
+    [InlineData("v")]
+    [InlineData("-v")]
+    public async Task Paging_ByAFieldHoldingArrays_Is400_NamingTheSort_WhileOnePageOfEverythingIsAnswered(string sort)
+    {
+        var c = await SeedAsync("""{ "_id": "a", "v": [5, 1] }""", """{ "_id": "b", "v": 3 }""", """{ "_id": "c", "v": [4, 9] }""");
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "sort_over_array",
+            await fixture.Service.GetAsync($"{Docs(c)}?sort={sort}&limit=1", TestContext.Current.CancellationToken));
+        Assert.Equal("sort", problem["field"]!.GetValue<string>());
+        Assert.Equal("v", problem["path"]!.GetValue<string>());
+
+        Assert.Equal(3, Ids(await GetAsync($"{Docs(c)}?sort={sort}&limit=10")).Count);
+        Assert.Equal(["b"], Ids(await GetAsync($"{Docs(c)}?sort={sort}&limit=1&filter={Uri.EscapeDataString("""{ "_id": "b" }""")}")));
+    }
 }

@@ -559,6 +559,68 @@ public abstract class StoreConformanceTests(IStoreFixture fixture)
         Assert.Equal(all.Select(d => (string)d[SystemFields.Id]!), paged);
     }
 
+    [Theory]
+    [InlineData("v", 1)]
+    [InlineData("-v", 1)]
+    [InlineData("v", 2)]
+    [InlineData("w.v", 1)]
+    public async Task Query_KeysetPaging_OverArrays_IsRefused_SoItNeverSkipsOrRepeats(string sortText, int pageSize)
+    {
+        // MongoDB orders [5,1] by 1 ascending and by 5 descending, while a cursor keeps the whole array and "after [5,1]"
+        // matches any element: paging this set one by one skipped documents. Both providers refuse to page it instead.
+        var collection = sortText.StartsWith("w.", StringComparison.Ordinal)
+            ? await CollectionWithAsync(Doc("a", """{"w":[{"v":5},{"v":1}]}"""), Doc("b", """{"w":{"v":3}}"""), Doc("c", """{"w":[{"v":4},{"v":9}]}"""))
+            : await CollectionWithAsync(Doc("a", """{"v":[5,1]}"""), Doc("b", """{"v":3}"""), Doc("c", """{"v":[4,9]}"""));
+        var sort = ParseSort(sortText);
+        var seen = new List<string>();
+        IReadOnlyList<JsonElement>? after = null;
+        SortOverArrayException? refused = null;
+        for (var page = 0; page < 10; page++)
+        {
+            IReadOnlyList<JsonObject> result;
+            try
+            {
+                result = await Store.QueryAsync(collection, new DocumentQuery(MatchAllNode.Instance, sort, pageSize, after), Ct);
+            }
+            catch (SortOverArrayException ex)
+            {
+                refused = ex;
+                break;
+            }
+
+            if (result.Count == 0)
+            {
+                break;
+            }
+
+            seen.AddRange(result.Select(d => (string)d[SystemFields.Id]!));
+            after = PositionOf(result[^1], sort);
+        }
+
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+        Assert.NotNull(refused);
+        Assert.Equal(sortText.TrimStart('-'), refused.Path);
+        Assert.Contains(refused.Id, new[] { "a", "c" });
+
+        // One page holding every match is answered; so is paging the documents without arrays.
+        Assert.Equal(3, (await Store.QueryAsync(collection, new DocumentQuery(MatchAllNode.Instance, sort, 10), Ct)).Count);
+        var scalar = FilterParser.Parse("""{"_id":{"$in":["b"]}}""");
+        Assert.Single(await Store.QueryAsync(collection, new DocumentQuery(scalar, sort, 1), Ct));
+        Assert.Empty(await Store.QueryAsync(collection, new DocumentQuery(scalar, sort, 1, PositionOf((await Store.GetAsync(collection, "b", Ct))!, sort)), Ct));
+    }
+
+    [Fact]
+    public async Task Query_KeysetPaging_ByAnIndexIntoArrays_StaysAllowed()
+    {
+        var collection = await CollectionWithAsync(Doc("a", """{"items":[3,0]}"""), Doc("b", """{"items":[1]}"""), Doc("c", """{"items":[[7],2]}"""));
+        var sort = ParseSort("items.1");
+
+        var first = await Store.QueryAsync(collection, new DocumentQuery(MatchAllNode.Instance, sort, 2), Ct);
+
+        Assert.Equal(2, first.Count);
+        await Assert.ThrowsAsync<SortOverArrayException>(() => Store.QueryAsync(collection, new DocumentQuery(MatchAllNode.Instance, ParseSort("items.0"), 2), Ct));
+    }
+
     [Fact]
     public async Task Query_KeysetPaging_WorksOverMixedTypesAndFilter()
     {
@@ -677,6 +739,29 @@ public abstract class StoreConformanceTests(IStoreFixture fixture)
         // ux_n is still in force (the failed apply did not drop it) and ux_k was not created.
         await Assert.ThrowsAsync<UniqueIndexViolationException>(() => Store.WriteAsync([new InsertOperation(collection, Doc("c", """{"n":1}"""))], Ct));
         await Store.WriteAsync([new InsertOperation(collection, Doc("d", """{"k":"same","n":4}"""))], Ct);
+    }
+
+    [Fact]
+    public async Task ApplyIndexes_KeysWhoseNamesOnceCollided_AreDistinctIndexes()
+    {
+        // ["a","b"] and ["a_b"] were both named ux_a_b: one shadowed the other, and switching between them kept the old index.
+        var collection = await CollectionWithAsync(Doc("one", """{"a":1,"b":2,"a_b":"x"}"""));
+        await Store.ApplyIndexesAsync(collection, [Index("a_b", unique: true)], Ct);
+        await Assert.ThrowsAsync<UniqueIndexViolationException>(() => Store.WriteAsync([new InsertOperation(collection, Doc("two", """{"a_b":"x"}"""))], Ct));
+
+        await Store.ApplyIndexesAsync(collection, [Index("a,b", unique: true)], Ct);
+        await Store.WriteAsync([new InsertOperation(collection, Doc("two", """{"a_b":"x"}"""))], Ct);
+        var error = await Assert.ThrowsAsync<UniqueIndexViolationException>(() => Store.WriteAsync([new InsertOperation(collection, Doc("three", """{"a":1,"b":2}"""))], Ct));
+        Assert.Equal("ux_a_b", error.IndexName);
+
+        // Both at once: each constrains its own keys.
+        await Store.WriteAsync([new DeleteOperation(collection, "two")], Ct);
+        await Store.ApplyIndexesAsync(collection, [Index("a,b", unique: true), Index("a_b", unique: true)], Ct);
+        await Store.WriteAsync([new InsertOperation(collection, Doc("four", """{"a":1,"b":3,"a_b":"y"}"""))], Ct);
+        var byUnderscore = await Assert.ThrowsAsync<UniqueIndexViolationException>(() => Store.WriteAsync([new InsertOperation(collection, Doc("five", """{"a":7,"b":7,"a_b":"y"}"""))], Ct));
+        Assert.Equal("ux_a%5Fb", byUnderscore.IndexName);
+        await Assert.ThrowsAsync<UniqueIndexViolationException>(() => Store.WriteAsync([new InsertOperation(collection, Doc("six", """{"a":1,"b":3,"a_b":"z"}"""))], Ct));
+        Assert.Equal(["four", "one"], await QueryIdsAsync(collection, "{}"));
     }
 
     [Fact]

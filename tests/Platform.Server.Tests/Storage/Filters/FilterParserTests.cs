@@ -366,4 +366,30 @@ public sealed class FilterParserTests
         Assert.Equal(FilterParser.InvalidFilter, error.Code);
         Assert.Equal(field, error.Field);
     }
+
+    [Theory]
+    [InlineData("""{ "n": { "$not": { "$gt": 1, "$gt": 2 } } }""", "filter.n.$not.$gt")]
+    [InlineData("""{ "n": { "$elemMatch": { "$lt": 5, "$lt": 9 } } }""", "filter.n.$elemMatch.$lt")]
+    [InlineData("""{ "n": { "$gt": 1, "$gt": 2 } }""", "filter.n.$gt")]
+    public void Parse_RepeatedOperatorKeys_AreRefused(string json, string field)
+    {
+        var error = Assert.Throws<Platform.Server.Common.InvalidInputException>(() => FilterParser.Parse(json));
+        Assert.Equal(Platform.Server.Common.JsonInput.DuplicateKey, error.Code);
+        Assert.Equal(field, error.Field);
+    }
+
+    [Theory]
+    [InlineData("""{ "$gt": 1, "$gt": 2 }""", "pull.$gt")]
+    [InlineData("""{ "$not": { "$eq": 1, "$eq": 2 } }""", "pull.$not.$eq")]
+    [InlineData("""{ "a": { "$elemMatch": { "$in": [1], "$in": [2] } } }""", "pull.a.$elemMatch.$in")]
+    public void ParseElementCondition_RepeatedOperatorKeys_InATreeParsedElsewhere_AreRefused(string json, string field)
+    {
+        // A JsonElement may hold repeated keys (System.Text.Json keeps them); MongoDB cannot hold them in one operator
+        // document while SQLite would apply both, so the parser refuses them for every provider.
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+
+        var error = Assert.Throws<Platform.Server.Common.InvalidInputException>(() => FilterParser.ParseElementCondition(document.RootElement, location: "pull"));
+        Assert.Equal(Platform.Server.Common.JsonInput.DuplicateKey, error.Code);
+        Assert.Equal(field, error.Field);
+    }
 }

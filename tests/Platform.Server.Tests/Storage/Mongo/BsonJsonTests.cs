@@ -107,6 +107,58 @@ public class BsonJsonTests
     }
 
     [Fact]
-    public void ToJsonNode_Throws_ForBsonTypesWithoutAJsonForm() =>
-        Assert.Throws<NotSupportedException>(() => BsonJson.ToJsonNode(new BsonBinaryData([1, 2, 3])));
+    public void ToJsonObject_GivesEveryBsonTypeAnotherToolMayWrite_AJsonForm()
+    {
+        var guid = Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e");
+        var document = new BsonDocument
+        {
+            { "_id", "x" },
+            { "uuid", new BsonBinaryData(guid, GuidRepresentation.Standard) },
+            { "bytes", new BsonBinaryData([1, 2, 3, 250], BsonBinarySubType.Binary) },
+            { "regex", new BsonRegularExpression("^ab+c$", "i") },
+            { "code", new BsonJavaScript("function () { return 1; }") },
+            { "scoped", new BsonJavaScriptWithScope("return x;", new BsonDocument("x", 1)) },
+            { "ts", new BsonTimestamp(1_700_000_000, 7) },
+            { "min", BsonMinKey.Value },
+            { "max", BsonMaxKey.Value },
+            { "dec", new BsonDecimal128(Decimal128.Parse("12.50")) },
+            { "undef", BsonUndefined.Value },
+            { "nested", new BsonArray { new BsonDocument("r", new BsonRegularExpression("x", string.Empty)) } },
+        };
+
+        var json = BsonJson.ToJsonObject(BsonSerializer.Deserialize<BsonDocument>(document.ToBson()));
+
+        Assert.Equal("0f8fad5b-d9cb-469f-a165-70867728950e", json["uuid"]!.GetValue<string>());
+        Assert.Equal(Convert.ToBase64String(new byte[] { 1, 2, 3, 250 }), json["bytes"]!.GetValue<string>());
+        Assert.Equal("/^ab+c$/i", json["regex"]!.GetValue<string>());
+        Assert.Equal("function () { return 1; }", json["code"]!.GetValue<string>());
+        Assert.Equal("return x;", json["scoped"]!.GetValue<string>());
+        Assert.Equal((1_700_000_000L << 32) | 7, json["ts"]!.GetValue<long>());
+        Assert.Null(json["min"]);
+        Assert.Null(json["max"]);
+        Assert.Equal(12.50m, json["dec"]!.GetValue<decimal>());
+        Assert.Null(json["undef"]);
+        Assert.Equal("/x/", json["nested"]![0]!["r"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Reading_ADocumentTheDriverCannotDecode_IsAnUnreadableDocument_NotAnInternalError()
+    {
+        // {_id: "x", p: DBPointer("c", ObjectId)}: type 0x0C, which the .NET driver does not decode.
+        var bytes = new List<byte>();
+        void Add(params byte[] b) => bytes.AddRange(b);
+        Add(0, 0, 0, 0);
+        Add(0x02, (byte)'_', (byte)'i', (byte)'d', 0, 2, 0, 0, 0, (byte)'x', 0);
+        Add(0x0C, (byte)'p', 0, 2, 0, 0, 0, (byte)'c', 0);
+        Add(new byte[12]);
+        Add(0);
+        var raw = bytes.ToArray();
+        BitConverter.GetBytes(raw.Length).CopyTo(raw, 0);
+
+        var error = await Assert.ThrowsAsync<Platform.Server.Storage.UnreadableDocumentException>(() =>
+            MongoDocumentStore.ReadingAsync("c", "x", () => Task.FromResult(BsonSerializer.Deserialize<BsonDocument>(raw))));
+
+        Assert.Equal("c", error.Collection);
+        Assert.Equal("x", error.Id);
+    }
 }

@@ -1,0 +1,93 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Platform.Server.Realtime;
+using Platform.Server.Storage;
+using Platform.Server.Storage.Changes;
+using Platform.Server.Tests.Infrastructure;
+using Platform.Server.Tests.Storage.Changes;
+
+namespace Platform.Server.Tests.Realtime;
+
+public sealed class ChangeFeedHealthTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public void Liveness_IsHealthy_UntilAFailure_AndAgainAfterAChangeOrOnceTheRetryHadTimeToFail()
+    {
+        var time = new AdjustableTimeProvider();
+        var liveness = new ChangeFeedLiveness(time);
+        Assert.Equal(HealthStatus.Healthy, liveness.Check().Status);
+
+        liveness.Failed(new StorageUnavailableException("down"), TimeSpan.FromSeconds(10));
+        var failing = liveness.Check();
+        Assert.Equal(HealthStatus.Unhealthy, failing.Status);
+        Assert.IsType<StorageUnavailableException>(failing.Exception);
+
+        // Still failing just before the grace after the retry ends; the retry that fails again extends it.
+        time.Advance(TimeSpan.FromSeconds(10) + ChangeFeedLiveness.RetryGrace - TimeSpan.FromSeconds(1));
+        Assert.Equal(HealthStatus.Unhealthy, liveness.Check().Status);
+        liveness.Failed(new StorageUnavailableException("still down"), TimeSpan.FromSeconds(20));
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(HealthStatus.Unhealthy, liveness.Check().Status);
+
+        // A retry that worked and waits for changes fails no more: healthy once the grace has passed.
+        time.Advance(ChangeFeedLiveness.RetryGrace);
+        Assert.Equal(HealthStatus.Healthy, liveness.Check().Status);
+
+        liveness.Failed(new StorageUnavailableException("down"), TimeSpan.FromSeconds(10));
+        liveness.Reading();
+        Assert.Equal(HealthStatus.Healthy, liveness.Check().Status);
+
+        liveness.Stopped(new InvalidOperationException("reader crashed"));
+        time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(HealthStatus.Unhealthy, liveness.Check().Status);
+    }
+
+    [Fact]
+    public async Task Ready_Is503_WhileTheChangeFeedCannotBeRead()
+    {
+        await using var server = await BaasTestServer.StartAsync(
+            new Dictionary<string, string?> { ["Baas:Realtime:RetryDelay"] = "00:00:00.050", ["Baas:Realtime:MaxRetryDelay"] = "00:00:00.200" },
+            configureServices: services => services.AddSingleton<IChangeFeed, FailingChangeFeed>());
+        using var client = server.CreateClient();
+
+        var status = HttpStatusCode.OK;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        while (status != HttpStatusCode.ServiceUnavailable)
+        {
+            using var response = await client.GetAsync("/health/ready", timeout.Token);
+            status = response.StatusCode;
+            if (status != HttpStatusCode.ServiceUnavailable)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), timeout.Token);
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+
+        // The data API itself still answers: only readiness reports the stopped feed.
+        using var live = await client.GetAsync("/health", Ct);
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+    }
+
+    private sealed class FailingChangeFeed : IChangeFeed
+    {
+        public Task<string> GetPositionAsync(CancellationToken cancellationToken = default) => Task.FromResult("0");
+
+        public IAsyncEnumerable<StoredChange> ReadAsync(string after, CancellationToken cancellationToken = default) => Fail(cancellationToken);
+
+        private static async IAsyncEnumerable<StoredChange> Fail([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new StorageUnavailableException("The change feed is down (test).");
+#pragma warning disable CS0162 // An iterator needs a yield to be one.
+            yield break;
+#pragma warning restore CS0162
+        }
+    }
+}
