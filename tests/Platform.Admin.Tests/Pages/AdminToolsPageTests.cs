@@ -135,10 +135,10 @@ public sealed class UsersPageTests : DashboardTestContext
 
         Ui.Button(page, "End sessions…").Click();
         Assert.DoesNotContain(Api.Requests, r => r.PathAndQuery.EndsWith("/sessions/revoke", StringComparison.Ordinal));
-        page.Find("[data-testid=user-end-sessions-confirm]");
-        Ui.Button(page, "End sessions").Click();
+        // The confirmation's own button ("End sessions…" above it starts with the same words).
+        page.FindAll("[data-testid=user-end-sessions-confirm] button").First(b => b.TextContent.Trim() == "End sessions").Click();
 
-        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=user-end-sessions-confirm]")));
+        page.WaitForAssertion(() => Assert.True(page.FindAll("[data-testid=user-end-sessions-confirm]").Count == 0, page.Find("[data-testid=user-editor]").OuterHtml));
         Assert.Single(Api.Requests, r => r.Method == HttpMethod.Post && r.PathAndQuery == "/api/admin/users/u1/sessions/revoke");
     }
 
