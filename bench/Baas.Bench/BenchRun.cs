@@ -392,7 +392,7 @@ internal sealed class BenchRun : IAsyncDisposable
         client.DefaultRequestHeaders.Add("X-Api-Key", await BaasSetup.CreateServiceKeyAsync(client, AdminEmail, AdminPassword, cancellationToken));
 
         Console.WriteLine(Format($"Dashboard: {_options.Documents:N0} documents by /api/batch, then by NDJSON import; then Chromium loads /admin/..."));
-        var bench = new DashboardBench(client, server.BaseAddress, _options, AdminEmail, AdminPassword);
+        var bench = new DashboardBench(client, server.BaseAddress, Path.GetDirectoryName(serverDll)!, _options, AdminEmail, AdminPassword);
         await bench.RunAsync(cancellationToken);
         var markdown = Format($"Dashboard run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.\n\n") + bench.ToMarkdown();
         var stamp = startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);

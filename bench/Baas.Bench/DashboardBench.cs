@@ -16,7 +16,7 @@ namespace Baas.Bench;
 /// opening on the imported collection (time after sign-in, and how many rows it asked for). It also checks what a
 /// published server must do for the dashboard: pre-compressed fingerprinted assets and the SPA fallback.
 /// </summary>
-internal sealed class DashboardBench(HttpClient http, Uri baseAddress, BenchOptions options, string adminEmail, string adminPassword)
+internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string publishDirectory, BenchOptions options, string adminEmail, string adminPassword)
 {
     public const string ImportCollection = "bench_dash_import";
     public const string BatchCollection = "bench_dash_batch";
@@ -72,15 +72,24 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, BenchOpti
         var deep = await raw.GetStringAsync(new Uri("admin/collections/some/documents", UriKind.Relative), cancellationToken);
         Require(deep == index, "a deep link (/admin/collections/some/documents) answers the same index.html (SPA fallback)");
 
-        var script = System.Text.RegularExpressions.Regex.Match(index, "_framework/blazor\\.webassembly\\.[a-z0-9]+\\.js").Value;
-        Require(script.Length > 0, "index.html names the fingerprinted blazor.webassembly.<hash>.js");
-        foreach (var encoding in new[] { "br", "gzip" })
+        // The loader keeps its name (index.html names it) and revalidates; the files it loads carry a content hash.
+        Require(index.Contains("_framework/blazor.webassembly.js", StringComparison.Ordinal), "index.html loads _framework/blazor.webassembly.js");
+        var framework = Path.Combine(publishDirectory, "wwwroot", "admin", "_framework");
+        var hashed = Directory.EnumerateFiles(framework, "Platform.Admin.*.wasm").Select(Path.GetFileName).FirstOrDefault();
+        Require(hashed is not null, "the publish output holds the app as a fingerprinted Platform.Admin.<hash>.wasm");
+        foreach (var (file, immutable) in new[] { ("blazor.webassembly.js", false), (hashed!, true) })
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("admin/" + script, UriKind.Relative));
-            request.Headers.TryAddWithoutValidation("Accept-Encoding", encoding);
-            using var response = await raw.SendAsync(request, cancellationToken);
-            Require(response.IsSuccessStatusCode && response.Content.Headers.ContentEncoding.Contains(encoding), $"{script} is served pre-compressed as {encoding}");
-            Require(response.Headers.CacheControl?.ToString().Contains("immutable", StringComparison.Ordinal) == true, $"{script} is cached as immutable ({encoding})");
+            foreach (var encoding in new[] { "br", "gzip" })
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("admin/_framework/" + file, UriKind.Relative));
+                request.Headers.TryAddWithoutValidation("Accept-Encoding", encoding);
+                using var response = await raw.SendAsync(request, cancellationToken);
+                Require(response.IsSuccessStatusCode && response.Content.Headers.ContentEncoding.Contains(encoding), $"_framework/{file} is served pre-compressed as {encoding}");
+                if (immutable)
+                {
+                    Require(response.Headers.CacheControl?.ToString().Contains("immutable", StringComparison.Ordinal) == true, $"_framework/{file} is cached as immutable");
+                }
+            }
         }
     }
 
