@@ -16,6 +16,7 @@ public static class DashboardNav
         new("Overview", "", Icons.Material.Filled.Dashboard),
         new("Collections", "collections", Icons.Material.Filled.Storage),
         new("Documents", "documents", Icons.Material.Filled.TableRows),
+        new("Realtime", "realtime", Icons.Material.Filled.Sensors),
         new("Functions", "functions", Icons.Material.Filled.Functions),
         new("Users", "users", Icons.Material.Filled.People),
         new("API keys", "apikeys", Icons.Material.Filled.Key),

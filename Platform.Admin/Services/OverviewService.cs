@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
 using Platform.Sdk;
+using Platform.Sdk.Admin;
 
 namespace Platform.Admin.Services;
 
@@ -13,9 +14,12 @@ public sealed record CollectionSummary(string Name, long Documents);
 /// <param name="Users">App users counted, up to <see cref="OverviewService.UserCountLimit"/>.</param>
 /// <param name="MoreUsers">Whether there are more users than were counted.</param>
 /// <param name="DashboardVersion">The version of this dashboard build (shipped with the server).</param>
-public sealed record OverviewData(BaasHealth Health, IReadOnlyList<CollectionSummary> Collections, int Users, bool MoreUsers, string DashboardVersion);
+/// <param name="Server">The server's version and storage provider (<c>/api/admin/overview</c>).</param>
+/// <param name="Realtime">The realtime clients of the node that answered.</param>
+public sealed record OverviewData(
+    BaasHealth Health, IReadOnlyList<CollectionSummary> Collections, int Users, bool MoreUsers, string DashboardVersion, ServerOverview Server, RealtimeStatistics Realtime);
 
-/// <summary>Reads the overview: health, collections with document counts, the number of app users.</summary>
+/// <summary>Reads the overview: health, server version and storage, realtime clients, collections with document counts, the number of app users.</summary>
 public class OverviewService(BaasClient client)
 {
     /// <summary>Users are counted by paging the admin users API; past this many the overview says "more than".</summary>
@@ -24,6 +28,8 @@ public class OverviewService(BaasClient client)
     public virtual async Task<OverviewData> GetAsync(CancellationToken cancellationToken = default)
     {
         var health = await client.GetHealthAsync(cancellationToken);
+        var server = await client.Admin.Settings.GetServerOverviewAsync(cancellationToken);
+        var realtime = await client.Admin.Realtime.GetStatisticsAsync(cancellationToken);
         var collections = await client.Admin.Collections.ListAsync(cancellationToken);
         var summaries = new List<CollectionSummary>(collections.Count);
         foreach (var collection in collections.OrderBy(c => c.Name, StringComparer.Ordinal))
@@ -48,7 +54,7 @@ public class OverviewService(BaasClient client)
         }
         while (cursor is not null);
 
-        return new OverviewData(health, summaries, users, more, Version);
+        return new OverviewData(health, summaries, users, more, Version, server, realtime);
     }
 
     private static string Version { get; } =

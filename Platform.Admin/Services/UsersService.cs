@@ -5,7 +5,7 @@ using Platform.Sdk.Auth;
 
 namespace Platform.Admin.Services;
 
-/// <summary>App users: search and page through them, create, change, disable, reset a password, delete.</summary>
+/// <summary>App users: search and page through them, create, change, disable, send a password reset, end sessions, delete.</summary>
 public class UsersService(BaasClient client)
 {
     public const int PageSize = 50;
@@ -26,9 +26,15 @@ public class UsersService(BaasClient client)
     public virtual Task<BaasUser> SetDisabledAsync(string id, bool disabled, CancellationToken cancellationToken = default) =>
         client.Admin.Users.UpdateAsync(id, new UserUpdate { Disabled = disabled }, cancellationToken);
 
-    /// <summary>Mails the user a password-reset link (the public <c>/api/auth/password/forgot</c>).</summary>
-    public virtual Task SendPasswordResetAsync(string email, CancellationToken cancellationToken = default) =>
-        client.Auth.SendPasswordResetAsync(email, cancellationToken);
+    /// <summary>Mails the user a password-reset link (the admin endpoint, which says why when nothing can be sent).</summary>
+    /// <exception cref="BaasException">404; 409 <c>user_has_no_email</c> or <c>user_is_disabled</c>; 503 <c>email_unavailable</c>.</exception>
+    public virtual Task SendPasswordResetAsync(string id, CancellationToken cancellationToken = default) =>
+        client.Admin.Users.SendPasswordResetAsync(id, cancellationToken);
+
+    /// <summary>Ends every session of the user (refresh tokens, access tokens and realtime connections); the account stays.</summary>
+    /// <returns>False when the user no longer exists.</returns>
+    public virtual Task<bool> EndSessionsAsync(string id, CancellationToken cancellationToken = default) =>
+        client.Admin.Users.RevokeSessionsAsync(id, cancellationToken);
 
     public virtual Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default) =>
         client.Admin.Users.DeleteAsync(id, cancellationToken);

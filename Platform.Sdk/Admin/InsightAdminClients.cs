@@ -89,7 +89,7 @@ public class AuditAdminClient
     }
 }
 
-/// <summary>The server's effective configuration (<c>GET /api/admin/settings</c>), secrets masked.</summary>
+/// <summary>The server's effective configuration (<c>GET /api/admin/settings</c>), secrets masked, and its overview (<c>GET /api/admin/overview</c>).</summary>
 public class SettingsAdminClient
 {
     private readonly BaasTransport _transport;
@@ -113,4 +113,21 @@ public class SettingsAdminClient
         var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Get, BaasPaths.AdminSettings), cancellationToken).ConfigureAwait(false);
         return response.Body as JsonObject ?? [];
     }
+
+    /// <summary>Reads what the server says about itself: its version, storage provider and readiness (<c>GET /api/admin/overview</c>).</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The server's overview.</returns>
+    public virtual async Task<ServerOverview> GetServerOverviewAsync(CancellationToken cancellationToken = default)
+    {
+        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Get, BaasPaths.AdminOverview), cancellationToken).ConfigureAwait(false);
+        var body = response.Body as JsonObject ?? throw new BaasException("The server answered its overview without a body.");
+        return new ServerOverview(
+            Text(body, "version") ?? "unknown",
+            Text(body, "storageProvider") ?? "unknown",
+            body["ready"] is JsonValue ready && ready.TryGetValue<bool>(out var value) && value,
+            Text(body, "health") ?? "unknown");
+    }
+
+    private static string? Text(JsonObject json, string name) =>
+        json[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }

@@ -47,3 +47,10 @@ public sealed class AuditQuery
     /// <summary>The previous page's <see cref="AuditPage.NextCursor"/>.</summary>
     public string? Cursor { get; init; }
 }
+
+/// <summary>What the server says about itself (<c>GET /api/admin/overview</c>).</summary>
+/// <param name="Version">The server build's version.</param>
+/// <param name="StorageProvider"><c>sqlite</c> or <c>mongodb</c>.</param>
+/// <param name="Ready">Whether its readiness checks (<c>/health/ready</c>) pass.</param>
+/// <param name="Health"><c>healthy</c>, <c>degraded</c> or <c>unhealthy</c>.</param>
+public sealed record ServerOverview(string Version, string StorageProvider, bool Ready, string Health);

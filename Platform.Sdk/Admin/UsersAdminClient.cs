@@ -239,4 +239,41 @@ public class UsersAdminClient
             return false;
         }
     }
+
+    /// <summary>
+    /// Mails the user a password-reset link, the same mail as a forgotten-password request (through SMTP, or to the
+    /// outbox when no SMTP server is configured).
+    /// </summary>
+    /// <param name="id">The user's id.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="BaasException">
+    /// 404 when there is no such user; 409 <c>user_has_no_email</c> (an anonymous user) or <c>user_is_disabled</c>;
+    /// 503 <c>email_unavailable</c> when the SMTP server refused the mail.
+    /// </exception>
+    public virtual async Task SendPasswordResetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        await _transport.SendAsync(new BaasRequest(HttpMethod.Post, BaasPaths.AdminUserPasswordReset(id)), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends every session of the user: their refresh tokens stop working at once, their access tokens and realtime
+    /// connections within the server's session check interval. The account itself stays as it is.
+    /// </summary>
+    /// <param name="id">The user's id.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>True when the sessions were ended, false when there is no user with this id.</returns>
+    public virtual async Task<bool> RevokeSessionsAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        try
+        {
+            await _transport.SendAsync(new BaasRequest(HttpMethod.Post, BaasPaths.AdminUserSessionsRevoke(id)), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (BaasException ex) when (ex.Status == 404)
+        {
+            return false;
+        }
+    }
 }

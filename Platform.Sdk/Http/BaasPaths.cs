@@ -45,6 +45,8 @@ internal static class BaasPaths
 
     public const string AdminSettings = "api/admin/settings";
 
+    public const string AdminOverview = "api/admin/overview";
+
     public const string ApiKeys = "api/admin/apikeys";
 
     public static string ApiKey(string id) => ApiKeys + "/" + Uri.EscapeDataString(id);
@@ -74,4 +76,8 @@ internal static class BaasPaths
     public const string AdminOutbox = "api/admin/outbox";
 
     public static string AdminUser(string id) => AdminUsers + "/" + Uri.EscapeDataString(id);
+
+    public static string AdminUserPasswordReset(string id) => AdminUser(id) + "/password-reset";
+
+    public static string AdminUserSessionsRevoke(string id) => AdminUser(id) + "/sessions/revoke";
 }

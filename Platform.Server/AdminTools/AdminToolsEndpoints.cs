@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Platform.Server.Audit;
 using Platform.Server.Auth;
@@ -9,6 +10,7 @@ using Platform.Server.Collections;
 using Platform.Server.Common;
 using Platform.Server.Documents;
 using Platform.Server.Rules;
+using Platform.Server.Storage;
 using Platform.Server.Storage.Filters;
 using Platform.Server.Users;
 
@@ -45,6 +47,8 @@ public static class AdminToolsEndpoints
 
         routes.MapGet("/api/admin/settings", GetSettings).WithTags("Settings").RequireAuthorization(BaasPolicies.AdminOrService)
             .WithName("GetEffectiveSettings").WithSummary("The effective Baas configuration and urls, secrets masked.");
+        routes.MapGet("/api/admin/overview", GetOverviewAsync).WithTags("Settings").RequireAuthorization(BaasPolicies.AdminOrService)
+            .WithName("GetServerOverview").WithSummary("The server's version, storage provider and readiness, for the dashboard's overview.");
         return group;
     }
 
@@ -225,6 +229,18 @@ public static class AdminToolsEndpoints
         }
 
         return TypedResults.Empty;
+    }
+
+    internal static async Task<Ok<ServerOverview>> GetOverviewAsync(
+        IOptions<StorageOptions> storage, HealthCheckService health, CancellationToken cancellationToken)
+    {
+        // The same checks as /health/ready, so the overview and a load balancer agree.
+        var report = await health.CheckHealthAsync(check => check.Tags.Contains("ready"), cancellationToken);
+        return TypedResults.Ok(new ServerOverview(
+            ServerVersion.Current,
+            storage.Value.Provider switch { StorageProvider.Mongo => "mongodb", _ => "sqlite" },
+            report.Status == HealthStatus.Healthy,
+            report.Status.ToString().ToLowerInvariant()));
     }
 
     internal static Ok<JsonObject> GetSettings(HttpContext context) =>

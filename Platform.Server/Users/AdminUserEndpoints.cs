@@ -24,6 +24,12 @@ public static class AdminUserEndpoints
         group.MapPatch("/{id}", PatchAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("PatchUser")
             .WithSummary("Change roles, disabled, email, password or data (merge patch)")
             .WithDescription("Disabling a user or setting their password ends all their sessions.");
+        group.MapPost("/{id}/password-reset", SendPasswordResetAsync).WithName("SendUserPasswordReset")
+            .WithSummary("Mail the user a password-reset link")
+            .WithDescription("The same mail as /api/auth/password/forgot (SMTP, or the outbox). 409 when the user has no email or is disabled.");
+        group.MapPost("/{id}/sessions/revoke", RevokeSessionsAsync).WithName("RevokeUserSessions")
+            .WithSummary("End every session of the user")
+            .WithDescription("Revokes every refresh-token family; their access tokens stop working and realtime connections close within Baas:Auth:SessionCheckInterval.");
         group.MapDelete("/{id}", DeleteAsync).WithName("DeleteUser").WithSummary("Delete an app user and end their sessions");
         return group;
     }
@@ -50,6 +56,24 @@ public static class AdminUserEndpoints
         var after = UserView.From(await users.PatchAsync(id, body, context.GetBaasCaller()?.Id, cancellationToken));
         await context.AuditAsync("users.patch", "users/" + id, Audited(before, null), Audited(after, body));
         return TypedResults.Ok(after);
+    }
+
+    internal static async Task<Accepted> SendPasswordResetAsync(string id, HttpContext context, UserAdminService users, CancellationToken cancellationToken)
+    {
+        await users.SendPasswordResetAsync(id, context.GetBaasCaller()?.Id, cancellationToken);
+        await context.AuditAsync("users.password_reset", "users/" + id);
+        return TypedResults.Accepted((string?)null);
+    }
+
+    internal static async Task<NoContent> RevokeSessionsAsync(string id, HttpContext context, UserAdminService users, CancellationToken cancellationToken)
+    {
+        if (!await users.RevokeSessionsAsync(id, context.GetBaasCaller()?.Id, cancellationToken))
+        {
+            throw ApiException.NotFound($"User '{id}' was not found.");
+        }
+
+        await context.AuditAsync("users.sessions_revoke", "users/" + id);
+        return TypedResults.NoContent();
     }
 
     internal static async Task<NoContent> DeleteAsync(string id, HttpContext context, UserAdminService users, CancellationToken cancellationToken)

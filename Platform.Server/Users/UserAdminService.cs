@@ -142,6 +142,46 @@ internal sealed class UserAdminService(
         return user;
     }
 
+    /// <summary>
+    /// Mails the user a password-reset link through the same path as <c>/api/auth/password/forgot</c> (SMTP or the
+    /// outbox). Unlike the self-service request it says why nothing was sent: the caller is an admin.
+    /// </summary>
+    public async Task SendPasswordResetAsync(string id, string? sentBy, CancellationToken cancellationToken)
+    {
+        var user = await GetAsync(id);
+        if (user.Email is null)
+        {
+            throw new ApiException(
+                StatusCodes.Status409Conflict,
+                "user_has_no_email",
+                $"User '{id}' has no email address (an anonymous user), so no reset link can be sent. Set an email or a password with PATCH instead.");
+        }
+
+        if (user.Disabled)
+        {
+            throw new ApiException(
+                StatusCodes.Status409Conflict,
+                "user_is_disabled",
+                $"User '{id}' is disabled: a new password would not let them sign in. Enable the account first.");
+        }
+
+        await self.SendPasswordResetAsync(user, cancellationToken);
+        UserLog.UserChangedByAdmin(logger, id, "sent a password reset", sentBy);
+    }
+
+    /// <summary>Ends every session of the user (refresh-token families and realtime connections); false when there is no such user.</summary>
+    public async Task<bool> RevokeSessionsAsync(string id, string? revokedBy, CancellationToken cancellationToken)
+    {
+        if (await users.FindByIdAsync(id) is null)
+        {
+            return false;
+        }
+
+        await sessions.RevokeAllAsync(id, "sessions ended by an admin", cancellationToken);
+        UserLog.UserChangedByAdmin(logger, id, "signed out everywhere", revokedBy);
+        return true;
+    }
+
     /// <summary>Deletes the user and ends their sessions; false when there is no such user.</summary>
     public async Task<bool> DeleteAsync(string id, string? deletedBy, CancellationToken cancellationToken)
     {

@@ -231,16 +231,23 @@ internal sealed class UserService(
             return;
         }
 
-        var token = await users.GeneratePasswordResetTokenAsync(user);
         try
         {
-            await Mailer.SendPasswordResetAsync(user.Email, EmailTokens.Encode(user.Id, token), cancellationToken);
+            await SendPasswordResetAsync(user, cancellationToken);
         }
         catch (EmailDeliveryException ex)
         {
             // An error only for registered emails would tell which ones are; the failure is for the operator's log.
             UserLog.PasswordResetMailFailed(logger, user.Id, ex);
         }
+    }
+
+    /// <summary>Mails a reset token (and link) to the user's address; <see cref="EmailDeliveryException"/> when SMTP fails.</summary>
+    internal async Task SendPasswordResetAsync(AppUser user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user.Email);
+        var token = await users.GeneratePasswordResetTokenAsync(user);
+        await Mailer.SendPasswordResetAsync(user.Email, EmailTokens.Encode(user.Id, token), cancellationToken);
     }
 
     /// <summary>Sets the new password, lifts a lockout (the mail proves ownership) and ends every session.</summary>

@@ -23,8 +23,10 @@ internal sealed record BenchOptions
     /// <summary>
     /// <c>http</c> (the REST scenarios), <c>realtime</c> (latency, fan-out and memory of the hub), <c>realtime-attack</c>,
     /// <c>soak</c> (a mixed read/write load for <see cref="Duration"/>, printing database and WAL sizes every
-    /// <see cref="ReportEvery"/>), <c>triggers</c> (after-trigger latency and losses) or <c>functions</c> (before-trigger and
-    /// callable throughput beside their baselines).
+    /// <see cref="ReportEvery"/>), <c>triggers</c> (after-trigger latency and losses), <c>functions</c> (before-trigger and
+    /// callable throughput beside their baselines) or <c>dashboard</c> (the admin dashboard in Chromium: first-load bytes,
+    /// time to the collections page, the documents page on <see cref="Documents"/> documents, NDJSON import against
+    /// <c>/api/batch</c>).
     /// </summary>
     public string Suite { get; init; } = "http";
 
@@ -64,8 +66,11 @@ internal sealed record BenchOptions
                                   realtime-attack (one subscriber's latency without and under issue 11's attack),
                                   soak (capacity of a mixed load, then half of it for --duration with realtime
                                   subscribers, a row every --report-every, memory slope and pass/fail),
-                                  triggers (after trigger: commit -> function start, runs lost, beside get-by-id), or
-                                  functions (creates with vs without a before trigger; callable vs get-by-id)
+                                  triggers (after trigger: commit -> function start, runs lost, beside get-by-id),
+                                  functions (creates with vs without a before trigger; callable vs get-by-id), or
+                                  dashboard (the published dashboard in /usr/bin/chromium: first-load bytes with
+                                  brotli, time to the collections page, the documents page on --documents documents,
+                                  NDJSON import vs /api/batch of the same documents)
           --report-every <s>      soak: seconds between report rows (1-600, default 60)
           --load <percent>        soak: share of the measured capacity to run at (1-100, default 50)
           --subscribers <n>       soak: realtime subscribers (0-1000, default 20)
@@ -103,7 +108,7 @@ internal sealed record BenchOptions
                 "--documents" => options with { Documents = Number(name, value, 1000, 1_000_000) },
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
-                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" or "functions" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak, triggers or functions, not '{value}'."),
+                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" or "functions" or "dashboard" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak, triggers, functions or dashboard, not '{value}'."),
                 "--wal-bound" => options with { WalBoundMegabytes = Number(name, value, 1, 65536) },
                 "--report-every" => options with { ReportEvery = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
                 "--load" => options with { SoakLoad = Number(name, value, 1, 100) / 100.0 },

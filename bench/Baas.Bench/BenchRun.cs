@@ -59,6 +59,11 @@ internal sealed class BenchRun : IAsyncDisposable
             return await RunTriggersAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
         }
 
+        if (_options.Suite == "dashboard")
+        {
+            return await RunDashboardAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
+        }
+
         Console.WriteLine("Publishing the server and the ceiling app (Release)...");
         var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
         var ceilingDll = await PublishAsync(repo, Path.Combine("bench", "Baas.Bench.Ceiling", "Baas.Bench.Ceiling.csproj"), "ceiling", "Baas.Bench.Ceiling.dll", cancellationToken);
@@ -336,6 +341,45 @@ internal sealed class BenchRun : IAsyncDisposable
         Console.WriteLine();
         Console.WriteLine(markdown);
         Console.WriteLine($"Written to {outputDirectory} ({prefix}-{stamp}.md, latest-{prefix}.md).");
+        return 0;
+    }
+
+    private async Task<int> RunDashboardAsync(string repo, string outputDirectory, DateTimeOffset startedAt, string loadBefore, CancellationToken cancellationToken)
+    {
+        Console.WriteLine("Publishing the server with its dashboard (Release)...");
+        var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
+        var index = Path.Combine(Path.GetDirectoryName(serverDll)!, "wwwroot", "admin", "index.html");
+        if (!File.Exists(index))
+        {
+            throw new InvalidOperationException($"The published server has no dashboard: {index} is missing.");
+        }
+
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Baas__DataDir"] = Path.Combine(_workDirectory, "data"),
+            ["Baas__Admin__Email"] = AdminEmail,
+            ["Baas__Admin__Password"] = AdminPassword,
+            ["Baas__RateLimit__AuthPerMinute"] = "0",
+            ["Baas__AdminTools__ImportMaxRows"] = _options.Documents.ToString(CultureInfo.InvariantCulture),
+        };
+        Console.WriteLine("Starting the published Baas server (embedded SQLite store)...");
+        var server = await StartAsync("baas", serverDll, environment, cancellationToken);
+        using var handler = new SocketsHttpHandler { UseCookies = false, UseProxy = false, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", await BaasSetup.CreateServiceKeyAsync(client, AdminEmail, AdminPassword, cancellationToken));
+
+        Console.WriteLine(Format($"Dashboard: {_options.Documents:N0} documents by /api/batch, then by NDJSON import; then Chromium loads /admin/..."));
+        var bench = new DashboardBench(client, server.BaseAddress, Path.GetDirectoryName(serverDll)!, _options, AdminEmail, AdminPassword);
+        await bench.RunAsync(cancellationToken);
+        var markdown = Format($"Dashboard run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.\n\n") + bench.ToMarkdown();
+        var stamp = startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, $"dashboard-{stamp}.md"), markdown, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, "latest-dashboard.md"), markdown, cancellationToken);
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        Console.WriteLine($"Written to {outputDirectory} (dashboard-{stamp}.md, latest-dashboard.md).");
         return 0;
     }
 

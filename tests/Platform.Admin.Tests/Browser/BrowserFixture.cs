@@ -23,6 +23,25 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>Where screenshots go: <c>TestResults/screenshots</c> under the test output.</summary>
     public static string ScreenshotDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
 
+    /// <summary>
+    /// The repository's <c>docs/images</c> when <c>BAAS_UPDATE_DOCS_IMAGES=1</c> (every scanned page's screenshot is then
+    /// written there too, for the README), else null: an ordinary test run never changes the source tree.
+    /// </summary>
+    public static string? DocsImagesDirectory { get; } = Environment.GetEnvironmentVariable("BAAS_UPDATE_DOCS_IMAGES") == "1" ? FindDocsImages() : null;
+
+    private static string FindDocsImages()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Baas.sln")))
+            {
+                return Path.Combine(dir.FullName, "docs", "images");
+            }
+        }
+
+        throw new InvalidOperationException("BAAS_UPDATE_DOCS_IMAGES=1, but the repository (Baas.sln) is not above the test output.");
+    }
+
     public async ValueTask InitializeAsync()
     {
         if (!File.Exists(ExecutablePath))

@@ -64,13 +64,21 @@ public abstract class BrowserTest(BrowserFixture browser) : IAsyncLifetime
         await Expect(Page.GetByTestId("signed-in-as")).ToHaveTextAsync(email);
     }
 
-    /// <summary>An axe scan (no serious or critical violation) and a screenshot kept under TestResults/screenshots.</summary>
+    /// <summary>
+    /// An axe scan (no serious or critical violation) and a screenshot kept under TestResults/screenshots, and also
+    /// as <c>docs/images/dashboard-{name}.png</c> when <c>BAAS_UPDATE_DOCS_IMAGES=1</c> (the README's pictures).
+    /// </summary>
     protected async Task ScanAsync(string name)
     {
         // Scan the page at rest: a confirmation snackbar fades in and out, and one caught half-faded (its fade can
         // start while axe runs) reads as low contrast. They close by themselves within seconds: wait for that.
         await Expect(Page.Locator(".mud-snackbar")).ToHaveCountAsync(0, new() { Timeout = 30_000 });
-        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png"), FullPage = true });
+        var screenshot = await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png"), FullPage = true });
+        if (BrowserFixture.DocsImagesDirectory is { } docs)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(docs, "dashboard-" + name + ".png"), screenshot);
+        }
+
         var results = await Page.RunAxe();
         var blocking = results.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
         Assert.True(blocking.Count == 0, $"Accessibility violations on {name}:\n" + string.Join('\n', blocking.Select(Describe)));

@@ -109,18 +109,52 @@ public sealed class UsersPageTests : DashboardTestContext
     }
 
     [Fact]
-    public async Task Users_SendsAPasswordReset_ThroughThePublicForgotEndpoint()
+    public async Task Users_SendsAPasswordReset_ThroughTheAdminEndpoint()
     {
         await SignInAsync();
         Api.On(HttpMethod.Get, "/api/admin/users?limit=50", HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray(Ui.User("u1", "ada@x.io")) })
-            .On(HttpMethod.Post, "/api/auth/password/forgot", HttpStatusCode.Accepted);
+            .On(HttpMethod.Post, "/api/admin/users/u1/password-reset", HttpStatusCode.Accepted);
         var page = Render<Users>();
         page.WaitForAssertion(() => page.Find("[data-testid=user-row]"));
         Ui.Button(page, "Manage").Click();
         Ui.Button(page, "Send password reset").Click();
 
-        page.WaitForAssertion(() => Assert.Contains(Api.Requests, r => r.PathAndQuery == "/api/auth/password/forgot"));
-        Assert.Equal("""{"email":"ada@x.io"}""", Api.Requests.Single(r => r.PathAndQuery == "/api/auth/password/forgot").Body);
+        page.WaitForAssertion(() => Assert.Contains(Api.Requests, r => r.Method == HttpMethod.Post && r.PathAndQuery == "/api/admin/users/u1/password-reset"));
+        Assert.DoesNotContain(Api.Requests, r => r.PathAndQuery == "/api/auth/password/forgot");
+    }
+
+    [Fact]
+    public async Task Users_EndsSessions_OnlyAfterConfirming()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/users?limit=50", HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray(Ui.User("u1", "ada@x.io")) })
+            .On(HttpMethod.Post, "/api/admin/users/u1/sessions/revoke", HttpStatusCode.NoContent);
+        var page = Render<Users>();
+        page.WaitForAssertion(() => page.Find("[data-testid=user-row]"));
+        Ui.Button(page, "Manage").Click();
+
+        Ui.Button(page, "End sessions…").Click();
+        Assert.DoesNotContain(Api.Requests, r => r.PathAndQuery.EndsWith("/sessions/revoke", StringComparison.Ordinal));
+        // The confirmation's own button ("End sessions…" above it starts with the same words).
+        page.FindAll("[data-testid=user-end-sessions-confirm] button").First(b => b.TextContent.Trim() == "End sessions").Click();
+
+        page.WaitForAssertion(() => Assert.True(page.FindAll("[data-testid=user-end-sessions-confirm]").Count == 0, page.Find("[data-testid=user-editor]").OuterHtml));
+        Assert.Single(Api.Requests, r => r.Method == HttpMethod.Post && r.PathAndQuery == "/api/admin/users/u1/sessions/revoke");
+    }
+
+    [Fact]
+    public async Task Users_ShowsTheServersRefusal_OfAPasswordReset()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/users?limit=50", HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray(Ui.User("u1", "ada@x.io")) })
+            .On(HttpMethod.Post, "/api/admin/users/u1/password-reset", HttpStatusCode.Conflict,
+                JsonNode.Parse("""{"status":409,"code":"user_is_disabled","detail":"User 'u1' is disabled: a new password would not let them sign in."}"""));
+        var page = Render<Users>();
+        page.WaitForAssertion(() => page.Find("[data-testid=user-row]"));
+        Ui.Button(page, "Manage").Click();
+        Ui.Button(page, "Send password reset").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("is disabled", page.Find("[data-testid=user-editor] [role=alert]").TextContent, StringComparison.Ordinal));
     }
 }
 

@@ -127,6 +127,8 @@ public sealed class PageTests : DashboardTestContext
     {
         await SignInAsync();
         Api.On(HttpMethod.Get, "/health/ready", HttpStatusCode.OK)
+            .On(HttpMethod.Get, "/api/admin/overview", HttpStatusCode.OK, JsonNode.Parse("""{"version":"1.2.3","storageProvider":"sqlite","ready":true,"health":"healthy"}"""))
+            .On(HttpMethod.Get, "/api/admin/realtime", HttpStatusCode.OK, JsonNode.Parse("""{"connections":2,"subscriptions":3,"collections":[]}"""))
             .On(HttpMethod.Get, "/api/admin/collections", HttpStatusCode.OK, JsonNode.Parse("""{"items":[{"name":"todos"}]}"""))
             .On(HttpMethod.Post, "/api/collections/todos/query", HttpStatusCode.OK, JsonNode.Parse("""{"items":[],"count":42}"""))
             .On(HttpMethod.Get, "/api/admin/users?limit=1000", HttpStatusCode.OK, JsonNode.Parse("""{"items":[{"id":"u1","email":"a@x.io"}]}"""));
@@ -137,6 +139,9 @@ public sealed class PageTests : DashboardTestContext
         Assert.Contains("42", page.Find("table").TextContent, StringComparison.Ordinal);
         Assert.Contains("Ready", page.Find("[data-testid=stat-health]").TextContent, StringComparison.Ordinal);
         Assert.Contains("1", page.Find("[data-testid=stat-users]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("SQLite", page.Find("[data-testid=stat-storage]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("1.2.3", page.Find("[data-testid=stat-version]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("2", page.Find("[data-testid=stat-realtime]").TextContent, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -259,6 +264,6 @@ public sealed class PageTests : DashboardTestContext
     [Fact]
     public void Nav_ListsEveryPage()
     {
-        Assert.Equal(["", "collections", "documents", "functions", "users", "apikeys", "audit", "settings", "admins", "outbox"], DashboardNav.Items.Select(i => i.Href));
+        Assert.Equal(["", "collections", "documents", "realtime", "functions", "users", "apikeys", "audit", "settings", "admins", "outbox"], DashboardNav.Items.Select(i => i.Href));
     }
 }

@@ -5,6 +5,7 @@ using Platform.Admin.Services;
 using Platform.Admin.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Sdk;
+using Platform.Sdk.Admin;
 
 namespace Platform.Admin.Tests.Services;
 
@@ -84,6 +85,8 @@ public sealed class DashboardServicesTests : DashboardTestContext
     {
         await SignInAsync();
         Api.On(HttpMethod.Get, "/health/ready", HttpStatusCode.OK)
+            .On(HttpMethod.Get, "/api/admin/overview", HttpStatusCode.OK, JsonNode.Parse("""{"version":"1.2.3","storageProvider":"sqlite","ready":true,"health":"healthy"}"""))
+            .On(HttpMethod.Get, "/api/admin/realtime", HttpStatusCode.OK, JsonNode.Parse("""{"connections":2,"subscriptions":3,"collections":[]}"""))
             .On(HttpMethod.Get, "/api/admin/collections", HttpStatusCode.OK, JsonNode.Parse("""{"items":[{"name":"todos"},{"name":"notes"}]}"""))
             .On(HttpMethod.Post, "/api/collections/todos/query", HttpStatusCode.OK, JsonNode.Parse("""{"items":[],"count":3}"""))
             .On(HttpMethod.Post, "/api/collections/notes/query", HttpStatusCode.OK, JsonNode.Parse("""{"items":[],"count":5}"""))
@@ -96,6 +99,8 @@ public sealed class DashboardServicesTests : DashboardTestContext
         Assert.Equal(2, overview.Users);
         Assert.False(overview.MoreUsers);
         Assert.False(string.IsNullOrEmpty(overview.DashboardVersion));
+        Assert.Equal(new ServerOverview("1.2.3", "sqlite", true, "healthy"), overview.Server);
+        Assert.Equal(2, overview.Realtime.Connections);
     }
 
     [Fact]
@@ -103,6 +108,8 @@ public sealed class DashboardServicesTests : DashboardTestContext
     {
         await SignInAsync();
         Api.On(HttpMethod.Get, "/health/ready", HttpStatusCode.ServiceUnavailable)
+            .On(HttpMethod.Get, "/api/admin/overview", HttpStatusCode.OK, JsonNode.Parse("""{"version":"1.2.3","storageProvider":"mongodb","ready":false,"health":"unhealthy"}"""))
+            .On(HttpMethod.Get, "/api/admin/realtime", HttpStatusCode.OK, JsonNode.Parse("""{"connections":0,"subscriptions":0,"collections":[]}"""))
             .On(HttpMethod.Get, "/api/admin/collections", HttpStatusCode.OK, JsonNode.Parse("""{"items":[]}"""))
             .On(HttpMethod.Get, "/api/admin/users?limit=1000", HttpStatusCode.OK, JsonNode.Parse("""{"items":[]}"""));
 

@@ -363,6 +363,42 @@ public sealed partial class AuthTests(SdkServerFixture fixture) : IClassFixture<
         Assert.False(await users.DeleteAsync(created.Id, Ct));
     }
 
+    [Fact]
+    public async Task AdminUsers_SendAPasswordReset_AndEndEverySession()
+    {
+        var users = fixture.Client.Admin.Users;
+        var email = NewEmail();
+        using var client = NewClient();
+        var user = await client.Auth.SignUpAsync(email, Password, cancellationToken: Ct);
+
+        await users.SendPasswordResetAsync(user.Id, Ct);
+        using (var other = NewClient())
+        {
+            await other.Auth.ResetPasswordAsync(await MailedTokenAsync(email, "Reset your password"), "New-passw0rd", Ct);
+        }
+
+        // The reset ended the session; sign in again, then the admin ends that one too.
+        await client.Auth.SignInAsync(email, "New-passw0rd", Ct);
+        Assert.True(await users.RevokeSessionsAsync(user.Id, Ct));
+        var ended = await Assert.ThrowsAsync<BaasException>(() => client.Auth.GetUserAsync(Ct));
+        Assert.Equal(401, ended.Status);
+
+        Assert.False(await users.RevokeSessionsAsync("nosuchuser123", Ct));
+        var unknown = await Assert.ThrowsAsync<BaasException>(() => users.SendPasswordResetAsync("nosuchuser123", Ct));
+        Assert.Equal(404, unknown.Status);
+    }
+
+    [Fact]
+    public async Task AdminSettings_ServerOverview_NamesVersionStorageAndReadiness()
+    {
+        var overview = await fixture.Client.Admin.Settings.GetServerOverviewAsync(Ct);
+
+        Assert.False(string.IsNullOrEmpty(overview.Version));
+        Assert.Equal("sqlite", overview.StorageProvider);
+        Assert.True(overview.Ready);
+        Assert.Equal("healthy", overview.Health);
+    }
+
     private async Task<BaasSession> NewSessionAsync()
     {
         var store = new InMemoryBaasTokenStore();

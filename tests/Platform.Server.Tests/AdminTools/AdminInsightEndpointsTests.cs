@@ -39,7 +39,22 @@ public sealed class AdminInsightEndpointsTests(AdminToolsFixture fixture) : ICla
         await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await anonymous.GetAsync("/api/admin/settings", Ct));
         await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await anonymous.GetAsync("/api/admin/realtime", Ct));
         await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await anonymous.GetAsync("/api/admin/audit", Ct));
+        await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await anonymous.GetAsync("/api/admin/overview", Ct));
         await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync("/api/admin/settings", Ct));
+    }
+
+    [Fact]
+    public async Task Overview_NamesTheServerVersion_StorageProvider_AndReadiness()
+    {
+        var overview = (await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync("/api/admin/overview", Ct)))!;
+
+        var version = typeof(Platform.Server.AdminTools.ServerOverview).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion.Split('+')[0];
+        Assert.Equal(version, overview["version"]!.GetValue<string>());
+        Assert.Equal("sqlite", overview["storageProvider"]!.GetValue<string>());
+        Assert.True(overview["ready"]!.GetValue<bool>());
+        Assert.Equal("healthy", overview["health"]!.GetValue<string>());
     }
 
     [Fact]

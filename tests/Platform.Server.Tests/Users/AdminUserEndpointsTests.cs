@@ -262,4 +262,103 @@ public class AdminUserEndpointsTests(UserServerFixture fixture) : IClassFixture<
 
         await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", response);
     }
+
+    [Fact]
+    public async Task SendPasswordReset_MailsALink_ThatSetsANewPassword_AndIsAudited()
+    {
+        var email = UserServerFixture.NewEmail();
+        var user = await CreateAsync(new { email, password = AuthApi.Password });
+        var id = user["id"]!.GetValue<string>();
+
+        using var response = await fixture.Service.PostAsync($"/api/admin/users/{id}/password-reset", null, Ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var mail = Assert.Single(fixture.Mail.To(email));
+        Assert.Contains("https://app.example.test/reset-password?token=", mail.Body, StringComparison.Ordinal);
+        using var client = fixture.Client();
+        using var reset = await client.PostAsJsonAsync("/api/auth/password/reset", new { token = fixture.Mail.SingleToken(email, "reset"), password = "An0ther-Passw0rd!" }, Ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.NoContent, reset);
+        await AuthApi.LoginAsync(client, email, "An0ther-Passw0rd!");
+        var audit = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"/api/admin/audit?target=users/{id}&action=users.password_reset", Ct));
+        Assert.Equal("apikey:user-tests", Assert.Single(audit!["items"]!.AsArray())!["actor"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task SendPasswordReset_RefusesUnknownAnonymousAndDisabledUsers_AndSendsNothing()
+    {
+        using var unknown = await fixture.Admin.PostAsync("/api/admin/users/nosuchuser123/password-reset", null, Ct);
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found", unknown);
+
+        using var client = fixture.Client();
+        using var signIn = await client.PostAsync("/api/auth/anonymous", null, Ct);
+        var anonymous = (await HttpAssert.StatusAsync(HttpStatusCode.Created, signIn))!;
+        using var noEmail = await fixture.Admin.PostAsync($"/api/admin/users/{AuthApi.UserId(anonymous)}/password-reset", null, Ct);
+        await HttpAssert.ProblemAsync(HttpStatusCode.Conflict, "user_has_no_email", noEmail);
+
+        var email = UserServerFixture.NewEmail();
+        var disabled = await CreateAsync(new { email, password = AuthApi.Password });
+        var id = disabled["id"]!.GetValue<string>();
+        using (var patch = await fixture.Admin.PatchAsJsonAsync($"/api/admin/users/{id}", new { disabled = true }, Ct))
+        {
+            await HttpAssert.StatusAsync(HttpStatusCode.OK, patch);
+        }
+
+        using var refused = await fixture.Admin.PostAsync($"/api/admin/users/{id}/password-reset", null, Ct);
+        await HttpAssert.ProblemAsync(HttpStatusCode.Conflict, "user_is_disabled", refused);
+        Assert.Empty(fixture.Mail.To(email));
+    }
+
+    [Fact]
+    public async Task SendPasswordReset_Is503_WhenTheMailCannotBeSent()
+    {
+        var email = UserServerFixture.NewEmail();
+        var user = await CreateAsync(new { email });
+        fixture.Mail.FailFor(email);
+
+        using var response = await fixture.Admin.PostAsync($"/api/admin/users/{user["id"]}/password-reset", null, Ct);
+
+        await HttpAssert.ProblemAsync(HttpStatusCode.ServiceUnavailable, "email_unavailable", response);
+    }
+
+    [Fact]
+    public async Task RevokeSessions_EndsEverySession_ButKeepsTheAccount()
+    {
+        var email = UserServerFixture.NewEmail();
+        using var client = fixture.Client();
+        var first = await AuthApi.SignUpAsync(client, email);
+        var second = await AuthApi.LoginAsync(client, email);
+        var id = AuthApi.UserId(first);
+
+        using var response = await fixture.Admin.PostAsync($"/api/admin/users/{id}/sessions/revoke", null, Ct);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        foreach (var session in new[] { first, second })
+        {
+            using var me = await AuthApi.MeAsync(client, AuthApi.Access(session));
+            await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", me);
+            using var refresh = await AuthApi.RefreshAsync(client, AuthApi.Refresh(session));
+            Assert.Equal(HttpStatusCode.Unauthorized, refresh.StatusCode);
+        }
+
+        // The account stays: signing in again starts a new session.
+        var again = await AuthApi.LoginAsync(client, email);
+        using var meAgain = await AuthApi.MeAsync(client, AuthApi.Access(again));
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, meAgain);
+        var audit = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"/api/admin/audit?target=users/{id}&action=users.sessions_revoke", Ct));
+        Assert.Single(audit!["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task RevokeSessions_Is404_ForAnUnknownUser_And403_ForAnAppUser()
+    {
+        using var unknown = await fixture.Admin.PostAsync("/api/admin/users/nosuchuser123/sessions/revoke", null, Ct);
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found", unknown);
+
+        using var client = fixture.Client();
+        var session = await AuthApi.SignUpAsync(client, UserServerFixture.NewEmail());
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/admin/users/{AuthApi.UserId(session)}/sessions/revoke");
+        request.Headers.Authorization = new("Bearer", AuthApi.Access(session));
+        using var forbidden = await client.SendAsync(request, Ct);
+        await HttpAssert.ProblemAsync(HttpStatusCode.Forbidden, "forbidden", forbidden);
+    }
 }

@@ -1,0 +1,359 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+
+namespace Baas.Bench;
+
+/// <summary>
+/// The dashboard suite (issue 10, item 6), against the published server: the import of <see cref="BenchOptions.Documents"/>
+/// NDJSON documents against the same documents through <c>/api/batch</c> (in the same run); then, in Debian's Chromium
+/// driven by Playwright, the bytes the first load of <c>/admin/</c> transfers (every asset the page loaded, fetched
+/// again with <c>Accept-Encoding: br</c>), the time until the collections page is interactive, and the documents page
+/// opening on the imported collection (time after sign-in, and how many rows it asked for). It also checks what a
+/// published server must do for the dashboard: pre-compressed fingerprinted assets and the SPA fallback.
+/// </summary>
+internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string publishDirectory, BenchOptions options, string adminEmail, string adminPassword)
+{
+    public const string ImportCollection = "bench_dash_import";
+    public const string BatchCollection = "bench_dash_batch";
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    // Cold loads and document-page openings each repeated this often; the median is reported.
+    private const int Repeats = 3;
+    private const int BatchSize = 500;
+    private const float TimeoutMs = 120_000;
+
+    public double ImportSeconds { get; private set; }
+
+    public double BatchSeconds { get; private set; }
+
+    public List<string> Checks { get; } = [];
+
+    public List<double> BootSeconds { get; } = [];
+
+    public List<double> CollectionsSeconds { get; } = [];
+
+    public List<double> DocumentsSeconds { get; } = [];
+
+    public List<double> LoadMoreSeconds { get; } = [];
+
+    public long BrotliBytes { get; private set; }
+
+    public long TransferredBytes { get; private set; }
+
+    public int Assets { get; private set; }
+
+    public List<(string Path, long Brotli)> Largest { get; } = [];
+
+    public int DocumentQueries { get; private set; }
+
+    public int DocumentRowsFetched { get; private set; }
+
+    public int RowsAfterLoadMore { get; private set; }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await CheckPublishedAssetsAsync(cancellationToken);
+        await CompareImportWithBatchAsync(cancellationToken);
+        await MeasureBrowserAsync(cancellationToken);
+    }
+
+    /// <summary>What <c>dotnet publish</c> must give the dashboard: index.html, the SPA fallback, br/gzip fingerprinted assets.</summary>
+    private async Task CheckPublishedAssetsAsync(CancellationToken cancellationToken)
+    {
+        using var handler = new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None, UseProxy = false };
+        using var raw = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var index = await raw.GetStringAsync(new Uri("admin/", UriKind.Relative), cancellationToken);
+        Require(index.Contains("<div id=\"app\"", StringComparison.Ordinal), "GET /admin/ answers the dashboard's index.html");
+        var deep = await raw.GetStringAsync(new Uri("admin/collections/some/documents", UriKind.Relative), cancellationToken);
+        Require(deep == index, "a deep link (/admin/collections/some/documents) answers the same index.html (SPA fallback)");
+
+        // The loader keeps its name (index.html names it) and revalidates; the files it loads carry a content hash.
+        Require(index.Contains("_framework/blazor.webassembly.js", StringComparison.Ordinal), "index.html loads _framework/blazor.webassembly.js");
+        var framework = Path.Combine(publishDirectory, "wwwroot", "admin", "_framework");
+        var hashed = Directory.EnumerateFiles(framework, "Platform.Admin.*.wasm").Select(Path.GetFileName).FirstOrDefault();
+        Require(hashed is not null, "the publish output holds the app as a fingerprinted Platform.Admin.<hash>.wasm");
+        foreach (var (file, immutable) in new[] { ("blazor.webassembly.js", false), (hashed!, true) })
+        {
+            foreach (var encoding in new[] { "br", "gzip" })
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("admin/_framework/" + file, UriKind.Relative));
+                request.Headers.TryAddWithoutValidation("Accept-Encoding", encoding);
+                using var response = await raw.SendAsync(request, cancellationToken);
+                Require(response.IsSuccessStatusCode && response.Content.Headers.ContentEncoding.Contains(encoding), $"_framework/{file} is served pre-compressed as {encoding}");
+                if (immutable)
+                {
+                    Require(response.Headers.CacheControl?.ToString().Contains("immutable", StringComparison.Ordinal) == true, $"_framework/{file} is cached as immutable");
+                }
+            }
+        }
+    }
+
+    private void Require(bool condition, string what)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException("Published dashboard check failed: " + what + ".");
+        }
+
+        Checks.Add(what);
+    }
+
+    /// <summary>The same documents both ways, one after the other: <c>/api/batch</c> (500 per batch) and one NDJSON import.</summary>
+    private async Task CompareImportWithBatchAsync(CancellationToken cancellationToken)
+    {
+        foreach (var name in new[] { ImportCollection, BatchCollection })
+        {
+            using var create = await http.PostAsJsonAsync(new Uri("api/admin/collections", UriKind.Relative), new { name }, cancellationToken);
+            create.EnsureSuccessStatusCode();
+        }
+
+        var documents = new string[options.Documents];
+        var random = new Random(42);
+        for (var i = 0; i < documents.Length; i++)
+        {
+            documents[i] = BaasSetup.DocumentJson(random, BaasSetup.DocumentId(i));
+        }
+
+        var clock = Stopwatch.StartNew();
+        var batches = Enumerable.Range(0, (documents.Length + BatchSize - 1) / BatchSize);
+        await Parallel.ForEachAsync(
+            batches,
+            new ParallelOptions { MaxDegreeOfParallelism = options.SeedParallelism, CancellationToken = cancellationToken },
+            async (batch, token) =>
+            {
+                var ops = new StringBuilder("{\"ops\":[");
+                var end = Math.Min(documents.Length, (batch + 1) * BatchSize);
+                for (var i = batch * BatchSize; i < end; i++)
+                {
+                    ops.Append(i == batch * BatchSize ? "" : ",")
+                        .Append("{\"op\":\"create\",\"collection\":\"").Append(BatchCollection).Append("\",\"data\":").Append(documents[i]).Append('}');
+                }
+
+                ops.Append("]}");
+                using var content = new StringContent(ops.ToString(), Encoding.UTF8, "application/json");
+                using var response = await http.PostAsync(new Uri("api/batch", UriKind.Relative), content, token);
+                response.EnsureSuccessStatusCode();
+            });
+        BatchSeconds = clock.Elapsed.TotalSeconds;
+
+        var ndjson = Encoding.UTF8.GetBytes(string.Join('\n', documents) + "\n");
+        clock.Restart();
+        using (var content = new ByteArrayContent(ndjson))
+        {
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-ndjson");
+            using var response = await http.PostAsync(new Uri($"api/admin/collections/{ImportCollection}/import?format=ndjson", UriKind.Relative), content, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            var result = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
+            var inserted = result!["inserted"]!.GetValue<long>();
+            if (inserted != documents.Length || !result["complete"]!.GetValue<bool>())
+            {
+                throw new InvalidOperationException($"The import wrote {inserted} of {documents.Length} documents: {result.ToJsonString()}");
+            }
+        }
+
+        ImportSeconds = clock.Elapsed.TotalSeconds;
+        foreach (var name in new[] { ImportCollection, BatchCollection })
+        {
+            using var count = await http.PostAsJsonAsync(new Uri($"api/collections/{name}/query", UriKind.Relative), new { limit = 1, count = true }, cancellationToken);
+            count.EnsureSuccessStatusCode();
+            var stored = (await count.Content.ReadFromJsonAsync<JsonObject>(cancellationToken))!["count"]!.GetValue<long>();
+            if (stored != documents.Length)
+            {
+                throw new InvalidOperationException($"{name} holds {stored} documents, not {documents.Length}.");
+            }
+        }
+    }
+
+    private async Task MeasureBrowserAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"The dashboard suite needs Chromium at {ChromiumPath} (apt-get install chromium).");
+        }
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-dev-shm-usage"],
+        });
+
+        var admin = new Uri(baseAddress, "admin/");
+        for (var run = 0; run < Repeats; run++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+
+            // A cold first visit: a new context has an empty cache.
+            await using var context = await NewContextAsync(browser);
+            var page = await context.NewPageAsync();
+            var finished = new List<IRequest>();
+            page.RequestFinished += (_, request) =>
+            {
+                lock (finished)
+                {
+                    finished.Add(request);
+                }
+            };
+
+            var clock = Stopwatch.StartNew();
+            await page.GotoAsync(new Uri(admin, "collections").ToString());
+            await page.Locator("#signin-email").WaitForAsync();
+            BootSeconds.Add(clock.Elapsed.TotalSeconds);
+            await SignInAsync(page);
+            await page.GetByTestId("collections-table").Locator($"text={ImportCollection}").WaitForAsync();
+            CollectionsSeconds.Add(clock.Elapsed.TotalSeconds);
+
+            if (run == 0)
+            {
+                await MeasureBytesAsync(finished, cancellationToken);
+            }
+        }
+
+        for (var run = 0; run < Repeats; run++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await using var context = await NewContextAsync(browser);
+            var page = await context.NewPageAsync();
+            var queries = new List<IResponse>();
+            page.Response += (_, response) =>
+            {
+                if (response.Url.Contains($"/api/collections/{ImportCollection}/", StringComparison.Ordinal))
+                {
+                    lock (queries)
+                    {
+                        queries.Add(response);
+                    }
+                }
+            };
+
+            await page.GotoAsync(new Uri(admin, $"collections/{ImportCollection}/documents").ToString());
+            await page.Locator("#signin-email").WaitForAsync();
+            var clock = Stopwatch.StartNew();
+            await SignInAsync(page);
+            var rows = page.GetByTestId("documents-row");
+            await Assertions.Expect(rows).ToHaveCountAsync(50, new() { Timeout = TimeoutMs });
+            DocumentsSeconds.Add(clock.Elapsed.TotalSeconds);
+            if (run == 0)
+            {
+                List<IResponse> seen;
+                lock (queries)
+                {
+                    seen = [.. queries];
+                }
+
+                DocumentQueries = seen.Count;
+                foreach (var response in seen)
+                {
+                    DocumentRowsFetched += await ItemsAsync(response);
+                }
+            }
+
+            clock.Restart();
+            await page.GetByTestId("documents-more").ClickAsync();
+            await Assertions.Expect(rows).ToHaveCountAsync(100, new() { Timeout = TimeoutMs });
+            LoadMoreSeconds.Add(clock.Elapsed.TotalSeconds);
+            RowsAfterLoadMore = await rows.CountAsync();
+        }
+    }
+
+    private static async Task<IBrowserContext> NewContextAsync(IBrowser browser)
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        context.SetDefaultTimeout(TimeoutMs);
+        return context;
+    }
+
+    private async Task SignInAsync(IPage page)
+    {
+        await page.Locator("#signin-email").FillAsync(adminEmail);
+        await page.Locator("#signin-email").DispatchEventAsync("change");
+        await page.Locator("#signin-password").FillAsync(adminPassword);
+        await page.Locator("#signin-password").DispatchEventAsync("change");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
+    }
+
+    private static async Task<int> ItemsAsync(IResponse response)
+    {
+        try
+        {
+            var body = JsonNode.Parse(await response.TextAsync());
+            return body?["items"] is JsonArray items ? items.Count : 0;
+        }
+        catch (PlaywrightException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Every static asset the first load fetched, again with <c>Accept-Encoding: br</c> as a browser over HTTPS asks.</summary>
+    private async Task MeasureBytesAsync(List<IRequest> finished, CancellationToken cancellationToken)
+    {
+        List<IRequest> requests;
+        lock (finished)
+        {
+            requests = [.. finished];
+        }
+
+        using var handler = new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None, UseProxy = false };
+        using var raw = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        var sizes = new List<(string Path, long Brotli)>();
+        foreach (var request in requests)
+        {
+            var url = new Uri(request.Url);
+            if (request.Method != "GET" || url.AbsolutePath.StartsWith("/api/", StringComparison.Ordinal) || url.AbsolutePath.StartsWith("/health", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var sizesOnWire = await request.SizesAsync();
+            TransferredBytes += sizesOnWire.ResponseBodySize + sizesOnWire.ResponseHeadersSize;
+            using var message = new HttpRequestMessage(HttpMethod.Get, url);
+            message.Headers.TryAddWithoutValidation("Accept-Encoding", "br");
+            using var response = await raw.SendAsync(message, cancellationToken);
+            var bytes = (await response.Content.ReadAsByteArrayAsync(cancellationToken)).LongLength;
+            sizes.Add((url.AbsolutePath, bytes));
+        }
+
+        Assets = sizes.Count;
+        BrotliBytes = sizes.Sum(s => s.Brotli);
+        Largest.AddRange(sizes.OrderByDescending(s => s.Brotli).Take(5));
+    }
+
+    public string ToMarkdown()
+    {
+        var n = options.Documents;
+        var batchRate = n / BatchSeconds;
+        var importRate = n / ImportSeconds;
+        var text = new StringBuilder();
+        text.AppendLine("| measure | result | target |");
+        text.AppendLine("| --- | --- | --- |");
+        text.AppendLine(F($"| first load of /admin/, brotli (sum of {Assets} assets) | {BrotliBytes / 1_048_576.0:N2} MiB ({BrotliBytes:N0} B) | ≤ 3.5 MB {Mark(BrotliBytes <= 3_500_000)} |"));
+        text.AppendLine(F($"| the same load as Chromium fetched it over http:// loopback (no br without TLS) | {TransferredBytes / 1_048_576.0:N2} MiB | — |"));
+        text.AppendLine(F($"| cold load until the sign-in form (median of {Repeats}) | {Median(BootSeconds):N2} s ({Join(BootSeconds)}) | — |"));
+        text.AppendLine(F($"| cold load until the collections page lists its collections, sign-in included (median of {Repeats}) | {Median(CollectionsSeconds):N2} s ({Join(CollectionsSeconds)}) | ≤ 2.5 s {Mark(Median(CollectionsSeconds) <= 2.5)} |"));
+        text.AppendLine(F($"| documents page on {n:N0} documents: sign-in click until 50 rows shown (median of {Repeats}) | {Median(DocumentsSeconds):N2} s ({Join(DocumentsSeconds)}) | ≤ 1 s {Mark(Median(DocumentsSeconds) <= 1)} |"));
+        text.AppendLine(F($"| ... requests to the collection and rows they returned while opening | {DocumentQueries} request(s), {DocumentRowsFetched} rows of {n:N0} | not everything {Mark(DocumentRowsFetched < n)} |"));
+        text.AppendLine(F($"| ... \"Load more\" until {RowsAfterLoadMore} rows shown (median) | {Median(LoadMoreSeconds):N2} s | — |"));
+        text.AppendLine(F($"| /api/batch inserts, {n:N0} documents (500 per batch, {options.SeedParallelism} in flight) | {BatchSeconds:N1} s, {batchRate:N0} docs/s | baseline |"));
+        text.AppendLine(F($"| NDJSON import, the same {n:N0} documents (one upload) | {ImportSeconds:N1} s, {importRate:N0} docs/s = {importRate / batchRate:P0} of batch | ≥ 50% {Mark(importRate >= batchRate / 2)} |"));
+        text.AppendLine();
+        text.AppendLine("Largest assets (brotli): " + string.Join(", ", Largest.Select(l => F($"`{Path.GetFileName(l.Path)}` {l.Brotli / 1024.0:N0} KiB"))) + ".");
+        text.AppendLine();
+        text.AppendLine("Published-server checks passed: " + string.Join("; ", Checks) + ".");
+        return text.ToString();
+    }
+
+    private static string Mark(bool met) => met ? "(met)" : "(**missed**)";
+
+    private static double Median(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
+
+    private static string Join(List<double> values) => string.Join(", ", values.Select(v => F($"{v:N2}")));
+
+    private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
