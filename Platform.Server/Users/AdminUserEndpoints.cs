@@ -69,7 +69,7 @@ public static class AdminUserEndpoints
     {
         if (!await users.RevokeSessionsAsync(id, context.GetBaasCaller()?.Id, cancellationToken))
         {
-            throw ApiException.NotFound($"User '{id}' was not found.");
+            throw DomainException.NotFound($"User '{id}' was not found.");
         }
 
         await context.AuditAsync("users.sessions_revoke", "users/" + id);

@@ -151,16 +151,16 @@ internal sealed class UserAdminService(
         var user = await GetAsync(id);
         if (user.Email is null)
         {
-            throw new ApiException(
-                StatusCodes.Status409Conflict,
+            throw new DomainException(
+                ErrorKind.Conflict,
                 "user_has_no_email",
                 $"User '{id}' has no email address (an anonymous user), so no reset link can be sent. Set an email or a password with PATCH instead.");
         }
 
         if (user.Disabled)
         {
-            throw new ApiException(
-                StatusCodes.Status409Conflict,
+            throw new DomainException(
+                ErrorKind.Conflict,
                 "user_is_disabled",
                 $"User '{id}' is disabled: a new password would not let them sign in. Enable the account first.");
         }
