@@ -1,5 +1,6 @@
 using Platform.Server.Functions.Definitions;
 using Platform.Server.Functions.Runtime;
+using Platform.Server.Functions.Schedules;
 using Platform.Server.Functions.Triggers;
 
 namespace Platform.Server.Functions;
@@ -15,6 +16,7 @@ public static class FunctionServiceCollectionExtensions
         services.AddFunctionApi();
         services.AddFunctionRuntime();
         services.AddFunctionAfterTriggers();
+        services.AddFunctionSchedules(configuration);
         return services;
     }
 }

@@ -14,22 +14,14 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
     private const int MaxWriteAttempts = 5;
 
     /// <summary>
-    /// Schedules and <c>before</c> triggers have no runner in this version (issue 9, items 4 and 5): saving one
-    /// would store a job that silently never runs, the very failure users of other platforms complain about, so
-    /// it is refused with a clear problem until they exist.
+    /// <c>before</c> triggers have no runner in this version (issue 9, item 4): saving one would store a trigger that
+    /// silently never runs, the very failure users of other platforms complain about, so it is refused with a clear
+    /// problem until they exist.
     /// </summary>
-    /// <exception cref="InvalidInputException">400 <c>schedules_unavailable</c> or <c>before_triggers_unavailable</c>.</exception>
+    /// <exception cref="InvalidInputException">400 <c>before_triggers_unavailable</c>.</exception>
     public static void RequireRunnable(FunctionDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        if (definition.Schedule is not null)
-        {
-            throw new InvalidInputException(
-                "schedules_unavailable",
-                "Scheduled functions are not available in this version yet, so a schedule would never run. Save the function without 'schedule' and call POST /api/admin/functions/{name}/run from an external scheduler.",
-                "schedule");
-        }
-
         for (var i = 0; i < definition.Triggers.Count; i++)
         {
             if (definition.Triggers[i].Phase == TriggerPhase.Before)
