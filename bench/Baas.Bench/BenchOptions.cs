@@ -20,7 +20,8 @@ internal sealed record BenchOptions
     /// <summary>
     /// <c>http</c> (the REST scenarios), <c>realtime</c> (latency, fan-out and memory of the hub), <c>realtime-attack</c>,
     /// <c>soak</c> (a mixed read/write load for <see cref="Duration"/>, printing database and WAL sizes every
-    /// <see cref="ReportEvery"/>) or <c>triggers</c> (after-trigger latency and losses).
+    /// <see cref="ReportEvery"/>), <c>triggers</c> (after-trigger latency and losses) or <c>schedules</c> (start delay of an
+    /// every-second schedule).
     /// </summary>
     public string Suite { get; init; } = "http";
 
@@ -45,7 +46,9 @@ internal sealed record BenchOptions
                                   realtime-attack (one subscriber's latency without and under issue 11's attack),
                                   soak (75% indexed queries / 25% creates for --duration, printing database
                                   and WAL sizes every --report-every), or
-                                  triggers (after trigger: commit -> function start, runs lost, beside get-by-id)
+                                  triggers (after trigger: commit -> function start, runs lost, beside get-by-id), or
+                                  schedules (an every-second schedule: start delay after each due time over
+                                  --duration plus until 40 runs, beside get-by-id)
           --report-every <s>      soak: seconds between size reports (1-600, default 60)
           --wal-bound <MiB>       soak: the server's Baas:Storage:SqliteMaxWalBytes in MiB (1-65536,
                                   default: the server's, 64)
@@ -78,7 +81,7 @@ internal sealed record BenchOptions
                 "--documents" => options with { Documents = Number(name, value, 1000, 1_000_000) },
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
-                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak or triggers, not '{value}'."),
+                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" or "schedules" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak, triggers or schedules, not '{value}'."),
                 "--wal-bound" => options with { WalBoundMegabytes = Number(name, value, 1, 65536) },
                 "--report-every" => options with { ReportEvery = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },

@@ -17,6 +17,9 @@ internal static partial class ScheduleLog
     [LoggerMessage(EventId = 9304, Level = LogLevel.Information, Message = "Scheduled run {RunId} of {Function} (attempt {Attempt}) ended {Status}; retry {Next} in {Delay}.")]
     public static partial void RetryScheduled(ILogger logger, string function, string runId, int attempt, string status, int next, TimeSpan delay);
 
+    [LoggerMessage(EventId = 9306, Level = LogLevel.Error, Message = "Schedule of function {Function} cannot be registered on this node: {Reason}")]
+    public static partial void Unschedulable(ILogger logger, string function, string reason);
+
     [LoggerMessage(EventId = 9305, Level = LogLevel.Warning, Message = "Jobs dashboard request refused: {Reason}.")]
     public static partial void DashboardRefused(ILogger logger, string reason);
 }

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Hangfire;
 using Hangfire.Storage;
 using Microsoft.Extensions.Options;
+using Platform.Server.Common;
 using Platform.Server.Functions.Definitions;
 
 namespace Platform.Server.Functions.Schedules;
@@ -58,7 +59,18 @@ public sealed class ScheduleSynchronizer(
         var current = existing.ToDictionary(j => j.Id, StringComparer.Ordinal);
         foreach (var definition in wanted.Values)
         {
-            var schedule = CronSchedule.Parse(definition.Schedule!.Cron, definition.Schedule.TimeZone);
+            CronSchedule schedule;
+            try
+            {
+                schedule = CronSchedule.Parse(definition.Schedule!.Cron, definition.Schedule.TimeZone);
+            }
+            catch (InvalidInputException ex)
+            {
+                // Checked when saved; a zone this node's time zone database lacks must not stop the other schedules.
+                ScheduleLog.Unschedulable(logger, definition.Name, ex.Message);
+                continue;
+            }
+
             if (current.TryGetValue(ScheduledFunctionJob.RecurringJobId(definition.Name), out var job)
                 && job.LoadException is null
                 && string.Equals(job.Cron, schedule.Cron, StringComparison.Ordinal)
