@@ -199,11 +199,18 @@ public sealed class ScheduleServerTests
         using (var connection = storage.GetConnection())
         using (var transaction = connection.CreateWriteTransaction())
         {
-            // What Hangfire keeps of a recurring job's next execution: the hash field, and the score in the set the
+            // What Hangfire keeps of a recurring job after it last ran ten days ago and no node ran since: the last and
+            // the (now past) next execution in the job's hash, and that next execution as its score in the set the
             // scheduler reads due jobs from.
             var id = ScheduledFunctionJob.RecurringJobId(name);
-            transaction.SetRangeInHash("recurring-job:" + id, [new("NextExecution", JobHelper.SerializeDateTime(missedSince))]);
-            transaction.AddToSet("recurring-jobs", id, JobHelper.ToTimestamp(missedSince));
+            var nextAfterThat = missedSince.AddDays(1);
+            transaction.SetRangeInHash("recurring-job:" + id,
+            [
+                new("CreatedAt", JobHelper.SerializeDateTime(missedSince.AddDays(-1))),
+                new("LastExecution", JobHelper.SerializeDateTime(missedSince)),
+                new("NextExecution", JobHelper.SerializeDateTime(nextAfterThat)),
+            ]);
+            transaction.AddToSet("recurring-jobs", id, JobHelper.ToTimestamp(nextAfterThat));
             transaction.Commit();
         }
 
