@@ -27,7 +27,12 @@ public static class ScheduleServiceCollectionExtensions
             // Hangfire keeps these in GlobalConfiguration; every server sets the same constant values.
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings());
+            .UseRecommendedSerializerSettings()
+            // Hangfire's log provider is process-wide (LogProvider is static). AddHangfire points it at this server's
+            // ILoggerFactory, which is disposed with the server: every later Hangfire logger in the process (another
+            // server, tests) would then fail with ObjectDisposedException. A provider that lives as long as the
+            // process avoids that; Hangfire's own lines then go to the console.
+            .UseColouredConsoleLogProvider());
         if (configuration.GetSection(ScheduleOptions.Section).GetValue<bool?>(nameof(ScheduleOptions.Enabled)) ?? true)
         {
             services.AddHangfireServer((sp, server) =>
