@@ -15,6 +15,9 @@ public class FunctionsService(BaasClient client)
 
     private FunctionsAdminClient Functions => client.Admin.Functions;
 
+    /// <summary>Sets this browser's jobs dashboard cookie; answers the dashboard's address relative to the server.</summary>
+    public virtual Task<string> OpenJobsSessionAsync(CancellationToken cancellationToken = default) => Functions.OpenJobsSessionAsync(cancellationToken);
+
     public virtual Task<IReadOnlyList<FunctionInfo>> ListAsync(CancellationToken cancellationToken = default) => Functions.ListAsync(cancellationToken);
 
     public virtual Task<FunctionInfo?> GetAsync(string name, CancellationToken cancellationToken = default) => Functions.GetAsync(name, cancellationToken);

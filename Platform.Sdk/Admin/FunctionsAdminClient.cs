@@ -281,6 +281,20 @@ public class FunctionsAdminClient
         return FunctionRun.FromJson(response.Body as JsonObject ?? []);
     }
 
+    /// <summary>
+    /// Opens a session of the jobs dashboard (Hangfire's, at <c>/admin/jobs</c>; admins only): the server answers with a
+    /// short-lived HttpOnly cookie scoped to that path, which the browser (or this client's cookie container) then sends
+    /// when it navigates there. Call it right before opening the dashboard, e.g. from a button.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The dashboard's address, relative to the server's (<c>admin/jobs</c>).</returns>
+    /// <exception cref="BaasException">401 when signed out; 403 for anyone but an admin (service keys included).</exception>
+    public virtual async Task<string> OpenJobsSessionAsync(CancellationToken cancellationToken = default)
+    {
+        await SendAsync(HttpMethod.Post, BaasPaths.AdminJobsSession, null, cancellationToken).ConfigureAwait(false);
+        return BaasPaths.JobsDashboard;
+    }
+
     private Task<BaasResponse> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken) =>
         _transport.SendAsync(new BaasRequest(method, path, body), cancellationToken);
 }

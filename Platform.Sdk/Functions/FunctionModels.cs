@@ -191,6 +191,9 @@ public sealed class FunctionRun
     /// <summary>When the run started.</summary>
     public DateTimeOffset StartedAt { get; init; }
 
+    /// <summary>For a scheduled run (<c>trigger</c> <c>schedule</c>): the due time it ran for (all attempts keep the first's).</summary>
+    public DateTimeOffset? DueAt { get; init; }
+
     /// <summary>How long it ran.</summary>
     public long DurationMs { get; init; }
 
@@ -228,6 +231,7 @@ public sealed class FunctionRun
         Attempt = FunctionInfo.Int(json, "attempt") ?? 1,
         Status = FunctionInfo.Text(json, "status") ?? string.Empty,
         StartedAt = FunctionInfo.Time(json, "startedAt") ?? default,
+        DueAt = FunctionInfo.Time(json, "dueAt"),
         DurationMs = json["durationMs"] is JsonValue d && d.TryGetValue<long>(out var ms) ? ms : 0,
         Logs = [.. (json["logs"] as JsonArray ?? []).OfType<JsonValue>().Select(l => l.GetValue<string>())],
         Error = FunctionRunError.FromJson(json["error"]),

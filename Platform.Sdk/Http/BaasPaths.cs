@@ -21,6 +21,11 @@ internal static class BaasPaths
 
     public const string AdminFunctionSecrets = AdminFunctions + "/secrets";
 
+    public const string AdminJobsSession = "api/admin/jobs/session";
+
+    /// <summary>The jobs dashboard (Hangfire's), relative to the server's address.</summary>
+    public const string JobsDashboard = "admin/jobs";
+
     public static string AdminFunctionSecret(string name) => AdminFunctionSecrets + "/" + Uri.EscapeDataString(name);
 
     public const string AdminMe = "api/admin/auth/me";

@@ -3,8 +3,8 @@ namespace Platform.Server.Dashboard;
 /// <summary>
 /// Security headers on every dashboard answer (DESIGN §10): a Content-Security-Policy that lets the WebAssembly
 /// runtime start and the app call this server (HTTP and the realtime websocket) and nothing foreign; no framing;
-/// no MIME sniffing; no referrer. The jobs dashboard at <see cref="DashboardEndpoints.JobsPath"/> sets its own CSP
-/// (it is a different app), but gets the other headers.
+/// no MIME sniffing; no referrer. The jobs dashboard at <see cref="DashboardEndpoints.JobsPath"/> is a different app
+/// and gets its own CSP (<see cref="JobsContentSecurityPolicy"/>) with the other headers.
 /// </summary>
 public sealed class DashboardSecurityHeaders(RequestDelegate next)
 {
@@ -30,6 +30,21 @@ public sealed class DashboardSecurityHeaders(RequestDelegate next)
             + "frame-ancestors 'none'";
     }
 
+    /// <summary>
+    /// The jobs dashboard (Hangfire's pages): its own scripts and styles from the server, inline style attributes
+    /// (progress bars, charts), images as data: URIs; no eval, no inline script, nothing foreign, no framing.
+    /// </summary>
+    public const string JobsContentSecurityPolicy = "default-src 'self'; "
+        + "script-src 'self'; "
+        + "style-src 'self' 'unsafe-inline'; "
+        + "img-src 'self' data:; "
+        + "font-src 'self'; "
+        + "connect-src 'self'; "
+        + "object-src 'none'; "
+        + "base-uri 'self'; "
+        + "form-action 'self'; "
+        + "frame-ancestors 'none'";
+
     public Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -39,10 +54,9 @@ public sealed class DashboardSecurityHeaders(RequestDelegate next)
             || path.StartsWithSegments("/_framework", StringComparison.OrdinalIgnoreCase))
         {
             var headers = context.Response.Headers;
-            if (!path.StartsWithSegments(DashboardEndpoints.JobsPath, StringComparison.OrdinalIgnoreCase))
-            {
-                headers.ContentSecurityPolicy = ContentSecurityPolicy(context.Request);
-            }
+            headers.ContentSecurityPolicy = path.StartsWithSegments(DashboardEndpoints.JobsPath, StringComparison.OrdinalIgnoreCase)
+                ? JobsContentSecurityPolicy
+                : ContentSecurityPolicy(context.Request);
 
             headers.XFrameOptions = "DENY";
             headers.XContentTypeOptions = "nosniff";

@@ -11,6 +11,7 @@ using Platform.Server.Common;
 using Platform.Server.Documents;
 using Platform.Server.Functions.Definitions;
 using Platform.Server.Functions.Runs;
+using Platform.Server.Functions.Schedules;
 using Platform.Server.Rules;
 
 namespace Platform.Server.Functions;
@@ -49,6 +50,7 @@ public static class FunctionEndpoints
 
         var callable = routes.MapGroup("/api/functions").WithTags("Functions").RequireAuthorization(BaasPolicies.AnyCaller);
         callable.MapPost("/{name}", CallAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("CallFunction").WithSummary("Calls a callable function: {\"args\": ...} → {\"result\": ...}.");
+        routes.MapJobsDashboard();
         return routes;
     }
 

@@ -61,6 +61,9 @@ public sealed record FunctionInvocation
     /// </summary>
     public int Depth { get; init; }
 
+    /// <summary>The due time of a scheduled run (every attempt of it keeps the first's); recorded as <c>dueAt</c>.</summary>
+    public DateTimeOffset? DueAt { get; init; }
+
     /// <summary>Overrides the definition's <see cref="FunctionDefinition.TimeoutSeconds"/> (before triggers).</summary>
     public TimeSpan? Timeout { get; init; }
 }

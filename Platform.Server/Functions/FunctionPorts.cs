@@ -71,7 +71,7 @@ public static class FunctionRunJson
     public static JsonObject ToJson(FunctionRunRecord run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return new JsonObject
+        var json = new JsonObject
         {
             ["id"] = run.Id,
             ["function"] = run.Function,
@@ -90,6 +90,12 @@ public static class FunctionRunJson
             ["args"] = run.Args?.DeepClone(),
             ["event"] = run.Event?.ToJson(),
         };
+        if (run.DueAt is { } dueAt)
+        {
+            json["dueAt"] = Common.Timestamps.Format(dueAt);
+        }
+
+        return json;
     }
 
     /// <summary>
@@ -112,7 +118,7 @@ public static class FunctionRunJson
                 EventId: json["eventId"]?.GetValue<string>(),
                 Attempt: json["attempt"]!.GetValue<int>(),
                 Status: ParseStatus(json["status"]!.GetValue<string>()),
-                StartedAt: DateTimeOffset.Parse(json["startedAt"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal),
+                StartedAt: ParseTime(json["startedAt"]!.GetValue<string>()),
                 DurationMs: json["durationMs"]!.GetValue<long>(),
                 Logs: [.. (json["logs"] as JsonArray ?? []).Select(l => l?.GetValue<string>() ?? string.Empty)],
                 Error: error is null ? null : new FunctionError(error["message"]?.GetValue<string>() ?? string.Empty, error["line"]?.GetValue<int>(), error["column"]?.GetValue<int>()),
@@ -120,7 +126,8 @@ public static class FunctionRunJson
                 Rejection: rejection is null ? null : new FunctionRejection(rejection["status"]!.GetValue<int>(), rejection["message"]?.GetValue<string>() ?? string.Empty),
                 DeadLetter: json["deadLetter"]?.GetValue<bool>() ?? false,
                 Args: json["args"]?.DeepClone(),
-                Event: json["event"] is JsonObject e ? EventFromJson(e) : null);
+                Event: json["event"] is JsonObject e ? EventFromJson(e) : null,
+                DueAt: json["dueAt"] is JsonValue due ? ParseTime(due.GetValue<string>()) : null);
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
         {
@@ -147,6 +154,9 @@ public static class FunctionRunJson
             json["after"]?.DeepClone() as JsonObject,
             json["data"]?.DeepClone() as JsonObject);
     }
+
+    private static DateTimeOffset ParseTime(string text) =>
+        DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal);
 
     private static RunTrigger ParseTrigger(string text) => text switch
     {

@@ -38,7 +38,7 @@ public sealed record CodeError(string Message, int Line, int Column);
 /// <summary>
 /// One recorded run, as stored in <c>_function_runs</c> and answered by the runs API:
 /// <c>{ id, function, version, trigger, eventId?, attempt, status, startedAt, durationMs, logs, error, result, deadLetter }</c>
-/// plus the input needed to replay it (<c>args</c>, <c>event</c>).
+/// plus the input needed to replay it (<c>args</c>, <c>event</c>), and for a scheduled run its due time <c>dueAt</c>.
 /// </summary>
 public sealed record FunctionRunRecord(
     string Id,
@@ -56,4 +56,5 @@ public sealed record FunctionRunRecord(
     FunctionRejection? Rejection,
     bool DeadLetter,
     JsonNode? Args,
-    FunctionEvent? Event);
+    FunctionEvent? Event,
+    DateTimeOffset? DueAt = null);

@@ -1,5 +1,6 @@
 using Platform.Server.Functions.Definitions;
 using Platform.Server.Functions.Runtime;
+using Platform.Server.Functions.Schedules;
 using Platform.Server.Functions.Triggers;
 
 namespace Platform.Server.Functions;
@@ -16,6 +17,7 @@ public static class FunctionServiceCollectionExtensions
         services.AddFunctionRuntime();
         services.AddFunctionAfterTriggers();
         services.AddFunctionBeforeTriggers();
+        services.AddFunctionSchedules(configuration);
         return services;
     }
 }

@@ -24,7 +24,7 @@ internal sealed record BenchOptions
     /// <c>http</c> (the REST scenarios), <c>realtime</c> (latency, fan-out and memory of the hub), <c>realtime-attack</c>,
     /// <c>soak</c> (a mixed read/write load for <see cref="Duration"/>, printing database and WAL sizes every
     /// <see cref="ReportEvery"/>), <c>triggers</c> (after-trigger latency and losses), <c>functions</c> (before-trigger and
-    /// callable throughput beside their baselines) or <c>dashboard</c> (the admin dashboard in Chromium: first-load bytes,
+    /// callable throughput beside their baselines), <c>schedules</c> (start delay of an every-second schedule) or <c>dashboard</c> (the admin dashboard in Chromium: first-load bytes,
     /// time to the collections page, the documents page on <see cref="Documents"/> documents, NDJSON import against
     /// <c>/api/batch</c>).
     /// </summary>
@@ -67,7 +67,9 @@ internal sealed record BenchOptions
                                   soak (capacity of a mixed load, then half of it for --duration with realtime
                                   subscribers, a row every --report-every, memory slope and pass/fail),
                                   triggers (after trigger: commit -> function start, runs lost, beside get-by-id),
-                                  functions (creates with vs without a before trigger; callable vs get-by-id), or
+                                  functions (creates with vs without a before trigger; callable vs get-by-id),
+                                  schedules (an every-second schedule: start delay after each due time over
+                                  --duration plus until 40 runs, beside get-by-id), or
                                   dashboard (the published dashboard in /usr/bin/chromium: first-load bytes with
                                   brotli, time to the collections page, the documents page on --documents documents,
                                   NDJSON import vs /api/batch of the same documents)
@@ -108,7 +110,7 @@ internal sealed record BenchOptions
                 "--documents" => options with { Documents = Number(name, value, 1000, 1_000_000) },
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
-                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" or "functions" or "dashboard" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak, triggers, functions or dashboard, not '{value}'."),
+                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" or "functions" or "dashboard" or "schedules" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak, triggers, functions, dashboard or schedules, not '{value}'."),
                 "--wal-bound" => options with { WalBoundMegabytes = Number(name, value, 1, 65536) },
                 "--report-every" => options with { ReportEvery = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
                 "--load" => options with { SoakLoad = Number(name, value, 1, 100) / 100.0 },

@@ -64,6 +64,11 @@ internal sealed class BenchRun : IAsyncDisposable
             return await RunDashboardAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
         }
 
+        if (_options.Suite == "schedules")
+        {
+            return await RunSchedulesAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
+        }
+
         Console.WriteLine("Publishing the server and the ceiling app (Release)...");
         var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
         var ceilingDll = await PublishAsync(repo, Path.Combine("bench", "Baas.Bench.Ceiling", "Baas.Bench.Ceiling.csproj"), "ceiling", "Baas.Bench.Ceiling.dll", cancellationToken);
@@ -297,6 +302,37 @@ internal sealed class BenchRun : IAsyncDisposable
         Console.WriteLine(text);
         Console.WriteLine($"Written to {outputDirectory} (soak-{stamp}.md, latest-soak.md).");
         return verdict.Passed ? 0 : 1;
+    }
+
+    private async Task<int> RunSchedulesAsync(string repo, string outputDirectory, DateTimeOffset startedAt, string loadBefore, CancellationToken cancellationToken)
+    {
+        Console.WriteLine("Publishing the server (Release)...");
+        var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Baas__DataDir"] = Path.Combine(_workDirectory, "data"),
+            ["Baas__Admin__Email"] = AdminEmail,
+            ["Baas__Admin__Password"] = AdminPassword,
+        };
+        Console.WriteLine("Starting the Baas server (embedded SQLite store, Hangfire on its own SQLite file, default settings)...");
+        var server = await StartAsync("baas", serverDll, environment, cancellationToken);
+        using var handler = new SocketsHttpHandler { UseCookies = false, UseProxy = false, PooledConnectionLifetime = Timeout.InfiniteTimeSpan, MaxConnectionsPerServer = Math.Max(32, _options.Concurrency * 2) };
+        using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", await BaasSetup.CreateServiceKeyAsync(client, AdminEmail, AdminPassword, cancellationToken));
+
+        Console.WriteLine(Format($"Schedule: get-by-id baseline, then get-by-id at concurrency {_options.Concurrency} while an every-second schedule runs..."));
+        var bench = new ScheduleBench(client, _options);
+        await bench.RunAsync(cancellationToken);
+        var markdown = Format($"Schedule run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.\n\n") + bench.ToMarkdown();
+        var stamp = startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, $"schedules-{stamp}.md"), markdown, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, "latest-schedules.md"), markdown, cancellationToken);
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        Console.WriteLine($"Written to {outputDirectory} (schedules-{stamp}.md, latest-schedules.md).");
+        return 0;
     }
 
     private async Task<int> RunTriggersAsync(string repo, string outputDirectory, DateTimeOffset startedAt, string loadBefore, CancellationToken cancellationToken)

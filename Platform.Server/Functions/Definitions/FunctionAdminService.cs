@@ -13,30 +13,11 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
 {
     private const int MaxWriteAttempts = 5;
 
-    /// <summary>
-    /// Schedules have no runner in this version (issue 9, item 5): saving one would store a job that silently never
-    /// runs, the very failure users of other platforms complain about, so it is refused with a clear problem until
-    /// they exist.
-    /// </summary>
-    /// <exception cref="InvalidInputException">400 <c>schedules_unavailable</c>.</exception>
-    public static void RequireRunnable(FunctionDefinition definition)
-    {
-        ArgumentNullException.ThrowIfNull(definition);
-        if (definition.Schedule is not null)
-        {
-            throw new InvalidInputException(
-                "schedules_unavailable",
-                "Scheduled functions are not available in this version yet, so a schedule would never run. Save the function without 'schedule' and call POST /api/admin/functions/{name}/run from an external scheduler.",
-                "schedule");
-        }
-    }
-
     /// <summary>Saves a new function as version 1.</summary>
     /// <exception cref="DomainException">409 <c>function_exists</c>.</exception>
     public async Task<FunctionDefinition> CreateAsync(FunctionDefinition definition, string? actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        RequireRunnable(definition);
         var saved = definition with { Version = 1, UpdatedAt = Now(), UpdatedBy = actor };
         try
         {
@@ -65,7 +46,6 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
     public async Task<FunctionDefinition> UpdateAsync(FunctionDefinition definition, long? expectedVersion, string? actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        RequireRunnable(definition);
         for (var attempt = 1; ; attempt++)
         {
             var stored = await store.GetAsync(FunctionCollections.Functions, definition.Name, cancellationToken) ?? throw NotFound(definition.Name);

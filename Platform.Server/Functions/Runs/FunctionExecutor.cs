@@ -120,6 +120,7 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
             LastAttempt = true,
             Args = previous.Args?.DeepClone(),
             Event = previous.Event,
+            DueAt = previous.DueAt,
         };
         return await ExecuteAsync(definition, invocation, cancellationToken);
     }
@@ -158,7 +159,8 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
             rejection,
             deadLetter,
             invocation.Args?.DeepClone(),
-            invocation.Event);
+            invocation.Event,
+            invocation.DueAt);
     }
 
     private List<string> CapLogs(IReadOnlyList<string> logs, SecretMasker masker)

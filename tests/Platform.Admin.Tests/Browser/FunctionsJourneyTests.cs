@@ -11,13 +11,33 @@ public sealed class FunctionsJourneyTests(BrowserFixture browser, DashboardServe
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task JobsDashboard_Button_OpensHangfiresDashboard_WithoutCspViolations()
+    {
+        var console = new List<string>();
+        Page.Console += (_, message) => { lock (console) { console.Add(message.Type + ": " + message.Text); } };
+        await SignInAsync(server.AdminUrl);
+        await Page.GetByRole(AriaRole.Link, new() { Name = "Functions" }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync("Functions");
+
+        await Page.GetByTestId("jobs-dashboard").ClickAsync();
+        await Page.WaitForURLAsync(url => url.EndsWith("/admin/jobs", StringComparison.Ordinal) || url.Contains("/admin/jobs/", StringComparison.Ordinal));
+        await Expect(Page).ToHaveTitleAsync(new System.Text.RegularExpressions.Regex("Baas jobs"));
+        await Page.GetByRole(AriaRole.Link, new() { Name = "Recurring Jobs" }).ClickAsync();
+        await Page.WaitForURLAsync(url => url.EndsWith("/admin/jobs/recurring", StringComparison.Ordinal));
+        lock (console)
+        {
+            Assert.DoesNotContain(console, line => line.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    [Fact]
     public async Task Functions_EditWithASyntaxError_ThenFix_ThenRunNow()
     {
         var name = "fn" + Guid.NewGuid().ToString("N")[..10];
         const string Code = "export default async function (ctx) {\n  ctx.log('hello', ctx.args.name);\n  return { greeting: 'Hello, ' + ctx.args.name };\n}";
         using (var admin = await server.Server.CreateAdminClientAsync(Ct))
         {
-            (await admin.PostAsJsonAsync("/api/admin/functions", new { name, code = Code }, Ct)).EnsureSuccessStatusCode();
+            (await admin.PostAsJsonAsync("/api/admin/functions", new { name, code = Code, schedule = new { cron = "0 3 * * *", timeZone = "Europe/Berlin" } }, Ct)).EnsureSuccessStatusCode();
         }
 
         await SignInAsync(server.AdminUrl);
@@ -29,6 +49,7 @@ public sealed class FunctionsJourneyTests(BrowserFixture browser, DashboardServe
         await Page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
         await Expect(Heading(Page)).ToHaveTextAsync($"Function {name}");
         await Expect(Page.GetByTestId("function-version")).ToContainTextAsync("Version 1");
+        await Expect(Page.GetByTestId("next-runs").Locator("li")).ToHaveCountAsync(5);
 
         // Tab indents inside the editor; Escape, then Tab, leaves it.
         var editor = Page.Locator("#function-code");

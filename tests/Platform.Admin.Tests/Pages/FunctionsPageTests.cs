@@ -59,7 +59,23 @@ public sealed class FunctionsPageTests : DashboardTestContext
         Assert.Contains("next 2026-01-03 03:00:00 UTC", row, StringComparison.Ordinal);
         Assert.Contains("auth != null", row, StringComparison.Ordinal);
         Assert.Contains("STRIPE_KEY", page.Find("[data-testid=secrets-table]").TextContent, StringComparison.Ordinal);
-        Assert.NotNull(page.Find("a[href='/admin/jobs']"));
+    }
+
+    [Fact]
+    public async Task JobsDashboard_OpensASessionThroughTheApi_ThenLoadsTheDashboard()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/functions", HttpStatusCode.OK, JsonNode.Parse("""{"items":[]}"""))
+            .On(HttpMethod.Get, "/api/admin/functions/secrets", HttpStatusCode.OK, JsonNode.Parse("""{"items":[]}"""))
+            .On(HttpMethod.Post, "/api/admin/jobs/session", HttpStatusCode.NoContent);
+        var page = Render<Functions>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=functions-empty]")));
+
+        page.Find("[data-testid=jobs-dashboard]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal("http://localhost/admin/jobs", Navigation.Uri));
+        var session = Api.Requests.Single(r => r.Method == HttpMethod.Post && r.PathAndQuery == "/api/admin/jobs/session");
+        Assert.StartsWith("Bearer ", session.Authorization, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -49,15 +49,39 @@ public sealed class FunctionsClientTests(FunctionSdkFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task Create_WithASchedule_IsRefused_UntilSchedulesCanRun()
+    public async Task Create_WithASchedule_RunsIt_AndTheRunsShowTheirDueTime()
     {
-        var error = await Assert.ThrowsAsync<BaasException>(() => fixture.Client.Admin.Functions.CreateAsync(new FunctionDefinition
+        var name = FunctionSdkFixture.NewName();
+        var created = await fixture.Client.Admin.Functions.CreateAsync(new FunctionDefinition
         {
-            Name = FunctionSdkFixture.NewName(),
+            Name = name,
             Code = "export default async function (ctx) { return 1; }",
-            Schedule = new FunctionSchedule("0 3 * * *", "Europe/Berlin"),
-        }, Ct));
-        Assert.Equal(("schedules_unavailable", "schedule"), (error.Code, error.Field));
+            Schedule = new FunctionSchedule("* * * * * *", "Europe/Berlin"),
+        }, Ct);
+        Assert.Equal(5, created.NextRuns.Count);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
+        FunctionRun? run;
+        while ((run = (await fixture.Client.Admin.Functions.ListRunsAsync(name, cancellationToken: Ct)).Items.FirstOrDefault()) is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "No scheduled run within 45 s.");
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Equal("schedule", run.Trigger);
+        Assert.NotNull(run.DueAt);
+        Assert.True(await fixture.Client.Admin.Functions.DeleteAsync(name, Ct));
+    }
+
+    [Fact]
+    public async Task OpenJobsSessionAsync_IsForAdminsOnly()
+    {
+        using var admin = new BaasClient(new BaasClientOptions { BaseUrl = fixture.BaseUrl });
+        await admin.Admin.SignInAsync(BaasTestServer.AdminEmail, BaasTestServer.AdminPassword, Ct);
+        Assert.Equal("admin/jobs", await admin.Admin.Functions.OpenJobsSessionAsync(Ct));
+
+        var error = await Assert.ThrowsAsync<BaasException>(() => fixture.Client.Admin.Functions.OpenJobsSessionAsync(Ct));
+        Assert.Equal(403, error.Status);
     }
 
     private sealed record Order(string? Email);

@@ -57,22 +57,21 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
     }
 
     [Fact]
-    public async Task Schedule_IsRefused_UntilItCanRun_AndNothingIsSaved()
+    public async Task Schedule_IsSaved_AndShowsTheNextFiveRunsInItsZone()
     {
-        // A schedule with nothing to run it would be a job that silently never runs.
+        // Scheduled runs themselves: Functions/Schedules/ScheduleServerTests.
         var name = FunctionServerFixture.NewName();
-        await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "schedules_unavailable", await fixture.Admin.PostJsonAsync(Base,
+        var created = await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Admin.PostJsonAsync(Base,
             $$"""{ "name": "{{name}}", "code": "export default async function (ctx) { return 1; }", "schedule": { "cron": "0 3 * * *", "timeZone": "Europe/Berlin" } }"""));
-        using var missing = await fixture.Admin.GetAsync($"{Base}/{name}", Ct);
-        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        var berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+        var nextRuns = created!["nextRuns"]!.AsArray().Select(n => DateTimeOffset.Parse(n!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(5, nextRuns.Count);
+        Assert.All(nextRuns, n => Assert.Equal(new TimeSpan(3, 0, 0), TimeZoneInfo.ConvertTime(n, berlin).TimeOfDay));
 
-        // An existing function cannot gain one either, and keeps its version.
+        // An existing function gains one with a new version.
         var existing = await fixture.CreateAsync(cancellationToken: Ct);
-        using var refused = await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{existing}", """{ "code": "export default async function (ctx) { return 2; }", "schedule": { "cron": "* * * * *" } }""");
-        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "schedules_unavailable", refused);
-        Assert.Equal("schedule", problem["field"]!.GetValue<string>());
-        var read = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{existing}", Ct));
-        Assert.Equal(1, read!["version"]!.GetValue<int>());
+        var saved = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{existing}", """{ "code": "export default async function (ctx) { return 2; }", "schedule": { "cron": "* * * * *" } }"""));
+        Assert.Equal((2, "UTC"), (saved!["version"]!.GetValue<int>(), saved["schedule"]!["timeZone"]!.GetValue<string>()));
     }
 
     [Fact]

@@ -1,0 +1,60 @@
+using Hangfire;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Platform.Server.Auth;
+using Platform.Server.Dashboard;
+
+namespace Platform.Server.Functions.Schedules;
+
+/// <summary>
+/// The jobs dashboard (Hangfire's) at <c>/admin/jobs</c> for admins, and <c>/api/admin/jobs/session</c>, which opens
+/// (<c>POST</c>) and closes (<c>DELETE</c>) a browser's session of it (docs/functions-schedules.md).
+/// </summary>
+public static class JobsDashboardEndpoints
+{
+    public const string SessionPath = "/api/admin/jobs/session";
+
+    public static IEndpointRouteBuilder MapJobsDashboard(this IEndpointRouteBuilder routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        var options = routes.ServiceProvider.GetRequiredService<IOptions<ScheduleOptions>>().Value;
+        if (!options.DashboardEnabled)
+        {
+            return routes;
+        }
+
+        // Admins only (DESIGN §9): a service key never opens it, as it may retry and delete jobs.
+        var session = routes.MapGroup(SessionPath).WithTags("Functions").RequireAuthorization(BaasPolicies.Admin);
+        session.MapPost("/", OpenSession).WithName("OpenJobsDashboardSession")
+            .WithSummary("Sets the short-lived, HttpOnly cookie that lets this browser open the jobs dashboard at /admin/jobs (204).");
+        session.MapDelete("/", CloseSession).WithName("CloseJobsDashboardSession")
+            .WithSummary("Removes this browser's jobs dashboard cookie (204).");
+
+        routes.MapHangfireDashboard(DashboardEndpoints.JobsPath, new DashboardOptions
+        {
+            // Replaces Hangfire's default (local requests only) with the session check.
+            Authorization = [],
+            AsyncAuthorization = [new JobsDashboardAuthorization()],
+            AppPath = DashboardEndpoints.BasePath + "/functions",
+            DashboardTitle = "Baas jobs",
+            DisplayStorageConnectionString = false,
+        });
+        return routes;
+    }
+
+    private static NoContent OpenSession(HttpContext context, JobsDashboardSessions sessions)
+    {
+        // The Admin policy admitted only admins, so the caller is one.
+        var admin = context.GetBaasCaller()!;
+        var (value, expires) = sessions.Issue(admin);
+        context.Response.Cookies.Append(JobsDashboardSessions.CookieName, value, JobsDashboardSessions.CookieOptions(context.Request, expires));
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.NoContent();
+    }
+
+    private static NoContent CloseSession(HttpContext context)
+    {
+        context.Response.Cookies.Delete(JobsDashboardSessions.CookieName, JobsDashboardSessions.CookieOptions(context.Request, DateTimeOffset.UnixEpoch));
+        return TypedResults.NoContent();
+    }
+}

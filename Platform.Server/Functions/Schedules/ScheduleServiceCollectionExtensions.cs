@@ -1,0 +1,55 @@
+using Hangfire;
+using Hangfire.AspNetCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Platform.Server.Functions.Schedules;
+
+public static class ScheduleServiceCollectionExtensions
+{
+    /// <summary>
+    /// Scheduled functions (DESIGN.md section 9): Hangfire with this server's own <see cref="JobStorage"/>
+    /// (<see cref="ScheduleJobStorage"/>), the recurring-job synchronizer, the job, a Hangfire server when
+    /// <see cref="ScheduleOptions.Enabled"/>, the jobs dashboard's sessions, and <c>Baas:Functions:Schedules</c>.
+    /// </summary>
+    public static IServiceCollection AddFunctionSchedules(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Registered before AddHangfire, whose TryAdd defaults would otherwise read Hangfire's process-wide statics
+        // (JobStorage.Current, JobActivator.Current): every server in a process keeps its own storage and activator.
+        services.TryAddSingleton(ScheduleJobStorage.Create);
+        services.TryAddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire(configuration => configuration
+            // Hangfire keeps these in GlobalConfiguration; every server sets the same constant values.
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            // Hangfire's log provider is process-wide (LogProvider is static). AddHangfire points it at this server's
+            // ILoggerFactory, which is disposed with the server: every later Hangfire logger in the process (another
+            // server, tests) would then fail with ObjectDisposedException. A provider that lives as long as the
+            // process avoids that; Hangfire's own lines then go to the console.
+            .UseColouredConsoleLogProvider());
+        if (configuration.GetSection(ScheduleOptions.Section).GetValue<bool?>(nameof(ScheduleOptions.Enabled)) ?? true)
+        {
+            services.AddHangfireServer((sp, server) =>
+            {
+                var options = sp.GetRequiredService<IOptions<ScheduleOptions>>().Value;
+                server.WorkerCount = options.WorkerCount;
+                server.SchedulePollingInterval = options.PollInterval;
+
+                // Host, process and a random part: two servers in one process (tests) are two Hangfire servers too.
+                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+            });
+        }
+
+        services.TryAddTransient<ScheduledFunctionJob>();
+        services.TryAddSingleton<ScheduleSynchronizer>();
+        services.AddHostedService(sp => sp.GetRequiredService<ScheduleSynchronizer>());
+        services.TryAddSingleton<JobsDashboardSessions>();
+        return services;
+    }
+}

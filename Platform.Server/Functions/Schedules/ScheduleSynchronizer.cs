@@ -1,0 +1,172 @@
+using System.Threading.Channels;
+using Hangfire;
+using Hangfire.Storage;
+using Microsoft.Extensions.Options;
+using Platform.Server.Common;
+using Platform.Server.Functions.Definitions;
+
+namespace Platform.Server.Functions.Schedules;
+
+/// <summary>
+/// Keeps Hangfire's recurring jobs equal to the function definitions (<see cref="IFunctionCatalog"/>): an enabled
+/// function with a <c>schedule</c> has the recurring job <c>function:{name}</c> with its cron and IANA time zone;
+/// every other <c>function:</c> job is removed. At start-up it reconciles everything (so a job whose function was
+/// deleted while the server was down goes away, and an unchanged schedule keeps its next execution: a due time missed
+/// while no node was up runs once, Hangfire's relaxed misfire handling); then each change made on this node at once
+/// (<see cref="IFunctionCatalog.Changed"/>) and everything every <see cref="FunctionOptions.DefinitionCacheTime"/>
+/// (changes made on other nodes). Every node runs it; the writes are idempotent.
+/// </summary>
+public sealed class ScheduleSynchronizer(
+    IFunctionCatalog catalog,
+    IRecurringJobManager recurringJobs,
+    JobStorage storage,
+    IOptions<FunctionOptions> options,
+    TimeProvider time,
+    ILogger<ScheduleSynchronizer> logger) : BackgroundService
+{
+    private static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(1);
+    private readonly Channel<string> _changed = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>The recurring job options of a schedule: its zone, and one catch-up run for any number of missed due times.</summary>
+    public static RecurringJobOptions JobOptions(CronSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        return new RecurringJobOptions { TimeZone = schedule.Zone, MisfireHandling = MisfireHandlingMode.Relaxed };
+    }
+
+    /// <summary>Makes the recurring jobs match <paramref name="functions"/> (every function there is); returns how many jobs changed.</summary>
+    public int Reconcile(IReadOnlyList<FunctionDefinition> functions)
+    {
+        ArgumentNullException.ThrowIfNull(functions);
+        var wanted = functions.Where(f => f.Enabled && f.Schedule is not null).ToDictionary(f => f.Name, StringComparer.Ordinal);
+        List<RecurringJobDto> existing;
+        using (var connection = storage.GetConnection())
+        {
+            existing = connection.GetRecurringJobs();
+        }
+
+        var changes = 0;
+        foreach (var job in existing)
+        {
+            if (ScheduledFunctionJob.FunctionOf(job.Id) is { } name && !wanted.ContainsKey(name))
+            {
+                recurringJobs.RemoveIfExists(job.Id);
+                ScheduleLog.Removed(logger, name);
+                changes++;
+            }
+        }
+
+        var current = existing.ToDictionary(j => j.Id, StringComparer.Ordinal);
+        foreach (var definition in wanted.Values)
+        {
+            CronSchedule schedule;
+            try
+            {
+                schedule = CronSchedule.Parse(definition.Schedule!.Cron, definition.Schedule.TimeZone);
+            }
+            catch (InvalidInputException ex)
+            {
+                // Checked when saved; a zone this node's time zone database lacks must not stop the other schedules.
+                ScheduleLog.Unschedulable(logger, definition.Name, ex.Message);
+                continue;
+            }
+
+            if (current.TryGetValue(ScheduledFunctionJob.RecurringJobId(definition.Name), out var job)
+                && job.LoadException is null
+                && string.Equals(job.Cron, schedule.Cron, StringComparison.Ordinal)
+                && string.Equals(job.TimeZoneId ?? TimeZoneInfo.Utc.Id, schedule.Zone.Id, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            Register(definition.Name, schedule);
+            changes++;
+        }
+
+        return changes;
+    }
+
+    /// <summary>Makes one function's recurring job match its definition (null: the function is gone).</summary>
+    public void Apply(string name, FunctionDefinition? definition)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (definition is { Enabled: true, Schedule: { } schedule })
+        {
+            Register(name, CronSchedule.Parse(schedule.Cron, schedule.TimeZone));
+        }
+        else
+        {
+            recurringJobs.RemoveIfExists(ScheduledFunctionJob.RecurringJobId(name));
+            ScheduleLog.Removed(logger, name);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        void OnChanged(string name) => _changed.Writer.TryWrite(name);
+        catalog.Changed += OnChanged;
+        var interval = options.Value.DefinitionCacheTime > MinimumInterval ? options.Value.DefinitionCacheTime : MinimumInterval;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var wait = interval;
+                try
+                {
+                    Reconcile(await catalog.ListAsync(stoppingToken));
+                    await DrainChangesAsync(interval, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // Leave the jobs as they are: a failed read says nothing about which functions exist.
+                    wait = options.Value.RetryDelay;
+                    ScheduleLog.SyncFailed(logger, ex, wait);
+                    await Task.Delay(wait, time, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+        finally
+        {
+            catalog.Changed -= OnChanged;
+        }
+    }
+
+    // Applies local changes as they come until the next full reconcile is due.
+    private async Task DrainChangesAsync(TimeSpan interval, CancellationToken stoppingToken)
+    {
+        using var due = new CancellationTokenSource(interval, time);
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, due.Token);
+        try
+        {
+            while (await _changed.Reader.WaitToReadAsync(timer.Token))
+            {
+                while (_changed.Reader.TryRead(out var name))
+                {
+                    Apply(name, await catalog.GetAsync(name, stoppingToken));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Time for the next full reconcile.
+        }
+    }
+
+    private void Register(string name, CronSchedule schedule)
+    {
+        recurringJobs.AddOrUpdate<ScheduledFunctionJob>(
+            ScheduledFunctionJob.RecurringJobId(name),
+            job => job.RunAsync(name, null, CancellationToken.None),
+            schedule.Cron,
+            JobOptions(schedule));
+        ScheduleLog.Registered(logger, name, schedule.Cron, schedule.TimeZoneId);
+    }
+}
