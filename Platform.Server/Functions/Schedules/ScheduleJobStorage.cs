@@ -45,7 +45,12 @@ public static class ScheduleJobStorage
     {
         var settings = MongoClientSettings.FromConnectionString(storage.ConnectionString);
         settings.ApplicationName ??= "baas-jobs";
-        return new MongoStorage(new MongoClient(settings), storage.Database, new MongoStorageOptions
+
+        // Like the documents (docs/storage.md, Durability): a job's state acknowledged on one node survives a failover,
+        // so a due run is neither lost nor run twice after an election.
+        settings.WriteConcern = WriteConcern.WMajority;
+        settings.ReadConcern = ReadConcern.Majority;
+        return new MongoStorage(new MongoClient(settings), storage.Database, new Hangfire.Mongo.MongoStorageOptions
         {
             // Hangfire's collections live in the data's database under their own prefix.
             Prefix = schedules.MongoPrefix,
