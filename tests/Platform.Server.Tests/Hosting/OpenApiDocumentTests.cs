@@ -15,6 +15,9 @@ public class OpenApiDocumentTests(AdminServerFixture fixture) : IClassFixture<Ad
         "POST /api/auth/verify-email/request",
         "POST /api/admin/auth/logout",
         "POST /api/admin/functions/{name}/runs/{id}/retry",
+        "POST /api/admin/users/{id}/password-reset",
+        "POST /api/admin/users/{id}/sessions/revoke",
+        "POST /api/admin/jobs/session",
     ];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

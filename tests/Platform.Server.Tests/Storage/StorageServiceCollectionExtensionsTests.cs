@@ -28,8 +28,10 @@ public sealed class StorageServiceCollectionExtensionsTests
 
         var store = provider.GetRequiredService<IDocumentStore>();
 
-        Assert.IsType<SqliteDocumentStore>(store);
-        Assert.Same(store, provider.GetRequiredService<IChangeFeed>());
+        // The store is the instrumented wrapper (metrics and spans) around the one SQLite instance that is also the feed.
+        Assert.IsType<InstrumentedDocumentStore>(store);
+        Assert.Same(store, provider.GetRequiredService<IDocumentStore>());
+        Assert.Same(provider.GetRequiredService<SqliteDocumentStore>(), provider.GetRequiredService<IChangeFeed>());
     }
 
     [Fact]
@@ -41,8 +43,9 @@ public sealed class StorageServiceCollectionExtensionsTests
             ["Baas:Storage:ConnectionString"] = "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300",
         });
 
-        Assert.IsType<MongoDocumentStore>(provider.GetRequiredService<IDocumentStore>());
-        Assert.Same(provider.GetRequiredService<MongoDocumentStore>(), provider.GetRequiredService<IDocumentStore>());
+        Assert.IsType<InstrumentedDocumentStore>(provider.GetRequiredService<IDocumentStore>());
+        Assert.Same(provider.GetRequiredService<IDocumentStore>(), provider.GetRequiredService<IDocumentStore>());
+        Assert.Same(provider.GetRequiredService<MongoDocumentStore>(), provider.GetRequiredService<MongoDocumentStore>());
         Assert.IsType<MongoChangeFeed>(provider.GetRequiredService<IChangeFeed>());
         Assert.Same(provider.GetRequiredService<IChangeFeed>(), provider.GetRequiredService<IChangeFeed>());
     }
