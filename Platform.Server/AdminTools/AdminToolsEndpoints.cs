@@ -37,7 +37,9 @@ public static class AdminToolsEndpoints
         group.MapPost("/bulk", BulkAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("BulkDocuments")
             .WithSummary("Updates or deletes every document matching a filter (dryRun: true only counts).")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        group.MapPost("/import", ImportAsync).Accepts<string>("application/x-ndjson", "application/json", "text/csv").WithName("ImportDocuments")
+        // The body is documented, not matched on: ?format= decides how it is read, so `curl --data-binary @rows.ndjson`
+        // (form content type) still reaches the endpoint, and an anonymous caller gets 401 before any 415.
+        group.MapPost("/import", ImportAsync).AddOpenApiOperationTransformer(DocumentImportBody).WithName("ImportDocuments")
             .WithSummary("Streams NDJSON, a JSON array or CSV into the collection (?format=, ?mode=insert|upsert), in batches, with per-row errors.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapGet("/export", ExportAsync).WithName("ExportDocuments")
@@ -362,4 +364,21 @@ public static class AdminToolsEndpoints
         JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
         _ => throw new InvalidInputException("invalid_auth", $"'auth.{name}' must be true or false.", $"auth.{name}"),
     };
+
+    private static Task DocumentImportBody(Microsoft.OpenApi.OpenApiOperation operation, Microsoft.AspNetCore.OpenApi.OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var text = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String };
+        operation.RequestBody = new Microsoft.OpenApi.OpenApiRequestBody
+        {
+            Required = true,
+            Description = "NDJSON, a JSON array or CSV, as ?format= says.",
+            Content = new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType>
+            {
+                ["application/x-ndjson"] = new() { Schema = text },
+                ["application/json"] = new() { Schema = text },
+                ["text/csv"] = new() { Schema = text },
+            },
+        };
+        return Task.CompletedTask;
+    }
 }
