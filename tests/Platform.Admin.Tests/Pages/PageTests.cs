@@ -243,8 +243,9 @@ public sealed class PageTests : DashboardTestContext
 
         layout.FindAll("button").Single(b => b.TextContent.Contains("Sign out", StringComparison.Ordinal)).Click();
 
-        Assert.False(Session.IsSignedIn);
-        Assert.Equal("http://localhost/signin", Navigation.Uri);
+        // Sign-out awaits the server's logout before clearing the session: wait for it rather than race it.
+        layout.WaitForAssertion(() => Assert.False(Session.IsSignedIn));
+        layout.WaitForAssertion(() => Assert.Equal("http://localhost/signin", Navigation.Uri));
     }
 
     [Fact]
