@@ -51,6 +51,13 @@ public interface IFunctionExecutor
 {
     Task<FunctionRunRecord> ExecuteAsync(FunctionDefinition function, FunctionInvocation invocation, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <see cref="ExecuteAsync"/> without saving the record: the caller saves it (<c>FunctionRunStore.Insert</c>) in a store
+    /// write of its own choosing, with other writes (a <c>before</c> trigger with the document; the <c>after</c>-trigger
+    /// consumer with the records of other runs and its checkpoint).
+    /// </summary>
+    Task<FunctionRunRecord> RunUnrecordedAsync(FunctionDefinition function, FunctionInvocation invocation, CancellationToken cancellationToken = default);
+
     /// <summary>Runs a recorded run again with its args and event, on the function's current version, attempt + 1; null when there is no such run.</summary>
     Task<FunctionRunRecord?> RetryAsync(string function, string runId, CancellationToken cancellationToken = default);
 }

@@ -55,11 +55,7 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
         return run;
     }
 
-    /// <summary>
-    /// <see cref="ExecuteAsync"/> without saving the record: the caller saves it (a <c>before</c> trigger commits the records
-    /// of its successful runs in the same store write as the document, so a trigger does not add a write of its own).
-    /// </summary>
-    internal async Task<FunctionRunRecord> RunUnrecordedAsync(FunctionDefinition function, FunctionInvocation invocation, CancellationToken cancellationToken = default)
+    public async Task<FunctionRunRecord> RunUnrecordedAsync(FunctionDefinition function, FunctionInvocation invocation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(function);
         ArgumentNullException.ThrowIfNull(invocation);

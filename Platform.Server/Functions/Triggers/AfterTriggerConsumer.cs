@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using Platform.Server.Functions.Runs;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Changes;
 
@@ -10,7 +11,9 @@ namespace Platform.Server.Functions.Triggers;
 /// Consumes the change feed for one function's <c>after</c> triggers on this node, while it holds the function's lease:
 /// reads from the stored checkpoint, runs the function for each matching change (one document's changes in order,
 /// different documents in parallel), retries failures with backoff until the last attempt (a dead letter), and moves the
-/// checkpoint behind the oldest change not yet handled. Stopping (or losing the lease) abandons the changes in flight;
+/// checkpoint behind the oldest change not yet handled. Run records are committed in groups (one store write for the runs
+/// that finished while the previous write waited for the store, carrying the checkpoint too), and a change counts as
+/// handled only once its record is committed. Stopping (or losing the lease) abandons the changes in flight;
 /// the next owner delivers them again from the checkpoint, with the same event ids.
 /// </summary>
 internal sealed class AfterTriggerConsumer : IDisposable
@@ -272,6 +275,7 @@ internal sealed class AfterTriggerConsumer : IDisposable
         private readonly SemaphoreSlim _parallel;
         private readonly SemaphoreSlim _progress = new(0);
         private readonly Dictionary<(string Collection, string Id), Queue<Work>> _lanes = [];
+        private readonly List<PendingRecord> _records = [];
         private readonly ConcurrentDictionary<Task, bool> _laneTasks = new();
         private readonly Lock _gate = new();
 
@@ -291,11 +295,14 @@ internal sealed class AfterTriggerConsumer : IDisposable
 
         private sealed record Work(StoredChange Change, CheckpointTracker.Entry Entry);
 
+        /// <summary>A run's record waiting for the group commit; <paramref name="Finishes"/> is its change when the run is the change's last (succeeded or dead letter).</summary>
+        private sealed record PendingRecord(FunctionRunRecord Run, CheckpointTracker.Entry? Finishes, TaskCompletionSource Committed);
+
         /// <summary>Runs until cancelled (throws) or until the feed cannot continue (returns why, with every read change handled and saved).</summary>
         public async Task<ChangeHistoryUnavailableException> RunAsync()
         {
             using var stopSaver = CancellationTokenSource.CreateLinkedTokenSource(_cancellationToken);
-            var saver = SaveLoopAsync(stopSaver.Token);
+            var saver = CommitLoopAsync(stopSaver.Token);
             try
             {
                 var gap = await ReadAsync();
@@ -385,7 +392,8 @@ internal sealed class AfterTriggerConsumer : IDisposable
             {
                 try
                 {
-                    await _owner.HandleAsync(work.Change, _parallel, _cancellationToken);
+                    var entry = work.Entry;
+                    await _owner.HandleAsync(work.Change, _parallel, (run, final) => SaveRunAsync(run, final ? entry : null), _cancellationToken);
                 }
                 catch (OperationCanceledException) when (_cancellationToken.IsCancellationRequested)
                 {
@@ -427,47 +435,146 @@ internal sealed class AfterTriggerConsumer : IDisposable
             }
         }
 
-        /// <summary>Saves the checkpoint whenever it can move; coalesces: one save covers everything finished meanwhile.</summary>
-        private async Task SaveLoopAsync(CancellationToken stop)
+        /// <summary>Queues a finished run's record for the next group commit; completes once it is committed.</summary>
+        private Task SaveRunAsync(FunctionRunRecord run, CheckpointTracker.Entry? finishes)
+        {
+            var pending = new PendingRecord(run, finishes, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            lock (_gate)
+            {
+                _records.Add(pending);
+            }
+
+            _progress.Release();
+            return pending.Committed.Task.WaitAsync(_cancellationToken);
+        }
+
+        /// <summary>
+        /// The group commit: whenever run records are waiting or the checkpoint can move, commits the waiting records (up to
+        /// <see cref="AfterTriggerOptions.MaxRunsPerCommit"/>) and the checkpoint in one store write. Coalesces: what finishes
+        /// while a write waits for the store goes in the next one. The checkpoint written counts the changes this write's
+        /// records finish as handled: record and checkpoint commit together or not at all.
+        /// </summary>
+        private async Task CommitLoopAsync(CancellationToken stop)
         {
             var delay = _owner._options.RetryDelay;
-            while (true)
+            var batch = new List<PendingRecord>();
+            try
             {
-                try
+                while (true)
                 {
-                    await _progress.WaitAsync(stop);
-                    while (_progress.CurrentCount > 0)
-                    {
-                        await _progress.WaitAsync(stop);
-                    }
-
-                    await SaveAsync(stop);
-                    delay = _owner._options.RetryDelay;
-                }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (LeaseLostException)
-                {
-                    _lost();
-                    return;
-                }
-                catch (Exception ex) when (ex is not OutOfMemoryException)
-                {
-                    AfterTriggerLog.CheckpointFailed(_owner._logger, ex, _owner.Name, delay);
                     try
                     {
-                        await Task.Delay(delay, _owner._time, stop);
+                        await _progress.WaitAsync(stop);
+                        while (_progress.CurrentCount > 0)
+                        {
+                            await _progress.WaitAsync(stop);
+                        }
+
+                        lock (_gate)
+                        {
+                            var take = Math.Min(_records.Count, _owner._triggerOptions.MaxRunsPerCommit);
+                            batch.AddRange(_records.GetRange(0, take));
+                            _records.RemoveRange(0, take);
+                            if (_records.Count > 0)
+                            {
+                                _progress.Release();
+                            }
+                        }
+
+                        await CommitAsync(batch, stop);
+                        foreach (var pending in batch)
+                        {
+                            pending.Committed.TrySetResult();
+                        }
+
+                        batch.Clear();
+                        delay = _owner._options.RetryDelay;
                     }
-                    catch (OperationCanceledException)
+                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
                     {
                         return;
                     }
+                    catch (LeaseLostException)
+                    {
+                        _lost();
+                        return;
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        // Nothing of this write was committed: its runs count as not run (their lanes run them again, as when
+                        // a run's own record could not be saved), and the checkpoint is tried again after a pause.
+                        AfterTriggerLog.CheckpointFailed(_owner._logger, ex, _owner.Name, delay);
+                        foreach (var pending in batch)
+                        {
+                            pending.Committed.TrySetException(ex);
+                        }
 
-                    delay = Min(delay * 2, _owner._options.MaxRetryDelay);
-                    _progress.Release();
+                        batch.Clear();
+                        try
+                        {
+                            await Task.Delay(delay, _owner._time, stop);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            return;
+                        }
+
+                        delay = Min(delay * 2, _owner._options.MaxRetryDelay);
+                        _progress.Release();
+                    }
                 }
+            }
+            finally
+            {
+                // Stopped or lost: records not committed are abandoned with their changes (delivered again from the checkpoint).
+                lock (_gate)
+                {
+                    batch.AddRange(_records);
+                    _records.Clear();
+                }
+
+                foreach (var pending in batch)
+                {
+                    pending.Committed.TrySetCanceled(stop.IsCancellationRequested ? stop : new CancellationToken(canceled: true));
+                }
+            }
+        }
+
+        private async Task CommitAsync(List<PendingRecord> batch, CancellationToken cancellationToken)
+        {
+            var finishing = new HashSet<CheckpointTracker.Entry>(batch.Count);
+            foreach (var pending in batch)
+            {
+                if (pending.Finishes is { } entry)
+                {
+                    finishing.Add(entry);
+                }
+            }
+
+            var safe = _tracker.SafePositionIf(finishing);
+            if (batch.Count == 0 && safe == Checkpoint.Position)
+            {
+                return;
+            }
+
+            var records = new WriteOperation[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                records[i] = FunctionRunStore.Insert(batch[i].Run);
+            }
+
+            var next = await _owner._checkpoints.SaveWithAsync(Checkpoint, safe, records, cancellationToken);
+            if (next is null)
+            {
+                // Another node wrote the checkpoint: it owns the function now, and these records were not committed.
+                AfterTriggerLog.CheckpointTaken(_owner._logger, _owner.Name);
+                throw new LeaseLostException(_owner.Name);
+            }
+
+            if (!ReferenceEquals(next, Checkpoint))
+            {
+                Checkpoint = next;
+                _saved(next);
             }
         }
 
@@ -495,7 +602,7 @@ internal sealed class AfterTriggerConsumer : IDisposable
     }
 
     /// <summary>Runs the function for one change: the chain-depth check, then attempts with backoff until success or the last attempt.</summary>
-    private async Task HandleAsync(StoredChange change, SemaphoreSlim parallel, CancellationToken cancellationToken)
+    private async Task HandleAsync(StoredChange change, SemaphoreSlim parallel, Func<FunctionRunRecord, bool, Task> save, CancellationToken cancellationToken)
     {
         var functionEvent = AfterTriggerEvents.ToEvent(change);
         var infrastructureDelay = _options.RetryDelay;
@@ -525,12 +632,16 @@ internal sealed class AfterTriggerConsumer : IDisposable
                 await parallel.WaitAsync(cancellationToken);
                 try
                 {
-                    run = await _executor.ExecuteAsync(definition, invocation, cancellationToken);
+                    run = await _executor.RunUnrecordedAsync(definition, invocation, cancellationToken);
                 }
                 finally
                 {
                     parallel.Release();
                 }
+
+                // Committed with the records of other runs (group commit) and, when this run is the change's last, with the
+                // checkpoint moving past it; the change is handled once it is.
+                await save(run, run.Status == RunStatus.Succeeded || last);
 
                 if (run.Status == RunStatus.Succeeded)
                 {

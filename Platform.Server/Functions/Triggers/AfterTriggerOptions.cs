@@ -26,9 +26,19 @@ public sealed class AfterTriggerOptions : IValidatableObject
     [Range(1, 1_000_000)]
     public int MaxPendingChanges { get; set; } = 10_000;
 
-    /// <summary>Documents of one function whose changes run at once (each document's changes run one at a time, in order).</summary>
+    /// <summary>
+    /// Documents of one function whose changes run at once (each document's changes run one at a time, in order). The
+    /// node-wide bound is <see cref="FunctionOptions.MaxConcurrentRuns"/>, whose default this matches.
+    /// </summary>
     [Range(1, 1024)]
-    public int MaxParallelDocuments { get; set; } = 8;
+    public int MaxParallelDocuments { get; set; } = 16;
+
+    /// <summary>
+    /// Most run records of one function committed in one store write (group commit): the records of runs that finish
+    /// while the previous write waits for the store go together, with the checkpoint, in the next one.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxRunsPerCommit { get; set; } = 256;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

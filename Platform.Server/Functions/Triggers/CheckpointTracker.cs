@@ -32,6 +32,31 @@ public sealed class CheckpointTracker(string position)
         }
     }
 
+    /// <summary>
+    /// Where <see cref="SafePosition"/> would be if <paramref name="alsoDone"/> were handled too: the position to commit
+    /// in the same store write as what finishes them (their run records), so a change's record and the checkpoint
+    /// passing it are committed together. Does not mark them handled.
+    /// </summary>
+    public string SafePositionIf(IReadOnlySet<Entry> alsoDone)
+    {
+        ArgumentNullException.ThrowIfNull(alsoDone);
+        lock (_gate)
+        {
+            var safe = _safe;
+            foreach (var entry in _inOrder)
+            {
+                if (!entry.Done && !alsoDone.Contains(entry))
+                {
+                    break;
+                }
+
+                safe = entry.Position;
+            }
+
+            return safe;
+        }
+    }
+
     /// <summary>Changes read and not yet behind <see cref="SafePosition"/>.</summary>
     public int Pending
     {

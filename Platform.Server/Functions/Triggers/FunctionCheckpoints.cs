@@ -60,6 +60,42 @@ public sealed class FunctionCheckpoints(IDocumentStore store, TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// Commits <paramref name="alongside"/> (run records) in one store write with moving the checkpoint to
+    /// <paramref name="position"/>; when the position is the current one, commits only <paramref name="alongside"/> and
+    /// returns <paramref name="current"/>. Null when another node wrote the checkpoint meanwhile: then nothing was written.
+    /// </summary>
+    public async Task<FunctionCheckpoint?> SaveWithAsync(FunctionCheckpoint current, string position, IReadOnlyList<WriteOperation> alongside, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(position);
+        ArgumentNullException.ThrowIfNull(alongside);
+        if (position == current.Position)
+        {
+            if (alongside.Count > 0)
+            {
+                await store.WriteAsync(alongside, cancellationToken);
+            }
+
+            return current;
+        }
+
+        var now = Timestamps.Format(time.GetUtcNow());
+        var next = current with { Position = position, Version = current.Version + 1 };
+        var operations = new List<WriteOperation>(alongside.Count + 1);
+        operations.AddRange(alongside);
+        operations.Add(new ReplaceOperation(Collection, Document(next.Function, position, next.Version, createdAt: now, now), current.Version));
+        try
+        {
+            await store.WriteAsync(operations, cancellationToken);
+            return next;
+        }
+        catch (VersionMismatchException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Forgets a function's checkpoint (disabled or deleted: enabling it again starts at that moment).</summary>
     public async Task DeleteAsync(FunctionCheckpoint current, CancellationToken cancellationToken = default)
     {

@@ -101,6 +101,24 @@ public sealed class AfterTriggerEventsTests
         Assert.Equal(0, tracker.Pending);
     }
 
+    [Fact]
+    public void CheckpointTracker_SafePositionIf_CountsTheGivenChangesAsFinished_WithoutFinishingThem()
+    {
+        var tracker = new CheckpointTracker("10");
+        var a = tracker.Add("11");
+        var b = tracker.Add("12");
+        var c = tracker.Add("13");
+        var d = tracker.Add("14");
+        tracker.Complete(b);
+
+        Assert.Equal("10", tracker.SafePositionIf(new HashSet<CheckpointTracker.Entry>()));
+        Assert.Equal("12", tracker.SafePositionIf(new HashSet<CheckpointTracker.Entry> { a }));
+        Assert.Equal("12", tracker.SafePositionIf(new HashSet<CheckpointTracker.Entry> { a, d }));
+        Assert.Equal("14", tracker.SafePositionIf(new HashSet<CheckpointTracker.Entry> { a, c, d }));
+        Assert.Equal("10", tracker.SafePosition);
+        Assert.Equal(4, tracker.Pending);
+    }
+
     [Theory]
     [InlineData(30, 10, true)]
     [InlineData(30, 15, true)]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using Platform.Server.Functions;
@@ -253,9 +254,57 @@ public sealed class AfterTriggerServiceTests : IAsyncLifetime
         Assert.Equal(AfterTriggerEvents.EventId(await ChangePositionAsync("too-deep")), run["eventId"]!.GetValue<string>());
     }
 
-    private async Task<IReadOnlyList<JsonObject>> RunsAsync(string function) =>
-        (await Store.QueryAsync(FunctionRunJson.Collection, new DocumentQuery(MatchAllNode.Instance, [], 100), Ct))
-            .Where(r => r["function"]!.GetValue<string>() == function)
+    [Fact]
+    public async Task RunRecords_OfRunsThatFinishWhileAWriteWaits_AreCommittedTogether()
+    {
+        using var store = new KillableStore(Store, _fixture.Feed);
+        var writes = new ConcurrentQueue<IReadOnlyList<WriteOperation>>();
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.BeforeWrite = async operations =>
+        {
+            if (operations.Any(o => o.Collection == FunctionRunJson.Collection))
+            {
+                writes.Enqueue(operations);
+                held.TrySetResult();
+                await release.Task;
+            }
+        };
+        await using var node = await StartNodeAsync(store: store, feed: store);
+        await SaveAndAwaitStartAsync(node, FakeFunctionCatalog.AfterTrigger("grouped", Orders));
+        string[] ids = ["g1", "g2", "g3", "g4", "g5", "g6"];
+        foreach (var id in ids)
+        {
+            await InsertAsync(id);
+        }
+
+        // The first record's write is held up (as behind a busy writer) while every run finishes.
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await _executor.WaitForAsync(c => c.Count(x => x.Function.Name == "grouped") == ids.Length);
+        release.SetResult();
+        var last = await _fixture.Feed.GetPositionAsync(Ct);
+        await EventuallyAsync(async () => (await node.Checkpoints.GetAsync("grouped", Ct))!.Position == last);
+
+        var runs = await AllRunsAsync("grouped", "succeeded");
+        Assert.Equal(ids.Order(StringComparer.Ordinal), runs.Select(r => r["event"]!["documentId"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        foreach (var run in runs)
+        {
+            var documentId = run["event"]!["documentId"]!.GetValue<string>();
+            Assert.Equal(AfterTriggerEvents.EventId(await ChangePositionAsync(documentId)), run["eventId"]!.GetValue<string>());
+        }
+
+        // Without group commit each record is a write of its own (6). With it: the held write, then the records that waited
+        // in one write (a last run may finish just after the release: a third).
+        Assert.True(writes.Count <= 3, $"{ids.Length} run records took {writes.Count} writes.");
+        Assert.Contains(writes, w => w.Count(o => o.Collection == FunctionRunJson.Collection) > 1);
+    }
+
+    /// <summary>The failed runs of <paramref name="function"/> (the consumer records the fake executor's successful runs too).</summary>
+    private Task<IReadOnlyList<JsonObject>> RunsAsync(string function) => AllRunsAsync(function, "failed");
+
+    private async Task<IReadOnlyList<JsonObject>> AllRunsAsync(string function, string? status = null) =>
+        (await Store.QueryAsync(FunctionRunJson.Collection, new DocumentQuery(MatchAllNode.Instance, [], 1000), Ct))
+            .Where(r => r["function"]!.GetValue<string>() == function && (status is null || r["status"]!.GetValue<string>() == status))
             .ToList();
 
     [Fact]

@@ -77,6 +77,10 @@ internal sealed class FakeFunctionExecutor(TimeProvider time) : IFunctionExecuto
             DeadLetter: status != RunStatus.Succeeded && invocation.LastAttempt, invocation.Args, invocation.Event);
     }
 
+    /// <summary>The fake never stores records, so running unrecorded is the same call.</summary>
+    public Task<FunctionRunRecord> RunUnrecordedAsync(FunctionDefinition function, FunctionInvocation invocation, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(function, invocation, cancellationToken);
+
     public Task<FunctionRunRecord?> RetryAsync(string function, string runId, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("The trigger consumer never replays runs.");
 
@@ -173,10 +177,18 @@ internal sealed class KillableStore(IDocumentStore store, IChangeFeed feed) : ID
         return store.CountAsync(collection, filter, timeout, cancellationToken);
     }
 
-    public Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
+    /// <summary>Awaited before each write reaches the store (a test holds writes back or counts them here).</summary>
+    public Func<IReadOnlyList<WriteOperation>, Task>? BeforeWrite { get; set; }
+
+    public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
     {
         ThrowIfKilled();
-        return store.WriteAsync(operations, cancellationToken);
+        if (BeforeWrite is { } before)
+        {
+            await before(operations);
+        }
+
+        await store.WriteAsync(operations, cancellationToken);
     }
 
     public Task<string> GetPositionAsync(CancellationToken cancellationToken = default)
