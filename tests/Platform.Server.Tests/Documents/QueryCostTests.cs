@@ -109,7 +109,10 @@ public sealed class QueryCostTests
         // A query ends within its budget plus its wait for a place (2.5 s at most) plus generous slack for a busy machine.
         Assert.All(timedOut, r => Assert.True(r.Elapsed < budget + TimeSpan.FromSeconds(2.5) + TimeSpan.FromSeconds(4), $"took {r.Elapsed}"));
         Assert.All(results.Where(r => r.Code == "server_busy"), r => Assert.Equal(TimeSpan.FromSeconds(1), r.RetryAfter?.Delta));
-        Assert.True(slowest < TimeSpan.FromSeconds(2), $"slowest probe {slowest} over {probes} probes");
+        // A bound for "keeps answering", not a latency target (bench/ measures that): without the budget and the cap the
+        // same attack holds every probe for the queries' full 30 s of CPU; in a full parallel test run on 2 cores a probe
+        // has been seen to wait 2.7 s behind the other tests' servers, so 2 s was too tight to be a stable test.
+        Assert.True(slowest < TimeSpan.FromSeconds(5), $"slowest probe {slowest} over {probes} probes");
     }
 
     [Fact]
