@@ -130,6 +130,30 @@ internal sealed class TriggerBench(HttpClient http, BenchOptions options)
     private async Task<TriggerRow> MeasureAsync(string name, string function, string collection, string phase, double? rate, CancellationToken cancellationToken)
     {
         var documents = $"api/collections/{collection}/documents";
+
+        // A new function's consumer starts at the feed's position when it first runs: creates before that are not its
+        // changes. A document whose run has started shows that the consumer is reading (one more every 500 ms, in case
+        // the first was committed before the consumer began).
+        var waited = Stopwatch.StartNew();
+        for (var attempt = 0; ; attempt++)
+        {
+            using (var probe = await http.PostAsJsonAsync(new Uri(documents, UriKind.Relative), new { _id = $"ready-{phase}-{attempt}", phase = "ready" }, cancellationToken))
+            {
+                probe.EnsureSuccessStatusCode();
+            }
+
+            await Task.Delay(500, cancellationToken);
+            if (await SentinelRanAsync(function, $"ready-{phase}-", cancellationToken))
+            {
+                break;
+            }
+
+            if (waited.Elapsed > DrainLimit)
+            {
+                throw new InvalidOperationException($"The after trigger of {function} did not start within {DrainLimit.TotalSeconds:N0} s.");
+            }
+        }
+
         var creates = new Scenario(name, http, random => new HttpRequestMessage(HttpMethod.Post, new Uri(documents, UriKind.Relative))
         {
             Content = new StringContent(Format($$"""{"phase":"{{phase}}","n":{{random.Next()}}}"""), Encoding.UTF8, "application/json"),
@@ -256,11 +280,14 @@ internal sealed class TriggerBench(HttpClient http, BenchOptions options)
         return page?["count"]?.GetValue<long>() ?? 0;
     }
 
-    /// <summary>Whether the sentinel's run has started: it is among the newest runs (its lane had at most a few runs beside it).</summary>
-    private async Task<bool> SentinelRanAsync(string function, string sentinel, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether the run of a document whose id starts with <paramref name="prefix"/> has started: it is among the newest
+    /// runs (its lane had at most a few runs beside it).
+    /// </summary>
+    private async Task<bool> SentinelRanAsync(string function, string prefix, CancellationToken cancellationToken)
     {
         var page = await http.GetFromJsonAsync<JsonObject>(new Uri($"api/admin/functions/{function}/runs?limit=100", UriKind.Relative), cancellationToken);
-        return (page?["items"]?.AsArray() ?? []).Any(item => item?["event"]?["documentId"]?.GetValue<string>() == sentinel);
+        return (page?["items"]?.AsArray() ?? []).Any(item => item?["event"]?["documentId"]?.GetValue<string>()?.StartsWith(prefix, StringComparison.Ordinal) == true);
     }
 
     /// <summary>The first successful run of <paramref name="function"/> for each document of <paramref name="phase"/>: its start and its latency from the document's creation.</summary>
