@@ -81,7 +81,8 @@ internal sealed class TriggerBench(HttpClient http, BenchOptions options)
         var capacity = full.ConsumerAlone ?? full.CreatesPerSecond;
         var paced = Math.Max(1, capacity * PacedShare);
         Console.WriteLine(Format($"  paced at {paced:N0}/s ({PacedShare:P0} of {capacity:N0}/s), function does not write..."));
-        Rows.Add(await MeasureAsync(Format($"creates paced at {PacedShare:P0} of the consumer's rate, function does not write"), Function, Collection, "paced", paced, cancellationToken));
+        var of = full.ConsumerAlone is null ? "row 1's create rate (the consumer kept up)" : "the consumer-alone rate";
+        Rows.Add(await MeasureAsync(Format($"creates paced at {paced:N0}/s ({PacedShare:P0} of {of}), function does not write"), Function, Collection, "paced", paced, cancellationToken));
 
         // One consumer at a time: every function's consumer reads the whole feed, so the first would read and skip the
         // third row's changes too.
