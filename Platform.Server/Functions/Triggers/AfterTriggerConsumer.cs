@@ -670,6 +670,8 @@ internal sealed class AfterTriggerConsumer : IDisposable
                     parallel.Release();
                 }
 
+                var finishedAt = _time.GetUtcNow();
+
                 // Committed with the records of other runs (group commit) and, when this run is the change's last, with the
                 // checkpoint moving past it; the change is handled once it is.
                 await save(run, run.Status == RunStatus.Succeeded || last);
@@ -688,7 +690,13 @@ internal sealed class AfterTriggerConsumer : IDisposable
                 var delay = AfterTriggerEvents.RetryDelay(attempt, _options.RetryDelay, _options.MaxRetryDelay);
                 AfterTriggerLog.RunFailed(_logger, Name, functionEvent.Id, attempt, delay);
                 attempt++;
-                await Task.Delay(delay, _time, cancellationToken);
+
+                // The backoff counts from the failure, not from the record's commit: a slow store must not stretch it.
+                var remaining = finishedAt + delay - _time.GetUtcNow();
+                if (remaining > TimeSpan.Zero)
+                {
+                    await Task.Delay(remaining, _time, cancellationToken);
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
