@@ -364,7 +364,7 @@ internal sealed class BenchRun : IAsyncDisposable
         }
         else
         {
-            Console.WriteLine(Format($"After trigger: get-by-id baseline, then creates at concurrency {_options.Concurrency} with the trigger consuming..."));
+            Console.WriteLine(Format($"After trigger: get-by-id baseline, then creates at concurrency {_options.Concurrency} (full speed, paced, with a writing function) with the trigger consuming..."));
             var bench = new TriggerBench(client, _options);
             await bench.RunAsync(cancellationToken);
             markdown = Format($"After-trigger run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.\n\n") + bench.ToMarkdown();

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Platform.Server.Functions.Runs;
@@ -276,8 +275,10 @@ internal sealed class AfterTriggerConsumer : IDisposable
         private readonly SemaphoreSlim _progress = new(0);
         private readonly Dictionary<(string Collection, string Id), Queue<Work>> _lanes = [];
         private readonly List<PendingRecord> _records = [];
-        private readonly ConcurrentDictionary<Task, bool> _laneTasks = new();
         private readonly Lock _gate = new();
+
+        // Completed whenever no lane runs (a lane runs exactly while its key is in _lanes); replaced when one starts.
+        private TaskCompletionSource _lanesIdle = CompletedSignal();
 
         public FeedRun(AfterTriggerConsumer owner, FunctionCheckpoint checkpoint, Action<FunctionCheckpoint> saved, Action lost, CancellationToken cancellationToken)
         {
@@ -376,44 +377,67 @@ internal sealed class AfterTriggerConsumer : IDisposable
                     return;
                 }
 
+                if (_lanes.Count == 0)
+                {
+                    _lanesIdle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+
                 _lanes[key] = new Queue<Work>();
             }
 
-            var lane = Task.Run(() => RunLaneAsync(key, work), CancellationToken.None);
-            _laneTasks.TryAdd(lane, true);
-            _ = lane.ContinueWith(t => _laneTasks.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // Started inline, not queued to the thread pool: the lane runs on the reader's thread until its run is
+            // handed to a run thread (or waits for a parallel slot), so a change costs no thread-pool hop and no Task
+            // of its own before it runs. Under load every change is a new document, so this is once per change.
+            _ = RunLaneAsync(key, work);
         }
 
-        /// <summary>One document's changes, one after another in feed order.</summary>
+        /// <summary>One document's changes, one after another in feed order; leaves <see cref="_lanes"/> when it ends, however it ends.</summary>
         private async Task RunLaneAsync((string Collection, string Id) key, Work first)
         {
             var work = first;
-            while (true)
+            var ended = false;
+            try
             {
-                try
+                while (true)
                 {
                     var entry = work.Entry;
                     await _owner.HandleAsync(work.Change, _parallel, (run, final) => SaveRunAsync(run, final ? entry : null), _cancellationToken);
+                    Complete(entry);
+                    lock (_gate)
+                    {
+                        // Under the same lock as Dispatch's enqueue: a change queued for this document is never left behind.
+                        if (!_lanes[key].TryDequeue(out work!))
+                        {
+                            EndLane(key);
+                            ended = true;
+                            return;
+                        }
+                    }
                 }
-                catch (OperationCanceledException) when (_cancellationToken.IsCancellationRequested)
+            }
+            catch (OperationCanceledException) when (_cancellationToken.IsCancellationRequested)
+            {
+                // Stopped: this document's changes are abandoned, delivered again from the checkpoint.
+            }
+            finally
+            {
+                if (!ended)
                 {
                     lock (_gate)
                     {
-                        _lanes.Remove(key);
-                    }
-
-                    return;
-                }
-
-                Complete(work.Entry);
-                lock (_gate)
-                {
-                    if (!_lanes[key].TryDequeue(out work!))
-                    {
-                        _lanes.Remove(key);
-                        return;
+                        EndLane(key);
                     }
                 }
+            }
+        }
+
+        /// <summary>Under <see cref="_gate"/>: the lane of <paramref name="key"/> has ended.</summary>
+        private void EndLane((string Collection, string Id) key)
+        {
+            _lanes.Remove(key);
+            if (_lanes.Count == 0)
+            {
+                _lanesIdle.TrySetResult();
             }
         }
 
@@ -427,12 +451,19 @@ internal sealed class AfterTriggerConsumer : IDisposable
             }
         }
 
-        private async Task DrainLanesAsync()
+        private Task DrainLanesAsync()
         {
-            while (!_laneTasks.IsEmpty)
+            lock (_gate)
             {
-                await Task.WhenAll(_laneTasks.Keys);
+                return _lanesIdle.Task;
             }
+        }
+
+        private static TaskCompletionSource CompletedSignal()
+        {
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            signal.SetResult();
+            return signal;
         }
 
         /// <summary>Queues a finished run's record for the next group commit; completes once it is committed.</summary>
@@ -639,6 +670,8 @@ internal sealed class AfterTriggerConsumer : IDisposable
                     parallel.Release();
                 }
 
+                var finishedAt = _time.GetUtcNow();
+
                 // Committed with the records of other runs (group commit) and, when this run is the change's last, with the
                 // checkpoint moving past it; the change is handled once it is.
                 await save(run, run.Status == RunStatus.Succeeded || last);
@@ -657,7 +690,13 @@ internal sealed class AfterTriggerConsumer : IDisposable
                 var delay = AfterTriggerEvents.RetryDelay(attempt, _options.RetryDelay, _options.MaxRetryDelay);
                 AfterTriggerLog.RunFailed(_logger, Name, functionEvent.Id, attempt, delay);
                 attempt++;
-                await Task.Delay(delay, _time, cancellationToken);
+
+                // The backoff counts from the failure, not from the record's commit: a slow store must not stretch it.
+                var remaining = finishedAt + delay - _time.GetUtcNow();
+                if (remaining > TimeSpan.Zero)
+                {
+                    await Task.Delay(remaining, _time, cancellationToken);
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

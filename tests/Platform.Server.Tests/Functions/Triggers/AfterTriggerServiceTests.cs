@@ -101,6 +101,26 @@ public sealed class AfterTriggerServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CaughtUp_EachNewCommit_ReachesTheFunction_WokenByTheCommit_NotByATimer()
+    {
+        await using var node = await StartNodeAsync();
+        await SaveAndAwaitStartAsync(node, FakeFunctionCatalog.AfterTrigger("wake", Orders, TriggerOperation.Create));
+        var clock = _clock.GetUtcNow();
+
+        // The consumer has caught up and waits. The test clock never moves, so no timer the consumer (or the feed) set
+        // on it can fire: each run below can only come from the store's commit signal.
+        for (var i = 0; i < 5; i++)
+        {
+            var id = "w" + i;
+            await InsertAsync(id);
+            await _executor.WaitForAsync(c => c.Any(x => x.Invocation.Event!.DocumentId == id));
+        }
+
+        Assert.Equal(clock, _clock.GetUtcNow());
+        Assert.Equal(5, _executor.Calls.Count(c => c.Function.Name == "wake"));
+    }
+
+    [Fact]
     public async Task Redelivery_AfterARestart_StartsAtTheCheckpoint_WithTheSameEventIds()
     {
         var function = FakeFunctionCatalog.AfterTrigger("audit", Orders);
