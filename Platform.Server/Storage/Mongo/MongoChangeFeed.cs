@@ -141,12 +141,12 @@ public sealed class MongoChangeFeed : IChangeFeed
 
 internal static partial class MongoChangeFeedLog
 {
-    [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Change stream event skipped: {Reason}.")]
+    [LoggerMessage(EventId = 2211, Level = LogLevel.Warning, Message = "Change stream event skipped: {Reason}.")]
     public static partial void EventSkipped(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 4190, Level = LogLevel.Warning, Message = "A change after {Position} is larger than a change event can carry, or cannot be decoded, and is skipped; readers continue from the current position: {Error}.")]
+    [LoggerMessage(EventId = 2210, Level = LogLevel.Warning, Message = "A change after {Position} is larger than a change event can carry, or cannot be decoded, and is skipped; readers continue from the current position: {Error}.")]
     public static partial void EventTooLarge(ILogger logger, string position, string error);
 
-    [LoggerMessage(EventId = 4202, Level = LogLevel.Information, Message = "Change stream cannot continue after {Position}: error {Code}, {Error}.")]
+    [LoggerMessage(EventId = 2212, Level = LogLevel.Information, Message = "Change stream cannot continue after {Position}: error {Code}, {Error}.")]
     public static partial void PositionRejected(ILogger logger, string position, int code, string error);
 }
