@@ -70,12 +70,12 @@ internal sealed class AuditLog(IDocumentStore store, TimeProvider time, ILogger<
 
 internal static partial class AuditLogMessages
 {
-    [LoggerMessage(EventId = 9101, EventName = "AuditRecordFailed", Level = LogLevel.Error, Message = "Could not record the audit entry {Action} {Target}")]
+    [LoggerMessage(EventId = 8001, EventName = "AuditRecordFailed", Level = LogLevel.Error, Message = "Could not record the audit entry {Action} {Target}")]
     public static partial void RecordFailed(ILogger logger, Exception exception, string action, string target);
 
-    [LoggerMessage(EventId = 9102, EventName = "AuditCleanup", Level = LogLevel.Debug, Message = "Audit cleanup removed {Count} entries")]
+    [LoggerMessage(EventId = 8002, EventName = "AuditCleanup", Level = LogLevel.Debug, Message = "Audit cleanup removed {Count} entries")]
     public static partial void Cleanup(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 9103, EventName = "AuditCleanupFailed", Level = LogLevel.Warning, Message = "Audit cleanup failed; the next run tries again")]
+    [LoggerMessage(EventId = 8003, EventName = "AuditCleanupFailed", Level = LogLevel.Warning, Message = "Audit cleanup failed; the next run tries again")]
     public static partial void CleanupFailed(ILogger logger, Exception exception);
 }

@@ -56,7 +56,7 @@ internal sealed partial class GracefulShutdown(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 9100, Level = LogLevel.Information, Message = "Shutting down: /health/ready answers 503; accepting requests for {DrainSeconds} s more, then in-flight requests get {GraceSeconds} s")]
+        [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "Shutting down: /health/ready answers 503; accepting requests for {DrainSeconds} s more, then in-flight requests get {GraceSeconds} s")]
         public static partial void Draining(ILogger logger, double drainSeconds, double graceSeconds);
     }
 }

@@ -23,6 +23,12 @@ internal static class SafeLogging
         "Microsoft.AspNetCore.HttpLogging.HttpLoggingMiddleware",
     ];
 
+    /// <summary>SignalR's <c>HubConnectionHandler</c>: logs from Critical only (see <see cref="UseBaasSafeLogging"/>).</summary>
+    internal const string SignalRConnectionHandlerCategory = "Microsoft.AspNetCore.SignalR.HubConnectionHandler";
+
+    /// <summary>SignalR's <c>DefaultHubDispatcher</c>: logs from Critical only (see <see cref="UseBaasSafeLogging"/>).</summary>
+    internal const string SignalRHubDispatcherCategory = "Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher";
+
     public static WebApplicationBuilder UseBaasSafeLogging(this WebApplicationBuilder builder)
     {
         foreach (var category in QueryStringCategories)
@@ -30,6 +36,13 @@ internal static class SafeLogging
             builder.Logging.AddFilter(category, LogLevel.Warning);
         }
 
+        // SignalR logs an exception thrown by OnConnectedAsync at Error with its stack trace. The hub throws there only to
+        // refuse a connection (connection limits, shutting down): a client's condition, which the hub logs itself below
+        // Warning, and it logs its own unexpected failures (RealtimeLog.HubEventFailed). The category logs nothing else above Debug.
+        // Likewise every exception a hub method throws, refusals (bad filter, denied, too costly) included: the hub's
+        // RealtimeRefusalLogging logs refusals at Debug and other failures at Error.
+        builder.Logging.AddFilter(SignalRConnectionHandlerCategory, LogLevel.Critical);
+        builder.Logging.AddFilter(SignalRHubDispatcherCategory, LogLevel.Critical);
         builder.Logging.AddConsoleFormatter<SafeConsoleFormatter, SimpleConsoleFormatterOptions>();
         builder.Services.PostConfigure<ConsoleLoggerOptions>(options =>
         {

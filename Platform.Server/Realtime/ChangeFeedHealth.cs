@@ -4,9 +4,10 @@ namespace Platform.Server.Realtime;
 
 /// <summary>
 /// How this node's change-feed reader (<see cref="ChangeFeedReader"/>) is doing, for <c>/health/ready</c>. The reader
-/// reports each failure with the time of its next attempt, each change it hands on, and its end. A reader that waits for
-/// changes reports nothing, so a failure counts until <see cref="RetryGrace"/> after the attempt that followed it: a
-/// reader that keeps failing stays unhealthy, one whose retry worked is healthy again by then (or at its next change).
+/// reports each failure with the time of its next attempt, each time the feed is open again (SQLite, MongoDB: the retry
+/// worked) and each change it hands on (<see cref="Reading"/>), and its end. For a feed that cannot tell it is open, a
+/// failure counts until <see cref="RetryGrace"/> after the attempt that followed it: a reader that keeps failing stays
+/// unhealthy, one whose retry worked is healthy again by then (or at its next change).
 /// </summary>
 public sealed class ChangeFeedLiveness(TimeProvider time)
 {
@@ -19,7 +20,7 @@ public sealed class ChangeFeedLiveness(TimeProvider time)
     private DateTimeOffset retryAt;
     private bool stopped;
 
-    /// <summary>The reader handed on a change: it is reading.</summary>
+    /// <summary>The feed is open at the reader's position, or the reader handed on a change: it is reading.</summary>
     public void Reading()
     {
         if (Volatile.Read(ref lastError) is null)

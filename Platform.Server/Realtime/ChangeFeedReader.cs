@@ -55,7 +55,8 @@ internal sealed class ChangeFeedReader(
                     RealtimeLog.FeedResumed(logger, position);
                 }
 
-                await foreach (var change in feed.ReadAsync(position, stoppingToken))
+                // Healthy again as soon as the feed is open, not at the next change, which may be a long way off.
+                await foreach (var change in feed.ReadAsync(position, liveness.Reading, stoppingToken))
                 {
                     dispatcher.Dispatch(change);
                     liveness.Reading();

@@ -17,12 +17,23 @@ internal sealed class RealtimeHub(
     SubscriptionActivator activator,
     StoredResume storedResume,
     CallerSessions sessions,
-    RealtimeShutdown shutdown) : Hub
+    RealtimeShutdown shutdown,
+    ILogger<RealtimeHub> logger) : Hub
 {
     public override Task OnConnectedAsync()
     {
-        shutdown.EnsureRegistered();
-        return Connect();
+        // A refusal (HubException) is the client's condition, logged by the dispatcher; SignalR's own Error line for what
+        // this throws is filtered (SafeLogging), so anything unexpected is logged here.
+        try
+        {
+            shutdown.EnsureRegistered();
+            return Connect();
+        }
+        catch (Exception ex) when (ex is not HubException)
+        {
+            RealtimeLog.HubEventFailed(logger, ex, nameof(OnConnectedAsync), Context.ConnectionId);
+            throw;
+        }
     }
 
     private Task Connect() => dispatcher.TryConnect(Context) switch
@@ -34,7 +45,18 @@ internal sealed class RealtimeHub(
         _ => Task.CompletedTask,
     };
 
-    public override Task OnDisconnectedAsync(Exception? exception) => dispatcher.DisconnectAsync(Context.ConnectionId);
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        try
+        {
+            await dispatcher.DisconnectAsync(Context.ConnectionId);
+        }
+        catch (Exception ex)
+        {
+            RealtimeLog.HubEventFailed(logger, ex, nameof(OnDisconnectedAsync), Context.ConnectionId);
+            throw;
+        }
+    }
 
     public async Task<SubscribeResult> Subscribe(SubscribeRequest request)
     {

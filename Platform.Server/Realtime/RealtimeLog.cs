@@ -34,7 +34,8 @@ internal static partial class RealtimeLog
         Message = "Checking the rules of collection {Collection} for realtime subscriptions failed; trying again on the next tick.")]
     public static partial void RuleCheckFailed(ILogger logger, Exception exception, string collection);
 
-    [LoggerMessage(EventId = 5009, EventName = "ClientConnectionRefused", Level = LogLevel.Warning,
+    // Information: one client's condition (it opened too many), which any client can cause at will.
+    [LoggerMessage(EventId = 5009, EventName = "ClientConnectionRefused", Level = LogLevel.Information,
         Message = "Refused a realtime connection from {ClientAddress}: it already holds {MaxConnectionsPerClient} connections.")]
     public static partial void ClientConnectionRefused(ILogger logger, string clientAddress, int maxConnectionsPerClient);
 
@@ -53,4 +54,12 @@ internal static partial class RealtimeLog
     [LoggerMessage(EventId = 5013, EventName = "StoredResumeTimedOut", Level = LogLevel.Information,
         Message = "A resume after {Position} did not finish reading the stored feed within {Timeout}; the client gets a snapshot instead.")]
     public static partial void StoredResumeTimedOut(ILogger logger, string position, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 5014, EventName = "HubEventFailed", Level = LogLevel.Error,
+        Message = "{HubEvent} of realtime connection {ConnectionId} failed.")]
+    public static partial void HubEventFailed(ILogger logger, Exception exception, string hubEvent, string connectionId);
+
+    [LoggerMessage(EventId = 5015, EventName = "Refused", Level = LogLevel.Debug,
+        Message = "Refused {HubMethod} of realtime connection {ConnectionId}: {Refusal}")]
+    public static partial void Refused(ILogger logger, string hubMethod, string connectionId, string refusal);
 }

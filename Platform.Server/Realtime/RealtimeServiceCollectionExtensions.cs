@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Server.Auth;
 
@@ -37,7 +38,7 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddSingleton<SessionWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionWatcher>());
 
-        services.AddSignalR()
+        services.AddSignalR(options => options.AddFilter<RealtimeRefusalLogging>())
             .AddJsonProtocol(options => options.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase)
             .AddMessagePackProtocol();
         return services;

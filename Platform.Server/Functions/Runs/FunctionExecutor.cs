@@ -181,10 +181,10 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 9100, Level = LogLevel.Warning, Message = "Function {Function} v{Version} run {RunId} ({Trigger}, attempt {Attempt}) ended {Status}; dead letter: {DeadLetter}.")]
+        [LoggerMessage(EventId = 9120, Level = LogLevel.Warning, Message = "Function {Function} v{Version} run {RunId} ({Trigger}, attempt {Attempt}) ended {Status}; dead letter: {DeadLetter}.")]
         public static partial void RunFailed(ILogger logger, string function, int version, string runId, string trigger, int attempt, string status, bool deadLetter);
 
-        [LoggerMessage(EventId = 9101, Level = LogLevel.Warning, Message = "Run of {Function} refused (callable or before trigger): all {Slots} function slots stayed busy.")]
+        [LoggerMessage(EventId = 9121, Level = LogLevel.Warning, Message = "Run of {Function} refused (callable or before trigger): all {Slots} function slots stayed busy.")]
         public static partial void Busy(ILogger logger, string function, int slots);
     }
 }

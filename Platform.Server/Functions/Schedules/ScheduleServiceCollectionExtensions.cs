@@ -30,13 +30,15 @@ public static class ScheduleServiceCollectionExtensions
             .UseRecommendedSerializerSettings()
             // Hangfire's log provider is process-wide (LogProvider is static). AddHangfire points it at this server's
             // ILoggerFactory, which is disposed with the server: every later Hangfire logger in the process (another
-            // server, tests) would then fail with ObjectDisposedException. A provider that lives as long as the
-            // process avoids that; Hangfire's own lines then go to the console.
-            .UseColouredConsoleLogProvider());
+            // server, tests) would then fail with ObjectDisposedException. HangfireLogging lives as long as the process
+            // and forwards to the factory of the server each Hangfire server belongs to (Logging:LogLevel applies).
+            .UseLogProvider(HangfireLogging.Instance));
         if (configuration.GetSection(ScheduleOptions.Section).GetValue<bool?>(nameof(ScheduleOptions.Enabled)) ?? true)
         {
             services.AddHangfireServer((sp, server) =>
             {
+                // Runs in the flow that starts this Hangfire server: its loggers write to this server's logging.
+                HangfireLogging.Bind(sp.GetRequiredService<ILoggerFactory>());
                 var options = sp.GetRequiredService<IOptions<ScheduleOptions>>().Value;
                 server.WorkerCount = options.WorkerCount;
                 server.SchedulePollingInterval = options.PollInterval;

@@ -230,6 +230,10 @@ internal sealed class AfterTriggerConsumer : IDisposable
             checkpoint = await _checkpoints.CreateAsync(Name, await _feed.GetPositionAsync(cancellationToken), cancellationToken);
             AfterTriggerLog.Started(_logger, Name, checkpoint.Position);
         }
+        else
+        {
+            await _checkpoints.HoldAsync(checkpoint, cancellationToken);
+        }
 
         saved(checkpoint);
         while (true)

@@ -79,7 +79,7 @@ public sealed class AfterTriggerService : BackgroundService
                 var wait = interval;
                 try
                 {
-                    await ReconcileAsync(executor, await catalog.ListAsync(stoppingToken));
+                    await ReconcileAsync(executor, await catalog.ListAsync(stoppingToken), stoppingToken);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
@@ -116,7 +116,7 @@ public sealed class AfterTriggerService : BackgroundService
         }
     }
 
-    private async Task ReconcileAsync(IFunctionExecutor executor, IReadOnlyList<FunctionDefinition> functions)
+    private async Task ReconcileAsync(IFunctionExecutor executor, IReadOnlyList<FunctionDefinition> functions, CancellationToken cancellationToken)
     {
         var wanted = functions.Where(AfterTriggerEvents.Consumes).ToDictionary(f => f.Name, StringComparer.Ordinal);
         foreach (var (name, consumer) in _consumers.Where(c => !wanted.ContainsKey(c.Key)).ToList())
@@ -125,6 +125,8 @@ public sealed class AfterTriggerService : BackgroundService
             await consumer.StopAsync(forget: true);
             consumer.Dispose();
         }
+
+        await _checkpoints.ReleaseHoldsExceptAsync(wanted.Keys.ToHashSet(StringComparer.Ordinal), cancellationToken);
 
         foreach (var (name, definition) in wanted)
         {

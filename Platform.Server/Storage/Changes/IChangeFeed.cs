@@ -34,6 +34,15 @@ public interface IChangeFeed
     IAsyncEnumerable<StoredChange> ReadAsync(string after, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// <see cref="ReadAsync(string, CancellationToken)"/>, calling <paramref name="opened"/> each time the feed is open at
+    /// its position (the position is valid and, on MongoDB, the change stream is open; again after it re-opens one), before
+    /// any change arrives. Lets a reader that recovered from a failure know it at once, not only at the next change
+    /// (<c>/health/ready</c>). A feed that cannot tell never calls it.
+    /// </summary>
+    IAsyncEnumerable<StoredChange> ReadAsync(string after, Action opened, CancellationToken cancellationToken = default) =>
+        ReadAsync(after, cancellationToken);
+
+    /// <summary>
     /// Orders two positions of this feed: negative when <paramref name="a"/> comes before <paramref name="b"/>, zero
     /// when they are the same, positive when after; null when either is not a position of this feed, or the feed
     /// cannot tell. Lets a reader of a range (<c>resumeAfter</c> from the stored feed) know it has passed its end

@@ -11,7 +11,7 @@ namespace Platform.Server.Storage.Changes;
 /// past it, so a hold keeps history beyond the retention period. The size bounds still win over holds:
 /// the log never exceeds <c>Baas:Changes:MaxRetained</c> changes or <c>Baas:Changes:MaxBytes</c> bytes, and a
 /// consumer whose hold fell out of them gets <see cref="ChangeHistoryUnavailableException"/> from
-/// <see cref="IChangeFeed.ReadAsync"/>, records the gap, and continues from <see cref="IChangeFeed.GetPositionAsync"/>.
+/// <see cref="IChangeFeed.ReadAsync(string, CancellationToken)"/>, records the gap, and continues from <see cref="IChangeFeed.GetPositionAsync"/>.
 /// MongoDB's history is the oplog, which holds cannot extend (<see cref="HoldsExtendHistory"/> is false there).
 /// </para>
 /// </summary>

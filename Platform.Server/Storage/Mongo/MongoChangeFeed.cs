@@ -9,7 +9,7 @@ namespace Platform.Server.Storage.Mongo;
 /// The change feed of the MongoDB store: a change stream on the whole database, filtered on the server to document
 /// events of user collections, with pre-images for replaces and deletes. Positions are resume tokens (their
 /// <c>_data</c>), which mean the same on every node, so a reader may resume on any server sharing the database.
-/// Every <see cref="ReadAsync"/> opens its own stream; the driver resumes it by itself after a failover or a
+/// Every <see cref="ReadAsync(string, CancellationToken)"/> opens its own stream; the driver resumes it by itself after a failover or a
 /// dropped connection. How far back a reader can resume is decided by the oplog's size, not by Baas.
 /// </summary>
 public sealed class MongoChangeFeed : IChangeFeed
@@ -46,10 +46,17 @@ public sealed class MongoChangeFeed : IChangeFeed
     public IAsyncEnumerable<StoredChange> ReadAsync(string after, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(after);
-        return ReadChangesAsync(after, cancellationToken);
+        return ReadChangesAsync(after, null, cancellationToken);
     }
 
-    private async IAsyncEnumerable<StoredChange> ReadChangesAsync(string after, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<StoredChange> ReadAsync(string after, Action opened, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(after);
+        ArgumentNullException.ThrowIfNull(opened);
+        return ReadChangesAsync(after, opened, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<StoredChange> ReadChangesAsync(string after, Action? opened, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (!MongoChangeStream.TryParsePosition(after, out var token))
         {
@@ -58,6 +65,7 @@ public sealed class MongoChangeFeed : IChangeFeed
 
         var position = after;
         var cursor = await OpenAsync(token, position, cancellationToken).ConfigureAwait(false);
+        opened?.Invoke();
         try
         {
             while (true)
@@ -68,6 +76,7 @@ public sealed class MongoChangeFeed : IChangeFeed
                     var resume = cursor.GetResumeToken() ?? token;
                     cursor.Dispose();
                     cursor = await OpenAsync(resume, position, cancellationToken).ConfigureAwait(false);
+                    opened?.Invoke();
                     continue;
                 }
 
@@ -141,12 +150,12 @@ public sealed class MongoChangeFeed : IChangeFeed
 
 internal static partial class MongoChangeFeedLog
 {
-    [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Change stream event skipped: {Reason}.")]
+    [LoggerMessage(EventId = 2211, Level = LogLevel.Warning, Message = "Change stream event skipped: {Reason}.")]
     public static partial void EventSkipped(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 4190, Level = LogLevel.Warning, Message = "A change after {Position} is larger than a change event can carry, or cannot be decoded, and is skipped; readers continue from the current position: {Error}.")]
+    [LoggerMessage(EventId = 2210, Level = LogLevel.Warning, Message = "A change after {Position} is larger than a change event can carry, or cannot be decoded, and is skipped; readers continue from the current position: {Error}.")]
     public static partial void EventTooLarge(ILogger logger, string position, string error);
 
-    [LoggerMessage(EventId = 4202, Level = LogLevel.Information, Message = "Change stream cannot continue after {Position}: error {Code}, {Error}.")]
+    [LoggerMessage(EventId = 2212, Level = LogLevel.Information, Message = "Change stream cannot continue after {Position}: error {Code}, {Error}.")]
     public static partial void PositionRejected(ILogger logger, string position, int code, string error);
 }

@@ -95,10 +95,17 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
     public IAsyncEnumerable<StoredChange> ReadAsync(string after, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(after);
-        return ReadChangesAsync(after, cancellationToken);
+        return ReadChangesAsync(after, null, cancellationToken);
     }
 
-    private async IAsyncEnumerable<StoredChange> ReadChangesAsync(string after, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<StoredChange> ReadAsync(string after, Action opened, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(after);
+        ArgumentNullException.ThrowIfNull(opened);
+        return ReadChangesAsync(after, opened, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<StoredChange> ReadChangesAsync(string after, Action? opened, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         if (!SqliteChangeLog.TryParsePosition(after, out var position))
@@ -111,6 +118,8 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
             // Ahead of everything committed: a position of another (or a restored) database.
             throw new ChangeHistoryUnavailableException(after, $"Position {after} is not a position of this change feed.");
         }
+
+        opened?.Invoke();
 
         while (true)
         {

@@ -1061,7 +1061,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
 internal static partial class SqliteStoreLog
 {
-    [LoggerMessage(EventId = 2113, Level = LogLevel.Debug, Message = "Truncated the SQLite write-ahead log at {Bytes} bytes")]
+    [LoggerMessage(EventId = 2116, Level = LogLevel.Debug, Message = "Truncated the SQLite write-ahead log at {Bytes} bytes")]
     public static partial void WalTruncated(ILogger logger, long bytes);
 
     [LoggerMessage(EventId = 2114, Level = LogLevel.Warning, Message = "The SQLite write-ahead log is {Bytes} bytes, over its bound of {Bound}, and a reader outlasted the checkpoint's wait; the next round retries")]

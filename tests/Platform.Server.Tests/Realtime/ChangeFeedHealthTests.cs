@@ -74,6 +74,85 @@ public sealed class ChangeFeedHealthTests
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
     }
 
+    [Fact]
+    public void Liveness_IsHealthyAgain_WhenTheFeedReopens_LongBeforeTheGrace()
+    {
+        var time = new AdjustableTimeProvider();
+        var liveness = new ChangeFeedLiveness(time);
+        IChangeFeed feed = new RecoveringChangeFeed { Up = true };
+
+        liveness.Failed(new StorageUnavailableException("down"), TimeSpan.FromSeconds(10));
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(HealthStatus.Unhealthy, liveness.Check().Status);
+
+        // The retry opens the feed and no change follows: the open alone makes the node ready.
+        _ = feed.ReadAsync("0", liveness.Reading, Ct).GetAsyncEnumerator(Ct).MoveNextAsync();
+        Assert.Equal(HealthStatus.Healthy, liveness.Check().Status);
+    }
+
+    [Fact]
+    public async Task Ready_IsBackAsSoonAsTheFeedReopens_WithoutWaitingForAChange()
+    {
+        var feed = new RecoveringChangeFeed();
+        await using var server = await BaasTestServer.StartAsync(
+            new Dictionary<string, string?> { ["Baas:Realtime:RetryDelay"] = "00:00:00.050", ["Baas:Realtime:MaxRetryDelay"] = "00:00:00.200" },
+            configureServices: services => services.AddSingleton<IChangeFeed>(feed));
+        using var client = server.CreateClient();
+
+        await ReadyAsync(client, HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(20));
+
+        // Recovered, and no write follows: ready well within ChangeFeedLiveness.RetryGrace (a minute).
+        feed.Up = true;
+        await ReadyAsync(client, HttpStatusCode.OK, TimeSpan.FromSeconds(15));
+    }
+
+    private static async Task ReadyAsync(HttpClient client, HttpStatusCode expected, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            using var response = await client.GetAsync("/health/ready", Ct);
+            if (response.StatusCode == expected)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"/health/ready did not answer {(int)expected} within {within}; it answers {(int)response.StatusCode}.");
+            await Task.Delay(TimeSpan.FromMilliseconds(50), Ct);
+        }
+    }
+
+    /// <summary>Fails while down; once up, opens (telling the reader) and waits for changes that never come.</summary>
+    private sealed class RecoveringChangeFeed : IChangeFeed
+    {
+        private volatile bool _up;
+
+        public bool Up
+        {
+            get => _up;
+            set => _up = value;
+        }
+
+        public Task<string> GetPositionAsync(CancellationToken cancellationToken = default) => Task.FromResult("0");
+
+        public IAsyncEnumerable<StoredChange> ReadAsync(string after, CancellationToken cancellationToken = default) => Read(null, cancellationToken);
+
+        public IAsyncEnumerable<StoredChange> ReadAsync(string after, Action opened, CancellationToken cancellationToken = default) => Read(opened, cancellationToken);
+
+        private async IAsyncEnumerable<StoredChange> Read(Action? opened, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            if (!_up)
+            {
+                await Task.Yield();
+                throw new StorageUnavailableException("The change feed is down (test).");
+            }
+
+            opened?.Invoke();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            yield break;
+        }
+    }
+
     private sealed class FailingChangeFeed : IChangeFeed
     {
         public Task<string> GetPositionAsync(CancellationToken cancellationToken = default) => Task.FromResult("0");

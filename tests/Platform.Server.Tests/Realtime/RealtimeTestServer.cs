@@ -55,7 +55,7 @@ public sealed class RealtimeTestServer : IAsyncDisposable
     /// Starts a server on the real change feed of its store, or, with <paramref name="fakeFeed"/>, on a
     /// <see cref="FakeChangeFeed"/> that tests can also publish to and break.
     /// </summary>
-    public static async Task<RealtimeTestServer> StartAsync(IDictionary<string, string?>? settings = null, bool fakeFeed = false)
+    public static async Task<RealtimeTestServer> StartAsync(IDictionary<string, string?>? settings = null, bool fakeFeed = false, Action<IServiceCollection>? configureServices = null)
     {
         var feed = fakeFeed ? new FakeChangeFeed(TimeProvider.System) : null;
         var server = await BaasTestServer.StartAsync(settings, configureServices: services =>
@@ -65,6 +65,8 @@ public sealed class RealtimeTestServer : IAsyncDisposable
                 services.Replace(ServiceDescriptor.Singleton<IDocumentStore>(sp => new RecordingStore(sp.GetRequiredService<SqliteDocumentStore>(), feed)));
                 services.Replace(ServiceDescriptor.Singleton<IChangeFeed>(feed));
             }
+
+            configureServices?.Invoke(services);
         });
         var admin = await server.CreateAdminClientAsync();
         using var response = await admin.PostAsJsonAsync("/api/admin/apikeys", new { name = "realtime-tests" });

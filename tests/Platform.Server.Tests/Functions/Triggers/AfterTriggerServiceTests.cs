@@ -350,23 +350,6 @@ public sealed class AfterTriggerServiceTests : IAsyncLifetime
         Assert.Null(run["eventId"]);
     }
 
-    [Fact]
-    public async Task MissedEvents_WhenRetentionPrunedPastTheCheckpoint_WhileTheNodeWasDown()
-    {
-        var node = await StartNodeAsync();
-        await SaveAndAwaitStartAsync(node, FakeFunctionCatalog.AfterTrigger("slow", Orders));
-        await node.DisposeAsync();
-
-        // While no node runs: two changes, then retention forgets the first.
-        await _fixture.ForgetHistoryAsync(Orders);
-        await using var restarted = await StartNodeAsync();
-        var run = (await EventuallyRunsAsync("slow")).Single();
-
-        Assert.StartsWith(TriggerRunRecorder.MissedEvents, run["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
-        await InsertAsync("fresh");
-        await _executor.WaitForAsync(c => c.Any(x => x.Invocation.Event!.DocumentId == "fresh"));
-    }
-
     private async Task<IReadOnlyList<JsonObject>> EventuallyRunsAsync(string function)
     {
         IReadOnlyList<JsonObject> runs = [];

@@ -49,6 +49,9 @@ internal sealed class TriggerNode : IAsyncDisposable
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
         services.AddSingleton(store);
         services.AddSingleton(feed);
+
+        // The store's holds when it has them (SQLite), as the server registers them; else holds that only record.
+        services.AddSingleton(feed as IChangeFeedRetention ?? store as IChangeFeedRetention ?? new RecordedChangeFeedHolds());
         services.AddSingleton(clock);
         services.AddSingleton(catalog);
         services.AddSingleton(executor);

@@ -12,8 +12,13 @@ namespace Platform.Server.Tests.Storage.Sqlite;
 /// <summary>A SQLite store in a fresh temporary data dir, removed afterwards, on a clock the tests can move forward.</summary>
 public sealed class SqliteStoreFixture : IChangeFeedFixture, IAsyncLifetime
 {
-    private readonly ChangeFeedOptions _changes = new();
     private SqliteDocumentStore? _store;
+
+    /// <summary>The change log's retention and bounds (the defaults unless a test sets them before initializing).</summary>
+    public ChangeFeedOptions Changes { get; init; } = new();
+
+    /// <summary>The SQLite store itself: its holds (<see cref="IChangeFeedRetention"/>) and the pruner.</summary>
+    public SqliteDocumentStore Sqlite => _store ?? throw new InvalidOperationException("The fixture is not initialized.");
 
     public AdjustableTimeProvider Clock { get; } = new();
 
@@ -41,7 +46,7 @@ public sealed class SqliteStoreFixture : IChangeFeedFixture, IAsyncLifetime
             await Store.WriteAsync([new InsertOperation(collection, new JsonObject { [SystemFields.Id] = id, [SystemFields.Version] = 1 })], TestContext.Current.CancellationToken);
         }
 
-        Clock.Advance(_changes.Retention + TimeSpan.FromSeconds(1));
+        Clock.Advance(Changes.Retention + TimeSpan.FromSeconds(1));
         await _store!.PruneChangesAsync(TestContext.Current.CancellationToken);
         return position;
     }
@@ -58,7 +63,7 @@ public sealed class SqliteStoreFixture : IChangeFeedFixture, IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _store = Open(DataDir, changes: _changes, time: Clock);
+        _store = Open(DataDir, changes: Changes, time: Clock);
         await _store.InitializeAsync(TestContext.Current.CancellationToken);
     }
 
