@@ -57,6 +57,9 @@ internal sealed record BenchOptions
     /// <summary>Memory: a published <c>Platform.Server.dll</c> measured beside this tree's build in the same run (before/after).</summary>
     public string? Baseline { get; init; }
 
+    /// <summary>Memory: an already published <c>Platform.Server.dll</c> to measure instead of publishing this tree.</summary>
+    public string? Server { get; init; }
+
     /// <summary>The default soak duration (issue 11, item 13).</summary>
     public static readonly TimeSpan SoakDefaultDuration = TimeSpan.FromMinutes(30);
 
@@ -93,6 +96,7 @@ internal sealed record BenchOptions
           --starts <n>            memory: starts per build for start-up time and idle RSS (1-50, default 5)
           --baseline <dll>        memory: a published Platform.Server.dll (e.g. of main) measured beside this
                                   tree's build in the same run, starts alternating
+          --server <dll>          memory: measure this published Platform.Server.dll instead of publishing the tree
           --writes <n>            realtime: measured writes to one subscriber (100-100000, default 1000;
                                   fan-out to 1,000 and 500 subscribers uses a tenth of it each)
         """;
@@ -123,6 +127,7 @@ internal sealed record BenchOptions
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
                 "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" or "functions" or "dashboard" or "schedules" or "memory" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak, triggers, functions, dashboard, schedules or memory, not '{value}'."),
+                "--server" => File.Exists(value) ? options with { Server = Path.GetFullPath(value) } : throw new ArgumentException($"--server must name a published Platform.Server.dll; '{value}' does not exist."),
                 "--starts" => options with { MemoryStarts = Number(name, value, 1, 50) },
                 "--baseline" => File.Exists(value) ? options with { Baseline = Path.GetFullPath(value) } : throw new ArgumentException($"--baseline must name a published Platform.Server.dll; '{value}' does not exist."),
                 "--wal-bound" => options with { WalBoundMegabytes = Number(name, value, 1, 65536) },

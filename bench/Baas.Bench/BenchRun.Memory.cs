@@ -10,10 +10,14 @@ internal sealed partial class BenchRun
 {
     private async Task<int> RunMemoryAsync(string repo, string outputDirectory, DateTimeOffset startedAt, string loadBefore, CancellationToken cancellationToken)
     {
-        Console.WriteLine("Publishing the server (Release)...");
+        if (_options.Server is null)
+        {
+            Console.WriteLine("Publishing the server (Release)...");
+        }
+
         var builds = new List<MemoryBuild>
         {
-            new("this tree", await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken)),
+            new("this tree", _options.Server ?? await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken)),
         };
         if (_options.Baseline is { } baseline)
         {
@@ -84,6 +88,7 @@ internal sealed partial class BenchRun
 
         var header = Format($"Memory run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}. ")
             + Format($"{_options.MemoryStarts} starts per build; load: {_options.Documents:N0} documents seeded, each scenario {_options.Warmup.TotalSeconds:N0} s warm-up + {_options.Duration.TotalSeconds:N0} s measured at concurrency {_options.Concurrency}.")
+            + (_options.Server is { } tree ? $" This tree: `{tree}`." : "")
             + (_options.Baseline is { } path ? $" Baseline: `{path}`." : "");
         var markdown = MemoryBench.ToMarkdown(header, builds, starts, loads, allocations);
         var stamp = startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
@@ -122,7 +127,7 @@ internal sealed partial class BenchRun
             ["Baas__Admin__Email"] = AdminEmail,
             ["Baas__Admin__Password"] = AdminPassword,
         };
-        var server = await ServerProcess.StartAsync(name, build.ServerDll, environment, Path.Combine(_workDirectory, name + ".log"), cancellationToken, healthPath: "health/ready");
+        var server = await ServerProcess.StartAsync(name, build.ServerDll, environment, Path.Combine(_workDirectory, name + ".log"), cancellationToken, healthPath: "health/ready", healthLimit: TimeSpan.FromMinutes(3));
         _servers.Add(server);
         return server;
     }

@@ -41,7 +41,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         IReadOnlyDictionary<string, string> environment,
         string logPath,
         CancellationToken cancellationToken,
-        string healthPath = "health")
+        string healthPath = "health",
+        TimeSpan? healthLimit = null)
     {
         var port = FreeLoopbackPort();
         var baseAddress = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
@@ -73,7 +74,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         var server = new ServerProcess(name, process, log, baseAddress);
         try
         {
-            server.StartupTime = await WaitForHealthAsync(server, stopwatch, healthPath, cancellationToken).ConfigureAwait(false);
+            server.StartupTime = await WaitForHealthAsync(server, stopwatch, healthPath, healthLimit ?? TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -154,10 +155,9 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private static async Task<TimeSpan> WaitForHealthAsync(ServerProcess server, Stopwatch stopwatch, string healthPath, CancellationToken cancellationToken)
+    private static async Task<TimeSpan> WaitForHealthAsync(ServerProcess server, Stopwatch stopwatch, string healthPath, TimeSpan limit, CancellationToken cancellationToken)
     {
         using var client = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var limit = TimeSpan.FromSeconds(60);
         while (stopwatch.Elapsed < limit)
         {
             cancellationToken.ThrowIfCancellationRequested();
