@@ -69,7 +69,7 @@ public sealed class AdminSessionGuard(IDocumentStore store, IMemoryCache cache, 
         {
             if (Interlocked.Read(ref _changes) == generation)
             {
-                cache.Set(key, state, duration);
+                cache.Set(key, state, AuthCache.Entry(duration));
             }
         }
     }

@@ -233,7 +233,7 @@ public sealed class ApiKeyService(
         {
             if (Interlocked.Read(ref _revocations) == generation)
             {
-                cache.Set(key, entry, duration);
+                cache.Set(key, entry, AuthCache.Entry(duration));
             }
         }
     }

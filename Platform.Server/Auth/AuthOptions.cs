@@ -33,4 +33,13 @@ public sealed class AuthOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan ApiKeyCacheDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The most answers a node keeps in its authentication cache: service-key lookups, app-user and admin session
+    /// checks, ended sessions (issue 13, item 5: every cache has a size bound). At the bound, a compaction removes the
+    /// least recently used entries; an answer not in the cache is read from the store, so the bound costs reads, never
+    /// correctness.
+    /// </summary>
+    [Range(1_000, 10_000_000)]
+    public int CacheEntries { get; set; } = 50_000;
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,9 @@ public static class AuthServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMemoryCache();
+
+        // Bounded (AuthOptions.CacheEntries): each of the server's entries counts 1 (AuthCache.Entry).
+        services.AddOptions<MemoryCacheOptions>().Configure<IOptions<AuthOptions>>((cache, auth) => cache.SizeLimit = auth.Value.CacheEntries);
         services.AddProblemDetails();
         services.TryAddSingleton<SigningKeyProvider>();
         services.TryAddSingleton<BaasTokenService>();

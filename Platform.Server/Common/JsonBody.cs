@@ -40,33 +40,44 @@ public static class JsonBody
             throw TooLarge(maxBytes);
         }
 
-        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is > 0 and var length ? (int)length : 4096);
-        var body = request.Body;
-        while (true)
-        {
-            var memory = buffer.GetMemory(8192);
-            var read = await body.ReadAsync(memory, cancellationToken);
-            if (read == 0)
-            {
-                break;
-            }
-
-            buffer.Advance(read);
-            if (buffer.WrittenCount > maxBytes)
-            {
-                throw TooLarge(maxBytes);
-            }
-        }
-
-        if (buffer.WrittenCount == 0)
-        {
-            throw new InvalidInputException("invalid_body", "The request body is empty; a JSON document is required.", "body");
-        }
-
+        // A pooled buffer (issue 13, item 4): the parsed nodes own copies of what they need, so the bytes go back to the
+        // pool once parsed. Sized by Content-Length (+1 so the read that finds the end needs no larger buffer).
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is > 0 and var length ? (int)length + 1 : 4096);
+        var written = 0;
         try
         {
-            JsonInput.Validate(buffer.WrittenSpan, maxDepth);
-            return JsonNode.Parse(buffer.WrittenSpan, documentOptions: new JsonDocumentOptions { MaxDepth = maxDepth });
+            var body = request.Body;
+            while (true)
+            {
+                if (written == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, written).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await body.ReadAsync(buffer.AsMemory(written), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                written += read;
+                if (written > maxBytes)
+                {
+                    throw TooLarge(maxBytes);
+                }
+            }
+
+            if (written == 0)
+            {
+                throw new InvalidInputException("invalid_body", "The request body is empty; a JSON document is required.", "body");
+            }
+
+            var json = buffer.AsSpan(0, written);
+            JsonInput.Validate(json, maxDepth);
+            return JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = maxDepth });
         }
         catch (JsonException ex)
         {
@@ -78,6 +89,10 @@ public static class JsonBody
                     : $"The request body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).",
                 "body",
                 position: ex.BytePositionInLine is { } pos ? (int)pos : null);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

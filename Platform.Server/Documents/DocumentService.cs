@@ -267,11 +267,14 @@ public sealed class DocumentService(
         // Visibility first: errors from If-Match or from applying the update would describe a hidden document.
         rules.CheckVisible(collection, caller, current);
         var version = CheckIfMatch(current, command);
+
+        // One copy of the stored document per PATCH (issue 13, item 4): its user fields, which the update or the merge
+        // patch then changes in place, the validator checks in place and Compose moves into the new document.
         var fields = UserFields(current);
         var updated = update is not null
-            ? UpdateApplier.Apply(update, fields, time.GetUtcNow())
-            : MergePatch.Apply(fields, patch!);
-        await PlanUpdateAsync(collection, current, version, validator.Validate(updated).Document, plan, caller, cancellationToken);
+            ? UpdateApplier.ApplyInPlace(update, fields, time.GetUtcNow())
+            : MergePatch.ApplyInPlace(fields, patch!);
+        await PlanUpdateAsync(collection, current, version, validator.ValidateOwned(updated).Document, plan, caller, cancellationToken);
     }
 
     private async Task PlanDeleteAsync(Collection collection, DeleteCommand command, Plan plan, Caller caller, CancellationToken cancellationToken)

@@ -38,24 +38,54 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
             throw new InvalidInputException(InvalidDocument, "A document must be a JSON object.");
         }
 
+        return Check(obj, copy: true);
+    }
+
+    /// <summary>
+    /// Validates <paramref name="document"/>, a document the caller owns (e.g. the result of a merge patch or an
+    /// operator update on the service's own copy), the same way as <see cref="Validate"/>, but strips the system
+    /// fields from it and returns it instead of a copy.
+    /// </summary>
+    public ValidatedDocument ValidateOwned(JsonObject document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        return Check(document, copy: false);
+    }
+
+    private ValidatedDocument Check(JsonObject obj, bool copy)
+    {
         string? suppliedId = null;
-        var result = new JsonObject();
+        List<string>? stripped = null;
+        var result = copy ? new JsonObject() : obj;
         foreach (var (name, value) in obj)
         {
             if (name == SystemFields.Id)
             {
                 suppliedId = CheckId(value);
+                (stripped ??= []).Add(name);
                 continue;
             }
 
             if (SystemFields.All.Contains(name))
             {
+                (stripped ??= []).Add(name);
                 continue;
             }
 
             CheckName(name, name);
             CheckValue(value, name, 2);
-            result[name] = value?.DeepClone();
+            if (copy)
+            {
+                result[name] = value?.DeepClone();
+            }
+        }
+
+        if (!copy && stripped is not null)
+        {
+            foreach (var name in stripped)
+            {
+                obj.Remove(name);
+            }
         }
 
         var size = SerializedSize(result);
@@ -132,13 +162,42 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
 
     private static long SerializedSize(JsonObject document)
     {
-        var buffer = new ArrayBufferWriter<byte>();
+        // Counted, not kept: the writer writes into one pooled scratch buffer over and over.
+        using var counter = new CountingBufferWriter();
+
         // Unescaped, as stores keep it: the default encoder would count 'é' as six bytes (\u00E9).
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var writer = new Utf8JsonWriter(counter, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             document.WriteTo(writer);
         }
 
-        return buffer.WrittenCount;
+        return counter.Count;
+    }
+
+    /// <summary>An <see cref="IBufferWriter{T}"/> that counts what is written into a reused, pooled buffer.</summary>
+    private sealed class CountingBufferWriter : IBufferWriter<byte>, IDisposable
+    {
+        private byte[] _scratch = ArrayPool<byte>.Shared.Rent(4096);
+
+        public long Count { get; private set; }
+
+        public void Advance(int count) => Count += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => Scratch(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => Scratch(sizeHint);
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(_scratch);
+
+        private byte[] Scratch(int sizeHint)
+        {
+            if (sizeHint > _scratch.Length)
+            {
+                ArrayPool<byte>.Shared.Return(_scratch);
+                _scratch = ArrayPool<byte>.Shared.Rent(sizeHint);
+            }
+
+            return _scratch;
+        }
     }
 }

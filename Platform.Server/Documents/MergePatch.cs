@@ -12,10 +12,19 @@ public static class MergePatch
     public static JsonObject Apply(JsonObject target, JsonObject patch)
     {
         ArgumentNullException.ThrowIfNull(target);
+        return ApplyInPlace(target.DeepClone().AsObject(), patch);
+    }
+
+    /// <summary>
+    /// Merges <paramref name="patch"/> into <paramref name="target"/> itself and returns it, for a caller that owns
+    /// the target (its own copy). The patch's values are copied, never moved, so it can be applied again.
+    /// </summary>
+    public static JsonObject ApplyInPlace(JsonObject target, JsonObject patch)
+    {
+        ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(patch);
-        var result = target.DeepClone().AsObject();
-        Merge(result, patch);
-        return result;
+        Merge(target, patch);
+        return target;
     }
 
     private static void Merge(JsonObject target, JsonObject patch)

@@ -18,14 +18,26 @@ public interface IStartupTask
 /// Runs every <see cref="IStartupTask"/> in <c>StartingAsync</c>, which the host calls before any
 /// hosted service starts, Kestrel included: no request can arrive before the store is ready.
 /// </summary>
-internal sealed class StartupTaskRunner(IEnumerable<IStartupTask> tasks) : IHostedLifecycleService
+/// <remarks>
+/// Each task's duration is logged at Debug (<c>Logging:LogLevel:Platform.Server.Hosting=Debug</c>), the whole at
+/// Information: what stands between process start and the first 200 on <c>/health/ready</c> (docs/deployment.md).
+/// </remarks>
+internal sealed partial class StartupTaskRunner(IEnumerable<IStartupTask> tasks, TimeProvider time, ILogger<StartupTaskRunner> logger) : IHostedLifecycleService
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
+        var all = time.GetTimestamp();
         foreach (var task in tasks.OrderBy(t => t.Order))
         {
+            var started = time.GetTimestamp();
             await task.RunAsync(cancellationToken);
+            var took = time.GetElapsedTime(started).TotalMilliseconds;
+            var name = task.GetType().Name;
+            Log.TaskRan(logger, name, took);
         }
+
+        var total = time.GetElapsedTime(all).TotalMilliseconds;
+        Log.TasksRan(logger, total);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -37,6 +49,15 @@ internal sealed class StartupTaskRunner(IEnumerable<IStartupTask> tasks) : IHost
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 9120, Level = LogLevel.Debug, Message = "Start-up task {Task} took {Milliseconds:F1} ms")]
+        public static partial void TaskRan(ILogger logger, string task, double milliseconds);
+
+        [LoggerMessage(EventId = 9121, Level = LogLevel.Information, Message = "Start-up tasks took {Milliseconds:F1} ms")]
+        public static partial void TasksRan(ILogger logger, double milliseconds);
+    }
 }
 
 public static class StartupTaskServiceCollectionExtensions

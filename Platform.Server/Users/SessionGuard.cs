@@ -61,7 +61,7 @@ internal sealed class SessionGuard(IDocumentStore store, IMemoryCache cache, IOp
         {
             Interlocked.Increment(ref _revocations);
             // Kept at least as long as an access token could still be presented.
-            cache.Set(new CacheKey(sessionId), new CachedSession(userId, Active: false), TimeSpan.FromDays(1));
+            cache.Set(new CacheKey(sessionId), new CachedSession(userId, Active: false), AuthCache.Entry(TimeSpan.FromDays(1)));
         }
 
         endings.Publish(new SessionEnded(BaasCallerKind.User, userId, sessionId));
@@ -80,7 +80,7 @@ internal sealed class SessionGuard(IDocumentStore store, IMemoryCache cache, IOp
         {
             if (Interlocked.Read(ref _revocations) == generation)
             {
-                cache.Set(key, entry, duration);
+                cache.Set(key, entry, AuthCache.Entry(duration));
             }
         }
     }

@@ -51,6 +51,15 @@ internal sealed record BenchOptions
     /// <summary>Soak: the largest RSS slope (MiB per minute, least squares over the second half) that counts as flat.</summary>
     public double SoakMaxSlope { get; init; } = 1.0;
 
+    /// <summary>Memory: how many times each build is started to measure start-up and idle RSS.</summary>
+    public int MemoryStarts { get; init; } = 5;
+
+    /// <summary>Memory: a published <c>Platform.Server.dll</c> measured beside this tree's build in the same run (before/after).</summary>
+    public string? Baseline { get; init; }
+
+    /// <summary>Memory: an already published <c>Platform.Server.dll</c> to measure instead of publishing this tree.</summary>
+    public string? Server { get; init; }
+
     /// <summary>The default soak duration (issue 11, item 13).</summary>
     public static readonly TimeSpan SoakDefaultDuration = TimeSpan.FromMinutes(30);
 
@@ -68,6 +77,9 @@ internal sealed record BenchOptions
                                   subscribers, a row every --report-every, memory slope and pass/fail),
                                   triggers (after trigger: commit -> function start, runs lost, beside get-by-id),
                                   functions (creates with vs without a before trigger; callable vs get-by-id),
+                                  memory (start -> first 200 on /health/ready and idle RSS over --starts starts,
+                                  then get/query/patch/create with the bytes the server allocates per request
+                                  and the RSS after the load),
                                   schedules (an every-second schedule: start delay after each due time over
                                   --duration plus until 40 runs, beside get-by-id), or
                                   dashboard (the published dashboard in /usr/bin/chromium: first-load bytes with
@@ -81,6 +93,10 @@ internal sealed record BenchOptions
                                   of a MiB per minute (1-10000, default 100 = 1.00 MiB/min)
           --wal-bound <MiB>       soak: the server's Baas:Storage:SqliteMaxWalBytes in MiB (1-65536,
                                   default: the server's, 64)
+          --starts <n>            memory: starts per build for start-up time and idle RSS (1-50, default 5)
+          --baseline <dll>        memory: a published Platform.Server.dll (e.g. of main) measured beside this
+                                  tree's build in the same run, starts alternating
+          --server <dll>          memory: measure this published Platform.Server.dll instead of publishing the tree
           --writes <n>            realtime: measured writes to one subscriber (100-100000, default 1000;
                                   fan-out to 1,000 and 500 subscribers uses a tenth of it each)
         """;
@@ -110,7 +126,10 @@ internal sealed record BenchOptions
                 "--documents" => options with { Documents = Number(name, value, 1000, 1_000_000) },
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
-                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" or "functions" or "dashboard" or "schedules" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak, triggers, functions, dashboard or schedules, not '{value}'."),
+                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" or "functions" or "dashboard" or "schedules" or "memory" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak, triggers, functions, dashboard, schedules or memory, not '{value}'."),
+                "--server" => File.Exists(value) ? options with { Server = Path.GetFullPath(value) } : throw new ArgumentException($"--server must name a published Platform.Server.dll; '{value}' does not exist."),
+                "--starts" => options with { MemoryStarts = Number(name, value, 1, 50) },
+                "--baseline" => File.Exists(value) ? options with { Baseline = Path.GetFullPath(value) } : throw new ArgumentException($"--baseline must name a published Platform.Server.dll; '{value}' does not exist."),
                 "--wal-bound" => options with { WalBoundMegabytes = Number(name, value, 1, 65536) },
                 "--report-every" => options with { ReportEvery = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
                 "--load" => options with { SoakLoad = Number(name, value, 1, 100) / 100.0 },

@@ -10,7 +10,7 @@ namespace Baas.Bench;
 /// One benchmark run: publish both apps, start them, seed, load each scenario, report, and stop
 /// everything it started, whatever happens.
 /// </summary>
-internal sealed class BenchRun : IAsyncDisposable
+internal sealed partial class BenchRun : IAsyncDisposable
 {
     private const string AdminEmail = "bench@baas.local";
     private const string AdminPassword = "bench-password-123";
@@ -62,6 +62,11 @@ internal sealed class BenchRun : IAsyncDisposable
         if (_options.Suite == "dashboard")
         {
             return await RunDashboardAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
+        }
+
+        if (_options.Suite == "memory")
+        {
+            return await RunMemoryAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
         }
 
         if (_options.Suite == "schedules")

@@ -29,7 +29,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    /// <summary>Time from <see cref="Process.Start()"/> to the first 200 on <c>/health</c>.</summary>
+    /// <summary>Time from <see cref="Process.Start()"/> to the first 200 on the health path (<c>/health</c> unless given).</summary>
     public TimeSpan StartupTime { get; private set; }
 
     /// <summary>
@@ -40,7 +40,9 @@ internal sealed class ServerProcess : IAsyncDisposable
         string assemblyPath,
         IReadOnlyDictionary<string, string> environment,
         string logPath,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        string healthPath = "health",
+        TimeSpan? healthLimit = null)
     {
         var port = FreeLoopbackPort();
         var baseAddress = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
@@ -72,7 +74,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         var server = new ServerProcess(name, process, log, baseAddress);
         try
         {
-            server.StartupTime = await WaitForHealthAsync(server, stopwatch, cancellationToken).ConfigureAwait(false);
+            server.StartupTime = await WaitForHealthAsync(server, stopwatch, healthPath, healthLimit ?? TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -153,21 +155,20 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private static async Task<TimeSpan> WaitForHealthAsync(ServerProcess server, Stopwatch stopwatch, CancellationToken cancellationToken)
+    private static async Task<TimeSpan> WaitForHealthAsync(ServerProcess server, Stopwatch stopwatch, string healthPath, TimeSpan limit, CancellationToken cancellationToken)
     {
         using var client = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var limit = TimeSpan.FromSeconds(60);
         while (stopwatch.Elapsed < limit)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (server._process.HasExited)
             {
-                throw new InvalidOperationException($"{server.Name} exited with code {server._process.ExitCode} before answering /health; see its log.");
+                throw new InvalidOperationException($"{server.Name} exited with code {server._process.ExitCode} before answering /{healthPath}; see its log.");
             }
 
             try
             {
-                using var response = await client.GetAsync(new Uri("health", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+                using var response = await client.GetAsync(new Uri(healthPath, UriKind.Relative), cancellationToken).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     return stopwatch.Elapsed;
@@ -185,7 +186,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken).ConfigureAwait(false);
         }
 
-        throw new TimeoutException($"{server.Name} did not answer /health within {limit.TotalSeconds} s.");
+        throw new TimeoutException($"{server.Name} did not answer /{healthPath} within {limit.TotalSeconds} s.");
     }
 
     private static int FreeLoopbackPort()

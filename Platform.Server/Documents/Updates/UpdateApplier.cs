@@ -26,16 +26,26 @@ public static class UpdateApplier
     /// <summary>A new document: <paramref name="current"/> (left untouched) with the update applied.</summary>
     public static JsonObject Apply(UpdateDefinition update, JsonObject current, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(update);
         ArgumentNullException.ThrowIfNull(current);
-        var result = current.DeepClone().AsObject();
+        return ApplyInPlace(update, current.DeepClone().AsObject(), now);
+    }
+
+    /// <summary>
+    /// Applies <paramref name="update"/> to <paramref name="document"/> itself and returns it: for a caller that owns
+    /// the document (its own copy), so a PATCH copies the stored document once. When an operation fails, the document
+    /// may be partly updated; the caller discards it. The update's values are copied, never moved, so it can be applied again.
+    /// </summary>
+    public static JsonObject ApplyInPlace(UpdateDefinition update, JsonObject document, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        ArgumentNullException.ThrowIfNull(document);
         var timestamp = Timestamps.Format(now);
         foreach (var operation in update.Operations)
         {
-            ApplyOne(result, operation, timestamp);
+            ApplyOne(document, operation, timestamp);
         }
 
-        return result;
+        return document;
     }
 
     private static void ApplyOne(JsonObject root, UpdateOperation operation, string timestamp)

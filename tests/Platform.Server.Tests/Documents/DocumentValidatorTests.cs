@@ -117,6 +117,41 @@ public sealed class DocumentValidatorTests
     }
 
     [Fact]
+    public void ValidateOwned_StripsSystemFieldsInPlace_AndReturnsTheSameObject()
+    {
+        var document = JsonNode.Parse("""{"_id": "abc", "_version": 9, "a": {"b": [1, {"c": null}]}, "_createdBy": "u", "z": 1}""")!.AsObject();
+        var result = Validator().ValidateOwned(document);
+        Assert.Same(document, result.Document);
+        Assert.Equal("abc", result.SuppliedId);
+        Assert.Equal("""{"a":{"b":[1,{"c":null}]},"z":1}""", document.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("""{"_id": 5}""")]
+    [InlineData("""{"a": {"$b": 1}}""")]
+    [InlineData("""{"a.b": 1}""")]
+    [InlineData("""{"s": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}""")]
+    [InlineData("""{"d": [[[[1]]]]}""")]
+    public void ValidateOwned_RefusesWhatValidateRefuses_WithTheSameError(string json)
+    {
+        var validator = Validator(maxBytes: 100, maxDepth: 3);
+        var copied = Assert.Throws<InvalidInputException>(() => validator.Validate(JsonNode.Parse(json)));
+        var owned = Assert.Throws<InvalidInputException>(() => validator.ValidateOwned(JsonNode.Parse(json)!.AsObject()));
+        Assert.Equal((copied.Code, copied.Message, copied.Field, copied.Kind), (owned.Code, owned.Message, owned.Field, owned.Kind));
+    }
+
+    [Fact]
+    public void Validate_MeasuresSize_BeyondTheScratchBuffer()
+    {
+        // Larger than the 4 KiB scratch buffer the size is counted in, and escaped characters counted as stored.
+        var big = new JsonObject { ["s"] = new string('é', 50_000), ["t"] = new JsonArray([.. Enumerable.Range(0, 2000).Select(i => (JsonNode)i)]) };
+        var expected = System.Text.Encoding.UTF8.GetByteCount(big.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        Validator(maxBytes: expected).Validate(big);
+        var error = Assert.Throws<InvalidInputException>(() => Validator(maxBytes: expected - 1).Validate(big));
+        Assert.Equal($"The document is {expected} bytes; at most {expected - 1} are allowed.", error.Message);
+    }
+
+    [Fact]
     public void DocumentLimits_HaveDocumentedDefaults()
     {
         var limits = new DocumentLimits();

@@ -36,4 +36,16 @@ public sealed class MergePatchTests
         result["a"]!["d"]!.AsArray().Add(2);
         Assert.Equal("""{"a":{"b":null,"d":[1]},"c":null}""", patch.ToJsonString());
     }
+
+    [Fact]
+    public void ApplyInPlace_ChangesTheTarget_AndCopiesThePatchsValues()
+    {
+        var target = JsonNode.Parse("""{"a":{"b":1},"c":2}""")!.AsObject();
+        var patch = JsonNode.Parse("""{"a":{"b":null,"d":[1]},"c":null}""")!.AsObject();
+        var result = MergePatch.ApplyInPlace(target, patch);
+        Assert.Same(target, result);
+        Assert.Equal("""{"a":{"d":[1]}}""", target.ToJsonString());
+        result["a"]!["d"]!.AsArray().Add(2);
+        Assert.Equal("""{"a":{"b":null,"d":[1]},"c":null}""", patch.ToJsonString());
+    }
 }

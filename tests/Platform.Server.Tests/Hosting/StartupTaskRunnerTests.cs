@@ -19,7 +19,7 @@ public class StartupTaskRunnerTests
     public async Task StartingAsync_RunsTasksInOrder_RegardlessOfRegistrationOrder()
     {
         var log = new List<int>();
-        var runner = new StartupTaskRunner([new RecordingTask(300, log), new RecordingTask(0, log), new RecordingTask(100, log)]);
+        var runner = new StartupTaskRunner([new RecordingTask(300, log), new RecordingTask(0, log), new RecordingTask(100, log)], TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<StartupTaskRunner>.Instance);
 
         await runner.StartingAsync(TestContext.Current.CancellationToken);
 

@@ -160,6 +160,18 @@ public sealed class UpdateApplierTests
     }
 
     [Fact]
+    public void ApplyInPlace_ChangesTheDocument_AndLeavesTheUpdateReusable()
+    {
+        var document = JsonNode.Parse("""{"t":[1],"o":{"a":1}}""")!.AsObject();
+        var update = UpdateParser.Parse(JsonNode.Parse("""{"$push":{"t":{"$each":[{"k":1}]}},"$set":{"o.b":{"c":1}},"$unset":{"o.a":1}}""")!.AsObject());
+        var result = UpdateApplier.ApplyInPlace(update, document, Now);
+        Assert.Same(document, result);
+        Assert.Equal("""{"t":[1,{"k":1}],"o":{"b":{"c":1}}}""", document.ToJsonString());
+        document["t"]![1]!["k"] = 2;
+        Assert.Equal("""{"t":[1,{"k":1}],"o":{"b":{"c":1}}}""", UpdateApplier.Apply(update, JsonNode.Parse("""{"t":[1],"o":{"a":1}}""")!.AsObject(), Now).ToJsonString());
+    }
+
+    [Fact]
     public void Apply_LeavesCurrentAndUpdateUntouched_AndKeepsSystemFields()
     {
         var current = JsonNode.Parse("""{"_id":"x","_version":3,"t":[1],"o":{"a":1}}""")!.AsObject();

@@ -1,0 +1,161 @@
+using System.Text.Json.Nodes;
+using Newtonsoft.Json.Linq;
+using Platform.Server.Collections;
+
+namespace Platform.Server.Tests.Collections;
+
+/// <summary>
+/// Schema validation reads the document as a token tree built from its nodes instead of its JSON text (issue 13,
+/// item 4); these pin that the errors are exactly those of the former text path, on every schema and document below.
+/// </summary>
+public sealed class SchemaValidatorTests
+{
+    private static readonly string[] Schemas =
+    [
+        """{ "type": "object", "required": ["title"], "properties": { "title": { "type": "string", "minLength": 2, "maxLength": 10 }, "n": { "type": "integer", "minimum": 0, "maximum": 100 } } }""",
+        """{ "type": "object", "properties": { "x": { "type": "number", "multipleOf": 0.5 }, "i": { "type": "integer" }, "big": { "type": "integer", "maximum": 10 } } }""",
+        """{ "type": "object", "additionalProperties": false, "properties": { "a": { "type": ["string", "null"] }, "b": { "type": "boolean" } } }""",
+        """{ "type": "object", "properties": { "when": { "type": "string", "format": "date-time" }, "day": { "type": "string", "format": "date" }, "mail": { "type": "string", "format": "email" }, "code": { "type": "string", "pattern": "^[A-Z]{3}$" } } }""",
+        """{ "type": "object", "properties": { "tags": { "type": "array", "items": { "type": "string" }, "minItems": 1, "maxItems": 3, "uniqueItems": true }, "status": { "enum": ["open", "closed", 3, null] } } }""",
+        """{ "type": "object", "properties": { "address": { "type": "object", "required": ["city"], "properties": { "city": { "type": "string" }, "zip": { "type": "integer" }, "lines": { "type": "array", "items": { "type": "object", "properties": { "n": { "type": "number" } } } } } } } }""",
+        """{ "type": "object", "properties": { "v": { "oneOf": [ { "type": "integer" }, { "type": "string" } ] }, "w": { "anyOf": [ { "type": "number", "minimum": 10 }, { "type": "boolean" } ] }, "z": { "not": { "type": "null" } }, "all": { "allOf": [ { "type": "number" }, { "minimum": 1 } ] } } }""",
+        """{ "type": "object", "definitions": { "pos": { "type": "integer", "minimum": 1 } }, "properties": { "p": { "$ref": "#/definitions/pos" }, "q": { "type": "array", "items": { "$ref": "#/definitions/pos" } } } }""",
+    ];
+
+    /// <summary>Documents as a request would bring them (parsed from text: numbers keep their raw text).</summary>
+    private static readonly string[] Documents =
+    [
+        """{}""",
+        """{ "title": "ok", "n": 5 }""",
+        """{ "title": "x", "n": -1 }""",
+        """{ "title": "far too long a title", "n": 101 }""",
+        """{ "title": 3, "n": 5.0 }""",
+        """{ "title": "ok", "n": 5.5 }""",
+        """{ "title": "ok", "n": 1e2 }""",
+        """{ "title": "ok", "n": -0 }""",
+        """{ "x": 1.5, "i": 2, "big": 123456789012345678901234567890 }""",
+        """{ "x": 1.25, "i": 2.0, "big": -123456789012345678901234567890 }""",
+        """{ "x": 1E-7, "i": 9223372036854775807, "big": 9223372036854775808 }""",
+        """{ "x": 12345678901234567890.5, "i": -9223372036854775808, "big": 3 }""",
+        """{ "a": null, "b": true }""",
+        """{ "a": "s", "b": "true", "c": 1 }""",
+        """{ "a": 1, "b": null }""",
+        """{ "when": "2024-01-02T03:04:05Z", "day": "2024-01-02", "mail": "a@b.c", "code": "ABC" }""",
+        """{ "when": "2024-01-02", "day": "2024-01-02T03:04:05Z", "mail": "nope", "code": "abc" }""",
+        """{ "when": "2024-13-45T99:00:00Z", "day": "tomorrow", "mail": "", "code": "ABCD" }""",
+        """{ "when": "2024-01-02T03:04:05.123+01:00", "code": "2024-01-02T03:04:05Z" }""",
+        """{ "tags": ["a", "b"], "status": "open" }""",
+        """{ "tags": [], "status": "pending" }""",
+        """{ "tags": ["a", "a", "b", "c"], "status": 3 }""",
+        """{ "tags": ["a", 1, null, {"x": 1}], "status": null }""",
+        """{ "tags": "a", "status": 3.0 }""",
+        """{ "address": { "city": "Oslo", "zip": 150, "lines": [ { "n": 1 }, { "n": "2" } ] } }""",
+        """{ "address": { "zip": 1.5, "lines": [ 1, [], { "n": [1] } ] } }""",
+        """{ "address": "Oslo" }""",
+        """{ "v": 1, "w": 11, "z": 0, "all": 2 }""",
+        """{ "v": 1.5, "w": 9, "z": null, "all": 0 }""",
+        """{ "v": "s", "w": true, "z": "x", "all": "x" }""",
+        """{ "v": null, "w": "s", "all": 1.0 }""",
+        """{ "p": 1, "q": [1, 2, 3] }""",
+        """{ "p": 0, "q": [1, -2, "3", 4.5] }""",
+        """{ "p": "1", "q": {} }""",
+        """{ "nested": { "deep": { "deeper": [ [ [ { "é": "ü", "emoji": "😀", "esc": "a\"b\\c\n" } ] ] ] } } }""",
+    ];
+
+    public static TheoryData<int, int> Cases()
+    {
+        var data = new TheoryData<int, int>();
+        for (var s = 0; s < Schemas.Length; s++)
+        {
+            for (var d = 0; d < Documents.Length; d++)
+            {
+                data.Add(s, d);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Validate_GivesTheTextPathsErrors_OnParsedDocuments(int schema, int document)
+    {
+        var validator = await SchemaValidator.CompileAsync(JsonNode.Parse(Schemas[schema])!.AsObject(), TestContext.Current.CancellationToken);
+        var fields = JsonNode.Parse(Documents[document])!.AsObject();
+        Assert.Equal(Outcome(() => validator.ValidateAsText(fields)), Outcome(() => validator.Validate(fields)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Validate_GivesTheTextPathsErrors_OnComputedValues(int schema, int document)
+    {
+        // What update operators leave: numbers held as CLR values ($inc, $mul, $min, ...), not as parsed text.
+        var validator = await SchemaValidator.CompileAsync(JsonNode.Parse(Schemas[schema])!.AsObject(), TestContext.Current.CancellationToken);
+        var fields = Computed(JsonNode.Parse(Documents[document]))!.AsObject();
+        Assert.Equal(Outcome(() => validator.ValidateAsText(fields)), Outcome(() => validator.Validate(fields)));
+    }
+
+    [Fact]
+    public async Task Validate_FindsErrors_InTheCorpus()
+    {
+        // The comparisons above mean something only if the corpus has both valid and invalid documents.
+        var validator = await SchemaValidator.CompileAsync(JsonNode.Parse(Schemas[0])!.AsObject(), TestContext.Current.CancellationToken);
+        Assert.Empty(validator.Validate(JsonNode.Parse(Documents[1])!.AsObject()));
+        var errors = validator.Validate(JsonNode.Parse(Documents[3])!.AsObject());
+        Assert.Contains(errors, e => e.Path == "title" && e.Message == "is too long");
+        Assert.Contains(errors, e => e.Path == "n" && e.Message == "is above the maximum");
+        Assert.Contains(validator.Validate(JsonNode.Parse("""{ "n": 5.0 }""")!.AsObject()), e => e.Path == "title" && e.Message == "is required");
+    }
+
+    [Theory]
+    [InlineData("5", JTokenType.Integer)]
+    [InlineData("5.0", JTokenType.Float)]
+    [InlineData("1e2", JTokenType.Float)]
+    [InlineData("-0", JTokenType.Integer)]
+    [InlineData("123456789012345678901234567890", JTokenType.Integer)]
+    [InlineData("\"2024-01-02T03:04:05Z\"", JTokenType.String)]
+    [InlineData("null", JTokenType.Null)]
+    [InlineData("true", JTokenType.Boolean)]
+    public void ToToken_ReadsValues_AsJsonTextWouldBeRead(string json, JTokenType expected)
+    {
+        Assert.Equal(expected, SchemaValidator.ToToken(JsonNode.Parse(json)).Type);
+    }
+
+    [Theory]
+    [InlineData(5.0, JTokenType.Integer)]
+    [InlineData(5.5, JTokenType.Float)]
+    [InlineData(1e20, JTokenType.Float)]
+    public void ToToken_ReadsComputedDoubles_AsTheirStoredText(double value, JTokenType expected)
+    {
+        // System.Text.Json writes 5.0 as "5", which the text path read as an integer.
+        Assert.Equal(expected, SchemaValidator.ToToken(JsonValue.Create(value)).Type);
+    }
+
+    /// <summary>
+    /// The errors, or the exception NJsonSchema threw: it throws on some numbers (integers beyond 64 bits against a
+    /// numeric schema), on both paths alike.
+    /// </summary>
+    private static string Outcome(Func<IReadOnlyList<Platform.Server.Common.FieldError>> validate)
+    {
+        try
+        {
+            return string.Join("; ", validate().Select(e => $"{e.Path}: {e.Message}"));
+        }
+        catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
+        {
+            return "throws " + ex.GetType().FullName;
+        }
+    }
+
+    /// <summary>The same document with every number replaced by a CLR value, as an update operator produces it.</summary>
+    private static JsonNode? Computed(JsonNode? node) => node switch
+    {
+        JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key, Computed(p.Value)))),
+        JsonArray array => new JsonArray([.. array.Select(Computed)]),
+        JsonValue value when value.GetValueKind() == System.Text.Json.JsonValueKind.Number =>
+            value.TryGetValue<long>(out var integer) ? JsonValue.Create(integer)
+            : value.TryGetValue<decimal>(out var exact) ? JsonValue.Create(exact)
+            : JsonValue.Create(value.GetValue<double>()),
+        _ => node?.DeepClone(),
+    };
+}
