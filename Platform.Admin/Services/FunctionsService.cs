@@ -43,6 +43,10 @@ public class FunctionsService(BaasClient client)
     public virtual Task<FunctionRunPage> ListRunsAsync(string name, string? status, bool deadLetters, string? cursor, CancellationToken cancellationToken = default) =>
         Functions.ListRunsAsync(name, status, deadLetters ? true : null, RunPageSize, cursor, cancellationToken);
 
+    /// <summary>One run record, or null when the function has no run with that id.</summary>
+    public virtual Task<FunctionRun?> GetRunAsync(string name, string runId, CancellationToken cancellationToken = default) =>
+        Functions.GetRunAsync(name, runId, cancellationToken);
+
     public virtual Task<FunctionRun> RetryAsync(string name, string runId, CancellationToken cancellationToken = default) =>
         Functions.RetryAsync(name, runId, cancellationToken);
 

@@ -114,19 +114,41 @@ public class SettingsAdminClient
         return response.Body as JsonObject ?? [];
     }
 
-    /// <summary>Reads what the server says about itself: its version, storage provider and readiness (<c>GET /api/admin/overview</c>).</summary>
+    /// <summary>Reads what the server says about itself: its version, storage provider, readiness, function count and the 10 newest failed runs (<c>GET /api/admin/overview</c>).</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The server's overview.</returns>
-    public virtual async Task<ServerOverview> GetServerOverviewAsync(CancellationToken cancellationToken = default)
+    public virtual Task<ServerOverview> GetServerOverviewAsync(CancellationToken cancellationToken = default) =>
+        GetServerOverviewAsync(failures: null, cancellationToken);
+
+    /// <summary>Reads the server's overview with up to <paramref name="failures"/> of the newest failed runs (<c>GET /api/admin/overview?failures=</c>).</summary>
+    /// <param name="failures">How many failed runs to list, 0 to 50; null for the server's default (10).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The server's overview.</returns>
+    public virtual async Task<ServerOverview> GetServerOverviewAsync(int? failures, CancellationToken cancellationToken = default)
     {
-        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Get, BaasPaths.AdminOverview), cancellationToken).ConfigureAwait(false);
+        var path = failures is { } n ? BaasPaths.AdminOverview + "?failures=" + n.ToString(CultureInfo.InvariantCulture) : BaasPaths.AdminOverview;
+        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Get, path), cancellationToken).ConfigureAwait(false);
         var body = response.Body as JsonObject ?? throw new BaasException("The server answered its overview without a body.");
         return new ServerOverview(
             Text(body, "version") ?? "unknown",
             Text(body, "storageProvider") ?? "unknown",
             body["ready"] is JsonValue ready && ready.TryGetValue<bool>(out var value) && value,
-            Text(body, "health") ?? "unknown");
+            Text(body, "health") ?? "unknown")
+        {
+            Functions = body["functions"] is JsonValue count && count.TryGetValue<int>(out var functions) ? functions : 0,
+            RecentFailures = [.. (body["recentFailures"] as JsonArray ?? []).OfType<JsonObject>().Select(Failure)],
+        };
     }
+
+    private static FunctionFailure Failure(JsonObject json) => new(
+        Text(json, "id") ?? string.Empty,
+        Text(json, "function") ?? string.Empty,
+        Functions.FunctionInfo.Int(json, "version") ?? 0,
+        Text(json, "trigger") ?? string.Empty,
+        Text(json, "status") ?? string.Empty,
+        Functions.FunctionInfo.Time(json, "startedAt") ?? default,
+        Functions.FunctionRunError.FromJson(json["error"]),
+        json["deadLetter"] is JsonValue dead && dead.TryGetValue<bool>(out var deadLetter) && deadLetter);
 
     private static string? Text(JsonObject json, string name) =>
         json[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;

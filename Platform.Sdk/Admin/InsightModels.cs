@@ -53,4 +53,23 @@ public sealed class AuditQuery
 /// <param name="StorageProvider"><c>sqlite</c> or <c>mongodb</c>.</param>
 /// <param name="Ready">Whether its readiness checks (<c>/health/ready</c>) pass.</param>
 /// <param name="Health"><c>healthy</c>, <c>degraded</c> or <c>unhealthy</c>.</param>
-public sealed record ServerOverview(string Version, string StorageProvider, bool Ready, string Health);
+public sealed record ServerOverview(string Version, string StorageProvider, bool Ready, string Health)
+{
+    /// <summary>How many functions are defined (enabled or not).</summary>
+    public int Functions { get; init; }
+
+    /// <summary>The newest failed or timed-out runs of any function, newest first (as many as asked for; 10 by default).</summary>
+    public IReadOnlyList<FunctionFailure> RecentFailures { get; init; } = [];
+}
+
+/// <summary>One failed run on the overview (<c>GET /api/admin/overview</c>).</summary>
+/// <param name="Id">The run's id (<c>Admin.Functions.GetRunAsync(Function, Id)</c> reads it whole).</param>
+/// <param name="Function">The function's name.</param>
+/// <param name="Version">The function version that ran.</param>
+/// <param name="Trigger"><c>schedule</c>, <c>document</c>, <c>callable</c> or <c>manual</c>.</param>
+/// <param name="Status">The run's error code: <c>failed</c> (threw, or broke a limit other than time) or <c>timedOut</c>.</param>
+/// <param name="StartedAt">When it started.</param>
+/// <param name="Error">The error's message, line and column, when the run recorded one.</param>
+/// <param name="DeadLetter">Whether it was the last attempt of a trigger or schedule run.</param>
+public sealed record FunctionFailure(
+    string Id, string Function, int Version, string Trigger, string Status, DateTimeOffset StartedAt, Functions.FunctionRunError? Error, bool DeadLetter);

@@ -9,6 +9,8 @@ using Platform.Server.Auth;
 using Platform.Server.Collections;
 using Platform.Server.Common;
 using Platform.Server.Documents;
+using Platform.Server.Functions;
+using Platform.Server.Functions.Runs;
 using Platform.Server.Rules;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Filters;
@@ -50,7 +52,9 @@ public static class AdminToolsEndpoints
         routes.MapGet("/api/admin/settings", GetSettings).WithTags("Settings").RequireAuthorization(BaasPolicies.AdminOrService)
             .WithName("GetEffectiveSettings").WithSummary("The effective Baas configuration and urls, secrets masked.");
         routes.MapGet("/api/admin/overview", GetOverviewAsync).WithTags("Settings").RequireAuthorization(BaasPolicies.AdminOrService)
-            .WithName("GetServerOverview").WithSummary("The server's version, storage provider and readiness, for the dashboard's overview.");
+            .WithName("GetServerOverview")
+            .WithSummary("The server's version, storage provider and readiness, the function count and the newest failed runs (?failures=0-50, default Baas:AdminTools:OverviewFailures), for the dashboard's overview.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         return group;
     }
 
@@ -233,16 +237,51 @@ public static class AdminToolsEndpoints
         return TypedResults.Empty;
     }
 
+    /// <summary>The most failed runs <c>?failures=</c> may ask the overview for.</summary>
+    public const int MaxOverviewFailures = 50;
+
     internal static async Task<Ok<ServerOverview>> GetOverviewAsync(
-        IOptions<StorageOptions> storage, HealthCheckService health, CancellationToken cancellationToken)
+        HttpRequest request, IOptions<StorageOptions> storage, IOptions<AdminToolsOptions> tools, HealthCheckService health, IFunctionCatalog functions,
+        FunctionRunStore runs, CancellationToken cancellationToken)
     {
+        var failures = OverviewFailures(request.Query, tools.Value.OverviewFailures);
+
         // The same checks as /health/ready, so the overview and a load balancer agree.
         var report = await health.CheckHealthAsync(check => check.Tags.Contains("ready"), cancellationToken);
+        var defined = await functions.ListAsync(cancellationToken);
+        var failed = await runs.RecentFailuresAsync(failures, cancellationToken);
         return TypedResults.Ok(new ServerOverview(
             ServerVersion.Current,
             storage.Value.Provider switch { StorageProvider.Mongo => "mongodb", _ => "sqlite" },
             report.Status == HealthStatus.Healthy,
-            report.Status.ToString().ToLowerInvariant()));
+            report.Status.ToString().ToLowerInvariant(),
+            defined.Count,
+            [.. failed.Select(r => new RecentFunctionFailure(
+                r.Id, r.Function, r.Version, r.Trigger.Name(), r.Status.Name(), r.StartedAt, r.Error, r.DeadLetter))]));
+    }
+
+    private static int OverviewFailures(IQueryCollection query, int byDefault)
+    {
+        foreach (var key in query.Keys)
+        {
+            if (key != "failures")
+            {
+                throw new InvalidInputException("unknown_parameter", $"Unknown query parameter '{key}' (allowed: failures).", key);
+            }
+        }
+
+        if (!query.TryGetValue("failures", out var text))
+        {
+            return byDefault;
+        }
+
+        if (!int.TryParse(text.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var failures)
+            || failures > MaxOverviewFailures)
+        {
+            throw new InvalidInputException("invalid_limit", $"failures must be a whole number from 0 to {MaxOverviewFailures} (was '{text}').", "failures");
+        }
+
+        return failures;
     }
 
     internal static Ok<JsonObject> GetSettings(HttpContext context) =>

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Platform.Server.AdminTools;
 
-/// <summary><c>Baas:AdminTools</c>: the bounds of the dashboard's data tools (schema check, bulk, import, export).</summary>
+/// <summary><c>Baas:AdminTools</c>: the bounds of the dashboard's data tools (schema check, bulk, import, export) and the overview.</summary>
 public sealed class AdminToolsOptions
 {
     public const string Section = "Baas:AdminTools";
@@ -42,4 +42,8 @@ public sealed class AdminToolsOptions
     /// <summary>Most CSV columns an export writes; a collection with more distinct field paths needs <c>fields=</c>.</summary>
     [Range(1, 100_000)]
     public int ExportMaxColumns { get; set; } = 1000;
+
+    /// <summary>Failed function runs <c>GET /api/admin/overview</c> lists when the caller does not say (<c>?failures=</c>, at most <see cref="AdminToolsEndpoints.MaxOverviewFailures"/>).</summary>
+    [Range(0, AdminToolsEndpoints.MaxOverviewFailures)]
+    public int OverviewFailures { get; set; } = 10;
 }

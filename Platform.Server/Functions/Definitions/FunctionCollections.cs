@@ -21,7 +21,7 @@ public static class FunctionCollections
     public static string VersionId(string name, int version) => $"{name}@{version}";
 }
 
-/// <summary>Creates the functions' system collections and the run indexes (list by function newest first; retention by age).</summary>
+/// <summary>Creates the functions' system collections and the run indexes (list by function newest first; retention by age; recent failures by status).</summary>
 internal sealed class FunctionCollectionsInitializer(IDocumentStore store) : IStartupTask
 {
     public int Order => 110;
@@ -39,6 +39,7 @@ internal sealed class FunctionCollectionsInitializer(IDocumentStore store) : ISt
             [
                 new IndexDefinition([new SortField("function"), new SortField("startedAt", Descending: true)], Unique: false),
                 new IndexDefinition([new SortField("startedAt")], Unique: false),
+                new IndexDefinition([new SortField("status"), new SortField("startedAt", Descending: true)], Unique: false),
             ],
             cancellationToken);
     }

@@ -22,6 +22,8 @@ public sealed class FunctionRunStore(IDocumentStore store)
 
     private static readonly SortField[] NewestFirst = [new("startedAt", Descending: true), new(SystemFields.Id, Descending: true)];
 
+    private static readonly RunStatus[] FailedStatuses = [RunStatus.Failed, RunStatus.TimedOut];
+
     public async Task SaveAsync(FunctionRunRecord run, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -80,6 +82,29 @@ public sealed class FunctionRunStore(IDocumentStore store)
         var items = page.Take(limit).Select(FunctionRunJson.FromJson).ToList();
         var next = page.Count > limit ? EncodeCursor(items[^1]) : null;
         return new FunctionRunPage(items, next);
+    }
+
+    /// <summary>
+    /// The newest <paramref name="limit"/> runs of any function that ended <c>failed</c> or <c>timedOut</c> (a
+    /// <c>ctx.reject</c> is the function's answer, not a failure), newest first. One keyset read per status on the
+    /// <c>(status, startedAt)</c> index, merged: never a scan of the run history.
+    /// </summary>
+    public async Task<IReadOnlyList<FunctionRunRecord>> RecentFailuresAsync(int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (limit == 0)
+        {
+            return [];
+        }
+
+        var merged = new List<FunctionRunRecord>();
+        foreach (var status in FailedStatuses)
+        {
+            var page = await store.QueryAsync(FunctionRunJson.Collection, new DocumentQuery(Eq("status", status.Name()), NewestFirst, limit), cancellationToken);
+            merged.AddRange(page.Select(FunctionRunJson.FromJson));
+        }
+
+        return [.. merged.OrderByDescending(r => r.StartedAt).ThenByDescending(r => r.Id, StringComparer.Ordinal).Take(limit)];
     }
 
     /// <summary>Deletes up to <paramref name="batchSize"/> runs that started before <paramref name="cutoff"/>, oldest first; returns how many.</summary>

@@ -35,6 +35,7 @@ public sealed class JourneyTests(BrowserFixture browser, DashboardServer server)
     public async Task Overview_ShowsACollectionWithItsDocumentCount()
     {
         var name = "dash" + Guid.NewGuid().ToString("N")[..10];
+        var failing = "fn" + Guid.NewGuid().ToString("N")[..10];
         using (var admin = await server.Server.CreateAdminClientAsync(Ct))
         {
             (await admin.PostAsJsonAsync("/api/admin/collections", new { name }, Ct)).EnsureSuccessStatusCode();
@@ -42,6 +43,10 @@ public sealed class JourneyTests(BrowserFixture browser, DashboardServer server)
             {
                 (await admin.PostAsJsonAsync($"/api/collections/{name}/documents", new { title = $"todo {i}" }, Ct)).EnsureSuccessStatusCode();
             }
+
+            // A function whose run fails, for the recent failures.
+            (await admin.PostAsJsonAsync("/api/admin/functions", new { name = failing, code = "export default async function (ctx) {\n  throw new Error('overview boom');\n}" }, Ct)).EnsureSuccessStatusCode();
+            (await admin.PostAsJsonAsync($"/api/admin/functions/{failing}/run", new { }, Ct)).EnsureSuccessStatusCode();
         }
 
         await SignInAsync(server.AdminUrl);
@@ -50,6 +55,9 @@ public sealed class JourneyTests(BrowserFixture browser, DashboardServer server)
         var row = Page.GetByRole(AriaRole.Row).Filter(new() { HasText = name });
         await Expect(row).ToContainTextAsync("3");
         await Expect(Page.GetByTestId("stat-health")).ToContainTextAsync("Ready");
+        var failure = Page.GetByTestId("failure-row").Filter(new() { HasText = failing });
+        await Expect(failure).ToContainTextAsync("failed");
+        await Expect(failure).ToContainTextAsync("overview boom");
         await ScanAsync("overview");
 
         // Keyboard: the skip link is shown when focused and moves focus to the content.
@@ -65,6 +73,12 @@ public sealed class JourneyTests(BrowserFixture browser, DashboardServer server)
         Assert.Equal("dark", await Page.EvaluateAsync<string>("() => localStorage.getItem('baas-admin-theme')"));
         await ScanAsync("overview-dark");
         await AssertNoTokenStoredAsync();
+
+        // A failure's link opens the run on its function's page.
+        await failure.GetByRole(AriaRole.Link).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync($"Function {failing}");
+        await Expect(Page.GetByTestId("linked-run").GetByTestId("run-status")).ToHaveTextAsync("failed");
+        await Expect(Page.GetByTestId("linked-run").GetByTestId("run-error")).ToContainTextAsync("overview boom");
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Admin.Pages;
 using Platform.Admin.Services;
 using Platform.Admin.Tests.Infrastructure;
@@ -121,6 +123,40 @@ public sealed class FunctionsPageTests : DashboardTestContext
         Assert.Equal("auth != null", (string?)sent["callable"]!["invokeRule"]);
         Assert.Equal("api.example.com", (string?)sent["fetchAllowlist"]![0]);
         Assert.Contains(JSInterop.Invocations, i => i.Identifier == "markLine");
+    }
+
+    [Fact]
+    public async Task Detail_WithARunInTheQuery_OpensHistory_WithThatRunShown()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/functions/hello", HttpStatusCode.OK, Function())
+            .On(HttpMethod.Get, "/api/admin/functions/hello/runs/r7", HttpStatusCode.OK, Run("r7", "failed"))
+            .On(HttpMethod.Get, "/api/admin/functions/hello/runs?limit=50", HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray(Run("r7", "failed")), ["nextCursor"] = null });
+
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo(navigation.GetUriWithQueryParameter("run", "r7"));
+        var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
+
+        page.WaitForAssertion(() => Assert.Contains("line 2, column 9", page.Find("[data-testid=linked-run] [data-testid=run-error]").TextContent, StringComparison.Ordinal));
+        Assert.Contains("Run r7", page.Find("[data-testid=linked-run]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("TypeError: boom", page.Find("[data-testid=linked-run]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("History", page.Find(".mud-tab-active").TextContent, StringComparison.Ordinal);
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=history]")));
+    }
+
+    [Fact]
+    public async Task Detail_WithAnUnknownRunInTheQuery_SaysSo()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/functions/hello", HttpStatusCode.OK, Function())
+            .On(HttpMethod.Get, "/api/admin/functions/hello/runs/nope", HttpStatusCode.NotFound, StubApi.Problem(404, "run_not_found", "Function 'hello' has no run 'nope'."))
+            .On(HttpMethod.Get, "/api/admin/functions/hello/runs?limit=50", HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray(), ["nextCursor"] = null });
+
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo(navigation.GetUriWithQueryParameter("run", "nope"));
+        var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
+
+        page.WaitForAssertion(() => Assert.Contains("no run nope", page.Find("[data-testid=linked-run] [role=alert]").TextContent, StringComparison.Ordinal));
     }
 
     [Fact]

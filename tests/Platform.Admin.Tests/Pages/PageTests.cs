@@ -145,6 +145,50 @@ public sealed class PageTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task Overview_ShowsTheFunctionCount_AndRecentFailures_LinkingToTheRun()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/health/ready", HttpStatusCode.OK)
+            .On(HttpMethod.Get, "/api/admin/overview", HttpStatusCode.OK, JsonNode.Parse("""
+                {"version":"1.2.3","storageProvider":"sqlite","ready":true,"health":"healthy","functions":4,"recentFailures":[
+                  {"id":"r2","function":"send mail","version":3,"trigger":"schedule","status":"timedOut","startedAt":"2026-01-02T03:04:05Z","error":{"message":"The function ran longer than its 1 s budget.","line":null,"column":null},"deadLetter":true},
+                  {"id":"r1","function":"hello","version":1,"trigger":"manual","status":"failed","startedAt":"2026-01-01T00:00:00Z","error":{"message":"TypeError: boom","line":2,"column":9},"deadLetter":false}]}
+                """))
+            .On(HttpMethod.Get, "/api/admin/realtime", HttpStatusCode.OK, JsonNode.Parse("""{"connections":0,"subscriptions":0,"collections":[]}"""))
+            .On(HttpMethod.Get, "/api/admin/collections", HttpStatusCode.OK, JsonNode.Parse("""{"items":[]}"""))
+            .On(HttpMethod.Get, "/api/admin/users?limit=1000", HttpStatusCode.OK, JsonNode.Parse("""{"items":[]}"""));
+
+        var page = Render<Overview>();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=failure-row]").Count));
+        Assert.Contains("4", page.Find("[data-testid=stat-functions]").TextContent, StringComparison.Ordinal);
+        var rows = page.FindAll("[data-testid=failure-row]");
+        Assert.Contains("send mail", rows[0].TextContent, StringComparison.Ordinal);
+        Assert.Contains("2026-01-02 03:04:05 UTC", rows[0].TextContent, StringComparison.Ordinal);
+        Assert.Contains("timedOut (dead letter)", rows[0].TextContent, StringComparison.Ordinal);
+        Assert.Equal("functions/send%20mail?run=r2", rows[0].QuerySelector("a")!.GetAttribute("href"));
+        Assert.Contains("failed", rows[1].TextContent, StringComparison.Ordinal);
+        Assert.Contains("line 2, column 9: TypeError: boom", rows[1].TextContent, StringComparison.Ordinal);
+        Assert.Equal("functions/hello?run=r1", rows[1].QuerySelector("a")!.GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task Overview_WithoutFailures_SaysSo()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/health/ready", HttpStatusCode.OK)
+            .On(HttpMethod.Get, "/api/admin/overview", HttpStatusCode.OK, JsonNode.Parse("""{"version":"1.2.3","storageProvider":"sqlite","ready":true,"health":"healthy","functions":0,"recentFailures":[]}"""))
+            .On(HttpMethod.Get, "/api/admin/realtime", HttpStatusCode.OK, JsonNode.Parse("""{"connections":0,"subscriptions":0,"collections":[]}"""))
+            .On(HttpMethod.Get, "/api/admin/collections", HttpStatusCode.OK, JsonNode.Parse("""{"items":[]}"""))
+            .On(HttpMethod.Get, "/api/admin/users?limit=1000", HttpStatusCode.OK, JsonNode.Parse("""{"items":[]}"""));
+
+        var page = Render<Overview>();
+
+        page.WaitForAssertion(() => Assert.Contains("No failed or timed-out function runs", page.Find("[data-testid=failures-empty]").TextContent, StringComparison.Ordinal));
+        Assert.Contains("0", page.Find("[data-testid=stat-functions]").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Overview_ShowsAnUnreachableServer_AsAnError()
     {
         await SignInAsync();

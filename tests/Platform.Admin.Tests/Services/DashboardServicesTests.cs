@@ -99,7 +99,9 @@ public sealed class DashboardServicesTests : DashboardTestContext
         Assert.Equal(2, overview.Users);
         Assert.False(overview.MoreUsers);
         Assert.False(string.IsNullOrEmpty(overview.DashboardVersion));
-        Assert.Equal(new ServerOverview("1.2.3", "sqlite", true, "healthy"), overview.Server);
+        Assert.Equal(("1.2.3", "sqlite", true, "healthy"), (overview.Server.Version, overview.Server.StorageProvider, overview.Server.Ready, overview.Server.Health));
+        Assert.Equal(0, overview.Server.Functions);
+        Assert.Empty(overview.Server.RecentFailures);
         Assert.Equal(2, overview.Realtime.Connections);
     }
 

@@ -397,6 +397,13 @@ public sealed partial class AuthTests(SdkServerFixture fixture) : IClassFixture<
         Assert.Equal("sqlite", overview.StorageProvider);
         Assert.True(overview.Ready);
         Assert.Equal("healthy", overview.Health);
+        Assert.True(overview.Functions >= 0);
+        Assert.NotNull(overview.RecentFailures);
+
+        var none = await fixture.Client.Admin.Settings.GetServerOverviewAsync(failures: 0, Ct);
+        Assert.Empty(none.RecentFailures);
+        var refused = await Assert.ThrowsAsync<BaasException>(() => fixture.Client.Admin.Settings.GetServerOverviewAsync(failures: 51, Ct));
+        Assert.Equal("invalid_limit", refused.Code);
     }
 
     private async Task<BaasSession> NewSessionAsync()
