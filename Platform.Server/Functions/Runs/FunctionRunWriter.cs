@@ -32,6 +32,7 @@ public sealed partial class FunctionRunWriter : IHostedService, IDisposable
     private readonly Channel<Item> _queue;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
+    private int _disposed;
 
     public FunctionRunWriter(IDocumentStore store, IOptions<FunctionOptions> options, TimeProvider time, ILogger<FunctionRunWriter> logger)
     {
@@ -123,6 +124,12 @@ public sealed partial class FunctionRunWriter : IHostedService, IDisposable
 
     public void Dispose()
     {
+        // Registered as itself and as a hosted service (a factory): the container disposes it once per registration.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _queue.Writer.TryComplete();
         _stopping.Cancel();
         _stopping.Dispose();

@@ -104,11 +104,46 @@ internal static class JsJson
     }
 
     /// <summary>The value as JSON; <paramref name="maxBytes"/> bounds its approximate serialized size.</summary>
-    public static JsonNode? ToNode(Engine engine, JsValue value, int maxBytes, string path = "value")
+    public static JsonNode? ToNode(Engine engine, JsValue value, int maxBytes, string path = "value") =>
+        ToNode(engine, value, maxBytes, out _, path);
+
+    /// <summary>
+    /// <see cref="ToNode(Engine, JsValue, int, string)"/>, also giving the walk's byte estimate. The serialized JSON is at
+    /// most <see cref="MaxBytesPerEstimatedByte"/> times the estimate (a character escaped as <c>\uXXXX</c>), so a
+    /// caller that needs the exact size only has to serialize when the estimate times that is over its limit.
+    /// </summary>
+    public static JsonNode? ToNode(Engine engine, JsValue value, int maxBytes, out long estimatedBytes, string path = "value")
     {
         var state = new WalkState(engine, maxBytes);
         var converted = Convert(state, value, path, 0, JsValue.Undefined);
+        estimatedBytes = state.Bytes;
         return converted.IsUndefined ? null : converted.Node;
+    }
+
+    /// <summary>Serialized bytes per estimated byte, at most: 6 for a character written as <c>\uXXXX</c>; a number (8) prints in at most 24.</summary>
+    public const int MaxBytesPerEstimatedByte = 6;
+
+    /// <summary><c>ctx.event</c> built from its parts, without the copy <see cref="FunctionNames.ToJson(FunctionEvent)"/> makes.</summary>
+    public static JsValue EventToJs(Engine engine, FunctionEvent? functionEvent)
+    {
+        if (functionEvent is null)
+        {
+            return JsValue.Null;
+        }
+
+        var result = new JsObject(engine);
+        result.CreateDataProperty(JsString.Create("id"), JsString.Create(functionEvent.Id));
+        result.CreateDataProperty(JsString.Create("type"), JsString.Create(functionEvent.Type.Name()));
+        result.CreateDataProperty(JsString.Create("collection"), JsString.Create(functionEvent.Collection));
+        result.CreateDataProperty(JsString.Create("documentId"), JsString.Create(functionEvent.DocumentId));
+        result.CreateDataProperty(JsString.Create("before"), ToJs(engine, functionEvent.Before));
+        result.CreateDataProperty(JsString.Create("after"), ToJs(engine, functionEvent.After));
+        if (functionEvent.Data is not null)
+        {
+            result.CreateDataProperty(JsString.Create("data"), ToJs(engine, functionEvent.Data));
+        }
+
+        return result;
     }
 
     private sealed class WalkState(Engine engine, int maxBytes)
