@@ -306,6 +306,7 @@ public static class FunctionEndpoints
         HttpRequest request,
         IFunctionCatalog catalog,
         IFunctionExecutor executor,
+        FunctionRunStore runs,
         IOptions<FunctionOptions> options,
         TimeProvider time,
         CancellationToken cancellationToken)
@@ -334,10 +335,13 @@ public static class FunctionEndpoints
             }
         }
 
-        var run = await executor.ExecuteAsync(
+        // The record is written off the request path, in groups (FunctionRunWriter); reads of runs wait for it. It is
+        // queued even when the client has gone away meanwhile: the run happened.
+        var run = await executor.RunUnrecordedAsync(
             definition,
             new FunctionInvocation { RunId = FunctionExecutor.NewRunId(), Trigger = RunTrigger.Callable, Args = args, Caller = caller },
             cancellationToken);
+        await runs.EnqueueAsync(run, CancellationToken.None);
         return run.Status switch
         {
             RunStatus.Succeeded => TypedResults.Ok(new JsonObject { ["result"] = run.Result?.DeepClone() }),

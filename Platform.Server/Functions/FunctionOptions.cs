@@ -73,6 +73,17 @@ public sealed class FunctionOptions : IValidatableObject
     [Range(1, 1024)]
     public int MaxConcurrentRuns { get; set; } = 16;
 
+    /// <summary>
+    /// Callable run records waiting to be written (they are written off the request path, in groups); a call that
+    /// finds the queue full waits for room.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxPendingRunRecords { get; set; } = 10_000;
+
+    /// <summary>Most callable run records written in one store write.</summary>
+    [Range(1, 10_000)]
+    public int RunRecordsPerCommit { get; set; } = 256;
+
     /// <summary>How long a node trusts its cached function definitions (changes on the same node are immediate).</summary>
     public TimeSpan DefinitionCacheTime { get; set; } = TimeSpan.FromSeconds(5);
 

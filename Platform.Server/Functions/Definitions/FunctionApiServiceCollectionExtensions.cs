@@ -14,6 +14,8 @@ public static class FunctionApiServiceCollectionExtensions
         services.AddSingleton<FunctionSecretStore>();
         services.AddSingleton<IFunctionSecrets>(sp => sp.GetRequiredService<FunctionSecretStore>());
         services.AddSingleton<FunctionAdminService>();
+        services.AddSingleton<FunctionRunWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<FunctionRunWriter>());
         services.AddSingleton<FunctionRunStore>();
         // A factory, so that a host without a runtime (the runtime is its own part) still builds and validates;
         // only running a function needs one.

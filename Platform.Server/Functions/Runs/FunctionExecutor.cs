@@ -127,7 +127,9 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
     {
         var status = result.Status;
         var error = result.Error is { } e ? e with { Message = masker.Apply(e.Message) } : null;
-        var output = masker.Apply(result.Result);
+        // Copied only when there are secrets to mask (the runtime's node is not shared). The size is checked again
+        // whatever the runtime: the cap holds for any IFunctionRuntime.
+        var output = masker.IsEmpty ? result.Result : masker.Apply(result.Result);
         if (output is not null && Encoding.UTF8.GetByteCount(output.ToJsonString()) is var size && size > _options.MaxResultBytes)
         {
             status = RunStatus.Failed;

@@ -11,8 +11,12 @@ namespace Platform.Server.Functions.Runs;
 /// <summary>A page of runs, newest first, and the cursor of the next page (null at the end).</summary>
 public sealed record FunctionRunPage(IReadOnlyList<FunctionRunRecord> Items, string? NextCursor);
 
-/// <summary>Run records in <c>_function_runs</c> (<c>_id</c> = run id): write once, read, list newest first with keyset paging, delete by age.</summary>
-public sealed class FunctionRunStore(IDocumentStore store)
+/// <summary>
+/// Run records in <c>_function_runs</c> (<c>_id</c> = run id): write once (now, or queued on the
+/// <see cref="FunctionRunWriter"/>), read, list newest first with keyset paging, delete by age. Reads first wait for
+/// the records queued before them, so a record queued on this node is never missing from a read that follows it.
+/// </summary>
+public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter writer)
 {
     /// <summary>Page size of the runs API when no <c>limit</c> is given.</summary>
     public const int DefaultLimit = 50;
@@ -29,6 +33,10 @@ public sealed class FunctionRunStore(IDocumentStore store)
         ArgumentNullException.ThrowIfNull(run);
         await store.WriteAsync([Insert(run)], cancellationToken);
     }
+
+    /// <summary>Queues <paramref name="run"/> for a group write off the caller's path (<see cref="FunctionRunWriter"/>).</summary>
+    public ValueTask EnqueueAsync(FunctionRunRecord run, CancellationToken cancellationToken = default) =>
+        writer.EnqueueAsync(run, cancellationToken);
 
     /// <summary>The store write that saves <paramref name="run"/>, for a caller that commits it with other writes.</summary>
     public static InsertOperation Insert(FunctionRunRecord run)
@@ -59,6 +67,7 @@ public sealed class FunctionRunStore(IDocumentStore store)
     /// <summary>The run of <paramref name="function"/> with this id, or null (also when the id belongs to another function).</summary>
     public async Task<FunctionRunRecord?> GetAsync(string function, string id, CancellationToken cancellationToken = default)
     {
+        await writer.FlushAsync(cancellationToken);
         var stored = await store.GetAsync(FunctionRunJson.Collection, id, cancellationToken);
         return stored is not null && stored["function"]?.GetValue<string>() == function ? FunctionRunJson.FromJson(stored) : null;
     }
@@ -78,7 +87,9 @@ public sealed class FunctionRunStore(IDocumentStore store)
             conditions.Add(new FieldNode("deadLetter", FieldOperator.Eq, JsonSerializer.SerializeToElement(d)));
         }
 
-        var page = await store.QueryAsync(FunctionRunJson.Collection, new DocumentQuery(new AndNode(conditions), NewestFirst, limit + 1, DecodeCursor(cursor)), cancellationToken);
+        var after = DecodeCursor(cursor);
+        await writer.FlushAsync(cancellationToken);
+        var page = await store.QueryAsync(FunctionRunJson.Collection, new DocumentQuery(new AndNode(conditions), NewestFirst, limit + 1, after), cancellationToken);
         var items = page.Take(limit).Select(FunctionRunJson.FromJson).ToList();
         var next = page.Count > limit ? EncodeCursor(items[^1]) : null;
         return new FunctionRunPage(items, next);

@@ -98,7 +98,7 @@ internal sealed class FunctionRun
         ctx.Set("userDb", Database(engine, UserCaller));
         ctx.Set("auth", JsJson.ToJs(engine, Invocation.Caller?.Auth));
         ctx.Set("args", JsJson.ToJs(engine, Invocation.Args));
-        ctx.Set("event", JsJson.ToJs(engine, Invocation.Event?.ToJson()));
+        ctx.Set("event", JsJson.EventToJs(engine, Invocation.Event));
         var run = new JsObject(engine);
         run.Set("id", Invocation.RunId);
         run.Set("function", Function.Name);

@@ -172,8 +172,12 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
 
             try
             {
-                var json = JsJson.ToNode(jint, outcome.Value.Value, _options.MaxResultBytes, "result");
-                var size = json is null ? 4 : System.Text.Encoding.UTF8.GetByteCount(json.ToJsonString());
+                var json = JsJson.ToNode(jint, outcome.Value.Value, _options.MaxResultBytes, out var estimate, "result");
+
+                // The exact size only when the walk's estimate cannot rule out the limit (never for small results).
+                var size = json is null || estimate * JsJson.MaxBytesPerEstimatedByte <= _options.MaxResultBytes
+                    ? 0
+                    : System.Text.Encoding.UTF8.GetByteCount(json.ToJsonString());
                 if (size > _options.MaxResultBytes)
                 {
                     return Result(RunStatus.Failed, error: new FunctionError($"The result is {size} bytes; at most {_options.MaxResultBytes} are allowed (Baas:Functions:MaxResultBytes)."));

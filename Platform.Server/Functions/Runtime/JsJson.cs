@@ -31,15 +31,119 @@ internal static class JsJson
 {
     private const int MaxDepth = 100;
 
-    public static JsValue ToJs(Engine engine, JsonNode? node) =>
-        node is null ? JsValue.Null : new JsonParser(engine).Parse(node.ToJsonString());
+    /// <summary>
+    /// The value <c>JSON.parse</c> would make of <paramref name="node"/>'s JSON text, built directly (no text in between):
+    /// plain objects with own data properties in the node's order (a <c>__proto__</c> key is an own property, as in
+    /// <c>JSON.parse</c>), arrays, numbers as doubles.
+    /// </summary>
+    public static JsValue ToJs(Engine engine, JsonNode? node) => ToJs(engine, node, 0);
+
+    private static JsValue ToJs(Engine engine, JsonNode? node, int depth)
+    {
+        switch (node)
+        {
+            case null:
+                return JsValue.Null;
+            case JsonObject o:
+            {
+                CheckDepth(depth);
+                var result = new JsObject(engine);
+                foreach (var (name, value) in o)
+                {
+                    result.CreateDataProperty(JsString.Create(name), ToJs(engine, value, depth + 1));
+                }
+
+                return result;
+            }
+
+            case JsonArray a:
+            {
+                CheckDepth(depth);
+                var items = new JsValue[a.Count];
+                for (var i = 0; i < items.Length; i++)
+                {
+                    items[i] = ToJs(engine, a[i], depth + 1);
+                }
+
+                return new JsArray(engine, items);
+            }
+
+            case JsonValue v:
+                switch (v.GetValueKind())
+                {
+                    case System.Text.Json.JsonValueKind.String:
+                        return JsString.Create(v.GetValue<string>());
+                    case System.Text.Json.JsonValueKind.Number:
+                        return JsNumber.Create(v.TryGetValue<double>(out var d)
+                            ? d
+                            : double.Parse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture));
+                    case System.Text.Json.JsonValueKind.True:
+                        return JsBoolean.True;
+                    case System.Text.Json.JsonValueKind.False:
+                        return JsBoolean.False;
+                    case System.Text.Json.JsonValueKind.Null:
+                        return JsValue.Null;
+                    default:
+                        // Not reachable for JSON; the engine's parser decides as before.
+                        return new JsonParser(engine).Parse(v.ToJsonString());
+                }
+
+            default:
+                return new JsonParser(engine).Parse(node.ToJsonString());
+        }
+    }
+
+    // System.Text.Json nodes nest at most 64 levels when parsed, but a host can build deeper ones: past this, fail
+    // like the engine's parser would rather than overflow the stack.
+    private static void CheckDepth(int depth)
+    {
+        if (depth >= 1000)
+        {
+            throw new NotJsonException($"the value nests deeper than 1000 levels");
+        }
+    }
 
     /// <summary>The value as JSON; <paramref name="maxBytes"/> bounds its approximate serialized size.</summary>
-    public static JsonNode? ToNode(Engine engine, JsValue value, int maxBytes, string path = "value")
+    public static JsonNode? ToNode(Engine engine, JsValue value, int maxBytes, string path = "value") =>
+        ToNode(engine, value, maxBytes, out _, path);
+
+    /// <summary>
+    /// <see cref="ToNode(Engine, JsValue, int, string)"/>, also giving the walk's byte estimate. The serialized JSON is at
+    /// most <see cref="MaxBytesPerEstimatedByte"/> times the estimate (a character escaped as <c>\uXXXX</c>), so a
+    /// caller that needs the exact size only has to serialize when the estimate times that is over its limit.
+    /// </summary>
+    public static JsonNode? ToNode(Engine engine, JsValue value, int maxBytes, out long estimatedBytes, string path = "value")
     {
         var state = new WalkState(engine, maxBytes);
         var converted = Convert(state, value, path, 0, JsValue.Undefined);
+        estimatedBytes = state.Bytes;
         return converted.IsUndefined ? null : converted.Node;
+    }
+
+    /// <summary>Serialized bytes per estimated byte, at most: 6 for a character written as <c>\uXXXX</c>; a number (8) prints in at most 24.</summary>
+    public const int MaxBytesPerEstimatedByte = 6;
+
+    /// <summary><c>ctx.event</c> built from its parts, without the copy <see cref="FunctionNames.ToJson(FunctionEvent)"/> makes.</summary>
+    public static JsValue EventToJs(Engine engine, FunctionEvent? functionEvent)
+    {
+        if (functionEvent is null)
+        {
+            return JsValue.Null;
+        }
+
+        var result = new JsObject(engine);
+        result.CreateDataProperty(JsString.Create("id"), JsString.Create(functionEvent.Id));
+        result.CreateDataProperty(JsString.Create("type"), JsString.Create(functionEvent.Type.Name()));
+        result.CreateDataProperty(JsString.Create("collection"), JsString.Create(functionEvent.Collection));
+        result.CreateDataProperty(JsString.Create("documentId"), JsString.Create(functionEvent.DocumentId));
+        result.CreateDataProperty(JsString.Create("before"), ToJs(engine, functionEvent.Before));
+        result.CreateDataProperty(JsString.Create("after"), ToJs(engine, functionEvent.After));
+        if (functionEvent.Data is not null)
+        {
+            result.CreateDataProperty(JsString.Create("data"), ToJs(engine, functionEvent.Data));
+        }
+
+        return result;
     }
 
     private sealed class WalkState(Engine engine, int maxBytes)

@@ -1,0 +1,61 @@
+using System.Text.Json.Nodes;
+using Jint;
+using Jint.Native;
+using Platform.Server.Documents;
+using Platform.Server.Functions;
+using Platform.Server.Functions.Runtime;
+
+namespace Platform.Server.Tests.Functions.Runtime;
+
+/// <summary>
+/// <see cref="JsJson.ToJs"/> builds values directly from JSON nodes (no text parsed again): what the script sees must be
+/// exactly what <c>JSON.parse</c> of the node's text gives.
+/// </summary>
+public sealed class JsJsonTests
+{
+    [Theory]
+    [InlineData("""{"a":1,"b":[1,2.5,"s",null,true,false,{"c":{}}],"d":"\u00e9\n\"","e":null}""")]
+    [InlineData("""{"big":12345678901234567890,"neg":-0.000123,"exp":1e300,"int":9007199254740993}""")]
+    [InlineData("""[{"x":[[[]]]},"",0]""")]
+    [InlineData("\"text\"")]
+    [InlineData("42")]
+    [InlineData("""{"__proto__":{"polluted":true},"constructor":1,"z":2,"10":3,"2":4}""")]
+    public void ToJs_GivesWhatJsonParseGives(string json)
+    {
+        using var engine = new Engine(o => o.Strict = true);
+        var node = JsonNode.Parse(json);
+        engine.SetValue("direct", JsJson.ToJs(engine, node));
+        engine.SetValue("text", JsString.Create(node!.ToJsonString()));
+
+        var same = engine.Evaluate("JSON.stringify(direct) === JSON.stringify(JSON.parse(text))").AsBoolean();
+
+        Assert.True(same, engine.Evaluate("JSON.stringify(direct)").ToString());
+    }
+
+    [Fact]
+    public void ToJs_AProtoKeyIsAnOwnProperty_NotThePrototype()
+    {
+        using var engine = new Engine(o => o.Strict = true);
+        engine.SetValue("v", JsJson.ToJs(engine, JsonNode.Parse("""{"__proto__":{"polluted":true}}""")));
+
+        Assert.True(engine.Evaluate("Object.getPrototypeOf(v) === Object.prototype && Object.hasOwn(v, '__proto__') && v.polluted === undefined").AsBoolean());
+        Assert.True(engine.Evaluate("Array.isArray(JSON.parse('[1]')) && typeof v === 'object'").AsBoolean());
+    }
+
+    [Fact]
+    public void EventToJs_HasTheShapeOfTheEventJson()
+    {
+        using var engine = new Engine(o => o.Strict = true);
+        var data = new JsonObject { ["_id"] = "d1", ["n"] = 1 };
+        var functionEvent = new FunctionEvent("e1", TriggerOperation.Create, "orders", "d1", null, null, data);
+        engine.SetValue("direct", JsJson.EventToJs(engine, functionEvent));
+        engine.SetValue("text", JsString.Create(functionEvent.ToJson().ToJsonString()));
+
+        Assert.True(engine.Evaluate("JSON.stringify(direct) === JSON.stringify(JSON.parse(text))").AsBoolean());
+        Assert.True(engine.Evaluate("direct.before === null && direct.after === null && direct.data.n === 1").AsBoolean());
+
+        // The script gets its own values: changing them leaves the event's document alone.
+        engine.Execute("direct.data.n = 2;");
+        Assert.Equal(1, data["n"]!.GetValue<int>());
+    }
+}
