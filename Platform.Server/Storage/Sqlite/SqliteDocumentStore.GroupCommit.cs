@@ -153,8 +153,9 @@ public sealed partial class SqliteDocumentStore
                 throw;
             }
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex)
         {
+            // Whatever it was, every caller of the group must hear of it: the loop must never stop with writes waiting.
             var failure = ex is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 }
                 ? new StorageUnavailableException("The SQLite store failed to write.", ex)
                 : ex;
