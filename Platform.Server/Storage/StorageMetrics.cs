@@ -27,6 +27,7 @@ public sealed class StorageMetrics : IDisposable
     private readonly Counter<long> _checkpoints;
     private readonly Counter<long> _operations;
     private readonly Histogram<double> _operationDuration;
+    private readonly Histogram<long> _commitWrites;
 
     public StorageMetrics(IMeterFactory meterFactory)
     {
@@ -37,6 +38,7 @@ public sealed class StorageMetrics : IDisposable
         _checkpoints = Meter.CreateCounter<long>("baas.storage.sqlite.checkpoints", "{checkpoint}", "SQLite checkpoints that reset the write-ahead log (result: truncated or busy).");
         _operations = Meter.CreateCounter<long>("baas.storage.operations", "{operation}", "Store calls by operation, provider and outcome (ok or error).");
         _operationDuration = Meter.CreateHistogram<double>("baas.storage.operation.duration", "s", "Duration of store calls by operation, provider and outcome.");
+        _commitWrites = Meter.CreateHistogram<long>("baas.storage.sqlite.commit.writes", "{write}", "Writes per SQLite commit (group commit: concurrent writes share one transaction).");
         ActivitySource = new ActivitySource(ActivitySourceName);
     }
 
@@ -60,6 +62,8 @@ public sealed class StorageMetrics : IDisposable
     public void QueryEnded() => _running.Add(-1);
 
     public void QueryStopped(string reason) => _stopped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void SqliteCommitted(int writes) => _commitWrites.Record(writes);
 
     public void Checkpointed(bool truncated) => _checkpoints.Add(1, new KeyValuePair<string, object?>("result", truncated ? "truncated" : "busy"));
 }

@@ -51,6 +51,16 @@ public sealed class StorageOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan SqliteCheckpointWait { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Group commit on SQLite: writes that arrive while one commit runs wait for it and then share the next
+    /// transaction (each in its own savepoint, so one failing write fails alone), up to this many operations per
+    /// transaction (a batch counts all its operations and is never split; one larger batch still commits whole).
+    /// Each write is acknowledged only after its transaction commits. 1 commits every write on its own.
+    /// Default 256; 1 to 100,000.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int SqliteGroupCommitMaxOperations { get; set; } = 256;
+
     /// <summary><c>Baas:Storage:Mongo</c>: durability of MongoDB writes (write concern) and the matching read concern.</summary>
     public MongoStorageOptions Mongo { get; set; } = new();
 

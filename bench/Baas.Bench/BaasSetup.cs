@@ -11,6 +11,9 @@ internal static class BaasSetup
 {
     public const string Collection = "bench_tasks";
 
+    /// <summary>The collection of the equality + range query (issue 13, item 3): index <c>owner,-n</c>, no rules.</summary>
+    public const string QueryCollection = "bench_query";
+
     /// <summary>Owner-only, the most common rule: every list query of an app user carries it as a filter.</summary>
     public const string OwnerRule = "auth != null && doc._createdBy == auth.id";
 
@@ -92,6 +95,43 @@ internal static class BaasSetup
                     ops.Append(i == batch * batchSize ? "" : ",")
                         .Append("{\"op\":\"create\",\"collection\":\"").Append(Collection).Append("\",\"data\":")
                         .Append(DocumentJson(random, DocumentId(i))).Append('}');
+                }
+
+                ops.Append("]}");
+                using var content = new StringContent(ops.ToString(), Encoding.UTF8, "application/json");
+                using var response = await client.PostAsync(new Uri("api/batch", UriKind.Relative), content, token).ConfigureAwait(false);
+                await ReadObjectAsync(response, token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="QueryCollection"/> with index <c>(owner, -n)</c> and <paramref name="count"/> documents
+    /// <c>{"owner": "o0".."o99", "n": 0..999}</c>: owner o7 holds about 1% of them, half of those with n ≥ 500.
+    /// </summary>
+    public static async Task SeedQueryCollectionAsync(HttpClient client, int count, int parallelism, CancellationToken cancellationToken)
+    {
+        var definition = new JsonObject
+        {
+            ["name"] = QueryCollection,
+            ["indexes"] = new JsonArray(new JsonObject { ["fields"] = new JsonArray("owner", "-n"), ["unique"] = false }),
+        };
+        using (var response = await client.PostAsJsonAsync(new Uri("api/admin/collections", UriKind.Relative), definition, cancellationToken).ConfigureAwait(false))
+        {
+            await ReadObjectAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+
+        const int batchSize = 500;
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, (count + batchSize - 1) / batchSize),
+            new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (batch, token) =>
+            {
+                var random = new Random(batch);
+                var ops = new StringBuilder("{\"ops\":[");
+                var end = Math.Min(count, (batch + 1) * batchSize);
+                for (var i = batch * batchSize; i < end; i++)
+                {
+                    ops.Append(i == batch * batchSize ? "" : ",").Append(CultureInfo.InvariantCulture, $$$"""{"op":"create","collection":"{{{QueryCollection}}}","data":{"owner":"o{{{random.Next(100)}}}","n":{{{random.Next(1000)}}},"title":"Item {{{i}}}"}}""");
                 }
 
                 ops.Append("]}");

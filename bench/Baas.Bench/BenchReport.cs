@@ -39,6 +39,9 @@ internal sealed record BenchReport(
     public const double RulesOverheadTarget = 0.15;
 
     /// <summary>What the issue says the bare endpoint does on this machine when it is otherwise idle.</summary>
+    /// <summary>Issue 13, item 3: an equality plus a range on an index's two fields, sorted by the second.</summary>
+    public const string RangeQueryScenario = "query: equality + range, sorted";
+
     public const double ReferenceCeiling = 24_000;
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
@@ -73,6 +76,22 @@ internal sealed record BenchReport(
                 "rules overhead < 15% (indexed query, app user vs service key)",
                 Format($"{overhead:P1} slower ({asUser.Throughput:N0}/s vs {service.Throughput:N0}/s; p50 {asUser.P50Milliseconds:N2} vs {service.P50Milliseconds:N2} ms)"),
                 overhead < RulesOverheadTarget));
+        }
+
+        // Issue 13, items 2 and 3: against get-by-id in the same run, which cancels out the machine's load.
+        if (Find("get-by-id") is { Throughput: > 0 } byId)
+        {
+            if (Find(RangeQueryScenario) is { } range)
+            {
+                var share = range.Throughput / byId.Throughput;
+                checks.Add(new($"{RangeQueryScenario} ≥ 40% of get-by-id", Format($"{share:P0} ({range.Throughput:N0}/s of {byId.Throughput:N0}/s)"), share >= 0.40));
+                checks.Add(new($"{RangeQueryScenario} p99 < 10 ms", Format($"{range.P99Milliseconds:N1} ms"), range.P99Milliseconds < 10));
+            }
+
+            if (Find("create") is { } created)
+            {
+                checks.Add(new("create p99 < 10 ms", Format($"{created.P99Milliseconds:N1} ms"), created.P99Milliseconds < 10));
+            }
         }
 
         if (Find("operator update") is { } update)
@@ -124,12 +143,14 @@ internal sealed record BenchReport(
         md.AppendLine(Format($"Run {StartedAt:yyyy-MM-dd HH:mm} UTC on {Machine}."));
         md.AppendLine(Format($"Concurrency {Options.Concurrency}, {Options.Warmup.TotalSeconds:N0} s warm-up + {Options.Duration.TotalSeconds:N0} s measured per scenario, {Options.Documents:N0} documents seeded in {SeedSeconds:N1} s ({Options.Documents / SeedSeconds:N0} docs/s in batches of 500). Load average before/after: {LoadAverageBefore} / {LoadAverageAfter}."));
         md.AppendLine();
-        md.AppendLine("| scenario | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) | vs ceiling |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| scenario | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | vs ceiling | vs get-by-id |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        var getById = Scenarios.FirstOrDefault(s => s.Name == "get-by-id")?.Throughput ?? 0;
         foreach (var s in Scenarios)
         {
             var ratio = CeilingThroughput > 0 ? (s.Throughput / CeilingThroughput).ToString("P0", CultureInfo.InvariantCulture) : "n/a";
-            md.AppendLine(Format($"| {s.Name} | {s.Requests:N0} | {s.Errors:N0} | {s.Throughput:N0} | {s.P50Milliseconds:N2} | {s.P99Milliseconds:N2} | {s.MaxMilliseconds:N1} | {ratio} |"));
+            var toGet = getById > 0 ? (s.Throughput / getById).ToString("P0", CultureInfo.InvariantCulture) : "n/a";
+            md.AppendLine(Format($"| {s.Name} | {s.Requests:N0} | {s.Errors:N0} | {s.Throughput:N0} | {s.P50Milliseconds:N2} | {s.P99Milliseconds:N2} | {s.P999Milliseconds:N2} | {s.MaxMilliseconds:N1} | {ratio} | {toGet} |"));
         }
 
         md.AppendLine();
@@ -201,6 +222,7 @@ internal sealed record BenchReport(
                 s.Throughput,
                 s.P50Milliseconds,
                 s.P99Milliseconds,
+                s.P999Milliseconds,
                 s.MaxMilliseconds,
                 RatioToCeiling = CeilingThroughput > 0 ? s.Throughput / CeilingThroughput : (double?)null,
                 s.FirstError,

@@ -22,6 +22,11 @@ internal sealed partial class BenchRun : IAsyncDisposable
         $"api/collections/{BaasSetup.Collection}/documents?filter=" + Uri.EscapeDataString("""{"status":"open","priority":{"$gte":3}}""") + "&sort=-priority&limit=20",
         UriKind.Relative);
 
+    /// <summary>Issue 13, item 3: equality on the index's first field, a range on its second, sorted by it.</summary>
+    private static readonly Uri RangeQuery = new(
+        $"api/collections/{BaasSetup.QueryCollection}/documents?filter=" + Uri.EscapeDataString("""{"owner":"o7","n":{"$gte":500}}""") + "&sort=-n&limit=20",
+        UriKind.Relative);
+
     private readonly BenchOptions _options;
     private readonly string _command;
     private readonly string _workDirectory = Path.Combine(Path.GetTempPath(), "baas-bench-" + Guid.NewGuid().ToString("N")[..12]);
@@ -139,6 +144,8 @@ internal sealed partial class BenchRun : IAsyncDisposable
         var seedSeconds = seedWatch.Elapsed.TotalSeconds;
         Console.WriteLine(Format($"  done in {seedSeconds:N1} s"));
         await BaasSetup.EnsureSameItemsAsync(serverClient, userClient, IndexedQuery, cancellationToken);
+        Console.WriteLine(Format($"Seeding {_options.Documents:N0} documents into {BaasSetup.QueryCollection} (index owner,-n)..."));
+        await BaasSetup.SeedQueryCollectionAsync(serverClient, _options.Documents, _options.SeedParallelism, cancellationToken);
 
         Console.WriteLine(Format($"Signing up {_options.Concurrency} app users for the login and refresh scenarios..."));
         var auth = await AuthScenarios.PrepareAsync(anonymousClient, _options.Concurrency, cancellationToken);
@@ -160,7 +167,7 @@ internal sealed partial class BenchRun : IAsyncDisposable
 
             foreach (var result in measured)
             {
-                Console.WriteLine(Format($"  {result.Name}: {result.Throughput:N0}/s, p50 {result.P50Milliseconds:N2} ms, p99 {result.P99Milliseconds:N2} ms, {result.Errors} errors"));
+                Console.WriteLine(Format($"  {result.Name}: {result.Throughput:N0}/s, p50 {result.P50Milliseconds:N2} ms, p99 {result.P99Milliseconds:N2} ms, p99.9 {result.P999Milliseconds:N2} ms, max {result.MaxMilliseconds:N1} ms, {result.Errors} errors"));
                 results.Add(result);
             }
         }
@@ -467,6 +474,7 @@ internal sealed partial class BenchRun : IAsyncDisposable
             new Scenario(BenchReport.RulesScenario, user, _ => new HttpRequestMessage(HttpMethod.Get, IndexedQuery)),
             new Scenario(BenchReport.AdminTokenScenario, admin, _ => new HttpRequestMessage(HttpMethod.Get, IndexedQuery)),
         ];
+        yield return [new Scenario(BenchReport.RangeQueryScenario, server, _ => new HttpRequestMessage(HttpMethod.Get, RangeQuery))];
         yield return [new Scenario("operator update ($inc)", server, random =>
             new HttpRequestMessage(HttpMethod.Patch, new Uri($"{documents}/{BaasSetup.DocumentId(random.Next(count))}", UriKind.Relative))
             {

@@ -31,7 +31,11 @@ internal sealed record ScenarioResult(
     double P50Milliseconds,
     double P99Milliseconds,
     double MaxMilliseconds,
-    string? FirstError);
+    string? FirstError)
+{
+    /// <summary>The 99.9th percentile (issue 13, item 6: tails are reported beside p99).</summary>
+    public double P999Milliseconds { get; init; }
+}
 
 /// <summary>
 /// Closed-loop load: <c>concurrency</c> workers each send one request, wait for the whole answer and send
@@ -94,7 +98,10 @@ internal static class LoadRunner
             Percentile(latencies, 0.50),
             Percentile(latencies, 0.99),
             latencies.Length == 0 ? 0 : ToMilliseconds(latencies[^1]),
-            workers.Select(w => w.FirstError).FirstOrDefault(e => e is not null));
+            workers.Select(w => w.FirstError).FirstOrDefault(e => e is not null))
+        {
+            P999Milliseconds = Percentile(latencies, 0.999),
+        };
     }
 
     private static async Task<Worker[]> RunPhaseAsync(Scenario scenario, int concurrency, TimeSpan duration, CancellationToken cancellationToken)

@@ -18,8 +18,9 @@ namespace Platform.Server.Storage.Sqlite;
 /// </summary>
 /// <remarks>
 /// <para>Each collection is a table <c>c_&lt;name&gt;(id, version, data)</c>, <c>data</c> holding the document's JSON
-/// text as given. Writes are serialized in-process on one connection and each <see cref="WriteAsync"/> call is one
-/// <c>BEGIN IMMEDIATE</c> transaction. Reads use a small pool of connections and, thanks to WAL, run concurrently
+/// text as given. Writes are serialized in-process on one connection; concurrent <see cref="WriteAsync"/> calls share one
+/// <c>BEGIN IMMEDIATE</c> transaction and commit (group commit, <c>SqliteDocumentStore.GroupCommit.cs</c>), each in its
+/// own savepoint so a failing write fails alone, each acknowledged only after the commit. Reads use a small pool of connections and, thanks to WAL, run concurrently
 /// with writes, each seeing a committed snapshot.</para>
 /// <para>Filters and sorts are translated by <see cref="SqliteFilterTranslator"/> (see there for the few deviations
 /// from MongoDB). To keep that translation cheap and index-friendly, the store records per collection the paths at
@@ -36,6 +37,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 {
     private const string TablePrefix = "c_";
     private const string ArrayPathsTable = "baas_array_paths";
+    private const string InsertArrayPathSql = "INSERT OR IGNORE INTO " + ArrayPathsTable + " (collection, path) VALUES (@p0, @p1)";
 
     private static readonly JsonSerializerOptions DocumentJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -49,6 +51,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     private readonly long _maxWalBytes;
     private readonly TimeSpan _checkpointInterval;
     private readonly int _checkpointWaitMs;
+    private readonly int _maxGroupOperations;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentBag<SqliteSession> _readers = [];
     private readonly int _maxPooledReaders = (Environment.ProcessorCount * 2) + 4;
@@ -83,6 +86,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         _maxWalBytes = storage.Value.SqliteMaxWalBytes;
         _checkpointInterval = storage.Value.SqliteCheckpointInterval;
         _checkpointWaitMs = Math.Max(1, (int)storage.Value.SqliteCheckpointWait.TotalMilliseconds);
+        _maxGroupOperations = Math.Max(1, storage.Value.SqliteGroupCommitMaxOperations);
         _path = Path.Combine(baas.Value.DataDirFullPath, storage.Value.SqliteFileName);
         _busyTimeoutMs = (int)storage.Value.SqliteBusyTimeout.TotalMilliseconds;
         _connectionString = new SqliteConnectionStringBuilder
@@ -211,6 +215,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             _writer = writer;
             _checkpointer = Task.Run(() => CheckpointLoopAsync(_stopping.Token), CancellationToken.None);
             _pruner = Task.Run(() => PruneLoopAsync(_stopping.Token), CancellationToken.None);
+            _writeLoop = Task.Run(WriteLoopAsync, CancellationToken.None);
             _initialized = true;
             SqliteStoreLog.Opened(_logger, _path, _collections.Count);
         }
@@ -573,67 +578,18 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     private static bool IsStopped(Exception exception) =>
         exception is OperationCanceledException or SqliteException { SqliteErrorCode: 9 };
 
-    public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(operations);
-        if (operations.Count == 0)
-        {
-            return;
-        }
-
-        foreach (var operation in operations)
-        {
-            ValidateCollectionName(operation.Collection);
-        }
-
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        await WriteLockedAsync(writer =>
-        {
-            var created = new Dictionary<string, CollectionState>(StringComparer.Ordinal);
-            var committedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            long lastLogged = 0;
-            InTransaction(writer, () =>
-            {
-                for (var i = 0; i < operations.Count; i++)
-                {
-                    var operation = operations[i];
-                    if (!_collections.TryGetValue(operation.Collection, out var state) && !created.TryGetValue(operation.Collection, out state))
-                    {
-                        state = EnsureTable(writer, operation.Collection);
-                        created[operation.Collection] = state;
-                    }
-
-                    if (Apply(writer, state, operation, i, committedAt) is > 0 and var logged)
-                    {
-                        lastLogged = logged;
-                    }
-                }
-            });
-
-            foreach (var (name, state) in created)
-            {
-                _collections.TryAdd(name, state);
-            }
-
-            if (lastLogged > 0)
-            {
-                PublishCommitted(writer, lastLogged);
-            }
-        }, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>
     /// Applies one operation and, for user collections, logs it in the same transaction (one extra statement; the
     /// before-image is copied inside SQLite from the row the write touches). Returns the change's sequence, or 0.
     /// </summary>
-    private static long Apply(SqliteSession writer, CollectionState state, WriteOperation operation, int opIndex, long committedAt)
+    private static long Apply(SqliteSession writer, CollectionState state, WriteOperation operation, int opIndex, long committedAt, ref List<(CollectionState, string)>? recorded)
     {
         switch (operation)
         {
             case InsertOperation insert:
             {
                 var (id, version) = Identity(insert.Document);
-                RecordArrayPaths(writer, state, insert.Document);
+                RecordArrayPaths(writer, state, insert.Document, ref recorded);
                 var json = Serialize(insert.Document);
                 var inserted = WithUniqueMapping(state, opIndex, () => writer.Execute(state.InsertSql, [id, version, json]));
                 if (inserted == 0)
@@ -653,7 +609,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             case ReplaceOperation replace:
             {
                 var (id, version) = Identity(replace.Document);
-                RecordArrayPaths(writer, state, replace.Document);
+                RecordArrayPaths(writer, state, replace.Document, ref recorded);
                 var json = Serialize(replace.Document);
 
                 // Logged first, while the row still holds the before-image; a failing update rolls the log row back.
@@ -729,8 +685,12 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
     private static JsonObject ParseDocument(string json) => JsonNode.Parse(json)!.AsObject();
 
-    /// <summary>Records new array paths in the transaction and publishes them to readers before the commit.</summary>
-    private static void RecordArrayPaths(SqliteSession writer, CollectionState state, JsonObject document)
+    /// <summary>
+    /// Records new array paths in the transaction and publishes them to readers before the commit. Adds them to
+    /// <paramref name="recorded"/> too: should the write roll back, the in-memory set keeps them, so the table must
+    /// get them again (see <see cref="RerecordArrayPaths"/>) or a later write with the same array would skip its row.
+    /// </summary>
+    private static void RecordArrayPaths(SqliteSession writer, CollectionState state, JsonObject document, ref List<(CollectionState, string)>? recorded)
     {
         HashSet<string>? found = null;
         CollectArrayPaths(document, string.Empty, state.ArrayPaths, ref found);
@@ -741,10 +701,20 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
         foreach (var path in found)
         {
-            writer.Execute($"INSERT OR IGNORE INTO {ArrayPathsTable} (collection, path) VALUES (@p0, @p1)", [state.Name, path]);
+            writer.Execute(InsertArrayPathSql, [state.Name, path]);
+            (recorded ??= []).Add((state, path));
         }
 
         state.AddArrayPaths(found);
+    }
+
+    /// <summary>Writes array paths that a rolled-back write published to readers back into the table.</summary>
+    private static void RerecordArrayPaths(SqliteSession writer, List<(CollectionState State, string Path)> recorded)
+    {
+        foreach (var (state, path) in recorded)
+        {
+            writer.Execute(InsertArrayPathSql, [state.Name, path]);
+        }
     }
 
     private static void CollectArrayPaths(JsonNode? node, string path, ImmutableHashSet<string> known, ref HashSet<string>? found)
@@ -1023,6 +993,10 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         _checkpointer.GetAwaiter().GetResult();
         _pruner.GetAwaiter().GetResult();
         _stopping.Dispose();
+
+        // Writes already queued still commit (their callers wait for them); later ones are refused.
+        _writes.Writer.TryComplete();
+        _writeLoop.GetAwaiter().GetResult();
         _writeLock.Wait();
         try
         {
@@ -1072,6 +1046,9 @@ internal static partial class SqliteStoreLog
 
     [LoggerMessage(EventId = 2110, Level = LogLevel.Warning, Message = "SQLite checkpoint failed; the WAL keeps the data and the next checkpoint retries")]
     public static partial void CheckpointFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2116, Level = LogLevel.Warning, Message = "Could not record the array paths of a rolled-back write group; readers keep them and the next write that holds an array there records it")]
+    public static partial void ArrayPathsNotRecorded(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Opened SQLite store {Path} with {Collections} collections")]
     public static partial void Opened(ILogger logger, string path, int collections);

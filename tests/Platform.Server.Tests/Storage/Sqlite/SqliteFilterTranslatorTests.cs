@@ -192,6 +192,47 @@ public sealed class SqliteFilterTranslatorTests : IDisposable
         Assert.DoesNotContain("IS NOT NULL", select.Sql, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Issue 13, item 3 (the bench's "query: equality + range, sorted"): the plan searches the index on the equality
+    /// (rank and value of owner) and the range (rank and value of n) and reads it in order, so no row outside the page
+    /// is touched and no temporary B-tree sorts anything.
+    /// </summary>
+    [Fact]
+    public void Select_EqualityPlusRangeSortedByTheRange_SearchesTheIndexOnBothAndNeedsNoSort()
+    {
+        _db.ExecuteOnce(SqliteDocumentStore.CreateIndexSql(Table, "c_t__ix_owner_-n", new IndexDefinition([new SortField("owner"), new SortField("n", Descending: true)])));
+        Insert(
+            """{"_id":"a","owner":"o7","n":900}""",
+            """{"_id":"b","owner":"o7","n":100}""",
+            """{"_id":"c","owner":"o8","n":950}""",
+            """{"_id":"d","owner":"o7","n":500}""");
+        var query = new DocumentQuery(
+            FilterParser.Parse("""{"owner":"o7","n":{"$gte":500}}"""),
+            [new SortField("n", Descending: true), new SortField("_id")],
+            21);
+
+        var select = SqliteFilterTranslator.Select(Table, query, NoArrays);
+        var plan = Plan(select);
+
+        // SQLite names expression columns <expr>: the index's first four columns are owner's rank and value, n's rank
+        // and value, so this is both equalities on owner, n's type, and the range on n's value.
+        Assert.Equal($"SEARCH {Table} USING INDEX c_t__ix_owner_-n (<expr>=? AND <expr>=? AND <expr>=? AND <expr>>?)", plan);
+        Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
+        Assert.Equal(["a", "d"], Data(select).Select(d => (string)d["_id"]!));
+    }
+
+    private List<JsonObject> Data(SqliteCommandText select)
+    {
+        using var reader = _db.Command(select.Sql, select.Parameters).ExecuteReader();
+        var documents = new List<JsonObject>();
+        while (reader.Read())
+        {
+            documents.Add(JsonNode.Parse(reader.GetString(0))!.AsObject());
+        }
+
+        return documents;
+    }
+
     [Fact]
     public void Where_UsesPrimaryKey_ForIdConditions()
     {

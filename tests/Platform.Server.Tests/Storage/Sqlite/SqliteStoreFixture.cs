@@ -53,9 +53,9 @@ public sealed class SqliteStoreFixture : IChangeFeedFixture, IAsyncLifetime
 
     public string NewCollectionName() => "t" + Guid.NewGuid().ToString("N")[..20];
 
-    public static SqliteDocumentStore Open(string dataDir, string fileName = "baas.db", ChangeFeedOptions? changes = null, TimeProvider? time = null) =>
+    public static SqliteDocumentStore Open(string dataDir, string fileName = "baas.db", ChangeFeedOptions? changes = null, TimeProvider? time = null, StorageOptions? storage = null) =>
         new(
-            Options.Create(new StorageOptions { SqliteFileName = fileName }),
+            Options.Create(storage ?? new StorageOptions { SqliteFileName = fileName }),
             Options.Create(new BaasOptions { DataDir = dataDir }),
             Options.Create(changes ?? new ChangeFeedOptions()),
             time ?? TimeProvider.System,

@@ -1,0 +1,294 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Platform.Server.Storage.Sqlite;
+
+/// <summary>
+/// Group commit (issue 13, item 2). <see cref="WriteAsync"/> queues its operations and waits; one loop takes what is
+/// queued (up to <see cref="StorageOptions.SqliteGroupCommitMaxOperations"/> operations), runs it in one
+/// <c>BEGIN IMMEDIATE</c> transaction, commits once, and only then completes each caller. While a group commits the
+/// next one gathers, so under load a commit carries many writes and the per-commit cost (the write lock, the journal
+/// write, the wake-up of change readers) is paid once for all of them; a lone write commits alone, at once.
+/// </summary>
+/// <remarks>
+/// Each write of a group of several runs inside its own <c>SAVEPOINT</c>: when it fails (duplicate id, version
+/// mismatch, unique index), it is rolled back to its savepoint and fails alone while the others commit; a batch
+/// (one call with several operations) is one savepoint, so it stays all-or-nothing. A failure of the store itself
+/// (busy, I/O, disk full) fails every write of the group, none of which committed. A caller that cancels while its
+/// write is still queued gets the cancellation and the write never runs; once taken into a group it runs to its end.
+/// </remarks>
+public sealed partial class SqliteDocumentStore
+{
+    // Not SingleReader: that channel cannot count what it holds, and QueuedWrites needs the count.
+    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>();
+    private Task _writeLoop = Task.CompletedTask;
+    private long _commits;
+
+    /// <summary>Write transactions committed by <see cref="WriteAsync"/> (a group counts once).</summary>
+    internal long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>Writes queued and not yet taken into a group.</summary>
+    internal int QueuedWrites => _writes.Reader.Count;
+
+    public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        if (operations.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var operation in operations)
+        {
+            ValidateCollectionName(operation.Collection);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var pending = new PendingWrite(operations);
+        ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(pending), this);
+
+        using (cancellationToken.CanBeCanceled ? cancellationToken.Register(static (state, token) => ((PendingWrite)state!).Cancel(token), pending) : default)
+        {
+            await pending.Completion.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs until <see cref="Dispose"/> completes the queue, committing what remains in it first.</summary>
+    private async Task WriteLoopAsync()
+    {
+        var reader = _writes.Reader;
+        var group = new List<PendingWrite>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            await _writeLock.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                var operations = 0;
+                while (operations < _maxGroupOperations && reader.TryRead(out var pending))
+                {
+                    if (pending.TryTake())
+                    {
+                        group.Add(pending);
+                        operations += pending.Operations.Count;
+                    }
+                }
+
+                if (group.Count > 0)
+                {
+                    CommitGroup(group);
+                }
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+
+            // After the lock is free: callers' continuations run elsewhere (RunContinuationsAsynchronously).
+            foreach (var pending in group)
+            {
+                pending.Complete();
+            }
+
+            group.Clear();
+        }
+    }
+
+    /// <summary>Under the write lock: one transaction for the group; sets each write's <see cref="PendingWrite.Failure"/>.</summary>
+    private void CommitGroup(List<PendingWrite> group)
+    {
+        var writer = _writer!;
+        var savepoints = group.Count > 1;
+        var committedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var created = new Dictionary<string, CollectionState>(StringComparer.Ordinal);
+        List<(CollectionState, string)>? recorded = null;
+        long lastLogged = 0;
+        try
+        {
+            writer.Execute("BEGIN IMMEDIATE");
+            try
+            {
+                foreach (var pending in group)
+                {
+                    if (savepoints)
+                    {
+                        writer.Execute("SAVEPOINT w");
+                    }
+
+                    Dictionary<string, CollectionState>? createdHere = null;
+                    try
+                    {
+                        var logged = ApplyAll(writer, pending.Operations, committedAt, created, ref createdHere, ref recorded);
+                        if (savepoints)
+                        {
+                            writer.Execute("RELEASE w");
+                        }
+
+                        foreach (var (name, state) in createdHere ?? [])
+                        {
+                            created[name] = state;
+                        }
+
+                        lastLogged = logged > 0 ? logged : lastLogged;
+                    }
+                    catch (Exception ex) when (savepoints && IsWriteFault(writer, ex))
+                    {
+                        writer.Execute("ROLLBACK TO w");
+                        writer.Execute("RELEASE w");
+                        if (recorded is not null)
+                        {
+                            // Paths this group published stay published; the table must hold them all at the commit.
+                            RerecordArrayPaths(writer, recorded);
+                        }
+
+                        pending.Failure = ex;
+                    }
+                }
+
+                writer.Execute("COMMIT");
+            }
+            catch
+            {
+                TryRollback(writer);
+                throw;
+            }
+        }
+        catch (Exception ex)
+        {
+            // Whatever it was, every caller of the group must hear of it: the loop must never stop with writes waiting.
+            var failure = ex is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 }
+                ? new StorageUnavailableException("The SQLite store failed to write.", ex)
+                : ex;
+            foreach (var pending in group)
+            {
+                pending.Failure ??= failure;
+            }
+
+            if (recorded is not null)
+            {
+                TryRerecordArrayPaths(writer, recorded);
+            }
+
+            return;
+        }
+
+        foreach (var (name, state) in created)
+        {
+            _collections.TryAdd(name, state);
+        }
+
+        Interlocked.Increment(ref _commits);
+        _metrics?.SqliteCommitted(group.Count);
+        if (lastLogged > 0)
+        {
+            PublishCommitted(writer, lastLogged);
+        }
+    }
+
+    /// <summary>Applies one write's operations; returns the last change sequence it logged, or 0.</summary>
+    private long ApplyAll(
+        SqliteSession writer,
+        IReadOnlyList<WriteOperation> operations,
+        long committedAt,
+        Dictionary<string, CollectionState> created,
+        ref Dictionary<string, CollectionState>? createdHere,
+        ref List<(CollectionState, string)>? recorded)
+    {
+        long lastLogged = 0;
+        for (var i = 0; i < operations.Count; i++)
+        {
+            var operation = operations[i];
+            if (!_collections.TryGetValue(operation.Collection, out var state)
+                && !created.TryGetValue(operation.Collection, out state)
+                && (createdHere is null || !createdHere.TryGetValue(operation.Collection, out state)))
+            {
+                state = EnsureTable(writer, operation.Collection);
+                (createdHere ??= new Dictionary<string, CollectionState>(StringComparer.Ordinal))[operation.Collection] = state;
+            }
+
+            if (Apply(writer, state, operation, i, committedAt, ref recorded) is > 0 and var logged)
+            {
+                lastLogged = logged;
+            }
+        }
+
+        return lastLogged;
+    }
+
+    /// <summary>
+    /// A failure of this write alone, which its savepoint undoes: anything but a fault of the store (busy, I/O, full,
+    /// cannot open), and only while the transaction is still open (SQLite ends it by itself after some errors).
+    /// </summary>
+    private static bool IsWriteFault(SqliteSession writer, Exception exception) =>
+        exception is not (SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 } or OutOfMemoryException)
+        && SQLitePCL.raw.sqlite3_get_autocommit(writer.Connection.Handle) == 0;
+
+    private static void TryRollback(SqliteSession writer)
+    {
+        try
+        {
+            writer.Execute("ROLLBACK");
+        }
+        catch (SqliteException)
+        {
+            // SQLite may already have rolled back (e.g. after SQLITE_FULL); the original error matters.
+        }
+    }
+
+    /// <summary>After a rolled-back group: the paths it published to readers go into the table on their own.</summary>
+    private void TryRerecordArrayPaths(SqliteSession writer, List<(CollectionState, string)> recorded)
+    {
+        try
+        {
+            InTransaction(writer, () => RerecordArrayPaths(writer, recorded));
+        }
+        catch (SqliteException ex)
+        {
+            // Readers keep the paths (a superset is only slower, never wrong); the table catches up on the next
+            // write that holds an array there once the store recovers.
+            SqliteStoreLog.ArrayPathsNotRecorded(_logger, ex);
+        }
+    }
+
+    /// <summary>One queued <see cref="WriteAsync"/> call.</summary>
+    private sealed class PendingWrite(IReadOnlyList<WriteOperation> operations)
+    {
+        private const int Queued = 0;
+        private const int Taken = 1;
+        private const int Cancelled = 2;
+
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _state;
+
+        public IReadOnlyList<WriteOperation> Operations { get; } = operations;
+
+        public Task Completion => _done.Task;
+
+        /// <summary>Why this write did not commit; null when it did.</summary>
+        public Exception? Failure { get; set; }
+
+        /// <summary>Takes the write into a group, unless its caller cancelled first.</summary>
+        public bool TryTake() => Interlocked.CompareExchange(ref _state, Taken, Queued) == Queued;
+
+        /// <summary>Cancels the write if no group has taken it yet; a taken write runs to its end.</summary>
+        public void Cancel(CancellationToken token)
+        {
+            if (Interlocked.CompareExchange(ref _state, Cancelled, Queued) == Queued)
+            {
+                _done.TrySetCanceled(token);
+            }
+        }
+
+        public void Complete()
+        {
+            if (Failure is null)
+            {
+                _done.TrySetResult();
+            }
+            else
+            {
+                _done.TrySetException(Failure);
+            }
+        }
+    }
+}
