@@ -52,10 +52,10 @@ internal sealed partial class StartupTaskRunner(IEnumerable<IStartupTask> tasks,
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 9120, Level = LogLevel.Debug, Message = "Start-up task {Task} took {Milliseconds:F1} ms")]
+        [LoggerMessage(EventId = 1020, Level = LogLevel.Debug, Message = "Start-up task {Task} took {Milliseconds:F1} ms")]
         public static partial void TaskRan(ILogger logger, string task, double milliseconds);
 
-        [LoggerMessage(EventId = 9121, Level = LogLevel.Information, Message = "Start-up tasks took {Milliseconds:F1} ms")]
+        [LoggerMessage(EventId = 1021, Level = LogLevel.Information, Message = "Start-up tasks took {Milliseconds:F1} ms")]
         public static partial void TasksRan(ILogger logger, double milliseconds);
     }
 }

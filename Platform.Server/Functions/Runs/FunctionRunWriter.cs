@@ -236,13 +236,13 @@ public sealed partial class FunctionRunWriter : IHostedService, IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 9120, Level = LogLevel.Warning, Message = "Writing {Count} function run records failed (attempt {Attempt}); retrying.")]
+        [LoggerMessage(EventId = 9130, Level = LogLevel.Warning, Message = "Writing {Count} function run records failed (attempt {Attempt}); retrying.")]
         public static partial void WriteFailed(ILogger logger, int count, int attempt, Exception exception);
 
-        [LoggerMessage(EventId = 9121, Level = LogLevel.Error, Message = "The record of function {Function} run {RunId} could not be written; it is lost.")]
+        [LoggerMessage(EventId = 9131, Level = LogLevel.Error, Message = "The record of function {Function} run {RunId} could not be written; it is lost.")]
         public static partial void Lost(ILogger logger, string function, string runId, Exception exception);
 
-        [LoggerMessage(EventId = 9122, Level = LogLevel.Error, Message = "Shutdown cut the run-record writer short: {Count} queued function run records were not written.")]
+        [LoggerMessage(EventId = 9132, Level = LogLevel.Error, Message = "Shutdown cut the run-record writer short: {Count} queued function run records were not written.")]
         public static partial void LostAtShutdown(ILogger logger, int count);
     }
 }

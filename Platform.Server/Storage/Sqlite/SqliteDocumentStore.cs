@@ -1047,7 +1047,7 @@ internal static partial class SqliteStoreLog
     [LoggerMessage(EventId = 2110, Level = LogLevel.Warning, Message = "SQLite checkpoint failed; the WAL keeps the data and the next checkpoint retries")]
     public static partial void CheckpointFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 2116, Level = LogLevel.Warning, Message = "Could not record the array paths of a rolled-back write group; readers keep them and the next write that holds an array there records it")]
+    [LoggerMessage(EventId = 2117, Level = LogLevel.Warning, Message = "Could not record the array paths of a rolled-back write group; readers keep them and the next write that holds an array there records it")]
     public static partial void ArrayPathsNotRecorded(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Opened SQLite store {Path} with {Collections} collections")]
