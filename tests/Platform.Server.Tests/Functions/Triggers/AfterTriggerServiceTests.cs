@@ -368,6 +368,10 @@ public sealed class AfterTriggerServiceTests : IAsyncLifetime
 
         await InsertAsync("while-first-owns");
         await _executor.WaitForAsync(c => c.Count == 1);
+
+        // Handled means committed: the run's record and the checkpoint past it (only then is it not delivered again).
+        var handled = await _fixture.Feed.GetPositionAsync(Ct);
+        await EventuallyAsync(async () => (await first.Checkpoints.GetAsync("leased", Ct))!.Position == handled);
         var lease = await first.Leases.GetAsync("leased", Ct);
         Assert.Equal(first.Service.NodeId, lease!.Owner);
 
@@ -393,10 +397,16 @@ public sealed class AfterTriggerServiceTests : IAsyncLifetime
         await SaveAndAwaitStartAsync(first, FakeFunctionCatalog.AfterTrigger("single", Orders));
         await using var second = await StartNodeAsync(secondExecutor);
 
+        var options = new AfterTriggerOptions();
         for (var i = 0; i < 20; i++)
         {
             await InsertAsync("doc" + i);
             _clock.Advance(TimeSpan.FromSeconds(5));
+
+            // Fake time moves faster than the renewal's store write: before it moves on, the holder must have renewed
+            // whenever a renewal was due, as it would have on a real clock (otherwise the lease expires in fake time
+            // alone and a handover would be correct, not a failure of the lease).
+            await EventuallyAsync(async () => (await first.Leases.GetAsync("single", Ct))!.ExpiresAt - _clock.GetUtcNow() >= options.LeaseDuration - options.LeaseRenewInterval);
         }
 
         await _executor.WaitForAsync(c => c.Count == 20);
