@@ -53,4 +53,8 @@ internal static partial class RealtimeLog
     [LoggerMessage(EventId = 5013, EventName = "StoredResumeTimedOut", Level = LogLevel.Information,
         Message = "A resume after {Position} did not finish reading the stored feed within {Timeout}; the client gets a snapshot instead.")]
     public static partial void StoredResumeTimedOut(ILogger logger, string position, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 5014, EventName = "MatchBudgetExceeded", Level = LogLevel.Information,
+        Message = "Closing realtime connection {ConnectionId} (resync match_budget_exceeded): its client address {ClientAddress} spent its matching budget of {Budget} per second; this change would cost {Cost}.")]
+    public static partial void MatchBudgetExceeded(ILogger logger, string connectionId, string clientAddress, long cost, long budget);
 }

@@ -25,6 +25,7 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<RealtimeMetrics>();
+        services.TryAddSingleton<CostlyMatcher>();
         services.TryAddSingleton<RealtimeDispatcher>();
         services.TryAddSingleton<RealtimeShutdown>();
         services.TryAddSingleton<SubscriptionPlanner>();

@@ -21,7 +21,13 @@ public sealed class RealtimeDispatcherTests : IDisposable
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private int _sequence;
 
-    public void Dispose() => _services.Dispose();
+    private readonly CostlyMatcher _matcher = new();
+
+    public void Dispose()
+    {
+        _matcher.Dispose();
+        _services.Dispose();
+    }
 
     [Fact]
     public void Register_ResumeAfterAChangeOlderThanTheWindow_IsNotResumed()
@@ -157,6 +163,7 @@ public sealed class RealtimeDispatcherTests : IDisposable
             _hub,
             Options.Create(options),
             new RealtimeMetrics(_services.GetRequiredService<IMeterFactory>()),
+            _matcher,
             _time,
             NullLogger<RealtimeDispatcher>.Instance);
         dispatcher.Start("0");
