@@ -9,7 +9,7 @@ internal sealed class ClientMatchBudget(string address, TimeProvider time)
 {
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
     private readonly Lock _gate = new();
-    private long _windowStart = time.GetTimestamp();
+    private DateTimeOffset _windowStart = time.GetUtcNow();
     private long _spent;
 
     public string Address { get; } = address;
@@ -30,8 +30,8 @@ internal sealed class ClientMatchBudget(string address, TimeProvider time)
 
         lock (_gate)
         {
-            var now = time.GetTimestamp();
-            if (time.GetElapsedTime(_windowStart, now) >= Window)
+            var now = time.GetUtcNow();
+            if (now - _windowStart >= Window || now < _windowStart)
             {
                 _windowStart = now;
                 _spent = 0;

@@ -704,15 +704,17 @@ internal sealed class RealtimeDispatcher(
     {
         var candidates = connection.Active;
         long cost = 0;
+        var any = false;
         foreach (var subscription in candidates)
         {
             if (IsCandidate(subscription, dispatched))
             {
+                any = true;
                 cost += subscription.Spec.WeightedCost(dispatched.SizeKib);
             }
         }
 
-        if (cost == 0)
+        if (!any)
         {
             return [];
         }
