@@ -287,9 +287,10 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
             {
                 await connection.InvokeAsync<JsonElement>("Subscribe", new { collection = AttackCollection, filter = _reported }, cancellationToken);
             }
-            catch (HubException ex)
+            catch (Exception ex) when (ex is HubException or InvalidOperationException)
             {
-                ReportedRefused += counting ? 1 : 0;
+                // InvalidOperationException: the server closed the connection (too_many_client_connections).
+                ReportedRefused += counting && ex is HubException ? 1 : 0;
                 Count(_refusals, Code(ex.Message));
             }
 
