@@ -24,6 +24,14 @@ internal static class DocumentSize
             + (2 * (Of(change.Before) + Of(change.After)));
     }
 
+    /// <summary>The larger of a change's two document versions in KiB (rounded up), at least 1.</summary>
+    public static int Kib(StoredChange change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        var bytes = Math.Max(Of(change.Before), Of(change.After));
+        return (int)Math.Clamp((bytes + 1023) / 1024, 1, int.MaxValue);
+    }
+
     /// <summary>Estimated bytes of one document tree; 0 for null.</summary>
     public static long Of(JsonNode? node)
     {

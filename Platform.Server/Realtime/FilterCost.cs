@@ -32,31 +32,58 @@ internal static class FilterCost
     public static int Of(FilterNode filter)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        return (int)Math.Min(int.MaxValue, Compute(filter));
+        return (int)Math.Min(int.MaxValue, Compute(filter, scansOnly: false));
     }
 
-    private static long Compute(FilterNode node) => node switch
+    /// <summary>
+    /// The part of <see cref="Of"/> spent scanning strings (<c>$startsWith</c>, <c>$contains</c>, <c>$containsi</c>,
+    /// with their <c>$elemMatch</c> factors): the part that grows with the size of the document matched, which the
+    /// dispatcher weighs by it (<see cref="Weighted"/>).
+    /// </summary>
+    public static int ScansOf(FilterNode filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        return (int)Math.Min(int.MaxValue, Compute(filter, scansOnly: true));
+    }
+
+    /// <summary>
+    /// What matching a change of <paramref name="sizeKib"/> KiB costs for a filter of cost <paramref name="cost"/>,
+    /// <paramref name="scans"/> of it string scans: the scans count once per KiB of the document.
+    /// </summary>
+    public static long Weighted(int cost, int scans, int sizeKib) => cost + ((long)scans * Math.Max(0, sizeKib - 1));
+
+    private static long Compute(FilterNode node, bool scansOnly) => node switch
     {
         MatchAllNode or MatchNoneNode => 0,
-        AndNode and => Sum(and.Children),
-        OrNode or => Sum(or.Children),
-        NorNode nor => Sum(nor.Children),
-        NotNode not => Comparison + Compute(not.Condition),
-        ElemMatchNode elem => ElemMatchFactor * (1 + Compute(elem.Condition)) + PathCost(elem.Path),
-        FieldNode field => OperatorCost(field) + PathCost(field.Path),
+        AndNode and => Sum(and.Children, scansOnly),
+        OrNode or => Sum(or.Children, scansOnly),
+        NorNode nor => Sum(nor.Children, scansOnly),
+        NotNode not => (scansOnly ? 0 : Comparison) + Compute(not.Condition, scansOnly),
+        ElemMatchNode elem => scansOnly
+            ? ElemMatchFactor * Compute(elem.Condition, scansOnly)
+            : ElemMatchFactor * (1 + Compute(elem.Condition, scansOnly)) + PathCost(elem.Path),
+        FieldNode field => scansOnly ? ScanCost(field) : OperatorCost(field) + PathCost(field.Path),
         _ => throw new ArgumentException($"Unknown filter node {node.GetType().Name}.", nameof(node)),
     };
 
-    private static long Sum(IReadOnlyList<FilterNode> children)
+    private static long Sum(IReadOnlyList<FilterNode> children, bool scansOnly)
     {
         long total = 0;
         foreach (var child in children)
         {
-            total += Compute(child);
+            total += Compute(child, scansOnly);
         }
 
         return total;
     }
+
+    private static long ScanCost(FieldNode field) => field.Operator switch
+    {
+        FieldOperator.StartsWith => StartsWith,
+        FieldOperator.Contains => Contains,
+        FieldOperator.ContainsIgnoreCase => ContainsIgnoreCase,
+        _ => 0,
+    };
 
     private static long OperatorCost(FieldNode field) => field.Operator switch
     {

@@ -37,6 +37,9 @@ internal sealed class RealtimeConnection : IDisposable
     /// <summary>The address counted against <see cref="RealtimeOptions.MaxConnectionsPerClient"/>, or null when unknown.</summary>
     public string? ClientAddress { get; }
 
+    /// <summary>The connections of <see cref="ClientAddress"/> and their matching budget; set when the connection is accepted.</summary>
+    public ClientMatchBudget? Client { get; set; }
+
     /// <summary>Who opened the connection (null for a visitor): whose session ending closes it.</summary>
     public BaasCaller? Caller { get; }
 

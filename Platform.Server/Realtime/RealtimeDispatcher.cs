@@ -37,6 +37,7 @@ internal sealed class RealtimeDispatcher(
     IHubContext<RealtimeHub> hub,
     IOptions<RealtimeOptions> options,
     RealtimeMetrics metrics,
+    CostlyMatcher costlyMatcher,
     TimeProvider time,
     ILogger<RealtimeDispatcher> logger)
 {
@@ -48,9 +49,12 @@ internal sealed class RealtimeDispatcher(
     /// <summary>The node is shutting down: reconnect (to another node) and resume; nothing was lost.</summary>
     public const string ShutdownReason = "shutdown";
 
+    /// <summary>The connection's client address spent its <see cref="RealtimeOptions.MatchBudgetPerClient"/> on costly matching.</summary>
+    public const string MatchBudgetReason = "match_budget_exceeded";
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, RealtimeConnection> _connections = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _perClient = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ClientMatchBudget> _perClient = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CollectionSubscribers> _byCollection = new(StringComparer.Ordinal);
     private readonly LinkedList<DispatchedChange> _window = new();
     private readonly Dictionary<string, LinkedListNode<DispatchedChange>> _windowIndex = new(StringComparer.Ordinal);
@@ -155,17 +159,23 @@ internal sealed class RealtimeDispatcher(
                 return ConnectOutcome.NodeFull;
             }
 
-            if (address is not null && limits.MaxConnectionsPerClient > 0)
+            if (address is not null)
             {
-                var count = _perClient.GetValueOrDefault(address);
-                if (count >= limits.MaxConnectionsPerClient)
+                if (!_perClient.TryGetValue(address, out var client))
+                {
+                    client = new ClientMatchBudget(address, time);
+                }
+
+                if (limits.MaxConnectionsPerClient > 0 && client.Connections >= limits.MaxConnectionsPerClient)
                 {
                     connection.Dispose();
                     RealtimeLog.ClientConnectionRefused(logger, address, limits.MaxConnectionsPerClient);
                     return ConnectOutcome.ClientFull;
                 }
 
-                _perClient[address] = count + 1;
+                client.Connections++;
+                _perClient[address] = client;
+                connection.Client = client;
             }
 
             _connections.Add(context.ConnectionId, connection);
@@ -187,16 +197,9 @@ internal sealed class RealtimeDispatcher(
                 return;
             }
 
-            if (connection.ClientAddress is { } address && _perClient.TryGetValue(address, out var count))
+            if (connection.Client is { } client && --client.Connections <= 0)
             {
-                if (count <= 1)
-                {
-                    _perClient.Remove(address);
-                }
-                else
-                {
-                    _perClient[address] = count - 1;
-                }
+                _perClient.Remove(client.Address);
             }
 
             RemoveAll(connection);
@@ -599,6 +602,18 @@ internal sealed class RealtimeDispatcher(
         }
     }
 
+    private void OverBudgetFromWorker(RealtimeConnection connection, long cost)
+    {
+        lock (_gate)
+        {
+            if (Drop(connection, MatchBudgetReason))
+            {
+                metrics.MatchBudgetExceeded();
+                RealtimeLog.MatchBudgetExceeded(logger, connection.Id, connection.ClientAddress ?? "unknown", cost, options.Value.MatchBudgetPerClient);
+            }
+        }
+    }
+
     // The connection's worker: matches each queued change against this connection's subscriptions (no shared lock) and
     // sends the events, in queue order, so events of one document keep commit order.
     private async Task RunAsync(RealtimeConnection connection)
@@ -630,12 +645,10 @@ internal sealed class RealtimeDispatcher(
                 }
 
                 var dispatched = work.Change!;
-                foreach (var subscription in connection.Active)
+                var matched = await MatchAsync(connection, dispatched);
+                foreach (var (subscription, change) in matched)
                 {
-                    if (subscription.Removed
-                        || dispatched.Index <= subscription.StartIndex
-                        || !string.Equals(subscription.Spec.Collection, dispatched.Change.Collection, StringComparison.Ordinal)
-                        || subscription.Evaluate(dispatched) is not { } change)
+                    if (subscription.Removed)
                     {
                         continue;
                     }
@@ -683,6 +696,68 @@ internal sealed class RealtimeDispatcher(
             }
         }
     }
+
+    // The subscriptions of the connection that see this change, with their events. Cheap matching runs right here
+    // on the connection's worker; costly matching (RealtimeOptions.CostlyMatchThreshold) is charged to the client
+    // address's budget and runs on the background matcher, which the worker waits for, keeping the connection's order.
+    private async ValueTask<IReadOnlyList<(Subscription Subscription, ChangeEvent Change)>> MatchAsync(RealtimeConnection connection, DispatchedChange dispatched)
+    {
+        var candidates = connection.Active;
+        long cost = 0;
+        var any = false;
+        foreach (var subscription in candidates)
+        {
+            if (IsCandidate(subscription, dispatched))
+            {
+                any = true;
+                cost += subscription.Spec.WeightedCost(dispatched.SizeKib);
+            }
+        }
+
+        if (!any)
+        {
+            return [];
+        }
+
+        var limits = options.Value;
+        if (cost <= limits.CostlyMatchThreshold)
+        {
+            return Match(connection, candidates, dispatched);
+        }
+
+        if (connection.Client is { } client && !client.TryCharge(cost, limits.MatchBudgetPerClient))
+        {
+            OverBudgetFromWorker(connection, cost);
+            return [];
+        }
+
+        metrics.CostlyMatched();
+        return await costlyMatcher.RunAsync(() => Match(connection, candidates, dispatched), connection.SendAborted);
+    }
+
+    private static List<(Subscription Subscription, ChangeEvent Change)> Match(RealtimeConnection connection, Subscription[] candidates, DispatchedChange dispatched)
+    {
+        List<(Subscription, ChangeEvent)>? matched = null;
+        foreach (var subscription in candidates)
+        {
+            if (connection.DropReason is not null)
+            {
+                break;
+            }
+
+            if (IsCandidate(subscription, dispatched) && subscription.Evaluate(dispatched) is { } change)
+            {
+                (matched ??= []).Add((subscription, change));
+            }
+        }
+
+        return matched ?? [];
+    }
+
+    private static bool IsCandidate(Subscription subscription, DispatchedChange dispatched) =>
+        !subscription.Removed
+        && dispatched.Index > subscription.StartIndex
+        && string.Equals(subscription.Spec.Collection, dispatched.Change.Collection, StringComparison.Ordinal);
 
     private async Task SendAsync(IClientProxy client, OutgoingMessage message, RealtimeConnection connection)
     {

@@ -62,4 +62,8 @@ internal static partial class RealtimeLog
     [LoggerMessage(EventId = 5015, EventName = "Refused", Level = LogLevel.Debug,
         Message = "Refused {HubMethod} of realtime connection {ConnectionId}: {Refusal}")]
     public static partial void Refused(ILogger logger, string hubMethod, string connectionId, string refusal);
+
+    [LoggerMessage(EventId = 5016, EventName = "MatchBudgetExceeded", Level = LogLevel.Information,
+        Message = "Closing realtime connection {ConnectionId} (resync match_budget_exceeded): its client address {ClientAddress} spent its matching budget of {Budget} per second; this change would cost {Cost}.")]
+    public static partial void MatchBudgetExceeded(ILogger logger, string connectionId, string clientAddress, long cost, long budget);
 }

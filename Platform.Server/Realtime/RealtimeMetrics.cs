@@ -12,6 +12,8 @@ internal sealed class RealtimeMetrics
     private readonly Counter<long> _eventsSent;
     private readonly Counter<long> _overflows;
     private readonly Counter<long> _eventsDropped;
+    private readonly Counter<long> _costlyMatches;
+    private readonly Counter<long> _budgetDrops;
 
     public RealtimeMetrics(IMeterFactory meterFactory)
     {
@@ -26,6 +28,10 @@ internal sealed class RealtimeMetrics
             "baas.realtime.events_dropped",
             "{event}",
             "Changes not delivered to a subscribed connection: its send queue was full (reason: overflow) or it was being closed (reason: closing).");
+        _costlyMatches = meter.CreateCounter<long>(
+            "baas.realtime.costly_matches", "{match}", "Changes matched for one connection on the low-priority background matcher (over CostlyMatchThreshold).");
+        _budgetDrops = meter.CreateCounter<long>(
+            "baas.realtime.match_budget_drops", "{connection}", "Connections sent resync and closed because their client address spent MatchBudgetPerClient.");
     }
 
     /// <summary>This node's meter (one per service provider).</summary>
@@ -42,6 +48,10 @@ internal sealed class RealtimeMetrics
     public void EventSent() => _eventsSent.Add(1);
 
     public void Overflowed() => _overflows.Add(1);
+
+    public void CostlyMatched() => _costlyMatches.Add(1);
+
+    public void MatchBudgetExceeded() => _budgetDrops.Add(1);
 
     public void EventDropped(string reason) => _eventsDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }

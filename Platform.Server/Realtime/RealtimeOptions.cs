@@ -27,7 +27,7 @@ public sealed class RealtimeOptions
     /// docs/deployment.md for proxies); 0 = no limit. One client then cannot take the node's whole matching budget.
     /// </summary>
     [Range(0, 1_000_000)]
-    public int MaxConnectionsPerClient { get; set; } = 100;
+    public int MaxConnectionsPerClient { get; set; } = 20;
 
     /// <summary>
     /// Most matching cost (<see cref="FilterCost"/>) one subscription's filter, the caller's list rule included, may
@@ -41,7 +41,24 @@ public sealed class RealtimeOptions
     /// refused (<c>connection_cost_exceeded</c>). This bounds the work one connection costs per change.
     /// </summary>
     [Range(1, 100_000_000)]
-    public int MaxConnectionFilterCost { get; set; } = 4000;
+    public int MaxConnectionFilterCost { get; set; } = 2000;
+
+    /// <summary>
+    /// Weighted matching cost (docs/realtime.md, "Matching cost": a connection's filter costs on the change's
+    /// collection, string scans multiplied by the document's size in KiB) above which one change is matched for one
+    /// connection on the node's background matcher: one low-priority thread shared by all such connections, so that
+    /// cheap subscriptions are matched and delivered at once and never wait behind costly ones.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int CostlyMatchThreshold { get; set; } = 1000;
+
+    /// <summary>
+    /// Weighted matching cost one client address may spend on the background matcher per second. A connection whose
+    /// next costly match would exceed it is sent <c>resync</c> (reason <c>match_budget_exceeded</c>) and closed;
+    /// connections of the address whose matches are cheap are not affected. 0 = no budget.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long MatchBudgetPerClient { get; set; } = 5_000_000;
 
     /// <summary>
     /// On SIGTERM, how long the node waits for its realtime clients to receive <c>resync</c> (reason <c>shutdown</c>)

@@ -26,6 +26,7 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<RealtimeMetrics>();
+        services.TryAddSingleton<CostlyMatcher>();
         services.TryAddSingleton<RealtimeDispatcher>();
         services.TryAddSingleton<RealtimeShutdown>();
         services.TryAddSingleton<SubscriptionPlanner>();

@@ -14,7 +14,13 @@ namespace Platform.Server.Realtime;
 /// <param name="Rule">The rule operation the subscription is bound by, or null for privileged callers.</param>
 /// <param name="RuleText">That rule's text when the subscription started, to notice when it changes.</param>
 /// <param name="Cost">What one evaluation of <paramref name="Visible"/> costs (<see cref="FilterCost"/>).</param>
-internal sealed record SubscriptionSpec(string Collection, string? DocumentId, Func<JsonObject, bool> Visible, RuleOperation? Rule = null, string? RuleText = null, int Cost = 0);
+/// <param name="ScanCost">The part of <paramref name="Cost"/> spent scanning strings (<see cref="FilterCost.ScansOf"/>).</param>
+internal sealed record SubscriptionSpec(
+    string Collection, string? DocumentId, Func<JsonObject, bool> Visible, RuleOperation? Rule = null, string? RuleText = null, int Cost = 0, int ScanCost = 0)
+{
+    /// <summary>What matching one change of <paramref name="sizeKib"/> KiB costs (<see cref="FilterCost.Weighted"/>).</summary>
+    public long WeightedCost(int sizeKib) => FilterCost.Weighted(Cost, ScanCost, sizeKib);
+}
 
 /// <summary>
 /// One live subscription. Membership is guarded by the dispatcher's lock; the held events by <see cref="Pending"/>'s
@@ -159,6 +165,12 @@ internal sealed class DispatchedChange(StoredChange change, long index)
 
     /// <summary>Estimated memory the change holds while the replay window keeps it (<see cref="DocumentSize"/>).</summary>
     public long EstimatedBytes { get; } = DocumentSize.OfChange(change);
+
+    /// <summary>
+    /// The larger of the document's two versions, in KiB as held in memory (<see cref="DocumentSize.Of"/>), at least
+    /// 1: what a string scan of it costs, relative to a 1 KiB document (<see cref="FilterCost.Weighted"/>).
+    /// </summary>
+    public int SizeKib { get; } = DocumentSize.Kib(change);
 
     public Dictionary<string, object?>? BeforePayload =>
         Change.Before is null ? null : Volatile.Read(ref _before) ?? Interlocked.CompareExchange(ref _before, PayloadValues.FromDocument(Change.Before), null) ?? _before;

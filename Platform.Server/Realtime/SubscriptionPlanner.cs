@@ -82,7 +82,7 @@ internal sealed class SubscriptionPlanner(
         Func<JsonObject, bool> visible = getRule is null
             ? matches
             : document => matches(document) && getRule.Evaluate(Context(caller, document));
-        var spec = new SubscriptionSpec(collection, id, visible, bound?.Operation, bound?.Text, cost);
+        var spec = new SubscriptionSpec(collection, id, visible, bound?.Operation, bound?.Text, cost, FilterCost.ScansOf(filter));
         return new Plan(spec, async cancellationToken =>
         {
             // The snapshot is a query like POST .../query and costs the same, so it obeys the same limits: app users and

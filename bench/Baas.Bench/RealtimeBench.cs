@@ -173,71 +173,21 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
         Results.Add(await MeasureAsync("ordinary subscriber, no attack", writes, body, cancellationToken));
 
         Console.WriteLine(Format($"Opening {attackers} anonymous attacker connections..."));
-        var connections = new List<HubConnection>();
-        var reportedRefused = 0;
-        var accepted = 0;
-        var refusals = new Dictionary<string, int>(StringComparer.Ordinal);
-        try
+        await using var attack = new Attack(new Uri(server.BaseAddress, "realtime"));
+        for (var i = 0; i < attackers; i++)
         {
-            var reported = ContainsAny(199);
-            var maximal = ContainsAny(50);
-            for (var i = 0; i < attackers; i++)
-            {
-                var connection = new HubConnectionBuilder()
-                    .WithUrl(new Uri(server.BaseAddress, "realtime"), options =>
-                    {
-                        options.Transports = HttpTransportType.WebSockets;
-                        options.SkipNegotiation = true;
-                    })
-                    .Build();
-                try
-                {
-                    await connection.StartAsync(cancellationToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    Count(refusals, "connect: " + Code(ex.Message));
-                    await connection.DisposeAsync();
-                    continue;
-                }
-
-                connections.Add(connection);
-                try
-                {
-                    await connection.InvokeAsync<JsonElement>("Subscribe", new { collection = AttackCollection, filter = reported }, cancellationToken);
-                }
-                catch (HubException ex)
-                {
-                    reportedRefused++;
-                    Count(refusals, Code(ex.Message));
-                }
-
-                for (var s = 0; s < 100; s++)
-                {
-                    try
-                    {
-                        await connection.InvokeAsync<JsonElement>("Subscribe", new { collection = AttackCollection, filter = maximal }, cancellationToken);
-                        accepted++;
-                    }
-                    catch (HubException ex)
-                    {
-                        Count(refusals, Code(ex.Message));
-                        break;
-                    }
-                }
-            }
-
-            Notes.Add(Format($"Attack: {connections.Count} anonymous connections; the reported 199-condition $containsi filter was refused {reportedRefused} of {connections.Count} times; {accepted} subscriptions with 50 $containsi conditions each were accepted (of {connections.Count * 100} tried); refusals: {string.Join(", ", refusals.Select(r => $"{r.Key} × {r.Value}"))}."));
-            Console.WriteLine(Format($"Ordinary subscriber under attack: {writes:N0} writes after {writes / 10:N0} warm-up..."));
-            Results.Add(await MeasureAsync(Format($"ordinary subscriber, under attack ({connections.Count} connections, {accepted} costly subscriptions)"), writes, body, cancellationToken));
+            await attack.OpenAsync(cancellationToken);
         }
-        finally
-        {
-            foreach (var connection in connections)
-            {
-                await connection.DisposeAsync();
-            }
-        }
+
+        var (connections, accepted) = (attack.Connections, attack.Accepted);
+        Notes.Add(Format($"Attack: {connections} anonymous connections; the reported 199-condition $containsi filter was refused {attack.ReportedRefused} of {connections} times; {accepted} subscriptions with 50 $containsi conditions each were accepted (of {connections * 100} tried); refusals: {attack.Refusals}."));
+
+        // A persistent attacker: every attacker connection the server closes opens again and subscribes again.
+        attack.Persistent = true;
+        Console.WriteLine(Format($"Ordinary subscriber under attack: {writes:N0} writes after {writes / 10:N0} warm-up..."));
+        Results.Add(await MeasureAsync(Format($"ordinary subscriber, under attack ({connections} connections, {accepted} costly subscriptions)"), writes, body, cancellationToken));
+        attack.Persistent = false;
+        Notes.Add(Format($"During the measurement under attack the server sent attackers resync {attack.Resyncs}; they reconnected {attack.Reconnects:N0} times (refusals since: {attack.Refusals})."));
 
         var (before, under) = (Results[^2], Results[^1]);
         Notes.Add(Format($"Under attack / without: p50 × {under.P50Milliseconds / Math.Max(0.001, before.P50Milliseconds):N1}, p99 × {under.P99Milliseconds / Math.Max(0.001, before.P99Milliseconds):N1} (issue 11 target: p99 under attack < 50 ms)."));
@@ -265,6 +215,158 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
         return Summarize(name, samples, lost, "send → event");
     }
 
+    /// <summary>
+    /// Issue 11's attackers: anonymous connections that each try the reported filter, then subscribe with the
+    /// costliest filter the node accepts until it refuses. While <see cref="Persistent"/>, a connection the server
+    /// closes (resync, or refused at connect) is opened again.
+    /// </summary>
+    private sealed class Attack(Uri hubUrl) : IAsyncDisposable
+    {
+        private readonly Lock _gate = new();
+        private readonly List<HubConnection> _open = [];
+        private readonly Dictionary<string, int> _refusals = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> _resyncs = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, object> _reported = ContainsAny(199);
+        private readonly Dictionary<string, object> _maximal = ContainsAny(50);
+        private readonly CancellationTokenSource _stopped = new();
+        private volatile bool _persistent;
+        private int _reconnects;
+
+        public bool Persistent
+        {
+            get => _persistent;
+            set => _persistent = value;
+        }
+
+        public int Connections { get; private set; }
+
+        public int Accepted { get; private set; }
+
+        public int ReportedRefused { get; private set; }
+
+        public int Reconnects => Volatile.Read(ref _reconnects);
+
+        public string Refusals => Describe(_refusals);
+
+        public string Resyncs => Describe(_resyncs);
+
+        public async Task OpenAsync(CancellationToken cancellationToken)
+        {
+            var connection = new HubConnectionBuilder()
+                .WithUrl(hubUrl, options =>
+                {
+                    options.Transports = HttpTransportType.WebSockets;
+                    options.SkipNegotiation = true;
+                })
+                .Build();
+            connection.On<JsonElement>("resync", resync => Count(_resyncs, resync.GetProperty("reason").GetString() ?? "?"));
+            connection.Closed += _ => ReopenAsync(connection);
+            try
+            {
+                await connection.StartAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Count(_refusals, "connect: " + Code(ex.Message));
+                await connection.DisposeAsync();
+                return;
+            }
+
+            lock (_gate)
+            {
+                _open.Add(connection);
+            }
+
+            var counting = !Persistent;
+            if (counting)
+            {
+                Connections++;
+            }
+
+            try
+            {
+                await connection.InvokeAsync<JsonElement>("Subscribe", new { collection = AttackCollection, filter = _reported }, cancellationToken);
+            }
+            catch (Exception ex) when (ex is HubException or InvalidOperationException)
+            {
+                // InvalidOperationException: the server closed the connection (too_many_client_connections).
+                ReportedRefused += counting && ex is HubException ? 1 : 0;
+                Count(_refusals, Code(ex.Message));
+            }
+
+            for (var s = 0; s < 100; s++)
+            {
+                try
+                {
+                    await connection.InvokeAsync<JsonElement>("Subscribe", new { collection = AttackCollection, filter = _maximal }, cancellationToken);
+                    Accepted += counting ? 1 : 0;
+                }
+                catch (Exception ex) when (ex is HubException or InvalidOperationException)
+                {
+                    Count(_refusals, Code(ex.Message));
+                    break;
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Persistent = false;
+            await _stopped.CancelAsync();
+            List<HubConnection> open;
+            lock (_gate)
+            {
+                open = [.. _open];
+                _open.Clear();
+            }
+
+            foreach (var connection in open)
+            {
+                await connection.DisposeAsync();
+            }
+
+            _stopped.Dispose();
+        }
+
+        private async Task ReopenAsync(HubConnection closed)
+        {
+            lock (_gate)
+            {
+                _open.Remove(closed);
+            }
+
+            if (!Persistent)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref _reconnects);
+            try
+            {
+                await OpenAsync(_stopped.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+            }
+        }
+
+        private void Count(Dictionary<string, int> counts, string key)
+        {
+            lock (_gate)
+            {
+                counts[key] = counts.GetValueOrDefault(key) + 1;
+            }
+        }
+
+        private string Describe(Dictionary<string, int> counts)
+        {
+            lock (_gate)
+            {
+                return counts.Count == 0 ? "none" : string.Join(", ", counts.Select(r => $"{r.Key} × {r.Value}"));
+            }
+        }
+    }
+
     private static Dictionary<string, object> ContainsAny(int conditions) => new()
     {
         ["$or"] = Enumerable.Range(0, conditions).Select(i => new Dictionary<string, object>
@@ -272,8 +374,6 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
             ["text"] = new Dictionary<string, object> { ["$containsi"] = "needle" + i.ToString(CultureInfo.InvariantCulture) },
         }).ToArray(),
     };
-
-    private static void Count(Dictionary<string, int> counts, string key) => counts[key] = counts.GetValueOrDefault(key) + 1;
 
     // "...HubException: <code>: <detail>" → code.
     private static string Code(string message)

@@ -42,4 +42,39 @@ public sealed class FilterCostTests
         Assert.Equal(200, cost);
         Assert.True(cost <= new RealtimeOptions().MaxFilterCost);
     }
+
+    [Theory]
+    [InlineData("""{ "a": 1, "b": { "$gt": 2 } }""", 0)]
+    [InlineData("""{ "$or": [{ "a": 1 }, { "b.c": { "$containsi": "x" } }] }""", FilterCost.ContainsIgnoreCase)]
+    [InlineData("""{ "a": { "$startsWith": "x" }, "b": { "$contains": "y" } }""", FilterCost.StartsWith + FilterCost.Contains)]
+    [InlineData("""{ "tags": { "$elemMatch": { "$contains": "x" } } }""", FilterCost.ElemMatchFactor * FilterCost.Contains)]
+    [InlineData("""{ "a": { "$not": { "$containsi": "x" } } }""", FilterCost.ContainsIgnoreCase)]
+    public void ScansOf_CountsOnlyStringScans(string filter, int expected) =>
+        Assert.Equal(expected, FilterCost.ScansOf(FilterParser.Parse(JsonDocument.Parse(filter).RootElement, FilterLimits.Default)));
+
+    [Theory]
+    [InlineData(10, 8, 1, 10)]
+    [InlineData(10, 8, 2, 18)]
+    [InlineData(10, 0, 1024, 10)]
+    [InlineData(400, 400, 11, 4400)]
+    public void Weighted_ScansCountOncePerKibOfTheDocument(int cost, int scans, int sizeKib, long expected) =>
+        Assert.Equal(expected, FilterCost.Weighted(cost, scans, sizeKib));
+
+    [Fact]
+    public void ClientMatchBudget_RefusesWhatDoesNotFitThisSecond_AndRefillsTheNext()
+    {
+        var time = new Auth.ManualTimeProvider();
+        var budget = new ClientMatchBudget("203.0.113.7", time);
+
+        Assert.True(budget.TryCharge(600, 1000));
+        Assert.False(budget.TryCharge(500, 1000));
+        Assert.True(budget.TryCharge(400, 1000));
+        Assert.False(budget.TryCharge(1, 1000));
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.False(budget.TryCharge(1, 1000));
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(budget.TryCharge(1000, 1000));
+        Assert.True(budget.TryCharge(1001, budget: 0));
+        Assert.False(budget.TryCharge(2000, 1000));
+    }
 }

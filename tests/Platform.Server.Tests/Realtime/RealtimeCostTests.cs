@@ -170,6 +170,76 @@ public sealed class RealtimeCostTests(RealtimeCostFixture fixture) : IClassFixtu
         }
     }
 
+    /// <summary>
+    /// Issue 11 item 2: a client address whose costly subscriptions spend its matching budget is told to resync
+    /// (<c>match_budget_exceeded</c>) and closed, while an ordinary subscriber from the same address (every test client
+    /// is on loopback), whose matching is cheap, keeps getting every event in order.
+    /// </summary>
+    [Fact]
+    public async Task Attack_AddressOverItsMatchingBudget_IsToldToResyncWhileACheapSubscriberGetsEveryEventInOrder()
+    {
+        await using var server = await RealtimeTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Baas:Realtime:CostlyMatchThreshold"] = "1000",
+            ["Baas:Realtime:MatchBudgetPerClient"] = "5000",
+        });
+        var collection = await server.NewCollectionAsync(new { list = "true" });
+        await using var ordinary = await server.ConnectAsync(query: "apikey=" + server.ApiKey);
+        var watched = await ordinary.SubscribeAsync(collection, HubClient.Filter("""{ "kind": "order" }"""));
+        await using var attacker = await server.ConnectAsync();
+
+        // 2 × 50 scans cost 800; on a document of 5,400 characters (over 10 KiB in memory) a change costs over 8,000
+        // units: more than the address may spend in a second, so the first costly match is refused.
+        var costly = ContainsI(50);
+        await attacker.SubscribeAsync(collection, costly);
+        await attacker.SubscribeAsync(collection, costly);
+
+        var text = string.Concat(Enumerable.Repeat("lorem ipsum dolor sit amet ", 200));
+        var ids = Enumerable.Range(0, 20).Select(i => $"b{i}").ToList();
+        foreach (var id in ids)
+        {
+            await server.CreateAsync(collection, $$"""{ "_id": "{{id}}", "kind": "order", "text": "{{text}}" }""");
+        }
+
+        Assert.Equal(RealtimeDispatcher.MatchBudgetReason, await attacker.Resync.Task.WaitAsync(HubClient.Patience, Ct));
+        await attacker.Closed.Task.WaitAsync(HubClient.Patience, Ct);
+        foreach (var id in ids)
+        {
+            await ordinary.ExpectAsync(watched.SubscriptionId, RealtimeEvents.Added, id);
+        }
+
+        // Nothing of the address's cheap connection was touched.
+        await server.CreateAsync(collection, """{ "_id": "after", "kind": "order" }""");
+        await ordinary.ExpectAsync(watched.SubscriptionId, RealtimeEvents.Added, "after");
+    }
+
+    /// <summary>Costly subscriptions within the budget are still served completely and in commit order.</summary>
+    [Fact]
+    public async Task CostlySubscriber_WithinItsBudget_GetsEveryEventInCommitOrder()
+    {
+        await using var server = await RealtimeTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Baas:Realtime:CostlyMatchThreshold"] = "10",
+        });
+        var collection = await server.NewCollectionAsync(new { list = "true" });
+        await using var costly = await server.ConnectAsync();
+        var subscribed = await costly.SubscribeAsync(collection, HubClient.Filter("""{ "$or": [ { "text": { "$containsi": "AMET" } }, { "text": { "$contains": "nothing" } } ] }"""));
+        var text = string.Concat(Enumerable.Repeat("lorem ipsum dolor sit amet ", 50));
+        for (var i = 0; i < 10; i++)
+        {
+            await server.CreateAsync(collection, $$"""{ "_id": "c{{i}}", "text": "{{text}}" }""");
+            await server.ReplaceAsync(collection, $"c{i}", """{ "text": "no match" }""");
+        }
+
+        for (var i = 0; i < 10; i++)
+        {
+            await costly.ExpectAsync(subscribed.SubscriptionId, RealtimeEvents.Added, $"c{i}");
+            await costly.ExpectAsync(subscribed.SubscriptionId, RealtimeEvents.Removed, $"c{i}");
+        }
+
+        Assert.False(costly.Resync.Task.IsCompleted);
+    }
+
     private static async Task<string?> RefusalAsync(HubClient client)
     {
         try

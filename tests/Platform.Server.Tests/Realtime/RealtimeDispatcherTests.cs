@@ -21,7 +21,13 @@ public sealed class RealtimeDispatcherTests : IDisposable
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private int _sequence;
 
-    public void Dispose() => _services.Dispose();
+    private readonly CostlyMatcher _matcher = new();
+
+    public void Dispose()
+    {
+        _matcher.Dispose();
+        _services.Dispose();
+    }
 
     [Fact]
     public void Register_ResumeAfterAChangeOlderThanTheWindow_IsNotResumed()
@@ -151,12 +157,69 @@ public sealed class RealtimeDispatcherTests : IDisposable
         Assert.Equal([("c", 1)], stats.Collections.Select(c => (c.Name, c.Subscriptions)));
     }
 
+    [Fact]
+    public async Task Dispatch_CostlyConnection_IsMatchedOnTheBackgroundMatcherWhileCheapOnesAreServedAtOnce()
+    {
+        var dispatcher = Create(new RealtimeOptions { CostlyMatchThreshold = 1000, MatchBudgetPerClient = 0 });
+        using var release = new ManualResetEventSlim();
+        string? costlyThread = null;
+        string? cheapThread = null;
+        var costly = Connect(dispatcher);
+        var cheap = Connect(dispatcher);
+        var costlySpec = new SubscriptionSpec("c", null, _ =>
+        {
+            costlyThread = Thread.CurrentThread.Name;
+            release.Wait(HubClient.Patience);
+            return true;
+        }, Cost: 1001);
+        var costlySubscription = dispatcher.Register(costly.ConnectionId, costlySpec, resumeAfter: null).Subscription;
+        dispatcher.Activate(costlySubscription);
+        var cheapSubscription = dispatcher.Register(cheap.ConnectionId, new SubscriptionSpec("c", null, _ =>
+        {
+            cheapThread = Thread.CurrentThread.Name;
+            return true;
+        }, Cost: 1000), resumeAfter: null).Subscription;
+        dispatcher.Activate(cheapSubscription);
+
+        Dispatch(dispatcher, "a");
+
+        // The cheap connection gets its event while the costly one's match is still running (blocked) in the background.
+        var first = await _hub.NextAsync();
+        Assert.Equal((cheapSubscription.Id, "a"), (first.SubscriptionId, first.Id));
+        Assert.NotEqual("Baas costly matching", cheapThread);
+        release.Set();
+        var second = await _hub.NextAsync();
+        Assert.Equal((costlySubscription.Id, "a"), (second.SubscriptionId, second.Id));
+        Assert.Equal("Baas costly matching", costlyThread);
+    }
+
+    [Fact]
+    public async Task Dispatch_ScansOnALargeDocument_AreCostlyWhileTheSameFilterOnASmallOneIsNot()
+    {
+        var dispatcher = Create(new RealtimeOptions { CostlyMatchThreshold = 100, MatchBudgetPerClient = 0 });
+        var threads = Channel.CreateUnbounded<string?>();
+        var context = Connect(dispatcher);
+
+        // 8 units of scans: 8 on a document under 1 KiB, 8 × 64 + ... on a 64 KiB one.
+        var spec = new SubscriptionSpec("c", null, _ => threads.Writer.TryWrite(Thread.CurrentThread.Name), Cost: 8, ScanCost: 8);
+        dispatcher.Activate(dispatcher.Register(context.ConnectionId, spec, resumeAfter: null).Subscription);
+
+        Dispatch(dispatcher, "small", after: new JsonObject { ["_id"] = "small", ["text"] = "short" });
+        Dispatch(dispatcher, "large", after: new JsonObject { ["_id"] = "large", ["text"] = new string('x', 32 * 1024) });
+
+        Assert.Equal("small", (await _hub.NextAsync()).Id);
+        Assert.Equal("large", (await _hub.NextAsync()).Id);
+        Assert.NotEqual("Baas costly matching", await threads.Reader.ReadAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("Baas costly matching", await threads.Reader.ReadAsync(TestContext.Current.CancellationToken));
+    }
+
     private RealtimeDispatcher Create(RealtimeOptions options)
     {
         var dispatcher = new RealtimeDispatcher(
             _hub,
             Options.Create(options),
             new RealtimeMetrics(_services.GetRequiredService<IMeterFactory>()),
+            _matcher,
             _time,
             NullLogger<RealtimeDispatcher>.Instance);
         dispatcher.Start("0");
