@@ -47,8 +47,20 @@ public sealed class SchemaValidator
     public IReadOnlyList<FieldError> Validate(JsonObject userFields)
     {
         ArgumentNullException.ThrowIfNull(userFields);
-        return ToFieldErrors(_schema.Validate(ToToken(userFields)));
+        var token = ToToken(userFields);
+        return Checked(() => _schema.Validate(token), token);
     }
+
+    /// <summary>The dot path of the first integer that does not fit in 64 bits, or null.</summary>
+    private static string? FirstHugeInteger(JToken token) => token switch
+    {
+        JValue { Value: BigInteger } => Path(token),
+        JContainer container => container.Children().Select(FirstHugeInteger).FirstOrDefault(path => path is not null),
+        _ => null,
+    };
+
+    // Json.NET paths ("a.b[2]") read like the ones ToPath makes of NJsonSchema's.
+    private static string Path(JToken token) => token.Path.Length == 0 ? "(document)" : token.Path;
 
     /// <summary>
     /// The former path: the document serialized to text and parsed back by NJsonSchema. Kept for the test that
@@ -57,7 +69,21 @@ public sealed class SchemaValidator
     internal IReadOnlyList<FieldError> ValidateAsText(JsonObject userFields)
     {
         ArgumentNullException.ThrowIfNull(userFields);
-        return ToFieldErrors(_schema.Validate(userFields.ToJsonString()));
+        return Checked(() => _schema.Validate(userFields.ToJsonString()), ToToken(userFields));
+    }
+
+    private static List<FieldError> Checked(Func<ICollection<ValidationError>> validate, JToken document)
+    {
+        try
+        {
+            return ToFieldErrors(validate());
+        }
+        catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
+        {
+            // NJsonSchema cannot compare some values (an integer beyond 64 bits against a numeric keyword throws): the
+            // document cannot be shown valid, so it is refused as invalid input, never a server error.
+            return [new FieldError(FirstHugeInteger(document) ?? "(document)", "holds a number the schema cannot check (an integer beyond 64 bits)")];
+        }
     }
 
     /// <summary>

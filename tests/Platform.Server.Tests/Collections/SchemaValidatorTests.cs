@@ -131,6 +131,19 @@ public sealed class SchemaValidatorTests
         Assert.Equal(expected, SchemaValidator.ToToken(JsonValue.Create(value)).Type);
     }
 
+    [Fact]
+    public async Task IntegerBeyond64Bits_AgainstANumericKeyword_IsAFieldError_NotAThrow()
+    {
+        // NJsonSchema throws comparing such an integer with "maximum"; a write must get a 400 naming the field, not a 500.
+        var validator = await SchemaValidator.CompileAsync(JsonNode.Parse("""{"type":"object","properties":{"items":{"type":"array","items":{"type":"object","properties":{"n":{"type":"number","maximum":10}}}}}}""")!.AsObject(), TestContext.Current.CancellationToken);
+
+        var errors = validator.Validate(JsonNode.Parse("""{"items":[{"n":1},{"n":123456789012345678901234567890}]}""")!.AsObject());
+
+        var error = Assert.Single(errors);
+        Assert.Equal("items[1].n", error.Path);
+        Assert.Contains("64 bits", error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// The errors, or the exception NJsonSchema threw: it throws on some numbers (integers beyond 64 bits against a
     /// numeric schema), on both paths alike.
