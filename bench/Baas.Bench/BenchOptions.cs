@@ -73,6 +73,7 @@ internal sealed record BenchOptions
           --out <dir>             where results go (default bench/results)
           --suite <name>          http (default), realtime (hub latency, fan-out, memory per connection),
                                   realtime-attack (one subscriber's latency without and under issue 11's attack),
+                                  query-attack (get-by-id and /health/ready without and under issue 11's query attack),
                                   soak (capacity of a mixed load, then half of it for --duration with realtime
                                   subscribers, a row every --report-every, memory slope and pass/fail),
                                   triggers (after trigger: commit -> function start, runs lost, beside get-by-id),
@@ -126,7 +127,7 @@ internal sealed record BenchOptions
                 "--documents" => options with { Documents = Number(name, value, 1000, 1_000_000) },
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
-                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" or "functions" or "dashboard" or "schedules" or "memory" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, soak, triggers, functions, dashboard, schedules or memory, not '{value}'."),
+                "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" or "functions" or "dashboard" or "schedules" or "memory" or "query-attack" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, query-attack, soak, triggers, functions, dashboard, schedules or memory, not '{value}'."),
                 "--server" => File.Exists(value) ? options with { Server = Path.GetFullPath(value) } : throw new ArgumentException($"--server must name a published Platform.Server.dll; '{value}' does not exist."),
                 "--starts" => options with { MemoryStarts = Number(name, value, 1, 50) },
                 "--baseline" => File.Exists(value) ? options with { Baseline = Path.GetFullPath(value) } : throw new ArgumentException($"--baseline must name a published Platform.Server.dll; '{value}' does not exist."),

@@ -74,6 +74,11 @@ internal sealed partial class BenchRun : IAsyncDisposable
             return await RunMemoryAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
         }
 
+        if (_options.Suite == "query-attack")
+        {
+            return await RunQueryAttackAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
+        }
+
         if (_options.Suite == "schedules")
         {
             return await RunSchedulesAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
