@@ -189,8 +189,11 @@ internal sealed class AfterTriggerConsumer : IDisposable
     /// <summary>Renews the lease every <see cref="AfterTriggerOptions.LeaseRenewInterval"/>; cancels <paramref name="owned"/> when it is lost or expires unrenewed.</summary>
     private async Task RenewAsync(LeaseHolder holder, CancellationTokenSource owned)
     {
-        while (await WaitAsync(_triggerOptions.LeaseRenewInterval, owned.Token))
+        var delay = UntilRenewalDue(holder.Current);
+        while (await WaitAsync(delay, owned.Token))
         {
+            // A failed renewal is retried one interval later (not at once: the store is likely still failing).
+            delay = _triggerOptions.LeaseRenewInterval;
             try
             {
                 var renewed = await _leases.RenewAsync(holder.Current, owned.Token);
@@ -202,6 +205,7 @@ internal sealed class AfterTriggerConsumer : IDisposable
                 }
 
                 holder.Current = renewed;
+                delay = UntilRenewalDue(renewed);
             }
             catch (OperationCanceledException) when (owned.IsCancellationRequested)
             {
@@ -249,6 +253,17 @@ internal sealed class AfterTriggerConsumer : IDisposable
             checkpoint = await _checkpoints.SaveAsync(checkpoint, resumeAt, cancellationToken) ?? throw new LeaseLostException(Name);
             saved(checkpoint);
         }
+    }
+
+    /// <summary>
+    /// Time left until <paramref name="lease"/> is one renew interval old. Counted from when the lease was granted,
+    /// not from when its write returned, so a slow store write does not push every later renewal back.
+    /// </summary>
+    private TimeSpan UntilRenewalDue(FunctionLease lease)
+    {
+        var due = lease.ExpiresAt - _triggerOptions.LeaseDuration + _triggerOptions.LeaseRenewInterval;
+        var left = due - _time.GetUtcNow();
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     private async Task<bool> WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
