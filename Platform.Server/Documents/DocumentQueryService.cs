@@ -77,7 +77,10 @@ public sealed class DocumentQueryService(
         var started = time.GetTimestamp();
 
         // One more than asked tells whether another page exists without a second query.
-        var page = await store.QueryAsync(collection, new DocumentQuery(filter, sort, limit + 1, after, budget), cancellationToken);
+        var query = new DocumentQuery(filter, sort, limit + 1, after, budget);
+        var page = place is null
+            ? await store.QueryAsync(collection, query, cancellationToken)
+            : await place.RunAsync(() => store.QueryAsync(collection, query, cancellationToken));
         var visible = page.Count > limit ? page.Take(limit).ToList() : page;
         foreach (var document in visible)
         {
@@ -97,7 +100,9 @@ public sealed class DocumentQueryService(
                 throw new QueryTimeoutException(collection, budget);
             }
 
-            result["count"] = await store.CountAsync(collection, filter, left, cancellationToken);
+            result["count"] = place is null
+                ? await store.CountAsync(collection, filter, left, cancellationToken)
+                : await place.RunAsync(() => store.CountAsync(collection, filter, left, cancellationToken));
         }
 
         return result;

@@ -8,11 +8,15 @@ namespace Platform.Server.Documents;
 /// A query that finds every place taken waits at most <c>Baas:Query:QueueTimeout</c>, asynchronously (no thread is
 /// held), then is refused with 503 <c>server_busy</c>. With the time budget this bounds what expensive queries can take
 /// from a node: at most that many cores, each for at most the budget, however many such requests arrive, so reads by
-/// id, writes and <c>/health/ready</c>, which never pass through here, keep answering.
+/// id, writes and <c>/health/ready</c>, which never pass through here, keep answering. The store work of an admitted
+/// query runs on one of <c>MaxConcurrent</c> dedicated threads (<see cref="Place.RunAsync{T}"/>), never on a thread-pool
+/// thread: SQLite queries are synchronous, and a few pool threads held for seconds stall every other request on a small
+/// machine until the pool grows.
 /// </summary>
 public sealed partial class QueryLimiter : IDisposable
 {
     private readonly SemaphoreSlim _places;
+    private readonly DedicatedThreads _threads;
     private readonly TimeSpan _wait;
     private readonly ILogger<QueryLimiter> _logger;
 
@@ -21,6 +25,7 @@ public sealed partial class QueryLimiter : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
         _places = new SemaphoreSlim(options.Value.MaxConcurrent, options.Value.MaxConcurrent);
+        _threads = new DedicatedThreads(options.Value.MaxConcurrent, "baas-query");
         _wait = options.Value.QueueTimeout;
         _logger = logger;
     }
@@ -44,17 +49,29 @@ public sealed partial class QueryLimiter : IDisposable
             };
         }
 
-        return new Place(_places);
+        return new Place(_places, _threads);
     }
 
-    public void Dispose() => _places.Dispose();
+    public void Dispose()
+    {
+        _threads.Dispose();
+        _places.Dispose();
+    }
 
     /// <summary>One taken place; disposing gives it back (once).</summary>
     public sealed class Place : IDisposable
     {
+        private readonly DedicatedThreads _threads;
         private SemaphoreSlim? _places;
 
-        internal Place(SemaphoreSlim places) => _places = places;
+        internal Place(SemaphoreSlim places, DedicatedThreads threads)
+        {
+            _places = places;
+            _threads = threads;
+        }
+
+        /// <summary>Runs the query's store work on a dedicated query thread (one per place, so it never waits for one).</summary>
+        public Task<T> RunAsync<T>(Func<Task<T>> work) => _threads.RunAsync(work);
 
         public void Dispose() => Interlocked.Exchange(ref _places, null)?.Release();
     }

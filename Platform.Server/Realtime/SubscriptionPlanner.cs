@@ -90,7 +90,10 @@ internal sealed class SubscriptionPlanner(
             var limit = options.Value.SnapshotLimit;
             var budget = caller.Privileged ? queryOptions.Value.ServiceTimeout : queryOptions.Value.Timeout;
             using var place = caller.Privileged ? null : await limiter.EnterAsync(cancellationToken);
-            var documents = await store.QueryAsync(collection, new DocumentQuery(filter, [new SortField(SystemFields.Id)], limit + 1, Timeout: budget), cancellationToken);
+            var query = new DocumentQuery(filter, [new SortField(SystemFields.Id)], limit + 1, Timeout: budget);
+            var documents = place is null
+                ? await store.QueryAsync(collection, query, cancellationToken)
+                : await place.RunAsync(() => store.QueryAsync(collection, query, cancellationToken));
             if (documents.Count > limit)
             {
                 throw new InvalidInputException("snapshot_too_large", $"More than {limit} documents match; narrow the filter or subscribe without a snapshot.", "filter");

@@ -9,6 +9,7 @@ using Jint.Native.Object;
 using Jint.Runtime;
 using Jint.Runtime.Interop;
 using Microsoft.Extensions.Options;
+using Platform.Server.Common;
 
 namespace Platform.Server.Functions.Runtime;
 
@@ -24,7 +25,7 @@ internal sealed record RuntimeServices(
 /// <see cref="IFunctionRuntime"/> on Jint. Every run: strict mode, no CLR access, no string compilation
 /// (<c>eval</c>, <c>new Function</c>), Jint's memory, statement and recursion limits plus its stack guard,
 /// and a wall-clock budget enforced by a cancellation token that covers the whole run (module start-up, the
-/// default export, every awaited host call). Runs execute on dedicated threads (<see cref="RunThreads"/>),
+/// default export, every awaited host call). Runs execute on dedicated threads (<see cref="DedicatedThreads"/>),
 /// one run per engine at a time; engines stay warm in a pool keyed by function version, parsed modules in a
 /// cache, so a warm run neither parses nor evaluates the module again. An engine that hit a limit, was
 /// cancelled or failed outside the script's own promise is thrown away.
@@ -37,7 +38,15 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
     private readonly RuntimeServices _services;
     private readonly FunctionOptions _options;
     private readonly FunctionRuntimeMetrics _metrics;
-    private readonly RunThreads _threads;
+    /// <summary>
+    /// Stack of each run thread: room for Jint's interpreter frames below the stack guard's threshold, so the guard,
+    /// not the process, ends deep recursion.
+    /// </summary>
+    private const int RunThreadStackSize = 16 * 1024 * 1024;
+
+    // A run stays on one of these threads from start to end (Jint's memory limit counts the current thread's
+    // allocations), and a runaway script only ever occupies one of them.
+    private readonly DedicatedThreads _threads;
     private readonly EnginePool _pool;
     private readonly ModuleCache _modules = new(ModuleCacheSize);
     private int _disposed;
@@ -54,7 +63,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
         _options = options.Value;
         _metrics = metrics;
         _services = new RuntimeServices(documents, fetch, _options, time, logger);
-        _threads = new RunThreads(_options.MaxConcurrentRuns);
+        _threads = new DedicatedThreads(_options.MaxConcurrentRuns, "baas-function", RunThreadStackSize);
         _pool = new EnginePool(_options.EnginePoolSize);
     }
 

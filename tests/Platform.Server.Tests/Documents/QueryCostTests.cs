@@ -1,7 +1,10 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
@@ -169,6 +172,65 @@ public sealed class QueryCostTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
         await metrics.WaitAsync("baas.storage.queries.stopped", 1, StorageMetrics.Cancelled);
         await metrics.WaitAsync("baas.storage.queries.running", -1, reason: null);
+    }
+
+    [Fact]
+    public async Task QueriesOfVisitors_RunTheirStoreWork_OffTheThreadPool_ServiceKeysAsBefore()
+    {
+        // SQLite queries are synchronous: on pool threads, a few expensive ones starve every other request on a small
+        // machine until the pool grows (the multi-second stall the query-attack bench found).
+        var calls = new ConcurrentQueue<(string Method, bool Pool)>();
+        await using var server = await BaasTestServer.StartAsync(configureServices: services =>
+        {
+            var registered = services.Last(d => d.ServiceType == typeof(IDocumentStore));
+            services.Remove(registered);
+            services.AddSingleton(sp => ThreadRecordingStore.Wrap((IDocumentStore)registered.ImplementationFactory!(sp), calls));
+        });
+        var collection = await OpenCollectionAsync(server, 10);
+        using var visitor = server.CreateClient();
+        using var admin = await server.CreateAdminClientAsync(Ct);
+
+        calls.Clear();
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await visitor.PostAsync($"/api/collections/{collection}/query", Json("{\"count\": true}"), Ct));
+        var visitorCalls = calls.ToArray();
+        calls.Clear();
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await admin.PostAsync($"/api/collections/{collection}/query", Json("{\"count\": true}"), Ct));
+        var adminCalls = calls.ToArray();
+
+        Assert.Contains(visitorCalls, c => c.Method == nameof(IDocumentStore.QueryAsync));
+        Assert.Contains(visitorCalls, c => c.Method == nameof(IDocumentStore.CountAsync));
+        Assert.All(visitorCalls.Where(c => c.Method is nameof(IDocumentStore.QueryAsync) or nameof(IDocumentStore.CountAsync)), c => Assert.False(c.Pool, c.Method));
+        Assert.Contains(adminCalls, c => c.Method == nameof(IDocumentStore.QueryAsync) && c.Pool);
+    }
+
+    /// <summary>Passes every call on to the real store, noting which ones ran on a thread-pool thread.</summary>
+    public class ThreadRecordingStore : DispatchProxy
+    {
+        private IDocumentStore _inner = null!;
+        private ConcurrentQueue<(string, bool)> _calls = null!;
+
+        public static IDocumentStore Wrap(IDocumentStore inner, ConcurrentQueue<(string, bool)> calls)
+        {
+            var proxy = Create<IDocumentStore, ThreadRecordingStore>();
+            var recording = (ThreadRecordingStore)(object)proxy;
+            recording._inner = inner;
+            recording._calls = calls;
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            _calls.Enqueue((targetMethod!.Name, Thread.CurrentThread.IsThreadPoolThread));
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException ex) when (ex.InnerException is not null)
+            {
+                ExceptionDispatchInfo.Throw(ex.InnerException);
+                throw;
+            }
+        }
     }
 
     /// <summary>Records one server's <c>Baas.Storage</c> measurements, so the test waits on them instead of sleeping.</summary>
