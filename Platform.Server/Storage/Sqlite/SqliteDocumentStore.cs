@@ -215,7 +215,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             _writer = writer;
             _checkpointer = Task.Run(() => CheckpointLoopAsync(_stopping.Token), CancellationToken.None);
             _pruner = Task.Run(() => PruneLoopAsync(_stopping.Token), CancellationToken.None);
-            _writeLoop = Task.Run(WriteLoopAsync, CancellationToken.None);
+            _writeLoop = StartWriteLoop();
             _initialized = true;
             SqliteStoreLog.Opened(_logger, _path, _collections.Count);
         }

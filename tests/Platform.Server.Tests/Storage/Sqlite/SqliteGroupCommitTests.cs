@@ -1,6 +1,12 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Microsoft.Data.Sqlite;
+using Platform.Server.Hosting;
 using Platform.Server.Storage;
+using Platform.Server.Storage.Changes;
 using Platform.Server.Storage.Filters;
 using Platform.Server.Storage.Sqlite;
 
@@ -116,6 +122,42 @@ public sealed class SqliteGroupCommitTests : IDisposable
         // The head alone, then the twenty that queued behind it together.
         Assert.Equal(2, store.Commits - before);
         Assert.Equal(22, await store.CountAsync("tasks", MatchAllNode.Instance, Ct));
+    }
+
+    [Fact]
+    public async Task Commits_RunOnTheStoresOwnWriterThread_NotOnTheThreadPool()
+    {
+        // Under steady writes the loop never waits: on a pool thread it would hold one of a small machine's two for good.
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var metrics = new StorageMetrics(services.GetRequiredService<IMeterFactory>());
+        var committedOn = new System.Collections.Concurrent.ConcurrentQueue<(string? Name, bool Pool)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, metrics.Meter) && instrument.Name == "baas.storage.sqlite.commit.writes")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) => committedOn.Enqueue((Thread.CurrentThread.Name, Thread.CurrentThread.IsThreadPoolThread)));
+        listener.Start();
+        using var store = new SqliteDocumentStore(
+            Options.Create(new StorageOptions()),
+            Options.Create(new BaasOptions { DataDir = _dataDir }),
+            Options.Create(new ChangeFeedOptions()),
+            TimeProvider.System,
+            NullLogger<SqliteDocumentStore>.Instance,
+            metrics);
+        await store.InitializeAsync(Ct);
+
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(i => store.WriteAsync([Insert("tasks", "w" + i)], Ct)));
+
+        Assert.NotEmpty(committedOn);
+        Assert.All(committedOn, c =>
+        {
+            Assert.False(c.Pool);
+            Assert.Equal("baas-sqlite-writer", c.Name);
+        });
     }
 
     [Fact]
