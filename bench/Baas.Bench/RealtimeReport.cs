@@ -46,12 +46,12 @@ internal static class RealtimeReport
 
     private static double? Target(string name) => name switch
     {
-        _ when name.StartsWith("ack", StringComparison.Ordinal) => 1,
-        _ when name.StartsWith("ordinary subscriber, under attack", StringComparison.Ordinal) => 50,
-        _ when name.StartsWith("send → event", StringComparison.Ordinal) => 10,
         // Issue 13, item 1: ack → last subscriber.
         _ when name.StartsWith("ack → last of 1,000 ", StringComparison.Ordinal) => 40,
         _ when name.StartsWith("ack → last of 5,000 ", StringComparison.Ordinal) => 200,
+        _ when name.StartsWith("ack", StringComparison.Ordinal) => 1,
+        _ when name.StartsWith("ordinary subscriber, under attack", StringComparison.Ordinal) => 50,
+        _ when name.StartsWith("send → event", StringComparison.Ordinal) => 10,
         _ => null,
     };
 
