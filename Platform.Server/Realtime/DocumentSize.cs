@@ -6,8 +6,10 @@ namespace Platform.Server.Realtime;
 
 /// <summary>
 /// A cheap estimate of the memory a change holds in the replay window, for <see cref="RealtimeOptions.ReplayMaxBytes"/>:
-/// each document as a <see cref="JsonNode"/> tree (strings are UTF-16, every node carries object overhead), twice,
-/// because the payload sent to clients is a second copy made on first use. It walks the tree once and allocates nothing.
+/// each document as a <see cref="JsonNode"/> tree (strings are UTF-16, every node carries object overhead), three
+/// times: the payload sent to clients is a second copy made on first use, and its encoded wire frames
+/// (<see cref="ChangeFrames"/>, UTF-8 JSON and MessagePack, about one byte a character each) a third. It walks the tree
+/// once and allocates nothing.
 /// </summary>
 internal static class DocumentSize
 {
@@ -21,7 +23,7 @@ internal static class DocumentSize
         return ChangeOverhead
             + (2 * change.Id.Length)
             + (2 * change.Sequence.Length)
-            + (2 * (Of(change.Before) + Of(change.After)));
+            + (3 * (Of(change.Before) + Of(change.After)));
     }
 
     /// <summary>The larger of a change's two document versions in KiB (rounded up), at least 1.</summary>

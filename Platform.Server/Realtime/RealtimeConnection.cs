@@ -13,6 +13,7 @@ internal sealed class RealtimeConnection : IDisposable
 {
     private readonly CancellationTokenSource _sending;
     private volatile string? _dropReason;
+    private volatile bool _closed;
     private volatile Subscription[] _active = [];
 
     public RealtimeConnection(HubCallerContext context, int capacity, TimeProvider time, string? clientAddress)
@@ -60,6 +61,9 @@ internal sealed class RealtimeConnection : IDisposable
     /// <summary>Why the server is dropping this connection (it is told so in <c>resync</c>), or null.</summary>
     public string? DropReason => _dropReason;
 
+    /// <summary>Whether <see cref="Close"/> ran: the connection is gone and takes nothing more.</summary>
+    public bool IsClosed => _closed;
+
     public Task Sender { get; set; } = Task.CompletedTask;
 
     /// <summary>Publishes <see cref="Subscriptions"/> to the worker (dispatcher's lock).</summary>
@@ -90,6 +94,7 @@ internal sealed class RealtimeConnection : IDisposable
     /// <summary>Stops sending at once (the connection closed).</summary>
     public void Close()
     {
+        _closed = true;
         Queue.Writer.TryComplete();
         try
         {

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
@@ -27,11 +28,13 @@ internal enum ConnectOutcome
 /// <summary>
 /// The one fan-out of a node: every change read from <see cref="IChangeFeed"/> (by <see cref="ChangeFeedReader"/>)
 /// is queued, in commit order, on each connection that has a subscription on its collection; each connection's own
-/// worker matches it against that connection's subscriptions and sends the events. Matching thus happens outside any
-/// shared lock, and a connection with costly filters delays only itself (its queue fills and it is told to resync,
-/// as a slow reader is). The lock only orders registration against the feed, so a subscription sees every change
-/// after its start position exactly once; the dispatcher also keeps a bounded window of recent changes for
-/// <c>resumeAfter</c>.
+/// worker matches it against that connection's subscriptions and sends the events, several per flush when it has a
+/// backlog, each written from the change's frames encoded once per protocol (<see cref="ChangeFrames"/>). Matching
+/// thus happens outside any shared lock, and a connection with costly filters delays only itself (its queue fills and
+/// it is told to resync, as a slow reader is). The lock only numbers each change and orders registration against the
+/// feed, so a subscription sees every change after its start position exactly once; the connections of a collection
+/// are a copy-on-write array (<see cref="CollectionSubscribers.Recipients"/>), so a change is queued on them outside
+/// the lock. The dispatcher also keeps a bounded window of recent changes for <c>resumeAfter</c>.
 /// </summary>
 internal sealed class RealtimeDispatcher(
     IHubContext<RealtimeHub> hub,
@@ -51,6 +54,12 @@ internal sealed class RealtimeDispatcher(
 
     /// <summary>The connection's client address spent its <see cref="RealtimeOptions.MatchBudgetPerClient"/> on costly matching.</summary>
     public const string MatchBudgetReason = "match_budget_exceeded";
+
+    /// <summary>Every subscription id has this many lowercase hex characters (<see cref="ChangeFrames"/> relies on it).</summary>
+    public const int SubscriptionIdLength = 24;
+
+    /// <summary>Most queued messages a connection's worker writes with one flush when it has a backlog.</summary>
+    public const int MaxMessagesPerFlush = 64;
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, RealtimeConnection> _connections = new(StringComparer.Ordinal);
@@ -338,9 +347,11 @@ internal sealed class RealtimeDispatcher(
     {
         ArgumentNullException.ThrowIfNull(change);
         var limits = options.Value;
+        DispatchedChange dispatched;
+        ImmutableArray<RealtimeConnection> recipients;
         lock (_gate)
         {
-            var dispatched = new DispatchedChange(change, ++_index);
+            dispatched = new DispatchedChange(change, ++_index);
             _position = change.Sequence;
             if (limits.ReplayEvents > 0 && limits.ReplayMaxBytes > 0)
             {
@@ -358,23 +369,40 @@ internal sealed class RealtimeDispatcher(
                 return;
             }
 
-            List<RealtimeConnection>? overflowed = null;
-            foreach (var connection in subscribers.Connections)
-            {
-                if (connection.DropReason is not null)
-                {
-                    metrics.EventDropped("closing");
-                }
-                else if (!connection.Queue.Writer.TryWrite(new ConnectionWork(dispatched, null)))
-                {
-                    metrics.EventDropped("overflow");
-                    (overflowed ??= []).Add(connection);
-                }
-            }
+            recipients = subscribers.Recipients;
+        }
 
-            foreach (var connection in overflowed ?? [])
+        // Outside the lock: the array is never changed, only replaced. A subscription registered from now on starts
+        // after this change (its StartIndex), and one removed meanwhile is skipped by its worker.
+        List<RealtimeConnection>? overflowed = null;
+        foreach (var connection in recipients)
+        {
+            if (connection.DropReason is not null || connection.IsClosed)
             {
-                Overflow(connection);
+                metrics.EventDropped("closing");
+            }
+            else if (!connection.Queue.Writer.TryWrite(new ConnectionWork(dispatched, null)))
+            {
+                (overflowed ??= []).Add(connection);
+            }
+        }
+
+        if (overflowed is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            foreach (var connection in overflowed)
+            {
+                // Closed or dropped since (its queue was completed): not an overflow.
+                var open = connection.DropReason is null && !connection.IsClosed;
+                metrics.EventDropped(open ? "overflow" : "closing");
+                if (open)
+                {
+                    Overflow(connection);
+                }
             }
         }
     }
@@ -522,7 +550,7 @@ internal sealed class RealtimeDispatcher(
         {
             if (subscription.Evaluate(change) is { } missedEvent)
             {
-                replayed.Add(new OutgoingMessage(RealtimeEvents.Change, missedEvent, subscription));
+                replayed.Add(new OutgoingMessage(RealtimeEvents.Change, missedEvent, subscription, change));
             }
         }
 
@@ -615,66 +643,73 @@ internal sealed class RealtimeDispatcher(
     }
 
     // The connection's worker: matches each queued change against this connection's subscriptions (no shared lock) and
-    // sends the events, in queue order, so events of one document keep commit order.
+    // sends the events, in queue order, so events of one document keep commit order. What is queued already when it
+    // wakes (up to MaxMessagesPerFlush events) goes out in one write and one flush.
     private async Task RunAsync(RealtimeConnection connection)
     {
         var client = hub.Clients.Client(connection.Id);
         var capacity = options.Value.SendQueueCapacity;
+        var reader = connection.Queue.Reader;
         try
         {
-            await foreach (var work in connection.Queue.Reader.ReadAllAsync(connection.SendAborted))
+            while (connection.DropReason is null && await reader.WaitToReadAsync(connection.SendAborted))
             {
-                if (connection.DropReason is not null)
+                var batch = new List<OutgoingMessage>();
+                while (batch.Count < MaxMessagesPerFlush && connection.DropReason is null && reader.TryRead(out var work))
                 {
-                    break;
-                }
-
-                if (work.Activate is { } activated)
-                {
-                    foreach (var held in activated.Release())
+                    if (work.Activate is { } activated)
                     {
-                        if (activated.Removed || connection.DropReason is not null)
+                        // Held events go out in full, in order, whatever the batch holds already.
+                        foreach (var held in activated.Release())
                         {
-                            break;
+                            if (activated.Removed || connection.DropReason is not null)
+                            {
+                                break;
+                            }
+
+                            batch.Add(held);
                         }
 
-                        await SendAsync(client, held, connection);
-                    }
-
-                    continue;
-                }
-
-                var dispatched = work.Change!;
-                var matched = await MatchAsync(connection, dispatched);
-                foreach (var (subscription, change) in matched)
-                {
-                    if (subscription.Removed)
-                    {
                         continue;
                     }
 
-                    var message = new OutgoingMessage(RealtimeEvents.Change, change, subscription);
-                    switch (subscription.TryHold(message, capacity))
+                    var dispatched = work.Change!;
+                    var matched = await MatchAsync(connection, dispatched);
+                    foreach (var (subscription, change) in matched)
                     {
-                        case null:
-                            await SendAsync(client, message, connection);
-                            break;
-                        case false:
-                            OverflowFromWorker(connection);
-                            break;
-                    }
+                        if (subscription.Removed)
+                        {
+                            continue;
+                        }
 
-                    if (connection.DropReason is not null)
-                    {
-                        break;
+                        var message = new OutgoingMessage(RealtimeEvents.Change, change, subscription, dispatched);
+                        switch (subscription.TryHold(message, capacity))
+                        {
+                            case null:
+                                batch.Add(message);
+                                break;
+                            case false:
+                                OverflowFromWorker(connection);
+                                break;
+                        }
+
+                        if (connection.DropReason is not null)
+                        {
+                            break;
+                        }
                     }
+                }
+
+                if (batch.Count > 0 && connection.DropReason is null)
+                {
+                    await SendAsync(client, batch, connection);
                 }
             }
 
             if (connection.DropReason is { } reason)
             {
                 await client.SendAsync(RealtimeEvents.Resync, new ResyncEvent { Reason = reason }, connection.SendAborted);
-                metrics.EventSent();
+                metrics.EventsSent(1);
             }
         }
         catch (OperationCanceledException)
@@ -759,27 +794,46 @@ internal sealed class RealtimeDispatcher(
         && dispatched.Index > subscription.StartIndex
         && string.Equals(subscription.Spec.Collection, dispatched.Change.Collection, StringComparison.Ordinal);
 
-    private async Task SendAsync(IClientProxy client, OutgoingMessage message, RealtimeConnection connection)
+    // One message goes as itself; several as a ChangeBatch, which the hub's protocols (SharedFrameHubProtocol) write as
+    // one invocation each, with one flush.
+    private async Task SendAsync(IClientProxy client, List<OutgoingMessage> batch, RealtimeConnection connection)
     {
-        await client.SendAsync(message.Method, message.Payload, connection.SendAborted);
-        metrics.EventSent();
+        if (batch is [var single])
+        {
+            await client.SendAsync(single.Method, single.Change is null ? single.Payload : new ChangeBatch(batch), connection.SendAborted);
+        }
+        else
+        {
+            await client.SendAsync(RealtimeEvents.Change, new ChangeBatch(batch), connection.SendAborted);
+        }
+
+        metrics.EventsSent(batch.Count);
     }
 
-    private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+    private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(SubscriptionIdLength / 2));
 
-    /// <summary>The subscriptions on one collection, and each connection holding any of them once (with how many).</summary>
+    /// <summary>
+    /// The subscriptions on one collection, and each connection holding any of them once (with how many). Changed under
+    /// the dispatcher's lock; <see cref="Recipients"/> is replaced, never changed, so a change is queued on it outside.
+    /// </summary>
     private sealed class CollectionSubscribers
     {
         private readonly Dictionary<RealtimeConnection, int> _connections = [];
 
         public List<Subscription> Subscriptions { get; } = [];
 
-        public IEnumerable<RealtimeConnection> Connections => _connections.Keys;
+        /// <summary>The connections with a subscription here, each once: a copy replaced when one comes or goes.</summary>
+        public ImmutableArray<RealtimeConnection> Recipients { get; private set; } = [];
 
         public void Add(Subscription subscription)
         {
             Subscriptions.Add(subscription);
-            _connections[subscription.Connection] = _connections.GetValueOrDefault(subscription.Connection) + 1;
+            var held = _connections.GetValueOrDefault(subscription.Connection);
+            _connections[subscription.Connection] = held + 1;
+            if (held == 0)
+            {
+                Recipients = Recipients.Add(subscription.Connection);
+            }
         }
 
         /// <summary>Removes it; true when the collection has no subscription left.</summary>
@@ -791,6 +845,7 @@ internal sealed class RealtimeDispatcher(
                 if (left == 0)
                 {
                     _connections.Remove(subscription.Connection);
+                    Recipients = Recipients.Remove(subscription.Connection);
                 }
                 else
                 {

@@ -45,7 +45,7 @@ internal sealed class RealtimeMetrics
 
     public void SubscriptionsRemoved(int count) => _subscriptions.Add(-count);
 
-    public void EventSent() => _eventsSent.Add(1);
+    public void EventsSent(int count) => _eventsSent.Add(count);
 
     public void Overflowed() => _overflows.Add(1);
 

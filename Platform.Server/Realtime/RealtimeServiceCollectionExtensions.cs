@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Server.Auth;
 
@@ -42,8 +43,34 @@ public static class RealtimeServiceCollectionExtensions
         services.AddSignalR(options => options.AddFilter<RealtimeRefusalLogging>())
             .AddJsonProtocol(options => options.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase)
             .AddMessagePackProtocol();
+        WrapHubProtocols(services);
         return services;
     }
+
+    // Every hub protocol is wrapped so that a change's events are encoded once per protocol and a connection's backlog
+    // goes out with one flush (SharedFrameHubProtocol); what the client receives is unchanged.
+    private static void WrapHubProtocols(IServiceCollection services)
+    {
+        for (var i = 0; i < services.Count; i++)
+        {
+            var descriptor = services[i];
+            if (descriptor.ServiceType != typeof(IHubProtocol) || descriptor.IsKeyedService
+                || descriptor.ImplementationType == typeof(SharedFrameHubProtocol))
+            {
+                continue;
+            }
+
+            services[i] = ServiceDescriptor.Singleton<IHubProtocol>(sp => new SharedFrameHubProtocol(Inner(sp, descriptor)));
+        }
+    }
+
+    private static IHubProtocol Inner(IServiceProvider services, ServiceDescriptor descriptor) => descriptor switch
+    {
+        { ImplementationInstance: IHubProtocol instance } => instance,
+        { ImplementationFactory: { } factory } => (IHubProtocol)factory(services),
+        { ImplementationType: { } type } => (IHubProtocol)ActivatorUtilities.CreateInstance(services, type),
+        _ => throw new InvalidOperationException("A hub protocol registration without an implementation."),
+    };
 
     /// <summary>Maps the hub at <see cref="Path"/>: websockets first, then server-sent events and long polling.</summary>
     public static IEndpointConventionBuilder MapBaasRealtime(this IEndpointRouteBuilder endpoints)

@@ -151,7 +151,7 @@ internal sealed class Subscription(string id, RealtimeConnection connection, Sub
 
 /// <summary>
 /// A change as the dispatcher holds it: the payloads are converted once, on first use (by whichever connection
-/// worker needs them first), and shared by every recipient.
+/// worker needs them first), and shared by every recipient, as are its events' wire frames (<see cref="Frames"/>).
 /// </summary>
 internal sealed class DispatchedChange(StoredChange change, long index)
 {
@@ -159,6 +159,9 @@ internal sealed class DispatchedChange(StoredChange change, long index)
     private Dictionary<string, object?>? _after;
 
     public StoredChange Change { get; } = change;
+
+    /// <summary>This change's <c>change</c> events as each hub protocol writes them, encoded once and shared by every recipient.</summary>
+    public ChangeFrames Frames { get; } = new();
 
     /// <summary>The dispatcher's running count of changes, this one included.</summary>
     public long Index { get; } = index;
@@ -179,8 +182,11 @@ internal sealed class DispatchedChange(StoredChange change, long index)
         Change.After is null ? null : Volatile.Read(ref _after) ?? Interlocked.CompareExchange(ref _after, PayloadValues.FromDocument(Change.After), null) ?? _after;
 }
 
-/// <summary>A message for a connection; <see cref="Subscription"/> is null for connection-wide ones.</summary>
-internal sealed record OutgoingMessage(string Method, object Payload, Subscription? Subscription);
+/// <summary>
+/// A message for a connection; <see cref="Subscription"/> is null for connection-wide ones. A <c>change</c> event
+/// carries the <see cref="Change"/> it reports, whose shared frames it is written from.
+/// </summary>
+internal sealed record OutgoingMessage(string Method, object Payload, Subscription? Subscription, DispatchedChange? Change = null);
 
 /// <summary>Work waiting in a connection's queue: match a change against its subscriptions, or release a subscription's held events.</summary>
 internal readonly record struct ConnectionWork(DispatchedChange? Change, Subscription? Activate);

@@ -45,6 +45,12 @@ internal sealed record BenchOptions
     /// <summary>Soak: realtime subscribers connected throughout.</summary>
     public int SoakSubscribers { get; init; } = 20;
 
+    /// <summary>Realtime: the fan-out sizes, in ascending order (issue 13: 1,000 and 5,000).</summary>
+    public IReadOnlyList<int> FanOutSubscribers { get; init; } = [1000, 5000];
+
+    /// <summary>The raw <c>--subscribers</c> list, checked against the suite once every option is read.</summary>
+    private IReadOnlyList<int>? SubscribersGiven { get; init; }
+
     /// <summary>Soak: how long the capacity is measured before the soak.</summary>
     public TimeSpan SoakCapacityProbe { get; init; } = TimeSpan.FromSeconds(20);
 
@@ -88,7 +94,8 @@ internal sealed record BenchOptions
                                   NDJSON import vs /api/batch of the same documents)
           --report-every <s>      soak: seconds between report rows (1-600, default 60)
           --load <percent>        soak: share of the measured capacity to run at (1-100, default 50)
-          --subscribers <n>       soak: realtime subscribers (0-1000, default 20)
+          --subscribers <n>       soak: realtime subscribers (0-1000, default 20); realtime: the fan-out sizes,
+                                  comma-separated (each 1-20000, default 1000,5000)
           --capacity-probe <s>    soak: seconds of closed-loop load that measure the capacity (5-300, default 20)
           --max-slope <MiB/min>   soak: largest RSS slope over the second half that passes, in hundredths
                                   of a MiB per minute (1-10000, default 100 = 1.00 MiB/min)
@@ -97,9 +104,10 @@ internal sealed record BenchOptions
           --starts <n>            memory: starts per build for start-up time and idle RSS (1-50, default 5)
           --baseline <dll>        memory: a published Platform.Server.dll (e.g. of main) measured beside this
                                   tree's build in the same run, starts alternating
-          --server <dll>          memory: measure this published Platform.Server.dll instead of publishing the tree
+          --server <dll>          memory, realtime: measure this published Platform.Server.dll instead of
+                                  publishing the tree (e.g. a build of main, for a before/after)
           --writes <n>            realtime: measured writes to one subscriber (100-100000, default 1000;
-                                  fan-out to 1,000 and 500 subscribers uses a tenth of it each)
+                                  each fan-out size uses a tenth of it)
         """;
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -134,7 +142,7 @@ internal sealed record BenchOptions
                 "--wal-bound" => options with { WalBoundMegabytes = Number(name, value, 1, 65536) },
                 "--report-every" => options with { ReportEvery = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
                 "--load" => options with { SoakLoad = Number(name, value, 1, 100) / 100.0 },
-                "--subscribers" => options with { SoakSubscribers = Number(name, value, 0, 1000) },
+                "--subscribers" => options with { SubscribersGiven = [.. value.Split(',').Select(part => Number(name, part.Trim(), 0, 20_000))] },
                 "--capacity-probe" => options with { SoakCapacityProbe = TimeSpan.FromSeconds(Number(name, value, 5, 300)) },
                 "--max-slope" => options with { SoakMaxSlope = Number(name, value, 1, 10_000) / 100.0 },
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },
@@ -145,6 +153,17 @@ internal sealed record BenchOptions
         if (options.Suite != "soak" && options.Duration > TimeSpan.FromSeconds(600))
         {
             throw new ArgumentException($"--duration must be a whole number from 1 to 600 outside the soak suite.\n{Usage}");
+        }
+
+        if (options.SubscribersGiven is { } subscribers)
+        {
+            options = options.Suite switch
+            {
+                "soak" when subscribers is [var soak and <= 1000] => options with { SoakSubscribers = soak },
+                "soak" => throw new ArgumentException("--subscribers of the soak suite is one number from 0 to 1000."),
+                _ when subscribers.All(n => n >= 1) => options with { FanOutSubscribers = [.. subscribers.Distinct().Order()] },
+                _ => throw new ArgumentException("--subscribers of the realtime suite is a comma-separated list of numbers from 1 to 20000."),
+            };
         }
 
         return options.Suite == "soak" && !options.DurationGiven ? options with { Duration = SoakDefaultDuration } : options;

@@ -204,8 +204,8 @@ internal sealed partial class BenchRun : IAsyncDisposable
 
     private async Task<int> RunRealtimeAsync(string repo, string outputDirectory, DateTimeOffset startedAt, string loadBefore, CancellationToken cancellationToken)
     {
-        Console.WriteLine("Publishing the server (Release)...");
-        var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
+        Console.WriteLine(_options.Server is null ? "Publishing the server (Release)..." : $"Using the published server {_options.Server}.");
+        var serverDll = _options.Server ?? await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
         var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -235,10 +235,10 @@ internal sealed partial class BenchRun : IAsyncDisposable
         }
         else
         {
-            await bench.RunAsync(_options.RealtimeWrites, Math.Max(10, _options.RealtimeWrites / 10), cancellationToken);
+            await bench.RunAsync(_options.RealtimeWrites, Math.Max(10, _options.RealtimeWrites / 10), _options.FanOutSubscribers, cancellationToken);
         }
 
-        var markdown = RealtimeReport.ToMarkdown(startedAt, Machine(), loadBefore, LoadAverage(), bench);
+        var markdown = RealtimeReport.ToMarkdown(startedAt, Machine(), loadBefore, LoadAverage(), bench, _options.Server);
         var stamp = startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         await File.WriteAllTextAsync(Path.Combine(outputDirectory, $"realtime-{stamp}.md"), markdown, cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(outputDirectory, "latest-realtime.md"), markdown, cancellationToken);

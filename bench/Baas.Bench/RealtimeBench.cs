@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace Baas.Bench;
 
 /// <summary>One latency distribution of the realtime suite.</summary>
-internal sealed record RealtimeResult(string Name, int Samples, double P50Milliseconds, double P99Milliseconds, double MaxMilliseconds, long Lost, string Note);
+internal sealed record RealtimeResult(string Name, int Samples, double P50Milliseconds, double P99Milliseconds, double P999Milliseconds, double MaxMilliseconds, long Lost, string Note);
 
 /// <summary>
 /// The realtime suite: change latency to one subscriber, fan-out of one write to many websocket subscribers, and the
@@ -34,7 +34,10 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
 
     public double IdleKilobytesPerConnection { get; private set; }
 
-    public async Task RunAsync(int latencyWrites, int fanOutWrites, CancellationToken cancellationToken)
+    /// <summary>Server CPU (user + kernel) per write divided by its recipients, per fan-out size (issue 13: at most 15 µs).</summary>
+    public SortedDictionary<int, double> ServerMicrosecondsPerRecipient { get; } = [];
+
+    public async Task RunAsync(int latencyWrites, int fanOutWrites, IReadOnlyList<int> fanOutSubscribers, CancellationToken cancellationToken)
     {
         using (var create = await http.PostAsJsonAsync(new Uri("api/admin/collections", UriKind.Relative), new { name = Collection }, cancellationToken))
         {
@@ -68,40 +71,38 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
             Results.Add(Summarize("send → event, 1 subscriber", sendToEvent, lost, ""));
         }
 
-        // Memory first, while the 1,000 connections are idle; then they serve the fan-out.
-        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
-        var before = server.ResidentMegabytes();
-        var cpuBefore = server.CpuTime();
-        Console.WriteLine("Opening 1,000 subscribed websocket connections...");
+        // For each fan-out size, smallest first: open the connections it adds, measure the memory they hold idle, then
+        // fan out to all of them.
         var connections = new List<HubConnection>();
-        var opening = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, 1000),
-            new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
-            async (_, token) =>
-            {
-                var connection = await ConnectAsync(token);
-                lock (connections)
-                {
-                    connections.Add(connection);
-                }
-            });
-        Notes.Add(Format($"Opening and subscribing 1,000 connections took {opening.Elapsed.TotalSeconds:N1} s ({(server.CpuTime() - cpuBefore).TotalMilliseconds:N0} ms of server CPU)."));
-        await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
-        var after = server.ResidentMegabytes();
-        IdleKilobytesPerConnection = (after - before) * 1024 / 1000;
-        Notes.Add(Format($"Server RSS {before:N1} MB before, {after:N1} MB with 1,000 idle subscribed connections: {IdleKilobytesPerConnection:N1} KB each. Bench process RSS {Environment.WorkingSet / 1048576.0:N0} MB."));
-
         try
         {
-            await FanOutAsync(connections.Count, fanOutWrites, cancellationToken);
-            foreach (var connection in connections.Skip(500).ToList())
+            foreach (var size in fanOutSubscribers)
             {
-                await connection.DisposeAsync();
-                connections.Remove(connection);
+                var adding = size - connections.Count;
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+                var before = server.ResidentMegabytes();
+                var cpuBefore = server.CpuTime();
+                Console.WriteLine(Format($"Opening {adding:N0} more subscribed websocket connections ({size:N0} in all)..."));
+                var opening = Stopwatch.StartNew();
+                await Parallel.ForEachAsync(
+                    Enumerable.Range(0, adding),
+                    new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+                    async (_, token) =>
+                    {
+                        var connection = await ConnectAsync(token);
+                        lock (connections)
+                        {
+                            connections.Add(connection);
+                        }
+                    });
+                Notes.Add(Format($"Opening and subscribing {adding:N0} connections took {opening.Elapsed.TotalSeconds:N1} s ({(server.CpuTime() - cpuBefore).TotalMilliseconds / adding:N2} ms of server CPU each)."));
+                await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
+                var after = server.ResidentMegabytes();
+                var perConnection = (after - before) * 1024 / adding;
+                IdleKilobytesPerConnection = Math.Max(IdleKilobytesPerConnection, perConnection);
+                Notes.Add(Format($"Server RSS {before:N1} MB before, {after:N1} MB with {adding:N0} more idle subscribed connections ({size:N0} in all): {perConnection:N1} KB each. Bench process RSS {Environment.WorkingSet / 1048576.0:N0} MB."));
+                await FanOutAsync(connections.Count, fanOutWrites, cancellationToken);
             }
-
-            await FanOutAsync(connections.Count, fanOutWrites, cancellationToken);
         }
         finally
         {
@@ -115,28 +116,31 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
     private async Task FanOutAsync(int subscribers, int writes, CancellationToken cancellationToken)
     {
         Console.WriteLine(Format($"Fan-out to {subscribers:N0}: {writes:N0} writes after {writes / 10:N0} warm-up..."));
-        await WriteAndWaitAsync(subscribers, writes / 10, cancellationToken);
+        await WriteAndWaitAsync(subscribers, Math.Max(1, writes / 10), cancellationToken);
         var sendToLast = new List<double>();
+        var ackToLast = new List<double>();
         long lost = 0;
         var (serverUser, serverSystem) = (server.UserTime(), server.SystemTime());
         var (clientUser, clientSystem) = ClientTimes();
         for (var i = 0; i < writes; i++)
         {
-            var (sent, _, lastEvent, missing) = await WriteOnceAsync(subscribers, cancellationToken);
+            var (sent, acked, lastEvent, missing) = await WriteOnceAsync(subscribers, cancellationToken);
             lost += missing;
             if (missing == 0)
             {
                 sendToLast.Add(Milliseconds(lastEvent - sent));
+                ackToLast.Add(Math.Max(0, Milliseconds(lastEvent - acked)));
             }
         }
 
-        double PerWrite(TimeSpan time) => time.TotalMilliseconds / writes;
         var (clientUserAfter, clientSystemAfter) = ClientTimes();
-        Results.Add(Summarize(
-            Format($"send → last of {subscribers:N0} subscribers"),
-            sendToLast,
-            lost,
-            Format($"CPU per write (user + kernel): server {PerWrite(server.UserTime() - serverUser):N1} + {PerWrite(server.SystemTime() - serverSystem):N1} ms, subscribers (this process) {PerWrite(clientUserAfter - clientUser):N1} + {PerWrite(clientSystemAfter - clientSystem):N1} ms")));
+        var (serverUserTime, serverSystemTime) = (server.UserTime() - serverUser, server.SystemTime() - serverSystem);
+        double PerWrite(TimeSpan time) => time.TotalMilliseconds / writes;
+        var perRecipient = (serverUserTime + serverSystemTime).TotalMicroseconds / writes / subscribers;
+        ServerMicrosecondsPerRecipient[subscribers] = perRecipient;
+        var cpu = Format($"CPU per write (user + kernel): server {PerWrite(serverUserTime):N1} + {PerWrite(serverSystemTime):N1} ms = {perRecipient:N1} µs per recipient; subscribers (this process) {PerWrite(clientUserAfter - clientUser):N1} + {PerWrite(clientSystemAfter - clientSystem):N1} ms");
+        Results.Add(Summarize(Format($"ack → last of {subscribers:N0} subscribers"), ackToLast, lost, cpu));
+        Results.Add(Summarize(Format($"send → last of {subscribers:N0} subscribers"), sendToLast, lost, ""));
     }
 
     private static (TimeSpan User, TimeSpan System) ClientTimes()
@@ -431,7 +435,7 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
     {
         samples.Sort();
         double At(double q) => samples.Count == 0 ? 0 : samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(q * samples.Count) - 1)];
-        return new RealtimeResult(name, samples.Count, At(0.50), At(0.99), samples.Count == 0 ? 0 : samples[^1], lost, note);
+        return new RealtimeResult(name, samples.Count, At(0.50), At(0.99), At(0.999), samples.Count == 0 ? 0 : samples[^1], lost, note);
     }
 
     private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;

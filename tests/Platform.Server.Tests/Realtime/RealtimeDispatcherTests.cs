@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Security.Claims;
 using System.Text.Json.Nodes;
@@ -213,6 +214,34 @@ public sealed class RealtimeDispatcherTests : IDisposable
         Assert.Equal("Baas costly matching", await threads.Reader.ReadAsync(TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public async Task Dispatch_BacklogWhileTheClientIsSlow_IsSentInOrderWithOneFlush()
+    {
+        var dispatcher = Create(new RealtimeOptions());
+        var context = Connect(dispatcher);
+        var subscription = dispatcher.Register(context.ConnectionId, Everything(), resumeAfter: null).Subscription;
+        dispatcher.Activate(subscription);
+        var slow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _hub.Gate = slow;
+
+        // The first send waits on the slow client while five more changes queue up behind it.
+        Dispatch(dispatcher, "a");
+        Assert.Equal("a", (await _hub.NextAsync()).Id);
+        foreach (var id in new[] { "b", "c", "d", "e", "f" })
+        {
+            Dispatch(dispatcher, id);
+        }
+
+        _hub.Gate = null;
+        slow.SetResult();
+        foreach (var id in new[] { "b", "c", "d", "e", "f" })
+        {
+            Assert.Equal(id, (await _hub.NextAsync()).Id);
+        }
+
+        Assert.Equal([1, 5], _hub.SendSizes);
+    }
+
     private RealtimeDispatcher Create(RealtimeOptions options)
     {
         var dispatcher = new RealtimeDispatcher(
@@ -287,6 +316,12 @@ public sealed class RealtimeDispatcherTests : IDisposable
 
         public IClientProxy Client(string connectionId) => this;
 
+        /// <summary>While set, every send waits for it (the client does not read).</summary>
+        public TaskCompletionSource? Gate { get; set; }
+
+        /// <summary>How many events each send carried, in order.</summary>
+        public ConcurrentQueue<int> SendSizes { get; } = new();
+
         public Task SendCoreAsync(string method, object?[] args, CancellationToken cancellationToken = default)
         {
             if (Failure is { } failure)
@@ -294,12 +329,21 @@ public sealed class RealtimeDispatcherTests : IDisposable
                 return Task.FromException(failure);
             }
 
+            SendSizes.Enqueue(args[0] is ChangeBatch sizes ? sizes.Messages.Count : 1);
+
             if (args[0] is ChangeEvent change)
             {
                 _sent.Writer.TryWrite(change);
             }
+            else if (args[0] is ChangeBatch batch)
+            {
+                foreach (var message in batch.Messages)
+                {
+                    _sent.Writer.TryWrite((ChangeEvent)message.Payload);
+                }
+            }
 
-            return Task.CompletedTask;
+            return Gate?.Task ?? Task.CompletedTask;
         }
 
         public IClientProxy AllExcept(IReadOnlyList<string> excludedConnectionIds) => throw new NotSupportedException();

@@ -68,7 +68,7 @@ public sealed class BaasInstrumentsTests : IDisposable
         metrics.ConnectionClosed();
         metrics.SubscriptionAdded();
         metrics.SubscriptionsRemoved(1);
-        metrics.EventSent();
+        metrics.EventsSent(1);
         metrics.EventDropped("overflow");
         metrics.Overflowed();
 
