@@ -60,9 +60,9 @@ public class BaasClient : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Creates a client for <paramref name="baseUrl"/>, optionally with a service key.</summary>
-    /// <param name="baseUrl">The server, e.g. <c>http://localhost:8090</c>.</param>
+    /// <param name="baseUrl">The server, e.g. <c>http://localhost:8090</c> (a string or a <see cref="Uri"/>).</param>
     /// <param name="apiKey">A service key, or null.</param>
-    public BaasClient(Uri baseUrl, string? apiKey = null)
+    public BaasClient(BaasUrl baseUrl, string? apiKey = null)
         : this(new BaasClientOptions { BaseUrl = baseUrl, ApiKey = apiKey })
     {
     }

@@ -5,8 +5,11 @@ namespace Platform.Sdk;
 /// <summary>How a <see cref="BaasClient"/> connects to a Baas server.</summary>
 public class BaasClientOptions
 {
-    /// <summary>The server's address, e.g. <c>http://localhost:8090</c>. A path prefix (<c>https://host/baas/</c>) is kept.</summary>
-    public Uri? BaseUrl { get; set; }
+    /// <summary>
+    /// The server's address, e.g. <c>http://localhost:8090</c>, as a string or a <see cref="Uri"/>. A path prefix
+    /// (<c>https://host/baas/</c>) is kept.
+    /// </summary>
+    public BaasUrl? BaseUrl { get; set; }
 
     /// <summary>
     /// A service key, sent as <c>X-Api-Key</c>. Service keys bypass access rules: use them only on trusted servers.

@@ -30,7 +30,7 @@ internal sealed class BaasTransport : IDisposable
     public BaasTransport(BaasClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.BaseUrl is not { IsAbsoluteUri: true } baseUrl)
+        if (options.BaseUrl?.Uri is not { IsAbsoluteUri: true } baseUrl)
         {
             throw new ArgumentException("BaseUrl must be an absolute URL such as http://localhost:8090.", nameof(options));
         }

@@ -172,6 +172,7 @@ public static class CollectionDefinitionParser
             try
             {
                 RuleCompiler.Compile(operation, text);
+                RuleCompiler.CheckAuthMembers(text, $"rules.{operation}");
             }
             catch (InvalidInputException e)
             {

@@ -81,7 +81,9 @@ public static class JsonBody
         }
         catch (JsonException ex)
         {
-            var depthExceeded = ex.Message.Contains("depth", StringComparison.OrdinalIgnoreCase);
+            // "The maximum configured depth of N has been exceeded"; not "Expected depth to be zero at the end of the
+            // JSON payload", which is a truncated body (malformed, not too deep).
+            var depthExceeded = ex.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase);
             throw new InvalidInputException(
                 depthExceeded ? "json_too_deep" : "malformed_json",
                 depthExceeded

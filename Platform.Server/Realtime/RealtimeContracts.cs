@@ -28,6 +28,14 @@ public sealed class SubscribeRequest
     /// <summary>A sequence seen earlier: replay what was missed after it, if the node still has it.</summary>
     [DataMember(Name = "resumeAfter")]
     public string? ResumeAfter { get; set; }
+
+    /// <summary>
+    /// Set by <see cref="SubscribeRequestJsonConverter"/> when a member has the wrong type: the hub refuses the
+    /// request as <c>invalid_request</c> with this text. Never on the wire.
+    /// </summary>
+    [IgnoreDataMember]
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? BindingError { get; set; }
 }
 
 /// <summary>What <c>Subscribe</c> returns.</summary>

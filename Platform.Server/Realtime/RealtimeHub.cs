@@ -65,6 +65,11 @@ internal sealed class RealtimeHub(
             throw new HubException("invalid_request: Subscribe needs { collection, filter?, id?, snapshot?, resumeAfter? }.");
         }
 
+        if (request.BindingError is { } bindingError)
+        {
+            throw new HubException("invalid_request: " + bindingError);
+        }
+
         var cancellationToken = Context.ConnectionAborted;
         var caller = Context.User?.GetBaasCaller();
 

@@ -41,7 +41,11 @@ public static class RealtimeServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<SessionWatcher>());
 
         services.AddSignalR(options => options.AddFilter<RealtimeRefusalLogging>())
-            .AddJsonProtocol(options => options.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase)
+            .AddJsonProtocol(options =>
+            {
+                options.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+                options.PayloadSerializerOptions.Converters.Add(new SubscribeRequestJsonConverter());
+            })
             .AddMessagePackProtocol();
         WrapHubProtocols(services);
         return services;

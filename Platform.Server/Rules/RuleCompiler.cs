@@ -66,6 +66,38 @@ public static class RuleCompiler
         return Compile(parsed, text);
     }
 
+    /// <summary>The members of <c>auth</c> (DESIGN.md section 7); anything else would always read as null.</summary>
+    public static readonly IReadOnlyList<string> AuthMembers = ["id", "email", "roles", "anonymous", "verified"];
+
+    /// <summary>
+    /// Save-time check that a compiled rule reads only <see cref="AuthMembers"/> of <c>auth</c>, and nothing below
+    /// them. <c>auth.uid</c> (Firebase's name) would otherwise read as null for everyone, so that
+    /// <c>doc.owner == auth.uid</c> held for every visitor on every document without an owner. Not part of
+    /// <see cref="Compile(RuleOperation, string)"/>, so rules stored before the check still load.
+    /// </summary>
+    /// <exception cref="InvalidInputException">Code <c>invalid_rule</c> at the position of the <c>auth</c> name.</exception>
+    public static void CheckAuthMembers(string text, string field, bool invoke = false)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        foreach (var name in Names(RuleParser.Parse(text, field, invoke)))
+        {
+            if (name.Root != RuleRoot.Auth || name.Members.Count == 0)
+            {
+                continue;
+            }
+
+            if (!AuthMembers.Contains(name.Members[0]))
+            {
+                throw RuleParser.Error(field, $"'auth.{name.Members[0]}' is not a field of auth: it has {string.Join(", ", AuthMembers)} ('auth.id' is the user id).", name.Position);
+            }
+
+            if (name.Members.Count > 1)
+            {
+                throw RuleParser.Error(field, $"'auth.{name.Members[0]}' has no fields (found 'auth.{name.Path}').", name.Position);
+            }
+        }
+    }
+
     private static void CheckNames(RuleExpr expression, RuleOperation operation, string field)
     {
         foreach (var name in Names(expression))

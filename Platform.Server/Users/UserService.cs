@@ -253,9 +253,15 @@ internal sealed class UserService(
     /// <summary>Sets the new password, lifts a lockout (the mail proves ownership) and ends every session.</summary>
     public async Task ResetPasswordAsync(JsonObject body, CancellationToken cancellationToken)
     {
-        UserProblems.OnlyFields(body, "token", "password");
+        // "newPassword" (Firebase's name for it) is accepted as well; sending both is ambiguous.
+        UserProblems.OnlyFields(body, "token", "password", "newPassword");
         var token = UserProblems.RequiredString(body, "token");
-        var password = UserProblems.RequiredString(body, "password");
+        if (body.ContainsKey("password") && body.ContainsKey("newPassword"))
+        {
+            throw new InvalidInputException("invalid_body", "Send the new password as 'password' or as 'newPassword', not both.", "newPassword");
+        }
+
+        var password = UserProblems.RequiredString(body, body.ContainsKey("newPassword") ? "newPassword" : "password");
         var (user, identityToken) = await FindByTokenAsync(token);
         user = await SaveAsync(user, u =>
         {

@@ -333,6 +333,7 @@ public static class FunctionDefinitionParser
                 try
                 {
                     RuleCompiler.CompileInvoke(rule);
+                    RuleCompiler.CheckAuthMembers(rule, "callable.invokeRule", invoke: true);
                 }
                 catch (InvalidInputException e)
                 {

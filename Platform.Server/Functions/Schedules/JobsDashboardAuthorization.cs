@@ -1,10 +1,11 @@
 using Hangfire.Dashboard;
+using Platform.Server.Auth;
 
 namespace Platform.Server.Functions.Schedules;
 
 /// <summary>
 /// Lets a request into the Hangfire dashboard only with a valid jobs dashboard session cookie
-/// (<see cref="JobsDashboardSessions"/>). Hangfire answers a refusal 401 (403 when the request carries other
+/// (<see cref="JobsDashboardSessions"/>) or an admin's Bearer token. Hangfire answers a refusal 401 (403 when the request carries other
 /// credentials, such as an app user's token), which the server's status-code pages turn into a problem.
 /// </summary>
 public sealed class JobsDashboardAuthorization : IDashboardAsyncAuthorizationFilter
@@ -13,6 +14,15 @@ public sealed class JobsDashboardAuthorization : IDashboardAsyncAuthorizationFil
     {
         ArgumentNullException.ThrowIfNull(context);
         var http = context.GetHttpContext();
+
+        // An admin's own Bearer token (already validated, session included, by authentication) opens it too: that is
+        // how a script or an HTTP client reaches it; browsers, which cannot send the header when they navigate, use
+        // the cookie. Service keys never do (admins only).
+        if (http.GetBaasCaller() is { Kind: BaasCallerKind.Admin })
+        {
+            return true;
+        }
+
         var sessions = http.RequestServices.GetRequiredService<JobsDashboardSessions>();
         var (admin, refusal) = await sessions.ValidateAsync(http.Request.Cookies[JobsDashboardSessions.CookieName], http.RequestAborted);
         if (admin is null)

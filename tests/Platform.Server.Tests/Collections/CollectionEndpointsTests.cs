@@ -101,6 +101,7 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
         { """{ "name": "ok", "rules": { "read": "true" } }""", "invalid_rule", "rules.read" },
         { """{ "name": "ok", "rules": { "list": 1 } }""", "invalid_rule", "rules.list" },
         { """{ "name": "ok", "rules": { "list": "user.id == 1" } }""", "invalid_rule", "rules.list" },
+        { """{ "name": "ok", "rules": { "get": "true", "list": "doc.owner == auth.uid" } }""", "invalid_rule", "rules.list" },
         { """{ "name": "ok", "rules": { "get": "true", "create": "doc.ownerId == auth.id" } }""", "invalid_rule", "rules.create" },
     };
 

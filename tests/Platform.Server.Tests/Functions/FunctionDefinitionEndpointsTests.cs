@@ -142,6 +142,7 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
         { """{ "code": "x", "memoryMb": 0 }""", "invalid_limit", "memoryMb" },
         { """{ "code": "x", "retries": 1000 }""", "invalid_limit", "retries" },
         { """{ "code": "x", "callable": { "invokeRule": "args.n >" } }""", "invalid_rule", "callable.invokeRule" },
+        { """{ "code": "x", "callable": { "invokeRule": "auth.uid != null" } }""", "invalid_rule", "callable.invokeRule" },
         { """{ "code": "x", "triggers": [ { "collection": "orders", "on": ["upsert"] } ] }""", "invalid_trigger", "triggers[0].on[0]" },
         { """{ "code": "x", "fetchAllowlist": ["http://x.example.com"] }""", "invalid_allowlist", "fetchAllowlist[0]" },
         { """{ "name": "other", "code": "x" }""", "invalid_definition", "name" },

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Platform.Server.Realtime;
@@ -215,6 +216,50 @@ public sealed class RealtimeHubTests(RealtimeFixture fixture) : IClassFixture<Re
         var error = await Assert.ThrowsAsync<HubException>(() => client.SubscribeAsync(collection, HubClient.Filter(filter)));
         Assert.StartsWith(prefix, HubClient.Refusal(error), StringComparison.Ordinal);
         Assert.EndsWith(suffix, error.Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string> BadRequests => new()
+    {
+        { """{ "collection": 5 }""", "(at collection)" },
+        { """{ "collection": "c", "id": ["x"] }""", "(at id)" },
+        { """{ "collection": "c", "snapshot": "yes" }""", "(at snapshot)" },
+        { """{ "collection": "c", "resumeAfter": { "seq": 1 } }""", "(at resumeAfter)" },
+        { """["c"]""", "(at request)" },
+        { "42", "(at request)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Subscribe_MemberOfTheWrongType_IsRefusedAsInvalidRequestNamingIt(string request, string suffix)
+    {
+        await using var client = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey);
+        var argument = JsonDocument.Parse(request).RootElement;
+        var error = await Assert.ThrowsAsync<HubException>(
+            () => client.Connection.InvokeAsync<SubscribeResult>("Subscribe", argument, TestContext.Current.CancellationToken));
+        Assert.StartsWith("invalid_request: ", HubClient.Refusal(error), StringComparison.Ordinal);
+        Assert.EndsWith(suffix, error.Message, StringComparison.Ordinal);
+
+        // The connection is still usable.
+        var collection = await Server.NewCollectionAsync();
+        Assert.NotEmpty((await client.SubscribeAsync(collection)).SubscriptionId);
+    }
+
+    [Fact]
+    public async Task Subscribe_ResumeAfterAsANumber_ResumesLikeTheString()
+    {
+        var collection = await Server.NewCollectionAsync();
+        await using var client = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey);
+        var first = await client.SubscribeAsync(collection);
+        await Server.CreateAsync(collection, """{ "_id": "r1" }""");
+        var seen = await client.NextAsync();
+        await Server.CreateAsync(collection, """{ "_id": "r2" }""");
+        await client.ExpectAsync(first.SubscriptionId, RealtimeEvents.Added, "r2");
+
+        await using var again = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey);
+        var argument = JsonDocument.Parse($$"""{ "collection": "{{collection}}", "resumeAfter": {{long.Parse(seen.Sequence, System.Globalization.CultureInfo.InvariantCulture)}} }""").RootElement;
+        var resumed = await again.Connection.InvokeAsync<SubscribeResult>("Subscribe", argument, TestContext.Current.CancellationToken);
+        Assert.True(resumed.Resumed);
+        await again.ExpectAsync(resumed.SubscriptionId, RealtimeEvents.Added, "r2");
     }
 
     [Fact]

@@ -101,6 +101,24 @@ public sealed class RuleCompilerTests
         Assert.Throws<InvalidOperationException>(() => rule.ToFilter(new RuleContext()));
     }
 
+    [Theory]
+    [InlineData("auth != null && doc.owner == auth.uid", 29, "'auth.uid' is not a field of auth")]
+    [InlineData("auth.token.admin == true", 0, "'auth.token' is not a field of auth")]
+    [InlineData("'admin' in auth.roles || auth.roles.admin == true", 25, "'auth.roles' has no fields")]
+    public void CheckAuthMembers_RefusesMembersAuthDoesNotHave_AtTheName(string text, int position, string message)
+    {
+        var error = Assert.Throws<InvalidInputException>(() => RuleCompiler.CheckAuthMembers(text, "rules.list"));
+        Assert.Equal(("invalid_rule", "rules.list", position), (error.Code, error.Field, error.Position));
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidInputException>(() => RuleCompiler.CheckAuthMembers(text, "callable.invokeRule", invoke: true));
+    }
+
+    [Fact]
+    public void CheckAuthMembers_AcceptsEveryMemberOfAuth_AndAuthItself() =>
+        RuleCompiler.CheckAuthMembers(
+            "auth != null && auth.id != null && auth.email != null && 'a' in auth.roles && auth.anonymous == false && auth.verified == true",
+            "rules.get");
+
     [Fact]
     public void Compile_ByOperationName_ChecksTheName()
     {

@@ -86,6 +86,8 @@ public class UserAuthEndpointsTests(UserServerFixture fixture) : IClassFixture<U
     [InlineData("""{"email":"a@test.local","password":"Corr3ct-Horse!","nickname":"x"}""", "unknown_field", "nickname")]
     [InlineData("""{"email":"a@test.local","password":"Corr3ct-Horse!","data":[1]}""", "invalid_body", "data")]
     [InlineData("""{"email":5,"password":"Corr3ct-Horse!"}""", "invalid_body", "email")]
+    [InlineData("""{"email":""", "malformed_json", "body")]
+    [InlineData("""{"data":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}""", "json_too_deep", "body")]
     public async Task SignUp_Is400NamingTheField_ForBadInput(string json, string code, string field)
     {
         using var client = fixture.Client();
@@ -311,6 +313,28 @@ public class UserAuthEndpointsTests(UserServerFixture fixture) : IClassFixture<U
         // The token is spent: the password change renewed the security stamp it was bound to.
         using var again = await client.PostAsJsonAsync("/api/auth/password/reset", new { token, password = "Th1rd-Password!" }, Ct);
         await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_token", again);
+    }
+
+    [Fact]
+    public async Task ResetPassword_AcceptsTheNewPasswordAsNewPassword_ButNotBothNames()
+    {
+        using var client = fixture.Client();
+        var email = UserServerFixture.NewEmail();
+        await AuthApi.SignUpAsync(client, email);
+        using (await client.PostAsJsonAsync("/api/auth/password/forgot", new { email }, Ct))
+        {
+        }
+
+        var token = fixture.Mail.SingleToken(email, "reset");
+        using var both = await client.PostAsJsonAsync("/api/auth/password/reset", new { token, password = "N3w-Password!", newPassword = "N3w-Password!" }, Ct);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_body", both);
+        Assert.Equal("newPassword", problem["field"]!.GetValue<string>());
+        await AuthApi.LoginAsync(client, email);
+
+        using var reset = await client.PostAsJsonAsync("/api/auth/password/reset", new { token, newPassword = "N3w-Password!" }, Ct);
+
+        await HttpAssert.StatusAsync(HttpStatusCode.NoContent, reset);
+        await AuthApi.LoginAsync(client, email, "N3w-Password!");
     }
 
     [Theory]

@@ -56,6 +56,22 @@ public sealed class JobsDashboardTests(FunctionServerFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Admin_WithTheirBearerToken_GetsTheDashboard_ButAServiceKeyDoesNot()
+    {
+        using (var page = await fixture.Admin.SendAsync(Dashboard(null), Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Contains("Baas jobs", await page.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
+        using (var page = await fixture.Service.SendAsync(Dashboard(null), Ct))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, page.StatusCode);
+            Assert.DoesNotContain("Baas jobs", await page.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Anonymous_AppUser_ServiceKey_AndAForgedCookie_AreRefused()
     {
         using var anonymous = fixture.Server.CreateClient();

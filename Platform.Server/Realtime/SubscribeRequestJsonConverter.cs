@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Platform.Server.Realtime;
+
+/// <summary>
+/// Reads the JSON argument of <c>Subscribe</c> without ever failing the binding: SignalR answers a binding failure
+/// with a bare "Failed to invoke 'Subscribe' due to an error on the server" that names no code and no field. A member
+/// of the wrong type (or an argument that is not an object) is recorded in <see cref="SubscribeRequest.BindingError"/>
+/// instead, and the hub refuses it as <c>invalid_request</c> naming the member (docs/realtime.md, Errors).
+/// <c>resumeAfter</c> may be the <c>sequence</c> string or the same number written without quotes.
+/// </summary>
+internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeRequest>
+{
+    public override SubscribeRequest? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return new SubscribeRequest { BindingError = "The argument of Subscribe must be an object { collection, filter?, id?, snapshot?, resumeAfter? }. (at request)" };
+        }
+
+        var request = new SubscribeRequest();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            switch (name)
+            {
+                case "collection":
+                    request.Collection = ReadString(ref reader, request, "collection");
+                    break;
+                case "id":
+                    request.Id = ReadString(ref reader, request, "id");
+                    break;
+                case "filter":
+                    request.Filter = reader.TokenType == JsonTokenType.Null ? null : JsonElement.ParseValue(ref reader);
+                    break;
+                case "snapshot":
+                    request.Snapshot = reader.TokenType switch
+                    {
+                        JsonTokenType.True => true,
+                        JsonTokenType.False => false,
+                        JsonTokenType.Null => null,
+                        _ => Fail(ref reader, request, "snapshot", "must be true or false"),
+                    };
+                    break;
+                case "resumeAfter":
+                    request.ResumeAfter = reader.TokenType switch
+                    {
+                        JsonTokenType.String => reader.GetString(),
+                        JsonTokenType.Number when reader.TryGetInt64(out var sequence) => sequence.ToString(CultureInfo.InvariantCulture),
+                        JsonTokenType.Null => null,
+                        _ => FailString(ref reader, request, "resumeAfter", "must be a sequence (a string) from an earlier result or event"),
+                    };
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
+        }
+
+        return request;
+    }
+
+    public override void Write(Utf8JsonWriter writer, SubscribeRequest value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(value);
+        writer.WriteStartObject();
+        writer.WriteString("collection", value.Collection);
+        if (value.Filter is not null)
+        {
+            writer.WritePropertyName("filter");
+            JsonSerializer.Serialize(writer, value.Filter, options);
+        }
+
+        if (value.Id is not null)
+        {
+            writer.WriteString("id", value.Id);
+        }
+
+        if (value.Snapshot is { } snapshot)
+        {
+            writer.WriteBoolean("snapshot", snapshot);
+        }
+
+        if (value.ResumeAfter is not null)
+        {
+            writer.WriteString("resumeAfter", value.ResumeAfter);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static string? ReadString(ref Utf8JsonReader reader, SubscribeRequest request, string member) => reader.TokenType switch
+    {
+        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.Null => null,
+        _ => FailString(ref reader, request, member, "must be a string"),
+    };
+
+    private static string? FailString(ref Utf8JsonReader reader, SubscribeRequest request, string member, string problem)
+    {
+        Fail(ref reader, request, member, problem);
+        return null;
+    }
+
+    private static bool? Fail(ref Utf8JsonReader reader, SubscribeRequest request, string member, string problem)
+    {
+        reader.Skip();
+        request.BindingError ??= $"'{member}' {problem}. (at {member})";
+        return null;
+    }
+}
