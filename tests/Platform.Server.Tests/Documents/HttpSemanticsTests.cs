@@ -143,4 +143,16 @@ public sealed class HttpSemanticsTests(ServerFixture fixture) : IClassFixture<Se
         var page = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"{Docs(c)}?count=true", ct));
         Assert.Equal(0, page!["count"]!.GetValue<int>());
     }
+
+    [Fact]
+    public async Task Create_BodyWithUtf8ByteOrderMark_IsAccepted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        using var content = new ByteArrayContent([0xEF, 0xBB, 0xBF, .. """{ "_id": "bom", "n": 1 }"""u8.ToArray()]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var doc = await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostAsync(Docs(c), content, ct));
+        Assert.Equal("bom", doc!["_id"]!.GetValue<string>());
+        Assert.Equal(1, doc["n"]!.GetValue<int>());
+    }
 }
