@@ -28,7 +28,7 @@ public static class DataProtectionServiceCollectionExtensions
             // Keys live with the data, not in the user profile, so a restart or a move of the data dir keeps them.
             var keysDir = Path.Combine(dataDir, "keys");
             dataProtection.PersistKeysToFileSystem(new DirectoryInfo(keysDir));
-            if (configuration.GetSection(StorageOptions.Section).GetValue<StorageProvider?>(nameof(StorageOptions.Provider)) == StorageProvider.Mongo)
+            if (StorageServiceCollectionExtensions.ConfiguredProvider(configuration) == StorageProvider.Mongo)
             {
                 // MongoDB is how several nodes share one store: say at start-up that these keys are not shared.
                 services.AddSingleton(sp => new FileKeysWarning(keysDir, sp.GetRequiredService<ILogger<FileKeysWarning>>()));

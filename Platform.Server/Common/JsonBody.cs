@@ -76,6 +76,13 @@ public static class JsonBody
             }
 
             var json = buffer.AsSpan(0, written);
+
+            // RFC 8259, section 8.1: a parser may ignore a leading byte order mark, which some clients' UTF-8 writers add.
+            if (json.StartsWith("\uFEFF"u8))
+            {
+                json = json[3..];
+            }
+
             JsonInput.Validate(json, maxDepth);
             return JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = maxDepth });
         }

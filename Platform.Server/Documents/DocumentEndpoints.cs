@@ -117,7 +117,7 @@ public static class DocumentEndpoints
     {
         var document = await documents.GetAsync(collection, id, Callers.From(request.HttpContext), cancellationToken);
         SetETag(request.HttpContext, document);
-        if (Preconditions.ParseIfNoneMatch(request.Headers.IfNoneMatch) is { } known && known == Version(document))
+        if (Preconditions.IfNoneMatchHolds(request.Headers.IfNoneMatch, Version(document)))
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }

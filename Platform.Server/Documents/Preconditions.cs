@@ -15,8 +15,26 @@ public static class Preconditions
     /// </summary>
     public static long? ParseIfMatch(StringValues header) => Parse(header, "If-Match");
 
-    /// <summary>Parses <c>If-None-Match</c> the same way; <c>*</c> gives null.</summary>
-    public static long? ParseIfNoneMatch(StringValues header) => Parse(header, "If-None-Match");
+    /// <summary>
+    /// Whether <c>If-None-Match</c> holds a tag of <paramref name="version"/> (so a read answers 304): <c>*</c> (any
+    /// existing document), or a comma-separated list of tags (RFC 9110, section 13.1.2) of which one names it, weak or
+    /// strong. An entry that is not a version is a 400 naming the header.
+    /// </summary>
+    public static bool IfNoneMatchHolds(StringValues header, long version)
+    {
+        if (StringValues.IsNullOrEmpty(header))
+        {
+            return false;
+        }
+
+        var matched = false;
+        foreach (var entry in header.ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            matched |= entry == "*" || ParseVersion(entry, "If-None-Match") == version;
+        }
+
+        return matched;
+    }
 
     /// <summary>Parses an <c>ifMatch</c> given in a batch op (string or number).</summary>
     public static long ParseVersion(string text, string field) =>

@@ -79,6 +79,10 @@ public static class BaasServerExtensions
     public static WebApplication MapBaasApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+
+        // Before routing, which runs here rather than first: a HEAD must be matched as the GET it stands for.
+        app.UseBaasHeadRequests();
+        app.UseRouting();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseBaasDashboardHeaders();

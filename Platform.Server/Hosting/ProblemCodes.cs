@@ -25,5 +25,13 @@ internal static class ProblemCodes
             var status when status >= 500 => "internal_error",
             _ => "error",
         });
+
+        // Routing refuses a body of another media type before our JSON reader sees it: say which header is at fault, as
+        // the reader's own 415 does.
+        if ((problem.Status ?? context.HttpContext.Response.StatusCode) == StatusCodes.Status415UnsupportedMediaType)
+        {
+            problem.Extensions.TryAdd("field", "Content-Type");
+            problem.Detail ??= $"Content-Type must be application/json (was '{Common.JsonInput.Printable(context.HttpContext.Request.ContentType ?? "none")}').";
+        }
     }
 }

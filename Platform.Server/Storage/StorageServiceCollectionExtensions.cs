@@ -32,9 +32,7 @@ public static class StorageServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<StorageMetrics>();
 
-        var provider = configuration.GetSection(StorageOptions.Section).GetValue<StorageProvider?>(nameof(StorageOptions.Provider))
-            ?? StorageProvider.Sqlite;
-        switch (provider)
+        switch (ConfiguredProvider(configuration))
         {
             case StorageProvider.Mongo:
                 services.TryAddSingleton<MongoDocumentStore>();
@@ -54,5 +52,19 @@ public static class StorageServiceCollectionExtensions
 
         services.AddStartupTask<StoreInitializer>();
         return services;
+    }
+
+    /// <summary>
+    /// The provider that <c>Baas:Storage:Provider</c> names, read while services are registered (before options exist).
+    /// A value that is no provider reads as the default here, so that registration goes on and the start-up check
+    /// reports it as one line naming the key (<see cref="StorageOptions"/> fails to bind) instead of a stack trace.
+    /// </summary>
+    public static StorageProvider ConfiguredProvider(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return Enum.TryParse<StorageProvider>(configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.Provider)}"], ignoreCase: true, out var provider)
+            && Enum.IsDefined(provider)
+            ? provider
+            : StorageProvider.Sqlite;
     }
 }

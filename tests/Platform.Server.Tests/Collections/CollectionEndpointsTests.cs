@@ -174,9 +174,9 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task Put_Undefined_Is404()
+    public async Task Put_Undefined_Is404_WithTheCodeOfGetAndDelete()
     {
-        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found",
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "collection_not_found",
             await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/nosuch{Guid.NewGuid():N}"[..40], "{}"));
     }
 

@@ -52,6 +52,56 @@ public sealed class ConfigurationCheckTests
         }
     }
 
+    [Theory]
+    [InlineData("Foo")]
+    [InlineData("Postgres")]
+    public async Task UnknownStorageProvider_EndsStartUp_WithOneLineNamingTheKey_ExitCode1(string provider)
+    {
+        // DESIGN.md section 12: a bad setting is named, not a host crash with a stack trace (was an unhandled
+        // InvalidOperationException thrown while services were registered).
+        var dataDir = Path.Combine(Path.GetTempPath(), "baas-tests", Guid.NewGuid().ToString("N"));
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll"), "--urls", "http://127.0.0.1:0", $"--Baas:DataDir={dataDir}", $"--Baas:Storage:Provider={provider}" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
+        using var process = Process.Start(start)!;
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync(Ct);
+            var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+
+            Assert.Equal(1, process.ExitCode);
+            var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var line = Assert.Single(lines);
+            Assert.StartsWith("Invalid configuration: ", line, StringComparison.Ordinal);
+            Assert.Contains("Baas:Storage:Provider", line, StringComparison.Ordinal);
+            Assert.Contains(provider, line, StringComparison.Ordinal);
+
+            // The binding message itself says "value 'Foo' at 'Baas:Storage:Provider'": look for a crash, not for " at ".
+            Assert.DoesNotContain("Unhandled exception", await stdout + line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            if (Directory.Exists(dataDir))
+            {
+                Directory.Delete(dataDir, recursive: true);
+            }
+        }
+    }
+
     [Fact]
     public void Describe_NamesTheSectionKey_ForDataAnnotationAndBindingFailures()
     {
