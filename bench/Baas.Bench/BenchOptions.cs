@@ -60,11 +60,14 @@ internal sealed record BenchOptions
     /// <summary>Memory: how many times each build is started to measure start-up and idle RSS.</summary>
     public int MemoryStarts { get; init; } = 5;
 
-    /// <summary>Memory: a published <c>Platform.Server.dll</c> measured beside this tree's build in the same run (before/after).</summary>
+    /// <summary>Memory and dashboard: a published <c>Platform.Server.dll</c> measured beside this tree's build in the same run (before/after).</summary>
     public string? Baseline { get; init; }
 
-    /// <summary>Memory: an already published <c>Platform.Server.dll</c> to measure instead of publishing this tree.</summary>
+    /// <summary>Memory, realtime and dashboard: an already published <c>Platform.Server.dll</c> to measure instead of publishing this tree.</summary>
     public string? Server { get; init; }
+
+    /// <summary>Dashboard: cold loads of the collections page per build (and openings of the documents page); medians are reported.</summary>
+    public int DashboardLoads { get; init; } = 3;
 
     /// <summary>The default soak duration (issue 11, item 13).</summary>
     public static readonly TimeSpan SoakDefaultDuration = TimeSpan.FromMinutes(30);
@@ -102,10 +105,13 @@ internal sealed record BenchOptions
           --wal-bound <MiB>       soak: the server's Baas:Storage:SqliteMaxWalBytes in MiB (1-65536,
                                   default: the server's, 64)
           --starts <n>            memory: starts per build for start-up time and idle RSS (1-50, default 5)
-          --baseline <dll>        memory: a published Platform.Server.dll (e.g. of main) measured beside this
-                                  tree's build in the same run, starts alternating
-          --server <dll>          memory, realtime: measure this published Platform.Server.dll instead of
-                                  publishing the tree (e.g. a build of main, for a before/after)
+          --baseline <dll>        memory, dashboard: a published Platform.Server.dll (e.g. of main) measured beside
+                                  this tree's build in the same run, starts (memory) or cold loads (dashboard)
+                                  alternating
+          --server <dll>          memory, realtime, dashboard: measure this published Platform.Server.dll instead
+                                  of publishing the tree (e.g. a build of main, for a before/after)
+          --loads <n>             dashboard: cold loads of the collections page per build and openings of the
+                                  documents page (1-30, default 3)
           --writes <n>            realtime: measured writes to one subscriber (100-100000, default 1000;
                                   each fan-out size uses a tenth of it)
         """;
@@ -146,6 +152,7 @@ internal sealed record BenchOptions
                 "--capacity-probe" => options with { SoakCapacityProbe = TimeSpan.FromSeconds(Number(name, value, 5, 300)) },
                 "--max-slope" => options with { SoakMaxSlope = Number(name, value, 1, 10_000) / 100.0 },
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },
+                "--loads" => options with { DashboardLoads = Number(name, value, 1, 30) },
                 _ => throw new ArgumentException($"Unknown option {name}.\n{Usage}"),
             };
         }

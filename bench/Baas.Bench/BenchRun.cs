@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -399,34 +400,46 @@ internal sealed partial class BenchRun : IAsyncDisposable
 
     private async Task<int> RunDashboardAsync(string repo, string outputDirectory, DateTimeOffset startedAt, string loadBefore, CancellationToken cancellationToken)
     {
-        Console.WriteLine("Publishing the server with its dashboard (Release)...");
-        var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
-        var index = Path.Combine(Path.GetDirectoryName(serverDll)!, "wwwroot", "admin", "index.html");
-        if (!File.Exists(index))
+        if (_options.Server is null)
         {
-            throw new InvalidOperationException($"The published server has no dashboard: {index} is missing.");
+            Console.WriteLine("Publishing the server with its dashboard (Release)...");
         }
 
-        var environment = new Dictionary<string, string>
+        var serverDll = _options.Server ?? await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
+        foreach (var dll in new[] { serverDll, _options.Baseline }.OfType<string>())
         {
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["Logging__LogLevel__Default"] = "Warning",
-            ["Baas__DataDir"] = Path.Combine(_workDirectory, "data"),
-            ["Baas__Admin__Email"] = AdminEmail,
-            ["Baas__Admin__Password"] = AdminPassword,
-            ["Baas__RateLimit__AuthPerMinute"] = "0",
-            ["Baas__AdminTools__ImportMaxRows"] = _options.Documents.ToString(CultureInfo.InvariantCulture),
-        };
+            var index = Path.Combine(Path.GetDirectoryName(dll)!, "wwwroot", "admin", "index.html");
+            if (!File.Exists(index))
+            {
+                throw new InvalidOperationException($"The published server has no dashboard: {index} is missing.");
+            }
+        }
+
         Console.WriteLine("Starting the published Baas server (embedded SQLite store)...");
-        var server = await StartAsync("baas", serverDll, environment, cancellationToken);
+        var server = await StartAsync("baas", serverDll, DashboardEnvironment("data"), cancellationToken);
         using var handler = new SocketsHttpHandler { UseCookies = false, UseProxy = false, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
         client.DefaultRequestHeaders.Add("X-Api-Key", await BaasSetup.CreateServiceKeyAsync(client, AdminEmail, AdminPassword, cancellationToken));
 
+        // The baseline build serves the same collection (empty: the collections page lists it, nothing counts it), so
+        // its cold loads can alternate with this tree's and the two share the machine's load.
+        Uri? baselineAddress = null;
+        if (_options.Baseline is { } baseline)
+        {
+            Console.WriteLine($"Starting the baseline server ({baseline})...");
+            var baselineServer = await StartAsync("baseline", baseline, DashboardEnvironment("data-baseline"), cancellationToken);
+            using var baselineClient = new HttpClient { BaseAddress = baselineServer.BaseAddress, Timeout = TimeSpan.FromMinutes(1) };
+            baselineClient.DefaultRequestHeaders.Add("X-Api-Key", await BaasSetup.CreateServiceKeyAsync(baselineClient, AdminEmail, AdminPassword, cancellationToken));
+            using var create = await baselineClient.PostAsJsonAsync(new Uri("api/admin/collections", UriKind.Relative), new { name = DashboardBench.ImportCollection }, cancellationToken);
+            create.EnsureSuccessStatusCode();
+            baselineAddress = baselineServer.BaseAddress;
+        }
+
         Console.WriteLine(Format($"Dashboard: {_options.Documents:N0} documents by /api/batch, then by NDJSON import; then Chromium loads /admin/..."));
-        var bench = new DashboardBench(client, server.BaseAddress, Path.GetDirectoryName(serverDll)!, _options, AdminEmail, AdminPassword);
+        var bench = new DashboardBench(client, server.BaseAddress, Path.GetDirectoryName(serverDll)!, _options, AdminEmail, AdminPassword, baselineAddress);
         await bench.RunAsync(cancellationToken);
-        var markdown = Format($"Dashboard run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.\n\n") + bench.ToMarkdown();
+        var builds = (_options.Server is { } tree ? $" This tree: `{tree}`." : "") + (_options.Baseline is { } path ? $" Baseline: `{path}`." : "");
+        var markdown = Format($"Dashboard run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.{builds}\n\n") + bench.ToMarkdown();
         var stamp = startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         await File.WriteAllTextAsync(Path.Combine(outputDirectory, $"dashboard-{stamp}.md"), markdown, cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(outputDirectory, "latest-dashboard.md"), markdown, cancellationToken);
@@ -435,6 +448,17 @@ internal sealed partial class BenchRun : IAsyncDisposable
         Console.WriteLine($"Written to {outputDirectory} (dashboard-{stamp}.md, latest-dashboard.md).");
         return 0;
     }
+
+    private Dictionary<string, string> DashboardEnvironment(string dataDirectory) => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["Baas__DataDir"] = Path.Combine(_workDirectory, dataDirectory),
+        ["Baas__Admin__Email"] = AdminEmail,
+        ["Baas__Admin__Password"] = AdminPassword,
+        ["Baas__RateLimit__AuthPerMinute"] = "0",
+        ["Baas__AdminTools__ImportMaxRows"] = _options.Documents.ToString(CultureInfo.InvariantCulture),
+    };
 
     public async ValueTask DisposeAsync()
     {

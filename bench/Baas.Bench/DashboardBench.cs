@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 
@@ -16,14 +17,17 @@ namespace Baas.Bench;
 /// opening on the imported collection (time after sign-in, and how many rows it asked for). It also checks what a
 /// published server must do for the dashboard: pre-compressed fingerprinted assets and the SPA fallback.
 /// </summary>
-internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string publishDirectory, BenchOptions options, string adminEmail, string adminPassword)
+/// <remarks>
+/// With a <c>baselineAddress</c> (<c>--baseline</c>: another published server, e.g. of main), the cold loads of the
+/// collections page alternate between the two builds, so that both share the machine's load, and the report gives
+/// their ratio; the documents page and the import are measured on this tree only.
+/// </remarks>
+internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string publishDirectory, BenchOptions options, string adminEmail, string adminPassword, Uri? baselineAddress = null)
 {
     public const string ImportCollection = "bench_dash_import";
     public const string BatchCollection = "bench_dash_batch";
     public const string ChromiumPath = "/usr/bin/chromium";
 
-    // Cold loads and document-page openings each repeated this often; the median is reported.
-    private const int Repeats = 3;
     private const int BatchSize = 500;
     private const float TimeoutMs = 120_000;
 
@@ -33,21 +37,12 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
 
     public List<string> Checks { get; } = [];
 
-    public List<double> BootSeconds { get; } = [];
-
-    public List<double> CollectionsSeconds { get; } = [];
+    /// <summary>This tree's build, then the baseline's when there is one.</summary>
+    public List<BuildLoads> Builds { get; } = [];
 
     public List<double> DocumentsSeconds { get; } = [];
 
     public List<double> LoadMoreSeconds { get; } = [];
-
-    public long BrotliBytes { get; private set; }
-
-    public long TransferredBytes { get; private set; }
-
-    public int Assets { get; private set; }
-
-    public List<(string Path, long Brotli)> Largest { get; } = [];
 
     public int DocumentQueries { get; private set; }
 
@@ -72,12 +67,15 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
         var deep = await raw.GetStringAsync(new Uri("admin/collections/some/documents", UriKind.Relative), cancellationToken);
         Require(deep == index, "a deep link (/admin/collections/some/documents) answers the same index.html (SPA fallback)");
 
-        // The loader keeps its name (index.html names it) and revalidates; the files it loads carry a content hash.
-        Require(index.Contains("_framework/blazor.webassembly.js", StringComparison.Ordinal), "index.html loads _framework/blazor.webassembly.js");
+        // The loader is named by index.html: fingerprinted (blazor.webassembly.<hash>.js, cached as immutable) when the
+        // build rewrites index.html, else under its plain name (revalidated). The files it loads carry a content hash.
+        var loader = Regex.Match(index, @"_framework/(blazor\.webassembly(\.[a-z0-9]+)?\.js)");
+        Require(loader.Success, "index.html loads _framework/blazor.webassembly[.<hash>].js");
+        var loaderFingerprinted = loader.Groups[2].Success;
         var framework = Path.Combine(publishDirectory, "wwwroot", "admin", "_framework");
         var hashed = Directory.EnumerateFiles(framework, "Platform.Admin.*.wasm").Select(Path.GetFileName).FirstOrDefault();
         Require(hashed is not null, "the publish output holds the app as a fingerprinted Platform.Admin.<hash>.wasm");
-        foreach (var (file, immutable) in new[] { ("blazor.webassembly.js", false), (hashed!, true) })
+        foreach (var (file, immutable) in new[] { (loader.Groups[1].Value, loaderFingerprinted), (hashed!, true) })
         {
             foreach (var encoding in new[] { "br", "gzip" })
             {
@@ -184,38 +182,24 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
             Args = ["--no-sandbox", "--disable-dev-shm-usage"],
         });
 
-        var admin = new Uri(baseAddress, "admin/");
-        for (var run = 0; run < Repeats; run++)
+        Builds.Add(new BuildLoads("this tree", baseAddress));
+        if (baselineAddress is not null)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            Builds.Add(new BuildLoads("baseline", baselineAddress));
+        }
 
-            // A cold first visit: a new context has an empty cache.
-            await using var context = await NewContextAsync(browser);
-            var page = await context.NewPageAsync();
-            var finished = new List<IRequest>();
-            page.RequestFinished += (_, request) =>
+        for (var run = 0; run < options.DashboardLoads; run++)
+        {
+            // Alternating which build goes first, so neither always follows the other's load.
+            foreach (var build in run % 2 == 0 ? Builds : Enumerable.Reverse(Builds))
             {
-                lock (finished)
-                {
-                    finished.Add(request);
-                }
-            };
-
-            var clock = Stopwatch.StartNew();
-            await page.GotoAsync(new Uri(admin, "collections").ToString());
-            await page.Locator("#signin-email").WaitForAsync();
-            BootSeconds.Add(clock.Elapsed.TotalSeconds);
-            await SignInAsync(page);
-            await page.GetByTestId("collections-table").Locator($"text={ImportCollection}").WaitForAsync();
-            CollectionsSeconds.Add(clock.Elapsed.TotalSeconds);
-
-            if (run == 0)
-            {
-                await MeasureBytesAsync(finished, cancellationToken);
+                cancellationToken.ThrowIfCancellationRequested();
+                await ColdLoadAsync(browser, build, measureBytes: build.BootSeconds.Count == 0, cancellationToken);
             }
         }
 
-        for (var run = 0; run < Repeats; run++)
+        var admin = new Uri(baseAddress, "admin/");
+        for (var run = 0; run < options.DashboardLoads; run++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             await using var context = await NewContextAsync(browser);
@@ -262,6 +246,34 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
         }
     }
 
+    /// <summary>A cold first visit (a new context has an empty cache): <c>/admin/collections</c> → sign-in form → signed in → the list.</summary>
+    private async Task ColdLoadAsync(IBrowser browser, BuildLoads build, bool measureBytes, CancellationToken cancellationToken)
+    {
+        await using var context = await NewContextAsync(browser);
+        var page = await context.NewPageAsync();
+        var finished = new List<IRequest>();
+        page.RequestFinished += (_, request) =>
+        {
+            lock (finished)
+            {
+                finished.Add(request);
+            }
+        };
+
+        var clock = Stopwatch.StartNew();
+        await page.GotoAsync(new Uri(build.Address, "admin/collections").ToString());
+        await page.Locator("#signin-email").WaitForAsync();
+        build.BootSeconds.Add(clock.Elapsed.TotalSeconds);
+        await SignInAsync(page);
+        await page.GetByTestId("collections-table").Locator($"text={ImportCollection}").WaitForAsync();
+        build.CollectionsSeconds.Add(clock.Elapsed.TotalSeconds);
+        Console.WriteLine(F($"  {build.Name}: sign-in form after {build.BootSeconds[^1]:N2} s, collections listed after {build.CollectionsSeconds[^1]:N2} s"));
+        if (measureBytes)
+        {
+            await MeasureBytesAsync(build, finished, cancellationToken);
+        }
+    }
+
     private static async Task<IBrowserContext> NewContextAsync(IBrowser browser)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
@@ -292,7 +304,7 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
     }
 
     /// <summary>Every static asset the first load fetched, again with <c>Accept-Encoding: br</c> as a browser over HTTPS asks.</summary>
-    private async Task MeasureBytesAsync(List<IRequest> finished, CancellationToken cancellationToken)
+    private static async Task MeasureBytesAsync(BuildLoads build, List<IRequest> finished, CancellationToken cancellationToken)
     {
         List<IRequest> requests;
         lock (finished)
@@ -312,7 +324,7 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
             }
 
             var sizesOnWire = await request.SizesAsync();
-            TransferredBytes += sizesOnWire.ResponseBodySize + sizesOnWire.ResponseHeadersSize;
+            build.TransferredBytes += sizesOnWire.ResponseBodySize + sizesOnWire.ResponseHeadersSize;
             using var message = new HttpRequestMessage(HttpMethod.Get, url);
             message.Headers.TryAddWithoutValidation("Accept-Encoding", "br");
             using var response = await raw.SendAsync(message, cancellationToken);
@@ -320,9 +332,9 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
             sizes.Add((url.AbsolutePath, bytes));
         }
 
-        Assets = sizes.Count;
-        BrotliBytes = sizes.Sum(s => s.Brotli);
-        Largest.AddRange(sizes.OrderByDescending(s => s.Brotli).Take(5));
+        build.Assets = sizes.Count;
+        build.BrotliBytes = sizes.Sum(s => s.Brotli);
+        build.Largest.AddRange(sizes.OrderByDescending(s => s.Brotli).Take(5));
     }
 
     public string ToMarkdown()
@@ -330,21 +342,40 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
         var n = options.Documents;
         var batchRate = n / BatchSeconds;
         var importRate = n / ImportSeconds;
+        var loads = options.DashboardLoads;
+        var tree = Builds[0];
         var text = new StringBuilder();
         text.AppendLine("| measure | result | target |");
         text.AppendLine("| --- | --- | --- |");
-        text.AppendLine(F($"| first load of /admin/, brotli (sum of {Assets} assets) | {BrotliBytes / 1_048_576.0:N2} MiB ({BrotliBytes:N0} B) | ≤ 3.5 MB {Mark(BrotliBytes <= 3_500_000)} |"));
-        text.AppendLine(F($"| the same load as Chromium fetched it over http:// loopback (no br without TLS) | {TransferredBytes / 1_048_576.0:N2} MiB | — |"));
-        text.AppendLine(F($"| cold load until the sign-in form (median of {Repeats}) | {Median(BootSeconds):N2} s ({Join(BootSeconds)}) | — |"));
-        text.AppendLine(F($"| cold load until the collections page lists its collections, sign-in included (median of {Repeats}) | {Median(CollectionsSeconds):N2} s ({Join(CollectionsSeconds)}) | ≤ 2.5 s {Mark(Median(CollectionsSeconds) <= 2.5)} |"));
-        text.AppendLine(F($"| documents page on {n:N0} documents: sign-in click until 50 rows shown (median of {Repeats}) | {Median(DocumentsSeconds):N2} s ({Join(DocumentsSeconds)}) | ≤ 1 s {Mark(Median(DocumentsSeconds) <= 1)} |"));
+        foreach (var build in Builds)
+        {
+            var who = Builds.Count > 1 ? $"{build.Name}: " : "";
+            text.AppendLine(F($"| {who}first load of /admin/, brotli (sum of {build.Assets} assets) | {build.BrotliBytes / 1_048_576.0:N2} MiB ({build.BrotliBytes:N0} B) | ≤ 3.5 MB {Mark(build.BrotliBytes <= 3_500_000)} |"));
+            text.AppendLine(F($"| {who}the same load as Chromium fetched it over http:// loopback (no br without TLS) | {build.TransferredBytes / 1_048_576.0:N2} MiB | — |"));
+            text.AppendLine(F($"| {who}cold load until the sign-in form (median of {loads}) | {Median(build.BootSeconds):N2} s ({Join(build.BootSeconds)}) | — |"));
+            text.AppendLine(F($"| {who}cold load until the collections page lists its collections, sign-in included (median of {loads}) | {Median(build.CollectionsSeconds):N2} s ({Join(build.CollectionsSeconds)}) | ≤ 2.5 s {Mark(Median(build.CollectionsSeconds) <= 2.5)} |"));
+        }
+
+        if (Builds.Count > 1)
+        {
+            var baseline = Builds[1];
+            text.AppendLine(F($"| this tree / baseline, same run: bytes (brotli) | {(double)tree.BrotliBytes / baseline.BrotliBytes:P0} | — |"));
+            text.AppendLine(F($"| this tree / baseline, same run: sign-in form (medians) | {Median(tree.BootSeconds) / Median(baseline.BootSeconds):P0} | — |"));
+            text.AppendLine(F($"| this tree / baseline, same run: collections page (medians) | {Median(tree.CollectionsSeconds) / Median(baseline.CollectionsSeconds):P0} | — |"));
+        }
+
+        text.AppendLine(F($"| documents page on {n:N0} documents: sign-in click until 50 rows shown (median of {loads}) | {Median(DocumentsSeconds):N2} s ({Join(DocumentsSeconds)}) | ≤ 1 s {Mark(Median(DocumentsSeconds) <= 1)} |"));
         text.AppendLine(F($"| ... requests to the collection and rows they returned while opening | {DocumentQueries} request(s), {DocumentRowsFetched} rows of {n:N0} | not everything {Mark(DocumentRowsFetched < n)} |"));
         text.AppendLine(F($"| ... \"Load more\" until {RowsAfterLoadMore} rows shown (median) | {Median(LoadMoreSeconds):N2} s | — |"));
         text.AppendLine(F($"| /api/batch inserts, {n:N0} documents (500 per batch, {options.SeedParallelism} in flight) | {BatchSeconds:N1} s, {batchRate:N0} docs/s | baseline |"));
         text.AppendLine(F($"| NDJSON import, the same {n:N0} documents (one upload) | {ImportSeconds:N1} s, {importRate:N0} docs/s = {importRate / batchRate:P0} of batch | ≥ 50% {Mark(importRate >= batchRate / 2)} |"));
         text.AppendLine();
-        text.AppendLine("Largest assets (brotli): " + string.Join(", ", Largest.Select(l => F($"`{Path.GetFileName(l.Path)}` {l.Brotli / 1024.0:N0} KiB"))) + ".");
-        text.AppendLine();
+        foreach (var build in Builds)
+        {
+            text.AppendLine((Builds.Count > 1 ? build.Name + ": l" : "L") + "argest assets (brotli): " + string.Join(", ", build.Largest.Select(l => F($"`{Path.GetFileName(l.Path)}` {l.Brotli / 1024.0:N0} KiB"))) + ".");
+            text.AppendLine();
+        }
+
         text.AppendLine("Published-server checks passed: " + string.Join("; ", Checks) + ".");
         return text.ToString();
     }
@@ -356,4 +387,24 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
     private static string Join(List<double> values) => string.Join(", ", values.Select(v => F($"{v:N2}")));
 
     private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>One build's cold loads of the collections page and its first load's bytes.</summary>
+internal sealed class BuildLoads(string name, Uri address)
+{
+    public string Name { get; } = name;
+
+    public Uri Address { get; } = address;
+
+    public List<double> BootSeconds { get; } = [];
+
+    public List<double> CollectionsSeconds { get; } = [];
+
+    public long BrotliBytes { get; set; }
+
+    public long TransferredBytes { get; set; }
+
+    public int Assets { get; set; }
+
+    public List<(string Path, long Brotli)> Largest { get; } = [];
 }

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -50,6 +51,9 @@ public sealed class FunctionsJourneyTests(BrowserFixture browser, DashboardServe
         await Expect(Heading(Page)).ToHaveTextAsync($"Function {name}");
         await Expect(Page.GetByTestId("function-version")).ToContainTextAsync("Version 1");
         await Expect(Page.GetByTestId("next-runs").Locator("li")).ToHaveCountAsync(5);
+
+        // Shown in the schedule's zone (03:00 in Berlin, +01:00 or +02:00), also with invariant globalization.
+        await Expect(Page.GetByTestId("next-runs").Locator("li").First).ToContainTextAsync(new Regex(@"03:00:00 \+0[12]:00 \("));
 
         // Tab indents inside the editor; Escape, then Tab, leaves it.
         var editor = Page.Locator("#function-code");

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Platform.Server.Dashboard;
 using Platform.Server.Tests.Infrastructure;
 
@@ -65,6 +66,35 @@ public sealed class DashboardHostingTests(ServerFixture fixture) : IClassFixture
         Assert.Equal(DashboardSecurityHeaders.JobsContentSecurityPolicy, response.Headers.GetValues("Content-Security-Policy").Single());
         Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+    }
+
+    [Fact]
+    public async Task IndexHtml_PreloadsTheRuntime_AndHasNoInlineScript()
+    {
+        using var client = fixture.Server.CreateClient();
+        var html = await client.GetStringAsync("/admin/", Ct);
+
+        // A high-priority preload of the runtime's loader, which blazor.webassembly.js would otherwise ask for only once it ran.
+        var preload = Regex.Match(html, "<link href=\"_framework/dotnet\\.js\" rel=\"preload\" as=\"script\" fetchpriority=\"high\"[^>]*>");
+        Assert.True(preload.Success, html);
+
+        // The CSP allows no inline script (so no import map): every <script> names its file.
+        Assert.All(Regex.Matches(html, "<script[^>]*>"), script => Assert.Contains(" src=\"", script.Value, StringComparison.Ordinal));
+        using var runtime = await client.GetAsync("/admin/_framework/dotnet.js", Ct);
+        Assert.Equal(HttpStatusCode.OK, runtime.StatusCode);
+    }
+
+    [Fact]
+    public async Task Runtime_RunsWithInvariantGlobalization_SoNoIcuDataIsDownloaded()
+    {
+        using var client = fixture.Server.CreateClient();
+
+        // dotnet.js carries the boot manifest: the resources the runtime fetches and the globalization mode.
+        var runtime = await client.GetStringAsync("/admin/_framework/dotnet.js", Ct);
+
+        Assert.Contains("\"globalizationMode\": \"invariant\"", runtime, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"icu\": [", runtime, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"virtualPath\": \"icudt", runtime, StringComparison.Ordinal);
     }
 
     [Fact]
