@@ -78,11 +78,11 @@ public sealed class DocumentService(
                 }
             }
 
-            var committed = false;
             try
             {
                 await store.WriteAsync(WithOrigin(plan.Writes, caller), cancellationToken);
-                committed = true;
+                await plan.CommittedAsync();
+                return plan.Results;
             }
             catch (VersionMismatchException ex) when (commands[ex.OpIndex].IfMatch is null && plan.Conditional[ex.OpIndex] && attempt < MaxAttempts)
             {
@@ -97,13 +97,6 @@ public sealed class DocumentService(
             catch (StorageException ex) when (isBatch)
             {
                 throw new BatchOperationException(ex.OpIndex, ex);
-            }
-
-            // Outside the try: what follows the commit is not the write's failure.
-            if (committed)
-            {
-                await plan.CommittedAsync();
-                return plan.Results;
             }
         }
     }

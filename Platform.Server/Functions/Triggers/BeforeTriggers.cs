@@ -17,7 +17,7 @@ namespace Platform.Server.Functions.Triggers;
 /// the user fields (<c>{ data: {...} }</c>) or keeps them (nothing); <c>ctx.reject</c>, a failure, a timeout or any
 /// other result refuses the write (fail closed).
 /// </summary>
-public sealed partial class BeforeTriggers : IBeforeWriteHook, IDisposable
+public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
 {
     /// <summary>The problem code of a write refused because a before trigger failed, timed out or returned something unusable.</summary>
     public const string FailedCode = "before_trigger_failed";
@@ -30,7 +30,6 @@ public sealed partial class BeforeTriggers : IBeforeWriteHook, IDisposable
     private readonly DocumentValidator _validator;
     private readonly FunctionOptions _options;
     private readonly TimeProvider _time;
-    private readonly ILogger<BeforeTriggers> _logger;
     private readonly Lock _loadLock = new();
     private Snapshot? _snapshot;
     private Task<Snapshot>? _loading;
@@ -38,7 +37,7 @@ public sealed partial class BeforeTriggers : IBeforeWriteHook, IDisposable
     private FunctionExecutor? _executor;
     private FunctionRunStore? _runs;
 
-    public BeforeTriggers(IFunctionCatalog catalog, IServiceProvider services, DocumentValidator validator, IOptions<FunctionOptions> options, TimeProvider time, ILogger<BeforeTriggers> logger)
+    public BeforeTriggers(IFunctionCatalog catalog, IServiceProvider services, DocumentValidator validator, IOptions<FunctionOptions> options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
@@ -47,7 +46,6 @@ public sealed partial class BeforeTriggers : IBeforeWriteHook, IDisposable
         _validator = validator;
         _options = options.Value;
         _time = time;
-        _logger = logger;
         _catalog.Changed += OnCatalogChanged;
     }
 
@@ -209,15 +207,7 @@ public sealed partial class BeforeTriggers : IBeforeWriteHook, IDisposable
         {
             foreach (var run in succeeded)
             {
-                try
-                {
-                    await runs.EnqueueAsync(run, cancellationToken);
-                }
-                catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
-                {
-                    // The write is committed and answered as such; only its run's record is missing.
-                    Log.RecordLost(_logger, run.Function, run.Id, ex);
-                }
+                await runs.EnqueueAsync(run, cancellationToken);
             }
         });
     }
@@ -281,11 +271,5 @@ public sealed partial class BeforeTriggers : IBeforeWriteHook, IDisposable
                 ["error"] = error is null ? null : new JsonObject { ["message"] = error.Message, ["line"] = error.Line, ["column"] = error.Column },
             },
         };
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 9133, Level = LogLevel.Error, Message = "The record of the successful before-trigger run {RunId} of function {Function} could not be queued; it is lost (the write itself committed).")]
-        public static partial void RecordLost(ILogger logger, string function, string runId, Exception exception);
     }
 }
