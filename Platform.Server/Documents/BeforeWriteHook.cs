@@ -28,7 +28,7 @@ public interface IBeforeWriteTriggers
     /// </summary>
     /// <param name="write">What is written.</param>
     /// <param name="cancellationToken">Cancels the runs.</param>
-    /// <returns>The user fields to store instead (validated like a client's body), or null when unchanged; and the writes that record the runs, to commit with the document.</returns>
+    /// <returns>The user fields to store instead (validated like a client's body), or null when unchanged; and what to do once the write committed (record the runs).</returns>
     Task<BeforeWriteResult> RunAsync(BeforeWrite write, CancellationToken cancellationToken = default);
 }
 
@@ -43,5 +43,8 @@ public sealed record BeforeWrite(TriggerOperation Operation, string Collection, 
 
 /// <summary>What the triggers made of a write.</summary>
 /// <param name="Fields">The user fields to store instead of the write's (null: unchanged).</param>
-/// <param name="RunRecords">Inserts of the run records, committed in the same store write as the document.</param>
-public sealed record BeforeWriteResult(JsonObject? Fields, IReadOnlyList<WriteOperation> RunRecords);
+/// <param name="Committed">
+/// Called once the write committed (not when it failed after the triggers ran, or is planned again after a lost race):
+/// queues the records of the successful runs. Null when there is nothing to do.
+/// </param>
+public sealed record BeforeWriteResult(JsonObject? Fields, Func<CancellationToken, ValueTask>? Committed);

@@ -80,7 +80,8 @@ public sealed class DocumentService(
 
             try
             {
-                await store.WriteAsync(WithOrigin(plan.AllWrites, caller), cancellationToken);
+                await store.WriteAsync(WithOrigin(plan.Writes, caller), cancellationToken);
+                await plan.CommittedAsync();
                 return plan.Results;
             }
             catch (VersionMismatchException ex) when (commands[ex.OpIndex].IfMatch is null && plan.Conditional[ex.OpIndex] && attempt < MaxAttempts)
@@ -119,16 +120,31 @@ public sealed class DocumentService(
         /// <summary>Documents as this plan leaves them (null = deleted), so later commands see earlier ones.</summary>
         public Dictionary<(string Collection, string Id), JsonObject?> Pending { get; } = [];
 
-        /// <summary>Records of <c>before</c> trigger runs, written after the commands' writes (so a write's index stays its command's).</summary>
-        public List<WriteOperation>? RunRecords { get; private set; }
+        /// <summary>What the <c>before</c> triggers of this plan's writes do once they committed (record their runs).</summary>
+        private List<Func<CancellationToken, ValueTask>>? _committed;
 
-        public List<WriteOperation> AllWrites => RunRecords is null ? Writes : [.. Writes, .. RunRecords];
-
-        public void AddRunRecords(IReadOnlyList<WriteOperation> records)
+        public void Add(BeforeWriteResult outcome)
         {
-            if (records.Count > 0)
+            if (outcome.Committed is { } committed)
             {
-                (RunRecords ??= []).AddRange(records);
+                (_committed ??= []).Add(committed);
+            }
+        }
+
+        /// <summary>
+        /// Runs the callbacks of the triggers after the commit. Not with the request's token: the write is done, and
+        /// its runs' records are queued whether or not the client is still there.
+        /// </summary>
+        public async Task CommittedAsync()
+        {
+            if (_committed is null)
+            {
+                return;
+            }
+
+            foreach (var committed in _committed)
+            {
+                await committed(CancellationToken.None);
             }
         }
 
@@ -191,7 +207,7 @@ public sealed class DocumentService(
         if (triggers is not null)
         {
             var outcome = await triggers.RunAsync(new BeforeWrite(TriggerOperation.Create, collection.Name, id, document, null, caller), cancellationToken);
-            plan.AddRunRecords(outcome.RunRecords);
+            plan.Add(outcome);
             if (outcome.Fields is { } fields)
             {
                 schemaErrors = SchemaErrors(collection, fields);
@@ -301,7 +317,7 @@ public sealed class DocumentService(
         if (triggers is not null)
         {
             var outcome = await triggers.RunAsync(new BeforeWrite(TriggerOperation.Delete, collection.Name, command.Id, null, current, caller), cancellationToken);
-            plan.AddRunRecords(outcome.RunRecords);
+            plan.Add(outcome);
         }
 
         plan.Pending[key] = null;
@@ -321,7 +337,7 @@ public sealed class DocumentService(
         if (triggers is not null)
         {
             var outcome = await triggers.RunAsync(new BeforeWrite(TriggerOperation.Update, collection.Name, id, document, current, caller), cancellationToken);
-            plan.AddRunRecords(outcome.RunRecords);
+            plan.Add(outcome);
             if (outcome.Fields is { } changed)
             {
                 schemaErrors = SchemaErrors(collection, changed);

@@ -30,7 +30,15 @@ public sealed record FunctionRunResult(
     IReadOnlyList<string> Logs,
     FunctionError? Error,
     FunctionRejection? Rejection,
-    TimeSpan Duration);
+    TimeSpan Duration)
+{
+    /// <summary>
+    /// An upper bound of the result's size as UTF-8 JSON that the runtime already established (null: unknown). When it
+    /// is within <see cref="FunctionOptions.MaxResultBytes"/> and no secret is masked, the executor does not serialize
+    /// the result again to measure it.
+    /// </summary>
+    public long? ResultBytesAtMost { get; init; }
+}
 
 /// <summary>A syntax error found when code is saved: 1-based line and column, like editors show.</summary>
 public sealed record CodeError(string Message, int Line, int Column);

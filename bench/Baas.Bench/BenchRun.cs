@@ -341,7 +341,7 @@ internal sealed partial class BenchRun : IAsyncDisposable
         client.DefaultRequestHeaders.Add("X-Api-Key", await BaasSetup.CreateServiceKeyAsync(client, AdminEmail, AdminPassword, cancellationToken));
 
         Console.WriteLine(Format($"Schedule: get-by-id baseline, then get-by-id at concurrency {_options.Concurrency} while an every-second schedule runs..."));
-        var bench = new ScheduleBench(client, _options);
+        var bench = new ScheduleBench(client, _options, server);
         await bench.RunAsync(cancellationToken);
         var markdown = Format($"Schedule run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.\n\n") + bench.ToMarkdown();
         var stamp = startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);

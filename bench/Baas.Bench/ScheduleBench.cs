@@ -10,15 +10,21 @@ namespace Baas.Bench;
 /// the server's default settings) runs while get-by-id load goes on; each run record holds its due time (<c>dueAt</c>)
 /// and when it started (<c>startedAt</c>, both server clock), so start delay = startedAt − dueAt. Reports p50/p99/max
 /// over at least <see cref="MinRuns"/> runs, runs missed or doubled (due times without a run, or with two), and
-/// get-by-id throughput without and with the schedule in the same run.
+/// get-by-id throughput without and with the schedule in the same run. Then the server's idle CPU: with no schedule, and
+/// with one every-minute schedule defined (issue 9 item 10: no busy polling while idle), over <see cref="IdleWindow"/> each.
 /// </summary>
-internal sealed class ScheduleBench(HttpClient http, BenchOptions options)
+internal sealed class ScheduleBench(HttpClient http, BenchOptions options, ServerProcess server)
 {
     public const string Collection = "bench_sched";
     public const string Function = "bench-every-second";
     public const int MinRuns = 40;
 
+    public const string IdleFunction = "bench-every-minute";
+
     private static readonly TimeSpan RunsLimit = TimeSpan.FromMinutes(3);
+
+    /// <summary>How long the idle CPU is sampled, per state.</summary>
+    public static readonly TimeSpan IdleWindow = TimeSpan.FromSeconds(30);
 
     private const string Code = "export default async function (ctx) { return ctx.run.attempt; }";
 
@@ -29,6 +35,9 @@ internal sealed class ScheduleBench(HttpClient http, BenchOptions options)
     public int Missed { get; private set; }
 
     public int Doubled { get; private set; }
+
+    /// <summary>The server's CPU (user + system) as a share of one core while idle: no schedule, then one every-minute schedule.</summary>
+    public (double NoSchedule, double OneSchedule) IdleCpu { get; private set; }
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -83,6 +92,28 @@ internal sealed class ScheduleBench(HttpClient http, BenchOptions options)
 
         Delays.AddRange(runs.Select(r => (r.Started - r.Due).TotalMilliseconds));
         Delays.Sort();
+
+        // Idle: nothing scheduled (the every-second function is deleted), then one every-minute schedule.
+        var none = await IdleCpuAsync(cancellationToken);
+        using (var save = await http.PostAsJsonAsync(
+            new Uri("api/admin/functions", UriKind.Relative),
+            new { name = IdleFunction, code = Code, schedule = new { cron = "* * * * *" } },
+            cancellationToken))
+        {
+            save.EnsureSuccessStatusCode();
+        }
+
+        IdleCpu = (none, await IdleCpuAsync(cancellationToken));
+    }
+
+    private async Task<double> IdleCpuAsync(CancellationToken cancellationToken)
+    {
+        // A moment for the previous phase's work (record writes, GC) to end, then CPU time over wall time.
+        await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
+        var cpu = server.CpuTime();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Task.Delay(IdleWindow, cancellationToken);
+        return (server.CpuTime() - cpu) / clock.Elapsed;
     }
 
     public string ToMarkdown()
@@ -99,6 +130,8 @@ internal sealed class ScheduleBench(HttpClient http, BenchOptions options)
         md.AppendLine(Format($"| due time → start p99 | {Percentile(0.99):N0} ms | < 2,000 ms | {(Percentile(0.99) < 2000 ? "yes" : "**no**")} |"));
         md.AppendLine(Format($"| due time → start max | {(Delays.Count == 0 ? double.NaN : Delays[^1]):N0} ms | | |"));
         md.AppendLine(Format($"| due times missed / run twice (between the first and last run) | {Missed} / {Doubled} | 0 / 0 | {(Missed == 0 && Doubled == 0 ? "yes" : "**no**")} |"));
+        md.AppendLine(Format($"| server CPU while idle, no schedule ({IdleWindow.TotalSeconds:N0} s) | {IdleCpu.NoSchedule:P2} of a core | | |"));
+        md.AppendLine(Format($"| server CPU while idle, one every-minute schedule ({IdleWindow.TotalSeconds:N0} s) | {IdleCpu.OneSchedule:P2} of a core | | |"));
         return md.ToString();
     }
 

@@ -128,9 +128,10 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
         var status = result.Status;
         var error = result.Error is { } e ? e with { Message = masker.Apply(e.Message) } : null;
         // Copied only when there are secrets to mask (the runtime's node is not shared). The size is checked again
-        // whatever the runtime: the cap holds for any IFunctionRuntime.
+        // whatever the runtime, unless the runtime established a bound within the cap and masking changed nothing.
         var output = masker.IsEmpty ? result.Result : masker.Apply(result.Result);
-        if (output is not null && Encoding.UTF8.GetByteCount(output.ToJsonString()) is var size && size > _options.MaxResultBytes)
+        var measured = !masker.IsEmpty || result.ResultBytesAtMost is not { } bound || bound > _options.MaxResultBytes;
+        if (output is not null && measured && Encoding.UTF8.GetByteCount(output.ToJsonString()) is var size && size > _options.MaxResultBytes)
         {
             status = RunStatus.Failed;
             output = null;

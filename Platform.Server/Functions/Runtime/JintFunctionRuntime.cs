@@ -192,7 +192,11 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
                     return Result(RunStatus.Failed, error: new FunctionError($"The result is {size} bytes; at most {_options.MaxResultBytes} are allowed (Baas:Functions:MaxResultBytes)."));
                 }
 
-                return Result(RunStatus.Succeeded, new JsonResult(json));
+                // The bound the executor may rely on: the exact size when measured, else the estimate's worst case.
+                return Result(RunStatus.Succeeded, new JsonResult(json)) with
+                {
+                    ResultBytesAtMost = json is null ? 0 : size > 0 ? size : estimate * JsJson.MaxBytesPerEstimatedByte,
+                };
             }
             catch (NotJsonException ex)
             {

@@ -1,5 +1,8 @@
 using Hangfire;
 using Hangfire.AspNetCore;
+using Hangfire.Client;
+using Hangfire.Common;
+using Hangfire.Server;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -46,9 +49,19 @@ public static class ScheduleServiceCollectionExtensions
                 // Host, process and a random part: two servers in one process (tests) are two Hangfire servers too.
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
             });
+
+            // One more process in the Hangfire server above (it adds every IBackgroundProcess registered): due runs are
+            // enqueued at their due time, not at the next poll.
+            services.AddSingleton<IBackgroundProcess>(sp => new DueTimeScheduler(
+                sp.GetService<IBackgroundJobFactory>() ?? new BackgroundJobFactory(sp.GetService<IJobFilterProvider>() ?? JobFilterProviders.Providers),
+                sp.GetService<ITimeZoneResolver>() ?? new DefaultTimeZoneResolver(),
+                sp.GetRequiredService<ScheduleWakeUp>(),
+                sp.GetRequiredService<IOptions<ScheduleOptions>>().Value.PollInterval,
+                sp.GetRequiredService<TimeProvider>()));
         }
 
         services.TryAddTransient<ScheduledFunctionJob>();
+        services.TryAddSingleton<ScheduleWakeUp>();
         services.TryAddSingleton<ScheduleSynchronizer>();
         services.AddHostedService(sp => sp.GetRequiredService<ScheduleSynchronizer>());
         services.TryAddSingleton<JobsDashboardSessions>();

@@ -20,6 +20,7 @@ public sealed class ScheduleSynchronizer(
     IFunctionCatalog catalog,
     IRecurringJobManager recurringJobs,
     JobStorage storage,
+    ScheduleWakeUp wakeUp,
     IOptions<FunctionOptions> options,
     TimeProvider time,
     ILogger<ScheduleSynchronizer> logger) : BackgroundService
@@ -99,6 +100,8 @@ public sealed class ScheduleSynchronizer(
             recurringJobs.RemoveIfExists(ScheduledFunctionJob.RecurringJobId(name));
             ScheduleLog.Removed(logger, name);
         }
+
+        wakeUp.Signal();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -168,5 +171,8 @@ public sealed class ScheduleSynchronizer(
             schedule.Cron,
             JobOptions(schedule));
         ScheduleLog.Registered(logger, name, schedule.Cron, schedule.TimeZoneId);
+
+        // This node's DueTimeScheduler may be asleep until a later due time than this schedule's.
+        wakeUp.Signal();
     }
 }

@@ -116,7 +116,7 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
         var eventId = FunctionExecutor.NewRunId();
         var data = write.Data;
         JsonObject? fields = null;
-        var records = new List<WriteOperation>(functions.Length);
+        List<FunctionRunRecord>? succeeded = null;
         for (var i = 0; i < functions.Length; i++)
         {
             var function = functions[i];
@@ -194,11 +194,34 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
                 data = i < functions.Length - 1 ? WithUserFields(write.Data!, fields) : null;
             }
 
-            records.Add(FunctionRunStore.Insert(run));
+            (succeeded ??= new List<FunctionRunRecord>(functions.Length)).Add(Slim(run));
         }
 
-        return new BeforeWriteResult(fields, records);
+        if (succeeded is null)
+        {
+            return new BeforeWriteResult(fields, null);
+        }
+
+        var runs = Runs;
+        return new BeforeWriteResult(fields, async cancellationToken =>
+        {
+            foreach (var run in succeeded)
+            {
+                await runs.EnqueueAsync(run, cancellationToken);
+            }
+        });
     }
+
+    /// <summary>
+    /// The record of a successful run (docs/functions-before.md, Runs): the event without the documents
+    /// (<c>event.before</c>, <c>event.data</c>) and without the result, which the stored document already holds;
+    /// its id, type, collection, document id, logs and timing stay.
+    /// </summary>
+    internal static FunctionRunRecord Slim(FunctionRunRecord run) => run with
+    {
+        Result = null,
+        Event = run.Event is { } e ? e with { Before = null, After = null, Data = null } : null,
+    };
 
     /// <summary>The document as it would now be stored: the write's system fields and the trigger's user fields (a copy).</summary>
     private static JsonObject WithUserFields(JsonObject document, JsonObject fields)

@@ -68,6 +68,7 @@ public sealed class ScheduleUnitTests
             new StaticCatalog(),
             manager,
             storage,
+            new ScheduleWakeUp(),
             Microsoft.Extensions.Options.Options.Create(new Platform.Server.Functions.FunctionOptions()),
             TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<ScheduleSynchronizer>.Instance);

@@ -88,25 +88,57 @@ public sealed class BeforeTriggerTests(BeforeTriggerFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task Create_TheTriggersDataIsStored_AndItsRunIsRecordedWithTheEvent()
+    public async Task Create_TheTriggersDataIsStored_AndItsRunIsRecordedSlim()
     {
         var c = await fixture.NewCollectionAsync(cancellationToken: Ct);
-        var function = await fixture.BeforeTriggerAsync(c, EmailTrigger, cancellationToken: Ct);
+        var function = await fixture.BeforeTriggerAsync(c, """
+            export default async function (ctx) {
+              const data = ctx.event.data;
+              ctx.log(data.email, data._version, ctx.event.before === null);
+              return { data: { ...data, email: data.email.toLowerCase() } };
+            }
+            """, cancellationToken: Ct);
 
         var created = await HttpAssert.StatusAsync(HttpStatusCode.Created, await Service.PostJsonAsync(Docs(c), """{ "_id": "a1", "email": "Ada@Example.COM", "name": "Ada" }"""));
         Assert.Equal(("a1", "ada@example.com", "Ada", 1L), (created!["_id"]!.GetValue<string>(), created["email"]!.GetValue<string>(), created["name"]!.GetValue<string>(), created["_version"]!.GetValue<long>()));
         var stored = await HttpAssert.StatusAsync(HttpStatusCode.OK, await Service.GetAsync($"{Docs(c)}/a1", Ct));
         Assert.Equal("ada@example.com", stored!["email"]!.GetValue<string>());
 
+        // ctx.event.data is the document as it would be stored, system fields included; there is no before.
         var run = Assert.Single(await RunsAsync(function))!.AsObject();
         Assert.Equal(("succeeded", "document"), (run["status"]!.GetValue<string>(), run["trigger"]!.GetValue<string>()));
-        var evt = run["event"]!.AsObject();
-        Assert.Equal(("create", c, "a1"), (evt["type"]!.GetValue<string>(), evt["collection"]!.GetValue<string>(), evt["documentId"]!.GetValue<string>()));
+        Assert.Equal(["Ada@Example.COM 1 true"], run["logs"]!.AsArray().Select(l => l!.GetValue<string>()));
 
-        // ctx.event.data is the document as it would be stored, system fields included.
-        Assert.Equal("Ada@Example.COM", evt["data"]!["email"]!.GetValue<string>());
-        Assert.Equal(1L, evt["data"]!["_version"]!.GetValue<long>());
+        // A successful run's record names the event but does not copy the documents or the result: the stored
+        // document holds them (docs/functions-before.md, Run records).
+        var evt = run["event"]!.AsObject();
+        Assert.Equal(("create", c, "a1", run["eventId"]!.GetValue<string>()), (evt["type"]!.GetValue<string>(), evt["collection"]!.GetValue<string>(), evt["documentId"]!.GetValue<string>(), evt["id"]!.GetValue<string>()));
+        Assert.Null(evt["data"]);
         Assert.Null(evt["before"]);
+        Assert.Null(run["result"]);
+    }
+
+    [Fact]
+    public async Task WritesThatFailAfterTheTriggerSucceeded_KeepNoRunRecord()
+    {
+        var schema = new { type = "object", properties = new { n = new { type = "integer", maximum = 10 } } };
+        var c = await fixture.NewCollectionAsync(schema, cancellationToken: Ct);
+        var function = await fixture.BeforeTriggerAsync(c, "export default async function (ctx) { return { data: { ...ctx.event.data, seen: true } }; }", cancellationToken: Ct);
+
+        // The schema refuses what the trigger returned; in the batch, the second op's schema fails the first op too.
+        await HttpAssert.ProblemAsync(HttpStatusCode.UnprocessableEntity, "schema_validation", await Service.PostJsonAsync(Docs(c), """{ "n": 11 }"""));
+        var batch = $$"""{ "ops": [ { "op": "create", "collection": "{{c}}", "data": { "n": 1 } }, { "op": "create", "collection": "{{c}}", "data": { "n": 12 } } ] }""";
+        using (var refused = await Service.PostJsonAsync("/api/batch", batch))
+        {
+            Assert.False(refused.IsSuccessStatusCode);
+        }
+
+        Assert.Equal(0, await CountAsync(c));
+        Assert.Empty(await RunsAsync(function));
+
+        // The write that commits is the one whose run is recorded.
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await Service.PostJsonAsync(Docs(c), """{ "n": 3 }"""));
+        Assert.Single(await RunsAsync(function));
     }
 
     [Fact]
@@ -190,6 +222,9 @@ public sealed class BeforeTriggerTests(BeforeTriggerFixture fixture) : IClassFix
         Assert.Equal(0, await CountAsync(c));
         var run = Assert.Single(await RunsAsync(function))!.AsObject();
         Assert.Equal((problem["runId"]!.GetValue<string>(), runStatus, false), (run["id"]!.GetValue<string>(), run["status"]!.GetValue<string>(), run["deadLetter"]!.GetValue<bool>()));
+
+        // A refused write's run keeps the document it was given, to see why.
+        Assert.Equal("f1", run["event"]!["data"]!["_id"]!.GetValue<string>());
     }
 
     [Fact]
