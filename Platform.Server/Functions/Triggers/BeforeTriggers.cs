@@ -214,12 +214,11 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
 
     /// <summary>
     /// The record of a successful run (docs/functions-before.md, Runs): the event without the documents
-    /// (<c>event.before</c>, <c>event.data</c>) and without the result, which the stored document already holds;
-    /// its id, type, collection, document id, logs and timing stay.
+    /// (<c>event.before</c>, <c>event.data</c>), which the stored document already holds; its id, type, collection,
+    /// document id, the result (DESIGN.md section 9 lists it in every run record), logs and timing stay.
     /// </summary>
     internal static FunctionRunRecord Slim(FunctionRunRecord run) => run with
     {
-        Result = null,
         Event = run.Event is { } e ? e with { Before = null, After = null, Data = null } : null,
     };
 

@@ -109,13 +109,13 @@ public sealed class BeforeTriggerTests(BeforeTriggerFixture fixture) : IClassFix
         Assert.Equal(("succeeded", "document"), (run["status"]!.GetValue<string>(), run["trigger"]!.GetValue<string>()));
         Assert.Equal(["Ada@Example.COM 1 true"], run["logs"]!.AsArray().Select(l => l!.GetValue<string>()));
 
-        // A successful run's record names the event but does not copy the documents or the result: the stored
-        // document holds them (docs/functions-before.md, Run records).
+        // A successful run's record names the event but does not copy the documents: the stored document holds them
+        // (docs/functions-before.md, Run records). The result stays, as in every run record.
         var evt = run["event"]!.AsObject();
         Assert.Equal(("create", c, "a1", run["eventId"]!.GetValue<string>()), (evt["type"]!.GetValue<string>(), evt["collection"]!.GetValue<string>(), evt["documentId"]!.GetValue<string>(), evt["id"]!.GetValue<string>()));
         Assert.Null(evt["data"]);
         Assert.Null(evt["before"]);
-        Assert.Null(run["result"]);
+        Assert.Equal("ada@example.com", run["result"]!["data"]!["email"]!.GetValue<string>());
     }
 
     [Fact]
