@@ -8,20 +8,31 @@ public sealed class ConfigurationCheckTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task InvalidSetting_EndsStartUp_WithOneLineNamingTheKeyAndRule_ExitCode1()
+    /// <summary>
+    /// Starts the real server with <paramref name="arguments"/> and <paramref name="environment"/>, waits for it to
+    /// exit (killed after 60 s) and returns its exit code, the lines it wrote to standard error, and its standard output.
+    /// </summary>
+    private static async Task<(int ExitCode, string[] ErrorLines, string Output)> RunServerAsync(IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "baas-tests", Guid.NewGuid().ToString("N"));
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll"), "--urls", "http://127.0.0.1:0", $"--Baas:DataDir={dataDir}" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        start.Environment["Baas__Auth__EmailTokenLifetime"] = "00:00:01";
+        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll"), "--urls", "http://127.0.0.1:0", $"--Baas:DataDir={dataDir}", .. arguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         using var process = Process.Start(start)!;
         try
         {
@@ -30,13 +41,8 @@ public sealed class ConfigurationCheckTests
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(60));
             await process.WaitForExitAsync(timeout.Token);
-
-            Assert.Equal(1, process.ExitCode);
             var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var line = Assert.Single(lines);
-            Assert.StartsWith("Invalid configuration: Baas:Auth:EmailTokenLifetime: ", line, StringComparison.Ordinal);
-            Assert.Contains("00:05:00", line, StringComparison.Ordinal);
-            Assert.DoesNotContain(" at ", await stdout + line, StringComparison.Ordinal);
+            return (process.ExitCode, lines, await stdout);
         }
         finally
         {
@@ -52,6 +58,18 @@ public sealed class ConfigurationCheckTests
         }
     }
 
+    [Fact]
+    public async Task InvalidSetting_EndsStartUp_WithOneLineNamingTheKeyAndRule_ExitCode1()
+    {
+        var (exitCode, errorLines, output) = await RunServerAsync([], new Dictionary<string, string> { ["Baas__Auth__EmailTokenLifetime"] = "00:00:01" });
+
+        Assert.Equal(1, exitCode);
+        var line = Assert.Single(errorLines);
+        Assert.StartsWith("Invalid configuration: Baas:Auth:EmailTokenLifetime: ", line, StringComparison.Ordinal);
+        Assert.Contains("00:05:00", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", output + line, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Foo")]
     [InlineData("Postgres")]
@@ -59,47 +77,16 @@ public sealed class ConfigurationCheckTests
     {
         // DESIGN.md section 12: a bad setting is named, not a host crash with a stack trace (was an unhandled
         // InvalidOperationException thrown while services were registered).
-        var dataDir = Path.Combine(Path.GetTempPath(), "baas-tests", Guid.NewGuid().ToString("N"));
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll"), "--urls", "http://127.0.0.1:0", $"--Baas:DataDir={dataDir}", $"--Baas:Storage:Provider={provider}" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
-        using var process = Process.Start(start)!;
-        try
-        {
-            var stderr = process.StandardError.ReadToEndAsync(Ct);
-            var stdout = process.StandardOutput.ReadToEndAsync(Ct);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(60));
-            await process.WaitForExitAsync(timeout.Token);
+        var (exitCode, errorLines, output) = await RunServerAsync([$"--Baas:Storage:Provider={provider}"]);
 
-            Assert.Equal(1, process.ExitCode);
-            var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var line = Assert.Single(lines);
-            Assert.StartsWith("Invalid configuration: ", line, StringComparison.Ordinal);
-            Assert.Contains("Baas:Storage:Provider", line, StringComparison.Ordinal);
-            Assert.Contains(provider, line, StringComparison.Ordinal);
+        Assert.Equal(1, exitCode);
+        var line = Assert.Single(errorLines);
+        Assert.StartsWith("Invalid configuration: ", line, StringComparison.Ordinal);
+        Assert.Contains("Baas:Storage:Provider", line, StringComparison.Ordinal);
+        Assert.Contains(provider, line, StringComparison.Ordinal);
 
-            // The binding message itself says "value 'Foo' at 'Baas:Storage:Provider'": look for a crash, not for " at ".
-            Assert.DoesNotContain("Unhandled exception", await stdout + line, StringComparison.Ordinal);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            if (Directory.Exists(dataDir))
-            {
-                Directory.Delete(dataDir, recursive: true);
-            }
-        }
+        // The binding message itself says "value 'Foo' at 'Baas:Storage:Provider'": look for a crash, not for " at ".
+        Assert.DoesNotContain("Unhandled exception", output + line, StringComparison.Ordinal);
     }
 
     [Fact]
