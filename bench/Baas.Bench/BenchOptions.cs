@@ -66,6 +66,9 @@ internal sealed record BenchOptions
     /// <summary>Memory, realtime and dashboard: an already published <c>Platform.Server.dll</c> to measure instead of publishing this tree.</summary>
     public string? Server { get; init; }
 
+    /// <summary>Dashboard: the <c>wwwroot</c> of a published empty <c>dotnet new blazorwasm</c> app, cold-loaded beside the dashboard (the runtime's floor).</summary>
+    public string? Floor { get; init; }
+
     /// <summary>Dashboard: cold loads of the collections page per build (and openings of the documents page); medians are reported.</summary>
     public int DashboardLoads { get; init; } = 3;
 
@@ -110,6 +113,9 @@ internal sealed record BenchOptions
                                   alternating
           --server <dll>          memory, realtime, dashboard: measure this published Platform.Server.dll instead
                                   of publishing the tree (e.g. a build of main, for a before/after)
+          --floor <dir>           dashboard: the wwwroot of a published empty `dotnet new blazorwasm` app, served
+                                  as static files and cold-loaded after each round of the dashboard's loads (the
+                                  WebAssembly runtime's own start on this machine)
           --loads <n>             dashboard: cold loads of the collections page per build and openings of the
                                   documents page (1-30, default 3)
           --writes <n>            realtime: measured writes to one subscriber (100-100000, default 1000;
@@ -152,6 +158,7 @@ internal sealed record BenchOptions
                 "--capacity-probe" => options with { SoakCapacityProbe = TimeSpan.FromSeconds(Number(name, value, 5, 300)) },
                 "--max-slope" => options with { SoakMaxSlope = Number(name, value, 1, 10_000) / 100.0 },
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },
+                "--floor" => File.Exists(Path.Combine(value, "index.html")) ? options with { Floor = Path.GetFullPath(value) } : throw new ArgumentException($"--floor must name the wwwroot of a published Blazor WebAssembly app; '{value}' holds no index.html."),
                 "--loads" => options with { DashboardLoads = Number(name, value, 1, 30) },
                 _ => throw new ArgumentException($"Unknown option {name}.\n{Usage}"),
             };

@@ -436,9 +436,10 @@ internal sealed partial class BenchRun : IAsyncDisposable
         }
 
         Console.WriteLine(Format($"Dashboard: {_options.Documents:N0} documents by /api/batch, then by NDJSON import; then Chromium loads /admin/..."));
-        var bench = new DashboardBench(client, server.BaseAddress, Path.GetDirectoryName(serverDll)!, _options, AdminEmail, AdminPassword, baselineAddress);
+        await using var floor = _options.Floor is { } floorRoot ? new StaticSiteServer(floorRoot) : null;
+        var bench = new DashboardBench(client, server.BaseAddress, Path.GetDirectoryName(serverDll)!, _options, AdminEmail, AdminPassword, baselineAddress, floor?.BaseAddress);
         await bench.RunAsync(cancellationToken);
-        var builds = (_options.Server is { } tree ? $" This tree: `{tree}`." : "") + (_options.Baseline is { } path ? $" Baseline: `{path}`." : "");
+        var builds = (_options.Server is { } tree ? $" This tree: `{tree}`." : "") + (_options.Baseline is { } path ? $" Baseline: `{path}`." : "") + (_options.Floor is { } floorPath ? $" Floor: `{floorPath}`." : "");
         var markdown = Format($"Dashboard run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.{builds}\n\n") + bench.ToMarkdown();
         var stamp = startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         await File.WriteAllTextAsync(Path.Combine(outputDirectory, $"dashboard-{stamp}.md"), markdown, cancellationToken);

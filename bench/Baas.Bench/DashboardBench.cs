@@ -22,13 +22,64 @@ namespace Baas.Bench;
 /// collections page alternate between the two builds, so that both share the machine's load, and the report gives
 /// their ratio; the documents page and the import are measured on this tree only.
 /// </remarks>
-internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string publishDirectory, BenchOptions options, string adminEmail, string adminPassword, Uri? baselineAddress = null)
+internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string publishDirectory, BenchOptions options, string adminEmail, string adminPassword, Uri? baselineAddress = null, Uri? floorAddress = null)
 {
     public const string ImportCollection = "bench_dash_import";
     public const string BatchCollection = "bench_dash_batch";
     public const string ChromiumPath = "/usr/bin/chromium";
 
     private const int BatchSize = 500;
+
+    /// <summary>
+    /// Timestamps (<c>performance.now()</c>, ms since navigation) of one cold load, kept in <c>window.__baasMarks</c>:
+    /// the WebAssembly runtime compiled and instantiated (<c>dotnet.native.wasm</c> is the only module), the sign-in form
+    /// in the DOM, the click on "Sign in", the list of collections shown, and the empty template's first <c>h1</c>.
+    /// Added by Playwright before any page script runs (not subject to the page's CSP, nothing in the app changes).
+    /// </summary>
+    private const string MarksScript = """
+        (() => {
+          const marks = window.__baasMarks = {};
+          const mark = name => { if (!(name in marks)) marks[name] = performance.now(); };
+          for (const name of ['instantiateStreaming', 'instantiate']) {
+            const original = WebAssembly[name];
+            if (original) WebAssembly[name] = function (...args) { return original.apply(WebAssembly, args).then(r => { mark('runtime'); return r; }); };
+          }
+          const check = () => {
+            if (document.querySelector('#signin-email')) mark('form');
+            if (document.querySelector('h1')) mark('h1');
+            const table = document.querySelector('[data-testid=collections-table]');
+            if (table && table.textContent.includes('bench_dash_import')) mark('list');
+          };
+          new MutationObserver(check).observe(document, { childList: true, subtree: true, characterData: true });
+          document.addEventListener('click', () => mark('click'), true);
+        })();
+        """;
+
+    /// <summary>The marks and the two API calls' resource timings, as one JSON object.</summary>
+    private const string ReadMarksScript = """
+        (() => {
+          const out = Object.assign({}, window.__baasMarks);
+          for (const entry of performance.getEntriesByType('resource')) {
+            const path = new URL(entry.name).pathname;
+            const key = path.endsWith('/api/admin/auth/login') ? 'login' : path.endsWith('/api/admin/collections') ? 'collections' : null;
+            if (key && !((key + 'Start') in out)) { out[key + 'Start'] = entry.startTime; out[key + 'End'] = entry.responseEnd; }
+          }
+          return JSON.stringify(out);
+        })()
+        """;
+
+    /// <summary>The phases of a cold load of the collections page, from the marks: name and (from mark, to mark).</summary>
+    public static readonly (string Name, string From, string To)[] Phases =
+    [
+        ("navigation → runtime downloaded, compiled and instantiated (`dotnet.native.wasm`)", "", "runtime"),
+        ("→ sign-in form in the DOM (.NET start, host, router, layout, page)", "runtime", "form"),
+        ("sign-in form → click on \"Sign in\" (Playwright fills two fields; the page's main thread is busy after its first render)", "form", "click"),
+        ("click → login request sent (form validation)", "click", "loginStart"),
+        ("login round trip (`POST /api/admin/auth/login`, PBKDF2 on the server)", "loginStart", "loginEnd"),
+        ("login answered → collections request sent (session, layout with the navigation drawer, page start)", "loginEnd", "collectionsStart"),
+        ("collections round trip (`GET /api/admin/collections`)", "collectionsStart", "collectionsEnd"),
+        ("collections answered → list in the DOM", "collectionsEnd", "list"),
+    ];
     private const float TimeoutMs = 120_000;
 
     public double ImportSeconds { get; private set; }
@@ -39,6 +90,12 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
 
     /// <summary>This tree's build, then the baseline's when there is one.</summary>
     public List<BuildLoads> Builds { get; } = [];
+
+    /// <summary>With <c>--floor</c>: seconds until the empty template's first page shows, per cold load.</summary>
+    public List<double> FloorSeconds { get; } = [];
+
+    /// <summary>With <c>--floor</c>: seconds until the template's runtime was instantiated, per cold load.</summary>
+    public List<double> FloorRuntimeSeconds { get; } = [];
 
     public List<double> DocumentsSeconds { get; } = [];
 
@@ -196,6 +253,11 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
                 cancellationToken.ThrowIfCancellationRequested();
                 await ColdLoadAsync(browser, build, measureBytes: build.BootSeconds.Count == 0, cancellationToken);
             }
+
+            if (floorAddress is not null)
+            {
+                await FloorLoadAsync(browser, floorAddress);
+            }
         }
 
         var admin = new Uri(baseAddress, "admin/");
@@ -250,6 +312,7 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
     private async Task ColdLoadAsync(IBrowser browser, BuildLoads build, bool measureBytes, CancellationToken cancellationToken)
     {
         await using var context = await NewContextAsync(browser);
+        await context.AddInitScriptAsync(MarksScript);
         var page = await context.NewPageAsync();
         var finished = new List<IRequest>();
         page.RequestFinished += (_, request) =>
@@ -267,11 +330,45 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
         await SignInAsync(page);
         await page.GetByTestId("collections-table").Locator($"text={ImportCollection}").WaitForAsync();
         build.CollectionsSeconds.Add(clock.Elapsed.TotalSeconds);
+        await page.WaitForFunctionAsync("() => window.__baasMarks && 'list' in window.__baasMarks");
+        var marks = JsonNode.Parse(await page.EvaluateAsync<string>(ReadMarksScript))!.AsObject();
+        var phases = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, from, to) in Phases)
+        {
+            var start = from.Length == 0 ? 0 : marks[from]?.GetValue<double>();
+            var end = marks[to]?.GetValue<double>();
+            if (start is { } a && end is { } b)
+            {
+                phases[name] = (b - a) / 1000;
+            }
+        }
+
+        build.PhaseSeconds.Add(phases);
         Console.WriteLine(F($"  {build.Name}: sign-in form after {build.BootSeconds[^1]:N2} s, collections listed after {build.CollectionsSeconds[^1]:N2} s"));
         if (measureBytes)
         {
             await MeasureBytesAsync(build, finished, cancellationToken);
         }
+    }
+
+    /// <summary>A cold load of the empty <c>dotnet new blazorwasm</c> app: until its first page's <c>h1</c> shows.</summary>
+    private async Task FloorLoadAsync(IBrowser browser, Uri address)
+    {
+        await using var context = await NewContextAsync(browser);
+        await context.AddInitScriptAsync(MarksScript);
+        var page = await context.NewPageAsync();
+        var clock = Stopwatch.StartNew();
+        await page.GotoAsync(address.ToString());
+        await page.Locator("h1").First.WaitForAsync();
+        FloorSeconds.Add(clock.Elapsed.TotalSeconds);
+        await page.WaitForFunctionAsync("() => window.__baasMarks && 'h1' in window.__baasMarks");
+        var marks = JsonNode.Parse(await page.EvaluateAsync<string>(ReadMarksScript))!.AsObject();
+        if (marks["runtime"]?.GetValue<double>() is { } runtime)
+        {
+            FloorRuntimeSeconds.Add(runtime / 1000);
+        }
+
+        Console.WriteLine(F($"  empty template (floor): first page after {FloorSeconds[^1]:N2} s"));
     }
 
     private static async Task<IBrowserContext> NewContextAsync(IBrowser browser)
@@ -356,6 +453,12 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
             text.AppendLine(F($"| {who}cold load until the collections page lists its collections, sign-in included (median of {loads}) | {Median(build.CollectionsSeconds):N2} s ({Join(build.CollectionsSeconds)}) | ≤ 2.5 s {Mark(Median(build.CollectionsSeconds) <= 2.5)} |"));
         }
 
+        if (FloorSeconds.Count > 0)
+        {
+            text.AppendLine(F($"| empty `dotnet new blazorwasm` app (the floor): cold load until its first page shows (median of {FloorSeconds.Count}) | {Median(FloorSeconds):N2} s ({Join(FloorSeconds)}) | — |"));
+            text.AppendLine(F($"| this tree / floor, same run: sign-in form (medians) | {Median(tree.BootSeconds) / Median(FloorSeconds):P0} | — |"));
+        }
+
         if (Builds.Count > 1)
         {
             var baseline = Builds[1];
@@ -369,6 +472,17 @@ internal sealed class DashboardBench(HttpClient http, Uri baseAddress, string pu
         text.AppendLine(F($"| ... \"Load more\" until {RowsAfterLoadMore} rows shown (median) | {Median(LoadMoreSeconds):N2} s | — |"));
         text.AppendLine(F($"| /api/batch inserts, {n:N0} documents (500 per batch, {options.SeedParallelism} in flight) | {BatchSeconds:N1} s, {batchRate:N0} docs/s | baseline |"));
         text.AppendLine(F($"| NDJSON import, the same {n:N0} documents (one upload) | {ImportSeconds:N1} s, {importRate:N0} docs/s = {importRate / batchRate:P0} of batch | ≥ 50% {Mark(importRate >= batchRate / 2)} |"));
+        text.AppendLine();
+        text.AppendLine("Where a cold load of the collections page goes (medians of each phase, seconds; from `performance.now()` marks in the page and the API calls' resource timings):");
+        text.AppendLine();
+        text.AppendLine("| phase | " + string.Join(" | ", Builds.Select(b => b.Name)) + (FloorSeconds.Count > 0 ? " | empty template |" : " |"));
+        text.AppendLine("| --- |" + string.Concat(Builds.Select(_ => " --- |")) + (FloorSeconds.Count > 0 ? " --- |" : ""));
+        foreach (var (name, _, _) in Phases)
+        {
+            var floor = FloorSeconds.Count == 0 ? "" : name == Phases[0].Name ? F($" {Median(FloorRuntimeSeconds):N2} |") : name == Phases[1].Name ? F($" {Median(FloorSeconds) - Median(FloorRuntimeSeconds):N2} (to its first page) |") : " — |";
+            text.AppendLine($"| {name} | " + string.Join(" | ", Builds.Select(b => F($"{Median([.. b.PhaseSeconds.Where(p => p.ContainsKey(name)).Select(p => p[name])]):N2}"))) + " |" + floor);
+        }
+
         text.AppendLine();
         foreach (var build in Builds)
         {
@@ -399,6 +513,9 @@ internal sealed class BuildLoads(string name, Uri address)
     public List<double> BootSeconds { get; } = [];
 
     public List<double> CollectionsSeconds { get; } = [];
+
+    /// <summary>Per cold load, the seconds of each of <see cref="DashboardBench.Phases"/> that could be measured.</summary>
+    public List<Dictionary<string, double>> PhaseSeconds { get; } = [];
 
     public long BrotliBytes { get; set; }
 

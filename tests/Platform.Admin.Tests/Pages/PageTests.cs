@@ -307,6 +307,30 @@ public sealed class PageTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task Layout_ReRenders_DoNotRebuildTheTheme_UntilTheModeChanges()
+    {
+        // MudThemeProvider writes the whole theme CSS on every render; the layout renders again on sign-in and on
+        // every navigation, and the theme must not be rebuilt each time (issue 10 item 6: the cold start).
+        Api.WithAdminLogin();
+        var layout = Render<MainLayout>(parameters => parameters.Add(p => p.Body, (Microsoft.AspNetCore.Components.RenderFragment)(b => b.AddContent(0, "page"))));
+        layout.WaitForAssertion(() => Assert.NotNull(layout.Find("button[aria-label='Switch to dark mode']")));
+        var theme = layout.FindComponent<MudBlazor.MudThemeProvider>();
+        var rendersBefore = theme.RenderCount;
+        var layoutRendersBefore = layout.RenderCount;
+
+        await layout.InvokeAsync(() => Services.GetRequiredService<AdminAuth>().SignInAsync("admin@test.local", "Admin-Passw0rd!"));
+        layout.WaitForAssertion(() => Assert.NotNull(layout.Find("[data-testid=signed-in-as]")));
+        await layout.InvokeAsync(() => Navigation.NavigateTo("outbox"));
+        layout.Render();
+
+        Assert.True(layout.RenderCount > layoutRendersBefore);
+        Assert.Equal(rendersBefore, theme.RenderCount);
+
+        layout.Find("button[aria-label='Switch to dark mode']").Click();
+        layout.WaitForAssertion(() => Assert.Equal(rendersBefore + 1, theme.RenderCount));
+    }
+
+    [Fact]
     public void Nav_ListsEveryPage()
     {
         Assert.Equal(["", "collections", "documents", "realtime", "functions", "users", "apikeys", "audit", "settings", "admins", "outbox"], DashboardNav.Items.Select(i => i.Href));
