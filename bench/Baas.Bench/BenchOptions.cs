@@ -108,7 +108,7 @@ internal sealed record BenchOptions
           --baseline <dll>        memory, dashboard: a published Platform.Server.dll (e.g. of main) measured beside
                                   this tree's build in the same run, starts (memory) or cold loads (dashboard)
                                   alternating
-          --server <dll>          memory, realtime, dashboard: measure this published Platform.Server.dll instead
+          --server <dll>          memory, realtime, dashboard, functions: measure this published Platform.Server.dll instead
                                   of publishing the tree (e.g. a build of main, for a before/after)
           --loads <n>             dashboard: cold loads of the collections page per build and openings of the
                                   documents page (1-30, default 3)
