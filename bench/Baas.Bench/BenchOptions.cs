@@ -111,7 +111,7 @@ internal sealed record BenchOptions
           --baseline <dll>        memory, dashboard: a published Platform.Server.dll (e.g. of main) measured beside
                                   this tree's build in the same run, starts (memory) or cold loads (dashboard)
                                   alternating
-          --server <dll>          memory, realtime, dashboard: measure this published Platform.Server.dll instead
+          --server <dll>          memory, realtime, dashboard, functions: measure this published Platform.Server.dll instead
                                   of publishing the tree (e.g. a build of main, for a before/after)
           --floor <dir>           dashboard: the wwwroot of a published empty `dotnet new blazorwasm` app, served
                                   as static files and cold-loaded after each round of the dashboard's loads (the

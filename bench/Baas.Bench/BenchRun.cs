@@ -355,8 +355,8 @@ internal sealed partial class BenchRun : IAsyncDisposable
 
     private async Task<int> RunTriggersAsync(string repo, string outputDirectory, DateTimeOffset startedAt, string loadBefore, CancellationToken cancellationToken)
     {
-        Console.WriteLine("Publishing the server (Release)...");
-        var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
+        Console.WriteLine(_options.Server is null ? "Publishing the server (Release)..." : $"Using the published server {_options.Server}.");
+        var serverDll = _options.Server ?? await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
         var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -378,7 +378,8 @@ internal sealed partial class BenchRun : IAsyncDisposable
             Console.WriteLine(Format($"Functions: creates with and without a before trigger, then a callable beside get-by-id, interleaved, at concurrency {_options.Concurrency}..."));
             var functions = new FunctionBench(client, _options);
             await functions.RunAsync(cancellationToken);
-            markdown = Format($"Functions run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.\n\n") + functions.ToMarkdown();
+            markdown = Format($"Functions run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.")
+                + (_options.Server is { } measured ? $" Server: `{measured}`." : string.Empty) + "\n\n" + functions.ToMarkdown();
         }
         else
         {
