@@ -15,15 +15,15 @@ namespace Platform.Server.Storage.Sqlite;
 /// next commit writes the log from its beginning again instead of growing it. A reset needs a moment where every frame
 /// is copied and no reader still reads the log; with writes and reads arriving all the time that moment never comes by
 /// itself (issue 11 measured 3.98 GB of log in 90 s), so the round makes one: a second PASSIVE checkpoint copies what
-/// was committed during the first; if that caught up (no reader holds an older snapshot), it takes the in-process write
-/// lock (writes queue for that time, as for any write) and runs RESTART checkpoints, which copy only the frames of the
-/// last few milliseconds and wait at most <see cref="StorageOptions.SqliteWalResetWait"/> for the reads in flight. Reads
-/// that start meanwhile read the database file and do not hold it up. Writes are held back for that short step only,
-/// never for the copy of a whole interval, and never while a long read keeps the log.</item>
-/// <item>the fallback, only past the bound: while a long read keeps a snapshot, no checkpoint can copy past it and the
-/// reset is skipped (no write is held back for it). If the log stays over the bound with such a reader for
-/// <see cref="StorageOptions.SqliteCheckpointWait"/>, the round holds writes back and waits up to that long for the
-/// reads in flight, as the only way to keep the log bounded when long reads overlap without end.</item>
+/// was committed during the first, then the round takes the in-process write lock (writes queue for that time, as for
+/// any write) and runs RESTART checkpoints, which copy only the frames of the last few milliseconds and wait at most
+/// <see cref="StorageOptions.SqliteWalResetWait"/> for the reads in flight. Reads that start meanwhile read the database
+/// file and do not hold it up. Writes are held back for that short step only, never for the copy of a whole interval;
+/// a read that outlasts the wait makes the reset give up until a later round.</item>
+/// <item>the fallback, only past the bound: while a long read keeps its snapshot, nothing after it can be copied. Once
+/// the log has stayed over the bound for <see cref="StorageOptions.SqliteCheckpointWait"/>, the reset waits up to that
+/// long for the reads in flight, with writes held back: the only way to keep the log bounded when long reads overlap
+/// without end.</item>
 /// </list>
 /// <c>journal_size_limit</c> is the bound, so the first commit after a reset trims a larger file back to it. Commits are
 /// durable in the log either way: checkpoints change how large the log gets, never what survives a crash.
