@@ -25,6 +25,7 @@ public sealed class StorageMetrics : IDisposable
     private readonly UpDownCounter<long> _running;
     private readonly Counter<long> _stopped;
     private readonly Counter<long> _checkpoints;
+    private readonly Histogram<double> _checkpointDuration;
     private readonly Counter<long> _operations;
     private readonly Histogram<double> _operationDuration;
     private readonly Histogram<long> _commitWrites;
@@ -35,7 +36,8 @@ public sealed class StorageMetrics : IDisposable
         Meter = meterFactory.Create(MeterName);
         _running = Meter.CreateUpDownCounter<long>("baas.storage.queries.running", "{query}", "Queries and counts executing in the store.");
         _stopped = Meter.CreateCounter<long>("baas.storage.queries.stopped", "{query}", "Queries and counts the store stopped while they ran (reason: timeout or cancelled).");
-        _checkpoints = Meter.CreateCounter<long>("baas.storage.sqlite.checkpoints", "{checkpoint}", "SQLite checkpoints that reset the write-ahead log (result: truncated or busy).");
+        _checkpoints = Meter.CreateCounter<long>("baas.storage.sqlite.checkpoints", "{checkpoint}", "Resets of the SQLite write-ahead log (result: reset, forced past the bound, or busy when a reader outlasted the wait).");
+        _checkpointDuration = Meter.CreateHistogram<double>("baas.storage.sqlite.checkpoint.duration", "s", "Duration of SQLite checkpoints (mode: passive, which holds nothing back; reset and forced, for which writes are held back the whole time).");
         _operations = Meter.CreateCounter<long>("baas.storage.operations", "{operation}", "Store calls by operation, provider and outcome (ok or error).");
         _operationDuration = Meter.CreateHistogram<double>("baas.storage.operation.duration", "s", "Duration of store calls by operation, provider and outcome.");
         _commitWrites = Meter.CreateHistogram<long>("baas.storage.sqlite.commit.writes", "{write}", "Writes per SQLite commit (group commit: concurrent writes share one transaction).");
@@ -65,5 +67,7 @@ public sealed class StorageMetrics : IDisposable
 
     public void SqliteCommitted(int writes) => _commitWrites.Record(writes);
 
-    public void Checkpointed(bool truncated) => _checkpoints.Add(1, new KeyValuePair<string, object?>("result", truncated ? "truncated" : "busy"));
+    public void SqliteWalReset(string result) => _checkpoints.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    public void SqliteCheckpointed(string mode, TimeSpan duration) => _checkpointDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("mode", mode));
 }

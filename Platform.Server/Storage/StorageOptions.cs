@@ -32,21 +32,33 @@ public sealed class StorageOptions : IValidatableObject
     public TimeSpan SqliteBusyTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The bound on the SQLite write-ahead log (<c>baas.db-wal</c>). A background checkpoint runs every
-    /// <see cref="SqliteCheckpointInterval"/>; when the log is larger than this it waits (at most
-    /// <see cref="SqliteCheckpointWait"/>) for readers to leave the log and truncates it. Also SQLite's
-    /// <c>journal_size_limit</c>. Default 64 MiB; 1 MiB to 64 GiB.
+    /// The bound on the SQLite write-ahead log (<c>baas.db-wal</c>). The checkpointer resets the log (the next commit
+    /// writes it from its beginning) once it holds half of this, holding writes back only for the few milliseconds the
+    /// reset needs; past the whole bound, with a long read keeping the log, see <see cref="SqliteCheckpointWait"/>. Also
+    /// SQLite's <c>journal_size_limit</c>: a larger file is trimmed back to this at the first commit after a reset.
+    /// Default 64 MiB; 1 MiB to 64 GiB.
     /// </summary>
     [Range(typeof(long), "1048576", "68719476736")]
     public long SqliteMaxWalBytes { get; set; } = 64L * 1024 * 1024;
 
-    /// <summary>How often the background checkpoint runs. Default 1 s.</summary>
+    /// <summary>
+    /// How often the checkpointer copies the log into the database file (a PASSIVE checkpoint: holds nothing back) and
+    /// checks whether the log needs a reset. Default 250 ms.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
-    public TimeSpan SqliteCheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan SqliteCheckpointInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// How long a truncating checkpoint waits for readers still in the log (and holds back writers meanwhile) before
-    /// it gives up until the next round. Default 1 s.
+    /// How long a reset of the log waits, with writes held back, for reads that started before it to finish; when they
+    /// take longer it gives up and a later round retries. Default 20 ms; 1 ms to 10 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
+    public TimeSpan SqliteWalResetWait { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// The fallback past the bound: when the log holds more than <see cref="SqliteMaxWalBytes"/> and a long read has kept
+    /// it from being reset for this long, the checkpointer holds writes back and waits up to this long again for the
+    /// reads in flight, then resets the log. Default 1 s.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan SqliteCheckpointWait { get; set; } = TimeSpan.FromSeconds(1);

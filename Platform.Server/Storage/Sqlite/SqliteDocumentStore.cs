@@ -51,6 +51,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     private readonly long _maxWalBytes;
     private readonly TimeSpan _checkpointInterval;
     private readonly int _checkpointWaitMs;
+    private readonly int _resetWaitMs;
     private readonly int _maxGroupOperations;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentBag<SqliteSession> _readers = [];
@@ -58,9 +59,6 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     private readonly ConcurrentDictionary<string, CollectionState> _collections = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private SqliteSession? _writer;
-    private Task _checkpointer = Task.CompletedTask;
-    private readonly SemaphoreSlim _checkpointGate = new(1, 1);
-    private SqliteSession? _checkpointSession;
     private Task _pruner = Task.CompletedTask;
     private int _disposeStarted;
     private volatile bool _initialized;
@@ -86,6 +84,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         _maxWalBytes = storage.Value.SqliteMaxWalBytes;
         _checkpointInterval = storage.Value.SqliteCheckpointInterval;
         _checkpointWaitMs = Math.Max(1, (int)storage.Value.SqliteCheckpointWait.TotalMilliseconds);
+        _resetWaitMs = Math.Max(1, (int)storage.Value.SqliteWalResetWait.TotalMilliseconds);
         _maxGroupOperations = Math.Max(1, storage.Value.SqliteGroupCommitMaxOperations);
         _path = Path.Combine(baas.Value.DataDirFullPath, storage.Value.SqliteFileName);
         _busyTimeoutMs = (int)storage.Value.SqliteBusyTimeout.TotalMilliseconds;
@@ -191,8 +190,9 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                 writer.ExecuteOnce("PRAGMA synchronous = NORMAL");
 
                 // Checkpoints fsync and, when automatic, run inside whichever commit crosses the threshold, which
-                // shows up as that request's latency. The background loop below does them instead and truncates the
-                // log when it passes SqliteMaxWalBytes; journal_size_limit trims it whenever SQLite itself resets it.
+                // shows up as that request's latency. The checkpointer thread does them instead and resets the log
+                // before it reaches SqliteMaxWalBytes (SqliteDocumentStore.Checkpoints.cs); journal_size_limit trims a
+                // larger file back to the bound at the first commit after a reset.
                 writer.ExecuteOnce("PRAGMA wal_autocheckpoint = 0");
                 writer.ExecuteOnce(FormattableString.Invariant($"PRAGMA journal_size_limit = {_maxWalBytes}"));
                 writer.ExecuteOnce($"CREATE TABLE IF NOT EXISTS {ArrayPathsTable} (collection TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (collection, path)) WITHOUT ROWID");
@@ -213,7 +213,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             }
 
             _writer = writer;
-            _checkpointer = Task.Run(() => CheckpointLoopAsync(_stopping.Token), CancellationToken.None);
+            _checkpointer = StartCheckpointLoop(_stopping.Token);
             _pruner = Task.Run(() => PruneLoopAsync(_stopping.Token), CancellationToken.None);
             _writeLoop = StartWriteLoop();
             _initialized = true;
@@ -781,104 +781,6 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
     }
 
-    /// <summary>
-    /// Every <c>SqliteCheckpointInterval</c>, copies committed WAL frames into the database file off the request path
-    /// (PASSIVE: never waits), and when the log has grown past <c>SqliteMaxWalBytes</c> truncates it (see
-    /// <see cref="CheckpointAsync"/>). Commits are durable in the WAL either way, so this affects only how large the log
-    /// gets, never what survives a crash.
-    /// </summary>
-    private async Task CheckpointLoopAsync(CancellationToken stopping)
-    {
-        using var timer = new PeriodicTimer(_checkpointInterval, _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
-            {
-                await CheckpointAsync(stopping).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            // Shutting down.
-        }
-        finally
-        {
-            await _checkpointGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            _checkpointSession?.Dispose();
-            _checkpointSession = null;
-            _checkpointGate.Release();
-        }
-    }
-
-    /// <summary>
-    /// One checkpoint round. A PASSIVE checkpoint alone cannot bound the log under steady load: SQLite starts writing
-    /// the log from the beginning again only when no reader is using it at that moment, and with reads arriving all the
-    /// time one always is, so the file grows without end (issue 11). So when the log is over the bound this takes the
-    /// in-process write lock (writes wait for it instead of spinning in SQLite's busy handler) and runs a TRUNCATE
-    /// checkpoint, which waits up to <c>SqliteCheckpointWait</c> for the readers still in the log (reads are short
-    /// statements; none holds a snapshot across requests) while new readers read the database file, then empties the
-    /// log. If a reader outlasts the wait, the log stays as it is until the next round. Returns the log's size after.
-    /// </summary>
-    internal async Task<long> CheckpointAsync(CancellationToken cancellationToken = default)
-    {
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        await _checkpointGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            _checkpointSession ??= SqliteSession.Open(_connectionString, _checkpointWaitMs);
-            _checkpointSession.Execute("PRAGMA wal_checkpoint(PASSIVE)");
-            var size = WalBytes();
-            if (size <= _maxWalBytes)
-            {
-                return size;
-            }
-
-            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            bool busy;
-            try
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                using var reader = _checkpointSession.Command("PRAGMA wal_checkpoint(TRUNCATE)").ExecuteReader();
-                busy = reader.Read() && reader.GetInt64(0) != 0;
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
-
-            _metrics?.Checkpointed(truncated: !busy);
-            var after = WalBytes();
-            if (busy)
-            {
-                SqliteStoreLog.CheckpointBusy(_logger, size, _maxWalBytes);
-            }
-            else
-            {
-                SqliteStoreLog.WalTruncated(_logger, size);
-            }
-
-            return after;
-        }
-        catch (SqliteException ex)
-        {
-            SqliteStoreLog.CheckpointFailed(_logger, ex);
-            _checkpointSession?.Dispose();
-            _checkpointSession = null;
-            return WalBytes();
-        }
-        finally
-        {
-            _checkpointGate.Release();
-        }
-    }
-
-    /// <summary>The size of the write-ahead log file, 0 when there is none.</summary>
-    internal long WalBytes()
-    {
-        var wal = new FileInfo(_path + "-wal");
-        return wal.Exists ? wal.Length : 0;
-    }
-
     private async Task WriteLockedAsync(Action<SqliteSession> body, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -1035,10 +937,16 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
 internal static partial class SqliteStoreLog
 {
-    [LoggerMessage(EventId = 2116, Level = LogLevel.Debug, Message = "Truncated the SQLite write-ahead log at {Bytes} bytes")]
-    public static partial void WalTruncated(ILogger logger, long bytes);
+    [LoggerMessage(EventId = 2116, Level = LogLevel.Debug, Message = "Reset the SQLite write-ahead log ({Mode}): writes held back {HeldMs:F1} ms, {Attempts} attempts")]
+    public static partial void WalReset(ILogger logger, string mode, int attempts, double heldMs);
 
-    [LoggerMessage(EventId = 2114, Level = LogLevel.Warning, Message = "The SQLite write-ahead log is {Bytes} bytes, over its bound of {Bound}, and a reader outlasted the checkpoint's wait; the next round retries")]
+    [LoggerMessage(EventId = 2118, Level = LogLevel.Debug, Message = "SQLite checkpoint: {Frames} frames in the log, {Copied} copied, in {ElapsedMs:F1} ms (writes not held back)")]
+    public static partial void Checkpointed(ILogger logger, long frames, long copied, double elapsedMs);
+
+    [LoggerMessage(EventId = 2119, Level = LogLevel.Debug, Message = "A reset of the SQLite write-ahead log ({Mode}) gave up after {Attempts} attempts: a reader stayed in the log; writes were held back {HeldMs:F1} ms; a later round retries")]
+    public static partial void ResetBusy(ILogger logger, string mode, int attempts, double heldMs);
+
+    [LoggerMessage(EventId = 2114, Level = LogLevel.Warning, Message = "The SQLite write-ahead log holds {Bytes} bytes, over its bound of {Bound}, and a reader outlasted the checkpoint's wait; the next round retries")]
     public static partial void CheckpointBusy(ILogger logger, long bytes, long bound);
 
     [LoggerMessage(EventId = 2115, Level = LogLevel.Debug, Message = "Stopped a query on {Collection}: {Reason}")]

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Platform.Server.Hosting;
@@ -9,7 +10,10 @@ using Platform.Server.Storage.Sqlite;
 
 namespace Platform.Server.Tests.Storage.Sqlite;
 
-/// <summary>The write-ahead log stays within <c>Baas:Storage:SqliteMaxWalBytes</c> under steady reads and writes (issue 11).</summary>
+/// <summary>
+/// The write-ahead log stays within <c>Baas:Storage:SqliteMaxWalBytes</c> under steady reads and writes (issue 11), and
+/// no write waits for a long checkpoint or a long reader (issue 13, item 6).
+/// </summary>
 public sealed class SqliteWalTests : IDisposable
 {
     private const long Bound = 4L * 1024 * 1024;
@@ -30,8 +34,18 @@ public sealed class SqliteWalTests : IDisposable
         }
     }
 
-    private SqliteDocumentStore Open() => new(
-        Options.Create(new StorageOptions { SqliteMaxWalBytes = Bound, SqliteCheckpointInterval = TimeSpan.FromMilliseconds(200) }),
+    private SqliteDocumentStore Open() => Open(new StorageOptions { SqliteMaxWalBytes = Bound, SqliteCheckpointInterval = TimeSpan.FromMilliseconds(200) });
+
+    /// <summary>A store whose own checkpoint loop never comes round during a test: the test runs the rounds.</summary>
+    private SqliteDocumentStore OpenManual(TimeSpan? checkpointWait = null) => Open(new StorageOptions
+    {
+        SqliteMaxWalBytes = Bound,
+        SqliteCheckpointInterval = TimeSpan.FromMinutes(10),
+        SqliteCheckpointWait = checkpointWait ?? TimeSpan.FromMinutes(1),
+    });
+
+    private SqliteDocumentStore Open(StorageOptions options) => new(
+        Options.Create(options),
         Options.Create(new BaasOptions { DataDir = _dataDir }),
         Options.Create(new ChangeFeedOptions()),
         TimeProvider.System,
@@ -86,14 +100,133 @@ public sealed class SqliteWalTests : IDisposable
         var load = Task.WhenAll([.. writers, .. readers]);
 
         await Task.WhenAny(enoughWritten.Task, load).WaitAsync(TimeSpan.FromSeconds(120), Ct);
-        var during = await store.CheckpointAsync(Ct);
+        // A round that gave up after SqliteWalResetWait (a loaded machine) is followed by another; past the bound for
+        // SqliteCheckpointWait the fallback resets the log.
+        WalCheckpoint during;
+        do
+        {
+            during = await store.CheckpointAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        }
+        while (during.Outcome == WalCheckpointOutcome.Busy);
+
         await stop.CancelAsync();
         await load;
         var after = await store.CheckpointAsync(Ct);
+        await store.WriteAsync([Insert("last", 1)], Ct);
 
+        // The file may pass the bound by what one interval commits; the first commit after a reset trims it back.
         Assert.True(Volatile.Read(ref written) >= Writes, $"only {written} writes");
-        Assert.True(during <= Bound, $"WAL {during} bytes under load, bound {Bound}");
-        Assert.True(after <= Bound, $"WAL {after} bytes after the load, bound {Bound}");
-        Assert.True(store.WalBytes() <= Bound);
+        Assert.True(during.LogBytes <= Bound, $"WAL {during} under load, bound {Bound}");
+        Assert.True(after.LogBytes <= Bound / 2, $"WAL {after} after the load, bound {Bound}");
+        Assert.True(store.WalBytes() <= Bound, $"WAL file {store.WalBytes()} bytes, bound {Bound}");
+    }
+
+    [Fact]
+    public async Task Checkpoint_ResetsTheLog_OnceItHoldsHalfTheBound()
+    {
+        using var store = OpenManual();
+        await store.InitializeAsync(Ct);
+        await FillLogAsync(store, "a", Bound * 6 / 10);
+
+        var round = await store.CheckpointAsync(Ct);
+        Assert.Equal(WalCheckpointOutcome.Reset, round.Outcome);
+
+        // The next commit writes the log from its beginning instead of after what is already there.
+        await store.WriteAsync([Insert("after", 1)], Ct);
+        var next = await store.CheckpointAsync(Ct);
+        Assert.Equal(WalCheckpointOutcome.None, next.Outcome);
+        Assert.InRange(next.LogBytes, 1, Bound / 8);
+        Assert.True(next.FileBytes <= Bound, $"WAL file {next.FileBytes} bytes, bound {Bound}");
+    }
+
+    [Fact]
+    public async Task Checkpoint_HoldsWritesBackOnlyForTheResetWait_WhileALongReaderKeepsTheLogPastTheBound()
+    {
+        // The fallback waits a minute: an old-style round that held writes back for the reader would not return.
+        using var store = OpenManual(checkpointWait: TimeSpan.FromMinutes(1));
+        await store.InitializeAsync(Ct);
+        await FillLogAsync(store, "a", Bound / 4);
+
+        await using (var reader = await OpenSnapshotAsync())
+        {
+            await FillLogAsync(store, "b", Bound * 5 / 4);
+
+            // Each round waits a little for the reader (SqliteWalResetWait), gives up and lets the writes go on.
+            for (var i = 0; i < 3; i++)
+            {
+                var round = await store.CheckpointAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+                Assert.Equal(WalCheckpointOutcome.Busy, round.Outcome);
+                Assert.True(round.LogBytes > Bound, $"log {round.LogBytes} bytes");
+                await store.WriteAsync([Insert("during" + i, 1)], Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            }
+
+            // Writes go on while the reader keeps its snapshot.
+            await store.WriteAsync([Insert("after-rounds", 1)], Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            Assert.NotNull(await store.GetAsync("items", "after-rounds", Ct));
+        }
+
+        // The reader is gone: the next round resets the log, and the commit after it trims the file to the bound.
+        Assert.Equal(WalCheckpointOutcome.Reset, (await store.CheckpointAsync(Ct)).Outcome);
+        await store.WriteAsync([Insert("after", 1)], Ct);
+        var next = await store.CheckpointAsync(Ct);
+        Assert.InRange(next.LogBytes, 1, Bound / 8);
+        Assert.True(next.FileBytes <= Bound, $"WAL file {next.FileBytes} bytes, bound {Bound}");
+    }
+
+    [Fact]
+    public async Task Checkpoint_PastTheBound_FallsBackToALongWaitOnlyAfterTheLogStayedOverTheBoundThatLong()
+    {
+        using var store = OpenManual(checkpointWait: TimeSpan.FromSeconds(2));
+        await store.InitializeAsync(Ct);
+        await FillLogAsync(store, "a", Bound / 4);
+
+        await using (var reader = await OpenSnapshotAsync())
+        {
+            await FillLogAsync(store, "b", Bound * 5 / 4);
+
+            // Rounds hold writes back only for SqliteWalResetWait until the log has stayed past the bound for
+            // SqliteCheckpointWait; then one holds them back for up to that long, and gives up as this reader stays.
+            var outcomes = new List<WalCheckpointOutcome>();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            WalCheckpoint round;
+            do
+            {
+                round = await store.CheckpointAsync(timeout.Token);
+                outcomes.Add(round.Outcome);
+                await store.WriteAsync([Insert("during" + outcomes.Count, 1)], timeout.Token);
+            }
+            while (round.Outcome is WalCheckpointOutcome.Busy);
+
+            Assert.Equal(WalCheckpointOutcome.ForcedBusy, round.Outcome);
+            Assert.True(outcomes.Count > 1, "the fallback held writes back at the first round");
+        }
+
+        var last = await store.CheckpointAsync(Ct);
+        Assert.True(last.Outcome is WalCheckpointOutcome.Reset or WalCheckpointOutcome.Forced, $"{last}");
+    }
+
+    /// <summary>Single-document commits until the log file holds at least <paramref name="bytes"/>.</summary>
+    private static async Task FillLogAsync(SqliteDocumentStore store, string prefix, long bytes)
+    {
+        for (var i = 0; store.WalBytes() < bytes; i++)
+        {
+            Assert.True(i < 100_000, "the log does not grow");
+            await store.WriteAsync([Insert($"{prefix}{i}", i)], Ct);
+        }
+    }
+
+    /// <summary>A reader in the middle of a read transaction: it keeps the snapshot it started with until disposed.</summary>
+    private async Task<SqliteConnection> OpenSnapshotAsync()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_dataDir, "baas.db"), Pooling = false }.ToString());
+        await connection.OpenAsync(Ct);
+        await using var begin = connection.CreateCommand();
+        begin.CommandText = "BEGIN";
+        await begin.ExecuteNonQueryAsync(Ct);
+        await using var read = connection.CreateCommand();
+        read.CommandText = "SELECT count(*) FROM c_items";
+        Assert.True(Convert.ToInt64(await read.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture) > 0);
+        return connection;
     }
 }
