@@ -33,6 +33,12 @@ internal sealed class ConfigureJwtBearerOptions(BaasTokenService tokens, Caching
                 {
                     context.Token = token.ToString();
                 }
+                else if (MalformedAuthorization(context.Request.Headers.Authorization.ToString()))
+                {
+                    // "Basic ...", "Bearer" without a token and the like would otherwise read as no credentials at
+                    // all, so a client with a broken header would silently act as an anonymous visitor.
+                    context.Fail(MalformedAuthorizationMessage);
+                }
 
                 return Task.CompletedTask;
             },
@@ -43,9 +49,12 @@ internal sealed class ConfigureJwtBearerOptions(BaasTokenService tokens, Caching
                 context.Response.Headers.WWWAuthenticate = context.AuthenticateFailure is null
                     ? "Bearer"
                     : "Bearer error=\"invalid_token\"";
-                var detail = context.AuthenticateFailure is null
-                    ? "Sign in and send the access token as 'Authorization: Bearer <token>', or send a service key in X-Api-Key."
-                    : "The access token is invalid or expired.";
+                var detail = context.AuthenticateFailure switch
+                {
+                    null => "Sign in and send the access token as 'Authorization: Bearer <token>', or send a service key in X-Api-Key.",
+                    { Message: MalformedAuthorizationMessage } => MalformedAuthorizationMessage,
+                    _ => "The access token is invalid or expired.",
+                };
                 await AuthProblems.WriteUnauthenticatedAsync(context.HttpContext, detail);
             },
             OnForbidden = context => AuthProblems.WriteForbiddenAsync(context.HttpContext),
@@ -53,4 +62,19 @@ internal sealed class ConfigureJwtBearerOptions(BaasTokenService tokens, Caching
     }
 
     public void Configure(JwtBearerOptions options) => Configure(Options.DefaultName, options);
+
+    private const string MalformedAuthorizationMessage =
+        "The Authorization header must be 'Bearer <access token>' (or 'Bearer <service key>'); leave it out to call as an anonymous visitor.";
+
+    /// <summary>An Authorization header that is present but is not <c>Bearer</c> followed by a token.</summary>
+    internal static bool MalformedAuthorization(string header)
+    {
+        if (string.IsNullOrWhiteSpace(header))
+        {
+            return false;
+        }
+
+        const string Scheme = "Bearer ";
+        return !header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || string.IsNullOrWhiteSpace(header[Scheme.Length..]);
+    }
 }

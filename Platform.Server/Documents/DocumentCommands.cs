@@ -15,8 +15,11 @@ public sealed record CreateCommand(string Collection, JsonObject Data) : Documen
     public override string? TargetId => null;
 }
 
-/// <summary>Replace a document's fields; with <see cref="Upsert"/> create it when absent.</summary>
-public sealed record ReplaceCommand(string Collection, string Id, JsonObject Data, long? IfMatch = null, bool Upsert = false)
+/// <summary>
+/// Replace a document's fields; with <see cref="Upsert"/> create it when absent, unless <see cref="MustExist"/>
+/// (<c>If-Match: *</c>, which RFC 9110 makes false when there is no current document).
+/// </summary>
+public sealed record ReplaceCommand(string Collection, string Id, JsonObject Data, long? IfMatch = null, bool Upsert = false, bool MustExist = false)
     : DocumentCommand(Collection, IfMatch)
 {
     public override string? TargetId => Id;

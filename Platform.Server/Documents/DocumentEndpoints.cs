@@ -135,8 +135,9 @@ public static class DocumentEndpoints
     {
         var upsert = request.Query.TryGetValue("upsert", out var value) && ParseBool(value.ToString(), "upsert");
         var ifMatch = Preconditions.ParseIfMatch(request.Headers.IfMatch);
+        var mustExist = Preconditions.IfMatchIsAny(request.Headers.IfMatch);
         var body = await ReadDocumentAsync(request, limits.Value, cancellationToken);
-        var result = await documents.ExecuteAsync(new ReplaceCommand(collection, id, body, ifMatch, upsert), Callers.From(request.HttpContext), cancellationToken);
+        var result = await documents.ExecuteAsync(new ReplaceCommand(collection, id, body, ifMatch, upsert, mustExist), Callers.From(request.HttpContext), cancellationToken);
         SetETag(request.HttpContext, result.Document!);
         return TypedResults.Ok(result.Document!);
     }

@@ -241,7 +241,7 @@ public sealed class DocumentService(
                 throw DocumentNotFound(command.Id);
             }
 
-            if (command.IfMatch is not null)
+            if (command.IfMatch is not null || command.MustExist)
             {
                 throw PreconditionFailed(command.Id, null);
             }

@@ -15,6 +15,9 @@ public static class Preconditions
     /// </summary>
     public static long? ParseIfMatch(StringValues header) => Parse(header, "If-Match");
 
+    /// <summary>Whether <c>If-Match</c> is <c>*</c>: any current document, so none (an upsert's create) fails it.</summary>
+    public static bool IfMatchIsAny(StringValues header) => !StringValues.IsNullOrEmpty(header) && header.ToString().Trim() == "*";
+
     /// <summary>
     /// Whether <c>If-None-Match</c> holds a tag of <paramref name="version"/> (so a read answers 304): <c>*</c> (any
     /// existing document), or a comma-separated list of tags (RFC 9110, section 13.1.2) of which one names it, weak or

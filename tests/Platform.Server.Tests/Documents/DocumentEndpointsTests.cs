@@ -83,6 +83,19 @@ public sealed class DocumentEndpointsTests(ServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Put_Upsert_WithIfMatchAny_ReplacesAnExistingDocument_But412sAMissingOne_CreatingNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        await HttpAssert.ProblemAsync(HttpStatusCode.PreconditionFailed, "version_mismatch", await fixture.Service.SendJsonAsync(HttpMethod.Put, $"{Docs(c)}/absent?upsert=true", """{ "a": 1 }""", ifMatch: "*"));
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found", await fixture.Service.GetAsync($"{Docs(c)}/absent", ct));
+
+        await fixture.Service.PostJsonAsync(Docs(c), """{ "_id": "there", "a": 1 }""");
+        var replaced = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.SendJsonAsync(HttpMethod.Put, $"{Docs(c)}/there?upsert=true", """{ "a": 2 }""", ifMatch: "*"));
+        Assert.Equal(2, replaced!["_version"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task Patch_MergePatch_NullDeletes_ObjectsMerge()
     {
         var c = await fixture.NewCollectionAsync(cancellationToken: TestContext.Current.CancellationToken);

@@ -207,6 +207,30 @@ public sealed class DocumentRulesAttackTests(RulesServerFixture fixture) : IClas
         Assert.Equal(1, count!["count"]!.GetValue<int>());
     }
 
+    [Theory]
+    [InlineData("Basic YWRtaW46YWRtaW4=")]
+    [InlineData("Bearer")]
+    [InlineData("Bearer    ")]
+    [InlineData("Token abc")]
+    [InlineData("eyJhbGciOiJIUzI1NiJ9.e30.x")]
+    public async Task MalformedAuthorizationHeaders_Are401_NeverAnonymous(string header)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionWithRulesAsync(new { list = "true", get = "true" }, cancellationToken: ct);
+        await fixture.Service.PostJsonAsync(Docs(c), """{ "_id": "d" }""");
+        using var client = fixture.Visitor();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{Docs(c)}/d");
+        Assert.True(request.Headers.TryAddWithoutValidation("Authorization", header));
+
+        using var response = await client.SendAsync(request, ct);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", response);
+        Assert.Contains("Bearer <access token>", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("invalid_token", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+
+        // Without the header the same visitor reads the public document.
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await client.GetAsync($"{Docs(c)}/d", ct));
+    }
+
     [Fact]
     public async Task InvalidServiceKey_Is401_NeverAnonymous()
     {
