@@ -51,6 +51,13 @@ public static class StorageServiceCollectionExtensions
         }
 
         services.AddStartupTask<StoreInitializer>();
+        if (ConfiguredProvider(configuration) == StorageProvider.Mongo)
+        {
+            // After the start-up tasks (the store is initialized): every node follows the collection drops and creations
+            // of the others, for pre-images (issue 12).
+            services.AddHostedService<MongoCollectionWatcher>();
+        }
+
         return services;
     }
 

@@ -17,6 +17,10 @@ public sealed class MongoChangeFeed : IChangeFeed
     private readonly MongoDocumentStore store;
     private readonly ILogger<MongoChangeFeed> logger;
 
+    // Set when a server refused $changeStreamSplitLargeEvent although buildInfo promised it (a mixed deployment): from
+    // then on this node reads without it, and oversized events fall back to skip-with-resync.
+    private volatile bool splitRefused;
+
     public MongoChangeFeed(MongoDocumentStore store, ILogger<MongoChangeFeed> logger)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -30,7 +34,7 @@ public sealed class MongoChangeFeed : IChangeFeed
     {
         try
         {
-            using var cursor = await store.Database.WatchAsync(MongoChangeStream.Pipeline, MongoChangeStream.Options(null), cancellationToken).ConfigureAwait(false);
+            using var cursor = await WatchAsync(null, cancellationToken).ConfigureAwait(false);
             return MongoChangeStream.PositionOf(cursor.GetResumeToken())
                 ?? throw new StorageUnavailableException("MongoDB opened a change stream without a resume token.");
         }
@@ -64,6 +68,7 @@ public sealed class MongoChangeFeed : IChangeFeed
         }
 
         var position = after;
+        var fragments = new SplitEventAssembler();
         var cursor = await OpenAsync(token, position, cancellationToken).ConfigureAwait(false);
         opened?.Invoke();
         try
@@ -82,7 +87,17 @@ public sealed class MongoChangeFeed : IChangeFeed
 
                 foreach (var document in cursor.Current)
                 {
-                    var change = MongoChangeStream.ToStoredChange(document, out var skipped);
+                    switch (fragments.Add(document, out var whole, out var problem))
+                    {
+                        case SplitOutcome.Pending:
+                            continue;
+                        case SplitOutcome.Missing:
+                            // The event cannot be rebuilt: skip it like an event too large to deliver, so readers move on.
+                            MongoChangeFeedLog.EventTooLarge(logger, position, problem!);
+                            throw new ChangeHistoryUnavailableException(position, $"A change after position {position} was split into fragments and one is missing: {problem}");
+                    }
+
+                    var change = MongoChangeStream.ToStoredChange(whole!, out var skipped);
                     if (change is null)
                     {
                         MongoChangeFeedLog.EventSkipped(logger, skipped ?? "unknown event");
@@ -100,11 +115,30 @@ public sealed class MongoChangeFeed : IChangeFeed
         }
     }
 
+    /// <summary>
+    /// Opens a stream after <paramref name="startAfter"/> (now when null), asking for large events in fragments when the
+    /// server has <c>$changeStreamSplitLargeEvent</c>; a server that refuses the stage gets the stream without it.
+    /// </summary>
+    private async Task<IChangeStreamCursor<BsonDocument>> WatchAsync(BsonDocument? startAfter, CancellationToken cancellationToken)
+    {
+        var split = store.SplitsLargeEvents && !splitRefused;
+        try
+        {
+            return await store.Database.WatchAsync(MongoChangeStream.PipelineFor(split), MongoChangeStream.Options(startAfter), cancellationToken).ConfigureAwait(false);
+        }
+        catch (MongoCommandException ex) when (split && MongoChangeStream.IsSplitStageUnsupported(ex))
+        {
+            splitRefused = true;
+            MongoChangeFeedLog.SplitStageRefused(logger, ex.Code, ex.ErrorMessage);
+            return await store.Database.WatchAsync(MongoChangeStream.PipelineFor(false), MongoChangeStream.Options(startAfter), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private async Task<IChangeStreamCursor<BsonDocument>> OpenAsync(BsonDocument token, string position, CancellationToken cancellationToken)
     {
         try
         {
-            return await store.Database.WatchAsync(MongoChangeStream.Pipeline, MongoChangeStream.Options(token), cancellationToken).ConfigureAwait(false);
+            return await WatchAsync(token, cancellationToken).ConfigureAwait(false);
         }
         catch (MongoCommandException ex) when (MongoChangeStream.IsUnusablePosition(ex))
         {
@@ -155,6 +189,9 @@ internal static partial class MongoChangeFeedLog
 
     [LoggerMessage(EventId = 2210, Level = LogLevel.Warning, Message = "A change after {Position} is larger than a change event can carry, or cannot be decoded, and is skipped; readers continue from the current position: {Error}.")]
     public static partial void EventTooLarge(ILogger logger, string position, string error);
+
+    [LoggerMessage(EventId = 2213, Level = LogLevel.Warning, Message = "MongoDB refused $changeStreamSplitLargeEvent (error {Code}, {Error}); this node reads the change stream without it, and skips events over 16 MiB with a resync.")]
+    public static partial void SplitStageRefused(ILogger logger, int code, string error);
 
     [LoggerMessage(EventId = 2212, Level = LogLevel.Information, Message = "Change stream cannot continue after {Position}: error {Code}, {Error}.")]
     public static partial void PositionRejected(ILogger logger, string position, int code, string error);

@@ -21,6 +21,13 @@ internal static class MongoChangeStream
     private const int ChangeStreamHistoryLost = 286;
     private const int Unauthorized = 13;
 
+    // "Unrecognized pipeline stage name": a server without $changeStreamSplitLargeEvent.
+    private const int UnrecognizedPipelineStage = 40324;
+
+    // The KeyString type byte of a BSON Timestamp, and the hex length of it plus the 8 bytes of the time.
+    private const string KeyStringTimestamp = "82";
+    private const int ClusterTimeHexLength = 18;
+
     /// <summary>
     /// Keeps the document events of user collections. Baas writes whole documents, so only inserts, replaces and
     /// deletes are expected; updates (from other clients of the database) are kept too and read with
@@ -40,6 +47,46 @@ internal static class MongoChangeStream
 
     public static PipelineDefinition<ChangeStreamDocument<BsonDocument>, BsonDocument> Pipeline { get; } =
         PipelineDefinition<ChangeStreamDocument<BsonDocument>, BsonDocument>.Create(PipelineStages);
+
+    /// <summary><see cref="PipelineStages"/> followed by <c>$changeStreamSplitLargeEvent</c>, which must be the last stage.</summary>
+    public static PipelineDefinition<ChangeStreamDocument<BsonDocument>, BsonDocument> SplittingPipeline { get; } =
+        PipelineDefinition<ChangeStreamDocument<BsonDocument>, BsonDocument>.Create([.. PipelineStages, SplitLargeEventStage]);
+
+    /// <summary>
+    /// Splits an event over 16 MiB into fragments of at most 16 MiB each, by top-level fields (MongoDB 7.0 and 6.0.9):
+    /// an event carrying a large document twice (before and after) is delivered instead of failing the stream.
+    /// <see cref="SplitEventAssembler"/> joins the fragments again.
+    /// </summary>
+    public static BsonDocument SplitLargeEventStage => new("$changeStreamSplitLargeEvent", new BsonDocument());
+
+    /// <summary>The pipeline of a stream: with the splitting stage when the server has it.</summary>
+    public static PipelineDefinition<ChangeStreamDocument<BsonDocument>, BsonDocument> PipelineFor(bool splitLargeEvents) =>
+        splitLargeEvents ? SplittingPipeline : Pipeline;
+
+    /// <summary>
+    /// Whether a <c>buildInfo</c> answer comes from a server with <c>$changeStreamSplitLargeEvent</c>: 7.0 and later, and
+    /// 6.0.9 and later 6.0 releases (the 6.1 to 6.3 rapid releases do not have it). Decided from <c>versionArray</c>
+    /// because 6.0.9 shares its wire version with 6.0.0.
+    /// </summary>
+    public static bool SupportsSplitLargeEvents(BsonDocument buildInfo)
+    {
+        ArgumentNullException.ThrowIfNull(buildInfo);
+        if (buildInfo.GetValue("versionArray", BsonNull.Value) is not BsonArray version || version.Count < 3 || !version.Take(3).All(v => v.IsNumeric))
+        {
+            return false;
+        }
+
+        var (major, minor, patch) = (version[0].ToInt32(), version[1].ToInt32(), version[2].ToInt32());
+        return major > 6 || (major == 6 && minor == 0 && patch >= 9);
+    }
+
+    /// <summary>The server does not know <c>$changeStreamSplitLargeEvent</c> (a mongos or member older than <c>buildInfo</c> said).</summary>
+    public static bool IsSplitStageUnsupported(MongoCommandException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception.Code == UnrecognizedPipelineStage
+            || exception.ErrorMessage?.Contains("$changeStreamSplitLargeEvent", StringComparison.Ordinal) == true;
+    }
 
     /// <summary>Options for a stream that starts after <paramref name="startAfter"/>, or now when it is null.</summary>
     /// <remarks>
@@ -70,20 +117,50 @@ internal static class MongoChangeStream
     }
 
     /// <summary>
-    /// Orders two resume tokens of one deployment. A token's <c>_data</c> is a KeyString, an encoding built to compare
-    /// bytewise in the order of what it encodes (cluster time first, then the event's place in its transaction and
-    /// the document key), and hex keeps byte order when the case is the same; null when either is not a token.
+    /// Orders two resume tokens of one deployment, or null when either is not a token whose order is known. Kept
+    /// (issue 12) because MongoDB defines it: a token's <c>_data</c> is a KeyString, an encoding built so that
+    /// tokens compare bytewise in the order of what they encode (SERVER-29716, MongoDB 3.6), made a hex string in
+    /// MongoDB 4.0 (fCV 4.0; SERVER-34313) precisely so that clients can sort on it (DOCS-11616), and it is the
+    /// order the server itself uses: <c>mongos</c> merges the streams of the shards by <c>_id._data</c>. What is
+    /// encoded comes in this order: the cluster time (a BSON Timestamp, so the <c>_data</c> of every token of
+    /// MongoDB 4.2 and later begins with its type byte <c>82</c> and the 8 bytes of the time), the token version,
+    /// the token type (a high-water mark, as <c>GetPositionAsync</c> returns, sorts before every event of its
+    /// cluster time), the event's place in its transaction (<c>txnOpIndex</c>), then the collection and document
+    /// key, then (MongoDB 7.0 and 6.0.9, <c>$changeStreamSplitLargeEvent</c>) the fragment number. Hex keeps byte
+    /// order once both are in one case. Earlier formats (BinData tokens of 3.6, or fCV 3.6) are refused at start-up
+    /// (Baas needs 6.0), and anything that does not begin with a cluster time is not ordered (null), only compared
+    /// for equality by the caller.
     /// </summary>
     public static int? ComparePositions(string a, string b)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        if (!TryParsePosition(a, out _) || !TryParsePosition(b, out _))
+        if (!TryReadClusterTime(a, out _) || !TryReadClusterTime(b, out _))
         {
             return null;
         }
 
         return Math.Sign(string.CompareOrdinal(a.ToUpperInvariant(), b.ToUpperInvariant()));
+    }
+
+    /// <summary>
+    /// The cluster time a position begins with: the KeyString type byte of a BSON Timestamp (<c>0x82</c>), then the
+    /// timestamp's 8 bytes big-endian (seconds, then the increment). False when the position does not begin so.
+    /// </summary>
+    public static bool TryReadClusterTime(string position, out (uint Seconds, uint Increment) clusterTime)
+    {
+        ArgumentNullException.ThrowIfNull(position);
+        clusterTime = default;
+        if (!TryParsePosition(position, out _) || position.Length < ClusterTimeHexLength
+            || !position.StartsWith(KeyStringTimestamp, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        clusterTime = (
+            uint.Parse(position.AsSpan(2, 8), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture),
+            uint.Parse(position.AsSpan(10, 8), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture));
+        return true;
     }
 
     /// <summary>The position of a resume token, or null when it is not one this feed understands.</summary>
@@ -92,7 +169,8 @@ internal static class MongoChangeStream
 
     /// <summary>
     /// The next event is over BSON's 16 MiB (BSONObjectTooLarge, 10334): a document written by another tool (Baas keeps
-    /// its own under half of that) whose before- and after-images together do not fit. The stream cannot deliver it nor
+    /// its own under half of that) whose before- and after-images together do not fit, on a server without
+    /// <c>$changeStreamSplitLargeEvent</c> (or with one top-level field too large to split). The stream cannot deliver it nor
     /// resume past it from this position, so the feed reports lost history: readers continue from the current position
     /// (realtime clients are told to resync, triggers record a gap) instead of stalling on the event forever.
     /// </summary>

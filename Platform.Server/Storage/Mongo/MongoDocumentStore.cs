@@ -85,6 +85,12 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                 "replaced and deleted documents from change-stream pre-images.");
         }
 
+        // buildInfo needs no privilege; 6.0.9 and 6.0.0 share a wire version, so the release decides.
+        var buildInfo = await RunAsync(
+            ct => database.RunCommandAsync<BsonDocument>(new BsonDocument("buildInfo", 1), cancellationToken: ct),
+            cancellationToken).ConfigureAwait(false);
+        SplitsLargeEvents = MongoChangeStream.SupportsSplitLargeEvents(buildInfo);
+
         await CheckPrivilegesAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -97,6 +103,12 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
 
         MongoDocumentStoreLog.Ready(logger, database.DatabaseNamespace.DatabaseName, topology);
     }
+
+    /// <summary>
+    /// Whether the server has <c>$changeStreamSplitLargeEvent</c> (MongoDB 7.0, 6.0.9), known once
+    /// <see cref="InitializeAsync"/> has run: the change feed then asks for events over 16 MiB in fragments.
+    /// </summary>
+    internal bool SplitsLargeEvents { get; private set; }
 
     /// <summary>The database, for the change feed, which watches it as a whole.</summary>
     internal IMongoDatabase Database => database;
@@ -219,6 +231,58 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         }
 
         preImagesVerified.TryAdd(collection, 0);
+    }
+
+    /// <summary>
+    /// Forgets every collection known to have pre-images and turns them on wherever they are off: for a
+    /// <see cref="MongoCollectionWatcher"/> that (re)opens without knowing what it missed.
+    /// </summary>
+    internal Task RecheckAllPreImagesAsync(CancellationToken cancellationToken = default)
+    {
+        preImagesVerified.Clear();
+        return RunAsync(ct => EnablePreImagesAsync(ct), cancellationToken);
+    }
+
+    /// <summary>Whether this node takes <paramref name="collection"/> to have pre-images (no check before its next insert).</summary>
+    internal bool IsPreImagesVerified(string collection) => preImagesVerified.ContainsKey(collection);
+
+    /// <summary>
+    /// Applies a collection event of any node (<see cref="MongoCollectionWatcher"/>): forgets what it invalidates, so the
+    /// next insert checks again (and creates a dropped collection with pre-images instead of letting the insert create it
+    /// without), and turns pre-images on for a collection that was just created or modified without them (for
+    /// instance implicitly, by a write of another node that raced a drop). Never creates a collection.
+    /// </summary>
+    internal async Task ApplyCollectionEventAsync(CollectionEventEffect effect, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(effect);
+        if (effect.ForgetAll)
+        {
+            preImagesVerified.Clear();
+        }
+
+        foreach (var collection in effect.Forget)
+        {
+            preImagesVerified.TryRemove(collection, out _);
+        }
+
+        foreach (var collection in effect.Check)
+        {
+            await RunAsync(
+                async ct =>
+                {
+                    using var cursor = await database.ListCollectionsAsync(
+                        new ListCollectionsOptions { Filter = MongoChangeStream.CollectionInfoFilter(collection) },
+                        ct).ConfigureAwait(false);
+                    if (MongoChangeStream.PreImagesOf(await cursor.FirstOrDefaultAsync(ct).ConfigureAwait(false)) == PreImagesState.Off)
+                    {
+                        await database.RunCommandAsync<BsonDocument>(MongoDurability.WithWriteConcern(MongoChangeStream.EnablePreImagesCommand(collection), writeConcern), cancellationToken: ct).ConfigureAwait(false);
+                        MongoDocumentStoreLog.PreImagesRepaired(logger, collection);
+                    }
+
+                    return true;
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public Task DropCollectionAsync(string collection, CancellationToken cancellationToken = default)

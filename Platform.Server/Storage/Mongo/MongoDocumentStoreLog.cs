@@ -19,4 +19,10 @@ internal static partial class MongoDocumentStoreLog
 
     [LoggerMessage(EventId = 2206, Level = LogLevel.Information, Message = "Turned on change-stream pre-images for {Collection}.")]
     public static partial void PreImagesEnabled(ILogger logger, string collection);
+
+    [LoggerMessage(EventId = 2207, Level = LogLevel.Warning, Message = "Collection {Collection} was created or modified without change-stream pre-images (by another writer, or by a write that raced a drop); turned them on.")]
+    public static partial void PreImagesRepaired(ILogger logger, string collection);
+
+    [LoggerMessage(EventId = 2208, Level = LogLevel.Warning, Message = "The collection watcher failed; it re-checks every user collection and opens again in {Delay}.")]
+    public static partial void CollectionWatcherFailed(ILogger logger, Exception exception, TimeSpan delay);
 }

@@ -28,7 +28,7 @@ public sealed class AdminInsightEndpointsTests(AdminToolsFixture fixture) : ICla
 
         // Defaults nobody configured are shown too.
         Assert.Equal("00:15:00", baas["Auth"]!["AccessTokenLifetime"]!.GetValue<string>());
-        Assert.Equal("Sqlite", baas["Storage"]!["Provider"]!.GetValue<string>());
+        Assert.Equal(fixture.Server.Provider == TestProvider.Mongo ? "Mongo" : "Sqlite", baas["Storage"]!["Provider"]!.GetValue<string>());
         Assert.Equal("http://127.0.0.1:0", settings["urls"]!.GetValue<string>());
     }
 
@@ -52,7 +52,7 @@ public sealed class AdminInsightEndpointsTests(AdminToolsFixture fixture) : ICla
             .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
             .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion.Split('+')[0];
         Assert.Equal(version, overview["version"]!.GetValue<string>());
-        Assert.Equal("sqlite", overview["storageProvider"]!.GetValue<string>());
+        Assert.Equal(fixture.Server.Provider == TestProvider.Mongo ? "mongodb" : "sqlite", overview["storageProvider"]!.GetValue<string>());
         Assert.True(overview["ready"]!.GetValue<bool>());
         Assert.Equal("healthy", overview["health"]!.GetValue<string>());
     }

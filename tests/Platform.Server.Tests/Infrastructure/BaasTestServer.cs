@@ -12,7 +12,9 @@ namespace Platform.Server.Tests.Infrastructure;
 /// <summary>
 /// The real server on Kestrel over loopback (an ephemeral port), with its own data dir that is
 /// deleted on dispose. Every test class that needs HTTP gets one of these (as a class fixture or
-/// per test), so tests never share data.
+/// per test), so tests never share data. Its store is SQLite, or MongoDB with <c>BAAS_TEST_PROVIDER=mongo</c>
+/// (<see cref="TestStorage"/>): a database of its own, dropped on dispose. A test that sets
+/// <c>Baas:Storage:Provider</c> itself keeps what it set.
 /// </summary>
 public sealed class BaasTestServer : IAsyncDisposable
 {
@@ -20,13 +22,19 @@ public sealed class BaasTestServer : IAsyncDisposable
     public const string AdminPassword = "Admin-Passw0rd!";
 
     private readonly WebApplication _app;
+    private readonly (string ConnectionString, string Database)? _mongo;
 
-    private BaasTestServer(WebApplication app, string dataDir)
+    private BaasTestServer(WebApplication app, string dataDir, TestProvider provider, (string ConnectionString, string Database)? mongo)
     {
         _app = app;
+        _mongo = mongo;
         DataDir = dataDir;
+        Provider = provider;
         BaseAddress = new Uri(app.Urls.First());
     }
+
+    /// <summary>The store this server runs on.</summary>
+    public TestProvider Provider { get; }
 
     public Uri BaseAddress { get; }
 
@@ -37,12 +45,14 @@ public sealed class BaasTestServer : IAsyncDisposable
     /// <summary>
     /// Starts a server; <paramref name="settings"/> override configuration keys (e.g. <c>Baas:Storage:Provider</c>;
     /// a null value removes a default such as the admin seed); <paramref name="configureServices"/> runs after
-    /// the server's own registrations, so it can replace services (e.g. the <see cref="TimeProvider"/>).
+    /// the server's own registrations, so it can replace services (e.g. the <see cref="TimeProvider"/>);
+    /// <paramref name="storage"/> replaces the run's selection (<see cref="TestStorage.Current"/>).
     /// </summary>
     public static async Task<BaasTestServer> StartAsync(
         IDictionary<string, string?>? settings = null,
         string? dataDir = null,
-        Action<IServiceCollection>? configureServices = null)
+        Action<IServiceCollection>? configureServices = null,
+        TestProviderSelection? storage = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "baas-tests", Guid.NewGuid().ToString("N"));
         var config = new Dictionary<string, string?>
@@ -55,6 +65,39 @@ public sealed class BaasTestServer : IAsyncDisposable
             // Every test signs in from 127.0.0.1; tests of the auth limit turn it back on.
             ["Baas:RateLimit:AuthPerMinute"] = "0",
         };
+        var provider = TestProvider.Sqlite;
+        (string ConnectionString, string Database)? mongo = null;
+        if (settings?.ContainsKey("Baas:Storage:Provider") != true)
+        {
+            storage ??= TestStorage.Current;
+            if (storage.Error is not null)
+            {
+                throw new InvalidOperationException(storage.Error);
+            }
+
+            if (storage.Provider == TestProvider.Mongo)
+            {
+                var unreachable = await TestStorage.ProbeAsync(storage.ConnectionString!);
+                if (unreachable is not null)
+                {
+                    throw new InvalidOperationException(unreachable);
+                }
+
+                // Servers on one data dir share the store, as they share the SQLite file (two nodes, SeveralNodesTests).
+                var sharedDir = settings?.TryGetValue("Baas:DataDir", out var configured) == true && configured is not null ? configured : dataDir;
+                provider = TestProvider.Mongo;
+                mongo = (storage.ConnectionString!, TestStorage.DatabaseFor(sharedDir));
+                foreach (var (key, value) in TestStorage.MongoSettings(mongo.Value.ConnectionString, mongo.Value.Database))
+                {
+                    config[key] = value;
+                }
+            }
+        }
+        else if (string.Equals(settings["Baas:Storage:Provider"], "Mongo", StringComparison.OrdinalIgnoreCase))
+        {
+            provider = TestProvider.Mongo;
+        }
+
         if (settings is not null)
         {
             foreach (var (key, value) in settings)
@@ -69,8 +112,22 @@ public sealed class BaasTestServer : IAsyncDisposable
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapBaasApi();
-        await app.StartAsync();
-        return new BaasTestServer(app, dataDir);
+        if (mongo is { } database)
+        {
+            TestStorage.Open(database.Database);
+        }
+
+        try
+        {
+            await app.StartAsync();
+        }
+        catch when (mongo is not null)
+        {
+            await TestStorage.CloseAsync(mongo.Value.ConnectionString, mongo.Value.Database);
+            throw;
+        }
+
+        return new BaasTestServer(app, dataDir, provider, mongo);
     }
 
     /// <summary>An anonymous client.</summary>
@@ -91,6 +148,11 @@ public sealed class BaasTestServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (_mongo is { } mongo)
+        {
+            await TestStorage.CloseAsync(mongo.ConnectionString, mongo.Database);
+        }
+
         try
         {
             Directory.Delete(DataDir, recursive: true);

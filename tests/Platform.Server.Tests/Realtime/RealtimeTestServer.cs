@@ -58,6 +58,12 @@ public sealed class RealtimeTestServer : IAsyncDisposable
     public static async Task<RealtimeTestServer> StartAsync(IDictionary<string, string?>? settings = null, bool fakeFeed = false, Action<IServiceCollection>? configureServices = null)
     {
         var feed = fakeFeed ? new FakeChangeFeed(TimeProvider.System) : null;
+        if (fakeFeed)
+        {
+            // The fake feed records the writes of the SQLite store it wraps: SQLite by nature.
+            settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Baas:Storage:Provider"] = "Sqlite" };
+        }
+
         var server = await BaasTestServer.StartAsync(settings, configureServices: services =>
         {
             if (feed is not null)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Platform.Server.Common;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Filters;
 
@@ -475,6 +476,102 @@ public abstract class StoreConformanceTests(IStoreFixture fixture)
 
         Assert.Equal(["a", "b", "c"], await QueryIdsAsync(collection, "{}", "v"));
         Assert.Equal(["c", "a", "b"], await QueryIdsAsync(collection, "{}", "-v"));
+    }
+
+    // The "Known differences" table of docs/storage.md, one test per row, each expecting its provider's documented answer.
+
+    [Fact]
+    public async Task KnownDifference_ASortPathThroughAnArray()
+    {
+        var collection = await CollectionWithAsync(
+            Doc("m"),
+            Doc("o", """{"v":{"x":2}}"""),
+            Doc("a", """{"v":[{"x":5}]}"""));
+
+        // MongoDB reaches x inside the array (5); SQLite sorts the path through an array as missing (ties by _id).
+        List<string> expected = fixture.Capabilities.SortsArraysByElement ? ["m", "o", "a"] : ["a", "m", "o"];
+        Assert.Equal(expected, await QueryIdsAsync(collection, "{}", "v.x"));
+    }
+
+    [Fact]
+    public async Task KnownDifference_ObjectsAmongThemselves()
+    {
+        var collection = await CollectionWithAsync(Doc("ten", """{"v":{"a":10}}"""), Doc("nine", """{"v":{"a":9}}"""));
+
+        // Field by field, 9 < 10; as minified JSON text, {"a":10} < {"a":9}.
+        List<string> expected = fixture.Capabilities.SortsObjectsFieldByField ? ["nine", "ten"] : ["ten", "nine"];
+        Assert.Equal(expected, await QueryIdsAsync(collection, "{}", "v"));
+    }
+
+    [Fact]
+    public async Task KnownDifference_ContainsiCaseFolding()
+    {
+        var collection = await CollectionWithAsync(Doc("k", """{"s":"kilo"}"""), Doc("plain", """{"s":"KILO"}"""));
+
+        // Both fold ASCII letters; only MongoDB's regular expressions fold the Kelvin sign (U+212A) to k.
+        Assert.Equal(["k", "plain"], await QueryIdsAsync(collection, """{"s":{"$containsi":"kilo"}}"""));
+        List<string> kelvin = fixture.Capabilities.FoldsCaseByUnicode ? ["k", "plain"] : [];
+        Assert.Equal(kelvin, await QueryIdsAsync(collection, """{"s":{"$containsi":"\u212Ailo"}}"""));
+    }
+
+    [Fact]
+    public async Task KnownDifference_UniqueIndexOverAnArrayField()
+    {
+        var collection = await CollectionWithAsync(Doc("a", """{"tags":[1,2]}"""));
+        await Store.ApplyIndexesAsync(collection, [Index("tags", unique: true)], Ct);
+
+        // The same whole value collides on both.
+        await Assert.ThrowsAsync<UniqueIndexViolationException>(() => Store.WriteAsync([new InsertOperation(collection, Doc("same", """{"tags":[1,2]}"""))], Ct));
+
+        // One shared element: a key of its own on MongoDB, part of a different value on SQLite.
+        var overlapping = new InsertOperation(collection, Doc("b", """{"tags":[2,3]}"""));
+        if (fixture.Capabilities.UniqueIndexKeysEachElement)
+        {
+            await Assert.ThrowsAsync<UniqueIndexViolationException>(() => Store.WriteAsync([overlapping], Ct));
+            Assert.Equal(1, await Store.CountAsync(collection, MatchAllNode.Instance, Ct));
+        }
+        else
+        {
+            await Store.WriteAsync([overlapping], Ct);
+            Assert.Equal(2, await Store.CountAsync(collection, MatchAllNode.Instance, Ct));
+        }
+    }
+
+    [Fact]
+    public async Task KnownDifference_ANumberWrittenWithAFraction()
+    {
+        var collection = await CollectionWithAsync(Doc("a", """{"n":1.0,"x":2.5}"""));
+
+        var stored = (await Store.GetAsync(collection, "a", Ct))!;
+
+        Assert.Equal(fixture.Capabilities.DropsTheFractionOfIntegralNumbers ? "1" : "1.0", stored["n"]!.ToJsonString());
+        Assert.Equal("2.5", stored["x"]!.ToJsonString());
+        Assert.Equal(["a"], await QueryIdsAsync(collection, """{"n":1}"""));
+    }
+
+    [Fact]
+    public async Task KnownDifference_AFieldNameWithAQuote()
+    {
+        var collection = await CollectionWithAsync(Doc("a", """{"say\"hi":1}"""), Doc("b", """{"other":1}"""));
+
+        // Stored and read back on both.
+        Assert.Equal(1, (await Store.GetAsync(collection, "a", Ct))!["say\"hi"]!.GetValue<long>());
+
+        // The query language refuses such a path on both (400 invalid_filter), so no API request can tell them apart.
+        var refused = Assert.Throws<InvalidInputException>(() => FilterParser.Parse("""{"say\"hi":1}"""));
+        Assert.Equal("invalid_filter", refused.Code);
+
+        // At the storage port: MongoDB finds the field; SQLite's JSON paths cannot quote it and refuse it.
+        var node = new FieldNode("say\"hi", FieldOperator.Eq, JsonSerializer.SerializeToElement(1));
+        var query = new DocumentQuery(node, [new SortField(SystemFields.Id)], 10);
+        if (fixture.Capabilities.FiltersFieldNamesWithQuotes)
+        {
+            Assert.Equal(["a"], (await Store.QueryAsync(collection, query, Ct)).Select(d => (string)d[SystemFields.Id]!));
+        }
+        else
+        {
+            Assert.Equal("invalid_path", (await Assert.ThrowsAsync<InvalidInputException>(() => Store.QueryAsync(collection, query, Ct))).Code);
+        }
     }
 
     [Fact]

@@ -68,7 +68,7 @@ public sealed class MetricsEndpointTests
         Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
         var series = Series(text);
         Assert.Contains(series, s => s.Name == "baas_storage_operations_total" && s.Labels.Contains("operation=\"write\"", StringComparison.Ordinal)
-            && s.Labels.Contains("provider=\"sqlite\"", StringComparison.Ordinal) && s.Value > 0);
+            && s.Labels.Contains(server.Provider == TestProvider.Mongo ? "provider=\"mongodb\"" : "provider=\"sqlite\"", StringComparison.Ordinal) && s.Value > 0);
         Assert.Contains(series, s => s.Name == "baas_storage_operation_duration_seconds_count" && s.Labels.Contains("operation=\"query\"", StringComparison.Ordinal) && s.Value > 0);
         Assert.Contains(series, s => s.Name == "http_server_request_duration_seconds_count" && s.Value > 0);
         Assert.True(series.Count(s => s.Name.StartsWith("baas_", StringComparison.Ordinal) && s.Value > 0) >= 2, text);

@@ -229,7 +229,8 @@ public sealed class ScheduleServerTests
     [Fact]
     public async Task TwoNodesOnOneStorage_RunEachDueTimeOnce()
     {
-        var (server, admin, _) = await StartAsync(new Dictionary<string, string?> { ["Baas:Functions:Schedules:Enabled"] = "false" });
+        // SQLite by nature: two Hangfire storages on the server's hangfire.db.
+        var (server, admin, _) = await StartAsync(new Dictionary<string, string?> { ["Baas:Functions:Schedules:Enabled"] = "false", ["Baas:Storage:Provider"] = "Sqlite" });
         await using var _server = server;
         using var _admin = admin;
 

@@ -26,7 +26,13 @@ public sealed class MongoStoreFixture : IChangeFeedFixture, IAsyncLifetime
         ? $"{Variable} is not set: MongoDB conformance needs a replica-set connection string"
         : null;
 
-    public StoreCapabilities Capabilities { get; } = new(SortsArraysByElement: true);
+    public StoreCapabilities Capabilities { get; } = new(
+        SortsArraysByElement: true,
+        SortsObjectsFieldByField: true,
+        FoldsCaseByUnicode: true,
+        UniqueIndexKeysEachElement: true,
+        DropsTheFractionOfIntegralNumbers: true,
+        FiltersFieldNamesWithQuotes: true);
 
     public IDocumentStore Store => _store ?? throw new InvalidOperationException("The fixture is not initialized.");
 
