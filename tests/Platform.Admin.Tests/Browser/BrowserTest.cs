@@ -73,6 +73,9 @@ public abstract class BrowserTest(BrowserFixture browser) : IAsyncLifetime
         // Scan the page at rest: a confirmation snackbar fades in and out, and one caught half-faded (its fade can
         // start while axe runs) reads as low contrast. They close by themselves within seconds: wait for that.
         await Expect(Page.Locator(".mud-snackbar")).ToHaveCountAsync(0, new() { Timeout = 30_000 });
+        // From the top: a full-page capture draws the fixed app bar and drawer where the viewport was scrolled to (a
+        // click near the bottom scrolls the page), which put them across the middle of the picture.
+        await Page.EvaluateAsync("() => window.scrollTo(0, 0)");
         var screenshot = await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png"), FullPage = true });
         if (BrowserFixture.DocsImagesDirectory is { } docs)
         {

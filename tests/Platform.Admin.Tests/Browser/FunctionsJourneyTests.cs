@@ -57,6 +57,11 @@ public sealed class FunctionsJourneyTests(BrowserFixture browser, DashboardServe
 
         // Tab indents inside the editor; Escape, then Tab, leaves it.
         var editor = Page.Locator("#function-code");
+
+        // The stylesheet's rules apply: the editor spans the page's content (an unclosed rule before it once left it a
+        // bare 150-pixel textarea without a border).
+        Assert.True(await editor.EvaluateAsync<double>("el => el.getBoundingClientRect().width") > 600, "the code editor is not laid out by app.css");
+        Assert.Equal("monospace", await editor.EvaluateAsync<string>("el => getComputedStyle(el).fontFamily.split(',').pop().trim()"));
         await editor.FocusAsync();
         await editor.EvaluateAsync("el => el.setSelectionRange(0, 0)");
         await Page.Keyboard.PressAsync("Tab");
