@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using Platform.Server.Common;
 
 namespace Platform.Server.Storage.Sqlite;
 
@@ -40,28 +41,7 @@ public sealed partial class SqliteDocumentStore
 
 
     /// <summary>Starts the checkpoint loop on a thread of its own, so a slow fsync never holds a thread-pool thread.</summary>
-    private Task StartCheckpointLoop(CancellationToken stopping)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                CheckpointLoop(stopping);
-                done.SetResult();
-            }
-            catch (Exception ex)
-            {
-                done.SetException(ex);
-            }
-        })
-        {
-            IsBackground = true,
-            Name = "baas-sqlite-checkpointer",
-        };
-        thread.Start();
-        return done.Task;
-    }
+    private Task StartCheckpointLoop(CancellationToken stopping) => OwnThread.Start("baas-sqlite-checkpointer", () => CheckpointLoop(stopping));
 
     private void CheckpointLoop(CancellationToken stopping)
     {
@@ -129,9 +109,8 @@ public sealed partial class SqliteDocumentStore
 
             // Copies what was committed during the first copy, so that the reset below, which holds writes back, has
             // only the last few milliseconds to copy.
-            var second = Run(session, "PASSIVE", out elapsed);
+            Run(session, "PASSIVE", out elapsed);
             _metrics?.SqliteCheckpointed("passive", elapsed);
-            inUse = LogBytes(second.Log);
             if (_overBoundSince != 0 && Stopwatch.GetElapsedTime(_overBoundSince, now).TotalMilliseconds >= _checkpointWaitMs)
             {
                 return Reset(session, _checkpointWaitMs, forced: true, cancellationToken);

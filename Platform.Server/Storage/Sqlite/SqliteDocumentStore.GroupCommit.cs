@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Platform.Server.Common;
 
 namespace Platform.Server.Storage.Sqlite;
 
@@ -59,28 +60,7 @@ public sealed partial class SqliteDocumentStore
     /// item it would hold one of the pool's few threads (two on a 2-core machine) for good and every request would
     /// queue behind the rest; on its own thread a write also wakes it directly, without a trip through the pool's queue.
     /// </summary>
-    private Task StartWriteLoop()
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                WriteLoop();
-                done.SetResult();
-            }
-            catch (Exception ex)
-            {
-                done.SetException(ex);
-            }
-        })
-        {
-            IsBackground = true,
-            Name = "baas-sqlite-writer",
-        };
-        thread.Start();
-        return done.Task;
-    }
+    private Task StartWriteLoop() => OwnThread.Start("baas-sqlite-writer", WriteLoop);
 
     /// <summary>Runs until <see cref="Dispose"/> completes the queue, committing what remains in it first.</summary>
     private void WriteLoop()
