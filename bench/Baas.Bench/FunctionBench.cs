@@ -37,6 +37,16 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
 
     public IReadOnlyList<ScenarioResult> Calls { get; private set; } = [];
 
+    /// <summary>Engines created (cold starts) and warm pool hits during each comparison: a warm pool should create almost none.</summary>
+    public (double Created, double Warm) CreateEngines { get; private set; }
+
+    /// <inheritdoc cref="CreateEngines"/>
+    public (double Created, double Warm) CallEngines { get; private set; }
+
+    // Prometheus names of FunctionRuntimeMetrics' counters.
+    private const string EnginesCreatedMetric = "baas_functions_engines_created_total";
+    private const string PoolHitsMetric = "baas_functions_engine_pool_hits_total";
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         foreach (var name in new[] { Plain, Triggered })
@@ -63,6 +73,7 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
             await EnsureAsync(seed, "Seeding the get-by-id document", cancellationToken);
         }
 
+        var engines = await EnginesAsync(cancellationToken);
         Creates = await LoadRunner.RunInterleavedAsync(
             [
                 new Scenario("create (no trigger)", http, random => Create(Plain, random)),
@@ -70,6 +81,8 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
             ],
             options,
             cancellationToken);
+        var afterCreates = await EnginesAsync(cancellationToken);
+        CreateEngines = (afterCreates.Created - engines.Created, afterCreates.Warm - engines.Warm);
         Calls = await LoadRunner.RunInterleavedAsync(
             [
                 new Scenario("get-by-id", http, _ => new HttpRequestMessage(HttpMethod.Get, new Uri($"api/collections/{Plain}/documents/probe", UriKind.Relative))),
@@ -80,7 +93,13 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
             ],
             options,
             cancellationToken);
+        var afterCalls = await EnginesAsync(cancellationToken);
+        CallEngines = (afterCalls.Created - afterCreates.Created, afterCalls.Warm - afterCreates.Warm);
     }
+
+    private async Task<(double Created, double Warm)> EnginesAsync(CancellationToken cancellationToken) => (
+        await MemoryBench.CounterAsync(http, EnginesCreatedMetric, cancellationToken) ?? 0,
+        await MemoryBench.CounterAsync(http, PoolHitsMetric, cancellationToken) ?? 0);
 
     public string ToMarkdown()
     {
@@ -99,6 +118,8 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
         md.AppendLine("| --- | ---: | --- | --- |");
         md.AppendLine(Format($"| creates with a before trigger setting one field vs without | {createRatio:P0} | ≥ 75 % | {(createRatio >= 0.75 ? "yes" : "**no**")} |"));
         md.AppendLine(Format($"| callable round trip of a trivial function vs get-by-id | {callRatio:P0} | ≥ 50 % | {(callRatio >= 0.50 ? "yes" : "**no**")} |"));
+        md.AppendLine();
+        md.AppendLine(Format($"Engines created (cold) / taken warm from the pool: {CreateEngines.Created:N0} / {CreateEngines.Warm:N0} during the creates, {CallEngines.Created:N0} / {CallEngines.Warm:N0} during the calls."));
         foreach (var r in Creates.Concat(Calls).Where(r => r.FirstError is not null))
         {
             md.AppendLine();
