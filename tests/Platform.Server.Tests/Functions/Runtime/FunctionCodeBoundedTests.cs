@@ -13,6 +13,7 @@ public sealed class FunctionCodeBoundedTests
     [Theory]
     [InlineData("export default async function (ctx) { return { data: { ...ctx.event.data, checked: true } }; }")]
     [InlineData("export default async (ctx) => ({ echo: ctx.args.n })")]
+    [InlineData("export default async function (ctx) {\n  const d = ctx.event.data;\n  return { data: { ...d, slug: `${d.owner}-${d.title}`, reviewed: d.priority > 5 ? false : true } };\n}")] // docs/functions-runtime.md
     [InlineData("export default function (ctx) { const d = ctx.event.data; if (!d.title) { throw 'a title is required'; } return { data: { ...d, slug: `${d.title}-1` } }; }")]
     [InlineData("export default async function ({ event }) { const { data: { n = 0, ...rest } } = event; return n > 1 ? { data: rest } : undefined; }")]
     [InlineData("export default async function (ctx) { let n = ctx.args?.n ?? 0; n += 1; switch (n) { case 1: n = 2; break; default: n = 3; } try { return [n, ...ctx.args.list]; } catch (e) { return null; } }")]
