@@ -26,7 +26,9 @@ internal sealed class FunctionRun
     private static readonly HashSet<string> FindOptionNames = ["sort", "limit", "fields"];
     private static readonly HashSet<string> FetchOptionNames = ["method", "headers", "body", "timeoutMs"];
 
-    private readonly BlockingCollection<Action> _completions = [];
+    // Made on the first host call: most runs (a before trigger that returns data) make none, and a BlockingCollection
+    // costs a queue, a semaphore and two cancellation sources.
+    private BlockingCollection<Action>? _completions;
     private readonly RuntimeServices _services;
     private readonly long _startTimestamp;
     private int _pending;
@@ -82,11 +84,14 @@ internal sealed class FunctionRun
     /// <summary>Waits for the next host call to finish and applies its outcome (on the run thread).</summary>
     public void RunNextCompletion()
     {
-        var completion = _completions.Take(Token);
+        var completion = Completions.Take(Token);
         completion();
     }
 
-    private void Post(Action completion) => _completions.Add(completion);
+    private BlockingCollection<Action> Completions =>
+        Volatile.Read(ref _completions) ?? Interlocked.CompareExchange(ref _completions, [], null) ?? _completions!;
+
+    private void Post(Action completion) => Completions.Add(completion);
 
     // ---- ctx ---------------------------------------------------------------------------------------
 
