@@ -11,7 +11,7 @@ namespace Baas.Bench;
 /// collection without one (target: at least 75% of the throughput);
 /// (b) the callable round trip of a trivial function against get-by-id of one document (target: at least 50%).
 /// </summary>
-internal sealed class FunctionBench(HttpClient http, BenchOptions options)
+internal sealed class FunctionBench(HttpClient http, BenchOptions options, Func<TimeSpan> serverCpu)
 {
     public const string Plain = "bench_fn_plain";
     public const string Triggered = "bench_fn_before";
@@ -80,7 +80,8 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
                 new Scenario("create (before trigger sets one field)", http, random => Create(Triggered, random)),
             ],
             options,
-            cancellationToken);
+            cancellationToken,
+            serverCpu);
         var afterCreates = await EnginesAsync(cancellationToken);
         CreateEngines = (afterCreates.Created - engines.Created, afterCreates.Warm - engines.Warm);
         Calls = await LoadRunner.RunInterleavedAsync(
@@ -92,7 +93,8 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
                 }),
             ],
             options,
-            cancellationToken);
+            cancellationToken,
+            serverCpu);
         var afterCalls = await EnginesAsync(cancellationToken);
         CallEngines = (afterCalls.Created - afterCreates.Created, afterCalls.Warm - afterCreates.Warm);
     }
@@ -104,11 +106,11 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
     public string ToMarkdown()
     {
         var md = new StringBuilder();
-        md.AppendLine("| scenario | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| scenario | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) | server CPU per request (µs) |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in Creates.Concat(Calls))
         {
-            md.AppendLine(Format($"| {r.Name} | {r.Requests:N0} | {r.Errors:N0} | {r.Throughput:N0} | {r.P50Milliseconds:N2} | {r.P99Milliseconds:N2} | {r.MaxMilliseconds:N1} |"));
+            md.AppendLine(Format($"| {r.Name} | {r.Requests:N0} | {r.Errors:N0} | {r.Throughput:N0} | {r.P50Milliseconds:N2} | {r.P99Milliseconds:N2} | {r.MaxMilliseconds:N1} | {r.ServerCpuMicroseconds:N0} |"));
         }
 
         var createRatio = Creates[1].Throughput / Creates[0].Throughput;
@@ -119,6 +121,7 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
         md.AppendLine(Format($"| creates with a before trigger setting one field vs without | {createRatio:P0} | ≥ 75 % | {(createRatio >= 0.75 ? "yes" : "**no**")} |"));
         md.AppendLine(Format($"| callable round trip of a trivial function vs get-by-id | {callRatio:P0} | ≥ 50 % | {(callRatio >= 0.50 ? "yes" : "**no**")} |"));
         md.AppendLine();
+        md.AppendLine(Format($"Server CPU per request, with the trigger against without: {Creates[1].ServerCpuMicroseconds / Creates[0].ServerCpuMicroseconds:N2}×; callable against get-by-id: {Calls[1].ServerCpuMicroseconds / Calls[0].ServerCpuMicroseconds:N2}× (user + kernel time of the server process from /proc while each scenario ran; steadier than throughput on a shared machine)."));
         md.AppendLine(Format($"Engines created (cold) / taken warm from the pool: {CreateEngines.Created:N0} / {CreateEngines.Warm:N0} during the creates, {CallEngines.Created:N0} / {CallEngines.Warm:N0} during the calls."));
         foreach (var r in Creates.Concat(Calls).Where(r => r.FirstError is not null))
         {
