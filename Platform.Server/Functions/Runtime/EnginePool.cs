@@ -19,8 +19,11 @@ internal sealed class PooledEngine(string name, int version, string code, Engine
 
     public JsValue DefaultExport { get; } = defaultExport;
 
-    /// <summary>The run using the engine now: <c>console.log</c> writes to its log.</summary>
+    /// <summary>The run using the engine now: <c>console.log</c> writes to its log, and <c>ctx</c>'s shared parts act for it.</summary>
     public FunctionRun? Current { get; set; }
+
+    /// <summary>The parts of <c>ctx</c> made on the engine's first run and shared by its later runs.</summary>
+    public ContextParts? Parts { get; set; }
 
     public bool Matches(string name, int version, string code) =>
         Version == version && string.Equals(Name, name, StringComparison.Ordinal) && (ReferenceEquals(Code, code) || string.Equals(Code, code, StringComparison.Ordinal));

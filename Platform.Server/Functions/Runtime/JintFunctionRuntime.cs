@@ -177,7 +177,9 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
             var jint = engine.Engine;
             jint.Constraints.Reset();
             jint.Constraints.Find<CancellationConstraint>()?.Reset(runToken.Token);
-            var ctx = run.BuildContext(jint);
+            var pooled = engine;
+            var parts = engine.Parts ??= FunctionRun.BuildParts(jint, () => pooled.Current ?? throw new InvalidOperationException("No run is using this engine."), _services.Documents);
+            var ctx = run.BuildContext(jint, parts);
 
             JsValue returned;
             try
