@@ -376,7 +376,7 @@ internal sealed partial class BenchRun : IAsyncDisposable
         if (_options.Suite == "functions")
         {
             Console.WriteLine(Format($"Functions: creates with and without a before trigger, then a callable beside get-by-id, interleaved, at concurrency {_options.Concurrency}..."));
-            var functions = new FunctionBench(client, _options);
+            var functions = new FunctionBench(client, _options, server.CpuTime);
             await functions.RunAsync(cancellationToken);
             markdown = Format($"Functions run {startedAt:yyyy-MM-dd HH:mm} UTC on {Machine()}. Load average before/after: {loadBefore} / {LoadAverage()}.")
                 + (_options.Server is { } measured ? $" Server: `{measured}`." : string.Empty) + "\n\n" + functions.ToMarkdown();

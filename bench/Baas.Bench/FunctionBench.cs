@@ -11,7 +11,7 @@ namespace Baas.Bench;
 /// collection without one (target: at least 75% of the throughput);
 /// (b) the callable round trip of a trivial function against get-by-id of one document (target: at least 50%).
 /// </summary>
-internal sealed class FunctionBench(HttpClient http, BenchOptions options)
+internal sealed class FunctionBench(HttpClient http, BenchOptions options, Func<TimeSpan> serverCpu)
 {
     public const string Plain = "bench_fn_plain";
     public const string Triggered = "bench_fn_before";
@@ -36,6 +36,16 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
     public IReadOnlyList<ScenarioResult> Creates { get; private set; } = [];
 
     public IReadOnlyList<ScenarioResult> Calls { get; private set; } = [];
+
+    /// <summary>Engines created (cold starts) and warm pool hits during each comparison: a warm pool should create almost none.</summary>
+    public (double Created, double Warm) CreateEngines { get; private set; }
+
+    /// <inheritdoc cref="CreateEngines"/>
+    public (double Created, double Warm) CallEngines { get; private set; }
+
+    // Prometheus names of FunctionRuntimeMetrics' counters.
+    private const string EnginesCreatedMetric = "baas_functions_engines_created_total";
+    private const string PoolHitsMetric = "baas_functions_engine_pool_hits_total";
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -63,13 +73,17 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
             await EnsureAsync(seed, "Seeding the get-by-id document", cancellationToken);
         }
 
+        var engines = await EnginesAsync(cancellationToken);
         Creates = await LoadRunner.RunInterleavedAsync(
             [
                 new Scenario("create (no trigger)", http, random => Create(Plain, random)),
                 new Scenario("create (before trigger sets one field)", http, random => Create(Triggered, random)),
             ],
             options,
-            cancellationToken);
+            cancellationToken,
+            serverCpu);
+        var afterCreates = await EnginesAsync(cancellationToken);
+        CreateEngines = (afterCreates.Created - engines.Created, afterCreates.Warm - engines.Warm);
         Calls = await LoadRunner.RunInterleavedAsync(
             [
                 new Scenario("get-by-id", http, _ => new HttpRequestMessage(HttpMethod.Get, new Uri($"api/collections/{Plain}/documents/probe", UriKind.Relative))),
@@ -79,17 +93,24 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
                 }),
             ],
             options,
-            cancellationToken);
+            cancellationToken,
+            serverCpu);
+        var afterCalls = await EnginesAsync(cancellationToken);
+        CallEngines = (afterCalls.Created - afterCreates.Created, afterCalls.Warm - afterCreates.Warm);
     }
+
+    private async Task<(double Created, double Warm)> EnginesAsync(CancellationToken cancellationToken) => (
+        await MemoryBench.CounterAsync(http, EnginesCreatedMetric, cancellationToken) ?? 0,
+        await MemoryBench.CounterAsync(http, PoolHitsMetric, cancellationToken) ?? 0);
 
     public string ToMarkdown()
     {
         var md = new StringBuilder();
-        md.AppendLine("| scenario | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| scenario | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) | server CPU per request (µs) |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in Creates.Concat(Calls))
         {
-            md.AppendLine(Format($"| {r.Name} | {r.Requests:N0} | {r.Errors:N0} | {r.Throughput:N0} | {r.P50Milliseconds:N2} | {r.P99Milliseconds:N2} | {r.MaxMilliseconds:N1} |"));
+            md.AppendLine(Format($"| {r.Name} | {r.Requests:N0} | {r.Errors:N0} | {r.Throughput:N0} | {r.P50Milliseconds:N2} | {r.P99Milliseconds:N2} | {r.MaxMilliseconds:N1} | {r.ServerCpuMicroseconds:N0} |"));
         }
 
         var createRatio = Creates[1].Throughput / Creates[0].Throughput;
@@ -99,6 +120,9 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options)
         md.AppendLine("| --- | ---: | --- | --- |");
         md.AppendLine(Format($"| creates with a before trigger setting one field vs without | {createRatio:P0} | ≥ 75 % | {(createRatio >= 0.75 ? "yes" : "**no**")} |"));
         md.AppendLine(Format($"| callable round trip of a trivial function vs get-by-id | {callRatio:P0} | ≥ 50 % | {(callRatio >= 0.50 ? "yes" : "**no**")} |"));
+        md.AppendLine();
+        md.AppendLine(Format($"Server CPU per request, with the trigger against without: {Creates[1].ServerCpuMicroseconds / Creates[0].ServerCpuMicroseconds:N2}×; callable against get-by-id: {Calls[1].ServerCpuMicroseconds / Calls[0].ServerCpuMicroseconds:N2}× (user + kernel time of the server process from /proc while each scenario ran; steadier than throughput on a shared machine)."));
+        md.AppendLine(Format($"Engines created (cold) / taken warm from the pool: {CreateEngines.Created:N0} / {CreateEngines.Warm:N0} during the creates, {CallEngines.Created:N0} / {CallEngines.Warm:N0} during the calls."));
         foreach (var r in Creates.Concat(Calls).Where(r => r.FirstError is not null))
         {
             md.AppendLine();

@@ -34,7 +34,12 @@ internal static class MemoryBench
     private static readonly TimeSpan ScrapeCache = TimeSpan.FromMilliseconds(400);
 
     /// <summary>Reads the server's total allocated bytes from <c>/api/admin/metrics</c> (the client carries a service key).</summary>
-    public static async Task<double> AllocatedBytesAsync(HttpClient client, CancellationToken cancellationToken)
+    public static async Task<double> AllocatedBytesAsync(HttpClient client, CancellationToken cancellationToken) =>
+        (await CounterAsync(client, AllocatedMetric, cancellationToken).ConfigureAwait(false))
+            ?? throw new InvalidOperationException($"/api/admin/metrics has no {AllocatedMetric} (is the runtime instrumentation on?).");
+
+    /// <summary>The first sample of a counter from <c>/api/admin/metrics</c> (the client carries a service key), or null when it is not there yet.</summary>
+    public static async Task<double?> CounterAsync(HttpClient client, string metric, CancellationToken cancellationToken)
     {
         await Task.Delay(ScrapeCache, cancellationToken).ConfigureAwait(false);
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("api/admin/metrics", UriKind.Relative));
@@ -46,8 +51,7 @@ internal static class MemoryBench
             throw new InvalidOperationException($"GET /api/admin/metrics answered {(int)response.StatusCode}: {text[..Math.Min(300, text.Length)]}");
         }
 
-        return ParseCounter(text, AllocatedMetric)
-            ?? throw new InvalidOperationException($"/api/admin/metrics has no {AllocatedMetric} (is the runtime instrumentation on?).");
+        return ParseCounter(text, metric);
     }
 
     /// <summary>The value of the first sample of <paramref name="metric"/> in Prometheus text, or null.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -45,8 +46,25 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
         _slots = new SemaphoreSlim(_options.MaxConcurrentRuns, _options.MaxConcurrentRuns);
     }
 
-    /// <summary>A new run id: 24 hex characters.</summary>
-    public static string NewRunId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+    /// <summary>
+    /// A new run id: 24 hex characters, the first 12 the milliseconds since the Unix epoch and the rest random, so ids
+    /// made later sort later and a run record's insert appends to the id index of <c>_function_runs</c> instead of
+    /// touching a random page of it (each touched page is a page written to the store's log).
+    /// </summary>
+    public static string NewRunId() => NewRunId(DateTimeOffset.UtcNow);
+
+    /// <inheritdoc cref="NewRunId()"/>
+    internal static string NewRunId(DateTimeOffset now)
+    {
+        Span<byte> id = stackalloc byte[12];
+        BinaryPrimitives.WriteInt64BigEndian(id, Math.Max(0, now.ToUnixTimeMilliseconds()) << 16);
+        // Not a secret (admins read run ids, functions read event ids): it only has to differ within a millisecond,
+        // and the cryptographic generator cost a triggered write more than the rest of the id.
+#pragma warning disable CA5394
+        Random.Shared.NextBytes(id[6..]);
+#pragma warning restore CA5394
+        return Convert.ToHexStringLower(id);
+    }
 
     public async Task<FunctionRunRecord> ExecuteAsync(FunctionDefinition function, FunctionInvocation invocation, CancellationToken cancellationToken = default)
     {

@@ -19,8 +19,11 @@ internal sealed class PooledEngine(string name, int version, string code, Engine
 
     public JsValue DefaultExport { get; } = defaultExport;
 
-    /// <summary>The run using the engine now: <c>console.log</c> writes to its log.</summary>
+    /// <summary>The run using the engine now: <c>console.log</c> writes to its log, and <c>ctx</c>'s shared parts act for it.</summary>
     public FunctionRun? Current { get; set; }
+
+    /// <summary>The parts of <c>ctx</c> made on the engine's first run and shared by its later runs.</summary>
+    public ContextParts? Parts { get; set; }
 
     public bool Matches(string name, int version, string code) =>
         Version == version && string.Equals(Name, name, StringComparison.Ordinal) && (ReferenceEquals(Code, code) || string.Equals(Code, code, StringComparison.Ordinal));
@@ -89,13 +92,19 @@ internal sealed class EnginePool(int capacity) : IDisposable
     }
 }
 
-/// <summary>Parsed modules by (function, version), so a new engine for a known version does not parse again. Prepared modules are immutable and shared across engines.</summary>
+/// <summary>
+/// Parsed modules by (function, version), so a new engine for a known version does not parse again, with whether the
+/// module is bounded (<see cref="FunctionCode.IsBounded"/>). Prepared modules are immutable and shared across engines.
+/// </summary>
 internal sealed class ModuleCache(int capacity)
 {
     private readonly Lock _gate = new();
-    private readonly LinkedList<(string Name, int Version, string Code, Prepared<Acornima.Ast.Module> Module)> _entries = [];
+    private readonly LinkedList<(string Name, int Version, string Code, Prepared<Acornima.Ast.Module> Module, bool Bounded)> _entries = [];
 
-    public bool TryGet(string name, int version, string code, out Prepared<Acornima.Ast.Module> module)
+    public bool TryGet(string name, int version, string code, out Prepared<Acornima.Ast.Module> module) =>
+        TryGet(name, version, code, out module, out _);
+
+    public bool TryGet(string name, int version, string code, out Prepared<Acornima.Ast.Module> module, out bool bounded)
     {
         lock (_gate)
         {
@@ -104,20 +113,27 @@ internal sealed class ModuleCache(int capacity)
                 var entry = node.Value;
                 if (entry.Version == version && entry.Name == name && (ReferenceEquals(entry.Code, code) || entry.Code == code))
                 {
-                    _entries.Remove(node);
-                    _entries.AddLast(node);
+                    if (node != _entries.Last)
+                    {
+                        _entries.Remove(node);
+                        _entries.AddLast(node);
+                    }
+
                     module = entry.Module;
+                    bounded = entry.Bounded;
                     return true;
                 }
             }
         }
 
         module = default;
+        bounded = false;
         return false;
     }
 
     public void Add(string name, int version, string code, Prepared<Acornima.Ast.Module> module)
     {
+        var bounded = module.Program is { } program && FunctionCode.IsBounded(program);
         lock (_gate)
         {
             for (var node = _entries.First; node is not null; node = node.Next)
@@ -129,7 +145,7 @@ internal sealed class ModuleCache(int capacity)
                 }
             }
 
-            _entries.AddLast((name, version, code, module));
+            _entries.AddLast((name, version, code, module, bounded));
             if (_entries.Count > capacity)
             {
                 _entries.RemoveFirst();

@@ -66,6 +66,102 @@ internal static class FunctionCode
         return errors.Count == 0 ? (prepared, []) : (null, errors);
     }
 
+    /// <summary>Deepest syntax tree a <see cref="IsBounded"/> module may have: bounds the interpreter's stack on any thread.</summary>
+    public const int MaxBoundedDepth = 64;
+
+    /// <summary>
+    /// True when a run of <paramref name="program"/> does a bounded amount of work without ever waiting: the module is
+    /// one default-exported function with no loops, no calls or <c>new</c> (so no host calls, no recursion, no
+    /// <c>await</c> on anything), no other functions, classes, getters or setters (so nothing the engine calls
+    /// implicitly is the script's), no assignment into an object (so no cycles), no regular expression or BigInt
+    /// literal, and a syntax tree at most <see cref="MaxBoundedDepth"/> deep. Such a run cannot outlast its input and
+    /// code size, nest deeper than the tree, or block, so it may run on the caller's thread instead of a run thread
+    /// (issue 9, item 10: the two thread hops cost a before trigger more than its script). Anything not listed here is
+    /// not bounded: the check is a list of what is allowed, not of what is refused.
+    /// </summary>
+    public static bool IsBounded(Acornima.Ast.Module program)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        if (program.Body.Count != 1 || program.Body[0] is not ExportDefaultDeclaration { Declaration: FunctionDeclaration or FunctionExpression or ArrowFunctionExpression } export)
+        {
+            return false;
+        }
+
+        var function = (IFunction)export.Declaration;
+        if (function.Generator)
+        {
+            return false;
+        }
+
+        foreach (var parameter in function.Params)
+        {
+            if (!IsBoundedNode(parameter, 2))
+            {
+                return false;
+            }
+        }
+
+        return IsBoundedNode(function.Body, 2);
+    }
+
+    private static bool IsBoundedNode(Node node, int depth)
+    {
+        if (depth > MaxBoundedDepth)
+        {
+            return false;
+        }
+
+        switch (node)
+        {
+            case AssignmentExpression assignment when ContainsMember(assignment.Left):
+            case UpdateExpression update when ContainsMember(update.Argument):
+            case ObjectProperty { Kind: not PropertyKind.Init }:
+            case ObjectProperty { Method: true }:
+            case VariableDeclaration { Kind: VariableDeclarationKind.Using or VariableDeclarationKind.AwaitUsing }:
+                return false;
+            case FunctionBody or BlockStatement or ExpressionStatement or ReturnStatement or IfStatement or EmptyStatement
+                or VariableDeclaration or VariableDeclarator or ThrowStatement or TryStatement or CatchClause
+                or SwitchStatement or SwitchCase or BreakStatement
+                or ObjectExpression or ObjectProperty or SpreadElement or ArrayExpression or TemplateLiteral or TemplateElement
+                or Identifier or MemberExpression or ChainExpression or ConditionalExpression or LogicalExpression
+                or BinaryExpression or UnaryExpression or UpdateExpression or AssignmentExpression or SequenceExpression
+                or ParenthesizedExpression or ThisExpression
+                or ObjectPattern or ArrayPattern or AssignmentPattern or RestElement or AssignmentProperty
+                or StringLiteral or NumericLiteral or BooleanLiteral or NullLiteral:
+                break;
+            default:
+                return false;
+        }
+
+        foreach (var child in node.ChildNodes)
+        {
+            if (!IsBoundedNode(child, depth + 1))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool ContainsMember(Node node)
+    {
+        if (node is MemberExpression)
+        {
+            return true;
+        }
+
+        foreach (var child in node.ChildNodes)
+        {
+            if (ContainsMember(child))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static CodeError At(Node node, string message) =>
         new(message, node.Location.Start.Line, node.Location.Start.Column + 1);
 

@@ -26,7 +26,9 @@ internal sealed class FunctionRun
     private static readonly HashSet<string> FindOptionNames = ["sort", "limit", "fields"];
     private static readonly HashSet<string> FetchOptionNames = ["method", "headers", "body", "timeoutMs"];
 
-    private readonly BlockingCollection<Action> _completions = [];
+    // Made on the first host call: most runs (a before trigger that returns data) make none, and a BlockingCollection
+    // costs a queue, a semaphore and two cancellation sources.
+    private BlockingCollection<Action>? _completions;
     private readonly RuntimeServices _services;
     private readonly long _startTimestamp;
     private int _pending;
@@ -82,20 +84,47 @@ internal sealed class FunctionRun
     /// <summary>Waits for the next host call to finish and applies its outcome (on the run thread).</summary>
     public void RunNextCompletion()
     {
-        var completion = _completions.Take(Token);
+        var completion = Completions.Take(Token);
         completion();
     }
 
-    private void Post(Action completion) => _completions.Add(completion);
+    private BlockingCollection<Action> Completions =>
+        Volatile.Read(ref _completions) ?? Interlocked.CompareExchange(ref _completions, [], null) ?? _completions!;
+
+    private void Post(Action completion) => Completions.Add(completion);
 
     // ---- ctx ---------------------------------------------------------------------------------------
 
-    public ObjectInstance BuildContext(Engine engine)
+    /// <summary>
+    /// The parts of <c>ctx</c> that are the same for every run on one engine (<c>db</c>, <c>userDb</c> and their
+    /// collections, <c>log</c>, <c>fetch</c>, <c>reject</c>): made on the engine's first run and frozen, so a script
+    /// cannot change them for its later runs; each call acts for the run using the engine when it is made
+    /// (<paramref name="current"/>). Building them cost a warm run more than its script.
+    /// </summary>
+    public static ContextParts BuildParts(Engine engine, Func<FunctionRun> current, IFunctionDocuments documents)
     {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(current);
+        return new ContextParts(
+            Database(engine, current, user: false, documents),
+            Database(engine, current, user: true, documents),
+            new ClrFunction(engine, "log", (_, args) =>
+            {
+                current().WriteLog(engine, args);
+                return JsValue.Undefined;
+            }),
+            new ClrFunction(engine, "fetch", (_, args) => current().Fetch(engine, args), 2),
+            new ClrFunction(engine, "reject", (_, args) => current().Reject(engine, args), 2));
+    }
+
+    /// <summary>This run's <c>ctx</c>: the engine's shared <paramref name="parts"/> and this run's own values.</summary>
+    public ObjectInstance BuildContext(Engine engine, ContextParts parts)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(parts);
         var ctx = new JsObject(engine);
-        var freeze = engine.Intrinsics.Object.Get("freeze");
-        ctx.Set("db", Database(engine, ServiceCaller));
-        ctx.Set("userDb", Database(engine, UserCaller));
+        ctx.Set("db", parts.Db);
+        ctx.Set("userDb", parts.UserDb);
         ctx.Set("auth", JsJson.ToJs(engine, Invocation.Caller?.Auth));
         ctx.Set("args", JsJson.ToJs(engine, Invocation.Args));
         ctx.Set("event", JsJson.EventToJs(engine, Invocation.Event));
@@ -105,28 +134,18 @@ internal sealed class FunctionRun
         run.Set("version", Function.Version);
         run.Set("trigger", Invocation.Trigger.Name());
         run.Set("attempt", Invocation.Attempt);
-        engine.Call(freeze, JsValue.Undefined, [run]);
+        Freeze(engine, run);
         ctx.Set("run", run);
-        var env = new JsObject(engine);
-        foreach (var (name, value) in Environment)
-        {
-            env.Set(name, value);
-        }
-
-        engine.Call(freeze, JsValue.Undefined, [env]);
-        ctx.Set("env", env);
-        ctx.Set("log", LogFunction(engine, "log"));
-        ctx.Set("fetch", new ClrFunction(engine, "fetch", (_, args) => Fetch(engine, args), 2));
-        ctx.Set("reject", new ClrFunction(engine, "reject", (_, args) => Reject(engine, args), 2));
+        ctx.Set("env", parts.Environment(engine, Environment));
+        ctx.Set("log", parts.Log);
+        ctx.Set("fetch", parts.Fetch);
+        ctx.Set("reject", parts.Reject);
         return ctx;
     }
 
-    /// <summary>A function that joins its arguments like <c>console.log</c> and appends the line to this run's log.</summary>
-    public ClrFunction LogFunction(Engine engine, string name) => new(engine, name, (_, args) =>
-    {
-        WriteLog(engine, args);
-        return JsValue.Undefined;
-    });
+    /// <summary>Object.freeze: no property added, removed or changed.</summary>
+    private static void Freeze(Engine engine, ObjectInstance value) =>
+        engine.Call(engine.Intrinsics.Object.Get("freeze"), JsValue.Undefined, [value]);
 
     /// <summary>Appends one line made of <paramref name="args"/> to this run's log.</summary>
     public void WriteLog(Engine engine, JsValue[] args) => Log.Add(string.Join(' ', args.Select(a => Format(engine, a))));
@@ -172,7 +191,11 @@ internal sealed class FunctionRun
         throw new JavaScriptException(sentinel);
     }
 
-    private JsObject Database(Engine engine, Caller caller)
+    /// <summary>Collections kept per <c>db</c> object of an engine; a function that names more gets the rest made per call.</summary>
+    private const int CachedCollections = 64;
+
+    /// <summary><c>ctx.db</c> (or <c>ctx.userDb</c> when <paramref name="user"/>), made once per engine and frozen.</summary>
+    private static JsObject Database(Engine engine, Func<FunctionRun> current, bool user, IFunctionDocuments documents)
     {
         var db = new JsObject(engine);
         var collections = new Dictionary<string, JsObject>(StringComparer.Ordinal);
@@ -186,22 +209,31 @@ internal sealed class FunctionRun
             var name = nameValue.ToString();
             if (!collections.TryGetValue(name, out var collection))
             {
-                collection = Collection(engine, name, caller);
-                collections[name] = collection;
+                collection = Collection(engine, name, current, user, documents);
+                if (collections.Count < CachedCollections)
+                {
+                    collections[name] = collection;
+                }
             }
 
             return collection;
         }, 1));
+        Freeze(engine, db);
         return db;
     }
 
-    private JsObject Collection(Engine engine, string name, Caller caller)
+    /// <summary>
+    /// <c>ctx.db.collection(name)</c> (or <c>ctx.userDb</c>'s when <paramref name="user"/>): shared by every run on the
+    /// engine, so each call acts for the run using the engine when it is made, with that run's caller and token.
+    /// </summary>
+    private static JsObject Collection(Engine engine, string name, Func<FunctionRun> current, bool user, IFunctionDocuments documents)
     {
-        var documents = _services.Documents;
         var queries = documents;
         var collection = new JsObject(engine);
         collection.Set("find", new ClrFunction(engine, "find", (_, args) =>
         {
+            var run = current();
+            var caller = user ? run.UserCaller : run.ServiceCaller;
             var filter = OptionalObject(engine, args, 0, "find(filter, options): filter");
             var options = OptionalObject(engine, args, 1, "find(filter, options): options");
             JsonElement? sort = null, fields = null;
@@ -220,7 +252,7 @@ internal sealed class FunctionRun
             }
 
             var request = new QueryRequest(filter is null ? null : JsonSerializer.SerializeToElement(filter), sort, limit, null, fields, Count: false);
-            return StartHostCall(engine, async token =>
+            return run.StartHostCall(engine, async token =>
             {
                 var page = await queries.QueryAsync(name, request, caller, token).ConfigureAwait(false);
                 return page["items"];
@@ -228,8 +260,10 @@ internal sealed class FunctionRun
         }, 2));
         collection.Set("get", new ClrFunction(engine, "get", (_, args) =>
         {
+            var run = current();
+            var caller = user ? run.UserCaller : run.ServiceCaller;
             var id = RequiredString(engine, args, 0, "get(id): id");
-            return StartHostCall(engine, async token =>
+            return run.StartHostCall(engine, async token =>
             {
                 try
                 {
@@ -243,28 +277,36 @@ internal sealed class FunctionRun
         }, 1));
         collection.Set("insert", new ClrFunction(engine, "insert", (_, args) =>
         {
+            var run = current();
+            var caller = user ? run.UserCaller : run.ServiceCaller;
             var data = RequiredObject(engine, args, 0, "insert(data): data");
-            return StartHostCall(engine, async token =>
+            return run.StartHostCall(engine, async token =>
                 (await documents.ExecuteAsync(new CreateCommand(name, data), caller, token).ConfigureAwait(false)).Document);
         }, 1));
         collection.Set("replace", new ClrFunction(engine, "replace", (_, args) =>
         {
+            var run = current();
+            var caller = user ? run.UserCaller : run.ServiceCaller;
             var id = RequiredString(engine, args, 0, "replace(id, data): id");
             var data = RequiredObject(engine, args, 1, "replace(id, data): data");
-            return StartHostCall(engine, async token =>
+            return run.StartHostCall(engine, async token =>
                 (await documents.ExecuteAsync(new ReplaceCommand(name, id, data), caller, token).ConfigureAwait(false)).Document);
         }, 2));
         collection.Set("update", new ClrFunction(engine, "update", (_, args) =>
         {
+            var run = current();
+            var caller = user ? run.UserCaller : run.ServiceCaller;
             var id = RequiredString(engine, args, 0, "update(id, patch): id");
             var patch = RequiredObject(engine, args, 1, "update(id, patch): patch");
-            return StartHostCall(engine, async token =>
+            return run.StartHostCall(engine, async token =>
                 (await documents.ExecuteAsync(new PatchCommand(name, id, patch), caller, token).ConfigureAwait(false)).Document);
         }, 2));
         collection.Set("delete", new ClrFunction(engine, "delete", (_, args) =>
         {
+            var run = current();
+            var caller = user ? run.UserCaller : run.ServiceCaller;
             var id = RequiredString(engine, args, 0, "delete(id): id");
-            return StartHostCall(engine, async token =>
+            return run.StartHostCall(engine, async token =>
             {
                 await documents.ExecuteAsync(new DeleteCommand(name, id), caller, token).ConfigureAwait(false);
                 return null;
@@ -272,14 +314,17 @@ internal sealed class FunctionRun
         }, 1));
         collection.Set("count", new ClrFunction(engine, "count", (_, args) =>
         {
+            var run = current();
+            var caller = user ? run.UserCaller : run.ServiceCaller;
             var filter = OptionalObject(engine, args, 0, "count(filter): filter");
             var request = new QueryRequest(filter is null ? null : JsonSerializer.SerializeToElement(filter), null, 1, null, null, Count: true);
-            return StartHostCall(engine, async token =>
+            return run.StartHostCall(engine, async token =>
             {
                 var page = await queries.QueryAsync(name, request, caller, token).ConfigureAwait(false);
                 return page["count"]?.DeepClone();
             });
         }, 1));
+        Freeze(engine, collection);
         return collection;
     }
 
@@ -539,5 +584,45 @@ internal sealed class FunctionRun
                 throw new JavaScriptException(engine.Intrinsics.TypeError, $"{what}: unknown option '{key}' (allowed: {string.Join(", ", allowed)}).");
             }
         }
+    }
+}
+
+/// <summary>The parts of <c>ctx</c> one engine shares across its runs (<see cref="FunctionRun.BuildParts"/>).</summary>
+internal sealed class ContextParts(ObjectInstance db, ObjectInstance userDb, ClrFunction log, ClrFunction fetch, ClrFunction reject)
+{
+    private IReadOnlyDictionary<string, string>? _environment;
+    private ObjectInstance? _env;
+
+    public ObjectInstance Db { get; } = db;
+
+    public ObjectInstance UserDb { get; } = userDb;
+
+    public ClrFunction Log { get; } = log;
+
+    public ClrFunction Fetch { get; } = fetch;
+
+    public ClrFunction Reject { get; } = reject;
+
+    /// <summary>
+    /// <c>ctx.env</c>, frozen; the same object again while the secrets are the same (the secret store hands out one
+    /// dictionary until they change), a new one when they changed.
+    /// </summary>
+    public ObjectInstance Environment(Engine engine, IReadOnlyDictionary<string, string> environment)
+    {
+        if (_env is not null && ReferenceEquals(_environment, environment))
+        {
+            return _env;
+        }
+
+        var env = new JsObject(engine);
+        foreach (var (name, value) in environment)
+        {
+            env.Set(name, value);
+        }
+
+        engine.Call(engine.Intrinsics.Object.Get("freeze"), JsValue.Undefined, [env]);
+        _environment = environment;
+        _env = env;
+        return env;
     }
 }

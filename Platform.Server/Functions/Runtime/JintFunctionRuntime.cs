@@ -79,6 +79,11 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
         ArgumentNullException.ThrowIfNull(invocation);
         ArgumentNullException.ThrowIfNull(environment);
         cancellationToken.ThrowIfCancellationRequested();
+        if (_modules.TryGet(function.Name, function.Version, function.Code, out _, out var bounded) && bounded)
+        {
+            return RunInline(function, invocation, environment, cancellationToken);
+        }
+
         var completion = new TaskCompletionSource<FunctionRunResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var registration = cancellationToken.Register(() => completion.TrySetCanceled(cancellationToken));
         _threads.Enqueue(() =>
@@ -109,7 +114,35 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
         return completion.Task;
     }
 
-    /// <summary>One run, start to end, on the calling (run) thread.</summary>
+    /// <summary>
+    /// A run of bounded code (<see cref="FunctionCode.IsBounded"/>) on the caller's thread: it makes no host call, so it
+    /// never waits, and its work is bounded by its code and input, so it holds the caller's thread no longer than the
+    /// conversions around it would; the hop to a run thread and back cost more than such a script (issue 9, item 10).
+    /// Every limit still applies: the memory budget counts this thread's allocations from the run's start, and the
+    /// syntax tree's bounded depth keeps the interpreter's stack small. A module not parsed yet on this node runs on a
+    /// run thread, which parses it and learns whether it is bounded.
+    /// </summary>
+    private Task<FunctionRunResult> RunInline(FunctionDefinition function, FunctionInvocation invocation, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var started = _services.Time.GetTimestamp();
+            var result = Execute(function, invocation, environment, cancellationToken);
+            _metrics.InlineRun();
+            _metrics.RunEnded(invocation.Trigger, result.Status, _services.Time.GetElapsedTime(started));
+            return Task.FromResult(result);
+        }
+        catch (OperationCanceledException)
+        {
+            return Task.FromCanceled<FunctionRunResult>(cancellationToken.IsCancellationRequested ? cancellationToken : new CancellationToken(canceled: true));
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<FunctionRunResult>(ex);
+        }
+    }
+
+    /// <summary>One run, start to end, on the calling thread (a run thread, or the caller's for bounded code).</summary>
     private FunctionRunResult Execute(FunctionDefinition function, FunctionInvocation invocation, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         var started = _services.Time.GetTimestamp();
@@ -144,7 +177,9 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
             var jint = engine.Engine;
             jint.Constraints.Reset();
             jint.Constraints.Find<CancellationConstraint>()?.Reset(runToken.Token);
-            var ctx = run.BuildContext(jint);
+            var pooled = engine;
+            var parts = engine.Parts ??= FunctionRun.BuildParts(jint, () => pooled.Current ?? throw new InvalidOperationException("No run is using this engine."), _services.Documents);
+            var ctx = run.BuildContext(jint, parts);
 
             JsValue returned;
             try

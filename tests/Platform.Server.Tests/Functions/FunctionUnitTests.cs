@@ -9,6 +9,23 @@ namespace Platform.Server.Tests.Functions;
 public sealed class FunctionUnitTests
 {
     [Fact]
+    public void NewRunId_SortsByTime_AndStaysUnique()
+    {
+        var start = new DateTimeOffset(2026, 12, 6, 13, 0, 0, TimeSpan.Zero);
+        var ids = Enumerable.Range(0, 2000).Select(i => FunctionExecutor.NewRunId(start.AddMilliseconds(i / 2))).ToList();
+
+        Assert.All(ids, id => Assert.Matches("^[0-9a-f]{24}$", id));
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
+        // Within one millisecond the order is random; across milliseconds, a later id sorts later.
+        for (var i = 2; i < ids.Count; i += 2)
+        {
+            Assert.True(string.CompareOrdinal(ids[i], ids[i - 1]) > 0 && string.CompareOrdinal(ids[i], ids[i - 2]) > 0, $"{ids[i]} does not sort after {ids[i - 1]}");
+        }
+
+        Assert.StartsWith(start.ToUnixTimeMilliseconds().ToString("x12", System.Globalization.CultureInfo.InvariantCulture), ids[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SecretMasker_MasksWholeValuesOfFourCharactersOrMore()
     {
         var masker = new SecretMasker(["sk_live_123", "sk_live_123456", "abc", "pass"]);

@@ -8,6 +8,7 @@ namespace Platform.Server.Tests.Functions.Runtime;
 public sealed class FunctionContextTests(FunctionRuntimeFixture fixture) : IClassFixture<FunctionRuntimeFixture>
 {
     private static readonly Caller Alice = new("alice", Privileged: false, new JsonObject { ["id"] = "alice", ["email"] = "alice@test.local", ["roles"] = new JsonArray() });
+    private static readonly Caller Bob = new("bob", Privileged: false, new JsonObject { ["id"] = "bob", ["email"] = "bob@test.local", ["roles"] = new JsonArray() });
 
     [Fact]
     public async Task Db_EveryMethodWorksWithServicePrivileges()
@@ -139,6 +140,42 @@ public sealed class FunctionContextTests(FunctionRuntimeFixture fixture) : IClas
         Assert.Equal(RunStatus.Succeeded, asAlice.Status);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"createdBy":"alice","theirs":null,"listed":["mine"],"all":2,"auth":"alice"}"""), asAlice.Result), asAlice.Result!.ToJsonString());
         Assert.Equal("""["unauthenticated",401,null]""", asVisitor.Result!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task SharedContextParts_AreFrozen_AndActForTheRunThatCalls()
+    {
+        var c = await fixture.NewCollectionAsync(new Dictionary<string, string> { ["create"] = "auth != null" });
+        var name = FunctionRuntimeFixture.NewName();
+        // The module keeps the collection object of its first run; the second run, another caller's, writes through it.
+        var code = $$"""
+            let kept = null;
+            export default async function (ctx) {
+              const first = kept === null;
+              kept ??= ctx.userDb.collection('{{c}}');
+              const frozen = [Object.isFrozen(ctx.db), Object.isFrozen(ctx.userDb), Object.isFrozen(kept)];
+              let threw = false;
+              try { ctx.db.collection = null; } catch (e) { threw = e instanceof TypeError; }
+              if (first) { return { first, frozen, threw }; }
+              const doc = await kept.insert({ v: 1 });
+              return { first, frozen, threw, createdBy: doc._createdBy, auth: ctx.auth && ctx.auth.id };
+            }
+            """;
+
+        var asAlice = await fixture.RunAsync(code, FunctionRuntimeFixture.Invocation(RunTrigger.Callable) with { Caller = Alice }, name: name);
+        // Other tests share the engine pool and may evict this engine between the runs: then a run is its engine's first.
+        FunctionRunResult asBob;
+        var attempts = 0;
+        do
+        {
+            asBob = await fixture.RunAsync(code, FunctionRuntimeFixture.Invocation(RunTrigger.Callable) with { Caller = Bob }, name: name);
+        }
+        while (asBob.Result?["first"]?.GetValue<bool>() == true && ++attempts < 5);
+
+        Assert.Equal(RunStatus.Succeeded, asAlice.Status);
+        Assert.Equal("""{"first":true,"frozen":[true,true,true],"threw":true}""", asAlice.Result!.ToJsonString());
+        Assert.Equal(RunStatus.Succeeded, asBob.Status);
+        Assert.Equal("""{"first":false,"frozen":[true,true,true],"threw":true,"createdBy":"bob","auth":"bob"}""", asBob.Result!.ToJsonString());
     }
 
     [Fact]

@@ -277,6 +277,42 @@ public sealed class FunctionSandboxTests(FunctionRuntimeFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Run_BoundedCodeRunsOnTheCallersThreadOnceParsed_AndGivesTheSameResult()
+    {
+        var name = FunctionRuntimeFixture.NewName();
+        const string Code = "export default async function (ctx) { return { data: { ...ctx.args, checked: true } }; }";
+        var invocation = FunctionRuntimeFixture.Invocation() with { Args = new JsonObject { ["n"] = 1 } };
+        var metrics = fixture.Metrics;
+
+        // The first run parses the module on a run thread and learns that it is bounded.
+        var first = await fixture.RunAsync(Code, invocation, name: name);
+        var inline = metrics.InlineRuns;
+        var pending = fixture.RunAsync(Code, invocation, name: name);
+        var completedAtOnce = pending.IsCompleted;
+        var second = await pending;
+
+        Assert.True(completedAtOnce, "a bounded run completes before RunAsync returns");
+        Assert.Equal(inline + 1, metrics.InlineRuns);
+        Assert.True(JsonNode.DeepEquals(first.Result, second.Result));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"data":{"n":1,"checked":true}}"""), second.Result));
+    }
+
+    [Fact]
+    public async Task Run_CodeThatMayLoopOrCallKeepsTheRunThread()
+    {
+        var name = FunctionRuntimeFixture.NewName();
+        const string Code = "export default async function (ctx) { let s = 0; for (let i = 0; i < 3; i++) { s += i; } return s; }";
+        var metrics = fixture.Metrics;
+
+        await fixture.RunAsync(Code, name: name);
+        var inline = metrics.InlineRuns;
+        var second = await fixture.RunAsync(Code, name: name);
+
+        Assert.Equal(3, second.Result!.GetValue<long>());
+        Assert.Equal(inline, metrics.InlineRuns);
+    }
+
+    [Fact]
     public async Task Pool_ANewVersionGetsAFreshModule()
     {
         var name = FunctionRuntimeFixture.NewName();
