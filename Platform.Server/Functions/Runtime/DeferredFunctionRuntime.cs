@@ -11,6 +11,9 @@ internal sealed class DeferredFunctionRuntime(IServiceProvider services) : IFunc
 
     private IFunctionRuntime Runtime => Volatile.Read(ref _runtime) ?? Create();
 
+    /// <summary>Whether the Jint runtime has been created (a code check or a run happened).</summary>
+    public bool IsCreated => Volatile.Read(ref _runtime) is not null;
+
     public IReadOnlyList<CodeError> Check(string code) => Runtime.Check(code);
 
     public Task<FunctionRunResult> RunAsync(
