@@ -33,8 +33,10 @@ public sealed class ScheduleHangfire : IHostedService, IDisposable
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(recurringJobs);
-        _storage = new Lazy<JobStorage>(storage);
-        _recurringJobs = new Lazy<IRecurringJobManager>(recurringJobs);
+        // A failure to open (MongoDB unreachable) must not be cached: the synchronizer tries again after its delay. The
+        // container keeps one storage however many callers race here.
+        _storage = new Lazy<JobStorage>(storage, LazyThreadSafetyMode.PublicationOnly);
+        _recurringJobs = new Lazy<IRecurringJobManager>(recurringJobs, LazyThreadSafetyMode.PublicationOnly);
         _createServer = createServer;
     }
 
