@@ -27,6 +27,15 @@ public sealed class StorageOptions : IValidatableObject
     [RegularExpression(@"^[A-Za-z0-9_.-]{1,128}$")]
     public string SqliteFileName { get; set; } = "baas.db";
 
+    /// <summary>
+    /// SQLite's page cache per connection, in KiB (<c>PRAGMA cache_size</c>; SQLite's own default is 2,000). The store
+    /// keeps a writer, a checkpointer and up to 2 × cores + 4 pooled readers, each with its own cache, so this times about
+    /// ten is what the caches can hold after a load; pages past it are read again from the operating system's file
+    /// cache (issue 13, item 5: docs/deployment.md, "Memory, GC and start-up").
+    /// </summary>
+    [Range(64, 1024 * 1024)]
+    public int SqliteCacheSizeKiB { get; set; } = 1024;
+
     /// <summary>How long a SQLite writer waits for the file lock before failing.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan SqliteBusyTimeout { get; set; } = TimeSpan.FromSeconds(10);

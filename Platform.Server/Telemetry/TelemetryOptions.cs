@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using OpenTelemetry.Exporter;
 
 namespace Platform.Server.Telemetry;
 
@@ -50,8 +49,21 @@ public sealed class OtlpTelemetryOptions
     public Uri? Endpoint { get; set; }
 
     /// <summary><c>Grpc</c> (port 4317, the default) or <c>HttpProtobuf</c> (port 4318).</summary>
-    public OtlpExportProtocol Protocol { get; set; } = OtlpExportProtocol.Grpc;
+    public OtlpProtocol Protocol { get; set; } = OtlpProtocol.Grpc;
 
     /// <summary>How often metrics are pushed. Default 60 s.</summary>
     public TimeSpan ExportInterval { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>
+/// The OTLP transport (the names of OpenTelemetry's <c>OtlpExportProtocol</c>). The server's own type, so that binding the
+/// options does not load the OTLP exporter's assembly on a server that exports nothing (issue 13, item 5).
+/// </summary>
+public enum OtlpProtocol
+{
+    /// <summary>gRPC, port 4317.</summary>
+    Grpc,
+
+    /// <summary>Protobuf over HTTP, port 4318.</summary>
+    HttpProtobuf,
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -63,26 +64,36 @@ public static class TelemetryServiceCollectionExtensions
 
                 if (otlp)
                 {
-                    metrics.AddOtlpExporter((exporter, reader) =>
-                    {
-                        Configure(exporter, options.Otlp, "v1/metrics");
-                        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)options.Otlp.ExportInterval.TotalMilliseconds;
-                    });
+                    AddOtlpMetrics(metrics, options.Otlp);
                 }
             });
 
         // Spans cost something only with a listener, so requests are traced only when the traces go somewhere.
         if (otlp)
         {
-            telemetry.WithTracing(tracing => tracing
-                .AddSource(StorageMetrics.ActivitySourceName)
-                .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context => !context.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))
-                .AddHttpClientInstrumentation()
-                .AddOtlpExporter(exporter => Configure(exporter, options.Otlp, "v1/traces")));
+            AddOtlpTracing(telemetry, options.Otlp);
         }
 
         return services;
     }
+
+    // The OTLP exporter's calls sit in methods of their own, compiled only when export is configured: a server that
+    // exports nothing never loads the exporter's assembly (issue 13, item 5).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddOtlpMetrics(MeterProviderBuilder metrics, OtlpTelemetryOptions options) =>
+        metrics.AddOtlpExporter((exporter, reader) =>
+        {
+            Configure(exporter, options, "v1/metrics");
+            reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)options.ExportInterval.TotalMilliseconds;
+        });
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddOtlpTracing(global::OpenTelemetry.OpenTelemetryBuilder telemetry, OtlpTelemetryOptions options) =>
+        telemetry.WithTracing(tracing => tracing
+            .AddSource(StorageMetrics.ActivitySourceName)
+            .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context => !context.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))
+            .AddHttpClientInstrumentation()
+            .AddOtlpExporter(exporter => Configure(exporter, options, "v1/traces")));
 
     /// <summary>Maps <c>GET /api/admin/metrics</c> (Prometheus text format) for admins and service keys, when enabled.</summary>
     public static WebApplication MapBaasTelemetry(this WebApplication app)
@@ -108,11 +119,11 @@ public static class TelemetryServiceCollectionExtensions
             return;
         }
 
-        exporter.Protocol = options.Protocol;
+        exporter.Protocol = options.Protocol == OtlpProtocol.HttpProtobuf ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
 
         // A programmatic endpoint is used as is, so over HTTP it needs the signal's path (the environment variable
         // gets it appended by the exporter): the setting stays the collector's base address either way.
-        exporter.Endpoint = options.Protocol == OtlpExportProtocol.HttpProtobuf
+        exporter.Endpoint = options.Protocol == OtlpProtocol.HttpProtobuf
             ? new Uri(endpoint.AbsoluteUri.TrimEnd('/') + "/" + signalPath)
             : endpoint;
     }

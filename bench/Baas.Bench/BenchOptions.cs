@@ -63,7 +63,7 @@ internal sealed record BenchOptions
     /// <summary>Memory and dashboard: a published <c>Platform.Server.dll</c> measured beside this tree's build in the same run (before/after).</summary>
     public string? Baseline { get; init; }
 
-    /// <summary>Memory, realtime and dashboard: an already published <c>Platform.Server.dll</c> to measure instead of publishing this tree.</summary>
+    /// <summary>HTTP, memory, realtime, dashboard and functions: an already published <c>Platform.Server.dll</c> to measure instead of publishing this tree.</summary>
     public string? Server { get; init; }
 
     /// <summary>Dashboard: the <c>wwwroot</c> of a published empty <c>dotnet new blazorwasm</c> app, cold-loaded beside the dashboard (the runtime's floor).</summary>
@@ -111,7 +111,7 @@ internal sealed record BenchOptions
           --baseline <dll>        memory, dashboard: a published Platform.Server.dll (e.g. of main) measured beside
                                   this tree's build in the same run, starts (memory) or cold loads (dashboard)
                                   alternating
-          --server <dll>          memory, realtime, dashboard, functions: measure this published Platform.Server.dll instead
+          --server <dll>          http, memory, realtime, dashboard, functions: measure this published Platform.Server.dll instead
                                   of publishing the tree (e.g. a build of main, for a before/after)
           --floor <dir>           dashboard: the wwwroot of a published empty `dotnet new blazorwasm` app, served
                                   as static files and cold-loaded after each round of the dashboard's loads (the

@@ -16,7 +16,8 @@ public static class FunctionRuntimeServiceCollectionExtensions
         services.TryAddSingleton<FunctionFetch>();
         services.TryAddSingleton<FunctionRuntimeMetrics>();
         services.TryAddSingleton<JintFunctionRuntime>();
-        services.TryAddSingleton<IFunctionRuntime>(sp => sp.GetRequiredService<JintFunctionRuntime>());
+        // Jint is created at the first check or run (DeferredFunctionRuntime), not with the services that hold the runtime.
+        services.TryAddSingleton<IFunctionRuntime>(sp => new DeferredFunctionRuntime(sp));
         services.AddHttpClient(FunctionFetch.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {

@@ -30,7 +30,9 @@ public static class JobsDashboardEndpoints
         session.MapDelete("/", CloseSession).WithName("CloseJobsDashboardSession")
             .WithSummary("Removes this browser's jobs dashboard cookie (204).");
 
-        routes.MapHangfireDashboard(DashboardEndpoints.JobsPath, new DashboardOptions
+        // Hangfire's dashboard (what MapHangfireDashboard maps), built at its first request: mapping it resolves the job
+        // storage, which ScheduleHangfire opens only when something needs it (issue 13, item 5).
+        var dashboard = new DashboardOptions
         {
             // Replaces Hangfire's default (local requests only) with the session check.
             Authorization = [],
@@ -38,7 +40,12 @@ public static class JobsDashboardEndpoints
             AppPath = DashboardEndpoints.BasePath + "/functions",
             DashboardTitle = "Baas jobs",
             DisplayStorageConnectionString = false,
-        });
+        };
+        var branch = routes.CreateApplicationBuilder();
+        var pipeline = new Lazy<RequestDelegate>(() => branch
+            .UseHangfireDashboard(DashboardEndpoints.JobsPath, dashboard, branch.ApplicationServices.GetRequiredService<ScheduleHangfire>().Storage)
+            .Build());
+        routes.Map(DashboardEndpoints.JobsPath + "/{**path}", context => pipeline.Value(context));
         return routes;
     }
 

@@ -13,7 +13,8 @@ public static class ScheduleServiceCollectionExtensions
     /// <summary>
     /// Scheduled functions (DESIGN.md section 9): Hangfire with this server's own <see cref="JobStorage"/>
     /// (<see cref="ScheduleJobStorage"/>), the recurring-job synchronizer, the job, a Hangfire server when
-    /// <see cref="ScheduleOptions.Enabled"/>, the jobs dashboard's sessions, and <c>Baas:Functions:Schedules</c>.
+    /// <see cref="ScheduleOptions.Enabled"/> (started on demand by <see cref="ScheduleHangfire"/>), the jobs dashboard's
+    /// sessions, and <c>Baas:Functions:Schedules</c>.
     /// </summary>
     public static IServiceCollection AddFunctionSchedules(this IServiceCollection services, IConfiguration configuration)
     {
@@ -36,33 +37,25 @@ public static class ScheduleServiceCollectionExtensions
             // server, tests) would then fail with ObjectDisposedException. HangfireLogging lives as long as the process
             // and forwards to the factory of the server each Hangfire server belongs to (Logging:LogLevel applies).
             .UseLogProvider(HangfireLogging.Instance));
-        if (configuration.GetSection(ScheduleOptions.Section).GetValue<bool?>(nameof(ScheduleOptions.Enabled)) ?? true)
-        {
-            services.AddHangfireServer((sp, server) =>
-            {
-                // Runs in the flow that starts this Hangfire server: its loggers write to this server's logging.
-                HangfireLogging.Bind(sp.GetRequiredService<ILoggerFactory>());
-                var options = sp.GetRequiredService<IOptions<ScheduleOptions>>().Value;
-                server.WorkerCount = options.WorkerCount;
-                server.SchedulePollingInterval = options.PollInterval;
 
-                // Host, process and a random part: two servers in one process (tests) are two Hangfire servers too.
-                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
-            });
+        // Hangfire's server is not a hosted service of its own: ScheduleHangfire starts it at the first scheduled
+        // function (issue 13, item 5: a node without schedules neither loads nor polls it). Its processes are these.
+        services.TryAddSingleton(ScheduleHangfire.Create);
 
-            // One more process in the Hangfire server above (it adds every IBackgroundProcess registered): due runs are
-            // enqueued at their due time, not at the next poll.
-            services.AddSingleton<IBackgroundProcess>(sp => new DueTimeScheduler(
-                sp.GetService<IBackgroundJobFactory>() ?? new BackgroundJobFactory(sp.GetService<IJobFilterProvider>() ?? JobFilterProviders.Providers),
-                sp.GetService<ITimeZoneResolver>() ?? new DefaultTimeZoneResolver(),
-                sp.GetRequiredService<ScheduleWakeUp>(),
-                sp.GetRequiredService<IOptions<ScheduleOptions>>().Value.PollInterval,
-                sp.GetRequiredService<TimeProvider>()));
-        }
+        // One more process in that server (it adds every IBackgroundProcess registered): due runs are enqueued at their
+        // due time, not at the next poll.
+        services.AddSingleton<IBackgroundProcess>(sp => new DueTimeScheduler(
+            sp.GetService<IBackgroundJobFactory>() ?? new BackgroundJobFactory(sp.GetService<IJobFilterProvider>() ?? JobFilterProviders.Providers),
+            sp.GetService<ITimeZoneResolver>() ?? new DefaultTimeZoneResolver(),
+            sp.GetRequiredService<ScheduleWakeUp>(),
+            sp.GetRequiredService<IOptions<ScheduleOptions>>().Value.PollInterval,
+            sp.GetRequiredService<TimeProvider>()));
 
         services.TryAddTransient<ScheduledFunctionJob>();
         services.TryAddSingleton<ScheduleWakeUp>();
         services.TryAddSingleton<ScheduleSynchronizer>();
+        // Stopped after the synchronizer (hosted services stop in reverse order): the server stops last.
+        services.AddHostedService(sp => sp.GetRequiredService<ScheduleHangfire>());
         services.AddHostedService(sp => sp.GetRequiredService<ScheduleSynchronizer>());
         services.TryAddSingleton<JobsDashboardSessions>();
         return services;

@@ -15,11 +15,17 @@ namespace Platform.Server.Functions.Schedules;
 /// while no node was up runs once, Hangfire's relaxed misfire handling); then each change made on this node at once
 /// (<see cref="IFunctionCatalog.Changed"/>) and everything every <see cref="FunctionOptions.DefinitionCacheTime"/>
 /// (changes made on other nodes). Every node runs it; the writes are idempotent.
+/// <para>
+/// Hangfire itself (<see cref="ScheduleHangfire"/>) is opened only once a scheduled function is wanted: until then
+/// there is nothing to register, and a job left in the storage by a function deleted while the server was down cannot
+/// run on a node without a Hangfire server (the first reconcile after opening removes it; a run would skip it anyway,
+/// <see cref="ScheduledFunctionJob"/> reads the definition at run time). The node's Hangfire server starts after the
+/// first reconcile, so it catches up missed runs of the schedules that are wanted, and nothing else.
+/// </para>
 /// </summary>
 public sealed class ScheduleSynchronizer(
     IFunctionCatalog catalog,
-    IRecurringJobManager recurringJobs,
-    JobStorage storage,
+    ScheduleHangfire hangfire,
     ScheduleWakeUp wakeUp,
     IOptions<FunctionOptions> options,
     TimeProvider time,
@@ -39,9 +45,15 @@ public sealed class ScheduleSynchronizer(
     public int Reconcile(IReadOnlyList<FunctionDefinition> functions)
     {
         ArgumentNullException.ThrowIfNull(functions);
-        var wanted = functions.Where(f => f.Enabled && f.Schedule is not null).ToDictionary(f => f.Name, StringComparer.Ordinal);
+        var wanted = functions.Where(IsScheduled).ToDictionary(f => f.Name, StringComparer.Ordinal);
+        if (wanted.Count == 0 && !hangfire.IsOpen)
+        {
+            // Nothing to register, and no server here that could run what the storage may still hold.
+            return 0;
+        }
+
         List<RecurringJobDto> existing;
-        using (var connection = storage.GetConnection())
+        using (var connection = hangfire.Storage.GetConnection())
         {
             existing = connection.GetRecurringJobs();
         }
@@ -51,7 +63,7 @@ public sealed class ScheduleSynchronizer(
         {
             if (ScheduledFunctionJob.FunctionOf(job.Id) is { } name && !wanted.ContainsKey(name))
             {
-                recurringJobs.RemoveIfExists(job.Id);
+                hangfire.RecurringJobs.RemoveIfExists(job.Id);
                 ScheduleLog.Removed(logger, name);
                 changes++;
             }
@@ -84,8 +96,17 @@ public sealed class ScheduleSynchronizer(
             changes++;
         }
 
+        if (wanted.Count > 0)
+        {
+            hangfire.EnsureServerStarted();
+        }
+
         return changes;
     }
+
+    /// <summary>Whether <paramref name="definition"/> wants a recurring job (enabled, with a schedule).</summary>
+    public static bool IsScheduled(FunctionDefinition definition) =>
+        definition is { Enabled: true, Schedule: not null };
 
     /// <summary>Makes one function's recurring job match its definition (null: the function is gone).</summary>
     public void Apply(string name, FunctionDefinition? definition)
@@ -94,11 +115,17 @@ public sealed class ScheduleSynchronizer(
         if (definition is { Enabled: true, Schedule: { } schedule })
         {
             Register(name, CronSchedule.Parse(schedule.Cron, schedule.TimeZone));
+            hangfire.EnsureServerStarted();
+        }
+        else if (hangfire.IsOpen)
+        {
+            hangfire.RecurringJobs.RemoveIfExists(ScheduledFunctionJob.RecurringJobId(name));
+            ScheduleLog.Removed(logger, name);
         }
         else
         {
-            recurringJobs.RemoveIfExists(ScheduledFunctionJob.RecurringJobId(name));
-            ScheduleLog.Removed(logger, name);
+            // Hangfire was never opened on this node, so it registered nothing and runs nothing.
+            return;
         }
 
         wakeUp.Signal();
@@ -153,7 +180,18 @@ public sealed class ScheduleSynchronizer(
             {
                 while (_changed.Reader.TryRead(out var name))
                 {
-                    Apply(name, await catalog.GetAsync(name, stoppingToken));
+                    var definition = await catalog.GetAsync(name, stoppingToken);
+                    if (!hangfire.IsOpen && definition is not null && IsScheduled(definition))
+                    {
+                        // The first schedule on this node: a whole reconcile, which opens Hangfire, clears jobs left by
+                        // functions deleted while it was closed, and only then starts the server.
+                        Reconcile(await catalog.ListAsync(stoppingToken));
+                        wakeUp.Signal();
+                    }
+                    else
+                    {
+                        Apply(name, definition);
+                    }
                 }
             }
         }
@@ -165,7 +203,7 @@ public sealed class ScheduleSynchronizer(
 
     private void Register(string name, CronSchedule schedule)
     {
-        recurringJobs.AddOrUpdate<ScheduledFunctionJob>(
+        hangfire.RecurringJobs.AddOrUpdate<ScheduledFunctionJob>(
             ScheduledFunctionJob.RecurringJobId(name),
             job => job.RunAsync(name, null, CancellationToken.None),
             schedule.Cron,

@@ -83,7 +83,7 @@ public sealed partial class SqliteDocumentStore
             {
                 // No busy handler: a checkpoint that would wait returns at once, and Reset polls in fine steps instead
                 // of SQLite's sleeps of 1, 2, 5, 10, ... ms.
-                _checkpointSession = SqliteSession.Open(_connectionString, busyTimeoutMs: 0);
+                _checkpointSession = SqliteSession.Open(_connectionString, busyTimeoutMs: 0, _cacheSizeKiB);
                 _frameBytes = Convert.ToInt64(_checkpointSession.Command("PRAGMA page_size").ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) + 24;
             }
 

@@ -44,6 +44,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     private readonly string _path;
     private readonly string _connectionString;
     private readonly int _busyTimeoutMs;
+    private readonly int _cacheSizeKiB;
     private readonly ILogger<SqliteDocumentStore> _logger;
     private readonly TimeProvider _time;
     private readonly ChangeFeedOptions _changeOptions;
@@ -88,6 +89,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         _maxGroupOperations = Math.Max(1, storage.Value.SqliteGroupCommitMaxOperations);
         _path = Path.Combine(baas.Value.DataDirFullPath, storage.Value.SqliteFileName);
         _busyTimeoutMs = (int)storage.Value.SqliteBusyTimeout.TotalMilliseconds;
+        _cacheSizeKiB = storage.Value.SqliteCacheSizeKiB;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = _path,
@@ -174,7 +176,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             }
 
             Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-            var writer = SqliteSession.Open(_connectionString, _busyTimeoutMs);
+            var writer = SqliteSession.Open(_connectionString, _busyTimeoutMs, _cacheSizeKiB);
             try
             {
                 using (var wal = writer.Connection.CreateCommand())
@@ -829,7 +831,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         {
             try
             {
-                session = SqliteSession.Open(_connectionString, _busyTimeoutMs);
+                session = SqliteSession.Open(_connectionString, _busyTimeoutMs, _cacheSizeKiB);
             }
             catch (SqliteException ex)
             {

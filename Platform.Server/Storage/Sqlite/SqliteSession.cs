@@ -34,7 +34,7 @@ internal sealed class SqliteSession : IDisposable
     /// </summary>
     public CancellationToken Stop { get; set; }
 
-    public static SqliteSession Open(string connectionString, int busyTimeoutMs)
+    public static SqliteSession Open(string connectionString, int busyTimeoutMs, int cacheSizeKiB = 0)
     {
         var connection = new SqliteConnection(connectionString);
         try
@@ -50,6 +50,12 @@ internal sealed class SqliteSession : IDisposable
                 isDeterministic: true);
             var session = new SqliteSession(connection);
             session.Execute($"PRAGMA busy_timeout = {busyTimeoutMs}");
+            if (cacheSizeKiB > 0)
+            {
+                // Negative: a size in KiB rather than in pages.
+                session.Execute($"PRAGMA cache_size = -{cacheSizeKiB}");
+            }
+
             SQLitePCL.raw.sqlite3_progress_handler(connection.Handle, ProgressSteps, OnProgress, session);
             return session;
         }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Platform.Server.Tests.Hosting;
+using Platform.Server.Tests.Functions;
 using Platform.Server.Tests.Infrastructure;
 
 namespace Platform.Server.Tests.Functions.Schedules;
@@ -14,6 +15,12 @@ public sealed class HangfireLoggingTests
         var server = await BaasTestServer.StartAsync(
             new Dictionary<string, string?> { ["Logging:LogLevel:Hangfire"] = hangfireLevel },
             configureServices: services => services.AddSingleton<ILoggerProvider>(logs));
+
+        // Hangfire starts with the first scheduled function (ScheduleHangfire), so each server gets one.
+        using var admin = await server.CreateAdminClientAsync(TestContext.Current.CancellationToken);
+        var name = FunctionServerFixture.NewName("log");
+        using var created = await admin.PostJsonAsync("/api/admin/functions", $$"""{ "name": "{{name}}", "code": "export default async function (ctx) { return 1; }", "schedule": { "cron": "0 3 * * *" } }""");
+        await HttpAssert.StatusAsync(System.Net.HttpStatusCode.Created, created);
         return (server, logs);
     }
 

@@ -94,6 +94,37 @@ public sealed class ScheduleServerTests
     private static DateTimeOffset Time(JsonNode? node) => DateTimeOffset.Parse(node!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
+    public async Task Hangfire_IsNotOpened_UntilAScheduledFunctionExists()
+    {
+        var (server, admin, _) = await StartAsync(new Dictionary<string, string?> { ["Baas:Storage:Provider"] = "Sqlite" });
+        await using var _server = server;
+        using var _admin = admin;
+        var hangfire = server.Services.GetRequiredService<ScheduleHangfire>();
+
+        // A function without a schedule, and a scheduled one that is disabled, want no job: Hangfire stays closed.
+        using (var plain = await admin.PostJsonAsync(Base, $$"""{ "name": "{{FunctionServerFixture.NewName("pl")}}", "code": "export default async function (ctx) { return 1; }" }"""))
+        {
+            await HttpAssert.StatusAsync(HttpStatusCode.Created, plain);
+        }
+
+        await CreateAsync(admin, "0 3 * * *", extra: ", \"enabled\": false");
+        using (var list = await admin.GetAsync(Base, Ct))
+        {
+            await HttpAssert.StatusAsync(HttpStatusCode.OK, list);
+        }
+
+        Assert.False(hangfire.IsOpen);
+        Assert.False(hangfire.IsServerRunning);
+        Assert.False(File.Exists(Path.Combine(server.DataDir, "hangfire.db")), "the job storage was created without a scheduled function");
+
+        // The first scheduled function opens it and starts this node's server, which runs it.
+        var name = await CreateAsync(admin, EverySecond);
+        await EventuallyAsync(() => hangfire.IsServerRunning, "the Hangfire server starts with the first schedule");
+        Assert.NotNull(RecurringJob(hangfire.Storage, name));
+        await WaitForRunsAsync(admin, name, r => r.Count >= 1);
+    }
+
+    [Fact]
     public async Task EverySecondSchedule_Runs_WithTriggerScheduleAndItsDueTime()
     {
         var (server, admin, _) = await StartAsync();

@@ -66,8 +66,7 @@ public sealed class ScheduleUnitTests
         manager.AddOrUpdate("function:deleted-meanwhile", () => Console.WriteLine("x"), "0 0 * * *");
         var synchronizer = new ScheduleSynchronizer(
             new StaticCatalog(),
-            manager,
-            storage,
+            new ScheduleHangfire(() => storage, () => manager, createServer: null),
             new ScheduleWakeUp(),
             Microsoft.Extensions.Options.Options.Create(new Platform.Server.Functions.FunctionOptions()),
             TimeProvider.System,
