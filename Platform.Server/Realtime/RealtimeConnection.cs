@@ -15,6 +15,7 @@ internal sealed class RealtimeConnection : IDisposable
     private volatile string? _dropReason;
     private volatile bool _closed;
     private volatile Subscription[] _active = [];
+    private int _sendTurn;
 
     public RealtimeConnection(HubCallerContext context, int capacity, TimeProvider time, string? clientAddress)
     {
@@ -65,6 +66,36 @@ internal sealed class RealtimeConnection : IDisposable
     public bool IsClosed => _closed;
 
     public Task Sender { get; set; } = Task.CompletedTask;
+
+    /// <summary>Where this connection's messages are sent (the hub's proxy for it); set when the connection is accepted.</summary>
+    public IClientProxy? Proxy { get; set; }
+
+    /// <summary>
+    /// A send the dispatcher started on its own thread that had not completed when it returned (a client not reading, the
+    /// hub writing something else): the worker waits for it before anything else. Read and written only with the send
+    /// turn held (<see cref="TryEnterSend"/>).
+    /// </summary>
+    public Task? PendingSend { get; set; }
+
+    /// <summary>
+    /// Takes the connection's send turn without waiting: whoever holds it (the dispatcher delivering a change on its own
+    /// thread, or the connection's worker) is the only one matching and sending for this connection, so its messages keep
+    /// the order they were decided in. False when the other one holds it.
+    /// </summary>
+    public bool TryEnterSend() => Interlocked.CompareExchange(ref _sendTurn, 1, 0) == 0;
+
+    /// <summary>Takes the send turn, spinning while the dispatcher holds it (it never waits while holding it).</summary>
+    public void EnterSend()
+    {
+        var spin = default(SpinWait);
+        while (!TryEnterSend())
+        {
+            spin.SpinOnce();
+        }
+    }
+
+    /// <summary>Gives the send turn back.</summary>
+    public void ExitSend() => Volatile.Write(ref _sendTurn, 0);
 
     /// <summary>Publishes <see cref="Subscriptions"/> to the worker (dispatcher's lock).</summary>
     public void PublishSubscriptions() => _active = [.. Subscriptions.Values];

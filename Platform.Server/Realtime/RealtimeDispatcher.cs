@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Platform.Server.Auth;
@@ -34,7 +35,10 @@ internal enum ConnectOutcome
 /// it is told to resync, as a slow reader is). The lock only numbers each change and orders registration against the
 /// feed, so a subscription sees every change after its start position exactly once; the connections of a collection
 /// are a copy-on-write array (<see cref="CollectionSubscribers.Recipients"/>), so a change is queued on them outside
-/// the lock. The dispatcher also keeps a bounded window of recent changes for <c>resumeAfter</c>.
+/// the lock. A connection with nothing queued and no send in progress gets the change from the dispatcher's own
+/// thread (matched and written right there, no wake-up of its worker); whoever sends for a connection holds its send
+/// turn (<see cref="RealtimeConnection.TryEnterSend"/>), so its messages keep their order. The dispatcher also keeps a
+/// bounded window of recent changes for <c>resumeAfter</c>.
 /// </summary>
 internal sealed class RealtimeDispatcher(
     IHubContext<RealtimeHub> hub,
@@ -191,6 +195,7 @@ internal sealed class RealtimeDispatcher(
         }
 
         metrics.ConnectionOpened();
+        connection.Proxy = hub.Clients.Client(connection.Id);
         connection.Sender = Task.Run(() => RunAsync(connection), CancellationToken.None);
         return ConnectOutcome.Accepted;
     }
@@ -373,13 +378,18 @@ internal sealed class RealtimeDispatcher(
         }
 
         // Outside the lock: the array is never changed, only replaced. A subscription registered from now on starts
-        // after this change (its StartIndex), and one removed meanwhile is skipped by its worker.
+        // after this change (its StartIndex), and one removed meanwhile is skipped by its worker. A connection with
+        // nothing queued gets the change right here, on this thread (TryDeliverHere); the others through their queue.
         List<RealtimeConnection>? overflowed = null;
         foreach (var connection in recipients)
         {
             if (connection.DropReason is not null || connection.IsClosed)
             {
                 metrics.EventDropped("closing");
+            }
+            else if (TryDeliverHere(connection, dispatched, limits))
+            {
+                continue;
             }
             else if (!connection.Queue.Writer.TryWrite(new ConnectionWork(dispatched, null)))
             {
@@ -647,68 +657,39 @@ internal sealed class RealtimeDispatcher(
     // wakes (up to MaxMessagesPerFlush events) goes out in one write and one flush.
     private async Task RunAsync(RealtimeConnection connection)
     {
-        var client = hub.Clients.Client(connection.Id);
+        var client = connection.Proxy ?? hub.Clients.Client(connection.Id);
         var capacity = options.Value.SendQueueCapacity;
         var reader = connection.Queue.Reader;
         try
         {
             while (connection.DropReason is null && await reader.WaitToReadAsync(connection.SendAborted))
             {
-                var batch = new List<OutgoingMessage>();
-                while (batch.Count < MaxMessagesPerFlush && connection.DropReason is null && reader.TryRead(out var work))
+                // The dispatcher holds the turn only while it delivers one change, without waiting.
+                connection.EnterSend();
+                try
                 {
-                    if (work.Activate is { } activated)
-                    {
-                        // Held events go out in full, in order, whatever the batch holds already.
-                        foreach (var held in activated.Release())
-                        {
-                            if (activated.Removed || connection.DropReason is not null)
-                            {
-                                break;
-                            }
-
-                            batch.Add(held);
-                        }
-
-                        continue;
-                    }
-
-                    var dispatched = work.Change!;
-                    var matched = await MatchAsync(connection, dispatched);
-                    foreach (var (subscription, change) in matched)
-                    {
-                        if (subscription.Removed)
-                        {
-                            continue;
-                        }
-
-                        var message = new OutgoingMessage(RealtimeEvents.Change, change, subscription, dispatched);
-                        switch (subscription.TryHold(message, capacity))
-                        {
-                            case null:
-                                batch.Add(message);
-                                break;
-                            case false:
-                                OverflowFromWorker(connection);
-                                break;
-                        }
-
-                        if (connection.DropReason is not null)
-                        {
-                            break;
-                        }
-                    }
+                    await SendQueuedAsync(connection, client, reader, capacity);
                 }
-
-                if (batch.Count > 0 && connection.DropReason is null)
+                finally
                 {
-                    await SendAsync(client, batch, connection);
+                    connection.ExitSend();
                 }
             }
 
             if (connection.DropReason is { } reason)
             {
-                await client.SendAsync(RealtimeEvents.Resync, new ResyncEvent { Reason = reason }, connection.SendAborted);
+                connection.EnterSend();
+                try
+                {
+                    // What the dispatcher sent goes out before the resync.
+                    await TakePendingSend(connection);
+                    await client.SendAsync(RealtimeEvents.Resync, new ResyncEvent { Reason = reason }, connection.SendAborted);
+                }
+                finally
+                {
+                    connection.ExitSend();
+                }
+
                 metrics.EventsSent(1);
             }
         }
@@ -732,23 +713,164 @@ internal sealed class RealtimeDispatcher(
         }
     }
 
+    // Send turn held. Waits for what the dispatcher sent on its own thread and had not finished sending (a failure there
+    // is this worker's to report).
+    private static Task TakePendingSend(RealtimeConnection connection)
+    {
+        var pending = connection.PendingSend ?? Task.CompletedTask;
+        connection.PendingSend = null;
+        return pending;
+    }
+
+    // Send turn held. What is queued already (up to MaxMessagesPerFlush events) goes out in one write and one flush.
+    private async Task SendQueuedAsync(RealtimeConnection connection, IClientProxy client, ChannelReader<ConnectionWork> reader, int capacity)
+    {
+        await TakePendingSend(connection);
+        var batch = new List<OutgoingMessage>();
+        while (batch.Count < MaxMessagesPerFlush && connection.DropReason is null && reader.TryRead(out var work))
+        {
+            if (work.Activate is { } activated)
+            {
+                // Held events go out in full, in order, whatever the batch holds already.
+                foreach (var held in activated.Release())
+                {
+                    if (activated.Removed || connection.DropReason is not null)
+                    {
+                        break;
+                    }
+
+                    batch.Add(held);
+                }
+
+                continue;
+            }
+
+            if (work.Change is not { } dispatched)
+            {
+                // Only woke the worker for a send the dispatcher left pending (taken above).
+                continue;
+            }
+
+            var matched = await MatchAsync(connection, dispatched);
+            foreach (var (subscription, change) in matched)
+            {
+                if (subscription.Removed)
+                {
+                    continue;
+                }
+
+                var message = new OutgoingMessage(RealtimeEvents.Change, change, subscription, dispatched);
+                switch (subscription.TryHold(message, capacity))
+                {
+                    case null:
+                        batch.Add(message);
+                        break;
+                    case false:
+                        OverflowFromWorker(connection);
+                        break;
+                }
+
+                if (connection.DropReason is not null)
+                {
+                    break;
+                }
+            }
+        }
+
+        if (batch.Count > 0 && connection.DropReason is null)
+        {
+            await SendAsync(client, batch, connection);
+        }
+    }
+
+    // The dispatcher's thread, outside its lock: when nothing is queued for the connection and its worker is not sending,
+    // the change is matched and its events written to the connection right here, saving the wake-up of the connection's
+    // worker (a thread-pool hop per recipient). Only cheap matching runs here: a costly one (charged to the client
+    // address's budget, run on the background matcher) goes through the queue, as does everything while the connection
+    // has a backlog, so order and backpressure are the worker's as before. False: queue it.
+    private bool TryDeliverHere(RealtimeConnection connection, DispatchedChange dispatched, RealtimeOptions limits)
+    {
+        if (connection.Proxy is not { } client || !connection.TryEnterSend())
+        {
+            return false;
+        }
+
+        try
+        {
+            // Anything queued (changes, a subscription's release) goes first; so does an unfinished send.
+            if (connection.Queue.Reader.Count > 0 || connection.PendingSend is { IsCompletedSuccessfully: false })
+            {
+                return false;
+            }
+
+            connection.PendingSend = null;
+            var candidates = connection.Active;
+            var (any, cost) = MatchCost(candidates, dispatched);
+            if (!any)
+            {
+                return true;
+            }
+
+            if (cost > limits.CostlyMatchThreshold)
+            {
+                return false;
+            }
+
+            List<OutgoingMessage>? batch = null;
+            foreach (var (subscription, change) in Match(connection, candidates, dispatched))
+            {
+                if (subscription.Removed)
+                {
+                    continue;
+                }
+
+                var message = new OutgoingMessage(RealtimeEvents.Change, change, subscription, dispatched);
+                switch (subscription.TryHold(message, limits.SendQueueCapacity))
+                {
+                    case null:
+                        (batch ??= []).Add(message);
+                        break;
+                    case false:
+                        OverflowFromWorker(connection);
+                        break;
+                }
+
+                if (connection.DropReason is not null)
+                {
+                    return true;
+                }
+            }
+
+            if (batch is null)
+            {
+                return true;
+            }
+
+            var sent = client.SendAsync(RealtimeEvents.Change, new ChangeBatch(batch), connection.SendAborted);
+            metrics.EventsSent(batch.Count);
+            if (!sent.IsCompletedSuccessfully)
+            {
+                // Not on the wire yet (a client not reading, the hub writing something else): the worker waits for it before
+                // anything else, and reports a failure. The marker wakes it; the queue was empty, so it fits.
+                connection.PendingSend = sent;
+                connection.Queue.Writer.TryWrite(default);
+            }
+
+            return true;
+        }
+        finally
+        {
+            connection.ExitSend();
+        }
+    }
+
     // The subscriptions of the connection that see this change, with their events. Cheap matching runs right here
     // on the connection's worker; costly matching (RealtimeOptions.CostlyMatchThreshold) is charged to the client
     // address's budget and runs on the background matcher, which the worker waits for, keeping the connection's order.
     private async ValueTask<IReadOnlyList<(Subscription Subscription, ChangeEvent Change)>> MatchAsync(RealtimeConnection connection, DispatchedChange dispatched)
     {
         var candidates = connection.Active;
-        long cost = 0;
-        var any = false;
-        foreach (var subscription in candidates)
-        {
-            if (IsCandidate(subscription, dispatched))
-            {
-                any = true;
-                cost += subscription.Spec.WeightedCost(dispatched.SizeKib);
-            }
-        }
-
+        var (any, cost) = MatchCost(candidates, dispatched);
         if (!any)
         {
             return [];
@@ -768,6 +890,23 @@ internal sealed class RealtimeDispatcher(
 
         metrics.CostlyMatched();
         return await costlyMatcher.RunAsync(() => Match(connection, candidates, dispatched), connection.SendAborted);
+    }
+
+    // Whether any of the subscriptions may see the change, and what matching it against them costs.
+    private static (bool Any, long Cost) MatchCost(Subscription[] candidates, DispatchedChange dispatched)
+    {
+        long cost = 0;
+        var any = false;
+        foreach (var subscription in candidates)
+        {
+            if (IsCandidate(subscription, dispatched))
+            {
+                any = true;
+                cost += subscription.Spec.WeightedCost(dispatched.SizeKib);
+            }
+        }
+
+        return (any, cost);
     }
 
     private static List<(Subscription Subscription, ChangeEvent Change)> Match(RealtimeConnection connection, Subscription[] candidates, DispatchedChange dispatched)

@@ -33,6 +33,9 @@ internal sealed record BenchOptions
     /// <summary>Measured writes of the realtime suite's single-subscriber latency test (fan-out uses a tenth).</summary>
     public int RealtimeWrites { get; init; } = 1000;
 
+    /// <summary>Warm-up writes before each fan-out size's measured ones; null: a tenth of those (at least 1).</summary>
+    public int? FanOutWarmup { get; init; }
+
     /// <summary>Soak: how often to print the sizes of the database, its WAL and the server's RSS.</summary>
     public TimeSpan ReportEvery { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -120,6 +123,9 @@ internal sealed record BenchOptions
                                   documents page (1-30, default 3)
           --writes <n>            realtime: measured writes to one subscriber (100-100000, default 1000;
                                   each fan-out size uses a tenth of it)
+          --fanout-warmup <n>     realtime: warm-up writes before each fan-out size's measured ones (0-10000,
+                                  default a tenth of them); 30 or more lets the runtime finish compiling the
+                                  send path (tiered JIT) before the server's CPU per recipient is measured
         """;
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -158,6 +164,7 @@ internal sealed record BenchOptions
                 "--capacity-probe" => options with { SoakCapacityProbe = TimeSpan.FromSeconds(Number(name, value, 5, 300)) },
                 "--max-slope" => options with { SoakMaxSlope = Number(name, value, 1, 10_000) / 100.0 },
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },
+                "--fanout-warmup" => options with { FanOutWarmup = Number(name, value, 0, 10_000) },
                 "--floor" => File.Exists(Path.Combine(value, "index.html")) ? options with { Floor = Path.GetFullPath(value) } : throw new ArgumentException($"--floor must name the wwwroot of a published Blazor WebAssembly app; '{value}' holds no index.html."),
                 "--loads" => options with { DashboardLoads = Number(name, value, 1, 30) },
                 _ => throw new ArgumentException($"Unknown option {name}.\n{Usage}"),

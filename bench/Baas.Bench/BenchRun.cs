@@ -236,7 +236,8 @@ internal sealed partial class BenchRun : IAsyncDisposable
         }
         else
         {
-            await bench.RunAsync(_options.RealtimeWrites, Math.Max(10, _options.RealtimeWrites / 10), _options.FanOutSubscribers, cancellationToken);
+            var fanOutWrites = Math.Max(10, _options.RealtimeWrites / 10);
+            await bench.RunAsync(_options.RealtimeWrites, fanOutWrites, _options.FanOutWarmup ?? Math.Max(1, fanOutWrites / 10), _options.FanOutSubscribers, cancellationToken);
         }
 
         var markdown = RealtimeReport.ToMarkdown(startedAt, Machine(), loadBefore, LoadAverage(), bench, _options.Server);

@@ -37,7 +37,7 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
     /// <summary>Server CPU (user + kernel) per write divided by its recipients, per fan-out size (issue 13: at most 15 µs).</summary>
     public SortedDictionary<int, double> ServerMicrosecondsPerRecipient { get; } = [];
 
-    public async Task RunAsync(int latencyWrites, int fanOutWrites, IReadOnlyList<int> fanOutSubscribers, CancellationToken cancellationToken)
+    public async Task RunAsync(int latencyWrites, int fanOutWrites, int fanOutWarmup, IReadOnlyList<int> fanOutSubscribers, CancellationToken cancellationToken)
     {
         using (var create = await http.PostAsJsonAsync(new Uri("api/admin/collections", UriKind.Relative), new { name = Collection }, cancellationToken))
         {
@@ -101,7 +101,7 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
                 var perConnection = (after - before) * 1024 / adding;
                 IdleKilobytesPerConnection = Math.Max(IdleKilobytesPerConnection, perConnection);
                 Notes.Add(Format($"Server RSS {before:N1} MB before, {after:N1} MB with {adding:N0} more idle subscribed connections ({size:N0} in all): {perConnection:N1} KB each. Bench process RSS {Environment.WorkingSet / 1048576.0:N0} MB."));
-                await FanOutAsync(connections.Count, fanOutWrites, cancellationToken);
+                await FanOutAsync(connections.Count, fanOutWrites, fanOutWarmup, cancellationToken);
             }
         }
         finally
@@ -113,10 +113,10 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
         }
     }
 
-    private async Task FanOutAsync(int subscribers, int writes, CancellationToken cancellationToken)
+    private async Task FanOutAsync(int subscribers, int writes, int warmup, CancellationToken cancellationToken)
     {
-        Console.WriteLine(Format($"Fan-out to {subscribers:N0}: {writes:N0} writes after {writes / 10:N0} warm-up..."));
-        await WriteAndWaitAsync(subscribers, Math.Max(1, writes / 10), cancellationToken);
+        Console.WriteLine(Format($"Fan-out to {subscribers:N0}: {writes:N0} writes after {warmup:N0} warm-up..."));
+        await WriteAndWaitAsync(subscribers, warmup, cancellationToken);
         var sendToLast = new List<double>();
         var ackToLast = new List<double>();
         long lost = 0;

@@ -242,6 +242,50 @@ public sealed class RealtimeDispatcherTests : IDisposable
         Assert.Equal([1, 5], _hub.SendSizes);
     }
 
+    [Fact]
+    public async Task Dispatch_IdleConnection_IsSentOnTheDispatchingThreadAndABacklogStillGoesInOrder()
+    {
+        var dispatcher = Create(new RealtimeOptions());
+        var context = Connect(dispatcher);
+        var subscription = dispatcher.Register(context.ConnectionId, Everything(), resumeAfter: null).Subscription;
+        dispatcher.Activate(subscription);
+
+        // Nothing queued: the change is matched and written before Dispatch returns, on this thread (no worker wake-up).
+        DispatchHere(dispatcher, "a");
+        Assert.Equal(["a"], _hub.SentOnDispatchingThread);
+        Assert.Equal("a", (await _hub.NextAsync()).Id);
+
+        // A send that does not complete at once (a client not reading) leaves the next changes to the worker, which waits
+        // for it and then sends them in order with one flush.
+        var slow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _hub.Gate = slow;
+        DispatchHere(dispatcher, "b");
+        Assert.Equal("b", (await _hub.NextAsync()).Id);
+        _hub.Gate = null;
+        DispatchHere(dispatcher, "c");
+        DispatchHere(dispatcher, "d");
+        slow.SetResult();
+        Assert.Equal("c", (await _hub.NextAsync()).Id);
+        Assert.Equal("d", (await _hub.NextAsync()).Id);
+        Assert.Equal(["a", "b"], _hub.SentOnDispatchingThread);
+        Assert.Equal([1, 1, 2], _hub.SendSizes);
+    }
+
+    // Dispatches on this thread, recording which sends happen on it (the worker runs on thread-pool threads, possibly this
+    // one once the test awaits).
+    private void DispatchHere(RealtimeDispatcher dispatcher, string id)
+    {
+        _hub.DispatchingThread = Environment.CurrentManagedThreadId;
+        try
+        {
+            Dispatch(dispatcher, id);
+        }
+        finally
+        {
+            _hub.DispatchingThread = null;
+        }
+    }
+
     private RealtimeDispatcher Create(RealtimeOptions options)
     {
         var dispatcher = new RealtimeDispatcher(
@@ -322,6 +366,12 @@ public sealed class RealtimeDispatcherTests : IDisposable
         /// <summary>How many events each send carried, in order.</summary>
         public ConcurrentQueue<int> SendSizes { get; } = new();
 
+        /// <summary>The thread that calls <see cref="RealtimeDispatcher.Dispatch"/> in the test, or null.</summary>
+        public int? DispatchingThread { get; set; }
+
+        /// <summary>The ids of the events sent on <see cref="DispatchingThread"/>, in order.</summary>
+        public ConcurrentQueue<string> SentOnDispatchingThread { get; } = new();
+
         public Task SendCoreAsync(string method, object?[] args, CancellationToken cancellationToken = default)
         {
             if (Failure is { } failure)
@@ -330,17 +380,22 @@ public sealed class RealtimeDispatcherTests : IDisposable
             }
 
             SendSizes.Enqueue(args[0] is ChangeBatch sizes ? sizes.Messages.Count : 1);
+            var onDispatchingThread = DispatchingThread == Environment.CurrentManagedThreadId;
 
-            if (args[0] is ChangeEvent change)
+            IEnumerable<ChangeEvent> changes = args[0] switch
             {
-                _sent.Writer.TryWrite(change);
-            }
-            else if (args[0] is ChangeBatch batch)
+                ChangeEvent change => [change],
+                ChangeBatch batch => batch.Messages.Select(message => (ChangeEvent)message.Payload),
+                _ => [],
+            };
+            foreach (var change in changes)
             {
-                foreach (var message in batch.Messages)
+                if (onDispatchingThread)
                 {
-                    _sent.Writer.TryWrite((ChangeEvent)message.Payload);
+                    SentOnDispatchingThread.Enqueue(change.Id);
                 }
+
+                _sent.Writer.TryWrite(change);
             }
 
             return Gate?.Task ?? Task.CompletedTask;
