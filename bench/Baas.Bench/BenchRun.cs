@@ -85,8 +85,8 @@ internal sealed partial class BenchRun : IAsyncDisposable
             return await RunSchedulesAsync(repo, outputDirectory, startedAt, loadBefore, cancellationToken);
         }
 
-        Console.WriteLine("Publishing the server and the ceiling app (Release)...");
-        var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
+        Console.WriteLine(_options.Server is null ? "Publishing the server and the ceiling app (Release)..." : $"Using the published server {_options.Server}; publishing the ceiling app (Release)...");
+        var serverDll = _options.Server ?? await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
         var ceilingDll = await PublishAsync(repo, Path.Combine("bench", "Baas.Bench.Ceiling", "Baas.Bench.Ceiling.csproj"), "ceiling", "Baas.Bench.Ceiling.dll", cancellationToken);
 
         // Both processes get the same environment; the server adds only its own settings. Per-request
@@ -157,8 +157,14 @@ internal sealed partial class BenchRun : IAsyncDisposable
         var auth = await AuthScenarios.PrepareAsync(anonymousClient, _options.Concurrency, cancellationToken);
 
         var results = new List<ScenarioResult>();
-        foreach (var group in Scenarios(serverClient, userClient, adminClient, ceilingClient, auth, anonymousClient))
+        foreach (var all in Scenarios(serverClient, userClient, adminClient, ceilingClient, auth, anonymousClient))
         {
+            var group = _options.Only is { } only ? [.. all.Where(s => only.Any(name => s.Name.StartsWith(name, StringComparison.OrdinalIgnoreCase)))] : all;
+            if (group.Length == 0)
+            {
+                continue;
+            }
+
             IReadOnlyList<ScenarioResult> measured;
             if (group.Length == 1)
             {
