@@ -25,6 +25,9 @@ public sealed partial class SqliteDocumentStore
     private Task _writeLoop = Task.CompletedTask;
     private long _commits;
 
+    // Whether the writer thread waits for the write lock (held by a prune chunk, a checkpoint reset, an index build).
+    private bool _writerWaiting;
+
     /// <summary>Write transactions committed by <see cref="WriteAsync"/> (a group counts once).</summary>
     internal long Commits => Interlocked.Read(ref _commits);
 
@@ -44,9 +47,15 @@ public sealed partial class SqliteDocumentStore
             ValidateCollectionName(operation.Collection);
         }
 
+        var prepared = new PreparedDocument[operations.Count];
+        for (var i = 0; i < prepared.Length; i++)
+        {
+            prepared[i] = PreparedDocument.Of(operations[i]);
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var pending = new PendingWrite(operations);
+        var pending = new PendingWrite(operations, prepared);
         ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(pending), this);
 
         using (cancellationToken.CanBeCanceled ? cancellationToken.Register(static (state, token) => ((PendingWrite)state!).Cancel(token), pending) : default)
@@ -69,7 +78,9 @@ public sealed partial class SqliteDocumentStore
         var group = new List<PendingWrite>();
         while (WaitToRead(reader))
         {
+            Volatile.Write(ref _writerWaiting, true);
             _writeLock.Wait();
+            Volatile.Write(ref _writerWaiting, false);
             try
             {
                 var operations = 0;
@@ -125,7 +136,8 @@ public sealed partial class SqliteDocumentStore
             {
                 foreach (var pending in group)
                 {
-                    if (savepoints)
+                    var savepoint = savepoints && NeedsSavepoint(pending);
+                    if (savepoint)
                     {
                         writer.Execute("SAVEPOINT w");
                     }
@@ -133,8 +145,8 @@ public sealed partial class SqliteDocumentStore
                     Dictionary<string, CollectionState>? createdHere = null;
                     try
                     {
-                        var logged = ApplyAll(writer, pending.Operations, committedAt, created, ref createdHere, ref recorded);
-                        if (savepoints)
+                        var logged = ApplyAll(writer, pending, committedAt, created, ref createdHere, ref recorded);
+                        if (savepoint)
                         {
                             writer.Execute("RELEASE w");
                         }
@@ -148,6 +160,13 @@ public sealed partial class SqliteDocumentStore
                     }
                     catch (Exception ex) when (savepoints && IsWriteFault(writer, ex))
                     {
+                        if (!savepoint)
+                        {
+                            // A lone insert that failed wrote nothing (see NeedsSavepoint); there is nothing to undo.
+                            pending.Failure = ex;
+                            continue;
+                        }
+
                         writer.Execute("ROLLBACK TO w");
                         writer.Execute("RELEASE w");
                         if (recorded is not null)
@@ -200,15 +219,26 @@ public sealed partial class SqliteDocumentStore
         }
     }
 
+    /// <summary>
+    /// Whether a write of a group needs a savepoint to fail alone. A single insert into an existing collection does not:
+    /// its document row either goes in or, on a duplicate id (no row: <c>ON CONFLICT DO NOTHING</c>) or a unique index
+    /// (SQLite undoes the failing statement), does not, and its change is logged only after the row went in; the array
+    /// paths it recorded before may stay (the set only grows, and a superset is never wrong). That saves two statements
+    /// per create on the writer thread, which all writes share.
+    /// </summary>
+    private bool NeedsSavepoint(PendingWrite pending) =>
+        pending.Operations is not [InsertOperation insert] || !_collections.ContainsKey(insert.Collection);
+
     /// <summary>Applies one write's operations; returns the last change sequence it logged, or 0.</summary>
     private long ApplyAll(
         SqliteSession writer,
-        IReadOnlyList<WriteOperation> operations,
+        PendingWrite pending,
         long committedAt,
         Dictionary<string, CollectionState> created,
         ref Dictionary<string, CollectionState>? createdHere,
         ref List<(CollectionState, string)>? recorded)
     {
+        var operations = pending.Operations;
         long lastLogged = 0;
         for (var i = 0; i < operations.Count; i++)
         {
@@ -221,7 +251,7 @@ public sealed partial class SqliteDocumentStore
                 (createdHere ??= new Dictionary<string, CollectionState>(StringComparer.Ordinal))[operation.Collection] = state;
             }
 
-            if (Apply(writer, state, operation, i, committedAt, ref recorded) is > 0 and var logged)
+            if (Apply(writer, state, operation, pending.Prepared[i], i, committedAt, ref recorded) is > 0 and var logged)
             {
                 lastLogged = logged;
             }
@@ -266,7 +296,7 @@ public sealed partial class SqliteDocumentStore
     }
 
     /// <summary>One queued <see cref="WriteAsync"/> call.</summary>
-    private sealed class PendingWrite(IReadOnlyList<WriteOperation> operations)
+    private sealed class PendingWrite(IReadOnlyList<WriteOperation> operations, PreparedDocument[] prepared)
     {
         private const int Queued = 0;
         private const int Taken = 1;
@@ -276,6 +306,9 @@ public sealed partial class SqliteDocumentStore
         private int _state;
 
         public IReadOnlyList<WriteOperation> Operations { get; } = operations;
+
+        /// <summary>Per operation, its document as the writer stores it (<see cref="PreparedDocument.Of"/>).</summary>
+        public PreparedDocument[] Prepared { get; } = prepared;
 
         public Task Completion => _done.Task;
 
