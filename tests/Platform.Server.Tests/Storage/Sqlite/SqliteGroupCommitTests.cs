@@ -242,6 +242,72 @@ public sealed class SqliteGroupCommitTests : IDisposable
     }
 
     [Fact]
+    public async Task FailedLoneInsertInAGroup_KeepsTheArrayPathItPublished_ForLaterWrites()
+    {
+        // A lone insert into an existing collection runs without a savepoint: when it fails, the array path it
+        // published to readers must still be in the table, or a later write with an array there (which skips the
+        // path, known in memory) would leave the path unknown after a restart.
+        using (var store = SqliteStoreFixture.Open(_dataDir))
+        {
+            await store.InitializeAsync(Ct);
+            await store.WriteAsync([Insert("tasks", "existing")], Ct);
+
+            var rest = await QueueBehindABlockedCommitAsync(
+                store,
+                [Insert("tasks", "head")],
+                [Insert("tasks", "existing", "\"tags\":[\"red\"]")],
+                [Insert("tasks", "ok")]);
+            var outcomes = await Task.WhenAll(rest.Select(Outcome));
+            Assert.IsType<DuplicateIdException>(outcomes[0]);
+            Assert.Null(outcomes[1]);
+            await store.WriteAsync([Insert("tasks", "later", "\"tags\":[\"blue\"]")], Ct);
+        }
+
+        using var reopened = SqliteStoreFixture.Open(_dataDir);
+        await reopened.InitializeAsync(Ct);
+        var found = await reopened.QueryAsync("tasks", new DocumentQuery(FilterParser.Parse("""{"tags":"blue"}"""), [new SortField("_id")], 10), Ct);
+        Assert.Equal("later", (string)Assert.Single(found)["_id"]!);
+        Assert.Null((await reopened.GetAsync("tasks", "existing", Ct))!["tags"]);
+    }
+
+    [Fact]
+    public async Task PruningManyChanges_LetsQueuedWritesCommitBetweenItsChunks()
+    {
+        // Issue 13, item 6: a prune takes the write lock a chunk (500 changes) at a time. It used to take it again right
+        // after each chunk, before the writer thread it had just woken could, so writes could wait for the whole prune.
+        // With writes queued all the time, the writer now commits a group after (nearly) every chunk.
+        using var store = SqliteStoreFixture.Open(_dataDir, changes: new ChangeFeedOptions { MaxRetained = 1 });
+        await store.InitializeAsync(Ct);
+        for (var batch = 0; batch < 20; batch++)
+        {
+            await store.WriteAsync([.. Enumerable.Range(0, 500).Select(i => Insert("tasks", $"seed-{batch}-{i}"))], Ct);
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var writers = Enumerable.Range(0, 8).Select(w => Task.Run(
+            async () =>
+            {
+                for (var i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    await store.WriteAsync([Insert("tasks", $"w{w}-{i}")], Ct);
+                }
+            },
+            Ct)).ToArray();
+        var before = store.Commits;
+        await WaitUntilAsync(() => store.Commits > before + 3);
+
+        var atStart = store.Commits;
+        var removed = await Task.Run(() => store.PruneChangesAsync(Ct), Ct).WaitAsync(Patience, Ct);
+        var commitsDuringPrune = store.Commits - atStart;
+        await stop.CancelAsync();
+        await Task.WhenAll(writers).WaitAsync(Patience, Ct);
+
+        Assert.True(removed >= 10_000, $"removed {removed}");
+        var chunks = removed / 500;
+        Assert.True(commitsDuringPrune >= chunks / 2, $"{commitsDuringPrune} commits during a prune of {chunks} chunks");
+    }
+
+    [Fact]
     public async Task QueuedWrite_CancelledBeforeItsGroup_NeverRuns()
     {
         using var store = SqliteStoreFixture.Open(_dataDir);
