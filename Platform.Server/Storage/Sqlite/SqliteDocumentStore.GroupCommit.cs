@@ -47,15 +47,9 @@ public sealed partial class SqliteDocumentStore
             ValidateCollectionName(operation.Collection);
         }
 
-        var prepared = new PreparedDocument[operations.Count];
-        for (var i = 0; i < prepared.Length; i++)
-        {
-            prepared[i] = PreparedDocument.Of(operations[i]);
-        }
-
         cancellationToken.ThrowIfCancellationRequested();
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var pending = new PendingWrite(operations, prepared);
+        var pending = new PendingWrite(operations);
         ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(pending), this);
 
         using (cancellationToken.CanBeCanceled ? cancellationToken.Register(static (state, token) => ((PendingWrite)state!).Cancel(token), pending) : default)
@@ -136,8 +130,7 @@ public sealed partial class SqliteDocumentStore
             {
                 foreach (var pending in group)
                 {
-                    var savepoint = savepoints && NeedsSavepoint(pending);
-                    if (savepoint)
+                    if (savepoints)
                     {
                         writer.Execute("SAVEPOINT w");
                     }
@@ -145,8 +138,8 @@ public sealed partial class SqliteDocumentStore
                     Dictionary<string, CollectionState>? createdHere = null;
                     try
                     {
-                        var logged = ApplyAll(writer, pending, committedAt, created, ref createdHere, ref recorded);
-                        if (savepoint)
+                        var logged = ApplyAll(writer, pending.Operations, committedAt, created, ref createdHere, ref recorded);
+                        if (savepoints)
                         {
                             writer.Execute("RELEASE w");
                         }
@@ -160,13 +153,6 @@ public sealed partial class SqliteDocumentStore
                     }
                     catch (Exception ex) when (savepoints && IsWriteFault(writer, ex))
                     {
-                        if (!savepoint)
-                        {
-                            // A lone insert that failed wrote nothing (see NeedsSavepoint); there is nothing to undo.
-                            pending.Failure = ex;
-                            continue;
-                        }
-
                         writer.Execute("ROLLBACK TO w");
                         writer.Execute("RELEASE w");
                         if (recorded is not null)
@@ -219,26 +205,15 @@ public sealed partial class SqliteDocumentStore
         }
     }
 
-    /// <summary>
-    /// Whether a write of a group needs a savepoint to fail alone. A single insert into an existing collection does not:
-    /// its document row either goes in or, on a duplicate id (no row: <c>ON CONFLICT DO NOTHING</c>) or a unique index
-    /// (SQLite undoes the failing statement), does not, and its change is logged only after the row went in; the array
-    /// paths it recorded before may stay (the set only grows, and a superset is never wrong). That saves two statements
-    /// per create on the writer thread, which all writes share.
-    /// </summary>
-    private bool NeedsSavepoint(PendingWrite pending) =>
-        pending.Operations is not [InsertOperation insert] || !_collections.ContainsKey(insert.Collection);
-
     /// <summary>Applies one write's operations; returns the last change sequence it logged, or 0.</summary>
     private long ApplyAll(
         SqliteSession writer,
-        PendingWrite pending,
+        IReadOnlyList<WriteOperation> operations,
         long committedAt,
         Dictionary<string, CollectionState> created,
         ref Dictionary<string, CollectionState>? createdHere,
         ref List<(CollectionState, string)>? recorded)
     {
-        var operations = pending.Operations;
         long lastLogged = 0;
         for (var i = 0; i < operations.Count; i++)
         {
@@ -251,7 +226,7 @@ public sealed partial class SqliteDocumentStore
                 (createdHere ??= new Dictionary<string, CollectionState>(StringComparer.Ordinal))[operation.Collection] = state;
             }
 
-            if (Apply(writer, state, operation, pending.Prepared[i], i, committedAt, ref recorded) is > 0 and var logged)
+            if (Apply(writer, state, operation, i, committedAt, ref recorded) is > 0 and var logged)
             {
                 lastLogged = logged;
             }
@@ -296,7 +271,7 @@ public sealed partial class SqliteDocumentStore
     }
 
     /// <summary>One queued <see cref="WriteAsync"/> call.</summary>
-    private sealed class PendingWrite(IReadOnlyList<WriteOperation> operations, PreparedDocument[] prepared)
+    private sealed class PendingWrite(IReadOnlyList<WriteOperation> operations)
     {
         private const int Queued = 0;
         private const int Taken = 1;
@@ -306,9 +281,6 @@ public sealed partial class SqliteDocumentStore
         private int _state;
 
         public IReadOnlyList<WriteOperation> Operations { get; } = operations;
-
-        /// <summary>Per operation, its document as the writer stores it (<see cref="PreparedDocument.Of"/>).</summary>
-        public PreparedDocument[] Prepared { get; } = prepared;
 
         public Task Completion => _done.Task;
 

@@ -582,15 +582,16 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     /// Applies one operation and, for user collections, logs it in the same transaction (one extra statement; the
     /// before-image is copied inside SQLite from the row the write touches). Returns the change's sequence, or 0.
     /// </summary>
-    private static long Apply(SqliteSession writer, CollectionState state, WriteOperation operation, in PreparedDocument prepared, int opIndex, long committedAt, ref List<(CollectionState, string)>? recorded)
+    private static long Apply(SqliteSession writer, CollectionState state, WriteOperation operation, int opIndex, long committedAt, ref List<(CollectionState, string)>? recorded)
     {
         switch (operation)
         {
             case InsertOperation insert:
             {
-                var (id, version, json) = (prepared.Id, prepared.Version, prepared.Json);
-                RecordArrayPaths(writer, state, prepared.ArrayPaths, ref recorded);
-                var inserted = WithUniqueMapping(writer, state, opIndex, state.InsertSql, [id, version, json]);
+                var (id, version) = Identity(insert.Document);
+                RecordArrayPaths(writer, state, insert.Document, ref recorded);
+                var json = Serialize(insert.Document);
+                var inserted = WithUniqueMapping(state, opIndex, () => writer.Execute(state.InsertSql, [id, version, json]));
                 if (inserted == 0)
                 {
                     throw new DuplicateIdException(state.Name, id, opIndex);
@@ -607,13 +608,14 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
             case ReplaceOperation replace:
             {
-                var (id, version, json) = (prepared.Id, prepared.Version, prepared.Json);
-                RecordArrayPaths(writer, state, prepared.ArrayPaths, ref recorded);
+                var (id, version) = Identity(replace.Document);
+                RecordArrayPaths(writer, state, replace.Document, ref recorded);
+                var json = Serialize(replace.Document);
 
                 // Logged first, while the row still holds the before-image; a failing update rolls the log row back.
                 var logged = state.Logged && writer.Execute(state.LogReplaceSql, [state.Name, json, committedAt, id, replace.ExpectedVersion, SqliteChangeLog.OriginParameter(replace.Origin)]) > 0;
                 var sequence = logged ? writer.LastInsertRowId : 0;
-                var updated = WithUniqueMapping(writer, state, opIndex, state.ReplaceSql, [version, json, id, replace.ExpectedVersion]);
+                var updated = WithUniqueMapping(state, opIndex, () => writer.Execute(state.ReplaceSql, [version, json, id, replace.ExpectedVersion]));
                 if (updated == 0)
                 {
                     throw new VersionMismatchException(state.Name, id, StoredVersion(writer, state, id), opIndex);
@@ -644,11 +646,11 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
     }
 
-    private static int WithUniqueMapping(SqliteSession writer, CollectionState state, int opIndex, string sql, IReadOnlyList<object> parameters)
+    private static int WithUniqueMapping(CollectionState state, int opIndex, Func<int> write)
     {
         try
         {
-            return writer.Execute(sql, parameters);
+            return write();
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19 && ex.Message.Contains("UNIQUE", StringComparison.Ordinal))
         {
@@ -681,34 +683,6 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
     private static string Serialize(JsonObject document) => document.ToJsonString(DocumentJson);
 
-    /// <summary>
-    /// What the writer thread needs of a document write, worked out on the caller's thread before the write queues
-    /// (issue 13, item 2): the writer is one thread that every write of the process passes through, so each
-    /// microsecond it spends per write caps the throughput of all of them, while callers run in parallel.
-    /// </summary>
-    private readonly record struct PreparedDocument(string Id, long Version, string Json, string[]? ArrayPaths)
-    {
-        /// <summary>The id, version, JSON text and array paths of the document of an insert or replace; empty for a delete.</summary>
-        public static PreparedDocument Of(WriteOperation operation)
-        {
-            var document = operation switch
-            {
-                InsertOperation insert => insert.Document,
-                ReplaceOperation replace => replace.Document,
-                _ => null,
-            };
-            if (document is null)
-            {
-                return default;
-            }
-
-            var (id, version) = Identity(document);
-            HashSet<string>? paths = null;
-            CollectArrayPaths(document, string.Empty, ImmutableHashSet<string>.Empty, ref paths);
-            return new PreparedDocument(id, version, Serialize(document), paths?.ToArray());
-        }
-    }
-
     private static JsonObject ParseDocument(string json) => JsonNode.Parse(json)!.AsObject();
 
     /// <summary>
@@ -716,29 +690,22 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     /// <paramref name="recorded"/> too: should the write roll back, the in-memory set keeps them, so the table must
     /// get them again (see <see cref="RerecordArrayPaths"/>) or a later write with the same array would skip its row.
     /// </summary>
-    private static void RecordArrayPaths(SqliteSession writer, CollectionState state, string[]? paths, ref List<(CollectionState, string)>? recorded)
+    private static void RecordArrayPaths(SqliteSession writer, CollectionState state, JsonObject document, ref List<(CollectionState, string)>? recorded)
     {
-        if (paths is null)
+        HashSet<string>? found = null;
+        CollectArrayPaths(document, string.Empty, state.ArrayPaths, ref found);
+        if (found is null)
         {
             return;
         }
 
-        var known = state.ArrayPaths;
-        List<string>? found = null;
-        foreach (var path in paths)
+        foreach (var path in found)
         {
-            if (!known.Contains(path))
-            {
-                writer.Execute(InsertArrayPathSql, [state.Name, path]);
-                (recorded ??= []).Add((state, path));
-                (found ??= []).Add(path);
-            }
+            writer.Execute(InsertArrayPathSql, [state.Name, path]);
+            (recorded ??= []).Add((state, path));
         }
 
-        if (found is not null)
-        {
-            state.AddArrayPaths(found);
-        }
+        state.AddArrayPaths(found);
     }
 
     /// <summary>Writes array paths that a rolled-back write published to readers back into the table.</summary>

@@ -244,9 +244,9 @@ public sealed class SqliteGroupCommitTests : IDisposable
     [Fact]
     public async Task FailedLoneInsertInAGroup_KeepsTheArrayPathItPublished_ForLaterWrites()
     {
-        // A lone insert into an existing collection runs without a savepoint: when it fails, the array path it
-        // published to readers must still be in the table, or a later write with an array there (which skips the
-        // path, known in memory) would leave the path unknown after a restart.
+        // A lone insert that fails in a group: the array path it published to readers must still be in the table, or
+        // a later write with an array there (which skips the path, known in memory) would leave the path unknown after
+        // a restart.
         using (var store = SqliteStoreFixture.Open(_dataDir))
         {
             await store.InitializeAsync(Ct);
