@@ -69,6 +69,9 @@ internal sealed record BenchOptions
     /// <summary>HTTP, memory, realtime, dashboard and functions: an already published <c>Platform.Server.dll</c> to measure instead of publishing this tree.</summary>
     public string? Server { get; init; }
 
+    /// <summary>HTTP: run only the scenarios whose names start with one of these (case-insensitive); null runs them all.</summary>
+    public IReadOnlyList<string>? Only { get; init; }
+
     /// <summary>Dashboard: the <c>wwwroot</c> of a published empty <c>dotnet new blazorwasm</c> app, cold-loaded beside the dashboard (the runtime's floor).</summary>
     public string? Floor { get; init; }
 
@@ -116,6 +119,8 @@ internal sealed record BenchOptions
                                   alternating
           --server <dll>          http, memory, realtime, dashboard, functions: measure this published Platform.Server.dll instead
                                   of publishing the tree (e.g. a build of main, for a before/after)
+          --only <names>          http: run only the scenarios whose names start with one of these comma-separated
+                                  words (e.g. `--only get-by-id,create`; the set-up and seeding are unchanged)
           --floor <dir>           dashboard: the wwwroot of a published empty `dotnet new blazorwasm` app, served
                                   as static files and cold-loaded after each round of the dashboard's loads (the
                                   WebAssembly runtime's own start on this machine)
@@ -166,6 +171,7 @@ internal sealed record BenchOptions
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },
                 "--fanout-warmup" => options with { FanOutWarmup = Number(name, value, 0, 10_000) },
                 "--floor" => File.Exists(Path.Combine(value, "index.html")) ? options with { Floor = Path.GetFullPath(value) } : throw new ArgumentException($"--floor must name the wwwroot of a published Blazor WebAssembly app; '{value}' holds no index.html."),
+                "--only" => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is { Length: > 0 } names ? options with { Only = names } : throw new ArgumentException("--only needs at least one scenario name, e.g. get-by-id,create."),
                 "--loads" => options with { DashboardLoads = Number(name, value, 1, 30) },
                 _ => throw new ArgumentException($"Unknown option {name}.\n{Usage}"),
             };

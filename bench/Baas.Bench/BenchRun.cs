@@ -157,8 +157,14 @@ internal sealed partial class BenchRun : IAsyncDisposable
         var auth = await AuthScenarios.PrepareAsync(anonymousClient, _options.Concurrency, cancellationToken);
 
         var results = new List<ScenarioResult>();
-        foreach (var group in Scenarios(serverClient, userClient, adminClient, ceilingClient, auth, anonymousClient))
+        foreach (var all in Scenarios(serverClient, userClient, adminClient, ceilingClient, auth, anonymousClient))
         {
+            var group = _options.Only is { } only ? [.. all.Where(s => only.Any(name => s.Name.StartsWith(name, StringComparison.OrdinalIgnoreCase)))] : all;
+            if (group.Length == 0)
+            {
+                continue;
+            }
+
             IReadOnlyList<ScenarioResult> measured;
             if (group.Length == 1)
             {

@@ -26,7 +26,8 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
     // is read), so a reader of large documents holds a few of them at a time, not 256.
     private const long ChangePageMaxChars = 4 * 1024 * 1024;
     private const int ByteBoundScanSize = 1024;
-    private const int PruneChunkSize = 2000;
+    // Small enough that one chunk holds writes back for about a millisecond.
+    private const int PruneChunkSize = 500;
     private static readonly TimeSpan PruneInterval = TimeSpan.FromSeconds(10);
 
     // The last committed sequence, published after each commit. Readers compare their position with it to know

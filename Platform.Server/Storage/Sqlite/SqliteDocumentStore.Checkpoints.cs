@@ -31,6 +31,10 @@ namespace Platform.Server.Storage.Sqlite;
 /// </summary>
 public sealed partial class SqliteDocumentStore
 {
+    // Before a reset: copies after the first while the last one found more than SmallTailBytes of new commits.
+    private const int MaxTailCopies = 4;
+    private const long SmallTailBytes = 1024 * 1024;
+
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
     private Task _checkpointer = Task.CompletedTask;
     private SqliteSession? _checkpointSession;
@@ -107,10 +111,22 @@ public sealed partial class SqliteDocumentStore
                 return new WalCheckpoint(inUse, WalBytes(), WalCheckpointOutcome.None);
             }
 
-            // Copies what was committed during the first copy, so that the reset below, which holds writes back, has
-            // only the last few milliseconds to copy.
-            Run(session, "PASSIVE", out elapsed);
-            _metrics?.SqliteCheckpointed("passive", elapsed);
+            // Copies what was committed during the first copy, and again while a copy still found more than a little
+            // new (at most MaxTailCopies times), so that the reset below, which holds writes back while it copies the
+            // rest and syncs both files, has only the last few milliseconds of commits to copy (issue 13, item 6).
+            var previous = first.Log;
+            for (var copies = 0; copies < MaxTailCopies; copies++)
+            {
+                var next = Run(session, "PASSIVE", out elapsed);
+                _metrics?.SqliteCheckpointed("passive", elapsed);
+                SqliteStoreLog.Checkpointed(_logger, next.Log, next.Copied, elapsed.TotalMilliseconds);
+                var appended = next.Log - previous;
+                previous = next.Log;
+                if (next.Busy || appended < 0 || LogBytes(appended) <= SmallTailBytes)
+                {
+                    break;
+                }
+            }
             if (_overBoundSince != 0 && Stopwatch.GetElapsedTime(_overBoundSince, now).TotalMilliseconds >= _checkpointWaitMs)
             {
                 return Reset(session, _checkpointWaitMs, forced: true, cancellationToken);

@@ -242,6 +242,35 @@ public sealed class SqliteGroupCommitTests : IDisposable
     }
 
     [Fact]
+    public async Task FailedLoneInsertInAGroup_KeepsTheArrayPathItPublished_ForLaterWrites()
+    {
+        // A lone insert that fails in a group: the array path it published to readers must still be in the table, or
+        // a later write with an array there (which skips the path, known in memory) would leave the path unknown after
+        // a restart.
+        using (var store = SqliteStoreFixture.Open(_dataDir))
+        {
+            await store.InitializeAsync(Ct);
+            await store.WriteAsync([Insert("tasks", "existing")], Ct);
+
+            var rest = await QueueBehindABlockedCommitAsync(
+                store,
+                [Insert("tasks", "head")],
+                [Insert("tasks", "existing", "\"tags\":[\"red\"]")],
+                [Insert("tasks", "ok")]);
+            var outcomes = await Task.WhenAll(rest.Select(Outcome));
+            Assert.IsType<DuplicateIdException>(outcomes[0]);
+            Assert.Null(outcomes[1]);
+            await store.WriteAsync([Insert("tasks", "later", "\"tags\":[\"blue\"]")], Ct);
+        }
+
+        using var reopened = SqliteStoreFixture.Open(_dataDir);
+        await reopened.InitializeAsync(Ct);
+        var found = await reopened.QueryAsync("tasks", new DocumentQuery(FilterParser.Parse("""{"tags":"blue"}"""), [new SortField("_id")], 10), Ct);
+        Assert.Equal("later", (string)Assert.Single(found)["_id"]!);
+        Assert.Null((await reopened.GetAsync("tasks", "existing", Ct))!["tags"]);
+    }
+
+    [Fact]
     public async Task QueuedWrite_CancelledBeforeItsGroup_NeverRuns()
     {
         using var store = SqliteStoreFixture.Open(_dataDir);
