@@ -144,7 +144,7 @@ internal sealed class FunctionRun
     }
 
     /// <summary>Object.freeze: no property added, removed or changed.</summary>
-    private static void Freeze(Engine engine, ObjectInstance value) =>
+    internal static void Freeze(Engine engine, ObjectInstance value) =>
         engine.Call(engine.Intrinsics.Object.Get("freeze"), JsValue.Undefined, [value]);
 
     /// <summary>Appends one line made of <paramref name="args"/> to this run's log.</summary>
@@ -620,7 +620,7 @@ internal sealed class ContextParts(ObjectInstance db, ObjectInstance userDb, Clr
             env.Set(name, value);
         }
 
-        engine.Call(engine.Intrinsics.Object.Get("freeze"), JsValue.Undefined, [env]);
+        FunctionRun.Freeze(engine, env);
         _environment = environment;
         _env = env;
         return env;

@@ -234,11 +234,20 @@ public sealed class SqliteGroupCommitTests : IDisposable
             Assert.Null(outcomes[1]);
         }
 
-        // After a restart the store knows "tags" only from its table: the array must still be matched by element.
+        await AssertBlueTagsMatchAfterRestartAsync("kept");
+    }
+
+    /// <summary>After a restart the store knows "tags" only from its table: the array must still be matched by element.</summary>
+    private async Task AssertBlueTagsMatchAfterRestartAsync(string expectedId, string? untaggedId = null)
+    {
         using var reopened = SqliteStoreFixture.Open(_dataDir);
         await reopened.InitializeAsync(Ct);
         var found = await reopened.QueryAsync("tasks", new DocumentQuery(FilterParser.Parse("""{"tags":"blue"}"""), [new SortField("_id")], 10), Ct);
-        Assert.Equal("kept", (string)Assert.Single(found)["_id"]!);
+        Assert.Equal(expectedId, (string)Assert.Single(found)["_id"]!);
+        if (untaggedId is not null)
+        {
+            Assert.Null((await reopened.GetAsync("tasks", untaggedId, Ct))!["tags"]);
+        }
     }
 
     [Fact]
@@ -263,11 +272,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
             await store.WriteAsync([Insert("tasks", "later", "\"tags\":[\"blue\"]")], Ct);
         }
 
-        using var reopened = SqliteStoreFixture.Open(_dataDir);
-        await reopened.InitializeAsync(Ct);
-        var found = await reopened.QueryAsync("tasks", new DocumentQuery(FilterParser.Parse("""{"tags":"blue"}"""), [new SortField("_id")], 10), Ct);
-        Assert.Equal("later", (string)Assert.Single(found)["_id"]!);
-        Assert.Null((await reopened.GetAsync("tasks", "existing", Ct))!["tags"]);
+        await AssertBlueTagsMatchAfterRestartAsync("later", untaggedId: "existing");
     }
 
     [Fact]
