@@ -41,10 +41,17 @@ public static class JobsDashboardEndpoints
             DashboardTitle = "Baas jobs",
             DisplayStorageConnectionString = false,
         };
-        var branch = routes.CreateApplicationBuilder();
-        var pipeline = new Lazy<RequestDelegate>(() => branch
-            .UseHangfireDashboard(DashboardEndpoints.JobsPath, dashboard, branch.ApplicationServices.GetRequiredService<ScheduleHangfire>().Storage)
-            .Build());
+        // PublicationOnly: a failed open (MongoDB unreachable) is not remembered, so a later request tries again, as the
+        // synchronizer does; each attempt builds on a branch of its own.
+        var pipeline = new Lazy<RequestDelegate>(
+            () =>
+            {
+                var branch = routes.CreateApplicationBuilder();
+                return branch
+                    .UseHangfireDashboard(DashboardEndpoints.JobsPath, dashboard, branch.ApplicationServices.GetRequiredService<ScheduleHangfire>().Storage)
+                    .Build();
+            },
+            LazyThreadSafetyMode.PublicationOnly);
         routes.Map(DashboardEndpoints.JobsPath + "/{**path}", context => pipeline.Value(context));
         return routes;
     }
