@@ -19,7 +19,7 @@ internal sealed class AdminSeeder(
 {
     internal const string DefaultBaseUrl = "http://localhost:8090";
 
-    public int Order => 300;
+    public int Order => StartupTaskOrder.AfterStore;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {

@@ -23,7 +23,7 @@ public static class AuditServiceCollectionExtensions
 /// <summary>Creates <c>_audit</c> and its indexes.</summary>
 internal sealed class AuditInitializer(IDocumentStore store) : IStartupTask
 {
-    public int Order => 150;
+    public int Order => StartupTaskOrder.AfterStore;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {

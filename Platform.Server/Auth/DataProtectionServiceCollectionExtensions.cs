@@ -55,7 +55,7 @@ internal sealed class FileKeysWarning(string keysDir, ILogger<FileKeysWarning> l
 
 internal sealed class FileKeysWarningTask(FileKeysWarning warning) : IStartupTask
 {
-    public int Order => 50;
+    public int Order => StartupTaskOrder.AfterStore;
 
     public Task RunAsync(CancellationToken cancellationToken)
     {

@@ -26,7 +26,7 @@ internal sealed class SigningKeyInitializer(
     internal const string SigningKeyId = "jwt-signing-key";
     private const string Algorithm = SecurityAlgorithms.HmacSha256;
 
-    public int Order => 200;
+    public int Order => StartupTaskOrder.AfterStore;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {

@@ -116,7 +116,7 @@ internal sealed class StoreXmlRepository(IDocumentStore store, IOptions<DataProt
 /// </summary>
 internal sealed class StoreXmlRepositoryInitializer(IDocumentStore store, StoreXmlRepository repository) : IStartupTask
 {
-    public int Order => 50;
+    public int Order => StartupTaskOrder.AfterStore;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {

@@ -6,7 +6,7 @@ namespace Platform.Server.Collections;
 /// <summary>Makes sure the definitions collection exists.</summary>
 internal sealed class CollectionsInitializer(IDocumentStore store) : IStartupTask
 {
-    public int Order => 100;
+    public int Order => StartupTaskOrder.AfterStore;
 
     public Task RunAsync(CancellationToken cancellationToken) => store.CreateCollectionAsync(CollectionNames.Definitions, cancellationToken);
 }

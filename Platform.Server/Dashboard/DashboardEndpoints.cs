@@ -7,7 +7,8 @@ namespace Platform.Server.Dashboard;
 /// <summary>
 /// The admin dashboard (<c>Platform.Admin</c>, a Blazor WebAssembly app) at <c>/admin</c>: its static files, built
 /// into the server's output by the project reference, are served by <c>MapStaticAssets</c> (fingerprinted names
-/// cached as immutable, gzip and brotli variants negotiated, ETags); every other <c>/admin/...</c> address without a
+/// cached as immutable, gzip and brotli variants negotiated, ETags) on a pipeline of the dashboard's own, built at its
+/// first request (<see cref="UseBaasDashboard"/>); every other <c>/admin/...</c> address without a
 /// file extension answers the app's <c>index.html</c> so that deep links and reloads work. <c>/admin/jobs</c> is left
 /// to the jobs dashboard, and nothing here touches <c>/api</c>. Every answer under <c>/admin</c> (and the shared
 /// <c>/_content</c> and <c>/_framework</c> files) carries <see cref="DashboardSecurityHeaders"/>.
@@ -65,26 +66,62 @@ public static class DashboardEndpoints
     public static IApplicationBuilder UseBaasDashboardHeaders(this IApplicationBuilder app) =>
         app.UseMiddleware<DashboardSecurityHeaders>();
 
-    public static IEndpointRouteBuilder MapBaasDashboard(this WebApplication app)
+    /// <summary>
+    /// Serves the dashboard to the requests no endpoint of the API matched under its paths (<c>/admin</c>,
+    /// <c>/_content</c>, <c>/_framework</c>): from a pipeline of its own, with its own routing, built at the first
+    /// such request. The static-asset endpoints (763 in a Release build: each file with its compressed variants, read
+    /// from a 583 KB manifest) are then not part of the API's route table, which the first request of any kind
+    /// compiles into its matcher, and are not read at all until a browser asks for the dashboard (issue 13, item 5;
+    /// bench/README.md, "Memory, start-up and allocations").
+    /// </summary>
+    /// <remarks>
+    /// After routing, authentication and authorization (none of which these files need), so the API's own endpoints
+    /// (<c>/admin/jobs</c>) keep precedence and a request the dashboard does not answer still ends as a 404 problem.
+    /// </remarks>
+    public static IApplicationBuilder UseBaasDashboard(this IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var endpointsManifest = ManifestPrefix + ".staticwebassets.endpoints.json";
-        if (File.Exists(endpointsManifest))
+        var services = app.ApplicationServices;
+        var pipeline = new Lazy<RequestDelegate>(() => BuildPipeline(services), LazyThreadSafetyMode.ExecutionAndPublication);
+        return app.Use((context, next) =>
+            context.GetEndpoint() is null && IsDashboardPath(context.Request.Path) ? pipeline.Value(context) : next(context));
+    }
+
+    /// <summary>The paths the dashboard's files and app routes live under (everything in its static-assets manifest).</summary>
+    internal static bool IsDashboardPath(PathString path) =>
+        path.StartsWithSegments(BasePath, StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/_content", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/_framework", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The dashboard's own pipeline: routing over its static assets (fingerprinted names cached as immutable, gzip and
+    /// brotli variants negotiated, ETags: <c>MapStaticAssets</c>), <c>/admin</c> and the SPA fallback. A fresh
+    /// <see cref="ApplicationBuilder"/> rather than the application's: the application's carries the global route
+    /// builder, and routing there would add these endpoints to the API's matcher after all.
+    /// </summary>
+    private static RequestDelegate BuildPipeline(IServiceProvider services)
+    {
+        var branch = new ApplicationBuilder(services);
+        branch.UseRouting();
+        branch.UseEndpoints(endpoints =>
         {
-            app.MapStaticAssets(endpointsManifest);
-        }
+            var endpointsManifest = ManifestPrefix + ".staticwebassets.endpoints.json";
+            if (File.Exists(endpointsManifest))
+            {
+                endpoints.MapStaticAssets(endpointsManifest);
+            }
 
+            // The app's base address is /admin/: the bare /admin is sent there so relative URLs resolve. Routing ignores a
+            // trailing slash, so this one endpoint answers both and tells them apart.
+            endpoints.MapGet(BasePath, (HttpContext context, IWebHostEnvironment environment) => context.Request.Path.Value!.EndsWith('/')
+                    ? Index(context, environment)
+                    : Results.Redirect(BasePath + "/"))
+                .ExcludeFromDescription();
 
-        // The app's base address is /admin/: the bare /admin is sent there so relative URLs resolve. Routing ignores a
-        // trailing slash, so this one endpoint answers both and tells them apart.
-        app.MapGet(BasePath, (HttpContext context, IWebHostEnvironment environment) => context.Request.Path.Value!.EndsWith('/')
-                ? Index(context, environment)
-                : Results.Redirect(BasePath + "/"))
-            .ExcludeFromDescription();
-
-        // Client-side routes (/admin/outbox, /admin/setup?token=...) load the app, which routes them. Not files (a
-        // missing .js stays a 404), not /admin/jobs. The fallback runs only when no other endpoint matched.
-        app.MapFallback(BasePath + "/{**path:nonfile:regex(^(?!jobs(/|$)).*$)}", (HttpContext context, IWebHostEnvironment environment) => Index(context, environment));
-        return app;
+            // Client-side routes (/admin/outbox, /admin/setup?token=...) load the app, which routes them. Not files (a
+            // missing .js stays a 404), not /admin/jobs. The fallback runs only when no other endpoint matched.
+            endpoints.MapFallback(BasePath + "/{**path:nonfile:regex(^(?!jobs(/|$)).*$)}", (HttpContext context, IWebHostEnvironment environment) => Index(context, environment));
+        });
+        return branch.Build();
     }
 }

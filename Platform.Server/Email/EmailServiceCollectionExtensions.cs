@@ -39,7 +39,7 @@ public static class EmailServiceCollectionExtensions
 /// <summary>Creates <c>_outbox</c>, also with SMTP, so the outbox API answers (empty) either way.</summary>
 internal sealed class OutboxInitializer(IDocumentStore store) : IStartupTask
 {
-    public int Order => 100;
+    public int Order => StartupTaskOrder.AfterStore;
 
     public Task RunAsync(CancellationToken cancellationToken) => store.CreateCollectionAsync(EmailOutbox.Collection, cancellationToken);
 }

@@ -89,6 +89,7 @@ public static class BaasServerExtensions
         app.UseAuthentication();
         app.UseBaasRateLimiting();
         app.UseAuthorization();
+        app.UseBaasDashboard();
 
         app.MapOpenApi();
         app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false });
@@ -109,7 +110,6 @@ public static class BaasServerExtensions
         app.MapAuditEndpoints();
         app.MapAdminToolsEndpoints();
         app.MapFunctionEndpoints();
-        app.MapBaasDashboard();
         return app;
     }
 }

@@ -8,10 +8,28 @@ namespace Platform.Server.Hosting;
 /// </summary>
 public interface IStartupTask
 {
-    /// <summary>Lower runs first: storage 0, collections 100, auth keys 200, admin seeding 300.</summary>
+    /// <summary>
+    /// Tasks of one order run concurrently, each order once every lower one has finished: the store opens first
+    /// (<see cref="StartupTaskOrder.Store"/>), then everything that needs only the store together
+    /// (<see cref="StartupTaskOrder.AfterStore"/>). A task that needs another's result takes a higher order.
+    /// </summary>
     int Order { get; }
 
     Task RunAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The orders of the start-up tasks (<see cref="IStartupTask.Order"/>).</summary>
+public static class StartupTaskOrder
+{
+    /// <summary>Opening the store, which every other task writes to.</summary>
+    public const int Store = 0;
+
+    /// <summary>
+    /// The system collections and their indexes, the signing key, the key ring's check and the first admin: each
+    /// needs the store and nothing else, so they run together (the admin's deliberately slow password hash beside the
+    /// others' writes, on another core).
+    /// </summary>
+    public const int AfterStore = 100;
 }
 
 /// <summary>
@@ -27,17 +45,23 @@ internal sealed partial class StartupTaskRunner(IEnumerable<IStartupTask> tasks,
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         var all = time.GetTimestamp();
-        foreach (var task in tasks.OrderBy(t => t.Order))
+        foreach (var group in tasks.GroupBy(t => t.Order).OrderBy(g => g.Key))
         {
-            var started = time.GetTimestamp();
-            await task.RunAsync(cancellationToken);
-            var took = time.GetElapsedTime(started).TotalMilliseconds;
-            var name = task.GetType().Name;
-            Log.TaskRan(logger, name, took);
+            // Task.Run: a task's synchronous part (the admin's password hash) must not hold up the start of the others.
+            await Task.WhenAll(group.Select(task => Task.Run(() => RunAsync(task, cancellationToken), cancellationToken)));
         }
 
         var total = time.GetElapsedTime(all).TotalMilliseconds;
         Log.TasksRan(logger, total);
+    }
+
+    private async Task RunAsync(IStartupTask task, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        await task.RunAsync(cancellationToken);
+        var took = time.GetElapsedTime(started).TotalMilliseconds;
+        var name = task.GetType().Name;
+        Log.TaskRan(logger, name, took);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

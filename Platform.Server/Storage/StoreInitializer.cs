@@ -5,7 +5,7 @@ namespace Platform.Server.Storage;
 /// <summary>Opens the store before anything else touches it.</summary>
 internal sealed class StoreInitializer(IDocumentStore store) : IStartupTask
 {
-    public int Order => 0;
+    public int Order => StartupTaskOrder.Store;
 
     public Task RunAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
 }

@@ -3,10 +3,10 @@ using Platform.Server.Storage;
 
 namespace Platform.Server.Users;
 
-/// <summary>Creates the app-user system collections and their indexes (after the auth keys, before admin seeding).</summary>
+/// <summary>Creates the app-user system collections and their indexes.</summary>
 internal sealed class UsersInitializer(IDocumentStore store) : IStartupTask
 {
-    public int Order => 250;
+    public int Order => StartupTaskOrder.AfterStore;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {

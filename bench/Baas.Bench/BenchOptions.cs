@@ -96,7 +96,7 @@ internal sealed record BenchOptions
                                   subscribers, a row every --report-every, memory slope and pass/fail),
                                   triggers (after trigger: commit -> function start, runs lost, beside get-by-id),
                                   functions (creates with vs without a before trigger; callable vs get-by-id),
-                                  memory (start -> first 200 on /health/ready and idle RSS over --starts starts,
+                                  memory (start -> first 200 on /health/ready, the CPU used by then and idle RSS over --starts starts,
                                   then get/query/patch/create with the bytes the server allocates per request
                                   and the RSS after the load),
                                   schedules (an every-second schedule: start delay after each due time over

@@ -39,9 +39,9 @@ internal sealed partial class BenchRun
 
                 // Idle: set up, then nothing asked of it for two seconds.
                 await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
-                var figures = new StartFigures(build.Name, server.StartupTime.TotalMilliseconds, server.ResidentMegabytes());
+                var figures = new StartFigures(build.Name, server.StartupTime.TotalMilliseconds, server.StartupCpuTime.TotalMilliseconds, server.ResidentMegabytes());
                 starts.Add(figures);
-                Console.WriteLine(Format($"  {build.Name}, start {i + 1}: first 200 on /health/ready after {figures.StartupMilliseconds:N0} ms, idle RSS {figures.IdleRssMegabytes:N1} MiB"));
+                Console.WriteLine(Format($"  {build.Name}, start {i + 1}: first 200 on /health/ready after {figures.StartupMilliseconds:N0} ms ({figures.StartupCpuMilliseconds:N0} ms CPU), idle RSS {figures.IdleRssMegabytes:N1} MiB"));
                 await StopAsync(server);
             }
         }

@@ -33,6 +33,12 @@ internal sealed class ServerProcess : IAsyncDisposable
     public TimeSpan StartupTime { get; private set; }
 
     /// <summary>
+    /// CPU time (user + system, <c>/proc/&lt;pid&gt;/stat</c>) the process had used when the health path first answered 200:
+    /// far less sensitive to the machine's load than <see cref="StartupTime"/>, which includes the wait for a core.
+    /// </summary>
+    public TimeSpan StartupCpuTime { get; private set; }
+
+    /// <summary>
     /// Starts <c>dotnet &lt;dll&gt;</c> on a free loopback port and waits for <c>/health</c> to answer 200.
     /// </summary>
     public static async Task<ServerProcess> StartAsync(
@@ -75,6 +81,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         try
         {
             server.StartupTime = await WaitForHealthAsync(server, stopwatch, healthPath, healthLimit ?? TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+            server.StartupCpuTime = server.CpuTime();
         }
         catch
         {

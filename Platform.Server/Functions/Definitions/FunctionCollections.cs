@@ -24,7 +24,7 @@ public static class FunctionCollections
 /// <summary>Creates the functions' system collections and the run indexes (list by function newest first; retention by age; recent failures by status).</summary>
 internal sealed class FunctionCollectionsInitializer(IDocumentStore store) : IStartupTask
 {
-    public int Order => 110;
+    public int Order => StartupTaskOrder.AfterStore;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
