@@ -58,7 +58,7 @@ internal sealed class ChangeFeedReader(
                 // Healthy again as soon as the feed is open, not at the next change, which may be a long way off.
                 await foreach (var change in feed.ReadAsync(position, liveness.Reading, stoppingToken))
                 {
-                    dispatcher.Dispatch(change);
+                    await dispatcher.DispatchAsync(change);
                     liveness.Reading();
                     delay = options.Value.RetryDelay;
                     failed = false;

@@ -10,9 +10,21 @@ namespace Platform.Server.Realtime;
 /// Several <c>change</c> events for one connection, sent with one write and one flush; each is its own invocation on
 /// the wire, exactly as if it had been sent alone (<see cref="SharedFrameHubProtocol"/>).
 /// </summary>
-internal sealed class ChangeBatch(IReadOnlyList<OutgoingMessage> messages)
+internal sealed class ChangeBatch
 {
-    public IReadOnlyList<OutgoingMessage> Messages { get; } = messages;
+    // One event (the usual case: the dispatcher's own send to an idle connection) is held without a list.
+    private readonly OutgoingMessage? _single;
+    private readonly IReadOnlyList<OutgoingMessage>? _many;
+
+    public ChangeBatch(OutgoingMessage single) => _single = single;
+
+    public ChangeBatch(IReadOnlyList<OutgoingMessage> messages) => _many = messages;
+
+    public int Count => _many?.Count ?? 1;
+
+    public OutgoingMessage this[int index] => _many is { } many ? many[index] : index == 0 ? _single! : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public IReadOnlyList<OutgoingMessage> Messages => _many ?? [_single!];
 }
 
 /// <summary>
@@ -47,8 +59,9 @@ internal sealed class SharedFrameHubProtocol(IHubProtocol inner) : IHubProtocol
             return;
         }
 
-        foreach (var outgoing in batch.Messages)
+        for (var i = 0; i < batch.Count; i++)
         {
+            var outgoing = batch[i];
             if (outgoing is { Payload: ChangeEvent change, Change: { } dispatched })
             {
                 dispatched.Frames.Write(Inner, change, output);

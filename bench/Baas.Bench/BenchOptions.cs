@@ -33,6 +33,12 @@ internal sealed record BenchOptions
     /// <summary>Measured writes of the realtime suite's single-subscriber latency test (fan-out uses a tenth).</summary>
     public int RealtimeWrites { get; init; } = 1000;
 
+    /// <summary>
+    /// Realtime: the subscribers are .NET SignalR <c>HubConnection</c>s (<c>hub</c>, the measurement before 2026-12-06 16:00 UTC)
+    /// rather than the lighter <see cref="WireSubscriber"/>s (<c>wire</c>, the default).
+    /// </summary>
+    public bool HubClients { get; init; }
+
     /// <summary>Warm-up writes before each fan-out size's measured ones; null: a tenth of those (at least 1).</summary>
     public int? FanOutWarmup { get; init; }
 
@@ -131,6 +137,9 @@ internal sealed record BenchOptions
           --fanout-warmup <n>     realtime: warm-up writes before each fan-out size's measured ones (0-10000,
                                   default a tenth of them); 30 or more lets the runtime finish compiling the
                                   send path (tiered JIT) before the server's CPU per recipient is measured
+          --subscriber-client <c> realtime: wire (default: SignalR's JSON hub protocol over plain websockets, each
+                                  event parsed and checked in order) or hub (.NET SignalR HubConnections, the
+                                  subscribers of runs before 2026-12-06 16:00 UTC)
         """;
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -170,6 +179,7 @@ internal sealed record BenchOptions
                 "--max-slope" => options with { SoakMaxSlope = Number(name, value, 1, 10_000) / 100.0 },
                 "--writes" => options with { RealtimeWrites = Number(name, value, 100, 100_000) },
                 "--fanout-warmup" => options with { FanOutWarmup = Number(name, value, 0, 10_000) },
+                "--subscriber-client" => value is "wire" or "hub" ? options with { HubClients = value == "hub" } : throw new ArgumentException($"--subscriber-client must be wire or hub, not '{value}'."),
                 "--floor" => File.Exists(Path.Combine(value, "index.html")) ? options with { Floor = Path.GetFullPath(value) } : throw new ArgumentException($"--floor must name the wwwroot of a published Blazor WebAssembly app; '{value}' holds no index.html."),
                 "--only" => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is { Length: > 0 } names ? options with { Only = names } : throw new ArgumentException("--only needs at least one scenario name, e.g. get-by-id,create."),
                 "--loads" => options with { DashboardLoads = Number(name, value, 1, 30) },

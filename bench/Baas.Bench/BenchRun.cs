@@ -235,7 +235,7 @@ internal sealed partial class BenchRun : IAsyncDisposable
         var key = await BaasSetup.CreateServiceKeyAsync(client, AdminEmail, AdminPassword, cancellationToken);
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
 
-        var bench = new RealtimeBench(server, client, key);
+        var bench = new RealtimeBench(server, client, key, _options.HubClients);
         if (_options.Suite == "realtime-attack")
         {
             await bench.RunAttackAsync(Math.Max(10, _options.RealtimeWrites / 2), attackers: 30, cancellationToken);

@@ -15,10 +15,12 @@ internal sealed record RealtimeResult(string Name, int Samples, double P50Millis
 
 /// <summary>
 /// The realtime suite: change latency to one subscriber, fan-out of one write to many websocket subscribers, and the
-/// server's memory per idle subscribed connection. All subscribers are .NET SignalR clients in this process; writes
-/// go through the REST API one at a time, each waiting for its event(s) before the next.
+/// server's memory per idle subscribed connection. All subscribers are in this process: <see cref="WireSubscriber"/>s
+/// (SignalR's JSON hub protocol over a plain websocket, every event checked to arrive in order), or, with
+/// <c>hubClients</c> (<c>--subscriber-client hub</c>), .NET SignalR <c>HubConnection</c>s as before 2026-12-06 16:00 UTC.
+/// Writes go through the REST API one at a time, each waiting for its event(s) before the next.
 /// </summary>
-internal sealed class RealtimeBench(ServerProcess server, HttpClient http, string apiKey)
+internal sealed class RealtimeBench(ServerProcess server, HttpClient http, string apiKey, bool hubClients = false)
 {
     public const string Collection = "bench_rt";
     public const string AttackCollection = "bench_rt_attack";
@@ -26,6 +28,8 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
     private static readonly TimeSpan EventTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Probe _probe = new();
+    private readonly WireCounters _wire = new();
+    private readonly List<WireSubscriber> _wireOpen = [];
     private int _writes;
 
     public List<RealtimeResult> Results { get; } = [];
@@ -44,8 +48,27 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
             create.EnsureSuccessStatusCode();
         }
 
+        using var stopPings = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pings = hubClients ? Task.CompletedTask : PingWireSubscribersAsync(stopPings.Token);
+        try
+        {
+            await RunSubscribersAsync(latencyWrites, fanOutWrites, fanOutWarmup, fanOutSubscribers, cancellationToken);
+        }
+        finally
+        {
+            await stopPings.CancelAsync();
+            await pings;
+        }
+
+        Notes.Add(hubClients
+            ? "Subscribers: .NET SignalR HubConnections (websockets, JSON protocol)."
+            : Format($"Subscribers: SignalR's JSON hub protocol over plain websockets (bench WireSubscriber), every event parsed; {_wire.Events:N0} change events received, {_wire.OutOfOrder:N0} out of order or after a gap (must be 0)."));
+    }
+
+    private async Task RunSubscribersAsync(int latencyWrites, int fanOutWrites, int fanOutWarmup, IReadOnlyList<int> fanOutSubscribers, CancellationToken cancellationToken)
+    {
         Console.WriteLine(Format($"Latency, one subscriber: {latencyWrites:N0} writes after {latencyWrites / 10:N0} warm-up..."));
-        await using (var single = await ConnectAsync(cancellationToken))
+        await using (var single = await ConnectSubscriberAsync(cancellationToken))
         {
             await WriteAndWaitAsync(1, latencyWrites / 10, cancellationToken);
             var ackToEvent = new List<double>();
@@ -73,7 +96,7 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
 
         // For each fan-out size, smallest first: open the connections it adds, measure the memory they hold idle, then
         // fan out to all of them.
-        var connections = new List<HubConnection>();
+        var connections = new List<IAsyncDisposable>();
         try
         {
             foreach (var size in fanOutSubscribers)
@@ -89,7 +112,7 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
                     new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
                     async (_, token) =>
                     {
-                        var connection = await ConnectAsync(token);
+                        var connection = await ConnectSubscriberAsync(token);
                         lock (connections)
                         {
                             connections.Add(connection);
@@ -106,10 +129,67 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
         }
         finally
         {
-            foreach (var connection in connections)
+            await Parallel.ForEachAsync(connections, new ParallelOptions { MaxDegreeOfParallelism = 16 }, (connection, _) => connection.DisposeAsync());
+        }
+    }
+
+    private async Task<IAsyncDisposable> ConnectSubscriberAsync(CancellationToken cancellationToken)
+    {
+        if (hubClients)
+        {
+            return await ConnectAsync(cancellationToken);
+        }
+
+        var subscriber = await WireSubscriber.ConnectAsync(new Uri(server.BaseAddress, "realtime"), apiKey, Collection, _probe.Seen, _wire, cancellationToken);
+        lock (_wireOpen)
+        {
+            _wireOpen.Add(subscriber);
+        }
+
+        return new Removing(subscriber, this);
+    }
+
+    // SignalR clients ping the server (which closes a connection it hears nothing from for 30 s); so do these.
+    private async Task PingWireSubscribersAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(WireSubscriber.PingInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                await connection.DisposeAsync();
+                WireSubscriber[] open;
+                lock (_wireOpen)
+                {
+                    open = [.. _wireOpen];
+                }
+
+                foreach (var subscriber in open)
+                {
+                    try
+                    {
+                        await subscriber.PingAsync(cancellationToken);
+                    }
+                    catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or ObjectDisposedException)
+                    {
+                    }
+                }
             }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private sealed class Removing(WireSubscriber subscriber, RealtimeBench bench) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            lock (bench._wireOpen)
+            {
+                bench._wireOpen.Remove(subscriber);
+            }
+
+            return subscriber.DisposeAsync();
         }
     }
 
@@ -393,8 +473,9 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
     private async Task<(long Sent, long Acked, long LastEvent, long Missing)> WriteOnceAsync(
         int subscribers, CancellationToken cancellationToken, string collection = Collection, Func<string, string>? body = null)
     {
-        var id = "w" + (++_writes).ToString(CultureInfo.InvariantCulture);
-        var done = _probe.Arm(id, subscribers);
+        var write = ++_writes;
+        var id = "w" + write.ToString(CultureInfo.InvariantCulture);
+        var done = _probe.Arm(write, subscribers);
         using var content = new StringContent(body?.Invoke(id) ?? $"{{\"_id\":\"{id}\",\"title\":\"write {id}\",\"n\":1}}", Encoding.UTF8, "application/json");
         var sent = Stopwatch.GetTimestamp();
         using (var response = await http.PostAsync(new Uri($"api/collections/{collection}/documents", UriKind.Relative), content, cancellationToken))
@@ -425,7 +506,7 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
                 options.Headers["X-Api-Key"] = apiKey;
             })
             .Build();
-        connection.On<JsonElement>("change", change => _probe.Seen(change.GetProperty("id").GetString()));
+        connection.On<JsonElement>("change", change => _probe.Seen(long.Parse(change.GetProperty("id").GetString()![1..], CultureInfo.InvariantCulture)));
         await connection.StartAsync(cancellationToken);
         await connection.InvokeAsync<JsonElement>("Subscribe", new { collection, filter }, cancellationToken);
         return connection;
@@ -449,26 +530,26 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
 
         public int Received => _current?.Count ?? 0;
 
-        public Task<long> Arm(string id, int expected)
+        public Task<long> Arm(long write, int expected)
         {
-            var state = new State(id, expected);
+            var state = new State(write, expected);
             _current = state;
             return state.Done.Task;
         }
 
-        public void Seen(string? id)
+        public void Seen(long write)
         {
             var now = Stopwatch.GetTimestamp();
             var state = _current;
-            if (state is not null && id == state.Id && Interlocked.Increment(ref state.Count) == state.Expected)
+            if (state is not null && write == state.Write && Interlocked.Increment(ref state.Count) == state.Expected)
             {
                 state.Done.TrySetResult(now);
             }
         }
 
-        private sealed class State(string id, int expected)
+        private sealed class State(long write, int expected)
         {
-            public readonly string Id = id;
+            public readonly long Write = write;
             public readonly int Expected = expected;
             public readonly TaskCompletionSource<long> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
             public int Count;

@@ -271,6 +271,37 @@ public sealed class RealtimeDispatcherTests : IDisposable
         Assert.Equal([1, 1, 2], _hub.SendSizes);
     }
 
+    [Fact]
+    public async Task Dispatch_MoreConnectionsThanASlice_YieldsBetweenSlicesAndEveryConnectionGetsEachChangeInOrder()
+    {
+        var dispatcher = Create(new RealtimeOptions());
+        var connections = (RealtimeDispatcher.FanOutSlice * 2) + 1;
+        for (var i = 0; i < connections; i++)
+        {
+            var context = Connect(dispatcher);
+            dispatcher.Activate(dispatcher.Register(context.ConnectionId, Everything(), resumeAfter: null).Subscription);
+        }
+
+        // The first slice is written on this thread; the rest only after the dispatcher has let the thread pool run (what
+        // the first slice's sends left queued there, in a real hub), so on another thread, or on this one after it is free.
+        var first = NewChange("a");
+        _hub.DispatchingThread = Environment.CurrentManagedThreadId;
+        var dispatching = dispatcher.DispatchAsync(first);
+        _hub.DispatchingThread = null;
+        Assert.Equal(RealtimeDispatcher.FanOutSlice, _hub.SentOnDispatchingThread.Count);
+        await dispatching;
+        await dispatcher.DispatchAsync(NewChange("b"));
+
+        var received = new List<string>();
+        for (var i = 0; i < connections * 2; i++)
+        {
+            received.Add((await _hub.NextAsync()).Id);
+        }
+
+        // Each change reached every connection once, and "b" went out only after every "a" had.
+        Assert.Equal([.. Enumerable.Repeat("a", connections), .. Enumerable.Repeat("b", connections)], received);
+    }
+
     // Dispatches on this thread, recording which sends happen on it (the worker runs on thread-pool threads, possibly this
     // one once the test awaits).
     private void DispatchHere(RealtimeDispatcher dispatcher, string id)
@@ -310,6 +341,15 @@ public sealed class RealtimeDispatcherTests : IDisposable
 
     private StoredChange Dispatch(RealtimeDispatcher dispatcher, string id, ChangeKind kind = ChangeKind.Insert, JsonObject? before = null, JsonObject? after = null)
     {
+        var change = NewChange(id, kind, before, after);
+
+        // Up to FanOutSlice connections, a change is handed out before DispatchAsync returns.
+        Assert.True(dispatcher.DispatchAsync(change).IsCompletedSuccessfully);
+        return change;
+    }
+
+    private StoredChange NewChange(string id, ChangeKind kind = ChangeKind.Insert, JsonObject? before = null, JsonObject? after = null)
+    {
         var change = new StoredChange(
             (++_sequence).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "c",
@@ -318,7 +358,6 @@ public sealed class RealtimeDispatcherTests : IDisposable
             before,
             kind == ChangeKind.Insert ? after ?? new JsonObject { ["_id"] = id } : after,
             _time.GetUtcNow());
-        dispatcher.Dispatch(change);
         return change;
     }
 
@@ -366,7 +405,7 @@ public sealed class RealtimeDispatcherTests : IDisposable
         /// <summary>How many events each send carried, in order.</summary>
         public ConcurrentQueue<int> SendSizes { get; } = new();
 
-        /// <summary>The thread that calls <see cref="RealtimeDispatcher.Dispatch"/> in the test, or null.</summary>
+        /// <summary>The thread that calls <see cref="RealtimeDispatcher.DispatchAsync"/> in the test, or null.</summary>
         public int? DispatchingThread { get; set; }
 
         /// <summary>The ids of the events sent on <see cref="DispatchingThread"/>, in order.</summary>
