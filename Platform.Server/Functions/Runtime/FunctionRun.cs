@@ -6,6 +6,7 @@ using Jint.Native;
 using JsFunction = Jint.Native.Function.Function;
 using Jint.Native.Object;
 using Jint.Runtime;
+using Jint.Runtime.Descriptors;
 using Jint.Runtime.Interop;
 using Platform.Server.Common;
 using Platform.Server.Documents;
@@ -122,24 +123,27 @@ internal sealed class FunctionRun
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(parts);
+        // Own data properties of a fresh object, defined directly: what Set would make, without its lookups.
         var ctx = new JsObject(engine);
-        ctx.Set("db", parts.Db);
-        ctx.Set("userDb", parts.UserDb);
-        ctx.Set("auth", JsJson.ToJs(engine, Invocation.Caller?.Auth));
-        ctx.Set("args", JsJson.ToJs(engine, Invocation.Args));
-        ctx.Set("event", JsJson.EventToJs(engine, Invocation.Event));
+        ctx.FastSetProperty("db", new PropertyDescriptor(parts.Db, PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("userDb", new PropertyDescriptor(parts.UserDb, PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("auth", new PropertyDescriptor(JsJson.ToJs(engine, Invocation.Caller?.Auth), PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("args", new PropertyDescriptor(JsJson.ToJs(engine, Invocation.Args), PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("event", new PropertyDescriptor(JsJson.EventToJs(engine, Invocation.Event), PropertyFlag.ConfigurableEnumerableWritable));
+
+        // Frozen as Object.freeze leaves it (read-only, not configurable, not extensible), without calling it.
         var run = new JsObject(engine);
-        run.Set("id", Invocation.RunId);
-        run.Set("function", Function.Name);
-        run.Set("version", Function.Version);
-        run.Set("trigger", Invocation.Trigger.Name());
-        run.Set("attempt", Invocation.Attempt);
-        Freeze(engine, run);
-        ctx.Set("run", run);
-        ctx.Set("env", parts.Environment(engine, Environment));
-        ctx.Set("log", parts.Log);
-        ctx.Set("fetch", parts.Fetch);
-        ctx.Set("reject", parts.Reject);
+        run.FastSetProperty("id", new PropertyDescriptor(Invocation.RunId, PropertyFlag.Enumerable));
+        run.FastSetProperty("function", new PropertyDescriptor(Function.Name, PropertyFlag.Enumerable));
+        run.FastSetProperty("version", new PropertyDescriptor(Function.Version, PropertyFlag.Enumerable));
+        run.FastSetProperty("trigger", new PropertyDescriptor(Invocation.Trigger.Name(), PropertyFlag.Enumerable));
+        run.FastSetProperty("attempt", new PropertyDescriptor(Invocation.Attempt, PropertyFlag.Enumerable));
+        run.PreventExtensions();
+        ctx.FastSetProperty("run", new PropertyDescriptor(run, PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("env", new PropertyDescriptor(parts.Environment(engine, Environment), PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("log", new PropertyDescriptor(parts.Log, PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("fetch", new PropertyDescriptor(parts.Fetch, PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("reject", new PropertyDescriptor(parts.Reject, PropertyFlag.ConfigurableEnumerableWritable));
         return ctx;
     }
 
