@@ -102,7 +102,7 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options, Func<
     private async Task<IReadOnlyList<ScenarioResult>> RunAsync(Scenario[] scenarios, CancellationToken cancellationToken)
     {
         Scenario[] kept = options.Only is { } only ? [.. scenarios.Where(s => only.Any(name => s.Name.StartsWith(name, StringComparison.OrdinalIgnoreCase)))] : scenarios;
-        return kept.Length == 0 ? [] : await LoadRunner.RunInterleavedAsync(kept, options, cancellationToken, serverCpu);
+        return kept.Length == 0 ? [] : await LoadRunner.RunInterleavedAsync(kept, options, cancellationToken, serverCpu, ct => MemoryBench.AllocatedBytesAsync(http, ct));
     }
 
     private async Task<(double Created, double Warm)> EnginesAsync(CancellationToken cancellationToken) => (
@@ -112,11 +112,11 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options, Func<
     public string ToMarkdown()
     {
         var md = new StringBuilder();
-        md.AppendLine("| scenario | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) | server CPU per request (µs) |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| scenario | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) | server CPU per request (µs) | server allocated per request (KB) |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in Creates.Concat(Calls))
         {
-            md.AppendLine(Format($"| {r.Name} | {r.Requests:N0} | {r.Errors:N0} | {r.Throughput:N0} | {r.P50Milliseconds:N2} | {r.P99Milliseconds:N2} | {r.MaxMilliseconds:N1} | {r.ServerCpuMicroseconds:N0} |"));
+            md.AppendLine(Format($"| {r.Name} | {r.Requests:N0} | {r.Errors:N0} | {r.Throughput:N0} | {r.P50Milliseconds:N2} | {r.P99Milliseconds:N2} | {r.MaxMilliseconds:N1} | {r.ServerCpuMicroseconds:N0} | {r.ServerAllocatedBytes / 1024:N1} |"));
         }
 
         // With --only, a pair may be incomplete: its comparison is then left out.
