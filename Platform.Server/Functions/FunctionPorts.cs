@@ -79,7 +79,7 @@ public static class FunctionRunJson
     {
         ArgumentNullException.ThrowIfNull(run);
         var json = new JsonObject { ["id"] = run.Id };
-        AddFields(json, run, Common.Timestamps.Format(run.StartedAt));
+        AddFields(json, run, Common.Timestamps.Format(run.StartedAt), takeResult: false);
         return json;
     }
 
@@ -87,7 +87,12 @@ public static class FunctionRunJson
     /// The run as stored in <see cref="Collection"/>: the system fields (<c>_id</c> = run id, created and updated at its
     /// start), then <see cref="ToJson"/>'s fields without <c>id</c>, built in one object (no copy of a tree).
     /// </summary>
-    public static JsonObject ToDocument(FunctionRunRecord run)
+    /// <param name="run">The run.</param>
+    /// <param name="takeResult">
+    /// True when the caller hands over <see cref="FunctionRunRecord.Result"/>, which nothing else uses (a <c>before</c>
+    /// trigger's run, whose data the write copied): the document then holds that node instead of a copy of it.
+    /// </param>
+    public static JsonObject ToDocument(FunctionRunRecord run, bool takeResult = false)
     {
         ArgumentNullException.ThrowIfNull(run);
         var stamp = Common.Timestamps.Format(run.StartedAt);
@@ -99,11 +104,11 @@ public static class FunctionRunJson
             [Storage.SystemFields.UpdatedAt] = stamp,
             [Storage.SystemFields.CreatedBy] = null,
         };
-        AddFields(document, run, stamp);
+        AddFields(document, run, stamp, takeResult);
         return document;
     }
 
-    private static void AddFields(JsonObject json, FunctionRunRecord run, string startedAt)
+    private static void AddFields(JsonObject json, FunctionRunRecord run, string startedAt, bool takeResult)
     {
         json["function"] = run.Function;
         json["version"] = run.Version;
@@ -115,7 +120,7 @@ public static class FunctionRunJson
         json["durationMs"] = run.DurationMs;
         json["logs"] = Logs(run.Logs);
         json["error"] = run.Error is null ? null : new JsonObject { ["message"] = run.Error.Message, ["line"] = run.Error.Line, ["column"] = run.Error.Column };
-        json["result"] = run.Result?.DeepClone();
+        json["result"] = takeResult && run.Result is { Parent: null } result ? result : run.Result?.DeepClone();
         json["rejection"] = run.Rejection is null ? null : new JsonObject { ["status"] = run.Rejection.Status, ["message"] = run.Rejection.Message };
         json["deadLetter"] = run.DeadLetter;
         json["args"] = run.Args?.DeepClone();

@@ -34,6 +34,10 @@ internal sealed class FunctionRun
     private readonly long _startTimestamp;
     private int _pending;
 
+    // Most runs (a before trigger that returns data) make no host call, so these are made when one does.
+    private Caller? _serviceCaller;
+    private Caller? _userCaller;
+
     public FunctionRun(
         RuntimeServices services,
         FunctionDefinition function,
@@ -50,9 +54,6 @@ internal sealed class FunctionRun
         Token = token;
         _startTimestamp = services.Time.GetTimestamp();
         Log = new RunLog(services.Options.MaxLogLines, services.Options.MaxLogBytes);
-        var origin = new WriteOrigin(function.Name, invocation.Depth + 1);
-        ServiceCaller = Caller.Service with { Origin = origin };
-        UserCaller = (invocation.Caller ?? Caller.Anonymous) with { Origin = origin };
     }
 
     public FunctionDefinition Function { get; }
@@ -73,9 +74,13 @@ internal sealed class FunctionRun
     /// <summary>The value <c>ctx.reject</c> throws to unwind the script; recognised when it surfaces.</summary>
     public JsValue? RejectionSentinel { get; private set; }
 
-    public Caller ServiceCaller { get; }
+    /// <summary><c>ctx.db</c>'s caller: service privileges, its writes marked as this run's (made at the first host call).</summary>
+    public Caller ServiceCaller => _serviceCaller ??= Caller.Service with { Origin = Origin };
 
-    public Caller UserCaller { get; }
+    /// <summary><c>ctx.userDb</c>'s caller: the invocation's (a signed-out visitor without one), its writes marked as this run's.</summary>
+    public Caller UserCaller => _userCaller ??= (Invocation.Caller ?? Caller.Anonymous) with { Origin = Origin };
+
+    private WriteOrigin Origin => new(Function.Name, Invocation.Depth + 1);
 
     /// <summary>Host calls started and not yet handed back.</summary>
     public int Pending => _pending;

@@ -211,7 +211,7 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
             var writes = new WriteOperation[succeeded.Count];
             for (var i = 0; i < writes.Length; i++)
             {
-                writes[i] = FunctionRunStore.Insert(succeeded[i]);
+                writes[i] = new InsertOperation(FunctionRunJson.Collection, FunctionRunJson.ToDocument(succeeded[i], takeResult: true));
             }
 
             return new BeforeWriteResult(fields, null) { Writes = writes };

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Server.Functions;
 using Platform.Server.Storage;
 using Platform.Server.Tests.Infrastructure;
