@@ -12,8 +12,8 @@ namespace Platform.Server.Functions.Runs;
 public sealed record FunctionRunPage(IReadOnlyList<FunctionRunRecord> Items, string? NextCursor);
 
 /// <summary>
-/// Run records in <c>_function_runs</c> (<c>_id</c> = run id): write once (now, or queued on the
-/// <see cref="FunctionRunWriter"/>), read, list newest first with keyset paging, delete by age. Reads first wait for
+/// Run records in <c>_function_runs</c> (<c>_id</c> = run id): write once (now, queued on the
+/// <see cref="FunctionRunWriter"/>, or with a document in its own store write: <see cref="Insert"/>), read, list newest first with keyset paging, delete by age. Reads first wait for
 /// the records queued before them, so a record queued on this node is never missing from a read that follows it.
 /// </summary>
 public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter writer)
