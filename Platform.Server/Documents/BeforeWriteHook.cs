@@ -47,4 +47,12 @@ public sealed record BeforeWrite(TriggerOperation Operation, string Collection, 
 /// Called once the write committed (not when it failed after the triggers ran, or is planned again after a lost race):
 /// queues the records of the successful runs. Null when there is nothing to do.
 /// </param>
-public sealed record BeforeWriteResult(JsonObject? Fields, Func<CancellationToken, ValueTask>? Committed);
+public sealed record BeforeWriteResult(JsonObject? Fields, Func<CancellationToken, ValueTask>? Committed)
+{
+    /// <summary>
+    /// Store writes to commit in the same <see cref="IDocumentStore.WriteAsync"/> call as the document (the records of the
+    /// successful runs, where <see cref="IDocumentStore.CombinedWritesAreCheap"/>): they commit with it or not at all,
+    /// and a lost race that plans the write again drops them with it. Null when there is none.
+    /// </summary>
+    public IReadOnlyList<WriteOperation>? Writes { get; init; }
+}

@@ -18,7 +18,8 @@ namespace Platform.Server.Documents;
 /// service key or admin) is checked against the collection's rules (<see cref="DocumentRules"/>) as it is
 /// planned, so a batch with one denied op fails as a whole. <c>before</c> triggers (<see cref="IBeforeWriteHook"/>)
 /// run per command after the rules and before the schema check, for every caller; the records of their runs are
-/// committed in the same store write as the documents.
+/// committed in the same store write as the documents where the store combines writes cheaply (SQLite), else queued
+/// once the write committed.
 /// </summary>
 public sealed class DocumentService(
     IDocumentStore store,
@@ -80,9 +81,14 @@ public sealed class DocumentService(
 
             try
             {
-                await store.WriteAsync(WithOrigin(plan.Writes, caller), cancellationToken);
+                await store.WriteAsync(plan.WritesFor(caller), cancellationToken);
                 await plan.CommittedAsync();
                 return plan.Results;
+            }
+            catch (StorageException ex) when (plan.IsExtra(ex.OpIndex))
+            {
+                // A run record failed with its document (a fault of the server, not of the request): nothing was written.
+                throw new InvalidOperationException($"The record of a before trigger's run failed in its document's store write ({ex.GetType().Name}), so nothing was written.", ex);
             }
             catch (VersionMismatchException ex) when (commands[ex.OpIndex].IfMatch is null && plan.Conditional[ex.OpIndex] && attempt < MaxAttempts)
             {
@@ -101,16 +107,13 @@ public sealed class DocumentService(
         }
     }
 
-    /// <summary>
-    /// A function run's writes carry its origin into the store and the change feed (loop guard and chain depth of
-    /// <c>after</c> triggers, DESIGN.md section 9); everyone else's writes go as planned.
-    /// </summary>
-    private static List<WriteOperation> WithOrigin(List<WriteOperation> writes, Caller caller) =>
-        caller.Origin is { } origin ? writes.ConvertAll(write => write with { Origin = origin }) : writes;
-
     private sealed class Plan
     {
+        /// <summary>One per command, in the commands' order (a store failure's op index below their count is the command's).</summary>
         public List<WriteOperation> Writes { get; } = [];
+
+        /// <summary>What the <c>before</c> triggers add to the write (their run records), after the commands' writes.</summary>
+        private List<WriteOperation>? _extra;
 
         public List<CommandResult> Results { get; } = [];
 
@@ -123,13 +126,40 @@ public sealed class DocumentService(
         /// <summary>What the <c>before</c> triggers of this plan's writes do once they committed (record their runs).</summary>
         private List<Func<CancellationToken, ValueTask>>? _committed;
 
+        /// <summary>Keeps what the triggers of the command being planned add to the write.</summary>
         public void Add(BeforeWriteResult outcome)
         {
             if (outcome.Committed is { } committed)
             {
                 (_committed ??= []).Add(committed);
             }
+
+            if (outcome.Writes is { Count: > 0 } writes)
+            {
+                (_extra ??= []).AddRange(writes);
+            }
         }
+
+        /// <summary>
+        /// The store write: the commands' writes, marked with the origin when a function run makes them (loop guard and
+        /// chain depth of <c>after</c> triggers, DESIGN.md section 9), then the triggers' run records, unmarked.
+        /// </summary>
+        public List<WriteOperation> WritesFor(Caller caller)
+        {
+            var writes = caller.Origin is { } origin ? Writes.ConvertAll(write => write with { Origin = origin }) : Writes;
+            if (_extra is null)
+            {
+                return writes;
+            }
+
+            var all = new List<WriteOperation>(writes.Count + _extra.Count);
+            all.AddRange(writes);
+            all.AddRange(_extra);
+            return all;
+        }
+
+        /// <summary>True when <paramref name="opIndex"/> is one of the triggers' writes rather than a command's.</summary>
+        public bool IsExtra(int opIndex) => _extra is not null && opIndex >= Writes.Count;
 
         /// <summary>
         /// Runs the callbacks of the triggers after the commit. Not with the request's token: the write is done, and

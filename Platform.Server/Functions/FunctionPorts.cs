@@ -78,31 +78,68 @@ public static class FunctionRunJson
     public static JsonObject ToJson(FunctionRunRecord run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var json = new JsonObject
+        var json = new JsonObject { ["id"] = run.Id };
+        AddFields(json, run, Common.Timestamps.Format(run.StartedAt), takeResult: false);
+        return json;
+    }
+
+    /// <summary>
+    /// The run as stored in <see cref="Collection"/>: the system fields (<c>_id</c> = run id, created and updated at its
+    /// start), then <see cref="ToJson"/>'s fields without <c>id</c>, built in one object (no copy of a tree).
+    /// </summary>
+    /// <param name="run">The run.</param>
+    /// <param name="takeResult">
+    /// True when the caller hands over <see cref="FunctionRunRecord.Result"/>, which nothing else uses (a <c>before</c>
+    /// trigger's run, whose data the write copied): the document then holds that node instead of a copy of it.
+    /// </param>
+    public static JsonObject ToDocument(FunctionRunRecord run, bool takeResult = false)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var stamp = Common.Timestamps.Format(run.StartedAt);
+        var document = new JsonObject
         {
-            ["id"] = run.Id,
-            ["function"] = run.Function,
-            ["version"] = run.Version,
-            ["trigger"] = run.Trigger.Name(),
-            ["eventId"] = run.EventId,
-            ["attempt"] = run.Attempt,
-            ["status"] = run.Status.Name(),
-            ["startedAt"] = Common.Timestamps.Format(run.StartedAt),
-            ["durationMs"] = run.DurationMs,
-            ["logs"] = new JsonArray([.. run.Logs.Select(l => (JsonNode)JsonValue.Create(l))]),
-            ["error"] = run.Error is null ? null : new JsonObject { ["message"] = run.Error.Message, ["line"] = run.Error.Line, ["column"] = run.Error.Column },
-            ["result"] = run.Result?.DeepClone(),
-            ["rejection"] = run.Rejection is null ? null : new JsonObject { ["status"] = run.Rejection.Status, ["message"] = run.Rejection.Message },
-            ["deadLetter"] = run.DeadLetter,
-            ["args"] = run.Args?.DeepClone(),
-            ["event"] = run.Event?.ToJson(),
+            [Storage.SystemFields.Id] = run.Id,
+            [Storage.SystemFields.Version] = 1L,
+            [Storage.SystemFields.CreatedAt] = stamp,
+            [Storage.SystemFields.UpdatedAt] = stamp,
+            [Storage.SystemFields.CreatedBy] = null,
         };
+        AddFields(document, run, stamp, takeResult);
+        return document;
+    }
+
+    private static void AddFields(JsonObject json, FunctionRunRecord run, string startedAt, bool takeResult)
+    {
+        json["function"] = run.Function;
+        json["version"] = run.Version;
+        json["trigger"] = run.Trigger.Name();
+        json["eventId"] = run.EventId;
+        json["attempt"] = run.Attempt;
+        json["status"] = run.Status.Name();
+        json["startedAt"] = startedAt;
+        json["durationMs"] = run.DurationMs;
+        json["logs"] = Logs(run.Logs);
+        json["error"] = run.Error is null ? null : new JsonObject { ["message"] = run.Error.Message, ["line"] = run.Error.Line, ["column"] = run.Error.Column };
+        json["result"] = takeResult && run.Result is { Parent: null } result ? result : run.Result?.DeepClone();
+        json["rejection"] = run.Rejection is null ? null : new JsonObject { ["status"] = run.Rejection.Status, ["message"] = run.Rejection.Message };
+        json["deadLetter"] = run.DeadLetter;
+        json["args"] = run.Args?.DeepClone();
+        json["event"] = run.Event?.ToJson();
         if (run.DueAt is { } dueAt)
         {
             json["dueAt"] = Common.Timestamps.Format(dueAt);
         }
+    }
 
-        return json;
+    private static JsonArray Logs(IReadOnlyList<string> logs)
+    {
+        var array = new JsonArray();
+        foreach (var line in logs)
+        {
+            array.Add(JsonValue.Create(line));
+        }
+
+        return array;
     }
 
     /// <summary>

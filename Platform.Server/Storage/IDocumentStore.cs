@@ -76,6 +76,15 @@ public interface IDocumentStore
     Task<long> CountAsync(string collection, Filters.FilterNode filter, TimeSpan? timeout, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// True when adding operations to a <see cref="WriteAsync"/> call costs only those operations: the call is one
+    /// transaction whatever it holds (SQLite, where every call joins a group commit). False when a call of several
+    /// operations costs a transaction that a call of one does not (MongoDB: one document is atomic on its own). A caller
+    /// with a side record to keep beside a write (a <c>before</c> trigger's run record) asks this to choose between
+    /// writing it in the same call and writing it apart.
+    /// </summary>
+    bool CombinedWritesAreCheap => false;
+
+    /// <summary>
     /// Applies the operations atomically, in order, all or nothing. Failures are
     /// <see cref="DuplicateIdException"/>, <see cref="VersionMismatchException"/> and
     /// <see cref="UniqueIndexViolationException"/>, each carrying the failing operation's index.

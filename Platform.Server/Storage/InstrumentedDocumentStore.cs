@@ -41,6 +41,8 @@ internal sealed class InstrumentedDocumentStore(IDocumentStore inner, StorageMet
     public Task<long> CountAsync(string collection, FilterNode filter, TimeSpan? timeout, CancellationToken cancellationToken = default) =>
         RunAsync("count", collection, ct => inner.CountAsync(collection, filter, timeout, ct), cancellationToken);
 
+    public bool CombinedWritesAreCheap => inner.CombinedWritesAreCheap;
+
     public Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default) =>
         RunAsync("write", operations.Count > 0 ? operations[0].Collection : null, ct => inner.WriteAsync(operations, ct), cancellationToken);
 

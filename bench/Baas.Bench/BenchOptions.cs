@@ -125,8 +125,10 @@ internal sealed record BenchOptions
                                   alternating
           --server <dll>          http, memory, realtime, dashboard, functions: measure this published Platform.Server.dll instead
                                   of publishing the tree (e.g. a build of main, for a before/after)
-          --only <names>          http: run only the scenarios whose names start with one of these comma-separated
-                                  words (e.g. `--only get-by-id,create`; the set-up and seeding are unchanged)
+          --only <names>          http, functions: run only the scenarios whose names start with one of these
+                                  comma-separated words (e.g. `--only get-by-id,create`; the set-up and seeding are
+                                  unchanged; functions: `--only "create (before"` loads the triggered creates alone,
+                                  for a profile)
           --floor <dir>           dashboard: the wwwroot of a published empty `dotnet new blazorwasm` app, served
                                   as static files and cold-loaded after each round of the dashboard's loads (the
                                   WebAssembly runtime's own start on this machine)

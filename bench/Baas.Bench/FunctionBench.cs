@@ -74,17 +74,15 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options, Func<
         }
 
         var engines = await EnginesAsync(cancellationToken);
-        Creates = await LoadRunner.RunInterleavedAsync(
+        Creates = await RunAsync(
             [
                 new Scenario("create (no trigger)", http, random => Create(Plain, random)),
                 new Scenario("create (before trigger sets one field)", http, random => Create(Triggered, random)),
             ],
-            options,
-            cancellationToken,
-            serverCpu);
+            cancellationToken);
         var afterCreates = await EnginesAsync(cancellationToken);
         CreateEngines = (afterCreates.Created - engines.Created, afterCreates.Warm - engines.Warm);
-        Calls = await LoadRunner.RunInterleavedAsync(
+        Calls = await RunAsync(
             [
                 new Scenario("get-by-id", http, _ => new HttpRequestMessage(HttpMethod.Get, new Uri($"api/collections/{Plain}/documents/probe", UriKind.Relative))),
                 new Scenario("callable round trip (trivial function)", http, random => new HttpRequestMessage(HttpMethod.Post, new Uri($"api/functions/{CallableFunction}", UriKind.Relative))
@@ -92,11 +90,19 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options, Func<
                     Content = new StringContent("{\"args\":{\"n\":" + random.Next().ToString(CultureInfo.InvariantCulture) + "}}", Encoding.UTF8, "application/json"),
                 }),
             ],
-            options,
-            cancellationToken,
-            serverCpu);
+            cancellationToken);
         var afterCalls = await EnginesAsync(cancellationToken);
         CallEngines = (afterCalls.Created - afterCreates.Created, afterCalls.Warm - afterCreates.Warm);
+    }
+
+    /// <summary>
+    /// The scenarios <c>--only</c> keeps (all without it), interleaved. One scenario alone is for a profile of it
+    /// (e.g. <c>--only "create (before"</c> while perf records the server); a comparison needs both of its pair.
+    /// </summary>
+    private async Task<IReadOnlyList<ScenarioResult>> RunAsync(Scenario[] scenarios, CancellationToken cancellationToken)
+    {
+        Scenario[] kept = options.Only is { } only ? [.. scenarios.Where(s => only.Any(name => s.Name.StartsWith(name, StringComparison.OrdinalIgnoreCase)))] : scenarios;
+        return kept.Length == 0 ? [] : await LoadRunner.RunInterleavedAsync(kept, options, cancellationToken, serverCpu, ct => MemoryBench.AllocatedBytesAsync(http, ct));
     }
 
     private async Task<(double Created, double Warm)> EnginesAsync(CancellationToken cancellationToken) => (
@@ -106,22 +112,41 @@ internal sealed class FunctionBench(HttpClient http, BenchOptions options, Func<
     public string ToMarkdown()
     {
         var md = new StringBuilder();
-        md.AppendLine("| scenario | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) | server CPU per request (µs) |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| scenario | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) | server CPU per request (µs) | server allocated per request (KB) |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in Creates.Concat(Calls))
         {
-            md.AppendLine(Format($"| {r.Name} | {r.Requests:N0} | {r.Errors:N0} | {r.Throughput:N0} | {r.P50Milliseconds:N2} | {r.P99Milliseconds:N2} | {r.MaxMilliseconds:N1} | {r.ServerCpuMicroseconds:N0} |"));
+            md.AppendLine(Format($"| {r.Name} | {r.Requests:N0} | {r.Errors:N0} | {r.Throughput:N0} | {r.P50Milliseconds:N2} | {r.P99Milliseconds:N2} | {r.MaxMilliseconds:N1} | {r.ServerCpuMicroseconds:N0} | {r.ServerAllocatedBytes / 1024:N1} |"));
         }
 
-        var createRatio = Creates[1].Throughput / Creates[0].Throughput;
-        var callRatio = Calls[1].Throughput / Calls[0].Throughput;
+        // With --only, a pair may be incomplete: its comparison is then left out.
+        var creates = Creates.Count == 2;
+        var calls = Calls.Count == 2;
+        if (creates || calls)
+        {
+            md.AppendLine();
+            md.AppendLine("| comparison (same run, interleaved) | ratio | target | met |");
+            md.AppendLine("| --- | ---: | --- | --- |");
+        }
+
+        if (creates)
+        {
+            var createRatio = Creates[1].Throughput / Creates[0].Throughput;
+            md.AppendLine(Format($"| creates with a before trigger setting one field vs without | {createRatio:P0} | ≥ 75 % | {(createRatio >= 0.75 ? "yes" : "**no**")} |"));
+        }
+
+        if (calls)
+        {
+            var callRatio = Calls[1].Throughput / Calls[0].Throughput;
+            md.AppendLine(Format($"| callable round trip of a trivial function vs get-by-id | {callRatio:P0} | ≥ 50 % | {(callRatio >= 0.50 ? "yes" : "**no**")} |"));
+        }
+
         md.AppendLine();
-        md.AppendLine("| comparison (same run, interleaved) | ratio | target | met |");
-        md.AppendLine("| --- | ---: | --- | --- |");
-        md.AppendLine(Format($"| creates with a before trigger setting one field vs without | {createRatio:P0} | ≥ 75 % | {(createRatio >= 0.75 ? "yes" : "**no**")} |"));
-        md.AppendLine(Format($"| callable round trip of a trivial function vs get-by-id | {callRatio:P0} | ≥ 50 % | {(callRatio >= 0.50 ? "yes" : "**no**")} |"));
-        md.AppendLine();
-        md.AppendLine(Format($"Server CPU per request, with the trigger against without: {Creates[1].ServerCpuMicroseconds / Creates[0].ServerCpuMicroseconds:N2}×; callable against get-by-id: {Calls[1].ServerCpuMicroseconds / Calls[0].ServerCpuMicroseconds:N2}× (user + kernel time of the server process from /proc while each scenario ran; steadier than throughput on a shared machine)."));
+        if (creates && calls)
+        {
+            md.AppendLine(Format($"Server CPU per request, with the trigger against without: {Creates[1].ServerCpuMicroseconds / Creates[0].ServerCpuMicroseconds:N2}×; callable against get-by-id: {Calls[1].ServerCpuMicroseconds / Calls[0].ServerCpuMicroseconds:N2}× (user + kernel time of the server process from /proc while each scenario ran; steadier than throughput on a shared machine)."));
+        }
+
         md.AppendLine(Format($"Engines created (cold) / taken warm from the pool: {CreateEngines.Created:N0} / {CreateEngines.Warm:N0} during the creates, {CallEngines.Created:N0} / {CallEngines.Warm:N0} during the calls."));
         foreach (var r in Creates.Concat(Calls).Where(r => r.FirstError is not null))
         {

@@ -42,6 +42,12 @@ internal sealed record ScenarioResult(
     /// scenarios' CPU per request is the ratio their throughputs tend to, and it is far less noisy than throughput.
     /// </summary>
     public double? ServerCpuMicroseconds { get; init; }
+
+    /// <summary>
+    /// The bytes the server allocated per request while this scenario ran (the runtime's allocated-bytes counter read
+    /// around each slice), when the run measured it; it includes the few bytes of the counter's own read.
+    /// </summary>
+    public double? ServerAllocatedBytes { get; init; }
 }
 
 /// <summary>
@@ -71,7 +77,8 @@ internal static class LoadRunner
         IReadOnlyList<Scenario> scenarios,
         BenchOptions options,
         CancellationToken cancellationToken,
-        Func<TimeSpan>? serverCpu = null)
+        Func<TimeSpan>? serverCpu = null,
+        Func<CancellationToken, Task<double>>? serverAllocated = null)
     {
         var slice = TimeSpan.FromSeconds(1);
         foreach (var scenario in scenarios)
@@ -82,21 +89,29 @@ internal static class LoadRunner
         var workers = scenarios.Select(_ => new List<Worker>()).ToArray();
         var seconds = new double[scenarios.Count];
         var cpu = new TimeSpan[scenarios.Count];
+        var allocated = new double[scenarios.Count];
         var rounds = Math.Max(1, (int)Math.Round(options.Duration.TotalSeconds / slice.TotalSeconds));
         for (var round = 0; round < rounds; round++)
         {
             for (var i = 0; i < scenarios.Count; i++)
             {
+                // Read outside the timed slice: the counter's read is an HTTP request of its own.
+                var allocatedBefore = serverAllocated is null ? 0 : await serverAllocated(cancellationToken).ConfigureAwait(false);
                 var stopwatch = Stopwatch.StartNew();
                 var cpuBefore = serverCpu?.Invoke() ?? TimeSpan.Zero;
                 workers[i].AddRange(await RunPhaseAsync(scenarios[i], options.Concurrency, slice, cancellationToken).ConfigureAwait(false));
                 cpu[i] += (serverCpu?.Invoke() ?? TimeSpan.Zero) - cpuBefore;
                 seconds[i] += stopwatch.Elapsed.TotalSeconds;
+                allocated[i] += serverAllocated is null ? 0 : await serverAllocated(cancellationToken).ConfigureAwait(false) - allocatedBefore;
             }
         }
 
-        return [.. scenarios.Select((scenario, i) => Summarize(scenario.Name, workers[i], seconds[i]) is var result && serverCpu is not null && result.Requests > 0
-            ? result with { ServerCpuMicroseconds = cpu[i].TotalMicroseconds / result.Requests }
+        return [.. scenarios.Select((scenario, i) => Summarize(scenario.Name, workers[i], seconds[i]) is var result && result.Requests > 0
+            ? result with
+            {
+                ServerCpuMicroseconds = serverCpu is null ? null : cpu[i].TotalMicroseconds / result.Requests,
+                ServerAllocatedBytes = serverAllocated is null ? null : allocated[i] / result.Requests,
+            }
             : result)];
     }
 

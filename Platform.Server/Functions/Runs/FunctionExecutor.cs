@@ -24,6 +24,7 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<FunctionExecutor> _logger;
     private readonly SemaphoreSlim _slots;
+    private MaskerFor? _masker;
 
     public FunctionExecutor(
         IFunctionRuntime runtime,
@@ -105,7 +106,7 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
             _slots.Release();
         }
 
-        var run = Record(function, invocation, startedAt, result, new SecretMasker(environment.Values));
+        var run = Record(function, invocation, startedAt, result, MaskerOf(environment));
         if (run.Status is RunStatus.Failed or RunStatus.TimedOut)
         {
             Log.RunFailed(_logger, run.Function, run.Version, run.Id, run.Trigger.Name(), run.Attempt, run.Status.Name(), run.DeadLetter);
@@ -139,6 +140,25 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
     }
 
     public void Dispose() => _slots.Dispose();
+
+    /// <summary>
+    /// The masker of these secrets: the secret store hands out the same dictionary until the secrets change, so the
+    /// masker made for it is reused rather than sorted again for every run.
+    /// </summary>
+    private SecretMasker MaskerOf(IReadOnlyDictionary<string, string> environment)
+    {
+        var cached = Volatile.Read(ref _masker);
+        if (cached is not null && ReferenceEquals(cached.Environment, environment))
+        {
+            return cached.Masker;
+        }
+
+        var made = new MaskerFor(environment, new SecretMasker(environment.Values));
+        Volatile.Write(ref _masker, made);
+        return made.Masker;
+    }
+
+    private sealed record MaskerFor(IReadOnlyDictionary<string, string> Environment, SecretMasker Masker);
 
     private FunctionRunRecord Record(FunctionDefinition function, FunctionInvocation invocation, DateTimeOffset startedAt, FunctionRunResult result, SecretMasker masker)
     {

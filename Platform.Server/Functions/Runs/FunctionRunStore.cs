@@ -12,8 +12,8 @@ namespace Platform.Server.Functions.Runs;
 public sealed record FunctionRunPage(IReadOnlyList<FunctionRunRecord> Items, string? NextCursor);
 
 /// <summary>
-/// Run records in <c>_function_runs</c> (<c>_id</c> = run id): write once (now, or queued on the
-/// <see cref="FunctionRunWriter"/>), read, list newest first with keyset paging, delete by age. Reads first wait for
+/// Run records in <c>_function_runs</c> (<c>_id</c> = run id): write once (now, queued on the
+/// <see cref="FunctionRunWriter"/>, or with a document in its own store write: <see cref="Insert"/>), read, list newest first with keyset paging, delete by age. Reads first wait for
 /// the records queued before them, so a record queued on this node is never missing from a read that follows it.
 /// </summary>
 public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter writer)
@@ -39,30 +39,7 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
         writer.EnqueueAsync(run, cancellationToken);
 
     /// <summary>The store write that saves <paramref name="run"/>, for a caller that commits it with other writes.</summary>
-    public static InsertOperation Insert(FunctionRunRecord run)
-    {
-        ArgumentNullException.ThrowIfNull(run);
-        var json = FunctionRunJson.ToJson(run);
-        json.Remove("id");
-        var stamp = Timestamps.Format(run.StartedAt);
-        var document = new JsonObject
-        {
-            [SystemFields.Id] = run.Id,
-            [SystemFields.Version] = 1L,
-            [SystemFields.CreatedAt] = stamp,
-            [SystemFields.UpdatedAt] = stamp,
-            [SystemFields.CreatedBy] = null,
-        };
-        // ToJson made fresh nodes: move them over rather than copy them again.
-        foreach (var key in json.Select(p => p.Key).ToList())
-        {
-            var value = json[key];
-            json.Remove(key);
-            document[key] = value;
-        }
-
-        return new InsertOperation(FunctionRunJson.Collection, document);
-    }
+    public static InsertOperation Insert(FunctionRunRecord run) => new(FunctionRunJson.Collection, FunctionRunJson.ToDocument(run));
 
     /// <summary>The run of <paramref name="function"/> with this id, or null (also when the id belongs to another function).</summary>
     public async Task<FunctionRunRecord?> GetAsync(string function, string id, CancellationToken cancellationToken = default)

@@ -6,6 +6,7 @@ using Jint.Native;
 using JsFunction = Jint.Native.Function.Function;
 using Jint.Native.Object;
 using Jint.Runtime;
+using Jint.Runtime.Descriptors;
 using Jint.Runtime.Interop;
 using Platform.Server.Common;
 using Platform.Server.Documents;
@@ -33,6 +34,10 @@ internal sealed class FunctionRun
     private readonly long _startTimestamp;
     private int _pending;
 
+    // Most runs (a before trigger that returns data) make no host call, so these are made when one does.
+    private Caller? _serviceCaller;
+    private Caller? _userCaller;
+
     public FunctionRun(
         RuntimeServices services,
         FunctionDefinition function,
@@ -49,9 +54,6 @@ internal sealed class FunctionRun
         Token = token;
         _startTimestamp = services.Time.GetTimestamp();
         Log = new RunLog(services.Options.MaxLogLines, services.Options.MaxLogBytes);
-        var origin = new WriteOrigin(function.Name, invocation.Depth + 1);
-        ServiceCaller = Caller.Service with { Origin = origin };
-        UserCaller = (invocation.Caller ?? Caller.Anonymous) with { Origin = origin };
     }
 
     public FunctionDefinition Function { get; }
@@ -72,9 +74,13 @@ internal sealed class FunctionRun
     /// <summary>The value <c>ctx.reject</c> throws to unwind the script; recognised when it surfaces.</summary>
     public JsValue? RejectionSentinel { get; private set; }
 
-    public Caller ServiceCaller { get; }
+    /// <summary><c>ctx.db</c>'s caller: service privileges, its writes marked as this run's (made at the first host call).</summary>
+    public Caller ServiceCaller => _serviceCaller ??= Caller.Service with { Origin = Origin };
 
-    public Caller UserCaller { get; }
+    /// <summary><c>ctx.userDb</c>'s caller: the invocation's (a signed-out visitor without one), its writes marked as this run's.</summary>
+    public Caller UserCaller => _userCaller ??= (Invocation.Caller ?? Caller.Anonymous) with { Origin = Origin };
+
+    private WriteOrigin Origin => new(Function.Name, Invocation.Depth + 1);
 
     /// <summary>Host calls started and not yet handed back.</summary>
     public int Pending => _pending;
@@ -122,24 +128,27 @@ internal sealed class FunctionRun
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(parts);
+        // Own data properties of a fresh object, defined directly: what Set would make, without its lookups.
         var ctx = new JsObject(engine);
-        ctx.Set("db", parts.Db);
-        ctx.Set("userDb", parts.UserDb);
-        ctx.Set("auth", JsJson.ToJs(engine, Invocation.Caller?.Auth));
-        ctx.Set("args", JsJson.ToJs(engine, Invocation.Args));
-        ctx.Set("event", JsJson.EventToJs(engine, Invocation.Event));
+        ctx.FastSetProperty("db", new PropertyDescriptor(parts.Db, PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("userDb", new PropertyDescriptor(parts.UserDb, PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("auth", new PropertyDescriptor(JsJson.ToJs(engine, Invocation.Caller?.Auth), PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("args", new PropertyDescriptor(JsJson.ToJs(engine, Invocation.Args), PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("event", new PropertyDescriptor(JsJson.EventToJs(engine, Invocation.Event), PropertyFlag.ConfigurableEnumerableWritable));
+
+        // Frozen as Object.freeze leaves it (read-only, not configurable, not extensible), without calling it.
         var run = new JsObject(engine);
-        run.Set("id", Invocation.RunId);
-        run.Set("function", Function.Name);
-        run.Set("version", Function.Version);
-        run.Set("trigger", Invocation.Trigger.Name());
-        run.Set("attempt", Invocation.Attempt);
-        Freeze(engine, run);
-        ctx.Set("run", run);
-        ctx.Set("env", parts.Environment(engine, Environment));
-        ctx.Set("log", parts.Log);
-        ctx.Set("fetch", parts.Fetch);
-        ctx.Set("reject", parts.Reject);
+        run.FastSetProperty("id", new PropertyDescriptor(Invocation.RunId, PropertyFlag.Enumerable));
+        run.FastSetProperty("function", new PropertyDescriptor(Function.Name, PropertyFlag.Enumerable));
+        run.FastSetProperty("version", new PropertyDescriptor(Function.Version, PropertyFlag.Enumerable));
+        run.FastSetProperty("trigger", new PropertyDescriptor(Invocation.Trigger.Name(), PropertyFlag.Enumerable));
+        run.FastSetProperty("attempt", new PropertyDescriptor(Invocation.Attempt, PropertyFlag.Enumerable));
+        run.PreventExtensions();
+        ctx.FastSetProperty("run", new PropertyDescriptor(run, PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("env", new PropertyDescriptor(parts.Environment(engine, Environment), PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("log", new PropertyDescriptor(parts.Log, PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("fetch", new PropertyDescriptor(parts.Fetch, PropertyFlag.ConfigurableEnumerableWritable));
+        ctx.FastSetProperty("reject", new PropertyDescriptor(parts.Reject, PropertyFlag.ConfigurableEnumerableWritable));
         return ctx;
     }
 

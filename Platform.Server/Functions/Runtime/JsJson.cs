@@ -115,7 +115,18 @@ internal static class JsJson
     public static JsonNode? ToNode(Engine engine, JsValue value, int maxBytes, out long estimatedBytes, string path = "value")
     {
         var state = new WalkState(engine, maxBytes);
-        var converted = Convert(state, value, path, 0, JsValue.Undefined);
+        Converted converted;
+        try
+        {
+            converted = Convert(state, value, 0, JsValue.Undefined);
+        }
+        catch (NotJsonAt ex)
+        {
+            // The path is put together only now, from the segments each level added on the way out.
+            ex.Segments.Reverse();
+            throw new NotJsonException($"{path}{string.Concat(ex.Segments)} {ex.Problem}");
+        }
+
         estimatedBytes = state.Bytes;
         return converted.IsUndefined ? null : converted.Node;
     }
@@ -168,7 +179,27 @@ internal static class JsJson
 
     private readonly record struct Converted(JsonNode? Node, bool IsUndefined);
 
-    private static Converted Convert(WalkState state, JsValue value, string path, int depth, JsValue key)
+    /// <summary>
+    /// A value that is not JSON, on its way out of the walk: each object or array it passes adds its segment
+    /// (<c>.name</c>, <c>[2]</c>), so no path string is built for the values that convert fine.
+    /// </summary>
+    private sealed class NotJsonAt(string problem) : Exception(problem)
+    {
+        public NotJsonAt()
+            : this("is not JSON")
+        {
+        }
+
+        public NotJsonAt(string message, Exception innerException)
+            : this(message) => _ = innerException;
+
+        public string Problem { get; } = problem;
+
+        /// <summary>Innermost first.</summary>
+        public List<string> Segments { get; } = [];
+    }
+
+    private static Converted Convert(WalkState state, JsValue value, int depth, JsValue key)
     {
         if (value is ObjectInstance withToJson && withToJson is not Function && withToJson.Get("toJSON") is Function toJson)
         {
@@ -191,7 +222,7 @@ internal static class JsJson
                 var d = n.AsNumber();
                 if (double.IsNaN(d) || double.IsInfinity(d))
                 {
-                    throw new NotJsonException($"{path} is {TypeConverter.ToString(n)}, which JSON cannot hold");
+                    throw new NotJsonAt($"is {TypeConverter.ToString(n)}, which JSON cannot hold");
                 }
 
                 return new Converted(d == Math.Floor(d) && Math.Abs(d) < 9007199254740992d ? JsonValue.Create((long)d) : JsonValue.Create(d), false);
@@ -205,28 +236,28 @@ internal static class JsJson
             }
 
             case JsBigInt:
-                throw new NotJsonException($"{path} is a BigInt");
+                throw new NotJsonAt("is a BigInt");
             case JsSymbol:
-                throw new NotJsonException($"{path} is a symbol");
+                throw new NotJsonAt("is a symbol");
             case Function:
-                throw new NotJsonException($"{path} is a function");
+                throw new NotJsonAt("is a function");
             case ObjectInstance o:
-                return new Converted(ConvertObject(state, o, path, depth), false);
+                return new Converted(ConvertObject(state, o, depth), false);
             default:
-                throw new NotJsonException($"{path} is not JSON");
+                throw new NotJsonAt("is not JSON");
         }
     }
 
-    private static JsonNode ConvertObject(WalkState state, ObjectInstance o, string path, int depth)
+    private static JsonNode ConvertObject(WalkState state, ObjectInstance o, int depth)
     {
         if (depth >= MaxDepth)
         {
-            throw new NotJsonException($"{path} nests deeper than {MaxDepth} levels");
+            throw new NotJsonAt($"nests deeper than {MaxDepth} levels");
         }
 
         if (!state.Ancestors.Add(o))
         {
-            throw new NotJsonException($"{path} refers back to an object that contains it (a cycle)");
+            throw new NotJsonAt("refers back to an object that contains it (a cycle)");
         }
 
         try
@@ -239,7 +270,17 @@ internal static class JsJson
                 for (long i = 0; i < length; i++)
                 {
                     var index = JsValue.FromObject(state.Engine, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    var item = Convert(state, o.Get(index), $"{path}[{i}]", depth + 1, index);
+                    Converted item;
+                    try
+                    {
+                        item = Convert(state, o.Get(index), depth + 1, index);
+                    }
+                    catch (NotJsonAt ex)
+                    {
+                        ex.Segments.Add($"[{i}]");
+                        throw;
+                    }
+
                     array.Add(item.IsUndefined ? null : item.Node);
                     state.Charge(1);
                 }
@@ -257,7 +298,17 @@ internal static class JsJson
                 }
 
                 var name = propertyKey.ToString();
-                var item = Convert(state, o.Get(propertyKey), $"{path}.{name}", depth + 1, propertyKey);
+                Converted item;
+                try
+                {
+                    item = Convert(state, o.Get(propertyKey), depth + 1, propertyKey);
+                }
+                catch (NotJsonAt ex)
+                {
+                    ex.Segments.Add("." + name);
+                    throw;
+                }
+
                 if (!item.IsUndefined)
                 {
                     state.Charge(name.Length + 4);

@@ -27,6 +27,7 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
 
     private readonly IFunctionCatalog _catalog;
     private readonly IServiceProvider _services;
+    private readonly IDocumentStore _store;
     private readonly DocumentValidator _validator;
     private readonly FunctionOptions _options;
     private readonly TimeProvider _time;
@@ -37,11 +38,12 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
     private FunctionExecutor? _executor;
     private FunctionRunStore? _runs;
 
-    public BeforeTriggers(IFunctionCatalog catalog, IServiceProvider services, DocumentValidator validator, IOptions<FunctionOptions> options, TimeProvider time)
+    public BeforeTriggers(IFunctionCatalog catalog, IServiceProvider services, IDocumentStore store, DocumentValidator validator, IOptions<FunctionOptions> options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
         _catalog = catalog;
+        _store = store;
         _services = services;
         _validator = validator;
         _options = options.Value;
@@ -202,6 +204,21 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
             return new BeforeWriteResult(fields, null);
         }
 
+        if (_store.CombinedWritesAreCheap)
+        {
+            // In the document's own store write (SQLite: the same group-commit transaction, no second commit and no
+            // queue): the records commit with the document or not at all.
+            var writes = new WriteOperation[succeeded.Count];
+            for (var i = 0; i < writes.Length; i++)
+            {
+                writes[i] = new InsertOperation(FunctionRunJson.Collection, FunctionRunJson.ToDocument(succeeded[i], takeResult: true));
+            }
+
+            return new BeforeWriteResult(fields, null) { Writes = writes };
+        }
+
+        // A store where a second operation makes the write a transaction (MongoDB): queued once the write committed and
+        // written in groups with other records (FunctionRunWriter).
         var runs = Runs;
         return new BeforeWriteResult(fields, async cancellationToken =>
         {

@@ -57,24 +57,7 @@ public sealed class TriggerRunRecorder(IDocumentStore store, TimeProvider time)
             DeadLetter: true,
             Args: null,
             functionEvent);
-        var json = FunctionRunJson.ToJson(run);
-        json.Remove("id");
-        var stamp = Timestamps.Format(now);
-        var document = new JsonObject
-        {
-            [SystemFields.Id] = run.Id,
-            [SystemFields.Version] = 1L,
-            [SystemFields.CreatedAt] = stamp,
-            [SystemFields.UpdatedAt] = stamp,
-            [SystemFields.CreatedBy] = null,
-        };
-        foreach (var (key, value) in json.ToList())
-        {
-            json.Remove(key);
-            document[key] = value;
-        }
-
-        await store.WriteAsync([new InsertOperation(FunctionRunJson.Collection, document)], cancellationToken);
+        await store.WriteAsync([new InsertOperation(FunctionRunJson.Collection, FunctionRunJson.ToDocument(run))], cancellationToken);
         return run;
     }
 }

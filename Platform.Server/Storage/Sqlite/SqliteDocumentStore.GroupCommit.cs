@@ -31,6 +31,9 @@ public sealed partial class SqliteDocumentStore
     /// <summary>Writes queued and not yet taken into a group.</summary>
     internal int QueuedWrites => _writes.Reader.Count;
 
+    /// <summary>Every call is one transaction (a savepoint within its group's), whatever it holds.</summary>
+    public bool CombinedWritesAreCheap => true;
+
     public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operations);

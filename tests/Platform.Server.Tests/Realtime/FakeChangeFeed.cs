@@ -123,6 +123,8 @@ public sealed class RecordingStore(IDocumentStore inner, FakeChangeFeed feed) : 
 
     public Task<long> CountAsync(string collection, FilterNode filter, TimeSpan? timeout, CancellationToken cancellationToken = default) => inner.CountAsync(collection, filter, timeout, cancellationToken);
 
+    public bool CombinedWritesAreCheap => inner.CombinedWritesAreCheap;
+
     public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
     {
         // One writer at a time, so the before-images read here are the ones the write replaces.

@@ -216,6 +216,7 @@ public sealed class FunctionContextTests(FunctionRuntimeFixture fixture) : IClas
             export default async function (ctx) {
               let frozen = false;
               try { ctx.env.API_KEY = 'changed'; } catch (e) { frozen = e instanceof TypeError; }
+              frozen = frozen && Object.isFrozen(ctx.run);
               return { args: ctx.args, event: ctx.event, run: ctx.run, env: ctx.env.API_KEY, frozen, auth: ctx.auth };
             }
             """,

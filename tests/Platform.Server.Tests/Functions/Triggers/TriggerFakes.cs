@@ -180,6 +180,8 @@ internal sealed class KillableStore(IDocumentStore store, IChangeFeed feed) : ID
     /// <summary>Awaited before each write reaches the store (a test holds writes back or counts them here).</summary>
     public Func<IReadOnlyList<WriteOperation>, Task>? BeforeWrite { get; set; }
 
+    public bool CombinedWritesAreCheap => store.CombinedWritesAreCheap;
+
     public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
     {
         ThrowIfKilled();
