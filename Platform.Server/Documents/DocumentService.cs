@@ -92,7 +92,7 @@ public sealed class DocumentService(
                 // Lost a race with another writer: re-read and re-apply. Random waits that double with each attempt spread
                 // the contenders out. Writes commit in groups, and of the writes in one group that expect the same
                 // version only the first can win, so with n contenders all arriving together each group settles one of
-                // them. Waits that grew by 4 ms an attempt (at most ~270 ms in all) kept 40 contenders together whenever
+                // them. Waits that grew by 4 ms an attempt (~240 ms in all on average) kept 40 contenders together whenever
                 // a group took longer than the waits (a loaded machine), and some lost 16 times in a row (write_conflict,
                 // DocumentEndpointsTests.ConcurrentIncrements_WithoutIfMatch_AreAllApplied failing on main under load).
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, RetryJitterCeilingMs(attempt))), time, cancellationToken);
