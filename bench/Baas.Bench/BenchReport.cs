@@ -143,14 +143,15 @@ internal sealed record BenchReport(
         md.AppendLine(Format($"Run {StartedAt:yyyy-MM-dd HH:mm} UTC on {Machine}."));
         md.AppendLine(Format($"Concurrency {Options.Concurrency}, {Options.Warmup.TotalSeconds:N0} s warm-up + {Options.Duration.TotalSeconds:N0} s measured per scenario, {Options.Documents:N0} documents seeded in {SeedSeconds:N1} s ({Options.Documents / SeedSeconds:N0} docs/s in batches of 500). Load average before/after: {LoadAverageBefore} / {LoadAverageAfter}."));
         md.AppendLine();
-        md.AppendLine("| scenario | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | vs ceiling | vs get-by-id |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| scenario | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | vs ceiling | vs get-by-id | server CPU per request (µs) |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         var getById = Scenarios.FirstOrDefault(s => s.Name == "get-by-id")?.Throughput ?? 0;
         foreach (var s in Scenarios)
         {
             var ratio = CeilingThroughput > 0 ? (s.Throughput / CeilingThroughput).ToString("P0", CultureInfo.InvariantCulture) : "n/a";
             var toGet = getById > 0 ? (s.Throughput / getById).ToString("P0", CultureInfo.InvariantCulture) : "n/a";
-            md.AppendLine(Format($"| {s.Name} | {s.Requests:N0} | {s.Errors:N0} | {s.Throughput:N0} | {s.P50Milliseconds:N2} | {s.P99Milliseconds:N2} | {s.P999Milliseconds:N2} | {s.MaxMilliseconds:N1} | {ratio} | {toGet} |"));
+            var cpu = s.ServerCpuMicroseconds is { } micros ? micros.ToString("N0", CultureInfo.InvariantCulture) : "n/a";
+            md.AppendLine(Format($"| {s.Name} | {s.Requests:N0} | {s.Errors:N0} | {s.Throughput:N0} | {s.P50Milliseconds:N2} | {s.P99Milliseconds:N2} | {s.P999Milliseconds:N2} | {s.MaxMilliseconds:N1} | {ratio} | {toGet} | {cpu} |"));
         }
 
         md.AppendLine();
@@ -224,6 +225,7 @@ internal sealed record BenchReport(
                 s.P99Milliseconds,
                 s.P999Milliseconds,
                 s.MaxMilliseconds,
+                s.ServerCpuMicroseconds,
                 RatioToCeiling = CeilingThroughput > 0 ? s.Throughput / CeilingThroughput : (double?)null,
                 s.FirstError,
             }),

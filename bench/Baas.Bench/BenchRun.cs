@@ -169,17 +169,18 @@ internal sealed partial class BenchRun : IAsyncDisposable
             if (group.Length == 1)
             {
                 Console.WriteLine(Format($"Running {group[0].Name} ({_options.Warmup.TotalSeconds:N0} s warm-up, {_options.Duration.TotalSeconds:N0} s measured, concurrency {_options.Concurrency})..."));
-                measured = [await LoadRunner.RunAsync(group[0], _options, cancellationToken)];
+                // CPU of the process that answers: the ceiling app for its own scenario, the server for every other.
+                measured = [await LoadRunner.RunAsync(group[0], _options, cancellationToken, group[0].Name == BenchReport.CeilingScenario ? ceiling.CpuTime : server.CpuTime)];
             }
             else
             {
                 Console.WriteLine(Format($"Running {string.Join(", ", group.Select(s => s.Name))} in alternating 1 s slices ({_options.Duration.TotalSeconds:N0} s measured each, concurrency {_options.Concurrency})..."));
-                measured = await LoadRunner.RunInterleavedAsync(group, _options, cancellationToken);
+                measured = await LoadRunner.RunInterleavedAsync(group, _options, cancellationToken, server.CpuTime);
             }
 
             foreach (var result in measured)
             {
-                Console.WriteLine(Format($"  {result.Name}: {result.Throughput:N0}/s, p50 {result.P50Milliseconds:N2} ms, p99 {result.P99Milliseconds:N2} ms, p99.9 {result.P999Milliseconds:N2} ms, max {result.MaxMilliseconds:N1} ms, {result.Errors} errors"));
+                Console.WriteLine(Format($"  {result.Name}: {result.Throughput:N0}/s, p50 {result.P50Milliseconds:N2} ms, p99 {result.P99Milliseconds:N2} ms, p99.9 {result.P999Milliseconds:N2} ms, max {result.MaxMilliseconds:N1} ms, {result.Errors} errors, server CPU {result.ServerCpuMicroseconds:N0} µs per request"));
                 results.Add(result);
             }
         }

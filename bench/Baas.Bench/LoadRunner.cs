@@ -56,7 +56,7 @@ internal sealed record ScenarioResult(
 /// </summary>
 internal static class LoadRunner
 {
-    public static async Task<ScenarioResult> RunAsync(Scenario scenario, BenchOptions options, CancellationToken cancellationToken)
+    public static async Task<ScenarioResult> RunAsync(Scenario scenario, BenchOptions options, CancellationToken cancellationToken, Func<TimeSpan>? serverCpu = null)
     {
         if (options.Warmup > TimeSpan.Zero)
         {
@@ -64,8 +64,11 @@ internal static class LoadRunner
         }
 
         var stopwatch = Stopwatch.StartNew();
+        var cpuBefore = serverCpu?.Invoke() ?? TimeSpan.Zero;
         var workers = await RunPhaseAsync(scenario, options.Concurrency, options.Duration, cancellationToken).ConfigureAwait(false);
-        return Summarize(scenario.Name, workers, stopwatch.Elapsed.TotalSeconds);
+        var cpu = (serverCpu?.Invoke() ?? TimeSpan.Zero) - cpuBefore;
+        var result = Summarize(scenario.Name, workers, stopwatch.Elapsed.TotalSeconds);
+        return serverCpu is not null && result.Requests > 0 ? result with { ServerCpuMicroseconds = cpu.TotalMicroseconds / result.Requests } : result;
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace Platform.Server.Storage.Sqlite;
 /// committed; after the commit it publishes the new last sequence and wakes waiting readers. Readers page through
 /// the log on pooled read connections and, once caught up, wait for that wake-up: an idle feed costs nothing.
 /// A background loop prunes the log by age (<see cref="ChangeFeedOptions.Retention"/>, extended by holds) and count,
-/// a chunk at a time between writes; the byte bound (<see cref="ChangeFeedOptions.MaxBytes"/>) is enforced right after
+/// a chunk at a time, each chunk queued on the writer thread behind the writes queued before it; the byte bound (<see cref="ChangeFeedOptions.MaxBytes"/>) is enforced right after
 /// each commit that passes it, so no burst of large writes can outgrow it between two rounds. Holds
 /// (<see cref="IChangeFeedRetention"/>) live in <c>baas_change_holds</c>, beside the log.
 /// </summary>
@@ -26,7 +26,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
     // is read), so a reader of large documents holds a few of them at a time, not 256.
     private const long ChangePageMaxChars = 4 * 1024 * 1024;
     private const int ByteBoundScanSize = 1024;
-    // Small enough that one chunk holds writes back for about a millisecond.
+    // Small enough that one chunk holds writes back for about a millisecond (a write waits for at most one).
     private const int PruneChunkSize = 500;
     private static readonly TimeSpan PruneInterval = TimeSpan.FromSeconds(10);
 
@@ -38,7 +38,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
     // _lastSequence, then waits on it, so no commit can slip between its check and its wait.
     private TaskCompletionSource _committed = NewCommitSignal();
 
-    // Bytes of the images in the log: counted at start-up, then kept under the write lock by commits and prunes.
+    // Bytes of the images in the log: counted at start-up, then kept on the writer thread by commits and prunes.
     private long _logBytes;
 
     public bool HoldsExtendHistory => true;
@@ -54,14 +54,14 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
         }
 
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        await WriteLockedAsync(writer => writer.Execute(SqliteChangeLog.SetHoldSql, [name, sequence, now]), cancellationToken).ConfigureAwait(false);
+        await RunOnWriterAsync(writer => writer.Execute(SqliteChangeLog.SetHoldSql, [name, sequence, now]), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task ReleaseHoldAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        await WriteLockedAsync(writer => writer.Execute(SqliteChangeLog.ReleaseHoldSql, [name]), cancellationToken).ConfigureAwait(false);
+        await RunOnWriterAsync(writer => writer.Execute(SqliteChangeLog.ReleaseHoldSql, [name]), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyDictionary<string, string>> GetHoldsAsync(CancellationToken cancellationToken = default)
@@ -172,7 +172,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
             missingTable: [],
             cancellationToken);
 
-    /// <summary>Called under the write lock at start-up, after the log's table exists: counts the bytes it holds.</summary>
+    /// <summary>Called at start-up, before the writer thread starts, after the log's table exists: counts the bytes it holds.</summary>
     private void InitializeChangeLog(SqliteSession writer)
     {
         writer.ExecuteOnce(SqliteChangeLog.CreateHoldsSql);
@@ -180,7 +180,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
     }
 
     /// <summary>
-    /// Called under the write lock right after a commit that logged changes up to <paramref name="sequence"/>: counts
+    /// Called on the writer thread right after a commit that logged changes up to <paramref name="sequence"/>: counts
     /// what the commit added, enforces the byte bound, then wakes the readers.
     /// </summary>
     private void PublishCommitted(SqliteSession writer, long sequence)
@@ -206,7 +206,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
     }
 
     /// <summary>
-    /// Under the write lock: removes the oldest changes (never <paramref name="last"/>, the newest) until the log holds
+    /// On the writer thread: removes the oldest changes (never <paramref name="last"/>, the newest) until the log holds
     /// at most seven eighths of <see cref="ChangeFeedOptions.MaxBytes"/>, whatever holds say. Reading sizes costs a
     /// record header per change; the delete frees what the commits that passed the bound wrote.
     /// </summary>
@@ -239,14 +239,17 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
         SqliteStoreLog.ChangesPrunedBySize(_logger, keepFrom, remaining);
     }
 
-    // Continuations run on the thread pool, never inline on the writer while it holds the write lock.
+    // Continuations run on the thread pool, never inline on the writer thread.
     private static TaskCompletionSource NewCommitSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
     /// Removes changes older than the retention period that no hold needs, and changes beyond the retained count or
     /// byte bound whatever holds say, except the newest one, which keeps its number from being handed out again. The
-    /// scans for the cutoffs run on a read connection; the deletes run in small chunks, each briefly taking the write
-    /// lock, so writes interleave with a long prune instead of queueing behind it. Returns how many changes were removed.
+    /// scans for the cutoffs run on a read connection; the deletes run in chunks of <see cref="PruneChunkSize"/>, each
+    /// queued on the writer thread as work of its own, and the next chunk is queued only once the previous one is done:
+    /// writes queued meanwhile go first, so a write waits for at most one chunk however long the prune (issue 13, item 6;
+    /// before, the pruner took the lock again right after each chunk, ahead of the writer it had just woken, and writes
+    /// waited for whole prunes). Returns how many changes were removed.
     /// </summary>
     internal async Task<long> PruneChangesAsync(CancellationToken cancellationToken = default)
     {
@@ -269,7 +272,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
         do
         {
             chunk = 0;
-            await WriteLockedAsync(
+            await RunOnWriterAsync(
                 writer =>
                 {
                     var bytes = writer.Command(SqliteChangeLog.PruneChunkBytesSql, [keepFrom, PruneChunkSize]).ExecuteScalar() is long b ? b : 0;
@@ -284,7 +287,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
         if (Interlocked.Read(ref _logBytes) > _changeOptions.MaxBytes)
         {
             // Only after a lowered bound at start-up: commits enforce it themselves.
-            await WriteLockedAsync(writer => EnforceByteBound(writer, Volatile.Read(ref _lastSequence)), cancellationToken).ConfigureAwait(false);
+            await RunOnWriterAsync(writer => EnforceByteBound(writer, Volatile.Read(ref _lastSequence)), cancellationToken).ConfigureAwait(false);
         }
 
         if (removed > 0)

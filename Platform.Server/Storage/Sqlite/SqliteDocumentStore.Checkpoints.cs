@@ -16,9 +16,10 @@ namespace Platform.Server.Storage.Sqlite;
 /// next commit writes the log from its beginning again instead of growing it. A reset needs a moment where every frame
 /// is copied and no reader still reads the log; with writes and reads arriving all the time that moment never comes by
 /// itself (issue 11 measured 3.98 GB of log in 90 s), so the round makes one: a second PASSIVE checkpoint copies what
-/// was committed during the first, then the round takes the in-process write lock (writes queue for that time, as for
-/// any write) and runs RESTART checkpoints, which copy only the frames of the last few milliseconds and wait at most
-/// <see cref="StorageOptions.SqliteWalResetWait"/> for the reads in flight. Reads that start meanwhile read the database
+/// was committed during the first, then the round queues the reset on the writer thread (writes queued after it wait
+/// for it, as for any write; it waits for the writes queued before it) and runs RESTART checkpoints, which copy only
+/// the frames of the last few milliseconds and wait at most <see cref="StorageOptions.SqliteWalResetWait"/> for the
+/// reads in flight. Reads that start meanwhile read the database
 /// file and do not hold it up. Writes are held back for that short step only, never for the copy of a whole interval;
 /// a read that outlasts the wait makes the reset give up until a later round.</item>
 /// <item>the fallback, only past the bound: while a long read keeps its snapshot, nothing after it can be copied. Once
@@ -148,40 +149,50 @@ public sealed partial class SqliteDocumentStore
     }
 
     /// <summary>
-    /// Holds writes back (the in-process write lock, so they queue instead of spinning in SQLite's busy handler) and runs
-    /// RESTART checkpoints until one succeeds (everything copied, no reader left in the log: the next commit starts the
-    /// log from its beginning) or <paramref name="waitMs"/> has passed. Each attempt that finds nothing new to copy costs
-    /// no fsync; between attempts the thread yields, then sleeps a millisecond at a time.
+    /// Holds writes back (the reset runs on the writer thread, in its turn among the queued writes, so writes queue
+    /// behind it instead of spinning in SQLite's busy handler) and runs RESTART checkpoints until one succeeds (everything
+    /// copied, no reader left in the log: the next commit starts the log from its beginning) or <paramref name="waitMs"/>
+    /// has passed. Each attempt that finds nothing new to copy costs no fsync; between attempts the thread yields, then
+    /// sleeps a millisecond at a time.
     /// </summary>
     private WalCheckpoint Reset(SqliteSession session, int waitMs, bool forced, CancellationToken cancellationToken)
     {
-        // WaitAsync: Release hands the lock to an async waiter directly, so the writer thread, which releases and takes
-        // it again between groups, cannot take it back first round after round.
-        _writeLock.WaitAsync(cancellationToken).GetAwaiter().GetResult();
-        var started = Stopwatch.GetTimestamp();
-        CheckpointResult result;
+        var held = TimeSpan.Zero;
+        var result = default(CheckpointResult);
         var attempts = 0;
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            while (true)
+        SqliteException? failure = null;
+        RunOnWriterAsync(
+            _ =>
             {
-                result = Run(session, "RESTART", out _);
-                attempts++;
-                if (!result.Busy || Stopwatch.GetElapsedTime(started).TotalMilliseconds >= waitMs || cancellationToken.IsCancellationRequested)
+                var started = Stopwatch.GetTimestamp();
+                try
                 {
-                    break;
+                    while (true)
+                    {
+                        result = Run(session, "RESTART", out TimeSpan _);
+                        attempts++;
+                        if (!result.Busy || Stopwatch.GetElapsedTime(started).TotalMilliseconds >= waitMs || cancellationToken.IsCancellationRequested)
+                        {
+                            break;
+                        }
+
+                        Thread.Sleep(attempts < 50 ? 0 : 1);
+                    }
+                }
+                catch (SqliteException ex)
+                {
+                    // Handed to the round as it is (logged there, the session reopened), not as a failed write.
+                    failure = ex;
                 }
 
-                Thread.Sleep(attempts < 50 ? 0 : 1);
-            }
-        }
-        finally
+                held = Stopwatch.GetElapsedTime(started);
+            },
+            cancellationToken).GetAwaiter().GetResult();
+        if (failure is not null)
         {
-            _writeLock.Release();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
-        var held = Stopwatch.GetElapsedTime(started);
         var mode = forced ? "forced" : "reset";
         _metrics?.SqliteCheckpointed(mode, held);
         _metrics?.SqliteWalReset(result.Busy ? "busy" : mode);

@@ -20,16 +20,16 @@ namespace Platform.Server.Storage.Sqlite;
 /// </remarks>
 public sealed partial class SqliteDocumentStore
 {
-    // Not SingleReader: that channel cannot count what it holds, and QueuedWrites needs the count.
-    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>();
+    // Not SingleReader: that channel cannot count what it holds, and QueuedWork needs the count.
+    private readonly Channel<WriterWork> _writes = Channel.CreateUnbounded<WriterWork>();
     private Task _writeLoop = Task.CompletedTask;
     private long _commits;
 
     /// <summary>Write transactions committed by <see cref="WriteAsync"/> (a group counts once).</summary>
     internal long Commits => Interlocked.Read(ref _commits);
 
-    /// <summary>Writes queued and not yet taken into a group.</summary>
-    internal int QueuedWrites => _writes.Reader.Count;
+    /// <summary>Writes and other work (prune chunks, resets, index builds) queued and not yet taken by the writer thread.</summary>
+    internal int QueuedWork => _writes.Reader.Count;
 
     /// <summary>Every call is one transaction (a savepoint within its group's), whatever it holds.</summary>
     public bool CombinedWritesAreCheap => true;
@@ -50,11 +50,28 @@ public sealed partial class SqliteDocumentStore
         cancellationToken.ThrowIfCancellationRequested();
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var pending = new PendingWrite(operations);
-        ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(pending), this);
+        await QueueAsync(pending, cancellationToken).ConfigureAwait(false);
+    }
 
-        using (cancellationToken.CanBeCanceled ? cancellationToken.Register(static (state, token) => ((PendingWrite)state!).Cancel(token), pending) : default)
+    /// <summary>
+    /// Runs <paramref name="body"/> on the writer thread with the write connection, in its turn among the queued writes
+    /// (first come, first served): whatever else needs SQLite's write lock (change-log prune chunks, log resets, index
+    /// builds, holds) goes through the same queue as the writes, so a write waits for at most the work queued before
+    /// it, never for a caller that keeps coming back for the lock. Failures of the store become
+    /// <see cref="StorageUnavailableException"/>; anything else <paramref name="body"/> throws reaches the caller as it is.
+    /// </summary>
+    private Task RunOnWriterAsync(Action<SqliteSession> body, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return QueueAsync(new ExclusiveWork(body), cancellationToken);
+    }
+
+    private async Task QueueAsync(WriterWork work, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(work), this);
+        using (cancellationToken.CanBeCanceled ? cancellationToken.Register(static (state, token) => ((WriterWork)state!).Cancel(token), work) : default)
         {
-            await pending.Completion.ConfigureAwait(false);
+            await work.Completion.ConfigureAwait(false);
         }
     }
 
@@ -65,37 +82,64 @@ public sealed partial class SqliteDocumentStore
     /// </summary>
     private Task StartWriteLoop() => OwnThread.Start("baas-sqlite-writer", WriteLoop);
 
-    /// <summary>Runs until <see cref="Dispose"/> completes the queue, committing what remains in it first.</summary>
+    /// <summary>
+    /// Runs until <see cref="Dispose"/> completes the queue, doing what remains in it first. The only thread that writes
+    /// (after start-up): it takes the queue in order, writes into groups (up to the bound, stopping at the first other
+    /// work) and any other work alone, so each waits for what was queued before it and nothing else.
+    /// </summary>
     private void WriteLoop()
     {
         var reader = _writes.Reader;
         var group = new List<PendingWrite>();
-        while (WaitToRead(reader))
+        WriterWork? next = null;
+        while (next is not null || WaitToRead(reader))
         {
-            _writeLock.Wait();
-            try
+            if (next is null && !reader.TryRead(out next))
             {
-                var operations = 0;
-                while (operations < _maxGroupOperations && reader.TryRead(out var pending))
-                {
-                    if (pending.TryTake())
-                    {
-                        group.Add(pending);
-                        operations += pending.Operations.Count;
-                    }
-                }
-
-                if (group.Count > 0)
-                {
-                    CommitGroup(group);
-                }
-            }
-            finally
-            {
-                _writeLock.Release();
+                continue;
             }
 
-            // After the lock is free: callers' continuations run elsewhere (RunContinuationsAsynchronously).
+            var work = next;
+            next = null;
+            if (work is ExclusiveWork exclusive)
+            {
+                if (exclusive.TryTake())
+                {
+                    RunExclusive(exclusive);
+                }
+
+                continue;
+            }
+
+            var operations = 0;
+            while (true)
+            {
+                if (work is ExclusiveWork)
+                {
+                    // Its turn comes right after this group.
+                    next = work;
+                    break;
+                }
+
+                var pending = (PendingWrite)work;
+                if (pending.TryTake())
+                {
+                    group.Add(pending);
+                    operations += pending.Operations.Count;
+                }
+
+                if (operations >= _maxGroupOperations || !reader.TryRead(out work))
+                {
+                    break;
+                }
+            }
+
+            if (group.Count > 0)
+            {
+                CommitGroup(group);
+            }
+
+            // Callers' continuations run elsewhere (RunContinuationsAsynchronously).
             foreach (var pending in group)
             {
                 pending.Complete();
@@ -105,14 +149,35 @@ public sealed partial class SqliteDocumentStore
         }
     }
 
-    /// <summary>Blocks the writer thread until a write is queued (true) or the queue is completed and empty (false).</summary>
-    private static bool WaitToRead(ChannelReader<PendingWrite> reader)
+    private void RunExclusive(ExclusiveWork work)
+    {
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            work.Body(_writer!);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6 or 10 or 13 or 14)
+        {
+            // BUSY, LOCKED, IOERR, FULL, CANTOPEN: the store, not the request, is at fault.
+            work.Failure = new StorageUnavailableException("The SQLite store failed to write.", ex);
+        }
+        catch (Exception ex)
+        {
+            // Never lets the writer thread die: the caller hears of it.
+            work.Failure = ex;
+        }
+
+        work.Complete();
+    }
+
+    /// <summary>Blocks the writer thread until work is queued (true) or the queue is completed and empty (false).</summary>
+    private static bool WaitToRead(ChannelReader<WriterWork> reader)
     {
         var waiting = reader.WaitToReadAsync();
         return waiting.IsCompletedSuccessfully ? waiting.Result : waiting.AsTask().GetAwaiter().GetResult();
     }
 
-    /// <summary>Under the write lock: one transaction for the group; sets each write's <see cref="PendingWrite.Failure"/>.</summary>
+    /// <summary>On the writer thread: one transaction for the group; sets each write's <see cref="WriterWork.Failure"/>.</summary>
     private void CommitGroup(List<PendingWrite> group)
     {
         var writer = _writer!;
@@ -268,8 +333,8 @@ public sealed partial class SqliteDocumentStore
         }
     }
 
-    /// <summary>One queued <see cref="WriteAsync"/> call.</summary>
-    private sealed class PendingWrite(IReadOnlyList<WriteOperation> operations)
+    /// <summary>What the writer thread takes from its queue, in order.</summary>
+    private abstract class WriterWork
     {
         private const int Queued = 0;
         private const int Taken = 1;
@@ -278,17 +343,15 @@ public sealed partial class SqliteDocumentStore
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _state;
 
-        public IReadOnlyList<WriteOperation> Operations { get; } = operations;
-
         public Task Completion => _done.Task;
 
-        /// <summary>Why this write did not commit; null when it did.</summary>
+        /// <summary>Why this work did not complete; null when it did.</summary>
         public Exception? Failure { get; set; }
 
-        /// <summary>Takes the write into a group, unless its caller cancelled first.</summary>
+        /// <summary>Takes the work, unless its caller cancelled first.</summary>
         public bool TryTake() => Interlocked.CompareExchange(ref _state, Taken, Queued) == Queued;
 
-        /// <summary>Cancels the write if no group has taken it yet; a taken write runs to its end.</summary>
+        /// <summary>Cancels the work if the writer has not taken it yet; taken work runs to its end.</summary>
         public void Cancel(CancellationToken token)
         {
             if (Interlocked.CompareExchange(ref _state, Cancelled, Queued) == Queued)
@@ -308,5 +371,17 @@ public sealed partial class SqliteDocumentStore
                 _done.TrySetException(Failure);
             }
         }
+    }
+
+    /// <summary>One queued <see cref="WriteAsync"/> call: joins a group.</summary>
+    private sealed class PendingWrite(IReadOnlyList<WriteOperation> operations) : WriterWork
+    {
+        public IReadOnlyList<WriteOperation> Operations { get; } = operations;
+    }
+
+    /// <summary>Work of <see cref="RunOnWriterAsync"/>: runs alone, between groups.</summary>
+    private sealed class ExclusiveWork(Action<SqliteSession> body) : WriterWork
+    {
+        public Action<SqliteSession> Body { get; } = body;
     }
 }

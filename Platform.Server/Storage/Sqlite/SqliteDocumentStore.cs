@@ -54,7 +54,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     private readonly int _checkpointWaitMs;
     private readonly int _resetWaitMs;
     private readonly int _maxGroupOperations;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    // Taken by start-up and Dispose only: in between, the writer thread is the only one that writes.
+    private readonly SemaphoreSlim _lifecycleLock = new(1, 1);
     private readonly ConcurrentBag<SqliteSession> _readers = [];
     private readonly int _maxPooledReaders = (Environment.ProcessorCount * 2) + 4;
     private readonly ConcurrentDictionary<string, CollectionState> _collections = new(StringComparer.Ordinal);
@@ -167,7 +168,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             return;
         }
 
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _lifecycleLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_initialized)
@@ -227,7 +228,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
         finally
         {
-            _writeLock.Release();
+            _lifecycleLock.Release();
         }
     }
 
@@ -315,7 +316,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
             return;
         }
 
-        await WriteLockedAsync(writer =>
+        await RunOnWriterAsync(writer =>
         {
             var state = EnsureTable(writer, collection);
             _collections.TryAdd(collection, state);
@@ -326,7 +327,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     {
         ValidateCollectionName(collection);
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        await WriteLockedAsync(writer =>
+        await RunOnWriterAsync(writer =>
         {
             InTransaction(writer, () =>
             {
@@ -342,7 +343,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         ValidateCollectionName(collection);
         ArgumentNullException.ThrowIfNull(indexes);
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        await WriteLockedAsync(writer =>
+        await RunOnWriterAsync(writer =>
         {
             CollectionState? created = null;
             ImmutableArray<string> names = [];
@@ -783,25 +784,6 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
     }
 
-    private async Task WriteLockedAsync(Action<SqliteSession> body, CancellationToken cancellationToken)
-    {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            body(_writer!);
-        }
-        catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6 or 10 or 13 or 14)
-        {
-            // BUSY, LOCKED, IOERR, FULL, CANTOPEN: the store, not the request, is at fault.
-            throw new StorageUnavailableException("The SQLite store failed to write.", ex);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
     /// <summary>Cancels a long scan: <see cref="SqliteCommand.Cancel"/> interrupts the running statement.</summary>
     private static CancellationTokenRegistration Interruptible(SqliteCommand command, CancellationToken cancellationToken) =>
         cancellationToken.CanBeCanceled ? cancellationToken.Register(static c => ((SqliteCommand)c!).Cancel(), command) : default;
@@ -901,7 +883,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         // Writes already queued still commit (their callers wait for them); later ones are refused.
         _writes.Writer.TryComplete();
         _writeLoop.GetAwaiter().GetResult();
-        _writeLock.Wait();
+        _lifecycleLock.Wait();
         try
         {
             if (_disposed)
@@ -932,7 +914,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
         finally
         {
-            _writeLock.Release();
+            _lifecycleLock.Release();
         }
     }
 }

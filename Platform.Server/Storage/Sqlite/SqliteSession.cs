@@ -7,7 +7,7 @@ namespace Platform.Server.Storage.Sqlite;
 /// <summary>
 /// One open connection and its prepared commands, keyed by SQL text. Microsoft.Data.Sqlite keeps a
 /// command's prepared statements while its text is unchanged, so reusing the command object skips
-/// re-parsing and re-planning on hot paths. Not thread-safe: one user at a time (pool or write lock).
+/// re-parsing and re-planning on hot paths. Not thread-safe: one user at a time (the read pool, or the writer thread).
 /// </summary>
 internal sealed class SqliteSession : IDisposable
 {

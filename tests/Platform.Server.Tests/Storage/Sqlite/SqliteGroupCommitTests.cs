@@ -63,9 +63,9 @@ public sealed class SqliteGroupCommitTests : IDisposable
         try
         {
             var head = store.WriteAsync(first, Ct);
-            await WaitUntilAsync(() => store.QueuedWrites == 0);
+            await WaitUntilAsync(() => store.QueuedWork == 0);
             var rest = others.Select(operations => store.WriteAsync(operations, Ct)).ToArray();
-            await WaitUntilAsync(() => store.QueuedWrites == others.Length);
+            await WaitUntilAsync(() => store.QueuedWork == others.Length);
             Assert.All(rest, task => Assert.False(task.IsCompleted));
             using (var rollback = blocker.CreateCommand())
             {
@@ -286,10 +286,10 @@ public sealed class SqliteGroupCommitTests : IDisposable
         try
         {
             var head = store.WriteAsync([Insert("tasks", "head")], Ct);
-            await WaitUntilAsync(() => store.QueuedWrites == 0);
+            await WaitUntilAsync(() => store.QueuedWork == 0);
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
             var cancelled = store.WriteAsync([Insert("tasks", "cancelled")], cancel.Token);
-            await WaitUntilAsync(() => store.QueuedWrites == 1);
+            await WaitUntilAsync(() => store.QueuedWork == 1);
             await cancel.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Patience, Ct));
             using (var rollback = blocker.CreateCommand())
@@ -328,7 +328,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
     }
 
     [Fact]
-    public async Task Dispose_CommitsQueuedWrites_AndRefusesLaterOnes()
+    public async Task Dispose_CommitsQueuedWork_AndRefusesLaterOnes()
     {
         var store = SqliteStoreFixture.Open(_dataDir);
         await store.InitializeAsync(Ct);
@@ -338,9 +338,9 @@ public sealed class SqliteGroupCommitTests : IDisposable
         try
         {
             var head = store.WriteAsync([Insert("tasks", "head")], Ct);
-            await WaitUntilAsync(() => store.QueuedWrites == 0);
+            await WaitUntilAsync(() => store.QueuedWork == 0);
             queued = [head, store.WriteAsync([Insert("tasks", "queued")], Ct)];
-            await WaitUntilAsync(() => store.QueuedWrites == 1);
+            await WaitUntilAsync(() => store.QueuedWork == 1);
         }
         finally
         {
