@@ -192,6 +192,14 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
                 writer.ExecuteOnce("PRAGMA synchronous = NORMAL");
 
+                // Every write of a group runs in a savepoint, whose statement journal keeps the original of each page the
+                // write changes. SQLite keeps that journal in memory up to 64 KiB and then moves it to a temporary file
+                // (created, written and deleted by the writer thread, once per group): a create with a before trigger's run
+                // record (a second table and its three indexes) crossed that line, and its writes cost the writer twice a
+                // plain create's CPU (issue 9, item 10). In memory, the journal holds at most the pages one write changes,
+                // which the page cache already holds dirty until the commit.
+                writer.ExecuteOnce("PRAGMA temp_store = MEMORY");
+
                 // Checkpoints fsync and, when automatic, run inside whichever commit crosses the threshold, which
                 // shows up as that request's latency. The checkpointer thread does them instead and resets the log
                 // before it reaches SqliteMaxWalBytes (SqliteDocumentStore.Checkpoints.cs); journal_size_limit trims a
