@@ -53,6 +53,12 @@ public sealed class SqliteDocumentStoreTests : IDisposable
         await store.InitializeAsync(Ct);
 
         Assert.Equal(2L, await store.WriterPragmaAsync("temp_store", Ct));
+
+        // An index build sorts with SQLite's default (spilling to files past the cache size), then the writer goes back.
+        await store.CreateCollectionAsync("journal_items", Ct);
+        await store.WriteAsync([new InsertOperation("journal_items", Doc("""{"_id":"a","_version":1,"n":1}"""))], Ct);
+        await store.ApplyIndexesAsync("journal_items", [new IndexDefinition([new SortField("n")], Unique: false)], Ct);
+        Assert.Equal(2L, await store.WriterPragmaAsync("temp_store", Ct));
     }
 
     [Fact]
