@@ -66,6 +66,14 @@ public sealed partial class SqliteDocumentStore
         return QueueAsync(new ExclusiveWork(body), cancellationToken);
     }
 
+    /// <summary>The value of <c>PRAGMA <paramref name="name"/></c> on the write connection, read in the writer's turn (tests, diagnostics).</summary>
+    internal async Task<object?> WriterPragmaAsync(string name, CancellationToken cancellationToken = default)
+    {
+        object? value = null;
+        await RunOnWriterAsync(writer => value = writer.Command("PRAGMA " + name).ExecuteScalar(), cancellationToken).ConfigureAwait(false);
+        return value;
+    }
+
     private async Task QueueAsync(WriterWork work, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(work), this);

@@ -37,6 +37,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 {
     private const string TablePrefix = "c_";
     private const string ArrayPathsTable = "baas_array_paths";
+    private const string TempStoreMemorySql = "PRAGMA temp_store = MEMORY";
+    private const string TempStoreDefaultSql = "PRAGMA temp_store = DEFAULT";
     private const string InsertArrayPathSql = "INSERT OR IGNORE INTO " + ArrayPathsTable + " (collection, path) VALUES (@p0, @p1)";
 
     private static readonly JsonSerializerOptions DocumentJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -191,6 +193,15 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                 }
 
                 writer.ExecuteOnce("PRAGMA synchronous = NORMAL");
+
+                // Every write of a group runs in a savepoint, whose statement journal keeps the original of each page the
+                // write changes. SQLite keeps that journal in memory up to 64 KiB and then moves it to a temporary file
+                // (created, written and deleted by the writer thread, once per group): a create with a before trigger's run
+                // record (a second table and its three indexes) crossed that line, and its writes cost the writer twice a
+                // plain create's CPU (issue 9, item 10). In memory, the journal holds at most the pages one write changes,
+                // which the page cache already holds dirty until the commit.
+                // Index builds switch back to the default for their sort (ApplyIndexesAsync).
+                writer.ExecuteOnce(TempStoreMemorySql);
 
                 // Checkpoints fsync and, when automatic, run inside whichever commit crosses the threshold, which
                 // shows up as that request's latency. The checkpointer thread does them instead and resets the log
@@ -347,55 +358,66 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         {
             CollectionState? created = null;
             ImmutableArray<string> names = [];
-            InTransaction(writer, () =>
+
+            // temp_store = MEMORY would also keep an index build's sort in memory however large the collection: the
+            // build sorts as SQLite does by default, spilling to temporary files past the cache size.
+            writer.ExecuteOnce(TempStoreDefaultSql);
+            try
             {
-                var state = _collections.TryGetValue(collection, out var existing) ? existing : created = EnsureTable(writer, collection);
-                var prefix = state.Table + "__";
-                var wanted = new Dictionary<string, IndexDefinition>(StringComparer.Ordinal);
-                foreach (var index in indexes)
+                InTransaction(writer, () =>
                 {
-                    if (index.Fields.Count == 0)
+                    var state = _collections.TryGetValue(collection, out var existing) ? existing : created = EnsureTable(writer, collection);
+                    var prefix = state.Table + "__";
+                    var wanted = new Dictionary<string, IndexDefinition>(StringComparer.Ordinal);
+                    foreach (var index in indexes)
                     {
-                        throw new ArgumentException("An index needs at least one field.", nameof(indexes));
+                        if (index.Fields.Count == 0)
+                        {
+                            throw new ArgumentException("An index needs at least one field.", nameof(indexes));
+                        }
+
+                        wanted[prefix + index.Name] = index;
                     }
 
-                    wanted[prefix + index.Name] = index;
-                }
-
-                var current = new List<string>();
-                using (var list = writer.Connection.CreateCommand())
-                {
-                    list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = @t AND sql IS NOT NULL";
-                    list.Parameters.AddWithValue("@t", state.Table);
-                    using var reader = list.ExecuteReader();
-                    while (reader.Read())
+                    var current = new List<string>();
+                    using (var list = writer.Connection.CreateCommand())
                     {
-                        current.Add(reader.GetString(0));
-                    }
-                }
-
-                foreach (var name in current.Where(n => !wanted.ContainsKey(n)))
-                {
-                    writer.ExecuteOnce("DROP INDEX IF EXISTS " + SqliteSql.QuoteIdentifier(name));
-                    SqliteStoreLog.IndexDropped(_logger, collection, name);
-                }
-
-                foreach (var (name, index) in wanted.Where(w => !current.Contains(w.Key)))
-                {
-                    try
-                    {
-                        writer.ExecuteOnce(CreateIndexSql(state.Table, name, index));
-                    }
-                    catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
-                    {
-                        throw new UniqueIndexViolationException(collection, index.Name, 0, ex);
+                        list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = @t AND sql IS NOT NULL";
+                        list.Parameters.AddWithValue("@t", state.Table);
+                        using var reader = list.ExecuteReader();
+                        while (reader.Read())
+                        {
+                            current.Add(reader.GetString(0));
+                        }
                     }
 
-                    SqliteStoreLog.IndexCreated(_logger, collection, name);
-                }
+                    foreach (var name in current.Where(n => !wanted.ContainsKey(n)))
+                    {
+                        writer.ExecuteOnce("DROP INDEX IF EXISTS " + SqliteSql.QuoteIdentifier(name));
+                        SqliteStoreLog.IndexDropped(_logger, collection, name);
+                    }
 
-                names = [.. wanted.Keys];
-            });
+                    foreach (var (name, index) in wanted.Where(w => !current.Contains(w.Key)))
+                    {
+                        try
+                        {
+                            writer.ExecuteOnce(CreateIndexSql(state.Table, name, index));
+                        }
+                        catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
+                        {
+                            throw new UniqueIndexViolationException(collection, index.Name, 0, ex);
+                        }
+
+                        SqliteStoreLog.IndexCreated(_logger, collection, name);
+                    }
+
+                    names = [.. wanted.Keys];
+                });
+            }
+            finally
+            {
+                writer.ExecuteOnce(TempStoreMemorySql);
+            }
 
             var target = created ?? _collections[collection];
             target.IndexNames = names;

@@ -45,6 +45,23 @@ public sealed class SqliteDocumentStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Writer_KeepsStatementJournalsInMemory()
+    {
+        // A write of a group runs in a savepoint; past 64 KiB its statement journal would go to a temporary file that
+        // the writer creates, writes and deletes once per group (a create with a before trigger's run record did).
+        using var store = SqliteStoreFixture.Open(_dataDir);
+        await store.InitializeAsync(Ct);
+
+        Assert.Equal(2L, await store.WriterPragmaAsync("temp_store", Ct));
+
+        // An index build sorts with SQLite's default (spilling to files past the cache size), then the writer goes back.
+        await store.CreateCollectionAsync("journal_items", Ct);
+        await store.WriteAsync([new InsertOperation("journal_items", Doc("""{"_id":"a","_version":1,"n":1}"""))], Ct);
+        await store.ApplyIndexesAsync("journal_items", [new IndexDefinition([new SortField("n")], Unique: false)], Ct);
+        Assert.Equal(2L, await store.WriterPragmaAsync("temp_store", Ct));
+    }
+
+    [Fact]
     public async Task Reopen_KeepsDocumentsIndexesAndArrayPaths()
     {
         using (var store = SqliteStoreFixture.Open(_dataDir))
