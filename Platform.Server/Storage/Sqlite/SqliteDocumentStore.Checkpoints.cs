@@ -32,9 +32,10 @@ namespace Platform.Server.Storage.Sqlite;
 /// </summary>
 public sealed partial class SqliteDocumentStore
 {
-    // Before a reset: copies after the first while the last one found more than SmallTailBytes of new commits.
-    private const int MaxTailCopies = 4;
-    private const long SmallTailBytes = 1024 * 1024;
+    // Before a reset: copies after the first while the last one found more than SmallTailFrames new frames and fewer than
+    // the copy before it (the tail still shrinks; under steady writes it settles at what commits during one copy).
+    private const int MaxTailCopies = 8;
+    private const long SmallTailFrames = 64;
 
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
     private Task _checkpointer = Task.CompletedTask;
@@ -43,6 +44,9 @@ public sealed partial class SqliteDocumentStore
 
     // Since when the log has been over the bound (Stopwatch timestamp), or 0.
     private long _overBoundSince;
+
+    // Frames in the log at the previous round's first copy (0 after a reset): what the log grew by since is the pace.
+    private long _previousRoundFrames;
 
 
     /// <summary>Starts the checkpoint loop on a thread of its own, so a slow fsync never holds a thread-pool thread.</summary>
@@ -107,7 +111,10 @@ public sealed partial class SqliteDocumentStore
                 _overBoundSince = now;
             }
 
-            if (inUse <= _maxWalBytes / 2)
+            // A log SQLite restarted by itself (a commit found it all copied and no reader in it) is shorter than before.
+            var grown = LogBytes(first.Log >= _previousRoundFrames ? first.Log - _previousRoundFrames : first.Log);
+            _previousRoundFrames = first.Log;
+            if (inUse <= ResetThreshold(_maxWalBytes, grown))
             {
                 return new WalCheckpoint(inUse, WalBytes(), WalCheckpointOutcome.None);
             }
@@ -116,6 +123,7 @@ public sealed partial class SqliteDocumentStore
             // new (at most MaxTailCopies times), so that the reset below, which holds writes back while it copies the
             // rest and syncs both files, has only the last few milliseconds of commits to copy (issue 13, item 6).
             var previous = first.Log;
+            var previousAppended = long.MaxValue;
             for (var copies = 0; copies < MaxTailCopies; copies++)
             {
                 var next = Run(session, "PASSIVE", out elapsed);
@@ -123,10 +131,12 @@ public sealed partial class SqliteDocumentStore
                 SqliteStoreLog.Checkpointed(_logger, next.Log, next.Copied, elapsed.TotalMilliseconds);
                 var appended = next.Log - previous;
                 previous = next.Log;
-                if (next.Busy || appended < 0 || LogBytes(appended) <= SmallTailBytes)
+                if (next.Busy || appended < 0 || appended <= SmallTailFrames || appended >= previousAppended)
                 {
                     break;
                 }
+
+                previousAppended = appended;
             }
             if (_overBoundSince != 0 && Stopwatch.GetElapsedTime(_overBoundSince, now).TotalMilliseconds >= _checkpointWaitMs)
             {
@@ -208,11 +218,22 @@ public sealed partial class SqliteDocumentStore
         }
 
         _overBoundSince = 0;
-        SqliteStoreLog.WalReset(_logger, mode, attempts, held.TotalMilliseconds);
+        _previousRoundFrames = 0;
+        SqliteStoreLog.WalReset(_logger, mode, result.Log, attempts, held.TotalMilliseconds);
 
         // Everything is copied and no reader is left in the log: the next commit writes it from its beginning.
         return new WalCheckpoint(0, WalBytes(), forced ? WalCheckpointOutcome.Forced : WalCheckpointOutcome.Reset);
     }
+
+    /// <summary>
+    /// The log size over which a round resets the log: once it could reach the bound by the round after next at the pace
+    /// of the last interval (<paramref name="grownBytes"/>), so that a log growing slowly is reset rarely, near its bound,
+    /// instead of every time it passes half of it; never under half the bound, so a log that grows a quarter of the bound
+    /// per interval or faster is reset as soon as it passes half (issue 13, item 6: each reset holds the writes queued
+    /// after it back for a moment).
+    /// </summary>
+    internal static long ResetThreshold(long maxWalBytes, long grownBytes) =>
+        Math.Max(maxWalBytes / 2, maxWalBytes - (2 * Math.Max(0, grownBytes)));
 
     private static CheckpointResult Run(SqliteSession session, string mode, out TimeSpan elapsed)
     {

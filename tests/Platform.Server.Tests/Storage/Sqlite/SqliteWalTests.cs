@@ -117,7 +117,8 @@ public sealed class SqliteWalTests : IDisposable
         // The file may pass the bound by what one interval commits; the first commit after a reset trims it back.
         Assert.True(Volatile.Read(ref written) >= Writes, $"only {written} writes");
         Assert.True(during.LogBytes <= Bound, $"WAL {during} under load, bound {Bound}");
-        Assert.True(after.LogBytes <= Bound / 2, $"WAL {after} after the load, bound {Bound}");
+        // Once the writes stop, the round finds the log growing slowly and may leave it (up to the bound) to a later reset.
+        Assert.True(after.LogBytes <= Bound, $"WAL {after} after the load, bound {Bound}");
         Assert.True(store.WalBytes() <= Bound, $"WAL file {store.WalBytes()} bytes, bound {Bound}");
     }
 
@@ -133,6 +134,46 @@ public sealed class SqliteWalTests : IDisposable
 
         // The next commit writes the log from its beginning instead of after what is already there.
         Assert.Equal(WalCheckpointOutcome.None, await AssertLogRestartsAsync(store));
+    }
+
+    [Fact]
+    public async Task Checkpoint_LeavesASlowlyGrowingLogPastHalfTheBound()
+    {
+        // Each reset holds the writes queued after it back for a moment (issue 13, item 6): a log that grew by a sixth of
+        // the bound since the last round is not reset at half of it, only once it could reach the bound by the round
+        // after next.
+        using var store = OpenManual();
+        await store.InitializeAsync(Ct);
+        await FillLogAsync(store, "a", Bound / 20);
+
+        // A reader in the log keeps it from restarting by itself at the first commit after a copy that left nothing to
+        // copy (as the reads of a busy server do): the log grows from round to round, as it does under load.
+        WalCheckpoint first;
+        await using (var reader = await OpenSnapshotAsync())
+        {
+            await FillLogAsync(store, "b", Bound * 4 / 10);
+            first = await store.CheckpointAsync(Ct);
+            Assert.Equal(WalCheckpointOutcome.None, first.Outcome);
+            await FillLogAsync(store, "c", Bound * 56 / 100);
+        }
+
+        var second = await store.CheckpointAsync(Ct);
+        Assert.True(second.LogBytes > Bound / 2, $"log {second} after {first}");
+        Assert.Equal(WalCheckpointOutcome.None, second.Outcome);
+
+        // The same log after fast growth is reset at once (Checkpoint_ResetsTheLog_OnceItHoldsHalfTheBound).
+    }
+
+    [Theory]
+    [InlineData(64, 0, 64)]
+    [InlineData(64, 4, 56)]
+    [InlineData(64, 16, 32)]
+    [InlineData(64, 40, 32)]
+    [InlineData(64, -1, 64)]
+    public void ResetThreshold_LeavesRoomForTwoRoundsAtTheLastPace_NeverUnderHalfTheBound(long boundMiB, long grownMiB, long expectedMiB)
+    {
+        const long MiB = 1024 * 1024;
+        Assert.Equal(expectedMiB * MiB, SqliteDocumentStore.ResetThreshold(boundMiB * MiB, grownMiB * MiB));
     }
 
     [Fact]
