@@ -12,11 +12,12 @@ namespace Platform.Server.Storage.Sqlite;
 /// <item>a PASSIVE checkpoint: copies the committed frames into the database file and fsyncs it, without holding back
 /// any write or read. This is where the time of a checkpoint goes (the copy and the fsyncs), and writes go on
 /// meanwhile.</item>
-/// <item>once the log holds more than half of <see cref="StorageOptions.SqliteMaxWalBytes"/>: a reset, so that the
+/// <item>once the log approaches <see cref="StorageOptions.SqliteMaxWalBytes"/> (<see cref="ResetThreshold"/>: it could
+/// reach the bound by the round after next at the last round's pace, and holds at least half of it): a reset, so that the
 /// next commit writes the log from its beginning again instead of growing it. A reset needs a moment where every frame
 /// is copied and no reader still reads the log; with writes and reads arriving all the time that moment never comes by
-/// itself (issue 11 measured 3.98 GB of log in 90 s), so the round makes one: a second PASSIVE checkpoint copies what
-/// was committed during the first, then the round queues the reset on the writer thread (writes queued after it wait
+/// itself (issue 11 measured 3.98 GB of log in 90 s), so the round makes one: more PASSIVE checkpoints copy what was
+/// committed during the first, while what they find left still shrinks, then the round queues the reset on the writer thread (writes queued after it wait
 /// for it, as for any write; it waits for the writes queued before it) and runs RESTART checkpoints, which copy only
 /// the frames of the last few milliseconds and wait at most <see cref="StorageOptions.SqliteWalResetWait"/> for the
 /// reads in flight. Reads that start meanwhile read the database
