@@ -13,7 +13,8 @@ namespace Platform.Server.Storage.Sqlite;
 /// any write or read. This is where the time of a checkpoint goes (the copy and the fsyncs), and writes go on
 /// meanwhile.</item>
 /// <item>once the log approaches <see cref="StorageOptions.SqliteMaxWalBytes"/> (<see cref="ResetThreshold"/>: it could
-/// reach the bound by the round after next at the last round's pace, and holds at least half of it): a reset, so that the
+/// reach the bound by the round after next at the pace of the fastest of the last eight rounds, and holds at least half
+/// of it): a reset, so that the
 /// next commit writes the log from its beginning again instead of growing it. A reset needs a moment where every frame
 /// is copied and no reader still reads the log; with writes and reads arriving all the time that moment never comes by
 /// itself (issue 11 measured 3.98 GB of log in 90 s), so the round makes one: more PASSIVE checkpoints copy what was
@@ -48,6 +49,11 @@ public sealed partial class SqliteDocumentStore
 
     // Frames in the log at the previous round's first copy (0 after a reset): what the log grew by since is the pace.
     private long _previousRoundFrames;
+
+    // What the log grew by in each of the last rounds (bytes, a ring): the pace is the fastest of them, since writes
+    // come in bursts and one slow round must not let the next burst carry the log past the bound.
+    private readonly long[] _recentGrowth = new long[8];
+    private int _recentGrowthNext;
 
 
     /// <summary>Starts the checkpoint loop on a thread of its own, so a slow fsync never holds a thread-pool thread.</summary>
@@ -113,9 +119,10 @@ public sealed partial class SqliteDocumentStore
             }
 
             // A log SQLite restarted by itself (a commit found it all copied and no reader in it) is shorter than before.
-            var grown = LogBytes(first.Log >= _previousRoundFrames ? first.Log - _previousRoundFrames : first.Log);
+            _recentGrowth[_recentGrowthNext] = LogBytes(first.Log >= _previousRoundFrames ? first.Log - _previousRoundFrames : first.Log);
+            _recentGrowthNext = (_recentGrowthNext + 1) % _recentGrowth.Length;
             _previousRoundFrames = first.Log;
-            if (inUse <= ResetThreshold(_maxWalBytes, grown))
+            if (inUse <= ResetThreshold(_maxWalBytes, _recentGrowth.Max()))
             {
                 return new WalCheckpoint(inUse, WalBytes(), WalCheckpointOutcome.None);
             }
@@ -228,7 +235,7 @@ public sealed partial class SqliteDocumentStore
 
     /// <summary>
     /// The log size over which a round resets the log: once it could reach the bound by the round after next at the pace
-    /// of the last interval (<paramref name="grownBytes"/>), so that a log growing slowly is reset rarely, near its bound,
+    /// of the fastest of the last eight intervals (<paramref name="grownBytes"/>), so that a log growing slowly is reset rarely, near its bound,
     /// instead of every time it passes half of it; never under half the bound, so a log that grows a quarter of the bound
     /// per interval or faster is reset as soon as it passes half (issue 13, item 6: each reset holds the writes queued
     /// after it back for a moment).
