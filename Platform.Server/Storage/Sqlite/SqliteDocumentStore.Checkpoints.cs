@@ -14,12 +14,11 @@ namespace Platform.Server.Storage.Sqlite;
 /// meanwhile.</item>
 /// <item>once the log approaches <see cref="StorageOptions.SqliteMaxWalBytes"/> (<see cref="ResetThreshold"/>: it could
 /// reach the bound by the round after next at the pace of the fastest of the last eight rounds, and holds at least half
-/// of it): a reset, so that the
-/// next commit writes the log from its beginning again instead of growing it. A reset needs a moment where every frame
-/// is copied and no reader still reads the log; with writes and reads arriving all the time that moment never comes by
-/// itself (issue 11 measured 3.98 GB of log in 90 s), so the round makes one: more PASSIVE checkpoints copy what was
-/// committed during the first, while what they find left still shrinks, then the round queues the reset on the writer thread (writes queued after it wait
-/// for it, as for any write; it waits for the writes queued before it) and runs RESTART checkpoints, which copy only
+/// of it): a reset, so that the next commit writes the log from its beginning again instead of growing it. A reset
+/// needs a moment where every frame is copied and no reader still reads the log; with writes and reads arriving all the
+/// time that moment never comes by itself (issue 11 measured 3.98 GB of log in 90 s), so the round makes one: more
+/// PASSIVE checkpoints copy what was committed during the first, while what they find left still shrinks, then the round
+/// queues the reset on the writer thread (writes queued after it wait for it, as for any write; it waits for the writes queued before it) and runs RESTART checkpoints, which copy only
 /// the frames of the last few milliseconds and wait at most <see cref="StorageOptions.SqliteWalResetWait"/> for the
 /// reads in flight. Reads that start meanwhile read the database
 /// file and do not hold it up. Writes are held back for that short step only, never for the copy of a whole interval;
@@ -118,7 +117,8 @@ public sealed partial class SqliteDocumentStore
                 _overBoundSince = now;
             }
 
-            // A log SQLite restarted by itself (a commit found it all copied and no reader in it) is shorter than before.
+            // A log SQLite restarted by itself (a commit found it all copied and no reader in it) is shorter than before;
+            // right after a reset (previous 0) a log no commit has restarted yet counts whole, which only errs early.
             _recentGrowth[_recentGrowthNext] = LogBytes(first.Log >= _previousRoundFrames ? first.Log - _previousRoundFrames : first.Log);
             _recentGrowthNext = (_recentGrowthNext + 1) % _recentGrowth.Length;
             _previousRoundFrames = first.Log;
@@ -235,10 +235,10 @@ public sealed partial class SqliteDocumentStore
 
     /// <summary>
     /// The log size over which a round resets the log: once it could reach the bound by the round after next at the pace
-    /// of the fastest of the last eight intervals (<paramref name="grownBytes"/>), so that a log growing slowly is reset rarely, near its bound,
-    /// instead of every time it passes half of it; never under half the bound, so a log that grows a quarter of the bound
-    /// per interval or faster is reset as soon as it passes half (issue 13, item 6: each reset holds the writes queued
-    /// after it back for a moment).
+    /// of the fastest of the last eight intervals (<paramref name="grownBytes"/>), so that a log growing slowly is reset
+    /// rarely, near its bound, instead of every time it passes half of it; never under half the bound, so a log that
+    /// grows a quarter of the bound per interval or faster is reset as soon as it passes half (issue 13, item 6: each
+    /// reset holds the writes queued after it back for a moment).
     /// </summary>
     internal static long ResetThreshold(long maxWalBytes, long grownBytes) =>
         Math.Max(maxWalBytes / 2, maxWalBytes - (2 * Math.Max(0, grownBytes)));
