@@ -42,7 +42,8 @@ public sealed class StorageOptions : IValidatableObject
 
     /// <summary>
     /// The bound on the SQLite write-ahead log (<c>baas.db-wal</c>). The checkpointer resets the log (the next commit
-    /// writes it from its beginning) once it holds half of this, holding writes back only for the few milliseconds the
+    /// writes it from its beginning) once it could reach this by the round after next at the pace of the fastest of the
+    /// last eight rounds, and never before it holds half of this, holding writes back only for the few milliseconds the
     /// reset needs; past the whole bound, with a long read keeping the log, see <see cref="SqliteCheckpointWait"/>. Also
     /// SQLite's <c>journal_size_limit</c>: a larger file is trimmed back to this at the first commit after a reset.
     /// Default 64 MiB; 1 MiB to 64 GiB.

@@ -12,12 +12,13 @@ namespace Platform.Server.Storage.Sqlite;
 /// <item>a PASSIVE checkpoint: copies the committed frames into the database file and fsyncs it, without holding back
 /// any write or read. This is where the time of a checkpoint goes (the copy and the fsyncs), and writes go on
 /// meanwhile.</item>
-/// <item>once the log holds more than half of <see cref="StorageOptions.SqliteMaxWalBytes"/>: a reset, so that the
-/// next commit writes the log from its beginning again instead of growing it. A reset needs a moment where every frame
-/// is copied and no reader still reads the log; with writes and reads arriving all the time that moment never comes by
-/// itself (issue 11 measured 3.98 GB of log in 90 s), so the round makes one: a second PASSIVE checkpoint copies what
-/// was committed during the first, then the round queues the reset on the writer thread (writes queued after it wait
-/// for it, as for any write; it waits for the writes queued before it) and runs RESTART checkpoints, which copy only
+/// <item>once the log approaches <see cref="StorageOptions.SqliteMaxWalBytes"/> (<see cref="ResetThreshold"/>: it could
+/// reach the bound by the round after next at the pace of the fastest of the last eight rounds, and holds at least half
+/// of it): a reset, so that the next commit writes the log from its beginning again instead of growing it. A reset
+/// needs a moment where every frame is copied and no reader still reads the log; with writes and reads arriving all the
+/// time that moment never comes by itself (issue 11 measured 3.98 GB of log in 90 s), so the round makes one: more
+/// PASSIVE checkpoints copy what was committed during the first, while what they find left still shrinks, then the round
+/// queues the reset on the writer thread (writes queued after it wait for it, as for any write; it waits for the writes queued before it) and runs RESTART checkpoints, which copy only
 /// the frames of the last few milliseconds and wait at most <see cref="StorageOptions.SqliteWalResetWait"/> for the
 /// reads in flight. Reads that start meanwhile read the database
 /// file and do not hold it up. Writes are held back for that short step only, never for the copy of a whole interval;
@@ -32,9 +33,10 @@ namespace Platform.Server.Storage.Sqlite;
 /// </summary>
 public sealed partial class SqliteDocumentStore
 {
-    // Before a reset: copies after the first while the last one found more than SmallTailBytes of new commits.
-    private const int MaxTailCopies = 4;
-    private const long SmallTailBytes = 1024 * 1024;
+    // Before a reset: copies after the first while the last one found more than SmallTailFrames new frames and fewer than
+    // the copy before it (the tail still shrinks; under steady writes it settles at what commits during one copy).
+    private const int MaxTailCopies = 8;
+    private const long SmallTailFrames = 64;
 
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
     private Task _checkpointer = Task.CompletedTask;
@@ -43,6 +45,14 @@ public sealed partial class SqliteDocumentStore
 
     // Since when the log has been over the bound (Stopwatch timestamp), or 0.
     private long _overBoundSince;
+
+    // Frames in the log at the previous round's first copy (0 after a reset): what the log grew by since is the pace.
+    private long _previousRoundFrames;
+
+    // What the log grew by in each of the last rounds (bytes, a ring): the pace is the fastest of them, since writes
+    // come in bursts and one slow round must not let the next burst carry the log past the bound.
+    private readonly long[] _recentGrowth = new long[8];
+    private int _recentGrowthNext;
 
 
     /// <summary>Starts the checkpoint loop on a thread of its own, so a slow fsync never holds a thread-pool thread.</summary>
@@ -107,7 +117,12 @@ public sealed partial class SqliteDocumentStore
                 _overBoundSince = now;
             }
 
-            if (inUse <= _maxWalBytes / 2)
+            // A log SQLite restarted by itself (a commit found it all copied and no reader in it) is shorter than before;
+            // right after a reset (previous 0) a log no commit has restarted yet counts whole, which only errs early.
+            _recentGrowth[_recentGrowthNext] = LogBytes(first.Log >= _previousRoundFrames ? first.Log - _previousRoundFrames : first.Log);
+            _recentGrowthNext = (_recentGrowthNext + 1) % _recentGrowth.Length;
+            _previousRoundFrames = first.Log;
+            if (inUse <= ResetThreshold(_maxWalBytes, _recentGrowth.Max()))
             {
                 return new WalCheckpoint(inUse, WalBytes(), WalCheckpointOutcome.None);
             }
@@ -116,6 +131,7 @@ public sealed partial class SqliteDocumentStore
             // new (at most MaxTailCopies times), so that the reset below, which holds writes back while it copies the
             // rest and syncs both files, has only the last few milliseconds of commits to copy (issue 13, item 6).
             var previous = first.Log;
+            var previousAppended = long.MaxValue;
             for (var copies = 0; copies < MaxTailCopies; copies++)
             {
                 var next = Run(session, "PASSIVE", out elapsed);
@@ -123,10 +139,12 @@ public sealed partial class SqliteDocumentStore
                 SqliteStoreLog.Checkpointed(_logger, next.Log, next.Copied, elapsed.TotalMilliseconds);
                 var appended = next.Log - previous;
                 previous = next.Log;
-                if (next.Busy || appended < 0 || LogBytes(appended) <= SmallTailBytes)
+                if (next.Busy || appended < 0 || appended <= SmallTailFrames || appended >= previousAppended)
                 {
                     break;
                 }
+
+                previousAppended = appended;
             }
             if (_overBoundSince != 0 && Stopwatch.GetElapsedTime(_overBoundSince, now).TotalMilliseconds >= _checkpointWaitMs)
             {
@@ -208,11 +226,22 @@ public sealed partial class SqliteDocumentStore
         }
 
         _overBoundSince = 0;
-        SqliteStoreLog.WalReset(_logger, mode, attempts, held.TotalMilliseconds);
+        _previousRoundFrames = 0;
+        SqliteStoreLog.WalReset(_logger, mode, result.Log, attempts, held.TotalMilliseconds);
 
         // Everything is copied and no reader is left in the log: the next commit writes it from its beginning.
         return new WalCheckpoint(0, WalBytes(), forced ? WalCheckpointOutcome.Forced : WalCheckpointOutcome.Reset);
     }
+
+    /// <summary>
+    /// The log size over which a round resets the log: once it could reach the bound by the round after next at the pace
+    /// of the fastest of the last eight intervals (<paramref name="grownBytes"/>), so that a log growing slowly is reset
+    /// rarely, near its bound, instead of every time it passes half of it; never under half the bound, so a log that
+    /// grows a quarter of the bound per interval or faster is reset as soon as it passes half (issue 13, item 6: each
+    /// reset holds the writes queued after it back for a moment).
+    /// </summary>
+    internal static long ResetThreshold(long maxWalBytes, long grownBytes) =>
+        Math.Max(maxWalBytes / 2, maxWalBytes - (2 * Math.Max(0, grownBytes)));
 
     private static CheckpointResult Run(SqliteSession session, string mode, out TimeSpan elapsed)
     {

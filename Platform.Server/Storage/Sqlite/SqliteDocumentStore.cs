@@ -943,8 +943,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
 internal static partial class SqliteStoreLog
 {
-    [LoggerMessage(EventId = 2116, Level = LogLevel.Debug, Message = "Reset the SQLite write-ahead log ({Mode}): writes held back {HeldMs:F1} ms, {Attempts} attempts")]
-    public static partial void WalReset(ILogger logger, string mode, int attempts, double heldMs);
+    [LoggerMessage(EventId = 2116, Level = LogLevel.Debug, Message = "Reset the SQLite write-ahead log ({Mode}) at {Frames} frames: writes held back {HeldMs:F1} ms, {Attempts} attempts")]
+    public static partial void WalReset(ILogger logger, string mode, long frames, int attempts, double heldMs);
 
     [LoggerMessage(EventId = 2118, Level = LogLevel.Debug, Message = "SQLite checkpoint: {Frames} frames in the log, {Copied} copied, in {ElapsedMs:F1} ms (writes not held back)")]
     public static partial void Checkpointed(ILogger logger, long frames, long copied, double elapsedMs);

@@ -117,7 +117,8 @@ public sealed class SqliteWalTests : IDisposable
         // The file may pass the bound by what one interval commits; the first commit after a reset trims it back.
         Assert.True(Volatile.Read(ref written) >= Writes, $"only {written} writes");
         Assert.True(during.LogBytes <= Bound, $"WAL {during} under load, bound {Bound}");
-        Assert.True(after.LogBytes <= Bound / 2, $"WAL {after} after the load, bound {Bound}");
+        // Once the writes stop, the round finds the log growing slowly and may leave it (up to the bound) to a later reset.
+        Assert.True(after.LogBytes <= Bound, $"WAL {after} after the load, bound {Bound}");
         Assert.True(store.WalBytes() <= Bound, $"WAL file {store.WalBytes()} bytes, bound {Bound}");
     }
 
@@ -133,6 +134,71 @@ public sealed class SqliteWalTests : IDisposable
 
         // The next commit writes the log from its beginning instead of after what is already there.
         Assert.Equal(WalCheckpointOutcome.None, await AssertLogRestartsAsync(store));
+    }
+
+    [Fact]
+    public async Task Checkpoint_LeavesASlowlyGrowingLogPastHalfTheBound()
+    {
+        // Each reset holds the writes queued after it back for a moment (issue 13, item 6): a log that grows by about a
+        // tenth of the bound per round is not reset at half of it, only once it could reach the bound by the round
+        // after next.
+        using var store = OpenManual();
+        await store.InitializeAsync(Ct);
+        await FillLogAsync(store, "a", Bound / 20);
+
+        // A reader in the log keeps it from restarting by itself at the first commit after a copy that left nothing to
+        // copy (as the reads of a busy server do): the log grows from round to round, as it does under load.
+        var rounds = new List<WalCheckpoint>();
+        await using (var reader = await OpenSnapshotAsync())
+        {
+            for (var tenths = 1; tenths <= 5; tenths++)
+            {
+                await FillLogAsync(store, "b" + tenths, Bound * tenths / 10);
+                rounds.Add(await store.CheckpointAsync(Ct));
+            }
+
+            await FillLogAsync(store, "c", Bound * 6 / 10);
+        }
+
+        var last = await store.CheckpointAsync(Ct);
+        Assert.All(rounds, r => Assert.Equal(WalCheckpointOutcome.None, r.Outcome));
+        Assert.True(last.LogBytes > Bound / 2, $"log {last} after {string.Join(", ", rounds)}");
+        Assert.Equal(WalCheckpointOutcome.None, last.Outcome);
+
+        // The same log after fast growth is reset at once (Checkpoint_ResetsTheLog_OnceItHoldsHalfTheBound).
+    }
+
+    [Fact]
+    public async Task Checkpoint_AfterABurst_ResetsAtHalfTheBound_EvenWhenTheLastRoundWasSlow()
+    {
+        // Writes come in bursts: the pace is the fastest of the last rounds, so one slow round does not let the next
+        // burst carry the log past the bound.
+        using var store = OpenManual();
+        await store.InitializeAsync(Ct);
+        await FillLogAsync(store, "a", Bound / 20);
+        WalCheckpoint burst, slow;
+        await using (var reader = await OpenSnapshotAsync())
+        {
+            await FillLogAsync(store, "b", Bound * 45 / 100);
+            burst = await store.CheckpointAsync(Ct);
+            await FillLogAsync(store, "c", Bound * 52 / 100);
+        }
+
+        slow = await store.CheckpointAsync(Ct);
+        Assert.Equal(WalCheckpointOutcome.None, burst.Outcome);
+        Assert.Equal(WalCheckpointOutcome.Reset, slow.Outcome);
+    }
+
+    [Theory]
+    [InlineData(64, 0, 64)]
+    [InlineData(64, 4, 56)]
+    [InlineData(64, 16, 32)]
+    [InlineData(64, 40, 32)]
+    [InlineData(64, -1, 64)]
+    public void ResetThreshold_LeavesRoomForTwoRoundsAtTheLastPace_NeverUnderHalfTheBound(long boundMiB, long grownMiB, long expectedMiB)
+    {
+        const long MiB = 1024 * 1024;
+        Assert.Equal(expectedMiB * MiB, SqliteDocumentStore.ResetThreshold(boundMiB * MiB, grownMiB * MiB));
     }
 
     [Fact]
