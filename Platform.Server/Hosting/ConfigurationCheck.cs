@@ -48,16 +48,8 @@ public static partial class ConfigurationCheck
             }
             else
             {
-                // Binding errors ("Failed to convert configuration value at 'Baas:X' to type ...") already name the key; the
-                // generated binder's leave the value to the inner exception ("Requested value 'Foo' was not found."), so
-                // it is added when the message does not quote it already.
-                var message = failure.Message;
-                if (failure is InvalidOperationException { InnerException: { } inner } && !message.Contains(inner.Message, StringComparison.Ordinal))
-                {
-                    message += " " + inner.Message;
-                }
-
-                yield return "Invalid configuration: " + OneLine(message);
+                // Binding errors ("Failed to convert configuration value at 'Baas:X' to type ...") already name the key.
+                yield return "Invalid configuration: " + OneLine(failure.Message);
             }
         }
     }
