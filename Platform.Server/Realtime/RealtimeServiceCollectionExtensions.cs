@@ -64,9 +64,15 @@ public static class RealtimeServiceCollectionExtensions
                 continue;
             }
 
-            services[i] = ServiceDescriptor.Singleton<IHubProtocol>(sp => new SharedFrameHubProtocol(Inner(sp, descriptor)));
+            // MessagePack is created at the first client that asks for it (DeferredHubProtocol): most speak JSON.
+            services[i] = descriptor.ImplementationType == typeof(MessagePackHubProtocol)
+                ? ServiceDescriptor.Singleton<IHubProtocol>(sp => new SharedFrameHubProtocol(new DeferredHubProtocol(MessagePackProtocolName, () => Inner(sp, descriptor))))
+                : ServiceDescriptor.Singleton<IHubProtocol>(sp => new SharedFrameHubProtocol(Inner(sp, descriptor)));
         }
     }
+
+    /// <summary>The name MessagePack's hub protocol answers to (<c>MessagePackHubProtocol.Name</c>; a test pins it).</summary>
+    internal const string MessagePackProtocolName = "messagepack";
 
     private static IHubProtocol Inner(IServiceProvider services, ServiceDescriptor descriptor) => descriptor switch
     {
