@@ -167,7 +167,7 @@ internal sealed class DirectWebSocketOutput : PipeWriter
             return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
         }
 
-        return AwaitSendAsync(send);
+        return AwaitSendAsync(send, cancellationToken);
     }
 
     public override void CancelPendingFlush()
@@ -261,7 +261,10 @@ internal sealed class DirectWebSocketOutput : PipeWriter
         }
     }
 
-    private async ValueTask<FlushResult> AwaitSendAsync(ValueTask send)
+    // A send that did not complete at once (a client not reading, a control frame being sent). The caller's token is honoured
+    // as a pipe's flush honours it: cancelling it (the connection closing, a dropped client's grace time over) aborts the
+    // websocket, since a message cannot be taken back halfway, and the flush throws.
+    private async ValueTask<FlushResult> AwaitSendAsync(ValueTask send, CancellationToken cancellationToken)
     {
         var task = send.AsTask();
         lock (_gate)
@@ -271,11 +274,16 @@ internal sealed class DirectWebSocketOutput : PipeWriter
 
         try
         {
-            await task.ConfigureAwait(false);
+            using (cancellationToken.UnsafeRegister(static socket => ((WebSocket)socket!).Abort(), _socket))
+            {
+                await task.ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (IsClosed(ex))
         {
-            return Gone();
+            var gone = Gone();
+            cancellationToken.ThrowIfCancellationRequested();
+            return gone;
         }
         finally
         {

@@ -141,6 +141,23 @@ public sealed class DirectWebSocketSendTests
     }
 
     [Fact]
+    public async Task UnfinishedSend_CancelledToken_AbortsTheSocketAndThrows()
+    {
+        // A client that does not read: the dispatcher's send waits until the connection's SendAborted is cancelled.
+        var socket = new RecordingWebSocket { Hold = new TaskCompletionSource() };
+        var (output, _) = Output(socket, TransferFormat.Text);
+        using var aborted = new CancellationTokenSource();
+
+        Write(output, "stuck");
+        var flush = output.FlushAsync(aborted.Token);
+        Assert.False(flush.IsCompleted);
+        await aborted.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await flush);
+        Assert.True(socket.Aborted);
+    }
+
+    [Fact]
     public async Task ClosedSocket_FlushSaysCompleted_AndLaterWritesAreDropped()
     {
         var socket = new RecordingWebSocket { Fail = new WebSocketException(WebSocketError.InvalidState) };
@@ -255,8 +272,12 @@ public sealed class DirectWebSocketSendTests
 
         public override Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken) => Task.CompletedTask;
 
+        public bool Aborted { get; private set; }
+
         public override void Abort()
         {
+            Aborted = true;
+            Hold?.TrySetException(new WebSocketException(WebSocketError.InvalidState));
         }
 
         public override void Dispose()
