@@ -80,7 +80,7 @@ public static class RealtimeServiceCollectionExtensions
 
     /// <summary>
     /// Maps the hub at <see cref="Path"/>: websockets first, then server-sent events and long polling. With
-    /// <see cref="RealtimeOptions.DirectWebSocketSends"/> (the default), a websocket connection's messages are written to
+    /// <see cref="RealtimeOptions.DirectWebSocketSends"/> on, a websocket connection's messages are written to
     /// its socket by the sending thread (<see cref="DirectWebSocketOutput"/>); otherwise this is SignalR's <c>MapHub</c>.
     /// </summary>
     public static IEndpointConventionBuilder MapBaasRealtime(this IEndpointRouteBuilder endpoints)

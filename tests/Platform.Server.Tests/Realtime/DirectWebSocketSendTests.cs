@@ -12,16 +12,18 @@ namespace Platform.Server.Tests.Realtime;
 
 /// <summary>
 /// The hub's output written to the websocket by the sending thread (<see cref="DirectWebSocketOutput"/>, issue 13 item 1):
-/// what a client receives is unchanged, every other transport keeps SignalR's path, and the option turns it off.
+/// what a client receives is unchanged, every other transport keeps SignalR's path, and it is off unless configured.
 /// </summary>
 public sealed class DirectWebSocketSendTests
 {
+    private static readonly Dictionary<string, string?> On = new() { ["Baas:Realtime:DirectWebSocketSends"] = "true" };
+
     [Theory]
     [InlineData(HubProtocol.Json)]
     [InlineData(HubProtocol.MessagePack)]
     public async Task WebSocketConnection_SendsToItsSocketDirectly_AndReceivesEveryEventInOrder(HubProtocol protocol)
     {
-        await using var server = await RealtimeTestServer.StartAsync();
+        await using var server = await RealtimeTestServer.StartAsync(On);
         var counter = server.Server.Services.GetRequiredService<DirectSendCounter>();
         var collection = await server.NewCollectionAsync();
         await using var client = await server.ConnectAsync(protocol: protocol, query: "apikey=" + server.ApiKey);
@@ -48,7 +50,7 @@ public sealed class DirectWebSocketSendTests
     [InlineData(HttpTransportType.LongPolling)]
     public async Task OtherTransports_KeepSignalRsPath(HttpTransportType transport)
     {
-        await using var server = await RealtimeTestServer.StartAsync();
+        await using var server = await RealtimeTestServer.StartAsync(On);
         var counter = server.Server.Services.GetRequiredService<DirectSendCounter>();
         var collection = await server.NewCollectionAsync();
         await using var client = new HubClient(new HubConnectionBuilder()
@@ -64,12 +66,9 @@ public sealed class DirectWebSocketSendTests
     }
 
     [Fact]
-    public async Task Off_WebSocketConnectionsUseSignalRsPath()
+    public async Task Off_TheDefault_WebSocketConnectionsUseSignalRsPath()
     {
-        await using var server = await RealtimeTestServer.StartAsync(new Dictionary<string, string?>
-        {
-            ["Baas:Realtime:DirectWebSocketSends"] = "false",
-        });
+        await using var server = await RealtimeTestServer.StartAsync();
         var counter = server.Server.Services.GetRequiredService<DirectSendCounter>();
         var collection = await server.NewCollectionAsync();
         await using var client = await server.ConnectAsync(query: "apikey=" + server.ApiKey);
