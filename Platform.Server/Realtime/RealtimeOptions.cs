@@ -114,6 +114,15 @@ public sealed class RealtimeOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan StoredResumeTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Whether the hub writes to a websocket connection's socket directly, on the thread that sends (the change
+    /// dispatcher's, for a fan-out), instead of through SignalR's output pipe and the websocket transport's send loop
+    /// (one more thread-pool wake-up per message and connection). What clients receive is the same; server-sent events
+    /// and long polling always take SignalR's path. Default false (SignalR's own path) until a quiet benchmark shows it
+    /// lowers the CPU per recipient (bench/README.md, "Realtime", round 3; docs/realtime.md, "Scaling").
+    /// </summary>
+    public bool DirectWebSocketSends { get; set; }
+
     /// <summary>Longest wait between attempts to read the change feed after store errors.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Platform.Server.Auth;
 
 namespace Platform.Server.Realtime;
@@ -27,6 +28,7 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<RealtimeMetrics>();
+        services.TryAddSingleton<DirectSendCounter>();
         services.TryAddSingleton<CostlyMatcher>();
         services.TryAddSingleton<RealtimeDispatcher>();
         services.TryAddSingleton<RealtimeShutdown>();
@@ -82,17 +84,50 @@ public static class RealtimeServiceCollectionExtensions
         _ => throw new InvalidOperationException("A hub protocol registration without an implementation."),
     };
 
-    /// <summary>Maps the hub at <see cref="Path"/>: websockets first, then server-sent events and long polling.</summary>
+    /// <summary>
+    /// Maps the hub at <see cref="Path"/>: websockets first, then server-sent events and long polling. With
+    /// <see cref="RealtimeOptions.DirectWebSocketSends"/> on, a websocket connection's messages are written to
+    /// its socket by the sending thread (<see cref="DirectWebSocketOutput"/>); otherwise this is SignalR's <c>MapHub</c>.
+    /// </summary>
     public static IEndpointConventionBuilder MapBaasRealtime(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        return endpoints.MapHub<RealtimeHub>(Path, options =>
+        var options = new HttpConnectionDispatcherOptions
         {
-            options.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
+            Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling,
             // A connection must not outlive the token that opened it.
-            options.CloseOnAuthenticationExpiration = true;
-        })
+            CloseOnAuthenticationExpiration = true,
+        };
+        var direct = endpoints.ServiceProvider.GetRequiredService<IOptions<RealtimeOptions>>().Value.DirectWebSocketSends;
+        var counter = endpoints.ServiceProvider.GetRequiredService<DirectSendCounter>();
+
+        // What MapHub does (its hub's attributes and HubMetadata on the endpoints), with the connection middleware ahead of
+        // the hub when sends go to the websocket directly.
+        var conventions = endpoints.MapConnections(Path, options, connection =>
+        {
+            if (direct)
+            {
+                connection.Use(DirectWebSocketSends.Middleware(counter));
+            }
+
+            connection.UseHub<RealtimeHub>();
+        });
+        var attributes = typeof(RealtimeHub).GetCustomAttributes(inherit: true);
+        conventions.Add(endpoint =>
+        {
+            foreach (var attribute in attributes)
+            {
+                endpoint.Metadata.Add(attribute);
+            }
+
+            endpoint.Metadata.Add(new HubMetadata(typeof(RealtimeHub)));
+        });
+        if (direct)
+        {
+            conventions.Add(DirectWebSocketSends.WrapEndpoint);
+        }
+
         // Anonymous visitors connect (rules decide what they may watch); credentials that fail are a 401.
-        .RequireAuthorization(BaasPolicies.AnyCaller);
+        return conventions.RequireAuthorization(BaasPolicies.AnyCaller);
     }
 }

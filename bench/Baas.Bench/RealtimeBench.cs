@@ -41,6 +41,9 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
     /// <summary>Server CPU (user + kernel) per write divided by its recipients, per fan-out size (issue 13: at most 15 µs).</summary>
     public SortedDictionary<int, double> ServerMicrosecondsPerRecipient { get; } = [];
 
+    /// <summary>Bytes the server allocated per write divided by its recipients, per fan-out size (the runtime's counter, read before and after).</summary>
+    public SortedDictionary<int, double> ServerBytesPerRecipient { get; } = [];
+
     public async Task RunAsync(int latencyWrites, int fanOutWrites, int fanOutWarmup, IReadOnlyList<int> fanOutSubscribers, CancellationToken cancellationToken)
     {
         using (var create = await http.PostAsJsonAsync(new Uri("api/admin/collections", UriKind.Relative), new { name = Collection }, cancellationToken))
@@ -200,6 +203,7 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
         var sendToLast = new List<double>();
         var ackToLast = new List<double>();
         long lost = 0;
+        var allocatedBefore = await MemoryBench.AllocatedBytesAsync(http, cancellationToken);
         var (serverUser, serverSystem) = (server.UserTime(), server.SystemTime());
         var (clientUser, clientSystem) = ClientTimes();
         for (var i = 0; i < writes; i++)
@@ -215,10 +219,14 @@ internal sealed class RealtimeBench(ServerProcess server, HttpClient http, strin
 
         var (clientUserAfter, clientSystemAfter) = ClientTimes();
         var (serverUserTime, serverSystemTime) = (server.UserTime() - serverUser, server.SystemTime() - serverSystem);
+
+        // Read after the CPU times: the scrape itself costs the server CPU, and allocates less than a write's fan-out.
+        var allocated = await MemoryBench.AllocatedBytesAsync(http, cancellationToken) - allocatedBefore;
+        ServerBytesPerRecipient[subscribers] = allocated / writes / subscribers;
         double PerWrite(TimeSpan time) => time.TotalMilliseconds / writes;
         var perRecipient = (serverUserTime + serverSystemTime).TotalMicroseconds / writes / subscribers;
         ServerMicrosecondsPerRecipient[subscribers] = perRecipient;
-        var cpu = Format($"CPU per write (user + kernel): server {PerWrite(serverUserTime):N1} + {PerWrite(serverSystemTime):N1} ms = {perRecipient:N1} µs per recipient; subscribers (this process) {PerWrite(clientUserAfter - clientUser):N1} + {PerWrite(clientSystemAfter - clientSystem):N1} ms");
+        var cpu = Format($"CPU per write (user + kernel): server {PerWrite(serverUserTime):N1} + {PerWrite(serverSystemTime):N1} ms = {perRecipient:N1} µs per recipient; server allocated {allocated / writes / subscribers:N0} bytes per recipient; subscribers (this process) {PerWrite(clientUserAfter - clientUser):N1} + {PerWrite(clientSystemAfter - clientSystem):N1} ms");
         Results.Add(Summarize(Format($"ack → last of {subscribers:N0} subscribers"), ackToLast, lost, cpu));
         Results.Add(Summarize(Format($"send → last of {subscribers:N0} subscribers"), sendToLast, lost, ""));
     }

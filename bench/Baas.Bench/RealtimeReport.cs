@@ -25,7 +25,8 @@ internal static class RealtimeReport
         md.AppendLine();
         foreach (var (subscribers, micros) in bench.ServerMicrosecondsPerRecipient)
         {
-            md.AppendLine(Format($"Server CPU per recipient, fan-out to {subscribers:N0}: {micros:N1} µs (target ≤ 15 µs: {(micros <= 15 ? "yes" : "**no**")})."));
+            var bytes = bench.ServerBytesPerRecipient.TryGetValue(subscribers, out var allocated) ? Format($"; server allocated {allocated:N0} bytes per recipient") : "";
+            md.AppendLine(Format($"Server CPU per recipient, fan-out to {subscribers:N0}: {micros:N1} µs (target ≤ 15 µs: {(micros <= 15 ? "yes" : "**no**")}){bytes}."));
             md.AppendLine();
         }
 
