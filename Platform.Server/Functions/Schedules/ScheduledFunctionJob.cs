@@ -48,6 +48,32 @@ public sealed class ScheduledFunctionJob(
     public Task RetryAsync(string function, DateTimeOffset dueAt, int attempt, CancellationToken cancellationToken) =>
         ExecuteAsync(function, dueAt, attempt, cancellationToken);
 
+    /// <summary>
+    /// A later attempt of the run due at <paramref name="dueAt"/> that starts no earlier than <paramref name="notBefore"/>
+    /// (the end of its backoff). Job storages keep a scheduled job's time in whole seconds, so Hangfire may start it up to
+    /// a second early; the rest of the backoff is waited here (never longer than <paramref name="backoff"/>).
+    /// </summary>
+    /// <param name="function">The function's name.</param>
+    /// <param name="dueAt">The due time of the first attempt.</param>
+    /// <param name="attempt">2 for the first retry.</param>
+    /// <param name="notBefore">When the backoff after the previous attempt ends.</param>
+    /// <param name="backoff">That backoff: the longest this attempt waits here.</param>
+    /// <param name="cancellationToken">Hangfire's shutdown token.</param>
+    [DisplayName("Retry {2} of scheduled function {0}")]
+    public async Task RetryAfterAsync(string function, DateTimeOffset dueAt, int attempt, DateTimeOffset notBefore, TimeSpan backoff, CancellationToken cancellationToken)
+    {
+        // Timers count whole milliseconds and may wake a fraction of one early: wait again for what is left.
+        var giveUpAt = time.GetUtcNow() + backoff;
+        var early = notBefore - time.GetUtcNow();
+        while (early > TimeSpan.Zero && time.GetUtcNow() < giveUpAt)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(early.TotalMilliseconds)), time, cancellationToken);
+            early = notBefore - time.GetUtcNow();
+        }
+
+        await ExecuteAsync(function, dueAt, attempt, cancellationToken);
+    }
+
     /// <summary>The delay before attempt <paramref name="attempt"/> + 1: the base delay doubled per attempt, capped.</summary>
     public static TimeSpan Backoff(int attempt, TimeSpan first, TimeSpan max)
     {
@@ -85,7 +111,8 @@ public sealed class ScheduledFunctionJob(
         }
 
         var delay = Backoff(attempt, options.Value.RetryDelay, options.Value.MaxRetryDelay);
-        jobs.Schedule<ScheduledFunctionJob>(job => job.RetryAsync(function, dueAt, attempt + 1, CancellationToken.None), delay);
+        var notBefore = time.GetUtcNow() + delay;
+        jobs.Schedule<ScheduledFunctionJob>(job => job.RetryAfterAsync(function, dueAt, attempt + 1, notBefore, delay, CancellationToken.None), delay);
         var status = run.Status.Name();
         ScheduleLog.RetryScheduled(logger, function, run.Id, attempt, status, attempt + 1, delay);
     }

@@ -210,7 +210,7 @@ public sealed class ScheduleServerTests
         var sameDue = runs.Where(r => r["dueAt"]!.GetValue<string>() == last["dueAt"]!.GetValue<string>()).OrderBy(r => r["attempt"]!.GetValue<int>()).ToList();
         Assert.Equal([1, 2, 3], sameDue.Select(r => r["attempt"]!.GetValue<int>()));
         Assert.Equal([false, false, true], sameDue.Select(r => r["deadLetter"]!.GetValue<bool>()));
-        Assert.True(Time(sameDue[1]["startedAt"]) >= Time(sameDue[0]["startedAt"]) + TimeSpan.FromMilliseconds(100), "the retry waits for its backoff");
+        Assert.True(Time(sameDue[1]["startedAt"]) >= Time(sameDue[0]["startedAt"]) + TimeSpan.FromMilliseconds(100), "the retry waits for its backoff: " + string.Join(" / ", sameDue.Select(r => r.ToJsonString())));
         Assert.DoesNotContain(runs, r => r["attempt"]!.GetValue<int>() > 3);
     }
 

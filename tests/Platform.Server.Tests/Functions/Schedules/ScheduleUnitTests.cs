@@ -1,8 +1,12 @@
 using Hangfire;
 using Hangfire.InMemory;
 using Hangfire.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Platform.Server.Functions.Definitions;
 using Platform.Server.Functions.Schedules;
+using Platform.Server.Tests.Functions.Triggers;
 
 namespace Platform.Server.Tests.Functions.Schedules;
 
@@ -16,6 +20,46 @@ public sealed class ScheduleUnitTests
     [InlineData(1_000, 60_000)]
     public void Backoff_DoublesPerAttempt_UpToTheCap(int attempt, int expectedMs) =>
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), ScheduledFunctionJob.Backoff(attempt, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1)));
+
+    [Fact]
+    public async Task RetryAfter_StartedEarlyByTheJobStorage_WaitsForTheRestOfItsBackoff()
+    {
+        // Job storages keep a scheduled job's time in whole seconds, so Hangfire may start a retry before its backoff ends.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 10, 0, 0, 950, TimeSpan.Zero));
+        var catalog = new FakeFunctionCatalog();
+        catalog.Save(Definition("nightly", new Platform.Server.Functions.FunctionSchedule("* * * * *")) with { Retries = 2 });
+        var executor = new FakeFunctionExecutor(clock);
+        using var storage = new InMemoryStorage();
+        var job = new ScheduledFunctionJob(catalog, executor, new BackgroundJobClient(storage), Options.Create(new Platform.Server.Functions.FunctionOptions()), clock, NullLogger<ScheduledFunctionJob>.Instance);
+        var dueAt = clock.GetUtcNow().AddSeconds(-1);
+
+        var retry = job.RetryAfterAsync("nightly", dueAt, 2, clock.GetUtcNow().AddMilliseconds(300), TimeSpan.FromMilliseconds(400), TestContext.Current.CancellationToken);
+        clock.Advance(TimeSpan.FromMilliseconds(299));
+        Assert.False(retry.IsCompleted);
+        Assert.Empty(executor.Calls);
+
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await retry.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var call = Assert.Single(executor.Calls);
+        Assert.Equal(2, call.Invocation.Attempt);
+        Assert.Equal(dueAt, call.Invocation.DueAt);
+        Assert.Equal(clock.GetUtcNow(), call.At);
+    }
+
+    [Fact]
+    public async Task RetryAfter_StartedOnTime_RunsAtOnce()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 10, 0, 0, TimeSpan.Zero));
+        var catalog = new FakeFunctionCatalog();
+        catalog.Save(Definition("nightly", new Platform.Server.Functions.FunctionSchedule("* * * * *")) with { Retries = 2 });
+        var executor = new FakeFunctionExecutor(clock);
+        using var storage = new InMemoryStorage();
+        var job = new ScheduledFunctionJob(catalog, executor, new BackgroundJobClient(storage), Options.Create(new Platform.Server.Functions.FunctionOptions()), clock, NullLogger<ScheduledFunctionJob>.Instance);
+
+        await job.RetryAfterAsync("nightly", clock.GetUtcNow(), 2, clock.GetUtcNow().AddMilliseconds(-5), TimeSpan.FromMilliseconds(400), TestContext.Current.CancellationToken)
+            .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.Single(executor.Calls);
+    }
 
     [Fact]
     public void RecurringJobId_NamesTheFunction_AndOtherJobsAreNotOurs()
