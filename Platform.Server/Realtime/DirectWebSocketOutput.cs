@@ -325,7 +325,7 @@ internal sealed class DirectWebSocketOutput : PipeWriter
         ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or ConnectionAbortedException;
 }
 
-/// <summary>How many realtime connections send to their websocket directly, and how many messages they sent so.</summary>
+/// <summary>How many realtime connections have sent to their websocket directly since start, and how many messages (tests).</summary>
 internal sealed class DirectSendCounter
 {
     private long _connections;

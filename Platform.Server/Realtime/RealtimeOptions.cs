@@ -118,8 +118,8 @@ public sealed class RealtimeOptions
     /// Whether the hub writes to a websocket connection's socket directly, on the thread that sends (the change
     /// dispatcher's, for a fan-out), instead of through SignalR's output pipe and the websocket transport's send loop
     /// (one more thread-pool wake-up per message and connection). What clients receive is the same; server-sent events
-    /// and long polling always take SignalR's path. Default false (SignalR's own path) until a quiet benchmark shows it
-    /// lowers the CPU per recipient (bench/README.md, "Realtime", round 3; docs/realtime.md, "Scaling").
+    /// and long polling always take SignalR's path. Default false (SignalR's own path): the quiet benchmark measured the same CPU
+    /// per recipient either way (bench/README.md, "Latest results" and "Realtime", round 3; docs/realtime.md, "Scaling").
     /// </summary>
     public bool DirectWebSocketSends { get; set; }
 
