@@ -75,7 +75,8 @@ public sealed class StorageOptions : IValidatableObject
 
     /// <summary>
     /// Group commit on SQLite: writes that arrive while one commit runs wait for it and then share the next
-    /// transaction (each in its own savepoint, so one failing write fails alone), up to this many operations per
+    /// transaction (a group with a failing write is rolled back and run again with a savepoint per write, so that write
+    /// fails alone), up to this many operations per
     /// transaction (a batch counts all its operations and is never split; one larger batch still commits whole).
     /// Each write is acknowledged only after its transaction commits. 1 commits every write on its own.
     /// Default 256; 1 to 100,000.
