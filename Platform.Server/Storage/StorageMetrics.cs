@@ -29,6 +29,7 @@ public sealed class StorageMetrics : IDisposable
     private readonly Counter<long> _operations;
     private readonly Histogram<double> _operationDuration;
     private readonly Histogram<long> _commitWrites;
+    private readonly Counter<long> _groupReruns;
 
     public StorageMetrics(IMeterFactory meterFactory)
     {
@@ -41,6 +42,7 @@ public sealed class StorageMetrics : IDisposable
         _operations = Meter.CreateCounter<long>("baas.storage.operations", "{operation}", "Store calls by operation, provider and outcome (ok or error).");
         _operationDuration = Meter.CreateHistogram<double>("baas.storage.operation.duration", "s", "Duration of store calls by operation, provider and outcome.");
         _commitWrites = Meter.CreateHistogram<long>("baas.storage.sqlite.commit.writes", "{write}", "Writes per SQLite commit (group commit: concurrent writes share one transaction).");
+        _groupReruns = Meter.CreateCounter<long>("baas.storage.sqlite.commit.reruns", "{group}", "SQLite write groups rolled back because one of their writes failed, and run again with a savepoint per write so that write fails alone.");
         ActivitySource = new ActivitySource(ActivitySourceName);
     }
 
@@ -66,6 +68,8 @@ public sealed class StorageMetrics : IDisposable
     public void QueryStopped(string reason) => _stopped.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void SqliteCommitted(int writes) => _commitWrites.Record(writes);
+
+    public void SqliteGroupRerun() => _groupReruns.Add(1);
 
     public void SqliteWalReset(string result) => _checkpoints.Add(1, new KeyValuePair<string, object?>("result", result));
 

@@ -46,10 +46,12 @@ public sealed class StorageOptions : IValidatableObject
     /// last eight rounds, and never before it holds half of this, holding writes back only for the few milliseconds the
     /// reset needs; past the whole bound, with a long read keeping the log, see <see cref="SqliteCheckpointWait"/>. Also
     /// SQLite's <c>journal_size_limit</c>: a larger file is trimmed back to this at the first commit after a reset.
-    /// Default 64 MiB; 1 MiB to 64 GiB.
+    /// Default 256 MiB (each reset holds writes back for a few milliseconds, so a larger bound means fewer of them: at the
+    /// benchmark's create pace one every 2-3 s instead of two a second; docs/storage.md weighs that against the disk);
+    /// 1 MiB to 64 GiB.
     /// </summary>
     [Range(typeof(long), "1048576", "68719476736")]
-    public long SqliteMaxWalBytes { get; set; } = 64L * 1024 * 1024;
+    public long SqliteMaxWalBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>
     /// How often the checkpointer copies the log into the database file (a PASSIVE checkpoint: holds nothing back) and
@@ -75,7 +77,8 @@ public sealed class StorageOptions : IValidatableObject
 
     /// <summary>
     /// Group commit on SQLite: writes that arrive while one commit runs wait for it and then share the next
-    /// transaction (each in its own savepoint, so one failing write fails alone), up to this many operations per
+    /// transaction (a group with a failing write is rolled back and run again with a savepoint per write, so that write
+    /// fails alone), up to this many operations per
     /// transaction (a batch counts all its operations and is never split; one larger batch still commits whole).
     /// Each write is acknowledged only after its transaction commits. 1 commits every write on its own.
     /// Default 256; 1 to 100,000.

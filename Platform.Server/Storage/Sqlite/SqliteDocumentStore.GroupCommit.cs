@@ -12,11 +12,15 @@ namespace Platform.Server.Storage.Sqlite;
 /// write, the wake-up of change readers) is paid once for all of them; a lone write commits alone, at once.
 /// </summary>
 /// <remarks>
-/// Each write of a group of several runs inside its own <c>SAVEPOINT</c>: when it fails (duplicate id, version
-/// mismatch, unique index), it is rolled back to its savepoint and fails alone while the others commit; a batch
-/// (one call with several operations) is one savepoint, so it stays all-or-nothing. A failure of the store itself
-/// (busy, I/O, disk full) fails every write of the group, none of which committed. A caller that cancels while its
-/// write is still queued gets the cancellation and the write never runs; once taken into a group it runs to its end.
+/// A group runs without savepoints, so SQLite copies no page into a statement journal for each write (a savepoint per
+/// write keeps the original of every page the write changes, to roll that write back alone). When a write of the group
+/// fails (duplicate id, version mismatch, unique index), the whole transaction is rolled back, nothing of it committed
+/// or acknowledged, and the group runs again, each write inside its own <c>SAVEPOINT</c>: the failing write is rolled
+/// back to its savepoint and fails alone, with the same error, while the others commit. The change log's numbers are
+/// given out by the commit that keeps them, so the rerun leaves neither a gap nor a duplicate. A batch (one call with
+/// several operations) is one savepoint, so it stays all-or-nothing. A failure of the store itself (busy, I/O, disk
+/// full) fails every write of the group, none of which committed. A caller that cancels while its write is still queued
+/// gets the cancellation and the write never runs; once taken into a group it runs to its end.
 /// </remarks>
 public sealed partial class SqliteDocumentStore
 {
@@ -31,7 +35,7 @@ public sealed partial class SqliteDocumentStore
     /// <summary>Writes and other work (prune chunks, resets, index builds) queued and not yet taken by the writer thread.</summary>
     internal int QueuedWork => _writes.Reader.Count;
 
-    /// <summary>Every call is one transaction (a savepoint within its group's), whatever it holds.</summary>
+    /// <summary>Every call is all or nothing within its group's transaction, whatever it holds.</summary>
     public bool CombinedWritesAreCheap => true;
 
     public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
@@ -185,63 +189,25 @@ public sealed partial class SqliteDocumentStore
         return waiting.IsCompletedSuccessfully ? waiting.Result : waiting.AsTask().GetAwaiter().GetResult();
     }
 
-    /// <summary>On the writer thread: one transaction for the group; sets each write's <see cref="WriterWork.Failure"/>.</summary>
+    /// <summary>
+    /// On the writer thread: one transaction for the group; sets each write's <see cref="WriterWork.Failure"/>. The group
+    /// runs first without savepoints. Should one of its writes fail, the whole transaction is rolled back (nothing of it
+    /// was committed or acknowledged) and the group runs again with a savepoint per write, so that write fails alone.
+    /// </summary>
     private void CommitGroup(List<PendingWrite> group)
     {
         var writer = _writer!;
-        var savepoints = group.Count > 1;
         var committedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var created = new Dictionary<string, CollectionState>(StringComparer.Ordinal);
         List<(CollectionState, string)>? recorded = null;
         long lastLogged = 0;
         try
         {
-            writer.Execute("BEGIN IMMEDIATE");
-            try
+            if (!TryRunGroup(writer, group, savepoints: false, committedAt, created, ref recorded, out lastLogged))
             {
-                foreach (var pending in group)
-                {
-                    if (savepoints)
-                    {
-                        writer.Execute("SAVEPOINT w");
-                    }
-
-                    Dictionary<string, CollectionState>? createdHere = null;
-                    try
-                    {
-                        var logged = ApplyAll(writer, pending.Operations, committedAt, created, ref createdHere, ref recorded);
-                        if (savepoints)
-                        {
-                            writer.Execute("RELEASE w");
-                        }
-
-                        foreach (var (name, state) in createdHere ?? [])
-                        {
-                            created[name] = state;
-                        }
-
-                        lastLogged = logged > 0 ? logged : lastLogged;
-                    }
-                    catch (Exception ex) when (savepoints && IsWriteFault(writer, ex))
-                    {
-                        writer.Execute("ROLLBACK TO w");
-                        writer.Execute("RELEASE w");
-                        if (recorded is not null)
-                        {
-                            // Paths this group published stay published; the table must hold them all at the commit.
-                            RerecordArrayPaths(writer, recorded);
-                        }
-
-                        pending.Failure = ex;
-                    }
-                }
-
-                writer.Execute("COMMIT");
-            }
-            catch
-            {
-                TryRollback(writer);
-                throw;
+                _metrics?.SqliteGroupRerun();
+                created.Clear();
+                TryRunGroup(writer, group, savepoints: true, committedAt, created, ref recorded, out lastLogged);
             }
         }
         catch (Exception ex)
@@ -273,6 +239,86 @@ public sealed partial class SqliteDocumentStore
         if (lastLogged > 0)
         {
             PublishCommitted(writer, lastLogged);
+        }
+    }
+
+    /// <summary>
+    /// Runs the group in one transaction and commits it (true), or, without savepoints, stops at the first write of
+    /// several that fails and rolls the whole transaction back (false: nothing committed, no write's outcome set).
+    /// With savepoints, a write that fails is rolled back to its savepoint and fails alone while the others commit.
+    /// Throws, with the transaction rolled back, for a failure of the store, or of a lone write.
+    /// </summary>
+    private bool TryRunGroup(
+        SqliteSession writer,
+        List<PendingWrite> group,
+        bool savepoints,
+        long committedAt,
+        Dictionary<string, CollectionState> created,
+        ref List<(CollectionState, string)>? recorded,
+        out long lastLogged)
+    {
+        lastLogged = 0;
+        writer.Execute("BEGIN IMMEDIATE");
+        try
+        {
+            if (recorded is not null)
+            {
+                // A rerun: the paths the rolled-back run published to readers stay published, and its writes, finding
+                // them known, no longer record them; the table must hold them all at the commit.
+                RerecordArrayPaths(writer, recorded);
+            }
+
+            foreach (var pending in group)
+            {
+                if (savepoints)
+                {
+                    writer.Execute("SAVEPOINT w");
+                }
+
+                Dictionary<string, CollectionState>? createdHere = null;
+                try
+                {
+                    var logged = ApplyAll(writer, pending.Operations, committedAt, created, ref createdHere, ref recorded);
+                    if (savepoints)
+                    {
+                        writer.Execute("RELEASE w");
+                    }
+
+                    foreach (var (name, state) in createdHere ?? [])
+                    {
+                        created[name] = state;
+                    }
+
+                    lastLogged = logged > 0 ? logged : lastLogged;
+                }
+                catch (Exception ex) when (!savepoints && group.Count > 1 && IsWriteFault(writer, ex))
+                {
+                    // The others must not fail with it: the caller runs the group again, a savepoint per write. (A
+                    // lone write's failure is the transaction's: it reaches the caller as it is, below.)
+                    writer.Execute("ROLLBACK");
+                    return false;
+                }
+                catch (Exception ex) when (savepoints && IsWriteFault(writer, ex))
+                {
+                    writer.Execute("ROLLBACK TO w");
+                    writer.Execute("RELEASE w");
+                    if (recorded is not null)
+                    {
+                        // Paths this group published stay published; the table must hold them all at the commit.
+                        RerecordArrayPaths(writer, recorded);
+                    }
+
+                    pending.Failure = ex;
+                }
+            }
+
+            writer.Execute("COMMIT");
+            return true;
+        }
+        catch
+        {
+            TryRollback(writer);
+            throw;
         }
     }
 

@@ -19,8 +19,9 @@ namespace Platform.Server.Storage.Sqlite;
 /// <remarks>
 /// <para>Each collection is a table <c>c_&lt;name&gt;(id, version, data)</c>, <c>data</c> holding the document's JSON
 /// text as given. Writes are serialized in-process on one connection; concurrent <see cref="WriteAsync"/> calls share one
-/// <c>BEGIN IMMEDIATE</c> transaction and commit (group commit, <c>SqliteDocumentStore.GroupCommit.cs</c>), each in its
-/// own savepoint so a failing write fails alone, each acknowledged only after the commit. Reads use a small pool of connections and, thanks to WAL, run concurrently
+/// <c>BEGIN IMMEDIATE</c> transaction and commit (group commit, <c>SqliteDocumentStore.GroupCommit.cs</c>), each
+/// acknowledged only after the commit; a group with a failing write is rolled back and run again with a savepoint per
+/// write, so that write fails alone. Reads use a small pool of connections and, thanks to WAL, run concurrently
 /// with writes, each seeing a committed snapshot.</para>
 /// <para>Filters and sorts are translated by <see cref="SqliteFilterTranslator"/> (see there for the few deviations
 /// from MongoDB). To keep that translation cheap and index-friendly, the store records per collection the paths at
@@ -194,8 +195,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
 
                 writer.ExecuteOnce("PRAGMA synchronous = NORMAL");
 
-                // Every write of a group runs in a savepoint, whose statement journal keeps the original of each page the
-                // write changes. SQLite keeps that journal in memory up to 64 KiB and then moves it to a temporary file
+                // A group run again after a failing write runs each write in a savepoint (and a statement that may fail
+                // half-way opens one of its own), whose statement journal keeps the original of each page the write changes. SQLite keeps that journal in memory up to 64 KiB and then moves it to a temporary file
                 // (created, written and deleted by the writer thread, once per group): a create with a before trigger's run
                 // record (a second table and its three indexes) crossed that line, and its writes cost the writer twice a
                 // plain create's CPU (issue 9, item 10). In memory, the journal holds at most the pages one write changes,

@@ -217,6 +217,87 @@ public sealed class SqliteGroupCommitTests : IDisposable
     }
 
     [Fact]
+    public async Task GroupWithAFailingWriteInTheMiddle_IsRunAgainWithSavepoints_AndTheChangeLogHasNoGapOrDuplicate()
+    {
+        // A group runs without savepoints first; the failing write rolls the whole transaction back, and the rerun (a
+        // savepoint per write) commits the others once. Each committed write must appear in the change log exactly once,
+        // numbered right after the one before, and the feed's position must follow the rerun's numbers, not the first run's.
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var metrics = new StorageMetrics(services.GetRequiredService<IMeterFactory>());
+        var reruns = 0L;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, metrics.Meter) && instrument.Name == "baas.storage.sqlite.commit.reruns")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref reruns, value));
+        listener.Start();
+        using var store = new SqliteDocumentStore(
+            Options.Create(new StorageOptions()),
+            Options.Create(new BaasOptions { DataDir = _dataDir }),
+            Options.Create(new ChangeFeedOptions()),
+            TimeProvider.System,
+            NullLogger<SqliteDocumentStore>.Instance,
+            metrics);
+        await store.InitializeAsync(Ct);
+        await store.WriteAsync([Insert("tasks", "existing"), Insert("tasks", "versioned")], Ct);
+        var position = await store.GetPositionAsync(Ct);
+
+        var clean = await QueueBehindABlockedCommitAsync(store, [Insert("tasks", "head")], [Insert("tasks", "c1")], [Insert("tasks", "c2")]);
+        await Task.WhenAll(clean).WaitAsync(Patience, Ct);
+        Assert.Equal(0, Interlocked.Read(ref reruns));
+
+        var before = store.Commits;
+        var rest = await QueueBehindABlockedCommitAsync(
+            store,
+            [Insert("tasks", "head2")],
+            [Insert("tasks", "ok1")],
+            [new ReplaceOperation("tasks", Doc("versioned", 2, "\"edited\":true"), ExpectedVersion: 1)],
+            [Insert("fresh", "f1")],
+            [Insert("tasks", "existing")],
+            [Insert("tasks", "ok2", "\"tags\":[\"blue\"]")],
+            [new DeleteOperation("tasks", "c1")]);
+        var outcomes = await Task.WhenAll(rest.Select(Outcome));
+
+        Assert.Equal(1, Interlocked.Read(ref reruns));
+        Assert.Equal(2, store.Commits - before);
+        Assert.Null(outcomes[0]);
+        Assert.Null(outcomes[1]);
+        Assert.Null(outcomes[2]);
+        var duplicate = Assert.IsType<DuplicateIdException>(outcomes[3]);
+        Assert.Equal(("tasks", "existing", 0), (duplicate.Collection, duplicate.Id, duplicate.OpIndex));
+        Assert.Null(outcomes[4]);
+        Assert.Null(outcomes[5]);
+        Assert.NotNull(await store.GetAsync("fresh", "f1", Ct));
+        Assert.Null(await store.GetAsync("tasks", "c1", Ct));
+        await store.WriteAsync([Insert("tasks", "later")], Ct);
+
+        var changes = new List<StoredChange>();
+        using var read = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        read.CancelAfter(Patience);
+        await foreach (var change in store.ReadAsync(position, read.Token))
+        {
+            changes.Add(change);
+            if (changes.Count == 10)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(
+            ["Insert:head", "Insert:c1", "Insert:c2", "Insert:head2", "Insert:ok1", "Replace:versioned", "Insert:f1", "Insert:ok2", "Delete:c1", "Insert:later"],
+            changes.Select(c => c.Kind + ":" + c.Id));
+        var start = long.Parse(position, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(
+            Enumerable.Range(1, 10).Select(i => start + i),
+            changes.Select(c => long.Parse(c.Sequence, System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal((start + 10).ToString(System.Globalization.CultureInfo.InvariantCulture), await store.GetPositionAsync(Ct));
+    }
+
+    [Fact]
     public async Task RolledBackWriteInAGroup_LeavesTheArrayPathsItPublished_Recorded()
     {
         using (var store = SqliteStoreFixture.Open(_dataDir))
