@@ -21,9 +21,23 @@ public static class FunctionCollections
     public static string VersionId(string name, int version) => $"{name}@{version}";
 }
 
-/// <summary>Creates the functions' system collections and the run indexes (list by function newest first; retention by age; recent failures by status).</summary>
+/// <summary>
+/// Creates the functions' system collections and the run indexes: <see cref="RunIndexes"/>. Indexes of
+/// <c>_function_runs</c> that are no longer wanted (an older version's <c>(startedAt)</c>) are dropped at start-up.
+/// </summary>
 internal sealed class FunctionCollectionsInitializer(IDocumentStore store) : IStartupTask
 {
+    /// <summary>
+    /// The indexes of <c>_function_runs</c>: runs of a function newest first (the runs API), and runs of a status newest
+    /// first (recent failures; retention, one read per status). No index on <c>startedAt</c> alone: every run's insert
+    /// pays for each index (on SQLite, 4-6 µs of a triggered create per index), and the status index serves retention.
+    /// </summary>
+    internal static readonly IndexDefinition[] RunIndexes =
+    [
+        new([new SortField("function"), new SortField("startedAt", Descending: true)], Unique: false),
+        new([new SortField("status"), new SortField("startedAt", Descending: true)], Unique: false),
+    ];
+
     public int Order => StartupTaskOrder.AfterStore;
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -34,13 +48,6 @@ internal sealed class FunctionCollectionsInitializer(IDocumentStore store) : ISt
         }
 
         await store.ApplyIndexesAsync(FunctionCollections.Versions, [new IndexDefinition([new SortField("name"), new SortField("version", Descending: true)], Unique: false)], cancellationToken);
-        await store.ApplyIndexesAsync(
-            FunctionCollections.Runs,
-            [
-                new IndexDefinition([new SortField("function"), new SortField("startedAt", Descending: true)], Unique: false),
-                new IndexDefinition([new SortField("startedAt")], Unique: false),
-                new IndexDefinition([new SortField("status"), new SortField("startedAt", Descending: true)], Unique: false),
-            ],
-            cancellationToken);
+        await store.ApplyIndexesAsync(FunctionCollections.Runs, RunIndexes, cancellationToken);
     }
 }

@@ -26,7 +26,11 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
 
     private static readonly SortField[] NewestFirst = [new("startedAt", Descending: true), new(SystemFields.Id, Descending: true)];
 
+    private static readonly SortField[] OldestFirst = [new("startedAt"), new(SystemFields.Id)];
+
     private static readonly RunStatus[] FailedStatuses = [RunStatus.Failed, RunStatus.TimedOut];
+
+    private static readonly RunStatus[] AllStatuses = Enum.GetValues<RunStatus>();
 
     public async Task SaveAsync(FunctionRunRecord run, CancellationToken cancellationToken = default)
     {
@@ -53,6 +57,18 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
     /// <exception cref="InvalidInputException">A cursor this server did not make (<c>invalid_cursor</c>).</exception>
     public async Task<FunctionRunPage> ListAsync(string function, RunStatus? status, bool? deadLetter, int limit, string? cursor, CancellationToken cancellationToken = default)
     {
+        var query = ListQuery(function, status, deadLetter, limit, cursor);
+        await writer.FlushAsync(cancellationToken);
+        var page = await store.QueryAsync(FunctionRunJson.Collection, query, cancellationToken);
+        var items = page.Take(limit).Select(FunctionRunJson.FromJson).ToList();
+        var next = page.Count > limit ? EncodeCursor(items[^1]) : null;
+        return new FunctionRunPage(items, next);
+    }
+
+    /// <summary>The read of one page of <see cref="ListAsync"/> (one more than <paramref name="limit"/>, to know whether a next page exists).</summary>
+    /// <exception cref="InvalidInputException">A cursor this server did not make (<c>invalid_cursor</c>).</exception>
+    internal static DocumentQuery ListQuery(string function, RunStatus? status, bool? deadLetter, int limit, string? cursor)
+    {
         var conditions = new List<FilterNode> { Eq("function", function) };
         if (status is { } s)
         {
@@ -64,12 +80,7 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
             conditions.Add(new FieldNode("deadLetter", FieldOperator.Eq, JsonSerializer.SerializeToElement(d)));
         }
 
-        var after = DecodeCursor(cursor);
-        await writer.FlushAsync(cancellationToken);
-        var page = await store.QueryAsync(FunctionRunJson.Collection, new DocumentQuery(new AndNode(conditions), NewestFirst, limit + 1, after), cancellationToken);
-        var items = page.Take(limit).Select(FunctionRunJson.FromJson).ToList();
-        var next = page.Count > limit ? EncodeCursor(items[^1]) : null;
-        return new FunctionRunPage(items, next);
+        return new DocumentQuery(new AndNode(conditions), NewestFirst, limit + 1, DecodeCursor(cursor));
     }
 
     /// <summary>
@@ -88,29 +99,41 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
         var merged = new List<FunctionRunRecord>();
         foreach (var status in FailedStatuses)
         {
-            var page = await store.QueryAsync(FunctionRunJson.Collection, new DocumentQuery(Eq("status", status.Name()), NewestFirst, limit), cancellationToken);
+            var page = await store.QueryAsync(FunctionRunJson.Collection, FailuresQuery(status, limit), cancellationToken);
             merged.AddRange(page.Select(FunctionRunJson.FromJson));
         }
 
         return [.. merged.OrderByDescending(r => r.StartedAt).ThenByDescending(r => r.Id, StringComparer.Ordinal).Take(limit)];
     }
 
-    /// <summary>Deletes up to <paramref name="batchSize"/> runs that started before <paramref name="cutoff"/>, oldest first; returns how many.</summary>
+    /// <summary>The read of <see cref="RecentFailuresAsync"/> for one status: newest first, on the <c>(status, startedAt)</c> index.</summary>
+    internal static DocumentQuery FailuresQuery(RunStatus status, int limit) => new(Eq("status", status.Name()), NewestFirst, limit);
+
+    /// <summary>
+    /// Deletes up to <paramref name="batchSize"/> runs that started before <paramref name="cutoff"/>, oldest first; returns
+    /// how many. One keyset read per status on the <c>(status, startedAt)</c> index, merged: there is no index on
+    /// <c>startedAt</c> alone, which every run's insert would pay for.
+    /// </summary>
     public async Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken = default)
     {
-        var filter = new FieldNode("startedAt", FieldOperator.Lt, JsonSerializer.SerializeToElement(Timestamps.Format(cutoff)));
-        var page = await store.QueryAsync(
-            FunctionRunJson.Collection,
-            new DocumentQuery(filter, [new SortField("startedAt"), new SortField(SystemFields.Id)], batchSize),
-            cancellationToken);
-        if (page.Count == 0)
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        var found = new List<(string StartedAt, string Id)>();
+        foreach (var status in AllStatuses)
+        {
+            var page = await store.QueryAsync(FunctionRunJson.Collection, RetentionQuery(status, cutoff, batchSize), cancellationToken);
+            found.AddRange(page.Select(d => (d["startedAt"]!.GetValue<string>(), d[SystemFields.Id]!.GetValue<string>())));
+        }
+
+        if (found.Count == 0)
         {
             return 0;
         }
 
+        // Timestamps.Format has a fixed width, so ordinal order is time order (as the index's).
+        var oldest = found.OrderBy(r => r.StartedAt, StringComparer.Ordinal).ThenBy(r => r.Id, StringComparer.Ordinal).Take(batchSize).ToList();
         try
         {
-            await store.WriteAsync([.. page.Select(d => new DeleteOperation(FunctionRunJson.Collection, d[SystemFields.Id]!.GetValue<string>()))], cancellationToken);
+            await store.WriteAsync([.. oldest.Select(r => new DeleteOperation(FunctionRunJson.Collection, r.Id))], cancellationToken);
         }
         catch (VersionMismatchException)
         {
@@ -118,8 +141,15 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
             return 0;
         }
 
-        return page.Count;
+        return oldest.Count;
     }
+
+    /// <summary>The read of <see cref="DeleteOlderThanAsync"/> for one status: oldest first, on the <c>(status, startedAt)</c> index.</summary>
+    internal static DocumentQuery RetentionQuery(RunStatus status, DateTimeOffset cutoff, int limit) =>
+        new(
+            new AndNode([Eq("status", status.Name()), new FieldNode("startedAt", FieldOperator.Lt, JsonSerializer.SerializeToElement(Timestamps.Format(cutoff)))]),
+            OldestFirst,
+            limit);
 
     private static FieldNode Eq(string path, string value) => new(path, FieldOperator.Eq, JsonSerializer.SerializeToElement(value));
 
