@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Collections.Immutable;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -14,15 +15,14 @@ using Platform.Server.Tests.Storage.Sqlite;
 namespace Platform.Server.Tests.Functions;
 
 /// <summary>
-/// The indexes of <c>_function_runs</c> on SQLite: two (by function, by status, each newest first), every runs query
-/// reads one of them (no table scan, no sort), an older data dir's third index is dropped at start-up, and retention
-/// finds old runs of every status without an index on <c>startedAt</c> alone.
+/// The index of <c>_function_runs</c> on SQLite: one, <c>(function, status, -startedAt)</c>; every runs query reads it
+/// in order (no table scan, no sort), an older data dir's three indexes are replaced at start-up, and the reads merged
+/// per status and per function list, find failures and delete old runs as one index per status and function would.
 /// </summary>
 public sealed class FunctionRunIndexTests : IDisposable
 {
     private const string Table = "c__function_runs";
-    private const string ByFunction = Table + "__ix_function_-startedAt";
-    private const string ByStatus = Table + "__ix_status_-startedAt";
+    private const string RunsIndex = Table + "__ix_function_status_-startedAt";
 
     private static readonly DateTimeOffset Start = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
@@ -100,20 +100,20 @@ public sealed class FunctionRunIndexTests : IDisposable
     }
 
     [Fact]
-    public async Task RunIndexes_AreOneByFunctionAndOneByStatus()
+    public async Task RunIndexes_AreOne_ByFunctionStatusAndStartedAt()
     {
         using (var store = await OpenAsync())
         {
             await new FunctionCollectionsInitializer(store).RunAsync(Ct);
         }
 
-        Assert.Equal([ByFunction, ByStatus], RunIndexNames());
+        Assert.Equal([RunsIndex], RunIndexNames());
     }
 
     [Fact]
-    public async Task Startup_DropsTheStartedAtIndex_OfAnOlderDataDir_AndKeepsItsRuns()
+    public async Task Startup_ReplacesTheThreeIndexes_OfAnOlderDataDir_AndKeepsItsRuns()
     {
-        // An older version's _function_runs: three indexes, the second one on startedAt alone.
+        // An earlier version's _function_runs: by function, by startedAt, by status.
         using (var store = await OpenAsync())
         {
             await store.CreateCollectionAsync(FunctionRunJson.Collection, Ct);
@@ -128,68 +128,90 @@ public sealed class FunctionRunIndexTests : IDisposable
             await Runs(store).SaveAsync(Run("old-1", "fn", RunStatus.Succeeded, Start), Ct);
         }
 
-        Assert.Contains(Table + "__ix_startedAt", RunIndexNames());
+        Assert.Equal([Table + "__ix_function_-startedAt", Table + "__ix_startedAt", Table + "__ix_status_-startedAt"], RunIndexNames());
 
         using (var store = await OpenAsync())
         {
             await new FunctionCollectionsInitializer(store).RunAsync(Ct);
             Assert.NotNull(await Runs(store).GetAsync("fn", "old-1", Ct));
+            Assert.Equal(["old-1"], (await Runs(store).ListAsync("fn", null, null, 10, null, Ct)).Items.Select(r => r.Id));
         }
 
-        Assert.Equal([ByFunction, ByStatus], RunIndexNames());
+        Assert.Equal([RunsIndex], RunIndexNames());
     }
 
     /// <summary>
-    /// A page reads one index in the page's order and stops after it: SQLite searches the index, never scans the table,
-    /// and sorts nothing but runs that started in the same millisecond (the index ends with the id ascending, the page
-    /// wants it descending: "temp b-tree for last term" sorts each group of equal <c>startedAt</c> as the scan reaches it).
+    /// A read searches the index in the read's order and stops after it: never a scan of the table, and no sort but of
+    /// runs that started in the same millisecond (the index ends with the id ascending, newest-first reads want it
+    /// descending: "temp b-tree for last term" sorts each group of equal <c>startedAt</c> as the search reaches it).
     /// </summary>
-    private static void AssertReadsInOrder(string plan, params string[] indexes)
+    private static void AssertSearchesTheIndex(string plan, bool lastTermSorted = true)
     {
         var lines = plan.Split('\n');
-        Assert.True(lines[0].StartsWith("SEARCH " + Table + " USING INDEX ", StringComparison.Ordinal), plan);
-        Assert.Contains(indexes, index => lines[0].Contains(" INDEX " + index + " (", StringComparison.Ordinal));
-        Assert.All(lines[1..], line => Assert.Equal("USE TEMP B-TREE FOR LAST TERM OF ORDER BY", line));
+        Assert.True(lines[0].StartsWith("SEARCH " + Table + " USING INDEX " + RunsIndex + " (", StringComparison.Ordinal), plan);
+        Assert.Equal(lastTermSorted ? ["USE TEMP B-TREE FOR LAST TERM OF ORDER BY"] : [], lines[1..]);
     }
 
     [Theory]
-    [InlineData(false)]
+    [InlineData(null)]
     [InlineData(true)]
-    public async Task ListQuery_ReadsTheFunctionIndex_InOrder(bool deadLetter)
+    public async Task ListQuery_SearchesTheIndex_InOrder(bool? deadLetter)
     {
         using (var store = await OpenAsync())
         {
             await new FunctionCollectionsInitializer(store).RunAsync(Ct);
         }
 
-        AssertReadsInOrder(Plan(FunctionRunStore.ListQuery("fn", null, deadLetter ? true : null, 50, cursor: null)), ByFunction);
-        var cursor = Base64Url.EncodeToString("[\"2026-12-01T12:00:00.000Z\",\"r1\"]"u8);
-        AssertReadsInOrder(Plan(FunctionRunStore.ListQuery("fn", null, deadLetter ? true : null, 50, cursor)), ByFunction);
+        AssertSearchesTheIndex(Plan(FunctionRunStore.ListQuery("fn", RunStatus.Succeeded, deadLetter, 50, after: null)));
+        var after = new[] { JsonSerializer.SerializeToElement("2026-12-01T12:00:00.000Z"), JsonSerializer.SerializeToElement("r1") };
+        AssertSearchesTheIndex(Plan(FunctionRunStore.ListQuery("fn", RunStatus.Failed, deadLetter, 50, after)));
     }
 
     [Fact]
-    public async Task ListQuery_WithAStatus_ReadsARunIndex_InOrder()
+    public async Task FailuresRetentionAndFunctionQueries_SearchTheIndex_InOrder()
     {
         using (var store = await OpenAsync())
         {
             await new FunctionCollectionsInitializer(store).RunAsync(Ct);
         }
 
-        // Both indexes narrow it to one equality and read in order; without statistics SQLite may take either.
-        AssertReadsInOrder(Plan(FunctionRunStore.ListQuery("fn", RunStatus.Failed, null, 50, cursor: null)), ByFunction, ByStatus);
-        AssertReadsInOrder(Plan(FunctionRunStore.ListQuery("fn", RunStatus.Succeeded, false, 50, Base64Url.EncodeToString("[\"2026-12-01T12:00:00.000Z\",\"r1\"]"u8))), ByFunction, ByStatus);
+        AssertSearchesTheIndex(Plan(FunctionRunStore.FailuresQuery("fn", RunStatus.Failed, 20)));
+        AssertSearchesTheIndex(Plan(FunctionRunStore.RetentionQuery("fn", RunStatus.Succeeded, Start, 500)));
+        AssertSearchesTheIndex(Plan(FunctionRunStore.NextFunctionQuery("fn")), lastTermSorted: false);
+
+        // The first function: the first entry of the index, read in its order.
+        Assert.Equal("SCAN " + Table + " USING INDEX " + RunsIndex, Plan(FunctionRunStore.NextFunctionQuery(null)));
     }
 
     [Fact]
-    public async Task FailuresAndRetentionQueries_ReadTheStatusIndex_InOrder()
+    public async Task ListAndRecentFailures_MergeTheReadsPerStatusAndFunction()
     {
-        using (var store = await OpenAsync())
+        using var store = await OpenAsync();
+        await new FunctionCollectionsInitializer(store).RunAsync(Ct);
+        var runs = Runs(store);
+        var statuses = Enum.GetValues<RunStatus>();
+        for (var i = 0; i < 12; i++)
         {
-            await new FunctionCollectionsInitializer(store).RunAsync(Ct);
+            await runs.SaveAsync(Run($"r{i:00}", i % 3 == 0 ? "fn-b" : "fn-a", statuses[i % statuses.Length], Start.AddMinutes(i)), Ct);
         }
 
-        AssertReadsInOrder(Plan(FunctionRunStore.FailuresQuery(RunStatus.Failed, 20)), ByStatus);
-        AssertReadsInOrder(Plan(FunctionRunStore.RetentionQuery(RunStatus.Succeeded, Start, 500)), ByStatus);
+        // fn-a: r01 r02 r04 r05 r07 r08 r10 r11, every status among them; pages of 3, newest first.
+        var ids = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await runs.ListAsync("fn-a", null, null, 3, cursor, Ct);
+            Assert.True(page.Items.Count == 3 || page.NextCursor is null);
+            ids.AddRange(page.Items.Select(r => r.Id));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(["r11", "r10", "r08", "r07", "r05", "r04", "r02", "r01"], ids);
+        Assert.Equal(["r05", "r01"], (await runs.ListAsync("fn-a", RunStatus.Failed, null, 10, null, Ct)).Items.Select(r => r.Id));
+
+        // Failed (1, 5, 9) and timed out (2, 6, 10), of both functions.
+        Assert.Equal(["r10", "r09", "r06", "r05"], (await runs.RecentFailuresAsync(4, Ct)).Select(r => r.Id));
     }
 
     [Fact]
