@@ -79,13 +79,17 @@ public static class FunctionRunJson
     {
         ArgumentNullException.ThrowIfNull(run);
         var json = new JsonObject { ["id"] = run.Id };
-        AddFields(json, run, Common.Timestamps.Format(run.StartedAt), takeResult: false);
+        AddFields(json, run, Common.Timestamps.Format(run.StartedAt));
         return json;
     }
 
     /// <summary>
     /// The run as stored in <see cref="Collection"/>: the system fields (<c>_id</c> = run id, created and updated at its
-    /// start), then <see cref="ToJson"/>'s fields without <c>id</c>, built in one object (no copy of a tree).
+    /// start), then <see cref="ToJson"/>'s fields without <c>id</c>, built in one object (no copy of a tree). A member
+    /// that holds nothing (<c>eventId</c>, <c>error</c>, <c>result</c>, <c>rejection</c>, <c>args</c>, <c>event</c> when null,
+    /// <c>logs</c> when empty; the event's <c>before</c>, <c>after</c>, <c>data</c> when null) is left out:
+    /// <see cref="FromJson"/> reads it back as null or empty, and most records are successful runs that have none of them,
+    /// so every insert serializes, stores and logs fewer bytes.
     /// </summary>
     /// <param name="run">The run.</param>
     /// <param name="takeResult">
@@ -103,12 +107,59 @@ public static class FunctionRunJson
             [Storage.SystemFields.CreatedAt] = stamp,
             [Storage.SystemFields.UpdatedAt] = stamp,
             [Storage.SystemFields.CreatedBy] = null,
+            ["function"] = run.Function,
+            ["version"] = run.Version,
+            ["trigger"] = run.Trigger.Name(),
+            ["attempt"] = run.Attempt,
+            ["status"] = run.Status.Name(),
+            ["startedAt"] = stamp,
+            ["durationMs"] = run.DurationMs,
+            ["deadLetter"] = run.DeadLetter,
         };
-        AddFields(document, run, stamp, takeResult);
+        if (run.EventId is { } eventId)
+        {
+            document["eventId"] = eventId;
+        }
+
+        if (run.Logs.Count > 0)
+        {
+            document["logs"] = Logs(run.Logs);
+        }
+
+        if (run.Error is { } error)
+        {
+            document["error"] = ErrorJson(error);
+        }
+
+        if (run.Result is { } result)
+        {
+            document["result"] = takeResult && result.Parent is null ? result : result.DeepClone();
+        }
+
+        if (run.Rejection is { } rejection)
+        {
+            document["rejection"] = RejectionJson(rejection);
+        }
+
+        if (run.Args is { } args)
+        {
+            document["args"] = args.DeepClone();
+        }
+
+        if (run.Event is { } functionEvent)
+        {
+            document["event"] = StoredEvent(functionEvent);
+        }
+
+        if (run.DueAt is { } dueAt)
+        {
+            document["dueAt"] = Common.Timestamps.Format(dueAt);
+        }
+
         return document;
     }
 
-    private static void AddFields(JsonObject json, FunctionRunRecord run, string startedAt, bool takeResult)
+    private static void AddFields(JsonObject json, FunctionRunRecord run, string startedAt)
     {
         json["function"] = run.Function;
         json["version"] = run.Version;
@@ -119,9 +170,9 @@ public static class FunctionRunJson
         json["startedAt"] = startedAt;
         json["durationMs"] = run.DurationMs;
         json["logs"] = Logs(run.Logs);
-        json["error"] = run.Error is null ? null : new JsonObject { ["message"] = run.Error.Message, ["line"] = run.Error.Line, ["column"] = run.Error.Column };
-        json["result"] = takeResult && run.Result is { Parent: null } result ? result : run.Result?.DeepClone();
-        json["rejection"] = run.Rejection is null ? null : new JsonObject { ["status"] = run.Rejection.Status, ["message"] = run.Rejection.Message };
+        json["error"] = run.Error is null ? null : ErrorJson(run.Error);
+        json["result"] = run.Result?.DeepClone();
+        json["rejection"] = run.Rejection is null ? null : RejectionJson(run.Rejection);
         json["deadLetter"] = run.DeadLetter;
         json["args"] = run.Args?.DeepClone();
         json["event"] = run.Event?.ToJson();
@@ -129,6 +180,38 @@ public static class FunctionRunJson
         {
             json["dueAt"] = Common.Timestamps.Format(dueAt);
         }
+    }
+
+    private static JsonObject ErrorJson(FunctionError error) => new() { ["message"] = error.Message, ["line"] = error.Line, ["column"] = error.Column };
+
+    private static JsonObject RejectionJson(FunctionRejection rejection) => new() { ["status"] = rejection.Status, ["message"] = rejection.Message };
+
+    /// <summary>The event as a record stores it: <see cref="FunctionNames.ToJson(FunctionEvent)"/> without the documents that are null.</summary>
+    private static JsonObject StoredEvent(FunctionEvent functionEvent)
+    {
+        var json = new JsonObject
+        {
+            ["id"] = functionEvent.Id,
+            ["type"] = functionEvent.Type.Name(),
+            ["collection"] = functionEvent.Collection,
+            ["documentId"] = functionEvent.DocumentId,
+        };
+        if (functionEvent.Before is { } before)
+        {
+            json["before"] = before.DeepClone();
+        }
+
+        if (functionEvent.After is { } after)
+        {
+            json["after"] = after.DeepClone();
+        }
+
+        if (functionEvent.Data is { } data)
+        {
+            json["data"] = data.DeepClone();
+        }
+
+        return json;
     }
 
     private static JsonArray Logs(IReadOnlyList<string> logs)

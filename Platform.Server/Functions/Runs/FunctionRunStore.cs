@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -26,7 +27,14 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
 
     private static readonly SortField[] NewestFirst = [new("startedAt", Descending: true), new(SystemFields.Id, Descending: true)];
 
+    private static readonly SortField[] OldestFirst = [new("startedAt"), new(SystemFields.Id)];
+
+    // The order of the runs index (FunctionCollectionsInitializer.RunIndexes), id last as the store ends every index.
+    private static readonly SortField[] IndexOrder = [new("function"), new("status"), new("startedAt", Descending: true), new(SystemFields.Id)];
+
     private static readonly RunStatus[] FailedStatuses = [RunStatus.Failed, RunStatus.TimedOut];
+
+    private static readonly RunStatus[] AllStatuses = Enum.GetValues<RunStatus>();
 
     public async Task SaveAsync(FunctionRunRecord run, CancellationToken cancellationToken = default)
     {
@@ -49,33 +57,46 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
         return stored is not null && stored["function"]?.GetValue<string>() == function ? FunctionRunJson.FromJson(stored) : null;
     }
 
-    /// <summary>Runs of one function, newest first.</summary>
+    /// <summary>
+    /// Runs of one function, newest first. With no <paramref name="status"/>, one keyset read per status on the
+    /// <c>(function, status, startedAt)</c> index, merged.
+    /// </summary>
     /// <exception cref="InvalidInputException">A cursor this server did not make (<c>invalid_cursor</c>).</exception>
     public async Task<FunctionRunPage> ListAsync(string function, RunStatus? status, bool? deadLetter, int limit, string? cursor, CancellationToken cancellationToken = default)
     {
-        var conditions = new List<FilterNode> { Eq("function", function) };
-        if (status is { } s)
-        {
-            conditions.Add(Eq("status", s.Name()));
-        }
-
-        if (deadLetter is { } d)
-        {
-            conditions.Add(new FieldNode("deadLetter", FieldOperator.Eq, JsonSerializer.SerializeToElement(d)));
-        }
-
         var after = DecodeCursor(cursor);
         await writer.FlushAsync(cancellationToken);
-        var page = await store.QueryAsync(FunctionRunJson.Collection, new DocumentQuery(new AndNode(conditions), NewestFirst, limit + 1, after), cancellationToken);
+        var found = new List<JsonObject>();
+        foreach (var s in status is { } one ? [one] : AllStatuses)
+        {
+            found.AddRange(await store.QueryAsync(FunctionRunJson.Collection, ListQuery(function, s, deadLetter, limit, after), cancellationToken));
+        }
+
+        var page = found.OrderByDescending(StartedAt, StringComparer.Ordinal).ThenByDescending(Id, StringComparer.Ordinal).Take(limit + 1).ToList();
         var items = page.Take(limit).Select(FunctionRunJson.FromJson).ToList();
         var next = page.Count > limit ? EncodeCursor(items[^1]) : null;
         return new FunctionRunPage(items, next);
     }
 
     /// <summary>
+    /// The read of <see cref="ListAsync"/> for one status: one more than <paramref name="limit"/> runs (to know whether a
+    /// next page exists) after <paramref name="after"/>, newest first.
+    /// </summary>
+    internal static DocumentQuery ListQuery(string function, RunStatus status, bool? deadLetter, int limit, IReadOnlyList<JsonElement>? after)
+    {
+        var conditions = new List<FilterNode> { Eq("function", function), Eq("status", status.Name()) };
+        if (deadLetter is { } d)
+        {
+            conditions.Add(new FieldNode("deadLetter", FieldOperator.Eq, JsonSerializer.SerializeToElement(d)));
+        }
+
+        return new DocumentQuery(new AndNode(conditions), NewestFirst, limit + 1, after);
+    }
+
+    /// <summary>
     /// The newest <paramref name="limit"/> runs of any function that ended <c>failed</c> or <c>timedOut</c> (a
-    /// <c>ctx.reject</c> is the function's answer, not a failure), newest first. One keyset read per status on the
-    /// <c>(status, startedAt)</c> index, merged: never a scan of the run history.
+    /// <c>ctx.reject</c> is the function's answer, not a failure), newest first. For each function that has runs, one
+    /// keyset read per status on the <c>(function, status, startedAt)</c> index, merged: never a scan of the run history.
     /// </summary>
     public async Task<IReadOnlyList<FunctionRunRecord>> RecentFailuresAsync(int limit, CancellationToken cancellationToken = default)
     {
@@ -85,32 +106,51 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
             return [];
         }
 
-        var merged = new List<FunctionRunRecord>();
-        foreach (var status in FailedStatuses)
+        var newest = new List<JsonObject>();
+        await foreach (var function in FunctionsAsync(cancellationToken))
         {
-            var page = await store.QueryAsync(FunctionRunJson.Collection, new DocumentQuery(Eq("status", status.Name()), NewestFirst, limit), cancellationToken);
-            merged.AddRange(page.Select(FunctionRunJson.FromJson));
+            foreach (var status in FailedStatuses)
+            {
+                newest.AddRange(await store.QueryAsync(FunctionRunJson.Collection, FailuresQuery(function, status, limit), cancellationToken));
+            }
+
+            newest = [.. newest.OrderByDescending(StartedAt, StringComparer.Ordinal).ThenByDescending(Id, StringComparer.Ordinal).Take(limit)];
         }
 
-        return [.. merged.OrderByDescending(r => r.StartedAt).ThenByDescending(r => r.Id, StringComparer.Ordinal).Take(limit)];
+        return [.. newest.Select(FunctionRunJson.FromJson)];
     }
 
-    /// <summary>Deletes up to <paramref name="batchSize"/> runs that started before <paramref name="cutoff"/>, oldest first; returns how many.</summary>
+    /// <summary>The read of <see cref="RecentFailuresAsync"/> for one function and status: newest first.</summary>
+    internal static DocumentQuery FailuresQuery(string function, RunStatus status, int limit) =>
+        new(new AndNode([Eq("function", function), Eq("status", status.Name())]), NewestFirst, limit);
+
+    /// <summary>
+    /// Deletes up to <paramref name="batchSize"/> runs that started before <paramref name="cutoff"/>, oldest first; returns
+    /// how many. For each function that has runs, one keyset read per status on the <c>(function, status, startedAt)</c>
+    /// index, merged: the store keeps no index on <c>startedAt</c> alone, which every run's insert would pay for.
+    /// </summary>
     public async Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken = default)
     {
-        var filter = new FieldNode("startedAt", FieldOperator.Lt, JsonSerializer.SerializeToElement(Timestamps.Format(cutoff)));
-        var page = await store.QueryAsync(
-            FunctionRunJson.Collection,
-            new DocumentQuery(filter, [new SortField("startedAt"), new SortField(SystemFields.Id)], batchSize),
-            cancellationToken);
-        if (page.Count == 0)
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        var oldest = new List<JsonObject>();
+        await foreach (var function in FunctionsAsync(cancellationToken))
+        {
+            foreach (var status in AllStatuses)
+            {
+                oldest.AddRange(await store.QueryAsync(FunctionRunJson.Collection, RetentionQuery(function, status, cutoff, batchSize), cancellationToken));
+            }
+
+            oldest = [.. oldest.OrderBy(StartedAt, StringComparer.Ordinal).ThenBy(Id, StringComparer.Ordinal).Take(batchSize)];
+        }
+
+        if (oldest.Count == 0)
         {
             return 0;
         }
 
         try
         {
-            await store.WriteAsync([.. page.Select(d => new DeleteOperation(FunctionRunJson.Collection, d[SystemFields.Id]!.GetValue<string>()))], cancellationToken);
+            await store.WriteAsync([.. oldest.Select(d => new DeleteOperation(FunctionRunJson.Collection, Id(d)))], cancellationToken);
         }
         catch (VersionMismatchException)
         {
@@ -118,8 +158,47 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
             return 0;
         }
 
-        return page.Count;
+        return oldest.Count;
     }
+
+    /// <summary>The read of <see cref="DeleteOlderThanAsync"/> for one function and status: oldest first.</summary>
+    internal static DocumentQuery RetentionQuery(string function, RunStatus status, DateTimeOffset cutoff, int limit) =>
+        new(
+            new AndNode([
+                Eq("function", function),
+                Eq("status", status.Name()),
+                new FieldNode("startedAt", FieldOperator.Lt, JsonSerializer.SerializeToElement(Timestamps.Format(cutoff))),
+            ]),
+            OldestFirst,
+            limit);
+
+    /// <summary>
+    /// The names of the functions that have runs (deleted functions' included), in order: one read of a single index
+    /// entry per function, each starting after the last name (<see cref="NextFunctionQuery"/>).
+    /// </summary>
+    private async IAsyncEnumerable<string> FunctionsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? last = null;
+        while (true)
+        {
+            var next = await store.QueryAsync(FunctionRunJson.Collection, NextFunctionQuery(last), cancellationToken);
+            if (next.Count == 0)
+            {
+                yield break;
+            }
+
+            last = next[0]["function"]!.GetValue<string>();
+            yield return last;
+        }
+    }
+
+    /// <summary>The first run (in index order) of the first function after <paramref name="after"/>: its name is the next one.</summary>
+    internal static DocumentQuery NextFunctionQuery(string? after) =>
+        new(after is null ? MatchAllNode.Instance : new FieldNode("function", FieldOperator.Gt, JsonSerializer.SerializeToElement(after)), IndexOrder, 1);
+
+    private static string StartedAt(JsonObject run) => run["startedAt"]!.GetValue<string>();
+
+    private static string Id(JsonObject run) => run[SystemFields.Id]!.GetValue<string>();
 
     private static FieldNode Eq(string path, string value) => new(path, FieldOperator.Eq, JsonSerializer.SerializeToElement(value));
 

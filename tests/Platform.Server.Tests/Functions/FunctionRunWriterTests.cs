@@ -138,7 +138,7 @@ public sealed class FunctionRunWriterTests
         public Task<JsonObject?> GetAsync(string collection, string id, CancellationToken cancellationToken = default) => Inner.Store.GetAsync(collection, id, cancellationToken);
 
         public Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default) =>
-            Inner.Store.QueryAsync(collection, query with { Filter = MatchAllNode.Instance, Sort = [], After = null }, cancellationToken);
+            Inner.Store.QueryAsync(collection, query with { Sort = [], After = null }, cancellationToken);
 
         public Task<long> CountAsync(string collection, FilterNode filter, TimeSpan? timeout, CancellationToken cancellationToken = default) => Inner.Store.CountAsync(collection, filter, timeout, cancellationToken);
 

@@ -82,5 +82,28 @@ public sealed class FunctionUnitTests
         var json = FunctionRunJson.ToJson(run);
         var back = FunctionRunJson.FromJson(json);
         Assert.Equal(json.ToJsonString(), FunctionRunJson.ToJson(back).ToJsonString());
+        Assert.Equal(json.ToJsonString(), FunctionRunJson.ToJson(FunctionRunJson.FromJson(FunctionRunJson.ToDocument(run))).ToJsonString());
+    }
+
+    [Fact]
+    public void RunDocument_LeavesOutWhatASuccessfulRunDoesNotHave_AndReadsBackAsTheSameRun()
+    {
+        // A before trigger's successful run as it is stored: no error, rejection, args or logs; an event without documents.
+        var run = new FunctionRunRecord(
+            "0123456789abcdef01234567", "f", 3, RunTrigger.Document, "evt-1", 1, RunStatus.Succeeded,
+            new DateTimeOffset(2026, 5, 6, 7, 8, 9, 123, TimeSpan.Zero), 0, [], null,
+            JsonNode.Parse("""{ "data": { "n": 1 } }"""), null, false, null,
+            new FunctionEvent("evt-1", TriggerOperation.Create, "orders", "o1", null, null));
+
+        var document = FunctionRunJson.ToDocument(run);
+
+        Assert.Equal(
+            ["_id", "_version", "_createdAt", "_updatedAt", "_createdBy", "function", "version", "trigger", "attempt", "status", "startedAt", "durationMs", "deadLetter", "eventId", "result", "event"],
+            document.Select(p => p.Key));
+        Assert.Equal(["id", "type", "collection", "documentId"], document["event"]!.AsObject().Select(p => p.Key));
+        var api = FunctionRunJson.ToJson(FunctionRunJson.FromJson(document));
+        Assert.Equal(FunctionRunJson.ToJson(run).ToJsonString(), api.ToJsonString());
+        Assert.Equal("[]", api["logs"]!.ToJsonString());
+        Assert.True(api.ContainsKey("error") && api["error"] is null && api.ContainsKey("rejection") && api.ContainsKey("args"));
     }
 }
