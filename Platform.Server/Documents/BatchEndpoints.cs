@@ -157,8 +157,8 @@ public static class BatchEndpoints
         var ifMatch = op["ifMatch"] switch
         {
             null => (long?)null,
-            JsonValue v when v.GetValueKind() == JsonValueKind.String => Preconditions.ParseVersion(v.GetValue<string>(), $"{at}.ifMatch"),
-            JsonValue v when v.GetValueKind() == JsonValueKind.Number => Preconditions.ParseVersion(v.ToJsonString(), $"{at}.ifMatch"),
+            JsonValue v when v.GetValueKind() == JsonValueKind.String => Preconditions.ParseIfMatchVersion(v.GetValue<string>(), $"{at}.ifMatch"),
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number => Preconditions.ParseIfMatchVersion(v.ToJsonString(), $"{at}.ifMatch"),
             _ => throw new InvalidInputException("invalid_precondition", "'ifMatch' must be a version such as \"3\".", $"{at}.ifMatch"),
         };
         var data = op["data"] switch
