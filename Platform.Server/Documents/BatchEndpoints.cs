@@ -32,7 +32,17 @@ public static class BatchEndpoints
         var minimal = ParseReturn(request.Query);
         var body = await JsonBody.ReadObjectAsync(request, options.Value.MaxBytes, DocumentEndpoints.ParseDepth(limits.Value) + 4, cancellationToken);
         var commands = Parse(body, options.Value.MaxOperations);
-        var results = await documents.ExecuteAsync(commands, Callers.From(request.HttpContext), isBatch: true, cancellationToken);
+        IReadOnlyList<CommandResult> results;
+        try
+        {
+            results = await documents.ExecuteAsync(commands, Callers.From(request.HttpContext), isBatch: true, cancellationToken);
+        }
+        catch (BatchOperationException ex) when (ex.OperationPath is null && ex.InnerException is not null)
+        {
+            // The service names the op's document fields and command; the answer names them in the body (ops[3].data.title).
+            throw new BatchOperationException(ex.OpIndex, ex.InnerException) { OperationPath = $"ops[{ex.OpIndex}]" };
+        }
+
         return TypedResults.Ok(Answer(commands, results, minimal ? 0 : options.Value.MaxResponseBytes));
     }
 
@@ -157,8 +167,8 @@ public static class BatchEndpoints
         var ifMatch = op["ifMatch"] switch
         {
             null => (long?)null,
-            JsonValue v when v.GetValueKind() == JsonValueKind.String => Preconditions.ParseVersion(v.GetValue<string>(), $"{at}.ifMatch"),
-            JsonValue v when v.GetValueKind() == JsonValueKind.Number => Preconditions.ParseVersion(v.ToJsonString(), $"{at}.ifMatch"),
+            JsonValue v when v.GetValueKind() == JsonValueKind.String => Preconditions.ParseIfMatchVersion(v.GetValue<string>(), $"{at}.ifMatch"),
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number => Preconditions.ParseIfMatchVersion(v.ToJsonString(), $"{at}.ifMatch"),
             _ => throw new InvalidInputException("invalid_precondition", "'ifMatch' must be a version such as \"3\".", $"{at}.ifMatch"),
         };
         var data = op["data"] switch

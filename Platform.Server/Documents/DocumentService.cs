@@ -36,6 +36,8 @@ public sealed class DocumentService(
     // Upper bound of the random wait before a retry after a lost race: 4 ms after the first, doubling, at most this.
     private const int MaxRetryJitterMs = 128;
 
+    private readonly DocumentWriteTurns _turns = new();
+
     /// <summary>Reads one document the caller may see, or throws 404 (or 401/403, see <see cref="DocumentRules"/>).</summary>
     public async Task<JsonObject> GetAsync(string collection, string id, Caller caller, CancellationToken cancellationToken = default)
     {
@@ -55,6 +57,13 @@ public sealed class DocumentService(
     /// <summary>Runs one command; errors are thrown as they are.</summary>
     public async Task<CommandResult> ExecuteAsync(DocumentCommand command, Caller caller, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(command);
+
+        // An update or delete that would retry after a lost race waits for its turn on this document instead
+        // (DocumentWriteTurns): this node's writers of one document then never race each other.
+        using var turn = command is ReplaceCommand or PatchCommand or DeleteCommand && command.IfMatch is null && command.TargetId is { } id
+            ? await _turns.TakeAsync(command.Collection, id, cancellationToken)
+            : null;
         var results = await ExecuteAsync([command], caller, isBatch: false, cancellationToken);
         return results[0];
     }

@@ -91,10 +91,16 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
         var size = SerializedSize(result);
         if (size > limits.MaxBytes)
         {
+            // The whole document is at fault (a PATCH's small body can make it too large), named as schema errors name
+            // it; size and limit let a client see by how much.
             throw new InvalidInputException(
                 DocumentTooLarge,
                 $"The document is {size} bytes; at most {limits.MaxBytes} are allowed.",
-                kind: ErrorKind.TooLarge);
+                "(document)",
+                ErrorKind.TooLarge)
+            {
+                Extensions = new Dictionary<string, object?> { ["size"] = size, ["limit"] = limits.MaxBytes },
+            };
         }
 
         return new ValidatedDocument(result, suppliedId);

@@ -10,8 +10,17 @@ public static class Preconditions
     public static string ETag(long version) => "\"" + version.ToString(CultureInfo.InvariantCulture) + "\"";
 
     /// <summary>
-    /// Parses <c>If-Match</c>: a version (<c>"3"</c>, <c>W/"3"</c> or <c>3</c>) or <c>*</c> (any existing
-    /// document, the same as no precondition for writes that need one anyway). Null when absent.
+    /// What a weak tag in <c>If-Match</c> (or a batch op's <c>ifMatch</c>) stands for: a version no document has, so the
+    /// write answers 412 with the current version. If-Match uses the strong comparison, under which a weak entity-tag
+    /// never matches (RFC 9110, sections 8.8.3.2 and 13.1.1); reading <c>W/"3"</c> as <c>"3"</c> would let a client
+    /// that holds only a weak validator overwrite a document it has not seen byte for byte.
+    /// </summary>
+    public const long NeverMatches = 0;
+
+    /// <summary>
+    /// Parses <c>If-Match</c>: a version (<c>"3"</c> or <c>3</c>), a weak tag (<c>W/"3"</c>, which never matches:
+    /// <see cref="NeverMatches"/>) or <c>*</c> (any existing document, the same as no precondition for writes that need
+    /// one anyway). Null when absent.
     /// </summary>
     public static long? ParseIfMatch(StringValues header) => Parse(header, "If-Match");
 
@@ -39,7 +48,17 @@ public static class Preconditions
         return matched;
     }
 
-    /// <summary>Parses an <c>ifMatch</c> given in a batch op (string or number).</summary>
+    /// <summary>
+    /// Parses an <c>If-Match</c> value or a batch op's <c>ifMatch</c> (string or number) for a write: a version, or
+    /// <see cref="NeverMatches"/> for a weak tag.
+    /// </summary>
+    public static long ParseIfMatchVersion(string text, string field)
+    {
+        var version = ParseVersion(text, field);
+        return text.TrimStart().StartsWith("W/", StringComparison.Ordinal) ? NeverMatches : version;
+    }
+
+    /// <summary>Parses one tag for the weak comparison (<c>If-None-Match</c>): <c>W/"3"</c> and <c>"3"</c> both name version 3.</summary>
     public static long ParseVersion(string text, string field) =>
         TryParse(text, out var version)
             ? version
@@ -58,7 +77,7 @@ public static class Preconditions
             return null;
         }
 
-        return ParseVersion(value, name);
+        return ParseIfMatchVersion(value, name);
     }
 
     private static bool TryParse(string text, out long version)

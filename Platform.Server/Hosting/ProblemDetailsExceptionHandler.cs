@@ -20,8 +20,9 @@ internal sealed partial class ProblemDetailsExceptionHandler(
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        var opIndex = (exception as BatchOperationException)?.OpIndex;
-        if (exception is BatchOperationException batch)
+        var batch = exception as BatchOperationException;
+        var opIndex = batch?.OpIndex;
+        if (batch is not null)
         {
             exception = batch.InnerException!;
         }
@@ -45,6 +46,10 @@ internal sealed partial class ProblemDetailsExceptionHandler(
         if (opIndex is not null)
         {
             problem.Extensions["opIndex"] = opIndex;
+            if (batch!.OperationPath is { } operationPath && problem.Status < 500)
+            {
+                Documents.BatchProblemLocation.Apply(problem, operationPath);
+            }
         }
 
         httpContext.Response.StatusCode = problem.Status!.Value;

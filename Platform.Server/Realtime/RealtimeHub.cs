@@ -1,3 +1,5 @@
+using System.Collections;
+using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Platform.Server.Auth;
 using Platform.Server.Common;
@@ -141,15 +143,40 @@ internal sealed class RealtimeHub(
         };
     }
 
-    public void Unsubscribe(string subscriptionId)
+    /// <remarks>
+    /// The argument is bound as any value (a <see cref="JsonElement"/> from the JSON protocol, a plain
+    /// value from MessagePack) and checked here: bound as a string, a number or an object failed SignalR's binding, whose
+    /// answer ("Failed to invoke 'Unsubscribe' due to an error on the server") names neither a code nor the argument.
+    /// </remarks>
+    public void Unsubscribe(object? subscriptionId)
     {
-        if (subscriptionId is null)
+        var id = subscriptionId switch
         {
-            throw new HubException("invalid_request: Unsubscribe needs the subscriptionId that Subscribe returned. (at subscriptionId)");
+            string text => text,
+            JsonElement { ValueKind: JsonValueKind.String } element => element.GetString(),
+            _ => null,
+        };
+        if (id is null)
+        {
+            throw new HubException(
+                $"invalid_request: Unsubscribe needs the subscriptionId string that Subscribe returned (got {KindOf(subscriptionId)}). (at subscriptionId)");
         }
 
-        dispatcher.Unsubscribe(Context.ConnectionId, subscriptionId);
+        dispatcher.Unsubscribe(Context.ConnectionId, id);
     }
+
+    private static string KindOf(object? value) => value switch
+    {
+        null => "null",
+        JsonElement { ValueKind: JsonValueKind.Null } => "null",
+        JsonElement { ValueKind: JsonValueKind.Number } => "a number",
+        JsonElement { ValueKind: JsonValueKind.True or JsonValueKind.False } or bool => "a boolean",
+        byte[] => "binary data",
+        JsonElement { ValueKind: JsonValueKind.Array } or IList => "an array",
+        JsonElement { ValueKind: JsonValueKind.Object } or IDictionary => "an object",
+        _ when value.GetType().IsPrimitive || value is decimal => "a number",
+        _ => "a value of another type",
+    };
 
     /// <summary>The refusal of a connection whose session (sign-out, disabled, ...) ended.</summary>
     public const string SessionEndedRefusal = "session_ended: The session of this connection's access token has ended; sign in again.";

@@ -10,11 +10,34 @@ namespace Platform.Server.Functions.Schedules;
 /// </summary>
 public sealed class JobsDashboardAuthorization : IDashboardAsyncAuthorizationFilter
 {
-    public async Task<bool> AuthorizeAsync(DashboardContext context)
+    // Set on a request that AllowsAsync admitted, so Hangfire's own check does not validate the session a second time.
+    private static readonly object Admitted = new();
+
+    public Task<bool> AuthorizeAsync(DashboardContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var http = context.GetHttpContext();
+        return http.Items.ContainsKey(Admitted) ? Task.FromResult(true) : AllowsAsync(http);
+    }
 
+    /// <summary>
+    /// Whether <paramref name="http"/> may see the dashboard; the endpoint asks before it builds the dashboard, which opens
+    /// the job storage, so a refused request never makes the server open (or create) it (issue 12).
+    /// </summary>
+    public static async Task<bool> AllowsAsync(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        if (await IsAdminAsync(http))
+        {
+            http.Items[Admitted] = true;
+            return true;
+        }
+
+        return false;
+    }
+
+    private static async Task<bool> IsAdminAsync(HttpContext http)
+    {
         // An admin's own Bearer token (already validated, session included, by authentication) opens it too: that is
         // how a script or an HTTP client reaches it; browsers, which cannot send the header when they navigate, use
         // the cookie. Service keys never do (admins only).

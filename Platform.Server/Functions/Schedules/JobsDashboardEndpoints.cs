@@ -52,7 +52,21 @@ public static class JobsDashboardEndpoints
                     .Build();
             },
             LazyThreadSafetyMode.PublicationOnly);
-        routes.Map(DashboardEndpoints.JobsPath + "/{**path}", context => pipeline.Value(context));
+        routes.Map(DashboardEndpoints.JobsPath + "/{**path}", async context =>
+        {
+            // Refused before the dashboard is built: building it opens (on SQLite, creates) the job storage, which a
+            // signed-out request must not make the server do (issue 12). The answers are Hangfire's: 401 without
+            // credentials, 403 with others (a service key, an app user).
+            if (!await JobsDashboardAuthorization.AllowsAsync(context))
+            {
+                await (context.User.Identity?.IsAuthenticated == true
+                    ? AuthProblems.WriteForbiddenAsync(context)
+                    : AuthProblems.WriteUnauthenticatedAsync(context, "Sign in as an admin (or open a jobs dashboard session) to see the jobs dashboard."));
+                return;
+            }
+
+            await pipeline.Value(context);
+        });
         return routes;
     }
 

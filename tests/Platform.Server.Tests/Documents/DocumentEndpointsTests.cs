@@ -162,6 +162,26 @@ public sealed class DocumentEndpointsTests(ServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Schema_IntegerType_AcceptsIntegralNumbersWrittenWithAFractionOrExponent_OnEveryWrite()
+    {
+        // JSON Schema draft 6+: 1.0 and 1e2 are integers. NJsonSchema alone read them the draft-4 way and refused them.
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(schema: new { type = "object", properties = new { n = new { type = "integer" } } }, cancellationToken: ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync(Docs(c), """{ "_id": "d", "n": 1.0 }"""));
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.SendJsonAsync(HttpMethod.Put, $"{Docs(c)}/d", """{ "n": 1e2 }"""));
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.SendJsonAsync(HttpMethod.Patch, $"{Docs(c)}/d", """{ "n": 2.0 }"""));
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.SendJsonAsync(HttpMethod.Patch, $"{Docs(c)}/d", """{ "$set": { "n": 3.00 } }"""));
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.PostJsonAsync("/api/batch", $$"""
+            { "ops": [ { "op": "create", "collection": "{{c}}", "data": { "_id": "e", "n": -4.0E0 } } ] }
+            """));
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.UnprocessableEntity, "schema_validation", await fixture.Service.SendJsonAsync(HttpMethod.Patch, $"{Docs(c)}/d", """{ "n": 3.5 }"""));
+        Assert.Equal("n", problem["errors"]![0]!["path"]!.GetValue<string>());
+        var stored = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"{Docs(c)}/d", ct));
+        Assert.Equal(3, stored!["n"]!.GetValue<double>());
+    }
+
+    [Fact]
     public async Task Schema_Violations_Are422WithErrors_AndNothingIsWritten()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -106,6 +106,8 @@ public sealed class DocumentValidatorTests
         var error = Assert.Throws<InvalidInputException>(() => Validator(maxBytes: 1024).Validate(new JsonObject { ["s"] = new string('x', 1024 - 7) }));
         Assert.Equal("document_too_large", error.Code);
         Assert.Equal(ErrorKind.TooLarge, error.Kind);
+        Assert.Equal("(document)", error.Field);
+        Assert.Equal((1025L, 1024L), (Convert.ToInt64(error.Extensions!["size"], System.Globalization.CultureInfo.InvariantCulture), Convert.ToInt64(error.Extensions["limit"], System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     [Fact]

@@ -127,6 +127,67 @@ public sealed class HttpSemanticsTests(ServerFixture fixture) : IClassFixture<Se
     }
 
     [Theory]
+    [InlineData("PUT")]
+    [InlineData("PATCH")]
+    [InlineData("DELETE")]
+    public async Task Write_IfMatchWeakTagOfTheCurrentVersion_Is412_AndWritesNothing(string method)
+    {
+        // If-Match uses the strong comparison: a weak tag never matches, even W/"<current version>" (RFC 9110, 13.1.1).
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync(Docs(c), """{ "_id": "d", "n": 1 }"""));
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.PreconditionFailed, "version_mismatch", await WriteAsync(method, $"{Docs(c)}/d", "W/\"1\"", ct));
+        Assert.Equal(1, problem["currentVersion"]!.GetValue<long>());
+        var stored = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"{Docs(c)}/d", ct));
+        Assert.Equal(1, stored!["_version"]!.GetValue<long>());
+
+        // The strong tag of the same version (quoted or bare) does match.
+        using var written = await WriteAsync(method, $"{Docs(c)}/d", "1", ct);
+        Assert.True(written.IsSuccessStatusCode, $"{method} with If-Match: 1 answered {(int)written.StatusCode}");
+    }
+
+    private async Task<HttpResponseMessage> WriteAsync(string method, string url, string ifMatch, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (method != "DELETE")
+        {
+            request.Content = new StringContent("""{ "n": 2 }""", System.Text.Encoding.UTF8, "application/json");
+        }
+
+        request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        return await fixture.Service.SendAsync(request, cancellationToken);
+    }
+
+    [Fact]
+    public async Task Put_UpsertWithIfMatchWeakTag_OfAMissingDocument_Is412_AndCreatesNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        await HttpAssert.ProblemAsync(
+            HttpStatusCode.PreconditionFailed, "version_mismatch", await fixture.Service.SendJsonAsync(HttpMethod.Put, $"{Docs(c)}/absent?upsert=true", """{ "n": 1 }""", ifMatch: "W/\"1\""));
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found", await fixture.Service.GetAsync($"{Docs(c)}/absent", ct));
+    }
+
+    [Theory]
+    [InlineData("replace")]
+    [InlineData("patch")]
+    [InlineData("delete")]
+    public async Task Batch_IfMatchWeakTag_Is412ForThatOp_AndAppliesNothing(string op)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync(Docs(c), """{ "_id": "d", "n": 1 }"""));
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.PreconditionFailed, "version_mismatch", await fixture.Service.PostJsonAsync("/api/batch", $$"""
+            { "ops": [ { "op": "create", "collection": "{{c}}", "data": { "_id": "e" } },
+                       { "op": "{{op}}", "collection": "{{c}}", "id": "d", "data": { "n": 2 }, "ifMatch": "W/\"1\"" } ] }
+            """.Replace(", \"data\": { \"n\": 2 }", op == "delete" ? "" : ", \"data\": { \"n\": 2 }", StringComparison.Ordinal)));
+        Assert.Equal(1, problem["opIndex"]!.GetValue<int>());
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found", await fixture.Service.GetAsync($"{Docs(c)}/e", ct));
+    }
+
+    [Theory]
     [InlineData("/api/collections/{c}/query", "text/plain")]
     [InlineData("/api/collections/{c}/documents", "application/x-www-form-urlencoded")]
     public async Task Post_BodyOfAnotherMediaType_Is415NamingContentType_AndWritesNothing(string path, string mediaType)

@@ -128,6 +128,10 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
 
         var problem = await HttpAssert.ProblemAsync(HttpStatusCode.PreconditionFailed, "version_mismatch", await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "code": "v3" }""", ifMatch: "\"1\""));
         Assert.Equal(2, problem["currentVersion"]!.GetValue<int>());
+
+        // A weak tag never matches, not even of the current version (RFC 9110, 13.1.1: If-Match compares strongly).
+        var weak = await HttpAssert.ProblemAsync(HttpStatusCode.PreconditionFailed, "version_mismatch", await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "code": "v3" }""", ifMatch: "W/\"2\""));
+        Assert.Equal(2, weak["currentVersion"]!.GetValue<int>());
         await AssertVersionsAsync(name, 2);
         await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "function_not_found", await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{FunctionServerFixture.NewName()}", """{ "code": "x" }"""));
     }

@@ -34,6 +34,45 @@ public sealed class FunctionUnitTests
         Assert.Equal("""{"token":"Bearer ***","***":[1,"***"],"n":5}""", masked!.ToJsonString());
     }
 
+    [Theory]
+    [InlineData("""{"KEY":"p\"a\\ss/w rd"}""")] // JSON.stringify(ctx.env)
+    [InlineData("""\"KEY\":\"p\\\"a\\\\ss/w rd\"}""")] // JSON.stringify(JSON.stringify(ctx.env))
+    [InlineData("https://x.io/?k=p%22a%5Css%2Fw%20rd&n=1")] // encodeURIComponent
+    [InlineData("https://x.io/?k=p%22a%5css%2fw%20rd&n=1")] // lower-case hex
+    [InlineData("https://x.io/p%22a%5Css/w%20rd")] // encodeURI
+    [InlineData("k=p%22a%5Css%2Fw+rd")] // form encoding
+    [InlineData("p\"a\\ss/w rd")] // the value itself
+    public void SecretMasker_MasksTheValue_EscapedOrEncoded(string text)
+    {
+        var masker = new SecretMasker(["p\"a\\ss/w rd"]);
+        var masked = masker.Apply(text);
+        Assert.Contains(SecretMasker.Mask, masked, StringComparison.Ordinal);
+        Assert.DoesNotContain("ss", masked, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("user:")]
+    [InlineData("ab")]
+    public void SecretMasker_MasksTheValueInBase64_AtAnyAlignment(string prefix)
+    {
+        const string secret = "sk_live_4f9a2b7c1d";
+        var masker = new SecretMasker([secret]);
+        foreach (var encode in new Func<byte[], string>[] { Convert.ToBase64String, b => Convert.ToBase64String(b).Replace('+', '-').Replace('/', '_').TrimEnd('=') })
+        {
+            var header = "Basic " + encode(System.Text.Encoding.UTF8.GetBytes(prefix + secret + ":x"));
+            var masked = masker.Apply(header);
+            Assert.Contains(SecretMasker.Mask, masked, StringComparison.Ordinal);
+
+            // The 18 bytes are 24 Base64 characters; all but the one or two at each end that also hold bits of the
+            // bytes around it are masked.
+            Assert.True(masked.Length <= header.Length - 20, $"{header} -> {masked}");
+        }
+
+        // Short Base64 runs are left alone: a 4-byte secret has none of 8 characters.
+        Assert.Equal("Basic YWJjZA==", new SecretMasker(["abcd"]).Apply("Basic YWJjZA=="));
+    }
+
     [Fact]
     public void SecretMasker_WithoutSecrets_CopiesUnchanged()
     {

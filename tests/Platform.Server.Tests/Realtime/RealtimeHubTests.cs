@@ -318,6 +318,39 @@ public sealed class RealtimeHubTests(RealtimeFixture fixture) : IClassFixture<Re
         await client.ExpectAsync(second.SubscriptionId, RealtimeEvents.Added, "two");
     }
 
+    public static TheoryData<HubProtocol, int> NotStrings()
+    {
+        var data = new TheoryData<HubProtocol, int>();
+        foreach (var protocol in new[] { HubProtocol.Json, HubProtocol.MessagePack })
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                data.Add(protocol, i);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(NotStrings))]
+    public async Task Unsubscribe_WithANonStringId_IsRefusedNamingTheArgument_AndKeepsTheConnectionAndItsSubscriptions(HubProtocol protocol, int kind)
+    {
+        object?[] arguments = [42, null, new Dictionary<string, object> { ["id"] = "x" }, true, new[] { "a" }];
+        var collection = await Server.NewCollectionAsync();
+        await using var client = await Server.ConnectAsync(protocol: protocol, query: "apikey=" + Server.ApiKey);
+        var held = await client.SubscribeAsync(collection, HubClient.Filter("""{ "k": 1 }"""));
+
+        var error = await Assert.ThrowsAsync<HubException>(
+            () => client.Connection.InvokeAsync("Unsubscribe", arguments[kind], TestContext.Current.CancellationToken));
+        Assert.StartsWith("invalid_request: ", HubClient.Refusal(error), StringComparison.Ordinal);
+        Assert.EndsWith("(at subscriptionId)", error.Message, StringComparison.Ordinal);
+
+        Assert.Equal(HubConnectionState.Connected, client.Connection.State);
+        await Server.CreateAsync(collection, """{ "_id": "one", "k": 1 }""");
+        await client.ExpectAsync(held.SubscriptionId, RealtimeEvents.Added, "one");
+    }
+
     [Fact]
     public async Task Unsubscribe_WithoutId_IsRefusedNamingTheField()
     {

@@ -235,6 +235,35 @@ public sealed class FunctionContextTests(FunctionRuntimeFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Env_WrittenAsJsonOrUrlEncoded_ByTheScript_IsMaskedByTheRunsMasker()
+    {
+        // The masker's escaped and encoded forms must be the ones the engine writes (JSON.stringify, encodeURI...).
+        const string secret = "p\"a\\ss\u0001/w rd\u00e9\nend";
+        var result = await fixture.RunAsync(
+            """
+            export default async function (ctx) {
+              ctx.log(ctx.env);
+              ctx.log(JSON.stringify(ctx.env));
+              ctx.log('twice', JSON.stringify(JSON.stringify(ctx.env)));
+              ctx.log('https://x.io/?k=' + encodeURIComponent(ctx.env.API_KEY) + '&n=1');
+              ctx.log('https://x.io/' + encodeURI(ctx.env.API_KEY));
+              return { all: JSON.stringify(ctx.env), url: encodeURIComponent(ctx.env.API_KEY) };
+            }
+            """,
+            environment: new Dictionary<string, string> { ["API_KEY"] = secret });
+
+        Assert.Equal(RunStatus.Succeeded, result.Status);
+        var masker = new Platform.Server.Functions.Runs.SecretMasker([secret]);
+        var texts = result.Logs.Select(masker.Apply).Append(masker.Apply(result.Result)!.ToJsonString()).ToList();
+        Assert.Equal(6, texts.Count);
+        Assert.All(texts, text =>
+        {
+            Assert.Contains(Platform.Server.Functions.Runs.SecretMasker.Mask, text, StringComparison.Ordinal);
+            Assert.DoesNotContain("ss", text, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
     public async Task Reject_EndsTheRunAsRejected_EvenWhenTheScriptCatchesIt()
     {
         var rejected = await fixture.RunAsync("export default async function (ctx) { ctx.reject(409, 'coupon already used'); return 'not reached'; }");

@@ -94,6 +94,44 @@ public sealed class ScheduleServerTests
     private static DateTimeOffset Time(JsonNode? node) => DateTimeOffset.Parse(node!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
+    public async Task JobsDashboard_RefusedRequests_NeverOpenTheJobStorage()
+    {
+        // Issue 12: a request the server refuses must not make it do work or touch the disk. Hangfire's dashboard is built
+        // (and its storage opened) at its first request; a refused one must be refused before that.
+        var (server, admin, _) = await StartAsync(new Dictionary<string, string?> { ["Baas:Storage:Provider"] = "Sqlite" });
+        await using var _server = server;
+        using var _admin = admin;
+        var hangfire = server.Services.GetRequiredService<ScheduleHangfire>();
+        using var anonymous = server.CreateClient();
+        foreach (var path in new[] { "/admin/jobs", "/admin/jobs/recurring", "/admin/jobs/stats" })
+        {
+            using var refused = await anonymous.GetAsync(path, Ct);
+            await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", refused);
+            using var forged = new HttpRequestMessage(HttpMethod.Get, path);
+            forged.Headers.Add("Cookie", JobsDashboardSessions.CookieName + "=forged");
+            using var forgedAnswer = await anonymous.SendAsync(forged, Ct);
+            Assert.Equal(HttpStatusCode.Unauthorized, forgedAnswer.StatusCode);
+        }
+
+        using (var keyResponse = await admin.PostJsonAsync("/api/admin/apikeys", """{ "name": "jobs-probe" }"""))
+        {
+            var key = (await HttpAssert.StatusAsync(HttpStatusCode.Created, keyResponse))!["key"]!.GetValue<string>();
+            using var service = server.CreateClient();
+            service.DefaultRequestHeaders.Add("X-Api-Key", key);
+            using var refused = await service.GetAsync("/admin/jobs", Ct);
+            await HttpAssert.ProblemAsync(HttpStatusCode.Forbidden, "forbidden", refused);
+        }
+
+        Assert.False(hangfire.IsOpen, "a refused request opened the job storage");
+        Assert.False(File.Exists(Path.Combine(server.DataDir, "hangfire.db")), "a refused request created the job storage");
+
+        // An admin still gets it (and that opens the storage).
+        using var page = await admin.GetAsync("/admin/jobs", Ct);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.True(hangfire.IsOpen);
+    }
+
+    [Fact]
     public async Task Hangfire_IsNotOpened_UntilAScheduledFunctionExists()
     {
         var (server, admin, _) = await StartAsync(new Dictionary<string, string?> { ["Baas:Storage:Provider"] = "Sqlite" });
