@@ -24,11 +24,4 @@ public sealed class BatchOperationException : Exception
     }
 
     public int OpIndex { get; }
-
-    /// <summary>
-    /// Where the operation sits in the request body (<c>ops[3]</c>) when the inner error names fields of the operation's
-    /// command or document rather than paths of the body; the answer then names them under it. Null when the inner
-    /// error already names a path of the body (a malformed operation).
-    /// </summary>
-    public string? OperationPath { get; init; }
 }

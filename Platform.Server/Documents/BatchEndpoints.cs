@@ -32,17 +32,7 @@ public static class BatchEndpoints
         var minimal = ParseReturn(request.Query);
         var body = await JsonBody.ReadObjectAsync(request, options.Value.MaxBytes, DocumentEndpoints.ParseDepth(limits.Value) + 4, cancellationToken);
         var commands = Parse(body, options.Value.MaxOperations);
-        IReadOnlyList<CommandResult> results;
-        try
-        {
-            results = await documents.ExecuteAsync(commands, Callers.From(request.HttpContext), isBatch: true, cancellationToken);
-        }
-        catch (BatchOperationException ex) when (ex.OperationPath is null && ex.InnerException is not null)
-        {
-            // The service names the op's document fields and command; the answer names them in the body (ops[3].data.title).
-            throw new BatchOperationException(ex.OpIndex, ex.InnerException) { OperationPath = $"ops[{ex.OpIndex}]" };
-        }
-
+        var results = await documents.ExecuteAsync(commands, Callers.From(request.HttpContext), isBatch: true, cancellationToken);
         return TypedResults.Ok(Answer(commands, results, minimal ? 0 : options.Value.MaxResponseBytes));
     }
 

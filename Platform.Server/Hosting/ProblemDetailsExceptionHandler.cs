@@ -20,9 +20,8 @@ internal sealed partial class ProblemDetailsExceptionHandler(
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        var batch = exception as BatchOperationException;
-        var opIndex = batch?.OpIndex;
-        if (batch is not null)
+        var opIndex = (exception as BatchOperationException)?.OpIndex;
+        if (exception is BatchOperationException batch)
         {
             exception = batch.InnerException!;
         }
@@ -46,10 +45,6 @@ internal sealed partial class ProblemDetailsExceptionHandler(
         if (opIndex is not null)
         {
             problem.Extensions["opIndex"] = opIndex;
-            if (batch!.OperationPath is { } operationPath && problem.Status < 500)
-            {
-                Documents.BatchProblemLocation.Apply(problem, operationPath);
-            }
         }
 
         httpContext.Response.StatusCode = problem.Status!.Value;

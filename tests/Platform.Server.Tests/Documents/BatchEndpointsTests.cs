@@ -65,47 +65,6 @@ public sealed class BatchEndpointsTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal(1, existing!["_version"]!.GetValue<long>());
     }
 
-    /// <summary>A failing op's problem names its field as a path of the request body, under <c>ops[i]</c>.</summary>
-    public static TheoryData<string, string, string, string?> FailingBatchFields => new()
-    {
-        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "create", "collection": "C", "data": { "_id": "k" } } ]""", "already_exists", "ops[1].data._id", null },
-        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "delete", "collection": "C", "id": "nope" } ]""", "not_found", "ops[1].id", null },
-        { """[ { "op": "patch", "collection": "C", "id": "existing", "data": { "a": 1 } }, { "op": "patch", "collection": "C", "id": "existing", "data": { "a": 2 }, "ifMatch": "1" } ]""", "version_mismatch", "ops[1].ifMatch", null },
-        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "create", "collection": "C", "data": { "n": "not a number" } } ]""", "schema_validation", "ops[1].data.n", "ops[1].data.n" },
-        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "replace", "collection": "C", "id": "existing", "data": { "deep": { "n": 1 } } } ]""", "schema_validation", "ops[1].data.deep.n", "ops[1].data.deep.n" },
-        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "create", "collection": "nowhere", "data": {} } ]""", "collection_not_found", "ops[1].collection", null },
-        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "create", "collection": "Bad Name", "data": {} } ]""", "invalid_collection_name", "ops[1].collection", null },
-        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "delete", "collection": "C", "id": "bad id" } ]""", "invalid_id", "ops[1].id", null },
-        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "create", "collection": "C", "data": { "_id": "bad id" } } ]""", "invalid_id", "ops[1].data._id", null },
-        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "upsert", "collection": "C", "id": "k" } ]""", "invalid_batch", "ops[1].op", null },
-        { """[ { "op": "patch", "collection": "C", "id": "existing", "data": { "$nope": { "a": 1 } } } ]""", "unknown_operator", "ops[0].data.$nope", null },
-        { """[ { "op": "patch", "collection": "C", "id": "existing", "data": { "$inc": { "a": "x" } } } ]""", "invalid_update", "ops[0].data.$inc.a", null },
-        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "create", "collection": "C", "data": { "a": { "b.c": 1 } } } ]""", "invalid_field_name", "ops[1].data.a.b.c", null },
-        { """[ { "op": "replace", "collection": "C", "id": "existing", "data": { "_id": "other" } } ]""", "id_mismatch", "ops[0].data._id", null },
-    };
-
-    [Theory]
-    [MemberData(nameof(FailingBatchFields))]
-    public async Task Batch_FailingOp_NamesItsFieldAsAPathOfTheRequestBody(string ops, string code, string field, string? errorPath)
-    {
-        var ct = TestContext.Current.CancellationToken;
-        var c = await fixture.NewCollectionAsync(
-            schema: new { type = "object", properties = new { n = new { type = "number" }, deep = new { type = "object", properties = new { n = new { type = "string" } } } } },
-            cancellationToken: ct);
-        await fixture.Service.PostJsonAsync($"/api/collections/{c}/documents", """{ "_id": "existing" }""");
-
-        using var response = await fixture.Service.PostJsonAsync("/api/batch", $$"""{ "ops": {{ops.Replace("\"C\"", $"\"{c}\"", StringComparison.Ordinal)}} }""");
-        var problem = await response.ReadJsonAsync();
-        Assert.Equal(code, problem["code"]?.GetValue<string>());
-        Assert.Equal(field, problem["field"]?.GetValue<string>());
-        if (errorPath is not null)
-        {
-            Assert.Equal(errorPath, problem["errors"]![0]!["path"]!.GetValue<string>());
-        }
-
-        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found", await fixture.Service.GetAsync($"/api/collections/{c}/documents/k", ct));
-    }
-
     [Fact]
     public async Task Batch_Limits_And_Shape()
     {

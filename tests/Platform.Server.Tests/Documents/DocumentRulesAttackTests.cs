@@ -38,7 +38,6 @@ public sealed class DocumentRulesAttackTests(RulesServerFixture fixture) : IClas
               { "op": "patch", "collection": "{{c}}", "id": "bobs", "data": { "n": 2 } } ] }
             """));
         Assert.Equal(1, hidden["opIndex"]!.GetValue<int>());
-        Assert.Equal("ops[1].id", hidden["field"]!.GetValue<string>());
 
         // Allowed ops, then one whose collection has no rule for it: 403 at op 2.
         var absent = await HttpAssert.ProblemAsync(HttpStatusCode.Forbidden, "forbidden", await alice.PostJsonAsync("/api/batch", $$"""
@@ -49,7 +48,6 @@ public sealed class DocumentRulesAttackTests(RulesServerFixture fixture) : IClas
             """));
         Assert.Equal(2, absent["opIndex"]!.GetValue<int>());
         Assert.Equal("delete", absent["operation"]!.GetValue<string>());
-        Assert.Equal("ops[2]", absent["field"]!.GetValue<string>());
 
         // A visitor: the open create is fine, the owner-only create is 401 at op 1.
         var signedOut = await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await visitor.PostJsonAsync("/api/batch", $$"""
@@ -58,7 +56,6 @@ public sealed class DocumentRulesAttackTests(RulesServerFixture fixture) : IClas
               { "op": "create", "collection": "{{c}}", "data": { "_id": "v" } } ] }
             """));
         Assert.Equal(1, signedOut["opIndex"]!.GetValue<int>());
-        Assert.Equal("ops[1]", signedOut["field"]!.GetValue<string>());
 
         // Deleting someone else's document after creating one's own: 404 at op 1.
         var delete = await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found", await alice.PostJsonAsync("/api/batch", $$"""

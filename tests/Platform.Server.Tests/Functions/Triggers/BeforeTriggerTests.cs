@@ -236,7 +236,6 @@ public sealed class BeforeTriggerTests(BeforeTriggerFixture fixture) : IClassFix
         var batch = $$"""{ "ops": [ { "op": "create", "collection": "{{c}}", "data": { "_id": "b1", "email": "ONE@X.IO" } }, { "op": "create", "collection": "{{c}}", "data": { "_id": "b2" } } ] }""";
         var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "rejected_by_function", await Service.PostJsonAsync("/api/batch", batch));
         Assert.Equal(1, problem["opIndex"]!.GetValue<int>());
-        Assert.Equal("ops[1]", problem["field"]!.GetValue<string>());
         Assert.Equal(0, await CountAsync(c));
 
         var ok = $$"""{ "ops": [ { "op": "create", "collection": "{{c}}", "data": { "_id": "b1", "email": "ONE@X.IO" } }, { "op": "patch", "collection": "{{c}}", "id": "b1", "data": { "email": "Two@X.IO" } } ] }""";
