@@ -60,8 +60,11 @@ public sealed class DocumentService(
         ArgumentNullException.ThrowIfNull(command);
 
         // An update or delete that would retry after a lost race waits for its turn on this document instead
-        // (DocumentWriteTurns): this node's writers of one document then never race each other.
-        using var turn = command is ReplaceCommand or PatchCommand or DeleteCommand && command.IfMatch is null && command.TargetId is { } id
+        // (DocumentWriteTurns): this node's writers of one document then never race each other. A function's own
+        // write (ctx.db, caller.Origin set) does not wait: a before trigger runs while its write holds a turn, so two
+        // triggered writes that each write the other's document would otherwise wait on each other until their budget.
+        using var turn = command is ReplaceCommand or PatchCommand or DeleteCommand && command.IfMatch is null
+            && caller.Origin is null && command.TargetId is { } id
             ? await _turns.TakeAsync(command.Collection, id, cancellationToken)
             : null;
         var results = await ExecuteAsync([command], caller, isBatch: false, cancellationToken);

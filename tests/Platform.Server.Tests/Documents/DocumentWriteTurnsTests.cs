@@ -102,4 +102,39 @@ public sealed class DocumentWriteTurnsTests
         var after = await _service.ExecuteAsync(new PatchCommand(Counters, "c", (JsonObject)inc.DeepClone()), Caller.Service, ct);
         Assert.Equal(11, after.Document!["n"]!.GetValue<long>());
     }
+
+    [Fact]
+    public async Task AFunctionsOwnWrite_DoesNotWaitForATurnHeldByTheWriteThatRunsIt()
+    {
+        // A before trigger runs while its write holds the document's turn; a ctx.db write it (or another triggered
+        // write) makes must not queue behind that turn, or two triggered writes of each other's documents wait on
+        // each other until their budget.
+        var ct = TestContext.Current.CancellationToken;
+        await _registry.CreateAsync(new CollectionDefinition(Counters, null, [], new Dictionary<string, string>()), ct);
+        await _service.ExecuteAsync(new CreateCommand(Counters, new JsonObject { ["_id"] = "c", ["n"] = 0 }), Caller.Service, ct);
+
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var firstRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _store.AfterGet = async (collection, _) =>
+        {
+            if (collection == Counters && firstRead.TrySetResult())
+            {
+                await release.Task;
+            }
+        };
+
+        var holder = _service.ExecuteAsync(new PatchCommand(Counters, "c", new JsonObject { ["m"] = 1 }), Caller.Service, ct);
+        await firstRead.Task.WaitAsync(ct);
+        var fromFunction = Caller.Service with { Origin = new Platform.Server.Functions.WriteOrigin("counter", 1) };
+        var own = await _service
+            .ExecuteAsync(new PatchCommand(Counters, "c", new JsonObject { ["$inc"] = new JsonObject { ["n"] = 1 } }), fromFunction, ct)
+            .WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.Equal("1", own.Document!["n"]!.ToJsonString());
+        Assert.False(holder.IsCompleted);
+
+        release.SetResult();
+        var held = await holder;
+        Assert.Equal("1", held.Document!["m"]!.ToJsonString());
+        Assert.Equal("1", held.Document!["n"]!.ToJsonString());
+    }
 }
