@@ -128,13 +128,9 @@ internal sealed class FunctionRun
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(parts);
-        // Own data properties of a fresh object, defined directly: what Set would make, without its lookups.
-        var ctx = new JsObject(engine);
-        ctx.FastSetProperty("db", new PropertyDescriptor(parts.Db, PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("userDb", new PropertyDescriptor(parts.UserDb, PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("auth", new PropertyDescriptor(JsJson.ToJs(engine, Invocation.Caller?.Auth), PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("args", new PropertyDescriptor(JsJson.ToJs(engine, Invocation.Args), PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("event", new PropertyDescriptor(JsJson.EventToJs(engine, Invocation.Event), PropertyFlag.ConfigurableEnumerableWritable));
+        var auth = JsJson.ToJs(engine, Invocation.Caller?.Auth);
+        var args = JsJson.ToJs(engine, Invocation.Args);
+        var functionEvent = JsJson.EventToJs(engine, Invocation.Event);
 
         // Frozen as Object.freeze leaves it (read-only, not configurable, not extensible), without calling it.
         var run = new JsObject(engine);
@@ -144,13 +140,13 @@ internal sealed class FunctionRun
         run.FastSetProperty("trigger", new PropertyDescriptor(Invocation.Trigger.Name(), PropertyFlag.Enumerable));
         run.FastSetProperty("attempt", new PropertyDescriptor(Invocation.Attempt, PropertyFlag.Enumerable));
         run.PreventExtensions();
-        ctx.FastSetProperty("run", new PropertyDescriptor(run, PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("env", new PropertyDescriptor(parts.Environment(engine, Environment), PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("log", new PropertyDescriptor(parts.Log, PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("fetch", new PropertyDescriptor(parts.Fetch, PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("reject", new PropertyDescriptor(parts.Reject, PropertyFlag.ConfigurableEnumerableWritable));
-        return ctx;
+
+        // Own data properties in a fixed layout: one hidden class per engine, no descriptor or dictionary per property.
+        return JsObject.Create(engine, ContextLayout, [parts.Db, parts.UserDb, auth, args, functionEvent, run, parts.Environment(engine, Environment), parts.Log, parts.Fetch, parts.Reject]);
     }
+
+    // Names only (no JsValue): shared by every engine.
+    private static readonly JsObjectLayout ContextLayout = new("db", "userDb", "auth", "args", "event", "run", "env", "log", "fetch", "reject");
 
     /// <summary>Object.freeze: no property added, removed or changed.</summary>
     internal static void Freeze(Engine engine, ObjectInstance value) =>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json.Nodes;
 using Jint;
 using Jint.Native;
@@ -47,13 +48,25 @@ internal static class JsJson
             case JsonObject o:
             {
                 CheckDepth(depth);
-                var result = new JsObject(engine);
-                foreach (var (name, value) in o)
-                {
-                    result.CreateDataProperty(JsString.Create(name), ToJs(engine, value, depth + 1));
-                }
 
-                return result;
+                // Built in Jint's hidden-class representation (CreateFromEntries, as JSON.parse's own objects are not):
+                // documents of one collection share a layout, so no descriptor or dictionary is made per property,
+                // and a script's spread ({ ...ctx.event.data }) copies the slots in one step instead of key by key.
+                var entries = ArrayPool<KeyValuePair<string, JsValue>>.Shared.Rent(o.Count);
+                try
+                {
+                    var count = 0;
+                    foreach (var (name, value) in o)
+                    {
+                        entries[count++] = new(name, ToJs(engine, value, depth + 1));
+                    }
+
+                    return JsObject.CreateFromEntries(engine, new ReadOnlySpan<KeyValuePair<string, JsValue>>(entries, 0, count));
+                }
+                finally
+                {
+                    ArrayPool<KeyValuePair<string, JsValue>>.Shared.Return(entries, clearArray: true);
+                }
             }
 
             case JsonArray a:
@@ -142,20 +155,20 @@ internal static class JsJson
             return JsValue.Null;
         }
 
-        var result = new JsObject(engine);
-        result.CreateDataProperty(JsString.Create("id"), JsString.Create(functionEvent.Id));
-        result.CreateDataProperty(JsString.Create("type"), JsString.Create(functionEvent.Type.Name()));
-        result.CreateDataProperty(JsString.Create("collection"), JsString.Create(functionEvent.Collection));
-        result.CreateDataProperty(JsString.Create("documentId"), JsString.Create(functionEvent.DocumentId));
-        result.CreateDataProperty(JsString.Create("before"), ToJs(engine, functionEvent.Before));
-        result.CreateDataProperty(JsString.Create("after"), ToJs(engine, functionEvent.After));
-        if (functionEvent.Data is not null)
-        {
-            result.CreateDataProperty(JsString.Create("data"), ToJs(engine, functionEvent.Data));
-        }
-
-        return result;
+        var id = JsString.Create(functionEvent.Id);
+        var type = JsString.Create(functionEvent.Type.Name());
+        var collection = JsString.Create(functionEvent.Collection);
+        var documentId = JsString.Create(functionEvent.DocumentId);
+        var before = ToJs(engine, functionEvent.Before);
+        var after = ToJs(engine, functionEvent.After);
+        return functionEvent.Data is null
+            ? JsObject.Create(engine, EventLayout, [id, type, collection, documentId, before, after])
+            : JsObject.Create(engine, EventWithDataLayout, [id, type, collection, documentId, before, after, ToJs(engine, functionEvent.Data)]);
     }
+
+    // Layouts hold names only (no JsValue), so they are shared by every engine; each engine makes its hidden class once.
+    private static readonly JsObjectLayout EventLayout = new("id", "type", "collection", "documentId", "before", "after");
+    private static readonly JsObjectLayout EventWithDataLayout = new("id", "type", "collection", "documentId", "before", "after", "data");
 
     private sealed class WalkState(Engine engine, int maxBytes)
     {
