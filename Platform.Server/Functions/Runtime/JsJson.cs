@@ -174,7 +174,11 @@ internal static class JsJson
     {
         public Engine Engine { get; } = engine;
 
-        public HashSet<ObjectInstance> Ancestors { get; } = new(ReferenceEqualityComparer.Instance);
+        /// <summary>The objects and arrays being converted, outermost first: at most <see cref="MaxDepth"/>, so a linear search is cheaper than hashing.</summary>
+        public List<ObjectInstance> Ancestors { get; } = [];
+
+        /// <summary>The <c>toJSON</c> key, made once per walk rather than once per object.</summary>
+        public JsValue ToJsonKey { get; } = JsString.Create("toJSON");
 
         public long Bytes { get; set; }
 
@@ -212,11 +216,16 @@ internal static class JsJson
         public List<string> Segments { get; } = [];
     }
 
-    private static Converted Convert(WalkState state, JsValue value, int depth, JsValue key)
+    /// <summary>One value as JSON; <paramref name="key"/> is its property name, undefined for an array element (<paramref name="index"/>) or the top value.</summary>
+    private static Converted Convert(WalkState state, JsValue value, int depth, JsValue key, long index = -1)
     {
-        if (value is ObjectInstance withToJson && withToJson is not Function && withToJson.Get("toJSON") is Function toJson)
+        if (value is ObjectInstance withToJson && withToJson is not Function && withToJson.Get(state.ToJsonKey) is Function toJson)
         {
-            value = state.Engine.Call(toJson, withToJson, [key.IsUndefined() ? JsValue.FromObject(state.Engine, string.Empty) : key]);
+            // toJSON is called with the key as a string, as JSON.stringify does; an element's is made only here.
+            var name = !key.IsUndefined() ? key
+                : index >= 0 ? JsString.Create(index.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                : JsString.Empty;
+            value = state.Engine.Call(toJson, withToJson, [name]);
         }
 
         switch (value)
@@ -268,10 +277,15 @@ internal static class JsJson
             throw new NotJsonAt($"nests deeper than {MaxDepth} levels");
         }
 
-        if (!state.Ancestors.Add(o))
+        foreach (var ancestor in state.Ancestors)
         {
-            throw new NotJsonAt("refers back to an object that contains it (a cycle)");
+            if (ReferenceEquals(ancestor, o))
+            {
+                throw new NotJsonAt("refers back to an object that contains it (a cycle)");
+            }
         }
+
+        state.Ancestors.Add(o);
 
         try
         {
@@ -282,11 +296,11 @@ internal static class JsJson
                 var length = (long)TypeConverter.ToNumber(o.Get("length"));
                 for (long i = 0; i < length; i++)
                 {
-                    var index = JsValue.FromObject(state.Engine, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     Converted item;
                     try
                     {
-                        item = Convert(state, o.Get(index), depth + 1, index);
+                        // A number key: arrays read their elements without making the index's string.
+                        item = Convert(state, o.Get(JsNumber.Create(i)), depth + 1, JsValue.Undefined, i);
                     }
                     catch (NotJsonAt ex)
                     {
@@ -301,39 +315,53 @@ internal static class JsJson
                 return array;
             }
 
-            var json = new JsonObject();
-            foreach (var propertyKey in o.GetOwnPropertyKeys(Types.String))
+            var keys = o.GetOwnPropertyKeys(Types.String);
+            var properties = ArrayPool<KeyValuePair<string, JsonNode?>>.Shared.Rent(keys.Count);
+            var count = 0;
+            try
             {
-                var descriptor = o.GetOwnProperty(propertyKey);
-                if (descriptor == Jint.Runtime.Descriptors.PropertyDescriptor.Undefined || !descriptor.Enumerable)
+                foreach (var propertyKey in keys)
                 {
-                    continue;
+                    var descriptor = o.GetOwnProperty(propertyKey);
+                    if (descriptor == Jint.Runtime.Descriptors.PropertyDescriptor.Undefined || !descriptor.Enumerable)
+                    {
+                        continue;
+                    }
+
+                    var name = propertyKey.ToString();
+                    Converted item;
+                    try
+                    {
+                        // A plain object's own data property is its descriptor's value; anything else (a getter, a proxy's
+                        // trap) is read through Get, as JSON.stringify does.
+                        var value = o is JsObject && descriptor.IsDataDescriptor() ? descriptor.Value : o.Get(propertyKey);
+                        item = Convert(state, value, depth + 1, propertyKey);
+                    }
+                    catch (NotJsonAt ex)
+                    {
+                        ex.Segments.Add("." + name);
+                        throw;
+                    }
+
+                    if (!item.IsUndefined)
+                    {
+                        state.Charge(name.Length + 4);
+                        properties[count++] = new(name, item.Node);
+                    }
                 }
 
-                var name = propertyKey.ToString();
-                Converted item;
-                try
-                {
-                    item = Convert(state, o.Get(propertyKey), depth + 1, propertyKey);
-                }
-                catch (NotJsonAt ex)
-                {
-                    ex.Segments.Add("." + name);
-                    throw;
-                }
-
-                if (!item.IsUndefined)
-                {
-                    state.Charge(name.Length + 4);
-                    json[name] = item.Node;
-                }
+                // Made at its final size (a collection's count sizes the dictionary) rather than grown one property at a
+                // time; own keys are distinct, so nothing is replaced.
+                return new JsonObject(new ArraySegment<KeyValuePair<string, JsonNode?>>(properties, 0, count));
             }
-
-            return json;
+            finally
+            {
+                ArrayPool<KeyValuePair<string, JsonNode?>>.Shared.Return(properties, clearArray: true);
+            }
         }
         finally
         {
-            state.Ancestors.Remove(o);
+            state.Ancestors.RemoveAt(state.Ancestors.Count - 1);
         }
     }
 }
