@@ -87,9 +87,7 @@ internal static class JsJson
                     case System.Text.Json.JsonValueKind.String:
                         return JsString.Create(v.GetValue<string>());
                     case System.Text.Json.JsonValueKind.Number:
-                        return JsNumber.Create(v.TryGetValue<double>(out var d)
-                            ? d
-                            : double.Parse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture));
+                        return JsNumber.Create(NumberOf(v));
                     case System.Text.Json.JsonValueKind.True:
                         return JsBoolean.True;
                     case System.Text.Json.JsonValueKind.False:
@@ -105,6 +103,14 @@ internal static class JsJson
                 return new JsonParser(engine).Parse(node.ToJsonString());
         }
     }
+
+    // A parsed value reads as a double; one the server made (a document's _version, a long) only as its own type, and
+    // printing it to parse it back cost more than the rest of the document's conversion.
+    private static double NumberOf(JsonValue v) =>
+        v.TryGetValue<double>(out var d) ? d
+        : v.TryGetValue<long>(out var l) ? l
+        : v.TryGetValue<int>(out var i) ? i
+        : double.Parse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
 
     // System.Text.Json nodes nest at most 64 levels when parsed, but a host can build deeper ones: past this, fail
     // like the engine's parser would rather than overflow the stack.
