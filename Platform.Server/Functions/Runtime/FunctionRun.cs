@@ -128,29 +128,33 @@ internal sealed class FunctionRun
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(parts);
-        // Own data properties of a fresh object, defined directly: what Set would make, without its lookups.
-        var ctx = new JsObject(engine);
-        ctx.FastSetProperty("db", new PropertyDescriptor(parts.Db, PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("userDb", new PropertyDescriptor(parts.UserDb, PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("auth", new PropertyDescriptor(JsJson.ToJs(engine, Invocation.Caller?.Auth), PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("args", new PropertyDescriptor(JsJson.ToJs(engine, Invocation.Args), PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("event", new PropertyDescriptor(JsJson.EventToJs(engine, Invocation.Event), PropertyFlag.ConfigurableEnumerableWritable));
+        var auth = JsJson.ToJs(engine, Invocation.Caller?.Auth);
+        var args = JsJson.ToJs(engine, Invocation.Args);
+        var functionEvent = JsJson.EventToJs(engine, Invocation.Event);
 
-        // Frozen as Object.freeze leaves it (read-only, not configurable, not extensible), without calling it.
-        var run = new JsObject(engine);
-        run.FastSetProperty("id", new PropertyDescriptor(Invocation.RunId, PropertyFlag.Enumerable));
-        run.FastSetProperty("function", new PropertyDescriptor(Function.Name, PropertyFlag.Enumerable));
-        run.FastSetProperty("version", new PropertyDescriptor(Function.Version, PropertyFlag.Enumerable));
-        run.FastSetProperty("trigger", new PropertyDescriptor(Invocation.Trigger.Name(), PropertyFlag.Enumerable));
-        run.FastSetProperty("attempt", new PropertyDescriptor(Invocation.Attempt, PropertyFlag.Enumerable));
-        run.PreventExtensions();
-        ctx.FastSetProperty("run", new PropertyDescriptor(run, PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("env", new PropertyDescriptor(parts.Environment(engine, Environment), PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("log", new PropertyDescriptor(parts.Log, PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("fetch", new PropertyDescriptor(parts.Fetch, PropertyFlag.ConfigurableEnumerableWritable));
-        ctx.FastSetProperty("reject", new PropertyDescriptor(parts.Reject, PropertyFlag.ConfigurableEnumerableWritable));
-        return ctx;
+        // Own data properties in a fixed layout: one hidden class per engine, no descriptor or dictionary per property.
+        // ctx.run is made when the script first reads it (a before trigger rarely does).
+        return JsObject.Create(engine, ContextLayout, [parts.Db, parts.UserDb, auth, args, functionEvent, null, parts.Environment(engine, Environment), parts.Log, parts.Fetch, parts.Reject], this);
     }
+
+    /// <summary><c>ctx.run</c>, frozen as Object.freeze leaves it (read-only, not configurable, not extensible), without calling it.</summary>
+    private static JsValue RunInfo(JsObject ctx, object? state)
+    {
+        var current = (FunctionRun)state!;
+        var run = new JsObject(ctx.Engine);
+        run.FastSetProperty("id", new PropertyDescriptor(current.Invocation.RunId, PropertyFlag.Enumerable));
+        run.FastSetProperty("function", new PropertyDescriptor(current.Function.Name, PropertyFlag.Enumerable));
+        run.FastSetProperty("version", new PropertyDescriptor(current.Function.Version, PropertyFlag.Enumerable));
+        run.FastSetProperty("trigger", new PropertyDescriptor(current.Invocation.Trigger.Name(), PropertyFlag.Enumerable));
+        run.FastSetProperty("attempt", new PropertyDescriptor(current.Invocation.Attempt, PropertyFlag.Enumerable));
+        run.PreventExtensions();
+        return run;
+    }
+
+    // Names and a static factory only (no JsValue): shared by every engine. The factory reads only its state (this run's immutable fields), so a ctx kept past its run still shows that run.
+    private static readonly JsObjectLayout ContextLayout = JsObjectLayout.CreateBuilder()
+        .Add("db").Add("userDb").Add("auth").Add("args").Add("event").AddLazy("run", RunInfo).Add("env").Add("log").Add("fetch").Add("reject")
+        .Build();
 
     /// <summary>Object.freeze: no property added, removed or changed.</summary>
     internal static void Freeze(Engine engine, ObjectInstance value) =>

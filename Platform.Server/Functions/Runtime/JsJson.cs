@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json.Nodes;
 using Jint;
 using Jint.Native;
@@ -47,13 +48,25 @@ internal static class JsJson
             case JsonObject o:
             {
                 CheckDepth(depth);
-                var result = new JsObject(engine);
-                foreach (var (name, value) in o)
-                {
-                    result.CreateDataProperty(JsString.Create(name), ToJs(engine, value, depth + 1));
-                }
 
-                return result;
+                // Built in Jint's hidden-class representation (CreateFromEntries, as JSON.parse's own objects are not):
+                // documents of one collection share a layout, so no descriptor or dictionary is made per property,
+                // and a script's spread ({ ...ctx.event.data }) copies the slots in one step instead of key by key.
+                var entries = ArrayPool<KeyValuePair<string, JsValue>>.Shared.Rent(o.Count);
+                try
+                {
+                    var count = 0;
+                    foreach (var (name, value) in o)
+                    {
+                        entries[count++] = new(name, ToJs(engine, value, depth + 1));
+                    }
+
+                    return JsObject.CreateFromEntries(engine, new ReadOnlySpan<KeyValuePair<string, JsValue>>(entries, 0, count));
+                }
+                finally
+                {
+                    ArrayPool<KeyValuePair<string, JsValue>>.Shared.Return(entries, clearArray: true);
+                }
             }
 
             case JsonArray a:
@@ -74,9 +87,7 @@ internal static class JsJson
                     case System.Text.Json.JsonValueKind.String:
                         return JsString.Create(v.GetValue<string>());
                     case System.Text.Json.JsonValueKind.Number:
-                        return JsNumber.Create(v.TryGetValue<double>(out var d)
-                            ? d
-                            : double.Parse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture));
+                        return JsNumber.Create(NumberOf(v));
                     case System.Text.Json.JsonValueKind.True:
                         return JsBoolean.True;
                     case System.Text.Json.JsonValueKind.False:
@@ -92,6 +103,14 @@ internal static class JsJson
                 return new JsonParser(engine).Parse(node.ToJsonString());
         }
     }
+
+    // A parsed value reads as a double; one the server made (a document's _version, a long) only as its own type, and
+    // printing it to parse it back cost more than the rest of the document's conversion.
+    private static double NumberOf(JsonValue v) =>
+        v.TryGetValue<double>(out var d) ? d
+        : v.TryGetValue<long>(out var l) ? l
+        : v.TryGetValue<int>(out var i) ? i
+        : double.Parse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
 
     // System.Text.Json nodes nest at most 64 levels when parsed, but a host can build deeper ones: past this, fail
     // like the engine's parser would rather than overflow the stack.
@@ -142,26 +161,30 @@ internal static class JsJson
             return JsValue.Null;
         }
 
-        var result = new JsObject(engine);
-        result.CreateDataProperty(JsString.Create("id"), JsString.Create(functionEvent.Id));
-        result.CreateDataProperty(JsString.Create("type"), JsString.Create(functionEvent.Type.Name()));
-        result.CreateDataProperty(JsString.Create("collection"), JsString.Create(functionEvent.Collection));
-        result.CreateDataProperty(JsString.Create("documentId"), JsString.Create(functionEvent.DocumentId));
-        result.CreateDataProperty(JsString.Create("before"), ToJs(engine, functionEvent.Before));
-        result.CreateDataProperty(JsString.Create("after"), ToJs(engine, functionEvent.After));
-        if (functionEvent.Data is not null)
-        {
-            result.CreateDataProperty(JsString.Create("data"), ToJs(engine, functionEvent.Data));
-        }
-
-        return result;
+        var id = JsString.Create(functionEvent.Id);
+        var type = JsString.Create(functionEvent.Type.Name());
+        var collection = JsString.Create(functionEvent.Collection);
+        var documentId = JsString.Create(functionEvent.DocumentId);
+        var before = ToJs(engine, functionEvent.Before);
+        var after = ToJs(engine, functionEvent.After);
+        return functionEvent.Data is null
+            ? JsObject.Create(engine, EventLayout, [id, type, collection, documentId, before, after])
+            : JsObject.Create(engine, EventWithDataLayout, [id, type, collection, documentId, before, after, ToJs(engine, functionEvent.Data)]);
     }
+
+    // Layouts hold names only (no JsValue), so they are shared by every engine; each engine makes its hidden class once.
+    private static readonly JsObjectLayout EventLayout = new("id", "type", "collection", "documentId", "before", "after");
+    private static readonly JsObjectLayout EventWithDataLayout = new("id", "type", "collection", "documentId", "before", "after", "data");
 
     private sealed class WalkState(Engine engine, int maxBytes)
     {
         public Engine Engine { get; } = engine;
 
-        public HashSet<ObjectInstance> Ancestors { get; } = new(ReferenceEqualityComparer.Instance);
+        /// <summary>The objects and arrays being converted, outermost first: at most <see cref="MaxDepth"/>, so a linear search is cheaper than hashing.</summary>
+        public List<ObjectInstance> Ancestors { get; } = [];
+
+        /// <summary>The <c>toJSON</c> key, made once per walk rather than once per object.</summary>
+        public JsValue ToJsonKey { get; } = JsString.Create("toJSON");
 
         public long Bytes { get; set; }
 
@@ -199,11 +222,16 @@ internal static class JsJson
         public List<string> Segments { get; } = [];
     }
 
-    private static Converted Convert(WalkState state, JsValue value, int depth, JsValue key)
+    /// <summary>One value as JSON; <paramref name="key"/> is its property name, undefined for an array element (<paramref name="index"/>) or the top value.</summary>
+    private static Converted Convert(WalkState state, JsValue value, int depth, JsValue key, long index = -1)
     {
-        if (value is ObjectInstance withToJson && withToJson is not Function && withToJson.Get("toJSON") is Function toJson)
+        if (value is ObjectInstance withToJson && withToJson is not Function && withToJson.Get(state.ToJsonKey) is Function toJson)
         {
-            value = state.Engine.Call(toJson, withToJson, [key.IsUndefined() ? JsValue.FromObject(state.Engine, string.Empty) : key]);
+            // toJSON is called with the key as a string, as JSON.stringify does; an element's is made only here.
+            var name = !key.IsUndefined() ? key
+                : index >= 0 ? JsString.Create(index.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                : JsString.Empty;
+            value = state.Engine.Call(toJson, withToJson, [name]);
         }
 
         switch (value)
@@ -255,10 +283,15 @@ internal static class JsJson
             throw new NotJsonAt($"nests deeper than {MaxDepth} levels");
         }
 
-        if (!state.Ancestors.Add(o))
+        foreach (var ancestor in state.Ancestors)
         {
-            throw new NotJsonAt("refers back to an object that contains it (a cycle)");
+            if (ReferenceEquals(ancestor, o))
+            {
+                throw new NotJsonAt("refers back to an object that contains it (a cycle)");
+            }
         }
+
+        state.Ancestors.Add(o);
 
         try
         {
@@ -269,11 +302,11 @@ internal static class JsJson
                 var length = (long)TypeConverter.ToNumber(o.Get("length"));
                 for (long i = 0; i < length; i++)
                 {
-                    var index = JsValue.FromObject(state.Engine, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     Converted item;
                     try
                     {
-                        item = Convert(state, o.Get(index), depth + 1, index);
+                        // A number key: arrays read their elements without making the index's string.
+                        item = Convert(state, o.Get(JsNumber.Create(i)), depth + 1, JsValue.Undefined, i);
                     }
                     catch (NotJsonAt ex)
                     {
@@ -288,39 +321,53 @@ internal static class JsJson
                 return array;
             }
 
-            var json = new JsonObject();
-            foreach (var propertyKey in o.GetOwnPropertyKeys(Types.String))
+            var keys = o.GetOwnPropertyKeys(Types.String);
+            var properties = ArrayPool<KeyValuePair<string, JsonNode?>>.Shared.Rent(keys.Count);
+            var count = 0;
+            try
             {
-                var descriptor = o.GetOwnProperty(propertyKey);
-                if (descriptor == Jint.Runtime.Descriptors.PropertyDescriptor.Undefined || !descriptor.Enumerable)
+                foreach (var propertyKey in keys)
                 {
-                    continue;
+                    var descriptor = o.GetOwnProperty(propertyKey);
+                    if (descriptor == Jint.Runtime.Descriptors.PropertyDescriptor.Undefined || !descriptor.Enumerable)
+                    {
+                        continue;
+                    }
+
+                    var name = propertyKey.ToString();
+                    Converted item;
+                    try
+                    {
+                        // A plain object's own data property is its descriptor's value; anything else (a getter, a proxy's
+                        // trap) is read through Get, as JSON.stringify does.
+                        var value = o is JsObject && descriptor.IsDataDescriptor() ? descriptor.Value : o.Get(propertyKey);
+                        item = Convert(state, value, depth + 1, propertyKey);
+                    }
+                    catch (NotJsonAt ex)
+                    {
+                        ex.Segments.Add("." + name);
+                        throw;
+                    }
+
+                    if (!item.IsUndefined)
+                    {
+                        state.Charge(name.Length + 4);
+                        properties[count++] = new(name, item.Node);
+                    }
                 }
 
-                var name = propertyKey.ToString();
-                Converted item;
-                try
-                {
-                    item = Convert(state, o.Get(propertyKey), depth + 1, propertyKey);
-                }
-                catch (NotJsonAt ex)
-                {
-                    ex.Segments.Add("." + name);
-                    throw;
-                }
-
-                if (!item.IsUndefined)
-                {
-                    state.Charge(name.Length + 4);
-                    json[name] = item.Node;
-                }
+                // Made at its final size (a collection's count sizes the dictionary) rather than grown one property at a
+                // time; own keys are distinct, so nothing is replaced.
+                return new JsonObject(new ArraySegment<KeyValuePair<string, JsonNode?>>(properties, 0, count));
             }
-
-            return json;
+            finally
+            {
+                ArrayPool<KeyValuePair<string, JsonNode?>>.Shared.Return(properties, clearArray: true);
+            }
         }
         finally
         {
-            state.Ancestors.Remove(o);
+            state.Ancestors.RemoveAt(state.Ancestors.Count - 1);
         }
     }
 }

@@ -179,6 +179,69 @@ public sealed class FunctionContextTests(FunctionRuntimeFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Context_WhatARunChangesOnCtx_IsNotSeenByTheNextRunOnTheSameEngine()
+    {
+        // ctx, ctx.event and the documents in it share hidden classes per engine: a property one run adds, deletes or
+        // overwrites must still be that run's alone.
+        var name = FunctionRuntimeFixture.NewName();
+        const string Code = """
+            let runs = 0;
+            let kept = null;
+            export default async function (ctx) {
+              runs++;
+              const seen = { runs, keys: Object.keys(ctx), eventKeys: Object.keys(ctx.event), data: { ...ctx.event.data },
+                db: typeof ctx.db, hasLeak: 'leak' in ctx || 'leak' in ctx.event || 'leak' in ctx.event.data };
+              // ctx.run is made on first read: read only now, the first run's still names the first run.
+              if (kept) { seen.keptRun = kept.run.id; seen.ownRun = ctx.run.id; }
+              kept = ctx;
+              ctx.leak = 1;
+              ctx.event.leak = 2;
+              ctx.event.data.leak = 3;
+              ctx.event.data.n = 99;
+              delete ctx.event.data.title;
+              delete ctx.db;
+              ctx.event.type = 'changed';
+              return seen;
+            }
+            """;
+        FunctionInvocation Invocation() => FunctionRuntimeFixture.Invocation(RunTrigger.Document) with
+        {
+            Event = new FunctionEvent("ev", TriggerOperation.Create, "tasks", "t1", null, null, new JsonObject { ["title"] = "a", ["n"] = 1 }),
+        };
+
+        var firstInvocation = Invocation();
+        var first = await fixture.RunAsync(Code, firstInvocation, name: name);
+        // Other tests share the engine pool and may evict this engine between the runs: then a run is its engine's first.
+        FunctionRunResult second;
+        FunctionInvocation secondInvocation;
+        var attempts = 0;
+        do
+        {
+            secondInvocation = Invocation();
+            second = await fixture.RunAsync(Code, secondInvocation, name: name);
+        }
+        while (second.Result?["runs"]?.GetValue<long>() == 1 && ++attempts < 5);
+
+        const string Expected = """
+            {"keys":["db","userDb","auth","args","event","run","env","log","fetch","reject"],
+             "eventKeys":["id","type","collection","documentId","before","after","data"],
+             "data":{"title":"a","n":1},"db":"object","hasLeak":false}
+            """;
+        Assert.Equal(RunStatus.Succeeded, first.Status);
+        Assert.Equal(RunStatus.Succeeded, second.Status);
+        Assert.Equal(2, second.Result!["runs"]!.GetValue<long>());
+        Assert.Equal(firstInvocation.RunId, second.Result["keptRun"]!.GetValue<string>());
+        Assert.Equal(secondInvocation.RunId, second.Result["ownRun"]!.GetValue<string>());
+        second.Result.AsObject().Remove("keptRun");
+        second.Result.AsObject().Remove("ownRun");
+        foreach (var result in new[] { first.Result!.AsObject(), second.Result.AsObject() })
+        {
+            result.Remove("runs");
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(Expected), result), result.ToJsonString());
+        }
+    }
+
+    [Fact]
     public async Task Writes_CarryTheFunctionAsOriginOneDeeperThanTheInvocation()
     {
         var c = await fixture.NewCollectionAsync(new Dictionary<string, string> { ["create"] = "true" });

@@ -219,6 +219,35 @@ public sealed class FunctionSandboxTests(FunctionRuntimeFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Run_ResultConversion_CallsToJsonWithItsKey_ReadsGettersAndProxyTraps_AndSharedObjectsAreNoCycle()
+    {
+        var result = await fixture.RunAsync("""
+            export default async function (ctx) {
+              const keyed = { toJSON(key) { return 'key:' + key; } };
+              const shared = { x: 1 };
+              return {
+                prop: keyed,
+                items: [keyed, { toJSON(key) { return typeof key; } }],
+                getter: { get g() { return 'got'; } },
+                proxy: new Proxy({ a: 1 }, { get: (target, p) => (p === 'a' ? 2 : target[p]) }),
+                left: shared,
+                right: { again: shared },
+              };
+            }
+            """);
+        var top = await fixture.RunAsync("export default async function (ctx) { return { toJSON(key) { return { key }; } }; }");
+        var deepCycle = await fixture.RunAsync("export default async function (ctx) { const a = { b: { c: [] } }; a.b.c.push(a); return a; }");
+
+        Assert.Equal(RunStatus.Succeeded, result.Status);
+        Assert.Equal(
+            """{"prop":"key:prop","items":["key:0","string"],"getter":{"g":"got"},"proxy":{"a":2},"left":{"x":1},"right":{"again":{"x":1}}}""",
+            result.Result!.ToJsonString());
+        Assert.Equal("""{"key":""}""", top.Result!.ToJsonString());
+        Assert.Equal(RunStatus.Failed, deepCycle.Status);
+        Assert.Contains("result.b.c[0] refers back to an object that contains it (a cycle)", deepCycle.Error!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_AResultLargerThanMaxResultBytesFails()
     {
         var result = await fixture.RunAsync("export default async function (ctx) { return 'x'.repeat(70000); }");
