@@ -29,8 +29,9 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
 
     private static readonly SortField[] OldestFirst = [new("startedAt"), new(SystemFields.Id)];
 
-    // The order of the runs index (FunctionCollectionsInitializer.RunIndexes), id last as the store ends every index.
-    private static readonly SortField[] IndexOrder = [new("function"), new("status"), new("startedAt", Descending: true), new(SystemFields.Id)];
+    // The runs index's first field alone: the next function's name is the index's next entry on every provider (with
+    // more sort fields MongoDB, whose indexes do not end with the id, would sort every later run to find one).
+    private static readonly SortField[] ByFunction = [new("function")];
 
     private static readonly RunStatus[] FailedStatuses = [RunStatus.Failed, RunStatus.TimedOut];
 
@@ -67,7 +68,9 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
         var after = DecodeCursor(cursor);
         await writer.FlushAsync(cancellationToken);
         var found = new List<JsonObject>();
-        foreach (var s in status is { } one ? [one] : AllStatuses)
+        // Only failed and timed-out runs become dead letters (FunctionExecutor), so a dead-letter list reads only those.
+        var statuses = status is { } one ? [one] : deadLetter is true ? FailedStatuses : AllStatuses;
+        foreach (var s in statuses)
         {
             found.AddRange(await store.QueryAsync(FunctionRunJson.Collection, ListQuery(function, s, deadLetter, limit, after), cancellationToken));
         }
@@ -194,7 +197,7 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
 
     /// <summary>The first run (in index order) of the first function after <paramref name="after"/>: its name is the next one.</summary>
     internal static DocumentQuery NextFunctionQuery(string? after) =>
-        new(after is null ? MatchAllNode.Instance : new FieldNode("function", FieldOperator.Gt, JsonSerializer.SerializeToElement(after)), IndexOrder, 1);
+        new(after is null ? MatchAllNode.Instance : new FieldNode("function", FieldOperator.Gt, JsonSerializer.SerializeToElement(after)), ByFunction, 1);
 
     private static string StartedAt(JsonObject run) => run["startedAt"]!.GetValue<string>();
 

@@ -184,6 +184,16 @@ public sealed class FunctionRunIndexTests : IDisposable
     }
 
     [Fact]
+    public void NextFunctionQuery_SortsByTheFunctionAlone_SoMongoReadsOneIndexEntry()
+    {
+        // MongoDB's indexes do not end with the id: a sort with more fields than the index's first would make it sort
+        // every later run to answer with one.
+        var query = FunctionRunStore.NextFunctionQuery("fn");
+        Assert.Equal(new MongoDB.Bson.BsonDocument("function", 1), Platform.Server.Storage.Mongo.MongoQueryTranslator.Sort(query.Sort));
+        Assert.Equal(1, query.Limit);
+    }
+
+    [Fact]
     public async Task ListAndRecentFailures_MergeTheReadsPerStatusAndFunction()
     {
         using var store = await OpenAsync();
