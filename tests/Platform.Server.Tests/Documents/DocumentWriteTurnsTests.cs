@@ -23,16 +23,7 @@ public sealed class DocumentWriteTurnsTests
 
     public DocumentWriteTurnsTests()
     {
-        var collections = Options.Create(new CollectionOptions());
-        _registry = new CollectionRegistry(_store, collections, TimeProvider.System);
-        _service = new DocumentService(
-            _store,
-            _registry,
-            new DocumentValidator(Options.Create(new DocumentLimits())),
-            new DocumentIdGenerator(TimeProvider.System),
-            new DocumentRules(TimeProvider.System),
-            collections,
-            TimeProvider.System);
+        (_service, _registry) = DocumentServices.Create(_store);
     }
 
     [Fact]

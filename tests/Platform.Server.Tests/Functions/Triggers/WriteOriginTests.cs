@@ -24,16 +24,7 @@ public sealed class WriteOriginTests : IAsyncLifetime
     [Fact]
     public async Task DocumentService_WritesOfAFunctionCaller_CarryItsOrigin_InBatchesToo()
     {
-        var collections = Options.Create(new CollectionOptions());
-        var registry = new CollectionRegistry(_fixture.Store, collections, TimeProvider.System);
-        var service = new DocumentService(
-            _fixture.Store,
-            registry,
-            new DocumentValidator(Options.Create(new DocumentLimits())),
-            new DocumentIdGenerator(TimeProvider.System),
-            new DocumentRules(TimeProvider.System),
-            collections,
-            TimeProvider.System);
+        var (service, registry) = Platform.Server.Tests.Documents.DocumentServices.Create(_fixture.Store);
         await registry.CreateAsync(new CollectionDefinition("orders", null, [], new Dictionary<string, string>()), Ct);
         var function = Caller.Service with { Origin = new WriteOrigin("audit", 3) };
         var start = await _fixture.Feed.GetPositionAsync(Ct);
