@@ -26,8 +26,12 @@ public sealed class CollectionsPageTests : DashboardTestContext
         return page;
     }
 
-    private static void OpenTab(IRenderedComponent<CollectionDetail> page, string title) =>
+    private static void OpenTab(IRenderedComponent<CollectionDetail> page, string title)
+    {
         page.FindAll(".mud-tab").First(t => t.TextContent.Trim() == title).Click();
+        // MudTabs activates the panel in an async handler; on a loaded machine its render lands after Click returns.
+        page.WaitForAssertion(() => Assert.Equal(title, page.Find(".mud-tab-active").TextContent.Trim()));
+    }
 
     [Fact]
     public async Task Collections_ListsIndexesAndRules_AndCountsOnlyWhenAsked()
