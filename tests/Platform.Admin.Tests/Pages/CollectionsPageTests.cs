@@ -26,13 +26,6 @@ public sealed class CollectionsPageTests : DashboardTestContext
         return page;
     }
 
-    private static void OpenTab(IRenderedComponent<CollectionDetail> page, string title)
-    {
-        page.FindAll(".mud-tab").First(t => t.TextContent.Trim() == title).Click();
-        // MudTabs activates the panel in an async handler; on a loaded machine its render lands after Click returns.
-        page.WaitForAssertion(() => Assert.Equal(title, page.Find(".mud-tab-active").TextContent.Trim()));
-    }
-
     [Fact]
     public async Task Collections_ListsIndexesAndRules_AndCountsOnlyWhenAsked()
     {
@@ -76,7 +69,7 @@ public sealed class CollectionsPageTests : DashboardTestContext
         problem["errors"] = new JsonArray(new JsonObject { ["path"] = "rules.update", ["message"] = "Unexpected '!'.", ["position"] = 5 });
         Api.On(HttpMethod.Put, "/api/admin/collections/todos", HttpStatusCode.BadRequest, problem);
         var page = RenderTodos();
-        OpenTab(page, "Rules");
+        page.OpenTab("Rules");
 
         Assert.Equal("auth != null", page.Find("#rule-list").GetAttribute("value"));
         page.Find("#rule-update").Input("auth ! null");
@@ -100,7 +93,7 @@ public sealed class CollectionsPageTests : DashboardTestContext
         Api.On(HttpMethod.Post, "/api/admin/collections/todos/rules/simulate", HttpStatusCode.OK, JsonNode.Parse(
             """{"allowed":true,"reason":"The list rule allows it.","rule":"doc.ownerId == auth.id","filter":{"ownerId":"user-1"}}"""));
         var page = RenderTodos();
-        OpenTab(page, "Rules");
+        page.OpenTab("Rules");
         page.Find("#rule-list").Input("doc.ownerId == auth.id");
 
         page.Find("[data-testid=sim-run]").Click();
@@ -164,7 +157,7 @@ public sealed class CollectionsPageTests : DashboardTestContext
         await SignInAsync();
         Api.On(HttpMethod.Delete, "/api/admin/collections/todos", HttpStatusCode.NoContent);
         var page = RenderTodos();
-        OpenTab(page, "Delete");
+        page.OpenTab("Delete");
 
         Assert.True(page.Find("[data-testid=delete-collection]").HasAttribute("disabled"));
         page.Find("#delete-confirm").Input("todo");

@@ -140,7 +140,7 @@ public sealed class FunctionsPageTests : DashboardTestContext
         page.WaitForAssertion(() => Assert.Contains("line 2, column 9", page.Find("[data-testid=linked-run] [data-testid=run-error]").TextContent, StringComparison.Ordinal));
         Assert.Contains("Run r7", page.Find("[data-testid=linked-run]").TextContent, StringComparison.Ordinal);
         Assert.Contains("TypeError: boom", page.Find("[data-testid=linked-run]").TextContent, StringComparison.Ordinal);
-        Assert.Contains("History", page.Find(".mud-tab-active").TextContent, StringComparison.Ordinal);
+        page.WaitForAssertion(() => Assert.Contains("History", page.Find(".mud-tab-active").TextContent, StringComparison.Ordinal));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=history]")));
     }
 
@@ -167,7 +167,7 @@ public sealed class FunctionsPageTests : DashboardTestContext
             .On(HttpMethod.Post, "/api/admin/functions/hello/run", HttpStatusCode.OK, Run("r1", "succeeded"));
         var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=function-version]")));
-        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Run now", StringComparison.Ordinal)).Click();
+        page.OpenTab("Run now");
 
         page.Find("#run-args").Change("""{"name":"Ada"}""");
         page.FindAll("button").Single(b => b.TextContent.Trim() == "Run now").Click();
@@ -186,7 +186,7 @@ public sealed class FunctionsPageTests : DashboardTestContext
         Api.On(HttpMethod.Get, "/api/admin/functions/hello", HttpStatusCode.OK, Function());
         var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=function-version]")));
-        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Run now", StringComparison.Ordinal)).Click();
+        page.OpenTab("Run now");
 
         page.Find("#run-args").Change("{name:");
         page.FindAll("button").Single(b => b.TextContent.Trim() == "Run now").Click();
@@ -207,7 +207,7 @@ public sealed class FunctionsPageTests : DashboardTestContext
         var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=function-version]")));
 
-        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("History", StringComparison.Ordinal)).Click();
+        page.OpenTab("History");
         page.WaitForAssertion(() => Assert.Contains("succeeded", page.Find("[data-testid=history]").TextContent, StringComparison.Ordinal));
         page.FindAll("button").Single(b => b.TextContent.Trim() == "Load more").Click();
 
@@ -232,7 +232,7 @@ public sealed class FunctionsPageTests : DashboardTestContext
         var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=function-version]")));
 
-        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Dead letters", StringComparison.Ordinal)).Click();
+        page.OpenTab("Dead letters");
         page.WaitForAssertion(() => Assert.Contains("document", page.Find("[data-testid=dead-letters]").TextContent, StringComparison.Ordinal));
         page.FindAll("button").Single(b => b.TextContent.Trim() == "Retry").Click();
 
@@ -253,7 +253,7 @@ public sealed class FunctionsPageTests : DashboardTestContext
         var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=function-version]")));
 
-        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Versions", StringComparison.Ordinal)).Click();
+        page.OpenTab("Versions");
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=versions-table]")));
         page.FindAll("button").Single(b => b.TextContent.Trim() == "Diff").Click();
         var diff = page.Find("[data-testid=version-diff]");
