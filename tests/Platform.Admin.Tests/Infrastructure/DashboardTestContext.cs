@@ -11,6 +11,8 @@ public abstract class DashboardTestContext : BunitContext
 {
     protected DashboardTestContext()
     {
+        // bUnit waits 1 s by default; CI's loaded machines have taken longer than that to render an async handler's result.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(15);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddBaasDashboard(new Uri("http://baas.test/"), Api);
