@@ -91,12 +91,7 @@ public static class FunctionRunJson
     /// <see cref="FromJson"/> reads it back as null or empty, and most records are successful runs that have none of them,
     /// so every insert serializes, stores and logs fewer bytes.
     /// </summary>
-    /// <param name="run">The run.</param>
-    /// <param name="takeResult">
-    /// True when the caller hands over <see cref="FunctionRunRecord.Result"/>, which nothing else uses (a <c>before</c>
-    /// trigger's run, whose data the write copied): the document then holds that node instead of a copy of it.
-    /// </param>
-    public static JsonObject ToDocument(FunctionRunRecord run, bool takeResult = false)
+    public static JsonObject ToDocument(FunctionRunRecord run)
     {
         ArgumentNullException.ThrowIfNull(run);
         var stamp = Common.Timestamps.Format(run.StartedAt);
@@ -133,7 +128,7 @@ public static class FunctionRunJson
 
         if (run.Result is { } result)
         {
-            document["result"] = takeResult && result.Parent is null ? result : result.DeepClone();
+            document["result"] = result.DeepClone();
         }
 
         if (run.Rejection is { } rejection)
