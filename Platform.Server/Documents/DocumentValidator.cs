@@ -43,8 +43,9 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
 
     /// <summary>
     /// Validates <paramref name="document"/>, a document the caller owns (e.g. the result of a merge patch or an
-    /// operator update on the service's own copy), the same way as <see cref="Validate"/>, but strips the system
-    /// fields from it and returns it instead of a copy.
+    /// operator update on the service's own copy, or the data a <c>before</c> trigger returned), the same way as
+    /// <see cref="Validate"/>, but strips the system fields from it and returns it instead of a copy. A document that
+    /// fails is left unchanged.
     /// </summary>
     public ValidatedDocument ValidateOwned(JsonObject document)
     {
@@ -80,15 +81,8 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
             }
         }
 
-        if (!copy && stripped is not null)
-        {
-            foreach (var name in stripped)
-            {
-                obj.Remove(name);
-            }
-        }
-
-        var size = SerializedSize(result);
+        // Measured before an owned document loses its system fields, so a refused one is left as it was given.
+        var size = SerializedSize(result, copy ? null : stripped);
         if (size > limits.MaxBytes)
         {
             // The whole document is at fault (a PATCH's small body can make it too large), named as schema errors name
@@ -101,6 +95,14 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
             {
                 Extensions = new Dictionary<string, object?> { ["size"] = size, ["limit"] = limits.MaxBytes },
             };
+        }
+
+        if (!copy && stripped is not null)
+        {
+            foreach (var name in stripped)
+            {
+                obj.Remove(name);
+            }
         }
 
         return new ValidatedDocument(result, suppliedId);
@@ -166,7 +168,8 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
         }
     }
 
-    private static long SerializedSize(JsonObject document)
+    /// <summary>The size of <paramref name="document"/>'s JSON without the top-level members named in <paramref name="without"/>.</summary>
+    private static long SerializedSize(JsonObject document, List<string>? without)
     {
         // Counted, not kept: the writer writes into one pooled scratch buffer over and over.
         using var counter = new CountingBufferWriter();
@@ -174,7 +177,31 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
         // Unescaped, as stores keep it: the default encoder would count 'é' as six bytes (\u00E9).
         using (var writer = new Utf8JsonWriter(counter, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
-            document.WriteTo(writer);
+            if (without is null)
+            {
+                document.WriteTo(writer);
+            }
+            else
+            {
+                writer.WriteStartObject();
+                foreach (var (name, value) in document)
+                {
+                    if (!without.Contains(name))
+                    {
+                        writer.WritePropertyName(name);
+                        if (value is null)
+                        {
+                            writer.WriteNullValue();
+                        }
+                        else
+                        {
+                            value.WriteTo(writer);
+                        }
+                    }
+                }
+
+                writer.WriteEndObject();
+            }
         }
 
         return counter.Count;

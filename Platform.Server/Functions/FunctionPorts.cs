@@ -91,12 +91,7 @@ public static class FunctionRunJson
     /// <see cref="FromJson"/> reads it back as null or empty, and most records are successful runs that have none of them,
     /// so every insert serializes, stores and logs fewer bytes.
     /// </summary>
-    /// <param name="run">The run.</param>
-    /// <param name="takeResult">
-    /// True when the caller hands over <see cref="FunctionRunRecord.Result"/>, which nothing else uses (a <c>before</c>
-    /// trigger's run, whose data the write copied): the document then holds that node instead of a copy of it.
-    /// </param>
-    public static JsonObject ToDocument(FunctionRunRecord run, bool takeResult = false)
+    public static JsonObject ToDocument(FunctionRunRecord run)
     {
         ArgumentNullException.ThrowIfNull(run);
         var stamp = Common.Timestamps.Format(run.StartedAt);
@@ -133,7 +128,7 @@ public static class FunctionRunJson
 
         if (run.Result is { } result)
         {
-            document["result"] = takeResult && result.Parent is null ? result : result.DeepClone();
+            document["result"] = result.DeepClone();
         }
 
         if (run.Rejection is { } rejection)
@@ -157,6 +152,100 @@ public static class FunctionRunJson
         }
 
         return document;
+    }
+
+    /// <summary>
+    /// <see cref="ToDocument"/>'s JSON written straight to UTF-8 (the same members in the same order, strings escaped as
+    /// the stores keep them), without building the node tree first: for a record that is only stored, never read back
+    /// (a successful <c>before</c> trigger's run, inserted with its document). The run's nodes are written, not kept.
+    /// </summary>
+    public static byte[] ToUtf8Json(FunctionRunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        using var buffer = new Common.PooledBufferWriter();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, StoredJson))
+        {
+            var stamp = Common.Timestamps.Format(run.StartedAt);
+            writer.WriteStartObject();
+            writer.WriteString(Storage.SystemFields.Id, run.Id);
+            writer.WriteNumber(Storage.SystemFields.Version, 1L);
+            writer.WriteString(Storage.SystemFields.CreatedAt, stamp);
+            writer.WriteString(Storage.SystemFields.UpdatedAt, stamp);
+            writer.WriteNull(Storage.SystemFields.CreatedBy);
+            writer.WriteString("function", run.Function);
+            writer.WriteNumber("version", run.Version);
+            writer.WriteString("trigger", run.Trigger.Name());
+            writer.WriteNumber("attempt", run.Attempt);
+            writer.WriteString("status", run.Status.Name());
+            writer.WriteString("startedAt", stamp);
+            writer.WriteNumber("durationMs", run.DurationMs);
+            writer.WriteBoolean("deadLetter", run.DeadLetter);
+            if (run.EventId is { } eventId)
+            {
+                writer.WriteString("eventId", eventId);
+            }
+
+            if (run.Logs.Count > 0)
+            {
+                writer.WriteStartArray("logs");
+                foreach (var line in run.Logs)
+                {
+                    writer.WriteStringValue(line);
+                }
+
+                writer.WriteEndArray();
+            }
+
+            if (run.Error is { } error)
+            {
+                writer.WritePropertyName("error");
+                ErrorJson(error).WriteTo(writer);
+            }
+
+            WriteNode(writer, "result", run.Result);
+            if (run.Rejection is { } rejection)
+            {
+                writer.WritePropertyName("rejection");
+                RejectionJson(rejection).WriteTo(writer);
+            }
+
+            WriteNode(writer, "args", run.Args);
+            if (run.Event is { } functionEvent)
+            {
+                writer.WriteStartObject("event");
+                writer.WriteString("id", functionEvent.Id);
+                writer.WriteString("type", functionEvent.Type.Name());
+                writer.WriteString("collection", functionEvent.Collection);
+                writer.WriteString("documentId", functionEvent.DocumentId);
+                WriteNode(writer, "before", functionEvent.Before);
+                WriteNode(writer, "after", functionEvent.After);
+                WriteNode(writer, "data", functionEvent.Data);
+                writer.WriteEndObject();
+            }
+
+            if (run.DueAt is { } dueAt)
+            {
+                writer.WriteString("dueAt", Common.Timestamps.Format(dueAt));
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    // Unescaped as the stores keep documents (SqliteDocumentStore serializes with the same encoder).
+    private static readonly System.Text.Json.JsonWriterOptions StoredJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static void WriteNode(System.Text.Json.Utf8JsonWriter writer, string name, JsonNode? node)
+    {
+        if (node is null)
+        {
+            return;
+        }
+
+        writer.WritePropertyName(name);
+        node.WriteTo(writer);
     }
 
     private static void AddFields(JsonObject json, FunctionRunRecord run, string startedAt)

@@ -16,8 +16,41 @@ public abstract record WriteOperation(string Collection)
     public Functions.WriteOrigin? Origin { get; init; }
 }
 
-/// <summary>Store a new document; fails with <see cref="DuplicateIdException"/> when the id exists.</summary>
-public sealed record InsertOperation(string Collection, JsonObject Document) : WriteOperation(Collection);
+/// <summary>
+/// Store a new document; fails with <see cref="DuplicateIdException"/> when the id exists. Made from the document, or
+/// from its JSON already serialized (<see cref="InsertOperation(string, string, ReadOnlyMemory{byte})"/>): a caller
+/// that writes the JSON itself (a <c>before</c> trigger's run record) saves building a node tree only to have it
+/// serialized again, and a provider that stores JSON text (SQLite) stores those bytes as they are.
+/// </summary>
+public sealed record InsertOperation : WriteOperation
+{
+    private JsonObject? _document;
+
+    public InsertOperation(string collection, JsonObject document)
+        : base(collection)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        _document = document;
+    }
+
+    /// <summary>A document given as its UTF-8 JSON: an object with every system field, <c>_id</c> = <paramref name="id"/>.</summary>
+    public InsertOperation(string collection, string id, ReadOnlyMemory<byte> utf8Json)
+        : base(collection)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        Id = id;
+        Utf8Json = utf8Json;
+    }
+
+    /// <summary>The document; for one given as JSON, parsed on first read (a provider that stores the JSON never reads it).</summary>
+    public JsonObject Document => _document ??= JsonNode.Parse(Utf8Json!.Value.Span)!.AsObject();
+
+    /// <summary>The document's <c>_id</c> when it was given as JSON, else null (read it from <see cref="Document"/>).</summary>
+    public string? Id { get; }
+
+    /// <summary>The document's UTF-8 JSON when it was given so, else null.</summary>
+    public ReadOnlyMemory<byte>? Utf8Json { get; }
+}
 
 /// <summary>
 /// Replace the stored document with the same <c>_id</c>, only if its stored <c>_version</c> equals

@@ -119,6 +119,8 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
         var data = write.Data;
         JsonObject? fields = null;
         List<FunctionRunRecord>? succeeded = null;
+        List<WriteOperation>? records = null;
+        var combined = _store.CombinedWritesAreCheap;
         for (var i = 0; i < functions.Length; i++)
         {
             var function = functions[i];
@@ -165,6 +167,9 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
                     throw Failed(function, run);
             }
 
+            // Where the record goes with the document (SQLite), it is written now, straight to its stored JSON, while the
+            // result is as the function returned it; the returned data can then become the document without a copy.
+            var record = combined ? RecordOf(run) : null;
             if (write.Operation != TriggerOperation.Delete && run.Result is not null)
             {
                 if (run.Result is not JsonObject { Count: 1 } returned || returned["data"] is not JsonObject replacement)
@@ -182,7 +187,8 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
                 try
                 {
                     // Names, depth and size as for a client's body; system fields (even a spread ctx.event.data's) are dropped.
-                    validated = _validator.Validate(replacement);
+                    // Nothing reads the result after its record was written, so its data is taken rather than copied.
+                    validated = record is not null ? _validator.ValidateOwned(replacement) : _validator.Validate(replacement);
                 }
                 catch (DomainException)
                 {
@@ -196,25 +202,26 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
                 data = i < functions.Length - 1 ? WithUserFields(write.Data!, fields) : null;
             }
 
-            (succeeded ??= new List<FunctionRunRecord>(functions.Length)).Add(Slim(run));
+            if (record is not null)
+            {
+                (records ??= new List<WriteOperation>(functions.Length)).Add(record);
+            }
+            else
+            {
+                (succeeded ??= new List<FunctionRunRecord>(functions.Length)).Add(Slim(run));
+            }
+        }
+
+        if (records is not null)
+        {
+            // In the document's own store write (SQLite: the same group-commit transaction, no second commit and no
+            // queue): the records commit with the document or not at all.
+            return new BeforeWriteResult(fields, null) { Writes = records };
         }
 
         if (succeeded is null)
         {
             return new BeforeWriteResult(fields, null);
-        }
-
-        if (_store.CombinedWritesAreCheap)
-        {
-            // In the document's own store write (SQLite: the same group-commit transaction, no second commit and no
-            // queue): the records commit with the document or not at all.
-            var writes = new WriteOperation[succeeded.Count];
-            for (var i = 0; i < writes.Length; i++)
-            {
-                writes[i] = new InsertOperation(FunctionRunJson.Collection, FunctionRunJson.ToDocument(succeeded[i], takeResult: true));
-            }
-
-            return new BeforeWriteResult(fields, null) { Writes = writes };
         }
 
         // A store where a second operation makes the write a transaction (MongoDB): queued once the write committed and
@@ -228,6 +235,10 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
             }
         });
     }
+
+    /// <summary>The insert of a successful run's <see cref="Slim"/> record, its JSON written at once.</summary>
+    private static InsertOperation RecordOf(FunctionRunRecord run) =>
+        new(FunctionRunJson.Collection, run.Id, FunctionRunJson.ToUtf8Json(Slim(run)));
 
     /// <summary>
     /// The record of a successful run (docs/functions-before.md, Runs): the event without the documents

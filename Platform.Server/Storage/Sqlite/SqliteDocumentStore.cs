@@ -612,6 +612,25 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     {
         switch (operation)
         {
+            case InsertOperation { Utf8Json: { } utf8Json, Id: { } jsonId } insert:
+            {
+                // Given as JSON (a run record): its bytes are bound as they are, with no node tree to walk or serialize.
+                RecordArrayPaths(writer, state, utf8Json.Span, ref recorded);
+                var inserted = WithUniqueMapping(state, opIndex, () => writer.ExecuteUtf8(state.InsertSql, jsonId, 1, utf8Json.Span));
+                if (inserted == 0)
+                {
+                    throw new DuplicateIdException(state.Name, jsonId, opIndex);
+                }
+
+                if (!state.Logged)
+                {
+                    return 0;
+                }
+
+                writer.Execute(SqliteChangeLog.InsertSql, [state.Name, jsonId, System.Text.Encoding.UTF8.GetString(utf8Json.Span), committedAt, SqliteChangeLog.OriginParameter(insert.Origin)]);
+                return writer.LastInsertRowId;
+            }
+
             case InsertOperation insert:
             {
                 var (id, version) = Identity(insert.Document);
@@ -734,6 +753,82 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         state.AddArrayPaths(found);
     }
 
+    /// <summary><see cref="RecordArrayPaths(SqliteSession, CollectionState, JsonObject, ref List{ValueTuple{CollectionState, string}}?)"/> for a document given as UTF-8 JSON.</summary>
+    private static void RecordArrayPaths(SqliteSession writer, CollectionState state, ReadOnlySpan<byte> utf8Json, ref List<(CollectionState, string)>? recorded)
+    {
+        var found = ArrayPaths(utf8Json, state.ArrayPaths);
+        if (found is null)
+        {
+            return;
+        }
+
+        foreach (var path in found)
+        {
+            writer.Execute(InsertArrayPathSql, [state.Name, path]);
+            (recorded ??= []).Add((state, path));
+        }
+
+        state.AddArrayPaths(found);
+    }
+
+    /// <summary>
+    /// The paths of <paramref name="utf8Json"/> (an object) that hold an array and are not in <paramref name="known"/>,
+    /// as <see cref="CollectArrayPaths"/> finds them in a node tree (an array's elements share its path), or null.
+    /// </summary>
+    internal static HashSet<string>? ArrayPaths(ReadOnlySpan<byte> utf8Json, ImmutableHashSet<string> known)
+    {
+        HashSet<string>? found = null;
+        var reader = new Utf8JsonReader(utf8Json);
+
+        // The path of each open container, and whether it is an array. The name read last stays raw bytes until its
+        // value turns out to be a container: a scalar's name is never decoded.
+        var paths = new List<(string Path, bool Array)>();
+        ReadOnlySpan<byte> rawName = default;
+        string? escapedName = null;
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName:
+                    rawName = reader.ValueSpan;
+                    escapedName = reader.ValueIsEscaped ? reader.GetString() : null;
+                    break;
+                case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                {
+                    string path;
+                    if (paths.Count == 0)
+                    {
+                        path = string.Empty;
+                    }
+                    else if (paths[^1].Array)
+                    {
+                        path = paths[^1].Path;
+                    }
+                    else
+                    {
+                        var name = escapedName ?? System.Text.Encoding.UTF8.GetString(rawName);
+                        path = paths[^1].Path.Length == 0 ? name : paths[^1].Path + "." + name;
+                    }
+
+                    var array = reader.TokenType == JsonTokenType.StartArray;
+                    if (array && !known.Contains(path))
+                    {
+                        (found ??= new HashSet<string>(StringComparer.Ordinal)).Add(path);
+                    }
+
+                    paths.Add((path, array));
+                    break;
+                }
+
+                case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                    paths.RemoveAt(paths.Count - 1);
+                    break;
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Writes array paths that a rolled-back write published to readers back into the table.</summary>
     private static void RerecordArrayPaths(SqliteSession writer, List<(CollectionState State, string Path)> recorded)
     {
@@ -743,7 +838,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
     }
 
-    private static void CollectArrayPaths(JsonNode? node, string path, ImmutableHashSet<string> known, ref HashSet<string>? found)
+    internal static void CollectArrayPaths(JsonNode? node, string path, ImmutableHashSet<string> known, ref HashSet<string>? found)
     {
         switch (node)
         {

@@ -154,6 +154,22 @@ public sealed class DocumentValidatorTests
     }
 
     [Fact]
+    public void ValidateOwned_MeasuresWithoutTheSystemFields_AndLeavesARefusedDocumentAsGiven()
+    {
+        // A before trigger's returned data still belongs to its run record when it is refused: it must not lose fields.
+        var document = JsonNode.Parse("""{"_id":"d1","_version":3,"_createdAt":"2026-01-01T00:00:00.000Z","text":"é","n":[1,2]}""")!.AsObject();
+        var original = document.ToJsonString();
+        var userFields = System.Text.Encoding.UTF8.GetByteCount("""{"text":"é","n":[1,2]}""");
+
+        var error = Assert.Throws<InvalidInputException>(() => Validator(maxBytes: userFields - 1).ValidateOwned(document));
+
+        Assert.Equal(DocumentValidator.DocumentTooLarge, error.Code);
+        Assert.Equal(original, document.ToJsonString());
+        Assert.Same(document, Validator(maxBytes: userFields).ValidateOwned(document).Document);
+        Assert.Equal(["text", "n"], document.Select(p => p.Key));
+    }
+
+    [Fact]
     public void DocumentLimits_HaveDocumentedDefaults()
     {
         var limits = new DocumentLimits();

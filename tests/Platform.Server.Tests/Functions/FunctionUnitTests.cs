@@ -145,4 +145,34 @@ public sealed class FunctionUnitTests
         Assert.Equal("[]", api["logs"]!.ToJsonString());
         Assert.True(api.ContainsKey("error") && api["error"] is null && api.ContainsKey("rejection") && api.ContainsKey("args"));
     }
+
+    public static TheoryData<string> RunShapes => ["full", "successful before run", "scheduled", "unicode and escapes"];
+
+    [Theory]
+    [MemberData(nameof(RunShapes))]
+    public void RunUtf8Json_IsTheStoredDocumentsJson(string shape)
+    {
+        var startedAt = new DateTimeOffset(2026, 5, 6, 7, 8, 9, 123, TimeSpan.Zero);
+        var run = shape switch
+        {
+            "full" => new FunctionRunRecord(
+                "run-1", "f", 3, RunTrigger.Document, "evt-1", 2, RunStatus.Failed, startedAt, 42, ["a", "b"],
+                new FunctionError("boom", 3, 7), JsonNode.Parse("""{ "x": [1, { "y": null }] }"""), new FunctionRejection(409, "no"), true, JsonNode.Parse("[1]"),
+                new FunctionEvent("evt-1", TriggerOperation.Update, "orders", "o1", new JsonObject { ["n"] = 1 }, new JsonObject { ["n"] = 2 }, new JsonObject { ["n"] = 3 })),
+            "successful before run" => new FunctionRunRecord(
+                "0123456789abcdef01234567", "f", 3, RunTrigger.Document, "evt-1", 1, RunStatus.Succeeded, startedAt, 0, [], null,
+                JsonNode.Parse("""{ "data": { "_id": "o1", "_version": 1, "n": 1, "tags": ["a"], "checked": true } }"""), null, false, null,
+                new FunctionEvent("evt-1", TriggerOperation.Create, "orders", "o1", null, null)),
+            "scheduled" => new FunctionRunRecord(
+                "run-2", "nightly", 1, RunTrigger.Schedule, null, 1, RunStatus.TimedOut, startedAt, 1000, [], new FunctionError("late"), null, null, false, null, null,
+                startedAt.AddMinutes(-1)),
+            _ => new FunctionRunRecord(
+                "run-3", "f", 1, RunTrigger.Callable, null, 1, RunStatus.Succeeded, startedAt, 1, ["é \"quoted\" <b> \u2028 \n"], null,
+                new JsonObject { ["text"] = "ü\u0001</script>", ["big"] = long.MaxValue, ["d"] = 0.1 }, null, false, new JsonObject { ["k"] = "&" }, null),
+        };
+
+        var expected = FunctionRunJson.ToDocument(run).ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+
+        Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(FunctionRunJson.ToUtf8Json(run)));
+    }
 }

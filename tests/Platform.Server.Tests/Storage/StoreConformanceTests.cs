@@ -104,6 +104,25 @@ public abstract class StoreConformanceTests(IStoreFixture fixture)
     }
 
     [Fact]
+    public async Task Insert_GivenAsUtf8Json_StoresTheSameDocument_AndFailsLikeAnInsertOfNodes()
+    {
+        const string json = """{"_id":"j1","_version":1,"_createdAt":"2026-01-02T03:04:05.678Z","_updatedAt":"2026-01-02T03:04:05.678Z","_createdBy":null,"text":"héllo \"q\"","big":9223372036854775807,"d":0.5,"result":{"data":{"tags":["red","blue"]}},"logs":[]}""";
+        var collection = await CollectionWithAsync(Doc("a"));
+
+        var duplicate = await Assert.ThrowsAsync<DuplicateIdException>(() => Store.WriteAsync(
+            [new InsertOperation(collection, "j1", System.Text.Encoding.UTF8.GetBytes(json)), new InsertOperation(collection, "a", System.Text.Encoding.UTF8.GetBytes("""{"_id":"a","_version":1}"""))], Ct));
+        Assert.Equal((1, "a"), (duplicate.OpIndex, duplicate.Id));
+        Assert.Null(await Store.GetAsync(collection, "j1", Ct));
+
+        await Store.WriteAsync([new InsertOperation(collection, "j1", System.Text.Encoding.UTF8.GetBytes(json))], Ct);
+
+        var stored = await Store.GetAsync(collection, "j1", Ct);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(json), stored), stored?.ToJsonString());
+        Assert.Equal(long.MaxValue, stored!["big"]!.GetValue<long>());
+        Assert.Equal(["j1"], await QueryIdsAsync(collection, """{"result.data.tags":"blue"}"""));
+    }
+
+    [Fact]
     public async Task Get_ReturnsNull_WhenDocumentOrCollectionIsMissing()
     {
         var collection = await CollectionWithAsync(Doc("a"));

@@ -86,6 +86,42 @@ public sealed class SqliteDocumentStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task InsertGivenAsUtf8Json_StoresThoseBytes_RecordsItsArrayPaths_AndFailsLikeAnyInsert()
+    {
+        using var store = SqliteStoreFixture.Open(_dataDir);
+        await store.InitializeAsync(Ct);
+        await store.ApplyIndexesAsync("runs", [new IndexDefinition([new SortField("code")], Unique: true)], Ct);
+        const string json = """{"_id":"r1","_version":1,"code":"A","logs":["x"],"result":{"data":{"tags":["red",{"deep":[1]}]}},"é\"s":{"list":[]}}""";
+
+        await store.WriteAsync([new InsertOperation("runs", "r1", System.Text.Encoding.UTF8.GetBytes(json))], Ct);
+
+        Assert.Equal(json, (await store.GetAsync("runs", "r1", Ct))!.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        foreach (var (filter, expected) in new[] { ("""{"logs":"x"}""", 1), ("""{"result.data.tags":"red"}""", 1), ("""{"result.data.tags.deep":1}""", 1), ("""{"code":"A"}""", 1) })
+        {
+            Assert.Equal(expected, (await store.QueryAsync("runs", new DocumentQuery(FilterParser.Parse(filter), [new SortField("_id")], 10), Ct)).Count);
+        }
+
+        await Assert.ThrowsAsync<DuplicateIdException>(() => store.WriteAsync([new InsertOperation("runs", "r1", System.Text.Encoding.UTF8.GetBytes("""{"_id":"r1","_version":1,"code":"B"}"""))], Ct));
+        var unique = await Assert.ThrowsAsync<UniqueIndexViolationException>(() => store.WriteAsync([new InsertOperation("runs", "r2", System.Text.Encoding.UTF8.GetBytes("""{"_id":"r2","_version":1,"code":"A"}"""))], Ct));
+        Assert.Equal("ux_code", unique.IndexName);
+    }
+
+    [Theory]
+    [InlineData("""{"_id":"a","n":1}""")]
+    [InlineData("""{"_id":"a","tags":["x"],"o":{"list":[1,[2,{"in":[3]}]],"s":"[not an array]"},"e\u0073c":{"a":[]}}""")]
+    [InlineData("""{"a":{"b":{"c":{"d":[{"e":{"f":[]}}]}}},"g":[[[]]]}""")]
+    public void ArrayPaths_FromUtf8Json_AreThoseOfTheNodeTree(string json)
+    {
+        var known = System.Collections.Immutable.ImmutableHashSet.Create<string>(StringComparer.Ordinal, "a.b.c.d");
+        HashSet<string>? fromNodes = null;
+        Platform.Server.Storage.Sqlite.SqliteDocumentStore.CollectArrayPaths(Doc(json), string.Empty, known, ref fromNodes);
+
+        var fromJson = Platform.Server.Storage.Sqlite.SqliteDocumentStore.ArrayPaths(System.Text.Encoding.UTF8.GetBytes(json), known);
+
+        Assert.Equal(fromNodes?.Order(StringComparer.Ordinal), fromJson?.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Reads_ProceedWhileAnotherConnectionHoldsTheWriteLock()
     {
         using var store = SqliteStoreFixture.Open(_dataDir);
