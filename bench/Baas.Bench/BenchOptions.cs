@@ -69,10 +69,10 @@ internal sealed record BenchOptions
     /// <summary>Memory: how many times each build is started to measure start-up and idle RSS.</summary>
     public int MemoryStarts { get; init; } = 5;
 
-    /// <summary>Memory and dashboard: a published <c>Platform.Server.dll</c> measured beside this tree's build in the same run (before/after).</summary>
+    /// <summary>Memory and dashboard: a published <c>Platform.Server.dll</c> (or a self-contained publish's <c>Platform.Server</c> executable) measured beside this tree's build in the same run (before/after).</summary>
     public string? Baseline { get; init; }
 
-    /// <summary>HTTP, memory, realtime, dashboard and functions: an already published <c>Platform.Server.dll</c> to measure instead of publishing this tree.</summary>
+    /// <summary>HTTP, memory, realtime, dashboard and functions: an already published <c>Platform.Server.dll</c> (or a self-contained publish's <c>Platform.Server</c> executable) to measure instead of publishing this tree.</summary>
     public string? Server { get; init; }
 
     /// <summary>HTTP: run only the scenarios whose names start with one of these (case-insensitive); null runs them all.</summary>
@@ -122,9 +122,10 @@ internal sealed record BenchOptions
           --starts <n>            memory: starts per build for start-up time and idle RSS (1-50, default 5)
           --baseline <dll>        memory, dashboard: a published Platform.Server.dll (e.g. of main) measured beside
                                   this tree's build in the same run, starts (memory) or cold loads (dashboard)
-                                  alternating
+                                  alternating; a self-contained publish's Platform.Server executable runs as it is
           --server <dll>          http, memory, realtime, dashboard, functions: measure this published Platform.Server.dll instead
-                                  of publishing the tree (e.g. a build of main, for a before/after)
+                                  of publishing the tree (e.g. a build of main, for a before/after), or a self-contained
+                                  publish's Platform.Server executable
           --only <names>          http, functions: run only the scenarios whose names start with one of these
                                   comma-separated words (e.g. `--only get-by-id,create`; the set-up and seeding are
                                   unchanged; functions: `--only "create (before"` loads the triggered creates alone,
@@ -170,9 +171,9 @@ internal sealed record BenchOptions
                 "--seed-parallelism" => options with { SeedParallelism = Number(name, value, 1, 16) },
                 "--out" => options with { OutputDirectory = value },
                 "--suite" => value is "http" or "realtime" or "realtime-attack" or "soak" or "triggers" or "functions" or "dashboard" or "schedules" or "memory" or "query-attack" ? options with { Suite = value } : throw new ArgumentException($"--suite must be http, realtime, realtime-attack, query-attack, soak, triggers, functions, dashboard, schedules or memory, not '{value}'."),
-                "--server" => File.Exists(value) ? options with { Server = Path.GetFullPath(value) } : throw new ArgumentException($"--server must name a published Platform.Server.dll; '{value}' does not exist."),
+                "--server" => File.Exists(value) ? options with { Server = Path.GetFullPath(value) } : throw new ArgumentException($"--server must name a published Platform.Server.dll or a self-contained publish's Platform.Server executable; '{value}' does not exist."),
                 "--starts" => options with { MemoryStarts = Number(name, value, 1, 50) },
-                "--baseline" => File.Exists(value) ? options with { Baseline = Path.GetFullPath(value) } : throw new ArgumentException($"--baseline must name a published Platform.Server.dll; '{value}' does not exist."),
+                "--baseline" => File.Exists(value) ? options with { Baseline = Path.GetFullPath(value) } : throw new ArgumentException($"--baseline must name a published Platform.Server.dll or a self-contained publish's Platform.Server executable; '{value}' does not exist."),
                 "--wal-bound" => options with { WalBoundMegabytes = Number(name, value, 1, 65536) },
                 "--report-every" => options with { ReportEvery = TimeSpan.FromSeconds(Number(name, value, 1, 600)) },
                 "--load" => options with { SoakLoad = Number(name, value, 1, 100) / 100.0 },

@@ -39,7 +39,8 @@ internal sealed class ServerProcess : IAsyncDisposable
     public TimeSpan StartupCpuTime { get; private set; }
 
     /// <summary>
-    /// Starts <c>dotnet &lt;dll&gt;</c> on a free loopback port and waits for <c>/health</c> to answer 200.
+    /// Starts <c>dotnet &lt;dll&gt;</c> (or a self-contained publish's executable) on a free loopback port and waits for
+    /// <c>/health</c> to answer 200.
     /// </summary>
     public static async Task<ServerProcess> StartAsync(
         string name,
@@ -52,14 +53,21 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         var port = FreeLoopbackPort();
         var baseAddress = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
-        var startInfo = new ProcessStartInfo("dotnet")
+        // A framework-dependent publish's dll runs through the dotnet host; a self-contained publish's executable (its
+        // apphost, e.g. the composite ReadyToRun build of docs/deployment.md) runs as it is, as it would in production.
+        var throughDotnet = assemblyPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var startInfo = new ProcessStartInfo(throughDotnet ? "dotnet" : assemblyPath)
         {
             WorkingDirectory = Path.GetDirectoryName(assemblyPath)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        startInfo.ArgumentList.Add(assemblyPath);
+        if (throughDotnet)
+        {
+            startInfo.ArgumentList.Add(assemblyPath);
+        }
+
         startInfo.ArgumentList.Add("--urls");
         startInfo.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
         foreach (var (key, value) in environment)
