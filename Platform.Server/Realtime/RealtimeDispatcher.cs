@@ -430,6 +430,7 @@ internal sealed class RealtimeDispatcher(
         // nothing queued gets the change right here, on this thread (TryDeliverHere); the others through their queue.
         List<RealtimeConnection>? overflowed = null;
         var sinceYield = 0;
+        var sentHere = 0;
         foreach (var connection in recipients)
         {
             if (++sinceYield > FanOutSlice)
@@ -446,14 +447,21 @@ internal sealed class RealtimeDispatcher(
             {
                 metrics.EventDropped("closing");
             }
-            else if (TryDeliverHere(connection, dispatched, limits))
+            else if (TryDeliverHere(connection, dispatched, limits, out var sent))
             {
+                sentHere += sent;
                 continue;
             }
             else if (!connection.Queue.Writer.TryWrite(new ConnectionWork(dispatched, null)))
             {
                 (overflowed ??= []).Add(connection);
             }
+        }
+
+        // Counted once per change, not per recipient: each count is a measurement for every listener of the meter.
+        if (sentHere > 0)
+        {
+            metrics.EventsSent(sentHere);
         }
 
         if (overflowed is null)
@@ -864,8 +872,9 @@ internal sealed class RealtimeDispatcher(
     // worker (a thread-pool hop per recipient). Only cheap matching runs here: a costly one (charged to the client
     // address's budget, run on the background matcher) goes through the queue, as does everything while the connection
     // has a backlog, so order and backpressure are the worker's as before. False: queue it.
-    private bool TryDeliverHere(RealtimeConnection connection, DispatchedChange dispatched, RealtimeOptions limits)
+    private bool TryDeliverHere(RealtimeConnection connection, DispatchedChange dispatched, RealtimeOptions limits, out int sent)
     {
+        sent = 0;
         if (connection.Proxy is not { } client || !connection.TryEnterSend())
         {
             return false;
@@ -933,13 +942,13 @@ internal sealed class RealtimeDispatcher(
                 return true;
             }
 
-            var sent = client.SendAsync(RealtimeEvents.Change, more is null ? new ChangeBatch(first) : new ChangeBatch(more), connection.SendAborted);
-            metrics.EventsSent(more?.Count ?? 1);
-            if (!sent.IsCompletedSuccessfully)
+            var sending = client.SendAsync(RealtimeEvents.Change, more is null ? new ChangeBatch(first) : new ChangeBatch(more), connection.SendAborted);
+            sent = more?.Count ?? 1;
+            if (!sending.IsCompletedSuccessfully)
             {
                 // Not on the wire yet (a client not reading, the hub writing something else): the worker waits for it before
                 // anything else, and reports a failure. The marker wakes it; the queue was empty, so it fits.
-                connection.PendingSend = sent;
+                connection.PendingSend = sending;
                 connection.Queue.Writer.TryWrite(default);
             }
 
