@@ -75,6 +75,7 @@ internal sealed class RealtimeDispatcher(
     private readonly LinkedList<DispatchedChange> _window = new();
     private readonly Dictionary<string, LinkedListNode<DispatchedChange>> _windowIndex = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<DispatchWaiter> _waiters = [];
     private string _position = "";
     private long _index;
     private long _windowBytes;
@@ -147,6 +148,44 @@ internal sealed class RealtimeDispatcher(
         }
 
         _started.TrySetResult();
+    }
+
+    /// <summary>
+    /// Completes once the change at <paramref name="position"/> (and every one before it) has been dispatched, or the
+    /// feed restarted: a subscription registered afterwards starts after everything committed before the position was
+    /// read, as its snapshot (read later) does (issue: a change committed but not yet dispatched reached a new
+    /// subscriber both in its snapshot and as an event). At once when <paramref name="compare"/> cannot order the
+    /// positions (null): nothing to wait for then. Cancelling <paramref name="cancellationToken"/> stops the wait.
+    /// </summary>
+    public async Task WhenDispatchedAsync(string position, Func<string, string, int?> compare, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(position);
+        ArgumentNullException.ThrowIfNull(compare);
+        DispatchWaiter waiter;
+        lock (_gate)
+        {
+            waiter = new DispatchWaiter(position, compare);
+            if (waiter.ReachedBy(_position))
+            {
+                return;
+            }
+
+            _waiters.Add(waiter);
+        }
+
+        try
+        {
+            await waiter.Done.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            lock (_gate)
+            {
+                _waiters.Remove(waiter);
+            }
+
+            throw;
+        }
     }
 
     /// <summary>
@@ -362,6 +401,11 @@ internal sealed class RealtimeDispatcher(
         {
             dispatched = new DispatchedChange(change, ++_index);
             _position = change.Sequence;
+            if (_waiters.Count > 0)
+            {
+                ReleaseWaiters(all: false);
+            }
+
             if (limits.ReplayEvents > 0 && limits.ReplayMaxBytes > 0)
             {
                 _windowIndex[change.Sequence] = _window.AddLast(dispatched);
@@ -386,6 +430,7 @@ internal sealed class RealtimeDispatcher(
         // nothing queued gets the change right here, on this thread (TryDeliverHere); the others through their queue.
         List<RealtimeConnection>? overflowed = null;
         var sinceYield = 0;
+        var sentHere = 0;
         foreach (var connection in recipients)
         {
             if (++sinceYield > FanOutSlice)
@@ -402,14 +447,21 @@ internal sealed class RealtimeDispatcher(
             {
                 metrics.EventDropped("closing");
             }
-            else if (TryDeliverHere(connection, dispatched, limits))
+            else if (TryDeliverHere(connection, dispatched, limits, out var sent))
             {
+                sentHere += sent;
                 continue;
             }
             else if (!connection.Queue.Writer.TryWrite(new ConnectionWork(dispatched, null)))
             {
                 (overflowed ??= []).Add(connection);
             }
+        }
+
+        // Counted once per change, not per recipient: each count is a measurement for every listener of the meter.
+        if (sentHere > 0)
+        {
+            metrics.EventsSent(sentHere);
         }
 
         if (overflowed is null)
@@ -451,6 +503,9 @@ internal sealed class RealtimeDispatcher(
             _windowBytes = 0;
             _position = position;
             _windowStart = position;
+
+            // What they waited for may never be read now; their connections were just dropped anyway.
+            ReleaseWaiters(all: true);
         }
     }
 
@@ -531,6 +586,20 @@ internal sealed class RealtimeDispatcher(
         {
             var matching = _connections.Values.Where(c => ended.Covers(c.Caller)).ToList();
             return matching.Count(connection => Drop(connection, SessionEndedReason));
+        }
+    }
+
+    // Lock held. Completes (asynchronously: their continuations never run under the lock) the waiters the dispatched
+    // position has reached, or all of them.
+    private void ReleaseWaiters(bool all)
+    {
+        for (var i = _waiters.Count - 1; i >= 0; i--)
+        {
+            if (all || _waiters[i].ReachedBy(_position))
+            {
+                _waiters[i].Done.TrySetResult();
+                _waiters.RemoveAt(i);
+            }
         }
     }
 
@@ -803,8 +872,9 @@ internal sealed class RealtimeDispatcher(
     // worker (a thread-pool hop per recipient). Only cheap matching runs here: a costly one (charged to the client
     // address's budget, run on the background matcher) goes through the queue, as does everything while the connection
     // has a backlog, so order and backpressure are the worker's as before. False: queue it.
-    private bool TryDeliverHere(RealtimeConnection connection, DispatchedChange dispatched, RealtimeOptions limits)
+    private bool TryDeliverHere(RealtimeConnection connection, DispatchedChange dispatched, RealtimeOptions limits, out int sent)
     {
+        sent = 0;
         if (connection.Proxy is not { } client || !connection.TryEnterSend())
         {
             return false;
@@ -872,13 +942,13 @@ internal sealed class RealtimeDispatcher(
                 return true;
             }
 
-            var sent = client.SendAsync(RealtimeEvents.Change, more is null ? new ChangeBatch(first) : new ChangeBatch(more), connection.SendAborted);
-            metrics.EventsSent(more?.Count ?? 1);
-            if (!sent.IsCompletedSuccessfully)
+            var sending = client.SendAsync(RealtimeEvents.Change, more is null ? new ChangeBatch(first) : new ChangeBatch(more), connection.SendAborted);
+            sent = more?.Count ?? 1;
+            if (!sending.IsCompletedSuccessfully)
             {
                 // Not on the wire yet (a client not reading, the hub writing something else): the worker waits for it before
                 // anything else, and reports a failure. The marker wakes it; the queue was empty, so it fits.
-                connection.PendingSend = sent;
+                connection.PendingSend = sending;
                 connection.Queue.Writer.TryWrite(default);
             }
 
@@ -976,6 +1046,15 @@ internal sealed class RealtimeDispatcher(
     }
 
     private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(SubscriptionIdLength / 2));
+
+    /// <summary>A <see cref="WhenDispatchedAsync"/> in progress: the position it waits for.</summary>
+    private sealed class DispatchWaiter(string position, Func<string, string, int?> compare)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // A position the feed cannot order against the dispatched one is not waited for.
+        public bool ReachedBy(string dispatched) => compare(dispatched, position) is not < 0;
+    }
 
     /// <summary>
     /// The subscriptions on one collection, and each connection holding any of them once (with how many). Changed under

@@ -18,6 +18,7 @@ internal sealed class RealtimeHub(
     SubscriptionPlanner planner,
     SubscriptionActivator activator,
     StoredResume storedResume,
+    SubscribeCatchUp catchUp,
     CallerSessions sessions,
     RealtimeShutdown shutdown,
     ILogger<RealtimeHub> logger) : Hub
@@ -93,6 +94,17 @@ internal sealed class RealtimeHub(
         }
 
         await dispatcher.Started.WaitAsync(cancellationToken);
+        try
+        {
+            // Registered at the dispatched position, which must not be behind what the snapshot (read after) and a
+            // resume position (perhaps from another node) have seen: else a change would come twice.
+            await catchUp.WaitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ToHubException(ex) is { } refusal)
+        {
+            throw refusal;
+        }
+
         var registration = dispatcher.Register(Context.ConnectionId, plan.Spec, request.ResumeAfter);
         if (registration is { OutsideWindow: true } && request.ResumeAfter is { } resumeAfter)
         {

@@ -66,4 +66,8 @@ internal static partial class RealtimeLog
     [LoggerMessage(EventId = 5016, EventName = "MatchBudgetExceeded", Level = LogLevel.Information,
         Message = "Closing realtime connection {ConnectionId} (resync match_budget_exceeded): its client address {ClientAddress} spent its matching budget of {Budget} per second; this change would cost {Cost}.")]
     public static partial void MatchBudgetExceeded(ILogger logger, string connectionId, string clientAddress, long cost, long budget);
+
+    [LoggerMessage(EventId = 5017, EventName = "SubscribeCatchUpTimedOut", Level = LogLevel.Warning,
+        Message = "A subscription waited {Timeout} for the change feed reader to reach the committed position {Committed} (it is at {Dispatched}) and starts where the reader is: a change in between may reach the client in its snapshot and as an event.")]
+    public static partial void SubscribeCatchUpTimedOut(ILogger logger, string committed, string dispatched, TimeSpan timeout);
 }

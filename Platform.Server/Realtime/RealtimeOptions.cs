@@ -115,6 +115,15 @@ public sealed class RealtimeOptions
     public TimeSpan StoredResumeTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How long <c>Subscribe</c> waits for this node's change feed reader to reach what the store has committed, so that
+    /// the subscription starts where its snapshot reads (a change committed before it is not sent again as an event).
+    /// Usually no wait at all; past it (the reader failing or far behind) the subscription starts where the reader is,
+    /// and the wait is logged. 0 = do not wait. SQLite only: MongoDB's position is a mark only a later write passes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan SubscribeCatchUpTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Whether the hub writes to a websocket connection's socket directly, on the thread that sends (the change
     /// dispatcher's, for a fan-out), instead of through SignalR's output pipe and the websocket transport's send loop
     /// (one more thread-pool wake-up per message and connection). What clients receive is the same; server-sent events

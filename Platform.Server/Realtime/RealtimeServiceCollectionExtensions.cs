@@ -35,6 +35,7 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddSingleton<SubscriptionPlanner>();
         services.TryAddScoped<SubscriptionActivator>();
         services.TryAddSingleton<StoredResume>();
+        services.TryAddSingleton<SubscribeCatchUp>();
         services.TryAddSingleton<ChangeFeedLiveness>();
         services.AddHostedService<ChangeFeedReader>();
         services.AddHealthChecks().AddCheck<ChangeFeedHealthCheck>("change-feed", tags: ["ready"]);

@@ -19,6 +19,13 @@ public static class TelemetryServiceCollectionExtensions
     /// <summary>The one meter of the server's own instruments (<c>baas.*</c>).</summary>
     public const string MeterName = "Baas";
 
+    /// <summary>
+    /// Kestrel's buffer pool meter, which ASP.NET Core's instrumentation turns on: it records on every buffer rent and
+    /// return, several times per realtime event sent (the hub's pipe and the socket's), about 2 % of the server's CPU
+    /// in a fan-out to 1,000 subscribers (bench/README.md, branch h/rt-sub). Dropped: no Baas dashboard or doc uses it.
+    /// </summary>
+    internal const string KestrelMemoryPoolMeter = "Microsoft.AspNetCore.MemoryPool";
+
     /// <summary>The scrape endpoint: under <c>/api/admin</c>, for admins and service keys.</summary>
     public const string ScrapePath = "/api/admin/metrics";
 
@@ -56,7 +63,8 @@ public static class TelemetryServiceCollectionExtensions
                 metrics.AddMeter(MeterName)
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
-                    .AddRuntimeInstrumentation();
+                    .AddRuntimeInstrumentation()
+                    .AddView(instrument => instrument.Meter.Name == KestrelMemoryPoolMeter ? MetricStreamConfiguration.Drop : null);
                 if (options.Prometheus)
                 {
                     metrics.AddPrometheusExporter();

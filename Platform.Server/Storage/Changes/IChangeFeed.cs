@@ -49,6 +49,15 @@ public interface IChangeFeed
     /// even when the end is not the position of a change.
     /// </summary>
     int? ComparePositions(string a, string b) => null;
+
+    /// <summary>
+    /// Whether <see cref="GetPositionAsync"/> answers with the position of the latest committed change itself, which a
+    /// reader reaches by reading that change (SQLite's sequence numbers), rather than with a mark of "now" that only a
+    /// later change passes (MongoDB's high-water mark). When true, a reader can wait until it has read everything
+    /// committed before a moment (realtime's <c>Subscribe</c> does); when false, such a wait could last until the next
+    /// write. Default false.
+    /// </summary>
+    bool PositionIsLatestChange => false;
 }
 
 /// <summary>What a write did to one document.</summary>

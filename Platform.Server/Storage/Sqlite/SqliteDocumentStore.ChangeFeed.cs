@@ -89,6 +89,9 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
         return SqliteChangeLog.FormatPosition(Volatile.Read(ref _lastSequence));
     }
 
+    /// <summary>The position is the sequence number of the latest committed change (0 before the first).</summary>
+    public bool PositionIsLatestChange => true;
+
     /// <summary>Positions are sequence numbers: compared as numbers.</summary>
     public int? ComparePositions(string a, string b) =>
         SqliteChangeLog.TryParsePosition(a, out var left) && SqliteChangeLog.TryParsePosition(b, out var right) ? left.CompareTo(right) : null;

@@ -18,6 +18,60 @@ public sealed class FakeChangeFeed(TimeProvider time) : IChangeFeed
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _failures;
     private int _breaks;
+    private TaskCompletionSource _readsHeld = Open();
+    private TaskCompletionSource _positionRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Readers yield nothing more until <see cref="ReleaseReads"/>: changes published meanwhile are committed (in
+    /// <see cref="GetPositionAsync"/>) but not read, as when the realtime reader lags behind the writers.
+    /// </summary>
+    public void HoldReads()
+    {
+        lock (_gate)
+        {
+            if (_readsHeld.Task.IsCompleted)
+            {
+                _readsHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            _positionRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>Lets readers go on (<see cref="HoldReads"/>).</summary>
+    public void ReleaseReads()
+    {
+        lock (_gate)
+        {
+            _readsHeld.TrySetResult();
+        }
+    }
+
+    /// <summary>Completes at the first <see cref="GetPositionAsync"/> since <see cref="HoldReads"/>.</summary>
+    public Task PositionRead
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _positionRead.Task;
+            }
+        }
+    }
+
+    public bool PositionIsLatestChange => true;
+
+    public int? ComparePositions(string a, string b) =>
+        int.TryParse(a, NumberStyles.None, CultureInfo.InvariantCulture, out var left) && int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out var right)
+            ? left.CompareTo(right)
+            : null;
+
+    private static TaskCompletionSource Open()
+    {
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        open.SetResult();
+        return open;
+    }
 
     /// <summary>The next <paramref name="count"/> reads fail as a store outage would.</summary>
     public void FailReads(int count) => Interlocked.Exchange(ref _failures, count);
@@ -56,6 +110,7 @@ public sealed class FakeChangeFeed(TimeProvider time) : IChangeFeed
     {
         lock (_gate)
         {
+            _positionRead.TrySetResult();
             return Task.FromResult(_changes.Count.ToString(CultureInfo.InvariantCulture));
         }
     }
@@ -76,6 +131,13 @@ public sealed class FakeChangeFeed(TimeProvider time) : IChangeFeed
         {
             StoredChange[] ready;
             Task next;
+            Task held;
+            lock (_gate)
+            {
+                held = _readsHeld.Task;
+            }
+
+            await held.WaitAsync(cancellationToken);
             lock (_gate)
             {
                 ready = [.. _changes.Skip(position)];

@@ -317,6 +317,39 @@ public sealed class RealtimeDispatcherTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task WhenDispatched_CompletesOnceThatPositionIsDispatched_AndAtOnceForOneBehind()
+    {
+        var dispatcher = Create(new RealtimeOptions());
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var waiting = dispatcher.WhenDispatchedAsync("2", ComparePositions, cancellationToken);
+        Dispatch(dispatcher, "a");
+        Assert.False(waiting.IsCompleted);
+
+        Dispatch(dispatcher, "b");
+        await waiting.WaitAsync(HubClient.Patience, cancellationToken);
+        Assert.True(dispatcher.WhenDispatchedAsync("1", ComparePositions, cancellationToken).IsCompletedSuccessfully);
+        Assert.True(dispatcher.WhenDispatchedAsync("not a position", ComparePositions, cancellationToken).IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task WhenDispatched_TheFeedRestarts_CompletesWhatWaitedForALostPosition()
+    {
+        var dispatcher = Create(new RealtimeOptions());
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var waiting = dispatcher.WhenDispatchedAsync("5", ComparePositions, cancellationToken);
+        using var cancelled = new CancellationTokenSource();
+        var abandoned = dispatcher.WhenDispatchedAsync("5", ComparePositions, cancelled.Token);
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+
+        dispatcher.Restart("3");
+        await waiting.WaitAsync(HubClient.Patience, cancellationToken);
+    }
+
+    private static int? ComparePositions(string a, string b) =>
+        int.TryParse(a, out var left) && int.TryParse(b, out var right) ? left.CompareTo(right) : null;
+
     private RealtimeDispatcher Create(RealtimeOptions options)
     {
         var dispatcher = new RealtimeDispatcher(

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Options;
+using Platform.Server.Storage.Changes;
+
+namespace Platform.Server.Realtime;
+
+/// <summary>
+/// Before <c>Subscribe</c> registers a subscription, waits until this node's dispatcher has dispatched every change
+/// committed so far (<see cref="IChangeFeed.GetPositionAsync"/>). The subscription starts at the dispatched position
+/// while its snapshot reads the committed state: without the wait, a change committed but not yet dispatched was in
+/// the snapshot and then came again as an event (an <c>added</c> for a document the client already held), and a
+/// <c>resumeAfter</c> from another node that was ahead of this one got a snapshot and the same double event. Bounded by
+/// <see cref="RealtimeOptions.SubscribeCatchUpTimeout"/>: past it (the feed reader is failing or far behind) the
+/// subscription starts where the dispatcher is, as it did before, and the wait is logged.
+/// </summary>
+internal sealed class SubscribeCatchUp(
+    IChangeFeed feed,
+    RealtimeDispatcher dispatcher,
+    IOptions<RealtimeOptions> options,
+    TimeProvider time,
+    ILogger<SubscribeCatchUp> logger)
+{
+    /// <summary>Waits for the dispatcher to reach the committed position, at most the configured time.</summary>
+    /// <exception cref="Storage.StorageUnavailableException">The store could not tell its position.</exception>
+    public async Task WaitAsync(CancellationToken cancellationToken)
+    {
+        var limit = options.Value.SubscribeCatchUpTimeout;
+
+        // A feed whose position is a mark of "now" (MongoDB's high-water mark) is passed only by the next write, which on
+        // a quiet database may never come: no wait there, so a change committed but not yet dispatched can still reach
+        // the client twice (docs/realtime.md, "Snapshots and resuming", says how clients skip it by _version).
+        if (limit <= TimeSpan.Zero || !feed.PositionIsLatestChange)
+        {
+            return;
+        }
+
+        var committed = await feed.GetPositionAsync(cancellationToken);
+        using var bounded = new CancellationTokenSource(limit, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bounded.Token);
+        try
+        {
+            await dispatcher.WhenDispatchedAsync(committed, feed.ComparePositions, linked.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            RealtimeLog.SubscribeCatchUpTimedOut(logger, committed, dispatcher.Position, limit);
+        }
+    }
+}
