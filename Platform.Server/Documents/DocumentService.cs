@@ -243,7 +243,7 @@ public sealed class DocumentService(
         var input = validator.Validate(body);
         if (idFromUrl is not null && input.SuppliedId is not null && input.SuppliedId != idFromUrl)
         {
-            throw new InvalidInputException("id_mismatch", $"The body's _id '{input.SuppliedId}' differs from the URL's '{idFromUrl}'.", "_id");
+            throw IdMismatch(input.SuppliedId, idFromUrl);
         }
 
         var id = idFromUrl ?? input.SuppliedId ?? ids.NewId();
@@ -286,6 +286,13 @@ public sealed class DocumentService(
             DocumentRules.Require(collection, RuleOperation.Update, caller);
         }
 
+        // A body _id that differs from the URL is a bad request whatever is stored (DESIGN.md section 3): checked
+        // before the read, so it is 400 for a missing document too, not 404, and the same with or without upsert.
+        if (command.Data[SystemFields.Id] is { } bodyId && DocumentValidator.CheckId(bodyId) is var suppliedId && suppliedId != command.Id)
+        {
+            throw IdMismatch(suppliedId, command.Id);
+        }
+
         var current = await CurrentAsync(collection.Name, command.Id, plan, cancellationToken);
         if (current is null)
         {
@@ -307,11 +314,6 @@ public sealed class DocumentService(
         rules.CheckVisible(collection, caller, current);
         var version = CheckIfMatch(current, command);
         var input = validator.Validate(command.Data);
-        if (input.SuppliedId is not null && input.SuppliedId != command.Id)
-        {
-            throw new InvalidInputException("id_mismatch", $"The body's _id '{input.SuppliedId}' differs from the URL's '{command.Id}'.", "_id");
-        }
-
         await PlanUpdateAsync(collection, current, version, input.Document, plan, caller, cancellationToken);
     }
 
@@ -497,6 +499,9 @@ public sealed class DocumentService(
 
     private static DomainException DocumentNotFound(string id) =>
         new(ErrorKind.NotFound, "not_found", $"Document '{id}' was not found.");
+
+    private static InvalidInputException IdMismatch(string supplied, string idFromUrl) =>
+        new("id_mismatch", $"The body's _id '{supplied}' differs from the URL's '{idFromUrl}'.", SystemFields.Id);
 
     private static DomainException PreconditionFailed(string id, long? version) =>
         new(ErrorKind.PreconditionFailed, "version_mismatch", version is null

@@ -106,7 +106,8 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
         return new ValidatedDocument(result, suppliedId);
     }
 
-    private static string CheckId(JsonNode? value)
+    /// <summary>The <c>_id</c> a body supplied, or a 400 <c>invalid_id</c> naming <c>_id</c> when it is not a valid id.</summary>
+    internal static string CheckId(JsonNode? value)
     {
         if (value is JsonValue v && v.GetValueKind() == JsonValueKind.String && DocumentIds.IsValid(v.GetValue<string>()))
         {
