@@ -129,7 +129,9 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
             : FieldPaths.NameProblem(name);
         if (problem is not null)
         {
-            throw new InvalidInputException(InvalidFieldName, $"The field name '{JsonInput.Printable(name)}' {problem}.", JsonInput.Printable(path));
+            // A name too long to be one is cut short in the message; the field still names the whole path.
+            var shown = name.Length > 80 ? string.Concat(name.AsSpan(0, 64), "...") : name;
+            throw new InvalidInputException(InvalidFieldName, $"The field name '{JsonInput.Printable(shown)}' {problem}.", JsonInput.Printable(path));
         }
     }
 
