@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
+using Platform.Server.Common;
 
 namespace Platform.Server.Hosting;
 
@@ -54,14 +55,14 @@ internal static class RequestHeadLimitsMiddleware
             var target = TargetBytes(context);
             if (target > limits.MaxTargetBytes)
             {
-                await WriteAsync(context, StatusCodes.Status414UriTooLong, UriTooLong, $"The request target (path and query) is {target} bytes; at most {limits.MaxTargetBytes} are allowed.", "target", target, limits.MaxTargetBytes);
+                await WriteAsync(context, ErrorKind.TargetTooLong, UriTooLong, $"The request target (path and query) is {target} bytes; at most {limits.MaxTargetBytes} are allowed.", "target", target, limits.MaxTargetBytes);
                 return;
             }
 
             var headers = HeadersBytes(context.Request.Headers);
             if (headers > limits.MaxHeadersBytes)
             {
-                await WriteAsync(context, StatusCodes.Status431RequestHeaderFieldsTooLarge, HeadersTooLarge, $"The request headers are {headers} bytes; at most {limits.MaxHeadersBytes} are allowed.", "headers", headers, limits.MaxHeadersBytes);
+                await WriteAsync(context, ErrorKind.HeadersTooLarge, HeadersTooLarge, $"The request headers are {headers} bytes; at most {limits.MaxHeadersBytes} are allowed.", "headers", headers, limits.MaxHeadersBytes);
                 return;
             }
 
@@ -95,8 +96,9 @@ internal static class RequestHeadLimitsMiddleware
         return total;
     }
 
-    private static async Task WriteAsync(HttpContext context, int status, string code, string detail, string field, long size, int limit)
+    private static async Task WriteAsync(HttpContext context, ErrorKind kind, string code, string detail, string field, long size, int limit)
     {
+        var status = ProblemMapping.StatusOf(kind);
         context.Response.StatusCode = status;
         var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
         await problems.WriteAsync(new ProblemDetailsContext
