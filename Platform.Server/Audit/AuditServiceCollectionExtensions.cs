@@ -23,18 +23,23 @@ public static class AuditServiceCollectionExtensions
 /// <summary>Creates <c>_audit</c> and its indexes.</summary>
 internal sealed class AuditInitializer(IDocumentStore store) : IStartupTask
 {
+    /// <summary>
+    /// The audit list reads newest first with <c>_id</c> as the tiebreak, descending too (<c>AuditEndpoints</c>), all of
+    /// it or by actor or target; cleanup reads the oldest first (the same indexes backwards). Each index ends with that
+    /// <c>_id</c>, so a page is an index walk without an in-memory sort on every provider.
+    /// </summary>
+    internal static readonly IndexDefinition[] Indexes =
+    [
+        new([new SortField(AuditLog.AtField, Descending: true), new SortField(SystemFields.Id, Descending: true)]),
+        new([new SortField("actor"), new SortField(AuditLog.AtField, Descending: true), new SortField(SystemFields.Id, Descending: true)]),
+        new([new SortField("target"), new SortField(AuditLog.AtField, Descending: true), new SortField(SystemFields.Id, Descending: true)]),
+    ];
+
     public int Order => StartupTaskOrder.AfterStore;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         await store.CreateCollectionAsync(AuditLog.Collection, cancellationToken);
-        await store.ApplyIndexesAsync(
-            AuditLog.Collection,
-            [
-                new IndexDefinition([new SortField(AuditLog.AtField, Descending: true), new SortField(SystemFields.Id, Descending: true)]),
-                new IndexDefinition([new SortField("actor"), new SortField(AuditLog.AtField, Descending: true)]),
-                new IndexDefinition([new SortField("target"), new SortField(AuditLog.AtField, Descending: true)]),
-            ],
-            cancellationToken);
+        await store.ApplyIndexesAsync(AuditLog.Collection, Indexes, cancellationToken);
     }
 }

@@ -27,6 +27,12 @@ public enum ErrorKind
     /// <summary>The input is larger than a configured limit (413).</summary>
     TooLarge,
 
+    /// <summary>The request target (path and query) is longer than its limit (414).</summary>
+    TargetTooLong,
+
+    /// <summary>The request's header section is larger than its limit (431).</summary>
+    HeadersTooLarge,
+
     /// <summary>The input is in a format the endpoint does not read (415).</summary>
     UnsupportedFormat,
 

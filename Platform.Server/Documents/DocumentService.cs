@@ -38,6 +38,9 @@ public sealed class DocumentService(
 
     private readonly DocumentWriteTurns _turns = new();
 
+    /// <summary>The turns of this service's writers (tests look at who holds or waits for one).</summary>
+    internal DocumentWriteTurns Turns => _turns;
+
     /// <summary>Reads one document the caller may see, or throws 404 (or 401/403, see <see cref="DocumentRules"/>).</summary>
     public async Task<JsonObject> GetAsync(string collection, string id, Caller caller, CancellationToken cancellationToken = default)
     {
@@ -58,16 +61,17 @@ public sealed class DocumentService(
     public async Task<CommandResult> ExecuteAsync(DocumentCommand command, Caller caller, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(caller);
 
         // An update or delete that would retry after a lost race waits for its turn on this document instead
         // (DocumentWriteTurns): this node's writers of one document then never race each other. A function's own
-        // write (ctx.db, caller.Origin set) does not wait: a before trigger runs while its write holds a turn, so two
+        // write (ctx.db, caller.Origin set) does not wait: a before trigger can run while its write holds a turn, so two
         // triggered writes that each write the other's document would otherwise wait on each other until their budget.
-        using var turn = command is ReplaceCommand or PatchCommand or DeleteCommand && command.IfMatch is null
+        var turn = command is ReplaceCommand or PatchCommand or DeleteCommand && command.IfMatch is null
             && caller.Origin is null && command.TargetId is { } id
-            ? await _turns.TakeAsync(command.Collection, id, cancellationToken)
-            : null;
-        var results = await ExecuteAsync([command], caller, isBatch: false, cancellationToken);
+            ? (command.Collection, id)
+            : ((string, string)?)null;
+        var results = await ExecuteAsync([command], caller, isBatch: false, turn, cancellationToken);
         return results[0];
     }
 
@@ -75,55 +79,85 @@ public sealed class DocumentService(
     /// Runs several commands atomically, in order; a later command sees the effect of an earlier one.
     /// In a batch, a failure is wrapped in <see cref="BatchOperationException"/> carrying its index.
     /// </summary>
-    public async Task<IReadOnlyList<CommandResult>> ExecuteAsync(IReadOnlyList<DocumentCommand> commands, Caller caller, bool isBatch, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<CommandResult>> ExecuteAsync(IReadOnlyList<DocumentCommand> commands, Caller caller, bool isBatch, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(commands, caller, isBatch, turnOf: null, cancellationToken);
+
+    /// <param name="commands">The commands, run atomically in order.</param>
+    /// <param name="caller">Who asks.</param>
+    /// <param name="isBatch">Wrap failures in <see cref="BatchOperationException"/>.</param>
+    /// <param name="turnOf">The document whose turn the write takes (<see cref="DocumentWriteTurns"/>), or null.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    private async Task<IReadOnlyList<CommandResult>> ExecuteAsync(IReadOnlyList<DocumentCommand> commands, Caller caller, bool isBatch, (string Collection, string Id)? turnOf, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(commands);
         ArgumentNullException.ThrowIfNull(caller);
-        for (var attempt = 1; ; attempt++)
+        var turn = turnOf is { } document ? _turns.Enter(document.Collection, document.Id) : null;
+        var turnTaken = false;
+        try
         {
-            var plan = new Plan();
-            for (var i = 0; i < commands.Count; i++)
+            for (var attempt = 1; ; attempt++)
             {
+                var plan = new Plan();
+                for (var i = 0; i < commands.Count; i++)
+                {
+                    try
+                    {
+                        await PlanAsync(commands[i], plan, caller, cancellationToken);
+                    }
+                    catch (Exception ex) when (isBatch && ex is DomainException or StorageException)
+                    {
+                        throw new BatchOperationException(i, ex);
+                    }
+                }
+
+                if (turn is not null && !turnTaken)
+                {
+                    // The turn is taken only once the plan passed the rules, the schema and the before triggers: a
+                    // refused request (a flood of signed-out writes, say) never waits in the queue nor holds it, so
+                    // it cannot delay an allowed writer. A writer that another one preceded planned against a version
+                    // that has since been replaced, so it plans again (under its turn) instead of losing a race.
+                    turnTaken = true;
+                    if (await turn.TakeAsync(cancellationToken))
+                    {
+                        continue;
+                    }
+                }
+
                 try
                 {
-                    await PlanAsync(commands[i], plan, caller, cancellationToken);
+                    await store.WriteAsync(plan.WritesFor(caller), cancellationToken);
+                    await plan.CommittedAsync();
+                    return plan.Results;
                 }
-                catch (Exception ex) when (isBatch && ex is DomainException or StorageException)
+                catch (StorageException ex) when (plan.IsExtra(ex.OpIndex))
                 {
-                    throw new BatchOperationException(i, ex);
+                    // A run record failed with its document (a fault of the server, not of the request): nothing was written.
+                    throw new InvalidOperationException($"The record of a before trigger's run failed in its document's store write ({ex.GetType().Name}), so nothing was written.", ex);
+                }
+                catch (VersionMismatchException ex) when (commands[ex.OpIndex].IfMatch is null && plan.Conditional[ex.OpIndex] && attempt < MaxAttempts)
+                {
+                    // Lost a race with another writer: re-read and re-apply. Random waits that double with each attempt spread
+                    // the contenders out. Writes commit in groups, and of the writes in one group that expect the same
+                    // version only the first can win, so with n contenders all arriving together each group settles one of
+                    // them. Waits that grew by 4 ms an attempt (~240 ms in all on average) kept 40 contenders together whenever
+                    // a group took longer than the waits (a loaded machine), and some lost 16 times in a row (write_conflict,
+                    // DocumentEndpointsTests.ConcurrentIncrements_WithoutIfMatch_AreAllApplied failing on main under load).
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, RetryJitterCeilingMs(attempt))), time, cancellationToken);
+                }
+                catch (VersionMismatchException ex) when (commands[ex.OpIndex].IfMatch is null && plan.Conditional[ex.OpIndex])
+                {
+                    var conflict = new DomainException(ErrorKind.Conflict, "write_conflict", $"Document '{ex.Id}' changed too often while this write was retried; try again.");
+                    throw isBatch ? new BatchOperationException(ex.OpIndex, conflict) : conflict;
+                }
+                catch (StorageException ex) when (isBatch)
+                {
+                    throw new BatchOperationException(ex.OpIndex, ex);
                 }
             }
-
-            try
-            {
-                await store.WriteAsync(plan.WritesFor(caller), cancellationToken);
-                await plan.CommittedAsync();
-                return plan.Results;
-            }
-            catch (StorageException ex) when (plan.IsExtra(ex.OpIndex))
-            {
-                // A run record failed with its document (a fault of the server, not of the request): nothing was written.
-                throw new InvalidOperationException($"The record of a before trigger's run failed in its document's store write ({ex.GetType().Name}), so nothing was written.", ex);
-            }
-            catch (VersionMismatchException ex) when (commands[ex.OpIndex].IfMatch is null && plan.Conditional[ex.OpIndex] && attempt < MaxAttempts)
-            {
-                // Lost a race with another writer: re-read and re-apply. Random waits that double with each attempt spread
-                // the contenders out. Writes commit in groups, and of the writes in one group that expect the same
-                // version only the first can win, so with n contenders all arriving together each group settles one of
-                // them. Waits that grew by 4 ms an attempt (~240 ms in all on average) kept 40 contenders together whenever
-                // a group took longer than the waits (a loaded machine), and some lost 16 times in a row (write_conflict,
-                // DocumentEndpointsTests.ConcurrentIncrements_WithoutIfMatch_AreAllApplied failing on main under load).
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, RetryJitterCeilingMs(attempt))), time, cancellationToken);
-            }
-            catch (VersionMismatchException ex) when (commands[ex.OpIndex].IfMatch is null && plan.Conditional[ex.OpIndex])
-            {
-                var conflict = new DomainException(ErrorKind.Conflict, "write_conflict", $"Document '{ex.Id}' changed too often while this write was retried; try again.");
-                throw isBatch ? new BatchOperationException(ex.OpIndex, conflict) : conflict;
-            }
-            catch (StorageException ex) when (isBatch)
-            {
-                throw new BatchOperationException(ex.OpIndex, ex);
-            }
+        }
+        finally
+        {
+            turn?.Dispose();
         }
     }
 
@@ -243,7 +277,7 @@ public sealed class DocumentService(
         var input = validator.Validate(body);
         if (idFromUrl is not null && input.SuppliedId is not null && input.SuppliedId != idFromUrl)
         {
-            throw new InvalidInputException("id_mismatch", $"The body's _id '{input.SuppliedId}' differs from the URL's '{idFromUrl}'.", "_id");
+            throw IdMismatch(input.SuppliedId, idFromUrl);
         }
 
         var id = idFromUrl ?? input.SuppliedId ?? ids.NewId();
@@ -286,6 +320,13 @@ public sealed class DocumentService(
             DocumentRules.Require(collection, RuleOperation.Update, caller);
         }
 
+        // A body _id that differs from the URL is a bad request whatever is stored (DESIGN.md section 3): checked
+        // before the read, so it is 400 for a missing document too, not 404, and the same with or without upsert.
+        if (command.Data[SystemFields.Id] is { } bodyId && DocumentValidator.CheckId(bodyId) is var suppliedId && suppliedId != command.Id)
+        {
+            throw IdMismatch(suppliedId, command.Id);
+        }
+
         var current = await CurrentAsync(collection.Name, command.Id, plan, cancellationToken);
         if (current is null)
         {
@@ -307,11 +348,6 @@ public sealed class DocumentService(
         rules.CheckVisible(collection, caller, current);
         var version = CheckIfMatch(current, command);
         var input = validator.Validate(command.Data);
-        if (input.SuppliedId is not null && input.SuppliedId != command.Id)
-        {
-            throw new InvalidInputException("id_mismatch", $"The body's _id '{input.SuppliedId}' differs from the URL's '{command.Id}'.", "_id");
-        }
-
         await PlanUpdateAsync(collection, current, version, input.Document, plan, caller, cancellationToken);
     }
 
@@ -497,6 +533,9 @@ public sealed class DocumentService(
 
     private static DomainException DocumentNotFound(string id) =>
         new(ErrorKind.NotFound, "not_found", $"Document '{id}' was not found.");
+
+    private static InvalidInputException IdMismatch(string supplied, string idFromUrl) =>
+        new("id_mismatch", $"The body's _id '{supplied}' differs from the URL's '{idFromUrl}'.", SystemFields.Id);
 
     private static DomainException PreconditionFailed(string id, long? version) =>
         new(ErrorKind.PreconditionFailed, "version_mismatch", version is null

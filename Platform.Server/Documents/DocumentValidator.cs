@@ -108,7 +108,8 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
         return new ValidatedDocument(result, suppliedId);
     }
 
-    private static string CheckId(JsonNode? value)
+    /// <summary>The <c>_id</c> a body supplied, or a 400 <c>invalid_id</c> naming <c>_id</c> when it is not a valid id.</summary>
+    internal static string CheckId(JsonNode? value)
     {
         if (value is JsonValue v && v.GetValueKind() == JsonValueKind.String && DocumentIds.IsValid(v.GetValue<string>()))
         {
@@ -130,7 +131,9 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
             : FieldPaths.NameProblem(name);
         if (problem is not null)
         {
-            throw new InvalidInputException(InvalidFieldName, $"The field name '{JsonInput.Printable(name)}' {problem}.", JsonInput.Printable(path));
+            // A name too long to be one is cut short in the message; the field still names the whole path.
+            var shown = name.Length > 80 ? string.Concat(name.AsSpan(0, 64), "...") : name;
+            throw new InvalidInputException(InvalidFieldName, $"The field name '{JsonInput.Printable(shown)}' {problem}.", JsonInput.Printable(path));
         }
     }
 

@@ -5,43 +5,49 @@ namespace Platform.Server.Documents;
 /// write re-reads and re-plans when another writer got there first; with dozens of them on one document (a counter's
 /// <c>$inc</c>), only one of those that read the same version wins each commit, so the others lose round after round,
 /// re-planning every time, and on a loaded machine some lost 16 times and answered 409 <c>write_conflict</c>
-/// (<c>DocumentEndpointsTests.ConcurrentIncrements_WithoutIfMatch_AreAllApplied</c>). Waiting for the turn instead, each
-/// reads the version the previous one wrote and plans once. Writers on other nodes, batches and writes with If-Match
-/// keep the optimistic path. Entries live only while someone holds or waits for the turn.
+/// (<c>DocumentEndpointsTests.ConcurrentIncrements_WithoutIfMatch_AreAllApplied</c>). Taking turns instead, each writes
+/// against the version the previous one wrote. Writers on other nodes, batches and writes with If-Match keep the
+/// optimistic path. Entries live only while someone has entered them.
+/// <para>
+/// A writer <see cref="Enter">enters</see> before it plans and <see cref="Ticket.TakeAsync">takes</see> the turn only
+/// once its plan passed the rules (see <c>DocumentService</c>): a refused request never waits in the queue nor holds the
+/// turn, so a flood of unauthorized writes to one document cannot delay an allowed writer. Entering only keeps count of
+/// the turns handed on meanwhile: a writer whose plan predates one of them plans again under its turn (two reads), one
+/// that finds nobody wrote since plans once.
+/// </para>
 /// </summary>
 internal sealed class DocumentWriteTurns
 {
     private readonly Dictionary<(string Collection, string Id), Turn> _turns = [];
     private readonly Lock _gate = new();
 
-    /// <summary>Waits for the turn of the document (<paramref name="collection"/>, <paramref name="id"/>); disposing the answer passes it on.</summary>
-    public async ValueTask<IDisposable> TakeAsync(string collection, string id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Enters the queue of the document (<paramref name="collection"/>, <paramref name="id"/>) without waiting; call before
+    /// reading the document. Disposing the ticket leaves (and passes the turn on when it was taken).
+    /// </summary>
+    public Ticket Enter(string collection, string id)
     {
         var key = (collection, id);
-        Turn turn;
         lock (_gate)
         {
-            if (!_turns.TryGetValue(key, out turn!))
+            if (!_turns.TryGetValue(key, out var turn))
             {
-                turn = new Turn(this, key);
+                turn = new Turn(key);
                 _turns[key] = turn;
             }
 
             turn.Users++;
+            return new Ticket(this, turn, turn.Handovers);
         }
+    }
 
-        try
+    /// <summary>How many writers have entered the queue of the document (<paramref name="collection"/>, <paramref name="id"/>).</summary>
+    internal int UsersOf(string collection, string id)
+    {
+        lock (_gate)
         {
-            // SemaphoreSlim lets asynchronous waiters in the order they came.
-            await turn.Semaphore.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return _turns.TryGetValue((collection, id), out var turn) ? turn.Users : 0;
         }
-        catch
-        {
-            Leave(turn);
-            throw;
-        }
-
-        return new Held(turn);
     }
 
     private void Leave(Turn turn)
@@ -55,32 +61,67 @@ internal sealed class DocumentWriteTurns
         }
     }
 
-    private sealed class Turn(DocumentWriteTurns owner, (string, string) key)
+    internal sealed class Turn((string, string) key)
     {
         public (string, string) Key { get; } = key;
 
         public SemaphoreSlim Semaphore { get; } = new(1, 1);
 
-        /// <summary>Holders and waiters; changed only under the owner's gate.</summary>
+        /// <summary>Entrants and holders; changed only under the owner's gate.</summary>
         public int Users { get; set; }
 
-        public void Release()
-        {
-            Semaphore.Release();
-            owner.Leave(this);
-        }
+        /// <summary>How often the turn was passed on; changed under the owner's gate.</summary>
+        public long Handovers { get; set; }
     }
 
-    private sealed class Held(Turn turn) : IDisposable
+    /// <summary>A writer's place in a document's queue.</summary>
+    public sealed class Ticket : IDisposable
     {
-        private int _released;
+        private readonly DocumentWriteTurns _owner;
+        private readonly Turn _turn;
+        private readonly long _entered;
+        private bool _held;
+        private int _disposed;
+
+        internal Ticket(DocumentWriteTurns owner, Turn turn, long entered)
+        {
+            _owner = owner;
+            _turn = turn;
+            _entered = entered;
+        }
+
+        /// <summary>
+        /// Waits for the turn; SemaphoreSlim lets asynchronous waiters in the order they came (a release hands the count to
+        /// the first). True when another writer held the turn since this one entered, so what it read may be stale.
+        /// </summary>
+        public async ValueTask<bool> TakeAsync(CancellationToken cancellationToken)
+        {
+            await _turn.Semaphore.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _held = true;
+            lock (_owner._gate)
+            {
+                return _turn.Handovers != _entered;
+            }
+        }
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
             {
-                turn.Release();
+                return;
             }
+
+            if (_held)
+            {
+                lock (_owner._gate)
+                {
+                    _turn.Handovers++;
+                }
+
+                _turn.Semaphore.Release();
+            }
+
+            _owner.Leave(_turn);
         }
     }
 }

@@ -38,6 +38,8 @@ public static class BaasServerExtensions
         var services = builder.Services;
         services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RequestBodyLimits>().BindConfiguration(RequestBodyLimits.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RequestHeadLimits>().BindConfiguration(RequestHeadLimits.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>, RequestHeadLimitsSetup>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemCodes.AddDefaultCode);
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
@@ -79,6 +81,9 @@ public static class BaasServerExtensions
     public static WebApplication MapBaasApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+
+        // First: an over-long target or header section is refused (problem+json) before anything reads it.
+        app.UseBaasRequestHeadLimits();
 
         // Before routing, which runs here rather than first: a HEAD must be matched as the GET it stands for.
         app.UseBaasHeadRequests();

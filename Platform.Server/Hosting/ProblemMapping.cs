@@ -21,6 +21,8 @@ public static class ProblemMapping
         [ErrorKind.Conflict] = StatusCodes.Status409Conflict,
         [ErrorKind.PreconditionFailed] = StatusCodes.Status412PreconditionFailed,
         [ErrorKind.TooLarge] = StatusCodes.Status413PayloadTooLarge,
+        [ErrorKind.TargetTooLong] = StatusCodes.Status414UriTooLong,
+        [ErrorKind.HeadersTooLarge] = StatusCodes.Status431RequestHeaderFieldsTooLarge,
         [ErrorKind.UnsupportedFormat] = StatusCodes.Status415UnsupportedMediaType,
         [ErrorKind.Unprocessable] = StatusCodes.Status422UnprocessableEntity,
         [ErrorKind.RateLimited] = StatusCodes.Status429TooManyRequests,

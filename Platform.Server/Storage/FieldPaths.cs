@@ -9,12 +9,27 @@ public static class FieldPaths
     public const int MaxSegments = 32;
 
     /// <summary>
-    /// What is wrong with a field name beyond the structural rules, or null: control characters (NUL included) have
-    /// no place in a name and break logs and paths, and <c>"</c> is the quote of SQLite's JSON paths, which have no
-    /// escape for it (DESIGN.md section 3 leaves both out of the rules a name may use).
+    /// Longest field name (one path segment), in UTF-8 bytes. MongoDB has no limit of its own and SQLite none either,
+    /// but a name is repeated in every document that has it, in every index key path, change event and log line: a
+    /// 100 KB name is an abuse vector, not a schema. 1,024 bytes is far beyond any real name.
+    /// </summary>
+    public const int MaxNameBytes = 1024;
+
+    /// <summary>
+    /// What is wrong with a field name beyond the structural rules, or null: longer than <see cref="MaxNameBytes"/>;
+    /// control characters (NUL included) have no place in a name and break logs and paths, and <c>"</c> is the quote of
+    /// SQLite's JSON paths, which have no escape for it (DESIGN.md section 3 leaves both out of the rules a name may use).
     /// </summary>
     public static string? NameProblem(string name)
     {
+        ArgumentNullException.ThrowIfNull(name);
+
+        // A UTF-16 unit is at most 3 UTF-8 bytes (a surrogate pair, 2 units, is 4): short names need no count.
+        if (name.Length > MaxNameBytes / 3 && System.Text.Encoding.UTF8.GetByteCount(name) is var bytes && bytes > MaxNameBytes)
+        {
+            return $"is {bytes} bytes long; at most {MaxNameBytes} are allowed";
+        }
+
         foreach (var c in name)
         {
             if (char.IsControl(c))

@@ -49,7 +49,8 @@ public interface IDocumentStore
     /// missing ones, drops the ones no longer listed. Throws <see cref="UniqueIndexViolationException"/>
     /// (and changes nothing for that index) when existing documents break a new unique index; on MongoDB also
     /// <see cref="ParallelArraysException"/> (a compound index over two fields that are arrays in one document) and
-    /// <see cref="TooManyIndexesException"/> (past 64 indexes). Indexes are named by <see cref="IndexDefinition.Name"/>.
+    /// <see cref="TooManyIndexesException"/> (past 64 indexes). Indexes are named by <see cref="IndexDefinition.Name"/>; a provider may add <c>_id</c> as the last
+    /// key of a non-unique index that lacks it (the keyset tiebreak; MongoDB does), and then names it by the keys it built.
     /// </summary>
     Task ApplyIndexesAsync(string collection, IReadOnlyList<IndexDefinition> indexes, CancellationToken cancellationToken = default);
 

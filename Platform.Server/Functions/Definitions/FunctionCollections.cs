@@ -31,11 +31,19 @@ internal sealed class FunctionCollectionsInitializer(IDocumentStore store) : ISt
     /// The one index of <c>_function_runs</c>, <c>(function, status, startedAt)</c> newest first: the runs API reads it
     /// per status and merges (a page of one function's runs is one read per status), and so do recent failures and
     /// retention per function. Every run's insert pays for each index (on SQLite about 4-6 µs of CPU per index in a
-    /// create with a before trigger), so there is no index by status or by <c>startedAt</c> alone.
+    /// create with a before trigger), so there is no index by status or by <c>startedAt</c> alone. It ends with <c>_id</c>
+    /// descending, the tiebreak of the newest-first reads (and, walked backwards, of the oldest-first ones), so a page is an
+    /// index walk with no in-memory sort (MongoDB would otherwise sort every run of the function and status in memory).
     /// </summary>
     internal static readonly IndexDefinition[] RunIndexes =
     [
-        new([new SortField("function"), new SortField("status"), new SortField("startedAt", Descending: true)], Unique: false),
+        new([new SortField("function"), new SortField("status"), new SortField("startedAt", Descending: true), new SortField(SystemFields.Id, Descending: true)], Unique: false),
+    ];
+
+    /// <summary><c>_function_versions</c> by name, newest version first (the provider may add <c>_id</c>, the reads' tiebreak).</summary>
+    internal static readonly IndexDefinition[] VersionIndexes =
+    [
+        new([new SortField("name"), new SortField("version", Descending: true)], Unique: false),
     ];
 
     public int Order => StartupTaskOrder.AfterStore;
@@ -47,7 +55,7 @@ internal sealed class FunctionCollectionsInitializer(IDocumentStore store) : ISt
             await store.CreateCollectionAsync(collection, cancellationToken);
         }
 
-        await store.ApplyIndexesAsync(FunctionCollections.Versions, [new IndexDefinition([new SortField("name"), new SortField("version", Descending: true)], Unique: false)], cancellationToken);
+        await store.ApplyIndexesAsync(FunctionCollections.Versions, VersionIndexes, cancellationToken);
         await store.ApplyIndexesAsync(FunctionCollections.Runs, RunIndexes, cancellationToken);
     }
 }

@@ -315,8 +315,16 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
             async ct =>
             {
                 var existing = await ListIndexesAsync(target, ct).ConfigureAwait(false);
-                var plan = MongoIndexTranslator.Plan(existing, indexes);
+                var served = indexes.Select(MongoIndexTranslator.Served).ToList();
+                var plan = MongoIndexTranslator.Plan(existing, served);
                 var dropped = new HashSet<string>(StringComparer.Ordinal);
+
+                // An index of an earlier version (without the trailing _id) is replaced: the new one is built under its
+                // own name first, then the old one goes with the other stale ones. Only index entries change, no document.
+                foreach (var (created, old) in MongoIndexTranslator.Replacements(existing, plan, indexes))
+                {
+                    MongoDocumentStoreLog.IndexReplaced(logger, collection, old, created);
+                }
 
                 // A stale index holding a wanted name (another definition under an old, ambiguous name) goes first.
                 foreach (var name in plan.DropFirst.Where(dropped.Add))
@@ -329,7 +337,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                     var model = MongoIndexTranslator.ToModel(index);
                     try
                     {
-                        await CreateIndexAsync(target, collection, index, position, model, ct).ConfigureAwait(false);
+                        await CreateIndexAsync(target, collection, indexes[position], position, model, ct).ConfigureAwait(false);
                     }
                     catch (MongoCommandException ex) when (ex.Code is IndexOptionsConflict or IndexKeySpecsConflict || MongoErrors.IsTooManyIndexes(ex))
                     {
@@ -355,7 +363,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
 
                         try
                         {
-                            await CreateIndexAsync(target, collection, index, position, model, ct).ConfigureAwait(false);
+                            await CreateIndexAsync(target, collection, indexes[position], position, model, ct).ConfigureAwait(false);
                         }
                         catch (MongoCommandException again) when (MongoErrors.IsTooManyIndexes(again))
                         {
@@ -695,6 +703,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         }
     }
 
+    // The index definition is the one requested (errors name it and its fields); the model is what is built.
     private async Task CreateIndexAsync(
         IMongoCollection<BsonDocument> target,
         string collection,
@@ -706,7 +715,7 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         try
         {
             await target.Indexes.CreateOneAsync(model, options: null, cancellationToken).ConfigureAwait(false);
-            MongoDocumentStoreLog.IndexCreated(logger, collection, index.Name);
+            MongoDocumentStoreLog.IndexCreated(logger, collection, model.Options.Name ?? index.Name);
         }
         catch (MongoCommandException ex) when (ex.Code == DuplicateKeyCode)
         {

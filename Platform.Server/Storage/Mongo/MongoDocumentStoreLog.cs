@@ -17,6 +17,9 @@ internal static partial class MongoDocumentStoreLog
     [LoggerMessage(EventId = 2205, Level = LogLevel.Warning, Message = "Unique index {Index} on {Collection} was not built: existing documents have duplicate keys.")]
     public static partial void UniqueIndexRejected(ILogger logger, string collection, string index);
 
+    [LoggerMessage(EventId = 2209, Level = LogLevel.Information, Message = "Replacing index {OldIndex} on {Collection} by {Index}, which ends with _id so keyset pages need no in-memory sort.")]
+    public static partial void IndexReplaced(ILogger logger, string collection, string oldIndex, string index);
+
     [LoggerMessage(EventId = 2206, Level = LogLevel.Information, Message = "Turned on change-stream pre-images for {Collection}.")]
     public static partial void PreImagesEnabled(ILogger logger, string collection);
 

@@ -28,6 +28,46 @@ internal static class MongoIndexTranslator
         return name.StartsWith("ix_", StringComparison.Ordinal) || name.StartsWith("ux_", StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The index the provider builds for <paramref name="index"/>. Keyset pages sort by the requested fields and then
+    /// by <c>_id</c> ascending (<c>DocumentQueryService.WithIdTiebreak</c>), so a non-unique index that does not name
+    /// <c>_id</c> gets it as its last key, ascending: a page filtered by equality on the leading keys and sorted by the
+    /// rest in the index's directions is then one IXSCAN without a SORT stage (a blocking SORT fails past 100 MB on a
+    /// large collection). Indexes whose queries tie-break on <c>_id</c> the other way name it themselves
+    /// (<c>_audit</c>, <c>_function_runs</c>). Unique indexes are left as they are: <c>_id</c> would make every key unique
+    /// and so drop the constraint, they are partial (documents without the field are not in them), so they cannot serve
+    /// a sort over a whole collection anyway, and an equality lookup on one finds at most one document.
+    /// </summary>
+    public static IndexDefinition Served(IndexDefinition index)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        return index.Unique || index.Fields.Any(field => field.Path == SystemFields.Id)
+            ? index
+            : index with { Fields = [.. index.Fields, new SortField(SystemFields.Id)] };
+    }
+
+    /// <summary>
+    /// For each index of the plan to build, the stale index it replaces: ours, with the keys of the same definition
+    /// without the <c>_id</c> that <see cref="Served"/> adds (an index an earlier version built), for the log.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Replacements(IReadOnlyList<MongoExistingIndex> existing, MongoIndexPlan plan, IReadOnlyList<IndexDefinition> requested)
+    {
+        ArgumentNullException.ThrowIfNull(existing);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(requested);
+        var replaced = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (position, index) in plan.Create)
+        {
+            var old = existing.FirstOrDefault(e => plan.Drop.Contains(e.Name) && !replaced.ContainsValue(e.Name) && Matches(e, requested[position]));
+            if (old is not null && old.Name != index.Name)
+            {
+                replaced[index.Name] = old.Name;
+            }
+        }
+
+        return replaced;
+    }
+
     public static BsonDocument Keys(IndexDefinition index)
     {
         ArgumentNullException.ThrowIfNull(index);

@@ -115,7 +115,15 @@ public sealed class DocumentCollectionTests(SdkServerFixture fixture) : IClassFi
         var todos = await TodosAsync();
         await todos.AddAsync(new Todo { Id = "x1", Title = "A" }, Ct);
         var ex = await Assert.ThrowsAsync<BaasException>(() => todos.SetAsync("x1", new Todo { Id = "other", Title = "B" }, cancellationToken: Ct));
-        Assert.Equal(400, ex.Status);
+        Assert.Equal((400, "id_mismatch", "_id"), (ex.Status, ex.Code, ex.Problem?["field"]?.GetValue<string>()));
+
+        // The same 400 whether the document is missing (not a 404) or would be created by the upsert (nothing is).
+        var missing = await Assert.ThrowsAsync<BaasException>(() => todos.SetAsync("x2", new Todo { Id = "other", Title = "B" }, cancellationToken: Ct));
+        Assert.Equal((400, "id_mismatch"), (missing.Status, missing.Code));
+        var upsert = await Assert.ThrowsAsync<BaasException>(() => todos.SetAsync("x2", new Todo { Id = "other", Title = "B" }, upsert: true, cancellationToken: Ct));
+        Assert.Equal((400, "id_mismatch"), (upsert.Status, upsert.Code));
+        Assert.Null(await todos.GetAsync("x2", Ct));
+        Assert.Null(await todos.GetAsync("other", Ct));
     }
 
     [Fact]

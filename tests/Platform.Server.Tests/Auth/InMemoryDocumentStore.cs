@@ -113,7 +113,20 @@ internal sealed class InMemoryDocumentStore : IDocumentStore
         }
     }
 
-    public Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
+    /// <summary>Runs before each <see cref="WriteAsync"/> applies its operations; lets a test hold a write in flight.</summary>
+    public Func<IReadOnlyList<WriteOperation>, Task>? BeforeWrite { get; set; }
+
+    public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
+    {
+        if (BeforeWrite is { } hook)
+        {
+            await hook(operations);
+        }
+
+        Write(operations);
+    }
+
+    private void Write(IReadOnlyList<WriteOperation> operations)
     {
         lock (_gate)
         {
@@ -170,8 +183,6 @@ internal sealed class InMemoryDocumentStore : IDocumentStore
                 _collections[name] = documents;
             }
         }
-
-        return Task.CompletedTask;
     }
 
     private void CheckUnique(string collection, Dictionary<string, JsonObject> documents, JsonObject document, int opIndex)

@@ -46,6 +46,12 @@ public sealed class BatchEndpointsTests(ServerFixture fixture) : IClassFixture<S
         { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "create", "collection": "nowhere", "data": {} } ]""", HttpStatusCode.NotFound, "collection_not_found", 1 },
         // op 1 is malformed
         { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "upsert", "collection": "C", "id": "k" } ]""", HttpStatusCode.BadRequest, "invalid_batch", 1 },
+        // op 1 replaces an existing document with a body whose _id differs from the op's id
+        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "replace", "collection": "C", "id": "existing", "data": { "_id": "k2" } } ]""", HttpStatusCode.BadRequest, "id_mismatch", 1 },
+        // op 1 does the same to a missing document: 400, not 404
+        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "replace", "collection": "C", "id": "nope", "data": { "_id": "k2" } } ]""", HttpStatusCode.BadRequest, "id_mismatch", 1 },
+        // op 1 does it with upsert
+        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "replace", "collection": "C", "id": "nope", "upsert": true, "data": { "_id": "k2" } } ]""", HttpStatusCode.BadRequest, "id_mismatch", 1 },
         // op 0 has a bad update operator
         { """[ { "op": "patch", "collection": "C", "id": "existing", "data": { "$nope": { "a": 1 } } }, { "op": "create", "collection": "C", "data": { "_id": "k" } } ]""", HttpStatusCode.BadRequest, "unknown_operator", 0 },
     };

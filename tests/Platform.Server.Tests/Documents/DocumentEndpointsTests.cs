@@ -72,6 +72,34 @@ public sealed class DocumentEndpointsTests(ServerFixture fixture) : IClassFixtur
         await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "id_mismatch", await fixture.Service.SendJsonAsync(HttpMethod.Put, $"{Docs(c)}/d", """{ "_id": "other", "a": 1 }"""));
     }
 
+    [Theory]
+    [InlineData("there", "")]
+    [InlineData("absent", "")]
+    [InlineData("absent", "?upsert=true")]
+    [InlineData("there", "?upsert=true")]
+    public async Task Put_BodyIdDifferentFromUrl_Is400NamingId_WhetherTheDocumentExists_IsMissing_OrWouldBeUpserted(string id, string query)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        await fixture.Service.PostJsonAsync(Docs(c), """{ "_id": "there", "a": 1 }""");
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "id_mismatch", await fixture.Service.SendJsonAsync(HttpMethod.Put, $"{Docs(c)}/{id}{query}", """{ "_id": "other", "a": 2 }"""));
+        Assert.Equal("_id", problem["field"]!.GetValue<string>());
+
+        // Nothing was written: neither the URL's document nor the body's.
+        var there = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"{Docs(c)}/there", ct));
+        Assert.Equal(1, there!["_version"]!.GetValue<long>());
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found", await fixture.Service.GetAsync($"{Docs(c)}/absent", ct));
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found", await fixture.Service.GetAsync($"{Docs(c)}/other", ct));
+
+        // An _id that is no id at all is named the same way, also for a missing document.
+        var invalid = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_id", await fixture.Service.SendJsonAsync(HttpMethod.Put, $"{Docs(c)}/{id}{query}", """{ "_id": 5 }"""));
+        Assert.Equal("_id", invalid["field"]!.GetValue<string>());
+
+        // The same _id as the URL's is fine.
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.SendJsonAsync(HttpMethod.Put, $"{Docs(c)}/there{query}", """{ "_id": "there", "a": 3 }"""));
+    }
+
     [Fact]
     public async Task Put_Missing_Is404_UnlessUpsert()
     {

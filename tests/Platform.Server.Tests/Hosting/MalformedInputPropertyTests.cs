@@ -200,7 +200,7 @@ public sealed class MalformedInputPropertyTests(ServerFixture fixture) : IClassF
         "d1", "d2", "a%01b", "%1F", "x%20y", "%E2%80%AE", "%ED%A0%80", "..", "%2e%2e", new string('i', 200), "_id", "%24x", "a%22b", "%FF");
 
     private static Gen<string> QueryString =>
-        // Kept under Kestrel's 8 KiB request line (longer is its own bare 414, before any endpoint runs; docs/api.md,
+        // Kept under the 8 KiB request target (longer is a 414 uri_too_long before any endpoint runs; docs/api.md,
         // Input): up to four filters of at most about 1.6 KiB escaped each. Value(1) and Scalar hold 2,000-character
         // strings and 300-level nestings, which made some seeds' URLs longer (Query_NeverFails failed on a 414).
         from filter in Gen.OneOf(UrlScalar, Deep(100), UrlValue, Gen.Elements("{", "{\"n\":{\"$where\":1}}", "{\"n\":1,\"n\":2}", "{\"a\\u0000\":1}"))

@@ -18,6 +18,8 @@ public sealed partial class ProblemMappingTests
         { ErrorKind.Conflict, 409 },
         { ErrorKind.PreconditionFailed, 412 },
         { ErrorKind.TooLarge, 413 },
+        { ErrorKind.TargetTooLong, 414 },
+        { ErrorKind.HeadersTooLarge, 431 },
         { ErrorKind.UnsupportedFormat, 415 },
         { ErrorKind.Unprocessable, 422 },
         { ErrorKind.RateLimited, 429 },
@@ -62,7 +64,7 @@ public sealed partial class ProblemMappingTests
     [InlineData(400, ErrorKind.Invalid)]
     [InlineData(404, ErrorKind.NotFound)]
     [InlineData(429, ErrorKind.RateLimited)]
-    [InlineData(431, ErrorKind.Invalid)]
+    [InlineData(431, ErrorKind.HeadersTooLarge)]
     [InlineData(502, ErrorKind.Internal)]
     public void KindOf_Status_IsTheReverseOfTheTable(int status, ErrorKind kind) =>
         Assert.Equal(kind, ProblemMapping.KindOf(status));

@@ -45,6 +45,39 @@ public sealed class FunctionContextTests(FunctionRuntimeFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Db_RefusesBadFieldNames_InEveryWrite()
+    {
+        // DESIGN.md section 3 holds for a function's writes too: empty, '$'-prefixed, dotted, '_'-prefixed and over-long
+        // (1,025 bytes) names, in insert, replace and both kinds of update.
+        var c = await fixture.NewCollectionAsync();
+        var result = await fixture.RunAsync($$"""
+            export default async function (ctx) {
+              const col = ctx.db.collection('{{c}}');
+              await col.insert({ _id: 'd', n: 1 });
+              const codes = [];
+              for (const name of ['', '$where', 'a.b', '_secret', 'n'.repeat(1025)]) {
+                for (const write of [
+                  () => col.insert({ x: { [name]: 1 } }),
+                  () => col.replace('d', { x: { [name]: 1 } }),
+                  () => col.update('d', { x: { [name]: 1 } }),
+                  () => col.update('d', { $set: { x: { [name]: 1 } } }),
+                ]) {
+                  try { await write(); codes.push('written'); }
+                  catch (e) { codes.push(e.status + ' ' + e.code); }
+                }
+              }
+              return { codes, after: await col.get('d'), count: await col.count() };
+            }
+            """);
+
+        Assert.Equal(RunStatus.Succeeded, result.Status);
+        Assert.All(result.Result!["codes"]!.AsArray(), code => Assert.Equal("400 invalid_field_name", code!.GetValue<string>()));
+        Assert.Equal(20, result.Result["codes"]!.AsArray().Count);
+        Assert.Equal(1, result.Result["after"]!["_version"]!.GetValue<long>());
+        Assert.Equal(1, result.Result["count"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task Db_HostErrorsArePlainCatchableJavaScriptErrorsWithCodeAndStatus()
     {
         var c = await fixture.NewCollectionAsync();
