@@ -118,7 +118,7 @@ internal sealed record BenchOptions
           --max-slope <MiB/min>   soak: largest RSS slope over the second half that passes, in hundredths
                                   of a MiB per minute (1-10000, default 100 = 1.00 MiB/min)
           --wal-bound <MiB>       soak: the server's Baas:Storage:SqliteMaxWalBytes in MiB (1-65536,
-                                  default: the server's, 64)
+                                  default: the server's, 256)
           --starts <n>            memory: starts per build for start-up time and idle RSS (1-50, default 5)
           --baseline <dll>        memory, dashboard: a published Platform.Server.dll (e.g. of main) measured beside
                                   this tree's build in the same run, starts (memory) or cold loads (dashboard)
