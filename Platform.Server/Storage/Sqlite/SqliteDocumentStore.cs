@@ -739,24 +739,17 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
     {
         HashSet<string>? found = null;
         CollectArrayPaths(document, string.Empty, state.ArrayPaths, ref found);
-        if (found is null)
-        {
-            return;
-        }
-
-        foreach (var path in found)
-        {
-            writer.Execute(InsertArrayPathSql, [state.Name, path]);
-            (recorded ??= []).Add((state, path));
-        }
-
-        state.AddArrayPaths(found);
+        RecordArrayPaths(writer, state, found, ref recorded);
     }
 
     /// <summary><see cref="RecordArrayPaths(SqliteSession, CollectionState, JsonObject, ref List{ValueTuple{CollectionState, string}}?)"/> for a document given as UTF-8 JSON.</summary>
     private static void RecordArrayPaths(SqliteSession writer, CollectionState state, ReadOnlySpan<byte> utf8Json, ref List<(CollectionState, string)>? recorded)
     {
-        var found = ArrayPaths(utf8Json, state.ArrayPaths);
+        RecordArrayPaths(writer, state, ArrayPaths(utf8Json, state.ArrayPaths), ref recorded);
+    }
+
+    private static void RecordArrayPaths(SqliteSession writer, CollectionState state, HashSet<string>? found, ref List<(CollectionState, string)>? recorded)
+    {
         if (found is null)
         {
             return;

@@ -126,19 +126,11 @@ public sealed class DocumentWriteTurnsTests
         var user = new Caller("u", Privileged: false, new JsonObject { ["id"] = "u", ["roles"] = new JsonArray() });
 
         // The first allowed write is held in the store while it holds the turn.
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _store.BeforeWrite = async _ =>
-        {
-            if (writing.TrySetResult())
-            {
-                await release.Task;
-            }
-        };
+        var (release, writing) = HoldFirstStoreWrite();
 
         JsonObject Set(string writer) => new() { ["$inc"] = new JsonObject { ["n"] = 1 }, ["$push"] = new JsonObject { ["order"] = writer } };
         var first = Task.Run(() => _service.ExecuteAsync(new PatchCommand(Counters, "c", Set("first")), user, ct), ct);
-        await writing.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        await writing.WaitAsync(TimeSpan.FromSeconds(30), ct);
 
         // Allowed writers queue behind it, one after the other.
         var queued = new List<Task<CommandResult>>();
@@ -175,19 +167,11 @@ public sealed class DocumentWriteTurnsTests
         await _service.ExecuteAsync(new CreateCommand(Counters, new JsonObject { ["_id"] = "c", ["n"] = 0 }), Caller.Service, ct);
 
         // The holder is held in its store write, which it makes holding the turn.
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var firstWrite = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _store.BeforeWrite = async _ =>
-        {
-            if (firstWrite.TrySetResult())
-            {
-                await release.Task;
-            }
-        };
+        var (release, firstWrite) = HoldFirstStoreWrite();
 
         var inc = new JsonObject { ["$inc"] = new JsonObject { ["n"] = 1 } };
         var holder = _service.ExecuteAsync(new ReplaceCommand(Counters, "c", new JsonObject { ["n"] = 10 }), Caller.Service, ct);
-        await firstWrite.Task.WaitAsync(ct);
+        await firstWrite.WaitAsync(ct);
         using var gone = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var cancelled = _service.ExecuteAsync(new PatchCommand(Counters, "c", (JsonObject)inc.DeepClone()), Caller.Service, gone.Token);
         await gone.CancelAsync();
@@ -210,18 +194,10 @@ public sealed class DocumentWriteTurnsTests
         await _service.ExecuteAsync(new CreateCommand(Counters, new JsonObject { ["_id"] = "c", ["n"] = 0 }), Caller.Service, ct);
 
         // The holder is held in its store write, which it makes holding the turn.
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var firstWrite = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _store.BeforeWrite = async _ =>
-        {
-            if (firstWrite.TrySetResult())
-            {
-                await release.Task;
-            }
-        };
+        var (release, firstWrite) = HoldFirstStoreWrite();
 
         var holder = _service.ExecuteAsync(new PatchCommand(Counters, "c", new JsonObject { ["m"] = 1 }), Caller.Service, ct);
-        await firstWrite.Task.WaitAsync(ct);
+        await firstWrite.WaitAsync(ct);
         var fromFunction = Caller.Service with { Origin = new Platform.Server.Functions.WriteOrigin("counter", 1) };
         var own = await _service
             .ExecuteAsync(new PatchCommand(Counters, "c", new JsonObject { ["$inc"] = new JsonObject { ["n"] = 1 } }), fromFunction, ct)
@@ -233,5 +209,20 @@ public sealed class DocumentWriteTurnsTests
         var held = await holder;
         Assert.Equal("1", held.Document!["m"]!.ToJsonString());
         Assert.Equal("1", held.Document!["n"]!.ToJsonString());
+    }
+
+    /// <summary>Holds the first store write (made holding the document's turn) until <c>release</c> is set.</summary>
+    private (TaskCompletionSource Release, Task Writing) HoldFirstStoreWrite()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _store.BeforeWrite = async _ =>
+        {
+            if (writing.TrySetResult())
+            {
+                await release.Task;
+            }
+        };
+        return (release, writing.Task);
     }
 }

@@ -141,14 +141,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
         };
         listener.SetMeasurementEventCallback<long>((_, _, _, _) => committedOn.Enqueue((Thread.CurrentThread.Name, Thread.CurrentThread.IsThreadPoolThread)));
         listener.Start();
-        using var store = new SqliteDocumentStore(
-            Options.Create(new StorageOptions()),
-            Options.Create(new BaasOptions { DataDir = _dataDir }),
-            Options.Create(new ChangeFeedOptions()),
-            TimeProvider.System,
-            NullLogger<SqliteDocumentStore>.Instance,
-            metrics);
-        await store.InitializeAsync(Ct);
+        using var store = await OpenWithMetricsAsync(metrics);
 
         await Task.WhenAll(Enumerable.Range(0, 10).Select(i => store.WriteAsync([Insert("tasks", "w" + i)], Ct)));
 
@@ -235,14 +228,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
         };
         listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref reruns, value));
         listener.Start();
-        using var store = new SqliteDocumentStore(
-            Options.Create(new StorageOptions()),
-            Options.Create(new BaasOptions { DataDir = _dataDir }),
-            Options.Create(new ChangeFeedOptions()),
-            TimeProvider.System,
-            NullLogger<SqliteDocumentStore>.Instance,
-            metrics);
-        await store.InitializeAsync(Ct);
+        using var store = await OpenWithMetricsAsync(metrics);
         await store.WriteAsync([Insert("tasks", "existing"), Insert("tasks", "versioned")], Ct);
         var position = await store.GetPositionAsync(Ct);
 
@@ -435,5 +421,18 @@ public sealed class SqliteGroupCommitTests : IDisposable
         using var reopened = SqliteStoreFixture.Open(_dataDir);
         await reopened.InitializeAsync(Ct);
         Assert.NotNull(await reopened.GetAsync("tasks", "queued", Ct));
+    }
+
+    private async Task<SqliteDocumentStore> OpenWithMetricsAsync(StorageMetrics metrics)
+    {
+        var store = new SqliteDocumentStore(
+            Options.Create(new StorageOptions()),
+            Options.Create(new BaasOptions { DataDir = _dataDir }),
+            Options.Create(new ChangeFeedOptions()),
+            TimeProvider.System,
+            NullLogger<SqliteDocumentStore>.Instance,
+            metrics);
+        await store.InitializeAsync(Ct);
+        return store;
     }
 }
