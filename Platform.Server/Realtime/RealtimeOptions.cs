@@ -71,9 +71,15 @@ public sealed class RealtimeOptions
     [Range(1, 100_000)]
     public int SnapshotLimit { get; set; } = 1000;
 
-    /// <summary>How many recent changes the node keeps in memory for <c>resumeAfter</c>.</summary>
+    /// <summary>
+    /// How many recent changes the node keeps in memory for <c>resumeAfter</c>; a position older than these is resumed
+    /// from the stored change feed (<see cref="StoredResumeMaxChanges"/>). Default 100, not 1,000: every change passes
+    /// through the window, even with no subscriber, and at thousands of writes a second 1,000 changes (their document
+    /// trees) live just long enough to survive a gen0 collection and die in gen1, which made gen1 collections, the
+    /// server's longest pauses, frequent (issue 13, item 2; bench/README.md, h/tail).
+    /// </summary>
     [Range(0, 1_000_000)]
-    public int ReplayEvents { get; set; } = 1000;
+    public int ReplayEvents { get; set; } = 100;
 
     /// <summary>
     /// Estimated memory the replay window may hold (documents before and after each change, and their copies for
