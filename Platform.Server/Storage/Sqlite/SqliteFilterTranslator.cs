@@ -112,6 +112,12 @@ public sealed class SqliteFilterTranslator
     {
         ArgumentNullException.ThrowIfNull(sort);
         ArgumentNullException.ThrowIfNull(arrayPaths);
+        if (arrayPaths.Count == 0)
+        {
+            // Most collections never held an array: every full page asks, so answer before building the candidates.
+            return null;
+        }
+
         var candidates = KeysetArrays.Candidates(sort).Where(c => arrayPaths.Contains(WithoutIndexes(c))).ToList();
         if (candidates.Count == 0)
         {

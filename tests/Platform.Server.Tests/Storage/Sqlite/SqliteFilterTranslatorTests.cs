@@ -221,6 +221,50 @@ public sealed class SqliteFilterTranslatorTests : IDisposable
         Assert.Equal(["a", "d"], Data(select).Select(d => (string)d["_id"]!));
     }
 
+    /// <summary>
+    /// A page's statement is prepared once per connection and then only re-bound: SQLite re-prepares a statement whose
+    /// plan depends on a bound value every time that value is bound again, and it plans with a bound LIMIT, so without
+    /// the query planner stability guarantee (<see cref="SqliteSession.Open"/>) every page was parsed and planned again.
+    /// </summary>
+    [Fact]
+    public void Select_RunAgainWithOtherValues_IsNotPreparedAgain()
+    {
+        _db.ExecuteOnce(SqliteDocumentStore.CreateIndexSql(Table, "c_t__ix_owner_-n", new IndexDefinition([new SortField("owner"), new SortField("n", Descending: true)])));
+        Insert("""{"_id":"a","owner":"o7","n":900}""", """{"_id":"b","owner":"o8","n":950}""");
+        _db.Connection.Handle!.enable_sqlite3_next_stmt(true);
+        var sql = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (owner, limit) in new[] { ("o7", 21), ("o8", 21), ("o7", 21) })
+        {
+            var select = SqliteFilterTranslator.Select(
+                Table,
+                new DocumentQuery(FilterParser.Parse($$$"""{"owner":"{{{owner}}}","n":{"$gte":500}}"""), [new SortField("n", Descending: true), new SortField("_id")], limit),
+                NoArrays);
+            sql.Add(select.Sql);
+            Assert.Single(Data(select));
+        }
+
+        var text = Assert.Single(sql);
+        Assert.Equal(0, Reprepared(text));
+    }
+
+    // SQLITE_STMTSTATUS_REPREPARE (sqlite3.h); SQLitePCLRaw has no constant for it.
+    private const int StatementStatusReprepare = 5;
+
+    /// <summary>How often SQLite prepared the connection's statement for <paramref name="sql"/> again (SQLITE_STMTSTATUS_REPREPARE).</summary>
+    private int Reprepared(string sql)
+    {
+        var db = _db.Connection.Handle!;
+        for (var statement = SQLitePCL.raw.sqlite3_next_stmt(db, null); statement is not null; statement = SQLitePCL.raw.sqlite3_next_stmt(db, statement))
+        {
+            if (SQLitePCL.raw.sqlite3_sql(statement).utf8_to_string() == sql)
+            {
+                return SQLitePCL.raw.sqlite3_stmt_status(statement, StatementStatusReprepare, 0);
+            }
+        }
+
+        throw new InvalidOperationException("The statement is not prepared on this connection.");
+    }
+
     private List<JsonObject> Data(SqliteCommandText select)
     {
         using var reader = _db.Command(select.Sql, select.Parameters).ExecuteReader();
