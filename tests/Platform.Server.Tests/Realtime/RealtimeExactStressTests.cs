@@ -28,11 +28,42 @@ public sealed class RealtimeExactStressTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Subscribe_WhileWritersWrite_EverySubscribersViewEndsEqualToTheCollection()
+    public Task Subscribe_WhileWritersWrite_EverySubscribersViewEndsEqualToTheCollection() => RunAsync(settings: null);
+
+    /// <summary>
+    /// The same on MongoDB whatever the run selected (snapshot sessions and high-water-mark positions,
+    /// <c>MongoChangeFeed.QuerySnapshotAsync</c>); runs when <c>BAAS_TEST_MONGO</c> names a replica set.
+    /// </summary>
+    [Fact]
+    public async Task Subscribe_WhileWritersWrite_OnMongo_EverySubscribersViewEndsEqualToTheCollection()
+    {
+        var connectionString = Environment.GetEnvironmentVariable(TestStorage.MongoVariable);
+        if (string.IsNullOrEmpty(connectionString))
+        {
+            Assert.Skip($"{TestStorage.MongoVariable} is not set: this test needs a MongoDB replica set");
+        }
+
+        var database = "baas_test_" + Guid.NewGuid().ToString("N")[..16];
+        try
+        {
+            await RunAsync(new Dictionary<string, string?>
+            {
+                ["Baas:Storage:Provider"] = "Mongo",
+                ["Baas:Storage:ConnectionString"] = connectionString,
+                ["Baas:Storage:Database"] = database,
+            });
+        }
+        finally
+        {
+            await new MongoDB.Driver.MongoClient(connectionString).DropDatabaseAsync(database, CancellationToken.None);
+        }
+    }
+
+    private static async Task RunAsync(Dictionary<string, string?>? settings)
     {
         var seed = Random.Shared.Next();
         var random = new Random(seed);
-        await using var server = await RealtimeTestServer.StartAsync();
+        await using var server = await RealtimeTestServer.StartAsync(settings);
         var collection = await server.NewCollectionAsync();
         var live = new ConcurrentDictionary<string, bool>();
         for (var i = 0; i < Seeded; i++)
