@@ -44,8 +44,9 @@ internal sealed class Watch
 
     private readonly HashSet<string> _recent = new(StringComparer.Ordinal);
 
-    // The versions a snapshot delivered: the server reads a snapshot after registering the subscription, so a change
-    // committed in between arrives both in the snapshot and as an event, which must not be delivered twice.
+    // The versions a snapshot delivered. Servers before session 11 read a snapshot after registering the subscription, so
+    // a change committed in between arrived both in the snapshot and as an event, which must not be delivered twice;
+    // later servers start the events at the snapshot's own position, and this check then never drops anything.
     private readonly Dictionary<string, long> _snapshotVersions = new(StringComparer.Ordinal);
     private readonly Queue<string> _recentOrder = new();
     private int _liveCount;

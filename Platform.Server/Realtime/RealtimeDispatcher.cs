@@ -348,6 +348,46 @@ internal sealed class RealtimeDispatcher(
         return dispatched.Count == 0 || subscription.HoldReplayed(Replay(subscription, dispatched), options.Value.SendQueueCapacity);
     }
 
+    /// <summary>
+    /// Holds the changes of the subscription's collection after <paramref name="after"/> that the dispatcher passed
+    /// before the subscription was registered (a snapshot read at a position behind the registration's), ahead of the live
+    /// events held since. Null when the replay window does not reach back to <paramref name="after"/> (or cannot order it);
+    /// false when they are more than the connection could queue.
+    /// </summary>
+    public bool? HoldWindowReplay(Subscription subscription, string after, Func<string, string, int?> compare)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        ArgumentNullException.ThrowIfNull(after);
+        ArgumentNullException.ThrowIfNull(compare);
+        var limits = options.Value;
+        var missed = new List<DispatchedChange>();
+        lock (_gate)
+        {
+            Prune(limits);
+            if (compare(after, _windowStart) is not >= 0)
+            {
+                return null;
+            }
+
+            foreach (var dispatched in _window)
+            {
+                if (dispatched.Index > subscription.StartIndex)
+                {
+                    // Registered before this one: it comes live.
+                    break;
+                }
+
+                if (string.Equals(dispatched.Change.Collection, subscription.Spec.Collection, StringComparison.Ordinal)
+                    && compare(dispatched.Change.Sequence, after) > 0)
+                {
+                    missed.Add(dispatched);
+                }
+            }
+        }
+
+        return missed.Count == 0 || subscription.HoldReplayed(Replay(subscription, missed), limits.SendQueueCapacity);
+    }
+
     /// <summary>Releases the held events of a registered subscription (in order, by the connection's worker) and lets live ones through.</summary>
     public void Activate(Subscription subscription)
     {

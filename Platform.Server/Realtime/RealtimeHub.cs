@@ -19,6 +19,7 @@ internal sealed class RealtimeHub(
     SubscriptionActivator activator,
     StoredResume storedResume,
     SubscribeCatchUp catchUp,
+    SubscribeSnapshot snapshots,
     CallerSessions sessions,
     RealtimeShutdown shutdown,
     ILogger<RealtimeHub> logger) : Hub
@@ -126,12 +127,14 @@ internal sealed class RealtimeHub(
         }
 
         IReadOnlyList<object?>? documents = null;
+        var sequence = registration.Sequence;
         if (request.Snapshot == true || registration.Resumed == false)
         {
-            // Read after registering: every change the snapshot misses comes after the returned sequence.
+            // Read after registering, with the feed position it reflects: the events start right after that position
+            // (those at or before it are dropped, those the dispatcher passed before registering are replayed).
             try
             {
-                documents = await plan.SnapshotAsync(cancellationToken);
+                (documents, sequence) = await snapshots.ReadAsync(plan, registration, cancellationToken);
             }
             catch (Exception ex)
             {
@@ -149,7 +152,7 @@ internal sealed class RealtimeHub(
         return new SubscribeResult
         {
             SubscriptionId = registration.Subscription.Id,
-            Sequence = registration.Sequence,
+            Sequence = sequence,
             Documents = documents,
             Resumed = registration.Resumed,
         };

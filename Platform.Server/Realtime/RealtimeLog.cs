@@ -68,6 +68,10 @@ internal static partial class RealtimeLog
     public static partial void MatchBudgetExceeded(ILogger logger, string connectionId, string clientAddress, long cost, long budget);
 
     [LoggerMessage(EventId = 5017, EventName = "SubscribeCatchUpTimedOut", Level = LogLevel.Warning,
-        Message = "A subscription waited {Timeout} for the change feed reader to reach the committed position {Committed} (it is at {Dispatched}) and starts where the reader is: a change in between may reach the client in its snapshot and as an event.")]
+        Message = "A subscription waited {Timeout} for the change feed reader to reach the committed position {Committed} (it is at {Dispatched}) and starts where the reader is: a resumeAfter position beyond it is answered with a snapshot.")]
     public static partial void SubscribeCatchUpTimedOut(ILogger logger, string committed, string dispatched, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 5018, EventName = "SnapshotPositionUnordered", Level = LogLevel.Warning,
+        Message = "The change feed cannot order the snapshot's position {Snapshot} against the subscription's {Registered}: its events start at the latter, so a change in between may reach the client twice.")]
+    public static partial void SnapshotPositionUnordered(ILogger logger, string snapshot, string registered);
 }

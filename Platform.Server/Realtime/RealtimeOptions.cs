@@ -122,8 +122,8 @@ public sealed class RealtimeOptions
 
     /// <summary>
     /// How long <c>Subscribe</c> waits for this node's change feed reader to reach what the store has committed, so that
-    /// the subscription starts where its snapshot reads (a change committed before it is not sent again as an event).
-    /// Usually no wait at all; past it (the reader failing or far behind) the subscription starts where the reader is,
+    /// a <c>resumeAfter</c> position from a node that was ahead of this one resumes instead of getting a snapshot (a
+    /// snapshot is exact either way: <see cref="SubscribeSnapshot"/>). Usually no wait at all; past it (the reader failing or far behind) the subscription starts where the reader is,
     /// and the wait is logged. 0 = do not wait. SQLite only: MongoDB's position is a mark only a later write passes.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]

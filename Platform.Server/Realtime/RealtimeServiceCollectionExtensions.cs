@@ -36,6 +36,7 @@ public static class RealtimeServiceCollectionExtensions
         services.TryAddScoped<SubscriptionActivator>();
         services.TryAddSingleton<StoredResume>();
         services.TryAddSingleton<SubscribeCatchUp>();
+        services.TryAddSingleton<SubscribeSnapshot>();
         services.TryAddSingleton<ChangeFeedLiveness>();
         services.AddHostedService<ChangeFeedReader>();
         services.AddHealthChecks().AddCheck<ChangeFeedHealthCheck>("change-feed", tags: ["ready"]);

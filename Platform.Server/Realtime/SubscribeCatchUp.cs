@@ -5,12 +5,11 @@ namespace Platform.Server.Realtime;
 
 /// <summary>
 /// Before <c>Subscribe</c> registers a subscription, waits until this node's dispatcher has dispatched every change
-/// committed so far (<see cref="IChangeFeed.GetPositionAsync"/>). The subscription starts at the dispatched position
-/// while its snapshot reads the committed state: without the wait, a change committed but not yet dispatched was in
-/// the snapshot and then came again as an event (an <c>added</c> for a document the client already held), and a
-/// <c>resumeAfter</c> from another node that was ahead of this one got a snapshot and the same double event. Bounded by
-/// <see cref="RealtimeOptions.SubscribeCatchUpTimeout"/>: past it (the feed reader is failing or far behind) the
-/// subscription starts where the dispatcher is, as it did before, and the wait is logged.
+/// committed so far (<see cref="IChangeFeed.GetPositionAsync"/>), so that a <c>resumeAfter</c> from another node that
+/// was ahead of this one resumes instead of getting a snapshot. (It once also kept a change committed but not yet
+/// dispatched from reaching a snapshot and then again as an event; <see cref="SubscribeSnapshot"/> now makes snapshots
+/// exact whatever the dispatcher's lag.) Bounded by <see cref="RealtimeOptions.SubscribeCatchUpTimeout"/>: past it (the
+/// feed reader is failing or far behind) the subscription starts where the dispatcher is, and the wait is logged.
 /// </summary>
 internal sealed class SubscribeCatchUp(
     IChangeFeed feed,
@@ -26,8 +25,7 @@ internal sealed class SubscribeCatchUp(
         var limit = options.Value.SubscribeCatchUpTimeout;
 
         // A feed whose position is a mark of "now" (MongoDB's high-water mark) is passed only by the next write, which on
-        // a quiet database may never come: no wait there, so a change committed but not yet dispatched can still reach
-        // the client twice (docs/realtime.md, "Snapshots and resuming", says how clients skip it by _version).
+        // a quiet database may never come: no wait there (a resume from a node that is ahead then gets a snapshot).
         if (limit <= TimeSpan.Zero || !feed.PositionIsLatestChange)
         {
             return;

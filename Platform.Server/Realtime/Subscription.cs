@@ -33,6 +33,10 @@ internal sealed class Subscription(string id, RealtimeConnection connection, Sub
     private volatile bool _removed;
     private List<OutgoingMessage>? _pending = [];
 
+    // Set when the Subscribe snapshot was read at a position the dispatcher had not passed at registration: events at or
+    // before it are in the snapshot. Cleared by the first event past it (the feed's order: none at or before it follows).
+    private SnapshotMark? _skipThrough;
+
     public string Id { get; } = id;
 
     public RealtimeConnection Connection { get; } = connection;
@@ -60,11 +64,25 @@ internal sealed class Subscription(string id, RealtimeConnection connection, Sub
         set => _removed = value;
     }
 
-    /// <summary>Holds a live event while the subscription is not active yet: null when it is (send it), else whether the held events still fit <paramref name="capacity"/>.</summary>
+    /// <summary>
+    /// Holds a live event while the subscription is not active yet: null when it is (send it), else whether the held
+    /// events still fit <paramref name="capacity"/>. An event its snapshot already holds (<see cref="SkipThrough"/>) is
+    /// dropped here (true: nothing to send).
+    /// </summary>
     public bool? TryHold(OutgoingMessage message, int capacity)
     {
         lock (_pendingGate)
         {
+            if (_skipThrough is { } mark && message.Change is { } dispatched)
+            {
+                if (mark.Holds(dispatched.Change.Sequence))
+                {
+                    return true;
+                }
+
+                _skipThrough = null;
+            }
+
             if (_pending is null)
             {
                 return null;
@@ -92,6 +110,23 @@ internal sealed class Subscription(string id, RealtimeConnection connection, Sub
 
             _pending.InsertRange(0, replayed);
             return true;
+        }
+    }
+
+    /// <summary>
+    /// The subscription's snapshot holds every change at or before <paramref name="position"/>: the events of those held
+    /// so far are dropped, and so are those still to come (the dispatcher had not passed the position when the
+    /// subscription was registered). A position <paramref name="compare"/> cannot order drops nothing.
+    /// </summary>
+    public void SkipThrough(string position, Func<string, string, int?> compare)
+    {
+        ArgumentNullException.ThrowIfNull(position);
+        ArgumentNullException.ThrowIfNull(compare);
+        var mark = new SnapshotMark(position, compare);
+        lock (_pendingGate)
+        {
+            _skipThrough = mark;
+            _pending?.RemoveAll(message => message.Change is { } dispatched && mark.Holds(dispatched.Change.Sequence));
         }
     }
 
@@ -147,6 +182,12 @@ internal sealed class Subscription(string id, RealtimeConnection connection, Sub
             ? null
             : new ChangeEvent { SubscriptionId = Id, Type = type, Id = change.Id, Document = document, Sequence = change.Sequence };
     }
+}
+
+/// <summary>A snapshot's feed position: it holds the changes at or before it.</summary>
+internal sealed record SnapshotMark(string Position, Func<string, string, int?> Compare)
+{
+    public bool Holds(string sequence) => Compare(sequence, Position) is <= 0;
 }
 
 /// <summary>

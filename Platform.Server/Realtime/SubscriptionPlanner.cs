@@ -6,6 +6,7 @@ using Platform.Server.Common;
 using Platform.Server.Documents;
 using Platform.Server.Rules;
 using Platform.Server.Storage;
+using Platform.Server.Storage.Changes;
 using Platform.Server.Storage.Filters;
 
 namespace Platform.Server.Realtime;
@@ -17,15 +18,18 @@ namespace Platform.Server.Realtime;
 /// </summary>
 internal sealed class SubscriptionPlanner(
     CollectionRegistry registry,
-    IDocumentStore store,
+    IChangeFeed feed,
     IOptions<FilterLimits> filterLimits,
     IOptions<RealtimeOptions> options,
     IOptions<QueryOptions> queryOptions,
     QueryLimiter limiter,
     TimeProvider time)
 {
-    /// <summary>A checked subscription: its spec, and how to read its snapshot.</summary>
-    public sealed record Plan(SubscriptionSpec Spec, Func<CancellationToken, Task<IReadOnlyList<object?>>> SnapshotAsync);
+    /// <summary>A checked subscription: its spec, and how to read its snapshot with the feed position it reflects.</summary>
+    public sealed record Plan(SubscriptionSpec Spec, Func<CancellationToken, Task<Snapshot>> SnapshotAsync);
+
+    /// <summary>The documents of a snapshot, and the feed position they reflect (<see cref="IChangeFeed.QuerySnapshotAsync"/>).</summary>
+    public sealed record Snapshot(IReadOnlyList<object?> Documents, string Position);
 
     /// <exception cref="DomainException">A refusal or bad input, with the REST code.</exception>
     public async Task<Plan> PlanAsync(SubscribeRequest request, Caller caller, CancellationToken cancellationToken = default)
@@ -91,15 +95,16 @@ internal sealed class SubscriptionPlanner(
             var budget = caller.Privileged ? queryOptions.Value.ServiceTimeout : queryOptions.Value.Timeout;
             using var place = caller.Privileged ? null : await limiter.EnterAsync(cancellationToken);
             var query = new DocumentQuery(filter, [new SortField(SystemFields.Id)], limit + 1, Timeout: budget);
-            var documents = place is null
-                ? await store.QueryAsync(collection, query, cancellationToken)
-                : await place.RunAsync(() => store.QueryAsync(collection, query, cancellationToken));
+            var snapshot = place is null
+                ? await feed.QuerySnapshotAsync(collection, query, cancellationToken)
+                : await place.RunAsync(() => feed.QuerySnapshotAsync(collection, query, cancellationToken));
+            var documents = snapshot.Documents;
             if (documents.Count > limit)
             {
                 throw new InvalidInputException("snapshot_too_large", $"More than {limit} documents match; narrow the filter or subscribe without a snapshot.", "filter");
             }
 
-            return [.. documents.Where(visible).Select(PayloadValues.FromDocument)];
+            return new Snapshot([.. documents.Where(visible).Select(PayloadValues.FromDocument)], snapshot.Position);
         });
     }
 

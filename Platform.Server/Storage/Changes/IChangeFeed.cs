@@ -58,7 +58,22 @@ public interface IChangeFeed
     /// write. Default false.
     /// </summary>
     bool PositionIsLatestChange => false;
+
+    /// <summary>
+    /// Runs a query as <see cref="IDocumentStore.QueryAsync"/> does (same limits, time budget and errors) and answers
+    /// the position of this feed that its documents reflect, read consistently with them: every change at or before the
+    /// position is in the documents, none after it is. Reading <see cref="ReadAsync(string, CancellationToken)"/> after
+    /// that position yields exactly what the documents miss (realtime's <c>Subscribe</c> snapshot). SQLite reads both
+    /// in one read transaction; MongoDB reads the documents at a snapshot's cluster time and answers the position right
+    /// after it.
+    /// </summary>
+    Task<FeedSnapshot> QuerySnapshotAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default);
 }
+
+/// <summary>Documents read together with the feed position they reflect (<see cref="IChangeFeed.QuerySnapshotAsync"/>).</summary>
+/// <param name="Documents">The query's documents.</param>
+/// <param name="Position">Every change at or before it is in <paramref name="Documents"/>; none after it is.</param>
+public sealed record FeedSnapshot(IReadOnlyList<JsonObject> Documents, string Position);
 
 /// <summary>What a write did to one document.</summary>
 public enum ChangeKind

@@ -44,6 +44,31 @@ public sealed class MongoChangeFeed : IChangeFeed
         }
     }
 
+    /// <summary>
+    /// The query in a snapshot session (<see cref="MongoDocumentStore.QueryAtSnapshotAsync"/>), then a change stream
+    /// opened at the snapshot's cluster time with an empty first batch, whose post-batch token is a high-water mark the
+    /// server made; moved to just after that time (<see cref="MongoChangeStream.PositionAfterSnapshot"/>), it is the
+    /// position that orders after every change the snapshot holds and before every one it does not.
+    /// </summary>
+    public async Task<FeedSnapshot> QuerySnapshotAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default)
+    {
+        var (documents, clusterTime) = await store.QueryAtSnapshotAsync(collection, query, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var options = MongoChangeStream.Options(null);
+            options.StartAtOperationTime = clusterTime;
+            options.BatchSize = 0;
+            using var cursor = await store.Database.WatchAsync(MongoChangeStream.Pipeline, options, cancellationToken).ConfigureAwait(false);
+            var highWaterMark = MongoChangeStream.PositionOf(cursor.GetResumeToken())
+                ?? throw new StorageUnavailableException("MongoDB opened a change stream without a resume token.");
+            return new FeedSnapshot(documents, MongoChangeStream.PositionAfterSnapshot(highWaterMark, clusterTime));
+        }
+        catch (Exception ex) when (MongoDocumentStore.IsUnavailable(ex))
+        {
+            throw new StorageUnavailableException("MongoDB is unavailable: " + ex.Message, ex);
+        }
+    }
+
     /// <inheritdoc cref="MongoChangeStream.ComparePositions"/>
     public int? ComparePositions(string a, string b) => MongoChangeStream.ComparePositions(a, b);
 

@@ -163,6 +163,38 @@ internal static class MongoChangeStream
         return true;
     }
 
+    /// <summary>
+    /// The position right after everything a snapshot read at <paramref name="snapshotTime"/> saw: the high-water mark
+    /// token <paramref name="highWaterMark"/> (one the server made, whose cluster time is then replaced) moved to the
+    /// cluster time just after the snapshot's (the increment plus one; the next second past the largest increment). It
+    /// sorts after every event at or before the snapshot time, whatever its transaction index or document key, and
+    /// before every event after it, since a high-water mark sorts before the events of its own cluster time
+    /// (<see cref="ComparePositions"/>); a stream started after it yields exactly the events the snapshot does not hold.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="highWaterMark"/> does not begin with a cluster time.</exception>
+    public static string PositionAfterSnapshot(string highWaterMark, BsonTimestamp snapshotTime)
+    {
+        ArgumentNullException.ThrowIfNull(highWaterMark);
+        ArgumentNullException.ThrowIfNull(snapshotTime);
+        if (!TryReadClusterTime(highWaterMark, out _))
+        {
+            throw new ArgumentException($"'{highWaterMark}' is not a resume token that begins with a cluster time.", nameof(highWaterMark));
+        }
+
+        var (seconds, increment) = ((uint)snapshotTime.Timestamp, (uint)snapshotTime.Increment);
+        (seconds, increment) = increment == uint.MaxValue ? (checked(seconds + 1), 0u) : (seconds, increment + 1);
+        return string.Create(
+            highWaterMark.Length,
+            (highWaterMark, seconds, increment),
+            static (span, state) =>
+            {
+                KeyStringTimestamp.AsSpan().CopyTo(span);
+                state.seconds.TryFormat(span[2..10], out _, "X8", System.Globalization.CultureInfo.InvariantCulture);
+                state.increment.TryFormat(span[10..18], out _, "X8", System.Globalization.CultureInfo.InvariantCulture);
+                state.highWaterMark.AsSpan(ClusterTimeHexLength).CopyTo(span[ClusterTimeHexLength..]);
+            });
+    }
+
     /// <summary>The position of a resume token, or null when it is not one this feed understands.</summary>
     public static string? PositionOf(BsonDocument? token) =>
         token is not null && token.TryGetValue("_data", out var data) && data.IsString && data.AsString.Length > 0 ? data.AsString : null;

@@ -396,7 +396,50 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
             cancellationToken);
     }
 
-    public Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default) =>
+        QueryAsync(collection, query, session: null, cancellationToken);
+
+    /// <summary>
+    /// Runs the query in a snapshot session (read concern <c>snapshot</c>, MongoDB 5.0+) and answers the cluster time it
+    /// read at: every write committed at or before that time is in the documents, none after it (<see cref="MongoChangeFeed.QuerySnapshotAsync"/>).
+    /// </summary>
+    internal async Task<(IReadOnlyList<JsonObject> Documents, BsonTimestamp ClusterTime)> QueryAtSnapshotAsync(
+        string collection, DocumentQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        for (var attempt = 1; ; attempt++)
+        {
+            IClientSessionHandle session;
+            try
+            {
+                session = await client.StartSessionAsync(new ClientSessionOptions { Snapshot = true }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsUnavailable(ex))
+            {
+                throw new StorageUnavailableException("MongoDB is unavailable: " + ex.Message, ex);
+            }
+
+            using (session)
+            {
+                try
+                {
+                    // At least one document is asked for: the snapshot time is known only once a read has run.
+                    var documents = await QueryAsync(collection, query.Limit > 0 ? query : query with { Limit = 1 }, session, cancellationToken).ConfigureAwait(false);
+                    var clusterTime = session.GetSnapshotTime()
+                        ?? throw new StorageUnavailableException("MongoDB answered a snapshot read without its cluster time (atClusterTime).");
+                    return (query.Limit > 0 ? documents : [], clusterTime);
+                }
+                catch (MongoCommandException ex) when (ex.Code == MongoErrors.SnapshotUnavailable && attempt < MaxSnapshotReads)
+                {
+                    // The collection was just created: the next session reads at a later time.
+                }
+            }
+        }
+    }
+
+    private const int MaxSnapshotReads = 3;
+
+    private Task<IReadOnlyList<JsonObject>> QueryAsync(string collection, DocumentQuery query, IClientSessionHandle? session, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(collection);
         ArgumentNullException.ThrowIfNull(query);
@@ -413,7 +456,8 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
             query.Timeout,
             async ct =>
             {
-                var cursor = target.Find(find.Filter, FindOptions(query.Timeout)).Limit(find.Limit);
+                var cursor = (session is null ? target.Find(find.Filter, FindOptions(query.Timeout)) : target.Find(session, find.Filter, FindOptions(query.Timeout)))
+                    .Limit(find.Limit);
                 if (find.Sort.ElementCount > 0)
                 {
                     cursor = cursor.Sort(find.Sort);
@@ -425,7 +469,8 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                     // Paging over a key that holds arrays would skip or repeat documents: refuse it (see KeysetArrays).
                     var filter = MongoFilterTranslator.Translate(query.Filter);
                     var probe = filter.ElementCount == 0 ? arrays : new BsonDocument("$and", new BsonArray { filter, arrays });
-                    var hit = await ReadingAsync(collection, null, () => target.Find(probe, FindOptions(query.Timeout)).Limit(1).FirstOrDefaultAsync(ct)).ConfigureAwait(false);
+                    var probing = session is null ? target.Find(probe, FindOptions(query.Timeout)) : target.Find(session, probe, FindOptions(query.Timeout));
+                    var hit = await ReadingAsync(collection, null, () => probing.Limit(1).FirstOrDefaultAsync(ct)).ConfigureAwait(false);
                     if (hit is not null)
                     {
                         var id = hit.TryGetValue(SystemFields.Id, out var value) && value.IsString ? value.AsString : null;

@@ -18,6 +18,12 @@ internal static partial class MongoErrors
     /// <summary>"cannot index parallel arrays [a] [b]": a compound index over two fields that are arrays in one document.</summary>
     public const int CannotIndexParallelArrays = 171;
 
+    /// <summary>
+    /// "SnapshotUnavailable": a snapshot read chose a cluster time before a catalog change of its collection (created
+    /// or re-created just now); a new read, at a later time, succeeds.
+    /// </summary>
+    public const int SnapshotUnavailable = 246;
+
     /// <summary>"BSONObjectTooLarge": a document (or a command holding it) over 16 MiB.</summary>
     public const int BsonObjectTooLarge = 10334;
 

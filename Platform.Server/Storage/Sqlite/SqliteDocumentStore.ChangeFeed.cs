@@ -96,6 +96,43 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
     public int? ComparePositions(string a, string b) =>
         SqliteChangeLog.TryParsePosition(a, out var left) && SqliteChangeLog.TryParsePosition(b, out var right) ? left.CompareTo(right) : null;
 
+    /// <summary>
+    /// The query and the last logged sequence in one read transaction: in WAL mode its first read fixes the snapshot
+    /// both statements see, and a write logs its change in its own transaction, so a document's state is in the rows
+    /// exactly when its change's sequence is at or below the one read.
+    /// </summary>
+    public async Task<FeedSnapshot> QuerySnapshotAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+
+        // Read before the table is looked up: a collection without a table now had no document at that position either.
+        var before = SqliteChangeLog.FormatPosition(Volatile.Read(ref _lastSequence));
+        var state = await StateForReadAsync(collection, cancellationToken).ConfigureAwait(false);
+        if (state is null || query.Limit <= 0)
+        {
+            return new FeedSnapshot([], before);
+        }
+
+        var text = SqliteFilterTranslator.Select(state.Table, query, state.ArrayPaths, state.PresenceTerms);
+        var snapshot = Budgeted<FeedSnapshot?>(
+            collection,
+            query.Timeout,
+            (session, stop) =>
+            {
+                // A failure leaves the transaction open, but a session that failed is closed, never pooled again.
+                session.Execute("BEGIN");
+                var last = session.Command(SqliteChangeLog.LastSequenceSql).ExecuteScalar() is long sequence ? sequence : 0;
+                var documents = RunQuery(session, collection, state, query, text, stop);
+                session.Execute("COMMIT");
+                return new FeedSnapshot(documents, SqliteChangeLog.FormatPosition(last));
+            },
+            missingTable: null,
+            cancellationToken);
+
+        // Dropped meanwhile (the table is gone): as if it had no table when the position was read.
+        return snapshot ?? new FeedSnapshot([], before);
+    }
+
     public IAsyncEnumerable<StoredChange> ReadAsync(string after, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(after);

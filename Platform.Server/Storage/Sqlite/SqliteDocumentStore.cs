@@ -502,34 +502,37 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         return Budgeted<IReadOnlyList<JsonObject>>(
             collection,
             query.Timeout,
-            (session, stop) =>
-            {
-                var command = session.Command(text.Sql, text.Parameters);
-                var results = new List<JsonObject>(Math.Min(query.Limit, 64));
-                using (var reader = command.ExecuteReader())
-                {
-                    while (reader.Read())
-                    {
-                        stop.ThrowIfCancellationRequested();
-                        results.Add(ParseDocument(reader.GetString(0)));
-                    }
-                }
-
-                if (KeysetArrays.MayPage(query, results.Count)
-                    && SqliteFilterTranslator.ArrayProbe(state.Table, query.Filter, query.Sort, state.ArrayPaths, state.PresenceTerms) is { } probe)
-                {
-                    using var reader = session.Command(probe.Command.Sql, probe.Command.Parameters).ExecuteReader();
-                    if (reader.Read())
-                    {
-                        var at = Enumerable.Range(0, probe.Candidates.Count).FirstOrDefault(i => !reader.IsDBNull(i + 1) && reader.GetInt64(i + 1) == 1);
-                        throw new SortOverArrayException(collection, KeysetArrays.SortPathOf(query.Sort, probe.Candidates[at]), reader.GetString(0));
-                    }
-                }
-
-                return results;
-            },
+            (session, stop) => RunQuery(session, collection, state, query, text, stop),
             missingTable: [],
             cancellationToken);
+    }
+
+    // A query's rows on a session (QueryAsync, and QuerySnapshotAsync inside its read transaction).
+    private static List<JsonObject> RunQuery(SqliteSession session, string collection, CollectionState state, DocumentQuery query, SqliteCommandText text, CancellationToken stop)
+    {
+        var command = session.Command(text.Sql, text.Parameters);
+        var results = new List<JsonObject>(Math.Min(query.Limit, 64));
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                stop.ThrowIfCancellationRequested();
+                results.Add(ParseDocument(reader.GetString(0)));
+            }
+        }
+
+        if (KeysetArrays.MayPage(query, results.Count)
+            && SqliteFilterTranslator.ArrayProbe(state.Table, query.Filter, query.Sort, state.ArrayPaths, state.PresenceTerms) is { } probe)
+        {
+            using var reader = session.Command(probe.Command.Sql, probe.Command.Parameters).ExecuteReader();
+            if (reader.Read())
+            {
+                var at = Enumerable.Range(0, probe.Candidates.Count).FirstOrDefault(i => !reader.IsDBNull(i + 1) && reader.GetInt64(i + 1) == 1);
+                throw new SortOverArrayException(collection, KeysetArrays.SortPathOf(query.Sort, probe.Candidates[at]), reader.GetString(0));
+            }
+        }
+
+        return results;
     }
 
     public Task<long> CountAsync(string collection, FilterNode filter, CancellationToken cancellationToken = default) =>

@@ -135,6 +135,10 @@ public sealed class ChangeFeedHealthTests
 
         public Task<string> GetPositionAsync(CancellationToken cancellationToken = default) => Task.FromResult("0");
 
+        // These tests watch the reader only; no subscription reads a snapshot.
+        public Task<FeedSnapshot> QuerySnapshotAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default) =>
+            Task.FromException<FeedSnapshot>(new StorageUnavailableException("The change feed is down (test)."));
+
         public IAsyncEnumerable<StoredChange> ReadAsync(string after, CancellationToken cancellationToken = default) => Read(null, cancellationToken);
 
         public IAsyncEnumerable<StoredChange> ReadAsync(string after, Action opened, CancellationToken cancellationToken = default) => Read(opened, cancellationToken);
@@ -156,6 +160,10 @@ public sealed class ChangeFeedHealthTests
     private sealed class FailingChangeFeed : IChangeFeed
     {
         public Task<string> GetPositionAsync(CancellationToken cancellationToken = default) => Task.FromResult("0");
+
+        // These tests watch the reader only; no subscription reads a snapshot.
+        public Task<FeedSnapshot> QuerySnapshotAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default) =>
+            Task.FromException<FeedSnapshot>(new StorageUnavailableException("The change feed is down (test)."));
 
         public IAsyncEnumerable<StoredChange> ReadAsync(string after, CancellationToken cancellationToken = default) => Fail(cancellationToken);
 

@@ -20,6 +20,45 @@ public sealed class FakeChangeFeed(TimeProvider time) : IChangeFeed
     private int _breaks;
     private TaskCompletionSource _readsHeld = Open();
     private TaskCompletionSource _positionRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Func<Task>? _beforeSnapshot;
+
+    /// <summary>
+    /// Taken by <see cref="RecordingStore"/> from a write's commit to its publication, and by
+    /// <see cref="QuerySnapshotAsync"/> around its read: a snapshot never sees a write whose change is not published yet.
+    /// </summary>
+    internal SemaphoreSlim Commits { get; } = new(1, 1);
+
+    /// <summary>The store <see cref="QuerySnapshotAsync"/> reads (set by the <see cref="RecordingStore"/> that publishes here).</summary>
+    internal IDocumentStore? Store { get; set; }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once, at the next <see cref="QuerySnapshotAsync"/>, before it reads: in
+    /// <c>Subscribe</c> that is after the subscription is registered, so a write made there commits in between.
+    /// </summary>
+    public void BeforeNextSnapshot(Func<Task> action) => Interlocked.Exchange(ref _beforeSnapshot, action);
+
+    public async Task<FeedSnapshot> QuerySnapshotAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _beforeSnapshot, null) is { } action)
+        {
+            await action();
+        }
+
+        var store = Store ?? throw new InvalidOperationException("No RecordingStore publishes to this feed.");
+        await Commits.WaitAsync(cancellationToken);
+        try
+        {
+            var documents = await store.QueryAsync(collection, query, cancellationToken);
+            lock (_gate)
+            {
+                return new FeedSnapshot(documents, _changes.Count.ToString(CultureInfo.InvariantCulture));
+            }
+        }
+        finally
+        {
+            Commits.Release();
+        }
+    }
 
     /// <summary>
     /// Readers yield nothing more until <see cref="ReleaseReads"/>: changes published meanwhile are committed (in
@@ -163,9 +202,17 @@ public sealed class FakeChangeFeed(TimeProvider time) : IChangeFeed
 }
 
 /// <summary>The real store, publishing each committed write of a user collection to a <see cref="FakeChangeFeed"/>.</summary>
-public sealed class RecordingStore(IDocumentStore inner, FakeChangeFeed feed) : IDocumentStore
+public sealed class RecordingStore : IDocumentStore
 {
-    private readonly SemaphoreSlim _writes = new(1, 1);
+    private readonly IDocumentStore inner;
+    private readonly FakeChangeFeed feed;
+
+    public RecordingStore(IDocumentStore inner, FakeChangeFeed feed)
+    {
+        this.inner = inner;
+        this.feed = feed;
+        feed.Store = inner;
+    }
 
     public Task InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
 
@@ -189,8 +236,9 @@ public sealed class RecordingStore(IDocumentStore inner, FakeChangeFeed feed) : 
 
     public async Task WriteAsync(IReadOnlyList<WriteOperation> operations, CancellationToken cancellationToken = default)
     {
-        // One writer at a time, so the before-images read here are the ones the write replaces.
-        await _writes.WaitAsync(cancellationToken);
+        // One writer at a time, so the before-images read here are the ones the write replaces, and no snapshot between
+        // a write's commit and its publication.
+        await feed.Commits.WaitAsync(cancellationToken);
         try
         {
             var state = new Dictionary<(string, string), JsonObject?>();
@@ -223,7 +271,7 @@ public sealed class RecordingStore(IDocumentStore inner, FakeChangeFeed feed) : 
         }
         finally
         {
-            _writes.Release();
+            feed.Commits.Release();
         }
     }
 }

@@ -50,6 +50,59 @@ public sealed class RealtimeDispatcherTests : IDisposable
     }
 
     [Fact]
+    public void HoldWindowReplay_SnapshotBehindTheRegistration_HoldsTheChangesBetween_AheadOfTheLiveOnes()
+    {
+        // A snapshot read at a position the dispatcher had passed when the subscription was registered (MongoDB: a
+        // snapshot read's cluster time behind the change stream): the changes between come from the window.
+        var dispatcher = Create(new RealtimeOptions { ReplayEvents = 100 });
+        var context = Connect(dispatcher);
+        var atSnapshot = Dispatch(dispatcher, "a");
+        Dispatch(dispatcher, "b");
+        Dispatch(dispatcher, "c");
+        var registration = dispatcher.Register(context.ConnectionId, Everything(), resumeAfter: null);
+        Dispatch(dispatcher, "d");
+
+        Assert.True(dispatcher.HoldWindowReplay(registration.Subscription, atSnapshot.Sequence, ComparePositions));
+        Assert.Equal(["b", "c", "d"], registration.Subscription.Pending!.Select(m => ((ChangeEvent)m.Payload).Id));
+    }
+
+    [Fact]
+    public void HoldWindowReplay_PositionBeforeTheWindow_IsNotServed()
+    {
+        var dispatcher = Create(new RealtimeOptions { ReplayEvents = 1 });
+        var context = Connect(dispatcher);
+        var old = Dispatch(dispatcher, "a");
+        Dispatch(dispatcher, "b");
+        Dispatch(dispatcher, "c");
+        var registration = dispatcher.Register(context.ConnectionId, Everything(), resumeAfter: null);
+
+        Assert.Null(dispatcher.HoldWindowReplay(registration.Subscription, old.Sequence, ComparePositions));
+        Assert.Null(dispatcher.HoldWindowReplay(registration.Subscription, "not a position", ComparePositions));
+        Assert.Empty(registration.Subscription.Pending!);
+    }
+
+    [Fact]
+    public async Task SkipThrough_DropsHeldAndLaterEventsTheSnapshotHolds_EvenAfterActivation()
+    {
+        var dispatcher = Create(new RealtimeOptions());
+        var context = Connect(dispatcher);
+        var registration = dispatcher.Register(context.ConnectionId, Everything(), resumeAfter: null);
+        Dispatch(dispatcher, "held");
+        var notDispatchedYet = NewChange("late");
+        var snapshotPosition = notDispatchedYet.Sequence;
+
+        registration.Subscription.SkipThrough(snapshotPosition, ComparePositions);
+        Assert.Empty(registration.Subscription.Pending!);
+        dispatcher.Activate(registration.Subscription);
+
+        // Dispatched after the result went: still in the snapshot, so not sent; the next one is.
+        Assert.True(dispatcher.DispatchAsync(notDispatchedYet).IsCompletedSuccessfully);
+        Dispatch(dispatcher, "next");
+        var first = await _hub.NextAsync();
+        Assert.Equal((RealtimeEvents.Added, "next"), (first.Type, first.Id));
+    }
+
+    [Fact]
     public void Register_ResumeAfterTheLatestPosition_ReplaysNothing()
     {
         var dispatcher = Create(new RealtimeOptions { ReplayEvents = 0 });

@@ -193,6 +193,12 @@ internal sealed class KillableStore(IDocumentStore store, IChangeFeed feed) : ID
         await store.WriteAsync(operations, cancellationToken);
     }
 
+    public Task<FeedSnapshot> QuerySnapshotAsync(string collection, DocumentQuery query, CancellationToken cancellationToken = default)
+    {
+        ThrowIfKilled();
+        return feed.QuerySnapshotAsync(collection, query, cancellationToken);
+    }
+
     public Task<string> GetPositionAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfKilled();

@@ -121,6 +121,38 @@ public abstract class ChangeFeedConformanceTests(IChangeFeedFixture fixture)
         AssertJson("""{"_id":"a","_version":2,"v":2}""", changes[2].Before);
     }
 
+    private static DocumentQuery AllById => new(Platform.Server.Storage.Filters.MatchAllNode.Instance, [new SortField(SystemFields.Id)], 100);
+
+    [Fact]
+    public async Task QuerySnapshotAsync_Position_SplitsTheFeedWhereTheDocumentsEnd()
+    {
+        // Realtime's Subscribe: what the snapshot holds never comes again from the feed, and what it misses always does.
+        var collection = await NewCollectionAsync();
+        await Store.WriteAsync([new InsertOperation(collection, Doc("a", """{"v":1}"""))], Ct);
+        await Store.WriteAsync([new InsertOperation(collection, Doc("b"))], Ct);
+
+        var snapshot = await Feed.QuerySnapshotAsync(collection, AllById, Ct);
+        Assert.Equal(["a", "b"], snapshot.Documents.Select(d => d[SystemFields.Id]!.GetValue<string>()));
+
+        await Store.WriteAsync([new ReplaceOperation(collection, Doc("a", """{"v":2}""", version: 2), 1)], Ct);
+        await Store.WriteAsync([new InsertOperation(collection, Doc("c"))], Ct);
+        var after = await ReadAsync(snapshot.Position, 2, collection);
+        Assert.Equal([(ChangeKind.Replace, "a"), (ChangeKind.Insert, "c")], after.Select(c => (c.Kind, c.Id)));
+        Assert.True(Feed.ComparePositions(snapshot.Position, after[0].Sequence) < 0);
+    }
+
+    [Fact]
+    public async Task QuerySnapshotAsync_CollectionNotCreatedYet_IsEmptyAndItsFirstWriteFollows()
+    {
+        var collection = fixture.NewCollectionName();
+        var snapshot = await Feed.QuerySnapshotAsync(collection, AllById, Ct);
+        Assert.Empty(snapshot.Documents);
+
+        await Store.WriteAsync([new InsertOperation(collection, Doc("a"))], Ct);
+        var after = await ReadAsync(snapshot.Position, 1, collection);
+        Assert.Equal("a", Assert.Single(after).Id);
+    }
+
     [Fact]
     public async Task ComparePositions_OrdersPositionsOfTheFeed()
     {

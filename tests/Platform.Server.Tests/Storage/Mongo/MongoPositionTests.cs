@@ -1,3 +1,4 @@
+using MongoDB.Bson;
 using Platform.Server.Storage.Mongo;
 
 namespace Platform.Server.Tests.Storage.Mongo;
@@ -20,6 +21,43 @@ public class MongoPositionTests
 
     // A high-water mark at the transaction's cluster time (token type 0 = 29, before an event's 128 = 2C0100).
     private const string HighWaterMarkSameTime = "8267B4B1F8000000322B0429296E1404";
+
+    [Fact]
+    public void PositionAfterSnapshot_MovesTheHighWaterMarkJustPastTheSnapshotTime()
+    {
+        var position = MongoChangeStream.PositionAfterSnapshot(HighWaterMarkLater, new BsonTimestamp(1741186978, 25));
+
+        Assert.Equal("8267C867A20000001A2B0429296E1404", position);
+        Assert.True(MongoChangeStream.TryReadClusterTime(position, out var clusterTime));
+        Assert.Equal((1741186978u, 26u), clusterTime);
+    }
+
+    [Fact]
+    public void PositionAfterSnapshot_ComesAfterEveryEventAtTheSnapshotTime_AndBeforeEveryLaterOne()
+    {
+        // A snapshot at the transaction's cluster time holds both of its events; the next second's mark does not.
+        var position = MongoChangeStream.PositionAfterSnapshot(HighWaterMarkSameTime, new BsonTimestamp(0x67B4B1F8, 0x32));
+
+        Assert.Equal(1, MongoChangeStream.ComparePositions(position, TxnOp0));
+        Assert.Equal(1, MongoChangeStream.ComparePositions(position, TxnOp1));
+        Assert.Equal(1, MongoChangeStream.ComparePositions(position, HighWaterMarkSameTime));
+        Assert.Equal(-1, MongoChangeStream.ComparePositions(position, Event));
+        Assert.Equal(-1, MongoChangeStream.ComparePositions(position, HighWaterMarkLater));
+    }
+
+    [Fact]
+    public void PositionAfterSnapshot_AtTheLargestIncrement_MovesToTheNextSecond()
+    {
+        var position = MongoChangeStream.PositionAfterSnapshot(HighWaterMarkSameTime, new BsonTimestamp(0x67B4B1F8, unchecked((int)uint.MaxValue)));
+
+        Assert.True(MongoChangeStream.TryReadClusterTime(position, out var clusterTime));
+        Assert.Equal((0x67B4B1F9u, 0u), clusterTime);
+        Assert.Equal(-1, MongoChangeStream.ComparePositions("8267B4B1F8FFFFFFFF2B0429296E1404", position));
+    }
+
+    [Fact]
+    public void PositionAfterSnapshot_NotAToken_Throws() =>
+        Assert.Throws<ArgumentException>(() => MongoChangeStream.PositionAfterSnapshot("not a token", new BsonTimestamp(1, 1)));
 
     [Fact]
     public void TryReadClusterTime_ReadsTheTimestampAToken_BeginsWith()
