@@ -95,15 +95,18 @@ internal sealed class RealtimeHub(
         }
 
         await dispatcher.Started.WaitAsync(cancellationToken);
-        try
+        if (request.ResumeAfter is not null)
         {
-            // Registered at the dispatched position, which must not be behind what the snapshot (read after) and a
-            // resume position (perhaps from another node) have seen: else a change would come twice.
-            await catchUp.WaitAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ToHubException(ex) is { } refusal)
-        {
-            throw refusal;
+            try
+            {
+                // A resume position (perhaps from another node) beyond what this node has dispatched would get a snapshot.
+                // Snapshots need no wait: they are lined up with the events by their own position (SubscribeSnapshot).
+                await catchUp.WaitAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ToHubException(ex) is { } refusal)
+            {
+                throw refusal;
+            }
         }
 
         var registration = dispatcher.Register(Context.ConnectionId, plan.Spec, request.ResumeAfter);

@@ -121,10 +121,11 @@ public sealed class RealtimeOptions
     public TimeSpan StoredResumeTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How long <c>Subscribe</c> waits for this node's change feed reader to reach what the store has committed, so that
-    /// a <c>resumeAfter</c> position from a node that was ahead of this one resumes instead of getting a snapshot (a
-    /// snapshot is exact either way: <see cref="SubscribeSnapshot"/>). Usually no wait at all; past it (the reader failing or far behind) the subscription starts where the reader is,
-    /// and the wait is logged. 0 = do not wait. SQLite only: MongoDB's position is a mark only a later write passes.
+    /// How long a <c>Subscribe</c> with <c>resumeAfter</c> waits for this node's change feed reader to reach what the
+    /// store has committed, so that a position from a node that was ahead of this one resumes instead of getting a
+    /// snapshot (other subscriptions never wait: a snapshot is exact either way, <see cref="SubscribeSnapshot"/>). Usually
+    /// no wait at all; past it (the reader failing or far behind) the subscription starts where the reader is, and the
+    /// wait is logged. 0 = do not wait. SQLite only: MongoDB's position is a mark only a later write passes.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan SubscribeCatchUpTimeout { get; set; } = TimeSpan.FromSeconds(2);

@@ -4,11 +4,11 @@ using Platform.Server.Storage.Changes;
 namespace Platform.Server.Realtime;
 
 /// <summary>
-/// Before <c>Subscribe</c> registers a subscription, waits until this node's dispatcher has dispatched every change
-/// committed so far (<see cref="IChangeFeed.GetPositionAsync"/>), so that a <c>resumeAfter</c> from another node that
-/// was ahead of this one resumes instead of getting a snapshot. (It once also kept a change committed but not yet
-/// dispatched from reaching a snapshot and then again as an event; <see cref="SubscribeSnapshot"/> now makes snapshots
-/// exact whatever the dispatcher's lag.) Bounded by <see cref="RealtimeOptions.SubscribeCatchUpTimeout"/>: past it (the
+/// Before <c>Subscribe</c> registers a <c>resumeAfter</c> subscription, waits until this node's dispatcher has dispatched
+/// every change committed so far (<see cref="IChangeFeed.GetPositionAsync"/>), so that a position from another node that
+/// was ahead of this one resumes instead of getting a snapshot. Other subscriptions do not wait: a snapshot is lined up
+/// with the events by its own position (<see cref="SubscribeSnapshot"/>), and without one the events start wherever the
+/// dispatcher is. Bounded by <see cref="RealtimeOptions.SubscribeCatchUpTimeout"/>: past it (the
 /// feed reader is failing or far behind) the subscription starts where the dispatcher is, and the wait is logged.
 /// </summary>
 internal sealed class SubscribeCatchUp(

@@ -62,22 +62,38 @@ public sealed class RealtimeCatchUpTests
     }
 
     [Fact]
-    public async Task Subscribe_ReaderStuckPastTheTimeout_StartsWhereTheReaderIs_AndStillSendsTheSnapshotsChangeOnce()
+    public async Task Subscribe_SnapshotWithTheReaderStuck_DoesNotWait_AndSendsTheSnapshotsChangeOnce()
+    {
+        // A minute of allowed catch-up: a snapshot subscription that waited for the stuck reader would outlast the patience.
+        await using var server = await RealtimeTestServer.StartAsync(Settings, fakeFeed: true);
+        var collection = await server.NewCollectionAsync();
+        await using var client = await server.ConnectAsync(query: "apikey=" + server.ApiKey);
+        server.Feed.HoldReads();
+        await server.CreateAsync(collection, """{ "_id": "one", "v": 1 }""");
+
+        // Registered behind the committed change, but the snapshot's position is after it, so it does not come again.
+        var subscribed = await client.SubscribeAsync(collection, snapshot: true).WaitAsync(HubClient.Patience, TestContext.Current.CancellationToken);
+        Assert.Single(subscribed.Documents!);
+        Assert.Equal("1", subscribed.Sequence);
+        server.Feed.ReleaseReads();
+        await server.CreateAsync(collection, """{ "_id": "two", "v": 1 }""");
+        await client.ExpectAsync(subscribed.SubscriptionId, RealtimeEvents.Added, "two");
+    }
+
+    [Fact]
+    public async Task Subscribe_ResumeAfterWithTheReaderStuckPastTheTimeout_StopsWaitingAtTheBound()
     {
         await using var server = await RealtimeTestServer.StartAsync(
             new Dictionary<string, string?> { ["Baas:Realtime:SubscribeCatchUpTimeout"] = "00:00:00.200" }, fakeFeed: true);
         var collection = await server.NewCollectionAsync();
         await using var client = await server.ConnectAsync(query: "apikey=" + server.ApiKey);
         server.Feed.HoldReads();
-        await server.CreateAsync(collection, """{ "_id": "one", "v": 1 }""");
+        var seen = server.Feed.Publish(collection, "one", ChangeKind.Insert, null, Document("one"));
 
-        // Never released while it subscribes: the wait ends at its bound and the subscription is registered behind the
-        // committed change, but the snapshot's position is after it, so it does not come again as an event.
-        var subscribed = await client.SubscribeAsync(collection, snapshot: true).WaitAsync(HubClient.Patience, TestContext.Current.CancellationToken);
-        Assert.Single(subscribed.Documents!);
-        Assert.Equal("1", subscribed.Sequence);
+        // Never released while it subscribes: the wait ends at its bound, and the call answers (a resume or a snapshot).
+        var subscribed = await client.SubscribeAsync(collection, resumeAfter: seen.Sequence).WaitAsync(HubClient.Patience, TestContext.Current.CancellationToken);
         server.Feed.ReleaseReads();
-        await server.CreateAsync(collection, """{ "_id": "two", "v": 1 }""");
+        server.Feed.Publish(collection, "two", ChangeKind.Insert, null, Document("two"));
         await client.ExpectAsync(subscribed.SubscriptionId, RealtimeEvents.Added, "two");
     }
 
