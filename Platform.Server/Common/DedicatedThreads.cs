@@ -4,7 +4,7 @@ namespace Platform.Server.Common;
 
 /// <summary>
 /// At most a fixed number of dedicated threads, started as needed, for work that may hold a thread for long: function
-/// runs and the store work of capped queries. Such work never occupies a thread-pool thread, which requests need: on a
+/// runs. Such work never occupies a thread-pool thread, which requests need: on a
 /// small machine a few blocked pool threads starve every other request until the pool grows (about one thread per
 /// half second), which is the multi-second stall issue 11 measured. Work beyond the cap waits in the queue.
 /// </summary>

@@ -78,9 +78,7 @@ public sealed class DocumentQueryService(
 
         // One more than asked tells whether another page exists without a second query.
         var query = new DocumentQuery(filter, sort, limit + 1, after, budget);
-        var page = place is null
-            ? await store.QueryAsync(collection, query, cancellationToken)
-            : await place.RunAsync(() => store.QueryAsync(collection, query, cancellationToken));
+        var page = await store.QueryAsync(collection, query, cancellationToken);
         var visible = page.Count > limit ? page.Take(limit).ToList() : page;
         foreach (var document in visible)
         {
@@ -100,9 +98,7 @@ public sealed class DocumentQueryService(
                 throw new QueryTimeoutException(collection, budget);
             }
 
-            result["count"] = place is null
-                ? await store.CountAsync(collection, filter, left, cancellationToken)
-                : await place.RunAsync(() => store.CountAsync(collection, filter, left, cancellationToken));
+            result["count"] = await store.CountAsync(collection, filter, left, cancellationToken);
         }
 
         return result;

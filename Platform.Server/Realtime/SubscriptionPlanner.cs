@@ -95,9 +95,7 @@ internal sealed class SubscriptionPlanner(
             var budget = caller.Privileged ? queryOptions.Value.ServiceTimeout : queryOptions.Value.Timeout;
             using var place = caller.Privileged ? null : await limiter.EnterAsync(cancellationToken);
             var query = new DocumentQuery(filter, [new SortField(SystemFields.Id)], limit + 1, Timeout: budget);
-            var snapshot = place is null
-                ? await feed.QuerySnapshotAsync(collection, query, cancellationToken)
-                : await place.RunAsync(() => feed.QuerySnapshotAsync(collection, query, cancellationToken));
+            var snapshot = await feed.QuerySnapshotAsync(collection, query, cancellationToken);
             var documents = snapshot.Documents;
             if (documents.Count > limit)
             {

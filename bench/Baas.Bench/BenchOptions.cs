@@ -123,7 +123,7 @@ internal sealed record BenchOptions
           --baseline <dll>        memory, dashboard: a published Platform.Server.dll (e.g. of main) measured beside
                                   this tree's build in the same run, starts (memory) or cold loads (dashboard)
                                   alternating; a self-contained publish's Platform.Server executable runs as it is
-          --server <dll>          http, memory, realtime, dashboard, functions: measure this published Platform.Server.dll instead
+          --server <dll>          http, memory, realtime, dashboard, functions, query-attack: measure this published Platform.Server.dll instead
                                   of publishing the tree (e.g. a build of main, for a before/after), or a self-contained
                                   publish's Platform.Server executable
           --only <names>          http, functions: run only the scenarios whose names start with one of these

@@ -26,8 +26,8 @@ internal sealed partial class BenchRun
 
     private async Task<int> RunQueryAttackAsync(string repo, string outputDirectory, DateTimeOffset startedAt, string loadBefore, CancellationToken cancellationToken)
     {
-        Console.WriteLine("Publishing the server (Release)...");
-        var serverDll = await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
+        Console.WriteLine(_options.Server is null ? "Publishing the server (Release)..." : $"Using the published server {_options.Server}.");
+        var serverDll = _options.Server ?? await PublishAsync(repo, Path.Combine("Platform.Server", "Platform.Server.csproj"), "server", "Platform.Server.dll", cancellationToken);
         var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
