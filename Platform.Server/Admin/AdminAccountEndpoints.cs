@@ -91,6 +91,12 @@ public static class AdminAccountEndpoints
         var logger = loggers.CreateLogger(typeof(AdminAccountEndpoints));
         var action = disabled ? "disabled" : "enabled";
         AdminLog.AdminDisabledChanged(logger, id, action, changedBy);
-        return TypedResults.Ok(admin!);
+
+        // Disabling an admin is as much an admin write as creating one (DESIGN §10: every admin write is audited).
+        await context.AuditAsync(
+            disabled ? "admins.disable" : "admins.enable",
+            "admins/" + id,
+            after: new JsonObject { ["id"] = admin!.Id, ["email"] = admin.Email, ["disabled"] = admin.Disabled });
+        return TypedResults.Ok(admin);
     }
 }

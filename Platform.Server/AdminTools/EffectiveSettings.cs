@@ -31,6 +31,7 @@ public static class EffectiveSettings
     private static readonly (string Section, Type Type)[] Known =
     [
         (BaasOptions.Section, typeof(BaasOptions)),
+        (CrossOriginOptions.Section, typeof(CrossOriginOptions)),
         (StorageOptions.Section, typeof(StorageOptions)),
         (ChangeFeedOptions.Section, typeof(ChangeFeedOptions)),
         (AdminOptions.Section, typeof(AdminOptions)),

@@ -21,13 +21,15 @@ public sealed record ApiKeyIdentity(string Id, string Name);
 /// <summary>
 /// Service keys in <c>_apikeys</c>: <c>{ name, prefix, keyHash, createdAt, lastUsedAt? }</c>. Keys are 256 random
 /// bits, so an unsalted SHA-256 is as strong as a slow hash here and keeps the per-request lookup cheap.
-/// Verified keys are cached per node for <see cref="AuthOptions.ApiKeyCacheDuration"/>; revoking evicts at once.
+/// Verified keys are cached per node for <see cref="AuthOptions.ApiKeyCacheDuration"/>; revoking evicts at once
+/// and tells <see cref="SessionEndings"/>' listeners, so the realtime connections opened with the key close too.
 /// </summary>
 public sealed class ApiKeyService(
     IDocumentStore store,
     IMemoryCache cache,
     IOptions<AuthOptions> options,
     TimeProvider time,
+    SessionEndings endings,
     ILogger<ApiKeyService> logger)
 {
     public const string KeyPrefix = "baas_sk_";
@@ -144,6 +146,9 @@ public sealed class ApiKeyService(
         Evict(SystemDocuments.GetString(document, HashField));
         var name = SystemDocuments.GetString(document, "name");
         AuthLog.ApiKeyRevoked(logger, id, name);
+
+        // A key bypasses rules, so a realtime connection opened with it sees every change: it must not outlive the key.
+        endings.Publish(new SessionEnded(BaasCallerKind.ServiceKey, id, SessionId: null));
         return true;
     }
 

@@ -36,6 +36,7 @@ public static class AuthServiceCollectionExtensions
         services.TryAddSingleton<ApiKeyService>();
         services.TryAddSingleton<CallerSessions>();
         services.TryAddSingleton<SessionEndings>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICallerSessionCheck, ServiceKeySessionCheck>());
         services.AddStartupTask<SigningKeyInitializer>();
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearerOptions>());

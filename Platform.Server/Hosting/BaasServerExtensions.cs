@@ -48,6 +48,7 @@ public static class BaasServerExtensions
         // names the position or field at fault, instead of becoming a bare 400.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.AddOpenApi(options => options.AddBaasProblemResponses());
+        services.AddBaasCors();
 
         // The key ring: in the data dir, or in the store (encrypted) when Baas:DataProtection:Key is set.
         var dataDir = Path.GetFullPath(builder.Configuration[$"{BaasOptions.Section}:{nameof(BaasOptions.DataDir)}"] ?? new BaasOptions().DataDir);
@@ -91,6 +92,7 @@ public static class BaasServerExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseBaasDashboardHeaders();
+        app.UseBaasCors();
         app.UseAuthentication();
         app.UseBaasRateLimiting();
         app.UseAuthorization();

@@ -603,13 +603,13 @@ internal sealed class RealtimeDispatcher(
         }
     }
 
-    /// <summary>The signed-in callers (app users and admins) behind the open connections, each once.</summary>
+    /// <summary>The callers with credentials that can end (app users, admins, service keys) behind the open connections, each once.</summary>
     public IReadOnlyList<BaasCaller> SignedInCallers()
     {
         lock (_gate)
         {
             return [.. _connections.Values
-                .Where(c => c.DropReason is null && c.Caller is { Kind: BaasCallerKind.User or BaasCallerKind.Admin })
+                .Where(c => c.DropReason is null && c.Caller is { Kind: BaasCallerKind.User or BaasCallerKind.Admin or BaasCallerKind.ServiceKey })
                 .Select(c => c.Caller!)
                 .DistinctBy(c => (c.Kind, c.Id, c.SessionId))];
         }

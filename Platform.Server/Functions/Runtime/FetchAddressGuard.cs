@@ -39,11 +39,14 @@ public sealed class FetchRefusedException : Exception
 /// and before any socket is opened, so the address actually dialled is the one checked (a name that
 /// re-resolves to a private address later is checked again on that connection). Loopback, private,
 /// link-local (cloud metadata at 169.254.169.254 included), CGNAT, unspecified, multicast, broadcast and
-/// reserved addresses, and IPv4-mapped or IPv4-compatible IPv6 forms of them, are refused unless the
+/// reserved addresses, and the IPv6 forms that carry them (IPv4-mapped, IPv4-compatible, NAT64, 6to4), are refused unless the
 /// function's allowlist names that IP, or <c>localhost</c>, literally.
 /// </summary>
 public sealed class FetchAddressGuard(IFetchHostResolver resolver)
 {
+    private static readonly byte[] Nat64WellKnownPrefix = [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0];
+    private static readonly byte[] Nat64LocalUsePrefix = [0x00, 0x64, 0xFF, 0x9B, 0x00, 0x01];
+
     /// <summary>The request option carrying the literal hosts (IPs, <c>localhost</c>) the function's allowlist names.</summary>
     public static readonly HttpRequestOptionsKey<IReadOnlySet<string>> LiteralHostsKey = new("Baas.Functions.FetchLiteralHosts");
 
@@ -73,6 +76,31 @@ public sealed class FetchAddressGuard(IFetchHostResolver resolver)
             if (bytes.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0)
             {
                 return BlockedClassV4(new IPAddress(bytes.AsSpan(12, 4))) ?? "reserved";
+            }
+
+            // Forms that carry an IPv4 address to a gateway that forwards to it: NAT64 (64:ff9b::/96) and 6to4
+            // (2002::/16) are judged by the embedded address, so 64:ff9b::a9fe:a9fe is the metadata endpoint it names.
+            if (bytes.AsSpan(0, 12).SequenceEqual(Nat64WellKnownPrefix))
+            {
+                return BlockedClassV4(new IPAddress(bytes.AsSpan(12, 4)));
+            }
+
+            if (bytes[0] == 0x20 && bytes[1] == 0x02)
+            {
+                return BlockedClassV4(new IPAddress(bytes.AsSpan(2, 4)));
+            }
+
+            // NAT64 for local use (64:ff9b:1::/48) only translates into the operator's own networks.
+            if (bytes.AsSpan(0, 6).SequenceEqual(Nat64LocalUsePrefix))
+            {
+                return "private";
+            }
+
+            // Teredo (2001::/32) tunnels to an IPv4 address hidden in the IPv6 one; discard-only (100::/64) goes nowhere.
+            if ((bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] == 0 && bytes[3] == 0)
+                || (bytes[0] == 0x01 && bytes.AsSpan(1, 7).IndexOfAnyExcept((byte)0) < 0))
+            {
+                return "reserved";
             }
 
             if ((bytes[0] & 0xFE) == 0xFC)
@@ -113,6 +141,8 @@ public sealed class FetchAddressGuard(IFetchHostResolver resolver)
             192 when b[1] == 168 => "private",
             169 when b[1] == 254 => "link-local",
             100 when b[1] is >= 64 and <= 127 => "shared (CGNAT)",
+            192 when b[1] == 0 && b[2] == 0 => "reserved",
+            198 when b[1] is 18 or 19 => "reserved",
             >= 224 and <= 239 => "multicast",
             >= 240 => "reserved",
             _ => null,

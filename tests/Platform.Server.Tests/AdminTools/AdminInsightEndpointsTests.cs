@@ -154,6 +154,22 @@ public sealed class AdminInsightEndpointsTests(AdminToolsFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task Audit_RecordsDisablingAndEnablingAnAdmin()
+    {
+        var email = $"aud-admin-{Guid.NewGuid():N}@test.local";
+        var admin = await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Admin.PostJsonAsync("/api/admin/admins", $$"""{"email":"{{email}}","password":"Adm1n-Password!"}"""));
+        var id = admin!["id"]!.GetValue<string>();
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.SendJsonAsync(HttpMethod.Patch, $"/api/admin/admins/{id}", """{"disabled":true}"""));
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.SendJsonAsync(HttpMethod.Patch, $"/api/admin/admins/{id}", """{"disabled":false}"""));
+
+        var items = (await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"/api/admin/audit?target=admins/{id}", Ct)))!["items"]!.AsArray();
+        Assert.Equal(["admins.enable", "admins.disable", "admins.create"], items.Select(i => i!["action"]!.GetValue<string>()));
+        Assert.True(items[1]!["after"]!["disabled"]!.GetValue<bool>());
+        Assert.False(items[0]!["after"]!["disabled"]!.GetValue<bool>());
+        Assert.Equal(email, items[0]!["after"]!["email"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Audit_RecordsBulkAndImport()
     {
         var name = await fixture.NewCollectionAsync(cancellationToken: Ct);

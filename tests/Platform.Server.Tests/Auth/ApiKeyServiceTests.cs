@@ -16,7 +16,7 @@ public class ApiKeyServiceTests : IDisposable
 
     public ApiKeyServiceTests()
     {
-        _service = new ApiKeyService(_store, _cache, Options.Create(new AuthOptions()), _time, NullLogger<ApiKeyService>.Instance);
+        _service = new ApiKeyService(_store, _cache, Options.Create(new AuthOptions()), _time, new SessionEndings(), NullLogger<ApiKeyService>.Instance);
     }
 
     public void Dispose() => _cache.Dispose();

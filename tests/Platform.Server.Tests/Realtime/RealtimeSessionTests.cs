@@ -241,6 +241,58 @@ public sealed class RealtimeSessionTests(UserServerFixture fixture) : IClassFixt
         await AssertEndedAsync(hub);
     }
 
+    [Fact]
+    public async Task RevokingAServiceKey_ClosesItsConnections()
+    {
+        var (id, key) = await NewServiceKeyAsync();
+        await using var hub = await ConnectWithKeyAsync(key);
+        await hub.SubscribeAsync(await NewCollectionAsync());
+        await using var other = await ConnectWithKeyAsync((await NewServiceKeyAsync()).Key);
+
+        using (var revoke = await fixture.Admin.DeleteAsync($"/api/admin/apikeys/{id}", Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
+        }
+
+        await AssertEndedAsync(hub);
+        Assert.Equal(HubConnectionState.Connected, other.Connection.State);
+    }
+
+    [Fact]
+    public async Task ServiceKeyRevokedOnAnotherNode_IsFoundByThePeriodicCheck()
+    {
+        var (id, key) = await NewServiceKeyAsync();
+        await using var hub = await ConnectWithKeyAsync(key);
+        await hub.SubscribeAsync(await NewCollectionAsync());
+
+        // Another node revokes the key: its record is gone from the store, nothing happened on this node.
+        var store = fixture.Server.Services.GetRequiredService<IDocumentStore>();
+        await store.WriteAsync([new DeleteOperation(SystemDocuments.ApiKeysCollection, id)], Ct);
+
+        var closed = await fixture.Server.Services.GetRequiredService<SessionWatcher>().CheckAsync(Ct);
+
+        Assert.True(closed >= 1);
+        await AssertEndedAsync(hub);
+    }
+
+    private async Task<(string Id, string Key)> NewServiceKeyAsync()
+    {
+        using var response = await fixture.Admin.PostAsJsonAsync("/api/admin/apikeys", new { name = "realtime-revoke" }, Ct);
+        var created = (await HttpAssert.StatusAsync(HttpStatusCode.Created, response))!;
+        return (created["id"]!.GetValue<string>(), created["key"]!.GetValue<string>());
+    }
+
+    private async Task<HubClient> ConnectWithKeyAsync(string key)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(fixture.Server.BaseAddress, "/realtime"), HttpTransportType.WebSockets, options =>
+                options.Headers[BaasAuthSchemes.ApiKeyHeader] = key)
+            .Build();
+        var client = new HubClient(connection);
+        await connection.StartAsync(Ct);
+        return client;
+    }
+
     private async Task<(HttpClient Client, JsonObject Session, string Collection)> SignedUpAsync()
     {
         var client = fixture.Client();

@@ -208,6 +208,20 @@ public sealed class FunctionFetchTests(FunctionRuntimeFixture fixture) : IClassF
     [InlineData("::ffff:192.168.1.1", "private")]
     [InlineData("::ffff:8.8.8.8", null)]
     [InlineData("::127.0.0.1", "loopback")]
+    [InlineData("64:ff9b::7f00:1", "loopback")]
+    [InlineData("64:ff9b::a9fe:a9fe", "link-local")]
+    [InlineData("64:ff9b::a00:1", "private")]
+    [InlineData("64:ff9b::808:808", null)]
+    [InlineData("64:ff9b:1::a00:1", "private")]
+    [InlineData("2002:7f00:1::1", "loopback")]
+    [InlineData("2002:a9fe:a9fe::1", "link-local")]
+    [InlineData("2002:808:808::1", null)]
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2", "reserved")]
+    [InlineData("2001:4860:4860::8888", null)]
+    [InlineData("100::1", "reserved")]
+    [InlineData("198.18.0.1", "reserved")]
+    [InlineData("198.20.0.1", null)]
+    [InlineData("192.0.0.8", "reserved")]
     public void Guard_ClassifiesAddresses(string address, string? expected) =>
         Assert.Equal(expected, FetchAddressGuard.BlockedClass(IPAddress.Parse(address)));
 
