@@ -47,6 +47,59 @@ public sealed class InputRulesTests(ServerFixture fixture) : IClassFixture<Serve
         await AssertEmptyAsync(c, ct);
     }
 
+    // 1e400 has no IEEE double form: SQLite kept its text (read as infinity by its JSON functions), MongoDB's driver threw (500).
+    [Theory]
+    [InlineData("""{"a":1e400}""", "a")]
+    [InlineData("""{"a":{"b":[1,-1E+999]}}""", "a.b[1]")]
+    [InlineData("""{"big":1000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000}""", "big")]
+    public async Task Create_NumberBeyondADouble_Is400NamingIt_AndWritesNothing(string body, string field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_number", await fixture.Service.PostJsonAsync(Docs(c), body));
+        Assert.Equal(field, problem["field"]!.GetValue<string>());
+        Assert.NotNull(problem["position"]);
+        await AssertEmptyAsync(c, ct);
+    }
+
+    [Fact]
+    public async Task Create_NumbersADoubleHolds_AreStored()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var digits = "1" + new string('0', 307);
+        var created = await HttpAssert.StatusAsync(
+            HttpStatusCode.Created,
+            await fixture.Service.PostJsonAsync(Docs(c), $$"""{"max":1.7976931348623157e308,"tiny":-1e-400,"wide":123456789012345678901234567890,"digits":{{digits}}}"""));
+        Assert.Equal(1.7976931348623157e308, created!["max"]!.GetValue<double>());
+        Assert.Equal(1e307, created["digits"]!.GetValue<double>());
+    }
+
+    [Theory]
+    [InlineData("filter={\"n\":{\"$gt\":1e400}}", "filter.n.$gt")]
+    [InlineData("filter={\"n\":{\"$in\":[1,-2e308]}}", "filter.n.$in[1]")]
+    public async Task Query_NumberBeyondADouble_Is400NamingIt(string query, string field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_number", await fixture.Service.GetAsync($"{Docs(c)}?{query}", ct));
+        Assert.Equal(field, problem["field"]!.GetValue<string>());
+        problem = await HttpAssert.ProblemAsync(
+            HttpStatusCode.BadRequest, "invalid_number", await fixture.Service.PostJsonAsync($"/api/collections/{c}/query", $$"""{"filter":{{Uri.UnescapeDataString(query["filter=".Length..])}}}"""));
+        Assert.Equal(field, problem["field"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Batch_NumberBeyondADouble_Is400NamingIt_AndWritesNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var body = $$$"""{"ops":[{"op":"create","collection":"{{{c}}}","data":{"a":1}},{"op":"create","collection":"{{{c}}}","data":{"n":9e999}}]}""";
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_number", await fixture.Service.PostJsonAsync("/api/batch", body));
+        Assert.Equal("ops[1].data.n", problem["field"]!.GetValue<string>());
+        await AssertEmptyAsync(c, ct);
+    }
+
     [Theory]
     [InlineData("filter={\"a\":1,\"a\":2}", "duplicate_key", "filter.a")]
     [InlineData("filter={\"a\":\"\\ud800\"}", "invalid_unicode", "filter.a")]
