@@ -90,6 +90,7 @@ public static class BaasServerExtensions
         app.UseRouting();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBaasSingleQueryParameters();
         app.UseBaasDashboardHeaders();
         app.UseAuthentication();
         app.UseBaasRateLimiting();

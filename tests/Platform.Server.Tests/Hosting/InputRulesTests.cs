@@ -124,6 +124,43 @@ public sealed class InputRulesTests(ServerFixture fixture) : IClassFixture<Serve
         }
     }
 
+    // ASP.NET Core joins a repeated parameter's values with commas: two sorts became one sort over both keys.
+    [Theory]
+    [InlineData("sort=n&sort=-m", "sort")]
+    [InlineData("fields=a&fields=b", "fields")]
+    [InlineData("limit=1&limit=2", "limit")]
+    [InlineData("count=true&COUNT=false", "count")]
+    [InlineData("filter={}&filter={\"n\":1}", "filter")]
+    public async Task Query_RepeatedParameter_Is400NamingIt(string query, string field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "duplicate_parameter", await fixture.Service.GetAsync($"{Docs(c)}?{query}", ct));
+        Assert.Equal(field, problem["field"]!.GetValue<string>(), ignoreCase: true);
+    }
+
+    [Fact]
+    public async Task Writes_WithARepeatedParameter_Are400_AndWriteNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var problem = await HttpAssert.ProblemAsync(
+            HttpStatusCode.BadRequest, "duplicate_parameter", await fixture.Service.SendJsonAsync(HttpMethod.Put, $"{Docs(c)}/d1?upsert=true&upsert=true", """{"n":1}"""));
+        Assert.Equal("upsert", problem["field"]!.GetValue<string>());
+        var batch = $$$"""{"ops":[{"op":"create","collection":"{{{c}}}","data":{"a":1}}]}""";
+        problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "duplicate_parameter", await fixture.Service.PostJsonAsync("/api/batch?return=minimal&return=full", batch));
+        Assert.Equal("return", problem["field"]!.GetValue<string>());
+        await AssertEmptyAsync(c, ct);
+    }
+
+    [Fact]
+    public async Task AdminList_WithARepeatedParameter_Is400_InsteadOfSearchingForBoth()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "duplicate_parameter", await fixture.Admin.GetAsync("/api/admin/users?search=a&search=b", ct));
+        Assert.Equal("search", problem["field"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task QueryBody_DuplicateKey_Is400()
     {
