@@ -1,5 +1,6 @@
 using Platform.Server.Hosting;
 
+RegexDefaults.Apply();
 var builder = WebApplication.CreateBuilder(args);
 builder.AddBaasServer();
 

@@ -252,6 +252,11 @@ public sealed class ImportService(DocumentService documents, IOptions<AdminTools
 
     private static Row ParseDocument(long row, ReadOnlySpan<byte> json)
     {
+        if (InputProblem(row, json) is { } problem)
+        {
+            return new Row(row, null, problem);
+        }
+
         try
         {
             return JsonNode.Parse(json) is JsonObject document
@@ -263,6 +268,32 @@ public sealed class ImportService(DocumentService documents, IOptions<AdminTools
             return new Row(row, null, new ImportError(row, "The row is not valid JSON.", "malformed_json"));
         }
     }
+
+    /// <summary>
+    /// The input rules of every request body (JsonInput: unique keys, valid Unicode, numbers a double holds) for one NDJSON
+    /// row, as that row's error. A row with a repeated key used to end the whole import with a 500 (the document's keys
+    /// were first read when it was written), and one with 1e400 reached the store.
+    /// </summary>
+    private static ImportError? InputProblem(long row, ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            JsonInput.Validate(json, RowMaxDepth);
+            return null;
+        }
+        catch (InvalidInputException ex)
+        {
+            return new ImportError(row, $"{ex.Field}: {ex.Message}", ex.Code);
+        }
+        catch (JsonException)
+        {
+            // Malformed or too deep: the parser reports it as the row's malformed_json.
+            return null;
+        }
+    }
+
+    // JsonNode.Parse's own default; documents are checked against Baas:Documents:MaxDepth when they are written.
+    private const int RowMaxDepth = 64;
 
     private static async IAsyncEnumerable<Row> ReadJsonArrayAsync(Stream body, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Newtonsoft.Json.Linq;
 using NJsonSchema;
 using NJsonSchema.Validation;
@@ -59,6 +60,14 @@ public sealed class SchemaValidator
         _ => null,
     };
 
+    /// <summary>The path of the first string value equal to <paramref name="text"/>, or null (e.g. when it was a key).</summary>
+    private static string? FirstStringEqualTo(JToken token, string text) => token switch
+    {
+        JValue { Type: JTokenType.String, Value: string value } when value == text => Path(token),
+        JContainer container => container.Children().Select(child => FirstStringEqualTo(child, text)).FirstOrDefault(path => path is not null),
+        _ => null,
+    };
+
     // Json.NET paths ("a.b[2]") read like the ones ToPath makes of NJsonSchema's.
     private static string Path(JToken token) => token.Path.Length == 0 ? "(document)" : token.Path;
 
@@ -77,6 +86,12 @@ public sealed class SchemaValidator
         try
         {
             return ToFieldErrors(validate());
+        }
+        catch (RegexMatchTimeoutException ex)
+        {
+            // A schema pattern that backtracks without end on this value (Hosting.RegexDefaults): the value cannot be
+            // shown to match, so the document is refused like any other mismatch, naming the string when it is a value.
+            return [new FieldError(FirstStringEqualTo(document, ex.Input) ?? "(document)", $"took longer than {ex.MatchTimeout.TotalMilliseconds:0} ms to check against the pattern '{ex.Pattern}'")];
         }
         catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
         {

@@ -18,6 +18,12 @@ public static class JsonInput
     /// <summary>Code of a lone surrogate or invalid UTF-8 in a string or key.</summary>
     public const string InvalidUnicode = "invalid_unicode";
 
+    /// <summary>Code of a number outside the range of an IEEE double (<c>1e400</c>).</summary>
+    public const string InvalidNumber = "invalid_number";
+
+    // The shortest number token that can overflow a double without an exponent has 309 digits.
+    private const int OverflowFreeDigits = 308;
+
     /// <summary>
     /// Checks <paramref name="utf8"/>. Throws <see cref="InvalidInputException"/> (400 <c>duplicate_key</c> naming
     /// the JSON path of the repeated key, or 400 <c>invalid_unicode</c> with the byte offset of the string) and lets
@@ -72,6 +78,10 @@ public static class JsonInput
                     parent?.NextElement();
                     ReadString(ref reader, frames, depth, root, isKey: false);
                     continue;
+                case JsonTokenType.Number:
+                    parent?.NextElement();
+                    CheckNumber(ref reader, frames, depth, root);
+                    continue;
                 default:
                     parent?.NextElement();
                     continue;
@@ -124,6 +134,32 @@ public static class JsonInput
         }
 
         return text;
+    }
+
+    // Every number is an integer within 64 bits or an IEEE double (docs/storage.md). 1e400 is neither: MongoDB's driver
+    // cannot hold it (it was a 500 there) while SQLite kept the text and its JSON functions read it as infinity, so the
+    // providers disagreed. No JSON writer produces it (JavaScript's JSON.stringify writes Infinity as null).
+    private static void CheckNumber(ref Utf8JsonReader reader, List<Frame> frames, int depth, string? root)
+    {
+        var text = reader.ValueSpan;
+        if (text.Length <= OverflowFreeDigits && text.IndexOfAny((byte)'e', (byte)'E') < 0)
+        {
+            return;
+        }
+
+        if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            && double.IsFinite(value))
+        {
+            return;
+        }
+
+        var position = (int)reader.TokenStartIndex;
+        var shown = text.Length > 40 ? Encoding.UTF8.GetString(text[..32]) + "..." : Encoding.UTF8.GetString(text);
+        throw new InvalidInputException(
+            InvalidNumber,
+            $"The number {shown} at byte {position} is outside the range of a double (about ±1.8e308); numbers are 64-bit integers or IEEE doubles.",
+            Path(frames, depth, root),
+            position: position);
     }
 
     private static InvalidInputException Invalid(List<Frame> frames, int depth, string? root, bool isKey, int position, string problem) =>

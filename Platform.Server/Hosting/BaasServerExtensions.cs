@@ -91,6 +91,7 @@ public static class BaasServerExtensions
         app.UseRouting();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBaasSingleQueryParameters();
         app.UseBaasDashboardHeaders();
         app.UseBaasCors();
         app.UseAuthentication();

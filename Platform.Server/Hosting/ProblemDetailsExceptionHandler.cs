@@ -102,6 +102,19 @@ internal sealed partial class ProblemDetailsExceptionHandler(
                 return Create(ErrorKind.NotFound, "not_found", $"Document '{missing.Id}' was not found.");
             case VersionMismatchException mismatch:
                 return Create(ErrorKind.PreconditionFailed, "version_mismatch", $"Document '{mismatch.Id}' is at version {mismatch.ActualVersion}; the precondition did not hold.", ("currentVersion", mismatch.ActualVersion));
+            case UniqueIndexViolationException unique when IndexDefinition.FieldsOf(unique.IndexName) is { } keys:
+            {
+                // The store names only the index; its name spells its keys, so the answer can name the fields at fault.
+                var fields = keys.Select(key => key.Path).ToArray();
+                return Create(
+                    ErrorKind.Conflict,
+                    "unique_violation",
+                    $"The write breaks unique index '{unique.IndexName}': another document has the same {(fields.Length == 1 ? $"'{fields[0]}'" : $"values of {Quoted(fields)}")}.",
+                    ("field", fields[0]),
+                    ("fields", fields),
+                    ("index", unique.IndexName));
+            }
+
             case UniqueIndexViolationException unique:
                 return Create(ErrorKind.Conflict, "unique_violation", $"The write breaks unique index '{unique.IndexName}'.", ("index", unique.IndexName));
             case ParallelArraysException { IndexPosition: { } position } parallel:

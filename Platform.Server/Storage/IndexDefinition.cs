@@ -41,6 +41,81 @@ public sealed record IndexDefinition(IReadOnlyList<SortField> Fields, bool Uniqu
         return name.ToString();
     }
 
+    /// <summary>
+    /// The keys of an index <see cref="Name"/> gave, read back (<c>ux_email</c> is <c>email</c>), or null for a name this
+    /// type did not make (e.g. <c>unknown</c>, or an index made outside Baas). Used to name the fields of a unique
+    /// index violation, whose storage error names only the index.
+    /// </summary>
+    public static IReadOnlyList<SortField>? FieldsOf(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length <= 3 || !(name.StartsWith("ix_", StringComparison.Ordinal) || name.StartsWith("ux_", StringComparison.Ordinal)))
+        {
+            return null;
+        }
+
+        var fields = new List<SortField>();
+        var i = 3;
+        while (true)
+        {
+            var descending = i < name.Length && name[i] == '-';
+            if (descending)
+            {
+                i++;
+            }
+
+            var path = new StringBuilder();
+            if (i < name.Length && name[i] == '_')
+            {
+                // Only a system field's leading '_' is written as is, and a character other than '_' follows it.
+                if (i + 1 >= name.Length || name[i + 1] == '_')
+                {
+                    return null;
+                }
+
+                path.Append('_');
+                i++;
+            }
+
+            for (; i < name.Length && name[i] != '_'; i++)
+            {
+                if (name[i] != '%')
+                {
+                    path.Append(name[i]);
+                    continue;
+                }
+
+                var escaped = i + 2 < name.Length ? name.Substring(i + 1, 2) : string.Empty;
+                path.Append(escaped switch
+                {
+                    "5F" => '_',
+                    "25" => '%',
+                    "2D" => '-',
+                    _ => '\0',
+                });
+                if (path[^1] == '\0')
+                {
+                    return null;
+                }
+
+                i += 2;
+            }
+
+            if (path.Length == 0)
+            {
+                return null;
+            }
+
+            fields.Add(new SortField(path.ToString(), descending));
+            if (i >= name.Length)
+            {
+                return fields;
+            }
+
+            i++;
+        }
+    }
+
     // Each key reads as: optional '-', optional '_' followed by a character other than '_', then no '_' at all, so
     // the '_' between keys is unambiguous and the name can be split back into exactly one list of keys.
     private static void AppendPath(StringBuilder name, string path)

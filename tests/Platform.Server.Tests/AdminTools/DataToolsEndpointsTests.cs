@@ -118,6 +118,20 @@ public sealed class DataToolsEndpointsTests(AdminToolsFixture fixture) : IClassF
         Assert.Equal("one", a!["title"]!.GetValue<string>());
     }
 
+    // The input rules of request bodies hold for every row: a repeated key used to end the whole import with a 500.
+    [Fact]
+    public async Task Import_NdjsonRowsBreakingTheInputRules_AreRowErrors_AndTheRestIsImported()
+    {
+        var name = await fixture.NewCollectionAsync(cancellationToken: Ct);
+        var body = string.Join('\n', """{"_id":"r1","a":1,"a":2}""", """{"_id":"r2","s":"\ud800"}""", """{"_id":"r3","n":1e400}""", """{"_id":"r4","ok":1}""");
+        var result = await ImportAsync(name, "ndjson", body);
+        Assert.Equal((1, 3), (result["inserted"]!.GetValue<int>(), result["failed"]!.GetValue<int>()));
+        Assert.Equal(
+            [(1, "duplicate_key"), (2, "invalid_unicode"), (3, "invalid_number")],
+            result["errors"]!.AsArray().Select(e => (e!["row"]!.GetValue<int>(), e["code"]!.GetValue<string>())));
+        Assert.Equal(1, await CountAsync(name, "{}"));
+    }
+
     [Fact]
     public async Task Import_JsonArray_AndUpsert_ReplaceExistingIds()
     {

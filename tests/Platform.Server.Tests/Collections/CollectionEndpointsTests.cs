@@ -67,7 +67,8 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
 
         var problem = await HttpAssert.ProblemAsync(HttpStatusCode.Conflict, "unique_violation",
             await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "indexes": [ { "fields": ["email"], "unique": true } ] }"""));
-        Assert.NotNull(problem["index"]);
+        Assert.Equal("ux_email", problem["index"]!.GetValue<string>());
+        Assert.Equal("email", problem["field"]!.GetValue<string>());
 
         var read = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}", ct));
         Assert.Empty(read!["indexes"]!.AsArray());

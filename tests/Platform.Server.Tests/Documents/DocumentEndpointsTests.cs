@@ -236,7 +236,26 @@ public sealed class DocumentEndpointsTests(ServerFixture fixture) : IClassFixtur
         await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync(Docs(c), """{ "other": 1 }"""));
         await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync(Docs(c), """{ "other": 2 }"""));
         var problem = await HttpAssert.ProblemAsync(HttpStatusCode.Conflict, "unique_violation", await fixture.Service.PostJsonAsync(Docs(c), """{ "email": "a@x.io" }"""));
-        Assert.NotNull(problem["index"]);
+        Assert.Equal("ux_email", problem["index"]!.GetValue<string>());
+        Assert.Equal("email", problem["field"]!.GetValue<string>());
+        Assert.Equal(["email"], problem["fields"]!.AsArray().Select(f => f!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task CompoundUniqueIndex_Violation_NamesEveryField_AlsoInABatch()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(indexes: [new { fields = new[] { "team_id", "-profile.handle" }, unique = true }], cancellationToken: ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync(Docs(c), """{ "_id": "a", "team_id": 1, "profile": { "handle": "x" } }"""));
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync(Docs(c), """{ "_id": "b", "team_id": 2, "profile": { "handle": "x" } }"""));
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.Conflict, "unique_violation", await fixture.Service.SendJsonAsync(HttpMethod.Patch, $"{Docs(c)}/b", """{ "team_id": 1 }"""));
+        Assert.Equal("team_id", problem["field"]!.GetValue<string>());
+        Assert.Equal(["team_id", "profile.handle"], problem["fields"]!.AsArray().Select(f => f!.GetValue<string>()));
+
+        var batch = $$$$"""{"ops":[{"op":"create","collection":"{{{{c}}}}","data":{"_id":"c","team_id":3}},{"op":"replace","collection":"{{{{c}}}}","id":"b","data":{"team_id":1,"profile":{"handle":"x"}}}]}""";
+        problem = await HttpAssert.ProblemAsync(HttpStatusCode.Conflict, "unique_violation", await fixture.Service.PostJsonAsync("/api/batch", batch));
+        Assert.Equal(1, problem["opIndex"]!.GetValue<int>());
+        Assert.Equal(["team_id", "profile.handle"], problem["fields"]!.AsArray().Select(f => f!.GetValue<string>()));
     }
 
     public static TheoryData<string, HttpStatusCode, string, string?> BadBodies => new()

@@ -47,6 +47,59 @@ public sealed class InputRulesTests(ServerFixture fixture) : IClassFixture<Serve
         await AssertEmptyAsync(c, ct);
     }
 
+    // 1e400 has no IEEE double form: SQLite kept its text (read as infinity by its JSON functions), MongoDB's driver threw (500).
+    [Theory]
+    [InlineData("""{"a":1e400}""", "a")]
+    [InlineData("""{"a":{"b":[1,-1E+999]}}""", "a.b[1]")]
+    [InlineData("""{"big":1000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000}""", "big")]
+    public async Task Create_NumberBeyondADouble_Is400NamingIt_AndWritesNothing(string body, string field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_number", await fixture.Service.PostJsonAsync(Docs(c), body));
+        Assert.Equal(field, problem["field"]!.GetValue<string>());
+        Assert.NotNull(problem["position"]);
+        await AssertEmptyAsync(c, ct);
+    }
+
+    [Fact]
+    public async Task Create_NumbersADoubleHolds_AreStored()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var digits = "1" + new string('0', 307);
+        var created = await HttpAssert.StatusAsync(
+            HttpStatusCode.Created,
+            await fixture.Service.PostJsonAsync(Docs(c), $$"""{"max":1.7976931348623157e308,"tiny":-1e-400,"wide":123456789012345678901234567890,"digits":{{digits}}}"""));
+        Assert.Equal(1.7976931348623157e308, created!["max"]!.GetValue<double>());
+        Assert.Equal(1e307, created["digits"]!.GetValue<double>());
+    }
+
+    [Theory]
+    [InlineData("filter={\"n\":{\"$gt\":1e400}}", "filter.n.$gt")]
+    [InlineData("filter={\"n\":{\"$in\":[1,-2e308]}}", "filter.n.$in[1]")]
+    public async Task Query_NumberBeyondADouble_Is400NamingIt(string query, string field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_number", await fixture.Service.GetAsync($"{Docs(c)}?{query}", ct));
+        Assert.Equal(field, problem["field"]!.GetValue<string>());
+        problem = await HttpAssert.ProblemAsync(
+            HttpStatusCode.BadRequest, "invalid_number", await fixture.Service.PostJsonAsync($"/api/collections/{c}/query", $$"""{"filter":{{Uri.UnescapeDataString(query["filter=".Length..])}}}"""));
+        Assert.Equal(field, problem["field"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Batch_NumberBeyondADouble_Is400NamingIt_AndWritesNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var body = $$$"""{"ops":[{"op":"create","collection":"{{{c}}}","data":{"a":1}},{"op":"create","collection":"{{{c}}}","data":{"n":9e999}}]}""";
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_number", await fixture.Service.PostJsonAsync("/api/batch", body));
+        Assert.Equal("ops[1].data.n", problem["field"]!.GetValue<string>());
+        await AssertEmptyAsync(c, ct);
+    }
+
     [Theory]
     [InlineData("filter={\"a\":1,\"a\":2}", "duplicate_key", "filter.a")]
     [InlineData("filter={\"a\":\"\\ud800\"}", "invalid_unicode", "filter.a")]
@@ -69,6 +122,43 @@ public sealed class InputRulesTests(ServerFixture fixture) : IClassFixture<Serve
         {
             Assert.Equal(field, problem["field"]!.GetValue<string>());
         }
+    }
+
+    // ASP.NET Core joins a repeated parameter's values with commas: two sorts became one sort over both keys.
+    [Theory]
+    [InlineData("sort=n&sort=-m", "sort")]
+    [InlineData("fields=a&fields=b", "fields")]
+    [InlineData("limit=1&limit=2", "limit")]
+    [InlineData("count=true&COUNT=false", "count")]
+    [InlineData("filter={}&filter={\"n\":1}", "filter")]
+    public async Task Query_RepeatedParameter_Is400NamingIt(string query, string field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "duplicate_parameter", await fixture.Service.GetAsync($"{Docs(c)}?{query}", ct));
+        Assert.Equal(field, problem["field"]!.GetValue<string>(), ignoreCase: true);
+    }
+
+    [Fact]
+    public async Task Writes_WithARepeatedParameter_Are400_AndWriteNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var problem = await HttpAssert.ProblemAsync(
+            HttpStatusCode.BadRequest, "duplicate_parameter", await fixture.Service.SendJsonAsync(HttpMethod.Put, $"{Docs(c)}/d1?upsert=true&upsert=true", """{"n":1}"""));
+        Assert.Equal("upsert", problem["field"]!.GetValue<string>());
+        var batch = $$$"""{"ops":[{"op":"create","collection":"{{{c}}}","data":{"a":1}}]}""";
+        problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "duplicate_parameter", await fixture.Service.PostJsonAsync("/api/batch?return=minimal&return=full", batch));
+        Assert.Equal("return", problem["field"]!.GetValue<string>());
+        await AssertEmptyAsync(c, ct);
+    }
+
+    [Fact]
+    public async Task AdminList_WithARepeatedParameter_Is400_InsteadOfSearchingForBoth()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "duplicate_parameter", await fixture.Admin.GetAsync("/api/admin/users?search=a&search=b", ct));
+        Assert.Equal("search", problem["field"]!.GetValue<string>());
     }
 
     [Fact]

@@ -58,6 +58,42 @@ public class IndexDefinitionTests
         }
     }
 
+    [Fact]
+    public void FieldsOf_ReadsBackTheKeysOfEveryName()
+    {
+        string[] parts = ["a", "b", "_", "a_b", "_a", "__a", "a_", "%", "%5F", "a.b", "a._b", "_id", "-", "a-b", "profile.handle"];
+        foreach (var first in parts)
+        {
+            foreach (var second in parts.Append(string.Empty))
+            {
+                foreach (var descending in new[] { false, true })
+                {
+                    var fields = new List<SortField> { new(first, descending) };
+                    if (second.Length > 0)
+                    {
+                        fields.Add(new SortField(second, !descending));
+                    }
+
+                    foreach (var unique in new[] { false, true })
+                    {
+                        var name = new IndexDefinition(fields, unique).Name;
+                        Assert.Equal(fields, IndexDefinition.FieldsOf(name));
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("unknown")]
+    [InlineData("ux_")]
+    [InlineData("_id_")]
+    [InlineData("ux_a__")]
+    [InlineData("ux_a%zz")]
+    [InlineData("ux_a%5")]
+    public void FieldsOf_IsNull_ForNamesItDidNotMake(string name) =>
+        Assert.Null(IndexDefinition.FieldsOf(name));
+
     // "-x" is descending x; "--x" is descending "-x" (as the collections API reads an index's fields).
     private static IndexDefinition Parse(string keys, bool unique) =>
         new(keys.Split(',').Select(k => k.StartsWith('-') ? new SortField(k[1..], true) : new SortField(k)).ToList(), unique);
