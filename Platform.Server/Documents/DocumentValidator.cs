@@ -47,13 +47,19 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
     /// <see cref="Validate"/>, but strips the system fields from it and returns it instead of a copy. A document that
     /// fails is left unchanged.
     /// </summary>
-    public ValidatedDocument ValidateOwned(JsonObject document)
+    /// <param name="document">The document to check and strip.</param>
+    /// <param name="sizeAtMost">
+    /// An upper bound of the document's JSON size the caller already knows (e.g. the bound a function run established for
+    /// the result that holds it), or null. Within <see cref="DocumentLimits.MaxBytes"/> the document is not serialized
+    /// again only to be measured.
+    /// </param>
+    public ValidatedDocument ValidateOwned(JsonObject document, long? sizeAtMost = null)
     {
         ArgumentNullException.ThrowIfNull(document);
-        return Check(document, copy: false);
+        return Check(document, copy: false, sizeAtMost);
     }
 
-    private ValidatedDocument Check(JsonObject obj, bool copy)
+    private ValidatedDocument Check(JsonObject obj, bool copy, long? sizeAtMost = null)
     {
         string? suppliedId = null;
         List<string>? stripped = null;
@@ -82,7 +88,8 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
         }
 
         // Measured before an owned document loses its system fields, so a refused one is left as it was given.
-        var size = SerializedSize(result, copy ? null : stripped);
+        // A known bound within the limit rules the limit out without the walk (the names and depth are still checked).
+        var size = sizeAtMost <= limits.MaxBytes ? 0 : SerializedSize(result, copy ? null : stripped);
         if (size > limits.MaxBytes)
         {
             // The whole document is at fault (a PATCH's small body can make it too large), named as schema errors name

@@ -65,4 +65,11 @@ public sealed record FunctionRunRecord(
     bool DeadLetter,
     JsonNode? Args,
     FunctionEvent? Event,
-    DateTimeOffset? DueAt = null);
+    DateTimeOffset? DueAt = null)
+{
+    /// <summary>
+    /// An upper bound of <see cref="Result"/>'s size as UTF-8 JSON, escaped or not, known when the run ended (null:
+    /// unknown). Not stored: it lets a before trigger's returned data skip a serialization that only measures it.
+    /// </summary>
+    public long? ResultBytesAtMost { get; init; }
+}

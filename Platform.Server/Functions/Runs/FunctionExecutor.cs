@@ -168,11 +168,20 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
         // whatever the runtime, unless the runtime established a bound within the cap and masking changed nothing.
         var output = masker.IsEmpty ? result.Result : masker.Apply(result.Result);
         var measured = !masker.IsEmpty || result.ResultBytesAtMost is not { } bound || bound > _options.MaxResultBytes;
-        if (output is not null && measured && Encoding.UTF8.GetByteCount(output.ToJsonString()) is var size && size > _options.MaxResultBytes)
+        var bytesAtMost = measured ? null : result.ResultBytesAtMost;
+        if (output is not null && measured)
         {
-            status = RunStatus.Failed;
-            output = null;
-            error = new FunctionError($"The result is {size} bytes of JSON, more than the {_options.MaxResultBytes} allowed (Baas:Functions:MaxResultBytes).");
+            var size = Encoding.UTF8.GetByteCount(output.ToJsonString());
+            if (size > _options.MaxResultBytes)
+            {
+                status = RunStatus.Failed;
+                output = null;
+                error = new FunctionError($"The result is {size} bytes of JSON, more than the {_options.MaxResultBytes} allowed (Baas:Functions:MaxResultBytes).");
+            }
+            else
+            {
+                bytesAtMost = size;
+            }
         }
 
         var rejection = result.Rejection is { } r ? r with { Message = masker.Apply(r.Message) } : null;
@@ -196,7 +205,10 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
             deadLetter,
             invocation.Args?.DeepClone(),
             invocation.Event,
-            invocation.DueAt);
+            invocation.DueAt)
+        {
+            ResultBytesAtMost = output is null ? null : bytesAtMost,
+        };
     }
 
     private List<string> CapLogs(IReadOnlyList<string> logs, SecretMasker masker)

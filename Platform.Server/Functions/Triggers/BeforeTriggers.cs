@@ -188,7 +188,8 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
                 {
                     // Names, depth and size as for a client's body; system fields (even a spread ctx.event.data's) are dropped.
                     // Nothing reads the result after its record was written, so its data is taken rather than copied.
-                    validated = record is not null ? _validator.ValidateOwned(replacement) : _validator.Validate(replacement);
+                    // The run's bound of its result's size also bounds the data in it: no serialization only to measure it.
+                    validated = record is not null ? _validator.ValidateOwned(replacement, run.ResultBytesAtMost) : _validator.Validate(replacement);
                 }
                 catch (DomainException)
                 {

@@ -143,6 +143,28 @@ public sealed class DocumentValidatorTests
     }
 
     [Fact]
+    public void ValidateOwned_WithASizeBoundOverTheLimit_StillMeasures()
+    {
+        var tooLarge = new JsonObject { ["s"] = new string('x', 1024) };
+
+        // A bound the limit does not rule out (or none) leaves the measuring to the validator.
+        Assert.Equal("document_too_large", Assert.Throws<InvalidInputException>(() => Validator(maxBytes: 1024).ValidateOwned(tooLarge, sizeAtMost: 6 * 1024)).Code);
+        Assert.Equal("document_too_large", Assert.Throws<InvalidInputException>(() => Validator(maxBytes: 1024).ValidateOwned(tooLarge, sizeAtMost: null)).Code);
+        Assert.Equal(1024, tooLarge["s"]!.GetValue<string>().Length);
+    }
+
+    [Fact]
+    public void ValidateOwned_WithASizeBoundWithinTheLimit_StillChecksNamesAndDepth()
+    {
+        var validator = Validator(maxBytes: 1024, maxDepth: 3);
+
+        Assert.Equal("invalid_field_name", Assert.Throws<InvalidInputException>(() => validator.ValidateOwned(JsonNode.Parse("""{"a": {"$b": 1}}""")!.AsObject(), sizeAtMost: 20)).Code);
+        Assert.Equal("document_too_deep", Assert.Throws<InvalidInputException>(() => validator.ValidateOwned(JsonNode.Parse("""{"d": [[[[1]]]]}""")!.AsObject(), sizeAtMost: 20)).Code);
+        var fits = validator.ValidateOwned(JsonNode.Parse("""{"_id": "abc", "a": 1}""")!.AsObject(), sizeAtMost: 20);
+        Assert.Equal(("abc", """{"a":1}"""), (fits.SuppliedId, fits.Document.ToJsonString()));
+    }
+
+    [Fact]
     public void Validate_MeasuresSize_BeyondTheScratchBuffer()
     {
         // Larger than the 4 KiB scratch buffer the size is counted in, and escaped characters counted as stored.

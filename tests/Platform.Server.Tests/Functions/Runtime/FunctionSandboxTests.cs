@@ -256,6 +256,23 @@ public sealed class FunctionSandboxTests(FunctionRuntimeFixture fixture) : IClas
         Assert.Contains("65536", result.Error!.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("return { data: { s: 'é€😀<>&\\'\"', n: -0.12345678901234568, e: 1e-300, big: -1.7976931348623157e308 } };")]
+    [InlineData("return { data: { s: '\\u0001\\u001f\\t\\n', a: [null, true, false, 0, [], {}], '<k>': '\u2028' } };")]
+    [InlineData("return 'ééééé';")]
+    public async Task Run_TheResultsSizeBound_HoldsForEveryEscaping(string body)
+    {
+        // A before trigger's returned data skips its size walk when this bound is within the document limit, so it must
+        // bound the JSON as escaped for the response and as stored (unescaped).
+        var result = await fixture.RunAsync("export default async function (ctx) { " + body + " }");
+
+        Assert.Equal(RunStatus.Succeeded, result.Status);
+        var escaped = System.Text.Encoding.UTF8.GetByteCount(result.Result!.ToJsonString());
+        var relaxed = System.Text.Encoding.UTF8.GetByteCount(result.Result.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        Assert.NotNull(result.ResultBytesAtMost);
+        Assert.True(result.ResultBytesAtMost >= Math.Max(escaped, relaxed), $"bound {result.ResultBytesAtMost}, JSON {escaped} / {relaxed} bytes");
+    }
+
     [Fact]
     public async Task Log_JoinsArgumentsLikeConsoleLog_AndConsoleLogIsAnAlias()
     {
