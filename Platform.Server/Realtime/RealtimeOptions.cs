@@ -139,6 +139,16 @@ public sealed class RealtimeOptions
     /// </summary>
     public bool DirectWebSocketSends { get; set; }
 
+    /// <summary>
+    /// Whether a plain-HTTP websocket connection writes its frames to its socket itself, with one non-blocking send on the
+    /// writing thread, instead of through Kestrel's output pipe and socket queue (<see cref="SocketOutputStream"/>). Every
+    /// byte after the handshake takes that path, in order; what the socket does not take at once waits in the connection's
+    /// own queue, bounded as Kestrel's output is (<c>Kestrel:Limits:MaxResponseBufferSize</c>), so a slow reader meets the
+    /// same <see cref="SendQueueCapacity"/> and <c>resync</c> as before. TLS and HTTP/2 connections keep Kestrel's path.
+    /// Works with or without <see cref="DirectWebSocketSends"/>. Default false (docs/realtime.md, "Scaling").
+    /// </summary>
+    public bool SocketSends { get; set; }
+
     /// <summary>Longest wait between attempts to read the change feed after store errors.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
