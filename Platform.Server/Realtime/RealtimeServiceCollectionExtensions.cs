@@ -53,6 +53,7 @@ public static class RealtimeServiceCollectionExtensions
             })
             .AddMessagePackProtocol();
         WrapHubProtocols(services);
+        services.AddSingleton<HubLifetimeManager<RealtimeHub>, RealtimeLifetimeManager>();
         return services;
     }
 
