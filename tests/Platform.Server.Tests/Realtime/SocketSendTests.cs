@@ -61,9 +61,12 @@ public sealed class SocketSendTests
     }
 
     [Fact]
-    public async Task Off_TheDefault_KestrelsPath()
+    public void On_TheDefault() => Assert.True(new RealtimeOptions().SocketSends);
+
+    [Fact]
+    public async Task Off_KestrelsPath()
     {
-        await using var server = await RealtimeTestServer.StartAsync(fakeFeed: true);
+        await using var server = await RealtimeTestServer.StartAsync(new Dictionary<string, string?> { ["Baas:Realtime:SocketSends"] = "false" }, fakeFeed: true);
         var counter = server.Server.Services.GetRequiredService<SocketSendCounter>();
         var collection = await server.NewCollectionAsync();
         await using var client = await server.ConnectAsync(query: "apikey=" + server.ApiKey);
