@@ -120,6 +120,15 @@ internal sealed class RealtimeDispatcher(
         }
     }
 
+    /// <summary>Where the dispatcher sends a connection's messages, or null for a connection it does not hold (tests).</summary>
+    internal IClientProxy? ProxyOf(string connectionId)
+    {
+        lock (_gate)
+        {
+            return _connections.TryGetValue(connectionId, out var connection) ? connection.Proxy : null;
+        }
+    }
+
     /// <summary>This node's connections and subscriptions, per collection: counts read under the lock, nothing copied but numbers.</summary>
     public RealtimeStatistics Statistics()
     {
@@ -237,7 +246,7 @@ internal sealed class RealtimeDispatcher(
         }
 
         metrics.ConnectionOpened();
-        connection.Proxy = hub.Clients.Client(connection.Id);
+        connection.Proxy = (IClientProxy?)context.Features.Get<ConnectionProxy>() ?? hub.Clients.Client(connection.Id);
         connection.Sender = Task.Run(() => RunAsync(connection), CancellationToken.None);
         return ConnectOutcome.Accepted;
     }

@@ -134,10 +134,22 @@ public sealed class RealtimeOptions
     /// Whether the hub writes to a websocket connection's socket directly, on the thread that sends (the change
     /// dispatcher's, for a fan-out), instead of through SignalR's output pipe and the websocket transport's send loop
     /// (one more thread-pool wake-up per message and connection). What clients receive is the same; server-sent events
-    /// and long polling always take SignalR's path. Default false (SignalR's own path): the quiet benchmark measured the same CPU
-    /// per recipient either way (bench/README.md, "Latest results" and "Realtime", round 3; docs/realtime.md, "Scaling").
+    /// and long polling always take SignalR's path. Default true: alone it measured the same CPU per recipient as SignalR's
+    /// path (bench/README.md, round 3), but with <see cref="SocketSends"/> the dispatcher's thread writes each frame to the
+    /// socket and nothing else runs per recipient (bench/README.md, h/rt-raw: 14-19 µs against 20-25 µs at 5,000).
     /// </summary>
-    public bool DirectWebSocketSends { get; set; }
+    public bool DirectWebSocketSends { get; set; } = true;
+
+    /// <summary>
+    /// Whether a plain-HTTP websocket connection writes its frames to its socket itself, with one non-blocking send on the
+    /// writing thread, instead of through Kestrel's output pipe and socket queue (<see cref="SocketOutputStream"/>). Every
+    /// byte after the handshake takes that path, in order; what the socket does not take at once waits in the connection's
+    /// own queue, bounded as Kestrel's output is (<c>Kestrel:Limits:MaxResponseBufferSize</c>), so a slow reader meets the
+    /// same <see cref="SendQueueCapacity"/> and <c>resync</c> as before. TLS and HTTP/2 connections keep Kestrel's path.
+    /// Works with or without <see cref="DirectWebSocketSends"/>. Default true (docs/realtime.md, "Scaling"; bench/README.md,
+    /// h/rt-raw).
+    /// </summary>
+    public bool SocketSends { get; set; } = true;
 
     /// <summary>Longest wait between attempts to read the change feed after store errors.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]

@@ -29,6 +29,7 @@ public static class RealtimeServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<RealtimeMetrics>();
         services.TryAddSingleton<DirectSendCounter>();
+        services.TryAddSingleton<SocketSendCounter>();
         services.TryAddSingleton<CostlyMatcher>();
         services.TryAddSingleton<RealtimeDispatcher>();
         services.TryAddSingleton<RealtimeShutdown>();
@@ -52,6 +53,7 @@ public static class RealtimeServiceCollectionExtensions
             })
             .AddMessagePackProtocol();
         WrapHubProtocols(services);
+        services.AddSingleton<HubLifetimeManager<RealtimeHub>, RealtimeLifetimeManager>();
         return services;
     }
 
@@ -89,7 +91,9 @@ public static class RealtimeServiceCollectionExtensions
     /// <summary>
     /// Maps the hub at <see cref="Path"/>: websockets first, then server-sent events and long polling. With
     /// <see cref="RealtimeOptions.DirectWebSocketSends"/> on, a websocket connection's messages are written to
-    /// its socket by the sending thread (<see cref="DirectWebSocketOutput"/>); otherwise this is SignalR's <c>MapHub</c>.
+    /// its socket by the sending thread (<see cref="DirectWebSocketOutput"/>); with <see cref="RealtimeOptions.SocketSends"/>
+    /// on, a plain-HTTP websocket's frames go to its socket without Kestrel's output pipe (<see cref="SocketOutputStream"/>);
+    /// otherwise this is SignalR's <c>MapHub</c>.
     /// </summary>
     public static IEndpointConventionBuilder MapBaasRealtime(this IEndpointRouteBuilder endpoints)
     {
@@ -100,7 +104,8 @@ public static class RealtimeServiceCollectionExtensions
             // A connection must not outlive the token that opened it.
             CloseOnAuthenticationExpiration = true,
         };
-        var direct = endpoints.ServiceProvider.GetRequiredService<IOptions<RealtimeOptions>>().Value.DirectWebSocketSends;
+        var realtime = endpoints.ServiceProvider.GetRequiredService<IOptions<RealtimeOptions>>().Value;
+        var direct = realtime.DirectWebSocketSends;
         var counter = endpoints.ServiceProvider.GetRequiredService<DirectSendCounter>();
 
         // What MapHub does (its hub's attributes and HubMetadata on the endpoints), with the connection middleware ahead of
@@ -127,6 +132,12 @@ public static class RealtimeServiceCollectionExtensions
         if (direct)
         {
             conventions.Add(DirectWebSocketSends.WrapEndpoint);
+        }
+
+        // Added last, so it runs first: the upgrade feature is replaced before any websocket handshake reads it.
+        if (realtime.SocketSends)
+        {
+            conventions.Add(SocketSends.WrapEndpoint(endpoints.ServiceProvider));
         }
 
         // Anonymous visitors connect (rules decide what they may watch); credentials that fail are a 401.

@@ -66,9 +66,12 @@ public sealed class DirectWebSocketSendTests
     }
 
     [Fact]
-    public async Task Off_TheDefault_WebSocketConnectionsUseSignalRsPath()
+    public void On_TheDefault() => Assert.True(new RealtimeOptions().DirectWebSocketSends);
+
+    [Fact]
+    public async Task Off_WebSocketConnectionsUseSignalRsPath()
     {
-        await using var server = await RealtimeTestServer.StartAsync();
+        await using var server = await RealtimeTestServer.StartAsync(new Dictionary<string, string?> { ["Baas:Realtime:DirectWebSocketSends"] = "false" });
         var counter = server.Server.Services.GetRequiredService<DirectSendCounter>();
         var collection = await server.NewCollectionAsync();
         await using var client = await server.ConnectAsync(query: "apikey=" + server.ApiKey);
