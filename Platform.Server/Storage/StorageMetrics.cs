@@ -30,6 +30,7 @@ public sealed class StorageMetrics : IDisposable
     private readonly Histogram<double> _operationDuration;
     private readonly Histogram<long> _commitWrites;
     private readonly Counter<long> _groupReruns;
+    private int _sqliteMemoryObserved;
 
     public StorageMetrics(IMeterFactory meterFactory)
     {
@@ -72,6 +73,20 @@ public sealed class StorageMetrics : IDisposable
     public void SqliteGroupRerun() => _groupReruns.Add(1);
 
     public void SqliteWalReset(string result) => _checkpoints.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    /// <summary>
+    /// Publishes <c>baas.storage.sqlite.memory</c>: the bytes SQLite's allocator holds in this process (page caches,
+    /// schemas, prepared statements of every open connection), read at each collection. Once per meter: the SQLite store
+    /// calls it when it is created; a MongoDB node never loads SQLite for it.
+    /// </summary>
+    public void ObserveSqliteMemory(Func<long> bytesUsed)
+    {
+        ArgumentNullException.ThrowIfNull(bytesUsed);
+        if (Interlocked.Exchange(ref _sqliteMemoryObserved, 1) == 0)
+        {
+            Meter.CreateObservableGauge("baas.storage.sqlite.memory", bytesUsed, "By", "Memory SQLite's allocator holds in this process: the page caches, schemas and prepared statements of every open connection.");
+        }
+    }
 
     public void SqliteCheckpointed(string mode, TimeSpan duration) => _checkpointDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("mode", mode));
 }

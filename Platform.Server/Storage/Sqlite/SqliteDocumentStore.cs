@@ -86,6 +86,8 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         _time = time;
         _changeOptions = changes.Value;
         _metrics = metrics;
+        // Until the store opens its first connection SQLite is not loaded (Microsoft.Data.Sqlite initializes it) and holds nothing.
+        _metrics?.ObserveSqliteMemory(() => _initialized ? SQLitePCL.raw.sqlite3_memory_used() : 0);
         _maxWalBytes = storage.Value.SqliteMaxWalBytes;
         _checkpointInterval = storage.Value.SqliteCheckpointInterval;
         _checkpointWaitMs = Math.Max(1, (int)storage.Value.SqliteCheckpointWait.TotalMilliseconds);
