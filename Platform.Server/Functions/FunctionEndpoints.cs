@@ -243,8 +243,19 @@ public static class FunctionEndpoints
                 Event = body["event"] is { } e ? ParseEvent(e) : null,
             },
             cancellationToken);
+        await request.HttpContext.AuditAsync("functions.run", "functions/" + name, after: RunSummary(run));
         return TypedResults.Ok(FunctionRunJson.ToJson(run));
     }
+
+    // Which run an admin started and how it ended; never its args, event, logs or result, which may hold user data
+    // or secrets the function read: those stay in the run record, under its retention.
+    private static JsonObject RunSummary(FunctionRunRecord run) => new()
+    {
+        ["runId"] = run.Id,
+        ["version"] = run.Version,
+        ["attempt"] = run.Attempt,
+        ["status"] = run.Status.Name(),
+    };
 
     private static async Task<Ok<JsonObject>> ListRunsAsync(string name, HttpRequest request, FunctionRunStore runs, CancellationToken cancellationToken)
     {
@@ -294,10 +305,11 @@ public static class FunctionEndpoints
         return TypedResults.Ok(FunctionRunJson.ToJson(run));
     }
 
-    private static async Task<Ok<JsonObject>> RetryRunAsync(string name, string id, IFunctionExecutor executor, CancellationToken cancellationToken)
+    private static async Task<Ok<JsonObject>> RetryRunAsync(string name, string id, HttpContext context, IFunctionExecutor executor, CancellationToken cancellationToken)
     {
         FunctionDefinitionParser.ValidateName(name);
         var run = await executor.RetryAsync(name, id, cancellationToken) ?? throw RunNotFound(name, id);
+        await context.AuditAsync("functions.retry", "functions/" + name, new JsonObject { ["runId"] = id }, RunSummary(run));
         return TypedResults.Ok(FunctionRunJson.ToJson(run));
     }
 

@@ -76,6 +76,7 @@ public static class BaasServerExtensions
         services.AddBaasTelemetry(builder.Configuration);
 
         services.AddHostedService<GracefulShutdown>();
+        services.AddHostedService<UnknownSettingsWarning>();
         return builder;
     }
 

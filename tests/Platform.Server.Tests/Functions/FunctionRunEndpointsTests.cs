@@ -245,6 +245,40 @@ public sealed class FunctionRunEndpointsTests(FunctionServerFixture fixture) : I
     }
 
     [Fact]
+    public async Task ManualRun_AndRetry_AreInTheAuditLog_WithoutArgsOrResult()
+    {
+        var name = await fixture.CreateAsync(cancellationToken: Ct);
+        fixture.Runtime.Handlers[name] = (_, _) => FakeFunctionRuntime.Failed("first try fails");
+        var run = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.PostJsonAsync($"{Base}/{name}/run", """{ "args": { "card": "4111-args-never-audited" } }"""));
+        var runId = run!["id"]!.GetValue<string>();
+        fixture.Runtime.Handlers[name] = (_, _) => FakeFunctionRuntime.Succeeded("result-never-audited");
+        var retried = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.PostAsync($"{Base}/{name}/runs/{runId}/retry", null, Ct));
+
+        // A refused run or retry is no write: nothing is recorded for it.
+        await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "unknown_field", await fixture.Admin.PostJsonAsync($"{Base}/{name}/run", """{ "params": {} }"""));
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "run_not_found", await fixture.Admin.PostAsync($"{Base}/{name}/runs/000000000000000000000000/retry", null, Ct));
+
+        using var response = await fixture.Admin.GetAsync($"/api/admin/audit?target=functions/{name}", Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain("never-audited", text, StringComparison.Ordinal);
+        var items = JsonNode.Parse(text)!["items"]!.AsArray();
+        Assert.Equal(["functions.retry", "functions.run", "functions.create"], items.Select(i => i!["action"]!.GetValue<string>()));
+
+        var retry = items[0]!;
+        Assert.Equal("apikey:tests", retry["actor"]!.GetValue<string>());
+        Assert.Equal(runId, retry["before"]!["runId"]!.GetValue<string>());
+        Assert.Equal(retried!["id"]!.GetValue<string>(), retry["after"]!["runId"]!.GetValue<string>());
+        Assert.Equal((2, "succeeded"), (retry["after"]!["attempt"]!.GetValue<int>(), retry["after"]!["status"]!.GetValue<string>()));
+
+        var manual = items[1]!;
+        Assert.Equal(BaasTestServer.AdminEmail, manual["actor"]!.GetValue<string>());
+        Assert.Null(manual["before"]);
+        Assert.Equal(runId, manual["after"]!["runId"]!.GetValue<string>());
+        Assert.Equal((1, 1, "failed"), (manual["after"]!["version"]!.GetValue<int>(), manual["after"]!["attempt"]!.GetValue<int>(), manual["after"]!["status"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Secrets_AreListedWithoutValues_ReachCtxEnv_AndAreMaskedEverywhere()
     {
         var secret = "S" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
