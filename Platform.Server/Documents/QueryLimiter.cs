@@ -11,11 +11,13 @@ namespace Platform.Server.Documents;
 /// id, writes and <c>/health/ready</c>, which never pass through here, keep answering.
 /// <para>
 /// An admitted query's store work runs on the request's own thread-pool thread. SQLite queries are synchronous, so each
-/// place can hold a pool thread for up to the budget; on a small machine the pool starts with one thread per core and
-/// adds more only about twice a second, so two held threads stalled every other request for seconds (issue 11's query
-/// attack). The limiter therefore raises the pool's minimum by its places when it is built: the pool then starts
-/// another thread at once for whatever arrives while every place is held. (Handing the work to threads of our own did
-/// the same job, but the two thread switches per query cost an app user's query a quarter of its CPU.)
+/// place can hold a pool thread for up to the budget; on a small machine the pool keeps one thread per core busy and adds
+/// more only about twice a second, so two held threads stalled every other request for seconds (issue 11's query
+/// attack). So while a place is held, the pool's minimum is one thread higher (<see cref="PoolReservation"/>): the pool
+/// starts another thread at once for whatever arrives meanwhile. The minimum goes back down when the place is given back,
+/// because a pool kept larger than the cores all the time cost every create about a fifth more CPU. (Handing the work to
+/// threads of our own did the same job, but the two thread switches per query cost an app user's query a quarter of its
+/// CPU: bench/README.md, "Lead's quiet run, 2026-12-07 05:24".)
 /// </para>
 /// </summary>
 public sealed partial class QueryLimiter : IDisposable
@@ -31,24 +33,6 @@ public sealed partial class QueryLimiter : IDisposable
         _places = new SemaphoreSlim(options.Value.MaxConcurrent, options.Value.MaxConcurrent);
         _wait = options.Value.QueueTimeout;
         _logger = logger;
-        ReservePoolThreads(options.Value.MaxConcurrent, logger);
-    }
-
-    /// <summary>
-    /// The thread pool's minimum worker threads this limiter needs: one per core for everything else, plus one per
-    /// place, each of which a query may hold for its whole budget.
-    /// </summary>
-    public static int PoolThreadsNeeded(int places) => Environment.ProcessorCount + places;
-
-    private static void ReservePoolThreads(int places, ILogger logger)
-    {
-        // The pool is the process's: only ever raise its minimum (several hosts in one process, e.g. tests, each ask).
-        var needed = PoolThreadsNeeded(places);
-        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
-        if (workers < needed && ThreadPool.SetMinThreads(needed, completionPorts))
-        {
-            Log.PoolReserved(logger, workers, needed);
-        }
     }
 
     /// <summary>Places free right now (for tests and diagnostics).</summary>
@@ -70,6 +54,7 @@ public sealed partial class QueryLimiter : IDisposable
             };
         }
 
+        PoolReservation.Take();
         return new Place(_places);
     }
 
@@ -82,15 +67,67 @@ public sealed partial class QueryLimiter : IDisposable
 
         internal Place(SemaphoreSlim places) => _places = places;
 
-        public void Dispose() => Interlocked.Exchange(ref _places, null)?.Release();
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _places, null) is { } places)
+            {
+                PoolReservation.Give();
+                places.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// One more minimum pool thread per place held, in this process. The thread pool is the process's own, so its
+    /// reservation is too (several limiters in one process, as in tests, add up instead of overwriting each other); the
+    /// minimum is the one the runtime started with (the cores, or what the app configured) plus the places held.
+    /// </summary>
+    internal static class PoolReservation
+    {
+        private static readonly Lock Gate = new();
+        private static readonly int Baseline = InitialMinimum();
+        private static int _held;
+
+        /// <summary>Places held right now in this process.</summary>
+        public static int Held
+        {
+            get
+            {
+                lock (Gate)
+                {
+                    return _held;
+                }
+            }
+        }
+
+        /// <summary>The runtime's own minimum before any reservation.</summary>
+        public static int BaselineMinimum => Baseline;
+
+        public static void Take() => Adjust(+1);
+
+        public static void Give() => Adjust(-1);
+
+        private static void Adjust(int change)
+        {
+            // Under the lock so that two adjustments cannot set the minimum out of order.
+            lock (Gate)
+            {
+                _held += change;
+                ThreadPool.GetMinThreads(out _, out var completionPorts);
+                ThreadPool.SetMinThreads(Baseline + _held, completionPorts);
+            }
+        }
+
+        private static int InitialMinimum()
+        {
+            ThreadPool.GetMinThreads(out var workers, out _);
+            return workers;
+        }
     }
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 3200, Level = LogLevel.Debug, Message = "Refused a query with 503 server_busy: every query place stayed taken for {WaitMs} ms")]
         public static partial void Busy(ILogger logger, double waitMs);
-
-        [LoggerMessage(EventId = 3201, Level = LogLevel.Debug, Message = "Raised the thread pool's minimum worker threads from {Before} to {After}, one per core plus one per query place")]
-        public static partial void PoolReserved(ILogger logger, int before, int after);
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
@@ -170,27 +169,6 @@ public sealed class QueryCostTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
         await metrics.WaitAsync("baas.storage.queries.stopped", 1, StorageMetrics.Cancelled);
         await metrics.WaitAsync("baas.storage.queries.running", -1, reason: null);
-    }
-
-    [Fact]
-    public async Task ServerWithQueryPlaces_KeepsAPoolThreadSparePerPlace()
-    {
-        // SQLite queries are synchronous, so each admitted query of a visitor holds its pool thread for up to its budget:
-        // without a spare thread per place, a few expensive ones starve every other request on a small machine until
-        // the pool grows (the multi-second stall the query-attack bench found). More places than any other test asks
-        // for, so the minimum is this server's doing.
-        const int places = 41;
-        await using var server = await BaasTestServer.StartAsync(new Dictionary<string, string?>
-        {
-            ["Baas:Query:MaxConcurrent"] = places.ToString(CultureInfo.InvariantCulture),
-        });
-        var collection = await OpenCollectionAsync(server, 10);
-        using var visitor = server.CreateClient();
-
-        await HttpAssert.StatusAsync(HttpStatusCode.OK, await visitor.PostAsync($"/api/collections/{collection}/query", Json("{\"count\": true}"), Ct));
-
-        ThreadPool.GetMinThreads(out var workers, out _);
-        Assert.True(workers >= Environment.ProcessorCount + places, $"min worker threads {workers}");
     }
 
     /// <summary>Records one server's <c>Baas.Storage</c> measurements, so the test waits on them instead of sleeping.</summary>

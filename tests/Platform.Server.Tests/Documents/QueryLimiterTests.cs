@@ -53,16 +53,44 @@ public sealed class QueryLimiterTests
     }
 
     [Fact]
-    public void Limiter_RaisesThePoolsMinimumWorkerThreads_ByItsPlaces()
+    public async Task HeldPlaces_RaiseThePoolsMinimumWorkerThreads_OneEach()
     {
         // Each place may hold a pool thread for a whole query budget: the pool must start others at once, not at its
-        // slow injection rate (issue 11's multi-second stall). More places than any other test asks for, so the check
-        // is this limiter's doing.
-        const int places = 37;
-        using var limiter = Limiter(places, TimeSpan.Zero);
+        // slow injection rate (issue 11's multi-second stall).
+        using var limiter = Limiter(2, TimeSpan.Zero);
+        using var first = await limiter.EnterAsync(TestContext.Current.CancellationToken);
+        using var second = await limiter.EnterAsync(TestContext.Current.CancellationToken);
 
         ThreadPool.GetMinThreads(out var workers, out _);
-        Assert.True(workers >= Environment.ProcessorCount + places, $"min worker threads {workers}");
-        Assert.Equal(Environment.ProcessorCount + places, QueryLimiter.PoolThreadsNeeded(places));
+        Assert.True(workers >= QueryLimiter.PoolReservation.BaselineMinimum + 2, $"min worker threads {workers}");
+    }
+
+    [Fact]
+    public async Task GivenBackPlaces_LowerThePoolsMinimumAgain_OnceEach()
+    {
+        // A pool kept larger than the cores costs every other request CPU, so the reservation lasts only while a place
+        // is held. More places than the other tests ever hold at once, so what is left is not theirs.
+        const int places = 60;
+        using var limiter = Limiter(places, TimeSpan.Zero);
+        for (var i = 0; i < places; i++)
+        {
+            var place = await limiter.EnterAsync(TestContext.Current.CancellationToken);
+            place.Dispose();
+            place.Dispose();
+        }
+
+        var held = new List<QueryLimiter.Place>();
+        for (var i = 0; i < places; i++)
+        {
+            held.Add(await limiter.EnterAsync(TestContext.Current.CancellationToken));
+        }
+
+        ThreadPool.GetMinThreads(out var whileHeld, out _);
+        held.ForEach(place => place.Dispose());
+        ThreadPool.GetMinThreads(out var after, out _);
+
+        Assert.True(whileHeld >= QueryLimiter.PoolReservation.BaselineMinimum + places, $"min worker threads while held {whileHeld}");
+        Assert.True(after < QueryLimiter.PoolReservation.BaselineMinimum + places, $"min worker threads after {after}");
+        Assert.Equal(places, limiter.Available);
     }
 }
