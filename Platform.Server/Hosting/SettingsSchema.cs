@@ -37,9 +37,35 @@ public sealed class SettingsSchema
         }
     }
 
-    /// <summary>Every options class of the server (a type with a <c>public const string Section</c> under <c>Baas</c>).</summary>
-    public static SettingsSchema ForServer() =>
-        new(typeof(BaasOptions).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } && SectionOf(t) is not null));
+    /// <summary>
+    /// Every options class of the server (a type with a <c>public const string Section</c> under <c>Baas</c>), named here
+    /// rather than found by reflection at start-up: <c>Assembly.GetTypes()</c> loads every assembly the server's types
+    /// refer to (the MongoDB driver, Jint, NJsonSchema), which the server otherwise loads only when it needs them: 6 MiB
+    /// more idle memory. A test compares this list with <see cref="DiscoverOptionsTypes"/>, so a new options class
+    /// cannot be left out.
+    /// </summary>
+    public static IReadOnlyList<Type> ServerOptionsTypes { get; } =
+    [
+        typeof(Admin.AdminOptions), typeof(AdminTools.AdminToolsOptions), typeof(Functions.Triggers.AfterTriggerOptions),
+        typeof(Audit.AuditOptions), typeof(Auth.AuthOptions), typeof(BaasOptions), typeof(Documents.BatchOptions),
+        typeof(Storage.Changes.ChangeFeedOptions), typeof(Collections.CollectionOptions), typeof(CrossOriginOptions),
+        typeof(Auth.DataProtectionKeyOptions), typeof(Documents.DocumentLimits), typeof(Email.EmailOptions),
+        typeof(Storage.Filters.FilterLimits), typeof(Functions.FunctionOptions), typeof(Storage.MongoStorageOptions),
+        typeof(Documents.QueryOptions), typeof(RateLimiting.RateLimitOptions), typeof(Realtime.RealtimeOptions),
+        typeof(Common.RequestBodyLimits), typeof(RequestHeadLimits), typeof(Functions.Schedules.ScheduleOptions),
+        typeof(ShutdownOptions), typeof(Email.SmtpOptions), typeof(Storage.StorageOptions),
+        typeof(Telemetry.TelemetryOptions), typeof(Users.UserAuthOptions),
+    ];
+
+    /// <summary>The server's settings.</summary>
+    public static SettingsSchema ForServer() => new(ServerOptionsTypes);
+
+    /// <summary>The options classes of <paramref name="assembly"/> found by reflection (tests; it loads every referenced assembly).</summary>
+    public static IReadOnlyList<Type> DiscoverOptionsTypes(System.Reflection.Assembly assembly)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        return [.. assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } && SectionOf(t) is not null)];
+    }
 
     /// <summary>
     /// The keys under <c>Baas</c> in <paramref name="configuration"/> that no option binds: the topmost such key of each

@@ -141,4 +141,12 @@ public partial class UnknownSettingsTests
     {
         public TimeSpan Timeout { get; set; }
     }
+
+    [Fact]
+    public void ServerOptionsTypes_AreEveryOptionsClassOfTheServer()
+    {
+        var discovered = SettingsSchema.DiscoverOptionsTypes(typeof(SettingsSchema).Assembly).Select(t => t.FullName).Order(StringComparer.Ordinal);
+        var listed = SettingsSchema.ServerOptionsTypes.Select(t => t.FullName).Order(StringComparer.Ordinal);
+        Assert.Equal(discovered, listed);
+    }
 }
