@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Platform.Server.Tests.Infrastructure;
@@ -22,7 +21,7 @@ public sealed class SchemaPatternTimeoutTests
         {
             await using var server = await ServerProcess.StartAsync(dataDir, cancellationToken: ct);
             using var client = server.CreateClient();
-            await SignInAsync(client, ct);
+            await ServerProcess.SignInAsAdminAsync(client, ct);
             var schema = JsonNode.Parse("""{"type":"object","properties":{"name":{"type":"string","pattern":"^(a+)+$"}}}""");
             (await client.PostAsJsonAsync("/api/admin/collections", new { name = "patterns", schema }, ct)).EnsureSuccessStatusCode();
 
@@ -46,13 +45,5 @@ public sealed class SchemaPatternTimeoutTests
             {
             }
         }
-    }
-
-    private static async Task SignInAsync(HttpClient client, CancellationToken ct)
-    {
-        using var login = await client.PostAsJsonAsync("/api/admin/auth/login", new { email = BaasTestServer.AdminEmail, password = BaasTestServer.AdminPassword }, ct);
-        login.EnsureSuccessStatusCode();
-        var token = (await login.Content.ReadFromJsonAsync<JsonObject>(ct))!["accessToken"]!.GetValue<string>();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 }

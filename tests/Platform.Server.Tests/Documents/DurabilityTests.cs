@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Platform.Server.Tests.Infrastructure;
@@ -27,7 +26,7 @@ public sealed class DurabilityTests
             await using (var server = await ServerProcess.StartAsync(dataDir, cancellationToken: ct))
             {
                 using var client = server.CreateClient();
-                await SignInAsync(client, ct);
+                await ServerProcess.SignInAsAdminAsync(client, ct);
                 (await client.PostAsJsonAsync("/api/admin/collections", new { name = "events" }, ct)).EnsureSuccessStatusCode();
 
                 // The deadline turns a server that stops acknowledging into a failure instead of a hang.
@@ -71,7 +70,7 @@ public sealed class DurabilityTests
 
             await using var restarted = await ServerProcess.StartAsync(dataDir, cancellationToken: ct);
             using var reader = restarted.CreateClient();
-            await SignInAsync(reader, ct);
+            await ServerProcess.SignInAsAdminAsync(reader, ct);
             foreach (var (id, i) in acknowledged)
             {
                 using var response = await reader.GetAsync($"/api/collections/events/documents/{id}", ct);
@@ -91,13 +90,5 @@ public sealed class DurabilityTests
                 // Never created: the server failed to start.
             }
         }
-    }
-
-    private static async Task SignInAsync(HttpClient client, CancellationToken ct)
-    {
-        using var login = await client.PostAsJsonAsync("/api/admin/auth/login", new { email = BaasTestServer.AdminEmail, password = BaasTestServer.AdminPassword }, ct);
-        login.EnsureSuccessStatusCode();
-        var token = (await login.Content.ReadFromJsonAsync<JsonObject>(ct))!["accessToken"]!.GetValue<string>();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 }

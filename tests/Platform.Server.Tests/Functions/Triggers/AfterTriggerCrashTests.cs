@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Platform.Server.Tests.Infrastructure;
@@ -49,7 +48,7 @@ public sealed class AfterTriggerCrashTests
             await using (var server = await ServerProcess.StartAsync(dataDir, Environment, ct))
             {
                 using var client = server.CreateClient();
-                await SignInAsync(client, ct);
+                await ServerProcess.SignInAsAdminAsync(client, ct);
                 (await client.PostAsJsonAsync("/api/admin/collections", new { name = "orders" }, ct)).EnsureSuccessStatusCode();
                 (await client.PostAsJsonAsync("/api/admin/collections", new { name = "seen" }, ct)).EnsureSuccessStatusCode();
                 using (var created = await client.PostAsJsonAsync(
@@ -112,7 +111,7 @@ public sealed class AfterTriggerCrashTests
 
             await using var restarted = await ServerProcess.StartAsync(dataDir, Environment, ct);
             using var reader = restarted.CreateClient();
-            await SignInAsync(reader, ct);
+            await ServerProcess.SignInAsAdminAsync(reader, ct);
             var timeout = TimeSpan.FromSeconds(90);
             var missing = await MissingFromSeenAsync(reader, [.. acknowledged.Keys], timeout, ct);
             Assert.True(
@@ -180,13 +179,5 @@ public sealed class AfterTriggerCrashTests
 
             await Task.Delay(200, ct);
         }
-    }
-
-    private static async Task SignInAsync(HttpClient client, CancellationToken ct)
-    {
-        using var login = await client.PostAsJsonAsync("/api/admin/auth/login", new { email = BaasTestServer.AdminEmail, password = BaasTestServer.AdminPassword }, ct);
-        login.EnsureSuccessStatusCode();
-        var token = (await login.Content.ReadFromJsonAsync<JsonObject>(ct))!["accessToken"]!.GetValue<string>();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 }
