@@ -92,9 +92,10 @@ public static class BaasServerExtensions
         app.UseRouting();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // CORS first, so that a refusal below (a repeated query parameter) still carries the headers a page needs to read it.
+        app.UseBaasCors();
         app.UseBaasSingleQueryParameters();
         app.UseBaasDashboardHeaders();
-        app.UseBaasCors();
         app.UseAuthentication();
         app.UseBaasRateLimiting();
         app.UseAuthorization();

@@ -37,6 +37,13 @@ public sealed class CrossOriginTests
         Assert.Contains("ETag", exposed, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("Retry-After", exposed, StringComparison.OrdinalIgnoreCase);
         Assert.False(refused.Headers.Contains("Access-Control-Allow-Credentials"));
+
+        // Also a request refused before authentication: a query parameter given twice.
+        using var repeated = new HttpRequestMessage(HttpMethod.Get, "/api/collections/notes/documents?limit=1&limit=2");
+        repeated.Headers.Add("Origin", Page);
+        using var duplicate = await http.SendAsync(repeated, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, duplicate.StatusCode);
+        Assert.Equal("*", Single(duplicate, "Access-Control-Allow-Origin"));
     }
 
     [Fact]
