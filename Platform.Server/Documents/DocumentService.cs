@@ -447,8 +447,8 @@ public sealed class DocumentService(
     private ValueTask<IBeforeWriteTriggers?> FindBeforeTriggersAsync(Collection collection, TriggerOperation operation, CancellationToken cancellationToken) =>
         beforeWrite is null ? ValueTask.FromResult<IBeforeWriteTriggers?>(null) : beforeWrite.FindAsync(collection.Name, operation, cancellationToken);
 
-    private static IReadOnlyList<FieldError>? SchemaErrors(Collection collection, JsonObject fields) =>
-        collection.Schema?.Validate(fields) is { Count: > 0 } errors ? errors : null;
+    private IReadOnlyList<FieldError>? SchemaErrors(Collection collection, JsonObject fields) =>
+        collection.Schema?.Validate(fields, validator.SchemaTimeout) is { Count: > 0 } errors ? errors : null;
 
     private static void ThrowIfInvalid(Collection collection, IReadOnlyList<FieldError>? errors)
     {
