@@ -528,8 +528,7 @@ public sealed class DocumentService(
         throw CollectionNotFound(name);
     }
 
-    internal static DomainException CollectionNotFound(string name) =>
-        new(ErrorKind.NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
+    internal static DomainException CollectionNotFound(string name) => CollectionNames.NotDefined(name);
 
     private static DomainException DocumentNotFound(string id) =>
         new(ErrorKind.NotFound, "not_found", $"Document '{id}' was not found.");
