@@ -205,6 +205,39 @@ public sealed class HttpSemanticsTests(ServerFixture fixture) : IClassFixture<Se
         Assert.Equal(0, page!["count"]!.GetValue<int>());
     }
 
+    // JSON is UTF-8 (RFC 8259): a body declared in another charset used to be read as UTF-8 regardless, so a Latin-1 "é"
+    // was stored as another character and a UTF-16 body was called malformed JSON.
+    [Theory]
+    [InlineData("utf-16", "utf-16")]
+    [InlineData("iso-8859-1", "iso-8859-1")]
+    [InlineData("UTF-32", "utf-32")]
+    public async Task Create_BodyDeclaredInACharsetOtherThanUtf8_Is415NamingContentType_AndWritesNothing(string charset, string encoding)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        using var content = new ByteArrayContent(System.Text.Encoding.GetEncoding(encoding).GetBytes("""{ "_id": "cs", "name": "café" }"""));
+        content.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type", await fixture.Service.PostAsync(Docs(c), content, ct));
+        Assert.Equal("Content-Type", problem["field"]!.GetValue<string>());
+        Assert.Contains(charset, problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found", await fixture.Service.GetAsync($"{Docs(c)}/cs", ct));
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("application/json; charset=UTF-8")]
+    [InlineData("application/json;charset=\"utf-8\"")]
+    [InlineData("application/json; charset=utf8")]
+    public async Task Create_BodyDeclaredUtf8_IsAccepted(string contentType)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        using var content = new ByteArrayContent("""{ "_id": "u8", "name": "café" }"""u8.ToArray());
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        var doc = await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostAsync(Docs(c), content, ct));
+        Assert.Equal("café", doc!["name"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Create_BodyWithUtf8ByteOrderMark_IsAccepted()
     {
