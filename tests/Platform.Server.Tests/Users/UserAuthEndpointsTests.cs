@@ -27,7 +27,10 @@ public class UserAuthEndpointsTests(UserServerFixture fixture) : IClassFixture<U
         Assert.Empty(user["roles"]!.AsArray());
         Assert.Equal("Ada", user["data"]!["name"]!.GetValue<string>());
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", user["createdAt"]!.GetValue<string>());
-        Assert.Null(user["lastLoginAt"]);
+        // Sign-up answers a session: it is the user's first sign-in (it was null until a later login).
+        var lastLogin = user["lastLoginAt"]!.GetValue<string>();
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", lastLogin);
+        Assert.True(string.CompareOrdinal(lastLogin, user["createdAt"]!.GetValue<string>()) >= 0, $"lastLoginAt {lastLogin} before createdAt");
         Assert.Null(user["passwordHash"]);
         Assert.Equal(900, body["expiresIn"]!.GetValue<int>());
         Assert.Equal(3, AuthApi.Access(body).Split('.').Length);
@@ -128,6 +131,7 @@ public class UserAuthEndpointsTests(UserServerFixture fixture) : IClassFixture<U
         var body = (await HttpAssert.StatusAsync(HttpStatusCode.Created, response))!;
         Assert.True(body["user"]!["anonymous"]!.GetValue<bool>());
         Assert.Null(body["user"]!["email"]);
+        Assert.NotNull(body["user"]!["lastLoginAt"]);
         using var me = await AuthApi.MeAsync(client, AuthApi.Access(body));
         Assert.True((await HttpAssert.StatusAsync(HttpStatusCode.OK, me))!["anonymous"]!.GetValue<bool>());
     }
