@@ -387,7 +387,7 @@ public sealed class DocumentService(
         long? expected = command.IfMatch;
         var key = (collection.Name, command.Id);
         var triggers = await FindBeforeTriggersAsync(collection, TriggerOperation.Delete, cancellationToken);
-        if (caller.Privileged && triggers is null && !plan.Pending.ContainsKey(key))
+        if (caller.Privileged && triggers is null && command.IfNoneMatch is null && !plan.Pending.ContainsKey(key))
         {
             // No rule needs the document, so no read is needed either: the store reports a missing
             // document (404) or a version mismatch (412).
@@ -484,12 +484,21 @@ public sealed class DocumentService(
             ? pending
             : await store.GetAsync(collection, id, cancellationToken);
 
+    /// <summary>If-Match and If-None-Match against the current document (after its visibility: a hidden one is a 404).</summary>
     private static long CheckIfMatch(JsonObject current, DocumentCommand command)
     {
         var version = current[SystemFields.Version]!.GetValue<long>();
         if (command.IfMatch is { } expected && expected != version)
         {
             throw PreconditionFailed(command.TargetId!, version);
+        }
+
+        if (command.IfNoneMatch is { } noneMatch && Preconditions.IfNoneMatchHolds(noneMatch, version))
+        {
+            throw new DomainException(ErrorKind.PreconditionFailed, "version_mismatch", $"Document '{command.TargetId}' exists at version {version}; If-None-Match did not hold.")
+            {
+                Extensions = new Dictionary<string, object?> { ["currentVersion"] = version },
+            };
         }
 
         return version;
