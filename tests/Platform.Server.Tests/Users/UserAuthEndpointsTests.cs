@@ -192,6 +192,29 @@ public class UserAuthEndpointsTests(UserServerFixture fixture) : IClassFixture<U
         Assert.Equal("""{"name":"Ada","lang":"en"}""", user["data"]!.ToJsonString());
     }
 
+    // Profile keys follow the field-name rules of documents (but for "_"): a NUL key was stored on SQLite and a 500 on MongoDB.
+    [Theory]
+    [InlineData("""{"data":{"a\u0000b":1}}""", "data.a\\u0000b")]
+    [InlineData("""{"data":{"$set":{"x":1}}}""", "data.$set")]
+    [InlineData("""{"data":{"a.b":1}}""", "data.a.b")]
+    [InlineData("""{"data":{"ok":{"":1}}}""", "data.ok.")]
+    [InlineData("""{"data":{"list":[{"q\"":1}]}}""", "data.list[0].q\"")]
+    public async Task PatchMe_DataKeyBreakingTheFieldNameRules_Is400NamingIt_AndChangesNothing(string body, string field)
+    {
+        using var anonymous = fixture.Client();
+        var session = await AuthApi.SignUpAsync(anonymous, UserServerFixture.NewEmail());
+        using var client = fixture.Client(AuthApi.Access(session));
+
+        using var response = await client.SendJsonAsync(HttpMethod.Patch, "/api/auth/me", body);
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_field_name", response);
+        Assert.Equal(field, problem["field"]!.GetValue<string>());
+        using var me = await AuthApi.MeAsync(client, AuthApi.Access(session));
+        Assert.Equal("{}", (await HttpAssert.StatusAsync(HttpStatusCode.OK, me))!["data"]!.ToJsonString());
+        using var allowed = await client.SendJsonAsync(HttpMethod.Patch, "/api/auth/me", """{"data":{"_private":{"ünï":"😀"}}}""");
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, allowed);
+    }
+
     [Fact]
     public async Task PatchMe_Is413_WhenTheMergedDataWouldGrowPastTheLimit()
     {
