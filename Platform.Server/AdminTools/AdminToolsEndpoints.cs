@@ -291,7 +291,7 @@ public static class AdminToolsEndpoints
     {
         CollectionNames.Validate(name, "name");
         return await registry.FindAsync(name, cancellationToken)
-            ?? throw new DomainException(ErrorKind.NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
+            ?? throw CollectionNames.NotDefined(name, "name");
     }
 
     private static async Task<JsonObject> ReadAsync(HttpRequest request, string[] allowed, CancellationToken cancellationToken)

@@ -31,7 +31,7 @@ public sealed record RuleSimulation(bool Allowed, string Reason, JsonObject? Fil
 /// The dashboard's collection tools: how many stored documents a proposed schema rejects, and what a collection's
 /// rules (saved or proposed) decide for a given caller, document and data. Both read only; neither writes anything.
 /// </summary>
-public sealed class CollectionTools(IDocumentStore store, IOptions<AdminToolsOptions> options, TimeProvider time)
+public sealed class CollectionTools(IDocumentStore store, IOptions<AdminToolsOptions> options, IOptions<DocumentLimits> documentLimits, TimeProvider time)
 {
     /// <summary>
     /// Validates the stored documents of <paramref name="collection"/> against <paramref name="schema"/>, in keyset pages by
@@ -59,7 +59,7 @@ public sealed class CollectionTools(IDocumentStore store, IOptions<AdminToolsOpt
                 }
 
                 checkedCount++;
-                var errors = schema.Validate(DocumentService.UserFields(document));
+                var errors = schema.Validate(DocumentService.UserFields(document), documentLimits.Value.SchemaTimeout);
                 if (errors.Count > 0)
                 {
                     failing++;

@@ -297,14 +297,16 @@ public sealed class ImportService(DocumentService documents, IOptions<AdminTools
 
     private static async IAsyncEnumerable<Row> ReadJsonArrayAsync(Stream body, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // System.Text.Json streams the elements of a top-level array, holding one element at a time.
-        var elements = JsonSerializer.DeserializeAsyncEnumerable<JsonNode>(body, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
+        // System.Text.Json streams the elements of a top-level array, holding one element at a time. Each element is
+        // read as raw text and parsed like an NDJSON row, so the input rules (a lone surrogate, 1e400, a repeated key)
+        // give the same row errors in both formats: a JsonNode built straight from the stream had taken 1e400 and \uD800.
+        var elements = JsonSerializer.DeserializeAsyncEnumerable<JsonElement>(body, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
         long row = 0;
         try
         {
             while (true)
             {
-                JsonNode? element;
+                JsonElement element;
                 try
                 {
                     if (!await elements.MoveNextAsync())
@@ -322,8 +324,8 @@ public sealed class ImportService(DocumentService documents, IOptions<AdminTools
                 }
 
                 row++;
-                yield return element is JsonObject document
-                    ? new Row(row, document, null)
+                yield return element.ValueKind == JsonValueKind.Object
+                    ? ParseDocument(row, System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element))
                     : new Row(row, null, new ImportError(row, "The element is not a JSON object.", "invalid_document"));
             }
         }

@@ -81,5 +81,5 @@ public static class CollectionEndpoints
         return await registry.FindAsync(name, cancellationToken) ?? throw NotDefined(name);
     }
 
-    private static DomainException NotDefined(string name) => new(ErrorKind.NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
+    private static DomainException NotDefined(string name) => CollectionNames.NotDefined(name, "name");
 }

@@ -26,4 +26,11 @@ public static partial class CollectionNames
 
         return name!;
     }
+
+    /// <summary>
+    /// The 404 <c>collection_not_found</c> of a valid name that is not defined, naming <paramref name="field"/> (the
+    /// parameter or body member that held the name) like every other problem about one input.
+    /// </summary>
+    public static DomainException NotDefined(string name, string field = "collection") =>
+        new(ErrorKind.NotFound, "collection_not_found", $"Collection '{name}' is not defined.", field);
 }

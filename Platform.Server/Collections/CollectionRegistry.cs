@@ -109,7 +109,7 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
         for (var attempt = 1; ; attempt++)
         {
             var stored = await store.GetAsync(CollectionNames.Definitions, definition.Name, cancellationToken)
-                ?? throw new DomainException(ErrorKind.NotFound, "collection_not_found", $"Collection '{definition.Name}' is not defined.");
+                ?? throw CollectionNames.NotDefined(definition.Name, "name");
             var version = stored[SystemFields.Version]!.GetValue<long>();
             await store.ApplyIndexesAsync(definition.Name, definition.Indexes, cancellationToken);
 

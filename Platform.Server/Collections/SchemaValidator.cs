@@ -40,16 +40,52 @@ public sealed class SchemaValidator
         }
     }
 
+    /// <summary>Validates the user fields of a document within the default budget (<see cref="Documents.DocumentLimits.SchemaTimeout"/>).</summary>
+    public IReadOnlyList<FieldError> Validate(JsonObject userFields) => Validate(userFields, Documents.DocumentLimits.DefaultSchemaTimeout);
+
     /// <summary>Validates the user fields of a document; returns the problems (empty when valid).</summary>
     /// <remarks>
     /// The document goes to NJsonSchema as the token tree it would have parsed from the document's JSON text
     /// (<see cref="ToToken"/>), without writing that text and reading it back (issue 13, item 4).
     /// </remarks>
-    public IReadOnlyList<FieldError> Validate(JsonObject userFields)
+    /// <param name="userFields">The document without its system fields.</param>
+    /// <param name="budget">
+    /// How long the whole check of this document may take. The regex match timeout bounds one <c>pattern</c> match; a
+    /// document holding thousands of strings that each take just under it would hold a core for as many seconds, so the
+    /// check stops at the first value it reaches past this budget and the document is refused.
+    /// </param>
+    public IReadOnlyList<FieldError> Validate(JsonObject userFields, TimeSpan budget)
     {
         ArgumentNullException.ThrowIfNull(userFields);
         var token = ToToken(userFields);
-        return Checked(() => _schema.Validate(token), token);
+        return Checked(() => new BudgetedValidator(budget).Validate(token, _schema), token);
+    }
+
+    /// <summary>
+    /// NJsonSchema's validator with a deadline: every value it visits (each property, array item and sub-schema) passes
+    /// through this override, so the time one document may take is the budget plus at most one regex match. Built from
+    /// default settings, as <c>JsonSchema.Validate</c> builds its own: the parameterless constructor has no format validators.
+    /// </summary>
+    private sealed class BudgetedValidator(TimeSpan budget) : JsonSchemaValidator(new JsonSchemaValidatorSettings())
+    {
+        private readonly long _start = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        protected override ICollection<ValidationError> Validate(JToken token, JsonSchema schema, SchemaType schemaType, string? propertyName, string propertyPath)
+        {
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(_start) > budget)
+            {
+                throw new SchemaBudgetExceededException(token, budget);
+            }
+
+            return base.Validate(token, schema, schemaType, propertyName, propertyPath);
+        }
+    }
+
+    private sealed class SchemaBudgetExceededException(JToken token, TimeSpan budget) : Exception("The schema check ran out of its budget.")
+    {
+        public JToken Token { get; } = token;
+
+        public TimeSpan Budget { get; } = budget;
     }
 
     /// <summary>The dot path of the first integer that does not fit in 64 bits, or null.</summary>
@@ -73,7 +109,7 @@ public sealed class SchemaValidator
 
     /// <summary>
     /// The former path: the document serialized to text and parsed back by NJsonSchema. Kept for the test that
-    /// pins <see cref="Validate"/> to the same results.
+    /// pins <see cref="Validate(JsonObject, TimeSpan)"/> to the same results.
     /// </summary>
     internal IReadOnlyList<FieldError> ValidateAsText(JsonObject userFields)
     {
@@ -86,6 +122,12 @@ public sealed class SchemaValidator
         try
         {
             return ToFieldErrors(validate());
+        }
+        catch (SchemaBudgetExceededException ex)
+        {
+            // The document cannot be shown valid within its budget, so it is refused like any other mismatch, naming the
+            // value the check had reached.
+            return [new FieldError(Path(ex.Token), $"was not checked: checking this document against the schema took longer than {ex.Budget.TotalMilliseconds:0} ms (Baas:Documents:SchemaTimeout)")];
         }
         catch (RegexMatchTimeoutException ex)
         {

@@ -35,6 +35,17 @@ public static class JsonBody
                 kind: ErrorKind.UnsupportedFormat);
         }
 
+        if (NonUtf8Charset(request.ContentType) is { } charset)
+        {
+            // RFC 8259, section 8.1: JSON between systems is UTF-8. A body declared UTF-16 or Latin-1 was read as UTF-8
+            // anyway (a UTF-16 body became "malformed", a Latin-1 one stored other characters than were sent).
+            throw new InvalidInputException(
+                "unsupported_media_type",
+                $"The body must be UTF-8 JSON; charset '{charset}' is not supported (was '{request.ContentType}').",
+                "Content-Type",
+                kind: ErrorKind.UnsupportedFormat);
+        }
+
         if (request.ContentLength > maxBytes)
         {
             throw TooLarge(maxBytes);
@@ -154,6 +165,20 @@ public static class JsonBody
         var mediaType = contentType.Split(';', 2)[0].Trim();
         return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The <c>charset</c> parameter of <paramref name="contentType"/> when it names anything but UTF-8, else null.</summary>
+    internal static string? NonUtf8Charset(string? contentType)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var parsed) || !parsed.Charset.HasValue)
+        {
+            return null;
+        }
+
+        var charset = parsed.Charset.Value.Trim('"');
+        return charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)
+            ? null
+            : charset;
     }
 
     private static InvalidInputException TooLarge(long maxBytes) =>

@@ -188,6 +188,7 @@ public static class BatchEndpoints
             "create" => new CreateCommand(collection, WithId(RequireData(), id)),
             "replace" => new ReplaceCommand(collection, RequireId(), RequireData(), ifMatch, upsert),
             "patch" => new PatchCommand(collection, RequireId(), RequireData(), ifMatch),
+            "delete" when data is not null => throw new InvalidInputException("invalid_batch", "'data' makes no sense on delete.", $"{at}.data"),
             "delete" => new DeleteCommand(collection, RequireId(), ifMatch),
             _ => throw new InvalidInputException("invalid_batch", $"Unknown op '{kind}' (allowed: create, replace, patch, delete).", $"{at}.op"),
         };

@@ -7,6 +7,13 @@ public abstract record DocumentCommand(string Collection, long? IfMatch)
 {
     /// <summary>The document the command targets, when the client named one.</summary>
     public abstract string? TargetId { get; }
+
+    /// <summary>
+    /// The raw <c>If-None-Match</c> of a write (RFC 9110, section 13.1.2): the write fails with 412 when the document
+    /// exists and the header is <c>*</c> or names its version (<c>PUT ?upsert=true</c> with <c>*</c> creates only). Null
+    /// when absent.
+    /// </summary>
+    public string? IfNoneMatch { get; init; }
 }
 
 /// <summary>Create a document; the id comes from <c>_id</c> in the body or is generated.</summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Platform.Server.Common;
 using Platform.Server.Storage;
 
@@ -136,8 +137,10 @@ public static class DocumentEndpoints
         var upsert = request.Query.TryGetValue("upsert", out var value) && ParseBool(value.ToString(), "upsert");
         var ifMatch = Preconditions.ParseIfMatch(request.Headers.IfMatch);
         var mustExist = Preconditions.IfMatchIsAny(request.Headers.IfMatch);
+        var ifNoneMatch = IfNoneMatch(request);
         var body = await ReadDocumentAsync(request, limits.Value, cancellationToken);
-        var result = await documents.ExecuteAsync(new ReplaceCommand(collection, id, body, ifMatch, upsert, mustExist), Callers.From(request.HttpContext), cancellationToken);
+        var command = new ReplaceCommand(collection, id, body, ifMatch, upsert, mustExist) { IfNoneMatch = ifNoneMatch };
+        var result = await documents.ExecuteAsync(command, Callers.From(request.HttpContext), cancellationToken);
         SetETag(request.HttpContext, result.Document!);
         return TypedResults.Ok(result.Document!);
     }
@@ -151,8 +154,9 @@ public static class DocumentEndpoints
         CancellationToken cancellationToken)
     {
         var ifMatch = Preconditions.ParseIfMatch(request.Headers.IfMatch);
+        var ifNoneMatch = IfNoneMatch(request);
         var body = await ReadDocumentAsync(request, limits.Value, cancellationToken);
-        var result = await documents.ExecuteAsync(new PatchCommand(collection, id, body, ifMatch), Callers.From(request.HttpContext), cancellationToken);
+        var result = await documents.ExecuteAsync(new PatchCommand(collection, id, body, ifMatch) { IfNoneMatch = ifNoneMatch }, Callers.From(request.HttpContext), cancellationToken);
         SetETag(request.HttpContext, result.Document!);
         return TypedResults.Ok(result.Document!);
     }
@@ -165,7 +169,8 @@ public static class DocumentEndpoints
         CancellationToken cancellationToken)
     {
         var ifMatch = Preconditions.ParseIfMatch(request.Headers.IfMatch);
-        await documents.ExecuteAsync(new DeleteCommand(collection, id, ifMatch), Callers.From(request.HttpContext), cancellationToken);
+        var ifNoneMatch = IfNoneMatch(request);
+        await documents.ExecuteAsync(new DeleteCommand(collection, id, ifMatch) { IfNoneMatch = ifNoneMatch }, Callers.From(request.HttpContext), cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -177,6 +182,23 @@ public static class DocumentEndpoints
 
     private static Task<JsonObject> ReadDocumentAsync(HttpRequest request, DocumentLimits limits, CancellationToken cancellationToken) =>
         JsonBody.ReadObjectAsync(request, limits.MaxBytes, ParseDepth(limits), cancellationToken);
+
+    /// <summary>
+    /// A write's <c>If-None-Match</c>, checked for shape before anything is read (a bad entry is a 400 naming the header).
+    /// It used to be ignored on writes, so <c>PUT ?upsert=true</c> with <c>If-None-Match: *</c> (create only) replaced a
+    /// document that existed.
+    /// </summary>
+    private static string? IfNoneMatch(HttpRequest request)
+    {
+        var header = request.Headers.IfNoneMatch;
+        if (StringValues.IsNullOrEmpty(header))
+        {
+            return null;
+        }
+
+        _ = Preconditions.IfNoneMatchHolds(header, version: 0);
+        return header.ToString();
+    }
 
     private static void SetETag(HttpContext context, JsonObject document) =>
         context.Response.Headers.ETag = Preconditions.ETag(Version(document));

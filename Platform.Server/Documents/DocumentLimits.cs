@@ -14,4 +14,15 @@ public sealed class DocumentLimits
     /// <summary>Maximum nesting: the document itself is level 1, each nested object or array one more (default 32).</summary>
     [Range(1, 256)]
     public int MaxDepth { get; set; } = 32;
+
+    /// <summary>Default of <see cref="SchemaTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultSchemaTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the schema check of one document may take in all (default 1 s); past it the write is refused with 422
+    /// <c>schema_validation</c>. One <c>pattern</c> match has its own 1 s (Hosting.RegexDefaults), so a check ends within
+    /// this plus one match.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan SchemaTimeout { get; set; } = DefaultSchemaTimeout;
 }

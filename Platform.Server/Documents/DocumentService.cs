@@ -387,7 +387,7 @@ public sealed class DocumentService(
         long? expected = command.IfMatch;
         var key = (collection.Name, command.Id);
         var triggers = await FindBeforeTriggersAsync(collection, TriggerOperation.Delete, cancellationToken);
-        if (caller.Privileged && triggers is null && !plan.Pending.ContainsKey(key))
+        if (caller.Privileged && triggers is null && command.IfNoneMatch is null && !plan.Pending.ContainsKey(key))
         {
             // No rule needs the document, so no read is needed either: the store reports a missing
             // document (404) or a version mismatch (412).
@@ -447,8 +447,8 @@ public sealed class DocumentService(
     private ValueTask<IBeforeWriteTriggers?> FindBeforeTriggersAsync(Collection collection, TriggerOperation operation, CancellationToken cancellationToken) =>
         beforeWrite is null ? ValueTask.FromResult<IBeforeWriteTriggers?>(null) : beforeWrite.FindAsync(collection.Name, operation, cancellationToken);
 
-    private static IReadOnlyList<FieldError>? SchemaErrors(Collection collection, JsonObject fields) =>
-        collection.Schema?.Validate(fields) is { Count: > 0 } errors ? errors : null;
+    private IReadOnlyList<FieldError>? SchemaErrors(Collection collection, JsonObject fields) =>
+        collection.Schema?.Validate(fields, validator.SchemaTimeout) is { Count: > 0 } errors ? errors : null;
 
     private static void ThrowIfInvalid(Collection collection, IReadOnlyList<FieldError>? errors)
     {
@@ -484,12 +484,21 @@ public sealed class DocumentService(
             ? pending
             : await store.GetAsync(collection, id, cancellationToken);
 
+    /// <summary>If-Match and If-None-Match against the current document (after its visibility: a hidden one is a 404).</summary>
     private static long CheckIfMatch(JsonObject current, DocumentCommand command)
     {
         var version = current[SystemFields.Version]!.GetValue<long>();
         if (command.IfMatch is { } expected && expected != version)
         {
             throw PreconditionFailed(command.TargetId!, version);
+        }
+
+        if (command.IfNoneMatch is { } noneMatch && Preconditions.IfNoneMatchHolds(noneMatch, version))
+        {
+            throw new DomainException(ErrorKind.PreconditionFailed, "version_mismatch", $"Document '{command.TargetId}' exists at version {version}; If-None-Match did not hold.")
+            {
+                Extensions = new Dictionary<string, object?> { ["currentVersion"] = version },
+            };
         }
 
         return version;
@@ -528,8 +537,7 @@ public sealed class DocumentService(
         throw CollectionNotFound(name);
     }
 
-    internal static DomainException CollectionNotFound(string name) =>
-        new(ErrorKind.NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
+    internal static DomainException CollectionNotFound(string name) => CollectionNames.NotDefined(name);
 
     private static DomainException DocumentNotFound(string id) =>
         new(ErrorKind.NotFound, "not_found", $"Document '{id}' was not found.");

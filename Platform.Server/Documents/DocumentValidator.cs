@@ -30,6 +30,9 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
 
     private readonly DocumentLimits limits = (options ?? throw new ArgumentNullException(nameof(options))).Value;
 
+    /// <summary>The budget of one document's schema check (<see cref="DocumentLimits.SchemaTimeout"/>).</summary>
+    public TimeSpan SchemaTimeout => limits.SchemaTimeout;
+
     /// <summary>Validates <paramref name="body"/> and returns a copy without system fields.</summary>
     public ValidatedDocument Validate(JsonNode? body)
     {

@@ -102,8 +102,10 @@ public static class BaasServerExtensions
         app.UseBaasDashboard();
 
         app.MapOpenApi();
-        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        // GET (and HEAD, which UseBaasHeadRequests routes as GET) only: MapHealthChecks takes every method, so a POST or a
+        // DELETE to /health answered 200 "Healthy" instead of 405 with Allow like every other endpoint.
+        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false }).WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
 
         app.MapBaasAdminEndpoints();
         app.MapOutboxEndpoints();

@@ -16,8 +16,8 @@ public sealed class RateLimitOptions
     public int AuthPerMinute { get; set; } = 20;
 
     /// <summary>
-    /// Requests to <c>/api/*</c> per client per second (the signed-in admin, app user or service key, else
-    /// the IP address); 0 (the default) turns the limit off.
+    /// Requests to <c>/api/*</c> and to the realtime hub (<c>/realtime/negotiate</c>, connections) per client per second
+    /// (the signed-in admin, app user or service key, else the IP address); 0 (the default) turns the limit off.
     /// </summary>
     [Range(0, 1_000_000)]
     public int ApiPerSecond { get; set; }

@@ -67,11 +67,15 @@ internal static class RateLimitPartitions
 
     /// <summary>
     /// A token bucket holding one second's worth of requests, refilled every second: a client may spend its
-    /// budget in a burst, and Retry-After tells a rejected one when the next refill comes.
+    /// budget in a burst, and Retry-After tells a rejected one when the next refill comes. It covers <c>/api</c> and the
+    /// realtime hub's requests (<c>/realtime/negotiate</c>, the connection itself): a signed-out caller could otherwise
+    /// negotiate without bound, and each negotiation holds a pending connection on the node until it times out.
     /// </summary>
     public static RateLimitPartition<string> Api(HttpContext context, int perSecond)
     {
-        if (perSecond <= 0 || !context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        if (perSecond <= 0
+            || !(context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+                || context.Request.Path.StartsWithSegments(BaasAuthSchemes.QueryCredentialsPath, StringComparison.OrdinalIgnoreCase)))
         {
             return RateLimitPartition.GetNoLimiter(string.Empty);
         }

@@ -40,7 +40,7 @@ internal sealed class SubscriptionPlanner(
         var id = request.Id is null ? null : DocumentIds.Validate(request.Id);
         var filter = ParseFilter(request.Filter);
         var collection = await registry.FindAsync(name, cancellationToken)
-            ?? throw new DomainException(ErrorKind.NotFound, "collection_not_found", $"Collection '{name}' is not defined.");
+            ?? throw CollectionNames.NotDefined(name);
 
         if (id is not null)
         {

@@ -45,6 +45,12 @@ internal sealed class AppUserStore(IDocumentStore store, TimeProvider time, Iden
         Checked(user);
         var now = time.GetUtcNow();
         user.CreatedAt = now;
+        if (user.LastLoginAt is not null)
+        {
+            // A sign-up (or anonymous sign-in) signs in as it creates the account: one instant for both.
+            user.LastLoginAt = now;
+        }
+
         var document = ToDocument(user, version: 1, now);
         try
         {

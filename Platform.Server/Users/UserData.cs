@@ -13,6 +13,8 @@ public static class UserData
     /// <summary><paramref name="patch"/> merged into <paramref name="current"/> (RFC 7386); 413 <c>data_too_large</c> when the result is over <see cref="MaxBytes"/>.</summary>
     public static JsonObject Merge(JsonObject current, JsonObject patch)
     {
+        ArgumentNullException.ThrowIfNull(patch);
+        CheckNames(patch, "data");
         var merged = MergePatch.Apply(current, patch);
         var size = JsonSerializer.SerializeToUtf8Bytes(merged).Length;
         return size <= MaxBytes
@@ -22,5 +24,43 @@ public static class UserData
                 $"The profile data would take {size} bytes; at most {MaxBytes} are allowed.",
                 "data",
                 ErrorKind.TooLarge);
+    }
+
+    /// <summary>
+    /// Keys of profile data follow the field-name rules of documents but for the leading <c>_</c> (no system fields here):
+    /// not empty, no leading <c>$</c>, no <c>.</c>, no control character or <c>"</c>. A NUL in a key was stored on SQLite
+    /// and a 500 on MongoDB (a BSON name cannot hold it); <c>$</c> and <c>.</c> keys are what MongoDB reads as operators
+    /// and paths. 400 <c>invalid_field_name</c> naming the key's path (<c>data.a.b</c>).
+    /// </summary>
+    private static void CheckNames(JsonNode? node, string path)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (name, value) in obj)
+                {
+                    var at = path + "." + name;
+                    var problem = name.Length == 0 ? "must not be empty"
+                        : name[0] == '$' ? "must not start with '$'"
+                        : name.Contains('.', StringComparison.Ordinal) ? "must not contain '.'"
+                        : Storage.FieldPaths.NameProblem(name);
+                    if (problem is not null)
+                    {
+                        var shown = name.Length > 80 ? string.Concat(name.AsSpan(0, 64), "...") : name;
+                        throw new InvalidInputException(DocumentValidator.InvalidFieldName, $"The key '{JsonInput.Printable(shown)}' {problem}.", JsonInput.Printable(at));
+                    }
+
+                    CheckNames(value, at);
+                }
+
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    CheckNames(array[i], $"{path}[{i}]");
+                }
+
+                break;
+        }
     }
 }

@@ -48,6 +48,7 @@ internal sealed class UserService(
                 u.EmailConfirmed = false;
                 u.Anonymous = false;
                 u.SecurityStamp = NewStamp();
+                u.LastLoginAt = time.GetUtcNow();
                 if (data is not null)
                 {
                     u.Data = UserData.Merge(u.Data, data);
@@ -66,7 +67,8 @@ internal sealed class UserService(
             return (UserSessionResponse.From(user, await sessions.StartAsync(user, cancellationToken)), true);
         }
 
-        var created = new AppUser { Email = email, Data = UserData.Merge([], data ?? []) };
+        // Sign-up signs the user in (it answers a session), so it is their first sign-in, as Firebase records it.
+        var created = new AppUser { Email = email, Data = UserData.Merge([], data ?? []), LastLoginAt = time.GetUtcNow() };
         var result = await users.CreateAsync(created, password);
         if (!result.Succeeded)
         {
@@ -79,7 +81,7 @@ internal sealed class UserService(
 
     public async Task<UserSessionResponse> AnonymousAsync(CancellationToken cancellationToken)
     {
-        var user = new AppUser { Anonymous = true };
+        var user = new AppUser { Anonymous = true, LastLoginAt = time.GetUtcNow() };
         var result = await users.CreateAsync(user);
         if (!result.Succeeded)
         {

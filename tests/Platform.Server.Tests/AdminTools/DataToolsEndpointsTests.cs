@@ -132,6 +132,22 @@ public sealed class DataToolsEndpointsTests(AdminToolsFixture fixture) : IClassF
         Assert.Equal(1, await CountAsync(name, "{}"));
     }
 
+    // A JSON array's elements obey the same input rules with the same row errors: 1e400 and a lone surrogate used to
+    // be imported from an array (the array was parsed straight into documents, which took both).
+    [Fact]
+    public async Task Import_JsonArrayElementsBreakingTheInputRules_AreRowErrors_AsInNdjson()
+    {
+        var name = await fixture.NewCollectionAsync(cancellationToken: Ct);
+        var body = """[{"_id":"r1","a":1,"a":2},{"_id":"r2","s":"\ud800"},{"_id":"r3","n":1e400},{"_id":"r4","ok":1}]""";
+        var result = await ImportAsync(name, "json", body);
+        Assert.Equal((1, 3), (result["inserted"]!.GetValue<int>(), result["failed"]!.GetValue<int>()));
+        Assert.Equal(
+            [(1, "duplicate_key"), (2, "invalid_unicode"), (3, "invalid_number")],
+            result["errors"]!.AsArray().Select(e => (e!["row"]!.GetValue<int>(), e["code"]!.GetValue<string>())));
+        Assert.Contains("n", result["errors"]![2]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, await CountAsync(name, "{}"));
+    }
+
     [Fact]
     public async Task Import_JsonArray_AndUpsert_ReplaceExistingIds()
     {

@@ -109,6 +109,19 @@ public sealed class SchemaValidatorTests
         Assert.Contains(validator.Validate(JsonNode.Parse("""{ "n": 5.0 }""")!.AsObject()), e => e.Path == "title" && e.Message == "is required");
     }
 
+    // One budget for the whole document: each pattern match had its own 1 s, so many strings that each took just under it
+    // held a core for as many seconds. 20,000 items cannot be checked in a millisecond; in a minute they pass.
+    [Fact]
+    public async Task Validate_StopsAtTheDocumentsBudget_AndRefusesTheDocument_NamingWhereItStopped()
+    {
+        var validator = await SchemaValidator.CompileAsync(JsonNode.Parse("""{"type":"object","properties":{"tags":{"type":"array","items":{"type":"string","pattern":"^[a-z]+$"}}}}""")!.AsObject(), TestContext.Current.CancellationToken);
+        var fields = new JsonObject { ["tags"] = new JsonArray(Enumerable.Range(0, 20_000).Select(_ => (JsonNode?)JsonValue.Create("abc")).ToArray()) };
+        Assert.Empty(validator.Validate(fields, TimeSpan.FromMinutes(1)));
+        var error = Assert.Single(validator.Validate(fields, TimeSpan.FromMilliseconds(1)));
+        Assert.StartsWith("tags", error.Path, StringComparison.Ordinal);
+        Assert.Contains("Baas:Documents:SchemaTimeout", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("5", JTokenType.Integer)]
     [InlineData("5.0", JTokenType.Integer)]

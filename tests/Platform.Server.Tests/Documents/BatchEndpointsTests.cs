@@ -46,6 +46,8 @@ public sealed class BatchEndpointsTests(ServerFixture fixture) : IClassFixture<S
         { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "create", "collection": "nowhere", "data": {} } ]""", HttpStatusCode.NotFound, "collection_not_found", 1 },
         // op 1 is malformed
         { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "upsert", "collection": "C", "id": "k" } ]""", HttpStatusCode.BadRequest, "invalid_batch", 1 },
+        // op 1 is a delete carrying data (it was ignored, and the document deleted)
+        { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "delete", "collection": "C", "id": "existing", "data": { "a": 1 } } ]""", HttpStatusCode.BadRequest, "invalid_batch", 1 },
         // op 1 replaces an existing document with a body whose _id differs from the op's id
         { """[ { "op": "create", "collection": "C", "data": { "_id": "k" } }, { "op": "replace", "collection": "C", "id": "existing", "data": { "_id": "k2" } } ]""", HttpStatusCode.BadRequest, "id_mismatch", 1 },
         // op 1 does the same to a missing document: 400, not 404

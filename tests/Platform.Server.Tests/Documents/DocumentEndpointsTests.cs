@@ -304,7 +304,10 @@ public sealed class DocumentEndpointsTests(ServerFixture fixture) : IClassFixtur
     {
         var ct = TestContext.Current.CancellationToken;
         await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_collection_name", await fixture.Service.GetAsync("/api/collections/Bad!/documents", ct));
-        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "collection_not_found", await fixture.Service.PostJsonAsync("/api/collections/undefined-one/documents", "{}"));
+        var undefined = await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "collection_not_found", await fixture.Service.PostJsonAsync("/api/collections/undefined-one/documents", "{}"));
+        Assert.Equal("collection", undefined["field"]!.GetValue<string>());
+        var undefinedAdmin = await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "collection_not_found", await fixture.Admin.GetAsync("/api/admin/collections/undefined-one", ct));
+        Assert.Equal("name", undefinedAdmin["field"]!.GetValue<string>());
         var c = await fixture.NewCollectionAsync(cancellationToken: ct);
         await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_id", await fixture.Service.GetAsync($"{Docs(c)}/bad%20id", ct));
     }

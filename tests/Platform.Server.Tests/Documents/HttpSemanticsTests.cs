@@ -159,6 +159,65 @@ public sealed class HttpSemanticsTests(ServerFixture fixture) : IClassFixture<Se
         return await fixture.Service.SendAsync(request, cancellationToken);
     }
 
+    private Task<HttpResponseMessage> WriteAsync(string method, string url, string? json, string ifNoneMatch)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+        return fixture.Service.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    // If-None-Match on writes used to be ignored: a create-only PUT (upsert with If-None-Match: *) replaced the document.
+    [Fact]
+    public async Task Put_UpsertWithIfNoneMatchStar_CreatesAMissingDocument_AndNeverReplacesOne()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var created = await HttpAssert.StatusAsync(HttpStatusCode.OK, await WriteAsync("PUT", $"{Docs(c)}/once?upsert=true", """{ "n": 1 }""", "*"));
+        Assert.Equal(1, created!["_version"]!.GetValue<long>());
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.PreconditionFailed, "version_mismatch", await WriteAsync("PUT", $"{Docs(c)}/once?upsert=true", """{ "n": 2 }""", "*"));
+        Assert.Equal(1, problem["currentVersion"]!.GetValue<long>());
+        var stored = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"{Docs(c)}/once", ct));
+        Assert.Equal((1, 1L), (stored!["n"]!.GetValue<int>(), stored["_version"]!.GetValue<long>()));
+    }
+
+    [Theory]
+    [InlineData("PUT", "*")]
+    [InlineData("PATCH", "*")]
+    [InlineData("DELETE", "*")]
+    [InlineData("PUT", "\"1\"")]
+    [InlineData("PATCH", "W/\"1\"")]
+    [InlineData("DELETE", "\"7\", \"1\"")]
+    public async Task Write_WithIfNoneMatchNamingTheDocument_Is412_AndChangesNothing(string method, string ifNoneMatch)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync(Docs(c), """{ "_id": "d", "n": 1 }"""));
+        var problem = await HttpAssert.ProblemAsync(
+            HttpStatusCode.PreconditionFailed, "version_mismatch", await WriteAsync(method, $"{Docs(c)}/d", method == "DELETE" ? null : """{ "n": 2 }""", ifNoneMatch));
+        Assert.Equal(1, problem["currentVersion"]!.GetValue<long>());
+        var stored = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"{Docs(c)}/d", ct));
+        Assert.Equal((1, 1L), (stored!["n"]!.GetValue<int>(), stored["_version"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task Write_WithIfNoneMatchOfAnotherVersion_IsApplied_AndABadTagIs400()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync(Docs(c), """{ "_id": "d", "n": 1 }"""));
+        var patched = await HttpAssert.StatusAsync(HttpStatusCode.OK, await WriteAsync("PATCH", $"{Docs(c)}/d", """{ "n": 2 }""", "\"7\""));
+        Assert.Equal(2, patched!["_version"]!.GetValue<long>());
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_precondition", await WriteAsync("DELETE", $"{Docs(c)}/d", null, "garbage"));
+        Assert.Equal("If-None-Match", problem["field"]!.GetValue<string>());
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"{Docs(c)}/d", ct));
+    }
+
     [Fact]
     public async Task Put_UpsertWithIfMatchWeakTag_OfAMissingDocument_Is412_AndCreatesNothing()
     {
@@ -203,6 +262,39 @@ public sealed class HttpSemanticsTests(ServerFixture fixture) : IClassFixture<Se
 
         var page = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"{Docs(c)}?count=true", ct));
         Assert.Equal(0, page!["count"]!.GetValue<int>());
+    }
+
+    // JSON is UTF-8 (RFC 8259): a body declared in another charset used to be read as UTF-8 regardless, so a Latin-1 "é"
+    // was stored as another character and a UTF-16 body was called malformed JSON.
+    [Theory]
+    [InlineData("utf-16", "utf-16")]
+    [InlineData("iso-8859-1", "iso-8859-1")]
+    [InlineData("UTF-32", "utf-32")]
+    public async Task Create_BodyDeclaredInACharsetOtherThanUtf8_Is415NamingContentType_AndWritesNothing(string charset, string encoding)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        using var content = new ByteArrayContent(System.Text.Encoding.GetEncoding(encoding).GetBytes("""{ "_id": "cs", "name": "café" }"""));
+        content.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type", await fixture.Service.PostAsync(Docs(c), content, ct));
+        Assert.Equal("Content-Type", problem["field"]!.GetValue<string>());
+        Assert.Contains(charset, problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "not_found", await fixture.Service.GetAsync($"{Docs(c)}/cs", ct));
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("application/json; charset=UTF-8")]
+    [InlineData("application/json;charset=\"utf-8\"")]
+    [InlineData("application/json; charset=utf8")]
+    public async Task Create_BodyDeclaredUtf8_IsAccepted(string contentType)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+        using var content = new ByteArrayContent("""{ "_id": "u8", "name": "café" }"""u8.ToArray());
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        var doc = await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostAsync(Docs(c), content, ct));
+        Assert.Equal("café", doc!["name"]!.GetValue<string>());
     }
 
     [Fact]

@@ -17,6 +17,21 @@ public sealed class HostingEndpointsTests(ServerFixture fixture) : IClassFixture
         Assert.Equal("Healthy", await ready.Content.ReadAsStringAsync(ct));
     }
 
+    [Theory]
+    [InlineData("POST", "/health")]
+    [InlineData("DELETE", "/health")]
+    [InlineData("PUT", "/health/ready")]
+    public async Task Health_OtherMethods_Are405WithAllowGet(string method, string path)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var anonymous = fixture.Server.CreateClient();
+        using var response = await anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), path), ct);
+        await HttpAssert.ProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed", response);
+        Assert.Contains("GET", response.Content.Headers.Allow);
+        using var head = await anonymous.SendAsync(new HttpRequestMessage(HttpMethod.Head, path), ct);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+    }
+
     [Fact]
     public async Task OpenApi_DescribesTheDataApi()
     {

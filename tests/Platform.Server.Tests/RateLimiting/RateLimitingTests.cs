@@ -145,6 +145,37 @@ public class RateLimitingTests
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
+    // A signed-out caller could negotiate realtime connections without bound (each one held until it timed out), while
+    // the same caller's /api requests were limited.
+    [Fact]
+    public async Task RealtimeNegotiate_BySignedOutCaller_IsLimitedLikeTheApi_WhenApiPerSecondIsSet()
+    {
+        await using var server = await BaasTestServer.StartAsync(new Dictionary<string, string?> { ["Baas:RateLimit:ApiPerSecond"] = "3" });
+        using var visitor = server.CreateClient();
+
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 200 && limited is null; i++)
+        {
+            var response = await visitor.PostAsync("/realtime/negotiate?negotiateVersion=1", content: null, Ct);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                limited = response;
+            }
+            else
+            {
+                var negotiated = await HttpAssert.StatusAsync(HttpStatusCode.OK, response);
+                Assert.NotNull(negotiated!["connectionToken"]);
+                response.Dispose();
+            }
+        }
+
+        Assert.NotNull(limited);
+        using (limited)
+        {
+            await AssertRateLimitedAsync(limited);
+        }
+    }
+
     [Fact]
     public async Task Api_IsNotLimited_ByDefault()
     {

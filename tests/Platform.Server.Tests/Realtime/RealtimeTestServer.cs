@@ -177,6 +177,9 @@ public sealed class HubClient : IAsyncDisposable
             new SubscribeRequest { Collection = collection, Filter = filter, Id = id, Snapshot = snapshot, ResumeAfter = resumeAfter },
             TestContext.Current.CancellationToken);
 
+    /// <summary>Whether a change event has arrived and not been read (never waits).</summary>
+    public bool HasPendingChange => _changes.Reader.TryPeek(out _);
+
     /// <summary>The next change event.</summary>
     public async Task<ChangeEvent> NextAsync() =>
         await _changes.Reader.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(Patience, TestContext.Current.CancellationToken);

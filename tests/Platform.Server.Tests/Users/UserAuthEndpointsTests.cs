@@ -27,7 +27,10 @@ public class UserAuthEndpointsTests(UserServerFixture fixture) : IClassFixture<U
         Assert.Empty(user["roles"]!.AsArray());
         Assert.Equal("Ada", user["data"]!["name"]!.GetValue<string>());
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", user["createdAt"]!.GetValue<string>());
-        Assert.Null(user["lastLoginAt"]);
+        // Sign-up answers a session: it is the user's first sign-in (it was null until a later login).
+        var lastLogin = user["lastLoginAt"]!.GetValue<string>();
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", lastLogin);
+        Assert.True(string.CompareOrdinal(lastLogin, user["createdAt"]!.GetValue<string>()) >= 0, $"lastLoginAt {lastLogin} before createdAt");
         Assert.Null(user["passwordHash"]);
         Assert.Equal(900, body["expiresIn"]!.GetValue<int>());
         Assert.Equal(3, AuthApi.Access(body).Split('.').Length);
@@ -128,6 +131,7 @@ public class UserAuthEndpointsTests(UserServerFixture fixture) : IClassFixture<U
         var body = (await HttpAssert.StatusAsync(HttpStatusCode.Created, response))!;
         Assert.True(body["user"]!["anonymous"]!.GetValue<bool>());
         Assert.Null(body["user"]!["email"]);
+        Assert.NotNull(body["user"]!["lastLoginAt"]);
         using var me = await AuthApi.MeAsync(client, AuthApi.Access(body));
         Assert.True((await HttpAssert.StatusAsync(HttpStatusCode.OK, me))!["anonymous"]!.GetValue<bool>());
     }
@@ -186,6 +190,29 @@ public class UserAuthEndpointsTests(UserServerFixture fixture) : IClassFixture<U
 
         var user = (await HttpAssert.StatusAsync(HttpStatusCode.OK, second))!;
         Assert.Equal("""{"name":"Ada","lang":"en"}""", user["data"]!.ToJsonString());
+    }
+
+    // Profile keys follow the field-name rules of documents (but for "_"): a NUL key was stored on SQLite and a 500 on MongoDB.
+    [Theory]
+    [InlineData("""{"data":{"a\u0000b":1}}""", "data.a\\u0000b")]
+    [InlineData("""{"data":{"$set":{"x":1}}}""", "data.$set")]
+    [InlineData("""{"data":{"a.b":1}}""", "data.a.b")]
+    [InlineData("""{"data":{"ok":{"":1}}}""", "data.ok.")]
+    [InlineData("""{"data":{"list":[{"q\"":1}]}}""", "data.list[0].q\"")]
+    public async Task PatchMe_DataKeyBreakingTheFieldNameRules_Is400NamingIt_AndChangesNothing(string body, string field)
+    {
+        using var anonymous = fixture.Client();
+        var session = await AuthApi.SignUpAsync(anonymous, UserServerFixture.NewEmail());
+        using var client = fixture.Client(AuthApi.Access(session));
+
+        using var response = await client.SendJsonAsync(HttpMethod.Patch, "/api/auth/me", body);
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_field_name", response);
+        Assert.Equal(field, problem["field"]!.GetValue<string>());
+        using var me = await AuthApi.MeAsync(client, AuthApi.Access(session));
+        Assert.Equal("{}", (await HttpAssert.StatusAsync(HttpStatusCode.OK, me))!["data"]!.ToJsonString());
+        using var allowed = await client.SendJsonAsync(HttpMethod.Patch, "/api/auth/me", """{"data":{"_private":{"ünï":"😀"}}}""");
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, allowed);
     }
 
     [Fact]
