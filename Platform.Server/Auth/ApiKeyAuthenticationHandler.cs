@@ -12,6 +12,12 @@ internal sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     ApiKeyService apiKeys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
+    private const string InvalidKey = "The X-Api-Key header does not hold a valid service key.";
+    private const string TwoCredentials =
+        "Send one credential: a service key (X-Api-Key or apikey) or a Bearer token (Authorization or access_token), not both.";
+
+    private string _challenge = InvalidKey;
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(BaasAuthSchemes.ApiKeyHeader, out var values)
@@ -23,6 +29,14 @@ internal sealed class ApiKeyAuthenticationHandler(
             }
 
             values = bearer;
+        }
+        else if (Request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.Authorization)
+            || (BaasAuthSchemes.AcceptsQueryCredentials(Request) && Request.Query.ContainsKey(BaasAuthSchemes.AccessTokenQueryParameter)))
+        {
+            // A service key beside a token: serving the key would ignore a token that may be expired or forged (credentials
+            // that are sent must be valid), and a server acting for a user would get the key's rule-free access instead.
+            _challenge = TwoCredentials;
+            return AuthenticateResult.Fail(TwoCredentials);
         }
 
         if (values.Count != 1 || string.IsNullOrEmpty(values[0]))
@@ -49,7 +63,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        AuthProblems.WriteUnauthenticatedAsync(Context, "The X-Api-Key header does not hold a valid service key.");
+        AuthProblems.WriteUnauthenticatedAsync(Context, _challenge);
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         AuthProblems.WriteForbiddenAsync(Context);

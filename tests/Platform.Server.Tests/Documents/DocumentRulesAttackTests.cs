@@ -242,6 +242,30 @@ public sealed class DocumentRulesAttackTests(RulesServerFixture fixture) : IClas
         await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await client.PostJsonAsync("/api/batch", "{}"));
     }
 
+    [Theory]
+    [InlineData("forged")]
+    [InlineData("user")]
+    public async Task ServiceKeyBesideABearerToken_Is401_NeverTheKeysAccess(string token)
+    {
+        // A valid service key must not cover for a token sent with it: a forged one would be ignored, and a server acting
+        // for a user would get the key's rule-free access instead of the user's.
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionWithRulesAsync(OwnerRules, cancellationToken: ct);
+        await fixture.Service.PostJsonAsync(Docs(c), """{ "_id": "d" }""");
+        var key = fixture.Service.DefaultRequestHeaders.GetValues("X-Api-Key").Single();
+        using var client = token == "user" ? fixture.User(NewUserId("both")) : fixture.Visitor();
+        if (token == "forged")
+        {
+            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + Forge("expired"));
+        }
+
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await client.GetAsync($"{Docs(c)}/d", ct));
+        Assert.Contains("not both", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await client.DeleteAsync($"{Docs(c)}/d", ct));
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"{Docs(c)}/d", ct));
+    }
+
     [Fact]
     public async Task UserWithAdminRole_HasNoAdminPower_AndIsSubjectToRules()
     {
