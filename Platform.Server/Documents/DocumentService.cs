@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Platform.Server.Collections;
@@ -463,20 +464,34 @@ public sealed class DocumentService(
 
     private static JsonObject Compose(string id, JsonObject fields, long version, string createdAt, string updatedAt, string? createdBy)
     {
-        // The fields are the service's own copy (the validator returned it), so their nodes move over uncopied.
-        var document = new JsonObject { [SystemFields.Id] = id };
-        foreach (var name in fields.Select(p => p.Key).ToList())
+        // The fields are the service's own copy (the validator returned it, without system fields), so their nodes move
+        // over uncopied: detached all at once, and the document made at its final size rather than grown a property at a
+        // time (a before trigger's create composes twice; the growth's copies were a tenth of what a create allocates).
+        var properties = ArrayPool<KeyValuePair<string, JsonNode?>>.Shared.Rent(fields.Count + 5);
+        try
         {
-            var value = fields[name];
-            fields.Remove(name);
-            document[name] = value;
-        }
+            var count = 0;
+            properties[count++] = new(SystemFields.Id, JsonValue.Create(id));
+            foreach (var (name, value) in fields)
+            {
+                // Never there (validated); skipped rather than written twice, as the system values below win.
+                if (!SystemFields.IsSystemField(name))
+                {
+                    properties[count++] = new(name, value);
+                }
+            }
 
-        document[SystemFields.CreatedAt] = createdAt;
-        document[SystemFields.UpdatedAt] = updatedAt;
-        document[SystemFields.CreatedBy] = createdBy;
-        document[SystemFields.Version] = version;
-        return document;
+            fields.Clear();
+            properties[count++] = new(SystemFields.CreatedAt, JsonValue.Create(createdAt));
+            properties[count++] = new(SystemFields.UpdatedAt, JsonValue.Create(updatedAt));
+            properties[count++] = new(SystemFields.CreatedBy, createdBy is null ? null : JsonValue.Create(createdBy));
+            properties[count++] = new(SystemFields.Version, JsonValue.Create(version));
+            return new JsonObject(new ArraySegment<KeyValuePair<string, JsonNode?>>(properties, 0, count));
+        }
+        finally
+        {
+            ArrayPool<KeyValuePair<string, JsonNode?>>.Shared.Return(properties, clearArray: true);
+        }
     }
 
     private async Task<JsonObject?> CurrentAsync(string collection, string id, Plan plan, CancellationToken cancellationToken) =>

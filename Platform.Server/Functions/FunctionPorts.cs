@@ -158,8 +158,11 @@ public static class FunctionRunJson
     /// <see cref="ToDocument"/>'s JSON written straight to UTF-8 (the same members in the same order, strings escaped as
     /// the stores keep them), without building the node tree first: for a record that is only stored, never read back
     /// (a successful <c>before</c> trigger's run, inserted with its document). The run's nodes are written, not kept.
+    /// With <paramref name="eventDocuments"/> false the event's <c>before</c>, <c>after</c> and <c>data</c> are left out,
+    /// as they are of a record with those members null (the slim record of a successful <c>before</c> run), without
+    /// copying the record to null them.
     /// </summary>
-    public static byte[] ToUtf8Json(FunctionRunRecord run)
+    public static byte[] ToUtf8Json(FunctionRunRecord run, bool eventDocuments = true)
     {
         ArgumentNullException.ThrowIfNull(run);
         using var buffer = new Common.PooledBufferWriter();
@@ -217,9 +220,13 @@ public static class FunctionRunJson
                 writer.WriteString("type", functionEvent.Type.Name());
                 writer.WriteString("collection", functionEvent.Collection);
                 writer.WriteString("documentId", functionEvent.DocumentId);
-                WriteNode(writer, "before", functionEvent.Before);
-                WriteNode(writer, "after", functionEvent.After);
-                WriteNode(writer, "data", functionEvent.Data);
+                if (eventDocuments)
+                {
+                    WriteNode(writer, "before", functionEvent.Before);
+                    WriteNode(writer, "after", functionEvent.After);
+                    WriteNode(writer, "data", functionEvent.Data);
+                }
+
                 writer.WriteEndObject();
             }
 

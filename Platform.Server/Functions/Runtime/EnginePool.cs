@@ -25,6 +25,9 @@ internal sealed class PooledEngine(string name, int version, string code, Engine
     /// <summary>The parts of <c>ctx</c> made on the engine's first run and shared by its later runs.</summary>
     public ContextParts? Parts { get; set; }
 
+    /// <summary>Settles the runs' promises with two handlers made once (set when the engine is made, before any script ran).</summary>
+    public PromiseSettler? Settler { get; init; }
+
     public bool Matches(string name, int version, string code) =>
         Version == version && string.Equals(Name, name, StringComparison.Ordinal) && (ReferenceEquals(Code, code) || string.Equals(Code, code, StringComparison.Ordinal));
 

@@ -196,8 +196,11 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
                 return Result(RunStatus.Failed, error: ErrorOf(jint, ex.Error, ex.Location.Start.Line, ex.Location.Start.Column + 1));
             }
 
-            var outcome = Settle(jint, run, returned);
-            keep = true;
+            var outcome = Settle(jint, run, returned, engine.Settler, out var pending);
+
+            // A promise still pending (a ctx.reject the script caught, then awaited on) must not settle during a later run
+            // of this engine: the engine is not reused.
+            keep = !pending;
             if (run.Rejection is not null)
             {
                 return Result(RunStatus.Rejected);
@@ -299,9 +302,50 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
 
     private readonly record struct Settled(bool Fulfilled, JsValue Value);
 
-    /// <summary>The run's event loop: runs promise jobs and hands back host calls until the returned promise settles.</summary>
-    private static Settled? Settle(Engine engine, FunctionRun run, JsValue returned)
+    /// <summary>
+    /// The run's event loop: runs promise jobs and hands back host calls until the returned promise settles.
+    /// <paramref name="pending"/>: the run ended (a rejection) while its promise had not settled.
+    /// </summary>
+    private static Settled? Settle(Engine engine, FunctionRun run, JsValue returned, PromiseSettler? settler, out bool pending)
     {
+        pending = false;
+        if (settler is not null
+            && returned is ObjectInstance promise && promise is not JsFunction && promise.Get("then") is JsFunction own && settler.Handles(promise, own))
+        {
+            // A genuine promise with the engine's own then: the engine's shared handlers, no functions made for this run.
+            settler.Arm();
+            try
+            {
+                engine.Call(own, promise, settler.Handlers);
+                while (true)
+                {
+                    engine.Advanced.ProcessTasks();
+                    if (settler.Outcome is { } outcome)
+                    {
+                        return new Settled(outcome.Fulfilled, outcome.Value);
+                    }
+
+                    if (run.Rejection is not null)
+                    {
+                        pending = true;
+                        return new Settled(false, run.RejectionSentinel ?? JsValue.Undefined);
+                    }
+
+                    if (run.Pending == 0)
+                    {
+                        pending = true;
+                        return null;
+                    }
+
+                    run.RunNextCompletion();
+                }
+            }
+            finally
+            {
+                settler.Disarm();
+            }
+        }
+
         Settled? settled = null;
         if (returned is ObjectInstance thenable && thenable is not JsFunction && thenable.Get("then") is JsFunction then)
         {
@@ -333,6 +377,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
 
             if (run.Pending == 0)
             {
+                pending = true;
                 return null;
             }
 
@@ -388,6 +433,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
             }
 
             engine.SetValue("console", console);
+            var settler = new PromiseSettler(engine);
             engine.Modules.Add(FunctionCode.Specifier, builder => builder.AddModule(module));
             engine.Constraints.Reset();
             var exports = engine.Modules.Import(FunctionCode.Specifier);
@@ -398,7 +444,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
                 return null;
             }
 
-            pooled = new PooledEngine(function.Name, function.Version, function.Code, engine, defaultExport);
+            pooled = new PooledEngine(function.Name, function.Version, function.Code, engine, defaultExport) { Settler = settler };
             return pooled;
         }
         catch (JavaScriptException ex)

@@ -152,8 +152,14 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
                 Timeout = _options.BeforeTriggerTimeout,
             };
 
-            // A refused write is not retried later, so its run is never a dead letter.
-            var run = await Executor.RunUnrecordedAsync(function, invocation, cancellationToken) with { DeadLetter = false };
+            // A refused write is not retried later, so its run is never a dead letter (copied only when marked one: a
+            // successful run never is).
+            var run = await Executor.RunUnrecordedAsync(function, invocation, cancellationToken);
+            if (run.DeadLetter)
+            {
+                run = run with { DeadLetter = false };
+            }
+
             switch (run.Status)
             {
                 case RunStatus.Rejected:
@@ -239,7 +245,7 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
 
     /// <summary>The insert of a successful run's <see cref="Slim"/> record, its JSON written at once.</summary>
     private static InsertOperation RecordOf(FunctionRunRecord run) =>
-        new(FunctionRunJson.Collection, run.Id, FunctionRunJson.ToUtf8Json(Slim(run)));
+        new(FunctionRunJson.Collection, run.Id, FunctionRunJson.ToUtf8Json(run, eventDocuments: false));
 
     /// <summary>
     /// The record of a successful run (docs/functions-before.md, Runs): the event without the documents

@@ -175,4 +175,20 @@ public sealed class FunctionUnitTests
 
         Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(FunctionRunJson.ToUtf8Json(run)));
     }
+
+    [Fact]
+    public void RunUtf8Json_WithoutEventDocuments_IsTheSlimRecordsJson()
+    {
+        // A successful before run's record is written without copying the record to null its event's documents.
+        var run = new FunctionRunRecord(
+            "0123456789abcdef01234567", "f", 3, RunTrigger.Document, "evt-1", 1, RunStatus.Succeeded, DateTimeOffset.UnixEpoch, 0, ["line"], null,
+            JsonNode.Parse("""{ "data": { "n": 1, "checked": true } }"""), null, false, null,
+            new FunctionEvent("evt-1", TriggerOperation.Update, "orders", "o1", new JsonObject { ["n"] = 0 }, new JsonObject { ["n"] = 2 }, new JsonObject { ["n"] = 1 }));
+
+        var slim = System.Text.Encoding.UTF8.GetString(FunctionRunJson.ToUtf8Json(Platform.Server.Functions.Triggers.BeforeTriggers.Slim(run)));
+
+        Assert.Equal(slim, System.Text.Encoding.UTF8.GetString(FunctionRunJson.ToUtf8Json(run, eventDocuments: false)));
+        Assert.DoesNotContain("\"before\"", slim, StringComparison.Ordinal);
+        Assert.Contains("\"before\"", System.Text.Encoding.UTF8.GetString(FunctionRunJson.ToUtf8Json(run)), StringComparison.Ordinal);
+    }
 }

@@ -323,6 +323,46 @@ public sealed class FunctionSandboxTests(FunctionRuntimeFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Pool_AnEngineWhoseRunEndedWithItsPromisePending_IsNotReused()
+    {
+        // The engine's shared then handlers must never see a promise of an earlier run settle during a later one.
+        var name = FunctionRuntimeFixture.NewName();
+        const string Code = """
+            let runs = 0;
+            export default async function (ctx) {
+              runs++;
+              if (ctx.args?.hang) { try { ctx.reject(409, 'no'); } catch (e) { } await new Promise(() => {}); }
+              return runs;
+            }
+            """;
+
+        var hung = await fixture.RunAsync(Code, FunctionRuntimeFixture.Invocation() with { Args = new JsonObject { ["hang"] = true } }, name: name);
+        var next = await fixture.RunAsync(Code, name: name);
+
+        Assert.Equal(RunStatus.Rejected, hung.Status);
+        Assert.Equal(RunStatus.Succeeded, next.Status);
+        Assert.Equal(1, next.Result!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Run_AScriptThatReplacesPromiseThen_CannotSettleALaterRunWithAnEarlierRunsHandler()
+    {
+        var name = FunctionRuntimeFixture.NewName();
+        const string Code = """
+            let runs = 0;
+            const own = Promise.prototype.then;
+            Promise.prototype.then = function (fulfilled, rejected) { globalThis.kept ??= fulfilled; return own.call(this, fulfilled, rejected); };
+            export default async function (ctx) { runs++; await null; if (globalThis.kept) globalThis.kept('stale'); return runs; }
+            """;
+
+        var first = await fixture.RunAsync(Code, name: name);
+        var second = await fixture.RunAsync(Code, name: name);
+
+        Assert.Equal(1, first.Result!.GetValue<long>());
+        Assert.Equal(2, second.Result!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task Run_BoundedCodeRunsOnTheCallersThreadOnceParsed_AndGivesTheSameResult()
     {
         var name = FunctionRuntimeFixture.NewName();
