@@ -153,7 +153,10 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
         PooledEngine? engine = null;
         var keep = false;
         FunctionRunResult Result(RunStatus status, JsonResult result = default, FunctionError? error = null) =>
-            new(status, result.Node, run.Log.ToList(), error, status == RunStatus.Rejected ? run.Rejection : null, _services.Time.GetElapsedTime(started));
+            new(status, result.Node, run.Log.ToList(), error, status == RunStatus.Rejected ? run.Rejection : null, _services.Time.GetElapsedTime(started))
+            {
+                LogLinesDropped = run.Log.Dropped,
+            };
 
         try
         {
