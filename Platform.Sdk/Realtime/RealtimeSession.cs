@@ -16,6 +16,7 @@ internal sealed class RealtimeSession : IDisposable, IAsyncDisposable
 {
     private const string HubPath = "realtime";
     private const string RefusalMarker = "HubException: ";
+    private const string FieldMarker = " (at ";
 
     private readonly Uri _hubUrl;
     private readonly string? _apiKey;
@@ -681,7 +682,22 @@ internal sealed class RealtimeSession : IDisposable, IAsyncDisposable
             "snapshot_too_large" => 422,
             _ => 400,
         };
-        return status == 0 ? null : new BaasException(status, new JsonObject { ["code"] = code, ["detail"] = text[(colon + 2)..] });
+        if (status == 0)
+        {
+            return null;
+        }
+
+        // The hub names the member or filter path at fault at the end of the detail, "(at filter.n)", as REST puts it in
+        // the problem's "field": the exception carries it the same way.
+        var detail = text[(colon + 2)..];
+        var problem = new JsonObject { ["code"] = code, ["detail"] = detail };
+        var field = detail.LastIndexOf(FieldMarker, StringComparison.Ordinal);
+        if (field >= 0 && detail.EndsWith(')') && field + FieldMarker.Length < detail.Length - 1)
+        {
+            problem["field"] = detail[(field + FieldMarker.Length)..^1];
+        }
+
+        return new BaasException(status, problem);
     }
 
     private static string? Text(JsonObject? json, string name) =>
