@@ -366,6 +366,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
             o.Strict = true;
             o.Interop.Enabled = false;
             o.Host.StringCompilationAllowed = false;
+            o.EnableModules(NoImportsModuleLoader.Instance);
             o.TimeZone = TimeZoneInfo.Utc;
             o.Culture = CultureInfo.InvariantCulture;
             o.LimitMemory((long)function.MemoryMb * 1024 * 1024);
