@@ -154,6 +154,21 @@ public sealed class FunctionSandboxTests(FunctionRuntimeFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Run_ARegexThatBacktracksPastItsBudget_FailsSayingSo_NotAsAnUnexpectedRuntimeFailure()
+    {
+        var definition = FunctionRuntimeFixture.Definition("""
+            export default async function (ctx) {
+              return /(a+)+$/.test('a'.repeat(64) + 'b');
+            }
+            """) with { TimeoutSeconds = 1 };
+
+        var result = await fixture.Runtime.RunAsync(definition, FunctionRuntimeFixture.Invocation(), new Dictionary<string, string>(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(RunStatus.Failed, result.Status);
+        Assert.StartsWith("A regular expression ran longer than 1 s", result.Error!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_AnInfiniteLoopTimesOutAtTheBudget()
     {
         var invocation = FunctionRuntimeFixture.Invocation() with { Timeout = TimeSpan.FromMilliseconds(300) };
