@@ -656,7 +656,7 @@ internal sealed class RealtimeSession : IDisposable, IAsyncDisposable
     }
 
     /// <summary>The server's refusal (<c>"code: detail"</c>) as a <see cref="BaasException"/>; null for failures worth retrying.</summary>
-    private static BaasException? Refusal(Exception error)
+    internal static BaasException? Refusal(Exception error)
     {
         if (error is not HubException)
         {
@@ -672,14 +672,16 @@ internal sealed class RealtimeSession : IDisposable, IAsyncDisposable
         }
 
         var code = text[..colon];
+        // The REST statuses of the same codes (docs/errors.md). A node's momentary condition (closing, full, its store
+        // not answering, every query place taken) is retried, not the end of the watch.
         var status = code switch
         {
-            "unavailable" or "too_many_connections" => 0,
-            "unauthenticated" => 401,
+            "unavailable" or "too_many_connections" or "storage_unavailable" or "server_busy" => 0,
+            "unauthenticated" or "session_ended" => 401,
             "forbidden" => 403,
             "collection_not_found" or "not_found" => 404,
             "too_many_subscriptions" => 429,
-            "snapshot_too_large" => 422,
+            "snapshot_too_large" or "query_timeout" => 422,
             _ => 400,
         };
         if (status == 0)
