@@ -16,6 +16,7 @@ internal sealed class RealtimeSession : IDisposable, IAsyncDisposable
 {
     private const string HubPath = "realtime";
     private const string RefusalMarker = "HubException: ";
+    private const string FieldMarker = " (at ";
 
     private readonly Uri _hubUrl;
     private readonly string? _apiKey;
@@ -655,7 +656,7 @@ internal sealed class RealtimeSession : IDisposable, IAsyncDisposable
     }
 
     /// <summary>The server's refusal (<c>"code: detail"</c>) as a <see cref="BaasException"/>; null for failures worth retrying.</summary>
-    private static BaasException? Refusal(Exception error)
+    internal static BaasException? Refusal(Exception error)
     {
         if (error is not HubException)
         {
@@ -671,17 +672,34 @@ internal sealed class RealtimeSession : IDisposable, IAsyncDisposable
         }
 
         var code = text[..colon];
+        // The REST statuses of the same codes (docs/errors.md). A node's momentary condition (closing, full, its store
+        // not answering, every query place taken) is retried, not the end of the watch.
         var status = code switch
         {
-            "unavailable" or "too_many_connections" => 0,
-            "unauthenticated" => 401,
+            "unavailable" or "too_many_connections" or "storage_unavailable" or "server_busy" => 0,
+            "unauthenticated" or "session_ended" => 401,
             "forbidden" => 403,
             "collection_not_found" or "not_found" => 404,
             "too_many_subscriptions" => 429,
-            "snapshot_too_large" => 422,
+            "snapshot_too_large" or "query_timeout" => 422,
             _ => 400,
         };
-        return status == 0 ? null : new BaasException(status, new JsonObject { ["code"] = code, ["detail"] = text[(colon + 2)..] });
+        if (status == 0)
+        {
+            return null;
+        }
+
+        // The hub names the member or filter path at fault at the end of the detail, "(at filter.n)", as REST puts it in
+        // the problem's "field": the exception carries it the same way.
+        var detail = text[(colon + 2)..];
+        var problem = new JsonObject { ["code"] = code, ["detail"] = detail };
+        var field = detail.LastIndexOf(FieldMarker, StringComparison.Ordinal);
+        if (field >= 0 && detail.EndsWith(')') && field + FieldMarker.Length < detail.Length - 1)
+        {
+            problem["field"] = detail[(field + FieldMarker.Length)..^1];
+        }
+
+        return new BaasException(status, problem);
     }
 
     private static string? Text(JsonObject? json, string name) =>

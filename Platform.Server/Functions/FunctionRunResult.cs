@@ -38,6 +38,12 @@ public sealed record FunctionRunResult(
     /// the result again to measure it.
     /// </summary>
     public long? ResultBytesAtMost { get; init; }
+
+    /// <summary>
+    /// Log lines the runtime counted but did not keep: <see cref="Logs"/> then ends with one line saying how many, which
+    /// the run record's own cap replaces with the full count.
+    /// </summary>
+    public int LogLinesDropped { get; init; }
 }
 
 /// <summary>A syntax error found when code is saved: 1-based line and column, like editors show.</summary>

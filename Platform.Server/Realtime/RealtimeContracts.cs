@@ -30,8 +30,8 @@ public sealed class SubscribeRequest
     public string? ResumeAfter { get; set; }
 
     /// <summary>
-    /// Set by <see cref="SubscribeRequestJsonConverter"/> when a member has the wrong type: the hub refuses the
-    /// request as <c>invalid_request</c> with this text. Never on the wire.
+    /// Set by <see cref="SubscribeRequestJsonConverter"/> when a member has the wrong type, is unknown or is repeated:
+    /// the hub refuses the request with this <c>"code: detail (at member)"</c> text. Never on the wire.
     /// </summary>
     [IgnoreDataMember]
     [System.Text.Json.Serialization.JsonIgnore]

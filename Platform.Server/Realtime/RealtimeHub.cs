@@ -71,7 +71,7 @@ internal sealed class RealtimeHub(
 
         if (request.BindingError is { } bindingError)
         {
-            throw new HubException("invalid_request: " + bindingError);
+            throw new HubException(bindingError);
         }
 
         var cancellationToken = Context.ConnectionAborted;

@@ -9,7 +9,9 @@ namespace Platform.Server.Realtime;
 /// with a bare "Failed to invoke 'Subscribe' due to an error on the server" that names no code and no field. A member
 /// of the wrong type (or an argument that is not an object) is recorded in <see cref="SubscribeRequest.BindingError"/>
 /// instead, and the hub refuses it as <c>invalid_request</c> naming the member (docs/realtime.md, Errors).
-/// <c>resumeAfter</c> may be the <c>sequence</c> string or the same number written without quotes.
+/// <c>resumeAfter</c> may be the <c>sequence</c> string or the same number written without quotes. As REST bodies are, the
+/// request is strict: a member it does not know (a typo such as <c>resumeafter</c> would otherwise silently start live,
+/// without the missed events) is <c>unknown_field</c>, and a member given twice is <c>duplicate_key</c>.
 /// </summary>
 internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeRequest>
 {
@@ -23,14 +25,22 @@ internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeReq
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             reader.Skip();
-            return new SubscribeRequest { BindingError = "The argument of Subscribe must be an object { collection, filter?, id?, snapshot?, resumeAfter? }. (at request)" };
+            return new SubscribeRequest { BindingError = "invalid_request: The argument of Subscribe must be an object { collection, filter?, id?, snapshot?, resumeAfter? }. (at request)" };
         }
 
         var request = new SubscribeRequest();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
-            var name = reader.GetString();
+            var name = reader.GetString()!;
             reader.Read();
+            if (!seen.Add(name))
+            {
+                reader.Skip();
+                request.BindingError ??= $"duplicate_key: The member '{name}' appears twice in the Subscribe request; members must be unique. (at {name})";
+                continue;
+            }
+
             switch (name)
             {
                 case "collection":
@@ -62,6 +72,7 @@ internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeReq
                     break;
                 default:
                     reader.Skip();
+                    request.BindingError ??= $"unknown_field: Unknown member '{name}' (Subscribe takes collection, filter, id, snapshot and resumeAfter). (at {name})";
                     break;
             }
         }
@@ -115,7 +126,7 @@ internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeReq
     private static bool? Fail(ref Utf8JsonReader reader, SubscribeRequest request, string member, string problem)
     {
         reader.Skip();
-        request.BindingError ??= $"'{member}' {problem}. (at {member})";
+        request.BindingError ??= $"invalid_request: '{member}' {problem}. (at {member})";
         return null;
     }
 }

@@ -15,6 +15,8 @@ namespace Platform.Server.Functions.Definitions;
 /// </summary>
 public static class FunctionDefinitionParser
 {
+    private static readonly DateTimeOffset NeverReference = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     /// <summary>Most hosts one allowlist may hold.</summary>
     public const int MaxAllowlistEntries = 100;
 
@@ -212,6 +214,14 @@ public static class FunctionDefinitionParser
             _ => throw new InvalidInputException("invalid_schedule", "'schedule.timeZone' must be an IANA time zone name.", "schedule.timeZone"),
         };
         var parsed = CronSchedule.Parse(cron, zone);
+
+        // Cron has no year, so an expression that matches no date from 2000 on matches none ever ('0 0 30 2 *', the 31st
+        // of a 30-day month): saved, it would look scheduled while it never runs, with an empty nextRuns.
+        if (parsed.NextAfter(NeverReference) is null)
+        {
+            throw new InvalidInputException("invalid_schedule", $"'{cron}' matches no date (such as February 30th), so it would never run.", "schedule.cron");
+        }
+
         return new FunctionSchedule(parsed.Cron, parsed.TimeZoneId);
     }
 

@@ -198,7 +198,7 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
             status,
             startedAt,
             (long)result.Duration.TotalMilliseconds,
-            CapLogs(result.Logs, masker),
+            CapLogs(result.Logs, result.LogLinesDropped, masker),
             error,
             output,
             rejection,
@@ -211,21 +211,29 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
         };
     }
 
-    private List<string> CapLogs(IReadOnlyList<string> logs, SecretMasker masker)
+    // Masking can make a line longer (a secret shorter than its mask), so the runtime's cap is applied again here. The
+    // runtime's own "N more dropped" line is not a log line: its count joins the lines cut here, in one last line.
+    private List<string> CapLogs(IReadOnlyList<string> logs, int droppedByRuntime, SecretMasker masker)
     {
-        var kept = new List<string>(Math.Min(logs.Count, _options.MaxLogLines));
+        var lines = droppedByRuntime > 0 ? logs.Count - 1 : logs.Count;
+        var kept = new List<string>(Math.Min(lines, _options.MaxLogLines) + 1);
         var bytes = 0;
-        foreach (var line in logs)
+        for (var i = 0; i < lines; i++)
         {
-            var masked = masker.Apply(line);
+            var masked = masker.Apply(logs[i]);
             bytes += Encoding.UTF8.GetByteCount(masked);
             if (kept.Count >= _options.MaxLogLines || bytes > _options.MaxLogBytes)
             {
-                kept.Add($"[{logs.Count - kept.Count} more log lines not kept: a run keeps {_options.MaxLogLines} lines and {_options.MaxLogBytes} bytes]");
                 break;
             }
 
             kept.Add(masked);
+        }
+
+        var dropped = lines - kept.Count + droppedByRuntime;
+        if (dropped > 0)
+        {
+            kept.Add($"[{dropped} more log line{(dropped == 1 ? string.Empty : "s")} not kept: a run keeps {_options.MaxLogLines} lines and {_options.MaxLogBytes} bytes]");
         }
 
         return kept;

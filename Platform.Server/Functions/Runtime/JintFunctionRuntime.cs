@@ -153,7 +153,10 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
         PooledEngine? engine = null;
         var keep = false;
         FunctionRunResult Result(RunStatus status, JsonResult result = default, FunctionError? error = null) =>
-            new(status, result.Node, run.Log.ToList(), error, status == RunStatus.Rejected ? run.Rejection : null, _services.Time.GetElapsedTime(started));
+            new(status, result.Node, run.Log.ToList(), error, status == RunStatus.Rejected ? run.Rejection : null, _services.Time.GetElapsedTime(started))
+            {
+                LogLinesDropped = run.Log.Dropped,
+            };
 
         try
         {
@@ -261,6 +264,15 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
         {
             keep = false;
             return Result(RunStatus.Failed, error: new FunctionError($"The run allocated more than its memory budget of {function.MemoryMb} MB (memoryMb)."));
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // .NET's regex engine checks Jint's RegexTimeout inside a match, where the run's own budget cannot stop it;
+            // a pattern that backtracks that long is the author's to fix, not an unexpected runtime failure.
+            keep = false;
+            return Result(RunStatus.Failed, error: new FunctionError(
+                $"A regular expression ran longer than {RegexBudget(function).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s on its input "
+                + "and was stopped: it backtracks too much (nested quantifiers such as (a+)+); simplify it or bound the input."));
         }
         catch (RecursionDepthOverflowException ex)
         {
@@ -408,13 +420,14 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
             o.Strict = true;
             o.Interop.Enabled = false;
             o.Host.StringCompilationAllowed = false;
+            o.EnableModules(NoImportsModuleLoader.Instance);
             o.TimeZone = TimeZoneInfo.Utc;
             o.Culture = CultureInfo.InvariantCulture;
             o.LimitMemory((long)function.MemoryMb * 1024 * 1024);
             o.LimitRecursion(options.MaxRecursion);
             o.MaxStatements(options.MaxStatements);
             o.Constraints.StackOverflowGuard = true;
-            o.Constraints.RegexTimeout = TimeSpan.FromSeconds(Math.Min(function.TimeoutSeconds, 5));
+            o.Constraints.RegexTimeout = RegexBudget(function);
             o.CancellationToken(token);
         });
         _metrics.EngineCreated();
@@ -459,6 +472,9 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
             throw;
         }
     }
+
+    /// <summary>How long one regular expression match may run (Jint's <c>RegexTimeout</c>).</summary>
+    private static TimeSpan RegexBudget(FunctionDefinition function) => TimeSpan.FromSeconds(Math.Min(function.TimeoutSeconds, 5));
 
     /// <summary>What the author needs of a thrown value: its text and where in their code it was thrown.</summary>
     private static FunctionError ErrorOf(Engine engine, JsValue thrown, int? line, int? column)

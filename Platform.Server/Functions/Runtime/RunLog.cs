@@ -25,6 +25,9 @@ internal sealed class RunLog(int maxLines, int maxBytes)
         _bytes += size;
     }
 
+    /// <summary>Lines counted but not kept; <see cref="ToList"/> then ends with one line saying so.</summary>
+    public int Dropped => _dropped;
+
     public IReadOnlyList<string> ToList() => _dropped == 0
         ? [.. _lines]
         : [.. _lines, $"[{_dropped} more log line{(_dropped == 1 ? string.Empty : "s")} dropped: a run keeps at most {maxLines} lines and {maxBytes} bytes]"];

@@ -2,7 +2,9 @@ using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Platform.Server.Auth;
+using Platform.Server.Common;
 using Platform.Server.Dashboard;
+using Platform.Server.Hosting;
 
 namespace Platform.Server.Functions.Schedules;
 
@@ -65,9 +67,69 @@ public static class JobsDashboardEndpoints
                 return;
             }
 
-            await pipeline.Value(context);
+            // Hangfire's dashboard reads every POST (retry, delete, ...) and its stats request as a form and throws on
+            // any other body, which answered 500: a client's mistake is a 415 naming the header.
+            if ((HttpMethods.IsPost(context.Request.Method) || context.Request.Path.Equals(DashboardEndpoints.JobsPath + "/stats", StringComparison.OrdinalIgnoreCase))
+                && !context.Request.HasFormContentType)
+            {
+                await WriteProblemAsync(
+                    context,
+                    ErrorKind.UnsupportedFormat,
+                    "unsupported_media_type",
+                    "The jobs dashboard takes its POSTs and stats requests as forms: Content-Type must be application/x-www-form-urlencoded.",
+                    "Content-Type");
+                return;
+            }
+
+            // Hangfire passes a path it has no page for on down its pipeline, whose end throws (500) for a request that
+            // was routed to an endpoint, and answers 404 for one that was not: without the endpoint while it runs, such
+            // a path is a 404 like any other.
+            var endpoint = context.GetEndpoint();
+            context.SetEndpoint(null);
+            try
+            {
+                await pipeline.Value(context);
+            }
+            catch (Exception ex) when (!context.Response.HasStarted && IsMalformedJobId(ex))
+            {
+                // The job storage parses the id in the path (a number on SQLite, an ObjectId on MongoDB): one that
+                // cannot be a job's id names no job.
+                await WriteProblemAsync(context, ErrorKind.NotFound, "job_not_found", "No job has the id in this path.", field: null);
+                return;
+            }
+            finally
+            {
+                context.SetEndpoint(endpoint);
+            }
+
+            if (context.Response.StatusCode == ProblemMapping.StatusOf(ErrorKind.NotFound) && !context.Response.HasStarted)
+            {
+                await WriteProblemAsync(context, ErrorKind.NotFound, "not_found", "The jobs dashboard has no page at this path.", field: null);
+            }
         });
         return routes;
+    }
+
+    private static bool IsMalformedJobId(Exception exception) =>
+        exception is FormatException || (exception is BackgroundJobClientException && exception.InnerException is FormatException);
+
+    private static async Task WriteProblemAsync(HttpContext context, ErrorKind kind, string code, string detail, string? field)
+    {
+        var status = ProblemMapping.StatusOf(kind);
+        context.Response.StatusCode = status;
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
+        {
+            Status = status,
+            Title = Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status),
+            Detail = detail,
+            Extensions = { ["code"] = code },
+        };
+        if (field is not null)
+        {
+            problem.Extensions["field"] = field;
+        }
+
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
     }
 
     private static NoContent OpenSession(HttpContext context, JobsDashboardSessions sessions)

@@ -263,6 +263,52 @@ public sealed class WatchTests(SdkServerFixture fixture) : IClassFixture<SdkServ
         await items.AddAsync(new Item { Id = "end" }, Token);
         await changes.ExpectAsync(DocumentChangeType.Added, "end");
     }
+
+    /// <summary>
+    /// A document in the snapshot that is deleted and created again with the same id starts over at version 1, below the
+    /// snapshot's version: the watch skips events whose state the snapshot already held by version, and must not take
+    /// the new document for one of them, live or replayed after a reconnect.
+    /// </summary>
+    [Fact]
+    public async Task WatchAsync_SnapshotDocumentDeletedAndCreatedAgain_IsDeliveredLiveAndAfterAReconnect_Once()
+    {
+        var items = fixture.Client.Collection<Item>(await fixture.NewCollectionAsync());
+        await items.AddAsync(new Item { Id = "x", N = 1 }, Token);
+        await items.UpdateAsync("x", new { N = 2 }, cancellationToken: Token);
+        await items.UpdateAsync("x", new { N = 3 }, cancellationToken: Token);
+        await using var proxy = new TcpProxy(fixture.BaseUrl);
+        using var watcher = fixture.CreateClient(o =>
+        {
+            o.BaseUrl = proxy.BaseUrl;
+            o.Realtime.ReconnectDelay = TimeSpan.FromMilliseconds(20);
+            o.Realtime.MaxReconnectDelay = TimeSpan.FromMilliseconds(200);
+        });
+        await using var changes = new WatchReader<Item>(watcher.Collection<Item>(items.Name).Where(i => i.N >= 1).WatchAsync(new WatchOptions { Snapshot = true }, Token));
+        Assert.Equal(3, (await changes.ExpectAsync(DocumentChangeType.Added, "x")).Document!.Version);
+
+        // Live.
+        Assert.True(await items.DeleteAsync("x", cancellationToken: Token));
+        await items.AddAsync(new Item { Id = "x", N = 4 }, Token);
+        await changes.ExpectAsync(DocumentChangeType.Removed, "x");
+        var again = await changes.ExpectAsync(DocumentChangeType.Added, "x");
+        Assert.Equal((1L, 4), (again.Document!.Version, again.Data!.N));
+
+        // While the watch is disconnected: the resume replays the same, once.
+        proxy.Refusing = true;
+        var connections = proxy.Accepted;
+        proxy.Cut();
+        Assert.True(await items.DeleteAsync("x", cancellationToken: Token));
+        await items.AddAsync(new Item { Id = "x", N = 5 }, Token);
+        await items.UpdateAsync("x", new { N = 6 }, cancellationToken: Token);
+        proxy.Refusing = false;
+        await changes.ExpectAsync(DocumentChangeType.Removed, "x");
+        Assert.Equal(5, (await changes.ExpectAsync(DocumentChangeType.Added, "x")).Data!.N);
+        Assert.Equal(6, (await changes.ExpectAsync(DocumentChangeType.Modified, "x")).Data!.N);
+        Assert.True(proxy.Accepted > connections, "the watch never reconnected");
+
+        await items.AddAsync(new Item { Id = "end", N = 1 }, Token);
+        await changes.ExpectAsync(DocumentChangeType.Added, "end");
+    }
 }
 
 /// <summary>Waiting for a watch to be live, and what disposing the client does to running watches.</summary>
@@ -288,6 +334,20 @@ public sealed class WatchLifetimeTests(SdkServerFixture fixture) : IClassFixture
         var missing = fixture.Client.Collection<Item>("missing-" + Guid.NewGuid().ToString("N")[..8]);
         var ex = await Assert.ThrowsAsync<BaasException>(() => missing.Where(i => i.N > 0).SubscribeAsync(cancellationToken: Token));
         Assert.Equal("collection_not_found", ex.Code);
+    }
+
+    [Fact]
+    public async Task SubscribeAsync_Refused_CarriesTheFieldAtFault_LikeARestProblem()
+    {
+        var items = fixture.Client.Collection<Item>(await fixture.NewCollectionAsync());
+        var ex = await Assert.ThrowsAsync<BaasException>(() => items.SubscribeAsync("not/an-id", cancellationToken: Token));
+        Assert.Equal("invalid_id", ex.Code);
+        Assert.Equal(400, ex.Status);
+        Assert.Equal("id", ex.Field);
+
+        var filter = await Assert.ThrowsAsync<BaasException>(() => items.Where("n", "in", Enumerable.Range(0, 1001).ToArray()).SubscribeAsync(cancellationToken: Token));
+        Assert.Equal("filter_too_complex", filter.Code);
+        Assert.Equal("filter.n.$in", filter.Field);
     }
 
     [Fact]

@@ -35,6 +35,13 @@ public sealed class FunctionDefinitionParserTests
         Assert.Equal(["api.example.com", "10.0.0.5:8080", "[::1]:9000"], definition.FetchAllowlist);
     }
 
+    [Theory]
+    [InlineData("0 0 29 2 *")]
+    [InlineData("0 12 31 * *")]
+    [InlineData("0 0 0 30 1,4 *")]
+    public void Parse_ScheduleOnRareButRealDates_IsAccepted(string cron) =>
+        Assert.Equal(cron, Parse($$"""{ "name": "f", "code": "x", "schedule": { "cron": "{{cron}}" } }""").Schedule!.Cron);
+
     [Fact]
     public void Parse_Minimal_UsesTheDefaults()
     {
@@ -59,6 +66,8 @@ public sealed class FunctionDefinitionParserTests
     [InlineData("""{ "name": "f", "code": "x", "schedule": { "cron": "* * *" } }""", "invalid_schedule", "schedule.cron")]
     [InlineData("""{ "name": "f", "code": "x", "schedule": { "cron": "0 3 * * *", "timeZone": "Nowhere/City" } }""", "invalid_schedule", "schedule.timeZone")]
     [InlineData("""{ "name": "f", "code": "x", "schedule": {} }""", "invalid_schedule", "schedule.cron")]
+    [InlineData("""{ "name": "f", "code": "x", "schedule": { "cron": "0 0 30 2 *" } }""", "invalid_schedule", "schedule.cron")]
+    [InlineData("""{ "name": "f", "code": "x", "schedule": { "cron": "0 0 0 31 4,6,9,11 *", "timeZone": "Europe/Berlin" } }""", "invalid_schedule", "schedule.cron")]
     [InlineData("""{ "name": "f", "code": "x", "triggers": [ { "collection": "Orders!", "on": ["create"] } ] }""", "invalid_trigger", "triggers[0].collection")]
     [InlineData("""{ "name": "f", "code": "x", "triggers": [ { "collection": "orders", "on": [] } ] }""", "invalid_trigger", "triggers[0].on")]
     [InlineData("""{ "name": "f", "code": "x", "triggers": [ { "collection": "orders", "on": ["insert"] } ] }""", "invalid_trigger", "triggers[0].on[0]")]

@@ -48,6 +48,22 @@ public sealed class FunctionRunEndpointsTests(FunctionServerFixture fixture) : I
     }
 
     [Fact]
+    public async Task RunRecord_OfARunWhoseLogTheRuntimeCapped_SaysHowManyLinesWereDropped()
+    {
+        // The runtime keeps 100 lines and appends "[150 more ... dropped]"; the record's own cap used to count that
+        // marker as the one line over the limit and say "1 more".
+        var name = await fixture.CreateAsync("""  "callable": {}""", cancellationToken: Ct);
+        var lines = Enumerable.Range(0, 100).Select(i => "line " + i).Append("[150 more log lines dropped: a run keeps at most 100 lines and 65536 bytes]").ToArray();
+        fixture.Runtime.Handlers[name] = (_, _) => FakeFunctionRuntime.Succeeded(null, lines) with { LogLinesDropped = 150 };
+
+        var run = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.PostJsonAsync($"{Base}/{name}/run", "{}"));
+        var logs = run!["logs"]!.AsArray().Select(l => l!.GetValue<string>()).ToList();
+        Assert.Equal(101, logs.Count);
+        Assert.Equal("line 99", logs[99]);
+        Assert.StartsWith("[150 more log lines not kept", logs[100], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Call_WithoutInvokeRule_IsForServiceKeysAndAdminsOnly()
     {
         var name = await fixture.CreateAsync("""  "callable": {}""", cancellationToken: Ct);

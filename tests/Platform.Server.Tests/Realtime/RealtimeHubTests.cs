@@ -244,6 +244,29 @@ public sealed class RealtimeHubTests(RealtimeFixture fixture) : IClassFixture<Re
         Assert.NotEmpty((await client.SubscribeAsync(collection)).SubscriptionId);
     }
 
+    public static TheoryData<string, string, string> StrictRequests => new()
+    {
+        // A typo would otherwise start live without the missed events, or without the snapshot asked for.
+        { """{ "collection": "c", "resumeafter": "12" }""", "unknown_field: ", "(at resumeafter)" },
+        { """{ "collection": "c", "snapShot": true }""", "unknown_field: ", "(at snapShot)" },
+        { """{ "collection": "c", "id": "a", "id": "b" }""", "duplicate_key: ", "(at id)" },
+        { """{ "collection": "c", "collection": "d" }""", "duplicate_key: ", "(at collection)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(StrictRequests))]
+    public async Task Subscribe_UnknownOrRepeatedMember_IsRefusedNamingIt(string request, string code, string suffix)
+    {
+        await using var client = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey);
+        var collection = await Server.NewCollectionAsync();
+        using var argument = JsonDocument.Parse(request.Replace("\"c\"", $"\"{collection}\"", StringComparison.Ordinal));
+        var error = await Assert.ThrowsAsync<HubException>(
+            () => client.Connection.InvokeAsync<SubscribeResult>("Subscribe", argument.RootElement, TestContext.Current.CancellationToken));
+        Assert.StartsWith(code, HubClient.Refusal(error), StringComparison.Ordinal);
+        Assert.EndsWith(suffix, error.Message, StringComparison.Ordinal);
+        Assert.NotEmpty((await client.SubscribeAsync(collection)).SubscriptionId);
+    }
+
     [Fact]
     public async Task Subscribe_ResumeAfterAsANumber_ResumesLikeTheString()
     {

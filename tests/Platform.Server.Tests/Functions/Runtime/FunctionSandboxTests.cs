@@ -128,6 +128,47 @@ public sealed class FunctionSandboxTests(FunctionRuntimeFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Run_DynamicImportAndShadowRealmImport_AreTypeErrorsTheScriptCanCatch()
+    {
+        // Jint's default loader threw a host exception: no try caught it, and the run ended as an unexpected runtime
+        // failure without a line, logged at Error.
+        var result = await fixture.RunAsync("""
+            export default async function (ctx) {
+              const caught = [];
+              for (const load of [() => import('/etc/hostname'), () => import('./x.js'), () => new ShadowRealm().importValue('/etc/passwd', 'default')]) {
+                try { await load(); caught.push('loaded'); } catch (e) { caught.push(e.name + ': ' + e.message); }
+              }
+              return caught;
+            }
+            """);
+
+        Assert.Equal(RunStatus.Succeeded, result.Status);
+        var caught = result.Result!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+        Assert.Equal(3, caught.Count);
+        // ShadowRealm wraps what its realm threw in a TypeError of the caller's realm.
+        Assert.All(caught, text => Assert.Contains("TypeError: Cannot import '", text, StringComparison.Ordinal));
+
+        var uncaught = await fixture.RunAsync("export default async function (ctx) {\n  return await import('x');\n}");
+        Assert.Equal(RunStatus.Failed, uncaught.Status);
+        Assert.StartsWith("TypeError: Cannot import 'x'", uncaught.Error!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ARegexThatBacktracksPastItsBudget_FailsSayingSo_NotAsAnUnexpectedRuntimeFailure()
+    {
+        var definition = FunctionRuntimeFixture.Definition("""
+            export default async function (ctx) {
+              return /(a+)+$/.test('a'.repeat(64) + 'b');
+            }
+            """) with { TimeoutSeconds = 1 };
+
+        var result = await fixture.Runtime.RunAsync(definition, FunctionRuntimeFixture.Invocation(), new Dictionary<string, string>(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(RunStatus.Failed, result.Status);
+        Assert.StartsWith("A regular expression ran longer than 1 s", result.Error!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_AnInfiniteLoopTimesOutAtTheBudget()
     {
         var invocation = FunctionRuntimeFixture.Invocation() with { Timeout = TimeSpan.FromMilliseconds(300) };

@@ -72,6 +72,51 @@ public sealed class JobsDashboardTests(FunctionServerFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Post_WithoutAForm_Is415NamingTheHeader_NotHangfiresException()
+    {
+        using (var response = await fixture.Admin.PostAsync(DashboardEndpoints.JobsPath + "/stats", null, Ct))
+        {
+            var problem = await HttpAssert.ProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type", response);
+            Assert.Equal("Content-Type", problem["field"]!.GetValue<string>());
+        }
+
+        using var json = new StringContent("""{"metrics":[]}""", System.Text.Encoding.UTF8, "application/json");
+        using (var response = await fixture.Admin.PostAsync(DashboardEndpoints.JobsPath + "/stats", json, Ct))
+        {
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        }
+
+        // The dashboard's own requests are forms, and still reach it.
+        using var form = new FormUrlEncodedContent([new("metrics[]", "enqueued:count")]);
+        using (var response = await fixture.Admin.PostAsync(DashboardEndpoints.JobsPath + "/stats", form, Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Theory]
+    [InlineData("GET", "/nope", HttpStatusCode.NotFound, "not_found")]
+    [InlineData("GET", "/recurring/details/x", HttpStatusCode.NotFound, "not_found")]
+    [InlineData("GET", "/jobs/details/abc", HttpStatusCode.NotFound, "job_not_found")]
+    [InlineData("POST", "/jobs/actions/delete/abc", HttpStatusCode.NotFound, "job_not_found")]
+    [InlineData("POST", "/jobs/actions/requeue/abc", HttpStatusCode.NotFound, "job_not_found")]
+    [InlineData("POST", "/jobs/enqueued/delete", HttpStatusCode.NotFound, "job_not_found")]
+    [InlineData("GET", "/stats", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type")]
+    public async Task BadPathOrJobId_IsAProblem_NotHangfiresException(string method, string path, HttpStatusCode status, string code)
+    {
+        // Each of these answered 500 (Hangfire's dashboard throws on a path it has no page for, and on a job id its
+        // storage cannot parse).
+        using var request = new HttpRequestMessage(new HttpMethod(method), DashboardEndpoints.JobsPath + path);
+        if (method == "POST")
+        {
+            request.Content = new FormUrlEncodedContent([new("jobs[]", "abc")]);
+        }
+
+        using var response = await fixture.Admin.SendAsync(request, Ct);
+        await HttpAssert.ProblemAsync(status, code, response);
+    }
+
+    [Fact]
     public async Task Anonymous_AppUser_ServiceKey_AndAForgedCookie_AreRefused()
     {
         using var anonymous = fixture.Server.CreateClient();
