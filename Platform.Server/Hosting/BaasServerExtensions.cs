@@ -11,6 +11,7 @@ using Platform.Server.Common;
 using Platform.Server.Documents;
 using Platform.Server.Email;
 using Platform.Server.Functions;
+using Platform.Server.Memory;
 using Platform.Server.RateLimiting;
 using Platform.Server.Realtime;
 using Platform.Server.Storage;
@@ -74,6 +75,7 @@ public static class BaasServerExtensions
         services.AddBaasAudit();
         services.AddBaasAdminTools();
         services.AddBaasTelemetry(builder.Configuration);
+        services.AddBaasMemory();
 
         services.AddHostedService<GracefulShutdown>();
         services.AddHostedService<UnknownSettingsWarning>();
@@ -84,7 +86,10 @@ public static class BaasServerExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
 
-        // First: an over-long target or header section is refused (problem+json) before anything reads it.
+        // First: every request counts as activity, so the idle memory trim never runs while one is in flight.
+        app.UseBaasRequestActivity();
+
+        // Then: an over-long target or header section is refused (problem+json) before anything reads it.
         app.UseBaasRequestHeadLimits();
 
         // Before routing, which runs here rather than first: a HEAD must be matched as the GET it stands for.

@@ -50,7 +50,7 @@ public sealed class SettingsSchema
         typeof(Audit.AuditOptions), typeof(Auth.AuthOptions), typeof(BaasOptions), typeof(Documents.BatchOptions),
         typeof(Storage.Changes.ChangeFeedOptions), typeof(Collections.CollectionOptions), typeof(CrossOriginOptions),
         typeof(Auth.DataProtectionKeyOptions), typeof(Documents.DocumentLimits), typeof(Email.EmailOptions),
-        typeof(Storage.Filters.FilterLimits), typeof(Functions.FunctionOptions), typeof(Storage.MongoStorageOptions),
+        typeof(Storage.Filters.FilterLimits), typeof(Functions.FunctionOptions), typeof(Memory.MemoryOptions), typeof(Storage.MongoStorageOptions),
         typeof(Documents.QueryOptions), typeof(RateLimiting.RateLimitOptions), typeof(Realtime.RealtimeOptions),
         typeof(Common.RequestBodyLimits), typeof(RequestHeadLimits), typeof(Functions.Schedules.ScheduleOptions),
         typeof(ShutdownOptions), typeof(Email.SmtpOptions), typeof(Storage.StorageOptions),

@@ -5,7 +5,17 @@ using System.Text.Json;
 namespace Baas.Bench;
 
 /// <summary>Start-up time and memory of one server process.</summary>
-internal sealed record ProcessFigures(string Name, double StartupMilliseconds, double IdleRssMegabytes, double AfterRunRssMegabytes);
+/// <summary>
+/// One process of the HTTP suite: its start, and its RSS idle (1 s after the first 200, and <see cref="BenchRun.IdleTrimWait"/>
+/// after it) and after the run (at once, and <see cref="BenchRun.IdleTrimWait"/> later: after the server's idle trim).
+/// </summary>
+internal sealed record ProcessFigures(
+    string Name,
+    double StartupMilliseconds,
+    double IdleRssMegabytes,
+    double IdleTrimmedRssMegabytes,
+    double AfterRunRssMegabytes,
+    double AfterRunTrimmedRssMegabytes);
 
 /// <summary>One of the issue's targets and whether this run met it.</summary>
 /// <remarks>
@@ -155,12 +165,16 @@ internal sealed record BenchReport(
         }
 
         md.AppendLine();
-        md.AppendLine("| process | start to first 200 on /health (ms) | RSS idle (MB) | RSS after run (MB) |");
-        md.AppendLine("| --- | ---: | ---: | ---: |");
+        var wait = BenchRun.IdleTrimWait.TotalSeconds;
+        md.AppendLine(Format($"| process | start to first 200 on /health (ms) | RSS idle, 1 s after (MB) | RSS idle, {wait:N0} s after (MB) | RSS after run, at its end (MB) | RSS after run, {wait:N0} s later (MB) |"));
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var p in Processes)
         {
-            md.AppendLine(Format($"| {p.Name} | {p.StartupMilliseconds:N0} | {p.IdleRssMegabytes:N0} | {p.AfterRunRssMegabytes:N0} |"));
+            md.AppendLine(Format($"| {p.Name} | {p.StartupMilliseconds:N0} | {p.IdleRssMegabytes:N0} | {p.IdleTrimmedRssMegabytes:N0} | {p.AfterRunRssMegabytes:N0} | {p.AfterRunTrimmedRssMegabytes:N0} |"));
         }
+
+        md.AppendLine();
+        md.AppendLine(Format($"The second reading of each pair comes {wait:N0} s after the last request: the server's idle memory trim (`Baas:Memory:TrimWhenIdle`) runs after `Baas:Memory:IdleDelay` (default 5 s) without a request."));
 
         md.AppendLine();
         md.AppendLine(Format($"Targets from the issue. \"Scaled\" multiplies a throughput target by this run's ceiling over the {ReferenceCeiling:N0}/s the bare endpoint does on the idle machine, to factor out load from other processes."));

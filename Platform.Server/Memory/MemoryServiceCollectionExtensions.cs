@@ -1,0 +1,18 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Platform.Server.Memory;
+
+/// <summary>Wiring of the idle memory trim (<see cref="MemoryOptions"/>).</summary>
+internal static class MemoryServiceCollectionExtensions
+{
+    public static IServiceCollection AddBaasMemory(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<MemoryOptions>().BindConfiguration(MemoryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<RequestActivity>();
+        services.TryAddSingleton<IMemoryTrimmer, ProcessMemoryTrimmer>();
+        services.AddHostedService<IdleMemoryTrimmer>();
+        return services;
+    }
+}
