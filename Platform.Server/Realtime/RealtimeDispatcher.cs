@@ -65,7 +65,7 @@ internal sealed class RealtimeDispatcher(
     /// <summary>Most queued messages a connection's worker writes with one flush when it has a backlog.</summary>
     public const int MaxMessagesPerFlush = 64;
 
-    /// <summary>Connections a change is handed to before the dispatcher lets the thread pool send what it wrote (<see cref="DispatchAsync"/>).</summary>
+    /// <summary>Connections a change is handed to before the dispatcher lets the thread pool send what it left behind, if anything (<see cref="DispatchAsync"/>).</summary>
     public const int FanOutSlice = 64;
 
     private readonly Lock _gate = new();
