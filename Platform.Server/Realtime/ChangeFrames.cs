@@ -31,17 +31,32 @@ internal sealed class ChangeFrames
     /// </summary>
     public void Write(IHubProtocol protocol, ChangeEvent change, IBufferWriter<byte> output)
     {
-        var frame = FrameFor(protocol, change);
-        if (frame.Offset < 0 || change.SubscriptionId.Length != Placeholder.Length || !Ascii.IsValid(change.SubscriptionId))
+        if (!TryGetShared(protocol, change, out var frame))
         {
             protocol.WriteMessage(new InvocationMessage(RealtimeEvents.Change, [change]), output);
             return;
         }
 
-        var span = output.GetSpan(frame.Bytes.Length);
-        frame.Bytes.CopyTo(span);
-        Encoding.ASCII.GetBytes(change.SubscriptionId, span.Slice(frame.Offset, Placeholder.Length));
-        output.Advance(frame.Bytes.Length);
+        var span = output.GetSpan(frame.Length);
+        frame.CopyTo(span, change);
+        output.Advance(frame.Length);
+    }
+
+    /// <summary>
+    /// The shared frame <paramref name="change"/> is written from in <paramref name="protocol"/>'s format; false when it
+    /// cannot be shared (an id of another length, a frame without exactly one placeholder) and the protocol must write it.
+    /// </summary>
+    public bool TryGetShared(IHubProtocol protocol, ChangeEvent change, out SharedFrame frame)
+    {
+        var encoded = FrameFor(protocol, change);
+        if (encoded.Offset < 0 || change.SubscriptionId.Length != Placeholder.Length || !Ascii.IsValid(change.SubscriptionId))
+        {
+            frame = default;
+            return false;
+        }
+
+        frame = new SharedFrame(encoded.Bytes, encoded.Offset);
+        return true;
     }
 
     private Frame FrameFor(IHubProtocol protocol, ChangeEvent change)
@@ -84,4 +99,21 @@ internal sealed class ChangeFrames
     }
 
     private sealed record Frame(IHubProtocol Protocol, string Type, byte[] Bytes, int Offset);
+}
+
+/// <summary>
+/// One change's frame in one protocol, shared by every recipient: <see cref="CopyTo"/> writes a recipient's copy, with its
+/// subscription id where the placeholder is.
+/// </summary>
+internal readonly struct SharedFrame(byte[] bytes, int idOffset)
+{
+    /// <summary>The frame's length in bytes.</summary>
+    public int Length => bytes.Length;
+
+    /// <summary>Writes the frame for <paramref name="change"/>'s subscription to the start of <paramref name="destination"/>.</summary>
+    public void CopyTo(Span<byte> destination, ChangeEvent change)
+    {
+        bytes.CopyTo(destination);
+        Encoding.ASCII.GetBytes(change.SubscriptionId, destination.Slice(idOffset, RealtimeDispatcher.SubscriptionIdLength));
+    }
 }

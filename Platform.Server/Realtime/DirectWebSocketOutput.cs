@@ -89,6 +89,15 @@ internal sealed class DirectWebSocketOutput : PipeWriter
     /// <summary>Whether this connection's output goes to its websocket directly (known once it wrote something).</summary>
     public bool IsDirect => _mode == Mode.Direct;
 
+    /// <summary>
+    /// Whether messages written around this output may go to the websocket now (<see cref="DirectChangeSender"/>): it sends
+    /// directly, and neither was it completed nor did it find the websocket closed.
+    /// </summary>
+    public bool TakesMessages => _mode == Mode.Direct && !Volatile.Read(ref _readerGone) && !Volatile.Read(ref _completed);
+
+    /// <summary>Whether the connection's messages are binary (MessagePack) rather than text (JSON) websocket messages.</summary>
+    public bool Binary => _format?.ActiveFormat == TransferFormat.Binary;
+
     public override void Advance(int bytes)
     {
         if (Decide() == Mode.Pipe)
@@ -147,7 +156,7 @@ internal sealed class DirectWebSocketOutput : PipeWriter
             return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: _readerGone));
         }
 
-        var type = _format?.ActiveFormat == TransferFormat.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
+        var type = Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
         ValueTask send;
         try
         {
@@ -325,19 +334,28 @@ internal sealed class DirectWebSocketOutput : PipeWriter
         ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or ConnectionAbortedException;
 }
 
-/// <summary>How many realtime connections have sent to their websocket directly since start, and how many messages (tests).</summary>
+/// <summary>
+/// How many realtime connections have sent to their websocket directly since start, how many messages, and how many of
+/// those were change events written around the hub by <see cref="DirectChangeSender"/> (tests).
+/// </summary>
 internal sealed class DirectSendCounter
 {
     private long _connections;
     private long _messages;
+    private long _changeFrames;
 
     public long Connections => Interlocked.Read(ref _connections);
 
-    public long Messages => Interlocked.Read(ref _messages);
+    /// <summary>Every message sent directly, change events written around the hub included.</summary>
+    public long Messages => Interlocked.Read(ref _messages) + ChangeFrames;
+
+    public long ChangeFrames => Interlocked.Read(ref _changeFrames);
 
     public void Opened() => Interlocked.Increment(ref _connections);
 
     public void Sent() => Interlocked.Increment(ref _messages);
+
+    public void ChangeFrameSent() => Interlocked.Increment(ref _changeFrames);
 }
 
 /// <summary>
@@ -385,6 +403,9 @@ internal static class DirectWebSocketSends
             var transport = connection.Transport;
             var output = new DirectWebSocketOutput(transport.Output, accepted, connection.Features.Get<ITransferFormatFeature>(), counter);
             connection.Transport = new DuplexPipe(transport.Input, output);
+
+            // For the change events the dispatcher writes around the hub (DirectChangeSender).
+            connection.Features.Set(output);
         }
 
         return next(connection);

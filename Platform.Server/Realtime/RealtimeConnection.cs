@@ -70,6 +70,9 @@ internal sealed class RealtimeConnection : IDisposable
     /// <summary>Where this connection's messages are sent (the hub's proxy for it); set when the connection is accepted.</summary>
     public IClientProxy? Proxy { get; set; }
 
+    /// <summary>Writes this connection's change events to its socket around the hub, or null when it cannot (<see cref="DirectChangeSender"/>).</summary>
+    public DirectChangeSender? Direct { get; set; }
+
     /// <summary>
     /// A send the dispatcher started on its own thread that had not completed when it returned (a client not reading, the
     /// hub writing something else): the worker waits for it before anything else. Read and written only with the send

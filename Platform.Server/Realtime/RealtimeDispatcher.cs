@@ -65,7 +65,7 @@ internal sealed class RealtimeDispatcher(
     /// <summary>Most queued messages a connection's worker writes with one flush when it has a backlog.</summary>
     public const int MaxMessagesPerFlush = 64;
 
-    /// <summary>Connections a change is handed to before the dispatcher lets the thread pool send what it wrote (<see cref="DispatchAsync"/>).</summary>
+    /// <summary>Connections a change is handed to before the dispatcher lets the thread pool send what it left behind, if anything (<see cref="DispatchAsync"/>).</summary>
     public const int FanOutSlice = 64;
 
     private readonly Lock _gate = new();
@@ -247,6 +247,7 @@ internal sealed class RealtimeDispatcher(
 
         metrics.ConnectionOpened();
         connection.Proxy = (IClientProxy?)context.Features.Get<ConnectionProxy>() ?? hub.Clients.Client(connection.Id);
+        connection.Direct = context.Features.Get<DirectChangeSender>();
         connection.Sender = Task.Run(() => RunAsync(connection), CancellationToken.None);
         return ConnectOutcome.Accepted;
     }
@@ -480,28 +481,40 @@ internal sealed class RealtimeDispatcher(
         List<RealtimeConnection>? overflowed = null;
         var sinceYield = 0;
         var sentHere = 0;
+        var leftWork = false;
         foreach (var connection in recipients)
         {
             if (++sinceYield > FanOutSlice)
             {
-                // Every frame written here leaves a work item behind (SignalR's websocket send loop for that connection)
-                // at the end of the thread pool's queue. Going on through thousands of connections first would pile up
-                // thousands of them, each holding its connection's buffers, until the cache holds none of them when they
-                // run; yielding lets the pool send this slice's frames while they are still warm (issue 13 item 1).
+                // A frame written through SignalR's own transport leaves a work item behind (its websocket send loop for
+                // that connection) at the end of the thread pool's queue, and so does a change queued for a worker. Going on
+                // through thousands of connections first would pile up thousands of them, each holding its connection's
+                // buffers, until the cache holds none of them when they run; yielding lets the pool send this slice's frames
+                // while they are still warm (issue 13 item 1). A slice that left nothing behind (every frame went to its
+                // socket here) goes on without the yield, which cost a thread-pool wake-up per slice for nothing.
                 sinceYield = 1;
-                await Task.Yield();
+                if (leftWork)
+                {
+                    leftWork = false;
+                    await Task.Yield();
+                }
             }
 
             if (connection.DropReason is not null || connection.IsClosed)
             {
                 metrics.EventDropped("closing");
             }
-            else if (TryDeliverHere(connection, dispatched, limits, out var sent))
+            else if (TryDeliverHere(connection, dispatched, limits, out var sent, out var onSocket))
             {
                 sentHere += sent;
+                leftWork |= !onSocket;
                 continue;
             }
-            else if (!connection.Queue.Writer.TryWrite(new ConnectionWork(dispatched, null)))
+            else if (connection.Queue.Writer.TryWrite(new ConnectionWork(dispatched, null)))
+            {
+                leftWork = true;
+            }
+            else
             {
                 (overflowed ??= []).Add(connection);
             }
@@ -921,9 +934,12 @@ internal sealed class RealtimeDispatcher(
     // worker (a thread-pool hop per recipient). Only cheap matching runs here: a costly one (charged to the client
     // address's budget, run on the background matcher) goes through the queue, as does everything while the connection
     // has a backlog, so order and backpressure are the worker's as before. False: queue it.
-    private bool TryDeliverHere(RealtimeConnection connection, DispatchedChange dispatched, RealtimeOptions limits, out int sent)
+    // onSocket: nothing was left for another thread (no event, or it went to the socket through the connection's
+    // DirectChangeSender); false when the hub's path may have left its transport a send to do.
+    private bool TryDeliverHere(RealtimeConnection connection, DispatchedChange dispatched, RealtimeOptions limits, out int sent, out bool onSocket)
     {
         sent = 0;
+        onSocket = true;
         if (connection.Proxy is not { } client || !connection.TryEnterSend())
         {
             return false;
@@ -953,6 +969,7 @@ internal sealed class RealtimeDispatcher(
             // Matched right here rather than through Match: no list per recipient for the usual one event (issue 13 item 1:
             // at 5,000 recipients a change's allocations are what start the garbage collections of a fan-out).
             OutgoingMessage? first = null;
+            ChangeEvent? firstChange = null;
             List<OutgoingMessage>? more = null;
             foreach (var subscription in candidates)
             {
@@ -971,6 +988,7 @@ internal sealed class RealtimeDispatcher(
                 {
                     case null when first is null:
                         first = message;
+                        firstChange = change;
                         break;
                     case null:
                         (more ??= [first]).Add(message);
@@ -991,6 +1009,29 @@ internal sealed class RealtimeDispatcher(
                 return true;
             }
 
+            if (more is null && connection.Direct is { } direct)
+            {
+                switch (direct.TrySend(dispatched, firstChange!, out var room))
+                {
+                    case DirectSend.Sent:
+                        sent = 1;
+                        if (room is not null)
+                        {
+                            // The socket's queue is over its limit: the worker waits for room before anything else, as for a
+                            // hub write that did not complete. The marker wakes it; the queue was empty, so it fits.
+                            connection.PendingSend = room;
+                            connection.Queue.Writer.TryWrite(default);
+                            onSocket = false;
+                        }
+
+                        return true;
+                    case DirectSend.Gone:
+                        // The connection is closing: its events go with it, as a hub write to a closed websocket would.
+                        return true;
+                }
+            }
+
+            onSocket = false;
             var sending = client.SendAsync(RealtimeEvents.Change, more is null ? new ChangeBatch(first) : new ChangeBatch(more), connection.SendAborted);
             sent = more?.Count ?? 1;
             if (!sending.IsCompletedSuccessfully)

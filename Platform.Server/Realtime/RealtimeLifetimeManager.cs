@@ -10,13 +10,20 @@ namespace Platform.Server.Realtime;
 /// (<see cref="ConnectionProxy"/>; the lookup, a string hash and a dictionary read per recipient, was ~2 % of a fan-out's
 /// server CPU, bench/README.md h/rt-sub). Everything else, groups and users included, is SignalR's.
 /// </summary>
-internal sealed class RealtimeLifetimeManager(ILogger<DefaultHubLifetimeManager<RealtimeHub>> logger)
+internal sealed class RealtimeLifetimeManager(ILogger<DefaultHubLifetimeManager<RealtimeHub>> logger, DirectSendCounter counter)
     : DefaultHubLifetimeManager<RealtimeHub>(logger)
 {
     public override Task OnConnectedAsync(HubConnectionContext connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
         connection.Features.Set(new ConnectionProxy(connection));
+
+        // A websocket whose writes go to its socket: the dispatcher writes change events to it directly.
+        if (DirectChangeSender.For(connection, counter) is { } direct)
+        {
+            connection.Features.Set(direct);
+        }
+
         return base.OnConnectedAsync(connection);
     }
 }

@@ -52,6 +52,9 @@ internal sealed class SocketOutputStream : Stream
 {
     private const int ChunkSize = 16 * 1024;
 
+    // FIN and the close opcode (RFC 6455, 5.2): the first byte of every close frame a websocket sends.
+    private const byte CloseFrameStart = 0x88;
+
     private readonly Stream _inner;
     private readonly Socket _socket;
     private readonly int _queueLimit;
@@ -63,6 +66,7 @@ internal sealed class SocketOutputStream : Stream
     private int _received;
     private long _queuedBytes;
     private bool _sending;
+    private bool _closeSent;
     private Task _sender = Task.CompletedTask;
     private TaskCompletionSource? _room;
     private Exception? _failure;
@@ -172,6 +176,32 @@ internal sealed class SocketOutputStream : Stream
         }
     }
 
+    /// <summary>
+    /// Writes one whole websocket frame that the caller built (<see cref="DirectChangeSender"/>), as the websocket's own
+    /// writes go: sent at once or queued, in order with them. False when the connection takes no more data frames: its
+    /// socket failed or closed, or the websocket already sent its close frame (RFC 6455: no data after it); the frame is
+    /// dropped then. <paramref name="room"/> is what the websocket's own write would wait for: a task while the queue is
+    /// over its limit, else null.
+    /// </summary>
+    public bool TrySendFrame(ReadOnlySpan<byte> frame, out Task? room)
+    {
+        room = null;
+        if (_mode != Mode.Socket)
+        {
+            return false;
+        }
+
+        try
+        {
+            room = Send(frame, dataFrame: true);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
@@ -278,7 +308,9 @@ internal sealed class SocketOutputStream : Stream
     }
 
     // Sends what it can at once; queues the rest. Returns a task to wait for when the queue is over its limit, else null.
-    private Task? Send(ReadOnlySpan<byte> data)
+    // The websocket writes each frame with one write (header and payload from one buffer), so a write of its that starts
+    // with a close frame's first byte is its close frame; a data frame of TrySendFrame is refused from then on.
+    private Task? Send(ReadOnlySpan<byte> data, bool dataFrame = false)
     {
         var startSender = false;
         Task? room = null;
@@ -287,6 +319,16 @@ internal sealed class SocketOutputStream : Stream
             if (_failure is not null)
             {
                 throw new IOException("The connection's socket is closed.", _failure);
+            }
+
+            if (dataFrame && _closeSent)
+            {
+                throw new IOException("The websocket sent its close frame.");
+            }
+
+            if (!dataFrame && !data.IsEmpty && data[0] == CloseFrameStart)
+            {
+                _closeSent = true;
             }
 
             if (!_sending)

@@ -322,6 +322,35 @@ public sealed class SocketSendTests
         await Assert.ThrowsAsync<IOException>(async () => await stream.WriteAsync(chunk, cancellationToken));
     }
 
+    [Fact]
+    public async Task Stream_TakesWholeDataFramesInOrderWithTheWebSocketsOwn_NoneAfterItsCloseFrame()
+    {
+        using var pair = await SocketPair.OpenAsync();
+        var (stream, _) = await DirectStreamAsync(pair, limit: 64 * 1024, new SocketSendCounter());
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var websocket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = Timeout.InfiniteTimeSpan });
+        byte[] around = [0x81, 0x01, (byte)'b'];
+
+        await websocket.SendAsync("a"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        Assert.True(stream.TrySendFrame(around, out var room));
+        Assert.Null(room);
+        await websocket.SendAsync("c"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        await websocket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
+
+        // RFC 6455: nothing after the close frame.
+        Assert.False(stream.TrySendFrame(around, out _));
+        byte[] expected = [0x81, 0x01, (byte)'a', 0x81, 0x01, (byte)'b', 0x81, 0x01, (byte)'c', 0x88, 0x02, 0x03, 0xE8];
+        var received = new byte[expected.Length + 16];
+        var read = 0;
+        while (read < expected.Length)
+        {
+            read += await pair.Client.ReceiveAsync(received.AsMemory(read), cancellationToken).AsTask().WaitAsync(HubClient.Patience, cancellationToken);
+        }
+
+        Assert.Equal(expected, received[..read]);
+        await stream.CloseAsync(TimeSpan.FromSeconds(1));
+    }
+
     private static Dictionary<string, string?> Settings(bool directOutput, Dictionary<string, string?>? more = null)
     {
         var settings = new Dictionary<string, string?>
