@@ -54,11 +54,12 @@ public sealed class SchemaValidator
     /// document holding thousands of strings that each take just under it would hold a core for as many seconds, so the
     /// check stops at the first value it reaches past this budget and the document is refused.
     /// </param>
-    public IReadOnlyList<FieldError> Validate(JsonObject userFields, TimeSpan budget)
+    /// <param name="time">The clock the budget is measured on (tests); <see cref="TimeProvider.System"/> when null.</param>
+    public IReadOnlyList<FieldError> Validate(JsonObject userFields, TimeSpan budget, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(userFields);
         var token = ToToken(userFields);
-        return Checked(() => new BudgetedValidator(budget).Validate(token, _schema), token);
+        return Checked(() => new BudgetedValidator(budget, time ?? TimeProvider.System).Validate(token, _schema), token);
     }
 
     /// <summary>
@@ -66,13 +67,13 @@ public sealed class SchemaValidator
     /// through this override, so the time one document may take is the budget plus at most one regex match. Built from
     /// default settings, as <c>JsonSchema.Validate</c> builds its own: the parameterless constructor has no format validators.
     /// </summary>
-    private sealed class BudgetedValidator(TimeSpan budget) : JsonSchemaValidator(new JsonSchemaValidatorSettings())
+    private sealed class BudgetedValidator(TimeSpan budget, TimeProvider time) : JsonSchemaValidator(new JsonSchemaValidatorSettings())
     {
-        private readonly long _start = System.Diagnostics.Stopwatch.GetTimestamp();
+        private readonly long _start = time.GetTimestamp();
 
         protected override ICollection<ValidationError> Validate(JToken token, JsonSchema schema, SchemaType schemaType, string? propertyName, string propertyPath)
         {
-            if (System.Diagnostics.Stopwatch.GetElapsedTime(_start) > budget)
+            if (time.GetElapsedTime(_start) > budget)
             {
                 throw new SchemaBudgetExceededException(token, budget);
             }
@@ -109,7 +110,7 @@ public sealed class SchemaValidator
 
     /// <summary>
     /// The former path: the document serialized to text and parsed back by NJsonSchema. Kept for the test that
-    /// pins <see cref="Validate(JsonObject, TimeSpan)"/> to the same results.
+    /// pins <see cref="Validate(JsonObject, TimeSpan, TimeProvider)"/> to the same results.
     /// </summary>
     internal IReadOnlyList<FieldError> ValidateAsText(JsonObject userFields)
     {

@@ -32,7 +32,9 @@ public sealed class SchemaBudgetTests(SchemaBudgetFixture fixture) : IClassFixtu
 
         var problem = await HttpAssert.ProblemAsync(HttpStatusCode.UnprocessableEntity, "schema_validation",
             await fixture.Service.PostJsonAsync($"/api/collections/{name}/documents", body));
-        Assert.StartsWith("tags", problem["errors"]![0]!["path"]!.GetValue<string>(), StringComparison.Ordinal);
+        // Where it stopped depends on the machine's speed (the root itself on a loaded one); SchemaValidatorTests pins the
+        // path on a stepping clock.
+        Assert.Matches(@"^(tags|\(document\))", problem["errors"]![0]!["path"]!.GetValue<string>());
         Assert.Contains("SchemaTimeout", problem["errors"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
         using var read = await fixture.Service.GetAsync($"/api/collections/{name}/documents/big", Ct);
         Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
