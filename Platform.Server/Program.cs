@@ -21,6 +21,13 @@ catch (Platform.Server.Storage.StorageStartupException ex)
     await Console.Error.WriteLineAsync("Start-up failed: " + ex.Message);
     return 1;
 }
+catch (Platform.Server.Storage.StorageUnavailableException ex)
+{
+    // The store could not be opened at start (e.g. Baas:DataDir is a file or not writable): a clear line and exit code 1,
+    // not an unhandled exception's abort.
+    await Console.Error.WriteLineAsync("Start-up failed: " + ex.Message + (ex.InnerException is { } inner ? " " + inner.Message : ""));
+    return 1;
+}
 
 return 0;
 

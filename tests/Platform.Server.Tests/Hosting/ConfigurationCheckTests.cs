@@ -90,6 +90,29 @@ public sealed class ConfigurationCheckTests
     }
 
     [Fact]
+    public async Task DataDirThatIsAFile_EndsStartUp_WithOneLineNamingThePath_ExitCode1()
+    {
+        // Was an unhandled StorageUnavailableException: exit code 134 (abort) and a stack trace on standard error.
+        var file = Path.Combine(Path.GetTempPath(), "baas-tests", Guid.NewGuid().ToString("N") + ".not-a-dir");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await File.WriteAllTextAsync(file, "x", Ct);
+        try
+        {
+            var (exitCode, errorLines, output) = await RunServerAsync([$"--Baas:DataDir={file}"]);
+
+            Assert.Equal(1, exitCode);
+            var line = Assert.Single(errorLines);
+            Assert.StartsWith("Start-up failed: Cannot open the SQLite store at ", line, StringComparison.Ordinal);
+            Assert.Contains(file, line, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", output + line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void Describe_NamesTheSectionKey_ForDataAnnotationAndBindingFailures()
     {
         var annotation = new Microsoft.Extensions.Options.OptionsValidationException(
