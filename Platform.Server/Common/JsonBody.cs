@@ -170,7 +170,11 @@ public static class JsonBody
     /// <summary>The <c>charset</c> parameter of <paramref name="contentType"/> when it names anything but UTF-8, else null.</summary>
     internal static string? NonUtf8Charset(string? contentType)
     {
-        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var parsed) || !parsed.Charset.HasValue)
+        // Most bodies declare no charset: no header parse (and its allocation) on every write for them.
+        if (contentType is null
+            || !contentType.Contains("charset", StringComparison.OrdinalIgnoreCase)
+            || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+            || !parsed.Charset.HasValue)
         {
             return null;
         }

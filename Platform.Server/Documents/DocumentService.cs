@@ -510,10 +510,7 @@ public sealed class DocumentService(
 
         if (command.IfNoneMatch is { } noneMatch && Preconditions.IfNoneMatchHolds(noneMatch, version))
         {
-            throw new DomainException(ErrorKind.PreconditionFailed, "version_mismatch", $"Document '{command.TargetId}' exists at version {version}; If-None-Match did not hold.")
-            {
-                Extensions = new Dictionary<string, object?> { ["currentVersion"] = version },
-            };
+            throw PreconditionFailed(command.TargetId!, version, $"Document '{command.TargetId}' exists at version {version}; If-None-Match did not hold.");
         }
 
         return version;
@@ -560,10 +557,10 @@ public sealed class DocumentService(
     private static InvalidInputException IdMismatch(string supplied, string idFromUrl) =>
         new("id_mismatch", $"The body's _id '{supplied}' differs from the URL's '{idFromUrl}'.", SystemFields.Id);
 
-    private static DomainException PreconditionFailed(string id, long? version) =>
-        new(ErrorKind.PreconditionFailed, "version_mismatch", version is null
+    private static DomainException PreconditionFailed(string id, long? version, string? detail = null) =>
+        new(ErrorKind.PreconditionFailed, "version_mismatch", detail ?? (version is null
             ? $"Document '{id}' does not exist, so If-Match cannot hold."
-            : $"Document '{id}' is at version {version}; If-Match did not hold.")
+            : $"Document '{id}' is at version {version}; If-Match did not hold."))
         {
             Extensions = new Dictionary<string, object?> { ["currentVersion"] = version },
         };

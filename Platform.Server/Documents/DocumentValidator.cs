@@ -132,11 +132,16 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
             SystemFields.Id);
     }
 
-    private static void CheckName(string name, string path)
+    /// <summary>
+    /// A field name's rules (400 <c>invalid_field_name</c> naming <paramref name="path"/>): not empty, no leading <c>$</c>,
+    /// no <c>.</c>, no control character or <c>"</c>, and no leading <c>_</c> unless <paramref name="systemPrefixAllowed"/>
+    /// (profile data, which has no system fields).
+    /// </summary>
+    internal static void CheckName(string name, string path, bool systemPrefixAllowed = false)
     {
         string? problem = name.Length == 0 ? "must not be empty"
             : name[0] == '$' ? "must not start with '$'"
-            : name[0] == '_' ? "must not start with '_' (reserved for system fields)"
+            : name[0] == '_' && !systemPrefixAllowed ? "must not start with '_' (reserved for system fields)"
             : name.Contains('.', StringComparison.Ordinal) ? "must not contain '.'"
             : FieldPaths.NameProblem(name);
         if (problem is not null)

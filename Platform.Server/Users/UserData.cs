@@ -40,16 +40,7 @@ public static class UserData
                 foreach (var (name, value) in obj)
                 {
                     var at = path + "." + name;
-                    var problem = name.Length == 0 ? "must not be empty"
-                        : name[0] == '$' ? "must not start with '$'"
-                        : name.Contains('.', StringComparison.Ordinal) ? "must not contain '.'"
-                        : Storage.FieldPaths.NameProblem(name);
-                    if (problem is not null)
-                    {
-                        var shown = name.Length > 80 ? string.Concat(name.AsSpan(0, 64), "...") : name;
-                        throw new InvalidInputException(DocumentValidator.InvalidFieldName, $"The key '{JsonInput.Printable(shown)}' {problem}.", JsonInput.Printable(at));
-                    }
-
+                    DocumentValidator.CheckName(name, at, systemPrefixAllowed: true);
                     CheckNames(value, at);
                 }
 
