@@ -464,11 +464,9 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                 }
 
                 var documents = await ReadingAsync(collection, null, () => cursor.ToListAsync(ct)).ConfigureAwait(false);
-                if (KeysetArrays.MayPage(query, documents.Count) && MongoQueryTranslator.ArraysOnSort(query.Sort) is { } arrays)
+                if (MongoQueryTranslator.ArrayProbe(collection, query, documents.Count) is { } probe)
                 {
                     // Paging over a key that holds arrays would skip or repeat documents: refuse it (see KeysetArrays).
-                    var filter = MongoFilterTranslator.Translate(query.Filter);
-                    var probe = filter.ElementCount == 0 ? arrays : new BsonDocument("$and", new BsonArray { filter, arrays });
                     var probing = session is null ? target.Find(probe, FindOptions(query.Timeout)) : target.Find(session, probe, FindOptions(query.Timeout));
                     var hit = await ReadingAsync(collection, null, () => probing.Limit(1).FirstOrDefaultAsync(ct)).ConfigureAwait(false);
                     if (hit is not null)
