@@ -433,6 +433,12 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                 {
                     // The collection was just created: the next session reads at a later time.
                 }
+                catch (MongoCommandException ex) when (ex.Code == MongoErrors.SnapshotUnavailable)
+                {
+                    // Still behind a catalog change after every attempt (a collection dropped and created again and again):
+                    // the store cannot answer this read now, which is a 503 like any outage, not a 500.
+                    throw new StorageUnavailableException($"MongoDB could not read '{collection}' at a snapshot after {MaxSnapshotReads} attempts: {ex.ErrorMessage}", ex);
+                }
             }
         }
     }
