@@ -805,9 +805,13 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         return hello.TryGetValue("msg", out var msg) && msg.IsString && msg.AsString == "isdbgrid" ? "sharded cluster" : null;
     }
 
-    /// <summary>Failures that mean "the database cannot be reached right now" (503), not a bad request.</summary>
+    /// <summary>
+    /// Failures that mean "the database cannot be reached right now" (503), not a bad request. A connection pool is
+    /// paused from a network error until the server is found again (a failover, a restarted member): an operation that
+    /// meets it on its retry too fails with <see cref="MongoConnectionPoolPausedException"/>, an outage like the others.
+    /// </summary>
     internal static bool IsUnavailable(Exception exception) => exception is
-        MongoConnectionException or MongoWaitQueueFullException or MongoNotPrimaryException
+        MongoConnectionException or MongoWaitQueueFullException or MongoConnectionPoolPausedException or MongoNotPrimaryException
         or MongoNodeIsRecoveringException or MongoWriteConcernException or TimeoutException;
 
     private static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
