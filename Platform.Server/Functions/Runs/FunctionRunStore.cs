@@ -29,8 +29,8 @@ public sealed class FunctionRunStore(IDocumentStore store, FunctionRunWriter wri
 
     private static readonly SortField[] OldestFirst = [new("startedAt"), new(SystemFields.Id)];
 
-    // The runs index's first field alone: the next function's name is the index's next entry on every provider (with
-    // more sort fields MongoDB, whose indexes do not end with the id, would sort every later run to find one).
+    // The runs index's first field alone: the next function's name is the index's next entry on every provider (a sort
+    // that adds fields the index does not lead with, such as the id, would make MongoDB sort every later run to find one).
     private static readonly SortField[] ByFunction = [new("function")];
 
     private static readonly RunStatus[] FailedStatuses = [RunStatus.Failed, RunStatus.TimedOut];

@@ -15,7 +15,8 @@ namespace Platform.Server.Functions.Runs;
 /// records wait; a caller beyond that waits for room (back pressure, never a dropped record). On shutdown the queue is
 /// drained before the store closes; records still queued when the process is killed are lost (the answers were given).
 /// A failed write is retried (<see cref="WriteAttempts"/> attempts with a growing delay), then its records are written
-/// one by one, and one that still fails is logged as lost.
+/// one by one, and one that still fails is logged as lost. A record found already there (a write reported as failed that
+/// had committed, which MongoDB can answer) is written, not lost.
 /// </para>
 /// </summary>
 public sealed partial class FunctionRunWriter : IHostedService, IDisposable
@@ -202,6 +203,15 @@ public sealed partial class FunctionRunWriter : IHostedService, IDisposable
                 await _store.WriteAsync(operations, stoppingToken);
                 return;
             }
+            catch (DuplicateIdException ex)
+            {
+                // An earlier attempt committed although it was reported as failed (MongoDB: a transaction whose commit
+                // outcome the driver could not learn, a majority write that timed out), so this group can never succeed
+                // again: each record is written on its own, where one that is there already counts as written.
+                Log.WriteFailed(_logger, records.Count, attempt, ex);
+                await WriteOneByOneAsync(records, stoppingToken);
+                return;
+            }
             catch (Exception ex) when (ex is not OperationCanceledException && attempt < WriteAttempts)
             {
                 Log.WriteFailed(_logger, records.Count, attempt, ex);
@@ -226,6 +236,10 @@ public sealed partial class FunctionRunWriter : IHostedService, IDisposable
             try
             {
                 await _store.WriteAsync([FunctionRunStore.Insert(record)], stoppingToken);
+            }
+            catch (DuplicateIdException)
+            {
+                // Run ids are unique: the record is the one an earlier, ambiguously failed attempt wrote. Not lost.
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

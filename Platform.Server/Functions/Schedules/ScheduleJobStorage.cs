@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using MongoDB.Driver;
 using Platform.Server.Hosting;
 using Platform.Server.Storage;
+using Platform.Server.Storage.Mongo;
 
 namespace Platform.Server.Functions.Schedules;
 
@@ -41,16 +42,27 @@ public static class ScheduleJobStorage
         });
     }
 
-    private static MongoStorage CreateMongo(StorageOptions storage, ScheduleOptions schedules)
+    /// <summary>
+    /// The job storage's client settings: the connection string's, with the documents' durability
+    /// (<c>Baas:Storage:Mongo:*</c>, docs/storage.md, "Durability"): with the default <c>majority</c> a job's state
+    /// acknowledged on one node survives a failover, so a due run is neither lost nor run twice after an election, and
+    /// the <c>wtimeout</c> bounds how long a Hangfire worker waits for a lagging member (a fixed <c>majority</c> without it
+    /// waited without bound, and ignored a configured <c>WriteConcern</c> or <c>Journal</c>).
+    /// </summary>
+    internal static MongoClientSettings MongoClientSettingsFor(StorageOptions storage)
     {
+        ArgumentNullException.ThrowIfNull(storage);
         var settings = MongoClientSettings.FromConnectionString(storage.ConnectionString);
         settings.ApplicationName ??= "baas-jobs";
+        settings.WriteConcern = MongoDurability.WriteConcernOf(storage.Mongo);
+        settings.ReadConcern = MongoDurability.ReadConcernOf(storage.Mongo);
+        settings.ReadPreference = ReadPreference.Primary;
+        return settings;
+    }
 
-        // Like the documents (docs/storage.md, Durability): a job's state acknowledged on one node survives a failover,
-        // so a due run is neither lost nor run twice after an election.
-        settings.WriteConcern = WriteConcern.WMajority;
-        settings.ReadConcern = ReadConcern.Majority;
-        return new MongoStorage(new MongoClient(settings), storage.Database, new Hangfire.Mongo.MongoStorageOptions
+    private static MongoStorage CreateMongo(StorageOptions storage, ScheduleOptions schedules)
+    {
+        return new MongoStorage(new MongoClient(MongoClientSettingsFor(storage)), storage.Database, new Hangfire.Mongo.MongoStorageOptions
         {
             // Hangfire's collections live in the data's database under their own prefix.
             Prefix = schedules.MongoPrefix,

@@ -29,18 +29,32 @@ internal static class MongoChangeStream
     private const int ClusterTimeHexLength = 18;
 
     /// <summary>
+    /// The names of collections in the database that hold no user documents (<see cref="IsUserCollection"/>): the
+    /// server's own (<c>_users</c>, <c>_function_runs</c>, ...), MongoDB's (<c>system.*</c>) and every name with a
+    /// <c>.</c>, which a Baas collection name never has (<c>^[a-z][a-z0-9_-]{0,62}$</c>) but the job storage's always
+    /// does (Hangfire.Mongo's <c>&lt;prefix&gt;.jobGraph</c>, <c>.locks</c>, <c>.server</c>, <c>.notifications</c>, ... share the
+    /// database, docs/functions-schedules.md). Used with <c>$not</c>, which also keeps events without a collection
+    /// (<c>dropDatabase</c>).
+    /// </summary>
+    public const string NotUserCollectionPattern = @"^_|\.";
+
+    /// <summary>
     /// Keeps the document events of user collections. Baas writes whole documents, so only inserts, replaces and
     /// deletes are expected; updates (from other clients of the database) are kept too and read with
     /// <c>fullDocument: updateLookup</c>. Everything else (drop, rename, index and collection events) is dropped
     /// on the server, before it crosses the network, and so is the update that stamps a function's delete with its
     /// origin right before the delete (<see cref="MongoOrigin"/>): it is part of the delete, not a change of its own.
+    /// So are the writes of collections that are not user collections (<see cref="NotUserCollectionPattern"/>): the job
+    /// storage's lock, heartbeat and queue writes (several a second on every node running schedules) would otherwise
+    /// each cross the network with a looked-up document and be skipped with a warning (an ObjectId <c>_id</c>), or reach
+    /// the realtime and trigger readers as changes of a collection that does not exist (a server's string <c>_id</c>).
     /// </summary>
     public static IReadOnlyList<BsonDocument> PipelineStages { get; } =
     [
         new BsonDocument("$match", new BsonDocument
         {
             { "operationType", new BsonDocument("$in", new BsonArray { "insert", "replace", "delete", "update" }) },
-            { "ns.coll", new BsonDocument("$not", new BsonRegularExpression("^_")) },
+            { "ns.coll", new BsonDocument("$not", new BsonRegularExpression(NotUserCollectionPattern)) },
             { "updateDescription.updatedFields." + MongoOrigin.DeleteField, new BsonDocument("$exists", false) },
         }),
     ];
@@ -236,7 +250,8 @@ internal static class MongoChangeStream
 
     /// <summary>
     /// The change an event describes, or null (with <paramref name="skipped"/> saying why) for an event that names
-    /// no Baas document: a non-string <c>_id</c>, or an update whose document was deleted before it could be read.
+    /// no Baas document: a collection that is not a user collection, a non-string <c>_id</c>, or an update whose document
+    /// was deleted before it could be read.
     /// </summary>
     public static StoredChange? ToStoredChange(BsonDocument change, out string? skipped)
     {
@@ -251,6 +266,13 @@ internal static class MongoChangeStream
         if (collection is null || !operation.IsString)
         {
             skipped = $"event {position} names no collection or operation";
+            return null;
+        }
+
+        if (!IsUserCollection(collection))
+        {
+            // The pipeline filters these out; kept here so the mapping alone never turns a job-storage write into a change.
+            skipped = $"event {position} on {collection} is not of a user collection";
             return null;
         }
 
@@ -345,11 +367,14 @@ internal static class MongoChangeStream
         { "changeStreamPreAndPostImages", new BsonDocument("enabled", true) },
     };
 
-    /// <summary>The <c>listCollections</c> filter for user collections whose pre-images are off.</summary>
+    /// <summary>
+    /// The <c>listCollections</c> filter for user collections whose pre-images are off (never the job storage's, whose
+    /// churn would then also write a pre-image per update, nor <c>system.*</c>).
+    /// </summary>
     public static BsonDocument CollectionsWithoutPreImagesFilter() => new()
     {
         { "type", "collection" },
-        { "name", new BsonDocument("$not", new BsonRegularExpression("^(_|system\\.)")) },
+        { "name", new BsonDocument("$not", new BsonRegularExpression(NotUserCollectionPattern)) },
         { "options.changeStreamPreAndPostImages.enabled", new BsonDocument("$ne", true) },
     };
 
@@ -376,11 +401,18 @@ internal static class MongoChangeStream
     }
 
     /// <summary>
-    /// Only user collections need pre-images: system collections (<c>_collections</c>, <c>_users</c>,
-    /// <c>_function_runs</c>, ...) never reach the feed (<see cref="PipelineStages"/> drops names starting with <c>_</c>
-    /// on the server), so their deletes need no previous state.
+    /// Only user collections need pre-images: the others (<see cref="NotUserCollectionPattern"/>: <c>_collections</c>,
+    /// <c>_users</c>, <c>_function_runs</c>, the job storage's <c>hangfire.*</c>, ...) never reach the feed
+    /// (<see cref="PipelineStages"/> drops them on the server), so their deletes need no previous state.
     /// </summary>
-    public static bool NeedsPreImages(string collection) => !collection.StartsWith('_');
+    public static bool NeedsPreImages(string collection) => IsUserCollection(collection);
+
+    /// <summary>Whether <paramref name="collection"/> may hold user documents: not matched by <see cref="NotUserCollectionPattern"/>.</summary>
+    public static bool IsUserCollection(string collection)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        return !collection.StartsWith('_') && !collection.Contains('.', StringComparison.Ordinal);
+    }
 
     private static BsonDocument? Document(BsonDocument change, string field) =>
         change.GetValue(field, BsonNull.Value) as BsonDocument;

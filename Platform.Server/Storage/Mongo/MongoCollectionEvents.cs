@@ -11,7 +11,8 @@ namespace Platform.Server.Storage.Mongo;
 internal static class MongoCollectionEvents
 {
     /// <summary>
-    /// Keeps the events that create, remove or reconfigure a user collection. <c>create</c> and <c>modify</c> are
+    /// Keeps the events that create, remove or reconfigure a user collection (not the server's own, MongoDB's nor the job
+    /// storage's: <see cref="MongoChangeStream.NotUserCollectionPattern"/>). <c>create</c> and <c>modify</c> are
     /// expanded events (<c>showExpandedEvents</c>, MongoDB 6.0). A <c>dropDatabase</c> has no <c>ns.coll</c>, which the
     /// <c>$not</c> keeps.
     /// </summary>
@@ -20,7 +21,7 @@ internal static class MongoCollectionEvents
         new BsonDocument("$match", new BsonDocument
         {
             { "operationType", new BsonDocument("$in", new BsonArray { "create", "drop", "rename", "modify", "dropDatabase" }) },
-            { "ns.coll", new BsonDocument("$not", new BsonRegularExpression("^(_|system\\.)")) },
+            { "ns.coll", new BsonDocument("$not", new BsonRegularExpression(MongoChangeStream.NotUserCollectionPattern)) },
         }),
     ];
 

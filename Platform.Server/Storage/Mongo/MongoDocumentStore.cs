@@ -433,6 +433,12 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                 {
                     // The collection was just created: the next session reads at a later time.
                 }
+                catch (MongoCommandException ex) when (ex.Code == MongoErrors.SnapshotUnavailable)
+                {
+                    // Still behind a catalog change after every attempt (a collection dropped and created again and again):
+                    // the store cannot answer this read now, which is a 503 like any outage, not a 500.
+                    throw new StorageUnavailableException($"MongoDB could not read '{collection}' at a snapshot after {MaxSnapshotReads} attempts: {ex.ErrorMessage}", ex);
+                }
             }
         }
     }
@@ -464,11 +470,9 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
                 }
 
                 var documents = await ReadingAsync(collection, null, () => cursor.ToListAsync(ct)).ConfigureAwait(false);
-                if (KeysetArrays.MayPage(query, documents.Count) && MongoQueryTranslator.ArraysOnSort(query.Sort) is { } arrays)
+                if (MongoQueryTranslator.ArrayProbe(collection, query, documents.Count) is { } probe)
                 {
                     // Paging over a key that holds arrays would skip or repeat documents: refuse it (see KeysetArrays).
-                    var filter = MongoFilterTranslator.Translate(query.Filter);
-                    var probe = filter.ElementCount == 0 ? arrays : new BsonDocument("$and", new BsonArray { filter, arrays });
                     var probing = session is null ? target.Find(probe, FindOptions(query.Timeout)) : target.Find(session, probe, FindOptions(query.Timeout));
                     var hit = await ReadingAsync(collection, null, () => probing.Limit(1).FirstOrDefaultAsync(ct)).ConfigureAwait(false);
                     if (hit is not null)
@@ -801,9 +805,13 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
         return hello.TryGetValue("msg", out var msg) && msg.IsString && msg.AsString == "isdbgrid" ? "sharded cluster" : null;
     }
 
-    /// <summary>Failures that mean "the database cannot be reached right now" (503), not a bad request.</summary>
+    /// <summary>
+    /// Failures that mean "the database cannot be reached right now" (503), not a bad request. A connection pool is
+    /// paused from a network error until the server is found again (a failover, a restarted member): an operation that
+    /// meets it on its retry too fails with <see cref="MongoConnectionPoolPausedException"/>, an outage like the others.
+    /// </summary>
     internal static bool IsUnavailable(Exception exception) => exception is
-        MongoConnectionException or MongoWaitQueueFullException or MongoNotPrimaryException
+        MongoConnectionException or MongoWaitQueueFullException or MongoConnectionPoolPausedException or MongoNotPrimaryException
         or MongoNodeIsRecoveringException or MongoWriteConcernException or TimeoutException;
 
     private static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)

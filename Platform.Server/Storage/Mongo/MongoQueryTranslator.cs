@@ -53,6 +53,30 @@ internal static class MongoQueryTranslator
     }
 
     /// <summary>
+    /// The read that finds a document making keyset paging over the query's sort unsafe (the query's filter and an
+    /// array at a sort path, <see cref="ArraysOnSort"/>), or null when none is needed: the page cannot be followed by
+    /// another (<see cref="KeysetArrays.MayPage"/>), the sort has only system fields, or the collection is one of the
+    /// server's own (<c>_function_runs</c>, <c>_audit</c>, <c>_function_versions</c>, ...). Those hold only what the server
+    /// writes, and it sorts them by fields it writes as scalars (<c>startedAt</c>, <c>function</c>, <c>at</c>, <c>name</c>),
+    /// so the probe could never find anything, while on MongoDB it costs a scan of every document the filter matches (no
+    /// index answers <c>$type: "array"</c>): each page of a function's runs read all its later runs again, and each step
+    /// of the retention pass's walk over function names (a page of one) every later run. SQLite skips the probe for
+    /// them too, knowing no document there ever held an array at those paths.
+    /// </summary>
+    public static BsonDocument? ArrayProbe(string collection, DocumentQuery query, int returned)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(query);
+        if (!KeysetArrays.MayPage(query, returned) || !MongoChangeStream.IsUserCollection(collection) || ArraysOnSort(query.Sort) is not { } arrays)
+        {
+            return null;
+        }
+
+        var filter = MongoFilterTranslator.Translate(query.Filter);
+        return filter.ElementCount == 0 ? arrays : new BsonDocument("$and", new BsonArray { filter, arrays });
+    }
+
+    /// <summary>
     /// A filter for documents holding an array on a path that breaks keyset paging over <paramref name="sort"/>
     /// (<see cref="KeysetArrays.Candidates"/>); null when the sort has no such path (only system fields).
     /// </summary>

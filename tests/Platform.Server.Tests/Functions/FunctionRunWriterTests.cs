@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Platform.Server.Functions;
@@ -6,6 +7,7 @@ using Platform.Server.Functions.Runs;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Filters;
 using Platform.Server.Tests.Auth;
+using Platform.Server.Tests.Hosting;
 
 namespace Platform.Server.Tests.Functions;
 
@@ -100,11 +102,34 @@ public sealed class FunctionRunWriterTests
         await writer.StopAsync(Ct);
     }
 
-    private static FunctionRunWriter NewWriter(IDocumentStore store, int perCommit) => new(
+    [Fact]
+    public async Task AGroupWriteThatCommittedButWasReportedAsFailed_IsNeitherLostNorRetriedInVain()
+    {
+        // MongoDB can report a transaction as failed that committed (its commit outcome unknown past the driver's retries,
+        // a majority write concern that timed out): the retry then finds the records there. They were logged as lost.
+        var store = new GatedStore { CommitsThenFailsLeft = 1 };
+        store.Open();
+        var capture = new CapturingLoggerProvider();
+        using var loggers = LoggerFactory.Create(builder => builder.AddProvider(capture));
+        using var writer = NewWriter(store, perCommit: 256, loggers.CreateLogger<FunctionRunWriter>());
+        await writer.StartAsync(Ct);
+        await writer.EnqueueAsync(Run("d1"), Ct);
+        await writer.FlushAsync(Ct).WaitAsync(Wait, Ct);
+        await writer.StopAsync(Ct);
+
+        Assert.Equal(1, store.Inner.Count(FunctionRunJson.Collection));
+        Assert.DoesNotContain(capture.Entries, e => e.Level == LogLevel.Error);
+
+        // The group that committed, its retry (a duplicate), then the record on its own (a duplicate, so written): no
+        // further group attempts with delays.
+        Assert.Equal(3, store.Writes);
+    }
+
+    private static FunctionRunWriter NewWriter(IDocumentStore store, int perCommit, ILogger<FunctionRunWriter>? logger = null) => new(
         store,
         Options.Create(new FunctionOptions { RunRecordsPerCommit = perCommit, MaxPendingRunRecords = 1000 }),
         TimeProvider.System,
-        NullLogger<FunctionRunWriter>.Instance);
+        logger ?? NullLogger<FunctionRunWriter>.Instance);
 
     private static FunctionRunRecord Run(string id, string function = "fn") => new(
         id, function, 1, RunTrigger.Callable, null, 1, RunStatus.Succeeded, DateTimeOffset.UtcNow, 1, [], null,
@@ -122,6 +147,12 @@ public sealed class FunctionRunWriterTests
         public List<int> OperationsPerWrite { get; } = [];
 
         public int FailuresLeft { get; set; }
+
+        /// <summary>Writes that commit and then throw as if they had failed (an ambiguous outcome).</summary>
+        public int CommitsThenFailsLeft { get; set; }
+
+        /// <summary>Every write call, failed ones included.</summary>
+        public int Writes { get; private set; }
 
         public void Open() => _gate.TrySetResult();
 
@@ -146,8 +177,11 @@ public sealed class FunctionRunWriterTests
         {
             FirstWriteStarted.TrySetResult();
             await _gate.Task.WaitAsync(cancellationToken);
+            bool ambiguous;
             lock (OperationsPerWrite)
             {
+                Writes++;
+                ambiguous = CommitsThenFailsLeft > 0 && CommitsThenFailsLeft-- > 0;
                 if (FailuresLeft > 0)
                 {
                     FailuresLeft--;
@@ -158,6 +192,10 @@ public sealed class FunctionRunWriterTests
             }
 
             await Inner.Store.WriteAsync(operations, cancellationToken);
+            if (ambiguous)
+            {
+                throw new StorageUnavailableException("The commit's outcome is unknown (test).");
+            }
         }
     }
 

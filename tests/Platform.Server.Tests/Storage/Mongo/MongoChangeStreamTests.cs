@@ -49,7 +49,7 @@ public class MongoChangeStreamTests
     {
         var stage = Assert.Single(MongoChangeStream.PipelineStages);
 
-        Bson.Equal("""{ "$match": { "operationType": { "$in": ["insert", "replace", "delete", "update"] }, "ns.coll": { "$not": /^_/ }, "updateDescription.updatedFields._baasDeleteOrigin": { "$exists": false } } }""", stage);
+        Bson.Equal("""{ "$match": { "operationType": { "$in": ["insert", "replace", "delete", "update"] }, "ns.coll": { "$not": /^_|\./ }, "updateDescription.updatedFields._baasDeleteOrigin": { "$exists": false } } }""", stage);
     }
 
     [Fact]
@@ -162,6 +162,45 @@ public class MongoChangeStreamTests
         Assert.Contains(reason, skipped, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("hangfire.server")]
+    [InlineData("hangfire.locks")]
+    [InlineData("jobs.jobGraph")]
+    [InlineData("system.views")]
+    [InlineData("_users")]
+    public void ToStoredChange_SkipsEventsOfCollectionsThatAreNotUserCollections(string collection)
+    {
+        // Hangfire.Mongo's server records have a string _id: without the check they became changes of "hangfire.server".
+        var change = Event("insert", collection, """{ "documentKey": { "_id": "host:1:abc" }, "fullDocument": { "_id": "host:1:abc" } }""");
+
+        Assert.Null(MongoChangeStream.ToStoredChange(change, out var skipped));
+        Assert.Contains("not of a user collection", skipped, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("tasks", true)]
+    [InlineData("a", true)]
+    [InlineData("my-items_2", true)]
+    [InlineData("_users", false)]
+    [InlineData("_function_runs", false)]
+    [InlineData("system.views", false)]
+    [InlineData("hangfire.jobGraph", false)]
+    [InlineData("hangfire.notifications", false)]
+    [InlineData("custom.prefix.locks", false)]
+    public void UserCollections_AreThoseThePatternLeaves_NoJobStorageNorSystemCollection(string collection, bool user)
+    {
+        Assert.Equal(user, MongoChangeStream.IsUserCollection(collection));
+        Assert.Equal(user, MongoChangeStream.NeedsPreImages(collection));
+        Assert.Equal(user, MongoChangeStream.CreateCollectionOptions(collection) is not null);
+
+        // The same split as the server-side filters of the feed, the collection events and the pre-images repair.
+        var pattern = new System.Text.RegularExpressions.Regex(MongoChangeStream.NotUserCollectionPattern);
+        Assert.Equal(!user, pattern.IsMatch(collection));
+        Assert.Equal(MongoChangeStream.NotUserCollectionPattern, MongoChangeStream.PipelineStages[0]["$match"]["ns.coll"]["$not"].AsBsonRegularExpression.Pattern);
+        Assert.Equal(MongoChangeStream.NotUserCollectionPattern, MongoChangeStream.CollectionsWithoutPreImagesFilter()["name"]["$not"].AsBsonRegularExpression.Pattern);
+        Assert.Equal(MongoChangeStream.NotUserCollectionPattern, MongoCollectionEvents.PipelineStages[0]["$match"]["ns.coll"]["$not"].AsBsonRegularExpression.Pattern);
+    }
+
     [Fact]
     public void ToStoredChange_Throws_WithoutAResumeToken()
     {
@@ -213,7 +252,7 @@ public class MongoChangeStreamTests
     {
         Bson.Equal("""{ "collMod": "tasks", "changeStreamPreAndPostImages": { "enabled": true } }""", MongoChangeStream.EnablePreImagesCommand("tasks"));
         Bson.Equal(
-            """{ "type": "collection", "name": { "$not": /^(_|system\.)/ }, "options.changeStreamPreAndPostImages.enabled": { "$ne": true } }""",
+            """{ "type": "collection", "name": { "$not": /^_|\./ }, "options.changeStreamPreAndPostImages.enabled": { "$ne": true } }""",
             MongoChangeStream.CollectionsWithoutPreImagesFilter());
         Assert.True(MongoChangeStream.NeedsPreImages("tasks"));
         Assert.False(MongoChangeStream.NeedsPreImages("_users"));

@@ -69,7 +69,7 @@ public class MongoCollectionEventsTests
         var match = Assert.Single(MongoCollectionEvents.PipelineStages)["$match"].AsBsonDocument;
 
         Assert.Equal(["create", "drop", "rename", "modify", "dropDatabase"], match["operationType"]["$in"].AsBsonArray.Select(v => v.AsString));
-        Assert.Equal("^(_|system\\.)", match["ns.coll"]["$not"].AsBsonRegularExpression.Pattern);
+        Assert.Equal("^_|\\.", match["ns.coll"]["$not"].AsBsonRegularExpression.Pattern);
         Assert.True(MongoCollectionEvents.Options(null).ShowExpandedEvents);
     }
 }

@@ -84,6 +84,10 @@ public class MongoDocumentStoreTests
     public void IsUnavailable_CoversTimeoutsButNotServerErrors()
     {
         Assert.True(MongoDocumentStore.IsUnavailable(new TimeoutException()));
+
+        // A pool paused by a network error (a failover) was a 500.
+        Assert.True(MongoDocumentStore.IsUnavailable(new MongoConnectionPoolPausedException("The connection pool is in paused state for server db1:27017.")));
+        Assert.True(MongoDocumentStore.IsUnavailable(new MongoWaitQueueFullException("full")));
         Assert.False(MongoDocumentStore.IsUnavailable(new MongoClientException("bad usage")));
         Assert.False(MongoDocumentStore.IsUnavailable(new InvalidOperationException()));
     }

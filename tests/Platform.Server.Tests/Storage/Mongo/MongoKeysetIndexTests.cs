@@ -228,4 +228,48 @@ public class MongoKeysetIndexTests
             await client.DropDatabaseAsync(database, ct);
         }
     }
+
+    [Fact]
+    public async Task Live_AFullPageOfTheServersOwnCollection_RunsNoArrayProbe_WhileAUserCollectionsPageStillDoes()
+    {
+        if (Server is not { } connectionString)
+        {
+            Assert.Skip($"{MongoStoreFixture.Variable} is not set: the array probe needs a MongoDB server");
+            return;
+        }
+
+        var ct = TestContext.Current.CancellationToken;
+        var database = "baas_test_" + Guid.NewGuid().ToString("N")[..16];
+        using var client = new MongoClient(connectionString);
+        try
+        {
+            using var store = new MongoDocumentStore(
+                Options.Create(new StorageOptions { Provider = StorageProvider.Mongo, ConnectionString = connectionString, Database = database }),
+                NullLogger<MongoDocumentStore>.Instance);
+            await store.InitializeAsync(ct);
+
+            // The same two documents, one with an array at the sort path, in a system collection and a user collection.
+            // Only the probe could see the array (the page's documents are the two scalar ones: an array sorts by its
+            // smallest element, '2026-01-03', last), so a refusal proves the probe ran.
+            foreach (var collection in new[] { FunctionCollections.Runs, "runs" })
+            {
+                await store.CreateCollectionAsync(collection, ct);
+                await client.GetDatabase(database).GetCollection<BsonDocument>(collection).InsertManyAsync(
+                [
+                    BsonDocument.Parse("{_id: 'r1', function: 'f', startedAt: '2026-01-01', _version: 1}"),
+                    BsonDocument.Parse("{_id: 'r2', function: 'f', startedAt: '2026-01-02', _version: 1}"),
+                    BsonDocument.Parse("{_id: 'r3', function: 'f', startedAt: ['2026-01-03'], _version: 1}"),
+                ], cancellationToken: ct);
+            }
+
+            var page = new DocumentQuery(MatchAllNode.Instance, [new("startedAt"), new("_id")], 2);
+
+            Assert.Equal(2, (await store.QueryAsync(FunctionCollections.Runs, page, ct)).Count);
+            await Assert.ThrowsAsync<SortOverArrayException>(() => store.QueryAsync("runs", page, ct));
+        }
+        finally
+        {
+            await client.DropDatabaseAsync(database, ct);
+        }
+    }
 }

@@ -12,6 +12,42 @@ public class MongoQueryTranslatorTests
 {
     private static readonly SortField Id = new("_id");
 
+    private static FieldNode Eq(string path, string value) => new(path, FieldOperator.Eq, JsonSerializer.SerializeToElement(value));
+
+    [Fact]
+    public void ArrayProbe_OfAFullUserPage_IsTheFilterAndAnArrayAtASortPath()
+    {
+        var query = new DocumentQuery(Eq("owner", "u1"), [new("due"), Id], 2);
+
+        Bson.Equal("{$and: [{owner: {$eq: 'u1'}}, {due: {$type: 'array'}}]}", MongoQueryTranslator.ArrayProbe("tasks", query, returned: 2)!);
+        Bson.Equal("{due: {$type: 'array'}}", MongoQueryTranslator.ArrayProbe("tasks", query with { Filter = MatchAllNode.Instance }, returned: 2)!);
+
+        // A last page (fewer than asked, no cursor) is never followed by another; a sort by system fields only never
+        // meets an array.
+        Assert.Null(MongoQueryTranslator.ArrayProbe("tasks", query, returned: 1));
+        Assert.Null(MongoQueryTranslator.ArrayProbe("tasks", query with { Sort = [new("_createdAt"), Id] }, returned: 2));
+    }
+
+    [Theory]
+    [InlineData("_function_runs")]
+    [InlineData("_audit")]
+    [InlineData("_function_versions")]
+    public void ArrayProbe_IsNeverRun_OnTheServersOwnCollections(string collection)
+    {
+        // A scan of every run the filter matches (no index answers $type: "array"), for a page of runs or each function
+        // name of the retention pass, where the server writes startedAt, function, at and name as scalars.
+        var runs = new DocumentQuery(
+            new AndNode([Eq("function", "f"), Eq("status", "failed")]),
+            [new("startedAt", Descending: true), new("_id", Descending: true)],
+            51,
+            [Json("\"2026-12-07T00:00:00.000Z\""), Json("\"r1\"")]);
+        var nextFunction = new DocumentQuery(new FieldNode("function", FieldOperator.Gt, JsonSerializer.SerializeToElement("a")), [new("function")], 1);
+
+        Assert.Null(MongoQueryTranslator.ArrayProbe(collection, runs, returned: 51));
+        Assert.Null(MongoQueryTranslator.ArrayProbe(collection, nextFunction, returned: 1));
+        Assert.NotNull(MongoQueryTranslator.ArrayProbe("runs", nextFunction, returned: 1));
+    }
+
     [Fact]
     public void Sort_MapsDirections_InOrder() =>
         Bson.Equal("{a: -1, 'b.c': 1, _id: 1}", MongoQueryTranslator.Sort([new("a", Descending: true), new("b.c"), Id]));
