@@ -91,15 +91,47 @@ public sealed class BaasInstrumentsTests : IDisposable
 
         metrics.RunEnded(RunTrigger.Document, RunStatus.Succeeded, TimeSpan.FromMilliseconds(250));
         metrics.RunEnded(RunTrigger.Callable, RunStatus.TimedOut, TimeSpan.FromSeconds(2));
+        metrics.RunEnded(RunTrigger.Document, RunStatus.Succeeded, TimeSpan.FromMilliseconds(50));
+        _listener.RecordObservableInstruments();
 
+        // The counter is observed: one cumulative measurement per trigger and outcome that has had a run.
         var runs = _measurements.Where(m => m.Instrument == "baas.functions.runs").ToList();
         Assert.Equal(2, runs.Count);
-        Assert.Contains(runs, m => Equals(m.Tags["trigger"], "document") && Equals(m.Tags["outcome"], "succeeded"));
-        Assert.Contains(runs, m => Equals(m.Tags["trigger"], "callable") && Equals(m.Tags["outcome"], RunStatus.TimedOut.Name()));
+        Assert.Contains(runs, m => Equals(m.Tags["trigger"], "document") && Equals(m.Tags["outcome"], "succeeded") && m.Value == 2);
+        Assert.Contains(runs, m => Equals(m.Tags["trigger"], "callable") && Equals(m.Tags["outcome"], RunStatus.TimedOut.Name()) && m.Value == 1);
+        Assert.All(runs, m => Assert.Equal("{run}", m.Unit));
         var durations = _measurements.Where(m => m.Instrument == "baas.functions.run.duration").ToList();
-        Assert.Equal([0.25, 2.0], durations.Select(m => m.Value).Order());
+        Assert.Equal([0.05, 0.25, 2.0], durations.Select(m => m.Value).Order());
         Assert.All(durations, m => Assert.Equal("s", m.Unit));
     }
+
+    [Fact]
+    public void FunctionRuntimeCounters_AreObservedAsRunningTotals()
+    {
+        var metrics = new FunctionRuntimeMetrics(Factory);
+        _meter = metrics.Meter;
+        _listener.Start();
+
+        metrics.ModuleParsed();
+        metrics.EngineCreated();
+        metrics.EngineCreated();
+        metrics.PoolHit();
+        metrics.PoolHit();
+        metrics.PoolHit();
+        metrics.InlineRun();
+        _listener.RecordObservableInstruments();
+        metrics.PoolHit();
+        _listener.RecordObservableInstruments();
+
+        Assert.Equal([1, 1], Values("baas.functions.modules_parsed"));
+        Assert.Equal([2, 2], Values("baas.functions.engines_created"));
+        Assert.Equal([3, 4], Values("baas.functions.engine_pool_hits"));
+        Assert.Equal([1, 1], Values("baas.functions.inline_runs"));
+        Assert.Equal(4, metrics.PoolHits);
+        Assert.Equal("{run}", Unit("baas.functions.engine_pool_hits"));
+    }
+
+    private double[] Values(string instrument) => [.. _measurements.Where(m => m.Instrument == instrument).Select(m => m.Value)];
 
     private double Sum(string instrument) => _measurements.Where(m => m.Instrument == instrument).Sum(m => m.Value);
 

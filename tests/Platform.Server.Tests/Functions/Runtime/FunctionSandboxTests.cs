@@ -425,6 +425,31 @@ public sealed class FunctionSandboxTests(FunctionRuntimeFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Run_BoundedCodeOnTheCallersThread_StillEndsAtItsBudget()
+    {
+        // An inline run has no timer: the engine's deadline constraint compares the budget as the script runs.
+        var name = FunctionRuntimeFixture.NewName();
+        var statements = string.Concat(Enumerable.Repeat(" s = s + ctx.args.n;", 1_000));
+        var code = "export default async function (ctx) { let s = 0;" + statements + " return s; }";
+        var invocation = FunctionRuntimeFixture.Invocation() with { Args = new JsonObject { ["n"] = 1 } };
+        var metrics = fixture.Metrics;
+
+        var first = await fixture.RunAsync(code, invocation, name: name);
+        var inline = metrics.InlineRuns;
+        var late = await fixture.RunAsync(code, invocation with { Timeout = TimeSpan.FromTicks(1) }, name: name);
+        var after = await fixture.RunAsync(code, invocation, name: name);
+
+        Assert.Equal(1_000, first.Result!.GetValue<long>());
+        Assert.Equal(inline + 2, metrics.InlineRuns);
+        Assert.Equal(RunStatus.TimedOut, late.Status);
+        Assert.Contains("longer than its budget", late.Error!.Message, StringComparison.Ordinal);
+
+        // The next run on the caller's thread has its own budget again.
+        Assert.Equal(RunStatus.Succeeded, after.Status);
+        Assert.Equal(1_000, after.Result!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task Run_CodeThatMayLoopOrCallKeepsTheRunThread()
     {
         var name = FunctionRuntimeFixture.NewName();
