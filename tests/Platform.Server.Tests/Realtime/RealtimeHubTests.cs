@@ -343,7 +343,7 @@ public sealed class RealtimeHubTests(RealtimeFixture fixture) : IClassFixture<Re
         await client.ExpectAsync(first.SubscriptionId, RealtimeEvents.Added, "r2");
 
         await using var again = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey);
-        var argument = JsonDocument.Parse($$"""{ "collection": "{{collection}}", "resumeAfter": {{long.Parse(seen.Sequence, System.Globalization.CultureInfo.InvariantCulture)}} }""").RootElement;
+        var argument = JsonDocument.Parse($$"""{ "collection": "{{collection}}", "resumeAfter": {{Storage.Sqlite.SqlitePositions.Sequence(seen.Sequence)}} }""").RootElement;
         var resumed = await again.Connection.InvokeAsync<SubscribeResult>("Subscribe", argument, TestContext.Current.CancellationToken);
         Assert.True(resumed.Resumed);
         await again.ExpectAsync(resumed.SubscriptionId, RealtimeEvents.Added, "r2");
