@@ -16,7 +16,7 @@ namespace Platform.Server.Admin;
 public sealed class AdminSessionGuard(IDocumentStore store, IMemoryCache cache, IOptions<UserAuthOptions> options, SessionEndings endings)
     : ICallerSessionCheck
 {
-    private readonly SessionAnswerCache _answers = new(cache, options);
+    private readonly AuthAnswerCache _answers = new(cache, () => options.Value.SessionCheckInterval);
 
     public BaasCallerKind Kind => BaasCallerKind.Admin;
 

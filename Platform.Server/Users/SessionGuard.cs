@@ -18,7 +18,7 @@ namespace Platform.Server.Users;
 internal sealed class SessionGuard(IDocumentStore store, IMemoryCache cache, IOptions<UserAuthOptions> options, SessionEndings endings)
     : ICallerSessionCheck
 {
-    private readonly SessionAnswerCache _answers = new(cache, options);
+    private readonly AuthAnswerCache _answers = new(cache, () => options.Value.SessionCheckInterval);
 
     public BaasCallerKind Kind => BaasCallerKind.User;
 

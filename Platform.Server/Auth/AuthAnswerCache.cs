@@ -1,17 +1,16 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Caching.Memory;
-using Microsoft.Extensions.Options;
-using Platform.Server.Auth;
 
-namespace Platform.Server.Users;
+namespace Platform.Server.Auth;
 
 /// <summary>
-/// The per-node cache of a session guard's answers (<see cref="ICallerSessionCheck"/>): an answer read from the store is
-/// kept for <see cref="UserAuthOptions.SessionCheckInterval"/> (not at all when it is zero), unless a change on this node
-/// (a sign-out, a disabling, a revoked session) came while it was being read: a lookup that began before a change must
-/// not cache the old state over it. Each guard holds its own.
+/// A per-node cache of answers about credentials (is this session alive, this admin enabled, this API key valid): an
+/// answer read from the store is kept for <c>keepFor()</c> (not at all when that is zero or less), unless a change on
+/// this node (a sign-out, a disabling, a revocation) came while it was being read: a lookup that began before a change
+/// must not cache the old state over it. Each guard holds its own; the entries live in the shared
+/// <see cref="IMemoryCache"/> under the guard's private key type.
 /// </summary>
-internal sealed class SessionAnswerCache(IMemoryCache cache, IOptions<UserAuthOptions> options)
+internal sealed class AuthAnswerCache(IMemoryCache cache, Func<TimeSpan> keepFor)
 {
     private readonly Lock _gate = new();
     private long _changes;
@@ -26,7 +25,7 @@ internal sealed class SessionAnswerCache(IMemoryCache cache, IOptions<UserAuthOp
     /// <summary>Keeps <paramref name="answer"/>, read since <paramref name="generation"/>, unless a change came meanwhile.</summary>
     public void Remember(object key, object answer, long generation)
     {
-        var duration = options.Value.SessionCheckInterval;
+        var duration = keepFor();
         if (duration <= TimeSpan.Zero)
         {
             return;

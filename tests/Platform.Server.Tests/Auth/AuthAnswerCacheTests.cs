@@ -1,18 +1,16 @@
 using Microsoft.Extensions.Caching.Memory;
-using Microsoft.Extensions.Options;
-using Platform.Server.Users;
+using Platform.Server.Auth;
 
-namespace Platform.Server.Tests.Users;
+namespace Platform.Server.Tests.Auth;
 
-/// <summary>The session guards' cache (users' sessions and admins' accounts): a change on this node wins over a lookup in flight.</summary>
-public sealed class SessionAnswerCacheTests : IDisposable
+/// <summary>The cache of the session guards and API keys: a change on this node wins over a lookup in flight.</summary>
+public sealed class AuthAnswerCacheTests : IDisposable
 {
     private readonly MemoryCache _memory = new(new MemoryCacheOptions { SizeLimit = 100 });
 
     public void Dispose() => _memory.Dispose();
 
-    private SessionAnswerCache Cache(TimeSpan interval) =>
-        new(_memory, Options.Create(new UserAuthOptions { SessionCheckInterval = interval }));
+    private AuthAnswerCache Cache(TimeSpan keepFor) => new(_memory, () => keepFor);
 
     [Fact]
     public void Remember_KeepsTheAnswer_UnlessAChangeCameWhileItWasRead()
