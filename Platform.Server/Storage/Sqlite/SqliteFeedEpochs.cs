@@ -70,7 +70,8 @@ internal sealed class SqliteFeedEpochs
         return new SqliteFeedEpochs(current, ends);
     }
 
-    public string Format(long sequence) => Current + "-" + sequence.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The position of <paramref name="sequence"/> in the current epoch: one string, as the bare number was.</summary>
+    public string Format(long sequence) => string.Create(CultureInfo.InvariantCulture, $"{Current}-{sequence}");
 
     /// <summary>
     /// The sequence of <paramref name="position"/> when it is a position of this database's history (for the current
