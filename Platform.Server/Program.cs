@@ -13,6 +13,7 @@ if (!ConfigurationCheck.TryValidate(app.Services, Console.Error))
 app.MapBaasApi();
 try
 {
+    await app.RunBaasStartupTasksAsync();
     await app.RunAsync();
 }
 catch (Platform.Server.Storage.StorageStartupException ex)

@@ -204,7 +204,11 @@ public enum ImportMode
 /// <param name="Row">1-based: the NDJSON line, the JSON array element, or the CSV data record (header not counted).</param>
 /// <param name="Message">Why.</param>
 /// <param name="Code">The problem code (e.g. <c>schema_validation</c>, <c>already_exists</c>, <c>malformed_json</c>).</param>
-public sealed record ImportError(long Row, string Message, string Code);
+public sealed record ImportError(long Row, string Message, string Code)
+{
+    /// <summary>For <c>malformed_json</c>: the 1-based byte within the row's text where it stops being JSON; else null.</summary>
+    public long? Column { get; init; }
+}
 
 /// <summary>What an import did.</summary>
 /// <param name="Inserted">Documents created.</param>

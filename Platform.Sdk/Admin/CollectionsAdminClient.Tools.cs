@@ -87,7 +87,10 @@ public partial class CollectionsAdminClient
             Long(json, "inserted"),
             Long(json, "updated"),
             Long(json, "failed"),
-            [.. (json["errors"] as JsonArray ?? []).OfType<JsonObject>().Select(e => new ImportError(Long(e, "row"), Json.String(e, "message") ?? string.Empty, Json.String(e, "code") ?? string.Empty))],
+            [.. (json["errors"] as JsonArray ?? []).OfType<JsonObject>().Select(e => new ImportError(Long(e, "row"), Json.String(e, "message") ?? string.Empty, Json.String(e, "code") ?? string.Empty)
+            {
+                Column = e["column"] is JsonValue column && column.TryGetValue<long>(out var byteInRow) ? byteInRow : null,
+            })],
             Json.Bool(json, "complete"));
     }
 

@@ -16,8 +16,7 @@ namespace Platform.Server.Admin;
 public sealed class AdminSessionGuard(IDocumentStore store, IMemoryCache cache, IOptions<UserAuthOptions> options, SessionEndings endings)
     : ICallerSessionCheck
 {
-    private readonly Lock _gate = new();
-    private long _changes;
+    private readonly AuthAnswerCache _answers = new(cache, () => options.Value.SessionCheckInterval);
 
     public BaasCallerKind Kind => BaasCallerKind.Admin;
 
@@ -25,17 +24,17 @@ public sealed class AdminSessionGuard(IDocumentStore store, IMemoryCache cache, 
     {
         ArgumentNullException.ThrowIfNull(caller);
         var key = new CacheKey(caller.Id);
-        if (!fresh && cache.TryGetValue(key, out AdminState? cached) && cached is not null)
+        if (!fresh && _answers.TryGet(key, out AdminState? cached))
         {
             return cached.Accepts(caller);
         }
 
-        var generation = Interlocked.Read(ref _changes);
+        var generation = _answers.Generation;
         var document = await store.GetAsync(SystemDocuments.AdminsCollection, caller.Id, cancellationToken);
         var state = document is null
             ? new AdminState(Exists: false, Disabled: false, Stamp: null)
             : new AdminState(Exists: true, AdminAccountService.IsDisabled(document), AdminAccountService.TokenStamp(document));
-        Remember(key, state, generation);
+        _answers.Remember(key, state, generation);
         return state.Accepts(caller);
     }
 
@@ -47,32 +46,7 @@ public sealed class AdminSessionGuard(IDocumentStore store, IMemoryCache cache, 
     }
 
     /// <summary>The admin's account changed on this node (already written, e.g. enabled again): forget the cached answer.</summary>
-    public void Changed(string adminId)
-    {
-        lock (_gate)
-        {
-            Interlocked.Increment(ref _changes);
-            cache.Remove(new CacheKey(adminId));
-        }
-    }
-
-    // A lookup that began before a change on this node must not cache the old state over it.
-    private void Remember(CacheKey key, AdminState state, long generation)
-    {
-        var duration = options.Value.SessionCheckInterval;
-        if (duration <= TimeSpan.Zero)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            if (Interlocked.Read(ref _changes) == generation)
-            {
-                cache.Set(key, state, AuthCache.Entry(duration));
-            }
-        }
-    }
+    public void Changed(string adminId) => _answers.Forget(new CacheKey(adminId));
 
     private sealed record AdminState(bool Exists, bool Disabled, string? Stamp)
     {

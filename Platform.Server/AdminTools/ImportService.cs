@@ -34,7 +34,15 @@ public enum ImportMode
 /// <param name="Row">NDJSON: the line number; JSON array: the element's position; CSV: the data record's position (header not counted). All 1-based.</param>
 /// <param name="Message">What is wrong.</param>
 /// <param name="Code">The problem code the same write would get from the documents API (e.g. <c>schema_validation</c>, <c>already_exists</c>).</param>
-public sealed record ImportError(long Row, string Message, string Code);
+public sealed record ImportError(long Row, string Message, string Code)
+{
+    /// <summary>
+    /// For <c>malformed_json</c>: the 1-based byte within the row's text (the NDJSON line, the JSON-array element) where
+    /// it stops being JSON; absent otherwise.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public long? Column { get; init; }
+}
 
 /// <summary>What an import did.</summary>
 /// <param name="Inserted">Documents created.</param>
@@ -262,6 +270,12 @@ public sealed class ImportService(DocumentService documents, IOptions<AdminTools
             return JsonNode.Parse(json) is JsonObject document
                 ? new Row(row, document, null)
                 : new Row(row, null, new ImportError(row, "The row is not a JSON object.", "invalid_document"));
+        }
+        catch (JsonException ex) when (ex.BytePositionInLine is { } byteInLine)
+        {
+            // A row is parsed on its own, so the parser's position is within the row (an NDJSON row is one line).
+            var column = byteInLine + 1;
+            return new Row(row, null, new ImportError(row, $"The row is not valid JSON (row {row}, byte {column}).", "malformed_json") { Column = column });
         }
         catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
         {

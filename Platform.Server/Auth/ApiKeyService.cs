@@ -44,8 +44,7 @@ public sealed class ApiKeyService(
     // Stamping lastUsedAt on every request would turn reads into writes; once a minute per node is plenty.
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
-    private readonly Lock _cacheGate = new();
-    private long _revocations;
+    private readonly AuthAnswerCache _answers = new(cache, () => options.Value.ApiKeyCacheDuration);
 
     /// <summary>Null when <paramref name="name"/> is acceptable, else the reason.</summary>
     public static string? ValidateName(string? name)
@@ -164,9 +163,9 @@ public sealed class ApiKeyService(
 
         var hash = HashKey(presentedKey);
         var cacheKey = new CacheKey(hash);
-        if (!cache.TryGetValue(cacheKey, out CachedKey? entry) || entry is null)
+        if (!_answers.TryGet(cacheKey, out CachedKey? entry))
         {
-            var generation = Interlocked.Read(ref _revocations);
+            var generation = _answers.Generation;
             var documents = await store.QueryAsync(
                 SystemDocuments.ApiKeysCollection, SystemDocuments.WhereEquals(HashField, hash), cancellationToken);
             var document = documents.Count == 1 ? documents[0] : null;
@@ -182,12 +181,12 @@ public sealed class ApiKeyService(
                 SystemDocuments.GetString(document, SystemFields.Id),
                 SystemDocuments.GetString(document, "name"),
                 ParseTimestamp(document["lastUsedAt"]?.GetValue<string>()));
-            Remember(cacheKey, entry, generation);
+            _answers.Remember(cacheKey, entry, generation);
         }
 
         if (entry.LastUsedAt is not { } lastUsed || time.GetUtcNow() - lastUsed >= LastUsedResolution)
         {
-            var generation = Interlocked.Read(ref _revocations);
+            var generation = _answers.Generation;
             if (!await TouchAsync(entry.Id, cancellationToken))
             {
                 // Revoked on another node since we cached it.
@@ -195,7 +194,7 @@ public sealed class ApiKeyService(
                 return null;
             }
 
-            Remember(cacheKey, entry with { LastUsedAt = time.GetUtcNow() }, generation);
+            _answers.Remember(cacheKey, entry with { LastUsedAt = time.GetUtcNow() }, generation);
         }
 
         return new ApiKeyIdentity(entry.Id, entry.Name);
@@ -224,33 +223,8 @@ public sealed class ApiKeyService(
         }
     }
 
-    // A lookup that started before a revocation on this node must not re-cache the revoked key:
-    // revocations bump the generation, and an entry is stored only if none happened since its lookup began.
-    private void Remember(CacheKey key, CachedKey entry, long generation)
-    {
-        var duration = options.Value.ApiKeyCacheDuration;
-        if (duration <= TimeSpan.Zero)
-        {
-            return;
-        }
-
-        lock (_cacheGate)
-        {
-            if (Interlocked.Read(ref _revocations) == generation)
-            {
-                cache.Set(key, entry, AuthCache.Entry(duration));
-            }
-        }
-    }
-
-    private void Evict(string hash)
-    {
-        lock (_cacheGate)
-        {
-            Interlocked.Increment(ref _revocations);
-            cache.Remove(new CacheKey(hash));
-        }
-    }
+    // A lookup that started before a revocation on this node must not re-cache the revoked key (AuthAnswerCache).
+    private void Evict(string hash) => _answers.Forget(new CacheKey(hash));
 
     private static bool FixedTimeEqualsHex(string stored, string computed) =>
         CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(stored), Encoding.ASCII.GetBytes(computed));

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.WebUtilities;
 using Platform.Server.Common;
 using Platform.Server.Hosting;
 
@@ -7,7 +5,7 @@ namespace Platform.Server.Auth;
 
 /// <summary>
 /// 401 and 403 answers of the auth schemes as RFC 7807 problem+json with a stable <c>code</c>, written
-/// through <see cref="IProblemDetailsService"/> so they look like every other error of the API.
+/// through <see cref="ProblemWriter"/> so they look like every other error of the API.
 /// </summary>
 internal static class AuthProblems
 {
@@ -20,22 +18,6 @@ internal static class AuthProblems
     public static Task WriteForbiddenAsync(HttpContext context) =>
         WriteAsync(context, ErrorKind.Forbidden, "The caller may not use this endpoint.", ForbiddenCode);
 
-    private static async Task WriteAsync(HttpContext context, ErrorKind kind, string detail, string code)
-    {
-        var status = ProblemMapping.StatusOf(kind);
-        context.Response.StatusCode = status;
-        var problem = new ProblemDetails
-        {
-            Status = status,
-            Title = ReasonPhrases.GetReasonPhrase(status),
-            Detail = detail,
-            Extensions = { ["code"] = code },
-        };
-        var service = context.RequestServices.GetService<IProblemDetailsService>();
-        if (service is null || !await service.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }))
-        {
-            // No writer accepted the request's Accept header: the status code alone still answers.
-            context.Response.ContentLength = 0;
-        }
-    }
+    private static Task WriteAsync(HttpContext context, ErrorKind kind, string detail, string code) =>
+        ProblemWriter.WriteAsync(context, ProblemWriter.Create(kind, code, detail));
 }

@@ -6,7 +6,8 @@ namespace Platform.Server.Documents;
 
 /// <summary>
 /// Parses the <c>fields</c> projection parameter: a comma list (<c>"title,author.name"</c>) or an array
-/// of paths. Errors are <c>invalid_fields</c> (<c>invalid_path</c> for a bad path). System fields are always returned and need not be listed.
+/// of paths. Errors are <c>invalid_fields</c> (<c>invalid_path</c> for a bad path; a path named twice is <c>invalid_fields</c> at
+/// its second place). System fields are always returned and need not be listed.
 /// </summary>
 public static class FieldsParser
 {
@@ -69,10 +70,14 @@ public static class FieldsParser
             var path = raw.Trim();
             FieldPaths.Validate(path, at);
 
-            if (!result.Contains(path, StringComparer.Ordinal))
+            // As a sort, a CSV header or a JSON object may not name a field twice: a repeat is a mistake to report, not to
+            // fold away (fields=a,a was answered as fields=a).
+            if (result.Contains(path, StringComparer.Ordinal))
             {
-                result.Add(path);
+                throw new InvalidInputException(InvalidFields, $"The fields name '{path}' twice.", at);
             }
+
+            result.Add(path);
         }
 
         return result;

@@ -96,7 +96,7 @@ public static class BaasServerExtensions
         app.UseBaasHeadRequests();
         app.UseRouting();
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseBaasStatusCodePages();
         // CORS first, so that a refusal below (a repeated query parameter) still carries the headers a page needs to read it.
         app.UseBaasCors();
         app.UseBaasSingleQueryParameters();

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.WebUtilities;
 using Platform.Server.Common;
 using Platform.Server.Email;
 using Platform.Server.Storage;
@@ -47,18 +46,12 @@ internal sealed partial class ProblemDetailsExceptionHandler(
             problem.Extensions["opIndex"] = opIndex;
         }
 
-        httpContext.Response.StatusCode = problem.Status!.Value;
         if (exception is DomainException { RetryAfter: { } retryAfter })
         {
             httpContext.Response.Headers.RetryAfter = Seconds(retryAfter).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = httpContext,
-            ProblemDetails = problem,
-            Exception = exception,
-        });
+        return await ProblemWriter.TryWriteAsync(httpContext, problem, exception, problemDetails);
     }
 
     internal static ProblemDetails ToProblem(Exception exception)
@@ -67,12 +60,7 @@ internal sealed partial class ProblemDetailsExceptionHandler(
         {
             case DomainException domain:
             {
-                var problem = Create(ProblemMapping.StatusOf(domain), domain.Code, domain.Message);
-                if (domain.Field is not null)
-                {
-                    problem.Extensions["field"] = domain.Field;
-                }
-
+                var problem = ProblemWriter.Create(ProblemMapping.StatusOf(domain), domain.Code, domain.Message, domain.Field);
                 if (domain.Position is not null)
                 {
                     problem.Extensions["position"] = domain.Position;
@@ -225,13 +213,7 @@ internal sealed partial class ProblemDetailsExceptionHandler(
 
     private static ProblemDetails Create(int status, string code, string detail, params (string Key, object? Value)[] extensions)
     {
-        var problem = new ProblemDetails
-        {
-            Status = status,
-            Title = ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Error",
-            Detail = detail,
-        };
-        problem.Extensions["code"] = code;
+        var problem = ProblemWriter.Create(status, code, detail);
         foreach (var (key, value) in extensions)
         {
             problem.Extensions[key] = value;

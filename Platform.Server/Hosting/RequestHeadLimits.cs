@@ -1,8 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Platform.Server.Common;
 
@@ -96,21 +94,11 @@ internal static class RequestHeadLimitsMiddleware
         return total;
     }
 
-    private static async Task WriteAsync(HttpContext context, ErrorKind kind, string code, string detail, string field, long size, int limit)
+    private static Task WriteAsync(HttpContext context, ErrorKind kind, string code, string detail, string field, long size, int limit)
     {
-        var status = ProblemMapping.StatusOf(kind);
-        context.Response.StatusCode = status;
-        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = status,
-                Title = ReasonPhrases.GetReasonPhrase(status),
-                Detail = detail,
-                Extensions = { ["code"] = code, ["field"] = field, ["size"] = size, ["limit"] = limit },
-            },
-        });
+        var problem = ProblemWriter.Create(kind, code, detail, field);
+        problem.Extensions["size"] = size;
+        problem.Extensions["limit"] = limit;
+        return ProblemWriter.WriteAsync(context, problem);
     }
 }

@@ -42,20 +42,37 @@ public static class StartupTaskOrder
 /// </remarks>
 internal sealed partial class StartupTaskRunner(IEnumerable<IStartupTask> tasks, TimeProvider time, ILogger<StartupTaskRunner> logger) : IHostedLifecycleService
 {
-    public async Task StartingAsync(CancellationToken cancellationToken)
+    private readonly Lock _gate = new();
+    private Task? _run;
+
+    /// <summary>
+    /// Runs the tasks once: the first call runs them, later ones (<see cref="StartingAsync"/> after
+    /// <see cref="StartupTaskExtensions.RunBaasStartupTasksAsync"/>) wait for that run.
+    /// </summary>
+    public Task RunAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return _run ??= RunAllAsync(cancellationToken);
+        }
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => RunAsync(cancellationToken);
+
+    private async Task RunAllAsync(CancellationToken cancellationToken)
     {
         var all = time.GetTimestamp();
         foreach (var group in tasks.GroupBy(t => t.Order).OrderBy(g => g.Key))
         {
             // Task.Run: a task's synchronous part (the admin's password hash) must not hold up the start of the others.
-            await Task.WhenAll(group.Select(task => Task.Run(() => RunAsync(task, cancellationToken), cancellationToken)));
+            await Task.WhenAll(group.Select(task => Task.Run(() => RunOneAsync(task, cancellationToken), cancellationToken)));
         }
 
         var total = time.GetElapsedTime(all).TotalMilliseconds;
         Log.TasksRan(logger, total);
     }
 
-    private async Task RunAsync(IStartupTask task, CancellationToken cancellationToken)
+    private async Task RunOneAsync(IStartupTask task, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         await task.RunAsync(cancellationToken);
@@ -90,8 +107,23 @@ public static class StartupTaskServiceCollectionExtensions
     public static IServiceCollection AddStartupTask<T>(this IServiceCollection services)
         where T : class, IStartupTask
     {
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StartupTaskRunner>());
+        services.TryAddSingleton<StartupTaskRunner>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StartupTaskRunner>(sp => sp.GetRequiredService<StartupTaskRunner>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupTask, T>());
         return services;
+    }
+}
+
+public static class StartupTaskExtensions
+{
+    /// <summary>
+    /// Runs the start-up tasks before the host starts, so that one that fails (a store that cannot be opened) reaches
+    /// the caller alone: thrown from the host's start, it is also logged by the host as "Hosting failed to start" with
+    /// its stack trace, beside the one line <c>Program</c> writes for it. The host's start then finds them done.
+    /// </summary>
+    public static Task RunBaasStartupTasksAsync(this IHost host, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        return host.Services.GetService<StartupTaskRunner>()?.RunAsync(cancellationToken) ?? Task.CompletedTask;
     }
 }

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Platform.Server.Common;
@@ -65,17 +63,8 @@ public static class RateLimitingServiceCollectionExtensions
         var path = context.Request.Path.Value ?? "/";
         RateLimitLog.Rejected(logger, context.Request.Method, path, retryAfter);
 
-        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = ProblemMapping.StatusOf(ErrorKind.RateLimited),
-                Title = ReasonPhrases.GetReasonPhrase(ProblemMapping.StatusOf(ErrorKind.RateLimited)),
-                Detail = $"Too many requests; retry after {retryAfter} second(s).",
-                Extensions = { ["code"] = "rate_limited", ["retryAfter"] = retryAfter },
-            },
-        });
+        var problem = ProblemWriter.Create(ErrorKind.RateLimited, "rate_limited", $"Too many requests; retry after {retryAfter} second(s).");
+        problem.Extensions["retryAfter"] = retryAfter;
+        await ProblemWriter.WriteAsync(context, problem);
     }
 }

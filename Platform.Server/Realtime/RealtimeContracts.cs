@@ -30,7 +30,9 @@ public sealed class SubscribeRequest
     public string? ResumeAfter { get; set; }
 
     /// <summary>
-    /// Set by <see cref="SubscribeRequestJsonConverter"/> when a member has the wrong type, is unknown or is repeated:
+    /// Set by <see cref="SubscribeRequestJsonConverter"/> and <see cref="SubscribeRequestMessagePackFormatter"/> when a member
+    /// has the wrong type, is unknown or is repeated, and by <see cref="SubscribeBindingFailure"/> when the call's arguments
+    /// could not be bound:
     /// the hub refuses the request with this <c>"code: detail (at member)"</c> text. Never on the wire.
     /// </summary>
     [IgnoreDataMember]

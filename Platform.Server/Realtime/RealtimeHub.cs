@@ -66,7 +66,7 @@ internal sealed class RealtimeHub(
     {
         if (request is null)
         {
-            throw new HubException("invalid_request: Subscribe needs { collection, filter?, id?, snapshot?, resumeAfter? }.");
+            throw new HubException(SubscribeRequestErrors.Missing);
         }
 
         if (request.BindingError is { } bindingError)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MessagePack.Resolvers;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
@@ -51,7 +52,8 @@ public static class RealtimeServiceCollectionExtensions
                 options.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
                 options.PayloadSerializerOptions.Converters.Add(new SubscribeRequestJsonConverter());
             })
-            .AddMessagePackProtocol();
+            .AddMessagePackProtocol(options => options.SerializerOptions = options.SerializerOptions.WithResolver(
+                CompositeResolver.Create([new SubscribeRequestMessagePackFormatter()], [options.SerializerOptions.Resolver])));
         WrapHubProtocols(services);
         services.AddSingleton<HubLifetimeManager<RealtimeHub>, RealtimeLifetimeManager>();
         return services;

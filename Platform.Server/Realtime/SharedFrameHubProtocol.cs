@@ -46,8 +46,17 @@ internal sealed class SharedFrameHubProtocol(IHubProtocol inner) : IHubProtocol
 
     public bool IsVersionSupported(int version) => Inner.IsVersionSupported(version);
 
-    public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [NotNullWhen(true)] out HubMessage? message) =>
-        Inner.TryParseMessage(ref input, binder, out message);
+    /// <summary>The wrapped protocol's reading, but for a <c>Subscribe</c> call it could not bind (<see cref="SubscribeBindingFailure"/>).</summary>
+    public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [NotNullWhen(true)] out HubMessage? message)
+    {
+        if (!Inner.TryParseMessage(ref input, binder, out message))
+        {
+            return false;
+        }
+
+        message = SubscribeBindingFailure.Refuse(message);
+        return true;
+    }
 
     public void WriteMessage(HubMessage message, IBufferWriter<byte> output)
     {

@@ -10,7 +10,7 @@ namespace Platform.Server.Realtime;
 /// of the wrong type (or an argument that is not an object) is recorded in <see cref="SubscribeRequest.BindingError"/>
 /// instead, and the hub refuses it as <c>invalid_request</c> naming the member (docs/realtime.md, Errors).
 /// <c>resumeAfter</c> may be the <c>sequence</c> string or the same number written without quotes. As REST bodies are, the
-/// request is strict: a member it does not know (a typo such as <c>resumeafter</c> would otherwise silently start live,
+/// request is strict (as <see cref="SubscribeRequestMessagePackFormatter"/> is over MessagePack): a member it does not know (a typo such as <c>resumeafter</c> would otherwise silently start live,
 /// without the missed events) is <c>unknown_field</c>, and a member given twice is <c>duplicate_key</c>.
 /// </summary>
 internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeRequest>
@@ -25,7 +25,7 @@ internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeReq
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             reader.Skip();
-            return new SubscribeRequest { BindingError = "invalid_request: The argument of Subscribe must be an object { collection, filter?, id?, snapshot?, resumeAfter? }. (at request)" };
+            return new SubscribeRequest { BindingError = SubscribeRequestErrors.NotAnObject };
         }
 
         var request = new SubscribeRequest();
@@ -37,7 +37,7 @@ internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeReq
             if (!seen.Add(name))
             {
                 reader.Skip();
-                request.BindingError ??= $"duplicate_key: The member '{name}' appears twice in the Subscribe request; members must be unique. (at {name})";
+                request.BindingError ??= SubscribeRequestErrors.Duplicate(name);
                 continue;
             }
 
@@ -58,7 +58,7 @@ internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeReq
                         JsonTokenType.True => true,
                         JsonTokenType.False => false,
                         JsonTokenType.Null => null,
-                        _ => Fail(ref reader, request, "snapshot", "must be true or false"),
+                        _ => Fail(ref reader, request, "snapshot", SubscribeRequestErrors.NotABoolean),
                     };
                     break;
                 case "resumeAfter":
@@ -67,12 +67,12 @@ internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeReq
                         JsonTokenType.String => reader.GetString(),
                         JsonTokenType.Number when reader.TryGetInt64(out var sequence) => sequence.ToString(CultureInfo.InvariantCulture),
                         JsonTokenType.Null => null,
-                        _ => FailString(ref reader, request, "resumeAfter", "must be a sequence (a string) from an earlier result or event"),
+                        _ => FailString(ref reader, request, "resumeAfter", SubscribeRequestErrors.NotASequence),
                     };
                     break;
                 default:
                     reader.Skip();
-                    request.BindingError ??= $"unknown_field: Unknown member '{name}' (Subscribe takes collection, filter, id, snapshot and resumeAfter). (at {name})";
+                    request.BindingError ??= SubscribeRequestErrors.Unknown(name);
                     break;
             }
         }
@@ -114,7 +114,7 @@ internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeReq
     {
         JsonTokenType.String => reader.GetString(),
         JsonTokenType.Null => null,
-        _ => FailString(ref reader, request, member, "must be a string"),
+        _ => FailString(ref reader, request, member, SubscribeRequestErrors.NotAString),
     };
 
     private static string? FailString(ref Utf8JsonReader reader, SubscribeRequest request, string member, string problem)
@@ -126,7 +126,7 @@ internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeReq
     private static bool? Fail(ref Utf8JsonReader reader, SubscribeRequest request, string member, string problem)
     {
         reader.Skip();
-        request.BindingError ??= $"invalid_request: '{member}' {problem}. (at {member})";
+        request.BindingError ??= SubscribeRequestErrors.WrongType(member, problem);
         return null;
     }
 }

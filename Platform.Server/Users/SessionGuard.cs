@@ -18,8 +18,7 @@ namespace Platform.Server.Users;
 internal sealed class SessionGuard(IDocumentStore store, IMemoryCache cache, IOptions<UserAuthOptions> options, SessionEndings endings)
     : ICallerSessionCheck
 {
-    private readonly Lock _gate = new();
-    private long _revocations;
+    private readonly AuthAnswerCache _answers = new(cache, () => options.Value.SessionCheckInterval);
 
     public BaasCallerKind Kind => BaasCallerKind.User;
 
@@ -40,49 +39,26 @@ internal sealed class SessionGuard(IDocumentStore store, IMemoryCache cache, IOp
     public async Task<bool> IsActiveAsync(string userId, string sessionId, bool fresh, CancellationToken cancellationToken = default)
     {
         var key = new CacheKey(sessionId);
-        if (cache.TryGetValue(key, out CachedSession? cached) && cached is not null && (!fresh || !cached.Active))
+        if (_answers.TryGet(key, out CachedSession? cached) && (!fresh || !cached.Active))
         {
             return cached.Active && cached.UserId == userId;
         }
 
-        var generation = Interlocked.Read(ref _revocations);
+        var generation = _answers.Generation;
         var document = await store.GetAsync(SessionService.SessionsCollection, sessionId, cancellationToken);
         var entry = document is null
             ? new CachedSession(userId, Active: true)
             : new CachedSession(document["userId"]?.GetValue<string>(), Active: document["revoked"]?.GetValue<bool>() != true);
-        Remember(key, entry, generation);
+        _answers.Remember(key, entry, generation);
         return entry.Active && entry.UserId == userId;
     }
 
     /// <summary>Marks the session ended on this node, immediately.</summary>
     public void Revoked(string sessionId, string userId)
     {
-        lock (_gate)
-        {
-            Interlocked.Increment(ref _revocations);
-            // Kept at least as long as an access token could still be presented.
-            cache.Set(new CacheKey(sessionId), new CachedSession(userId, Active: false), AuthCache.Entry(TimeSpan.FromDays(1)));
-        }
-
+        // Kept at least as long as an access token could still be presented.
+        _answers.Replace(new CacheKey(sessionId), new CachedSession(userId, Active: false), TimeSpan.FromDays(1));
         endings.Publish(new SessionEnded(BaasCallerKind.User, userId, sessionId));
-    }
-
-    // A lookup that began before a revocation on this node must not cache "active" over it.
-    private void Remember(CacheKey key, CachedSession entry, long generation)
-    {
-        var duration = options.Value.SessionCheckInterval;
-        if (duration <= TimeSpan.Zero)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            if (Interlocked.Read(ref _revocations) == generation)
-            {
-                cache.Set(key, entry, AuthCache.Entry(duration));
-            }
-        }
     }
 
     private sealed record CachedSession(string? UserId, bool Active);

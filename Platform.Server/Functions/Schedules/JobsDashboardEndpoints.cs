@@ -113,24 +113,8 @@ public static class JobsDashboardEndpoints
     private static bool IsMalformedJobId(Exception exception) =>
         exception is FormatException || (exception is BackgroundJobClientException && exception.InnerException is FormatException);
 
-    private static async Task WriteProblemAsync(HttpContext context, ErrorKind kind, string code, string detail, string? field)
-    {
-        var status = ProblemMapping.StatusOf(kind);
-        context.Response.StatusCode = status;
-        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
-        {
-            Status = status,
-            Title = Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status),
-            Detail = detail,
-            Extensions = { ["code"] = code },
-        };
-        if (field is not null)
-        {
-            problem.Extensions["field"] = field;
-        }
-
-        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
-    }
+    private static Task WriteProblemAsync(HttpContext context, ErrorKind kind, string code, string detail, string? field) =>
+        ProblemWriter.WriteAsync(context, ProblemWriter.Create(kind, code, detail, field));
 
     private static NoContent OpenSession(HttpContext context, JobsDashboardSessions sessions)
     {

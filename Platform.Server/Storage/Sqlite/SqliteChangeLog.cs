@@ -105,14 +105,11 @@ internal static class SqliteChangeLog
     /// <summary>Only user collections are logged; system collections (<c>_</c> prefix) never reach the feed.</summary>
     public static bool IsLogged(string collection) => !collection.StartsWith('_');
 
-    public static string FormatPosition(long sequence) => sequence.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>Positions are the decimal <c>seq</c>, nothing else: no sign, no spaces, no leading <c>+</c>.</summary>
-    public static bool TryParsePosition(string position, out long sequence) =>
-        long.TryParse(position, NumberStyles.None, CultureInfo.InvariantCulture, out sequence);
-
-    /// <summary>Reads the current row; <c>Chars</c> is the length of its images, for readers that bound a page by size.</summary>
-    public static (long Sequence, StoredChange Change, long Chars) ReadRow(SqliteDataReader reader)
+    /// <summary>
+    /// Reads the current row, its position in <paramref name="epochs"/>' current epoch; <c>Chars</c> is the length of its
+    /// images, for readers that bound a page by size.
+    /// </summary>
+    public static (long Sequence, StoredChange Change, long Chars) ReadRow(SqliteDataReader reader, SqliteFeedEpochs epochs)
     {
         var sequence = reader.GetInt64(0);
         var kind = reader.GetInt64(3) switch
@@ -125,7 +122,7 @@ internal static class SqliteChangeLog
         var before = reader.IsDBNull(4) ? null : reader.GetString(4);
         var after = reader.IsDBNull(5) ? null : reader.GetString(5);
         var change = new StoredChange(
-            FormatPosition(sequence),
+            epochs.Format(sequence),
             reader.GetString(1),
             reader.GetString(2),
             kind,

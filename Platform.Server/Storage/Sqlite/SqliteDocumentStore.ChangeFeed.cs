@@ -38,6 +38,9 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
     // _lastSequence, then waits on it, so no commit can slip between its check and its wait.
     private TaskCompletionSource _committed = NewCommitSignal();
 
+    // Which positions are of this database's history (a restored backup's are not all): set at start-up.
+    private SqliteFeedEpochs _epochs = null!;
+
     // Bytes of the images in the log: counted at start-up, then kept on the writer thread by commits and prunes.
     private long _logBytes;
 
@@ -48,7 +51,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
         ChangeFeedHolds.ValidateName(name);
         ArgumentNullException.ThrowIfNull(position);
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        if (!SqliteChangeLog.TryParsePosition(position, out var sequence) || sequence > Volatile.Read(ref _lastSequence))
+        if (!_epochs.TryResolve(position, out var sequence) || sequence > Volatile.Read(ref _lastSequence))
         {
             throw new ArgumentException($"'{position}' is not a position of this change feed.", nameof(position));
         }
@@ -73,7 +76,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
             var holds = new SortedDictionary<string, string>(StringComparer.Ordinal);
             while (reader.Read())
             {
-                holds[reader.GetString(0)] = SqliteChangeLog.FormatPosition(reader.GetInt64(1));
+                holds[reader.GetString(0)] = _epochs.Format(reader.GetInt64(1));
             }
 
             return (IReadOnlyDictionary<string, string>)holds;
@@ -86,15 +89,15 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
     public async Task<string> GetPositionAsync(CancellationToken cancellationToken = default)
     {
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        return SqliteChangeLog.FormatPosition(Volatile.Read(ref _lastSequence));
+        return _epochs.Format(Volatile.Read(ref _lastSequence));
     }
 
     /// <summary>The position is the sequence number of the latest committed change (0 before the first).</summary>
     public bool PositionIsLatestChange => true;
 
-    /// <summary>Positions are sequence numbers: compared as numbers.</summary>
+    /// <summary>Positions are sequence numbers in this database's history (<see cref="SqliteFeedEpochs"/>): compared as numbers.</summary>
     public int? ComparePositions(string a, string b) =>
-        SqliteChangeLog.TryParsePosition(a, out var left) && SqliteChangeLog.TryParsePosition(b, out var right) ? left.CompareTo(right) : null;
+        _epochs is { } epochs && epochs.TryResolve(a, out var left) && epochs.TryResolve(b, out var right) ? left.CompareTo(right) : null;
 
     /// <summary>
     /// The query and the last logged sequence in one read transaction: in WAL mode its first read fixes the snapshot
@@ -106,7 +109,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
         ArgumentNullException.ThrowIfNull(query);
 
         // Read before the table is looked up: a collection without a table now had no document at that position either.
-        var before = SqliteChangeLog.FormatPosition(Volatile.Read(ref _lastSequence));
+        var before = _epochs.Format(Volatile.Read(ref _lastSequence));
         var state = await StateForReadAsync(collection, cancellationToken).ConfigureAwait(false);
         if (state is null || query.Limit <= 0)
         {
@@ -124,7 +127,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
                 var last = session.Command(SqliteChangeLog.LastSequenceSql).ExecuteScalar() is long sequence ? sequence : 0;
                 var documents = RunQuery(session, collection, state, query, text, stop);
                 session.Execute("COMMIT");
-                return new FeedSnapshot(documents, SqliteChangeLog.FormatPosition(last));
+                return new FeedSnapshot(documents, _epochs.Format(last));
             },
             missingTable: null,
             cancellationToken);
@@ -149,9 +152,10 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
     private async IAsyncEnumerable<StoredChange> ReadChangesAsync(string after, Action? opened, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        if (!SqliteChangeLog.TryParsePosition(after, out var position))
+        if (!_epochs.TryResolve(after, out var position))
         {
-            throw new ChangeHistoryUnavailableException(after, $"'{after}' is not a position of this change feed.");
+            // Malformed, of another database, or of a timeline a restored backup never reached (SqliteFeedEpochs).
+            throw new ChangeHistoryUnavailableException(after, $"'{after}' is not a position of this change feed (another database's, or one after the backup this database was restored from).");
         }
 
         if (position > Volatile.Read(ref _lastSequence))
@@ -179,7 +183,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
             // does not continue right after it means the pruner removed what this reader had not read yet.
             if (page.Count == 0 || page[0].Sequence != position + 1)
             {
-                var current = SqliteChangeLog.FormatPosition(position);
+                var current = _epochs.Format(position);
                 throw new ChangeHistoryUnavailableException(current, $"The changes after position {current} are no longer retained.");
             }
 
@@ -202,7 +206,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
                 long chars = 0;
                 while (chars < ChangePageMaxChars && reader.Read())
                 {
-                    var row = SqliteChangeLog.ReadRow(reader);
+                    var row = SqliteChangeLog.ReadRow(reader, _epochs);
                     chars += row.Chars;
                     page.Add(row);
                 }
@@ -216,6 +220,7 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
     private void InitializeChangeLog(SqliteSession writer)
     {
         writer.ExecuteOnce(SqliteChangeLog.CreateHoldsSql);
+        _epochs = SqliteFeedEpochs.Start(writer, Volatile.Read(ref _lastSequence), _time.GetUtcNow());
         Interlocked.Exchange(ref _logBytes, writer.Command(SqliteChangeLog.TotalBytesSql).ExecuteScalar() is long bytes ? bytes : 0);
     }
 

@@ -113,6 +113,11 @@ public sealed class DataToolsEndpointsTests(AdminToolsFixture fixture) : IClassF
         var errors = result["errors"]!.AsArray();
         Assert.Equal(3, errors.Count); // capped by ImportMaxErrors
         Assert.Equal([(4, "schema_validation"), (5, "malformed_json"), (6, "invalid_document")], errors.Select(e => (e!["row"]!.GetValue<int>(), e["code"]!.GetValue<string>())));
+
+        // The row is the line; the column is where in it the JSON breaks ("not json": at the 'o' that ends "null").
+        Assert.Equal(2, errors[1]!["column"]!.GetValue<int>());
+        Assert.Contains("row 5, byte 2", errors[1]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Null(errors[0]!["column"]);
         Assert.Equal(3, await CountAsync(name, "{}"));
         var a = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"/api/collections/{name}/documents/a", Ct));
         Assert.Equal("one", a!["title"]!.GetValue<string>());

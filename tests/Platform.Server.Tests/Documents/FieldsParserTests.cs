@@ -13,9 +13,9 @@ public sealed class FieldsParserTests
     }
 
     [Fact]
-    public void Parse_ReadsListsAndRemovesDuplicates()
+    public void Parse_ReadsLists()
     {
-        Assert.Equal(["a", "b.c"], FieldsParser.Parse("a, b.c,a"));
+        Assert.Equal(["a", "b.c"], FieldsParser.Parse("a, b.c"));
         Assert.Equal(["a", "b.c"], FieldsParser.Parse(Json("""["a", "b.c"]""")));
         Assert.Equal(["x"], FieldsParser.Parse(Json("\"x\"")));
         Assert.Empty(FieldsParser.Parse((string?)null));
@@ -23,6 +23,8 @@ public sealed class FieldsParserTests
     }
 
     [Theory]
+    [InlineData("a, b.c,a", "fields[2]", "invalid_fields")]
+    [InlineData("a,a", "fields[1]", "invalid_fields")]
     [InlineData("a,,b", "fields[1]", "invalid_path")]
     [InlineData("a.$b", "fields", "invalid_path")]
     public void Parse_RejectsBadPaths(string fields, string field, string code)
@@ -33,6 +35,7 @@ public sealed class FieldsParserTests
     }
 
     [Theory]
+    [InlineData("""["a", "b", "a"]""", "fields[2]")]
     [InlineData("""[1]""", "fields[0]")]
     [InlineData("""{"a": 1}""", "fields")]
     public void Parse_RejectsBadJsonShapes(string json, string field)

@@ -105,6 +105,11 @@ public sealed class ConfigurationCheckTests
             Assert.StartsWith("Start-up failed: Cannot open the SQLite store at ", line, StringComparison.Ordinal);
             Assert.Contains(file, line, StringComparison.Ordinal);
             Assert.DoesNotContain("Unhandled exception", output + line, StringComparison.Ordinal);
+
+            // The host logged its own "Hosting failed to start" with the stack trace to standard output as well.
+            Assert.DoesNotContain("Hosting failed to start", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("StorageUnavailableException", output, StringComparison.Ordinal);
+            Assert.DoesNotContain(" at Platform.Server", output, StringComparison.Ordinal);
         }
         finally
         {

@@ -21,15 +21,37 @@ public sealed class HostingEndpointsTests(ServerFixture fixture) : IClassFixture
     [InlineData("POST", "/health")]
     [InlineData("DELETE", "/health")]
     [InlineData("PUT", "/health/ready")]
-    public async Task Health_OtherMethods_Are405WithAllowGet(string method, string path)
+    public async Task Health_OtherMethods_Are405WithAllowGetAndHead(string method, string path)
     {
         var ct = TestContext.Current.CancellationToken;
         using var anonymous = fixture.Server.CreateClient();
         using var response = await anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), path), ct);
         await HttpAssert.ProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed", response);
-        Assert.Contains("GET", response.Content.Headers.Allow);
+        Assert.Equal(["GET", "HEAD"], response.Content.Headers.Allow);
         using var head = await anonymous.SendAsync(new HttpRequestMessage(HttpMethod.Head, path), ct);
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("DELETE", "/api/collections/things/documents", new[] { "GET", "HEAD", "POST" })]
+    [InlineData("GET", "/api/batch", new[] { "POST" })]
+    public async Task MethodNotAllowed_ListsHead_WhereGetIsAllowed(string method, string path, string[] allow)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var anonymous = fixture.Server.CreateClient();
+        using var response = await anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), path), ct);
+        await HttpAssert.ProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed", response);
+        Assert.Equal(allow, response.Content.Headers.Allow.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void AddHeadToAllow_AddsItAfterGet_Once()
+    {
+        Microsoft.AspNetCore.Http.IHeaderDictionary headers = new Microsoft.AspNetCore.Http.HeaderDictionary { ["Allow"] = "POST, GET, DELETE" };
+        Platform.Server.Hosting.HeadRequests.AddHeadToAllow(headers);
+        Assert.Equal("POST, GET, HEAD, DELETE", headers.Allow.ToString());
+        Platform.Server.Hosting.HeadRequests.AddHeadToAllow(headers);
+        Assert.Equal("POST, GET, HEAD, DELETE", headers.Allow.ToString());
     }
 
     [Fact]

@@ -38,6 +38,16 @@ public class StartupTaskRunnerTests
         new(tasks, TimeProvider.System, NullLogger<StartupTaskRunner>.Instance);
 
     [Fact]
+    public async Task RunAsync_BeforeTheHost_RunsTheTasksOnce_AndStartingAsyncFindsThemDone()
+    {
+        var log = new List<int>();
+        var runner = Runner(new RecordingTask(0, log), new RecordingTask(100, log));
+        await runner.RunAsync(TestContext.Current.CancellationToken);
+        await runner.StartingAsync(TestContext.Current.CancellationToken);
+        Assert.Equal([0, 100], log);
+    }
+
+    [Fact]
     public async Task StartingAsync_RunsTasksInOrder_RegardlessOfRegistrationOrder()
     {
         var log = new List<int>();

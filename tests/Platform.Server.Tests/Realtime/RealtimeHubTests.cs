@@ -267,6 +267,70 @@ public sealed class RealtimeHubTests(RealtimeFixture fixture) : IClassFixture<Re
         Assert.NotEmpty((await client.SubscribeAsync(collection)).SubscriptionId);
     }
 
+    public static TheoryData<HubProtocol, int> ArgumentCounts => new()
+    {
+        { HubProtocol.Json, 0 },
+        { HubProtocol.Json, 2 },
+        { HubProtocol.MessagePack, 0 },
+        { HubProtocol.MessagePack, 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ArgumentCounts))]
+    public async Task Subscribe_WithTheWrongNumberOfArguments_IsRefusedAsInvalidRequest_NotSignalRsBareError(HubProtocol protocol, int count)
+    {
+        var collection = await Server.NewCollectionAsync();
+        await using var client = await Server.ConnectAsync(protocol: protocol, query: "apikey=" + Server.ApiKey);
+        var arguments = Enumerable.Range(0, count).Select(_ => (object?)new Dictionary<string, object> { ["collection"] = collection }).ToArray();
+        var error = await Assert.ThrowsAsync<HubException>(
+            () => client.Connection.InvokeCoreAsync<SubscribeResult>("Subscribe", arguments, TestContext.Current.CancellationToken));
+        Assert.StartsWith("invalid_request: ", HubClient.Refusal(error), StringComparison.Ordinal);
+        Assert.EndsWith("(at arguments)", error.Message, StringComparison.Ordinal);
+        Assert.NotEmpty((await client.SubscribeAsync(collection)).SubscriptionId);
+    }
+
+    public static TheoryData<string, object, string> StrictMessagePackRequests => new()
+    {
+        // MessagePack skipped an unknown member (JSON refused it) and failed a wrong type with SignalR's bare error.
+        { "resumeafter", "12", "unknown_field: " },
+        { "snapShot", true, "unknown_field: " },
+        { "collection", 5, "invalid_request: " },
+        { "snapshot", "yes", "invalid_request: " },
+    };
+
+    [Theory]
+    [MemberData(nameof(StrictMessagePackRequests))]
+    public async Task Subscribe_OverMessagePack_IsAsStrictAsOverJson(string member, object value, string code)
+    {
+        var collection = await Server.NewCollectionAsync();
+        await using var client = await Server.ConnectAsync(protocol: HubProtocol.MessagePack, query: "apikey=" + Server.ApiKey);
+        var request = new Dictionary<string, object> { ["collection"] = collection, [member] = value };
+        var error = await Assert.ThrowsAsync<HubException>(
+            () => client.Connection.InvokeAsync<SubscribeResult>("Subscribe", request, TestContext.Current.CancellationToken));
+        Assert.StartsWith(code, HubClient.Refusal(error), StringComparison.Ordinal);
+        Assert.EndsWith($"(at {member})", error.Message, StringComparison.Ordinal);
+        Assert.NotEmpty((await client.SubscribeAsync(collection)).SubscriptionId);
+    }
+
+    [Fact]
+    public async Task Subscribe_OverMessagePack_ReadsEveryMember()
+    {
+        var collection = await Server.NewCollectionAsync();
+        await Server.CreateAsync(collection, """{ "_id": "m1", "k": 1 }""");
+        await Server.CreateAsync(collection, """{ "_id": "m2", "k": 2 }""");
+        await using var client = await Server.ConnectAsync(protocol: HubProtocol.MessagePack, query: "apikey=" + Server.ApiKey);
+        var request = new Dictionary<string, object?>
+        {
+            ["collection"] = collection,
+            ["filter"] = new Dictionary<string, object> { ["k"] = 2 },
+            ["id"] = null,
+            ["snapshot"] = true,
+            ["resumeAfter"] = null,
+        };
+        var result = await client.Connection.InvokeAsync<SubscribeResult>("Subscribe", request, TestContext.Current.CancellationToken);
+        Assert.Equal(["m2"], result.Documents!.Select(d => HubClient.Document(d)!["_id"]!.GetValue<string>()));
+    }
+
     [Fact]
     public async Task Subscribe_ResumeAfterAsANumber_ResumesLikeTheString()
     {
@@ -279,7 +343,7 @@ public sealed class RealtimeHubTests(RealtimeFixture fixture) : IClassFixture<Re
         await client.ExpectAsync(first.SubscriptionId, RealtimeEvents.Added, "r2");
 
         await using var again = await Server.ConnectAsync(query: "apikey=" + Server.ApiKey);
-        var argument = JsonDocument.Parse($$"""{ "collection": "{{collection}}", "resumeAfter": {{long.Parse(seen.Sequence, System.Globalization.CultureInfo.InvariantCulture)}} }""").RootElement;
+        var argument = JsonDocument.Parse($$"""{ "collection": "{{collection}}", "resumeAfter": {{Storage.Sqlite.SqlitePositions.Sequence(seen.Sequence)}} }""").RootElement;
         var resumed = await again.Connection.InvokeAsync<SubscribeResult>("Subscribe", argument, TestContext.Current.CancellationToken);
         Assert.True(resumed.Resumed);
         await again.ExpectAsync(resumed.SubscriptionId, RealtimeEvents.Added, "r2");

@@ -327,13 +327,16 @@ public sealed class AfterTriggerServiceTests : IAsyncLifetime
             .Where(r => r["function"]!.GetValue<string>() == function && (status is null || r["status"]!.GetValue<string>() == status))
             .ToList();
 
-    [Fact]
-    public async Task MissedEvents_ACheckpointTheFeedNoLongerHolds_IsOneFailedRun_ThenConsumingGoesOnFromNow()
+    [Theory]
+    [InlineData("999999999")]
+    [InlineData("0a0b0c0d0e0f-1")] // an epoch this database never had (a checkpoint of the timeline a restore discarded)
+    public async Task MissedEvents_ACheckpointTheFeedNoLongerHolds_IsOneFailedRun_ThenConsumingGoesOnFromNow(string checkpoint)
     {
         var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
         await Store.WriteAsync(
-            [new InsertOperation(FunctionCheckpoints.Collection, new JsonObject { ["_id"] = "gap", ["_version"] = 1L, ["_createdAt"] = now, ["_updatedAt"] = now, ["_createdBy"] = null, ["position"] = "999999999" })],
+            [new InsertOperation(FunctionCheckpoints.Collection, new JsonObject { ["_id"] = "gap", ["_version"] = 1L, ["_createdAt"] = now, ["_updatedAt"] = now, ["_createdBy"] = null, ["position"] = checkpoint })],
             Ct);
+        await InsertAsync("before-the-start");
         await using var node = await StartNodeAsync();
         _catalog.Save(FakeFunctionCatalog.AfterTrigger("gap", Orders));
         var current = await _fixture.Feed.GetPositionAsync(Ct);
@@ -346,7 +349,7 @@ public sealed class AfterTriggerServiceTests : IAsyncLifetime
         var run = Assert.Single(await RunsAsync("gap"));
         var message = run["error"]!["message"]!.GetValue<string>();
         Assert.StartsWith(TriggerRunRecorder.MissedEvents, message, StringComparison.Ordinal);
-        Assert.Contains("999999999", message, StringComparison.Ordinal);
+        Assert.Contains(checkpoint, message, StringComparison.Ordinal);
         Assert.Null(run["eventId"]);
     }
 

@@ -8,7 +8,10 @@ using Platform.Server.Tests.Storage.Changes;
 
 namespace Platform.Server.Tests.Storage.Sqlite;
 
-/// <summary>What only the SQLite feed promises: decimal positions that survive restarts, pruning by count and age.</summary>
+/// <summary>
+/// What only the SQLite feed promises: positions (an epoch and a decimal sequence) that survive restarts but not a
+/// restore, pruning by count and age.
+/// </summary>
 public sealed class SqliteChangeFeedTests : IDisposable
 {
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "baas-tests", "sqlite-feed-" + Guid.NewGuid().ToString("N"));
@@ -54,6 +57,97 @@ public sealed class SqliteChangeFeedTests : IDisposable
         return changes;
     }
 
+    private void BackUp(string file)
+    {
+        // Online, with SQLite's backup API, as docs/deployment.md says.
+        using var source = new SqliteConnection($"Data Source={Path.Combine(_dataDir, "baas.db")};Pooling=False");
+        using var target = new SqliteConnection($"Data Source={file};Pooling=False");
+        source.Open();
+        target.Open();
+        source.BackupDatabase(target);
+    }
+
+    private void Restore(string file)
+    {
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(Path.Combine(_dataDir, "baas.db" + suffix));
+        }
+
+        File.Copy(file, Path.Combine(_dataDir, "baas.db"));
+    }
+
+    [Fact]
+    public async Task Resume_AfterRestoringABackup_RefusesPositionsPastTheBackup_AndKeepsThoseBeforeIt()
+    {
+        var backup = Path.Combine(Path.GetTempPath(), "baas-tests", "sqlite-backup-" + Guid.NewGuid().ToString("N") + ".db");
+        string beforeBackup;
+        string lost;
+        using (var store = SqliteStoreFixture.Open(_dataDir))
+        {
+            await store.InitializeAsync(Ct);
+            await InsertAsync(store, "things", "a1", "a2");
+            beforeBackup = await store.GetPositionAsync(Ct);
+            await InsertAsync(store, "things", "a3");
+            BackUp(backup);
+            await InsertAsync(store, "things", "lost1");
+            lost = await store.GetPositionAsync(Ct);
+            await InsertAsync(store, "things", "lost2");
+        }
+
+        try
+        {
+            Restore(backup);
+            using var restored = SqliteStoreFixture.Open(_dataDir);
+            await restored.InitializeAsync(Ct);
+
+            // The restored log numbers its next changes as the lost ones were: lost1's number is new1's now.
+            await InsertAsync(restored, "things", "new1", "new2", "new3");
+            Assert.Equal(SqlitePositions.Sequence(lost) + 2, SqlitePositions.Sequence(await restored.GetPositionAsync(Ct)));
+
+            // A reader holding lost1's position would skip new1: it is told to start over instead.
+            await Assert.ThrowsAsync<ChangeHistoryUnavailableException>(() => ReadAsync(restored, lost, 1));
+            Assert.Null(restored.ComparePositions(lost, await restored.GetPositionAsync(Ct)));
+            await Assert.ThrowsAsync<ArgumentException>(() => restored.SetHoldAsync("functions:x", lost, Ct));
+
+            // A position from before the backup is in both histories: it resumes with what followed it in the restored one.
+            Assert.Equal(["a3", "new1", "new2", "new3"], (await ReadAsync(restored, beforeBackup, 4)).Select(c => c.Id));
+        }
+        finally
+        {
+            File.Delete(backup);
+        }
+    }
+
+    [Fact]
+    public async Task Positions_OfEarlierStarts_StillResume_AndOrderWithNewOnes()
+    {
+        string first;
+        using (var store = SqliteStoreFixture.Open(_dataDir))
+        {
+            await store.InitializeAsync(Ct);
+            await InsertAsync(store, "things", "a");
+            first = await store.GetPositionAsync(Ct);
+        }
+
+        using (var store = SqliteStoreFixture.Open(_dataDir))
+        {
+            await store.InitializeAsync(Ct);
+            await InsertAsync(store, "things", "b");
+        }
+
+        using var reopened = SqliteStoreFixture.Open(_dataDir);
+        await reopened.InitializeAsync(Ct);
+        await InsertAsync(reopened, "things", "c");
+        var now = await reopened.GetPositionAsync(Ct);
+        Assert.NotEqual(first[..first.LastIndexOf('-')], now[..now.LastIndexOf('-')]);
+        Assert.True(reopened.ComparePositions(first, now) < 0);
+        Assert.Equal(["b", "c"], (await ReadAsync(reopened, first, 2)).Select(c => c.Id));
+
+        // A bare number (a position handed out before epochs) reads as one of the current epoch.
+        Assert.Equal(["b", "c"], (await ReadAsync(reopened, SqlitePositions.Sequence(first).ToString(CultureInfo.InvariantCulture), 2)).Select(c => c.Id));
+    }
+
     private long CountLogRows()
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(_dataDir, "baas.db")};Pooling=False");
@@ -69,12 +163,12 @@ public sealed class SqliteChangeFeedTests : IDisposable
         using var store = SqliteStoreFixture.Open(_dataDir);
         await store.InitializeAsync(Ct);
 
-        Assert.Equal("0", await store.GetPositionAsync(Ct));
+        Assert.Equal(0, SqlitePositions.Sequence(await store.GetPositionAsync(Ct)));
         await store.WriteAsync([new InsertOperation("things", Doc("a")), new InsertOperation("things", Doc("b"))], Ct);
         await InsertAsync(store, "things", "c");
 
-        Assert.Equal(["1", "2", "3"], (await ReadAsync(store, "0", 3)).Select(c => c.Sequence));
-        Assert.Equal("3", await store.GetPositionAsync(Ct));
+        Assert.Equal([1L, 2L, 3L], (await ReadAsync(store, "0", 3)).Select(c => SqlitePositions.Sequence(c.Sequence)));
+        Assert.Equal(3, SqlitePositions.Sequence(await store.GetPositionAsync(Ct)));
     }
 
     [Fact]
@@ -97,10 +191,10 @@ public sealed class SqliteChangeFeedTests : IDisposable
         using var reopened = SqliteStoreFixture.Open(_dataDir, changes: options, time: clock);
         await reopened.InitializeAsync(Ct);
 
-        Assert.Equal("3", await reopened.GetPositionAsync(Ct));
+        Assert.Equal(3, SqlitePositions.Sequence(await reopened.GetPositionAsync(Ct)));
         await Assert.ThrowsAsync<ChangeHistoryUnavailableException>(() => ReadAsync(reopened, "1", 1));
         await InsertAsync(reopened, "things", "d");
-        Assert.Equal("4", Assert.Single(await ReadAsync(reopened, "3", 1)).Sequence);
+        Assert.Equal(4, SqlitePositions.Sequence(Assert.Single(await ReadAsync(reopened, "3", 1)).Sequence));
     }
 
     [Fact]
@@ -158,7 +252,7 @@ public sealed class SqliteChangeFeedTests : IDisposable
 
         var change = Assert.Single(await ReadAsync(store, position, 1));
         Assert.Equal(("other", "marker"), (change.Collection, change.Id));
-        Assert.Equal(long.Parse(position, CultureInfo.InvariantCulture) + 1, long.Parse(change.Sequence, CultureInfo.InvariantCulture));
+        Assert.Equal(SqlitePositions.Sequence(position) + 1, SqlitePositions.Sequence(change.Sequence));
     }
 
     [Fact]

@@ -206,7 +206,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
         }
 
         Assert.Equal(["Insert:head", "Insert:ok1", "Insert:ok2", "Replace:versioned"], changes);
-        Assert.Equal(await store.GetPositionAsync(Ct), (long.Parse(position, System.Globalization.CultureInfo.InvariantCulture) + 4).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(SqlitePositions.Sequence(await store.GetPositionAsync(Ct)), SqlitePositions.Sequence(position) + 4);
     }
 
     [Fact]
@@ -276,11 +276,11 @@ public sealed class SqliteGroupCommitTests : IDisposable
         Assert.Equal(
             ["Insert:head", "Insert:c1", "Insert:c2", "Insert:head2", "Insert:ok1", "Replace:versioned", "Insert:f1", "Insert:ok2", "Delete:c1", "Insert:later"],
             changes.Select(c => c.Kind + ":" + c.Id));
-        var start = long.Parse(position, System.Globalization.CultureInfo.InvariantCulture);
+        var start = SqlitePositions.Sequence(position);
         Assert.Equal(
             Enumerable.Range(1, 10).Select(i => start + i),
-            changes.Select(c => long.Parse(c.Sequence, System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.Equal((start + 10).ToString(System.Globalization.CultureInfo.InvariantCulture), await store.GetPositionAsync(Ct));
+            changes.Select(c => SqlitePositions.Sequence(c.Sequence)));
+        Assert.Equal(start + 10, SqlitePositions.Sequence(await store.GetPositionAsync(Ct)));
     }
 
     [Fact]
