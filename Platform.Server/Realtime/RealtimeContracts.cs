@@ -31,7 +31,7 @@ public sealed class SubscribeRequest
 
     /// <summary>
     /// Set by <see cref="SubscribeRequestJsonConverter"/> and <see cref="SubscribeRequestMessagePackFormatter"/> when a member
-    /// has the wrong type, is unknown or is repeated, and by <see cref="SubscribeBindingFailure"/> when the call's arguments
+    /// has the wrong type, is unknown or is repeated, and by <see cref="HubBindingFailure"/> when the call's arguments
     /// could not be bound:
     /// the hub refuses the request with this <c>"code: detail (at member)"</c> text. Never on the wire.
     /// </summary>

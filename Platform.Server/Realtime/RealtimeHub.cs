@@ -168,6 +168,11 @@ internal sealed class RealtimeHub(
     /// </remarks>
     public void Unsubscribe(object? subscriptionId)
     {
+        if (subscriptionId is HubBindingFailure.WrongArguments)
+        {
+            throw new HubException(HubBindingFailure.UnsubscribeWrongArguments);
+        }
+
         var id = subscriptionId switch
         {
             string text => text,

@@ -46,7 +46,7 @@ internal sealed class SharedFrameHubProtocol(IHubProtocol inner) : IHubProtocol
 
     public bool IsVersionSupported(int version) => Inner.IsVersionSupported(version);
 
-    /// <summary>The wrapped protocol's reading, but for a <c>Subscribe</c> call it could not bind (<see cref="SubscribeBindingFailure"/>).</summary>
+    /// <summary>The wrapped protocol's reading, but for a <c>Subscribe</c> or <c>Unsubscribe</c> call it could not bind (<see cref="HubBindingFailure"/>).</summary>
     public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [NotNullWhen(true)] out HubMessage? message)
     {
         if (!Inner.TryParseMessage(ref input, binder, out message))
@@ -54,7 +54,7 @@ internal sealed class SharedFrameHubProtocol(IHubProtocol inner) : IHubProtocol
             return false;
         }
 
-        message = SubscribeBindingFailure.Refuse(message);
+        message = HubBindingFailure.Refuse(message);
         return true;
     }
 

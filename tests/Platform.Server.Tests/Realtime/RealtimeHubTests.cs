@@ -438,6 +438,25 @@ public sealed class RealtimeHubTests(RealtimeFixture fixture) : IClassFixture<Re
         await client.ExpectAsync(held.SubscriptionId, RealtimeEvents.Added, "one");
     }
 
+    [Theory]
+    [MemberData(nameof(ArgumentCounts))]
+    public async Task Unsubscribe_WithTheWrongNumberOfArguments_IsRefusedAsInvalidRequest_NotSignalRsBareError(HubProtocol protocol, int count)
+    {
+        var collection = await Server.NewCollectionAsync();
+        await using var client = await Server.ConnectAsync(protocol: protocol, query: "apikey=" + Server.ApiKey);
+        var held = await client.SubscribeAsync(collection, HubClient.Filter("""{ "k": 1 }"""));
+        var arguments = Enumerable.Range(0, count).Select(_ => (object?)held.SubscriptionId).ToArray();
+
+        var error = await Assert.ThrowsAsync<HubException>(
+            () => client.Connection.InvokeCoreAsync("Unsubscribe", arguments, TestContext.Current.CancellationToken));
+        Assert.StartsWith("invalid_request: ", HubClient.Refusal(error), StringComparison.Ordinal);
+        Assert.EndsWith("(at arguments)", error.Message, StringComparison.Ordinal);
+
+        // Nothing was unsubscribed: the refused call left the subscription live.
+        await Server.CreateAsync(collection, """{ "_id": "one", "k": 1 }""");
+        await client.ExpectAsync(held.SubscriptionId, RealtimeEvents.Added, "one");
+    }
+
     [Fact]
     public async Task Unsubscribe_WithoutId_IsRefusedNamingTheField()
     {
