@@ -125,12 +125,19 @@ public sealed class JourneyTests(BrowserFixture browser, DashboardServer server)
     [Fact]
     public async Task SignOut_ClearsTheSession_AndBackShowsNoData()
     {
+        string? authorization = null;
+        Page.Request += (_, request) => authorization = request.Headers.GetValueOrDefault("authorization") ?? authorization;
         await SignInAsync(server.AdminUrl);
         await Expect(Page.GetByTestId("stat-collections")).ToBeVisibleAsync();
+        Assert.NotNull(authorization);
         await Page.GetByRole(AriaRole.Link, new() { Name = "Outbox" }).ClickAsync();
         await Expect(Heading(Page)).ToHaveTextAsync("Outbox");
 
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        // The tab leaves the data at once and then tells the server (POST /api/admin/auth/logout).
+        var logout = await Page.RunAndWaitForResponseAsync(
+            () => Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync(),
+            r => r.Url.EndsWith("/api/admin/auth/logout", StringComparison.Ordinal));
+        Assert.Equal(204, logout.Status);
         await Expect(Heading(Page)).ToHaveTextAsync("Sign in");
         await Expect(Page.GetByTestId("signed-in-as")).ToHaveCountAsync(0);
 
@@ -139,6 +146,11 @@ public sealed class JourneyTests(BrowserFixture browser, DashboardServer server)
         await Expect(Page.GetByTestId("stat-collections")).ToHaveCountAsync(0);
         await Expect(Page.GetByTestId("signed-in-as")).ToHaveCountAsync(0);
         await AssertNoTokenStoredAsync();
+
+        // The token the tab used is ended on the server too, so a copy of it (a proxy log, a stolen heap) is useless.
+        var admins = new Uri(server.AdminUrl, "/api/admin/admins").ToString();
+        var response = await Page.APIRequest.GetAsync(admins, new() { Headers = new Dictionary<string, string> { ["Authorization"] = authorization! } });
+        Assert.Equal(401, response.Status);
     }
 
     [Fact]

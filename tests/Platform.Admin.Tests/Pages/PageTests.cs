@@ -283,13 +283,27 @@ public sealed class PageTests : DashboardTestContext
     public async Task Layout_SignOut_ClearsTheSession_AndGoesToSignIn()
     {
         await SignInAsync();
+        Api.On(HttpMethod.Post, "/api/admin/auth/logout", System.Net.HttpStatusCode.NoContent);
         var layout = Render<MainLayout>(parameters => parameters.Add(p => p.Body, (Microsoft.AspNetCore.Components.RenderFragment)(b => b.AddContent(0, "page"))));
 
         layout.FindAll("button").Single(b => b.TextContent.Contains("Sign out", StringComparison.Ordinal)).Click();
 
-        // Sign-out awaits the server's logout before clearing the session: wait for it rather than race it.
         layout.WaitForAssertion(() => Assert.False(Session.IsSignedIn));
         layout.WaitForAssertion(() => Assert.Equal("http://localhost/signin", Navigation.Uri));
+        layout.WaitForAssertion(() => Assert.Contains(Api.Requests, r => r.PathAndQuery == "/api/admin/auth/logout" && r.Authorization == "Bearer admin-token"));
+    }
+
+    [Fact]
+    public async Task Layout_SignOut_WhenTheServerCannotBeTold_SaysTheTokenStaysValid()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Post, "/api/admin/auth/logout", System.Net.HttpStatusCode.ServiceUnavailable, StubApi.Problem(503, "unavailable", "Down."));
+        var layout = Render<MainLayout>(parameters => parameters.Add(p => p.Body, (Microsoft.AspNetCore.Components.RenderFragment)(b => b.AddContent(0, "page"))));
+
+        layout.FindAll("button").Single(b => b.TextContent.Contains("Sign out", StringComparison.Ordinal)).Click();
+
+        layout.WaitForAssertion(() => Assert.Contains("the token stays valid until it expires", layout.Markup, StringComparison.Ordinal));
+        Assert.False(Session.IsSignedIn);
     }
 
     [Fact]
