@@ -162,6 +162,50 @@ public sealed class JourneyTests(BrowserFixture browser, DashboardServer server)
         // The link back sits in a sentence: it must be told apart by more than its colour.
         await ScanAsync("not-found", docsImage: false);
     }
+
+    [Fact]
+    public async Task DarkMode_EveryPage_ScansClean()
+    {
+        var name = "dark" + Guid.NewGuid().ToString("N")[..10];
+        using (var admin = await server.Server.CreateAdminClientAsync(Ct))
+        {
+            (await admin.PostAsJsonAsync("/api/admin/collections", new { name }, Ct)).EnsureSuccessStatusCode();
+            (await admin.PostAsJsonAsync($"/api/collections/{name}/documents", new { title = "dark" }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        await SignInAsync(server.AdminUrl);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Switch to dark mode" }).ClickAsync();
+        await Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Switch to light mode" })).ToBeVisibleAsync();
+
+        // Every page of the navigation: filled buttons, outlined error buttons and alerts are drawn in each mode's palette.
+        string[] pages = ["Collections", "Documents", "Realtime", "Functions", "Users", "API keys", "Audit log", "Settings", "Admins", "Outbox"];
+        foreach (var page in pages)
+        {
+            await Page.GetByRole(AriaRole.Navigation, new() { Name = "Dashboard pages" }).GetByRole(AriaRole.Link, new() { Name = page, Exact = true }).ClickAsync();
+            await Expect(Heading(Page)).ToBeFocusedAsync();
+            await ScanAsync("dark-" + page.Replace(' ', '-').ToLowerInvariant(), docsImage: false);
+        }
+
+        // A collection's rules (filled primary and secondary buttons), a document open (filled and outlined error buttons).
+        var nav = Page.GetByRole(AriaRole.Navigation, new() { Name = "Dashboard pages" });
+        await nav.GetByRole(AriaRole.Link, new() { Name = "Collections", Exact = true }).ClickAsync();
+        await Page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync($"Collection {name}");
+        await Page.GetByRole(AriaRole.Tab, new() { Name = "Rules" }).ClickAsync();
+        await Expect(Page.GetByRole(AriaRole.Tab, new() { Name = "Rules" })).ToHaveAttributeAsync("aria-selected", "true");
+        await ScanAsync("dark-collection-rules", docsImage: false);
+        await nav.GetByRole(AriaRole.Link, new() { Name = "Documents", Exact = true }).ClickAsync();
+        await Page.Locator("#documents-collection").SelectOptionAsync(name);
+        await Page.GetByTestId("documents-row").First.GetByRole(AriaRole.Button).ClickAsync();
+        await Page.GetByTestId("documents-delete").ClickAsync();
+        await Expect(Page.GetByTestId("documents-delete-confirm")).ToBeVisibleAsync();
+        await ScanAsync("dark-document-delete", docsImage: false);
+
+        // The theme is remembered across a reload (which signs out: the token lives in the tab's memory only).
+        await Page.GotoAsync(new Uri(server.AdminUrl, "no-such-page").ToString());
+        await Expect(Heading(Page)).ToHaveTextAsync("Page not found");
+        await ScanAsync("dark-not-found", docsImage: false);
+    }
 }
 
 /// <summary>An expired admin token: back to sign-in, then back to the same page.</summary>
