@@ -99,6 +99,21 @@ public sealed class JourneyTests(BrowserFixture browser, DashboardServer server)
         await Expect(Page.GetByTestId("admins-table")).ToContainTextAsync(email);
         await ScanAsync("admins");
 
+        // Disabled after a confirmation: the new admin cannot sign in; enabled again, it can.
+        var row = Page.GetByTestId("admin-row").Filter(new() { HasText = email });
+        await row.GetByRole(AriaRole.Button, new() { Name = "Disable " + email, Exact = true }).ClickAsync();
+        await row.GetByRole(AriaRole.Button, new() { Name = "Disable now: " + email, Exact = true }).ClickAsync();
+        await Expect(row).ToContainTextAsync("Disabled");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync("Sign in");
+        await FillAsync(Page.Locator("#signin-email"), email);
+        await FillAsync(Page.Locator("#signin-password"), "Another-Passw0rd");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
+        await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("disabled");
+
+        await SignInAsync(server.AdminUrl, path: "admins");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Enable " + email, Exact = true }).ClickAsync();
+        await Expect(row).ToContainTextAsync("Active");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await SignInAsync(server.AdminUrl, email, "Another-Passw0rd");
     }
