@@ -144,7 +144,8 @@ public class BaasAdminClient
     /// <exception cref="BaasException">401 when the token had already ended.</exception>
     public virtual async Task SignOutAsync(CancellationToken cancellationToken = default)
     {
-        if (_transport.BearerToken is null)
+        var token = _transport.BearerToken;
+        if (token is null)
         {
             return;
         }
@@ -155,7 +156,12 @@ public class BaasAdminClient
         }
         finally
         {
-            _transport.BearerToken = null;
+            // Only the token signed out is forgotten: a sign-in that finished while the logout call was under way (a
+            // dashboard signs in again on a slow network) keeps the token it got.
+            if (string.Equals(_transport.BearerToken, token, StringComparison.Ordinal))
+            {
+                _transport.BearerToken = null;
+            }
         }
     }
 }
