@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 
 namespace Platform.Admin.Components;
 
@@ -17,4 +18,17 @@ public static class Formats
         < 1024L * 1024 * 1024 => (bytes / (1024.0 * 1024)).ToString("0.#", CultureInfo.InvariantCulture) + " MiB",
         _ => (bytes / (1024.0 * 1024 * 1024)).ToString("0.##", CultureInfo.InvariantCulture) + " GiB",
     };
+
+    /// <summary>
+    /// Where typed JSON stops parsing, as <c> (line 2, column 7)</c> (1-based; empty when unknown). The exception's own
+    /// message is never shown: the WebAssembly build carries no framework resource strings, so it reads
+    /// "ZeroDepthAtEnd, LineNumber: 0 | BytePositionInLine: 33." in the browser.
+    /// </summary>
+    public static string JsonPosition(JsonException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return error.LineNumber is { } line
+            ? string.Create(CultureInfo.InvariantCulture, $" (line {line + 1}, column {(error.BytePositionInLine ?? 0) + 1})")
+            : string.Empty;
+    }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Platform.Admin.Components;
 
 namespace Platform.Admin.Schema;
 
@@ -261,20 +262,13 @@ public static class SchemaModel
         }
         catch (JsonException ex)
         {
-            var where = ex.LineNumber is { } line ? $" (line {line + 1}, column {(ex.BytePositionInLine ?? 0) + 1})" : string.Empty;
-            error = "Invalid JSON" + where + ": " + FirstSentence(ex.Message);
+            error = "Invalid JSON" + Formats.JsonPosition(ex) + ".";
             return null;
         }
     }
 
     /// <summary>The schema as indented JSON text, as the JSON view shows it.</summary>
     public static string Format(JsonObject schema) => schema.ToJsonString(Indented);
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
-    }
 
     private static bool ReadProperties(JsonObject properties, SchemaNode node)
     {

@@ -41,12 +41,32 @@ public class AdminAuth
     }
 
     /// <summary>
-    /// Forgets the token (SDK client and session). Admin tokens are stateless JWTs and the server has no admin
-    /// sign-out endpoint, so a copied token stays valid until it expires (<c>Baas:Auth:AccessTokenLifetime</c>).
+    /// Signs out: this tab forgets the session at once (the layout goes to sign-in), then the server is told
+    /// (<c>POST /api/admin/auth/logout</c>), which ends every token of this admin, in every tab and browser, and closes
+    /// its realtime connections. Forgetting alone would leave a token copied out of the browser valid until it expires
+    /// (<c>Baas:Auth:AdminTokenLifetime</c>, 8 hours by default). The SDK forgets the token whatever the server answers.
     /// </summary>
-    public virtual void SignOut()
+    /// <returns>
+    /// False when the server could not be told (unreachable, or an error other than 401): the token then stays valid
+    /// until it expires, which the caller should say. A 401 means the token had ended already.
+    /// </returns>
+    public virtual async Task<bool> SignOutAsync(CancellationToken cancellationToken = default)
     {
-        _client.Admin.SignOut();
+        // The session ends first, so the logout call's own 401 (a token that had ended already) is not read as an
+        // expiry of the current session, and the page leaves the data at once instead of after a round trip.
         _session.End(SessionChange.SignedOut);
+        try
+        {
+            await _client.Admin.SignOutAsync(cancellationToken);
+            return true;
+        }
+        catch (BaasException ex) when (ex.Status == 401)
+        {
+            return true;
+        }
+        catch (BaasException)
+        {
+            return false;
+        }
     }
 }

@@ -85,7 +85,11 @@ public sealed record CreatedApiKey(string Id, string Name, string Key, DateTimeO
 /// <param name="Id">The admin's id.</param>
 /// <param name="Email">The admin's email.</param>
 /// <param name="CreatedAt">When the account was created.</param>
-public sealed record AdminAccount(string Id, string Email, DateTimeOffset CreatedAt);
+public sealed record AdminAccount(string Id, string Email, DateTimeOffset CreatedAt)
+{
+    /// <summary>Whether the account is disabled: its tokens are refused and it cannot sign in.</summary>
+    public bool Disabled { get; init; }
+}
 
 /// <summary>A signed-in admin session.</summary>
 /// <param name="Admin">Who signed in.</param>

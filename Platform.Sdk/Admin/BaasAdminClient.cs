@@ -144,7 +144,8 @@ public class BaasAdminClient
     /// <exception cref="BaasException">401 when the token had already ended.</exception>
     public virtual async Task SignOutAsync(CancellationToken cancellationToken = default)
     {
-        if (_transport.BearerToken is null)
+        var token = _transport.BearerToken;
+        if (token is null)
         {
             return;
         }
@@ -155,7 +156,12 @@ public class BaasAdminClient
         }
         finally
         {
-            _transport.BearerToken = null;
+            // Only the token signed out is forgotten: a sign-in that finished while the logout call was under way (a
+            // dashboard signs in again on a slow network) keeps the token it got.
+            if (string.Equals(_transport.BearerToken, token, StringComparison.Ordinal))
+            {
+                _transport.BearerToken = null;
+            }
         }
     }
 }
@@ -336,7 +342,7 @@ public class ApiKeysAdminClient
     }
 }
 
-/// <summary>Lists and creates admin accounts (<c>/api/admin/admins</c>). Only a signed-in admin may; service keys get 403.</summary>
+/// <summary>Lists, creates, disables and enables admin accounts (<c>/api/admin/admins</c>). Only a signed-in admin may; service keys get 403.</summary>
 public class AdminAccountsAdminClient
 {
     private readonly BaasTransport _transport;
@@ -377,8 +383,28 @@ public class AdminAccountsAdminClient
         return Read(response.Body as JsonObject ?? []);
     }
 
+    /// <summary>
+    /// Disables another admin (every token of it stops working, HTTP and realtime, and its sign-in is refused with 403
+    /// <c>admin_disabled</c>) or enables it again (<c>PATCH /api/admin/admins/{id}</c>).
+    /// </summary>
+    /// <param name="id">The admin's id.</param>
+    /// <param name="disabled">True to disable, false to enable.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The admin as it is now.</returns>
+    /// <exception cref="BaasException">409 <c>cannot_disable_self</c> for the signed-in admin's own account, 404 <c>admin_not_found</c>.</exception>
+    public virtual async Task<AdminAccount> SetDisabledAsync(string id, bool disabled, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        var body = new JsonObject { ["disabled"] = disabled };
+        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Patch, BaasPaths.Admins + "/" + Uri.EscapeDataString(id), body), cancellationToken).ConfigureAwait(false);
+        return Read(response.Body as JsonObject ?? []);
+    }
+
     internal static AdminAccount Read(JsonObject json) =>
-        new(Json.String(json, "id") ?? string.Empty, Json.String(json, "email") ?? string.Empty, Json.Time(json, "createdAt") ?? default);
+        new(Json.String(json, "id") ?? string.Empty, Json.String(json, "email") ?? string.Empty, Json.Time(json, "createdAt") ?? default)
+        {
+            Disabled = Json.Bool(json, "disabled"),
+        };
 }
 
 /// <summary>Small readers for API JSON.</summary>

@@ -47,10 +47,13 @@ public static class Csv
     {
         if (value is JsonValue text && text.GetValueKind() == JsonValueKind.String)
         {
-            // A string that would read back as something else (a number, "true", JSON, nothing) is written as a JSON string.
+            // A string that would read back as something else (a number, "true", JSON, nothing) is written as a JSON
+            // string. So is one a spreadsheet would run as a formula (CSV injection: an app user stores
+            // =HYPERLINK(...) or =cmd|... and the admin opens the export): the cell then starts with a quote, which
+            // spreadsheets read as text, and it still imports back as the same string.
             var s = text.GetValue<string>();
             var readsBack = TryParseCell(s, out var back) && back is JsonValue b && b.GetValueKind() == JsonValueKind.String && b.GetValue<string>() == s;
-            return readsBack ? s : JsonSerializer.Serialize(s);
+            return readsBack && !StartsLikeAFormula(s) ? s : JsonSerializer.Serialize(s);
         }
 
         return value is null ? "null" : value.ToJsonString();
@@ -164,6 +167,9 @@ public static class Csv
 
         return document;
     }
+
+    // The characters OWASP lists as starting a formula in Excel, LibreOffice and Google Sheets.
+    private static bool StartsLikeAFormula(string text) => text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r';
 
     private static bool LooksLikeJson(string text)
     {

@@ -104,7 +104,10 @@ public sealed class AdminToolsJourneyTests(BrowserFixture browser, DashboardServ
         await Button("I have saved it").ClickAsync();
         await Expect(Page.GetByTestId("apikey-created")).ToHaveCountAsync(0);
         await row.GetByRole(AriaRole.Button, new() { Name = "Revoke " + name }).ClickAsync();
-        await Button("Confirm: revoke " + name).ClickAsync();
+        // The confirmation's accessible name starts with its visible text (axe: label-content-name-mismatch).
+        await Expect(Button("Revoke now: " + name)).ToBeVisibleAsync();
+        await ScanAsync("apikeys-revoke", docsImage: false);
+        await Button("Revoke now: " + name).ClickAsync();
         await Expect(row).ToHaveCountAsync(0);
     }
 

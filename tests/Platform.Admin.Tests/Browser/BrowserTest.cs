@@ -66,9 +66,10 @@ public abstract class BrowserTest(BrowserFixture browser) : IAsyncLifetime
 
     /// <summary>
     /// An axe scan (no serious or critical violation) and a screenshot kept under TestResults/screenshots, and also
-    /// as <c>docs/images/dashboard-{name}.png</c> when <c>BAAS_UPDATE_DOCS_IMAGES=1</c> (the README's pictures).
+    /// as <c>docs/images/dashboard-{name}.png</c> when <c>BAAS_UPDATE_DOCS_IMAGES=1</c> (the README's pictures) unless
+    /// <paramref name="docsImage"/> is false (a scan of a state the docs do not show).
     /// </summary>
-    protected async Task ScanAsync(string name)
+    protected async Task ScanAsync(string name, bool docsImage = true)
     {
         // Scan the page at rest: a confirmation snackbar fades in and out, and one caught half-faded (its fade can
         // start while axe runs) reads as low contrast. They close by themselves within seconds: wait for that.
@@ -77,7 +78,7 @@ public abstract class BrowserTest(BrowserFixture browser) : IAsyncLifetime
         // click near the bottom scrolls the page), which put them across the middle of the picture.
         await Page.EvaluateAsync("() => window.scrollTo(0, 0)");
         var screenshot = await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png"), FullPage = true });
-        if (BrowserFixture.DocsImagesDirectory is { } docs)
+        if (docsImage && BrowserFixture.DocsImagesDirectory is { } docs)
         {
             await File.WriteAllBytesAsync(Path.Combine(docs, "dashboard-" + name + ".png"), screenshot);
         }

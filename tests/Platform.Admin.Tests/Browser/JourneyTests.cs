@@ -99,6 +99,21 @@ public sealed class JourneyTests(BrowserFixture browser, DashboardServer server)
         await Expect(Page.GetByTestId("admins-table")).ToContainTextAsync(email);
         await ScanAsync("admins");
 
+        // Disabled after a confirmation: the new admin cannot sign in; enabled again, it can.
+        var row = Page.GetByTestId("admin-row").Filter(new() { HasText = email });
+        await row.GetByRole(AriaRole.Button, new() { Name = "Disable " + email, Exact = true }).ClickAsync();
+        await row.GetByRole(AriaRole.Button, new() { Name = "Disable now: " + email, Exact = true }).ClickAsync();
+        await Expect(row).ToContainTextAsync("Disabled");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync("Sign in");
+        await FillAsync(Page.Locator("#signin-email"), email);
+        await FillAsync(Page.Locator("#signin-password"), "Another-Passw0rd");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
+        await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("disabled");
+
+        await SignInAsync(server.AdminUrl, path: "admins");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Enable " + email, Exact = true }).ClickAsync();
+        await Expect(row).ToContainTextAsync("Active");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await SignInAsync(server.AdminUrl, email, "Another-Passw0rd");
     }
@@ -125,12 +140,19 @@ public sealed class JourneyTests(BrowserFixture browser, DashboardServer server)
     [Fact]
     public async Task SignOut_ClearsTheSession_AndBackShowsNoData()
     {
+        string? authorization = null;
+        Page.Request += (_, request) => authorization = request.Headers.GetValueOrDefault("authorization") ?? authorization;
         await SignInAsync(server.AdminUrl);
         await Expect(Page.GetByTestId("stat-collections")).ToBeVisibleAsync();
+        Assert.NotNull(authorization);
         await Page.GetByRole(AriaRole.Link, new() { Name = "Outbox" }).ClickAsync();
         await Expect(Heading(Page)).ToHaveTextAsync("Outbox");
 
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        // The tab leaves the data at once and then tells the server (POST /api/admin/auth/logout).
+        var logout = await Page.RunAndWaitForResponseAsync(
+            () => Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync(),
+            r => r.Url.EndsWith("/api/admin/auth/logout", StringComparison.Ordinal));
+        Assert.Equal(204, logout.Status);
         await Expect(Heading(Page)).ToHaveTextAsync("Sign in");
         await Expect(Page.GetByTestId("signed-in-as")).ToHaveCountAsync(0);
 
@@ -139,6 +161,11 @@ public sealed class JourneyTests(BrowserFixture browser, DashboardServer server)
         await Expect(Page.GetByTestId("stat-collections")).ToHaveCountAsync(0);
         await Expect(Page.GetByTestId("signed-in-as")).ToHaveCountAsync(0);
         await AssertNoTokenStoredAsync();
+
+        // The token the tab used is ended on the server too, so a copy of it (a proxy log, a stolen heap) is useless.
+        var admins = new Uri(server.AdminUrl, "/api/admin/admins").ToString();
+        var response = await Page.APIRequest.GetAsync(admins, new() { Headers = new Dictionary<string, string> { ["Authorization"] = authorization! } });
+        Assert.Equal(401, response.Status);
     }
 
     [Fact]
@@ -147,6 +174,52 @@ public sealed class JourneyTests(BrowserFixture browser, DashboardServer server)
         await Page.GotoAsync(new Uri(server.AdminUrl, "no-such-page").ToString());
         await Expect(Heading(Page)).ToHaveTextAsync("Page not found");
         await Expect(Page.GetByTestId("signed-in-as")).ToHaveCountAsync(0);
+        // The link back sits in a sentence: it must be told apart by more than its colour.
+        await ScanAsync("not-found", docsImage: false);
+    }
+
+    [Fact]
+    public async Task DarkMode_EveryPage_ScansClean()
+    {
+        var name = "dark" + Guid.NewGuid().ToString("N")[..10];
+        using (var admin = await server.Server.CreateAdminClientAsync(Ct))
+        {
+            (await admin.PostAsJsonAsync("/api/admin/collections", new { name }, Ct)).EnsureSuccessStatusCode();
+            (await admin.PostAsJsonAsync($"/api/collections/{name}/documents", new { title = "dark" }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        await SignInAsync(server.AdminUrl);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Switch to dark mode" }).ClickAsync();
+        await Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Switch to light mode" })).ToBeVisibleAsync();
+
+        // Every page of the navigation: filled buttons, outlined error buttons and alerts are drawn in each mode's palette.
+        string[] pages = ["Collections", "Documents", "Realtime", "Functions", "Users", "API keys", "Audit log", "Settings", "Admins", "Outbox"];
+        foreach (var page in pages)
+        {
+            await Page.GetByRole(AriaRole.Navigation, new() { Name = "Dashboard pages" }).GetByRole(AriaRole.Link, new() { Name = page, Exact = true }).ClickAsync();
+            await Expect(Heading(Page)).ToBeFocusedAsync();
+            await ScanAsync("dark-" + page.Replace(' ', '-').ToLowerInvariant(), docsImage: false);
+        }
+
+        // A collection's rules (filled primary and secondary buttons), a document open (filled and outlined error buttons).
+        var nav = Page.GetByRole(AriaRole.Navigation, new() { Name = "Dashboard pages" });
+        await nav.GetByRole(AriaRole.Link, new() { Name = "Collections", Exact = true }).ClickAsync();
+        await Page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync($"Collection {name}");
+        await Page.GetByRole(AriaRole.Tab, new() { Name = "Rules" }).ClickAsync();
+        await Expect(Page.GetByRole(AriaRole.Tab, new() { Name = "Rules" })).ToHaveAttributeAsync("aria-selected", "true");
+        await ScanAsync("dark-collection-rules", docsImage: false);
+        await nav.GetByRole(AriaRole.Link, new() { Name = "Documents", Exact = true }).ClickAsync();
+        await Page.Locator("#documents-collection").SelectOptionAsync(name);
+        await Page.GetByTestId("documents-row").First.GetByRole(AriaRole.Button).ClickAsync();
+        await Page.GetByTestId("documents-delete").ClickAsync();
+        await Expect(Page.GetByTestId("documents-delete-confirm")).ToBeVisibleAsync();
+        await ScanAsync("dark-document-delete", docsImage: false);
+
+        // The theme is remembered across a reload (which signs out: the token lives in the tab's memory only).
+        await Page.GotoAsync(new Uri(server.AdminUrl, "no-such-page").ToString());
+        await Expect(Heading(Page)).ToHaveTextAsync("Page not found");
+        await ScanAsync("dark-not-found", docsImage: false);
     }
 }
 

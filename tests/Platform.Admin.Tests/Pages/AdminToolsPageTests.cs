@@ -86,7 +86,8 @@ public sealed class UsersPageTests : DashboardTestContext
 
         page.Find("#user-data").Input("{not json");
         Ui.Button(page, "Save roles and data").Closest("form")!.Submit();
-        page.WaitForAssertion(() => Assert.Contains("Not valid JSON", page.Find("[data-testid=user-editor]").TextContent, StringComparison.Ordinal));
+        page.WaitForAssertion(() => Assert.Contains("Not valid JSON (line 1, column 2).", page.Find("[data-testid=user-editor]").TextContent, StringComparison.Ordinal));
+        Assert.DoesNotContain("invalid start", page.Find("[data-testid=user-editor]").TextContent, StringComparison.Ordinal);
         Assert.DoesNotContain(Api.Requests, r => r.Method == HttpMethod.Patch);
 
         page.Find("#user-roles").Input("a b");

@@ -191,7 +191,7 @@ public sealed class FunctionsPageTests : DashboardTestContext
         page.Find("#run-args").Change("{name:");
         page.FindAll("button").Single(b => b.TextContent.Trim() == "Run now").Click();
 
-        page.WaitForAssertion(() => Assert.Contains("not valid JSON", page.Find("[role=alert]").TextContent, StringComparison.Ordinal));
+        page.WaitForAssertion(() => Assert.Equal("The sample args is not valid JSON (line 1, column 2).", page.Find("[role=alert]").TextContent.Trim()));
         Assert.DoesNotContain(Api.Requests, r => r.PathAndQuery.EndsWith("/run", StringComparison.Ordinal));
     }
 

@@ -224,6 +224,43 @@ public sealed class PageTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task Admins_DisablesAnotherAdmin_AfterConfirming_ThenEnablesIt_ButNeverItself()
+    {
+        await SignInAsync();
+        var other = new JsonObject { ["id"] = "a2", ["email"] = "second@test.local", ["createdAt"] = "2026-01-03T00:00:00Z", ["disabled"] = false };
+        Api.On(HttpMethod.Get, "/api/admin/admins", _ => (HttpStatusCode.OK, new JsonObject
+            {
+                ["items"] = new JsonArray(new JsonObject { ["id"] = "a1", ["email"] = "admin@test.local", ["createdAt"] = "2026-01-02T03:04:05Z" }, other.DeepClone()),
+            }))
+            .On(HttpMethod.Patch, "/api/admin/admins/a2", _ =>
+            {
+                // The stub records the request before it answers: the body sent is the last one recorded.
+                other["disabled"] = JsonNode.Parse(Api.Requests[^1].Body!)!["disabled"]!.GetValue<bool>();
+                return (HttpStatusCode.OK, other.DeepClone());
+            });
+        var page = Render<Admins>();
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=admin-row]").Count));
+
+        // The signed-in admin's own row offers nothing (the server would answer 409 cannot_disable_self).
+        var mine = page.FindAll("[data-testid=admin-row]").Single(r => r.TextContent.Contains("admin@test.local", StringComparison.Ordinal));
+        Assert.Contains("(you)", mine.TextContent, StringComparison.Ordinal);
+        Assert.Empty(mine.QuerySelectorAll("button"));
+
+        page.Find("button[aria-label='Disable second@test.local']").Click();
+        Assert.DoesNotContain(Api.Requests, r => r.Method == HttpMethod.Patch);
+        page.Find("button[aria-label='Disable now: second@test.local']").Click();
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("button[aria-label='Enable second@test.local']")));
+        var patch = Assert.Single(Api.Requests, r => r.Method == HttpMethod.Patch);
+        Assert.True(JsonNode.Parse(patch.Body!)!["disabled"]!.GetValue<bool>());
+        Assert.Contains("Disabled", page.FindAll("[data-testid=admin-row]")[1].TextContent, StringComparison.Ordinal);
+
+        page.Find("button[aria-label='Enable second@test.local']").Click();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("button[aria-label='Disable second@test.local']")));
+        Assert.False(JsonNode.Parse(Api.Requests.Last(r => r.Method == HttpMethod.Patch).Body!)!["disabled"]!.GetValue<bool>());
+    }
+
+    [Fact]
     public async Task Admins_ShowsTheServersFieldError()
     {
         await SignInAsync();
@@ -283,13 +320,27 @@ public sealed class PageTests : DashboardTestContext
     public async Task Layout_SignOut_ClearsTheSession_AndGoesToSignIn()
     {
         await SignInAsync();
+        Api.On(HttpMethod.Post, "/api/admin/auth/logout", System.Net.HttpStatusCode.NoContent);
         var layout = Render<MainLayout>(parameters => parameters.Add(p => p.Body, (Microsoft.AspNetCore.Components.RenderFragment)(b => b.AddContent(0, "page"))));
 
         layout.FindAll("button").Single(b => b.TextContent.Contains("Sign out", StringComparison.Ordinal)).Click();
 
-        // Sign-out awaits the server's logout before clearing the session: wait for it rather than race it.
         layout.WaitForAssertion(() => Assert.False(Session.IsSignedIn));
         layout.WaitForAssertion(() => Assert.Equal("http://localhost/signin", Navigation.Uri));
+        layout.WaitForAssertion(() => Assert.Contains(Api.Requests, r => r.PathAndQuery == "/api/admin/auth/logout" && r.Authorization == "Bearer admin-token"));
+    }
+
+    [Fact]
+    public async Task Layout_SignOut_WhenTheServerCannotBeTold_SaysTheTokenStaysValid()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Post, "/api/admin/auth/logout", System.Net.HttpStatusCode.ServiceUnavailable, StubApi.Problem(503, "unavailable", "Down."));
+        var layout = Render<MainLayout>(parameters => parameters.Add(p => p.Body, (Microsoft.AspNetCore.Components.RenderFragment)(b => b.AddContent(0, "page"))));
+
+        layout.FindAll("button").Single(b => b.TextContent.Contains("Sign out", StringComparison.Ordinal)).Click();
+
+        layout.WaitForAssertion(() => Assert.Contains("the token stays valid until it expires", layout.Markup, StringComparison.Ordinal));
+        Assert.False(Session.IsSignedIn);
     }
 
     [Fact]

@@ -116,12 +116,20 @@ public sealed class SchemaModelTests
     }
 
     [Theory]
-    [InlineData("{ \"type\": ", "Invalid JSON (line 1")]
+    [InlineData("{ \"type\": ", "Invalid JSON (line 1, column 11).")]
     [InlineData("[1, 2]", "JSON object")]
     [InlineData("{ \"a\": 1, }", "Invalid JSON")]
     public void Parse_ExplainsInvalidJson(string text, string expected)
     {
         Assert.Null(SchemaModel.Parse(text, out var error));
         Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_SaysWhereOnly_NotTheParsersMessage()
+    {
+        // The parser's own message reads as resource keys in the WebAssembly build ("ZeroDepthAtEnd, LineNumber: ...").
+        Assert.Null(SchemaModel.Parse("{\n  \"a\": tru\n}", out var error));
+        Assert.Equal("Invalid JSON (line 2, column 11).", error);
     }
 }

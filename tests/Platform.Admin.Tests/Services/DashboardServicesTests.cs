@@ -68,16 +68,51 @@ public sealed class DashboardServicesTests : DashboardTestContext
     }
 
     [Fact]
-    public async Task SignOut_ForgetsTheToken()
+    public async Task SignOut_EndsTheTokenOnTheServer_ThenForgetsIt()
     {
         await SignInAsync();
-        Auth.SignOut();
+        var changes = new List<SessionChange>();
+        Session.Changed += (_, change) => changes.Add(change);
+        Api.On(HttpMethod.Post, "/api/admin/auth/logout", HttpStatusCode.NoContent);
         Api.On(HttpMethod.Get, "/api/admin/admins", HttpStatusCode.Unauthorized, StubApi.Problem(401, "unauthenticated", "Sign in."));
 
-        await Assert.ThrowsAsync<BaasException>(() => Services.GetRequiredService<AdminAccountsService>().ListAsync(Ct));
+        Assert.True(await Auth.SignOutAsync(Ct));
 
+        // Forgetting alone would leave a copied token valid for hours: the server is told, with that token.
+        var logout = Assert.Single(Api.Requests, r => r.PathAndQuery == "/api/admin/auth/logout");
+        Assert.Equal(HttpMethod.Post, logout.Method);
+        Assert.Equal("Bearer admin-token", logout.Authorization);
+        Assert.Equal([SessionChange.SignedOut], changes);
+        await Assert.ThrowsAsync<BaasException>(() => Services.GetRequiredService<AdminAccountsService>().ListAsync(Ct));
         Assert.False(Session.IsSignedIn);
         Assert.Null(Api.Requests[^1].Authorization);
+    }
+
+    [Fact]
+    public async Task SignOut_WhenTheServerFails_StillForgetsTheToken_AndSaysSo()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Post, "/api/admin/auth/logout", HttpStatusCode.ServiceUnavailable, StubApi.Problem(503, "unavailable", "Down."));
+        Api.On(HttpMethod.Get, "/api/admin/admins", HttpStatusCode.Unauthorized, StubApi.Problem(401, "unauthenticated", "Sign in."));
+
+        Assert.False(await Auth.SignOutAsync(Ct));
+
+        Assert.False(Session.IsSignedIn);
+        await Assert.ThrowsAsync<BaasException>(() => Services.GetRequiredService<AdminAccountsService>().ListAsync(Ct));
+        Assert.Null(Api.Requests[^1].Authorization);
+    }
+
+    [Fact]
+    public async Task SignOut_WithATokenThatHadEnded_IsASignOut_NotAnExpiry()
+    {
+        await SignInAsync();
+        var changes = new List<SessionChange>();
+        Session.Changed += (_, change) => changes.Add(change);
+        Api.On(HttpMethod.Post, "/api/admin/auth/logout", HttpStatusCode.Unauthorized, StubApi.Problem(401, "unauthenticated", "Ended."));
+
+        Assert.True(await Auth.SignOutAsync(Ct));
+
+        Assert.Equal([SessionChange.SignedOut], changes);
     }
 
     [Fact]

@@ -50,6 +50,29 @@ public sealed class AdminAccountsTests(SdkServerFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Admins_DisableAndEnable_AnotherAdmin()
+    {
+        using var client = fixture.CreateClient(o => o.ApiKey = null);
+        var me = await client.Admin.SignInAsync(BaasTestServer.AdminEmail, BaasTestServer.AdminPassword, Ct);
+        var email = $"admin-{Guid.NewGuid():N}@test.local";
+        var other = await client.Admin.Admins.CreateAsync(email, "Another-Passw0rd", Ct);
+        Assert.False(other.Disabled);
+
+        var disabled = await client.Admin.Admins.SetDisabledAsync(other.Id, true, Ct);
+
+        Assert.True(disabled.Disabled);
+        Assert.True((await client.Admin.Admins.ListAsync(Ct)).Single(a => a.Id == other.Id).Disabled);
+        using var theirs = fixture.CreateClient(o => o.ApiKey = null);
+        var refused = await Assert.ThrowsAsync<BaasException>(() => theirs.Admin.SignInAsync(email, "Another-Passw0rd", Ct));
+        Assert.Equal((403, "admin_disabled"), (refused.Status, refused.Code));
+        var self = await Assert.ThrowsAsync<BaasException>(() => client.Admin.Admins.SetDisabledAsync(me.Admin.Id, true, Ct));
+        Assert.Equal((409, "cannot_disable_self"), (self.Status, self.Code));
+
+        Assert.False((await client.Admin.Admins.SetDisabledAsync(other.Id, false, Ct)).Disabled);
+        await theirs.Admin.SignInAsync(email, "Another-Passw0rd", Ct);
+    }
+
+    [Fact]
     public async Task Admins_AreNotForServiceKeys()
     {
         var denied = await Assert.ThrowsAsync<BaasException>(() => fixture.Client.Admin.Admins.ListAsync(Ct));

@@ -51,6 +51,21 @@ public sealed class AdminTests(SdkServerFixture fixture) : IClassFixture<SdkServ
     }
 
     [Fact]
+    public async Task SignOutAsync_KeepsTheTokenOfASignInThatFinishedMeanwhile()
+    {
+        var handler = new SignInDuringLogoutHandler();
+        using var client = new BaasClient(new BaasClientOptions { BaseUrl = new Uri("http://baas.test/"), HttpMessageHandler = handler });
+        handler.Client = client;
+        await client.Admin.SignInAsync("admin@test.local", "Adm1n-Password!", Ct);
+
+        await client.Admin.SignOutAsync(Ct);
+
+        await client.Admin.GetMeAsync(Ct);
+        Assert.Contains("logout: Bearer t1", handler.Seen);
+        Assert.Equal("me: Bearer t2", handler.Seen[^1]);
+    }
+
+    [Fact]
     public async Task SignInAsync_WithWrongPassword_Is401()
     {
         using var client = new BaasClient(new BaasClientOptions { BaseUrl = fixture.BaseUrl });
@@ -122,5 +137,40 @@ public sealed class AdminTests(SdkServerFixture fixture) : IClassFixture<SdkServ
         Assert.False(await keys.RevokeAsync(created.Id, Ct));
         Assert.Equal(401, (await Assert.ThrowsAsync<BaasException>(() => worker.Admin.Collections.ListAsync(Ct))).Status);
         Assert.DoesNotContain(await keys.ListAsync(Ct), k => k.Id == created.Id);
+    }
+}
+
+/// <summary>Answers sign-ins with t1, t2, ...; while a logout is under way, the client signs in again.</summary>
+internal sealed class SignInDuringLogoutHandler : HttpMessageHandler
+{
+    private int _logins;
+
+    public BaasClient? Client { get; set; }
+
+    public List<string> Seen { get; } = [];
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var path = request.RequestUri!.AbsolutePath;
+        var name = path.EndsWith("/login", StringComparison.Ordinal) ? "login" : path.EndsWith("/logout", StringComparison.Ordinal) ? "logout" : "me";
+        Seen.Add(name + ": " + request.Headers.Authorization);
+        var admin = new JsonObject { ["id"] = "a1", ["email"] = "admin@test.local", ["createdAt"] = "2026-01-02T03:04:05Z" };
+        switch (name)
+        {
+            case "login":
+                var token = "t" + Interlocked.Increment(ref _logins);
+                return Json(new JsonObject { ["admin"] = admin, ["accessToken"] = token, ["expiresIn"] = 28800 });
+            case "logout":
+                await Client!.Admin.SignInAsync("admin@test.local", "Adm1n-Password!", cancellationToken);
+                return new HttpResponseMessage(System.Net.HttpStatusCode.NoContent) { RequestMessage = request };
+            default:
+                return Json(admin);
+        }
+
+        HttpResponseMessage Json(JsonObject body) => new(System.Net.HttpStatusCode.OK)
+        {
+            RequestMessage = request,
+            Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
     }
 }

@@ -46,6 +46,23 @@ public sealed class CsvTests
         Assert.True(JsonNode.DeepEquals(value, back), $"{json} -> {cell} -> {back?.ToJsonString()}");
     }
 
+    [Theory]
+    [InlineData("=HYPERLINK(\"http://evil.example\",\"open\")")]
+    [InlineData("=1+1")]
+    [InlineData("+1+cmd|' /C calc'!A0")]
+    [InlineData("-2+3+cmd|' /C calc'!A0")]
+    [InlineData("@SUM(A1:A2)")]
+    [InlineData("\t=1")]
+    [InlineData("\r=1")]
+    public void FormatCell_AStringASpreadsheetWouldRunAsAFormula_StartsWithAQuote_AndReadsBack(string text)
+    {
+        var cell = Csv.FormatCell(JsonValue.Create(text));
+
+        Assert.StartsWith("\"", cell, StringComparison.Ordinal);
+        Assert.True(Csv.TryParseCell(cell, out var back));
+        Assert.Equal(text, back!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Reader_HandlesQuotesCommasAndLineBreaksInCells()
     {
