@@ -51,13 +51,13 @@ public static class DataProtectionServiceCollectionExtensions
 
     /// <summary>
     /// Removes Data Protection's preload of the key ring at start-up. Only function secrets and the jobs dashboard's
-    /// sessions protect anything, and reading or creating the key ring's XML is what loads System.Private.Xml and
-    /// System.Private.Xml.Linq into every node (3 MiB resident, and their JIT and type loads before the first 200;
+    /// sessions protect anything, and reading or creating the key ring's XML ran System.Private.Xml's and
+    /// System.Private.Xml.Linq's code in every node before the first 200 (2.4 MiB resident, 1.1 MiB of it code and data;
     /// bench/README.md, "h/mem6"). Without it the key ring is read, or its first key created, at the first protect or
     /// unprotect. Nothing else changes: the preload never stopped a start (a key ring that failed to load was logged and
-    /// read again at first use), and the store's key ring with <c>Baas:DataProtection:Key</c> is still checked at start
-    /// by <see cref="StoreXmlRepositoryInitializer"/>. Called last in the composition root: <c>AddAuthentication</c>
-    /// and every other caller of <c>AddDataProtection</c> registers the preload again.
+    /// read again at first use), and the store's key ring with <c>Baas:DataProtection:Key</c> is still checked at start by
+    /// <see cref="StoreXmlRepositoryInitializer"/>. Called last in the composition root: <c>AddAuthentication</c> and every
+    /// other caller of <c>AddDataProtection</c> registers the preload again.
     /// </summary>
     internal static IServiceCollection RemoveDataProtectionKeyRingPreload(this IServiceCollection services)
     {

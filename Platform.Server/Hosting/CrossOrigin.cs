@@ -89,8 +89,8 @@ internal static class CrossOrigin
 
         // UseCors(Policy), without its reflection binder: CorsMiddleware.Invoke takes the policy provider as a second
         // parameter, for which UseMiddleware compiles an expression tree when the pipeline is built, loading
-        // System.Linq.Expressions before the first request (2 MiB resident; bench/README.md, "h/mem6"). The provider is
-        // resolved from the request's services, as the binder does.
+        // System.Linq.Expressions before the first request (with the realtime hub's dispatcher, MapBaasRealtime; 2 MiB
+        // resident; bench/README.md, "h/mem6"). The provider is resolved from the request's services, as the binder does.
         var corsService = app.ApplicationServices.GetRequiredService<ICorsService>();
         var loggers = app.ApplicationServices.GetRequiredService<ILoggerFactory>();
         return app.Use(next =>

@@ -119,9 +119,10 @@ public static class RealtimeServiceCollectionExtensions
             }
 
             // UseHub<RealtimeHub>, except that the hub's connection handler is created by the first realtime connection
-            // instead of here: its dispatcher compiles an executor for every hub method from expression trees, the only use
-            // of System.Linq.Expressions before the first request (2 MiB resident, and CPU before the first 200; bench/README.md,
-            // "h/mem6"). It is the same singleton either way (AddSignalR registers it), looked up per connection.
+            // instead of here: its dispatcher compiles an executor for every hub method from expression trees, which loaded
+            // System.Linq.Expressions before the first request (with UseCors's binder, CrossOrigin.UseBaasCors; 2 MiB
+            // resident, and CPU before the first 200; bench/README.md, "h/mem6"). It is the same singleton either way
+            // (AddSignalR registers it), looked up per connection.
             var services = connection.ApplicationServices;
             connection.Run(context => services.GetRequiredService<HubConnectionHandler<RealtimeHub>>().OnConnectedAsync(context));
         });
