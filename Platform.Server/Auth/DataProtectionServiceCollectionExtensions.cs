@@ -45,6 +45,34 @@ public static class DataProtectionServiceCollectionExtensions
         services.AddStartupTask<StoreXmlRepositoryInitializer>();
         return services;
     }
+
+    /// <summary>The full name of the hosted service that <c>AddDataProtection</c> registers to read the key ring at start.</summary>
+    internal const string KeyRingPreloadService = "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService";
+
+    /// <summary>
+    /// Removes Data Protection's preload of the key ring at start-up. Only function secrets and the jobs dashboard's
+    /// sessions protect anything, and reading or creating the key ring's XML ran System.Private.Xml's and
+    /// System.Private.Xml.Linq's code in every node before the first 200 (2.4 MiB resident, 1.1 MiB of it code and data;
+    /// bench/README.md, "h/mem6"). Without it the key ring is read, or its first key created, at the first protect or
+    /// unprotect. Nothing else changes: the preload never stopped a start (a key ring that failed to load was logged and
+    /// read again at first use), and the store's key ring with <c>Baas:DataProtection:Key</c> is still checked at start by
+    /// <see cref="StoreXmlRepositoryInitializer"/>. Called last in the composition root: <c>AddAuthentication</c> and every
+    /// other caller of <c>AddDataProtection</c> registers the preload again.
+    /// </summary>
+    internal static IServiceCollection RemoveDataProtectionKeyRingPreload(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ServiceType == typeof(IHostedService)
+                && services[i].ImplementationType?.FullName == KeyRingPreloadService)
+            {
+                services.RemoveAt(i);
+            }
+        }
+
+        return services;
+    }
 }
 
 /// <summary>The warning that Data Protection keys are per node while the store is shared (MongoDB without <c>Baas:DataProtection:Key</c>).</summary>

@@ -79,6 +79,9 @@ public static class BaasServerExtensions
 
         services.AddHostedService<GracefulShutdown>();
         services.AddHostedService<UnknownSettingsWarning>();
+
+        // Last, after every registration that adds Data Protection: its key ring is read at first use, not at start.
+        services.RemoveDataProtectionKeyRingPreload();
         return builder;
     }
 

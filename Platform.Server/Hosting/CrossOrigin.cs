@@ -82,7 +82,22 @@ internal static class CrossOrigin
     public static IApplicationBuilder UseBaasCors(this IApplicationBuilder app)
     {
         var settings = app.ApplicationServices.GetRequiredService<IOptions<CrossOriginOptions>>().Value;
-        return settings.AnyOrigin || settings.Origins.Count > 0 ? app.UseCors(Policy) : app;
+        if (!settings.AnyOrigin && settings.Origins.Count == 0)
+        {
+            return app;
+        }
+
+        // UseCors(Policy), without its reflection binder: CorsMiddleware.Invoke takes the policy provider as a second
+        // parameter, for which UseMiddleware compiles an expression tree when the pipeline is built, loading
+        // System.Linq.Expressions before the first request (with the realtime hub's dispatcher, MapBaasRealtime; 2 MiB
+        // resident; bench/README.md, "h/mem6"). The provider is resolved from the request's services, as the binder does.
+        var corsService = app.ApplicationServices.GetRequiredService<ICorsService>();
+        var loggers = app.ApplicationServices.GetRequiredService<ILoggerFactory>();
+        return app.Use(next =>
+        {
+            var cors = new CorsMiddleware(next, corsService, loggers, Policy);
+            return context => cors.Invoke(context, context.RequestServices.GetRequiredService<ICorsPolicyProvider>());
+        });
     }
 
     private static void Build(CorsPolicyBuilder policy, CrossOriginOptions settings)

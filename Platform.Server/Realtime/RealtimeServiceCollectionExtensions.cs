@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MessagePack.Resolvers;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
@@ -119,7 +120,13 @@ public static class RealtimeServiceCollectionExtensions
                 connection.Use(DirectWebSocketSends.Middleware(counter));
             }
 
-            connection.UseHub<RealtimeHub>();
+            // UseHub<RealtimeHub>, except that the hub's connection handler is created by the first realtime connection
+            // instead of here: its dispatcher compiles an executor for every hub method from expression trees, which loaded
+            // System.Linq.Expressions before the first request (with UseCors's binder, CrossOrigin.UseBaasCors; 2 MiB
+            // resident, and CPU before the first 200; bench/README.md, "h/mem6"). It is the same singleton either way
+            // (AddSignalR registers it), looked up per connection.
+            var services = connection.ApplicationServices;
+            connection.Run(context => services.GetRequiredService<HubConnectionHandler<RealtimeHub>>().OnConnectedAsync(context));
         });
         var attributes = typeof(RealtimeHub).GetCustomAttributes(inherit: true);
         conventions.Add(endpoint =>

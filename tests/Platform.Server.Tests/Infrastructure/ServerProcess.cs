@@ -29,6 +29,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The server's process id (for <c>/proc/&lt;pid&gt;</c> readings).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>What the server printed so far (for failure messages).</summary>
     public string Output
     {
