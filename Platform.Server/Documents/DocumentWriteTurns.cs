@@ -50,6 +50,18 @@ internal sealed class DocumentWriteTurns
         }
     }
 
+    /// <summary>
+    /// How many writers of the document wait for its turn now (planned and allowed, not yet holding it): the order in
+    /// which they began to wait is the order they get it; tests wait on this, not on <see cref="UsersOf"/>, to know it.
+    /// </summary>
+    internal int WaitingFor(string collection, string id)
+    {
+        lock (_gate)
+        {
+            return _turns.TryGetValue((collection, id), out var turn) ? Volatile.Read(ref turn.Waiting) : 0;
+        }
+    }
+
     private void Leave(Turn turn)
     {
         lock (_gate)
@@ -72,6 +84,9 @@ internal sealed class DocumentWriteTurns
 
         /// <summary>How often the turn was passed on; changed under the owner's gate.</summary>
         public long Handovers { get; set; }
+
+        /// <summary>Writers inside <see cref="Ticket.TakeAsync"/>; changed with interlocked operations.</summary>
+        public int Waiting;
     }
 
     /// <summary>A writer's place in a document's queue.</summary>
@@ -96,7 +111,16 @@ internal sealed class DocumentWriteTurns
         /// </summary>
         public async ValueTask<bool> TakeAsync(CancellationToken cancellationToken)
         {
-            await _turn.Semaphore.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _turn.Waiting);
+            try
+            {
+                await _turn.Semaphore.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _turn.Waiting);
+            }
+
             _held = true;
             lock (_owner._gate)
             {

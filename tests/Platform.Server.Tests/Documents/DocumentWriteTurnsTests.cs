@@ -132,13 +132,13 @@ public sealed class DocumentWriteTurnsTests
         var first = Task.Run(() => _service.ExecuteAsync(new PatchCommand(Counters, "c", Set("first")), user, ct), ct);
         await writing.WaitAsync(TimeSpan.FromSeconds(30), ct);
 
-        // Allowed writers queue behind it, one after the other.
+        // Allowed writers queue behind it, one after the other: the next starts once the previous waits for the turn
+        // (entering is not enough: a writer that entered first but is slower to plan would begin to wait second).
         var queued = new List<Task<CommandResult>>();
         foreach (var name in new[] { "second", "third" })
         {
             queued.Add(Task.Run(() => _service.ExecuteAsync(new PatchCommand(Counters, "c", Set(name)), user, ct), ct));
-            var users = queued.Count + 1;
-            while (_service.Turns.UsersOf(Counters, "c") < users)
+            while (_service.Turns.WaitingFor(Counters, "c") < queued.Count)
             {
                 await Task.Yield();
                 ct.ThrowIfCancellationRequested();

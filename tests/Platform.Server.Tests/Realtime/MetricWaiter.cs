@@ -25,11 +25,14 @@ public sealed class MetricWaiter : IDisposable
         _listener.Start();
     }
 
-    /// <summary>Waits for the next measurement of <paramref name="instrument"/> equal to <paramref name="value"/>.</summary>
-    public async Task WaitAsync(string instrument, long value)
+    /// <summary>
+    /// Waits for the next measurement of <paramref name="instrument"/> equal to <paramref name="value"/>, at most
+    /// <paramref name="patience"/> (default <see cref="HubClient.Patience"/>).
+    /// </summary>
+    public async Task WaitAsync(string instrument, long value, TimeSpan? patience = null)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(HubClient.Patience);
+        timeout.CancelAfter(patience ?? HubClient.Patience);
         while (true)
         {
             var measurement = await _measurements.Reader.ReadAsync(timeout.Token);

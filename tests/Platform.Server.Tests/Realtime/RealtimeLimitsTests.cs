@@ -190,7 +190,9 @@ public sealed class RealtimeFakeFeedTests
 
         // Read now: the client forgets its id once the server has closed the connection.
         var connectionId = connection.ConnectionId!;
-        var overflowed = metrics.WaitAsync("baas.realtime.overflows", 1);
+        // The wait starts before the publishing, which pushes up to 500 MiB of events through the dispatcher: on a loaded
+        // machine that alone took longer than the usual patience (15 s) before the overflow was counted.
+        var overflowed = metrics.WaitAsync("baas.realtime.overflows", 1, TimeSpan.FromMinutes(2));
         var big = new string('x', 256 * 1024);
         var published = 0;
         while (!overflowed.IsCompleted && published < 2000)
