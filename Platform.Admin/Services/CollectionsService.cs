@@ -17,10 +17,6 @@ public class CollectionsService(BaasClient client)
     public virtual Task<CollectionInfo?> GetAsync(string name, CancellationToken cancellationToken = default) =>
         client.Admin.Collections.GetAsync(name, cancellationToken);
 
-    /// <summary>Counts one collection's documents (only when the admin asks: it may be a long scan).</summary>
-    public virtual Task<long> CountAsync(string name, CancellationToken cancellationToken = default) =>
-        client.Collection<JsonObject>(name).CountAsync(cancellationToken);
-
     public virtual Task<CollectionInfo> CreateAsync(string name, CancellationToken cancellationToken = default) =>
         client.Admin.Collections.CreateAsync(new CollectionDefinition { Name = name }, cancellationToken);
 

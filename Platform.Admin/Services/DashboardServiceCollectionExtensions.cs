@@ -28,6 +28,8 @@ public static class DashboardServiceCollectionExtensions
         services.TryAddSingleton<AdminAuth>();
         services.TryAddScoped<ThemeService>();
 
+        services.TryAddSingleton<CollectionCounter>();
+
         // One service per page; add yours here.
         services.TryAddSingleton<OverviewService>();
         services.TryAddSingleton<AdminAccountsService>();

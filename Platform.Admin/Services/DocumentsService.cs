@@ -10,7 +10,7 @@ namespace Platform.Admin.Services;
 /// </summary>
 public class DocumentsService(BaasClient client)
 {
-    /// <summary>Documents fetched per page ("Load more" fetches the next page after the cursor).</summary>
+    /// <summary>Documents fetched per page (the end of the table scrolled into view, or "Load more", fetches the next page after the cursor).</summary>
     public const int PageSize = 50;
 
     /// <summary>Columns shown at most when they are discovered from the loaded documents (schemaless collections).</summary>

@@ -4,7 +4,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Platform.Admin.Tests.Browser;
 
-/// <summary>The collections pages end to end: create, schema with its check, rules with an inline error, the simulator, delete.</summary>
+/// <summary>The collections pages end to end: create, the list's counts, schema with its check, rules with an inline error, the simulator, delete.</summary>
 [Collection(BrowserCollection.Name)]
 public sealed class CollectionsJourneyTests(BrowserFixture browser, DashboardServer server) : BrowserTest(browser), IClassFixture<DashboardServer>
 {
@@ -37,6 +37,14 @@ public sealed class CollectionsJourneyTests(BrowserFixture browser, DashboardSer
         await ScanAsync("collection-schema");
         await Page.GetByTestId("schema-confirm").ClickAsync();
         await Expect(Page.GetByText($"Collection {name} saved.")).ToBeVisibleAsync();
+
+        // The list counts every collection as it opens: the two documents, without pressing anything.
+        await Page.GetByRole(AriaRole.Link, new() { Name = "Collections", Exact = true }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync("Collections");
+        await Expect(Page.GetByTestId($"count-{name}")).ToHaveTextAsync("2");
+        await ScanAsync("collections-counted");
+        await Page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
+        await Expect(Heading(Page)).ToHaveTextAsync($"Collection {name}");
 
         // Rules: a rule that does not compile is shown under its field; the simulator tests the typed rules.
         await Page.GetByRole(AriaRole.Tab, new() { Name = "Rules" }).ClickAsync();

@@ -10,7 +10,7 @@ namespace Platform.Admin.Tests.Infrastructure;
 /// </summary>
 public sealed class StubApi : HttpMessageHandler
 {
-    private readonly Dictionary<string, Func<HttpRequestMessage, (HttpStatusCode Status, JsonNode? Body)>> _routes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<HttpRequestMessage, Task<(HttpStatusCode Status, JsonNode? Body)>>> _routes = new(StringComparer.Ordinal);
 
     public List<(HttpMethod Method, string PathAndQuery, string? Authorization, string? Body)> Requests { get; } = [];
 
@@ -19,7 +19,18 @@ public sealed class StubApi : HttpMessageHandler
 
     public StubApi On(HttpMethod method, string pathAndQuery, Func<HttpRequestMessage, (HttpStatusCode, JsonNode?)> answer)
     {
-        _routes[method.Method + " " + pathAndQuery] = answer;
+        ArgumentNullException.ThrowIfNull(answer);
+        return OnLater(method, pathAndQuery, request => Task.FromResult(answer(request)));
+    }
+
+    /// <summary>An answer that arrives when the test lets it (e.g. a <see cref="TaskCompletionSource"/>), to see what a page shows meanwhile.</summary>
+    public StubApi OnLater(HttpMethod method, string pathAndQuery, Func<HttpRequestMessage, Task<(HttpStatusCode, JsonNode?)>> answer)
+    {
+        lock (_routes)
+        {
+            _routes[method.Method + " " + pathAndQuery] = answer;
+        }
+
         return this;
     }
 
@@ -52,8 +63,14 @@ public sealed class StubApi : HttpMessageHandler
             Requests.Add((request.Method, path, request.Headers.Authorization?.ToString(), body));
         }
 
-        var (status, json) = _routes.TryGetValue(request.Method.Method + " " + path, out var answer)
-            ? answer(request)
+        Func<HttpRequestMessage, Task<(HttpStatusCode Status, JsonNode? Body)>>? answer;
+        lock (_routes)
+        {
+            _routes.TryGetValue(request.Method.Method + " " + path, out answer);
+        }
+
+        var (status, json) = answer is not null
+            ? await answer(request)
             : (HttpStatusCode.NotFound, Problem(404, "not_found", $"No stub for {request.Method} {path}."));
         var response = new HttpResponseMessage(status) { RequestMessage = request };
         if (json is not null)

@@ -27,21 +27,50 @@ public sealed class CollectionsPageTests : DashboardTestContext
     }
 
     [Fact]
-    public async Task Collections_ListsIndexesAndRules_AndCountsOnlyWhenAsked()
+    public async Task Collections_ListsIndexesAndRules_AndCountsEveryCollection_WithoutBeingAsked()
     {
         await SignInAsync();
-        Api.On(HttpMethod.Get, "/api/admin/collections", HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray(JsonNode.Parse(Todos)) })
-            .On(HttpMethod.Post, "/api/collections/todos/query", HttpStatusCode.OK, JsonNode.Parse("""{"items":[],"count":1234}"""));
+        var todosCount = new TaskCompletionSource<(HttpStatusCode, JsonNode?)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Api.On(HttpMethod.Get, "/api/admin/collections", HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray(JsonNode.Parse(Todos), JsonNode.Parse("""{"name":"notes"}""")) })
+            .OnLater(HttpMethod.Post, "/api/collections/todos/query", _ => todosCount.Task)
+            .On(HttpMethod.Post, "/api/collections/notes/query", HttpStatusCode.OK, JsonNode.Parse("""{"items":[],"count":5}"""));
 
         var page = Render<Collections>();
 
         page.WaitForAssertion(() => Assert.Contains("ownerId, -_createdAt", page.Find("[data-testid=collections-table]").TextContent, StringComparison.Ordinal));
         Assert.Contains("list, get", page.Find("[data-testid=collections-table]").TextContent, StringComparison.Ordinal);
-        Assert.DoesNotContain(Api.Requests, r => r.PathAndQuery.Contains("/query", StringComparison.Ordinal));
+        page.WaitForAssertion(() => Assert.Equal("5", page.Find("[data-testid=count-notes]").TextContent.Trim()));
+        Assert.Equal("counting…", page.Find("[data-testid=count-todos]").TextContent.Trim());
 
-        page.Find("[data-testid=count-todos] button").Click();
+        todosCount.SetResult((HttpStatusCode.OK, JsonNode.Parse("""{"items":[],"count":1234}""")));
 
         page.WaitForAssertion(() => Assert.Equal("1,234", page.Find("[data-testid=count-todos]").TextContent.Trim()));
+        Assert.Empty(page.FindAll("[data-testid=collections-table] button"));
+        var count = JsonNode.Parse(Api.Requests.Single(r => r.PathAndQuery == "/api/collections/todos/query").Body!)!;
+        Assert.True(count["count"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Collections_ARefusedCount_ShowsWhyInItsCell_AndCanBeCountedAgain()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/collections", HttpStatusCode.OK, JsonNode.Parse("""{"items":[{"name":"huge"},{"name":"small"}]}"""))
+            .On(HttpMethod.Post, "/api/collections/huge/query", HttpStatusCode.UnprocessableEntity, StubApi.Problem(422, "query_timeout", "The query ran past its time budget of 5000 ms and was stopped."))
+            .On(HttpMethod.Post, "/api/collections/small/query", HttpStatusCode.OK, JsonNode.Parse("""{"items":[],"count":2}"""));
+
+        var page = Render<Collections>();
+
+        page.WaitForAssertion(() => Assert.Contains("not counted: took longer than the server's query time limit", page.Find("[data-testid=count-huge]").TextContent, StringComparison.Ordinal));
+        Assert.Contains("time budget of 5000 ms", page.Find("[data-testid=count-huge] .count-refused").GetAttribute("title"), StringComparison.Ordinal);
+        page.WaitForAssertion(() => Assert.Equal("2", page.Find("[data-testid=count-small]").TextContent.Trim()));
+        Assert.Empty(page.FindAll("[role=alert]"));
+
+        Api.On(HttpMethod.Post, "/api/collections/huge/query", HttpStatusCode.OK, JsonNode.Parse("""{"items":[],"count":9876543}"""));
+        page.Find("[data-testid=count-huge] button").Click();
+
+        page.WaitForAssertion(() => Assert.Equal("9,876,543", page.Find("[data-testid=count-huge]").TextContent.Trim()));
+        Assert.Equal(2, Api.Requests.Count(r => r.PathAndQuery == "/api/collections/huge/query"));
+        Assert.Equal(1, Api.Requests.Count(r => r.PathAndQuery == "/api/collections/small/query"));
     }
 
     [Fact]

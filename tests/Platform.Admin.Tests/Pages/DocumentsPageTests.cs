@@ -54,6 +54,34 @@ public sealed class DocumentsPageTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task TheEndOfTheListInView_LoadsTheNextKeysetPage_UntilTheLast_AndARowClickOpensIt()
+    {
+        var page = await OpenTodosAsync(body => body["cursor"]?.GetValue<string>() switch
+        {
+            null => (HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray(Doc("a", 1, "first"), Doc("b", 1, "second")), ["nextCursor"] = "c1" }),
+            "c1" => (HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray(Doc("c", 1, "third")), ["nextCursor"] = "c2" }),
+            _ => (HttpStatusCode.OK, new JsonObject { ["items"] = new JsonArray(Doc("d", 1, "fourth")) }),
+        });
+        page.WaitForAssertion(() => Assert.Equal("2 loaded; more below: scroll here or press Load more.", page.Find("[data-testid=documents-loaded]").TextContent));
+        var table = page.FindComponent<DocumentsTable>();
+
+        // What the script calls when the status row after the last rendered row scrolls into view.
+        Assert.True(await page.InvokeAsync(() => table.Instance.EndInViewAsync()));
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("[data-testid=documents-row]").Count));
+        Assert.True(await page.InvokeAsync(() => table.Instance.EndInViewAsync()));
+        page.WaitForAssertion(() => Assert.Equal("4 loaded, the end of the list.", page.Find("[data-testid=documents-loaded]").TextContent));
+        Assert.False(await page.InvokeAsync(() => table.Instance.EndInViewAsync()));
+        var cursors = Api.Requests.Where(r => r.PathAndQuery == "/api/collections/todos/query").Select(r => JsonNode.Parse(r.Body!)!["cursor"]?.GetValue<string>()).ToList();
+        Assert.Equal([null, "c1", "c2"], cursors);
+        Assert.Empty(page.FindAll("[data-testid=documents-more]"));
+
+        // A click anywhere on a row opens it, as its id button does.
+        Api.On(HttpMethod.Get, "/api/collections/todos/documents/c", HttpStatusCode.OK, Doc("c", 1, "third"));
+        page.FindAll("[data-testid=documents-row]")[2].QuerySelectorAll("td")[2].Click();
+        page.WaitForAssertion(() => Assert.Contains("Document c", page.Find("[data-testid=documents-editor]").TextContent, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Sorting_AndCounting_AreServerSide_AndTheCountOnlyOnClick()
     {
         var page = await OpenTodosAsync(body => body["count"] is not null

@@ -141,6 +141,71 @@ public sealed class DashboardServicesTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task CollectionCounter_CountsAFewAtATime_AndReportsEachAsItArrives()
+    {
+        await SignInAsync();
+        string[] names = ["c1", "c2", "c3", "c4", "c5"];
+        var answers = names.ToDictionary(n => n, _ => new TaskCompletionSource<(HttpStatusCode, JsonNode?)>(TaskCreationOptions.RunContinuationsAsynchronously));
+        foreach (var name in names)
+        {
+            Api.OnLater(HttpMethod.Post, $"/api/collections/{name}/query", _ => answers[name].Task);
+        }
+
+        var reported = new List<(string Name, CollectionCount Count)>();
+        var counting = Services.GetRequiredService<CollectionCounter>().CountEachAsync(names, (name, count) =>
+        {
+            lock (reported)
+            {
+                reported.Add((name, count));
+            }
+
+            return Task.CompletedTask;
+        }, Ct);
+
+        Assert.Equal(["c1", "c2", "c3"], QueriesSent());
+        answers["c2"].SetResult((HttpStatusCode.OK, JsonNode.Parse("""{"items":[],"count":2}""")));
+        await WaitUntil(() => QueriesSent().Count == 4);
+        Assert.Equal(["c1", "c2", "c3", "c4"], QueriesSent());
+        Assert.Equal([("c2", new CollectionCount(2, null))], Reported());
+
+        answers["c1"].SetResult((HttpStatusCode.UnprocessableEntity, StubApi.Problem(422, "query_timeout", "Too long.")));
+        foreach (var name in names[2..])
+        {
+            answers[name].SetResult((HttpStatusCode.OK, JsonNode.Parse("""{"items":[],"count":7}""")));
+        }
+
+        await counting;
+        Assert.Equal(5, reported.Count);
+        Assert.Equal("query_timeout", Assert.Single(reported, r => r.Name == "c1").Count.Refused?.Code);
+        Assert.All(reported.Where(r => r.Name != "c1"), r => Assert.Null(r.Count.Refused));
+
+        List<string> QueriesSent()
+        {
+            lock (Api.Requests)
+            {
+                return [.. Api.Requests.Where(r => r.PathAndQuery.EndsWith("/query", StringComparison.Ordinal)).Select(r => r.PathAndQuery.Split('/')[3])];
+            }
+        }
+
+        List<(string, CollectionCount)> Reported()
+        {
+            lock (reported)
+            {
+                return [.. reported];
+            }
+        }
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (var waited = 0; !condition(); waited += 10)
+        {
+            Assert.True(waited < 15_000, "The condition did not hold within 15 s.");
+            await Task.Delay(10, Ct);
+        }
+    }
+
+    [Fact]
     public async Task Overview_ReportsNotReady_WhenHealthIs503()
     {
         await SignInAsync();
