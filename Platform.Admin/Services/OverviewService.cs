@@ -4,8 +4,11 @@ using Platform.Sdk.Admin;
 
 namespace Platform.Admin.Services;
 
-/// <summary>One collection on the overview: its name and how many documents it holds.</summary>
-public sealed record CollectionSummary(string Name, long Documents);
+/// <summary>
+/// One collection on the overview: its name and how many documents it holds, or, when the server refused to count it
+/// (e.g. <c>query_timeout</c> on a huge collection), why.
+/// </summary>
+public sealed record CollectionSummary(string Name, long? Documents, BaasException? Refused = null);
 
 /// <summary>What the overview shows, read from the public API only.</summary>
 /// <param name="Health">The server's readiness (<c>/health/ready</c>).</param>
@@ -38,13 +41,9 @@ public class OverviewService(BaasClient client, CollectionCounter counter)
             return Task.CompletedTask;
         }, cancellationToken);
 
-        // The overview's total needs every count: a refused one fails the overview, as it always has.
-        if (counts.Values.FirstOrDefault(c => c.Refused is not null)?.Refused is { } refused)
-        {
-            throw refused;
-        }
-
-        List<CollectionSummary> summaries = [.. names.Select(name => new CollectionSummary(name, counts[name].Documents!.Value))];
+        // A refused count is shown in its own row (and the total says it is a lower bound): one huge collection must not
+        // take the whole overview, the dashboard's landing page, down with it.
+        List<CollectionSummary> summaries = [.. names.Select(name => new CollectionSummary(name, counts[name].Documents, counts[name].Refused))];
 
         var users = 0;
         var more = false;

@@ -145,6 +145,28 @@ public sealed class PageTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task Overview_ARefusedCount_IsShownInItsRow_AndTheTotalIsALowerBound_NotAPageError()
+    {
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/health/ready", HttpStatusCode.OK)
+            .On(HttpMethod.Get, "/api/admin/overview", HttpStatusCode.OK, JsonNode.Parse("""{"version":"1.2.3","storageProvider":"sqlite","ready":true,"health":"healthy"}"""))
+            .On(HttpMethod.Get, "/api/admin/realtime", HttpStatusCode.OK, JsonNode.Parse("""{"connections":0,"subscriptions":0,"collections":[]}"""))
+            .On(HttpMethod.Get, "/api/admin/collections", HttpStatusCode.OK, JsonNode.Parse("""{"items":[{"name":"huge"},{"name":"todos"}]}"""))
+            .On(HttpMethod.Post, "/api/collections/huge/query", HttpStatusCode.UnprocessableEntity, StubApi.Problem(422, "query_timeout", "The query ran past its time budget of 5000 ms and was stopped."))
+            .On(HttpMethod.Post, "/api/collections/todos/query", HttpStatusCode.OK, JsonNode.Parse("""{"items":[],"count":1234}"""))
+            .On(HttpMethod.Get, "/api/admin/users?limit=1000", HttpStatusCode.OK, JsonNode.Parse("""{"items":[]}"""));
+
+        var page = Render<Overview>();
+
+        page.WaitForAssertion(() => Assert.Equal("1,234", page.Find("[data-testid=overview-count-todos]").TextContent.Trim()));
+        Assert.Contains("not counted: took longer than the server's query time limit", page.Find("[data-testid=overview-count-huge]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("time budget of 5000 ms", page.Find("[data-testid=overview-count-huge] .count-refused").GetAttribute("title"), StringComparison.Ordinal);
+        Assert.Contains("1,234+", page.Find("[data-testid=stat-documents]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("Ready", page.Find("[data-testid=stat-health]").TextContent, StringComparison.Ordinal);
+        Assert.Empty(page.FindAll("[role=alert]"));
+    }
+
+    [Fact]
     public async Task Overview_ShowsTheFunctionCount_AndRecentFailures_LinkingToTheRun()
     {
         await SignInAsync();
