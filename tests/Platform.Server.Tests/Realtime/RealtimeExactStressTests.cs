@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Platform.Server.Realtime;
 using Platform.Server.Tests.Infrastructure;
+using Platform.Server.Tests.Storage.Mongo;
 
 namespace Platform.Server.Tests.Realtime;
 
@@ -43,7 +44,7 @@ public sealed class RealtimeExactStressTests
             Assert.Skip($"{TestStorage.MongoVariable} is not set: this test needs a MongoDB replica set");
         }
 
-        var database = "baas_test_" + Guid.NewGuid().ToString("N")[..16];
+        var database = MongoStoreFixture.NewDatabaseName();
         try
         {
             await RunAsync(new Dictionary<string, string?>

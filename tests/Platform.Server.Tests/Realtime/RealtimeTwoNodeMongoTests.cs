@@ -16,13 +16,8 @@ public sealed class RealtimeTwoNodeMongoTests
     [Fact]
     public async Task TwoNodes_EachDeliversChangesWrittenThroughTheOther()
     {
-        var connectionString = Environment.GetEnvironmentVariable(MongoStoreFixture.Variable);
-        if (string.IsNullOrEmpty(connectionString))
-        {
-            Assert.Skip($"{MongoStoreFixture.Variable} is not set: the two-node realtime test needs a MongoDB replica set");
-        }
-
-        var database = "baas_test_" + Guid.NewGuid().ToString("N")[..16];
+        var connectionString = MongoStoreFixture.RequireConnectionString("the two-node realtime test needs a MongoDB replica set");
+        var database = MongoStoreFixture.NewDatabaseName();
         var settings = new Dictionary<string, string?>
         {
             ["Baas:Storage:Provider"] = "Mongo",

@@ -18,19 +18,9 @@ public sealed class MongoCollectionWatcherTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static string ConnectionString()
-    {
-        var value = Environment.GetEnvironmentVariable(MongoStoreFixture.Variable);
-        if (string.IsNullOrEmpty(value))
-        {
-            Assert.Skip($"{MongoStoreFixture.Variable} is not set: pre-images across nodes need a MongoDB replica set");
-        }
+    private static string ConnectionString() => MongoStoreFixture.RequireConnectionString("pre-images across nodes need a MongoDB replica set");
 
-        return value;
-    }
-
-    private static MongoDocumentStore Store(string connectionString, string database) =>
-        new(Options.Create(new StorageOptions { Provider = StorageProvider.Mongo, ConnectionString = connectionString, Database = database }), NullLogger<MongoDocumentStore>.Instance);
+    private static MongoDocumentStore Store(string connectionString, string database) => MongoStoreFixture.OpenStore(connectionString, database);
 
     private static InsertOperation Insert(string collection, string id) => new(collection, new JsonObject { ["_id"] = id, ["_version"] = 1 });
 
@@ -54,7 +44,7 @@ public sealed class MongoCollectionWatcherTests
     private static async Task WithTwoNodesAsync(Func<MongoDocumentStore, MongoDocumentStore, IMongoDatabase, Task> test)
     {
         var connectionString = ConnectionString();
-        var name = "baas_test_" + Guid.NewGuid().ToString("N")[..16];
+        var name = MongoStoreFixture.NewDatabaseName();
         using var client = new MongoClient(connectionString);
         using var nodeA = Store(connectionString, name);
         using var nodeB = Store(connectionString, name);

@@ -21,19 +21,9 @@ public sealed class MongoJobStorageCollectionsTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static string ConnectionString()
-    {
-        var value = Environment.GetEnvironmentVariable(MongoStoreFixture.Variable);
-        if (string.IsNullOrEmpty(value))
-        {
-            Assert.Skip($"{MongoStoreFixture.Variable} is not set: the job storage's collections need a MongoDB replica set");
-        }
+    private static string ConnectionString() => MongoStoreFixture.RequireConnectionString("the job storage's collections need a MongoDB replica set");
 
-        return value;
-    }
-
-    private static MongoDocumentStore Store(string connectionString, string database) =>
-        new(Options.Create(new StorageOptions { Provider = StorageProvider.Mongo, ConnectionString = connectionString, Database = database }), NullLogger<MongoDocumentStore>.Instance);
+    private static MongoDocumentStore Store(string connectionString, string database) => MongoStoreFixture.OpenStore(connectionString, database);
 
     private static async Task<BsonDocument?> OptionsOfAsync(IMongoDatabase database, string collection)
     {
@@ -45,7 +35,7 @@ public sealed class MongoJobStorageCollectionsTests
     public async Task JobStorageWrites_NeverReachTheFeed_AndGetNoPreImages_AtStartUpOrAfter()
     {
         var connectionString = ConnectionString();
-        var name = "baas_test_" + Guid.NewGuid().ToString("N")[..16];
+        var name = MongoStoreFixture.NewDatabaseName();
         using var client = new MongoClient(connectionString);
         var database = client.GetDatabase(name);
         try

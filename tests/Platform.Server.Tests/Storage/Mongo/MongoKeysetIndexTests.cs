@@ -168,25 +168,17 @@ public class MongoKeysetIndexTests
         Assert.Empty(again.Drop);
     }
 
-    private static string? Server => Environment.GetEnvironmentVariable(MongoStoreFixture.Variable) is { Length: > 0 } value ? value : null;
-
     [Fact]
     public async Task Live_StartUp_ReplacesAnOldIndex_KeepsTheDocuments_AndAKeysetPageIsAnIndexWalkWithoutSort()
     {
-        if (Server is not { } connectionString)
-        {
-            Assert.Skip($"{MongoStoreFixture.Variable} is not set: explain() needs a MongoDB server");
-            return;
-        }
+        var connectionString = MongoStoreFixture.RequireConnectionString("explain() needs a MongoDB server");
 
         var ct = TestContext.Current.CancellationToken;
-        var database = "baas_test_" + Guid.NewGuid().ToString("N")[..16];
+        var database = MongoStoreFixture.NewDatabaseName();
         using var client = new MongoClient(connectionString);
         try
         {
-            using var store = new MongoDocumentStore(
-                Options.Create(new StorageOptions { Provider = StorageProvider.Mongo, ConnectionString = connectionString, Database = database }),
-                NullLogger<MongoDocumentStore>.Instance);
+            using var store = MongoStoreFixture.OpenStore(connectionString, database);
             await store.InitializeAsync(ct);
             await store.CreateCollectionAsync("todos", ct);
 
@@ -232,20 +224,14 @@ public class MongoKeysetIndexTests
     [Fact]
     public async Task Live_AFullPageOfTheServersOwnCollection_RunsNoArrayProbe_WhileAUserCollectionsPageStillDoes()
     {
-        if (Server is not { } connectionString)
-        {
-            Assert.Skip($"{MongoStoreFixture.Variable} is not set: the array probe needs a MongoDB server");
-            return;
-        }
+        var connectionString = MongoStoreFixture.RequireConnectionString("the array probe needs a MongoDB server");
 
         var ct = TestContext.Current.CancellationToken;
-        var database = "baas_test_" + Guid.NewGuid().ToString("N")[..16];
+        var database = MongoStoreFixture.NewDatabaseName();
         using var client = new MongoClient(connectionString);
         try
         {
-            using var store = new MongoDocumentStore(
-                Options.Create(new StorageOptions { Provider = StorageProvider.Mongo, ConnectionString = connectionString, Database = database }),
-                NullLogger<MongoDocumentStore>.Instance);
+            using var store = MongoStoreFixture.OpenStore(connectionString, database);
             await store.InitializeAsync(ct);
 
             // The same two documents, one with an array at the sort path, in a system collection and a user collection.

@@ -20,7 +20,30 @@ public sealed class MongoStoreFixture : IChangeFeedFixture, IAsyncLifetime
     private MongoDocumentStore? _store;
     private MongoChangeFeed? _feed;
 
-    public string DatabaseName { get; } = "baas_test_" + Guid.NewGuid().ToString("N")[..16];
+    public string DatabaseName { get; } = NewDatabaseName();
+
+    /// <summary>A database name of its own for one test, dropped by that test.</summary>
+    public static string NewDatabaseName() => "baas_test_" + Guid.NewGuid().ToString("N")[..16];
+
+    /// <summary>
+    /// The replica set's connection string from <c>BAAS_TEST_MONGO</c>; skips the calling test, naming
+    /// <paramref name="need"/> ("explain() needs a MongoDB server"), when it is not set.
+    /// </summary>
+    public static string RequireConnectionString(string need)
+    {
+        var value = Environment.GetEnvironmentVariable(Variable);
+        if (string.IsNullOrEmpty(value))
+        {
+            Assert.Skip($"{Variable} is not set: {need}");
+        }
+
+        return value;
+    }
+
+    /// <summary>A store (not yet initialized) on <paramref name="database"/> of the server at <paramref name="connectionString"/>.</summary>
+    public static MongoDocumentStore OpenStore(string connectionString, string database) =>
+        new(Options.Create(new StorageOptions { Provider = StorageProvider.Mongo, ConnectionString = connectionString, Database = database }),
+            NullLogger<MongoDocumentStore>.Instance);
 
     public string? SkipReason => _connectionString is null
         ? $"{Variable} is not set: MongoDB conformance needs a replica-set connection string"
@@ -51,9 +74,7 @@ public sealed class MongoStoreFixture : IChangeFeedFixture, IAsyncLifetime
             return;
         }
 
-        _store = new MongoDocumentStore(
-            Options.Create(new StorageOptions { Provider = StorageProvider.Mongo, ConnectionString = _connectionString, Database = DatabaseName }),
-            NullLogger<MongoDocumentStore>.Instance);
+        _store = OpenStore(_connectionString, DatabaseName);
         await _store.InitializeAsync(TestContext.Current.CancellationToken);
         _feed = new MongoChangeFeed(_store, NullLogger<MongoChangeFeed>.Instance);
     }
