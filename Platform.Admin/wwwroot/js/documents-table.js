@@ -28,8 +28,45 @@ export function observeEnd(endRow, table) {
   }, { root, rootMargin: '0px 0px 200px 0px' });
   observer.observe(endRow);
 
+  // Tab from the last drawn row would skip every row Virtualize has not drawn yet and leave the table when the drawing
+  // lags behind the keyboard (a slow machine, a held key). Then the next row is awaited and focused instead.
+  const tbody = endRow.parentElement;
+  let waiting = null;
+  function onKeyDown(event) {
+    if (event.key !== 'Tab' || event.altKey || event.ctrlKey || event.metaKey) return;
+    const row = event.target.closest && event.target.closest('tr.documents-row');
+    if (!row || !row.contains(event.target) || event.target.tagName !== 'BUTTON') return;
+    const forward = !event.shiftKey;
+    const sibling = forward ? row.nextElementSibling : row.previousElementSibling;
+    // A drawn row next: the browser's own Tab. A spacer of no height: nothing is left to draw on that side.
+    if (!sibling || sibling.classList.contains('documents-row') || !isSpacer(sibling)) return;
+    event.preventDefault();
+    if (waiting) return;
+    row.scrollIntoView({ block: 'nearest' });
+    if (root) root.scrollTop += forward ? row.offsetHeight : -row.offsetHeight;
+    waiting = new Promise(resolve => {
+      const done = () => { mutations.disconnect(); clearTimeout(timer); waiting = null; resolve(); };
+      const tryFocus = () => {
+        const drawn = forward ? row.nextElementSibling : row.previousElementSibling;
+        const next = drawn && drawn.classList.contains('documents-row') && drawn.querySelector('button');
+        if (next) { next.focus(); next.scrollIntoView({ block: 'nearest' }); done(); }
+      };
+      const mutations = new MutationObserver(tryFocus);
+      mutations.observe(tbody, { childList: true });
+      // The row was removed (the list was replaced) or never comes: give the key back to the user.
+      const timer = setTimeout(done, 3000);
+      tryFocus();
+    });
+  }
+
+  function isSpacer(element) {
+    return !element.classList.contains('documents-end') && element.getBoundingClientRect().height > 0;
+  }
+
+  tbody.addEventListener('keydown', onKeyDown);
+
   return {
     toTop() { if (root) root.scrollTop = 0; },
-    dispose() { observer.disconnect(); visible = false; },
+    dispose() { observer.disconnect(); tbody.removeEventListener('keydown', onKeyDown); visible = false; },
   };
 }

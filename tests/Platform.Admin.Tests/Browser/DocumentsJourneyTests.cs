@@ -143,6 +143,30 @@ public sealed class DocumentsJourneyTests(BrowserFixture browser, DashboardServe
         }
 
         Assert.InRange(await Page.GetByTestId("documents-row").CountAsync(), 1, total / 5);
+
+        // Tab from the last row drawn, pressed before Virtualize could draw the rows below it, goes to the next row
+        // instead of leaving the table.
+        for (var round = 0; round < 3; round++)
+        {
+            var lastDrawn = Page.GetByTestId("documents-row").Last.Locator("button");
+            var id = await lastDrawn.TextContentAsync();
+            Assert.NotNull(id);
+            await lastDrawn.EvaluateAsync("button => button.focus()");
+            await Page.Keyboard.PressAsync("Tab");
+            var next = $"v{int.Parse(id[1..], System.Globalization.CultureInfo.InvariantCulture) + 1:D3}";
+            await Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Open " + next, Exact = true })).ToBeFocusedAsync();
+        }
+
+        // And Shift+Tab from the first row drawn goes to the row above it.
+        var firstDrawn = Page.GetByTestId("documents-row").First.Locator("button");
+        var firstId = await firstDrawn.TextContentAsync();
+        Assert.NotNull(firstId);
+        Assert.NotEqual("v000", firstId);
+        await firstDrawn.EvaluateAsync("button => button.focus()");
+        await Page.Keyboard.PressAsync("Shift+Tab");
+        var above = $"v{int.Parse(firstId[1..], System.Globalization.CultureInfo.InvariantCulture) - 1:D3}";
+        await Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Open " + above, Exact = true })).ToBeFocusedAsync();
+
         await ScanAsync("documents-virtualized", docsImage: false);
     }
 
