@@ -13,7 +13,8 @@ public static class StorageServiceCollectionExtensions
     /// <summary>
     /// Registers the configured <see cref="IDocumentStore"/> (<c>Baas:Storage:Provider</c>) and its
     /// <see cref="IChangeFeed"/> with its <see cref="IChangeFeedRetention"/> (holds), all singletons. The store is wrapped
-    /// in <see cref="InstrumentedDocumentStore"/> (metrics and spans of every call).
+    /// in <see cref="InstrumentedDocumentStore"/> (metrics and spans of every call). On SQLite, function run records are
+    /// kept in a table of their own (<see cref="SqliteFunctionRunStorage"/>).
     /// </summary>
     public static IServiceCollection AddBaasStorage(this IServiceCollection services, IConfiguration configuration)
     {
@@ -47,6 +48,9 @@ public static class StorageServiceCollectionExtensions
                 services.TryAddSingleton<IDocumentStore>(sp => new InstrumentedDocumentStore(sp.GetRequiredService<SqliteDocumentStore>(), sp.GetRequiredService<StorageMetrics>(), "sqlite"));
                 services.TryAddSingleton<IChangeFeed>(sp => sp.GetRequiredService<SqliteDocumentStore>());
                 services.TryAddSingleton<IChangeFeedRetention>(sp => sp.GetRequiredService<SqliteDocumentStore>());
+
+                // Run records in a table of their own (the functions' default is the _function_runs collection).
+                services.TryAddSingleton<Functions.Runs.IFunctionRunStorage>(sp => new SqliteFunctionRunStorage(sp.GetRequiredService<SqliteDocumentStore>()));
                 break;
         }
 

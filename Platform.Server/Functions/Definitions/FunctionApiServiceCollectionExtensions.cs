@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Server.Functions.Runs;
 using Platform.Server.Hosting;
 
@@ -14,6 +15,8 @@ public static class FunctionApiServiceCollectionExtensions
         services.AddSingleton<FunctionSecretStore>();
         services.AddSingleton<IFunctionSecrets>(sp => sp.GetRequiredService<FunctionSecretStore>());
         services.AddSingleton<FunctionAdminService>();
+        // The store's own run storage when it has one (SQLite, AddBaasStorage); else the _function_runs collection.
+        services.TryAddSingleton<IFunctionRunStorage, DocumentFunctionRunStorage>();
         services.AddSingleton<FunctionRunWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<FunctionRunWriter>());
         services.AddSingleton<FunctionRunStore>();

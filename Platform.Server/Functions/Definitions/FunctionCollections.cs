@@ -1,3 +1,4 @@
+using Platform.Server.Functions.Runs;
 using Platform.Server.Hosting;
 using Platform.Server.Storage;
 
@@ -15,20 +16,22 @@ public static class FunctionCollections
     /// <summary>Secrets, <c>_id</c> = name, values encrypted with ASP.NET Core Data Protection.</summary>
     public const string Secrets = "_function_secrets";
 
-    /// <summary>Run records (<see cref="FunctionRunJson.Collection"/>).</summary>
+    /// <summary>Run records (<see cref="FunctionRunJson.Collection"/>; on SQLite a table of their own, <see cref="IFunctionRunStorage"/>).</summary>
     public const string Runs = FunctionRunJson.Collection;
 
     public static string VersionId(string name, int version) => $"{name}@{version}";
 }
 
 /// <summary>
-/// Creates the functions' system collections and the run indexes: <see cref="RunIndexes"/>. Indexes of
-/// <c>_function_runs</c> that are no longer wanted (the three indexes of earlier versions) are dropped at start-up.
+/// Creates the functions' system collections, the version index and the run records' storage
+/// (<see cref="IFunctionRunStorage.InitializeAsync"/>: on SQLite a table of its own, to which an older data dir's
+/// <c>_function_runs</c> is moved; elsewhere that collection with <see cref="RunIndexes"/>, whose indexes that are no
+/// longer wanted, the three of earlier versions, are dropped).
 /// </summary>
-internal sealed class FunctionCollectionsInitializer(IDocumentStore store) : IStartupTask
+internal sealed class FunctionCollectionsInitializer(IDocumentStore store, IFunctionRunStorage runs) : IStartupTask
 {
     /// <summary>
-    /// The one index of <c>_function_runs</c>, <c>(function, status, startedAt)</c> newest first: the runs API reads it
+    /// The one index of the <c>_function_runs</c> collection (<see cref="DocumentFunctionRunStorage"/>), <c>(function, status, startedAt)</c> newest first: the runs API reads it
     /// per status and merges (a page of one function's runs is one read per status), and so do recent failures and
     /// retention per function. Every run's insert pays for each index (on SQLite about 4-6 µs of CPU per index in a
     /// create with a before trigger), so there is no index by status or by <c>startedAt</c> alone. It ends with <c>_id</c>
@@ -50,12 +53,12 @@ internal sealed class FunctionCollectionsInitializer(IDocumentStore store) : ISt
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        foreach (var collection in new[] { FunctionCollections.Functions, FunctionCollections.Versions, FunctionCollections.Secrets, FunctionCollections.Runs })
+        foreach (var collection in new[] { FunctionCollections.Functions, FunctionCollections.Versions, FunctionCollections.Secrets })
         {
             await store.CreateCollectionAsync(collection, cancellationToken);
         }
 
         await store.ApplyIndexesAsync(FunctionCollections.Versions, VersionIndexes, cancellationToken);
-        await store.ApplyIndexesAsync(FunctionCollections.Runs, RunIndexes, cancellationToken);
+        await runs.InitializeAsync(cancellationToken);
     }
 }

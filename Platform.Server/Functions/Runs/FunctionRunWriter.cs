@@ -27,6 +27,7 @@ public sealed partial class FunctionRunWriter : IHostedService, IDisposable
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
 
     private readonly IDocumentStore _store;
+    private readonly IFunctionRunStorage _storage;
     private readonly FunctionOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<FunctionRunWriter> _logger;
@@ -35,10 +36,11 @@ public sealed partial class FunctionRunWriter : IHostedService, IDisposable
     private Task? _loop;
     private int _disposed;
 
-    public FunctionRunWriter(IDocumentStore store, IOptions<FunctionOptions> options, TimeProvider time, ILogger<FunctionRunWriter> logger)
+    public FunctionRunWriter(IDocumentStore store, IFunctionRunStorage storage, IOptions<FunctionOptions> options, TimeProvider time, ILogger<FunctionRunWriter> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
+        _storage = storage;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -73,7 +75,7 @@ public sealed partial class FunctionRunWriter : IHostedService, IDisposable
             }
         }
 
-        await _store.WriteAsync([FunctionRunStore.Insert(run)], cancellationToken);
+        await _store.WriteAsync([_storage.Insert(run)], cancellationToken);
     }
 
     /// <summary>Completes when every record queued before the call has been written (or given up after its retries).</summary>
@@ -194,7 +196,7 @@ public sealed partial class FunctionRunWriter : IHostedService, IDisposable
 
     private async Task WriteAsync(List<FunctionRunRecord> records, CancellationToken stoppingToken)
     {
-        var operations = records.ConvertAll<WriteOperation>(FunctionRunStore.Insert);
+        var operations = records.ConvertAll(record => _storage.Insert(record));
         var delay = FirstRetryDelay;
         for (var attempt = 1; ; attempt++)
         {
@@ -235,7 +237,7 @@ public sealed partial class FunctionRunWriter : IHostedService, IDisposable
         {
             try
             {
-                await _store.WriteAsync([FunctionRunStore.Insert(record)], stoppingToken);
+                await _store.WriteAsync([_storage.Insert(record)], stoppingToken);
             }
             catch (DuplicateIdException)
             {

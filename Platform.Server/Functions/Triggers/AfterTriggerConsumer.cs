@@ -610,7 +610,7 @@ internal sealed class AfterTriggerConsumer : IDisposable
             var records = new WriteOperation[batch.Count];
             for (var i = 0; i < batch.Count; i++)
             {
-                records[i] = FunctionRunStore.Insert(batch[i].Run);
+                records[i] = _owner._recorder.Insert(batch[i].Run);
             }
 
             var next = await _owner._checkpoints.SaveWithAsync(Checkpoint, safe, records, cancellationToken);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Server.Functions.Runs;
 
 namespace Platform.Server.Functions.Triggers;
 
@@ -15,6 +16,8 @@ public static class AfterTriggerServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<FunctionLeases>();
         services.TryAddSingleton<FunctionCheckpoints>();
+        // The store's own run storage when it has one (SQLite, AddBaasStorage); else the _function_runs collection.
+        services.TryAddSingleton<IFunctionRunStorage, DocumentFunctionRunStorage>();
         services.TryAddSingleton<TriggerRunRecorder>();
         services.AddHostedService<AfterTriggerService>();
         return services;

@@ -243,9 +243,8 @@ public sealed class BeforeTriggers : IBeforeWriteHook, IDisposable
         });
     }
 
-    /// <summary>The insert of a successful run's <see cref="Slim"/> record, its JSON written at once.</summary>
-    private static InsertOperation RecordOf(FunctionRunRecord run) =>
-        new(FunctionRunJson.Collection, run.Id, FunctionRunJson.ToUtf8Json(run, eventDocuments: false));
+    /// <summary>The insert of a successful run's <see cref="Slim"/> record (without the event's documents, not copied to leave them out).</summary>
+    private WriteOperation RecordOf(FunctionRunRecord run) => Runs.Insert(run, eventDocuments: false);
 
     /// <summary>
     /// The record of a successful run (docs/functions-before.md, Runs): the event without the documents

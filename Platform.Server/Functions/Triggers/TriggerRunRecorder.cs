@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Platform.Server.Common;
+using Platform.Server.Functions.Runs;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Functions.Triggers;
@@ -8,16 +9,19 @@ namespace Platform.Server.Functions.Triggers;
 /// <summary>
 /// Records the failed runs that stand for changes a trigger could not run, so a skip is never silent: a chain that
 /// reached <see cref="FunctionOptions.MaxChainDepth"/>, and a gap in the feed (<c>missed_events</c>). They go to
-/// <c>_function_runs</c> in the shape every run has (<see cref="FunctionRunJson"/> plus system fields), marked dead
+/// the run records (<see cref="IFunctionRunStorage"/>) in the shape every run has (<see cref="FunctionRunJson"/> plus system fields), marked dead
 /// letters so they show up where failures are looked for.
 /// </summary>
-public sealed class TriggerRunRecorder(IDocumentStore store, TimeProvider time)
+public sealed class TriggerRunRecorder(IDocumentStore store, IFunctionRunStorage runs, TimeProvider time)
 {
     /// <summary>The error message prefix of the run recorded for a gap in the feed.</summary>
     public const string MissedEvents = "missed_events";
 
     /// <summary>The error message prefix of the run recorded for a change whose chain of function writes is too deep.</summary>
     public const string ChainDepthExceeded = "chain_depth_exceeded";
+
+    /// <summary>The store write that saves a trigger's <paramref name="run"/> with other writes (the consumer's with its checkpoint).</summary>
+    public WriteOperation Insert(FunctionRunRecord run) => runs.Insert(run);
 
     public Task<FunctionRunRecord> RecordChainTooDeepAsync(FunctionDefinition function, FunctionEvent functionEvent, WriteOrigin origin, int maxChainDepth, CancellationToken cancellationToken = default)
     {
@@ -57,7 +61,7 @@ public sealed class TriggerRunRecorder(IDocumentStore store, TimeProvider time)
             DeadLetter: true,
             Args: null,
             functionEvent);
-        await store.WriteAsync([new InsertOperation(FunctionRunJson.Collection, FunctionRunJson.ToDocument(run))], cancellationToken);
+        await store.WriteAsync([runs.Insert(run)], cancellationToken);
         return run;
     }
 }

@@ -335,6 +335,13 @@ public sealed partial class SqliteDocumentStore
         for (var i = 0; i < operations.Count; i++)
         {
             var operation = operations[i];
+            if (operation is SqliteRunInsert run)
+            {
+                // Not a collection's document: a row of the runs table (SqliteDocumentStore.FunctionRuns.cs).
+                InsertRun(writer, run, i);
+                continue;
+            }
+
             if (!_collections.TryGetValue(operation.Collection, out var state)
                 && !created.TryGetValue(operation.Collection, out state)
                 && (createdHere is null || !createdHere.TryGetValue(operation.Collection, out state)))

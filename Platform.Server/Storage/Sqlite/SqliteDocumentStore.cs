@@ -219,6 +219,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
                     writer.ExecuteOnce(SqliteChangeLog.AddOriginColumnSql);
                 }
 
+                InitializeRunsTable(writer);
                 _lastSequence = writer.Command(SqliteChangeLog.LastSequenceSql).ExecuteScalar() is long last ? last : 0;
                 InitializeChangeLog(writer);
                 LoadCollections(writer);
@@ -1057,6 +1058,9 @@ internal static partial class SqliteStoreLog
 
     [LoggerMessage(EventId = 2117, Level = LogLevel.Warning, Message = "Could not record the array paths of a rolled-back write group; readers keep them and the next write that holds an array there records it")]
     public static partial void ArrayPathsNotRecorded(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2120, Level = LogLevel.Information, Message = "Moved {Count} function run records from {OldTable} to {Table} (once, for a data dir of an earlier version)")]
+    public static partial void RunsMoved(ILogger logger, int count, string oldTable, string table);
 
     [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Opened SQLite store {Path} with {Collections} collections")]
     public static partial void Opened(ILogger logger, string path, int collections);

@@ -137,7 +137,14 @@ internal sealed class SqliteSession : IDisposable
     /// <paramref name="number"/> and <c>@p2</c> = <paramref name="utf8Text"/> bound as text (SQLite copies it); returns the
     /// rows changed. Fails with <see cref="SqliteException"/> as <see cref="Execute"/> does (same codes and messages).
     /// </summary>
-    public int ExecuteUtf8(string sql, string text, long number, ReadOnlySpan<byte> utf8Text)
+    public int ExecuteUtf8(string sql, string text, long number, ReadOnlySpan<byte> utf8Text) =>
+        ExecuteUtf8(sql, [text], number, utf8Text);
+
+    /// <summary>
+    /// <see cref="ExecuteUtf8(string, string, long, ReadOnlySpan{byte})"/> with several texts first: <c>@p0</c> ..
+    /// <c>@pN-1</c> = <paramref name="texts"/>, then <paramref name="number"/>, then <paramref name="utf8Text"/>.
+    /// </summary>
+    public int ExecuteUtf8(string sql, ReadOnlySpan<string> texts, long number, ReadOnlySpan<byte> utf8Text)
     {
         var db = Connection.Handle!;
         if (!_utf8Statements.TryGetValue(sql, out var statement))
@@ -148,12 +155,19 @@ internal sealed class SqliteSession : IDisposable
 
         try
         {
-            // Ids and names are short (an id is at most 128 characters): no array for their UTF-8 either.
-            Span<byte> textUtf8 = text.Length <= 256 ? stackalloc byte[System.Text.Encoding.UTF8.GetMaxByteCount(text.Length)] : new byte[System.Text.Encoding.UTF8.GetMaxByteCount(text.Length)];
-            var textLength = System.Text.Encoding.UTF8.GetBytes(text, textUtf8);
-            SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_bind_text(statement, 1, textUtf8[..textLength]), db);
-            SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_bind_int64(statement, 2, number), db);
-            SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_bind_text(statement, 3, utf8Text), db);
+            // Ids and names are short (an id is at most 128 characters): no array for their UTF-8 either. SQLite copies
+            // each bound text, so one buffer serves them all.
+            Span<byte> textUtf8 = stackalloc byte[System.Text.Encoding.UTF8.GetMaxByteCount(256)];
+            for (var i = 0; i < texts.Length; i++)
+            {
+                var text = texts[i];
+                var buffer = text.Length <= 256 ? textUtf8 : new byte[System.Text.Encoding.UTF8.GetMaxByteCount(text.Length)];
+                var textLength = System.Text.Encoding.UTF8.GetBytes(text, buffer);
+                SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_bind_text(statement, i + 1, buffer[..textLength]), db);
+            }
+
+            SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_bind_int64(statement, texts.Length + 1, number), db);
+            SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_bind_text(statement, texts.Length + 2, utf8Text), db);
             var rc = SQLitePCL.raw.sqlite3_step(statement);
             if (rc != SQLitePCL.raw.SQLITE_DONE)
             {

@@ -57,7 +57,7 @@ public sealed class FunctionRunWriterTests
         store.Open();
         using var writer = NewWriter(store, perCommit: 256);
         await writer.StartAsync(Ct);
-        var runs = new FunctionRunStore(store, writer);
+        var runs = new FunctionRunStore(store, new DocumentFunctionRunStorage(store), writer);
 
         await runs.EnqueueAsync(Run("a1", "fn-a"), Ct);
         Assert.NotNull(await runs.GetAsync("fn-a", "a1", Ct));
@@ -127,6 +127,7 @@ public sealed class FunctionRunWriterTests
 
     private static FunctionRunWriter NewWriter(IDocumentStore store, int perCommit, ILogger<FunctionRunWriter>? logger = null) => new(
         store,
+        new DocumentFunctionRunStorage(store),
         Options.Create(new FunctionOptions { RunRecordsPerCommit = perCommit, MaxPendingRunRecords = 1000 }),
         TimeProvider.System,
         logger ?? NullLogger<FunctionRunWriter>.Instance);

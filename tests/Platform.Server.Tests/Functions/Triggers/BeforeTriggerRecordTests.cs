@@ -63,9 +63,19 @@ public sealed class BeforeTriggerRecordTests
         using var admin = await server.CreateAdminClientAsync(Ct);
         var (collection, function) = await TriggeredCollectionAsync(admin);
 
-        // Make every record after the first of this function fail inside the store: a unique index on its name.
-        var store = server.Services.GetRequiredService<IDocumentStore>();
-        await store.ApplyIndexesAsync(FunctionRunJson.Collection, [new IndexDefinition([new SortField("function")], Unique: true)], Ct);
+        // Make every record after the first of this function fail inside the store: on SQLite, whose records have a
+        // table of their own, a trigger that refuses a second row of the function (a constraint error, as a unique
+        // index would raise); elsewhere a unique index on its name.
+        if (server.Provider == TestProvider.Sqlite)
+        {
+            RefuseASecondRecord(server.DataDir, function);
+        }
+        else
+        {
+            var store = server.Services.GetRequiredService<IDocumentStore>();
+            await store.ApplyIndexesAsync(FunctionRunJson.Collection, [new IndexDefinition([new SortField("function")], Unique: true)], Ct);
+        }
+
         await HttpAssert.StatusAsync(HttpStatusCode.Created, await admin.PostJsonAsync($"/api/collections/{collection}/documents", """{ "_id": "first" }"""));
 
         using var second = await admin.PostJsonAsync($"/api/collections/{collection}/documents", """{ "_id": "second" }""");
@@ -84,6 +94,18 @@ public sealed class BeforeTriggerRecordTests
         }
 
         Assert.Single(await RunsAsync(admin, function));
+    }
+
+    private static void RefuseASecondRecord(string dataDir, string function)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "baas.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            $"CREATE TRIGGER refuse_second_record BEFORE INSERT ON {Platform.Server.Storage.Sqlite.SqliteDocumentStore.RunsTable} " +
+            $"WHEN NEW.function = '{function}' AND EXISTS (SELECT 1 FROM {Platform.Server.Storage.Sqlite.SqliteDocumentStore.RunsTable} WHERE function = NEW.function) " +
+            "BEGIN SELECT RAISE(ABORT, 'one record per function'); END";
+        command.ExecuteNonQuery();
     }
 
     private static async Task<(string Collection, string Function)> TriggeredCollectionAsync(HttpClient admin)

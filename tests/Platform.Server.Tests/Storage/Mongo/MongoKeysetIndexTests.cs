@@ -107,16 +107,16 @@ public class MongoKeysetIndexTests
         var after = new[] { JsonSerializer.SerializeToElement("2026-12-01T12:00:00.000Z"), JsonSerializer.SerializeToElement("r1") };
         DocumentQuery[] reads =
         [
-            FunctionRunStore.ListQuery("fn", RunStatus.Failed, deadLetter, 50, after),
-            FunctionRunStore.FailuresQuery("fn", RunStatus.Failed, 20),
-            FunctionRunStore.RetentionQuery("fn", RunStatus.Succeeded, DateTimeOffset.UnixEpoch, 500),
+            DocumentFunctionRunStorage.ListQuery("fn", RunStatus.Failed, deadLetter, 50, after),
+            DocumentFunctionRunStorage.ListQuery("fn", RunStatus.Failed, deadLetter: null, 20, after: null),
+            DocumentFunctionRunStorage.RetentionQuery("fn", RunStatus.Succeeded, DateTimeOffset.UnixEpoch, 500),
         ];
         foreach (var read in reads)
         {
             Assert.True(Serves(keys, ["function", "status"], MongoQueryTranslator.Translate(read).Sort), read.Sort.Count + " keys: " + MongoQueryTranslator.Translate(read).Sort);
         }
 
-        Assert.True(Serves(keys, [], MongoQueryTranslator.Translate(FunctionRunStore.NextFunctionQuery("fn")).Sort));
+        Assert.True(Serves(keys, [], MongoQueryTranslator.Translate(DocumentFunctionRunStorage.NextFunctionQuery("fn")).Sort));
     }
 
     [Fact]
