@@ -213,8 +213,14 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
 
     // Masking can make a line longer (a secret shorter than its mask), so the runtime's cap is applied again here. The
     // runtime's own "N more dropped" line is not a log line: its count joins the lines cut here, in one last line.
-    private List<string> CapLogs(IReadOnlyList<string> logs, int droppedByRuntime, SecretMasker masker)
+    private IReadOnlyList<string> CapLogs(IReadOnlyList<string> logs, int droppedByRuntime, SecretMasker masker)
     {
+        if (logs.Count == 0)
+        {
+            // Most runs (a before trigger that returns data) log nothing: no list made for them.
+            return Array.Empty<string>();
+        }
+
         var lines = droppedByRuntime > 0 ? logs.Count - 1 : logs.Count;
         var kept = new List<string>(Math.Min(lines, _options.MaxLogLines) + 1);
         var bytes = 0;

@@ -161,10 +161,11 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
         PooledEngine? engine = null;
         OperationDeadlineConstraint? deadline = null;
         var keep = false;
-        FunctionRunResult Result(RunStatus status, JsonResult result = default, FunctionError? error = null) =>
+        FunctionRunResult Result(RunStatus status, JsonResult result = default, FunctionError? error = null, long? resultBytesAtMost = null) =>
             new(status, result.Node, run.Log.ToList(), error, status == RunStatus.Rejected ? run.Rejection : null, _services.Time.GetElapsedTime(started))
             {
                 LogLinesDropped = run.Log.Dropped,
+                ResultBytesAtMost = resultBytesAtMost,
             };
 
         try
@@ -248,10 +249,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
                 }
 
                 // The bound the executor may rely on: the exact size when measured, else the estimate's worst case.
-                return Result(RunStatus.Succeeded, new JsonResult(json)) with
-                {
-                    ResultBytesAtMost = json is null ? 0 : size > 0 ? size : estimate * JsJson.MaxBytesPerEstimatedByte,
-                };
+                return Result(RunStatus.Succeeded, new JsonResult(json), resultBytesAtMost: json is null ? 0 : size > 0 ? size : estimate * JsJson.MaxBytesPerEstimatedByte);
             }
             catch (NotJsonException ex)
             {

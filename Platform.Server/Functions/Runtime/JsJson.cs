@@ -322,14 +322,20 @@ internal static class JsJson
             }
 
             var keys = o.GetOwnPropertyKeys(Types.String);
+
+            // A plain object in Jint's shared hidden-class layout (what an object literal and a spread make) holds only
+            // enumerable, writable, configurable data properties: anything else (an accessor, another attribute, a
+            // freeze) drops it to the dictionary representation. Its keys are then all enumerable, and each value is read
+            // with Get, as JSON.stringify does after listing the keys, without a descriptor made per property.
+            var shaped = o is JsObject && state.Engine.Advanced.HasSharedShape(o);
             var properties = ArrayPool<KeyValuePair<string, JsonNode?>>.Shared.Rent(keys.Count);
             var count = 0;
             try
             {
                 foreach (var propertyKey in keys)
                 {
-                    var descriptor = o.GetOwnProperty(propertyKey);
-                    if (descriptor == Jint.Runtime.Descriptors.PropertyDescriptor.Undefined || !descriptor.Enumerable)
+                    var descriptor = shaped ? null : o.GetOwnProperty(propertyKey);
+                    if (descriptor is not null && (descriptor == Jint.Runtime.Descriptors.PropertyDescriptor.Undefined || !descriptor.Enumerable))
                     {
                         continue;
                     }
@@ -340,7 +346,7 @@ internal static class JsJson
                     {
                         // A plain object's own data property is its descriptor's value; anything else (a getter, a proxy's
                         // trap) is read through Get, as JSON.stringify does.
-                        var value = o is JsObject && descriptor.IsDataDescriptor() ? descriptor.Value : o.Get(propertyKey);
+                        var value = descriptor is not null && o is JsObject && descriptor.IsDataDescriptor() ? descriptor.Value : o.Get(propertyKey);
                         item = Convert(state, value, depth + 1, propertyKey);
                     }
                     catch (NotJsonAt ex)

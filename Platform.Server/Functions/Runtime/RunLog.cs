@@ -29,6 +29,6 @@ internal sealed class RunLog(int maxLines, int maxBytes)
     public int Dropped => _dropped;
 
     public IReadOnlyList<string> ToList() => _dropped == 0
-        ? [.. _lines]
+        ? _lines.Count == 0 ? [] : [.. _lines]
         : [.. _lines, $"[{_dropped} more log line{(_dropped == 1 ? string.Empty : "s")} dropped: a run keeps at most {maxLines} lines and {maxBytes} bytes]"];
 }

@@ -58,4 +58,32 @@ public sealed class JsJsonTests
         engine.Execute("direct.data.n = 2;");
         Assert.Equal(1, data["n"]!.GetValue<int>());
     }
+
+    /// <summary>
+    /// <see cref="JsJson.ToNode(Engine, JsValue, int, string)"/> of a JSON-able value is what <c>JSON.stringify</c> makes of it,
+    /// whichever representation Jint keeps the objects in: object literals and spreads (a shared hidden class, read
+    /// without a descriptor per property), and objects a script turned into dictionaries (a deleted key, a property
+    /// defined non-enumerable, a getter, a frozen object).
+    /// </summary>
+    [Theory]
+    [InlineData("({ a: 1, b: 'x', c: [1, { d: null }], e: undefined, f: true })")]
+    [InlineData("(() => { const data = { _id: 'd1', title: 't', n: 0, tags: ['a', 'b'] }; return { data: { ...data, checked: true } }; })()")]
+    [InlineData("(() => { const o = { a: 1, b: 2, c: 3 }; delete o.b; return o; })()")]
+    [InlineData("(() => { const o = { a: 1, b: 2 }; Object.defineProperty(o, 'hidden', { value: 3, enumerable: false }); return o; })()")]
+    [InlineData("(() => { const o = { a: 1 }; Object.defineProperty(o, 'g', { get() { return 5; }, enumerable: true }); return o; })()")]
+    [InlineData("Object.freeze({ a: 1, b: { c: 2 } })")]
+    [InlineData("(() => { class P { constructor() { this.x = 1; this.y = 'two'; } } return { p: new P() }; })()")]
+    [InlineData("(() => { const o = { a: { toJSON() { delete o.b; return 1; } }, b: 2, c: 3 }; return o; })()")]
+    [InlineData("(() => { const o = { a: { toJSON() { Object.defineProperty(o, 'b', { enumerable: false }); return 1; } }, b: 2 }; return o; })()")]
+    public void ToNode_GivesWhatJsonStringifyGives(string script)
+    {
+        using var engine = new Engine(o => o.Strict = true);
+        var value = engine.Evaluate(script);
+        var stringified = engine.Call(engine.Evaluate("(v) => JSON.stringify(v)"), JsValue.Undefined, [value]).ToString();
+        value = engine.Evaluate(script);
+
+        var node = JsJson.ToNode(engine, value, 1 << 20);
+
+        Assert.Equal(stringified, node!.ToJsonString());
+    }
 }
