@@ -220,7 +220,8 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
     private void InitializeChangeLog(SqliteSession writer)
     {
         writer.ExecuteOnce(SqliteChangeLog.CreateHoldsSql);
-        _epochs = SqliteFeedEpochs.Start(writer, Volatile.Read(ref _lastSequence), _time.GetUtcNow());
+        var oldest = writer.Command(SqliteChangeLog.FirstSequenceSql).ExecuteScalar() as long?;
+        _epochs = SqliteFeedEpochs.Start(writer, Volatile.Read(ref _lastSequence), oldest, _time.GetUtcNow());
         Interlocked.Exchange(ref _logBytes, writer.Command(SqliteChangeLog.TotalBytesSql).ExecuteScalar() is long bytes ? bytes : 0);
     }
 
