@@ -16,11 +16,13 @@ internal readonly record struct SqliteJsonPath(string Sql, bool IsConstant)
     /// <summary>
     /// Appends an object key. Keys are always quoted so <c>-</c>, <c>[</c> or spaces are taken literally. SQLite's
     /// quoted labels end at the next <c>"</c> and have no escape for it, so a key holding one cannot be addressed:
-    /// it is refused here too (field names and paths already refuse it), never spliced into a different path.
+    /// it is refused here too (field names and paths already refuse it), never spliced into a different path. A
+    /// backslash in a label is read as the start of an escape (compared with the key as JSON escapes it), so it is
+    /// written as <c>\\</c>: <c>c\d</c> unescaped would find nothing, and a unique index on it would hold one value.
     /// </summary>
     public SqliteJsonPath Key(string key) => key.Contains('"', StringComparison.Ordinal)
         ? throw new Common.InvalidInputException("invalid_path", "A field name must not contain '\"'.", Common.JsonInput.Printable(key))
-        : Append(".\"" + key + "\"");
+        : Append(".\"" + key.Replace("\\", "\\\\", StringComparison.Ordinal) + "\"");
 
     public SqliteJsonPath Index(int index) => Append("[" + index.ToString(CultureInfo.InvariantCulture) + "]");
 
