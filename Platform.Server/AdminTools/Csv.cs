@@ -106,6 +106,38 @@ public static class Csv
         }
     }
 
+    /// <summary>
+    /// The cell text of a header (a field path): as it is, unless a spreadsheet would run it as a formula (an app user
+    /// may name a field <c>=cmd|...</c> as freely as a value), when it is written as a JSON string, as such a value is.
+    /// Field names cannot hold a double quote, so a header cell starting with one is never a plain name:
+    /// <see cref="ReadHeader"/> reads it back as the JSON string.
+    /// </summary>
+    public static string FormatHeaderCell(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return StartsLikeAFormula(path) ? JsonSerializer.Serialize(path) : path;
+    }
+
+    /// <summary>
+    /// The field paths of a header row (a cell written as a JSON string by <see cref="FormatHeaderCell"/> is that
+    /// string), checked: non-empty field paths, each once.
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>invalid_csv</c> or a field-path code, naming <c>header[i]</c>.</exception>
+    public static IReadOnlyList<string> ReadHeader(IReadOnlyList<string> cells)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        var header = new string[cells.Count];
+        for (var i = 0; i < cells.Count; i++)
+        {
+            header[i] = cells[i].StartsWith('"') && TryParseCell(cells[i], out var value) && value is JsonValue text && text.TryGetValue<string>(out var name)
+                ? name
+                : cells[i];
+        }
+
+        ValidateHeader(header);
+        return header;
+    }
+
     /// <summary>Checks a header row: non-empty field paths, each once.</summary>
     public static void ValidateHeader(IReadOnlyList<string> header)
     {

@@ -77,7 +77,7 @@ public sealed class ExportService(IDocumentStore store, IOptions<AdminToolsOptio
         {
             if (format == ExportFormat.Csv)
             {
-                Csv.WriteRecord(writer, columns!);
+                Csv.WriteRecord(writer, columns!.Select(Csv.FormatHeaderCell));
             }
 
             var inPage = 0;

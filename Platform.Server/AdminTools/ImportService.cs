@@ -353,15 +353,16 @@ public sealed class ImportService(DocumentService documents, IOptions<AdminTools
     {
         using var text = new StreamReader(body, new UTF8Encoding(false, throwOnInvalidBytes: false), detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
         var reader = new CsvRecordReader(text, maxLineBytes);
-        var header = await ReadRecordAsync(reader, 0, cancellationToken);
-        if (header is null)
+        var headerCells = await ReadRecordAsync(reader, 0, cancellationToken);
+        if (headerCells is null)
         {
             yield break;
         }
 
+        IReadOnlyList<string> header;
         try
         {
-            Csv.ValidateHeader(header);
+            header = Csv.ReadHeader(headerCells);
         }
         catch (InvalidInputException ex)
         {

@@ -8,7 +8,8 @@ public static partial class CollectionNames
 {
     public const string Definitions = "_collections";
 
-    [GeneratedRegex("^[a-z][a-z0-9_-]{0,62}$", RegexOptions.CultureInvariant)]
+    // \z, not $: .NET's $ also matches before a final line feed, which let "name\n" through.
+    [GeneratedRegex(@"^[a-z][a-z0-9_-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex UserName();
 
     public static bool IsValid(string? name) => name is not null && UserName().IsMatch(name);

@@ -6,7 +6,8 @@ namespace Platform.Server.Documents;
 /// <summary>Document ids chosen by clients: <c>^[A-Za-z0-9_-]{1,128}$</c> (DESIGN.md section 3).</summary>
 public static partial class DocumentIds
 {
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,128}$", RegexOptions.CultureInvariant)]
+    // \z, not $: .NET's $ also matches before a final line feed, which let "name\n" through.
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,128}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Valid();
 
     public static bool IsValid(string? id) => id is not null && Valid().IsMatch(id);

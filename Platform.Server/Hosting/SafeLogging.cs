@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
@@ -7,21 +8,18 @@ using Microsoft.Extensions.Options;
 namespace Platform.Server.Hosting;
 
 /// <summary>
-/// Logs that cannot leak credentials or be forged (docs/deployment.md, "Logging"). ASP.NET Core's request
-/// start/finish lines and Kestrel's bad-request lines print the query string, where realtime clients carry
-/// <c>access_token</c> (and callers may put <c>apikey</c>): those categories log from Warning only, whatever the
-/// configured level. The console writes every message on one line with control characters (CR, LF, ESC, ...)
-/// escaped, so user-supplied text such as an email or a collection name cannot start a forged log line.
+/// Logs that cannot leak credentials or be forged (docs/deployment.md, "Logging"). Realtime clients carry
+/// <c>access_token</c> in the query string (and callers may put <c>apikey</c> there): every logger redacts credential
+/// values of query strings (<see cref="RedactingLoggerFactory"/>), so ASP.NET Core's "Request starting" line may be
+/// turned on at any level. Kestrel's bad-request lines carry the raw request line in their exception's text, which no
+/// logger can rewrite: that category logs from Warning only, for every provider, whatever the configuration says. The
+/// console writes every message on one line with control characters (CR, LF, ESC, ...) escaped, so user-supplied text
+/// such as an email or a collection name cannot start a forged log line.
 /// </summary>
 internal static class SafeLogging
 {
-    /// <summary>Categories that print request targets (path and query string) at Information or Debug.</summary>
-    internal static readonly string[] QueryStringCategories =
-    [
-        "Microsoft.AspNetCore.Hosting.Diagnostics",
-        "Microsoft.AspNetCore.Server.Kestrel.BadRequests",
-        "Microsoft.AspNetCore.HttpLogging.HttpLoggingMiddleware",
-    ];
+    /// <summary>Kestrel's bad-request lines: logged from Warning only (see <see cref="UseBaasSafeLogging"/>).</summary>
+    internal const string KestrelBadRequestsCategory = "Microsoft.AspNetCore.Server.Kestrel.BadRequests";
 
     /// <summary>SignalR's <c>HubConnectionHandler</c>: logs from Critical only (see <see cref="UseBaasSafeLogging"/>).</summary>
     internal const string SignalRConnectionHandlerCategory = "Microsoft.AspNetCore.SignalR.HubConnectionHandler";
@@ -29,20 +27,42 @@ internal static class SafeLogging
     /// <summary>SignalR's <c>DefaultHubDispatcher</c>: logs from Critical only (see <see cref="UseBaasSafeLogging"/>).</summary>
     internal const string SignalRHubDispatcherCategory = "Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher";
 
-    public static WebApplicationBuilder UseBaasSafeLogging(this WebApplicationBuilder builder)
-    {
-        foreach (var category in QueryStringCategories)
-        {
-            builder.Logging.AddFilter(category, LogLevel.Warning);
-        }
+    /// <summary>Categories whose level the configuration cannot lower, with the lowest level they log at.</summary>
+    internal static readonly (string Category, LogLevel Level)[] ForcedLevels =
+    [
+        (KestrelBadRequestsCategory, LogLevel.Warning),
 
         // SignalR logs an exception thrown by OnConnectedAsync at Error with its stack trace. The hub throws there only to
         // refuse a connection (connection limits, shutting down): a client's condition, which the hub logs itself below
         // Warning, and it logs its own unexpected failures (RealtimeLog.HubEventFailed). The category logs nothing else above Debug.
         // Likewise every exception a hub method throws, refusals (bad filter, denied, too costly) included: the hub's
         // RealtimeRefusalLogging logs refusals at Debug and other failures at Error.
-        builder.Logging.AddFilter(SignalRConnectionHandlerCategory, LogLevel.Critical);
-        builder.Logging.AddFilter(SignalRHubDispatcherCategory, LogLevel.Critical);
+        (SignalRConnectionHandlerCategory, LogLevel.Critical),
+        (SignalRHubDispatcherCategory, LogLevel.Critical),
+    ];
+
+    public static WebApplicationBuilder UseBaasSafeLogging(this WebApplicationBuilder builder)
+    {
+        builder.Services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(services => new RedactingLoggerFactory(new LoggerFactory(
+            services.GetServices<ILoggerProvider>(),
+            services.GetRequiredService<IOptionsMonitor<LoggerFilterOptions>>(),
+            services.GetService<IOptions<LoggerFactoryOptions>>(),
+            services.GetService<IExternalScopeProvider>()))));
+
+        // After the configuration's rules, and once per provider the rules name: a provider's own section
+        // (Logging:Console:LogLevel:Default=Debug) outranks any rule without a provider, however specific.
+        builder.Services.PostConfigure<LoggerFilterOptions>(options =>
+        {
+            var providers = options.Rules.Select(rule => rule.ProviderName).Append(null).Distinct(StringComparer.Ordinal).ToList();
+            foreach (var (category, level) in ForcedLevels)
+            {
+                foreach (var provider in providers)
+                {
+                    options.Rules.Add(new LoggerFilterRule(provider, category, level, filter: null));
+                }
+            }
+        });
+
         builder.Logging.AddConsoleFormatter<SafeConsoleFormatter, SimpleConsoleFormatterOptions>();
         builder.Services.PostConfigure<ConsoleLoggerOptions>(options =>
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
@@ -5,6 +6,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Platform.Server.Auth;
+using Platform.Server.Common;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Telemetry;
@@ -25,6 +27,10 @@ public static class TelemetryServiceCollectionExtensions
     /// in a fan-out to 1,000 subscribers (bench/README.md, branch h/rt-sub). Dropped: no Baas dashboard or doc uses it.
     /// </summary>
     internal const string KestrelMemoryPoolMeter = "Microsoft.AspNetCore.MemoryPool";
+
+    // The span attributes that may hold a request's query string: url.query (current semantic conventions), and
+    // http.target and url.full, which older conventions or an enricher may set.
+    private static readonly string[] QueryAttributes = ["url.query", "http.target", "url.full"];
 
     /// <summary>The scrape endpoint: under <c>/api/admin</c>, for admins and service keys.</summary>
     public const string ScrapePath = "/api/admin/metrics";
@@ -99,9 +105,31 @@ public static class TelemetryServiceCollectionExtensions
     private static void AddOtlpTracing(global::OpenTelemetry.OpenTelemetryBuilder telemetry, OtlpTelemetryOptions options) =>
         telemetry.WithTracing(tracing => tracing
             .AddSource(StorageMetrics.ActivitySourceName)
-            .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context => !context.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))
+            .AddAspNetCoreInstrumentation(aspnet =>
+            {
+                aspnet.Filter = context => !context.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal);
+                aspnet.EnrichWithHttpRequest = RedactQuery;
+            })
             .AddHttpClientInstrumentation()
             .AddOtlpExporter(exporter => Configure(exporter, options, "v1/traces")));
+
+    /// <summary>
+    /// A request span's <c>url.query</c> without credential values (<see cref="QueryStringRedaction"/>): realtime
+    /// clients send <c>?access_token=</c>. The instrumentation redacts every query value by default, but one setting
+    /// (<c>OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION</c>) turns that off for debugging; tokens
+    /// stay out of exported traces even then.
+    /// </summary>
+    internal static void RedactQuery(Activity activity, HttpRequest request)
+    {
+        foreach (var attribute in QueryAttributes)
+        {
+            // url.query holds the query without its '?': marked here so its first parameter reads as one.
+            if (activity.GetTagItem(attribute) is string value && QueryStringRedaction.HoldsCredential("?" + value))
+            {
+                activity.SetTag(attribute, QueryStringRedaction.Redact("?" + value)[1..]);
+            }
+        }
+    }
 
     /// <summary>Maps <c>GET /api/admin/metrics</c> (Prometheus text format) for admins and service keys, when enabled.</summary>
     public static WebApplication MapBaasTelemetry(this WebApplication app)

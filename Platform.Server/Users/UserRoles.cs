@@ -11,7 +11,8 @@ namespace Platform.Server.Users;
 /// </summary>
 public static partial class UserRoles
 {
-    public const string Pattern = "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$";
+    // \z, not $: .NET's $ also matches before a final line feed, which let "name\n" through.
+    public const string Pattern = @"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\z";
     public const int MaxRoles = 32;
 
     /// <summary>The roles in <paramref name="node"/> (a JSON array of names), de-duplicated in order; 400 <c>invalid_role</c> naming the bad entry.</summary>

@@ -38,7 +38,8 @@ public sealed partial class FunctionSecretStore(
 
     private sealed record Cached(IReadOnlyDictionary<string, string> Values, long LoadedAt);
 
-    [GeneratedRegex("^[A-Z_][A-Z0-9_]{0,63}$", RegexOptions.CultureInvariant)]
+    // \z, not $: .NET's $ also matches before a final line feed, which let "name\n" through.
+    [GeneratedRegex(@"^[A-Z_][A-Z0-9_]{0,63}\z", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 
     /// <summary>Throws a 400 naming <paramref name="field"/> unless the name looks like an environment variable.</summary>

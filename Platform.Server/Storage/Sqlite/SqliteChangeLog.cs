@@ -67,6 +67,9 @@ internal static class SqliteChangeLog
     // The last number handed out (the pruner keeps that row); null when nothing was ever logged.
     public const string LastSequenceSql = "SELECT max(seq) FROM " + Table;
 
+    // The oldest change the log still holds (null when empty): where resuming from an older position stops working.
+    public const string FirstSequenceSql = "SELECT min(seq) FROM " + Table;
+
     public const string InsertSql =
         "INSERT INTO " + Table + " (collection, doc_id, kind, before, after, committed_at, origin) VALUES (@p0, @p1, " + KindInsert + ", NULL, @p2, @p3, @p4)";
 

@@ -154,8 +154,9 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         if (!_epochs.TryResolve(after, out var position))
         {
-            // Malformed, of another database, or of a timeline a restored backup never reached (SqliteFeedEpochs).
-            throw new ChangeHistoryUnavailableException(after, $"'{after}' is not a position of this change feed (another database's, or one after the backup this database was restored from).");
+            // Malformed, of another database, of a timeline a restored backup never reached, or of an epoch dropped
+            // once the log no longer held the changes after it (SqliteFeedEpochs).
+            throw new ChangeHistoryUnavailableException(after, $"'{after}' is not a position of this change feed (its changes are no longer retained, or it is another database's, or one after the backup this database was restored from).");
         }
 
         if (position > Volatile.Read(ref _lastSequence))
@@ -220,7 +221,8 @@ public sealed partial class SqliteDocumentStore : IChangeFeed, IChangeFeedRetent
     private void InitializeChangeLog(SqliteSession writer)
     {
         writer.ExecuteOnce(SqliteChangeLog.CreateHoldsSql);
-        _epochs = SqliteFeedEpochs.Start(writer, Volatile.Read(ref _lastSequence), _time.GetUtcNow());
+        var oldest = writer.Command(SqliteChangeLog.FirstSequenceSql).ExecuteScalar() as long?;
+        _epochs = SqliteFeedEpochs.Start(writer, Volatile.Read(ref _lastSequence), oldest, _time.GetUtcNow());
         Interlocked.Exchange(ref _logBytes, writer.Command(SqliteChangeLog.TotalBytesSql).ExecuteScalar() is long bytes ? bytes : 0);
     }
 

@@ -982,7 +982,7 @@ public sealed partial class SqliteDocumentStore : IDocumentStore, IDisposable
         }
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex("^(?:[a-z][a-z0-9_-]{0,62}|_[A-Za-z0-9_-]{1,63})$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:[a-z][a-z0-9_-]{0,62}|_[A-Za-z0-9_-]{1,63})\z")]
     private static partial System.Text.RegularExpressions.Regex CollectionName();
 
     public void Dispose()

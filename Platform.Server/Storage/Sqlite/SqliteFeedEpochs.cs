@@ -20,6 +20,12 @@ namespace Platform.Server.Storage.Sqlite;
 /// both timelines share, still resume. The same holds when a crash loses the last commits of the log. A start costs one
 /// row and no position held by a client: positions of earlier epochs of the same history stay valid.
 /// A bare sequence number (positions before epochs existed) is read as a position of the current epoch.
+/// Each start also drops the earlier epochs no position can resume from any more, so the table does not grow by a row
+/// per start for ever: an epoch whose end is before the last sequence, and whose end + 1 the log no longer holds (the
+/// feed's retention removed it), only has positions a reader would be told are no longer retained. Those positions are
+/// still refused (now as unknown, the same <c>ChangeHistoryUnavailableException</c>); every position that resumes today
+/// (of the current epoch, of an epoch ending at the last sequence, or whose next change the log still holds, as a
+/// hold keeps it for an after trigger's checkpoint) keeps its epoch.
 /// </remarks>
 internal sealed class SqliteFeedEpochs
 {
@@ -30,7 +36,9 @@ internal sealed class SqliteFeedEpochs
 
     private const string InsertSql = "INSERT INTO " + Table + " (epoch, after_seq, opened_at) VALUES (@p0, @p1, @p2)";
 
-    private const string ListSql = "SELECT epoch, after_seq FROM " + Table + " ORDER BY n";
+    private const string ListSql = "SELECT n, epoch, after_seq FROM " + Table + " ORDER BY n";
+
+    private const string PruneSql = "DELETE FROM " + Table + " WHERE n < @p0";
 
     // Each earlier epoch: the last sequence it may have handed out (where the next one started).
     private readonly Dictionary<string, long> _ends;
@@ -44,25 +52,49 @@ internal sealed class SqliteFeedEpochs
     /// <summary>The epoch of the positions this store hands out.</summary>
     public string Current { get; }
 
-    /// <summary>Starts a new epoch after <paramref name="lastSequence"/> (on the writer, at open) and reads the earlier ones.</summary>
-    public static SqliteFeedEpochs Start(SqliteSession writer, long lastSequence, DateTimeOffset now)
+    /// <summary>
+    /// Starts a new epoch after <paramref name="lastSequence"/> (on the writer, at open), drops the earlier ones no
+    /// position can resume from (<paramref name="oldestRetained"/>: the oldest sequence the log holds, null when it
+    /// holds none) and reads the rest.
+    /// </summary>
+    public static SqliteFeedEpochs Start(SqliteSession writer, long lastSequence, long? oldestRetained, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(writer);
         writer.ExecuteOnce(CreateSql);
         var current = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         writer.Execute(InsertSql, [current, lastSequence, now.ToUnixTimeMilliseconds()]);
 
-        var epochs = new List<(string Epoch, long After)>();
+        var epochs = new List<(long N, string Epoch, long After)>();
         using (var reader = writer.Command(ListSql).ExecuteReader())
         {
             while (reader.Read())
             {
-                epochs.Add((reader.GetString(0), reader.GetInt64(1)));
+                epochs.Add((reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2)));
             }
         }
 
+        // An earlier epoch ends where its successor starts. Its positions resume while its end is the last sequence or
+        // the log holds the change after its end; ends grow with n, so the epochs that fail both are a prefix (never
+        // the current one, the last, nor its predecessor, which ends at the last sequence).
+        var keepFrom = 0;
+        while (keepFrom + 1 < epochs.Count)
+        {
+            var end = epochs[keepFrom + 1].After;
+            if (end >= lastSequence || (oldestRetained is { } oldest && end + 1 >= oldest))
+            {
+                break;
+            }
+
+            keepFrom++;
+        }
+
+        if (keepFrom > 0)
+        {
+            writer.Execute(PruneSql, [epochs[keepFrom].N]);
+        }
+
         var ends = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (var i = 0; i + 1 < epochs.Count; i++)
+        for (var i = keepFrom; i + 1 < epochs.Count; i++)
         {
             ends[epochs[i].Epoch] = epochs[i + 1].After;
         }

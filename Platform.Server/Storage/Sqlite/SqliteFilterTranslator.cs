@@ -342,18 +342,18 @@ public sealed class SqliteFilterTranslator
 
             var alias = NextAlias();
             var element = Leaf(ValueRef.Element(alias), field.Operator, field.Value);
-            return "(" + whole + " OR (" + SqliteSql.JsonType(path) + " IS 'array' AND EXISTS (SELECT 1 FROM json_each(data, " + path.Sql + ") AS " + alias + " WHERE " + element + ")))";
+            return "(" + whole + " OR (" + SqliteSql.JsonType(path) + " IS 'array' AND EXISTS (SELECT 1 FROM json_each(" + path.Document + ", " + path.Sql + ") AS " + alias + " WHERE " + element + ")))";
         });
     }
 
     private string ElemMatch(ElemMatchNode node, Scope scope) => Path(node.Path, scope, (path, _) =>
     {
         var alias = NextAlias();
-        var elementPath = SqliteJsonPath.FromFullKey(alias);
+        var elementPath = SqliteJsonPath.InElement(alias);
         var registryPath = RegistryPathOf(scope, node.Path);
         var inner = Node(node.Condition, new Scope(elementPath, registryPath, false, alias));
         var objectGuard = node.OnElementValue ? string.Empty : alias + ".type = 'object' AND ";
-        return "(" + SqliteSql.JsonType(path) + " IS 'array' AND EXISTS (SELECT 1 FROM json_each(data, " + path.Sql + ") AS " + alias + " WHERE " + objectGuard + Wrap(inner) + "))";
+        return "(" + SqliteSql.JsonType(path) + " IS 'array' AND EXISTS (SELECT 1 FROM json_each(" + path.Document + ", " + path.Sql + ") AS " + alias + " WHERE " + objectGuard + Wrap(inner) + "))";
     });
 
     private string RegistryPathOf(Scope scope, string path)
@@ -412,8 +412,8 @@ public sealed class SqliteFilterTranslator
         else
         {
             var alias = NextAlias();
-            throughElements = "EXISTS (SELECT 1 FROM json_each(data, " + current.Sql + ") AS " + alias + " WHERE " + alias + ".type = 'object' AND "
-                + Wrap(Step(SqliteJsonPath.FromFullKey(alias).Key(segment), childRegistry, segments, index + 1, _arrayPaths.Contains(childRegistry), leaf)) + ")";
+            throughElements = "EXISTS (SELECT 1 FROM json_each(" + current.Document + ", " + current.Sql + ") AS " + alias + " WHERE " + alias + ".type = 'object' AND "
+                + Wrap(Step(SqliteJsonPath.InElement(alias).Key(segment), childRegistry, segments, index + 1, _arrayPaths.Contains(childRegistry), leaf)) + ")";
         }
 
         return "((" + type + " IS NOT 'array' AND " + Wrap(asKey) + ") OR (" + type + " IS 'array' AND (" + throughElements + ")))";
@@ -445,7 +445,7 @@ public sealed class SqliteFilterTranslator
     private readonly record struct ValueRef(string Type, string Rank, string Value, string ArrayLength)
     {
         public static ValueRef At(SqliteJsonPath path) =>
-            new(SqliteSql.JsonType(path), SqliteSql.Rank(path), SqliteSql.Value(path), "json_array_length(data, " + path.Sql + ")");
+            new(SqliteSql.JsonType(path), SqliteSql.Rank(path), SqliteSql.Value(path), "json_array_length(" + path.Document + ", " + path.Sql + ")");
 
         public static ValueRef Element(string alias) =>
             new(

@@ -63,6 +63,22 @@ public sealed class CsvTests
         Assert.Equal(text, back!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("=cmd|' /C calc'!A0")]
+    [InlineData("+x")]
+    [InlineData("-n.=y")]
+    [InlineData("@SUM(A1)")]
+    public void HeaderCell_OfAFieldNamedLikeAFormula_StartsWithAQuote_AndReadsBack(string path)
+    {
+        var cell = Csv.FormatHeaderCell(path);
+
+        Assert.StartsWith("\"", cell, StringComparison.Ordinal);
+        Assert.Equal(["plain", path], Csv.ReadHeader(["plain", cell]));
+    }
+
+    [Fact]
+    public void HeaderCell_OfAPlainField_IsTheFieldPath() => Assert.Equal("address.city", Csv.FormatHeaderCell("address.city"));
+
     [Fact]
     public async Task Reader_HandlesQuotesCommasAndLineBreaksInCells()
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Platform.Server.AdminTools;
 using Platform.Server.Tests.Infrastructure;
 
 namespace Platform.Server.Tests.AdminTools;
@@ -271,6 +272,30 @@ public sealed class DataToolsEndpointsTests(AdminToolsFixture fixture) : IClassF
 
             Assert.True(JsonNode.DeepEquals(original, copy), $"{original!.ToJsonString()} != {copy!.ToJsonString()}");
         }
+    }
+
+    [Fact]
+    public async Task Export_Csv_AFieldNamedLikeAFormula_HeaderCellIsText_AndImportsBack()
+    {
+        // An app user may name a field (the header cell) as freely as a value: =cmd|... in the header row would run
+        // in the spreadsheet of the admin who opens the export, as a value would.
+        var source = await fixture.NewCollectionAsync(cancellationToken: Ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync($"/api/collections/{source}/documents", """{"_id":"f1","=cmd|' /C calc'!A0":1,"@SUM(A1)":{"+x":"y"},"-n":2,"plain":3}"""));
+        var csv = await fixture.Admin.GetStringAsync($"/api/admin/collections/{source}/export?format=csv", Ct);
+        var header = csv.Split("\r\n")[0];
+        var reader = new CsvRecordReader(new StringReader(header), 10_000);
+        var cells = await reader.ReadAsync(Ct);
+        Assert.Equal(9, cells!.Count);
+        Assert.All(cells, c => Assert.False(c[0] is '=' or '+' or '-' or '@', $"header cell {c} starts like a formula"));
+        Assert.Equal("plain", cells[^1]);
+
+        var target = await fixture.NewCollectionAsync(cancellationToken: Ct);
+        var result = await ImportAsync(target, "csv", csv);
+        Assert.Equal(1, result["inserted"]!.GetValue<int>());
+        var copy = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"/api/collections/{target}/documents/f1", Ct));
+        Assert.Equal(1, copy!["=cmd|' /C calc'!A0"]!.GetValue<int>());
+        Assert.Equal("y", copy["@SUM(A1)"]!["+x"]!.GetValue<string>());
+        Assert.Equal(2, copy["-n"]!.GetValue<int>());
     }
 
     [Fact]

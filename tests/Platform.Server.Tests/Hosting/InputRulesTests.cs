@@ -288,6 +288,34 @@ public sealed class InputRulesTests(ServerFixture fixture) : IClassFixture<Serve
         return text.ToString();
     }
 
+    // .NET's '$' also matches before a final line feed, so "^...$" let a trailing "\n" through every name check:
+    // a create with the id "a\n" stored the document and then answered 500 (its Location header could not be
+    // written), and a collection or function named "x\n" was a 500.
+    [Fact]
+    public async Task Names_WithATrailingLineFeed_Are400_AndWriteNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionAsync(cancellationToken: ct);
+
+        var id = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_id", await fixture.Service.PostJsonAsync(Docs(c), """{"_id":"a\n"}"""));
+        Assert.Equal("_id", id["field"]!.GetValue<string>());
+        await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_id", await fixture.Service.SendJsonAsync(HttpMethod.Put, $"{Docs(c)}/a%0A?upsert=true", "{}"));
+        await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_id", await fixture.Service.GetAsync($"{Docs(c)}/a%0A", ct));
+        var batch = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_id", await fixture.Service.PostJsonAsync("/api/batch", $$$"""{"ops":[{"op":"create","collection":"{{{c}}}","id":"b\n","data":{}}]}"""));
+        Assert.Equal(0, batch["opIndex"]!.GetValue<int>());
+        await AssertEmptyAsync(c, ct);
+
+        await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_collection_name", await fixture.Service.GetAsync($"/api/collections/{c}%0A/documents", ct));
+        var collection = await fixture.Admin.PostJsonAsync("/api/admin/collections", """{"name":"nl\n"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, collection.StatusCode);
+        var function = await fixture.Admin.PostJsonAsync("/api/admin/functions", """{"name":"fn\n","code":"export default async function (ctx) { return 1; }"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, function.StatusCode);
+        var user = await fixture.Admin.PostJsonAsync("/api/admin/users", $$"""{"email":"nl{{Guid.NewGuid():N}}@example.com","roles":["editor\n"]}""");
+        Assert.Equal("roles[0]", (await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_role", user))["field"]!.GetValue<string>());
+        var secret = await fixture.Admin.SendJsonAsync(HttpMethod.Put, "/api/admin/functions/secrets/KEY%0A", """{"value":"v"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, secret.StatusCode);
+    }
+
     private async Task AssertEmptyAsync(string collection, CancellationToken ct)
     {
         var page = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"{Docs(collection)}?count=true", ct));

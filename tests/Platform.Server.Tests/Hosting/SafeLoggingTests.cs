@@ -34,6 +34,37 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
     }
 }
 
+/// <summary>Captures the structured values of every log entry of a test server.</summary>
+internal sealed class StateCapturingLoggerProvider : ILoggerProvider
+{
+    public ConcurrentQueue<KeyValuePair<string, object?>> Values { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(StateCapturingLoggerProvider owner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (state is IReadOnlyList<KeyValuePair<string, object?>> values)
+            {
+                foreach (var value in values)
+                {
+                    owner.Values.Enqueue(value);
+                }
+            }
+        }
+    }
+}
+
 public class SafeLoggingTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -62,6 +93,55 @@ public class SafeLoggingTests
 
         Assert.NotEmpty(capture.Entries);
         Assert.DoesNotContain(capture.Entries, e => e.Message.Contains(secret, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Server_RequestLines_TurnedOnForOneProvider_CarryNoCredential()
+    {
+        // A provider's own LogLevel section outranks every rule without a provider: the request lines are on for it.
+        var capture = new CapturingLoggerProvider();
+        var provider = typeof(CapturingLoggerProvider).FullName;
+        await using var server = await BaasTestServer.StartAsync(
+            new Dictionary<string, string?>
+            {
+                [$"Logging:{provider}:LogLevel:Default"] = "Trace",
+                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
+            },
+            configureServices: services => services.AddSingleton<ILoggerProvider>(capture));
+        using var client = server.CreateClient();
+        var secret = "S3cret" + Guid.NewGuid().ToString("N");
+
+        foreach (var query in new[] { "access_token", "apikey", "ACCESS_Token", "token", "password", "key" })
+        {
+            using var response = await client.GetAsync($"/api/collections/nothing/documents?limit=5&{query}={secret}&sort=a", Ct);
+            Assert.True((int)response.StatusCode >= 400);
+        }
+
+        using var negotiate = await client.PostAsync($"/realtime/negotiate?negotiateVersion=1&access_token={secret}", null, Ct);
+
+        // The request lines are there, with the rest of their query string, and the credentials redacted.
+        var starts = capture.Entries.Where(e => e.Category == "Microsoft.AspNetCore.Hosting.Diagnostics" && e.Message.StartsWith("Request starting", StringComparison.Ordinal)).ToList();
+        Assert.Contains(starts, e => e.Message.Contains("/realtime/negotiate?negotiateVersion=1&access_token=Redacted", StringComparison.Ordinal));
+        Assert.Contains(starts, e => e.Message.Contains("?limit=5&ACCESS_Token=Redacted&sort=a", StringComparison.Ordinal));
+        Assert.DoesNotContain(capture.Entries, e => e.Message.Contains(secret, StringComparison.Ordinal) || e.Exception?.ToString().Contains(secret, StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public async Task Server_StructuredRequestValues_CarryNoCredential()
+    {
+        // What a JSON console or an OpenTelemetry log exporter writes: the entry's values, not only its message.
+        var capture = new StateCapturingLoggerProvider();
+        await using var server = await BaasTestServer.StartAsync(
+            new Dictionary<string, string?> { ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information" },
+            configureServices: services => services.AddSingleton<ILoggerProvider>(capture));
+        using var client = server.CreateClient();
+        var secret = "S3cret" + Guid.NewGuid().ToString("N");
+
+        using var response = await client.GetAsync($"/health?access_token={secret}", Ct);
+
+        var values = capture.Values.Where(v => v.Key == "QueryString").Select(v => v.Value?.ToString()).ToList();
+        Assert.Contains("?access_token=Redacted", values);
+        Assert.DoesNotContain(capture.Values, v => v.Value?.ToString()?.Contains(secret, StringComparison.Ordinal) == true);
     }
 
     [Fact]

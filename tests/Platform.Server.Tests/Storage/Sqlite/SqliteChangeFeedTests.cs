@@ -148,6 +148,85 @@ public sealed class SqliteChangeFeedTests : IDisposable
         Assert.Equal(["b", "c"], (await ReadAsync(reopened, SqlitePositions.Sequence(first).ToString(CultureInfo.InvariantCulture), 2)).Select(c => c.Id));
     }
 
+    private long CountEpochRows()
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_dataDir, "baas.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM baas_feed_epochs";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public async Task Start_DropsEpochsNoPositionResumesFrom_AndKeepsTheRest()
+    {
+        // Five starts, one change each: epoch i hands out position i + 1 and ends where start i + 1 began.
+        var clock = new AdjustableTimeProvider();
+        var options = new ChangeFeedOptions();
+        var positions = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var store = SqliteStoreFixture.Open(_dataDir, changes: options, time: clock);
+            await store.InitializeAsync(Ct);
+            await InsertAsync(store, "things", "a" + i.ToString(CultureInfo.InvariantCulture));
+            positions.Add(await store.GetPositionAsync(Ct));
+            if (i == 4)
+            {
+                // Retention passes: the log keeps change 5 only (the high-water mark).
+                clock.Advance(options.Retention + TimeSpan.FromMinutes(1));
+                Assert.Equal(4, await store.PruneChangesAsync(Ct));
+            }
+        }
+
+        Assert.Equal(5, CountEpochRows());
+        using var reopened = SqliteStoreFixture.Open(_dataDir, changes: options, time: clock);
+        await reopened.InitializeAsync(Ct);
+
+        // Epochs 0-2 end at 1-3: the changes after those ends are gone, so no position of theirs resumes. Epoch 3 ends
+        // at 4 (change 5 is held), epoch 4 at 5, the last sequence; then the current one.
+        Assert.Equal(3, CountEpochRows());
+        foreach (var gone in positions.Take(3))
+        {
+            await Assert.ThrowsAsync<ChangeHistoryUnavailableException>(() => ReadAsync(reopened, gone, 1));
+        }
+
+        Assert.Equal(["a4"], (await ReadAsync(reopened, positions[3], 1)).Select(c => c.Id));
+        await InsertAsync(reopened, "things", "b");
+        Assert.Equal(["b"], (await ReadAsync(reopened, positions[4], 1)).Select(c => c.Id));
+        Assert.True(reopened.ComparePositions(positions[3], await reopened.GetPositionAsync(Ct)) < 0);
+    }
+
+    [Fact]
+    public async Task Start_KeepsTheEpochOfAHeldPosition()
+    {
+        var clock = new AdjustableTimeProvider();
+        var options = new ChangeFeedOptions();
+        string held;
+        using (var store = SqliteStoreFixture.Open(_dataDir, changes: options, time: clock))
+        {
+            await store.InitializeAsync(Ct);
+            await InsertAsync(store, "things", "a");
+            held = await store.GetPositionAsync(Ct);
+            await store.SetHoldAsync("functions:audit", held, Ct);
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var store = SqliteStoreFixture.Open(_dataDir, changes: options, time: clock);
+            await store.InitializeAsync(Ct);
+            await InsertAsync(store, "things", "b" + i.ToString(CultureInfo.InvariantCulture));
+            clock.Advance(options.Retention + TimeSpan.FromMinutes(1));
+            await store.PruneChangesAsync(Ct);
+        }
+
+        using var reopened = SqliteStoreFixture.Open(_dataDir, changes: options, time: clock);
+        await reopened.InitializeAsync(Ct);
+
+        // The hold (an after trigger's checkpoint) kept every change after it, so every epoch still resumes.
+        Assert.Equal(5, CountEpochRows());
+        Assert.Equal(["b0", "b1", "b2"], (await ReadAsync(reopened, held, 3)).Select(c => c.Id));
+    }
+
     private long CountLogRows()
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(_dataDir, "baas.db")};Pooling=False");

@@ -84,6 +84,22 @@ public sealed class SqliteFilterTranslatorTests : IDisposable
         Assert.DoesNotContain("json_each", elsewhere.Sql, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"items.qty":{"$gt":5}}""")]
+    [InlineData("""{"items.sub.qty":5}""")]
+    [InlineData("""{"items":{"$elemMatch":{"qty":5,"sub.qty":{"$exists":true}}}}""")]
+    public void Where_ReadsBelowAnArrayElement_FromTheElement_NotFromTheDocumentAgain(string filter)
+    {
+        // A path below an element used to be data's path through the row's fullkey: each element re-resolved the
+        // document from its start, n² over an array of n objects.
+        var arrays = ImmutableHashSet.Create("items", "items.sub");
+
+        var where = SqliteFilterTranslator.Where(FilterParser.Parse(filter), arrays);
+
+        Assert.DoesNotContain("fullkey", where.Sql, StringComparison.Ordinal);
+        Assert.Contains(".value END)", where.Sql, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Where_KeepsSqlLiteral_WhenPathsOrValuesHoldQuotes()
     {
