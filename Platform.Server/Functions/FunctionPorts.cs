@@ -165,32 +165,42 @@ public static class FunctionRunJson
     public static byte[] ToUtf8Json(FunctionRunRecord run, bool eventDocuments = true)
     {
         ArgumentNullException.ThrowIfNull(run);
+        return ToUtf8Json(run, eventDocuments, Common.Timestamps.Format(run.StartedAt));
+    }
+
+    /// <summary>
+    /// <see cref="ToUtf8Json(FunctionRunRecord, bool)"/> with the start already formatted (<see cref="Common.Timestamps.Format"/>
+    /// of <see cref="FunctionRunRecord.StartedAt"/>): a store that also keeps it in a column formats it once.
+    /// </summary>
+    public static byte[] ToUtf8Json(FunctionRunRecord run, bool eventDocuments, string startedAt)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(startedAt);
         using var buffer = new Common.PooledBufferWriter();
         using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, StoredJson))
         {
-            var stamp = Common.Timestamps.Format(run.StartedAt);
             writer.WriteStartObject();
-            writer.WriteString(Storage.SystemFields.Id, run.Id);
-            writer.WriteNumber(Storage.SystemFields.Version, 1L);
-            writer.WriteString(Storage.SystemFields.CreatedAt, stamp);
-            writer.WriteString(Storage.SystemFields.UpdatedAt, stamp);
-            writer.WriteNull(Storage.SystemFields.CreatedBy);
-            writer.WriteString("function", run.Function);
-            writer.WriteNumber("version", run.Version);
-            writer.WriteString("trigger", run.Trigger.Name());
-            writer.WriteNumber("attempt", run.Attempt);
-            writer.WriteString("status", run.Status.Name());
-            writer.WriteString("startedAt", stamp);
-            writer.WriteNumber("durationMs", run.DurationMs);
-            writer.WriteBoolean("deadLetter", run.DeadLetter);
+            writer.WriteString(Names.Id, run.Id);
+            writer.WriteNumber(Names.SystemVersion, 1L);
+            writer.WriteString(Names.CreatedAt, startedAt);
+            writer.WriteString(Names.UpdatedAt, startedAt);
+            writer.WriteNull(Names.CreatedBy);
+            writer.WriteString(Names.Function, run.Function);
+            writer.WriteNumber(Names.Version, run.Version);
+            writer.WriteString(Names.Trigger, TriggerName(run.Trigger));
+            writer.WriteNumber(Names.Attempt, run.Attempt);
+            writer.WriteString(Names.Status, StatusName(run.Status));
+            writer.WriteString(Names.StartedAt, startedAt);
+            writer.WriteNumber(Names.DurationMs, run.DurationMs);
+            writer.WriteBoolean(Names.DeadLetter, run.DeadLetter);
             if (run.EventId is { } eventId)
             {
-                writer.WriteString("eventId", eventId);
+                writer.WriteString(Names.EventId, eventId);
             }
 
             if (run.Logs.Count > 0)
             {
-                writer.WriteStartArray("logs");
+                writer.WriteStartArray(Names.Logs);
                 foreach (var line in run.Logs)
                 {
                     writer.WriteStringValue(line);
@@ -201,30 +211,35 @@ public static class FunctionRunJson
 
             if (run.Error is { } error)
             {
-                writer.WritePropertyName("error");
-                ErrorJson(error).WriteTo(writer);
+                writer.WriteStartObject(Names.Error);
+                writer.WriteString(Names.Message, error.Message);
+                WriteNumberOrNull(writer, Names.Line, error.Line);
+                WriteNumberOrNull(writer, Names.Column, error.Column);
+                writer.WriteEndObject();
             }
 
-            WriteNode(writer, "result", run.Result);
+            WriteNode(writer, Names.Result, run.Result);
             if (run.Rejection is { } rejection)
             {
-                writer.WritePropertyName("rejection");
-                RejectionJson(rejection).WriteTo(writer);
+                writer.WriteStartObject(Names.Rejection);
+                writer.WriteNumber(Names.Status, rejection.Status);
+                writer.WriteString(Names.Message, rejection.Message);
+                writer.WriteEndObject();
             }
 
-            WriteNode(writer, "args", run.Args);
+            WriteNode(writer, Names.Args, run.Args);
             if (run.Event is { } functionEvent)
             {
-                writer.WriteStartObject("event");
-                writer.WriteString("id", functionEvent.Id);
-                writer.WriteString("type", functionEvent.Type.Name());
-                writer.WriteString("collection", functionEvent.Collection);
-                writer.WriteString("documentId", functionEvent.DocumentId);
+                writer.WriteStartObject(Names.Event);
+                writer.WriteString(Names.EventIdField, functionEvent.Id);
+                writer.WriteString(Names.Type, EventTypeName(functionEvent.Type));
+                writer.WriteString(Names.Collection, functionEvent.Collection);
+                writer.WriteString(Names.DocumentId, functionEvent.DocumentId);
                 if (eventDocuments)
                 {
-                    WriteNode(writer, "before", functionEvent.Before);
-                    WriteNode(writer, "after", functionEvent.After);
-                    WriteNode(writer, "data", functionEvent.Data);
+                    WriteNode(writer, Names.Before, functionEvent.Before);
+                    WriteNode(writer, Names.After, functionEvent.After);
+                    WriteNode(writer, Names.Data, functionEvent.Data);
                 }
 
                 writer.WriteEndObject();
@@ -232,7 +247,7 @@ public static class FunctionRunJson
 
             if (run.DueAt is { } dueAt)
             {
-                writer.WriteString("dueAt", Common.Timestamps.Format(dueAt));
+                writer.WriteString(Names.DueAt, Common.Timestamps.Format(dueAt));
             }
 
             writer.WriteEndObject();
@@ -244,7 +259,72 @@ public static class FunctionRunJson
     // Unescaped as the stores keep documents (SqliteDocumentStore serializes with the same encoder).
     private static readonly System.Text.Json.JsonWriterOptions StoredJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static void WriteNode(System.Text.Json.Utf8JsonWriter writer, string name, JsonNode? node)
+    /// <summary>
+    /// The record's member names and enum values encoded to UTF-8 once: every insert writes about twenty of them, and a
+    /// string name is transcoded and checked for escaping on each write.
+    /// </summary>
+    private static class Names
+    {
+        public static readonly System.Text.Json.JsonEncodedText Id = Encode(Storage.SystemFields.Id);
+        public static readonly System.Text.Json.JsonEncodedText SystemVersion = Encode(Storage.SystemFields.Version);
+        public static readonly System.Text.Json.JsonEncodedText CreatedAt = Encode(Storage.SystemFields.CreatedAt);
+        public static readonly System.Text.Json.JsonEncodedText UpdatedAt = Encode(Storage.SystemFields.UpdatedAt);
+        public static readonly System.Text.Json.JsonEncodedText CreatedBy = Encode(Storage.SystemFields.CreatedBy);
+        public static readonly System.Text.Json.JsonEncodedText Function = Encode("function");
+        public static readonly System.Text.Json.JsonEncodedText Version = Encode("version");
+        public static readonly System.Text.Json.JsonEncodedText Trigger = Encode("trigger");
+        public static readonly System.Text.Json.JsonEncodedText Attempt = Encode("attempt");
+        public static readonly System.Text.Json.JsonEncodedText Status = Encode("status");
+        public static readonly System.Text.Json.JsonEncodedText StartedAt = Encode("startedAt");
+        public static readonly System.Text.Json.JsonEncodedText DurationMs = Encode("durationMs");
+        public static readonly System.Text.Json.JsonEncodedText DeadLetter = Encode("deadLetter");
+        public static readonly System.Text.Json.JsonEncodedText EventId = Encode("eventId");
+        public static readonly System.Text.Json.JsonEncodedText Logs = Encode("logs");
+        public static readonly System.Text.Json.JsonEncodedText Error = Encode("error");
+        public static readonly System.Text.Json.JsonEncodedText Message = Encode("message");
+        public static readonly System.Text.Json.JsonEncodedText Line = Encode("line");
+        public static readonly System.Text.Json.JsonEncodedText Column = Encode("column");
+        public static readonly System.Text.Json.JsonEncodedText Result = Encode("result");
+        public static readonly System.Text.Json.JsonEncodedText Rejection = Encode("rejection");
+        public static readonly System.Text.Json.JsonEncodedText Args = Encode("args");
+        public static readonly System.Text.Json.JsonEncodedText Event = Encode("event");
+        public static readonly System.Text.Json.JsonEncodedText EventIdField = Encode("id");
+        public static readonly System.Text.Json.JsonEncodedText Type = Encode("type");
+        public static readonly System.Text.Json.JsonEncodedText Collection = Encode("collection");
+        public static readonly System.Text.Json.JsonEncodedText DocumentId = Encode("documentId");
+        public static readonly System.Text.Json.JsonEncodedText Before = Encode("before");
+        public static readonly System.Text.Json.JsonEncodedText After = Encode("after");
+        public static readonly System.Text.Json.JsonEncodedText Data = Encode("data");
+        public static readonly System.Text.Json.JsonEncodedText DueAt = Encode("dueAt");
+
+        public static readonly System.Text.Json.JsonEncodedText[] Triggers = [.. Enum.GetValues<RunTrigger>().Select(t => Encode(t.Name()))];
+        public static readonly System.Text.Json.JsonEncodedText[] Statuses = [.. Enum.GetValues<RunStatus>().Select(s => Encode(s.Name()))];
+        public static readonly System.Text.Json.JsonEncodedText[] EventTypes = [.. Enum.GetValues<TriggerOperation>().Select(t => Encode(t.Name()))];
+
+        private static System.Text.Json.JsonEncodedText Encode(string text) => System.Text.Json.JsonEncodedText.Encode(text, StoredJson.Encoder);
+    }
+
+    // The enums' values are their declared positions (0..n-1), so each indexes its table; FunctionRunJsonTests compares
+    // every value's text with its Name().
+    private static System.Text.Json.JsonEncodedText TriggerName(RunTrigger trigger) => Names.Triggers[(int)trigger];
+
+    private static System.Text.Json.JsonEncodedText StatusName(RunStatus status) => Names.Statuses[(int)status];
+
+    private static System.Text.Json.JsonEncodedText EventTypeName(TriggerOperation type) => Names.EventTypes[(int)type];
+
+    private static void WriteNumberOrNull(System.Text.Json.Utf8JsonWriter writer, System.Text.Json.JsonEncodedText name, int? value)
+    {
+        if (value is { } number)
+        {
+            writer.WriteNumber(name, number);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+
+    private static void WriteNode(System.Text.Json.Utf8JsonWriter writer, System.Text.Json.JsonEncodedText name, JsonNode? node)
     {
         if (node is null)
         {

@@ -137,13 +137,17 @@ internal static class JsJson
         Converted converted;
         try
         {
-            converted = Convert(state, value, 0, JsValue.Undefined);
+            converted = Convert(ref state, value, 0, JsValue.Undefined);
         }
         catch (NotJsonAt ex)
         {
             // The path is put together only now, from the segments each level added on the way out.
             ex.Segments.Reverse();
             throw new NotJsonException($"{path}{string.Concat(ex.Segments)} {ex.Problem}");
+        }
+        finally
+        {
+            state.Release();
         }
 
         estimatedBytes = state.Bytes;
@@ -176,19 +180,25 @@ internal static class JsJson
     private static readonly JsObjectLayout EventLayout = new("id", "type", "collection", "documentId", "before", "after");
     private static readonly JsObjectLayout EventWithDataLayout = new("id", "type", "collection", "documentId", "before", "after", "data");
 
-    private sealed class WalkState(Engine engine, int maxBytes)
+    // JsString values are immutable and belong to no engine, so the toJSON key is made once, not once per walk.
+    private static readonly JsString ToJsonKey = JsString.Create("toJSON");
+
+    /// <summary>
+    /// The walk's state, passed by reference: a struct, so a run's conversion makes no state object. The ancestors'
+    /// array is rented only when the value holds an object or array.
+    /// </summary>
+    private struct WalkState(Engine engine, int maxBytes)
     {
-        public Engine Engine { get; } = engine;
+        public readonly Engine Engine = engine;
 
-        /// <summary>The objects and arrays being converted, outermost first: at most <see cref="MaxDepth"/>, so a linear search is cheaper than hashing.</summary>
-        public List<ObjectInstance> Ancestors { get; } = [];
+        /// <summary>The objects and arrays being converted, outermost first (<see cref="Depth"/> of them): at most <see cref="MaxDepth"/>, so a linear search is cheaper than hashing.</summary>
+        public ObjectInstance[]? Ancestors;
 
-        /// <summary>The <c>toJSON</c> key, made once per walk rather than once per object.</summary>
-        public JsValue ToJsonKey { get; } = JsString.Create("toJSON");
+        public int Depth;
 
-        public long Bytes { get; set; }
+        public long Bytes;
 
-        public int MaxBytes { get; } = maxBytes;
+        public readonly int MaxBytes = maxBytes;
 
         public void Charge(long bytes)
         {
@@ -196,6 +206,32 @@ internal static class JsJson
             if (Bytes > MaxBytes)
             {
                 throw new NotJsonException($"it is larger than {MaxBytes} bytes");
+            }
+        }
+
+        public void Enter(ObjectInstance o)
+        {
+            Ancestors ??= ArrayPool<ObjectInstance>.Shared.Rent(MaxDepth);
+            for (var i = 0; i < Depth; i++)
+            {
+                if (ReferenceEquals(Ancestors[i], o))
+                {
+                    throw new NotJsonAt("refers back to an object that contains it (a cycle)");
+                }
+            }
+
+            Ancestors[Depth++] = o;
+        }
+
+        // Each slot is cleared on the way out (also when the walk throws), so the array goes back to the pool empty.
+        public void Leave() => Ancestors![--Depth] = null!;
+
+        public void Release()
+        {
+            if (Ancestors is not null)
+            {
+                ArrayPool<ObjectInstance>.Shared.Return(Ancestors);
+                Ancestors = null;
             }
         }
     }
@@ -223,9 +259,9 @@ internal static class JsJson
     }
 
     /// <summary>One value as JSON; <paramref name="key"/> is its property name, undefined for an array element (<paramref name="index"/>) or the top value.</summary>
-    private static Converted Convert(WalkState state, JsValue value, int depth, JsValue key, long index = -1)
+    private static Converted Convert(ref WalkState state, JsValue value, int depth, JsValue key, long index = -1)
     {
-        if (value is ObjectInstance withToJson && withToJson is not Function && withToJson.Get(state.ToJsonKey) is Function toJson)
+        if (value is ObjectInstance withToJson && withToJson is not Function && withToJson.Get(ToJsonKey) is Function toJson)
         {
             // toJSON is called with the key as a string, as JSON.stringify does; an element's is made only here.
             var name = !key.IsUndefined() ? key
@@ -270,28 +306,20 @@ internal static class JsJson
             case Function:
                 throw new NotJsonAt("is a function");
             case ObjectInstance o:
-                return new Converted(ConvertObject(state, o, depth), false);
+                return new Converted(ConvertObject(ref state, o, depth), false);
             default:
                 throw new NotJsonAt("is not JSON");
         }
     }
 
-    private static JsonNode ConvertObject(WalkState state, ObjectInstance o, int depth)
+    private static JsonNode ConvertObject(ref WalkState state, ObjectInstance o, int depth)
     {
         if (depth >= MaxDepth)
         {
             throw new NotJsonAt($"nests deeper than {MaxDepth} levels");
         }
 
-        foreach (var ancestor in state.Ancestors)
-        {
-            if (ReferenceEquals(ancestor, o))
-            {
-                throw new NotJsonAt("refers back to an object that contains it (a cycle)");
-            }
-        }
-
-        state.Ancestors.Add(o);
+        state.Enter(o);
 
         try
         {
@@ -306,7 +334,7 @@ internal static class JsJson
                     try
                     {
                         // A number key: arrays read their elements without making the index's string.
-                        item = Convert(state, o.Get(JsNumber.Create(i)), depth + 1, JsValue.Undefined, i);
+                        item = Convert(ref state, o.Get(JsNumber.Create(i)), depth + 1, JsValue.Undefined, i);
                     }
                     catch (NotJsonAt ex)
                     {
@@ -347,7 +375,7 @@ internal static class JsJson
                         // A plain object's own data property is its descriptor's value; anything else (a getter, a proxy's
                         // trap) is read through Get, as JSON.stringify does.
                         var value = descriptor is not null && o is JsObject && descriptor.IsDataDescriptor() ? descriptor.Value : o.Get(propertyKey);
-                        item = Convert(state, value, depth + 1, propertyKey);
+                        item = Convert(ref state, value, depth + 1, propertyKey);
                     }
                     catch (NotJsonAt ex)
                     {
@@ -373,7 +401,7 @@ internal static class JsJson
         }
         finally
         {
-            state.Ancestors.RemoveAt(state.Ancestors.Count - 1);
+            state.Leave();
         }
     }
 }

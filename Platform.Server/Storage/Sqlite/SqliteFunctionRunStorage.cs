@@ -33,13 +33,15 @@ public sealed class SqliteFunctionRunStorage(SqliteDocumentStore store) : IFunct
     public WriteOperation Insert(FunctionRunRecord run, bool eventDocuments = true)
     {
         ArgumentNullException.ThrowIfNull(run);
+        // The start is a column and a member of the JSON: formatted once for both.
+        var startedAt = Timestamps.Format(run.StartedAt);
         return new SqliteRunInsert(
             run.Id,
             run.Function,
             run.Status.Name(),
-            Timestamps.Format(run.StartedAt),
+            startedAt,
             run.DeadLetter,
-            FunctionRunJson.ToUtf8Json(run, eventDocuments));
+            FunctionRunJson.ToUtf8Json(run, eventDocuments, startedAt));
     }
 
     public async Task<JsonObject?> GetAsync(string id, CancellationToken cancellationToken = default)

@@ -176,6 +176,35 @@ public sealed class FunctionUnitTests
         Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(FunctionRunJson.ToUtf8Json(run)));
     }
 
+    public static TheoryData<RunTrigger, RunStatus, TriggerOperation> EveryName()
+    {
+        // Every trigger, status and event type at least once: the record writes them from tables indexed by value.
+        var data = new TheoryData<RunTrigger, RunStatus, TriggerOperation>();
+        var triggers = Enum.GetValues<RunTrigger>();
+        var statuses = Enum.GetValues<RunStatus>();
+        var types = Enum.GetValues<TriggerOperation>();
+        for (var i = 0; i < Math.Max(triggers.Length, Math.Max(statuses.Length, types.Length)); i++)
+        {
+            data.Add(triggers[i % triggers.Length], statuses[i % statuses.Length], types[i % types.Length]);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryName))]
+    public void RunUtf8Json_WritesEveryTriggerStatusAndEventTypeAsTheDocumentDoes(RunTrigger trigger, RunStatus status, TriggerOperation type)
+    {
+        var run = new FunctionRunRecord(
+            "run-4", "f", 2, trigger, "evt-4", 1, status, DateTimeOffset.UnixEpoch.AddTicks(1234567), 5, [], new FunctionError("e", null, 4), null,
+            new FunctionRejection(403, "m"), false, null, new FunctionEvent("evt-4", type, "orders", "o4", null, null));
+
+        var expected = FunctionRunJson.ToDocument(run).ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+
+        Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(FunctionRunJson.ToUtf8Json(run)));
+        Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(FunctionRunJson.ToUtf8Json(run, eventDocuments: true, Platform.Server.Common.Timestamps.Format(run.StartedAt))));
+    }
+
     [Fact]
     public void RunUtf8Json_WithoutEventDocuments_IsTheSlimRecordsJson()
     {
