@@ -22,7 +22,7 @@ public sealed class IdleProcessTests
         var dataDir = Path.Combine(Path.GetTempPath(), "baas-tests", Guid.NewGuid().ToString("N"));
         try
         {
-            await using var server = await ServerProcess.StartAsync(dataDir, new Dictionary<string, string> { ["Baas__Memory__IdleDelay"] = "00:00:01" }, Ct);
+            await using var server = await ServerProcess.StartAsync(dataDir, new Dictionary<string, string> { ["Baas__Memory__IdleDelay"] = "00:00:01", ["Logging__LogLevel__Platform.Server.Memory"] = "Debug" }, Ct);
             using (var client = server.CreateClient())
             {
                 using var ready = await client.GetAsync("/health/ready", Ct);
@@ -34,17 +34,19 @@ public sealed class IdleProcessTests
             Assert.DoesNotContain("/System.Linq.Expressions.dll", maps, StringComparison.Ordinal);
 
             // The metadata read at start-up is resident in the read-only views until the idle trim (1 s here) unmaps them.
+            // On a busy machine start-up's background work may map part of them back soon after, so the lowest reading
+            // (looked at often) is what shows the trim's effect.
             var afterStart = AssemblyViewsKiB(server.ProcessId);
             Assert.True(afterStart > 4096, $"{afterStart} KiB of assembly views resident after start-up");
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
             var now = afterStart;
             while (now > afterStart / 4 && DateTime.UtcNow < deadline)
             {
-                await Task.Delay(250, Ct);
-                now = AssemblyViewsKiB(server.ProcessId);
+                await Task.Delay(50, Ct);
+                now = Math.Min(now, AssemblyViewsKiB(server.ProcessId));
             }
 
-            Assert.True(now <= afterStart / 4, $"{now} KiB of assembly views still resident, {afterStart} KiB after start-up:\n{server.Output}");
+            Assert.True(now <= afterStart / 4, $"{now} KiB of assembly views at the lowest, {afterStart} KiB after start-up:\n{server.Output}");
         }
         finally
         {
