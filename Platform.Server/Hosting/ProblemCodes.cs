@@ -26,6 +26,15 @@ internal static class ProblemCodes
             _ => "error",
         });
 
+        // The framework's defaults give a type only to the statuses it writes itself; the others a client meets here get
+        // their RFC's section too, so every problem has one.
+        problem.Type ??= (problem.Status ?? context.HttpContext.Response.StatusCode) switch
+        {
+            StatusCodes.Status413PayloadTooLarge => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+            StatusCodes.Status429TooManyRequests => "https://tools.ietf.org/html/rfc6585#section-4",
+            _ => null,
+        };
+
         // Routing refuses a body of another media type before our JSON reader sees it: say which header is at fault, as
         // the reader's own 415 does.
         if ((problem.Status ?? context.HttpContext.Response.StatusCode) == StatusCodes.Status415UnsupportedMediaType)

@@ -246,7 +246,8 @@ public sealed class InputRulesTests(ServerFixture fixture) : IClassFixture<Serve
             request.Headers.TransferEncodingChunked = true;
         }
 
-        await HttpAssert.ProblemAsync(HttpStatusCode.RequestEntityTooLarge, "payload_too_large", await client.SendAsync(request, ct));
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.RequestEntityTooLarge, "payload_too_large", await client.SendAsync(request, ct));
+        Assert.Equal("https://tools.ietf.org/html/rfc9110#section-15.5.14", problem["type"]?.GetValue<string>());
     }
 
     [Fact]

@@ -18,6 +18,7 @@ public class RateLimitingTests
     private static async Task AssertRateLimitedAsync(HttpResponseMessage response)
     {
         var problem = await HttpAssert.ProblemAsync(HttpStatusCode.TooManyRequests, "rate_limited", response);
+        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem["type"]?.GetValue<string>());
         var retryAfter = response.Headers.RetryAfter?.Delta;
         Assert.NotNull(retryAfter);
         Assert.InRange(retryAfter.Value.TotalSeconds, 1, 60);
