@@ -1,7 +1,11 @@
 using Platform.Server.Hosting;
 
 RegexDefaults.Apply();
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    ContentRootPath = ContentRoot.Choose(args, Directory.GetCurrentDirectory(), AppContext.BaseDirectory, Environment.GetEnvironmentVariable),
+});
 builder.AddBaasServer();
 
 var app = builder.Build();

@@ -10,7 +10,12 @@ internal static partial class AdminLog
         Message = "Admin {Email} from Baas:Admin settings already exists; its password is left unchanged.")]
     public static partial void AdminSeedSkipped(ILogger logger, string email);
 
-    [LoggerMessage(EventId = 4103, EventName = "AdminSetupLink", Level = LogLevel.Warning,
+    /// <summary>The setup link's event: the one entry that prints a credential on purpose (see <see cref="Hosting.RedactingLoggerFactory"/>).</summary>
+    internal const int SetupLinkEventId = 4103;
+
+    internal const string SetupLinkEventName = "AdminSetupLink";
+
+    [LoggerMessage(EventId = SetupLinkEventId, EventName = SetupLinkEventName, Level = LogLevel.Warning,
         Message = "No admin account exists yet. Create the first admin at {SetupUrl} (the link works once, until an admin exists), or restart with Baas__Admin__Email and Baas__Admin__Password set.")]
     public static partial void AdminSetupLink(ILogger logger, string setupUrl);
 

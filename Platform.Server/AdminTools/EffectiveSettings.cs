@@ -2,20 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
-using Platform.Server.Admin;
-using Platform.Server.Audit;
-using Platform.Server.Auth;
-using Platform.Server.Collections;
 using Platform.Server.Common;
-using Platform.Server.Documents;
-using Platform.Server.Email;
 using Platform.Server.Hosting;
-using Platform.Server.RateLimiting;
-using Platform.Server.Realtime;
-using Platform.Server.Storage;
-using Platform.Server.Storage.Changes;
-using Platform.Server.Storage.Filters;
-using Platform.Server.Users;
 
 namespace Platform.Server.AdminTools;
 
@@ -28,26 +16,10 @@ public static class EffectiveSettings
 {
     private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
 
+    // Every options class the server binds (SettingsSchema's list, which a test keeps complete), at its section.
     private static readonly (string Section, Type Type)[] Known =
     [
-        (BaasOptions.Section, typeof(BaasOptions)),
-        (CrossOriginOptions.Section, typeof(CrossOriginOptions)),
-        (StorageOptions.Section, typeof(StorageOptions)),
-        (ChangeFeedOptions.Section, typeof(ChangeFeedOptions)),
-        (AdminOptions.Section, typeof(AdminOptions)),
-        (AuthOptions.Section, typeof(AuthOptions)),
-        (UserAuthOptions.Section, typeof(UserAuthOptions)),
-        (EmailOptions.Section, typeof(EmailOptions)),
-        (SmtpOptions.Section, typeof(SmtpOptions)),
-        (RateLimitOptions.Section, typeof(RateLimitOptions)),
-        (CollectionOptions.Section, typeof(CollectionOptions)),
-        (DocumentLimits.Section, typeof(DocumentLimits)),
-        (QueryOptions.Section, typeof(QueryOptions)),
-        (BatchOptions.Section, typeof(BatchOptions)),
-        (FilterLimits.Section, typeof(FilterLimits)),
-        (RealtimeOptions.Section, typeof(RealtimeOptions)),
-        (AuditOptions.Section, typeof(AuditOptions)),
-        (AdminToolsOptions.Section, typeof(AdminToolsOptions)),
+        .. SettingsSchema.ServerOptionsTypes.Select(type => ((string)type.GetField("Section")!.GetRawConstantValue()!, type)),
     ];
 
     /// <summary><c>{ "Baas": {...}, "urls": "..." }</c>, masked.</summary>
@@ -65,13 +37,29 @@ public static class EffectiveSettings
                 continue;
             }
 
-            // Computed members (e.g. full paths) are not settings.
-            json.Remove(nameof(BaasOptions.DataDirFullPath));
+            RemoveComputed(json, type);
             Merge(Target(baas, section), json);
         }
 
         var result = new JsonObject { [BaasOptions.Section] = baas, ["urls"] = configuration["urls"] };
         return (JsonObject)MaskTree(result, string.Empty)!;
+    }
+
+    // Computed members (a full path, AdminOptions.SeedsAdmin) are not settings: only what configuration can set is shown,
+    // as SettingsSchema knows it.
+    private static void RemoveComputed(JsonObject json, Type type)
+    {
+        foreach (var property in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+        {
+            if (property.SetMethod is not { IsPublic: true })
+            {
+                json.Remove(property.Name);
+            }
+            else if (json[property.Name] is JsonObject inner)
+            {
+                RemoveComputed(inner, property.PropertyType);
+            }
+        }
     }
 
     private static JsonObject FromConfiguration(IConfigurationSection section)

@@ -62,6 +62,26 @@ public static class DashboardEndpoints
         return builder;
     }
 
+    /// <summary>
+    /// A published server started from another directory (<c>dotnet /srv/baas/Platform.Server.dll</c>, a service
+    /// without a working directory) has its content root, and so its web root, in that directory, where there is no
+    /// <c>wwwroot</c>: the dashboard's published files are then read from the <c>wwwroot</c> beside the server's
+    /// assembly, as the static-assets manifest beside it already is. True when it switched.
+    /// </summary>
+    internal static bool UseWebRootBesideAssembly(IWebHostEnvironment environment, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var published = Path.Combine(baseDirectory, "wwwroot");
+        if (environment.WebRootFileProvider.GetFileInfo(IndexFile).Exists || !File.Exists(Path.Combine(published, IndexFile)))
+        {
+            return false;
+        }
+
+        environment.WebRootPath = published;
+        environment.WebRootFileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(published);
+        return true;
+    }
+
     /// <summary>Adds <see cref="DashboardSecurityHeaders"/>; early in the pipeline, so every dashboard answer (errors too) carries them.</summary>
     public static IApplicationBuilder UseBaasDashboardHeaders(this IApplicationBuilder app) =>
         app.UseMiddleware<DashboardSecurityHeaders>();
@@ -101,6 +121,7 @@ public static class DashboardEndpoints
     /// </summary>
     private static RequestDelegate BuildPipeline(IServiceProvider services)
     {
+        UseWebRootBesideAssembly(services.GetRequiredService<IWebHostEnvironment>(), AppContext.BaseDirectory);
         var branch = new ApplicationBuilder(services);
         branch.UseRouting();
         branch.UseEndpoints(endpoints =>

@@ -9,7 +9,9 @@ namespace Platform.Server.Hosting;
 /// OpenTelemetry log exporter writes. ASP.NET Core's "Request starting" line prints the query string, where realtime
 /// clients carry <c>access_token</c>; a filter on its category can be overridden by configuration (a provider's own
 /// <c>LogLevel</c> section wins over any other rule), so the line itself must be safe at every level. An entry without
-/// a credential is passed on as it came, without a copy.
+/// a credential is passed on as it came, without a copy. One entry is exempt: the first-admin setup link
+/// (<see cref="Admin.AdminLog.SetupLinkEventId"/>), whose token the operator must read from the log to create the first
+/// admin (DESIGN.md §6); it works once, only until an admin exists, and is logged only while none does.
 /// </summary>
 internal sealed class RedactingLoggerFactory(ILoggerFactory inner) : ILoggerFactory
 {
@@ -30,6 +32,12 @@ internal sealed class RedactingLoggerFactory(ILoggerFactory inner) : ILoggerFact
         {
             if (!inner.IsEnabled(logLevel))
             {
+                return;
+            }
+
+            if (eventId.Id == Admin.AdminLog.SetupLinkEventId && eventId.Name == Admin.AdminLog.SetupLinkEventName)
+            {
+                inner.Log(logLevel, eventId, state, exception, formatter);
                 return;
             }
 

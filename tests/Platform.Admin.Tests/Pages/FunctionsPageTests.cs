@@ -81,6 +81,23 @@ public sealed class FunctionsPageTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task Detail_JobsDashboard_OpensASessionThroughTheApi_ThenLoadsTheDashboard()
+    {
+        // A plain link to /admin/jobs carries no credential: the dashboard answered it 401.
+        await SignInAsync();
+        Api.On(HttpMethod.Get, "/api/admin/functions/hello", HttpStatusCode.OK, Function())
+            .On(HttpMethod.Post, "/api/admin/jobs/session", HttpStatusCode.NoContent);
+        var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
+        page.WaitForAssertion(() => Assert.Contains("Version 2", page.Find("[data-testid=function-version]").TextContent, StringComparison.Ordinal));
+
+        page.Find("[data-testid=jobs-dashboard]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal("http://localhost/admin/jobs", Navigation.Uri));
+        var session = Api.Requests.Single(r => r.Method == HttpMethod.Post && r.PathAndQuery == "/api/admin/jobs/session");
+        Assert.StartsWith("Bearer ", session.Authorization, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task List_CreatesAFunction_AndOpensIt()
     {
         await SignInAsync();

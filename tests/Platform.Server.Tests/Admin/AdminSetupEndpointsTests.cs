@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Platform.Server.Admin;
+using Platform.Server.Tests.Hosting;
 using Platform.Server.Tests.Infrastructure;
 
 namespace Platform.Server.Tests.Admin;
@@ -15,6 +18,27 @@ public class AdminSetupEndpointsTests
         ["Baas:Admin:Email"] = null,
         ["Baas:Admin:Password"] = null,
     });
+
+    [Fact]
+    public async Task SetupLink_InTheLog_CarriesAWorkingToken()
+    {
+        // The link is the one way a new user (README's quick start) gets the first admin: the log's credential
+        // redaction must leave it usable.
+        var capture = new CapturingLoggerProvider();
+        await using var server = await BaasTestServer.StartAsync(
+            new Dictionary<string, string?> { ["Baas:Admin:Email"] = null, ["Baas:Admin:Password"] = null },
+            configureServices: services => services.AddSingleton<ILoggerProvider>(capture));
+
+        var line = Assert.Single(capture.Entries, e => e.Category == typeof(AdminSeeder).FullName && e.Level == LogLevel.Warning).Message;
+        var link = Regex.Match(line, @"(http://\S+/admin/setup\?token=(\S+))");
+        Assert.True(link.Success, line);
+        Assert.StartsWith(server.BaseAddress.GetLeftPart(UriPartial.Authority) + "/admin/setup?token=", link.Groups[1].Value, StringComparison.Ordinal);
+        Assert.Equal(server.Services.GetRequiredService<AdminSetup>().Token, Uri.UnescapeDataString(link.Groups[2].Value));
+
+        using var client = server.CreateClient();
+        using var created = await client.PostJsonAsync("/api/admin/setup", new { token = Uri.UnescapeDataString(link.Groups[2].Value), email = "first@test.local", password = "First-Passw0rd" });
+        Assert.True(created.StatusCode == HttpStatusCode.OK, await created.Content.ReadAsStringAsync(Ct));
+    }
 
     [Fact]
     public async Task Setup_CreatesTheFirstAdminOnce_WithTheLoggedToken()

@@ -33,6 +33,48 @@ public sealed class AdminInsightEndpointsTests(AdminToolsFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task Settings_ShowEverySettingTheServerBinds_AndNoComputedMembers()
+    {
+        // docs/api.md: "every Baas:* setting as the server uses it". The functions, memory, shutdown, request-limit,
+        // telemetry and data-protection settings were missing; AdminOptions.SeedsAdmin (computed) was shown as one.
+        var baas = (await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync("/api/admin/settings", Ct)))!["Baas"]!.AsObject();
+
+        var missing = new List<string>();
+        foreach (var type in Platform.Server.Hosting.SettingsSchema.ServerOptionsTypes)
+        {
+            var section = (string)type.GetField("Section")!.GetRawConstantValue()!;
+            foreach (var property in type.GetProperties().Where(p => p.SetMethod is { IsPublic: true }))
+            {
+                if (!Has(baas, section.Split(':').Skip(1).Append(property.Name)))
+                {
+                    missing.Add(section + ":" + property.Name);
+                }
+            }
+        }
+
+        Assert.True(missing.Count == 0, "Not in GET /api/admin/settings: " + string.Join(", ", missing));
+        Assert.False(baas["Admin"]!.AsObject().ContainsKey("SeedsAdmin"));
+        Assert.Equal("00:00:01", baas["Functions"]!["BeforeTriggerTimeout"]!.GetValue<string>());
+
+        // Keys compare without case, as configuration does; a setting that is unset is there as null.
+        static bool Has(JsonObject root, IEnumerable<string> path)
+        {
+            JsonNode? node = root;
+            foreach (var segment in path)
+            {
+                if (node is not JsonObject obj || obj.FirstOrDefault(p => string.Equals(p.Key, segment, StringComparison.OrdinalIgnoreCase)) is not { Key: not null } member)
+                {
+                    return false;
+                }
+
+                node = member.Value;
+            }
+
+            return true;
+        }
+    }
+
+    [Fact]
     public async Task Settings_And_Realtime_NeedAdminOrServiceKey()
     {
         using var anonymous = fixture.Server.CreateClient();
