@@ -143,10 +143,12 @@ public static class FunctionEndpoints
             }
         }
 
-        if (body["version"] is not JsonValue value || value.GetValueKind() != JsonValueKind.Number || !value.TryGetValue<int>(out var version) || version < 1)
+        if (!JsonIntegers.TryGet(body["version"], out var number) || number is < 1 or > int.MaxValue)
         {
             throw new InvalidInputException("invalid_version", "'version' is required: the positive version number to roll back to.", "version");
         }
+
+        var version = (int)number;
 
         var saved = await admin.RollbackAsync(name, version, Actor(request.HttpContext), cancellationToken);
         await request.HttpContext.AuditAsync("functions.rollback", "functions/" + name, new JsonObject { ["version"] = version }, FunctionDefinitionJson.ToJson(saved));

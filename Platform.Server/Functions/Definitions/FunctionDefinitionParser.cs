@@ -366,7 +366,7 @@ public static class FunctionDefinitionParser
             return defaultValue;
         }
 
-        if (node is not JsonValue value || value.GetValueKind() != JsonValueKind.Number || !value.TryGetValue<int>(out var number) && !TryWholeDouble(value, out number))
+        if (!JsonIntegers.TryGet(node, out var number))
         {
             throw new InvalidInputException("invalid_limit", $"'{field}' must be a whole number from {min} to {max}.", field);
         }
@@ -376,19 +376,7 @@ public static class FunctionDefinitionParser
             throw new InvalidInputException("invalid_limit", $"'{field}' is {number}; it must be from {min} to {max} (the largest is set by {configKey}).", field);
         }
 
-        return number;
-    }
-
-    private static bool TryWholeDouble(JsonValue value, out int number)
-    {
-        number = 0;
-        if (value.TryGetValue<double>(out var d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
-        {
-            number = (int)d;
-            return true;
-        }
-
-        return false;
+        return (int)number;
     }
 
     private static List<string> ParseAllowlist(JsonNode? node)

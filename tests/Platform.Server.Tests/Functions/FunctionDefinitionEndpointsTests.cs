@@ -119,6 +119,22 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
     }
 
     [Fact]
+    public async Task Rollback_VersionWrittenAsAnIntegralNumber_IsThatVersion_AndAFractionIsRefused()
+    {
+        var name = await fixture.CreateAsync(cancellationToken: Ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "code": "v2" }"""));
+
+        // A JavaScript client's 1 may arrive as 1.0: the same number.
+        var rolled = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.PostJsonAsync($"{Base}/{name}/rollback", """{ "version": 1.0 }"""));
+        Assert.Equal(3, rolled!["version"]!.GetValue<int>());
+        Assert.Equal("export default async function (ctx) { return 1; }", rolled["code"]!.GetValue<string>());
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_version", await fixture.Admin.PostJsonAsync($"{Base}/{name}/rollback", """{ "version": 1.5 }"""));
+        Assert.Equal("version", problem["field"]!.GetValue<string>());
+        await AssertVersionsAsync(name, 3);
+    }
+
+    [Fact]
     public async Task Put_WithIfMatch_Is412OnAnotherVersion_AndChangesNothing()
     {
         var name = await fixture.CreateAsync(cancellationToken: Ct);
