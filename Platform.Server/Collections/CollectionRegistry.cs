@@ -72,7 +72,7 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
     public async Task<Collection> CreateAsync(CollectionDefinition definition, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        var schema = await CompileAsync(definition, cancellationToken);
+        var schema = await CompileForSaveAsync(definition, cancellationToken);
         if (await store.GetAsync(CollectionNames.Definitions, definition.Name, cancellationToken) is not null)
         {
             throw Exists(definition.Name);
@@ -105,7 +105,7 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
     public async Task<Collection> UpdateAsync(CollectionDefinition definition, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        var schema = await CompileAsync(definition, cancellationToken);
+        var schema = await CompileForSaveAsync(definition, cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
             var stored = await store.GetAsync(CollectionNames.Definitions, definition.Name, cancellationToken)
@@ -179,6 +179,17 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
     {
         _cache[collection.Name] = new CacheEntry(collection, time.GetTimestamp());
         return collection;
+    }
+
+    // A saved schema's keywords are checked first (SchemaKeywords); a stored one loads as it was saved.
+    private static Task<SchemaValidator?> CompileForSaveAsync(CollectionDefinition definition, CancellationToken cancellationToken)
+    {
+        if (definition.Schema is { } schema)
+        {
+            SchemaKeywords.Check(schema);
+        }
+
+        return CompileAsync(definition, cancellationToken);
     }
 
     private static async Task<SchemaValidator?> CompileAsync(CollectionDefinition definition, CancellationToken cancellationToken) =>

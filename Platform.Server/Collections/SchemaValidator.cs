@@ -139,8 +139,11 @@ public sealed class SchemaValidator
         catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
         {
             // NJsonSchema cannot compare some values (an integer beyond 64 bits against a numeric keyword throws): the
-            // document cannot be shown valid, so it is refused as invalid input, never a server error.
-            return [new FieldError(FirstHugeInteger(document) ?? "(document)", "holds a number the schema cannot check (an integer beyond 64 bits)")];
+            // document cannot be shown valid, so it is refused as invalid input, never a server error. Anything else it
+            // throws is the schema's doing (one saved before SchemaKeywords checked it), not the document's number.
+            return FirstHugeInteger(document) is { } huge
+                ? [new FieldError(huge, "holds a number the schema cannot check (an integer beyond 64 bits)")]
+                : [new FieldError("(document)", "could not be checked: the collection's schema cannot be applied (save the schema again to see why)")];
         }
     }
 

@@ -93,6 +93,16 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
         { """{ "name": "ok", "schema": 5 }""", "invalid_schema", "schema" },
         { """{ "name": "ok", "schema": { "type": "array" } }""", "invalid_schema", "schema.type" },
         { """{ "name": "ok", "schema": { "$ref": "http://evil.example/s.json" } }""", "invalid_schema", "schema.$ref" },
+        { """{ "name": "ok", "schema": { "properties": { "a": { "type": "string", "pattern": "[" } } } }""", "invalid_schema", "schema.properties.a.pattern" },
+        { """{ "name": "ok", "schema": { "properties": { "a": { "pattern": 5 } } } }""", "invalid_schema", "schema.properties.a.pattern" },
+        { """{ "name": "ok", "schema": { "patternProperties": { "(x": {} } } }""", "invalid_schema", "schema.patternProperties.(x" },
+        { """{ "name": "ok", "schema": { "properties": { "a": { "type": "strin" } } } }""", "invalid_schema", "schema.properties.a.type" },
+        { """{ "name": "ok", "schema": { "properties": { "a": { "items": { "type": ["string", 5] } } } } }""", "invalid_schema", "schema.properties.a.items.type" },
+        { """{ "name": "ok", "schema": { "$ref": "#" } }""", "invalid_schema", "schema.$ref" },
+        { """{ "name": "ok", "schema": { "allOf": [ { "$ref": "#/allOf/0" } ] } }""", "invalid_schema", "schema.allOf[0].$ref" },
+        { """{ "name": "ok", "schema": { "properties": { "a": { "$ref": "#/properties/a" } } } }""", "invalid_schema", "schema.properties.a.$ref" },
+        { """{ "name": "ok", "schema": { "$ref": "#/definitions/a", "definitions": { "a": { "$ref": "#/definitions/b" }, "b": { "not": { "$ref": "#/definitions/a" } } } } }""", "invalid_schema", "schema.definitions.b.not.$ref" },
+        { """{ "name": "ok", "schema": { "$ref": "#/elsewhere", "elsewhere": { "anyOf": [ { "$ref": "#" } ] } } }""", "invalid_schema", "schema.$ref.anyOf[0].$ref" },
         { """{ "name": "ok", "indexes": {} }""", "invalid_index", "indexes" },
         { """{ "name": "ok", "indexes": [ { "fields": [] } ] }""", "invalid_index", "indexes[0].fields" },
         { """{ "name": "ok", "indexes": [ { "fields": ["a..b"] } ] }""", "invalid_path", "indexes[0].fields[0]" },
@@ -112,6 +122,44 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
     {
         var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, code, await fixture.Admin.PostJsonAsync(Base, body));
         Assert.Equal(field, problem["field"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Create_SchemaThatRecursesThroughAValue_OrNamesPropertiesLikeKeywords_IsSavedAndApplied()
+    {
+        var name = "tree" + Guid.NewGuid().ToString("N")[..8];
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Admin.PostJsonAsync(Base, $$"""
+            { "name": "{{name}}",
+              "schema": { "required": ["type"],
+                          "properties": { "type": { "type": "string", "pattern": "^[a-z]+$" },
+                                          "pattern": { "type": "integer" },
+                                          "children": { "type": "array", "items": { "$ref": "#" } } } } }
+            """));
+
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync($"/api/collections/{name}/documents",
+            """{ "type": "root", "pattern": 1, "children": [ { "type": "leaf", "children": [ { "type": "deeper" } ] } ] }"""));
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.UnprocessableEntity, "schema_validation", await fixture.Service.PostJsonAsync($"/api/collections/{name}/documents",
+            """{ "type": "root", "children": [ { "type": "leaf", "children": [ { "type": "NOT LOWER" } ] } ] }"""));
+        Assert.StartsWith("children[0]", problem["field"]?.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Put_WithASchemaThatCannotBeApplied_Is400_AndKeepsTheOldDefinition()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var before = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_schema", await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}",
+            """{ "schema": { "properties": { "a": { "pattern": "(unclosed" } } }, "rules": { "list": "false" } }"""));
+        Assert.Equal("schema.properties.a.pattern", problem["field"]?.GetValue<string>());
+        var after = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+        Assert.Equal(before!.ToJsonString(), after!.ToJsonString());
+
+        // The dashboard's check before a save refuses it the same way.
+        var check = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_schema", await fixture.Admin.PostJsonAsync($"{Base}/{name}/schema/check",
+            """{ "schema": { "$ref": "#" } }"""));
+        Assert.Equal("schema.$ref", check["field"]?.GetValue<string>());
     }
 
     [Fact]
