@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Platform.Server.Collections;
@@ -379,6 +380,18 @@ public static class FunctionDefinitionParser
         return (int)number;
     }
 
+    private static string? TryPunycode(string entry)
+    {
+        try
+        {
+            return new IdnMapping { UseStd3AsciiRules = true }.GetAscii(entry);
+        }
+        catch (ArgumentException)
+        {
+            return null; // not a host name IDNA allows (a zero-width space, a bidirectional control)
+        }
+    }
+
     private static List<string> ParseAllowlist(JsonNode? node)
     {
         if (node is null)
@@ -401,6 +414,16 @@ public static class FunctionDefinitionParser
         {
             var at = $"fetchAllowlist[{i}]";
             var entry = array[i] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+            if (entry is not null && !Ascii.IsValid(entry))
+            {
+                // An entry is shown and compared as written: a Unicode name (or one holding an invisible character, which
+                // looks like another host) is asked for in its ASCII form, the one DNS resolves and fetch compares.
+                throw new InvalidInputException(
+                    "invalid_allowlist",
+                    $"'{JsonInput.Printable(entry)}' must be written in ASCII{(TryPunycode(entry) is { } ascii ? $" (as '{ascii}')" : string.Empty)}: internationalized host names are given in their xn-- form.",
+                    at);
+            }
+
             if (entry is null || !IsValidHost(entry))
             {
                 throw new InvalidInputException(
