@@ -181,7 +181,7 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
         return collection;
     }
 
-    // A saved schema's keywords are checked first (SchemaKeywords); a stored one loads as it was saved.
+    // What only a save refuses is checked first (SchemaKeywords, CheckForSave); a stored definition loads as it was saved.
     private static Task<SchemaValidator?> CompileForSaveAsync(CollectionDefinition definition, CancellationToken cancellationToken)
     {
         if (definition.Schema is { } schema)
@@ -205,6 +205,7 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
         json[SystemFields.Id] = definition.Name;
         json[SystemFields.Version] = version;
         json[SystemFields.CreatedAt] = createdAt;
+        CollectionDefinitionParser.CheckForSave(definition);
         json[SystemFields.UpdatedAt] = updatedAt;
         json[SystemFields.CreatedBy] = null;
         return json;

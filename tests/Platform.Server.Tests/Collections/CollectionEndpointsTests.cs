@@ -148,6 +148,7 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
     {
         var ct = TestContext.Current.CancellationToken;
         var name = await fixture.NewCollectionAsync(cancellationToken: ct);
+        { """{ "name": "ok", "indexes": [ { "fields": ["a", "-b"], "unique": true }, { "fields": ["c"] }, { "fields": ["a", "-b"] } ] }""", "invalid_index", "indexes[2]" },
         var before = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}", ct));
 
         var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_schema", await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}",
