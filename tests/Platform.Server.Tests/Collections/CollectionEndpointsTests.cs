@@ -40,6 +40,45 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task PutAndDelete_WithIfMatch_Are412OnAnotherVersion_AndChangeNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = "etag" + Guid.NewGuid().ToString("N")[..8];
+        using var created = await fixture.Admin.PostJsonAsync(Base, $$"""{ "name": "{{name}}", "rules": { "list": "true" } }""");
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, created);
+        Assert.Equal("\"1\"", created.Headers.ETag!.ToString());
+        using (var read = await fixture.Admin.GetAsync($"{Base}/{name}", ct))
+        {
+            await HttpAssert.StatusAsync(HttpStatusCode.OK, read);
+            Assert.Equal("\"1\"", read.Headers.ETag!.ToString());
+        }
+
+        // Two admins edit version 1: the first save wins, the second is told, not applied over it.
+        using var first = await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "rules": { "list": "auth != null" } }""", ifMatch: "\"1\"");
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, first);
+        Assert.Equal("\"2\"", first.Headers.ETag!.ToString());
+        var lost = await HttpAssert.ProblemAsync(HttpStatusCode.PreconditionFailed, "version_mismatch", await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}",
+            """{ "rules": { "list": "true" }, "indexes": [ { "fields": ["n"] } ] }""", ifMatch: "\"1\""));
+        Assert.Equal(2, lost["currentVersion"]!.GetValue<int>());
+        await HttpAssert.ProblemAsync(HttpStatusCode.PreconditionFailed, "version_mismatch", await DeleteIfMatchAsync("\"1\""));
+        await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_precondition", await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", "{}", ifMatch: "v1"));
+
+        var after = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+        Assert.Equal("auth != null", after!["rules"]!["list"]!.GetValue<string>());
+        Assert.Empty(after["indexes"]!.AsArray());
+
+        await HttpAssert.StatusAsync(HttpStatusCode.NoContent, await DeleteIfMatchAsync("\"2\""));
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "collection_not_found", await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+
+        async Task<HttpResponseMessage> DeleteIfMatchAsync(string etag)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Delete, $"{Base}/{name}");
+            request.Headers.TryAddWithoutValidation("If-Match", etag);
+            return await fixture.Admin.SendAsync(request, ct);
+        }
+    }
+
+    [Fact]
     public async Task Create_Twice_Is409()
     {
         var name = await fixture.NewCollectionAsync(cancellationToken: TestContext.Current.CancellationToken);
@@ -109,6 +148,7 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
         { """{ "name": "ok", "indexes": [ { "fields": ["$a"] } ] }""", "invalid_path", "indexes[0].fields[0]" },
         { """{ "name": "ok", "indexes": [ { "fields": ["a"], "unique": "yes" } ] }""", "invalid_index", "indexes[0].unique" },
         { """{ "name": "ok", "indexes": [ { "fields": ["a"] }, { "fields": ["a"] } ] }""", "invalid_index", "indexes[1]" },
+        { """{ "name": "ok", "indexes": [ { "fields": ["a", "-b"], "unique": true }, { "fields": ["c"] }, { "fields": ["a", "-b"] } ] }""", "invalid_index", "indexes[2]" },
         { """{ "name": "ok", "rules": { "read": "true" } }""", "invalid_rule", "rules.read" },
         { """{ "name": "ok", "rules": { "list": 1 } }""", "invalid_rule", "rules.list" },
         { """{ "name": "ok", "rules": { "list": "user.id == 1" } }""", "invalid_rule", "rules.list" },
@@ -148,7 +188,6 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
     {
         var ct = TestContext.Current.CancellationToken;
         var name = await fixture.NewCollectionAsync(cancellationToken: ct);
-        { """{ "name": "ok", "indexes": [ { "fields": ["a", "-b"], "unique": true }, { "fields": ["c"] }, { "fields": ["a", "-b"] } ] }""", "invalid_index", "indexes[2]" },
         var before = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}", ct));
 
         var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_schema", await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}",
