@@ -458,6 +458,12 @@ public static class FunctionEndpoints
         }
 
         var documentId = String(json, "documentId") ?? throw InvalidEvent("'event.documentId' is required.", "event.documentId");
+        if (!DocumentIds.IsValid(documentId))
+        {
+            // A sample event stands for a write: its document id is one a write could have made.
+            throw InvalidEvent($"'{JsonInput.Printable(documentId)}' is not a document id: use 1-128 letters, digits, '_' or '-'.", "event.documentId");
+        }
+
         return new FunctionEvent(
             String(json, "id") ?? "manual-" + FunctionExecutor.NewRunId(),
             type,

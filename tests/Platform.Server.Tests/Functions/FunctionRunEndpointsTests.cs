@@ -185,6 +185,8 @@ public sealed class FunctionRunEndpointsTests(FunctionServerFixture fixture) : I
         Assert.Equal("boom", failed["error"]!["message"]!.GetValue<string>());
 
         await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_event", await fixture.Admin.PostJsonAsync($"{Base}/{name}/run", """{ "event": { "type": "upsert", "collection": "orders", "documentId": "o1" } }"""));
+        var badId = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_event", await fixture.Admin.PostJsonAsync($"{Base}/{name}/run", """{ "event": { "type": "create", "collection": "orders", "documentId": "o 1" } }"""));
+        Assert.Equal("event.documentId", badId["field"]!.GetValue<string>());
         await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "unknown_field", await fixture.Admin.PostJsonAsync($"{Base}/{name}/run", """{ "params": {} }"""));
         await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "function_not_found", await fixture.Admin.PostJsonAsync($"{Base}/{FunctionServerFixture.NewName()}/run", "{}"));
     }
