@@ -67,6 +67,8 @@ public static class AdminToolsEndpoints
             throw new InvalidInputException("invalid_schema", "'schema' must be the proposed JSON Schema object.", "schema");
         }
 
+        // Refused as a save of it would be, so the dashboard learns before saving.
+        SchemaKeywords.Check(schema);
         var validator = await SchemaValidator.CompileAsync(schema, cancellationToken);
         return TypedResults.Ok(await tools.CheckSchemaAsync(collection, validator, cancellationToken));
     }

@@ -55,7 +55,23 @@ public sealed class ApiKeyService(
             return "The name is required.";
         }
 
-        return trimmed.Length > MaxNameLength ? $"The name must be at most {MaxNameLength} characters." : null;
+        if (trimmed.Length > MaxNameLength)
+        {
+            return $"The name must be at most {MaxNameLength} characters.";
+        }
+
+        // The name is shown in the dashboard's key list and written as the actor of audit entries and function versions
+        // ("apikey:<name>"): a control character breaks those lines, an invisible format character (a bidi override, a
+        // zero-width space) makes one key's name look like another's.
+        foreach (var rune in trimmed.EnumerateRunes())
+        {
+            if (Rune.IsControl(rune) || Rune.GetUnicodeCategory(rune) == System.Globalization.UnicodeCategory.Format)
+            {
+                return $"The name must not contain control or invisible format characters (found U+{rune.Value:X4}).";
+            }
+        }
+
+        return null;
     }
 
     public static string GenerateKey() => KeyPrefix + Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));

@@ -191,4 +191,28 @@ public static class CollectionDefinitionParser
 
         return rules;
     }
+
+    /// <summary>
+    /// What a save refuses beyond <see cref="Parse"/>, which also reads stored definitions back (so a definition saved before
+    /// a rule was added still loads): two indexes over the same keys that differ only in <c>unique</c>. The unique one serves
+    /// every read the plain one would, and MongoDB refuses a second index over the same keys (IndexOptionsConflict).
+    /// </summary>
+    public static void CheckForSave(CollectionDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        for (var i = 0; i < definition.Indexes.Count; i++)
+        {
+            var keys = IndexDefinition.NameOf(definition.Indexes[i].Fields, unique: false);
+            for (var j = 0; j < i; j++)
+            {
+                if (IndexDefinition.NameOf(definition.Indexes[j].Fields, unique: false) == keys)
+                {
+                    throw new InvalidInputException(
+                        "invalid_index",
+                        $"indexes[{j}] has the same fields; one index serves them (a unique one serves every read a plain one would).",
+                        $"indexes[{i}]");
+                }
+            }
+        }
+    }
 }

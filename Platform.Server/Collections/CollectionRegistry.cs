@@ -72,7 +72,7 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
     public async Task<Collection> CreateAsync(CollectionDefinition definition, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        var schema = await CompileAsync(definition, cancellationToken);
+        var schema = await CompileForSaveAsync(definition, cancellationToken);
         if (await store.GetAsync(CollectionNames.Definitions, definition.Name, cancellationToken) is not null)
         {
             throw Exists(definition.Name);
@@ -101,16 +101,24 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
         return Remember(new Collection(definition, schema, now, now));
     }
 
-    /// <summary>Replaces a definition: applies the new index set, then records it.</summary>
-    public async Task<Collection> UpdateAsync(CollectionDefinition definition, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Replaces a definition: applies the new index set, then records it. With <paramref name="ifMatch"/> only while the stored
+    /// definition is at that version (else a 412 <c>version_mismatch</c> with <c>currentVersion</c>, and nothing changes).
+    /// </summary>
+    public async Task<Collection> UpdateAsync(CollectionDefinition definition, long? ifMatch = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        var schema = await CompileAsync(definition, cancellationToken);
+        var schema = await CompileForSaveAsync(definition, cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
             var stored = await store.GetAsync(CollectionNames.Definitions, definition.Name, cancellationToken)
                 ?? throw CollectionNames.NotDefined(definition.Name, "name");
             var version = stored[SystemFields.Version]!.GetValue<long>();
+            if (ifMatch is { } expected && expected != version)
+            {
+                throw Mismatch(definition.Name, version);
+            }
+
             await store.ApplyIndexesAsync(definition.Name, definition.Indexes, cancellationToken);
 
             var createdAt = stored[SystemFields.CreatedAt]!.GetValue<string>();
@@ -118,21 +126,34 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
             try
             {
                 await store.WriteAsync([new ReplaceOperation(CollectionNames.Definitions, ToStored(definition, createdAt, now, version + 1), version)], cancellationToken);
-                return Remember(new Collection(definition, schema, createdAt, now));
+                return Remember(new Collection(definition, schema, createdAt, now, version + 1));
             }
-            catch (VersionMismatchException) when (attempt < MaxWriteAttempts)
+            catch (VersionMismatchException) when (attempt < MaxWriteAttempts && ifMatch is null)
             {
-                // Another admin changed it meanwhile; last writer wins, on a fresh read.
+                // Another admin changed it meanwhile; without If-Match the last writer wins, on a fresh read.
+            }
+            catch (VersionMismatchException) when (ifMatch is not null)
+            {
+                // The version If-Match named was there when read, and another save took it first.
+                var current = await store.GetAsync(CollectionNames.Definitions, definition.Name, cancellationToken)
+                    ?? throw CollectionNames.NotDefined(definition.Name, "name");
+                throw Mismatch(definition.Name, current[SystemFields.Version]!.GetValue<long>());
             }
         }
     }
 
     /// <summary>Deletes a collection with all its documents. Data goes first, so a failure leaves a definition to retry with.</summary>
-    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    public async Task<bool> DeleteAsync(string name, long? ifMatch = null, CancellationToken cancellationToken = default)
     {
-        if (await store.GetAsync(CollectionNames.Definitions, name, cancellationToken) is null)
+        if (await store.GetAsync(CollectionNames.Definitions, name, cancellationToken) is not { } stored)
         {
             return false;
+        }
+
+        // Checked before the data goes: a refused delete leaves everything as it was.
+        if (ifMatch is { } expected && stored[SystemFields.Version]!.GetValue<long>() is var version && expected != version)
+        {
+            throw Mismatch(name, version);
         }
 
         await store.DropCollectionAsync(name, cancellationToken);
@@ -181,6 +202,18 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
         return collection;
     }
 
+    // What only a save refuses is checked first (SchemaKeywords, CheckForSave); a stored definition loads as it was saved.
+    private static Task<SchemaValidator?> CompileForSaveAsync(CollectionDefinition definition, CancellationToken cancellationToken)
+    {
+        CollectionDefinitionParser.CheckForSave(definition);
+        if (definition.Schema is { } schema)
+        {
+            SchemaKeywords.Check(schema);
+        }
+
+        return CompileAsync(definition, cancellationToken);
+    }
+
     private static async Task<SchemaValidator?> CompileAsync(CollectionDefinition definition, CancellationToken cancellationToken) =>
         definition.Schema is null ? null : await SchemaValidator.CompileAsync(definition.Schema, cancellationToken);
 
@@ -214,6 +247,13 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
             definition,
             await CompileAsync(definition, cancellationToken),
             stored[SystemFields.CreatedAt]!.GetValue<string>(),
-            stored[SystemFields.UpdatedAt]!.GetValue<string>());
+            stored[SystemFields.UpdatedAt]!.GetValue<string>(),
+            stored[SystemFields.Version]!.GetValue<long>());
     }
+
+    private static DomainException Mismatch(string name, long current) =>
+        new(ErrorKind.PreconditionFailed, "version_mismatch", $"Collection '{name}' is at version {current}; the If-Match precondition did not hold.")
+        {
+            Extensions = new Dictionary<string, object?> { ["currentVersion"] = current },
+        };
 }

@@ -139,8 +139,11 @@ public sealed class SchemaValidator
         catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
         {
             // NJsonSchema cannot compare some values (an integer beyond 64 bits against a numeric keyword throws): the
-            // document cannot be shown valid, so it is refused as invalid input, never a server error.
-            return [new FieldError(FirstHugeInteger(document) ?? "(document)", "holds a number the schema cannot check (an integer beyond 64 bits)")];
+            // document cannot be shown valid, so it is refused as invalid input, never a server error. Anything else it
+            // throws is the schema's doing (one saved before SchemaKeywords checked it), not the document's number.
+            return FirstHugeInteger(document) is { } huge
+                ? [new FieldError(huge, "holds a number the schema cannot check (an integer beyond 64 bits)")]
+                : [new FieldError("(document)", "could not be checked: the collection's schema cannot be applied (save the schema again to see why)")];
         }
     }
 
@@ -210,100 +213,12 @@ public sealed class SchemaValidator
 
         // JSON Schema since draft 6 defines an integer by value, not by spelling: 1.0 and 1e2 are integers. NJsonSchema
         // checks "integer" the draft-4 way (by the token's type), so an integral value gets an integer token here.
-        if (TryReadIntegral(text, out var integral))
+        if (JsonIntegers.TryRead(text, out var integral))
         {
             return new JValue(integral);
         }
 
         return new JValue(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>
-    /// Whether the JSON number <paramref name="text"/> (with a fraction or an exponent) is exactly an integer that fits in
-    /// 64 bits, read from its digits (no rounding through a double: <c>1.0000000000000000001</c> is not one).
-    /// </summary>
-    internal static bool TryReadIntegral(ReadOnlySpan<byte> text, out long value)
-    {
-        value = 0;
-        var negative = text.Length > 0 && text[0] == (byte)'-';
-        var rest = negative ? text[1..] : text;
-        var exponentAt = rest.IndexOfAny((byte)'e', (byte)'E');
-        var exponent = 0;
-        if (exponentAt >= 0)
-        {
-            // A JSON exponent beyond what an int holds names no 64-bit integer anyway (or zero, which "0e-99999999999" is;
-            // that rarity is left a number).
-            if (!int.TryParse(rest[(exponentAt + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent))
-            {
-                return false;
-            }
-
-            rest = rest[..exponentAt];
-        }
-
-        var point = rest.IndexOf((byte)'.');
-        var whole = point < 0 ? rest : rest[..point];
-        var fraction = point < 0 ? [] : rest[(point + 1)..];
-
-        // value = digits(whole + fraction) * 10^(exponent - fraction.Length); trailing zeros move into the exponent.
-        fraction = fraction.TrimEnd((byte)'0');
-        var scale = exponent - fraction.Length;
-        Span<byte> digits = stackalloc byte[20];
-        var count = 0;
-        foreach (var digit in whole.TrimStart((byte)'0'))
-        {
-            if (count == digits.Length)
-            {
-                return false;
-            }
-
-            digits[count++] = digit;
-        }
-
-        foreach (var digit in fraction)
-        {
-            if (count == 0 && digit == (byte)'0')
-            {
-                continue; // 0.05e2: leading zeros add nothing (the scale already counts their places)
-            }
-
-            if (count == digits.Length)
-            {
-                return false;
-            }
-
-            digits[count++] = digit;
-        }
-
-        if (count == 0)
-        {
-            return true; // 0.0, -0e5: zero
-        }
-
-        while (scale < 0 && digits[count - 1] == (byte)'0')
-        {
-            count--;
-            scale++;
-        }
-
-        if (scale < 0 || count + scale > 19)
-        {
-            return false;
-        }
-
-        var magnitude = 0UL;
-        for (var i = 0; i < count + scale; i++)
-        {
-            magnitude = (magnitude * 10) + (i < count ? (ulong)(digits[i] - '0') : 0);
-        }
-
-        if (magnitude > (negative ? 9223372036854775808UL : long.MaxValue))
-        {
-            return false;
-        }
-
-        value = negative ? unchecked(-(long)magnitude) : (long)magnitude;
-        return true;
     }
 
     private static List<FieldError> ToFieldErrors(ICollection<ValidationError> errors)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -181,18 +182,41 @@ public static class JsonInput
         return builder.Length == 0 ? "body" : builder.ToString();
     }
 
-    /// <summary>Keys in messages: control characters shown as <c>\uXXXX</c> so a message is one readable line.</summary>
+    /// <summary>
+    /// Keys in messages: control characters shown as <c>\uXXXX</c> so a message is one readable line, and invisible format
+    /// characters (zero-width, bidirectional controls; Unicode category Cf) too, so a message shows what was sent instead of
+    /// reordering or hiding the text around it where it is displayed.
+    /// </summary>
     internal static string Printable(string text)
     {
-        if (!text.Any(char.IsControl))
+        if (!text.Any(c => char.IsControl(c) || char.IsSurrogate(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format))
         {
             return text;
         }
 
         var builder = new StringBuilder(text.Length + 8);
-        foreach (var c in text)
+        for (var i = 0; i < text.Length; i++)
         {
-            builder.Append(char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString());
+            var c = text[i];
+            var pair = char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]);
+            var hidden = char.IsControl(c)
+                || (pair ? CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(c, text[i + 1])) : CharUnicodeInfo.GetUnicodeCategory(c)) == UnicodeCategory.Format;
+            if (!hidden)
+            {
+                builder.Append(c);
+                if (pair)
+                {
+                    builder.Append(text[++i]);
+                }
+
+                continue;
+            }
+
+            builder.Append($"\\u{(int)c:x4}");
+            if (pair)
+            {
+                builder.Append($"\\u{(int)text[++i]:x4}");
+            }
         }
 
         return builder.ToString();

@@ -76,8 +76,9 @@ public static class DocumentEndpoints
             Limit: body["limit"] switch
             {
                 null => null,
-                JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out var n) => n,
-                _ => throw new InvalidInputException("invalid_limit", "limit must be an integer.", "limit"),
+                // 5.0 is 5, as JavaScript clients may send it; past int's range it is out of limit's range, said as such.
+                var v when JsonIntegers.TryGet(v, out var n) => (int)Math.Clamp(n, int.MinValue, int.MaxValue),
+                _ => throw new InvalidInputException("invalid_limit", "limit must be a whole number (5 or 5.0, not 5.5 or \"5\").", "limit"),
             },
             Cursor: body["cursor"] switch
             {

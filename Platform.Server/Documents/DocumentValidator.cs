@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -143,13 +145,33 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
             : name[0] == '$' ? "must not start with '$'"
             : name[0] == '_' && !systemPrefixAllowed ? "must not start with '_' (reserved for system fields)"
             : name.Contains('.', StringComparison.Ordinal) ? "must not contain '.'"
-            : FieldPaths.NameProblem(name);
+            : FieldPaths.NameProblem(name) ?? InvisibleCharacterProblem(name);
         if (problem is not null)
         {
             // A name too long to be one is cut short in the message; the field still names the whole path.
             var shown = name.Length > 80 ? string.Concat(name.AsSpan(0, 64), "...") : name;
             throw new InvalidInputException(InvalidFieldName, $"The field name '{JsonInput.Printable(shown)}' {problem}.", JsonInput.Printable(path));
         }
+    }
+
+    /// <summary>
+    /// A name holding an invisible format character (Unicode category Cf: zero-width space and joiners, word joiner, byte
+    /// order mark, soft hyphen, the bidirectional controls, tag characters) renders like another name, or reorders the
+    /// text around it, wherever names are shown (the dashboard's columns, exports, logs): <c>role\u200b</c> beside
+    /// <c>role</c>, or <c>\u202enimda</c> showing as <c>admin</c>. No field name needs one, so writes refuse it; names
+    /// already stored stay readable and filterable.
+    /// </summary>
+    private static string? InvisibleCharacterProblem(string name)
+    {
+        foreach (var rune in name.EnumerateRunes())
+        {
+            if (Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format)
+            {
+                return $"must not contain invisible format characters such as zero-width or bidirectional controls (found U+{rune.Value:X4})";
+            }
+        }
+
+        return null;
     }
 
     private void CheckValue(JsonNode? value, string path, int depth)

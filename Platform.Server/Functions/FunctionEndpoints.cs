@@ -46,7 +46,7 @@ public static class FunctionEndpoints
         admin.MapPost("/{name}/run", RunAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("RunFunction").WithSummary("Runs the function now (even when disabled) with sample args or event; answers the run record.");
         admin.MapGet("/{name}/runs", ListRunsAsync).WithName("ListFunctionRuns").WithSummary("Run records, newest first: ?status=&deadLetter=&limit=&cursor=.");
         admin.MapGet("/{name}/runs/{id}", GetRunAsync).WithName("GetFunctionRun").WithSummary("One run record.");
-        admin.MapPost("/{name}/runs/{id}/retry", RetryRunAsync).WithName("RetryFunctionRun").WithSummary("Replays a run's args or event on the current version, attempt + 1.");
+        admin.MapPost("/{name}/runs/{id}/retry", RetryRunAsync).WithName("RetryFunctionRun").WithSummary("Replays a failed or timed-out run's args or event on the current version, attempt + 1.").ProducesProblem(StatusCodes.Status409Conflict);
 
         var callable = routes.MapGroup("/api/functions").WithTags("Functions").RequireAuthorization(BaasPolicies.AnyCaller);
         callable.MapPost("/{name}", CallAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("CallFunction").WithSummary("Calls a callable function: {\"args\": ...} → {\"result\": ...}.");
@@ -143,10 +143,12 @@ public static class FunctionEndpoints
             }
         }
 
-        if (body["version"] is not JsonValue value || value.GetValueKind() != JsonValueKind.Number || !value.TryGetValue<int>(out var version) || version < 1)
+        if (!JsonIntegers.TryGet(body["version"], out var number) || number is < 1 or > int.MaxValue)
         {
             throw new InvalidInputException("invalid_version", "'version' is required: the positive version number to roll back to.", "version");
         }
+
+        var version = (int)number;
 
         var saved = await admin.RollbackAsync(name, version, Actor(request.HttpContext), cancellationToken);
         await request.HttpContext.AuditAsync("functions.rollback", "functions/" + name, new JsonObject { ["version"] = version }, FunctionDefinitionJson.ToJson(saved));
@@ -204,7 +206,7 @@ public static class FunctionEndpoints
     {
         if (!await admin.DeleteSecretAsync(secret, cancellationToken))
         {
-            throw new DomainException(ErrorKind.NotFound, "secret_not_found", $"There is no secret '{secret}'.");
+            throw new DomainException(ErrorKind.NotFound, "secret_not_found", $"There is no secret '{secret}'.", "name");
         }
 
         await context.AuditAsync("functions.secrets.delete", "functions/secrets/" + secret, before: new JsonObject { ["name"] = secret });
@@ -327,7 +329,7 @@ public static class FunctionEndpoints
         var definition = CollectionsNameIsValid(name) ? await catalog.GetAsync(name, cancellationToken) : null;
         if (definition is not { Enabled: true, Callable: { } callable })
         {
-            throw new DomainException(ErrorKind.NotFound, "function_not_found", $"There is no callable function '{name}'.");
+            throw new DomainException(ErrorKind.NotFound, "function_not_found", $"There is no callable function '{name}'.", "name");
         }
 
         var caller = Callers.From(request.HttpContext);
@@ -456,6 +458,12 @@ public static class FunctionEndpoints
         }
 
         var documentId = String(json, "documentId") ?? throw InvalidEvent("'event.documentId' is required.", "event.documentId");
+        if (!DocumentIds.IsValid(documentId))
+        {
+            // A sample event stands for a write: its document id is one a write could have made.
+            throw InvalidEvent($"'{JsonInput.Printable(documentId)}' is not a document id: use 1-128 letters, digits, '_' or '-'.", "event.documentId");
+        }
+
         return new FunctionEvent(
             String(json, "id") ?? "manual-" + FunctionExecutor.NewRunId(),
             type,
@@ -492,7 +500,7 @@ public static class FunctionEndpoints
     }
 
     private static DomainException RunNotFound(string name, string id) =>
-        new(ErrorKind.NotFound, "run_not_found", $"Function '{name}' has no run '{id}'.");
+        new(ErrorKind.NotFound, "run_not_found", $"Function '{name}' has no run '{id}'.", "id");
 
     private static JsonObject Answer(FunctionDefinition definition, TimeProvider time)
     {

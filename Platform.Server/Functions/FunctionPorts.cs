@@ -58,7 +58,10 @@ public interface IFunctionExecutor
     /// </summary>
     Task<FunctionRunRecord> RunUnrecordedAsync(FunctionDefinition function, FunctionInvocation invocation, CancellationToken cancellationToken = default);
 
-    /// <summary>Runs a recorded run again with its args and event, on the function's current version, attempt + 1; null when there is no such run.</summary>
+    /// <summary>
+    /// Runs a recorded failed or timed-out run again with its args and event, on the function's current version, attempt + 1;
+    /// null when there is no such run, a 409 <c>run_not_retryable</c> for a run that succeeded or was rejected.
+    /// </summary>
     Task<FunctionRunRecord?> RetryAsync(string function, string runId, CancellationToken cancellationToken = default);
 }
 

@@ -173,12 +173,22 @@ internal sealed class RealtimeHub(
             throw new HubException(HubBindingFailure.UnsubscribeWrongArguments);
         }
 
-        var id = subscriptionId switch
+        string? id;
+        try
         {
-            string text => text,
-            JsonElement { ValueKind: JsonValueKind.String } element => element.GetString(),
-            _ => null,
-        };
+            id = subscriptionId switch
+            {
+                string text => text,
+                JsonElement { ValueKind: JsonValueKind.String } element => element.GetString(),
+                _ => null,
+            };
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate has no string form; refused like Subscribe's, not as a server error.
+            throw new HubException(SubscribeRequestErrors.LoneSurrogate("subscriptionId"));
+        }
+
         if (id is null)
         {
             throw new HubException(

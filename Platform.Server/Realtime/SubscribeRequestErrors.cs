@@ -26,6 +26,9 @@ internal static class SubscribeRequestErrors
 
     public const string NameNotAString = "invalid_request: The member names of the Subscribe request must be strings. (at request)";
 
+    public static string LoneSurrogate(string member) =>
+        $"invalid_unicode: '{member}' holds a lone UTF-16 surrogate (\\uD800-\\uDFFF without its pair); text must be valid Unicode. (at {member})";
+
     public static string WrongType(string member, string problem) => $"invalid_request: '{member}' {problem}. (at {member})";
 
     public static string Duplicate(string member) => $"duplicate_key: The member '{member}' appears twice in the Subscribe request; members must be unique. (at {member})";

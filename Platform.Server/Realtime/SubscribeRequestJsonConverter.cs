@@ -32,8 +32,14 @@ internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeReq
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
-            var name = reader.GetString()!;
+            var name = Text(ref reader, request, "request");
             reader.Read();
+            if (name is null)
+            {
+                reader.Skip();
+                continue;
+            }
+
             if (!seen.Add(name))
             {
                 reader.Skip();
@@ -64,7 +70,7 @@ internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeReq
                 case "resumeAfter":
                     request.ResumeAfter = reader.TokenType switch
                     {
-                        JsonTokenType.String => reader.GetString(),
+                        JsonTokenType.String => Text(ref reader, request, "resumeAfter"),
                         JsonTokenType.Number when reader.TryGetInt64(out var sequence) => sequence.ToString(CultureInfo.InvariantCulture),
                         JsonTokenType.Null => null,
                         _ => FailString(ref reader, request, "resumeAfter", SubscribeRequestErrors.NotASequence),
@@ -112,10 +118,27 @@ internal sealed class SubscribeRequestJsonConverter : JsonConverter<SubscribeReq
 
     private static string? ReadString(ref Utf8JsonReader reader, SubscribeRequest request, string member) => reader.TokenType switch
     {
-        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.String => Text(ref reader, request, member),
         JsonTokenType.Null => null,
         _ => FailString(ref reader, request, member, SubscribeRequestErrors.NotAString),
     };
+
+    /// <summary>
+    /// The string at the reader, or null with the refusal recorded: an escaped lone surrogate (<c>"\ud800"</c>) has no
+    /// string form, and GetString's exception failed the binding with a text that blamed the number of arguments.
+    /// </summary>
+    private static string? Text(ref Utf8JsonReader reader, SubscribeRequest request, string member)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            request.BindingError ??= SubscribeRequestErrors.LoneSurrogate(member);
+            return null;
+        }
+    }
 
     private static string? FailString(ref Utf8JsonReader reader, SubscribeRequest request, string member, string problem)
     {

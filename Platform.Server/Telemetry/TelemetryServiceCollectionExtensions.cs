@@ -137,7 +137,9 @@ public static class TelemetryServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(app);
         if (app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value.Prometheus)
         {
+            // GET (and HEAD) only, like /health: the exporter's endpoint takes every method, so a POST or DELETE scraped.
             app.MapPrometheusScrapingEndpoint(ScrapePath)
+                .WithMetadata(new HttpMethodMetadata([HttpMethods.Get]))
                 .RequireAuthorization(BaasPolicies.AdminOrService)
                 .WithName("ScrapeMetrics")
                 .WithSummary("Prometheus scrape endpoint (admins and service keys)")

@@ -122,7 +122,7 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
     /// <summary>Deletes a secret; false when there was none.</summary>
     public Task<bool> DeleteSecretAsync(string name, CancellationToken cancellationToken = default) => secrets.DeleteAsync(name, cancellationToken);
 
-    internal static DomainException NotFound(string name) => new(ErrorKind.NotFound, "function_not_found", $"Function '{name}' does not exist.");
+    internal static DomainException NotFound(string name) => new(ErrorKind.NotFound, "function_not_found", $"Function '{name}' does not exist.", "name");
 
     private static DomainException Mismatch(string name, int current) =>
         new(ErrorKind.PreconditionFailed, "version_mismatch", $"Function '{name}' is at version {current}; the If-Match precondition did not hold.")

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Platform.Server.Collections;
@@ -366,7 +367,7 @@ public static class FunctionDefinitionParser
             return defaultValue;
         }
 
-        if (node is not JsonValue value || value.GetValueKind() != JsonValueKind.Number || !value.TryGetValue<int>(out var number) && !TryWholeDouble(value, out number))
+        if (!JsonIntegers.TryGet(node, out var number))
         {
             throw new InvalidInputException("invalid_limit", $"'{field}' must be a whole number from {min} to {max}.", field);
         }
@@ -376,19 +377,19 @@ public static class FunctionDefinitionParser
             throw new InvalidInputException("invalid_limit", $"'{field}' is {number}; it must be from {min} to {max} (the largest is set by {configKey}).", field);
         }
 
-        return number;
+        return (int)number;
     }
 
-    private static bool TryWholeDouble(JsonValue value, out int number)
+    private static string? TryPunycode(string entry)
     {
-        number = 0;
-        if (value.TryGetValue<double>(out var d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
+        try
         {
-            number = (int)d;
-            return true;
+            return new IdnMapping { UseStd3AsciiRules = true }.GetAscii(entry);
         }
-
-        return false;
+        catch (ArgumentException)
+        {
+            return null; // not a host name IDNA allows (a zero-width space, a bidirectional control)
+        }
     }
 
     private static List<string> ParseAllowlist(JsonNode? node)
@@ -413,6 +414,16 @@ public static class FunctionDefinitionParser
         {
             var at = $"fetchAllowlist[{i}]";
             var entry = array[i] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+            if (entry is not null && !Ascii.IsValid(entry))
+            {
+                // An entry is shown and compared as written: a Unicode name (or one holding an invisible character, which
+                // looks like another host) is asked for in its ASCII form, the one DNS resolves and fetch compares.
+                throw new InvalidInputException(
+                    "invalid_allowlist",
+                    $"'{JsonInput.Printable(entry)}' must be written in ASCII{(TryPunycode(entry) is { } ascii ? $" (as '{ascii}')" : string.Empty)}: internationalized host names are given in their xn-- form.",
+                    at);
+            }
+
             if (entry is null || !IsValidHost(entry))
             {
                 throw new InvalidInputException(

@@ -47,19 +47,35 @@ public sealed class DocumentFunctionRunStorage(IDocumentStore store) : IFunction
             ListQuery(function, status, deadLetter, limit, after is { } a ? [JsonSerializer.SerializeToElement(a.StartedAt), JsonSerializer.SerializeToElement(a.Id)] : null),
             cancellationToken);
 
-    public Task<IReadOnlyList<JsonObject>> OldestAsync(string function, RunStatus status, DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken = default) =>
-        store.QueryAsync(FunctionRunJson.Collection, RetentionQuery(function, status, startedBefore, limit), cancellationToken);
+    /// <summary>
+    /// The document store deletes by id only, so the ids are read first (the whole records: a store query has no projection).
+    /// A record another node deleted in between fails the delete with <see cref="VersionMismatchException"/>: nothing is
+    /// deleted and 0 is answered; the next pass deletes what is left.
+    /// </summary>
+    public async Task<int> DeleteStartedBeforeAsync(string function, RunStatus status, DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken = default)
+    {
+        var oldest = await store.QueryAsync(FunctionRunJson.Collection, RetentionQuery(function, status, startedBefore, limit), cancellationToken);
+        if (oldest.Count == 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            await store.WriteAsync([.. oldest.Select(run => new DeleteOperation(FunctionRunJson.Collection, run[SystemFields.Id]!.GetValue<string>()))], cancellationToken);
+        }
+        catch (VersionMismatchException)
+        {
+            return 0;
+        }
+
+        return oldest.Count;
+    }
 
     public async Task<string?> NextFunctionAsync(string? after, CancellationToken cancellationToken = default)
     {
         var next = await store.QueryAsync(FunctionRunJson.Collection, NextFunctionQuery(after), cancellationToken);
         return next.Count == 0 ? null : next[0]["function"]!.GetValue<string>();
-    }
-
-    public Task DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(ids);
-        return store.WriteAsync([.. ids.Select(id => new DeleteOperation(FunctionRunJson.Collection, id))], cancellationToken);
     }
 
     /// <summary>The read of <see cref="NewestAsync"/>: one function and status, newest first, after <paramref name="after"/>.</summary>
@@ -74,7 +90,7 @@ public sealed class DocumentFunctionRunStorage(IDocumentStore store) : IFunction
         return new DocumentQuery(new AndNode(conditions), NewestFirst, limit, after);
     }
 
-    /// <summary>The read of <see cref="OldestAsync"/>: one function and status, oldest first.</summary>
+    /// <summary>The read of <see cref="DeleteStartedBeforeAsync"/>: one function and status, oldest first.</summary>
     internal static DocumentQuery RetentionQuery(string function, RunStatus status, DateTimeOffset cutoff, int limit) =>
         new(
             new AndNode([

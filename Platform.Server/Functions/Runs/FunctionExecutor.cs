@@ -125,6 +125,17 @@ public sealed partial class FunctionExecutor : IFunctionExecutor, IDisposable
             return null;
         }
 
+        // A replay is for a run that did not get done (DESIGN.md section 9: a failed run is retried, then dead-lettered); a
+        // succeeded run replayed would repeat its effects, and a rejection was the function's own answer.
+        if (previous.Status is not (RunStatus.Failed or RunStatus.TimedOut))
+        {
+            throw new DomainException(
+                ErrorKind.Conflict,
+                "run_not_retryable",
+                $"Run '{runId}' {(previous.Status == RunStatus.Succeeded ? "succeeded" : "was rejected by the function")}; only failed or timed-out runs are replayed. To run the function again, POST /api/admin/functions/{function}/run.",
+                "id");
+        }
+
         var definition = await _catalog.GetAsync(function, cancellationToken) ?? throw FunctionAdminService.NotFound(function);
         var invocation = new FunctionInvocation
         {

@@ -105,40 +105,31 @@ public sealed class FunctionRunStore(IDocumentStore store, IFunctionRunStorage s
     }
 
     /// <summary>
-    /// Deletes up to <paramref name="batchSize"/> runs that started before <paramref name="cutoff"/>, oldest first; returns
-    /// how many. For each function that has runs, one keyset read per status on the <c>(function, status, startedAt)</c>
-    /// index, merged: the store keeps no index on <c>startedAt</c> alone, which every run's insert would pay for.
+    /// Deletes up to <paramref name="batchSize"/> runs that started before <paramref name="cutoff"/> (oldest first within a
+    /// function and status); returns how many. For each function that has runs, one delete per status by the
+    /// <c>(function, status, startedAt)</c> index: the store keeps no index on <c>startedAt</c> alone, which every run's
+    /// insert would pay for. Which old runs go first across functions does not matter: a sweep deletes them all.
     /// </summary>
     public async Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var oldest = new List<JsonObject>();
+
+        // Each function and status is one range of the runs index; the pass deletes from them in turn until it has deleted
+        // batchSize runs (the sweep calls again while a pass fills its batch), without reading the records it deletes.
+        var deleted = 0;
         await foreach (var function in FunctionsAsync(cancellationToken))
         {
             foreach (var status in AllStatuses)
             {
-                oldest.AddRange(await storage.OldestAsync(function, status, cutoff, batchSize, cancellationToken));
+                deleted += await storage.DeleteStartedBeforeAsync(function, status, cutoff, batchSize - deleted, cancellationToken);
+                if (deleted == batchSize)
+                {
+                    return deleted;
+                }
             }
-
-            oldest = [.. oldest.OrderBy(StartedAt, StringComparer.Ordinal).ThenBy(Id, StringComparer.Ordinal).Take(batchSize)];
         }
 
-        if (oldest.Count == 0)
-        {
-            return 0;
-        }
-
-        try
-        {
-            await storage.DeleteAsync([.. oldest.Select(Id)], cancellationToken);
-        }
-        catch (VersionMismatchException)
-        {
-            // Another node's sweep deleted some of them first; the next pass picks up what is left.
-            return 0;
-        }
-
-        return oldest.Count;
+        return deleted;
     }
 
     /// <summary>The names of the functions that have runs (deleted functions' included), in order: one index read each.</summary>

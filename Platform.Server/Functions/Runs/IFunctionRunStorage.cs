@@ -7,7 +7,7 @@ namespace Platform.Server.Functions.Runs;
 public readonly record struct RunKey(string StartedAt, string Id);
 
 /// <summary>
-/// Where run records are kept, and the few reads the runs API, recent failures, retry and retention make of them
+/// Where run records are kept, and the few reads the runs API, recent failures and retry make of them, and retention's delete
 /// (<see cref="FunctionRunStore"/> merges them). Two implementations: on SQLite a table of its own with the read keys as
 /// plain columns (<c>Storage/Sqlite/SqliteFunctionRunStorage</c>), elsewhere the <c>_function_runs</c> collection
 /// (<see cref="DocumentFunctionRunStorage"/>, MongoDB). Records are returned as stored: <see cref="FunctionRunJson.ToDocument"/>'s
@@ -35,15 +35,13 @@ public interface IFunctionRunStorage
     /// </summary>
     Task<IReadOnlyList<JsonObject>> NewestAsync(string function, RunStatus status, bool? deadLetter, RunKey? after, int limit, CancellationToken cancellationToken = default);
 
-    /// <summary>Up to <paramref name="limit"/> runs of <paramref name="function"/> with <paramref name="status"/> that started before <paramref name="startedBefore"/>, oldest first.</summary>
-    Task<IReadOnlyList<JsonObject>> OldestAsync(string function, RunStatus status, DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Retention: deletes up to <paramref name="limit"/> runs of <paramref name="function"/> with <paramref name="status"/>
+    /// that started before <paramref name="startedBefore"/>, oldest first; returns how many it deleted (0 when another node's
+    /// pass deleted them first).
+    /// </summary>
+    Task<int> DeleteStartedBeforeAsync(string function, RunStatus status, DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>The first function name after <paramref name="after"/> (all when null), in ordinal order, that has runs; null when none.</summary>
     Task<string?> NextFunctionAsync(string? after, CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Deletes these records. A record another node deleted first may make it fail with
-    /// <see cref="VersionMismatchException"/> (nothing deleted) or be skipped.
-    /// </summary>
-    Task DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default);
 }

@@ -174,7 +174,8 @@ public sealed class FunctionFetch(IHttpClientFactory httpClients, IOptions<Funct
             throw new FetchFailedException("fetch_refused", $"Only http and https URLs may be fetched (not '{uri.Scheme}:').");
         }
 
-        var host = FetchAddressGuard.NormalizeHost(uri.Host);
+        // The ASCII form: allowlist entries are ASCII, and a URL may name an internationalized host either way.
+        var host = FetchAddressGuard.NormalizeHost(uri.IdnHost);
         if (!entries.Exists(e => string.Equals(FetchAddressGuard.NormalizeHost(e.Host), host, StringComparison.Ordinal) && (e.Port is null || e.Port == uri.Port)))
         {
             throw new FetchFailedException("fetch_refused", $"The host '{uri.Authority}' is not on this function's fetchAllowlist.");

@@ -42,8 +42,6 @@ public sealed partial class SqliteDocumentStore
 
     internal const string GetRunSql = "SELECT data FROM " + RunsTable + " WHERE id = @p0";
 
-    internal const string DeleteRunSql = "DELETE FROM " + RunsTable + " WHERE id = @p0";
-
     /// <summary>Creates the runs table and index, and moves an older data dir's run collection into it (once, then drops it).</summary>
     private void InitializeRunsTable(SqliteSession writer)
     {
@@ -104,17 +102,22 @@ public sealed partial class SqliteDocumentStore
         return Read(session => session.Command(sql, parameters).ExecuteScalar(), missingTable: null, cancellationToken);
     }
 
-    /// <summary>Deletes run records by id in one transaction, in the writer's turn; an id that is not there is skipped.</summary>
-    internal async Task DeleteRunsAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    /// <summary>
+    /// Retention: the oldest <c>@p3</c> runs of one function and status that started before <c>@p2</c>, deleted by the keys the
+    /// index holds. The ids come from a search of the index alone (it is covering: no record is read), so a pass costs the
+    /// index entries and the rows it removes, not a read of every record it deletes.
+    /// </summary>
+    internal const string DeleteOldestRunsSql =
+        "DELETE FROM " + RunsTable + " WHERE id IN (SELECT id FROM " + RunsTable +
+        " WHERE function = @p0 AND status = @p1 AND started_at < @p2 ORDER BY started_at, id LIMIT @p3)";
+
+    /// <summary>Deletes, in the writer's turn, up to <paramref name="limit"/> of the oldest runs of a function and status that started before <paramref name="startedBefore"/>; returns how many.</summary>
+    internal async Task<int> DeleteOldestRunsAsync(string function, string status, string startedBefore, int limit, CancellationToken cancellationToken)
     {
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        await RunOnWriterAsync(writer => InTransaction(writer, () =>
-        {
-            foreach (var id in ids)
-            {
-                writer.Execute(DeleteRunSql, [id]);
-            }
-        }), cancellationToken).ConfigureAwait(false);
+        var deleted = 0;
+        await RunOnWriterAsync(writer => deleted = writer.Execute(DeleteOldestRunsSql, [function, status, startedBefore, limit]), cancellationToken).ConfigureAwait(false);
+        return deleted;
     }
 }
 

@@ -22,8 +22,6 @@ public sealed class SqliteFunctionRunStorage(SqliteDocumentStore store) : IFunct
     internal const string NewestDeadLetterSql = Columns + " AND dead_letter = @p2 ORDER BY started_at DESC, id DESC LIMIT @p3";
     internal const string NewestDeadLetterAfterSql = Columns + " AND dead_letter = @p2 AND (started_at, id) < (@p3, @p4) ORDER BY started_at DESC, id DESC LIMIT @p5";
 
-    internal const string OldestSql = Columns + " AND started_at < @p2 ORDER BY started_at, id LIMIT @p3";
-
     internal const string FirstFunctionSql = "SELECT function FROM " + SqliteDocumentStore.RunsTable + " ORDER BY function LIMIT 1";
     internal const string NextFunctionSql = "SELECT function FROM " + SqliteDocumentStore.RunsTable + " WHERE function > @p0 ORDER BY function LIMIT 1";
 
@@ -67,17 +65,15 @@ public sealed class SqliteFunctionRunStorage(SqliteDocumentStore store) : IFunct
             ({ } d, { } a) => (NewestDeadLetterAfterSql, [function, status.Name(), d ? 1 : 0, a.StartedAt, a.Id, limit]),
         };
 
-    public Task<IReadOnlyList<JsonObject>> OldestAsync(string function, RunStatus status, DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken = default) =>
-        store.ReadRunsAsync(OldestSql, [function, status.Name(), Timestamps.Format(startedBefore), limit], cancellationToken);
+    public Task<int> DeleteStartedBeforeAsync(string function, RunStatus status, DateTimeOffset startedBefore, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return store.DeleteOldestRunsAsync(function, status.Name(), Timestamps.Format(startedBefore), limit, cancellationToken);
+    }
 
     public async Task<string?> NextFunctionAsync(string? after, CancellationToken cancellationToken = default) =>
         await (after is null
             ? store.ReadRunScalarAsync(FirstFunctionSql, [], cancellationToken)
             : store.ReadRunScalarAsync(NextFunctionSql, [after], cancellationToken)).ConfigureAwait(false) as string;
-
-    public Task DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(ids);
-        return ids.Count == 0 ? Task.CompletedTask : store.DeleteRunsAsync(ids, cancellationToken);
-    }
 }

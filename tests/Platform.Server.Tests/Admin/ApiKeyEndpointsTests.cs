@@ -61,6 +61,22 @@ public class ApiKeyEndpointsTests(AdminServerFixture fixture) : IClassFixture<Ad
         Assert.Equal("name", body["field"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("ci\u0000key")]
+    [InlineData("ci\nkey")]
+    [InlineData("\u202eyek-ic")]
+    [InlineData("ci\u200bkey")]
+    public async Task Create_Is400NamingTheField_ForANameWithControlOrInvisibleCharacters(string name)
+    {
+        using var admin = await Server.CreateAdminClientAsync(Ct);
+
+        using var response = await admin.PostJsonAsync("/api/admin/apikeys", new { name });
+
+        var body = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Equal("name", body["field"]!.GetValue<string>());
+        Assert.Contains("invisible", body["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Create_Is400_ForANameOver100Characters()
     {

@@ -40,6 +40,45 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task PutAndDelete_WithIfMatch_Are412OnAnotherVersion_AndChangeNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = "etag" + Guid.NewGuid().ToString("N")[..8];
+        using var created = await fixture.Admin.PostJsonAsync(Base, $$"""{ "name": "{{name}}", "rules": { "list": "true" } }""");
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, created);
+        Assert.Equal("\"1\"", created.Headers.ETag!.ToString());
+        using (var read = await fixture.Admin.GetAsync($"{Base}/{name}", ct))
+        {
+            await HttpAssert.StatusAsync(HttpStatusCode.OK, read);
+            Assert.Equal("\"1\"", read.Headers.ETag!.ToString());
+        }
+
+        // Two admins edit version 1: the first save wins, the second is told, not applied over it.
+        using var first = await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "rules": { "list": "auth != null" } }""", ifMatch: "\"1\"");
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, first);
+        Assert.Equal("\"2\"", first.Headers.ETag!.ToString());
+        var lost = await HttpAssert.ProblemAsync(HttpStatusCode.PreconditionFailed, "version_mismatch", await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}",
+            """{ "rules": { "list": "true" }, "indexes": [ { "fields": ["n"] } ] }""", ifMatch: "\"1\""));
+        Assert.Equal(2, lost["currentVersion"]!.GetValue<int>());
+        await HttpAssert.ProblemAsync(HttpStatusCode.PreconditionFailed, "version_mismatch", await DeleteIfMatchAsync("\"1\""));
+        await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_precondition", await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", "{}", ifMatch: "v1"));
+
+        var after = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+        Assert.Equal("auth != null", after!["rules"]!["list"]!.GetValue<string>());
+        Assert.Empty(after["indexes"]!.AsArray());
+
+        await HttpAssert.StatusAsync(HttpStatusCode.NoContent, await DeleteIfMatchAsync("\"2\""));
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "collection_not_found", await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+
+        async Task<HttpResponseMessage> DeleteIfMatchAsync(string etag)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Delete, $"{Base}/{name}");
+            request.Headers.TryAddWithoutValidation("If-Match", etag);
+            return await fixture.Admin.SendAsync(request, ct);
+        }
+    }
+
+    [Fact]
     public async Task Create_Twice_Is409()
     {
         var name = await fixture.NewCollectionAsync(cancellationToken: TestContext.Current.CancellationToken);
@@ -93,12 +132,23 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
         { """{ "name": "ok", "schema": 5 }""", "invalid_schema", "schema" },
         { """{ "name": "ok", "schema": { "type": "array" } }""", "invalid_schema", "schema.type" },
         { """{ "name": "ok", "schema": { "$ref": "http://evil.example/s.json" } }""", "invalid_schema", "schema.$ref" },
+        { """{ "name": "ok", "schema": { "properties": { "a": { "type": "string", "pattern": "[" } } } }""", "invalid_schema", "schema.properties.a.pattern" },
+        { """{ "name": "ok", "schema": { "properties": { "a": { "pattern": 5 } } } }""", "invalid_schema", "schema.properties.a.pattern" },
+        { """{ "name": "ok", "schema": { "patternProperties": { "(x": {} } } }""", "invalid_schema", "schema.patternProperties.(x" },
+        { """{ "name": "ok", "schema": { "properties": { "a": { "type": "strin" } } } }""", "invalid_schema", "schema.properties.a.type" },
+        { """{ "name": "ok", "schema": { "properties": { "a": { "items": { "type": ["string", 5] } } } } }""", "invalid_schema", "schema.properties.a.items.type" },
+        { """{ "name": "ok", "schema": { "$ref": "#" } }""", "invalid_schema", "schema.$ref" },
+        { """{ "name": "ok", "schema": { "allOf": [ { "$ref": "#/allOf/0" } ] } }""", "invalid_schema", "schema.allOf[0].$ref" },
+        { """{ "name": "ok", "schema": { "properties": { "a": { "$ref": "#/properties/a" } } } }""", "invalid_schema", "schema.properties.a.$ref" },
+        { """{ "name": "ok", "schema": { "$ref": "#/definitions/a", "definitions": { "a": { "$ref": "#/definitions/b" }, "b": { "not": { "$ref": "#/definitions/a" } } } } }""", "invalid_schema", "schema.definitions.b.not.$ref" },
+        { """{ "name": "ok", "schema": { "$ref": "#/elsewhere", "elsewhere": { "anyOf": [ { "$ref": "#" } ] } } }""", "invalid_schema", "schema.$ref.anyOf[0].$ref" },
         { """{ "name": "ok", "indexes": {} }""", "invalid_index", "indexes" },
         { """{ "name": "ok", "indexes": [ { "fields": [] } ] }""", "invalid_index", "indexes[0].fields" },
         { """{ "name": "ok", "indexes": [ { "fields": ["a..b"] } ] }""", "invalid_path", "indexes[0].fields[0]" },
         { """{ "name": "ok", "indexes": [ { "fields": ["$a"] } ] }""", "invalid_path", "indexes[0].fields[0]" },
         { """{ "name": "ok", "indexes": [ { "fields": ["a"], "unique": "yes" } ] }""", "invalid_index", "indexes[0].unique" },
         { """{ "name": "ok", "indexes": [ { "fields": ["a"] }, { "fields": ["a"] } ] }""", "invalid_index", "indexes[1]" },
+        { """{ "name": "ok", "indexes": [ { "fields": ["a", "-b"], "unique": true }, { "fields": ["c"] }, { "fields": ["a", "-b"] } ] }""", "invalid_index", "indexes[2]" },
         { """{ "name": "ok", "rules": { "read": "true" } }""", "invalid_rule", "rules.read" },
         { """{ "name": "ok", "rules": { "list": 1 } }""", "invalid_rule", "rules.list" },
         { """{ "name": "ok", "rules": { "list": "user.id == 1" } }""", "invalid_rule", "rules.list" },
@@ -112,6 +162,44 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
     {
         var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, code, await fixture.Admin.PostJsonAsync(Base, body));
         Assert.Equal(field, problem["field"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Create_SchemaThatRecursesThroughAValue_OrNamesPropertiesLikeKeywords_IsSavedAndApplied()
+    {
+        var name = "tree" + Guid.NewGuid().ToString("N")[..8];
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Admin.PostJsonAsync(Base, $$"""
+            { "name": "{{name}}",
+              "schema": { "required": ["type"],
+                          "properties": { "type": { "type": "string", "pattern": "^[a-z]+$" },
+                                          "pattern": { "type": "integer" },
+                                          "children": { "type": "array", "items": { "$ref": "#" } } } } }
+            """));
+
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync($"/api/collections/{name}/documents",
+            """{ "type": "root", "pattern": 1, "children": [ { "type": "leaf", "children": [ { "type": "deeper" } ] } ] }"""));
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.UnprocessableEntity, "schema_validation", await fixture.Service.PostJsonAsync($"/api/collections/{name}/documents",
+            """{ "type": "root", "children": [ { "type": "leaf", "children": [ { "type": "NOT LOWER" } ] } ] }"""));
+        Assert.StartsWith("children[0]", problem["field"]?.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Put_WithASchemaThatCannotBeApplied_Is400_AndKeepsTheOldDefinition()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = await fixture.NewCollectionAsync(cancellationToken: ct);
+        var before = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_schema", await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}",
+            """{ "schema": { "properties": { "a": { "pattern": "(unclosed" } } }, "rules": { "list": "false" } }"""));
+        Assert.Equal("schema.properties.a.pattern", problem["field"]?.GetValue<string>());
+        var after = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+        Assert.Equal(before!.ToJsonString(), after!.ToJsonString());
+
+        // The dashboard's check before a save refuses it the same way.
+        var check = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_schema", await fixture.Admin.PostJsonAsync($"{Base}/{name}/schema/check",
+            """{ "schema": { "$ref": "#" } }"""));
+        Assert.Equal("schema.$ref", check["field"]?.GetValue<string>());
     }
 
     [Fact]

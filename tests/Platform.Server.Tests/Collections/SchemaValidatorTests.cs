@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Newtonsoft.Json.Linq;
 using Platform.Server.Collections;
+using Platform.Server.Common;
 
 namespace Platform.Server.Tests.Collections;
 
@@ -194,7 +195,7 @@ public sealed class SchemaValidatorTests
     [InlineData("0.000000000000000000000000000001e30", 1L)]
     public void TryReadIntegral_ReadsIntegralNumbers_Exactly(string json, long expected)
     {
-        Assert.True(SchemaValidator.TryReadIntegral(System.Text.Encoding.UTF8.GetBytes(json), out var value));
+        Assert.True(JsonIntegers.TryRead(System.Text.Encoding.UTF8.GetBytes(json), out var value));
         Assert.Equal(expected, value);
     }
 
@@ -206,7 +207,7 @@ public sealed class SchemaValidatorTests
     [InlineData("12345678901234567890.0")]
     public void TryReadIntegral_RefusesFractionsAndWhatDoesNotFit(string json)
     {
-        Assert.False(SchemaValidator.TryReadIntegral(System.Text.Encoding.UTF8.GetBytes(json), out _));
+        Assert.False(JsonIntegers.TryRead(System.Text.Encoding.UTF8.GetBytes(json), out _));
     }
 
     [Fact]
@@ -230,7 +231,7 @@ public sealed class SchemaValidatorTests
         JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key, Integral(p.Value)))),
         JsonArray array => new JsonArray([.. array.Select(Integral)]),
         JsonValue value when value.GetValueKind() == System.Text.Json.JsonValueKind.Number
-            && SchemaValidator.TryReadIntegral(System.Text.Encoding.UTF8.GetBytes(value.ToJsonString()), out var integer) => JsonValue.Create(integer),
+            && JsonIntegers.TryRead(System.Text.Encoding.UTF8.GetBytes(value.ToJsonString()), out var integer) => JsonValue.Create(integer),
         _ => node?.DeepClone(),
     };
 

@@ -21,6 +21,43 @@ public sealed class DocumentRulesAttackTests(RulesServerFixture fixture) : IClas
     private static readonly object OwnerRules = new { list = OwnerOnly, get = OwnerOnly, create = "auth != null", update = OwnerOnly, delete = OwnerOnly };
 
     [Fact]
+    public async Task Create_WithTheIdOfADocumentTheCallerCannotSee_AnswersOnlyThatTheIdIsTaken_AfterTheRules()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var c = await fixture.NewCollectionWithRulesAsync(OwnerRules, cancellationToken: ct);
+        var bobId = NewUserId("bob");
+        using var alice = fixture.User(NewUserId("alice"));
+        using var bob = fixture.User(bobId);
+        using var visitor = fixture.Visitor();
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await bob.PostJsonAsync(Docs(c), """{ "_id": "bobs", "secret": "s3" }"""));
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await alice.PostJsonAsync(Docs(c), """{ "_id": "alices", "n": 1 }"""));
+
+        // The rules come first: a caller the create rule refuses learns nothing about the id, taken or not.
+        var refusedTaken = await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await visitor.PostJsonAsync(Docs(c), """{ "_id": "bobs" }"""));
+        var refusedFree = await HttpAssert.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated", await visitor.PostJsonAsync(Docs(c), """{ "_id": "free" }"""));
+        Assert.Equal(Shape(refusedFree), Shape(refusedTaken));
+
+        // A caller who may create learns that the id is taken (any answer but 201 says so, as Firestore's ALREADY_EXISTS
+        // and a Postgres unique violation under row security do), and nothing else: the same answer for a document it
+        // cannot see as for its own, with no version, owner or content of it.
+        using var hiddenResponse = await alice.PostJsonAsync(Docs(c), """{ "_id": "bobs", "n": 2 }""");
+        var hidden = await HttpAssert.ProblemAsync(HttpStatusCode.Conflict, "already_exists", hiddenResponse);
+        var own = await HttpAssert.ProblemAsync(HttpStatusCode.Conflict, "already_exists", await alice.PostJsonAsync(Docs(c), """{ "_id": "alices", "n": 2 }"""));
+        Assert.Equal(Shape(own), Shape(hidden));
+        Assert.Equal("_id", hidden["field"]!.GetValue<string>());
+        Assert.Null(hiddenResponse.Headers.ETag);
+        Assert.DoesNotContain("s3", hidden.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(bobId, hidden.ToJsonString(), StringComparison.Ordinal);
+
+        var stored = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"{Docs(c)}/bobs", ct));
+        Assert.Equal((1L, "s3"), (stored!["_version"]!.GetValue<long>(), stored["secret"]!.GetValue<string>()));
+
+        // The members of a problem and its text with the id taken out, so two answers compare as the same.
+        static string Shape(JsonObject problem) =>
+            string.Join(",", problem.Where(p => p.Key != "traceId").Select(p => p.Key + "=" + p.Value?.ToJsonString().Replace("bobs", "ID", StringComparison.Ordinal).Replace("alices", "ID", StringComparison.Ordinal).Replace("free", "ID", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Batch_WithOneDeniedOp_FailsWhole_NamesTheOp_AndWritesNothing()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -111,6 +111,45 @@ public sealed class FieldNameRulesTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal(1, count!["count"]!.GetValue<int>());
     }
 
+    /// <summary>Names holding an invisible format character, and the escaped path the problem names.</summary>
+    public static TheoryData<string, string> InvisibleNames => new()
+    {
+        { "role\u200b", "role\\u200b" },          // zero-width space: renders as "role"
+        { "\u202enimda", "\\u202enimda" },        // right-to-left override: renders as "admin"
+        { "a\u2066b\u2069", "a\\u2066b\\u2069" }, // isolate controls
+        { "\ufeffid", "\\ufeffid" },              // byte order mark
+        { "pass\u00adword", "pass\\u00adword" },  // soft hyphen
+        { "a\u200db", "a\\u200db" },              // zero-width joiner
+        { "tag\U000E0041", "tag\\udb40\\udc41" }, // a tag character (outside the BMP)
+    };
+
+    [Theory]
+    [MemberData(nameof(InvisibleNames))]
+    public async Task Writes_RefuseANameWithAnInvisibleFormatCharacter_NamingItEscaped(string name, string shown)
+    {
+        var c = await fixture.NewCollectionAsync(cancellationToken: Ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync(Docs(c), """{ "_id": "d", "n": 1 }"""));
+
+        await AssertNamesAsync(name, await fixture.Service.PostJsonAsync(Docs(c), Nested(name)), "x." + shown);
+        await AssertNamesAsync(name, await fixture.Service.SendJsonAsync(HttpMethod.Patch, $"{Docs(c)}/d", Nested(name)), "x." + shown);
+        var asPath = new JsonObject { ["$set"] = new JsonObject { ["x." + name] = 1 } }.ToJsonString();
+        await AssertNamesAsync(name, await fixture.Service.SendJsonAsync(HttpMethod.Patch, $"{Docs(c)}/d", asPath), "x." + shown);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_field_name", await fixture.Service.PostJsonAsync(Docs(c), new JsonObject { [name] = 1 }.ToJsonString()));
+        Assert.Contains("invisible", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.DoesNotContain(name, problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var stored = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.GetAsync($"{Docs(c)}/d", Ct));
+        Assert.Equal(1, stored!["_version"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task VisibleNonLatinNames_AreAccepted()
+    {
+        var c = await fixture.NewCollectionAsync(cancellationToken: Ct);
+        var created = await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Service.PostJsonAsync(Docs(c), """{ "名前": 1, "prénom": 2, "שם": 3, "emoji😀": 4 }"""));
+        Assert.Equal(3, created!["שם"]!.GetValue<int>());
+    }
+
     [Fact]
     public async Task ANameOfExactlyTheLimit_IsAccepted_CountedInUtf8Bytes()
     {

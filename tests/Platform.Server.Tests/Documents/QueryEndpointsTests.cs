@@ -117,6 +117,32 @@ public sealed class QueryEndpointsTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal(field, problem["field"]?.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("2.0")]
+    [InlineData("2e0")]
+    [InlineData("0.2e1")]
+    public async Task PostQuery_IntegralLimitWrittenWithAFractionOrExponent_IsThatLimit(string limit)
+    {
+        var c = await SeedAsync("""{ "_id": "a" }""", """{ "_id": "b" }""", """{ "_id": "c" }""");
+        var page = (await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Service.PostJsonAsync($"/api/collections/{c}/query", $$"""{ "sort": "_id", "limit": {{limit}} }""")))!;
+        Assert.Equal(["a", "b"], Ids(page));
+        Assert.NotNull(page["nextCursor"]);
+    }
+
+    [Theory]
+    [InlineData("2.5", "invalid_limit")]
+    [InlineData("\"2\"", "invalid_limit")]
+    [InlineData("true", "invalid_limit")]
+    [InlineData("1e400", "invalid_number")]
+    [InlineData("0.0", "invalid_limit")]
+    [InlineData("1e12", "invalid_limit")]
+    public async Task PostQuery_LimitThatIsNotAWholeNumberInRange_Is400NamingLimit(string limit, string code)
+    {
+        var c = await SeedAsync("""{ "_id": "a" }""");
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, code, await fixture.Service.PostJsonAsync($"/api/collections/{c}/query", $$"""{ "limit": {{limit}} }"""));
+        Assert.Equal("limit", problem["field"]?.GetValue<string>());
+    }
+
     [Fact]
     public async Task Filter_OverLimits_Is400()
     {

@@ -119,6 +119,22 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
     }
 
     [Fact]
+    public async Task Rollback_VersionWrittenAsAnIntegralNumber_IsThatVersion_AndAFractionIsRefused()
+    {
+        var name = await fixture.CreateAsync(cancellationToken: Ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "code": "v2" }"""));
+
+        // A JavaScript client's 1 may arrive as 1.0: the same number.
+        var rolled = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.PostJsonAsync($"{Base}/{name}/rollback", """{ "version": 1.0 }"""));
+        Assert.Equal(3, rolled!["version"]!.GetValue<int>());
+        Assert.Equal("export default async function (ctx) { return 1; }", rolled["code"]!.GetValue<string>());
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_version", await fixture.Admin.PostJsonAsync($"{Base}/{name}/rollback", """{ "version": 1.5 }"""));
+        Assert.Equal("version", problem["field"]!.GetValue<string>());
+        await AssertVersionsAsync(name, 3);
+    }
+
+    [Fact]
     public async Task Put_WithIfMatch_Is412OnAnotherVersion_AndChangesNothing()
     {
         var name = await fixture.CreateAsync(cancellationToken: Ct);
@@ -149,6 +165,9 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
         { """{ "code": "x", "callable": { "invokeRule": "auth.uid != null" } }""", "invalid_rule", "callable.invokeRule" },
         { """{ "code": "x", "triggers": [ { "collection": "orders", "on": ["upsert"] } ] }""", "invalid_trigger", "triggers[0].on[0]" },
         { """{ "code": "x", "fetchAllowlist": ["http://x.example.com"] }""", "invalid_allowlist", "fetchAllowlist[0]" },
+        { """{ "code": "x", "fetchAllowlist": ["api.example.com", "api\u200b.example.com"] }""", "invalid_allowlist", "fetchAllowlist[1]" },
+        { """{ "code": "x", "fetchAllowlist": ["bücher.example"] }""", "invalid_allowlist", "fetchAllowlist[0]" },
+        { """{ "code": "x", "timeoutSeconds": 5.5 }""", "invalid_limit", "timeoutSeconds" },
         { """{ "name": "other", "code": "x" }""", "invalid_definition", "name" },
         { """{ "code": "x", "code": "y" }""", "duplicate_key", "code" },
     };
@@ -162,6 +181,17 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
         Assert.Equal(field, problem["field"]!.GetValue<string>());
 
         await AssertVersionsAsync(name, 1);
+    }
+
+    [Fact]
+    public async Task Put_UnicodeAllowlistEntry_IsAskedForInItsAsciiForm_WhichIsSaved()
+    {
+        var name = await fixture.CreateAsync(cancellationToken: Ct);
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_allowlist", await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "code": "x", "fetchAllowlist": ["bücher.example"] }"""));
+        Assert.Contains("xn--bcher-kva.example", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        var saved = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "code": "x", "fetchAllowlist": ["xn--bcher-kva.example"], "timeoutSeconds": 5.0 }"""));
+        Assert.Equal("xn--bcher-kva.example", saved!["fetchAllowlist"]![0]!.GetValue<string>());
+        Assert.Equal(5, saved["timeoutSeconds"]!.GetValue<int>());
     }
 
     [Fact]

@@ -185,6 +185,8 @@ public sealed class FunctionRunEndpointsTests(FunctionServerFixture fixture) : I
         Assert.Equal("boom", failed["error"]!["message"]!.GetValue<string>());
 
         await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_event", await fixture.Admin.PostJsonAsync($"{Base}/{name}/run", """{ "event": { "type": "upsert", "collection": "orders", "documentId": "o1" } }"""));
+        var badId = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_event", await fixture.Admin.PostJsonAsync($"{Base}/{name}/run", """{ "event": { "type": "create", "collection": "orders", "documentId": "o 1" } }"""));
+        Assert.Equal("event.documentId", badId["field"]!.GetValue<string>());
         await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "unknown_field", await fixture.Admin.PostJsonAsync($"{Base}/{name}/run", """{ "params": {} }"""));
         await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "function_not_found", await fixture.Admin.PostJsonAsync($"{Base}/{FunctionServerFixture.NewName()}/run", "{}"));
     }
@@ -258,6 +260,35 @@ public sealed class FunctionRunEndpointsTests(FunctionServerFixture fixture) : I
         await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "run_not_found", await fixture.Admin.PostAsync($"{Base}/{name}/runs/000000000000000000000000/retry", null, Ct));
         var other = await fixture.CreateAsync(cancellationToken: Ct);
         await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "run_not_found", await fixture.Admin.PostAsync($"{Base}/{other}/runs/{last.Id}/retry", null, Ct));
+    }
+
+    [Fact]
+    public async Task Retry_OfARunThatSucceededOrWasRejected_Is409_AndRunsNothing()
+    {
+        var name = await fixture.CreateAsync(cancellationToken: Ct);
+        var calls = 0;
+        fixture.Runtime.Handlers[name] = (_, _) => { Interlocked.Increment(ref calls); return FakeFunctionRuntime.Succeeded("done"); };
+        var succeeded = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.PostJsonAsync($"{Base}/{name}/run", "{}"));
+        fixture.Runtime.Handlers[name] = (_, _) => { Interlocked.Increment(ref calls); return FakeFunctionRuntime.Rejected(403, "no"); };
+        var rejected = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.PostJsonAsync($"{Base}/{name}/run", "{}"));
+        fixture.Runtime.Handlers[name] = (_, _) => { Interlocked.Increment(ref calls); return FakeFunctionRuntime.TimedOut(); };
+        var timedOut = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.PostJsonAsync($"{Base}/{name}/run", "{}"));
+        Assert.Equal(("succeeded", "rejected", "timedOut"), (succeeded!["status"]!.GetValue<string>(), rejected!["status"]!.GetValue<string>(), timedOut!["status"]!.GetValue<string>()));
+
+        foreach (var run in new[] { succeeded, rejected })
+        {
+            var problem = await HttpAssert.ProblemAsync(HttpStatusCode.Conflict, "run_not_retryable", await fixture.Admin.PostAsync($"{Base}/{name}/runs/{run["id"]}/retry", null, Ct));
+            Assert.Equal("id", problem["field"]!.GetValue<string>());
+        }
+
+        Assert.Equal(3, calls);
+        var runs = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync($"{Base}/{name}/runs?status=succeeded", Ct));
+        Assert.Single(runs!["items"]!.AsArray());
+
+        // A timed-out run is one that did not get done: it is replayed.
+        var retried = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.PostAsync($"{Base}/{name}/runs/{timedOut["id"]}/retry", null, Ct));
+        Assert.Equal(2, retried!["attempt"]!.GetValue<int>());
+        Assert.Equal(4, calls);
     }
 
     [Fact]

@@ -46,6 +46,51 @@ public sealed class RealtimeWireTests
         Assert.Equal(expected, await frames.NextChangeAsync(cancellationToken));
     }
 
+    [Fact]
+    public async Task LoneSurrogateInARequest_IsInvalidUnicodeNamingTheMember_AndTheConnectionStays()
+    {
+        // Sent by hand: the .NET client will not write an escaped lone surrogate. Before, Subscribe answered that its
+        // arguments "could not be bound" and Unsubscribe "An unexpected error occurred" (an InvalidOperationException logged
+        // at Error level).
+        await using var server = await RealtimeTestServer.StartAsync(fakeFeed: true);
+        var collection = await server.NewCollectionAsync();
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var socket = new ClientWebSocket();
+        var url = new UriBuilder(server.HubUrl) { Scheme = "ws", Query = "apikey=" + server.ApiKey }.Uri;
+        await socket.ConnectAsync(url, cancellationToken);
+        var frames = new FrameReader(socket);
+        await SendAsync(socket, """{"protocol":"json","version":1}""");
+        Assert.Equal("{}", await frames.NextAsync(cancellationToken));
+
+        var cases = new (string Request, string At)[]
+        {
+            ("""{"collection":"\ud800"}""", "(at collection)"),
+            ("""{"collection":"c","id":"a\udc00"}""", "(at id)"),
+            ("""{"collection":"c","resumeAfter":"\ud800"}""", "(at resumeAfter)"),
+            ("""{"collection":"c","\ud800":1}""", "(at request)"),
+        };
+        var invocation = 0;
+        foreach (var (request, at) in cases)
+        {
+            var arguments = request.Replace("\"c\"", $"\"{collection}\"", StringComparison.Ordinal);
+            await SendAsync(socket, $$"""{"type":1,"invocationId":"{{++invocation}}","target":"Subscribe","arguments":[{{arguments}}]}""");
+            AssertRefused(JsonNode.Parse(await frames.NextAsync(cancellationToken))!, at);
+        }
+
+        await SendAsync(socket, $$"""{"type":1,"invocationId":"{{++invocation}}","target":"Unsubscribe","arguments":["\ud800"]}""");
+        AssertRefused(JsonNode.Parse(await frames.NextAsync(cancellationToken))!, "(at subscriptionId)");
+
+        await SendAsync(socket, $$"""{"type":1,"invocationId":"{{++invocation}}","target":"Subscribe","arguments":[{"collection":"{{collection}}"}]}""");
+        Assert.NotNull(JsonNode.Parse(await frames.NextAsync(cancellationToken))!["result"]!["subscriptionId"]);
+
+        static void AssertRefused(JsonNode completion, string at)
+        {
+            var error = completion["error"]!.GetValue<string>();
+            Assert.Contains("HubException: invalid_unicode: ", error, StringComparison.Ordinal);
+            Assert.EndsWith(at, error, StringComparison.Ordinal);
+        }
+    }
+
     private static Task SendAsync(ClientWebSocket socket, string frame) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(frame + RecordSeparator), WebSocketMessageType.Text, endOfMessage: true, TestContext.Current.CancellationToken);
 

@@ -33,6 +33,22 @@ public sealed class MetricsEndpointTests
     }
 
     [Fact]
+    public async Task Scrape_OtherMethods_Are405WithAllowGetAndHead()
+    {
+        await using var server = await BaasTestServer.StartAsync();
+        using var admin = await server.CreateAdminClientAsync(Ct);
+        foreach (var method in new[] { HttpMethod.Post, HttpMethod.Delete, HttpMethod.Put })
+        {
+            using var response = await admin.SendAsync(new HttpRequestMessage(method, "/api/admin/metrics"), Ct);
+            await HttpAssert.ProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed", response);
+            Assert.Equal(["GET", "HEAD"], response.Content.Headers.Allow);
+        }
+
+        using var head = await admin.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/api/admin/metrics"), Ct);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+    }
+
+    [Fact]
     public async Task Scrape_AfterRequestsAndAWrite_ListsBaasSeriesWithValues()
     {
         await using var server = await BaasTestServer.StartAsync();
