@@ -18,7 +18,7 @@ public static class AdminServiceCollectionExtensions
 
         services.AddOptions<AdminOptions>()
             .Bind(configuration.GetSection(AdminOptions.Section))
-            .ValidateDataAnnotations()
+            .ValidateWith(new AdminOptionsValidator())
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IPasswordHasher<AdminAccount>, PasswordHasher<AdminAccount>>();
