@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Admin;
 
@@ -45,3 +46,7 @@ public sealed class AdminOptions : IValidatableObject
         }
     }
 }
+
+/// <summary>Checks <see cref="AdminOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class AdminOptionsValidator : IValidateOptions<AdminOptions>;

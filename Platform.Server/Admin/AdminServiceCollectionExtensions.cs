@@ -18,7 +18,7 @@ public static class AdminServiceCollectionExtensions
 
         services.AddOptions<AdminOptions>()
             .Bind(configuration.GetSection(AdminOptions.Section))
-            .ValidateDataAnnotations()
+            .ValidateWith(new AdminOptionsValidator())
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IPasswordHasher<AdminAccount>, PasswordHasher<AdminAccount>>();
@@ -27,6 +27,7 @@ public static class AdminServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICallerSessionCheck, AdminSessionGuard>(sp => sp.GetRequiredService<AdminSessionGuard>()));
         services.TryAddSingleton<AdminSetup>();
         services.AddStartupTask<AdminSeeder>();
+        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
         return services;
     }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.AdminTools;
 
@@ -47,3 +48,7 @@ public sealed class AdminToolsOptions
     [Range(0, AdminToolsEndpoints.MaxOverviewFailures)]
     public int OverviewFailures { get; set; } = 10;
 }
+
+/// <summary>Checks <see cref="AdminToolsOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class AdminToolsOptionsValidator : IValidateOptions<AdminToolsOptions>;

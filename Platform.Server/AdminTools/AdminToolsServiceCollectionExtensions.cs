@@ -1,3 +1,5 @@
+using Platform.Server.Hosting;
+
 namespace Platform.Server.AdminTools;
 
 public static class AdminToolsServiceCollectionExtensions
@@ -6,7 +8,7 @@ public static class AdminToolsServiceCollectionExtensions
     public static IServiceCollection AddBaasAdminTools(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<AdminToolsOptions>().BindConfiguration(AdminToolsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AdminToolsOptions>().BindConfiguration(AdminToolsOptions.Section).ValidateWith(new AdminToolsOptionsValidator()).ValidateOnStart();
         services.AddSingleton<CollectionTools>();
         services.AddSingleton<BulkService>();
         services.AddSingleton<ImportService>();

@@ -110,7 +110,7 @@ public sealed class BulkService(IDocumentStore store, DocumentService documents,
                 break;
             }
 
-            after = [JsonSerializer.SerializeToElement(ids[^1])];
+            after = [ScalarJson.Element(ids[^1])];
         }
 
         return new BulkResult(matched, changed, DryRun: false);

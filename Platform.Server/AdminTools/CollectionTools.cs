@@ -75,7 +75,7 @@ public sealed class CollectionTools(IDocumentStore store, IOptions<AdminToolsOpt
                 return new SchemaCheckResult(checkedCount, failing, Complete: true, samples);
             }
 
-            after = [JsonSerializer.SerializeToElement(page[^1][SystemFields.Id]!.GetValue<string>())];
+            after = [ScalarJson.Element(page[^1][SystemFields.Id]!.GetValue<string>())];
         }
     }
 

@@ -124,7 +124,7 @@ public sealed class ExportService(IDocumentStore store, IOptions<AdminToolsOptio
                 yield break;
             }
 
-            after = [JsonSerializer.SerializeToElement(page[^1][SystemFields.Id]!.GetValue<string>())];
+            after = [ScalarJson.Element(page[^1][SystemFields.Id]!.GetValue<string>())];
         }
     }
 }

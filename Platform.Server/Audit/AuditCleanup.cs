@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Platform.Server.Common;
 using Platform.Server.Storage;
@@ -15,7 +14,7 @@ internal sealed class AuditCleanup(IDocumentStore store, IOptions<AuditOptions> 
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
     {
         var before = Timestamps.Format(time.GetUtcNow() - options.Value.Retention);
-        var filter = new FieldNode(AuditLog.AtField, FieldOperator.Lt, JsonSerializer.SerializeToElement(before));
+        var filter = new FieldNode(AuditLog.AtField, FieldOperator.Lt, ScalarJson.Element(before));
         var removed = 0;
         while (true)
         {

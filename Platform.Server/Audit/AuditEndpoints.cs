@@ -85,5 +85,5 @@ public static class AuditEndpoints
         });
     }
 
-    private static FieldNode Eq(string path, string value) => new(path, FieldOperator.Eq, JsonSerializer.SerializeToElement(value));
+    private static FieldNode Eq(string path, string value) => new(path, FieldOperator.Eq, ScalarJson.Element(value));
 }

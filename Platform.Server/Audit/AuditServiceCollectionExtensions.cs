@@ -10,7 +10,7 @@ public static class AuditServiceCollectionExtensions
     public static IServiceCollection AddBaasAudit(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateWith(new AuditOptionsValidator()).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IAuditLog, AuditLog>();
         services.AddStartupTask<AuditInitializer>();

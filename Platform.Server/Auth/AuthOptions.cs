@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Auth;
 
@@ -43,3 +44,7 @@ public sealed class AuthOptions
     [Range(1_000, 10_000_000)]
     public int CacheEntries { get; set; } = 50_000;
 }
+
+/// <summary>Checks <see cref="AuthOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class AuthOptionsValidator : IValidateOptions<AuthOptions>;

@@ -22,7 +22,7 @@ public static class AuthServiceCollectionExtensions
 
         services.AddOptions<AuthOptions>()
             .Bind(configuration.GetSection(AuthOptions.Section))
-            .ValidateDataAnnotations()
+            .ValidateWith(new AuthOptionsValidator())
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMemoryCache();

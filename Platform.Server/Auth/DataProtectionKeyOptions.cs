@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Auth;
 
@@ -44,3 +45,7 @@ public sealed class DataProtectionKeyOptions : IValidatableObject
         }
     }
 }
+
+/// <summary>Checks <see cref="DataProtectionKeyOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class DataProtectionKeyOptionsValidator : IValidateOptions<DataProtectionKeyOptions>;

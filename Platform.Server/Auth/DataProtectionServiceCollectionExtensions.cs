@@ -20,7 +20,7 @@ public static class DataProtectionServiceCollectionExtensions
         ArgumentException.ThrowIfNullOrEmpty(dataDir);
         services.AddOptions<DataProtectionKeyOptions>()
             .BindConfiguration(DataProtectionKeyOptions.Section)
-            .ValidateDataAnnotations()
+            .ValidateWith(new DataProtectionKeyOptionsValidator())
             .ValidateOnStart();
         var dataProtection = services.AddDataProtection().SetApplicationName("Baas");
         if (string.IsNullOrWhiteSpace(configuration[$"{DataProtectionKeyOptions.Section}:{nameof(DataProtectionKeyOptions.Key)}"]))

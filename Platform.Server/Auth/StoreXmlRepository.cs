@@ -58,7 +58,7 @@ internal sealed class StoreXmlRepository(IDocumentStore store, IOptions<DataProt
                 return elements;
             }
 
-            after = [JsonSerializer.SerializeToElement(page[^1][SystemFields.Id]!.GetValue<string>())];
+            after = [ScalarJson.Element(page[^1][SystemFields.Id]!.GetValue<string>())];
         }
     }
 

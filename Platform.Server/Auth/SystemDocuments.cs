@@ -52,7 +52,7 @@ internal static class SystemDocuments
 
     /// <summary>A query for at most <paramref name="limit"/> documents whose top-level <paramref name="field"/> equals <paramref name="value"/>.</summary>
     public static DocumentQuery WhereEquals(string field, string value, int limit = 1) =>
-        new(new FieldNode(field, FieldOperator.Eq, JsonSerializer.SerializeToElement(value)), [new SortField(SystemFields.Id)], limit);
+        new(new FieldNode(field, FieldOperator.Eq, ScalarJson.Element(value)), [new SortField(SystemFields.Id)], limit);
 
     /// <summary>The stored <c>_version</c>, whichever integer type the node holds (parsed JSON or a value set in memory).</summary>
     public static long GetVersion(JsonObject document) => document[SystemFields.Version] switch

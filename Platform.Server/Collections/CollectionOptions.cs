@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Collections;
 
@@ -29,3 +30,7 @@ public sealed class CollectionOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan DefinitionCacheTime { get; set; } = TimeSpan.FromSeconds(5);
 }
+
+/// <summary>Checks <see cref="CollectionOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class CollectionOptionsValidator : IValidateOptions<CollectionOptions>;

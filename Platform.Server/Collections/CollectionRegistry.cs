@@ -64,7 +64,7 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
                 return result;
             }
 
-            after = [JsonSerializer.SerializeToElement(page[^1][SystemFields.Id]!.GetValue<string>())];
+            after = [ScalarJson.Element(page[^1][SystemFields.Id]!.GetValue<string>())];
         }
     }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Common;
 
@@ -23,3 +24,7 @@ public sealed class RequestBodyLimits
     [Range(1024, 64 * 1024 * 1024)]
     public long AdminMaxBytes { get; set; } = 1024 * 1024;
 }
+
+/// <summary>Checks <see cref="RequestBodyLimits"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class RequestBodyLimitsValidator : IValidateOptions<RequestBodyLimits>;

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Documents;
 
@@ -23,3 +24,7 @@ public sealed class BatchOptions
     [Range(0, 1L << 30)]
     public long MaxResponseBytes { get; set; } = 16 * 1024 * 1024;
 }
+
+/// <summary>Checks <see cref="BatchOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class BatchOptionsValidator : IValidateOptions<BatchOptions>;

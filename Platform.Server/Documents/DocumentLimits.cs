@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Documents;
 
@@ -26,3 +27,7 @@ public sealed class DocumentLimits
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan SchemaTimeout { get; set; } = DefaultSchemaTimeout;
 }
+
+/// <summary>Checks <see cref="DocumentLimits"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class DocumentLimitsValidator : IValidateOptions<DocumentLimits>;

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Documents;
 
@@ -46,3 +47,7 @@ public sealed class QueryOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(1);
 }
+
+/// <summary>Checks <see cref="QueryOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class QueryOptionsValidator : IValidateOptions<QueryOptions>;

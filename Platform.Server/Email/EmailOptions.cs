@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Email;
 
@@ -78,3 +79,11 @@ public sealed class SmtpOptions : IValidatableObject
         }
     }
 }
+
+/// <summary>Checks <see cref="EmailOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class EmailOptionsValidator : IValidateOptions<EmailOptions>;
+
+/// <summary>Checks <see cref="SmtpOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class SmtpOptionsValidator : IValidateOptions<SmtpOptions>;

@@ -70,7 +70,7 @@ public sealed class EmailOutbox(IDocumentStore store, IOptions<EmailOptions> opt
                 MatchAllNode.Instance,
                 [new SortField(SystemFields.Id, Descending: true)],
                 limit + 1,
-                cursor is null ? null : [JsonSerializer.SerializeToElement(cursor)]),
+                cursor is null ? null : [ScalarJson.Element(cursor)]),
             cancellationToken);
         var items = documents.Take(limit).Select(ToItem).ToList();
         return new OutboxPage(items, documents.Count > limit ? items[^1].Id : null);

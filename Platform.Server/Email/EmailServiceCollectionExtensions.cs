@@ -17,11 +17,11 @@ public static class EmailServiceCollectionExtensions
 
         services.AddOptions<EmailOptions>()
             .Bind(configuration.GetSection(EmailOptions.Section))
-            .ValidateDataAnnotations()
+            .ValidateWith(new EmailOptionsValidator())
             .ValidateOnStart();
         services.AddOptions<SmtpOptions>()
             .Bind(configuration.GetSection(SmtpOptions.Section))
-            .ValidateDataAnnotations()
+            .ValidateWith(new SmtpOptionsValidator())
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<EmailOutbox>();

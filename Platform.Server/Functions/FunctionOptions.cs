@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Functions;
 
@@ -123,3 +124,7 @@ public sealed class FunctionOptions : IValidatableObject
         }
     }
 }
+
+/// <summary>Checks <see cref="FunctionOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class FunctionOptionsValidator : IValidateOptions<FunctionOptions>;

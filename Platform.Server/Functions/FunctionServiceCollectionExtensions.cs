@@ -2,6 +2,7 @@ using Platform.Server.Functions.Definitions;
 using Platform.Server.Functions.Runtime;
 using Platform.Server.Functions.Schedules;
 using Platform.Server.Functions.Triggers;
+using Platform.Server.Hosting;
 
 namespace Platform.Server.Functions;
 
@@ -12,7 +13,7 @@ public static class FunctionServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<FunctionOptions>().BindConfiguration(FunctionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FunctionOptions>().BindConfiguration(FunctionOptions.Section).ValidateWith(new FunctionOptionsValidator()).ValidateOnStart();
         services.AddFunctionApi();
         services.AddFunctionRuntime();
         services.AddFunctionAfterTriggers();

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Hosting;
 
@@ -14,3 +15,7 @@ public sealed class BaasOptions
     /// <summary>The data dir as a full path.</summary>
     public string DataDirFullPath => Path.GetFullPath(DataDir);
 }
+
+/// <summary>Checks <see cref="BaasOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class BaasOptionsValidator : IValidateOptions<BaasOptions>;

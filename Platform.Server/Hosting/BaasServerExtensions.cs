@@ -37,9 +37,9 @@ public static class BaasServerExtensions
         builder.UseBaasDashboardAssets();
         builder.UseBaasSafeLogging();
         var services = builder.Services;
-        services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RequestBodyLimits>().BindConfiguration(RequestBodyLimits.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RequestHeadLimits>().BindConfiguration(RequestHeadLimits.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<BaasOptions>().BindConfiguration(BaasOptions.Section).ValidateWith(new BaasOptionsValidator()).ValidateOnStart();
+        services.AddOptions<RequestBodyLimits>().BindConfiguration(RequestBodyLimits.Section).ValidateWith(new RequestBodyLimitsValidator()).ValidateOnStart();
+        services.AddOptions<RequestHeadLimits>().BindConfiguration(RequestHeadLimits.Section).ValidateWith(new RequestHeadLimitsValidator()).ValidateOnStart();
         services.AddSingleton<IConfigureOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>, RequestHeadLimitsSetup>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemCodes.AddDefaultCode);
@@ -59,7 +59,7 @@ public static class BaasServerExtensions
             .AddCheck<DrainingHealthCheck>("draining", tags: ["ready"]);
 
         // SIGTERM drains (docs/deployment.md): the grace period is the host's shutdown timeout.
-        services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateWith(new ShutdownOptionsValidator()).ValidateOnStart();
         services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = shutdown.Value.GracePeriod);
 
         services.AddBaasStorage(builder.Configuration);

@@ -43,7 +43,7 @@ public static partial class ConfigurationCheck
                 var section = validation.OptionsType.GetField("Section", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as string;
                 foreach (var message in validation.Failures)
                 {
-                    yield return "Invalid configuration: " + Line(section, message);
+                    yield return "Invalid configuration: " + Line(section, validation.OptionsType, message);
                 }
             }
             else
@@ -54,25 +54,46 @@ public static partial class ConfigurationCheck
         }
     }
 
-    private static string Line(string? section, string message)
+    private static string Line(string? section, Type optionsType, string message)
     {
         // DataAnnotations: "DataAnnotation validation failed for 'XOptions' members: 'Key' with the error: 'rule'."
         var annotated = AnnotationFailure().Match(message);
         if (annotated.Success)
         {
-            var keys = annotated.Groups["members"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            var key = string.Join(", ", keys.Select(k => section is null ? k : $"{section}:{k}"));
-            return $"{key}: {OneLine(annotated.Groups["rule"].Value)}";
+            return KeyLine(section, annotated.Groups["members"].Value, annotated.Groups["rule"].Value);
         }
 
         // A validator that names the full key itself ("Baas:Documents:MaxBytes: ...") is printed as it is.
-        return (section is null || message.StartsWith(section + ":", StringComparison.Ordinal) ? string.Empty : section + ": ") + OneLine(message);
+        if (section is null || message.StartsWith(section + ":", StringComparison.Ordinal))
+        {
+            return OneLine(message);
+        }
+
+        // The generated validators (OptionsValidation): "Key: rule", whose rule names the member as "XOptions.Key" (the
+        // generator's display name): written as the reflection-based check wrote it, "The field Key must be ...".
+        var generated = GeneratedFailure().Match(message);
+        if (generated.Success)
+        {
+            return KeyLine(section, generated.Groups["members"].Value, generated.Groups["rule"].Value.Replace(optionsType.Name + ".", string.Empty, StringComparison.Ordinal));
+        }
+
+        return section + ": " + OneLine(message);
+    }
+
+    private static string KeyLine(string? section, string members, string rule)
+    {
+        var keys = members.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var key = string.Join(", ", keys.Select(k => section is null ? k : $"{section}:{k}"));
+        return $"{key}: {OneLine(rule)}";
     }
 
     private static string OneLine(string text) => WhiteSpace().Replace(text, " ").Trim();
 
     [GeneratedRegex(@"members: '(?<members>[^']*)' with the error: '(?<rule>.*)'\.?$", RegexOptions.Singleline | RegexOptions.CultureInvariant)]
     private static partial Regex AnnotationFailure();
+
+    [GeneratedRegex(@"^(?<members>[A-Za-z0-9_:.]+(?:, [A-Za-z0-9_:.]+)*): (?<rule>.*)$", RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex GeneratedFailure();
 
     [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant)]
     private static partial Regex WhiteSpace();

@@ -71,7 +71,7 @@ internal static class CrossOrigin
 
     public static IServiceCollection AddBaasCors(this IServiceCollection services)
     {
-        services.AddOptions<CrossOriginOptions>().BindConfiguration(CrossOriginOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<CrossOriginOptions>().BindConfiguration(CrossOriginOptions.Section).ValidateWith(new CrossOriginOptionsValidator()).ValidateOnStart();
         services.AddCors();
         services.AddOptions<CorsOptions>().Configure<IOptions<CrossOriginOptions>>((cors, settings) =>
             cors.AddPolicy(Policy, policy => Build(policy, settings.Value)));
@@ -113,3 +113,7 @@ internal static class CrossOrigin
         }
     }
 }
+
+/// <summary>Checks <see cref="CrossOriginOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class CrossOriginOptionsValidator : IValidateOptions<CrossOriginOptions>;

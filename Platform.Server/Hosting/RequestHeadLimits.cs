@@ -102,3 +102,7 @@ internal static class RequestHeadLimitsMiddleware
         return ProblemWriter.WriteAsync(context, problem);
     }
 }
+
+/// <summary>Checks <see cref="RequestHeadLimits"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class RequestHeadLimitsValidator : IValidateOptions<RequestHeadLimits>;

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Hosting;
 
@@ -31,3 +32,7 @@ public sealed class ShutdownOptions : IValidatableObject
         }
     }
 }
+
+/// <summary>Checks <see cref="ShutdownOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class ShutdownOptionsValidator : IValidateOptions<ShutdownOptions>;

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Memory;
 
@@ -25,3 +26,7 @@ public sealed class MemoryOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan IdleDelay { get; set; } = TimeSpan.FromSeconds(5);
 }
+
+/// <summary>Checks <see cref="MemoryOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class MemoryOptionsValidator : IValidateOptions<MemoryOptions>;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Server.Hosting;
 
 namespace Platform.Server.Memory;
 
@@ -8,7 +9,7 @@ internal static class MemoryServiceCollectionExtensions
     public static IServiceCollection AddBaasMemory(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<MemoryOptions>().BindConfiguration(MemoryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MemoryOptions>().BindConfiguration(MemoryOptions.Section).ValidateWith(new MemoryOptionsValidator()).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RequestActivity>();
         services.TryAddSingleton<IMemoryTrimmer, ProcessMemoryTrimmer>();

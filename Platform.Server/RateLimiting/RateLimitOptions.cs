@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.RateLimiting;
 
@@ -32,3 +33,7 @@ public static class RateLimitPolicies
     /// </summary>
     public const string Auth = "baas:auth";
 }
+
+/// <summary>Checks <see cref="RateLimitOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class RateLimitOptionsValidator : IValidateOptions<RateLimitOptions>;

@@ -22,7 +22,7 @@ public static class RateLimitingServiceCollectionExtensions
 
         services.AddOptions<RateLimitOptions>()
             .Bind(configuration.GetSection(RateLimitOptions.Section))
-            .ValidateDataAnnotations()
+            .ValidateWith(new RateLimitOptionsValidator())
             .ValidateOnStart();
         services.AddMetrics();
         services.TryAddSingleton<RateLimitMetrics>();

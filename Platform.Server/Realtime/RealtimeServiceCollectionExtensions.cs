@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Platform.Server.Auth;
+using Platform.Server.Hosting;
 
 namespace Platform.Server.Realtime;
 
@@ -25,7 +26,7 @@ public static class RealtimeServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<RealtimeOptions>()
             .Bind(configuration.GetSection(RealtimeOptions.Section))
-            .ValidateDataAnnotations()
+            .ValidateWith(new RealtimeOptionsValidator())
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();

@@ -44,7 +44,7 @@ internal sealed class SubscriptionPlanner(
 
         if (id is not null)
         {
-            filter = And(filter, new FieldNode(SystemFields.Id, FieldOperator.Eq, JsonSerializer.SerializeToElement(id)));
+            filter = And(filter, new FieldNode(SystemFields.Id, FieldOperator.Eq, ScalarJson.Element(id)));
         }
 
         if (caller.Privileged)

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Storage;
 
@@ -86,8 +87,11 @@ public sealed class StorageOptions : IValidatableObject
     [Range(1, 100_000)]
     public int SqliteGroupCommitMaxOperations { get; set; } = 256;
 
+    // Checked by Validate below (MongoStorageOptions.Validate names the full keys); not [ValidateObjectMembers].
+#pragma warning disable SYSLIB1212
     /// <summary><c>Baas:Storage:Mongo</c>: durability of MongoDB writes (write concern) and the matching read concern.</summary>
     public MongoStorageOptions Mongo { get; set; } = new();
+#pragma warning restore SYSLIB1212
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -104,3 +108,7 @@ public sealed class StorageOptions : IValidatableObject
         }
     }
 }
+
+/// <summary>Checks <see cref="StorageOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class StorageOptionsValidator : IValidateOptions<StorageOptions>;

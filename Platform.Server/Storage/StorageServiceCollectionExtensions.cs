@@ -23,11 +23,11 @@ public static class StorageServiceCollectionExtensions
 
         services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.Section)
-            .ValidateDataAnnotations()
+            .ValidateWith(new StorageOptionsValidator())
             .ValidateOnStart();
         services.AddOptions<ChangeFeedOptions>()
             .BindConfiguration(ChangeFeedOptions.Section)
-            .ValidateDataAnnotations()
+            .ValidateWith(new ChangeFeedOptionsValidator())
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();

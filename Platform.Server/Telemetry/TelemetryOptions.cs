@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Telemetry;
 
@@ -67,3 +68,7 @@ public enum OtlpProtocol
     /// <summary>Protobuf over HTTP, port 4318.</summary>
     HttpProtobuf,
 }
+
+/// <summary>Checks <see cref="TelemetryOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class TelemetryOptionsValidator : IValidateOptions<TelemetryOptions>;

@@ -7,6 +7,7 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Platform.Server.Auth;
 using Platform.Server.Common;
+using Platform.Server.Hosting;
 using Platform.Server.Storage;
 
 namespace Platform.Server.Telemetry;
@@ -42,7 +43,7 @@ public static class TelemetryServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateWith(new TelemetryOptionsValidator()).ValidateOnStart();
 
         // Read here, not from IOptions: which exporters exist is decided while the container is built. A bad value
         // still ends start-up through the validation above.

@@ -29,7 +29,7 @@ internal sealed class SessionCleanup(
         var now = time.GetUtcNow();
         var removed = await DeleteWhereAsync(
             SessionService.RefreshTokensCollection,
-            new FieldNode("expiresAt", FieldOperator.Lt, JsonSerializer.SerializeToElement(Timestamps.Format(now))),
+            new FieldNode("expiresAt", FieldOperator.Lt, ScalarJson.Element(Timestamps.Format(now))),
             cancellationToken);
 
         var endedBefore = now - options.Value.AccessTokenLifetime - BaasTokenService.ClockSkew - TimeSpan.FromMinutes(1);
@@ -37,8 +37,8 @@ internal sealed class SessionCleanup(
             SessionService.SessionsCollection,
             new AndNode(
             [
-                new FieldNode("revoked", FieldOperator.Eq, JsonSerializer.SerializeToElement(true)),
-                new FieldNode("revokedAt", FieldOperator.Lt, JsonSerializer.SerializeToElement(Timestamps.Format(endedBefore))),
+                new FieldNode("revoked", FieldOperator.Eq, ScalarJson.Element(true)),
+                new FieldNode("revokedAt", FieldOperator.Lt, ScalarJson.Element(Timestamps.Format(endedBefore))),
             ]),
             cancellationToken);
         return removed;

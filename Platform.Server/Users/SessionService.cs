@@ -166,8 +166,8 @@ internal sealed class SessionService(
     {
         var filter = new AndNode(
         [
-            new FieldNode("userId", FieldOperator.Eq, JsonSerializer.SerializeToElement(userId)),
-            new FieldNode("revoked", FieldOperator.Eq, JsonSerializer.SerializeToElement(false)),
+            new FieldNode("userId", FieldOperator.Eq, ScalarJson.Element(userId)),
+            new FieldNode("revoked", FieldOperator.Eq, ScalarJson.Element(false)),
         ]);
         IReadOnlyList<JsonElement>? after = null;
         while (true)
@@ -183,7 +183,7 @@ internal sealed class SessionService(
                 return;
             }
 
-            after = [JsonSerializer.SerializeToElement(SystemDocuments.GetString(page[^1], SystemFields.Id))];
+            after = [ScalarJson.Element(SystemDocuments.GetString(page[^1], SystemFields.Id))];
         }
     }
 

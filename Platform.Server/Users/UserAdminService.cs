@@ -34,12 +34,12 @@ internal sealed class UserAdminService(
         {
             filter = new OrNode(
             [
-                new FieldNode(AppUserStore.NormalizedEmailField, FieldOperator.StartsWith, JsonSerializer.SerializeToElement(users.NormalizeEmail(term))),
-                new FieldNode(SystemFields.Id, FieldOperator.Eq, JsonSerializer.SerializeToElement(term)),
+                new FieldNode(AppUserStore.NormalizedEmailField, FieldOperator.StartsWith, ScalarJson.Element(users.NormalizeEmail(term))),
+                new FieldNode(SystemFields.Id, FieldOperator.Eq, ScalarJson.Element(term)),
             ]);
         }
 
-        var after = cursor is null ? null : new[] { JsonSerializer.SerializeToElement(DecodeCursor(cursor)) };
+        var after = cursor is null ? null : new[] { ScalarJson.Element(DecodeCursor(cursor)) };
         var documents = await store.QueryAsync(
             AppUserStore.Collection, new DocumentQuery(filter, [new SortField(SystemFields.Id)], limit + 1, after), cancellationToken);
         var page = documents.Take(limit).Select(AppUserStore.FromDocument).ToList();

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Users;
 
@@ -30,11 +31,17 @@ public sealed class UserAuthOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan SessionCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    // Checked by Validate below, whose failures name the nested key (Password:RequiredLength); not [ValidateObjectMembers].
+#pragma warning disable SYSLIB1212
     /// <summary><c>Baas:Auth:Password</c>: what a new password must have.</summary>
     public UserPasswordOptions Password { get; set; } = new();
+#pragma warning restore SYSLIB1212
 
+    // Checked by Validate below, whose failures name the nested key (Password:RequiredLength); not [ValidateObjectMembers].
+#pragma warning disable SYSLIB1212
     /// <summary><c>Baas:Auth:Lockout</c>: locking an account after repeated wrong passwords.</summary>
     public UserLockoutOptions Lockout { get; set; } = new();
+#pragma warning restore SYSLIB1212
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -88,3 +95,7 @@ public sealed class UserLockoutOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan Duration { get; set; } = TimeSpan.FromMinutes(5);
 }
+
+/// <summary>Checks <see cref="UserAuthOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class UserAuthOptionsValidator : IValidateOptions<UserAuthOptions>;

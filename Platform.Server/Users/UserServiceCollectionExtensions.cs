@@ -28,7 +28,7 @@ public static class UserServiceCollectionExtensions
 
         services.AddOptions<UserAuthOptions>()
             .Bind(configuration.GetSection(UserAuthOptions.Section))
-            .ValidateDataAnnotations()
+            .ValidateWith(new UserAuthOptionsValidator())
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMemoryCache();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Platform.Server.Common;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Filters;
 
@@ -80,7 +81,7 @@ public sealed class FunctionCatalog(IDocumentStore store, IOptions<FunctionOptio
                 break;
             }
 
-            after = [JsonSerializer.SerializeToElement(page[^1][SystemFields.Id]!.GetValue<string>())];
+            after = [ScalarJson.Element(page[^1][SystemFields.Id]!.GetValue<string>())];
         }
 
         if (Interlocked.Read(ref _generation) == generation)
@@ -100,7 +101,7 @@ public sealed class FunctionCatalog(IDocumentStore store, IOptions<FunctionOptio
 
     internal async Task<IReadOnlyList<JsonObject>> ListVersionDocumentsAsync(string name, CancellationToken cancellationToken)
     {
-        var filter = new FieldNode("name", FieldOperator.Eq, JsonSerializer.SerializeToElement(name));
+        var filter = new FieldNode("name", FieldOperator.Eq, ScalarJson.Element(name));
         var sort = new[] { new SortField("version", Descending: true), new SortField(SystemFields.Id) };
         var result = new List<JsonObject>();
         IReadOnlyList<JsonElement>? after = null;
@@ -114,7 +115,7 @@ public sealed class FunctionCatalog(IDocumentStore store, IOptions<FunctionOptio
             }
 
             var last = page[^1];
-            after = [JsonSerializer.SerializeToElement(last["version"]!.GetValue<int>()), JsonSerializer.SerializeToElement(last[SystemFields.Id]!.GetValue<string>())];
+            after = [ScalarJson.Element(last["version"]!.GetValue<int>()), ScalarJson.Element(last[SystemFields.Id]!.GetValue<string>())];
         }
     }
 

@@ -178,7 +178,7 @@ public sealed partial class FunctionSecretStore(
                 return result;
             }
 
-            after = [JsonSerializer.SerializeToElement(page[^1][SystemFields.Id]!.GetValue<string>())];
+            after = [ScalarJson.Element(page[^1][SystemFields.Id]!.GetValue<string>())];
         }
     }
 }

@@ -44,7 +44,7 @@ public sealed class DocumentFunctionRunStorage(IDocumentStore store) : IFunction
     public Task<IReadOnlyList<JsonObject>> NewestAsync(string function, RunStatus status, bool? deadLetter, RunKey? after, int limit, CancellationToken cancellationToken = default) =>
         store.QueryAsync(
             FunctionRunJson.Collection,
-            ListQuery(function, status, deadLetter, limit, after is { } a ? [JsonSerializer.SerializeToElement(a.StartedAt), JsonSerializer.SerializeToElement(a.Id)] : null),
+            ListQuery(function, status, deadLetter, limit, after is { } a ? [ScalarJson.Element(a.StartedAt), ScalarJson.Element(a.Id)] : null),
             cancellationToken);
 
     /// <summary>
@@ -84,7 +84,7 @@ public sealed class DocumentFunctionRunStorage(IDocumentStore store) : IFunction
         var conditions = new List<FilterNode> { Eq("function", function), Eq("status", status.Name()) };
         if (deadLetter is { } d)
         {
-            conditions.Add(new FieldNode("deadLetter", FieldOperator.Eq, JsonSerializer.SerializeToElement(d)));
+            conditions.Add(new FieldNode("deadLetter", FieldOperator.Eq, ScalarJson.Element(d)));
         }
 
         return new DocumentQuery(new AndNode(conditions), NewestFirst, limit, after);
@@ -96,14 +96,14 @@ public sealed class DocumentFunctionRunStorage(IDocumentStore store) : IFunction
             new AndNode([
                 Eq("function", function),
                 Eq("status", status.Name()),
-                new FieldNode("startedAt", FieldOperator.Lt, JsonSerializer.SerializeToElement(Timestamps.Format(cutoff))),
+                new FieldNode("startedAt", FieldOperator.Lt, ScalarJson.Element(Timestamps.Format(cutoff))),
             ]),
             OldestFirst,
             limit);
 
     /// <summary>The first run (in index order) of the first function after <paramref name="after"/>: its name is the next one.</summary>
     internal static DocumentQuery NextFunctionQuery(string? after) =>
-        new(after is null ? MatchAllNode.Instance : new FieldNode("function", FieldOperator.Gt, JsonSerializer.SerializeToElement(after)), ByFunction, 1);
+        new(after is null ? MatchAllNode.Instance : new FieldNode("function", FieldOperator.Gt, ScalarJson.Element(after)), ByFunction, 1);
 
-    private static FieldNode Eq(string path, string value) => new(path, FieldOperator.Eq, JsonSerializer.SerializeToElement(value));
+    private static FieldNode Eq(string path, string value) => new(path, FieldOperator.Eq, ScalarJson.Element(value));
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Functions.Schedules;
 
@@ -44,3 +45,7 @@ public sealed class ScheduleOptions
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan DashboardSessionLifetime { get; set; } = TimeSpan.FromMinutes(30);
 }
+
+/// <summary>Checks <see cref="ScheduleOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class ScheduleOptionsValidator : IValidateOptions<ScheduleOptions>;

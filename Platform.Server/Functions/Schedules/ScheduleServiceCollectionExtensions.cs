@@ -5,6 +5,7 @@ using Hangfire.Common;
 using Hangfire.Server;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Platform.Server.Hosting;
 
 namespace Platform.Server.Functions.Schedules;
 
@@ -20,7 +21,7 @@ public static class ScheduleServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section).ValidateWith(new ScheduleOptionsValidator()).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
 
         // Registered before AddHangfire, whose TryAdd defaults would otherwise read Hangfire's process-wide statics

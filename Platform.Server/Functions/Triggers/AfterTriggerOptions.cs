@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Functions.Triggers;
 
@@ -53,3 +54,7 @@ public sealed class AfterTriggerOptions : IValidatableObject
         }
     }
 }
+
+/// <summary>Checks <see cref="AfterTriggerOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class AfterTriggerOptionsValidator : IValidateOptions<AfterTriggerOptions>;

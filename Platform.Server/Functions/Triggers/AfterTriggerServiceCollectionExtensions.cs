@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Server.Functions.Runs;
+using Platform.Server.Hosting;
 
 namespace Platform.Server.Functions.Triggers;
 
@@ -12,7 +13,7 @@ public static class AfterTriggerServiceCollectionExtensions
     public static IServiceCollection AddFunctionAfterTriggers(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<AfterTriggerOptions>().BindConfiguration(AfterTriggerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AfterTriggerOptions>().BindConfiguration(AfterTriggerOptions.Section).ValidateWith(new AfterTriggerOptionsValidator()).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<FunctionLeases>();
         services.TryAddSingleton<FunctionCheckpoints>();

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Storage.Changes;
 
@@ -29,3 +30,7 @@ public sealed class ChangeFeedOptions
     [Range(1024, 1L << 40)]
     public long MaxBytes { get; set; } = 256L * 1024 * 1024;
 }
+
+/// <summary>Checks <see cref="ChangeFeedOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class ChangeFeedOptionsValidator : IValidateOptions<ChangeFeedOptions>;

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Server.Storage.Filters;
 
@@ -29,3 +30,7 @@ public sealed class FilterLimits
     [Range(1, 100_000)]
     public int MaxArrayValues { get; set; } = 1000;
 }
+
+/// <summary>Checks <see cref="FilterLimits"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>
+[OptionsValidator]
+internal sealed partial class FilterLimitsValidator : IValidateOptions<FilterLimits>;

@@ -133,4 +133,37 @@ public sealed class ConfigurationCheckTests
             ["Invalid configuration: Failed to convert configuration value at 'Baas:Query:MaxLimit' to type 'System.Int32'."],
             ConfigurationCheck.Describe(binding));
     }
+
+    [Fact]
+    public void Describe_WritesTheGeneratedValidatorsFailures_AsTheReflectionBasedCheckDid()
+    {
+        // The options are checked by [OptionsValidator] code ("MaxLimit: The field QueryOptions.MaxLimit must be ...");
+        // the line is the one the reflection-based check gave.
+        var result = new Platform.Server.Documents.QueryOptionsValidator().Validate(null, new Platform.Server.Documents.QueryOptions { MaxLimit = 0 });
+        var failure = new Microsoft.Extensions.Options.OptionsValidationException(string.Empty, typeof(Platform.Server.Documents.QueryOptions), result.Failures);
+
+        Assert.Equal(
+            ["Invalid configuration: Baas:Query:MaxLimit: The field MaxLimit must be between 1 and 10000."],
+            ConfigurationCheck.Describe(failure));
+    }
+
+    [Fact]
+    public void EveryOptionsClass_IsValidatedByGeneratedCode_NotByReflection()
+    {
+        // issue 13, item 5: DataAnnotationValidateOptions reads every property through a reflection-invoke stub that the
+        // JIT compiles at start-up (about 140 before the first 200).
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder();
+        builder.AddBaasServer();
+
+        var validators = builder.Services
+            .Where(d => d.ServiceType.IsGenericType && d.ServiceType.GetGenericTypeDefinition() == typeof(Microsoft.Extensions.Options.IValidateOptions<>))
+            .ToList();
+        Assert.True(validators.Count >= 27, $"{validators.Count} options validators registered");
+        var reflective = validators
+            .Select(d => d.ImplementationType ?? d.ImplementationInstance?.GetType())
+            .Where(t => t is { IsGenericType: true } && t.GetGenericTypeDefinition() == typeof(Microsoft.Extensions.Options.DataAnnotationValidateOptions<>))
+            .Select(t => t!.GetGenericArguments()[0].Name)
+            .ToList();
+        Assert.Empty(reflective);
+    }
 }

@@ -45,19 +45,49 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server on a free loopback port and waits until <c>/health</c> answers.</summary>
-    public static async Task<ServerProcess> StartAsync(string dataDir, IDictionary<string, string>? environment = null, CancellationToken cancellationToken = default)
+    public static Task<ServerProcess> StartAsync(string dataDir, IDictionary<string, string>? environment = null, CancellationToken cancellationToken = default) =>
+        StartAsync(dataDir, environment, runtimeSwitches: null, cancellationToken);
+
+    /// <summary>
+    /// Starts the server with <paramref name="runtimeSwitches"/> added to the <c>configProperties</c> of a copy of its
+    /// <c>runtimeconfig.json</c> (AppContext switches that only the runtime configuration can set), and waits until
+    /// <c>/health</c> answers.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(string dataDir, IDictionary<string, string>? environment, IReadOnlyDictionary<string, bool>? runtimeSwitches, CancellationToken cancellationToken)
     {
         var port = FreePort();
         var serverDll = Path.Combine(AppContext.BaseDirectory, "Platform.Server.dll");
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { serverDll, "--urls", $"http://127.0.0.1:{port}", $"--Baas:DataDir={dataDir}" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        if (runtimeSwitches is not null)
+        {
+            // In the data dir, which the test removes: parallel tests each get their own file.
+            var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Platform.Server.runtimeconfig.json"), cancellationToken))!;
+            var properties = config["runtimeOptions"]!["configProperties"]!.AsObject();
+            foreach (var (name, value) in runtimeSwitches)
+            {
+                properties[name] = value;
+            }
+
+            Directory.CreateDirectory(dataDir);
+            var configFile = Path.Combine(dataDir, "server.runtimeconfig.json");
+            await File.WriteAllTextAsync(configFile, config.ToJsonString(), cancellationToken);
+            start.ArgumentList.Add("exec");
+            start.ArgumentList.Add("--runtimeconfig");
+            start.ArgumentList.Add(configFile);
+        }
+
+        foreach (var argument in (string[])[serverDll, "--urls", $"http://127.0.0.1:{port}", $"--Baas:DataDir={dataDir}"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         start.Environment["Baas__Admin__Email"] = BaasTestServer.AdminEmail;
         start.Environment["Baas__Admin__Password"] = BaasTestServer.AdminPassword;
         start.Environment["Baas__RateLimit__AuthPerMinute"] = "0";
