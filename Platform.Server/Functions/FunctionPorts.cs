@@ -175,7 +175,15 @@ public static class FunctionRunJson
     /// <see cref="ToUtf8Json(FunctionRunRecord, bool)"/> with the start already formatted (<see cref="Common.Timestamps.Format"/>
     /// of <see cref="FunctionRunRecord.StartedAt"/>): a store that also keeps it in a column formats it once.
     /// </summary>
-    public static byte[] ToUtf8Json(FunctionRunRecord run, bool eventDocuments, string startedAt)
+    /// <param name="run">The run.</param>
+    /// <param name="eventDocuments">False to leave the event's documents out (see <see cref="ToUtf8Json(FunctionRunRecord, bool)"/>).</param>
+    /// <param name="startedAt">The run's start, formatted.</param>
+    /// <param name="documentFields">
+    /// False to leave out the system fields other than <c>_id</c> (<c>_version</c>, <c>_createdAt</c>, <c>_updatedAt</c>,
+    /// <c>_createdBy</c>): only a document of the <see cref="Collection"/> needs them; a store that keeps records in a table
+    /// of their own (SQLite) writes about 70 bytes less per record, and <see cref="FromJson"/> reads either.
+    /// </param>
+    public static byte[] ToUtf8Json(FunctionRunRecord run, bool eventDocuments, string startedAt, bool documentFields = true)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(startedAt);
@@ -184,10 +192,14 @@ public static class FunctionRunJson
         {
             writer.WriteStartObject();
             writer.WriteString(Names.Id, run.Id);
-            writer.WriteNumber(Names.SystemVersion, 1L);
-            writer.WriteString(Names.CreatedAt, startedAt);
-            writer.WriteString(Names.UpdatedAt, startedAt);
-            writer.WriteNull(Names.CreatedBy);
+            if (documentFields)
+            {
+                writer.WriteNumber(Names.SystemVersion, 1L);
+                writer.WriteString(Names.CreatedAt, startedAt);
+                writer.WriteString(Names.UpdatedAt, startedAt);
+                writer.WriteNull(Names.CreatedBy);
+            }
+
             writer.WriteString(Names.Function, run.Function);
             writer.WriteNumber(Names.Version, run.Version);
             writer.WriteString(Names.Trigger, TriggerName(run.Trigger));

@@ -1062,6 +1062,9 @@ internal static partial class SqliteStoreLog
     [LoggerMessage(EventId = 2120, Level = LogLevel.Information, Message = "Moved {Count} function run records from {OldTable} to {Table} (once, for a data dir of an earlier version)")]
     public static partial void RunsMoved(ILogger logger, int count, string oldTable, string table);
 
+    [LoggerMessage(EventId = 2121, Level = LogLevel.Information, Message = "Replaced the function runs index {OldIndex} with {Index} (once, for a data dir of an earlier version)")]
+    public static partial void RunsIndexReplaced(ILogger logger, string oldIndex, string index);
+
     [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Opened SQLite store {Path} with {Collections} collections")]
     public static partial void Opened(ILogger logger, string path, int collections);
 

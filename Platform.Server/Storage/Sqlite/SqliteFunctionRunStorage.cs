@@ -7,7 +7,9 @@ namespace Platform.Server.Storage.Sqlite;
 
 /// <summary>
 /// The runs port on SQLite: records in <see cref="SqliteDocumentStore.RunsTable"/>, read by its one plain-column index
-/// <c>(function, status, started_at DESC, id DESC)</c> (<see cref="SqliteDocumentStore.RunsIndex"/>). A record's insert is a
+/// <c>(function, status, started_at, id)</c> (<see cref="SqliteDocumentStore.RunsIndex"/>; newest first is that index walked
+/// backwards). A record's JSON is the collection's document without the system fields a table row does not need
+/// (<see cref="FunctionRunJson.ToUtf8Json(FunctionRunRecord, bool, string, bool)"/>). A record's insert is a
 /// write operation of its own that the store applies in whichever write carries it, so a <c>before</c> trigger's record
 /// still commits with its document or not at all.
 /// </summary>
@@ -39,7 +41,7 @@ public sealed class SqliteFunctionRunStorage(SqliteDocumentStore store) : IFunct
             run.Status.Name(),
             startedAt,
             run.DeadLetter,
-            FunctionRunJson.ToUtf8Json(run, eventDocuments, startedAt));
+            FunctionRunJson.ToUtf8Json(run, eventDocuments, startedAt, documentFields: false));
     }
 
     public async Task<JsonObject?> GetAsync(string id, CancellationToken cancellationToken = default)

@@ -12,7 +12,7 @@ namespace Platform.Server.Tests.Functions;
 
 /// <summary>
 /// Run records on SQLite: a table of their own, <c>baas_function_runs</c>, with one plain-column index
-/// <c>(function, status, started_at DESC, id DESC)</c>; every runs read searches it in order (no table scan, no sort),
+/// <c>(function, status, started_at, id)</c>; every runs read searches it in order (no table scan, no sort),
 /// an older data dir's <c>_function_runs</c> collection is moved into it at start-up, and the reads merged per status
 /// and per function list, find failures and delete old runs as one index per status and function would.
 /// </summary>
@@ -120,7 +120,7 @@ public sealed class FunctionRunIndexTests : IDisposable
 
         Assert.Equal([RunsIndex], Column($"SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{Table}' AND sql IS NOT NULL"));
         Assert.Equal(
-            [$"CREATE INDEX {RunsIndex} ON {Table} (function, status, started_at DESC, id DESC)"],
+            [$"CREATE INDEX {RunsIndex} ON {Table} (function, status, started_at, id)"],
             Column($"SELECT sql FROM sqlite_master WHERE name = '{RunsIndex}'"));
         Assert.Empty(Column($"SELECT name FROM sqlite_master WHERE name = '{OldTable}'"));
     }
@@ -177,6 +177,59 @@ public sealed class FunctionRunIndexTests : IDisposable
     }
 
     [Fact]
+    public async Task Startup_ReplacesAnEarlierVersionsDescendingIndex_AndReadsTheSameRuns()
+    {
+        FunctionRunRecord[] runs =
+        [
+            Run("r-1", "fn", RunStatus.Succeeded, Start),
+            Run("r-2", "fn", RunStatus.Succeeded, Start.AddMinutes(1)),
+            Run("r-3", "fn", RunStatus.Failed, Start.AddMinutes(2)),
+        ];
+        using (var store = await OpenAsync())
+        {
+            await new FunctionCollectionsInitializer(store, new SqliteFunctionRunStorage(store)).RunAsync(Ct);
+            await Runs(store).SaveAsync(runs[0], Ct);
+        }
+
+        // As the previous version left it: its descending index in place of this one.
+        using (var connection = Connect())
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"DROP INDEX {RunsIndex}; CREATE INDEX {SqliteDocumentStore.OldRunsIndex} ON {Table} (function, status, started_at DESC, id DESC)";
+            command.ExecuteNonQuery();
+        }
+
+        using (var store = await OpenAsync())
+        {
+            await new FunctionCollectionsInitializer(store, new SqliteFunctionRunStorage(store)).RunAsync(Ct);
+            var reopened = Runs(store);
+            await reopened.SaveAsync(runs[1], Ct);
+            await reopened.SaveAsync(runs[2], Ct);
+            Assert.Equal(["r-3", "r-2", "r-1"], (await reopened.ListAsync("fn", null, null, 10, null, Ct)).Items.Select(r => r.Id));
+        }
+
+        Assert.Equal([RunsIndex], Column($"SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{Table}' AND sql IS NOT NULL"));
+    }
+
+    [Fact]
+    public async Task ARecordsRow_LeavesOutTheCollectionsSystemFields_AndReadsBackTheSame()
+    {
+        var run = Run("r-1", "fn", RunStatus.Succeeded, Start) with { Result = new System.Text.Json.Nodes.JsonObject { ["data"] = new System.Text.Json.Nodes.JsonObject { ["n"] = 1 } } };
+        using (var store = await OpenAsync())
+        {
+            await new FunctionCollectionsInitializer(store, new SqliteFunctionRunStorage(store)).RunAsync(Ct);
+            var runs = Runs(store);
+            await runs.SaveAsync(run, Ct);
+            var read = await runs.GetAsync("fn", "r-1", Ct);
+            Assert.Equal(FunctionRunJson.ToJson(run).ToJsonString(), FunctionRunJson.ToJson(read!).ToJsonString());
+        }
+
+        var data = System.Text.Json.Nodes.JsonNode.Parse(Assert.Single(Column($"SELECT data FROM {Table}")))!.AsObject();
+        Assert.Equal("r-1", data[SystemFields.Id]!.GetValue<string>());
+        Assert.DoesNotContain(data, p => p.Key is SystemFields.Version or SystemFields.CreatedAt or SystemFields.UpdatedAt or SystemFields.CreatedBy);
+    }
+
+    [Fact]
     public async Task EveryRead_SearchesTheIndex_InOrder_WithoutASort()
     {
         using (var store = await OpenAsync())
@@ -196,8 +249,8 @@ public sealed class FunctionRunIndexTests : IDisposable
         (sql, parameters) = SqliteFunctionRunStorage.NewestRead("fn", RunStatus.Failed, true, after, 51);
         AssertSearchesTheIndex(Plan(sql, parameters), "function=? AND status=? AND (started_at,id)<(?,?)");
 
-        // Retention: the ids from the same index walked backwards, oldest first, without reading a record (covering), then
-        // the rows by their primary key.
+        // Retention: the ids from the same index, oldest first, without reading a record (covering), then the rows by
+        // their primary key.
         var retention = Plan(SqliteDocumentStore.DeleteOldestRunsSql, ["fn", "succeeded", "2026-12-01T12:00:00.000Z", 500]);
         Assert.Contains($"SEARCH {Table} USING COVERING INDEX {RunsIndex} (function=? AND status=? AND started_at<?)", retention, StringComparison.Ordinal);
         Assert.Contains($"sqlite_autoindex_{Table}_1 (id=?)", retention, StringComparison.Ordinal);

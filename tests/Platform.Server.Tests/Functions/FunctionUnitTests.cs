@@ -203,6 +203,17 @@ public sealed class FunctionUnitTests
 
         Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(FunctionRunJson.ToUtf8Json(run)));
         Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(FunctionRunJson.ToUtf8Json(run, eventDocuments: true, Platform.Server.Common.Timestamps.Format(run.StartedAt))));
+
+        // A table row (SQLite) leaves out the collection's system fields but _id, and nothing else.
+        var document = FunctionRunJson.ToDocument(run);
+        foreach (var name in new[] { "_version", "_createdAt", "_updatedAt", "_createdBy" })
+        {
+            document.Remove(name);
+        }
+
+        Assert.Equal(
+            document.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }),
+            System.Text.Encoding.UTF8.GetString(FunctionRunJson.ToUtf8Json(run, eventDocuments: true, Platform.Server.Common.Timestamps.Format(run.StartedAt), documentFields: false)));
     }
 
     [Fact]
