@@ -20,12 +20,25 @@ public class CollectionsService(BaasClient client)
     public virtual Task<CollectionInfo> CreateAsync(string name, CancellationToken cancellationToken = default) =>
         client.Admin.Collections.CreateAsync(new CollectionDefinition { Name = name }, cancellationToken);
 
-    /// <summary>Saves a whole definition (schema, indexes, rules).</summary>
-    public virtual Task<CollectionInfo> SaveAsync(CollectionDefinition definition, CancellationToken cancellationToken = default) =>
-        client.Admin.Collections.UpdateAsync(definition, cancellationToken);
+    /// <summary>
+    /// Saves a whole definition (schema, indexes, rules), only while the stored one is still at <paramref name="expectedVersion"/>
+    /// (the version the page loaded, sent as <c>If-Match</c>), so another admin's save since is not overwritten unseen.
+    /// </summary>
+    /// <param name="definition">The definition to save.</param>
+    /// <param name="expectedVersion">The loaded definition's version; 0 (a server that sent none) saves unconditionally.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="BaasException">412 <c>version_mismatch</c> with <c>currentVersion</c>; 400 naming the field at fault.</exception>
+    public virtual Task<CollectionInfo> SaveAsync(CollectionDefinition definition, long expectedVersion, CancellationToken cancellationToken = default) =>
+        expectedVersion > 0
+            ? client.Admin.Collections.UpdateAsync(definition, expectedVersion, cancellationToken)
+            : client.Admin.Collections.UpdateAsync(definition, cancellationToken);
 
-    public virtual Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) =>
-        client.Admin.Collections.DeleteAsync(name, cancellationToken);
+    /// <summary>Deletes a collection with its documents, only while its definition is still at <paramref name="expectedVersion"/> (0: unconditionally).</summary>
+    /// <exception cref="BaasException">412 <c>version_mismatch</c> when it changed since the page loaded it; nothing is deleted then.</exception>
+    public virtual Task<bool> DeleteAsync(string name, long expectedVersion, CancellationToken cancellationToken = default) =>
+        expectedVersion > 0
+            ? client.Admin.Collections.DeleteAsync(name, expectedVersion, cancellationToken)
+            : client.Admin.Collections.DeleteAsync(name, cancellationToken);
 
     public virtual Task<SchemaCheckResult> CheckSchemaAsync(string name, JsonObject schema, CancellationToken cancellationToken = default) =>
         client.Admin.Collections.CheckSchemaAsync(name, schema, cancellationToken);

@@ -47,6 +47,14 @@ public sealed class CollectionInfo : CollectionDefinition
 
     /// <summary>When the definition last changed.</summary>
     public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>
+    /// The stored definition's version (1 when created, +1 on every save; the server's <c>ETag</c>), to pass as the expected
+    /// version of <see cref="CollectionsAdminClient.UpdateAsync(CollectionDefinition, long, CancellationToken)"/> or
+    /// <see cref="CollectionsAdminClient.DeleteAsync(string, long, CancellationToken)"/>. 0 in
+    /// <see cref="CollectionsAdminClient.ListAsync"/>'s items, which the server answers without versions.
+    /// </summary>
+    public long Version { get; init; }
 }
 
 /// <summary>An index: field paths in order, <c>-</c> prefix for descending, optionally unique.</summary>

@@ -188,7 +188,7 @@ public partial class CollectionsAdminClient
     public virtual async Task<IReadOnlyList<CollectionInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
         var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Get, BaasPaths.AdminCollections), cancellationToken).ConfigureAwait(false);
-        return [.. (response.Body?["items"] as JsonArray ?? []).OfType<JsonObject>().Select(Read)];
+        return [.. (response.Body?["items"] as JsonArray ?? []).OfType<JsonObject>().Select(json => Read(json))];
     }
 
     /// <summary>Reads one collection definition.</summary>
@@ -201,7 +201,7 @@ public partial class CollectionsAdminClient
         try
         {
             var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Get, BaasPaths.AdminCollection(name)), cancellationToken).ConfigureAwait(false);
-            return Read(response.Body as JsonObject ?? []);
+            return Read(response);
         }
         catch (BaasException ex) when (ex.Status == 404)
         {
@@ -218,30 +218,57 @@ public partial class CollectionsAdminClient
     {
         ArgumentNullException.ThrowIfNull(definition);
         var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Post, BaasPaths.AdminCollections, definition.ToJson()), cancellationToken).ConfigureAwait(false);
-        return Read(response.Body as JsonObject ?? []);
+        return Read(response);
     }
 
-    /// <summary>Replaces a collection's definition; indexes are created and dropped to match. Stored documents are not re-validated.</summary>
+    /// <summary>Replaces a collection's definition; indexes are created and dropped to match. Stored documents are not re-validated. The last save wins: see the overload with an expected version.</summary>
     /// <param name="definition">The new definition (its name says which collection).</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The stored definition.</returns>
-    public virtual async Task<CollectionInfo> UpdateAsync(CollectionDefinition definition, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(definition);
-        var response = await _transport.SendAsync(new BaasRequest(HttpMethod.Put, BaasPaths.AdminCollection(definition.Name), definition.ToJson()), cancellationToken).ConfigureAwait(false);
-        return Read(response.Body as JsonObject ?? []);
-    }
+    public virtual Task<CollectionInfo> UpdateAsync(CollectionDefinition definition, CancellationToken cancellationToken = default) =>
+        UpdateCoreAsync(definition, null, cancellationToken);
+
+    /// <summary>
+    /// Replaces a collection's definition only while it is still at <paramref name="expectedVersion"/> (sent as <c>If-Match</c>),
+    /// so a change another admin saved since it was read is not overwritten unseen.
+    /// </summary>
+    /// <param name="definition">The new definition (its name says which collection).</param>
+    /// <param name="expectedVersion">The version the change is based on, usually <see cref="CollectionInfo.Version"/> of the definition read.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The stored definition, with its new version.</returns>
+    /// <exception cref="BaasException">412 <c>version_mismatch</c> when another save came first (the problem's <c>currentVersion</c> says which version is stored; nothing changed).</exception>
+    public virtual Task<CollectionInfo> UpdateAsync(CollectionDefinition definition, long expectedVersion, CancellationToken cancellationToken = default) =>
+        UpdateCoreAsync(definition, expectedVersion, cancellationToken);
 
     /// <summary>Deletes a collection and all its documents.</summary>
     /// <param name="name">The collection name.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>True when it was deleted, false when it was not defined.</returns>
-    public virtual async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    public virtual Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default) =>
+        DeleteCoreAsync(name, null, cancellationToken);
+
+    /// <summary>Deletes a collection and all its documents, only while its definition is still at <paramref name="expectedVersion"/> (sent as <c>If-Match</c>).</summary>
+    /// <param name="name">The collection name.</param>
+    /// <param name="expectedVersion">The version the admin saw, usually <see cref="CollectionInfo.Version"/>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>True when it was deleted, false when it was not defined.</returns>
+    /// <exception cref="BaasException">412 <c>version_mismatch</c> when the definition changed since (with <c>currentVersion</c>; nothing was deleted).</exception>
+    public virtual Task<bool> DeleteAsync(string name, long expectedVersion, CancellationToken cancellationToken = default) =>
+        DeleteCoreAsync(name, expectedVersion, cancellationToken);
+
+    private async Task<CollectionInfo> UpdateCoreAsync(CollectionDefinition definition, long? expectedVersion, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var request = new BaasRequest(HttpMethod.Put, BaasPaths.AdminCollection(definition.Name), definition.ToJson(), expectedVersion);
+        return Read(await _transport.SendAsync(request, cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task<bool> DeleteCoreAsync(string name, long? expectedVersion, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         try
         {
-            await _transport.SendAsync(new BaasRequest(HttpMethod.Delete, BaasPaths.AdminCollection(name)), cancellationToken).ConfigureAwait(false);
+            await _transport.SendAsync(new BaasRequest(HttpMethod.Delete, BaasPaths.AdminCollection(name), IfMatch: expectedVersion), cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (BaasException ex) when (ex.Status == 404)
@@ -250,11 +277,18 @@ public partial class CollectionsAdminClient
         }
     }
 
-    private static CollectionInfo Read(JsonObject json)
+    // A single definition's answer carries its version as the ETag only (the list's items have none).
+    private static CollectionInfo Read(BaasResponse response) =>
+        Read(
+            response.Body as JsonObject ?? [],
+            response.ETag is { } tag && long.TryParse(tag.Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : 0);
+
+    private static CollectionInfo Read(JsonObject json, long version = 0)
     {
         var info = new CollectionInfo
         {
             Name = Json.String(json, "name") ?? string.Empty,
+            Version = version,
             Schema = json["schema"]?.DeepClone() as JsonObject,
             CreatedAt = Json.Time(json, "createdAt") ?? default,
             UpdatedAt = Json.Time(json, "updatedAt") ?? default,

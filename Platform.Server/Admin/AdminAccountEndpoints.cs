@@ -26,6 +26,7 @@ public static class AdminAccountEndpoints
             .WithSummary("Create another admin account");
 
         group.MapPatch("/{id}", PatchAsync)
+            .Accepts<AdminPatchRequest>("application/json")
             .WithName("PatchAdmin")
             .WithSummary("Disable or enable an admin account")
             .WithDescription("Disabling ends the admin's tokens (at once on this node, within Baas:Auth:SessionCheckInterval on others) and refuses its sign-in.");
@@ -42,7 +43,7 @@ public static class AdminAccountEndpoints
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
-        var request = await JsonBody.ReadAuthAsync<AdminCredentialsRequest>(context, cancellationToken);
+        var request = await JsonBody.ReadAuthAsync<AdminCredentialsRequest>(context, ["email", "password"], cancellationToken);
         var email = AdminCredentials.NormalizeEmail(request?.Email);
         var errors = AdminCredentials.Validate(email, request?.Password);
         if (errors.Count > 0)
@@ -65,12 +66,13 @@ public static class AdminAccountEndpoints
 
     internal static async Task<Results<Ok<AdminAccount>, ProblemHttpResult>> PatchAsync(
         string id,
-        AdminPatchRequest? request,
         HttpContext context,
         AdminAccountService accounts,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
+        // Read as the other admin bodies are (size limit, duplicate keys, unknown fields named) rather than by minimal-API binding.
+        var request = await JsonBody.ReadAuthAsync<AdminPatchRequest>(context, ["disabled"], cancellationToken);
         if (request?.Disabled is not { } disabled)
         {
             return AdminProblems.Validation("disabled", "Send { \"disabled\": true } or { \"disabled\": false }.");

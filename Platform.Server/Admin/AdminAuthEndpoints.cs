@@ -58,7 +58,7 @@ public static class AdminAuthEndpoints
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        var request = await JsonBody.ReadAuthAsync<AdminCredentialsRequest>(context, cancellationToken);
+        var request = await JsonBody.ReadAuthAsync<AdminCredentialsRequest>(context, ["email", "password"], cancellationToken);
         if (string.IsNullOrWhiteSpace(request?.Email))
         {
             return AdminProblems.Validation("email", "The email is required.");
@@ -134,7 +134,7 @@ public static class AdminAuthEndpoints
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
-        var request = await JsonBody.ReadAuthAsync<AdminSetupRequest>(context, cancellationToken);
+        var request = await JsonBody.ReadAuthAsync<AdminSetupRequest>(context, ["token", "email", "password"], cancellationToken);
         var email = AdminCredentials.NormalizeEmail(request?.Email);
         var errors = AdminCredentials.Validate(email, request?.Password);
         if (errors.Count > 0)

@@ -38,7 +38,7 @@ public static class ApiKeyEndpoints
         ApiKeyService apiKeys,
         CancellationToken cancellationToken)
     {
-        var request = await JsonBody.ReadAuthAsync<CreateApiKeyRequest>(context, cancellationToken);
+        var request = await JsonBody.ReadAuthAsync<CreateApiKeyRequest>(context, ["name"], cancellationToken);
         var problem = ApiKeyService.ValidateName(request?.Name);
         if (problem is not null)
         {

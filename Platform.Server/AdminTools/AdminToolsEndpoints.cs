@@ -58,7 +58,8 @@ public static class AdminToolsEndpoints
         return group;
     }
 
-    internal static async Task<Ok<SchemaCheckResult>> CheckSchemaAsync(string name, HttpRequest request, CollectionRegistry registry, CollectionTools tools, CancellationToken cancellationToken)
+    internal static async Task<Ok<SchemaCheckResult>> CheckSchemaAsync(
+        string name, HttpRequest request, CollectionRegistry registry, CollectionTools tools, IOptions<CollectionOptions> collectionOptions, CancellationToken cancellationToken)
     {
         var collection = await FindAsync(name, registry, cancellationToken);
         var body = await ReadAsync(request, ["schema"], cancellationToken);
@@ -68,7 +69,7 @@ public static class AdminToolsEndpoints
         }
 
         // Refused as a save of it would be, so the dashboard learns before saving.
-        SchemaKeywords.Check(schema);
+        SchemaKeywords.Check(schema, collectionOptions.Value.MaxSchemaRefs);
         var validator = await SchemaValidator.CompileAsync(schema, cancellationToken);
         return TypedResults.Ok(await tools.CheckSchemaAsync(collection, validator, cancellationToken));
     }

@@ -203,12 +203,12 @@ public sealed class CollectionRegistry(IDocumentStore store, IOptions<Collection
     }
 
     // What only a save refuses is checked first (SchemaKeywords, CheckForSave); a stored definition loads as it was saved.
-    private static Task<SchemaValidator?> CompileForSaveAsync(CollectionDefinition definition, CancellationToken cancellationToken)
+    private Task<SchemaValidator?> CompileForSaveAsync(CollectionDefinition definition, CancellationToken cancellationToken)
     {
         CollectionDefinitionParser.CheckForSave(definition);
         if (definition.Schema is { } schema)
         {
-            SchemaKeywords.Check(schema);
+            SchemaKeywords.Check(schema, options.Value.MaxSchemaRefs);
         }
 
         return CompileAsync(definition, cancellationToken);

@@ -34,10 +34,14 @@ public static class SchemaKeywords
     // Keywords whose value maps names to schemas applied below this value (or, for the definitions, nowhere by themselves).
     private static readonly string[] SchemaMaps = ["properties", "definitions", "$defs"];
 
-    /// <summary>Throws a 400 <c>invalid_schema</c> naming the first keyword of <paramref name="schema"/> that cannot be applied.</summary>
-    public static void Check(JsonObject schema)
+    /// <summary>
+    /// Throws a 400 <c>invalid_schema</c> naming the first keyword of <paramref name="schema"/> that cannot be applied, or
+    /// the first <c>$ref</c> beyond <paramref name="maxRefs"/> (<see cref="CollectionOptions.MaxSchemaRefs"/>).
+    /// </summary>
+    public static void Check(JsonObject schema, int maxRefs)
     {
         ArgumentNullException.ThrowIfNull(schema);
+        CheckReferenceCount(schema, maxRefs);
         var schemas = new Dictionary<JsonObject, SchemaPlace>(ReferenceEqualityComparer.Instance);
         Walk(schema, "schema", schemas);
         CheckReferenceCycles(schema, schemas);
@@ -279,6 +283,49 @@ public static class SchemaKeywords
         }
 
         return node;
+    }
+
+    /// <summary>
+    /// Counts every <c>$ref</c> in the document, reachable or not (the compiler resolves them all), before anything else
+    /// is walked, so a schema made of a huge chain of references is refused before it costs a compile.
+    /// </summary>
+    private static void CheckReferenceCount(JsonObject schema, int maxRefs)
+    {
+        var count = 0;
+        var pending = new Stack<(JsonNode Node, string Path)>();
+        pending.Push((schema, "schema"));
+        while (pending.TryPop(out var item))
+        {
+            switch (item.Node)
+            {
+                case JsonObject json:
+                    // Pushed in reverse, so the document is counted in its own order and the refused $ref is the first beyond.
+                    foreach (var (key, value) in json.Reverse())
+                    {
+                        if (key == "$ref" && value is JsonValue reference && reference.GetValueKind() == JsonValueKind.String && ++count > maxRefs)
+                        {
+                            throw Invalid($"The schema has more than {maxRefs} $ref keywords (Baas:Collections:MaxSchemaRefs): each is resolved whenever the schema is compiled, at every save and every load. Share definitions instead of chaining them.", $"{item.Path}.$ref");
+                        }
+
+                        if (value is JsonObject or JsonArray)
+                        {
+                            pending.Push((value, $"{item.Path}.{key}"));
+                        }
+                    }
+
+                    break;
+                case JsonArray array:
+                    for (var i = array.Count - 1; i >= 0; i--)
+                    {
+                        if (array[i] is { } element and (JsonObject or JsonArray))
+                        {
+                            pending.Push((element, $"{item.Path}[{i}]"));
+                        }
+                    }
+
+                    break;
+            }
+        }
     }
 
     private static InvalidInputException Invalid(string message, string path) => new("invalid_schema", message, path);

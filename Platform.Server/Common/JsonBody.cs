@@ -121,9 +121,28 @@ public static class JsonBody
     /// binding, which reads any size and lets a repeated key silently win). A member of the wrong type is 400
     /// <c>invalid_body</c> naming it.
     /// </summary>
-    public static async Task<T> ReadAsync<T>(HttpRequest request, long maxBytes, int maxDepth, JsonSerializerOptions options, CancellationToken cancellationToken)
+    public static async Task<T> ReadAsync<T>(HttpRequest request, long maxBytes, int maxDepth, JsonSerializerOptions options, CancellationToken cancellationToken) =>
+        Bind<T>(await ReadObjectAsync(request, maxBytes, maxDepth, cancellationToken), options);
+
+    /// <summary>
+    /// Refuses a member not in <paramref name="fields"/> (ordinal): 400 <c>unknown_field</c> naming it, so a misspelt or
+    /// unsupported field is reported instead of ignored as though it had been applied.
+    /// </summary>
+    public static void OnlyFields(JsonObject body, params string[] fields)
     {
-        var body = await ReadObjectAsync(request, maxBytes, maxDepth, cancellationToken);
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(fields);
+        foreach (var (key, _) in body)
+        {
+            if (Array.IndexOf(fields, key) < 0)
+            {
+                throw new InvalidInputException("unknown_field", $"Unknown field '{key}' (allowed: {string.Join(", ", fields)}).", key);
+            }
+        }
+    }
+
+    private static T Bind<T>(JsonObject body, JsonSerializerOptions options)
+    {
         try
         {
             return body.Deserialize<T>(options) ?? throw new InvalidInputException("invalid_body", "The request body must be a JSON object.", "body");
@@ -145,11 +164,15 @@ public static class JsonBody
         return ReadObjectAsync(context.Request, AuthMaxBytes(context), AuthMaxDepth, cancellationToken);
     }
 
-    /// <summary>Binds a credentials-style body (auth and admin endpoints) under <see cref="RequestBodyLimits.AuthMaxBytes"/>.</summary>
-    public static Task<T> ReadAuthAsync<T>(HttpContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// Binds a credentials-style body (auth and admin endpoints) under <see cref="RequestBodyLimits.AuthMaxBytes"/>; a member
+    /// other than <paramref name="fields"/> is 400 <c>unknown_field</c> naming it.
+    /// </summary>
+    public static async Task<T> ReadAuthAsync<T>(HttpContext context, string[] fields, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        return ReadAsync<T>(context.Request, AuthMaxBytes(context), AuthMaxDepth, JsonSerializerOptions.Web, cancellationToken);
+        var body = await ReadAuthObjectAsync(context, cancellationToken);
+        OnlyFields(body, fields);
+        return Bind<T>(body, JsonSerializerOptions.Web);
     }
 
     private static long AuthMaxBytes(HttpContext context) =>

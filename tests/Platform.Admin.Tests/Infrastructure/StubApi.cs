@@ -14,6 +14,22 @@ public sealed class StubApi : HttpMessageHandler
 
     public List<(HttpMethod Method, string PathAndQuery, string? Authorization, string? Body)> Requests { get; } = [];
 
+    /// <summary>The <c>If-Match</c> header of each request, in order (null when it had none).</summary>
+    public List<(HttpMethod Method, string PathAndQuery, string? IfMatch)> IfMatches { get; } = [];
+
+    private readonly Dictionary<string, Func<string>> _etags = new(StringComparer.Ordinal);
+
+    /// <summary>Answers successful calls of this route with an <c>ETag</c> (e.g. a definition's version), asked per call.</summary>
+    public StubApi WithETag(HttpMethod method, string pathAndQuery, Func<string> etag)
+    {
+        lock (_etags)
+        {
+            _etags[method.Method + " " + pathAndQuery] = etag;
+        }
+
+        return this;
+    }
+
     public StubApi On(HttpMethod method, string pathAndQuery, HttpStatusCode status, JsonNode? body = null) =>
         On(method, pathAndQuery, _ => (status, body?.DeepClone()));
 
@@ -54,6 +70,14 @@ public sealed class StubApi : HttpMessageHandler
         return problem;
     }
 
+    /// <summary>The server's 412 for an If-Match that no longer holds, naming the stored version.</summary>
+    public static JsonObject VersionMismatch(long currentVersion)
+    {
+        var problem = Problem(412, "version_mismatch", $"It is at version {currentVersion}; the If-Match precondition did not hold.");
+        problem["currentVersion"] = currentVersion;
+        return problem;
+    }
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var path = request.RequestUri!.PathAndQuery;
@@ -61,6 +85,7 @@ public sealed class StubApi : HttpMessageHandler
         lock (Requests)
         {
             Requests.Add((request.Method, path, request.Headers.Authorization?.ToString(), body));
+            IfMatches.Add((request.Method, path, request.Headers.TryGetValues("If-Match", out var ifMatch) ? string.Join(",", ifMatch) : null));
         }
 
         Func<HttpRequestMessage, Task<(HttpStatusCode Status, JsonNode? Body)>>? answer;
@@ -73,6 +98,17 @@ public sealed class StubApi : HttpMessageHandler
             ? await answer(request)
             : (HttpStatusCode.NotFound, Problem(404, "not_found", $"No stub for {request.Method} {path}."));
         var response = new HttpResponseMessage(status) { RequestMessage = request };
+        Func<string>? etag;
+        lock (_etags)
+        {
+            _etags.TryGetValue(request.Method.Method + " " + path, out etag);
+        }
+
+        if (etag is not null && (int)status < 300)
+        {
+            response.Headers.TryAddWithoutValidation("ETag", etag());
+        }
+
         if (json is not null)
         {
             var mediaType = (int)status >= 400 ? "application/problem+json" : "application/json";

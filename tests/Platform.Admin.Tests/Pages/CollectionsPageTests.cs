@@ -197,4 +197,65 @@ public sealed class CollectionsPageTests : DashboardTestContext
         page.WaitForAssertion(() => Assert.Equal("http://localhost/collections", Navigation.Uri));
         Assert.Single(Api.Requests, r => r.Method == HttpMethod.Delete);
     }
+
+    [Fact]
+    public async Task Rules_SavedAfterAnotherAdminsSave_AreRefused_KeptAsTyped_AndSavedOnTheReloadedVersion()
+    {
+        // Without If-Match the save overwrote the other admin's schema change unseen (the definition was sent whole).
+        await SignInAsync();
+        var version = 3;
+        var theirs = JsonNode.Parse(Todos)!.AsObject();
+        theirs["schema"]!["required"] = new JsonArray("title", "due");
+        var puts = 0;
+        Render<MudPopoverProvider>();
+        Api.On(HttpMethod.Get, "/api/admin/collections/todos", _ => (HttpStatusCode.OK, version == 3 ? JsonNode.Parse(Todos) : theirs.DeepClone()))
+            .WithETag(HttpMethod.Get, "/api/admin/collections/todos", () => $"\"{version}\"")
+            .On(HttpMethod.Put, "/api/admin/collections/todos", request => ++puts == 1
+                ? (HttpStatusCode.PreconditionFailed, StubApi.VersionMismatch(4))
+                : (HttpStatusCode.OK, JsonNode.Parse(request.Content!.ReadAsStringAsync().GetAwaiter().GetResult())))
+            .WithETag(HttpMethod.Put, "/api/admin/collections/todos", () => "\"5\"");
+        var page = Render<CollectionDetail>(p => p.Add(c => c.Name, "todos"));
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=collection-tabs]")));
+        version = 4;
+        page.OpenTab("Rules");
+
+        page.Find("#rule-update").Input("auth != null");
+        page.Find("[data-testid=rules-save]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("changed by someone else since you opened it", page.Find("[data-testid=edit-conflict]").TextContent, StringComparison.Ordinal));
+        Assert.Contains("you opened version 3; it is now at version 4", page.Find("[data-testid=edit-conflict]").TextContent, StringComparison.Ordinal);
+        Assert.Equal("\"3\"", Api.IfMatches.Single(r => r.Method == HttpMethod.Put).IfMatch);
+        Assert.Equal("auth != null", page.Find("#rule-update").GetAttribute("value"));
+
+        page.Find("[data-testid=conflict-reload]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Your edits to the rules are kept", page.Find("[data-testid=edit-conflict-reloaded]").TextContent, StringComparison.Ordinal));
+        Assert.Equal("auth != null", page.Find("#rule-update").GetAttribute("value"));
+        page.Find("[data-testid=rules-save]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(2, Api.IfMatches.Count(r => r.Method == HttpMethod.Put)));
+        Assert.Equal("\"4\"", Api.IfMatches.Last(r => r.Method == HttpMethod.Put).IfMatch);
+        var put = JsonNode.Parse(Api.Requests.Last(r => r.Method == HttpMethod.Put).Body!)!;
+        Assert.Equal("auth != null", put["rules"]!["update"]!.GetValue<string>());
+        Assert.True(JsonNode.DeepEquals(theirs["schema"], put["schema"]), "the other admin's schema is kept: " + put["schema"]);
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=edit-conflict-reloaded]")));
+    }
+
+    [Fact]
+    public async Task Delete_AfterAnotherAdminsSave_IsRefused_AndSaysSo()
+    {
+        await SignInAsync();
+        Api.WithETag(HttpMethod.Get, "/api/admin/collections/todos", () => "\"7\"")
+            .On(HttpMethod.Delete, "/api/admin/collections/todos", HttpStatusCode.PreconditionFailed,
+                StubApi.VersionMismatch(8));
+        var page = RenderTodos();
+        page.OpenTab("Delete");
+
+        page.Find("#delete-confirm").Input("todos");
+        page.Find("[data-testid=delete-collection]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("it is now at version 8", page.Find("[data-testid=edit-conflict]").TextContent, StringComparison.Ordinal));
+        Assert.Equal("\"7\"", Api.IfMatches.Single(r => r.Method == HttpMethod.Delete).IfMatch);
+        Assert.NotEqual("http://localhost/collections", Navigation.Uri);
+    }
 }

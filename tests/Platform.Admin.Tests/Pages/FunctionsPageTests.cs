@@ -304,4 +304,59 @@ public sealed class FunctionsPageTests : DashboardTestContext
         Assert.Null(LineDiff.Compute(old, @new));
         Assert.Equal(3, LineDiff.Compute("same\nsame", "same\nsame\nmore")!.Count);
     }
+
+    [Fact]
+    public async Task Detail_SaveAfterAnotherAdminsSave_IsRefused_KeepsTheCode_AndSavesOnTheReloadedVersion()
+    {
+        // The 412 was shown as the server's bare "precondition did not hold", with no way to the current version.
+        await SignInAsync();
+        var stored = 2;
+        var puts = 0;
+        const string Mine = "export default async function (ctx) {\n  return 'mine';\n}";
+        Api.On(HttpMethod.Get, "/api/admin/functions/hello", _ => (HttpStatusCode.OK, Function(version: stored)))
+            .On(HttpMethod.Put, "/api/admin/functions/hello", _ => ++puts == 1
+                ? (HttpStatusCode.PreconditionFailed, StubApi.VersionMismatch(3))
+                : (HttpStatusCode.OK, Function(version: 4, code: Mine)));
+        var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
+        page.WaitForAssertion(() => Assert.Contains("Version 2", page.Find("[data-testid=function-version]").TextContent, StringComparison.Ordinal));
+        stored = 3;
+
+        page.Find("#function-code").Change(Mine);
+        page.FindAll("button").Single(b => b.TextContent.Trim() == "Save").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("changed by someone else since you opened it", page.Find("[data-testid=edit-conflict]").TextContent, StringComparison.Ordinal));
+        Assert.Contains("you opened version 2; it is now at version 3", page.Find("[data-testid=edit-conflict]").TextContent, StringComparison.Ordinal);
+        Assert.Equal("\"2\"", Api.IfMatches.Single(r => r.Method == HttpMethod.Put).IfMatch);
+        Assert.Equal(Mine, page.Find("#function-code").GetAttribute("value"));
+
+        page.Find("[data-testid=conflict-reload]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Version 3", page.Find("[data-testid=function-version]").TextContent, StringComparison.Ordinal));
+        Assert.Contains("kept in the editor", page.Find("[data-testid=edit-conflict-reloaded]").TextContent, StringComparison.Ordinal);
+        Assert.Equal(Mine, page.Find("#function-code").GetAttribute("value"));
+        page.FindAll("button").Single(b => b.TextContent.Trim() == "Save").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Version 4", page.Find("[data-testid=function-version]").TextContent, StringComparison.Ordinal));
+        Assert.Equal("\"3\"", Api.IfMatches.Last(r => r.Method == HttpMethod.Put).IfMatch);
+        Assert.Empty(page.FindAll("[data-testid=edit-conflict-reloaded]"));
+    }
+
+    [Fact]
+    public async Task Detail_AfterAConflict_DiscardMyEdits_ShowsTheCurrentVersion()
+    {
+        await SignInAsync();
+        var stored = 2;
+        Api.On(HttpMethod.Get, "/api/admin/functions/hello", _ => (HttpStatusCode.OK, Function(version: stored, code: stored == 2 ? Code : "export default async function () { return 'theirs'; }")))
+            .On(HttpMethod.Put, "/api/admin/functions/hello", HttpStatusCode.PreconditionFailed, StubApi.VersionMismatch(3));
+        var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
+        page.WaitForAssertion(() => Assert.Contains("Version 2", page.Find("[data-testid=function-version]").TextContent, StringComparison.Ordinal));
+        stored = 3;
+        page.Find("#function-code").Change("export default async function () { return 'mine'; }");
+        page.FindAll("button").Single(b => b.TextContent.Trim() == "Save").Click();
+        page.WaitForAssertion(() => page.Find("[data-testid=conflict-reload]").Click());
+        page.WaitForAssertion(() => page.Find("[data-testid=conflict-discard]").Click());
+
+        page.WaitForAssertion(() => Assert.Equal("export default async function () { return 'theirs'; }", page.Find("#function-code").GetAttribute("value")));
+        Assert.Empty(page.FindAll("[data-testid=edit-conflict-reloaded]"));
+    }
 }

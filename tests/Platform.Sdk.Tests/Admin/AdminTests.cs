@@ -112,6 +112,37 @@ public sealed class AdminTests(SdkServerFixture fixture) : IClassFixture<SdkServ
     }
 
     [Fact]
+    public async Task Collections_UpdateAndDelete_WithTheVersionRead_AreRefused412_AfterAnotherSave()
+    {
+        // Without an expected version the SDK could not send If-Match: the second admin's save silently replaced the first's.
+        var collections = fixture.Client.Admin.Collections;
+        var name = "edit-" + Guid.NewGuid().ToString("N")[..8];
+        var created = await collections.CreateAsync(new CollectionDefinition { Name = name }, Ct);
+        Assert.Equal(1, created.Version);
+        var opened = await collections.GetAsync(name, Ct);
+        Assert.Equal(1, opened!.Version);
+
+        var first = await collections.UpdateAsync(new CollectionDefinition { Name = name, Rules = { ["get"] = "true" } }, opened.Version, Ct);
+        Assert.Equal(2, first.Version);
+        var stale = await Assert.ThrowsAsync<BaasException>(() => collections.UpdateAsync(new CollectionDefinition { Name = name, Rules = { ["list"] = "true" } }, opened.Version, Ct));
+        Assert.Equal(412, stale.Status);
+        Assert.Equal("version_mismatch", stale.Code);
+        Assert.Equal(2, stale.Problem!["currentVersion"]!.GetValue<long>());
+        var kept = await collections.GetAsync(name, Ct);
+        Assert.Equal("true", kept!.Rules["get"]);
+        Assert.False(kept.Rules.ContainsKey("list"));
+
+        var refused = await Assert.ThrowsAsync<BaasException>(() => collections.DeleteAsync(name, opened.Version, Ct));
+        Assert.Equal(412, refused.Status);
+        Assert.NotNull(await collections.GetAsync(name, Ct));
+
+        // The overloads without a version still save and delete unconditionally, as before.
+        Assert.Equal(3, (await collections.UpdateAsync(new CollectionDefinition { Name = name }, Ct)).Version);
+        Assert.True(await collections.DeleteAsync(name, kept.Version + 1, Ct));
+        Assert.False(await collections.DeleteAsync(name, 1, Ct));
+    }
+
+    [Fact]
     public async Task Collections_BadDefinition_Is400_WithField()
     {
         var ex = await Assert.ThrowsAsync<BaasException>(() => fixture.Client.Admin.Collections.CreateAsync(new CollectionDefinition { Name = "Bad Name" }, Ct));

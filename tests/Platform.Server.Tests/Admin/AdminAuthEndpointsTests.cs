@@ -65,6 +65,18 @@ public class AdminAuthEndpointsTests(AdminServerFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Login_Is400UnknownField_NamingIt()
+    {
+        // As the app users' login: a field the server does not read (here a "remember me") is named, not silently dropped.
+        using var client = Server.CreateClient();
+
+        using var response = await client.PostJsonAsync("/api/admin/auth/login", new { email = BaasTestServer.AdminEmail, password = BaasTestServer.AdminPassword, rememberMe = true });
+
+        var body = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "unknown_field");
+        Assert.Equal("rememberMe", body["field"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Me_ReturnsTheSignedInAdmin()
     {
         using var client = await Server.CreateAdminClientAsync(Ct);

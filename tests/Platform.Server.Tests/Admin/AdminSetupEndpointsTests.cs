@@ -55,6 +55,11 @@ public class AdminSetupEndpointsTests
         var weakBody = await ProblemAssert.IsProblemAsync(weak, HttpStatusCode.BadRequest, "validation_failed");
         Assert.Equal("password", weakBody["field"]!.GetValue<string>());
 
+        // A field setup does not read is named, and the token stays usable.
+        using var extra = await client.PostJsonAsync("/api/admin/setup", new { token, email = "first@test.local", password = "First-Passw0rd", name = "First" });
+        var extraBody = await ProblemAssert.IsProblemAsync(extra, HttpStatusCode.BadRequest, "unknown_field");
+        Assert.Equal("name", extraBody["field"]!.GetValue<string>());
+
         using var created = await client.PostJsonAsync("/api/admin/setup", new { token, email = "First@Test.local", password = "First-Passw0rd" });
         var session = await ProblemAssert.ReadObjectAsync(created, HttpStatusCode.OK);
         Assert.Equal("first@test.local", session["admin"]!["email"]!.GetValue<string>());

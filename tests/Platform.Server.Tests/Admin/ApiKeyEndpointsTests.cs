@@ -61,6 +61,21 @@ public class ApiKeyEndpointsTests(AdminServerFixture fixture) : IClassFixture<Ad
         Assert.Equal("name", body["field"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Create_Is400UnknownField_NamingIt_AndCreatesNoKey()
+    {
+        // Was 201: an admin who sent an expiry got a key that never expires, with nothing saying the field was ignored.
+        using var admin = await Server.CreateAdminClientAsync(Ct);
+        var name = "ci-" + Guid.NewGuid().ToString("N");
+
+        using var response = await admin.PostJsonAsync("/api/admin/apikeys", new { name, expiresAt = "2027-01-01T00:00:00Z" });
+
+        var body = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "unknown_field");
+        Assert.Equal("expiresAt", body["field"]!.GetValue<string>());
+        using var list = await admin.GetAsync("/api/admin/apikeys", Ct);
+        Assert.DoesNotContain((await ProblemAssert.ReadObjectAsync(list, HttpStatusCode.OK))["items"]!.AsArray(), i => i!["name"]!.GetValue<string>() == name);
+    }
+
     [Theory]
     [InlineData("ci\u0000key")]
     [InlineData("ci\nkey")]

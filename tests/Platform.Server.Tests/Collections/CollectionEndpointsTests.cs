@@ -165,6 +165,29 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Create_SchemaWithMoreRefsThanMaxSchemaRefs_Is400NamingTheFirstBeyond_AndOneFewerIsSaved()
+    {
+        // A chain of 20,000 took seconds to compile at every save and every load of the definition; the default limit is 1,000.
+        var ct = TestContext.Current.CancellationToken;
+        var name = "refs" + Guid.NewGuid().ToString("N")[..8];
+        var refused = await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_schema", await fixture.Admin.PostJsonAsync(Base, Chain(name, refs: 1_001)));
+        Assert.Equal("schema.definitions.d999.$ref", refused["field"]!.GetValue<string>());
+        Assert.Contains("Baas:Collections:MaxSchemaRefs", refused["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "collection_not_found", await fixture.Admin.GetAsync($"{Base}/{name}", ct));
+
+        await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Admin.PostJsonAsync(Base, Chain(name, refs: 1_000)));
+        var check = await fixture.Admin.PostJsonAsync($"{Base}/{name}/schema/check", "{\"schema\":" + System.Text.Json.Nodes.JsonNode.Parse(Chain(name, refs: 1_001))!["schema"]!.ToJsonString() + "}");
+        Assert.Equal("schema.definitions.d999.$ref", (await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_schema", check))["field"]!.GetValue<string>());
+    }
+
+    // properties.a refers to d0, and d0 .. d(refs-2) each to the next: refs $ref keywords in document order.
+    private static string Chain(string name, int refs)
+    {
+        var definitions = string.Join(",", Enumerable.Range(0, refs).Select(i => i < refs - 1 ? $"\"d{i}\":{{\"$ref\":\"#/definitions/d{i + 1}\"}}" : $"\"d{i}\":{{\"type\":\"string\"}}"));
+        return $"{{\"name\":\"{name}\",\"schema\":{{\"type\":\"object\",\"properties\":{{\"a\":{{\"$ref\":\"#/definitions/d0\"}}}},\"definitions\":{{{definitions}}}}}}}";
+    }
+
+    [Fact]
     public async Task Create_SchemaThatRecursesThroughAValue_OrNamesPropertiesLikeKeywords_IsSavedAndApplied()
     {
         var name = "tree" + Guid.NewGuid().ToString("N")[..8];
