@@ -27,7 +27,6 @@ public static class AdminServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICallerSessionCheck, AdminSessionGuard>(sp => sp.GetRequiredService<AdminSessionGuard>()));
         services.TryAddSingleton<AdminSetup>();
         services.AddStartupTask<AdminSeeder>();
-        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
         return services;
     }
 
