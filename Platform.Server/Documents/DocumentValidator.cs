@@ -163,6 +163,12 @@ public sealed class DocumentValidator(IOptions<DocumentLimits> options)
     /// </summary>
     private static string? InvisibleCharacterProblem(string name)
     {
+        // Every Cf character is outside ASCII, and nearly every name is ASCII: one vectorized check instead of a rune walk.
+        if (Ascii.IsValid(name))
+        {
+            return null;
+        }
+
         foreach (var rune in name.EnumerateRunes())
         {
             if (Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format)
