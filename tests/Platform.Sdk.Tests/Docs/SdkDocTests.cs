@@ -275,21 +275,6 @@ public sealed partial class SdkDocTests(SdkServerFixture fixture) : IClassFixtur
         Assert.Equal(["editor", "moderator"], Assert.Single(page.Items).Roles);
         Assert.Contains("bob@example.com", emails);
         Assert.True(removed);
-
-        // <doc:definitionversion>
-        CollectionInfo? definition = await backend.Admin.Collections.GetAsync("todos");
-        definition!.Rules["delete"] = "auth != null";
-        try
-        {
-            definition = await backend.Admin.Collections.UpdateAsync(definition, definition.Version);
-        }
-        catch (BaasException ex) when (ex.Code == "version_mismatch")
-        {
-            // Another admin saved meanwhile (ex.Problem["currentVersion"]): read it again and redo the change.
-        }
-        // </doc:definitionversion>
-        Assert.Equal("auth != null", (await backend.Admin.Collections.GetAsync("todos"))!.Rules["delete"]);
-        Assert.Equal(definition.Version, (await backend.Admin.Collections.GetAsync("todos"))!.Version);
     }
 
     [Fact]
