@@ -177,6 +177,10 @@ public sealed class RealtimeFakeFeedTests
         var received = 0;
         await using var connection = new HubConnectionBuilder()
             .WithUrl(new Uri(server.HubUrl + "?apikey=" + server.ApiKey), HttpTransportType.WebSockets)
+            // The blocked receive loop below reads no message, so after the client's server timeout (30 s) the client
+            // would close the connection itself; on a loaded machine the overflow can take longer than that to come, and
+            // a closed connection is never counted as an overflow (seen once in CI: the wait ran out after 2 min).
+            .WithServerTimeout(TimeSpan.FromMinutes(3))
             .Build();
         var client = new HubClient(connection);
         // The first event blocks the client's receive loop: from then on it reads nothing.
