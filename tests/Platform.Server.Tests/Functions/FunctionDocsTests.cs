@@ -15,7 +15,7 @@ public sealed partial class FunctionDocsTests(ServerFixture fixture) : IClassFix
     public static TheoryData<string, string> Definitions()
     {
         var data = new TheoryData<string, string>();
-        var docs = Path.Combine(RepositoryRoot(), "docs");
+        var docs = Path.Combine(RepositoryFiles.Root(), "docs");
         foreach (var file in Directory.GetFiles(docs, "functions*.md").Order(StringComparer.Ordinal))
         {
             foreach (Match block in JsonBlock().Matches(File.ReadAllText(file)))
@@ -57,18 +57,6 @@ public sealed partial class FunctionDocsTests(ServerFixture fixture) : IClassFix
         {
             return null;
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Baas.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
-        return directory.FullName;
     }
 
     [GeneratedRegex("```json\\n(.*?)```", RegexOptions.Singleline)]

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Platform.Server.Hosting;
+using Platform.Server.Tests.Infrastructure;
 
 namespace Platform.Server.Tests.Hosting;
 
@@ -134,7 +135,7 @@ public sealed partial class ConfigurationDocsTests
     private static IEnumerable<Row> DocumentedRows()
     {
         var settings = Settings().Keys.ToList();
-        var root = RepositoryRoot();
+        var root = RepositoryFiles.Root();
         var files = new[] { Path.Combine(root, "README.md") }.Concat(Directory.GetFiles(Path.Combine(root, "docs"), "*.md"));
         foreach (var file in files)
         {
@@ -193,18 +194,6 @@ public sealed partial class ConfigurationDocsTests
                 yield return new Row(Path.GetFileName(file), keys, defaults);
             }
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Baas.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
-        return directory.FullName;
     }
 
     [GeneratedRegex("`([^`]+)`")]

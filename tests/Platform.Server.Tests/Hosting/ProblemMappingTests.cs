@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Platform.Server.Common;
 using Platform.Server.Functions;
 using Platform.Server.Hosting;
+using Platform.Server.Tests.Infrastructure;
 
 namespace Platform.Server.Tests.Hosting;
 
@@ -88,7 +89,7 @@ public sealed partial class ProblemMappingTests
     [Fact]
     public void NoCodeOutsideTheMapping_ChoosesAnErrorStatus()
     {
-        var root = Path.Combine(RepositoryRoot(), "Platform.Server");
+        var root = Path.Combine(RepositoryFiles.Root(), "Platform.Server");
         var offenders = new List<string>();
         foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
         {
@@ -127,16 +128,4 @@ public sealed partial class ProblemMappingTests
     [GeneratedRegex(@"Exception\(\s*[45]\d\d\s*,")]
     private static partial Regex ExceptionFromLiteral();
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Baas.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Baas.sln not found above the test binaries.");
-    }
 }

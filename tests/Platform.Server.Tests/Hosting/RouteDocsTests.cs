@@ -20,7 +20,7 @@ public sealed class RouteDocsTests(ServerFixture fixture) : IClassFixture<Server
             .Select(p => p.Key).ToList();
         Assert.True(paths.Count >= 40, $"Only {paths.Count} paths in the OpenAPI document.");
 
-        var root = RepositoryRoot();
+        var root = RepositoryFiles.Root();
         var docs = string.Join('\n', new[] { Path.Combine(root, "README.md") }.Concat(Directory.GetFiles(Path.Combine(root, "docs"), "*.md")).Select(File.ReadAllText));
         var missing = paths.Where(path => !Regex.IsMatch(docs, Pattern(path))).Order(StringComparer.Ordinal).ToList();
 
@@ -31,15 +31,4 @@ public sealed class RouteDocsTests(ServerFixture fixture) : IClassFixture<Server
     private static string Pattern(string path) =>
         string.Join("\\{[^}/]+\\}", Regex.Split(path, "\\{[^}]+\\}").Select(Regex.Escape)) + "(?![A-Za-z0-9_/-]*[A-Za-z0-9_])";
 
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Baas.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
-        return directory.FullName;
-    }
 }

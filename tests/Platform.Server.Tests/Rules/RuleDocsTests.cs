@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Platform.Server.Common;
 using Platform.Server.Rules;
+using Platform.Server.Tests.Infrastructure;
 
 namespace Platform.Server.Tests.Rules;
 
@@ -11,7 +12,7 @@ public sealed class RuleDocsTests
     {
         var data = new TheoryData<string, string, bool>();
         string? info = null;
-        foreach (var line in File.ReadAllLines(Path.Combine(RepositoryRoot(), "docs", "rules.md")))
+        foreach (var line in File.ReadAllLines(Path.Combine(RepositoryFiles.Root(), "docs", "rules.md")))
         {
             if (line.StartsWith("```", StringComparison.Ordinal))
             {
@@ -52,7 +53,7 @@ public sealed class RuleDocsTests
         var data = new TheoryData<string>();
         var block = new List<string>();
         string? info = null;
-        foreach (var line in File.ReadAllLines(Path.Combine(RepositoryRoot(), "docs", "rules.md")))
+        foreach (var line in File.ReadAllLines(Path.Combine(RepositoryFiles.Root(), "docs", "rules.md")))
         {
             if (line.StartsWith("```", StringComparison.Ordinal))
             {
@@ -83,16 +84,4 @@ public sealed class RuleDocsTests
     [Fact]
     public void RuleSets_AreFound() => Assert.True(RuleSets().Count >= 6);
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Baas.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Baas.sln not found above the test output.");
-    }
 }

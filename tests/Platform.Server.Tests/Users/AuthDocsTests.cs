@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using Platform.Server.Auth;
 using Platform.Server.Users;
+using Platform.Server.Tests.Infrastructure;
 
 namespace Platform.Server.Tests.Users;
 
@@ -26,7 +27,7 @@ public partial class AuthDocsTests
 
     private static IEnumerable<(string Key, string Default)> ConfigurationRows()
     {
-        var lines = File.ReadAllLines(Path.Combine(RepositoryRoot(), "docs", "auth.md"));
+        var lines = File.ReadAllLines(Path.Combine(RepositoryFiles.Root(), "docs", "auth.md"));
         var start = Array.FindIndex(lines, l => l == "## Configuration");
         foreach (var line in lines.Skip(start + 1).TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal)))
         {
@@ -83,19 +84,6 @@ public partial class AuthDocsTests
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? string.Empty,
     };
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Baas.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Baas.sln not found above the test binaries.");
-    }
 
     [GeneratedRegex("`([^`]+)`")]
     private static partial Regex Code();
