@@ -14,13 +14,14 @@ if (!ConfigurationCheck.TryValidate(app.Services, Console.Error))
     return 1;
 }
 
-// The start-up tasks (the store first) run on the thread pool while this thread builds the route table: the two share
-// nothing, and on two cores the store's opening no longer waits behind the mapping. Requests cannot arrive before both:
-// Kestrel starts in RunAsync.
+// The start-up tasks (the store first) run on the thread pool while this thread builds the route table and the hosted
+// services: they share nothing, and on two cores the store's opening no longer waits behind them. Requests cannot arrive
+// before all of it: Kestrel starts in RunAsync.
 var startupTasks = app.RunBaasStartupTasksAsync();
 try
 {
     app.MapBaasApi();
+    app.ResolveBaasHostServices();
     await startupTasks;
     await app.RunAsync();
 }
