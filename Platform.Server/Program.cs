@@ -14,10 +14,15 @@ if (!ConfigurationCheck.TryValidate(app.Services, Console.Error))
     return 1;
 }
 
-app.MapBaasApi();
+// The start-up tasks (the store first) run on the thread pool while this thread builds the route table and the hosted
+// services: they share nothing, and on two cores the store's opening no longer waits behind them. Requests cannot arrive
+// before all of it: Kestrel starts in RunAsync.
+var startupTasks = app.RunBaasStartupTasksAsync();
 try
 {
-    await app.RunBaasStartupTasksAsync();
+    app.MapBaasApi();
+    app.ResolveBaasHostServices();
+    await startupTasks;
     await app.RunAsync();
 }
 catch (Platform.Server.Storage.StorageStartupException ex)

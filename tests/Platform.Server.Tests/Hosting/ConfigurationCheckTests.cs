@@ -90,6 +90,19 @@ public sealed class ConfigurationCheckTests
     }
 
     [Fact]
+    public async Task InvalidSetting_EndsStartUp_BeforeTheStoreIsOpened_TheDataDirIsNotCreated()
+    {
+        // The start-up tasks (the store first) run beside the route table's build, on the thread pool: they must still
+        // start only once the configuration check has passed.
+        var dataDir = Path.Combine(Path.GetTempPath(), "baas-tests", Guid.NewGuid().ToString("N"));
+        var (exitCode, errorLines, _) = await RunServerAsync([$"--Baas:DataDir={dataDir}"], new Dictionary<string, string> { ["Baas__Auth__EmailTokenLifetime"] = "00:00:01" });
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("Invalid configuration: Baas:Auth:EmailTokenLifetime: ", Assert.Single(errorLines), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dataDir), "the data dir was created before the configuration check ended the start");
+    }
+
+    [Fact]
     public async Task DataDirThatIsAFile_EndsStartUp_WithOneLineNamingThePath_ExitCode1()
     {
         // Was an unhandled StorageUnavailableException: exit code 134 (abort) and a stack trace on standard error.
