@@ -142,3 +142,25 @@ public sealed class SqliteRealtimeTicketStoreTests(SqliteStoreFixture fixture)
 
 public sealed class MongoRealtimeTicketStoreTests(MongoStoreFixture fixture)
     : RealtimeTicketStoreTests(fixture), IClassFixture<MongoStoreFixture>;
+
+/// <summary>A node that never issued a ticket: its sweep and a presented ticket find no collection, and neither fails.</summary>
+public sealed class RealtimeTicketFreshStoreTests
+{
+    [Fact]
+    public async Task WithoutTheTicketsCollection_TheSweepRemovesNothing_AndATicketIsRefused()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var dataDir = Path.Combine(Path.GetTempPath(), "baas-tests", "tickets-" + Guid.NewGuid().ToString("N"));
+        using (var store = SqliteStoreFixture.Open(dataDir))
+        {
+            await store.InitializeAsync(ct);
+            var tickets = new RealtimeTickets(store, new CallerSessions([]), Options.Create(new RealtimeOptions()), TimeProvider.System);
+
+            Assert.Equal(0, await tickets.RemoveExpiredAsync(pageSize: 10, ct));
+            var outcome = await tickets.RedeemAsync(BaasAuthSchemes.RealtimeTicketPrefix + new string('A', 43), use: true, ct);
+            Assert.Contains("not valid", outcome.Refusal, StringComparison.Ordinal);
+        }
+
+        Directory.Delete(dataDir, recursive: true);
+    }
+}
