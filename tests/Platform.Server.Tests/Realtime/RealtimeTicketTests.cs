@@ -293,4 +293,28 @@ public sealed class RealtimeTicketExpiryTests
         clock.Advance(TimeSpan.FromSeconds(2));
         await RealtimeTicketConnections.AssertRefusedAsync(() => RealtimeTicketConnections.ConnectAsync(server.Server.BaseAddress, late));
     }
+
+    [Fact]
+    public async Task TicketConnection_IsClosed_WhenTheTokenItWasAskedWithExpires()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await RealtimeTestServer.StartAsync(configureServices: services => services.AddSingleton<TimeProvider>(clock));
+        var collection = await server.NewCollectionAsync(new { list = "auth.id == \"erin\"" });
+
+        // A token that runs out 10 seconds from now on the real clock, as in RealtimeTokenExpiryTests.
+        var lifetime = server.Server.Services.GetRequiredService<IOptions<AuthOptions>>().Value.AccessTokenLifetime;
+        var early = lifetime - TimeSpan.FromSeconds(10);
+        clock.Advance(-early);
+        var token = server.UserToken("erin");
+        clock.Advance(early);
+        using var erin = server.Server.CreateClient();
+        erin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await erin.PostAsync("/api/realtime/ticket", null, TestContext.Current.CancellationToken);
+        var ticket = (await HttpAssert.StatusAsync(HttpStatusCode.OK, response))!["ticket"]!.GetValue<string>();
+
+        // The ticket lives 30 s, the connection it opened only as long as the token: it must not outlive what opened it.
+        await using var hub = await RealtimeTicketConnections.ConnectAsync(server.Server.BaseAddress, ticket);
+        await hub.SubscribeAsync(collection);
+        await hub.Closed.Task.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+    }
 }
