@@ -47,7 +47,10 @@ public class BaasClient : IDisposable, IAsyncDisposable
         var auth = new BaasAuthClient(_transport, options.TokenStore ?? new InMemoryBaasTokenStore(), options.TimeProvider ?? TimeProvider.System);
         Auth = auth;
         _transport.UserTokens = auth;
-        var realtime = new RealtimeSession(_transport.BaseUrl, options.ApiKey, options.Realtime, options.TimeProvider ?? TimeProvider.System, RealtimeTokenSource(options.ApiKey));
+        var realtime = new RealtimeSession(_transport.BaseUrl, options.ApiKey, options.Realtime, options.TimeProvider ?? TimeProvider.System, RealtimeTokenSource(options.ApiKey))
+        {
+            TicketSource = RealtimeTicketAsync,
+        };
         _transport.Realtime = realtime;
         auth.AuthStateChanged += (_, e) =>
         {
@@ -118,6 +121,16 @@ public class BaasClient : IDisposable, IAsyncDisposable
     // The same precedence as REST calls: the admin's token, then the service key (sent by the session), then the app user.
     private Func<CancellationToken, Task<string?>> RealtimeTokenSource(string? apiKey) => async cancellationToken =>
         _transport.BearerToken ?? (apiKey is null ? await Auth.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false) : null);
+
+    // A ticket for the realtime connection, asked with the very token the connection would carry (null: the service key).
+    // Asking twice does no harm (an unused ticket just expires), so the call is retried like a read.
+    private async Task<string> RealtimeTicketAsync(string? token, CancellationToken cancellationToken)
+    {
+        var request = new BaasRequest(HttpMethod.Post, BaasPaths.RealtimeTicket) { BearerToken = token, Idempotent = true };
+        var response = await _transport.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return response.Body?["ticket"]?.GetValue<string>()
+            ?? throw new BaasException(response.Status, new System.Text.Json.Nodes.JsonObject { ["detail"] = "The server answered a realtime ticket request without a ticket." });
+    }
 
     /// <summary>
     /// Asks whether the server is ready to serve (<c>GET /health/ready</c>: its storage answers). Sent once, without

@@ -36,6 +36,8 @@ internal static class BaasPaths
 
     public const string HealthReady = "health/ready";
 
+    public const string RealtimeTicket = "api/realtime/ticket";
+
     public const string AdminLogout = "api/admin/auth/logout";
 
     public const string AdminCollections = "api/admin/collections";

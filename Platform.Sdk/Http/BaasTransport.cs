@@ -201,6 +201,11 @@ internal sealed class BaasTransport : IDisposable
     /// </summary>
     private async ValueTask<string?> UserTokenForAsync(BaasRequest request, CancellationToken cancellationToken)
     {
+        if (request.BearerToken is not null)
+        {
+            return null;
+        }
+
         var send = request.Credentials switch
         {
             RequestCredentials.User => true,
@@ -218,7 +223,11 @@ internal sealed class BaasTransport : IDisposable
         message.Headers.Accept.ParseAdd("application/json");
         message.Headers.Accept.ParseAdd("application/problem+json");
         var token = _bearerToken;
-        if (userToken is not null)
+        if (request.BearerToken is { } bearer)
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+        else if (userToken is not null)
         {
             message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", userToken);
         }
@@ -331,6 +340,9 @@ internal sealed record BaasRequest(HttpMethod Method, string Path, JsonNode? Bod
 {
     /// <summary>Which credentials to send.</summary>
     public RequestCredentials Credentials { get; init; } = RequestCredentials.Default;
+
+    /// <summary>A bearer token to send instead of what <see cref="Credentials"/> says (the realtime connection's own token).</summary>
+    public string? BearerToken { get; init; }
 
     /// <summary>Whether sending it twice does no harm, so transient failures may be retried.</summary>
     public bool Idempotent { get; init; } = Method == HttpMethod.Get || Method == HttpMethod.Put || Method == HttpMethod.Delete || Method == HttpMethod.Head;

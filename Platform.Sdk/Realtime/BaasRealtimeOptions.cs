@@ -19,6 +19,16 @@ public class BaasRealtimeOptions
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Whether each (re)connection first asks the server for a one-use realtime ticket (<c>POST /api/realtime/ticket</c>,
+    /// with the client's token or service key) and opens a websocket with the ticket instead of the credential itself.
+    /// Default null: in a browser (Blazor WebAssembly) yes, since a browser's websocket cannot carry a header and the access
+    /// token would otherwise go into the connection's URL; elsewhere no, and the token goes in the <c>Authorization</c>
+    /// header. Set true to use tickets anywhere (websockets only), false never to. Signed out without a service key, the
+    /// connection is anonymous and needs no ticket.
+    /// </summary>
+    public bool? UseTickets { get; set; }
+
+    /// <summary>
     /// Adjusts the SignalR connection before it is built, e.g. <c>hub =&gt; hub.AddMessagePackProtocol()</c> for the
     /// MessagePack protocol (package <c>Microsoft.AspNetCore.SignalR.Protocols.MessagePack</c>) or logging. JSON is the default.
     /// </summary>

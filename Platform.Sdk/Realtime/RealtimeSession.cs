@@ -54,6 +54,15 @@ internal sealed class RealtimeSession : IDisposable, IAsyncDisposable
     /// </summary>
     public Func<CancellationToken, Task<string?>> AccessTokenSource { get; set; }
 
+    /// <summary>
+    /// Asks the server for a one-use realtime ticket with the given bearer token (null: the client's service key); used
+    /// instead of the credential itself when <see cref="UsesTickets"/>.
+    /// </summary>
+    public Func<string?, CancellationToken, Task<string>>? TicketSource { get; init; }
+
+    /// <summary>Whether connections open with a ticket (<see cref="BaasRealtimeOptions.UseTickets"/>; by default in a browser only).</summary>
+    public bool UsesTickets => TicketSource is not null && (_options.UseTickets ?? OperatingSystem.IsBrowser());
+
     /// <summary>Starts watching; the session subscribes as soon as it is connected.</summary>
     public void Add(Watch watch)
     {
@@ -284,9 +293,36 @@ internal sealed class RealtimeSession : IDisposable, IAsyncDisposable
             return null;
         }
 
+        string? ticket = null;
+        if (UsesTickets && (token is not null || _apiKey is not null))
+        {
+            try
+            {
+                ticket = await TicketSource!(token, cancellationToken).ConfigureAwait(false);
+            }
+            catch (BaasException ex) when (ex.Status is 401 or 403)
+            {
+                // The credential itself was refused, as the hub would refuse it: retrying cannot help these watches.
+                FailAll(ex);
+                return null;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                return null;
+            }
+        }
+
         var builder = new HubConnectionBuilder().WithUrl(_hubUrl, http =>
         {
-            if (token is not null)
+            if (ticket is not null)
+            {
+                // One ticket opens one websocket: no negotiate request and no fallback transport, each of which would
+                // need a credential of its own. The browser puts it in the URL, where a spent ticket is worth nothing.
+                http.SkipNegotiation = true;
+                http.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets;
+                http.AccessTokenProvider = () => Task.FromResult<string?>(ticket);
+            }
+            else if (token is not null)
             {
                 http.AccessTokenProvider = () => Task.FromResult<string?>(token);
             }

@@ -11,7 +11,8 @@ namespace Platform.Server.Auth;
 public static class AuthServiceCollectionExtensions
 {
     /// <summary>
-    /// Authentication (Bearer JWTs and <c>X-Api-Key</c> service keys behind one default policy scheme),
+    /// Authentication (Bearer JWTs and <c>X-Api-Key</c> service keys behind one default policy scheme, which hands a
+    /// realtime ticket on <c>/realtime</c> to the <see cref="BaasAuthSchemes.RealtimeTicket"/> scheme that <c>AddBaasRealtime</c> adds),
     /// the <see cref="BaasPolicies"/>, the token and service-key services, and the start-up task that
     /// loads the signing key. Needs an <see cref="Storage.IDocumentStore"/>.
     /// </summary>
@@ -48,7 +49,9 @@ public static class AuthServiceCollectionExtensions
                     || (BaasAuthSchemes.AcceptsQueryCredentials(context.Request) && context.Request.Query.ContainsKey(BaasAuthSchemes.ApiKeyQueryParameter))
                     || BaasAuthSchemes.BearerServiceKey(context.Request) is not null
                         ? BaasAuthSchemes.ApiKey
-                        : BaasAuthSchemes.Bearer)
+                        : BaasAuthSchemes.RealtimeTicketOf(context.Request) is not null
+                            ? BaasAuthSchemes.RealtimeTicket
+                            : BaasAuthSchemes.Bearer)
             .AddJwtBearer(BaasAuthSchemes.Bearer, _ => { })
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(BaasAuthSchemes.ApiKey, _ => { });
 

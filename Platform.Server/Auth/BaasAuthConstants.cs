@@ -15,6 +15,16 @@ public static class BaasAuthSchemes
     public const string ApiKeyHeader = "X-Api-Key";
 
     /// <summary>
+    /// One-use realtime tickets (<c>POST /api/realtime/ticket</c>), taken on <see cref="QueryCredentialsPath"/> only, where
+    /// <see cref="AccessTokenQueryParameter"/> (or <c>Authorization: Bearer</c>) holds one. A browser then opens its
+    /// websocket with a ticket in the URL instead of its access token.
+    /// </summary>
+    public const string RealtimeTicket = "RealtimeTicket";
+
+    /// <summary>How a realtime ticket begins, so it is told from a JWT (which begins <c>eyJ</c>) before anything parses it.</summary>
+    public const string RealtimeTicketPrefix = "baas_rt_";
+
+    /// <summary>
     /// The one path (the realtime hub) where credentials may come in the query string, because browsers cannot
     /// set headers on a WebSocket: <see cref="AccessTokenQueryParameter"/> and <see cref="ApiKeyQueryParameter"/>.
     /// </summary>
@@ -34,17 +44,40 @@ public static class BaasAuthSchemes
     public static string? BearerServiceKey(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!request.Path.Equals(BearerServiceKeyPath, StringComparison.OrdinalIgnoreCase)
-            || request.Headers.Authorization is not { Count: 1 } values
-            || values[0] is not { } header
-            || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        return request.Path.Equals(BearerServiceKeyPath, StringComparison.OrdinalIgnoreCase)
+            && BearerValue(request) is { } token
+            && token.StartsWith(ApiKeyService.KeyPrefix, StringComparison.Ordinal)
+                ? token
+                : null;
+    }
+
+    /// <summary>
+    /// The realtime ticket a request to <see cref="QueryCredentialsPath"/> carries as its access token (the
+    /// <see cref="AccessTokenQueryParameter"/>, else <c>Authorization: Bearer</c>), or null. Null on every other path:
+    /// there a ticket is nobody's credential.
+    /// </summary>
+    public static string? RealtimeTicketOf(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!AcceptsQueryCredentials(request))
         {
             return null;
         }
 
-        var token = header["Bearer ".Length..].Trim();
-        return token.StartsWith(ApiKeyService.KeyPrefix, StringComparison.Ordinal) ? token : null;
+        // The same precedence as the Bearer scheme's: the query's access token wins over the header.
+        var token = request.Query.TryGetValue(AccessTokenQueryParameter, out var query)
+            ? (query.Count == 1 ? query[0] : null)
+            : BearerValue(request);
+        return token is not null && token.StartsWith(RealtimeTicketPrefix, StringComparison.Ordinal) ? token : null;
     }
+
+    /// <summary>What follows <c>Bearer </c> in the request's one Authorization header, or null.</summary>
+    internal static string? BearerValue(HttpRequest request) =>
+        request.Headers.Authorization is { Count: 1 } values
+        && values[0] is { } header
+        && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            ? header["Bearer ".Length..].Trim()
+            : null;
 
     /// <summary>True when the request may carry credentials in its query string.</summary>
     public static bool AcceptsQueryCredentials(HttpRequest request)

@@ -33,6 +33,12 @@ internal sealed class ConfigureJwtBearerOptions(BaasTokenService tokens, Caching
                 {
                     context.Token = token.ToString();
                 }
+                else if (BaasAuthSchemes.BearerValue(context.Request) is { } bearer
+                    && bearer.StartsWith(BaasAuthSchemes.RealtimeTicketPrefix, StringComparison.Ordinal))
+                {
+                    // A ticket is good for opening one realtime connection, nothing else: say so rather than "invalid token".
+                    context.Fail(RealtimeTicketElsewhereMessage);
+                }
                 else if (MalformedAuthorization(context.Request.Headers.Authorization.ToString()))
                 {
                     // "Basic ...", "Bearer" without a token and the like would otherwise read as no credentials at
@@ -53,6 +59,7 @@ internal sealed class ConfigureJwtBearerOptions(BaasTokenService tokens, Caching
                 {
                     null => "Sign in and send the access token as 'Authorization: Bearer <token>', or send a service key in X-Api-Key.",
                     { Message: MalformedAuthorizationMessage } => MalformedAuthorizationMessage,
+                    { Message: RealtimeTicketElsewhereMessage } => RealtimeTicketElsewhereMessage,
                     _ => "The access token is invalid or expired.",
                 };
                 await AuthProblems.WriteUnauthenticatedAsync(context.HttpContext, detail);
@@ -65,6 +72,9 @@ internal sealed class ConfigureJwtBearerOptions(BaasTokenService tokens, Caching
 
     private const string MalformedAuthorizationMessage =
         "The Authorization header must be 'Bearer <access token>' (or 'Bearer <service key>'); leave it out to call as an anonymous visitor.";
+
+    private const string RealtimeTicketElsewhereMessage =
+        "A realtime ticket opens one connection to /realtime and is no credential anywhere else; send the access token itself.";
 
     /// <summary>An Authorization header that is present but is not <c>Bearer</c> followed by a token.</summary>
     internal static bool MalformedAuthorization(string header)

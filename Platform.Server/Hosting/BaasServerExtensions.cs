@@ -126,6 +126,7 @@ public static class BaasServerExtensions
         app.MapBatchEndpoints().RequireAuthorization(BaasPolicies.AnyCaller);
         app.MapBaasRealtime();
         app.MapRealtimeAdminEndpoints();
+        app.MapRealtimeTicketEndpoints();
         app.MapBaasTelemetry();
         app.MapAuditEndpoints();
         app.MapAdminToolsEndpoints();

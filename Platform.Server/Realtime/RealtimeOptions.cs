@@ -152,6 +152,14 @@ public sealed class RealtimeOptions
     /// </summary>
     public bool SocketSends { get; set; } = true;
 
+    /// <summary>
+    /// How long a ticket from <c>POST /api/realtime/ticket</c> can open a connection (docs/realtime.md, "Tickets"): a
+    /// browser asks for one just before it connects, so seconds are enough. Nodes add the 30 s clock tolerance of access
+    /// tokens. Default 30 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan TicketLifetime { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Longest wait between attempts to read the change feed after store errors.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);

@@ -18,7 +18,8 @@ public static class RealtimeServiceCollectionExtensions
 
     /// <summary>
     /// SignalR (JSON with camelCase names, and MessagePack), the dispatcher and the change-feed reader, the
-    /// <c>Baas:Realtime</c> options and the <c>Baas.Realtime</c> meter. Needs an <see cref="Storage.Changes.IChangeFeed"/>.
+    /// <c>Baas:Realtime</c> options, the <c>Baas.Realtime</c> meter, and the one-use tickets (<see cref="RealtimeTickets"/>) with
+    /// their authentication scheme. Needs an <see cref="Storage.Changes.IChangeFeed"/> and <c>AddBaasAuth</c>.
     /// </summary>
     public static IServiceCollection AddBaasRealtime(this IServiceCollection services, IConfiguration configuration)
     {
@@ -47,6 +48,11 @@ public static class RealtimeServiceCollectionExtensions
         services.AddHostedService<RuleWatcher>();
         services.TryAddSingleton<SessionWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionWatcher>());
+
+        services.TryAddSingleton<RealtimeTickets>();
+        services.AddHostedService<RealtimeTicketCleanup>();
+        services.AddAuthentication()
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, RealtimeTicketAuthenticationHandler>(BaasAuthSchemes.RealtimeTicket, _ => { });
 
         services.AddSignalR(options => options.AddFilter<RealtimeRefusalLogging>())
             .AddJsonProtocol(options =>

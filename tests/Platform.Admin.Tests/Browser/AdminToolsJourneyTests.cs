@@ -205,4 +205,46 @@ public sealed class AdminToolsJourneyTests(BrowserFixture browser, DashboardServ
         await Button("Stop").ClickAsync();
         await Expect(Page.GetByTestId("realtime-status")).ToHaveTextAsync("Not watching.");
     }
+
+    /// <summary>
+    /// DESIGN §10: the admin token never appears in a URL. A browser's websocket cannot carry a header, so the dashboard's
+    /// realtime connection (through the SDK) opens with a one-use ticket in its URL instead of the token.
+    /// </summary>
+    [Fact]
+    public async Task Realtime_Inspector_KeepsTheAdminTokenOutOfEveryUrl()
+    {
+        // Sorted last, so the other realtime journey still finds its own collection selected first; this one watches
+        // whichever is selected first, and learns its name from the status line.
+        var name = "zztk" + Guid.NewGuid().ToString("N")[..10];
+        using var admin = await server.Server.CreateAdminClientAsync(Ct);
+        (await admin.PostAsJsonAsync("/api/admin/collections", new { name }, Ct)).EnsureSuccessStatusCode();
+
+        var urls = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var sockets = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var token = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Page.Request += (_, request) => urls.Enqueue(request.Url);
+        Page.WebSocket += (_, socket) => sockets.Enqueue(socket.Url);
+        Page.Response += async (_, response) =>
+        {
+            if (response.Url.EndsWith("/api/admin/auth/login", StringComparison.Ordinal) && response.Ok)
+            {
+                token.TrySetResult((await response.JsonAsync())!.Value.GetProperty("accessToken").GetString()!);
+            }
+        };
+
+        await SignInAsync(server.AdminUrl, path: "realtime");
+        var adminToken = await token.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await Expect(Heading(Page)).ToHaveTextAsync("Realtime");
+        await Button("Watch").ClickAsync();
+        var status = Page.GetByTestId("realtime-status");
+        await Expect(status).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^Watching .+: live\\.$"));
+        var watched = System.Text.RegularExpressions.Regex.Match((await status.TextContentAsync())!.Trim(), "^Watching (.+): live\\.$").Groups[1].Value;
+
+        (await admin.PostAsJsonAsync($"/api/collections/{watched}/documents", new { title = "live" }, Ct)).EnsureSuccessStatusCode();
+        await Expect(Page.GetByTestId("realtime-events")).ToContainTextAsync("Added");
+
+        Assert.DoesNotContain(sockets.Concat(urls), url => url.Contains(adminToken, StringComparison.Ordinal) || url.Contains("access_token=eyJ", StringComparison.Ordinal));
+        Assert.Contains(sockets, url => url.Contains("/realtime?", StringComparison.Ordinal) && url.Contains("access_token=baas_rt_", StringComparison.Ordinal));
+        Assert.Contains(urls, url => url.EndsWith("/api/realtime/ticket", StringComparison.Ordinal));
+    }
 }

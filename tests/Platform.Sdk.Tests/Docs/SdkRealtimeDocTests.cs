@@ -116,6 +116,7 @@ public sealed class SdkRealtimeDocTests(SdkServerFixture fixture) : IClassFixtur
                 BufferCapacity = 1000,                      // changes held for a slow reader (then it resumes later)
                 ReconnectDelay = TimeSpan.FromSeconds(1),   // backoff start; doubles up to MaxReconnectDelay
                 ConfigureConnection = hub => hub.AddMessagePackProtocol(),   // optional: JSON by default
+                UseTickets = null,                          // null: a one-use ticket instead of the token in a browser only
             },
         });
         // </doc:realtimeoptions>

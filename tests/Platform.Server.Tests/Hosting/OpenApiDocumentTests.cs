@@ -18,6 +18,7 @@ public class OpenApiDocumentTests(AdminServerFixture fixture) : IClassFixture<Ad
         "POST /api/admin/users/{id}/password-reset",
         "POST /api/admin/users/{id}/sessions/revoke",
         "POST /api/admin/jobs/session",
+        "POST /api/realtime/ticket",
     ];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

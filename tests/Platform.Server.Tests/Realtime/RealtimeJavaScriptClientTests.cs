@@ -79,8 +79,12 @@ public sealed class NodeClientFixture : IAsyncLifetime
 /// <summary>The hub driven by the official JavaScript client (<c>@microsoft/signalr</c>) under Node.js.</summary>
 public sealed class RealtimeJavaScriptClientTests(NodeClientFixture node) : IClassFixture<NodeClientFixture>
 {
-    [Fact]
-    public async Task JavaScriptClient_SubscribesAndReceivesTheChangesItMaySee()
+    /// <param name="ticket">Connect as docs/realtime.md ("Tickets") shows a browser app: with a one-use ticket the
+    /// client asks for with its token, so the token never goes into the websocket's URL.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task JavaScriptClient_SubscribesAndReceivesTheChangesItMaySee(bool ticket)
     {
         if (node.Problem is not null)
         {
@@ -94,7 +98,8 @@ public sealed class RealtimeJavaScriptClientTests(NodeClientFixture node) : ICla
         await server.CreateAsync(collection, """{ "_id": "hidden", "owner": "frank" }""");
 
         var start = new ProcessStartInfo("node") { WorkingDirectory = node.Folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "watch.mjs", server.HubUrl.ToString(), server.UserToken("erin"), collection, "3" })
+        string[] arguments = ["watch.mjs", server.HubUrl.ToString(), server.UserToken("erin"), collection, "3"];
+        foreach (var argument in ticket ? [.. arguments, "--ticket"] : arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -115,6 +120,12 @@ public sealed class RealtimeJavaScriptClientTests(NodeClientFixture node) : ICla
             var stderr = process.StandardError.ReadToEndAsync(ct);
             try
             {
+                if (ticket)
+                {
+                    var asked = await NextLineAsync(process, stderr);
+                    Assert.Equal(("ticket", "baas_rt_"), (asked["kind"]!.GetValue<string>(), asked["prefix"]!.GetValue<string>()));
+                }
+
                 var subscribed = await NextLineAsync(process, stderr);
                 Assert.Equal("subscribed", subscribed["kind"]!.GetValue<string>());
                 var snapshot = Assert.Single(subscribed["documents"]!.AsArray());
