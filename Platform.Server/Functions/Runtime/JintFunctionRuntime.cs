@@ -79,7 +79,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
         ArgumentNullException.ThrowIfNull(invocation);
         ArgumentNullException.ThrowIfNull(environment);
         cancellationToken.ThrowIfCancellationRequested();
-        if (_modules.TryGet(function.Name, function.Version, function.Code, out _, out var bounded) && bounded)
+        if (_modules.TryGet(function.Name, function.Version, function.Code, out _, out var bounded, out _) && bounded)
         {
             return RunInline(function, invocation, environment, cancellationToken);
         }
@@ -208,6 +208,11 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
             {
                 _ = ex;
                 return Result(RunStatus.Rejected);
+            }
+            catch (JavaScriptException ex) when (engine.Synchronous)
+            {
+                // What the async function's promise would have been rejected with, reported as its rejection is.
+                return Result(RunStatus.Failed, error: ErrorOf(jint, ex.Error, null, null));
             }
             catch (JavaScriptException ex)
             {
@@ -414,7 +419,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
     private PooledEngine? CreateEngine(FunctionDefinition function, FunctionRun run, CancellationToken token, out FunctionError? error)
     {
         error = null;
-        if (!_modules.TryGet(function.Name, function.Version, function.Code, out var module))
+        if (!_modules.TryGet(function.Name, function.Version, function.Code, out var module, out _, out var synchronous))
         {
             var (prepared, errors) = FunctionCode.Parse(function.Code, _options.MaxCodeLength);
             _metrics.ModuleParsed();
@@ -424,8 +429,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
                 return null;
             }
 
-            module = prepared.Value;
-            _modules.Add(function.Name, function.Version, function.Code, module);
+            module = _modules.Add(function.Name, function.Version, function.Code, prepared.Value, out synchronous);
         }
 
         var options = _options;
@@ -472,7 +476,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
                 return null;
             }
 
-            pooled = new PooledEngine(function.Name, function.Version, function.Code, engine, defaultExport) { Settler = settler };
+            pooled = new PooledEngine(function.Name, function.Version, function.Code, engine, defaultExport) { Settler = settler, Synchronous = synchronous };
             return pooled;
         }
         catch (JavaScriptException ex)
