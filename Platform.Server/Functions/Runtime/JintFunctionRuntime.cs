@@ -219,6 +219,15 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
                 return Result(RunStatus.Failed, error: ErrorOf(jint, ex.Error, ex.Location.Start.Line, ex.Location.Start.Column + 1));
             }
 
+            if (engine.Synchronous && returned is ObjectInstance thenable && thenable is not JsFunction && thenable.Get("then") is JsFunction)
+            {
+                // A thenable (bounded code can only hand back a host function as its then): the async function's promise
+                // would adopt it through a job, so it gets that promise, resolved with it, as the async function did.
+                var promise = jint.Advanced.RegisterPromise();
+                promise.Resolve(returned);
+                returned = promise.Promise;
+            }
+
             var outcome = Settle(jint, run, returned, engine.Settler, out var pending);
 
             // A promise still pending (a ctx.reject the script caught, then awaited on) must not settle during a later run

@@ -439,6 +439,8 @@ public sealed class FunctionSandboxTests(FunctionRuntimeFixture fixture) : IClas
     [InlineData("export default async ({ args: { n, ...rest } }) => ({ n, rest })")]
     [InlineData("export default async function (ctx) { return ctx.run.trigger + ':' + typeof ctx.db + ':' + (this === undefined); }")]
     [InlineData("export default async function (ctx) { return [ctx.args.n, ...ctx.args.list]; }")]
+    [InlineData("export default async function (ctx) { return { then: ctx.log }; }")]
+    [InlineData("export default async function (ctx) { return { then: ctx.reject }; }")]
     public async Task Run_BoundedAsyncCode_HasTheOutcomeOfTheAsyncFunction(string code)
     {
         var invocation = FunctionRuntimeFixture.Invocation() with { Args = new JsonObject { ["n"] = 1 } };
@@ -457,6 +459,7 @@ public sealed class FunctionSandboxTests(FunctionRuntimeFixture fixture) : IClas
             Assert.True(JsonNode.DeepEquals(reference.Result, run.Result), $"{run.Result?.ToJsonString()} against {reference.Result?.ToJsonString()}");
             Assert.Equal(reference.Error, run.Error);
             Assert.Equal(reference.Rejection, run.Rejection);
+            Assert.Equal(reference.Logs, run.Logs);
         }
     }
 
