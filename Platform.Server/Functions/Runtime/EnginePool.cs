@@ -28,6 +28,12 @@ internal sealed class PooledEngine(string name, int version, string code, Engine
     /// <summary>Settles the runs' promises with two handlers made once (set when the engine is made, before any script ran).</summary>
     public PromiseSettler? Settler { get; init; }
 
+    /// <summary>
+    /// The default export is <see cref="FunctionCode.WithoutAsync"/>'s plain form of an <c>async</c> function: what it
+    /// returns is its promise's value, and what it throws its promise's rejection.
+    /// </summary>
+    public bool Synchronous { get; init; }
+
     public bool Matches(string name, int version, string code) =>
         Version == version && string.Equals(Name, name, StringComparison.Ordinal) && (ReferenceEquals(Code, code) || string.Equals(Code, code, StringComparison.Ordinal));
 
@@ -102,12 +108,13 @@ internal sealed class EnginePool(int capacity) : IDisposable
 internal sealed class ModuleCache(int capacity)
 {
     private readonly Lock _gate = new();
-    private readonly LinkedList<(string Name, int Version, string Code, Prepared<Acornima.Ast.Module> Module, bool Bounded)> _entries = [];
+    private readonly LinkedList<(string Name, int Version, string Code, Prepared<Acornima.Ast.Module> Module, bool Bounded, bool Synchronous)> _entries = [];
 
-    public bool TryGet(string name, int version, string code, out Prepared<Acornima.Ast.Module> module) =>
-        TryGet(name, version, code, out module, out _);
-
-    public bool TryGet(string name, int version, string code, out Prepared<Acornima.Ast.Module> module, out bool bounded)
+    /// <summary>
+    /// The cached module of a function version, whether it is bounded, and whether it is <see cref="FunctionCode.WithoutAsync"/>'s
+    /// form (its default export's outcome is its promise's).
+    /// </summary>
+    public bool TryGet(string name, int version, string code, out Prepared<Acornima.Ast.Module> module, out bool bounded, out bool synchronous)
     {
         lock (_gate)
         {
@@ -124,6 +131,7 @@ internal sealed class ModuleCache(int capacity)
 
                     module = entry.Module;
                     bounded = entry.Bounded;
+                    synchronous = entry.Synchronous;
                     return true;
                 }
             }
@@ -131,12 +139,20 @@ internal sealed class ModuleCache(int capacity)
 
         module = default;
         bounded = false;
+        synchronous = false;
         return false;
     }
 
-    public void Add(string name, int version, string code, Prepared<Acornima.Ast.Module> module)
+    /// <summary>
+    /// Keeps <paramref name="module"/>, or its <see cref="FunctionCode.WithoutAsync"/> form when it has one, and answers the
+    /// one kept (<paramref name="synchronous"/>: it is that form).
+    /// </summary>
+    public Prepared<Acornima.Ast.Module> Add(string name, int version, string code, Prepared<Acornima.Ast.Module> module, out bool synchronous)
     {
         var bounded = module.Program is { } program && FunctionCode.IsBounded(program);
+        var plain = bounded ? FunctionCode.WithoutAsync(code, module) : null;
+        synchronous = plain is not null;
+        module = plain ?? module;
         lock (_gate)
         {
             for (var node = _entries.First; node is not null; node = node.Next)
@@ -148,11 +164,13 @@ internal sealed class ModuleCache(int capacity)
                 }
             }
 
-            _entries.AddLast((name, version, code, module, bounded));
+            _entries.AddLast((name, version, code, module, bounded, synchronous));
             if (_entries.Count > capacity)
             {
                 _entries.RemoveFirst();
             }
         }
+
+        return module;
     }
 }

@@ -104,6 +104,68 @@ internal static class FunctionCode
         return IsBoundedNode(function.Body, 2);
     }
 
+    /// <summary>
+    /// The same module with its default export's <c>async</c> keyword blanked out (five spaces, so every line and column
+    /// stays where it was), when <paramref name="module"/> is <see cref="IsBounded"/> and its default export is an
+    /// <c>async</c> function that never names itself; otherwise null. Such a function cannot <c>await</c>, call or make
+    /// anything, so its body runs to its end synchronously either way, and it returns nothing a promise could adopt (no
+    /// functions, so no thenable): the async function's promise only wraps what the plain function returns or throws.
+    /// The runtime treats the plain function's outcome as that promise's (<see cref="JintFunctionRuntime"/>), without
+    /// the promise, its <c>then</c> and its jobs (issue 9, item 10). A function that names itself is left alone: it
+    /// could read its own constructor (<c>AsyncFunction</c>).
+    /// </summary>
+    public static Prepared<Acornima.Ast.Module>? WithoutAsync(string code, Prepared<Acornima.Ast.Module> module)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        if (module.Program is not { } program || !IsBounded(program) || ((ExportDefaultDeclaration)program.Body[0]).Declaration is not IFunction { Async: true } function)
+        {
+            return null;
+        }
+
+        if (function.Id is { Name: var self } && NamesItself(function.Body, self))
+        {
+            return null;
+        }
+
+        var start = ((Node)function).Range.Start;
+        if (start < 0 || start + 5 > code.Length || string.CompareOrdinal(code, start, "async", 0, 5) != 0)
+        {
+            return null;
+        }
+
+        Prepared<Acornima.Ast.Module> plain;
+        try
+        {
+            plain = Engine.PrepareModule(string.Concat(code.AsSpan(0, start), "     ", code.AsSpan(start + 5)), Specifier);
+        }
+        catch (ScriptPreparationException)
+        {
+            return null;
+        }
+
+        // The same function, not async, still bounded: anything else keeps the module as written.
+        return plain.Program is { } changed && IsBounded(changed)
+            && ((ExportDefaultDeclaration)changed.Body[0]).Declaration is IFunction { Async: false, Generator: false } ? plain : null;
+    }
+
+    private static bool NamesItself(Node node, string name)
+    {
+        if (node is Identifier identifier && identifier.Name == name)
+        {
+            return true;
+        }
+
+        foreach (var child in node.ChildNodes)
+        {
+            if (NamesItself(child, name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool IsBoundedNode(Node node, int depth)
     {
         if (depth > MaxBoundedDepth)

@@ -130,7 +130,7 @@ internal sealed class FunctionRun
         ArgumentNullException.ThrowIfNull(parts);
         var auth = JsJson.ToJs(engine, Invocation.Caller?.Auth);
         var args = JsJson.ToJs(engine, Invocation.Args);
-        var functionEvent = JsJson.EventToJs(engine, Invocation.Event);
+        var functionEvent = JsJson.EventToJs(engine, Invocation.Event, parts.DocumentLayouts);
 
         // Own data properties in a fixed layout: one hidden class per engine, no descriptor or dictionary per property.
         // ctx.run is made when the script first reads it (a before trigger rarely does).
@@ -615,6 +615,9 @@ internal sealed class ContextParts(ObjectInstance db, ObjectInstance userDb, Clr
     public ClrFunction Fetch { get; } = fetch;
 
     public ClrFunction Reject { get; } = reject;
+
+    /// <summary>The layout of the documents this engine's runs get as <c>event.data</c>.</summary>
+    public DocumentLayouts DocumentLayouts { get; } = new();
 
     /// <summary>
     /// <c>ctx.env</c>, frozen; the same object again while the secrets are the same (the secret store hands out one

@@ -79,7 +79,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
         ArgumentNullException.ThrowIfNull(invocation);
         ArgumentNullException.ThrowIfNull(environment);
         cancellationToken.ThrowIfCancellationRequested();
-        if (_modules.TryGet(function.Name, function.Version, function.Code, out _, out var bounded) && bounded)
+        if (_modules.TryGet(function.Name, function.Version, function.Code, out _, out var bounded, out _) && bounded)
         {
             return RunInline(function, invocation, environment, cancellationToken);
         }
@@ -209,9 +209,23 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
                 _ = ex;
                 return Result(RunStatus.Rejected);
             }
+            catch (JavaScriptException ex) when (engine.Synchronous)
+            {
+                // What the async function's promise would have been rejected with, reported as its rejection is.
+                return Result(RunStatus.Failed, error: ErrorOf(jint, ex.Error, null, null));
+            }
             catch (JavaScriptException ex)
             {
                 return Result(RunStatus.Failed, error: ErrorOf(jint, ex.Error, ex.Location.Start.Line, ex.Location.Start.Column + 1));
+            }
+
+            if (engine.Synchronous && returned is ObjectInstance thenable && thenable is not JsFunction && thenable.Get("then") is JsFunction)
+            {
+                // A thenable (bounded code can only hand back a host function as its then): the async function's promise
+                // would adopt it through a job, so it gets that promise, resolved with it, as the async function did.
+                var promise = jint.Advanced.RegisterPromise();
+                promise.Resolve(returned);
+                returned = promise.Promise;
             }
 
             var outcome = Settle(jint, run, returned, engine.Settler, out var pending);
@@ -414,7 +428,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
     private PooledEngine? CreateEngine(FunctionDefinition function, FunctionRun run, CancellationToken token, out FunctionError? error)
     {
         error = null;
-        if (!_modules.TryGet(function.Name, function.Version, function.Code, out var module))
+        if (!_modules.TryGet(function.Name, function.Version, function.Code, out var module, out _, out var synchronous))
         {
             var (prepared, errors) = FunctionCode.Parse(function.Code, _options.MaxCodeLength);
             _metrics.ModuleParsed();
@@ -424,8 +438,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
                 return null;
             }
 
-            module = prepared.Value;
-            _modules.Add(function.Name, function.Version, function.Code, module);
+            module = _modules.Add(function.Name, function.Version, function.Code, prepared.Value, out synchronous);
         }
 
         var options = _options;
@@ -472,7 +485,7 @@ public sealed partial class JintFunctionRuntime : IFunctionRuntime, IDisposable
                 return null;
             }
 
-            pooled = new PooledEngine(function.Name, function.Version, function.Code, engine, defaultExport) { Settler = settler };
+            pooled = new PooledEngine(function.Name, function.Version, function.Code, engine, defaultExport) { Settler = settler, Synchronous = synchronous };
             return pooled;
         }
         catch (JavaScriptException ex)

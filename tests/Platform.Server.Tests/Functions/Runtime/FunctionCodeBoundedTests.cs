@@ -58,6 +58,41 @@ public sealed class FunctionCodeBoundedTests
         Assert.False(Bounded(deep));
     }
 
+    [Theory]
+    [InlineData("export default async function (ctx) { return { data: { ...ctx.event.data, checked: true } }; }")]
+    [InlineData("export default async (ctx) => ({ echo: ctx.args.n })")]
+    [InlineData("export default async ctx => ctx.args")]
+    [InlineData("export default async function named(ctx) {\n  return { data: { ...ctx.event.data, checked: true } };\n}")]
+    public void WithoutAsync_ABoundedAsyncFunctionBecomesPlain_AtTheSamePositions(string code)
+    {
+        var (module, _) = FunctionCode.Parse(code, 1024 * 1024);
+
+        var plain = FunctionCode.WithoutAsync(code, module!.Value);
+
+        Assert.NotNull(plain);
+        var before = (Acornima.Ast.IFunction)((Acornima.Ast.ExportDefaultDeclaration)module.Value.Program!.Body[0]).Declaration;
+        var after = (Acornima.Ast.IFunction)((Acornima.Ast.ExportDefaultDeclaration)plain.Value.Program!.Body[0]).Declaration;
+        Assert.True(before.Async);
+        Assert.False(after.Async);
+
+        // Every error's line and column stays where the author wrote it: the body starts where it started.
+        Assert.Equal(before.Body.Location, after.Body.Location);
+        Assert.Equal(before.Body.Range, after.Body.Range);
+    }
+
+    [Theory]
+    [InlineData("export default function (ctx) { return ctx.args; }")] // not async: nothing to do
+    [InlineData("export default async function (ctx) { return await ctx.db.collection('a').get('b'); }")] // not bounded
+    [InlineData("export default async function (ctx) { return 1; }\nconst other = 2;")] // not bounded: more than the export
+    [InlineData("export default async function self(ctx) { return { data: { kind: self.constructor.name } }; }")] // names itself
+    public void WithoutAsync_LeavesEverythingElseAlone(string code)
+    {
+        var (module, errors) = FunctionCode.Parse(code, 1024 * 1024);
+        Assert.Empty(errors);
+
+        Assert.Null(FunctionCode.WithoutAsync(code, module!.Value));
+    }
+
     private static bool Bounded(string code)
     {
         var (module, errors) = FunctionCode.Parse(code, 1024 * 1024);

@@ -424,6 +424,45 @@ public sealed class FunctionSandboxTests(FunctionRuntimeFixture fixture) : IClas
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"data":{"n":1,"checked":true}}"""), second.Result));
     }
 
+    /// <summary>
+    /// A bounded async function runs as its plain form (FunctionCode.WithoutAsync): every outcome must be the one the
+    /// async function gives. The same code followed by a second statement is not bounded, so it stays async (on a run
+    /// thread) and is the reference; the statement comes after the function, so lines and columns are the same.
+    /// </summary>
+    [Theory]
+    [InlineData("export default async function (ctx) { return { data: { ...ctx.args, checked: true } }; }")]
+    [InlineData("export default async function (ctx) {\n  return ctx.args.missing.deeper;\n}")]
+    [InlineData("export default async function (ctx) {\n  throw 'a title is required';\n}")]
+    [InlineData("export default async function (ctx) { throw { code: 7, why: ctx.args.n }; }")]
+    [InlineData("export default async function (ctx) { }")]
+    [InlineData("export default async function (ctx) { return { then: 1, n: ctx.args.n }; }")]
+    [InlineData("export default async ({ args: { n, ...rest } }) => ({ n, rest })")]
+    [InlineData("export default async function (ctx) { return ctx.run.trigger + ':' + typeof ctx.db + ':' + (this === undefined); }")]
+    [InlineData("export default async function (ctx) { return [ctx.args.n, ...ctx.args.list]; }")]
+    [InlineData("export default async function (ctx) { return { then: ctx.log }; }")]
+    [InlineData("export default async function (ctx) { return { then: ctx.reject }; }")]
+    public async Task Run_BoundedAsyncCode_HasTheOutcomeOfTheAsyncFunction(string code)
+    {
+        var invocation = FunctionRuntimeFixture.Invocation() with { Args = new JsonObject { ["n"] = 1 } };
+        var name = FunctionRuntimeFixture.NewName();
+        var inline = fixture.Metrics.InlineRuns;
+
+        // Twice: the first run parses the module (on a run thread), the second runs on the caller's thread.
+        var first = await fixture.RunAsync(code, invocation, name: name);
+        var second = await fixture.RunAsync(code, invocation, name: name);
+        var reference = await fixture.RunAsync(code + "\nconst notBounded = 1;", invocation);
+
+        Assert.True(fixture.Metrics.InlineRuns > inline, "the bounded code ran on the caller's thread");
+        foreach (var run in new[] { first, second })
+        {
+            Assert.Equal(reference.Status, run.Status);
+            Assert.True(JsonNode.DeepEquals(reference.Result, run.Result), $"{run.Result?.ToJsonString()} against {reference.Result?.ToJsonString()}");
+            Assert.Equal(reference.Error, run.Error);
+            Assert.Equal(reference.Rejection, run.Rejection);
+            Assert.Equal(reference.Logs, run.Logs);
+        }
+    }
+
     [Fact]
     public async Task Run_BoundedCodeOnTheCallersThread_StillEndsAtItsBudget()
     {

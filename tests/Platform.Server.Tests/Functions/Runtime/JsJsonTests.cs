@@ -60,6 +60,60 @@ public sealed class JsJsonTests
     }
 
     /// <summary>
+    /// <c>event.data</c> through an engine's <see cref="DocumentLayouts"/> (a layout once the same names came twice in a
+    /// row) is what <c>JSON.parse</c> gives, with the same own keys in the same order and a shared hidden class, whatever
+    /// the sequence of documents: the same names, other names, names a layout cannot hold (a leading digit, which
+    /// sorts first; <c>__proto__</c>, an own property), back to the first names. Runs on one engine must not see each
+    /// other's values.
+    /// </summary>
+    [Fact]
+    public void EventToJs_ThroughTheEnginesLayouts_GivesWhatJsonParseGives()
+    {
+        using var engine = new Engine(o => o.Strict = true);
+        var layouts = new DocumentLayouts();
+        string[] documents =
+        [
+            """{"_id":"d1","title":"a","n":1,"tags":["x"],"nested":{"k":1}}""",
+            """{"_id":"d2","title":"b","n":2,"tags":[],"nested":{"k":2}}""",
+            """{"_id":"d3","title":"c","n":3,"tags":["y","z"],"nested":null}""",
+            """{"_id":"d4","n":4,"title":"order differs"}""",
+            """{"_id":"d5","n":5,"title":"order differs again"}""",
+            """{"_id":"d6","title":"e","2":"two","10":"ten"}""",
+            """{"_id":"d7","title":"f","2":"two","10":"ten"}""",
+            """{"_id":"d8","title":"f","2":"two","10":"ten"}""",
+            """{"_id":"d9","__proto__":{"polluted":true},"z":1}""",
+            """{"_id":"d10","__proto__":{"polluted":true},"z":2}""",
+            """{"_id":"d11","title":"g","n":11,"tags":["w"],"nested":{"k":11}}""",
+            """{"_id":"d12","title":"h","n":12,"tags":["v"],"nested":{"k":12}}""",
+        ];
+
+        var previous = JsValue.Undefined;
+        foreach (var json in documents)
+        {
+            var data = JsonNode.Parse(json)!.AsObject();
+            var functionEvent = new FunctionEvent("e1", TriggerOperation.Create, "orders", (string)data["_id"]!, null, null, data);
+            var direct = JsJson.EventToJs(engine, functionEvent, layouts);
+            engine.SetValue("direct", direct);
+            engine.SetValue("previous", previous);
+            engine.SetValue("text", JsString.Create(data.ToJsonString()));
+
+            Assert.True(
+                engine.Evaluate("JSON.stringify(direct.data) === JSON.stringify(JSON.parse(text)) && Object.keys(direct.data).join() === Object.keys(JSON.parse(text)).join()").AsBoolean(),
+                engine.Evaluate("JSON.stringify(direct.data)").ToString() + " " + json);
+            Assert.True(engine.Evaluate("Object.getPrototypeOf(direct.data) === Object.prototype && direct.data.polluted === undefined").AsBoolean(), json);
+
+            // The previous run's object keeps its own values.
+            Assert.True(engine.Evaluate("previous === undefined || previous.data._id !== direct.data._id").AsBoolean(), json);
+            if (!json.Contains("__proto__", StringComparison.Ordinal) && !json.Contains("\"2\"", StringComparison.Ordinal))
+            {
+                Assert.True(engine.Advanced.HasSharedShape((Jint.Native.Object.ObjectInstance)engine.Evaluate("direct.data")), json);
+            }
+
+            previous = direct;
+        }
+    }
+
+    /// <summary>
     /// <see cref="JsJson.ToNode(Engine, JsValue, int, string)"/> of a JSON-able value is what <c>JSON.stringify</c> makes of it,
     /// whichever representation Jint keeps the objects in: object literals and spreads (a shared hidden class, read
     /// without a descriptor per property), and objects a script turned into dictionaries (a deleted key, a property
