@@ -87,6 +87,44 @@ public sealed class RealtimeMessagePackWireTests
     }
 
     [Fact]
+    public async Task AFrameDeclaring2GiB_ClosesThatConnectionAtTheMessageSizeLimit_WithoutLoudLogs_AndOthersCarryOn()
+    {
+        var capture = new CapturingLoggerProvider();
+        await using var server = await RealtimeTestServer.StartAsync(
+            new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Debug" },
+            fakeFeed: true,
+            configureServices: services => services.AddSingleton<ILoggerProvider>(capture));
+        var collection = await server.NewCollectionAsync();
+        await using var bystander = await server.ConnectAsync(protocol: HubProtocol.MessagePack, query: "apikey=" + server.ApiKey);
+        var watching = await bystander.SubscribeAsync(collection);
+        using var socket = await ConnectAsync(server);
+
+        // The varint prefix of SignalR's framing says 2^31-1 bytes follow; 40 KiB do, past the 32 KiB a message may have.
+        await socket.SendAsync(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0x07 }, WebSocketMessageType.Binary, endOfMessage: false, Ct);
+        await socket.SendAsync(new byte[40 * 1024], WebSocketMessageType.Binary, endOfMessage: true, Ct);
+        var closed = false;
+        var buffer = new byte[4096];
+        try
+        {
+            while (!closed)
+            {
+                var received = await socket.ReceiveAsync(buffer.AsMemory(), Ct).AsTask().WaitAsync(HubClient.Patience, Ct);
+                closed = received.MessageType == WebSocketMessageType.Close;
+            }
+        }
+        catch (WebSocketException)
+        {
+            closed = true;
+        }
+
+        Assert.True(closed);
+        server.Feed.Publish(collection, "after", ChangeKind.Insert, null, new() { ["_id"] = "after", ["_version"] = 1 });
+        await bystander.ExpectAsync(watching.SubscriptionId, "added", "after");
+        var loud = capture.Entries.Where(e => e.Level >= LogLevel.Warning || (e.Exception is not null && e.Level >= LogLevel.Information)).ToList();
+        Assert.True(loud.Count == 0, "Logged at Warning or above, or with an exception: " + string.Join("\n", loud.Select(e => $"{e.Level} {e.Category}: {e.Message} {e.Exception?.GetType().Name}")));
+    }
+
+    [Fact]
     public void SubscribeFormatter_ALengthBeyondTheMessage_IsRefusedWithoutAllocatingIt()
     {
         // A 2 GiB string, map and array declared in a few bytes: nothing of that size is allocated before the refusal.
