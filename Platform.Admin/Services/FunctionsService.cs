@@ -33,8 +33,10 @@ public class FunctionsService(BaasClient client)
     public virtual Task<IReadOnlyList<FunctionInfo>> ListVersionsAsync(string name, CancellationToken cancellationToken = default) =>
         Functions.ListVersionsAsync(name, cancellationToken);
 
-    public virtual Task<FunctionInfo> RollbackAsync(string name, int version, CancellationToken cancellationToken = default) =>
-        Functions.RollbackAsync(name, version, cancellationToken);
+    /// <summary>Saves <paramref name="version"/>'s content as a new version, only while <paramref name="expectedVersion"/> (the one the page shows) is current.</summary>
+    /// <exception cref="BaasException">412 <c>version_mismatch</c> with <c>currentVersion</c>; 404 when the function or the version is gone.</exception>
+    public virtual Task<FunctionInfo> RollbackAsync(string name, int version, int expectedVersion, CancellationToken cancellationToken = default) =>
+        Functions.RollbackAsync(name, version, expectedVersion, cancellationToken);
 
     public virtual Task<FunctionRun> RunAsync(string name, JsonNode? args, JsonObject? sampleEvent, CancellationToken cancellationToken = default) =>
         Functions.RunAsync(name, args, sampleEvent, cancellationToken);

@@ -51,8 +51,8 @@ public sealed class CollectionInfo : CollectionDefinition
     /// <summary>
     /// The stored definition's version (1 when created, +1 on every save; the server's <c>ETag</c>), to pass as the expected
     /// version of <see cref="CollectionsAdminClient.UpdateAsync(CollectionDefinition, long, CancellationToken)"/> or
-    /// <see cref="CollectionsAdminClient.DeleteAsync(string, long, CancellationToken)"/>. 0 in
-    /// <see cref="CollectionsAdminClient.ListAsync"/>'s items, which the server answers without versions.
+    /// <see cref="CollectionsAdminClient.DeleteAsync(string, long, CancellationToken)"/>. <see cref="CollectionsAdminClient.ListAsync"/>'s
+    /// items carry it too (0 only from a server older than the body's <c>version</c> member).
     /// </summary>
     public long Version { get; init; }
 }

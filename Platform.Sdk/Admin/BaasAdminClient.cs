@@ -277,18 +277,19 @@ public partial class CollectionsAdminClient
         }
     }
 
-    // A single definition's answer carries its version as the ETag only (the list's items have none).
+    // A single definition's answer carries its version as the ETag (and in its body, as the list's items do).
     private static CollectionInfo Read(BaasResponse response) =>
         Read(
             response.Body as JsonObject ?? [],
-            response.ETag is { } tag && long.TryParse(tag.Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : 0);
+            response.ETag is { } tag && long.TryParse(tag.Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : null);
 
-    private static CollectionInfo Read(JsonObject json, long version = 0)
+    // The ETag wins when there is one; a server from before versions were in the body answers neither in a list (0).
+    private static CollectionInfo Read(JsonObject json, long? etagVersion = null)
     {
         var info = new CollectionInfo
         {
             Name = Json.String(json, "name") ?? string.Empty,
-            Version = version,
+            Version = etagVersion ?? (json["version"] is JsonValue v && v.TryGetValue<long>(out var version) ? version : 0),
             Schema = json["schema"]?.DeepClone() as JsonObject,
             CreatedAt = Json.Time(json, "createdAt") ?? default,
             UpdatedAt = Json.Time(json, "updatedAt") ?? default,

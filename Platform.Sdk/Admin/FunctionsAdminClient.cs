@@ -105,15 +105,32 @@ public class FunctionsAdminClient
         return [.. (response.Body?["items"] as JsonArray ?? []).OfType<JsonObject>().Select(FunctionInfo.FromJson)];
     }
 
-    /// <summary>Saves an old version's content as a new version.</summary>
+    /// <summary>Saves an old version's content as a new version, whatever the current version is: see the overload with an expected version.</summary>
     /// <param name="name">The function's name.</param>
     /// <param name="version">The version to go back to.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The new current version.</returns>
-    public virtual async Task<FunctionInfo> RollbackAsync(string name, int version, CancellationToken cancellationToken = default)
+    public virtual Task<FunctionInfo> RollbackAsync(string name, int version, CancellationToken cancellationToken = default) =>
+        RollbackCoreAsync(name, version, null, cancellationToken);
+
+    /// <summary>
+    /// Saves an old version's content as a new version, only while the current version is still <paramref name="expectedVersion"/>
+    /// (sent as <c>If-Match</c>), so a version another admin saved since is not replaced unseen.
+    /// </summary>
+    /// <param name="name">The function's name.</param>
+    /// <param name="version">The version to go back to.</param>
+    /// <param name="expectedVersion">The current version the caller saw, usually <see cref="FunctionInfo.Version"/> of the function read.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The new current version.</returns>
+    /// <exception cref="BaasException">412 <c>version_mismatch</c> when another version is current (the problem's <c>currentVersion</c> says which; nothing changed).</exception>
+    public virtual Task<FunctionInfo> RollbackAsync(string name, int version, int expectedVersion, CancellationToken cancellationToken = default) =>
+        RollbackCoreAsync(name, version, expectedVersion, cancellationToken);
+
+    private async Task<FunctionInfo> RollbackCoreAsync(string name, int version, int? expectedVersion, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        var response = await SendAsync(HttpMethod.Post, BaasPaths.AdminFunction(name) + "/rollback", new JsonObject { ["version"] = version }, cancellationToken).ConfigureAwait(false);
+        var request = new BaasRequest(HttpMethod.Post, BaasPaths.AdminFunction(name) + "/rollback", new JsonObject { ["version"] = version }, expectedVersion);
+        var response = await _transport.SendAsync(request, cancellationToken).ConfigureAwait(false);
         return FunctionInfo.FromJson(response.Body as JsonObject ?? []);
     }
 

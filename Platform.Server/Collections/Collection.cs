@@ -16,12 +16,13 @@ public sealed record Collection(CollectionDefinition Definition, SchemaValidator
     /// <summary>The rules, compiled once per definition load (the registry caches this object).</summary>
     public RuleSet Rules { get; } = RuleSet.Compile(Definition.Rules);
 
-    /// <summary>The API shape: the definition plus timestamps.</summary>
+    /// <summary>The API shape: the definition plus timestamps and version (so a list's items carry what each single answer's <c>ETag</c> says).</summary>
     public JsonObject ToJson()
     {
         var json = Definition.ToJson();
         json["createdAt"] = CreatedAt;
         json["updatedAt"] = UpdatedAt;
+        json["version"] = Version;
         return json;
     }
 }

@@ -9,7 +9,8 @@ namespace Platform.Server.Collections;
 /// <summary>Turns an admin API body into a <see cref="CollectionDefinition"/>, naming the field at fault on any error.</summary>
 public static class CollectionDefinitionParser
 {
-    private static readonly HashSet<string> KnownKeys = ["name", "schema", "indexes", "rules", "createdAt", "updatedAt"];
+    // What the API answers may be sent back as read: the read-only members are ignored (If-Match, not the body's version, makes a save conditional).
+    private static readonly HashSet<string> KnownKeys = ["name", "schema", "indexes", "rules", "createdAt", "updatedAt", "version"];
 
     /// <param name="body">The request body.</param>
     /// <param name="nameFromUrl">For PUT: the name in the URL, which the body may repeat but not contradict.</param>

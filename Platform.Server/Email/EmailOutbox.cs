@@ -76,6 +76,10 @@ public sealed class EmailOutbox(IDocumentStore store, IOptions<EmailOptions> opt
         return new OutboxPage(items, documents.Count > limit ? items[^1].Id : null);
     }
 
+    /// <summary>The read of a prune: the oldest messages' ids only, not their bodies.</summary>
+    internal static DocumentQuery PruneQuery(int limit) =>
+        new(MatchAllNode.Instance, [new SortField(SystemFields.Id)], limit, Fields: [SystemFields.Id]);
+
     private async Task PruneAsync(CancellationToken cancellationToken)
     {
         var limit = options.Value.OutboxLimit;
@@ -85,7 +89,7 @@ public sealed class EmailOutbox(IDocumentStore store, IOptions<EmailOptions> opt
         {
             var oldest = await store.QueryAsync(
                 Collection,
-                new DocumentQuery(MatchAllNode.Instance, [new SortField(SystemFields.Id)], (int)Math.Min(excess, PruneBatch)),
+                PruneQuery((int)Math.Min(excess, PruneBatch)),
                 cancellationToken);
             if (oldest.Count == 0)
             {

@@ -42,7 +42,7 @@ public static class FunctionEndpoints
         admin.MapPut("/{name}", UpdateAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("UpdateFunction").WithSummary("Saves a new version; If-Match makes it conditional on the current version.");
         admin.MapDelete("/{name}", DeleteAsync).WithName("DeleteFunction").WithSummary("Deletes a function and its versions (run records stay until retention).");
         admin.MapGet("/{name}/versions", ListVersionsAsync).WithName("ListFunctionVersions").WithSummary("Every saved version, newest first.");
-        admin.MapPost("/{name}/rollback", RollbackAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("RollbackFunction").WithSummary("Saves an old version's content as a new version: {\"version\": 3}.");
+        admin.MapPost("/{name}/rollback", RollbackAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("RollbackFunction").WithSummary("Saves an old version's content as a new version: {\"version\": 3}. If-Match makes it conditional on the current version.").ProducesProblem(StatusCodes.Status412PreconditionFailed);
         admin.MapPost("/{name}/run", RunAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("RunFunction").WithSummary("Runs the function now (even when disabled) with sample args or event; answers the run record.");
         admin.MapGet("/{name}/runs", ListRunsAsync).WithName("ListFunctionRuns").WithSummary("Run records, newest first: ?status=&deadLetter=&limit=&cursor=.");
         admin.MapGet("/{name}/runs/{id}", GetRunAsync).WithName("GetFunctionRun").WithSummary("One run record.");
@@ -134,6 +134,7 @@ public static class FunctionEndpoints
     private static async Task<Ok<JsonObject>> RollbackAsync(string name, HttpRequest request, FunctionAdminService admin, TimeProvider time, CancellationToken cancellationToken)
     {
         FunctionDefinitionParser.ValidateName(name);
+        var ifMatch = Preconditions.ParseIfMatch(request.Headers.IfMatch);
         var body = await JsonBody.ReadObjectAsync(request, 4096, 8, cancellationToken);
         foreach (var (key, _) in body)
         {
@@ -150,7 +151,7 @@ public static class FunctionEndpoints
 
         var version = (int)number;
 
-        var saved = await admin.RollbackAsync(name, version, Actor(request.HttpContext), cancellationToken);
+        var saved = await admin.RollbackAsync(name, version, ifMatch, Actor(request.HttpContext), cancellationToken);
         await request.HttpContext.AuditAsync("functions.rollback", "functions/" + name, new JsonObject { ["version"] = version }, FunctionDefinitionJson.ToJson(saved));
         SetETag(request.HttpContext, saved);
         return TypedResults.Ok(Answer(saved, time));

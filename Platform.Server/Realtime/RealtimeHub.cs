@@ -168,9 +168,9 @@ internal sealed class RealtimeHub(
     /// </remarks>
     public void Unsubscribe(object? subscriptionId)
     {
-        if (subscriptionId is HubBindingFailure.WrongArguments)
+        if (subscriptionId is HubBindingFailure.Unreadable unreadable)
         {
-            throw new HubException(HubBindingFailure.UnsubscribeWrongArguments);
+            throw new HubException(unreadable.Refusal);
         }
 
         string? id;

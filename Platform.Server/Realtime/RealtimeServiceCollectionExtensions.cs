@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MessagePack;
 using MessagePack.Resolvers;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Connections;
@@ -60,8 +61,9 @@ public static class RealtimeServiceCollectionExtensions
                 options.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
                 options.PayloadSerializerOptions.Converters.Add(new SubscribeRequestJsonConverter());
             })
-            .AddMessagePackProtocol(options => options.SerializerOptions = options.SerializerOptions.WithResolver(
-                CompositeResolver.Create([new SubscribeRequestMessagePackFormatter()], [options.SerializerOptions.Resolver])));
+            .AddMessagePackProtocol(options => options.SerializerOptions = options.SerializerOptions.WithResolver(CompositeResolver.Create(
+                [new SubscribeRequestMessagePackFormatter(), new StrictObjectMessagePackFormatter(options.SerializerOptions.Resolver.GetFormatterWithVerify<object?>())],
+                [options.SerializerOptions.Resolver])));
         WrapHubProtocols(services);
         services.AddSingleton<HubLifetimeManager<RealtimeHub>, RealtimeLifetimeManager>();
         return services;

@@ -29,6 +29,9 @@ internal static class SubscribeRequestErrors
     public static string LoneSurrogate(string member) =>
         $"invalid_unicode: '{member}' holds a lone UTF-16 surrogate (\\uD800-\\uDFFF without its pair); text must be valid Unicode. (at {member})";
 
+    /// <summary>A MessagePack <c>str</c> whose bytes are not UTF-8 (a surrogate written as CESU-8 among them): JSON's <see cref="LoneSurrogate"/>.</summary>
+    public static string NotUtf8(string member) => StrictMessagePackValues.NotUtf8(member).Message;
+
     public static string WrongType(string member, string problem) => $"invalid_request: '{member}' {problem}. (at {member})";
 
     public static string Duplicate(string member) => $"duplicate_key: The member '{member}' appears twice in the Subscribe request; members must be unique. (at {member})";

@@ -9,8 +9,11 @@ namespace Platform.Server.Realtime;
 /// JSON one, and never fails the binding: the default resolver skipped a member it did not know (a misspelt
 /// <c>resumeafter</c> started live without the missed events, where JSON refused it as <c>unknown_field</c>) and failed
 /// the whole call, with SignalR's bare error, on a member of the wrong type. Each of those is recorded in
-/// <see cref="SubscribeRequest.BindingError"/> for the hub to refuse. The filter is read by the protocol's own formatter for
-/// <see cref="object"/> (maps become dictionaries), as it was.
+/// <see cref="SubscribeRequest.BindingError"/> for the hub to refuse. Text is read as strictly as the JSON protocol reads
+/// it (<see cref="StrictMessagePackValues"/>): bytes that are not UTF-8 are <c>invalid_unicode</c> naming the member, where
+/// the library's reading put U+FFFD in their place. What cannot be read past (a length beyond the message's end) and what
+/// the filter cannot hold are thrown as <see cref="UnreadableRequestException"/>, which <see cref="HubBindingFailure"/>
+/// answers.
 /// </summary>
 internal sealed class SubscribeRequestMessagePackFormatter : IMessagePackFormatter<SubscribeRequest?>
 {
@@ -22,13 +25,37 @@ internal sealed class SubscribeRequestMessagePackFormatter : IMessagePackFormatt
             return null;
         }
 
-        if (reader.NextMessagePackType != MessagePackType.Map)
+        var request = new SubscribeRequest();
+        var at = "request";
+        try
         {
-            reader.Skip();
-            return new SubscribeRequest { BindingError = SubscribeRequestErrors.NotAnObject };
+            if (reader.NextMessagePackType != MessagePackType.Map)
+            {
+                reader.Skip();
+                request.BindingError = SubscribeRequestErrors.NotAnObject;
+                return request;
+            }
+
+            ReadMembers(ref reader, request, options, ref at);
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or MessagePackSerializationException)
+        {
+            throw Unreadable(request, StrictMessagePackValues.Truncated(at));
+        }
+        catch (UnreadableRequestException ex)
+        {
+            throw Unreadable(request, ex);
         }
 
-        var request = new SubscribeRequest();
+        return request;
+    }
+
+    // The first fault of the request is the one refused, as over JSON, even when a later one stops the reading.
+    private static UnreadableRequestException Unreadable(SubscribeRequest request, UnreadableRequestException fault) =>
+        request.BindingError is { } first ? new UnreadableRequestException(first) : fault;
+
+    private static void ReadMembers(ref MessagePackReader reader, SubscribeRequest request, MessagePackSerializerOptions options, ref string at)
+    {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var count = reader.ReadMapHeader();
         options.Security.DepthStep(ref reader);
@@ -36,6 +63,7 @@ internal sealed class SubscribeRequestMessagePackFormatter : IMessagePackFormatt
         {
             for (var i = 0; i < count; i++)
             {
+                at = "request";
                 if (reader.NextMessagePackType != MessagePackType.String)
                 {
                     reader.Skip();
@@ -44,7 +72,14 @@ internal sealed class SubscribeRequestMessagePackFormatter : IMessagePackFormatt
                     continue;
                 }
 
-                var name = reader.ReadString()!;
+                if (!StrictMessagePackValues.TryReadString(ref reader, out var name) || name is null)
+                {
+                    reader.Skip();
+                    request.BindingError ??= SubscribeRequestErrors.NotUtf8("request");
+                    continue;
+                }
+
+                at = name;
                 if (!seen.Add(name))
                 {
                     reader.Skip();
@@ -61,7 +96,7 @@ internal sealed class SubscribeRequestMessagePackFormatter : IMessagePackFormatt
                         request.Id = ReadString(ref reader, request, name);
                         break;
                     case "filter":
-                        request.Filter = reader.TryReadNil() ? null : options.Resolver.GetFormatterWithVerify<object>().Deserialize(ref reader, options);
+                        request.Filter = StrictMessagePackValues.Read(ref reader, "filter", "invalid_filter");
                         break;
                     case "snapshot":
                         request.Snapshot = ReadBoolean(ref reader, request, name);
@@ -80,8 +115,6 @@ internal sealed class SubscribeRequestMessagePackFormatter : IMessagePackFormatt
         {
             reader.Depth--;
         }
-
-        return request;
     }
 
     public void Serialize(ref MessagePackWriter writer, SubscribeRequest? value, MessagePackSerializerOptions options)
@@ -126,10 +159,21 @@ internal sealed class SubscribeRequestMessagePackFormatter : IMessagePackFormatt
     {
         if (reader.NextMessagePackType is MessagePackType.String or MessagePackType.Nil)
         {
-            return reader.ReadString();
+            return Text(ref reader, request, member);
         }
 
         return Fail(ref reader, request, member, SubscribeRequestErrors.NotAString);
+    }
+
+    private static string? Text(ref MessagePackReader reader, SubscribeRequest request, string member)
+    {
+        if (StrictMessagePackValues.TryReadString(ref reader, out var text))
+        {
+            return text;
+        }
+
+        request.BindingError ??= SubscribeRequestErrors.NotUtf8(member);
+        return null;
     }
 
     private static bool? ReadBoolean(ref MessagePackReader reader, SubscribeRequest request, string member)
@@ -153,7 +197,7 @@ internal sealed class SubscribeRequestMessagePackFormatter : IMessagePackFormatt
     {
         if (reader.NextMessagePackType is MessagePackType.String or MessagePackType.Nil)
         {
-            return reader.ReadString();
+            return Text(ref reader, request, member);
         }
 
         if (reader.NextMessagePackType == MessagePackType.Integer)

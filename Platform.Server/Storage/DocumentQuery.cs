@@ -23,12 +23,17 @@ public sealed record SortField(string Path, bool Descending = false)
 /// it (SQLite interrupts the statement; MongoDB is sent <c>maxTimeMS</c>) and throws <see cref="QueryTimeoutException"/>.
 /// Null means no budget (system reads of the server itself). The cancellation token stops the query as well, at any
 /// point, with <see cref="OperationCanceledException"/>.</param>
+/// <param name="Fields">The top-level fields the caller reads (system fields by name, e.g. <c>_id</c>, <c>_version</c>), or
+/// null for whole documents. Each listed field comes back as stored; a provider may leave every other field out. MongoDB
+/// projects in the database, so a cleanup that deletes by id reads no record (and a query its index covers reads no
+/// document at all); SQLite returns whole documents, since its row read costs the same.</param>
 public sealed record DocumentQuery(
     FilterNode Filter,
     IReadOnlyList<SortField> Sort,
     int Limit,
     IReadOnlyList<JsonElement>? After = null,
-    TimeSpan? Timeout = null);
+    TimeSpan? Timeout = null,
+    IReadOnlyList<string>? Fields = null);
 
 /// <summary>
 /// Keyset paging over a sort key that holds arrays cannot be exact: MongoDB orders a document by the smallest (ascending)

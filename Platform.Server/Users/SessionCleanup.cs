@@ -62,12 +62,16 @@ internal sealed class SessionCleanup(
         }
     }
 
+    /// <summary>The read of a pass: what the delete needs, the id and version, not the whole record.</summary>
+    internal static DocumentQuery Query(FilterNode filter) =>
+        new(filter, [new SortField(SystemFields.Id)], PageSize, Fields: [SystemFields.Id, SystemFields.Version]);
+
     private async Task<int> DeleteWhereAsync(string collection, FilterNode filter, CancellationToken cancellationToken)
     {
         var removed = 0;
         while (true)
         {
-            var page = await store.QueryAsync(collection, new DocumentQuery(filter, [new SortField(SystemFields.Id)], PageSize), cancellationToken);
+            var page = await store.QueryAsync(collection, Query(filter), cancellationToken);
             foreach (var document in page)
             {
                 if (await TryDeleteAsync(collection, document, cancellationToken))

@@ -76,8 +76,13 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
     }
 
     /// <summary>Saves an old version's content as a new version.</summary>
-    /// <exception cref="DomainException">404 <c>function_not_found</c> or <c>version_not_found</c>.</exception>
-    public async Task<FunctionDefinition> RollbackAsync(string name, int version, string? actor, CancellationToken cancellationToken = default)
+    /// <param name="name">The function.</param>
+    /// <param name="version">The old version whose content becomes current again.</param>
+    /// <param name="expectedVersion">From <c>If-Match</c>: the current version the caller saw; another current version is 412, as for a save.</param>
+    /// <param name="actor">Who rolls back.</param>
+    /// <param name="cancellationToken">Cancels the save.</param>
+    /// <exception cref="DomainException">404 <c>function_not_found</c> or <c>version_not_found</c>; 412 <c>version_mismatch</c>.</exception>
+    public async Task<FunctionDefinition> RollbackAsync(string name, int version, long? expectedVersion, string? actor, CancellationToken cancellationToken = default)
     {
         if (await catalog.GetAsync(name, cancellationToken) is null)
         {
@@ -86,7 +91,7 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
 
         var old = await catalog.GetVersionAsync(name, version, cancellationToken)
             ?? throw new DomainException(ErrorKind.NotFound, "version_not_found", $"Function '{name}' has no version {version}.", "version");
-        return await UpdateAsync(old, expectedVersion: null, actor, cancellationToken);
+        return await UpdateAsync(old, expectedVersion, actor, cancellationToken);
     }
 
     /// <summary>Deletes a function and all its versions (its run records stay until retention removes them); false when there was none.</summary>

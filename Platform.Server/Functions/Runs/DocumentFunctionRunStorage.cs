@@ -48,7 +48,8 @@ public sealed class DocumentFunctionRunStorage(IDocumentStore store) : IFunction
             cancellationToken);
 
     /// <summary>
-    /// The document store deletes by id only, so the ids are read first (the whole records: a store query has no projection).
+    /// The document store deletes by id only, so the ids are read first (only the ids: a projection MongoDB applies in the
+    /// database, over fields the run index holds, where it read the whole records).
     /// A record another node deleted in between fails the delete with <see cref="VersionMismatchException"/>: nothing is
     /// deleted and 0 is answered; the next pass deletes what is left.
     /// </summary>
@@ -99,7 +100,8 @@ public sealed class DocumentFunctionRunStorage(IDocumentStore store) : IFunction
                 new FieldNode("startedAt", FieldOperator.Lt, ScalarJson.Element(Timestamps.Format(cutoff))),
             ]),
             OldestFirst,
-            limit);
+            limit,
+            Fields: [SystemFields.Id]);
 
     /// <summary>The first run (in index order) of the first function after <paramref name="after"/>: its name is the next one.</summary>
     internal static DocumentQuery NextFunctionQuery(string? after) =>

@@ -464,6 +464,11 @@ public sealed class MongoDocumentStore : IDocumentStore, IDisposable
             {
                 var cursor = (session is null ? target.Find(find.Filter, FindOptions(query.Timeout)) : target.Find(session, find.Filter, FindOptions(query.Timeout)))
                     .Limit(find.Limit);
+                if (find.Projection is { } projection)
+                {
+                    cursor = cursor.Project<BsonDocument>(projection);
+                }
+
                 if (find.Sort.ElementCount > 0)
                 {
                     cursor = cursor.Sort(find.Sort);

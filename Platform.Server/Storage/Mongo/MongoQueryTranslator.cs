@@ -4,8 +4,8 @@ using Platform.Server.Common;
 
 namespace Platform.Server.Storage.Mongo;
 
-/// <summary>The pieces of a MongoDB find: filter (with the keyset position folded in), sort and limit.</summary>
-internal sealed record MongoFind(BsonDocument Filter, BsonDocument Sort, int Limit);
+/// <summary>The pieces of a MongoDB find: filter (with the keyset position folded in), sort, limit and the projection of <see cref="DocumentQuery.Fields"/> (null for whole documents).</summary>
+internal sealed record MongoFind(BsonDocument Filter, BsonDocument Sort, int Limit, BsonDocument? Projection = null);
 
 /// <summary>
 /// Translates sorts and keyset positions. MongoDB sorts mixed types in the order
@@ -31,7 +31,20 @@ internal static class MongoQueryTranslator
             filter = filter.ElementCount == 0 ? keyset : new BsonDocument("$and", new BsonArray { filter, keyset });
         }
 
-        return new MongoFind(filter, Sort(query.Sort), query.Limit);
+        return new MongoFind(filter, Sort(query.Sort), query.Limit, query.Fields is { } fields ? Projection(fields) : null);
+    }
+
+    /// <summary>An inclusion projection of these fields; <c>_id</c> is always in it (MongoDB includes it unless told not to).</summary>
+    public static BsonDocument Projection(IReadOnlyList<string> fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        var projection = new BsonDocument(SystemFields.Id, 1);
+        foreach (var field in fields)
+        {
+            projection[field] = 1;
+        }
+
+        return projection;
     }
 
     public static BsonDocument Sort(IReadOnlyList<SortField> sort)

@@ -4,7 +4,10 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Platform.Admin.Tests.Browser;
 
-/// <summary>The collections pages end to end: create, the list's counts, schema with its check, rules with an inline error, the simulator, delete.</summary>
+/// <summary>
+/// The collections pages end to end: create, the list's counts, schema with its check, rules with an inline error, the
+/// simulator, delete; and a save refused because the collection changed behind the editor's back.
+/// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class CollectionsJourneyTests(BrowserFixture browser, DashboardServer server) : BrowserTest(browser), IClassFixture<DashboardServer>
 {
@@ -64,5 +67,41 @@ public sealed class CollectionsJourneyTests(BrowserFixture browser, DashboardSer
         await Expect(Heading(Page)).ToHaveTextAsync("Collections");
         await Expect(Page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true })).ToHaveCountAsync(0);
         await ScanAsync("collections");
+    }
+
+    [Fact]
+    public async Task Collection_SavedByAnotherAdminWhileEdited_ShowsBothVersions_AndSavesAfterReload()
+    {
+        var name = "conf" + Guid.NewGuid().ToString("N")[..10];
+        using var admin = await server.Server.CreateAdminClientAsync(Ct);
+        (await admin.PostAsJsonAsync("/api/admin/collections", new { name, rules = new { list = "true" } }, Ct)).EnsureSuccessStatusCode();
+        await SignInAsync(server.AdminUrl, path: $"collections/{name}");
+        await Expect(Heading(Page)).ToHaveTextAsync($"Collection {name}");
+        await Page.GetByRole(AriaRole.Tab, new() { Name = "Rules" }).ClickAsync();
+        await Page.Locator("#rule-get").FillAsync("auth != null");
+
+        // Another admin adds an index meanwhile: the page still holds version 1.
+        using (var changed = await admin.PutAsJsonAsync($"/api/admin/collections/{name}", new { rules = new { list = "true" }, indexes = new[] { new { fields = new[] { "done" } } } }, Ct))
+        {
+            changed.EnsureSuccessStatusCode();
+            Assert.Equal("\"2\"", changed.Headers.ETag!.ToString());
+        }
+
+        await Page.GetByTestId("rules-save").ClickAsync();
+        await Expect(Page.GetByTestId("edit-conflict")).ToContainTextAsync("you opened version 1; it is now at version 2");
+        await Expect(Page.Locator("#rule-get")).ToHaveValueAsync("auth != null");
+        await ScanAsync("collection-conflict", docsImage: false);
+
+        await Page.GetByTestId("conflict-reload").ClickAsync();
+        await Expect(Page.GetByTestId("edit-conflict-reloaded")).ToContainTextAsync("Loaded version 2");
+        await Expect(Page.Locator("#rule-get")).ToHaveValueAsync("auth != null");
+        await Page.GetByTestId("rules-save").ClickAsync();
+        await Expect(Page.GetByText($"Collection {name} saved.")).ToBeVisibleAsync();
+        await Expect(Page.GetByTestId("edit-conflict-reloaded")).ToHaveCountAsync(0);
+
+        // Both changes are kept: theirs (the index) and the rule typed here, as version 3.
+        using var read = await admin.GetAsync($"/api/admin/collections/{name}", Ct);
+        var stored = await read.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>(Ct);
+        Assert.Equal(("\"3\"", "auth != null", "done"), (read.Headers.ETag!.ToString(), stored!["rules"]!["get"]!.GetValue<string>(), stored["indexes"]![0]!["fields"]![0]!.GetValue<string>()));
     }
 }

@@ -288,6 +288,48 @@ public sealed class FunctionsPageTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task Detail_RollbackAfterAnotherAdminsSave_SendsIfMatch_IsRefusedWithBothVersions_AndRollsBackOnTheReloadedVersion()
+    {
+        // A rollback sent no If-Match: it replaced a version saved after the page loaded without a word.
+        await SignInAsync();
+        const string OldCode = "export default async function (ctx) {\n  return 0;\n}";
+        var stored = 2;
+        var rollbacks = 0;
+        Api.On(HttpMethod.Get, "/api/admin/functions/hello", _ => (HttpStatusCode.OK, Function(version: stored)))
+            .On(HttpMethod.Get, "/api/admin/functions/hello/versions", _ => (HttpStatusCode.OK, new JsonObject
+            {
+                ["items"] = new JsonArray([.. Enumerable.Range(1, stored).Reverse().Select(v => (JsonNode)Function(version: v, code: v == 1 ? OldCode : Code))]),
+            }))
+            .On(HttpMethod.Post, "/api/admin/functions/hello/rollback", _ => ++rollbacks == 1
+                ? (HttpStatusCode.PreconditionFailed, StubApi.VersionMismatch(3))
+                : (HttpStatusCode.OK, Function(version: 4, code: OldCode)));
+        var dialogs = Render<MudBlazor.MudDialogProvider>();
+        var page = Render<FunctionDetail>(p => p.Add(x => x.Name, "hello"));
+        page.WaitForAssertion(() => Assert.Contains("Version 2", page.Find("[data-testid=function-version]").TextContent, StringComparison.Ordinal));
+        page.OpenTab("Versions");
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=versions-table]")));
+        stored = 3;
+
+        page.FindAll("button").Single(b => b.TextContent.Contains("Roll back to 1", StringComparison.Ordinal)).Click();
+        dialogs.WaitForAssertion(() => dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Roll back").Click());
+
+        page.WaitForAssertion(() => Assert.Contains("you opened version 2; it is now at version 3", page.Find("[data-testid=edit-conflict]").TextContent, StringComparison.Ordinal));
+        Assert.Equal("\"2\"", Api.IfMatches.Single(r => r.PathAndQuery.EndsWith("/rollback", StringComparison.Ordinal)).IfMatch);
+        Assert.Contains("Version 2", page.Find("[data-testid=function-version]").TextContent, StringComparison.Ordinal);
+
+        page.Find("[data-testid=conflict-reload]").Click();
+        page.WaitForAssertion(() => Assert.Contains("Version 3", page.Find("[data-testid=function-version]").TextContent, StringComparison.Ordinal));
+        page.WaitForAssertion(() => Assert.Contains("3 (current)", page.Find("[data-testid=versions-table]").TextContent, StringComparison.Ordinal));
+        Assert.NotNull(page.Find("[data-testid=edit-conflict-reloaded]"));
+
+        page.FindAll("button").Single(b => b.TextContent.Contains("Roll back to 1", StringComparison.Ordinal)).Click();
+        dialogs.WaitForAssertion(() => dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Roll back").Click());
+        page.WaitForAssertion(() => Assert.Contains("Version 4", page.Find("[data-testid=function-version]").TextContent, StringComparison.Ordinal));
+        Assert.Equal("\"3\"", Api.IfMatches.Last(r => r.PathAndQuery.EndsWith("/rollback", StringComparison.Ordinal)).IfMatch);
+        Assert.Empty(page.FindAll("[data-testid=edit-conflict-reloaded]"));
+    }
+
+    [Fact]
     public void LineDiff_MarksRemovedAndAddedLines_KeepingTheRest()
     {
         var diff = LineDiff.Compute("a\nb\nc\nd", "a\nc\nx\nd");

@@ -143,6 +143,22 @@ public sealed class AdminTests(SdkServerFixture fixture) : IClassFixture<SdkServ
     }
 
     [Fact]
+    public async Task Collections_ListAsync_ItemsCarryTheirVersions_SoAnItemListedCanBeSavedConditionally()
+    {
+        var collections = fixture.Client.Admin.Collections;
+        var name = "listed-" + Guid.NewGuid().ToString("N")[..8];
+        await collections.CreateAsync(new CollectionDefinition { Name = name }, Ct);
+        await collections.UpdateAsync(new CollectionDefinition { Name = name, Rules = { ["get"] = "true" } }, Ct);
+
+        var listed = Assert.Single(await collections.ListAsync(Ct), c => c.Name == name);
+        Assert.Equal(2, listed.Version);
+        listed.Rules["list"] = "true";
+        Assert.Equal(3, (await collections.UpdateAsync(listed, listed.Version, Ct)).Version);
+        var stale = await Assert.ThrowsAsync<BaasException>(() => collections.UpdateAsync(listed, listed.Version, Ct));
+        Assert.Equal(("version_mismatch", 3L), (stale.Code, stale.Problem!["currentVersion"]!.GetValue<long>()));
+    }
+
+    [Fact]
     public async Task Collections_BadDefinition_Is400_WithField()
     {
         var ex = await Assert.ThrowsAsync<BaasException>(() => fixture.Client.Admin.Collections.CreateAsync(new CollectionDefinition { Name = "Bad Name" }, Ct));

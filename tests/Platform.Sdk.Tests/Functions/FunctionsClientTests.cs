@@ -38,10 +38,13 @@ public sealed class FunctionsClientTests(FunctionSdkFixture fixture) : IClassFix
         var conflict = await Assert.ThrowsAsync<BaasException>(() => admin.UpdateAsync(new FunctionDefinition { Name = name, Code = "v3" }, expectedVersion: 1, Ct));
         Assert.Equal(412, conflict.Status);
 
-        var rolled = await admin.RollbackAsync(name, 1, Ct);
+        var staleRollback = await Assert.ThrowsAsync<BaasException>(() => admin.RollbackAsync(name, 1, expectedVersion: 1, Ct));
+        Assert.Equal(("version_mismatch", 2), (staleRollback.Code, staleRollback.Problem!["currentVersion"]!.GetValue<int>()));
+        var rolled = await admin.RollbackAsync(name, 1, expectedVersion: 2, Ct);
         Assert.Equal(3, rolled.Version);
         Assert.Equal(5, rolled.Retries);
-        Assert.Equal([3, 2, 1], (await admin.ListVersionsAsync(name, Ct)).Select(v => v.Version));
+        Assert.Equal(4, (await admin.RollbackAsync(name, 2, Ct)).Version);
+        Assert.Equal([4, 3, 2, 1], (await admin.ListVersionsAsync(name, Ct)).Select(v => v.Version));
 
         Assert.True(await admin.DeleteAsync(name, Ct));
         Assert.False(await admin.DeleteAsync(name, Ct));

@@ -79,6 +79,28 @@ public sealed class CollectionEndpointsTests(ServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task List_ItemsCarryTheVersionOfEachDefinition_AsTheSingleAnswerDoes_AndABodyReadBackIsSavedAsIs()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = "listver" + Guid.NewGuid().ToString("N")[..8];
+        var created = await HttpAssert.StatusAsync(HttpStatusCode.Created, await fixture.Admin.PostJsonAsync(Base, $$"""{ "name": "{{name}}" }"""));
+        Assert.Equal(1, created!["version"]!.GetValue<long>());
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "rules": { "list": "true" } }"""));
+
+        var list = await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.GetAsync(Base, ct));
+        var item = Assert.Single(list!["items"]!.AsArray(), i => i!["name"]!.GetValue<string>() == name)!.AsObject();
+        Assert.Equal(2, item["version"]!.GetValue<long>());
+        using var single = await fixture.Admin.GetAsync($"{Base}/{name}", ct);
+        var read = await HttpAssert.StatusAsync(HttpStatusCode.OK, single);
+        Assert.Equal(("\"2\"", 2L), (single.Headers.ETag!.ToString(), read!["version"]!.GetValue<long>()));
+
+        // The item sent back as it was read saves (version is read-only, like the timestamps; If-Match is the condition).
+        item["rules"]!["list"] = "auth != null";
+        using var saved = await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", item.ToJsonString(), ifMatch: "\"2\"");
+        Assert.Equal(3, (await HttpAssert.StatusAsync(HttpStatusCode.OK, saved))!["version"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task Create_Twice_Is409()
     {
         var name = await fixture.NewCollectionAsync(cancellationToken: TestContext.Current.CancellationToken);

@@ -152,6 +152,26 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
         await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "function_not_found", await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{FunctionServerFixture.NewName()}", """{ "code": "x" }"""));
     }
 
+    [Fact]
+    public async Task Rollback_WithIfMatch_Is412OnAnotherVersion_AndChangesNothing_AsASaveIs()
+    {
+        // The rollback took no If-Match: a page opened at version 2 replaced a version 3 saved meanwhile without a word.
+        var name = await fixture.CreateAsync(cancellationToken: Ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "code": "v2" }"""));
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "code": "v3" }"""));
+
+        var problem = await HttpAssert.ProblemAsync(HttpStatusCode.PreconditionFailed, "version_mismatch", await fixture.Admin.SendJsonAsync(HttpMethod.Post, $"{Base}/{name}/rollback", """{ "version": 1 }""", ifMatch: "\"2\""));
+        Assert.Equal(3, problem["currentVersion"]!.GetValue<int>());
+        await AssertVersionsAsync(name, 3);
+        await HttpAssert.ProblemAsync(HttpStatusCode.BadRequest, "invalid_precondition", await fixture.Admin.SendJsonAsync(HttpMethod.Post, $"{Base}/{name}/rollback", """{ "version": 1 }""", ifMatch: "v3"));
+        await AssertVersionsAsync(name, 3);
+
+        using var rolled = await fixture.Admin.SendJsonAsync(HttpMethod.Post, $"{Base}/{name}/rollback", """{ "version": 1 }""", ifMatch: "\"3\"");
+        Assert.Equal(4, (await HttpAssert.StatusAsync(HttpStatusCode.OK, rolled))!["version"]!.GetValue<int>());
+        Assert.Equal("\"4\"", rolled.Headers.ETag!.ToString());
+        await AssertVersionsAsync(name, 4);
+    }
+
     public static TheoryData<string, string, string> BadUpdates => new()
     {
         { """{ "code": "x", "timeout": 5 }""", "unknown_field", "timeout" },

@@ -406,6 +406,23 @@ public abstract class StoreConformanceTests(IStoreFixture fixture)
         Assert.Equal(["scalar"], await QueryIdsAsync(collection, """{"v":"x"}"""));
     }
 
+    [Fact]
+    public async Task Query_WithFields_ReturnsEachListedFieldAsStored_InOrderAndFilteredAsWithout()
+    {
+        // A cleanup reads only the ids and versions it deletes by: whatever else a provider returns, those are exact.
+        var collection = await CollectionWithAsync(
+            Doc("b", """{"n":2,"big":{"deep":[1,2,3]}}""", version: 4),
+            Doc("a", """{"n":1,"big":"x"}"""),
+            Doc("c", """{"n":9}"""));
+
+        var page = await Store.QueryAsync(
+            collection,
+            new DocumentQuery(FilterParser.Parse("""{"n":{"$lt":5}}"""), [new SortField("n", Descending: true), new SortField(SystemFields.Id)], 10, Fields: [SystemFields.Id, SystemFields.Version]),
+            Ct);
+
+        Assert.Equal([("b", 4L), ("a", 1L)], page.Select(d => (d[SystemFields.Id]!.GetValue<string>(), d[SystemFields.Version]!.GetValue<long>())));
+    }
+
     // ---- sorting and paging ----
 
     [Fact]

@@ -1,9 +1,14 @@
 using System.Text.Json;
 using MongoDB.Bson;
+using Platform.Server.Audit;
 using Platform.Server.Common;
+using Platform.Server.Email;
+using Platform.Server.Functions;
+using Platform.Server.Functions.Runs;
 using Platform.Server.Storage;
 using Platform.Server.Storage.Filters;
 using Platform.Server.Storage.Mongo;
+using Platform.Server.Users;
 using static Platform.Server.Tests.Storage.Mongo.Bson;
 
 namespace Platform.Server.Tests.Storage.Mongo;
@@ -13,6 +18,27 @@ public class MongoQueryTranslatorTests
     private static readonly SortField Id = new("_id");
 
     private static FieldNode Eq(string path, string value) => new(path, FieldOperator.Eq, JsonSerializer.SerializeToElement(value));
+
+    [Fact]
+    public void Translate_WithFields_ProjectsThemAndTheId_AndWithoutReadsWholeDocuments()
+    {
+        var query = new DocumentQuery(Eq("owner", "u1"), [new("due"), Id], 2);
+
+        Assert.Null(MongoQueryTranslator.Translate(query).Projection);
+        Bson.Equal("{_id: 1, _version: 1}", MongoQueryTranslator.Translate(query with { Fields = ["_version"] }).Projection!);
+        Bson.Equal("{_id: 1, title: 1}", MongoQueryTranslator.Translate(query with { Fields = ["_id", "title"] }).Projection!);
+    }
+
+    [Fact]
+    public void Cleanups_ReadOnlyTheIdsAndVersionsTheyDeleteBy_NotWholeRecords()
+    {
+        // Run retention read up to 500 whole run records (args, result, logs) per function and status only for their ids;
+        // the audit and session cleanups and the outbox pruning did the same.
+        Bson.Equal("{_id: 1}", MongoQueryTranslator.Translate(DocumentFunctionRunStorage.RetentionQuery("fn", RunStatus.Succeeded, DateTimeOffset.UnixEpoch, 500)).Projection!);
+        Bson.Equal("{_id: 1}", MongoQueryTranslator.Translate(AuditCleanup.Query(MatchAllNode.Instance)).Projection!);
+        Bson.Equal("{_id: 1, _version: 1}", MongoQueryTranslator.Translate(SessionCleanup.Query(MatchAllNode.Instance)).Projection!);
+        Bson.Equal("{_id: 1}", MongoQueryTranslator.Translate(EmailOutbox.PruneQuery(10)).Projection!);
+    }
 
     [Fact]
     public void ArrayProbe_OfAFullUserPage_IsTheFilterAndAnArrayAtASortPath()
