@@ -21,6 +21,8 @@ var startupTasks = app.RunBaasStartupTasksAsync();
 try
 {
     app.MapBaasApi();
+    // Not awaited: it only moves the routing's first type loads and JIT to the idle core, never delays the start.
+    _ = app.WarmBaasRoutingAsync();
     app.ResolveBaasHostServices();
     await startupTasks;
     await app.RunAsync();
