@@ -21,8 +21,6 @@ var startupTasks = app.RunBaasStartupTasksAsync();
 try
 {
     app.MapBaasApi();
-    // Not awaited: it only moves the routing's first type loads and JIT to the idle core, never delays the start.
-    _ = app.WarmBaasRoutingAsync();
     app.ResolveBaasHostServices();
     await startupTasks;
     await app.RunAsync();
