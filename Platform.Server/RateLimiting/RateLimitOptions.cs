@@ -22,6 +22,14 @@ public sealed class RateLimitOptions
     /// </summary>
     [Range(0, 1_000_000)]
     public int ApiPerSecond { get; set; }
+
+    /// <summary>
+    /// Realtime tickets (<c>POST /api/realtime/ticket</c>) per client IP address per minute; 0 turns the limit off. Each
+    /// ticket is a record in the store until the sweep after it expires, so without a bound one signed-in caller (an
+    /// anonymous sign-in is enough) could make the node write without end; a browser needs one per (re)connection.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int RealtimeTicketsPerMinute { get; set; } = 120;
 }
 
 /// <summary>Rate-limiting policy names, for <c>RequireRateLimiting(...)</c>.</summary>
@@ -32,6 +40,9 @@ public static class RateLimitPolicies
     /// client IP. Other methods on an endpoint with this policy (reading or editing the profile) are not limited.
     /// </summary>
     public const string Auth = "baas:auth";
+
+    /// <summary>Realtime tickets: <see cref="RateLimitOptions.RealtimeTicketsPerMinute"/> POST requests per client IP.</summary>
+    public const string RealtimeTickets = "baas:realtime-tickets";
 }
 
 /// <summary>Checks <see cref="RateLimitOptions"/>'s DataAnnotations with code generated at build time (<see cref="Hosting.OptionsValidation"/>).</summary>

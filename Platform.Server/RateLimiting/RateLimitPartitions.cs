@@ -54,6 +54,11 @@ internal static class RateLimitPartitions
         _ => "ip:" + ClientAddress(context),
     };
 
+    /// <summary>
+    /// <paramref name="perMinute"/> POST requests per client IP address in any minute (a sliding log); other methods and
+    /// a limit of 0 are not limited. Used by the credential endpoints and by realtime tickets, each policy with its own
+    /// partitions.
+    /// </summary>
     public static RateLimitPartition<string> Auth(HttpContext context, int perMinute)
     {
         if (perMinute <= 0 || !HttpMethods.IsPost(context.Request.Method))

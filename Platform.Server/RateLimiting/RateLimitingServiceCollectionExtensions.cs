@@ -12,7 +12,8 @@ public static class RateLimitingServiceCollectionExtensions
 {
     /// <summary>
     /// ASP.NET Core's rate limiter with the <c>Baas:RateLimit</c> limits: the <see cref="RateLimitPolicies.Auth"/>
-    /// policy for credential endpoints and a global per-client limiter for <c>/api/*</c>. Rejections are 429
+    /// policy for credential endpoints, the <see cref="RateLimitPolicies.RealtimeTickets"/> policy for realtime tickets
+    /// and a global per-client limiter for <c>/api/*</c>. Rejections are 429
     /// problems with <c>code: rate_limited</c> and a <c>Retry-After</c> header in seconds.
     /// </summary>
     public static IServiceCollection AddBaasRateLimiting(this IServiceCollection services, IConfiguration configuration)
@@ -32,6 +33,8 @@ public static class RateLimitingServiceCollectionExtensions
             options.OnRejected = OnRejectedAsync;
             options.AddPolicy(RateLimitPolicies.Auth, context =>
                 RateLimitPartitions.Auth(context, Limits(context).AuthPerMinute));
+            options.AddPolicy(RateLimitPolicies.RealtimeTickets, context =>
+                RateLimitPartitions.Auth(context, Limits(context).RealtimeTicketsPerMinute));
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                 RateLimitPartitions.Api(context, Limits(context).ApiPerSecond));
         });

@@ -15,6 +15,7 @@ public static class RealtimeTicketEndpoints
         var group = routes.MapGroup("/api/realtime").WithTags("Realtime")
             .RequireAuthorization(policy => policy.RequireAuthenticatedUser());
         group.MapPost("/ticket", IssueAsync).WithName("CreateRealtimeTicket")
+            .RequireRateLimiting(RateLimiting.RateLimitPolicies.RealtimeTickets)
             .WithSummary("A one-use ticket that opens one realtime websocket as the caller, for a short time.")
             .WithDescription(
                 "Send it as access_token when opening /realtime instead of the access token itself (browsers cannot put a header on a "

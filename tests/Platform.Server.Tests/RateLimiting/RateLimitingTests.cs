@@ -194,9 +194,38 @@ public class RateLimitingTests
         Assert.Equal(20, new RateLimitOptions().AuthPerMinute);
     }
 
+    [Fact]
+    public async Task RealtimeTickets_Are429WithRetryAfter_OnceRealtimeTicketsPerMinuteAreUsed_WhateverTheCredential()
+    {
+        await using var server = await BaasTestServer.StartAsync(new Dictionary<string, string?> { ["Baas:RateLimit:RealtimeTicketsPerMinute"] = "2" });
+        using var admin = await server.CreateAdminClientAsync(Ct);
+        using var key = KeyClient(server, await CreateKeyAsync(admin));
+
+        // Every ticket is a record in the store: the budget is per client address, so a second credential (an anonymous
+        // sign-in would do) gets no fresh one.
+        using (var first = await admin.PostAsync("/api/realtime/ticket", null, Ct))
+        {
+            await HttpAssert.StatusAsync(HttpStatusCode.OK, first);
+        }
+
+        using (var second = await key.PostAsync("/api/realtime/ticket", null, Ct))
+        {
+            await HttpAssert.StatusAsync(HttpStatusCode.OK, second);
+        }
+
+        using var limited = await key.PostAsync("/api/realtime/ticket", null, Ct);
+        await AssertRateLimitedAsync(limited);
+
+        // Its own budget: other API requests of the same client are not refused by it.
+        using var other = await admin.GetAsync("/api/admin/apikeys", Ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, other);
+        Assert.Equal(120, new RateLimitOptions().RealtimeTicketsPerMinute);
+    }
+
     [Theory]
     [InlineData("Baas:RateLimit:AuthPerMinute", "-1")]
     [InlineData("Baas:RateLimit:ApiPerSecond", "-5")]
+    [InlineData("Baas:RateLimit:RealtimeTicketsPerMinute", "-1")]
     public async Task Server_RefusesToStart_WithANegativeLimit(string key, string value)
     {
         var error = await Assert.ThrowsAnyAsync<OptionsValidationException>(() => BaasTestServer.StartAsync(new Dictionary<string, string?> { [key] = value }));
