@@ -40,7 +40,7 @@ public static class FunctionEndpoints
         admin.MapDelete("/secrets/{secret}", DeleteSecretAsync).WithName("DeleteFunctionSecret").WithSummary("Deletes a secret.");
         admin.MapGet("/{name}", GetAsync).WithName("GetFunction").WithSummary("Reads a function's current version, with nextRuns when it has a schedule.");
         admin.MapPut("/{name}", UpdateAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("UpdateFunction").WithSummary("Saves a new version; If-Match makes it conditional on the current version.");
-        admin.MapDelete("/{name}", DeleteAsync).WithName("DeleteFunction").WithSummary("Deletes a function and its versions (run records stay until retention).");
+        admin.MapDelete("/{name}", DeleteAsync).WithName("DeleteFunction").WithSummary("Deletes a function and its versions (run records stay until retention); If-Match makes it conditional on the current version.");
         admin.MapGet("/{name}/versions", ListVersionsAsync).WithName("ListFunctionVersions").WithSummary("Every saved version, newest first.");
         admin.MapPost("/{name}/rollback", RollbackAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("RollbackFunction").WithSummary("Saves an old version's content as a new version: {\"version\": 3}. If-Match makes it conditional on the current version.").ProducesProblem(StatusCodes.Status412PreconditionFailed);
         admin.MapPost("/{name}/run", RunAsync).Accepts<System.Text.Json.Nodes.JsonObject>("application/json").WithName("RunFunction").WithSummary("Runs the function now (even when disabled) with sample args or event; answers the run record.");
@@ -112,8 +112,9 @@ public static class FunctionEndpoints
     private static async Task<NoContent> DeleteAsync(string name, HttpContext context, FunctionAdminService admin, IFunctionCatalog catalog, CancellationToken cancellationToken)
     {
         FunctionDefinitionParser.ValidateName(name);
+        var ifMatch = Preconditions.ParseIfMatch(context.Request.Headers.IfMatch);
         var before = await catalog.GetAsync(name, cancellationToken);
-        if (!await admin.DeleteAsync(name, cancellationToken))
+        if (!await admin.DeleteAsync(name, ifMatch, cancellationToken))
         {
             throw FunctionAdminService.NotFound(name);
         }

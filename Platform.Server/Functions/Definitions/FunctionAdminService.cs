@@ -95,7 +95,11 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
     }
 
     /// <summary>Deletes a function and all its versions (its run records stay until retention removes them); false when there was none.</summary>
-    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    /// <param name="name">The function.</param>
+    /// <param name="expectedVersion">From <c>If-Match</c>: the current version the caller saw; another current version is 412, as for a save.</param>
+    /// <param name="cancellationToken">Cancels the delete.</param>
+    /// <exception cref="DomainException">412 <c>version_mismatch</c>.</exception>
+    public async Task<bool> DeleteAsync(string name, long? expectedVersion = null, CancellationToken cancellationToken = default)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -103,6 +107,12 @@ public sealed class FunctionAdminService(IDocumentStore store, FunctionCatalog c
             if (stored is null)
             {
                 return false;
+            }
+
+            var current = stored["version"]!.GetValue<int>();
+            if (expectedVersion is { } expected && expected != current)
+            {
+                throw Mismatch(name, current);
             }
 
             var versions = await catalog.ListVersionDocumentsAsync(name, cancellationToken);

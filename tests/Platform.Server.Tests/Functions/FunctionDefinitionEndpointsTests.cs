@@ -172,6 +172,30 @@ public sealed class FunctionDefinitionEndpointsTests(FunctionServerFixture fixtu
         await AssertVersionsAsync(name, 4);
     }
 
+    [Fact]
+    public async Task Delete_WithIfMatch_Is412OnAnotherVersion_AndDeletesNothing()
+    {
+        // The delete took no If-Match: an admin who opened version 1 deleted a version 2 saved meanwhile without a word.
+        var name = await fixture.CreateAsync(cancellationToken: Ct);
+        await HttpAssert.StatusAsync(HttpStatusCode.OK, await fixture.Admin.SendJsonAsync(HttpMethod.Put, $"{Base}/{name}", """{ "code": "v2" }"""));
+
+        using (var stale = new HttpRequestMessage(HttpMethod.Delete, $"{Base}/{name}"))
+        {
+            stale.Headers.TryAddWithoutValidation("If-Match", "\"1\"");
+            var problem = await HttpAssert.ProblemAsync(HttpStatusCode.PreconditionFailed, "version_mismatch", await fixture.Admin.SendAsync(stale, Ct));
+            Assert.Equal(2, problem["currentVersion"]!.GetValue<int>());
+        }
+
+        await AssertVersionsAsync(name, 2);
+        using (var current = new HttpRequestMessage(HttpMethod.Delete, $"{Base}/{name}"))
+        {
+            current.Headers.TryAddWithoutValidation("If-Match", "\"2\"");
+            await HttpAssert.StatusAsync(HttpStatusCode.NoContent, await fixture.Admin.SendAsync(current, Ct));
+        }
+
+        await HttpAssert.ProblemAsync(HttpStatusCode.NotFound, "function_not_found", await fixture.Admin.GetAsync($"{Base}/{name}", Ct));
+    }
+
     public static TheoryData<string, string, string> BadUpdates => new()
     {
         { """{ "code": "x", "timeout": 5 }""", "unknown_field", "timeout" },
